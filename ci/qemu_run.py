@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Boots a Keel image on an emulated board and judges what its console prints.
+
+The board comes from platforms/<board>/board.conf. The console is streamed to a log file (and to the
+terminal with --interactive). The run passes when every --expect marker has appeared in order and,
+with --expect-exit, the emulator powered off by itself; it fails on a --fail marker, a timeout or an
+early exit. The emulator is killed in every case, and a failing run shows the tail of the console.
+"""
+import argparse, os, pathlib, re, selectors, signal, subprocess, sys, time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DEFAULT_FAIL = ["KEEL PANIC", "FAIL:"]
+
+
+def read_board(name):
+    conf = ROOT / "platforms" / name / "board.conf"
+    if not conf.is_file():
+        sys.exit(f"qemu_run: unknown board '{name}' (no {conf})")
+    board = {}
+    for line in conf.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            board[key.strip()] = value.strip()
+    return board
+
+
+def qemu_command(board, args):
+    machine = board["MACHINE"] + ("," + args.machine_opts if args.machine_opts else "")
+    cmd = [board["QEMU"], "-machine", machine, "-cpu", args.cpu or board["CPU"],
+           "-m", args.memory or board["MEMORY"], "-smp", str(args.smp or board["SMP"]),
+           "-nographic", "-no-reboot", "-kernel", args.kernel]
+    # Interactive: Ctrl-A X leaves QEMU; tests: no monitor, the console alone on stdout.
+    cmd += ["-serial", "mon:stdio"] if args.interactive else ["-serial", "stdio", "-monitor", "none"]
+    if board.get("BIOS"):
+        cmd += ["-bios", board["BIOS"]]
+    if args.initrd:
+        cmd += ["-initrd", args.initrd]
+    if args.icount:
+        cmd += ["-icount", "shift=0"]
+    cmd += args.extra
+    return cmd
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--board", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd")
+    ap.add_argument("--smp", type=int)
+    ap.add_argument("--cpu")
+    ap.add_argument("--memory")
+    ap.add_argument("--machine-opts", help="appended to the board's -machine options")
+    ap.add_argument("--expect", action="append", default=[], help="marker that must appear (in order)")
+    ap.add_argument("--fail", action="append", default=[], help="marker that fails the run at once")
+    ap.add_argument("--expect-exit", action="store_true", help="the emulator must power off by itself")
+    ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--log", help="console log file (default: a temporary file)")
+    ap.add_argument("--interactive", action="store_true", help="console on the terminal, no judging")
+    ap.add_argument("--icount", action="store_true", help="-icount shift=0: the clock counts instructions")
+    ap.add_argument("--report", help="regular expression whose matches are printed after the run")
+    ap.add_argument("extra", nargs="*", help="further emulator arguments (after --)")
+    args = ap.parse_args()
+
+    board = read_board(args.board)
+    cmd = qemu_command(board, args)
+    if args.interactive:
+        print("qemu_run:", " ".join(cmd), file=sys.stderr)
+        os.execvp(cmd[0], cmd)
+
+    log_path = pathlib.Path(args.log or f"/tmp/keel-{os.getpid()}.log")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    fail_markers = DEFAULT_FAIL + args.fail
+    with open(log_path, "w", errors="replace") as log:
+        log.write("# " + " ".join(cmd) + "\n")
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        text, pending, verdict, cursor = "", list(args.expect), None, 0
+        deadline = time.monotonic() + args.timeout
+        try:
+            while verdict is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    verdict = f"timeout after {args.timeout:.0f} s" + (
+                        f" waiting for '{pending[0]}'" if pending else " waiting for power-off")
+                    break
+                if sel.select(timeout=min(left, 0.5)):
+                    chunk = os.read(proc.stdout.fileno(), 65536)
+                    if not chunk:
+                        proc.wait()
+                        if pending:
+                            verdict = f"emulator exited ({proc.returncode}) before '{pending[0]}'"
+                        elif args.expect_exit and proc.returncode != 0:
+                            verdict = f"emulator exited with status {proc.returncode}"
+                        else:
+                            verdict = "ok"
+                        break
+                    s = chunk.decode(errors="replace").replace("\r", "")
+                    log.write(s)
+                    log.flush()
+                    scan_from = max(0, len(text) - 256)
+                    text += s
+                    for m in fail_markers:
+                        if m in text[scan_from:]:
+                            verdict = f"failure marker '{m}'"
+                    while pending and verdict is None:
+                        pos = text.find(pending[0], cursor)
+                        if pos < 0:
+                            break
+                        cursor = pos + len(pending[0])
+                        pending.pop(0)
+                    if not pending and not args.expect_exit and verdict is None:
+                        verdict = "ok"
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+    if args.report:
+        for m in re.finditer(args.report, text):
+            print(m.group(0))
+    if verdict != "ok":
+        tail = "\n".join(text.splitlines()[-40:])
+        print(f"qemu_run: FAILED: {verdict}\n--- console tail ({log_path}) ---\n{tail}\n---", file=sys.stderr)
+        return 1
+    print(f"qemu_run: passed ({len(args.expect)} markers; log {log_path})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: MIT
+# The host build: unit tests (with AddressSanitizer and UndefinedBehaviorSanitizer), the cross
+# builds of every target architecture, the system tests that boot them, the demo and benchmarks.
+include(ExternalProject)
+enable_testing()
+
+set(KEEL_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+set(KEEL_QEMU_RUN ${CMAKE_SOURCE_DIR}/ci/qemu_run.py)
+
+# Host copies of the shared libraries, instrumented like the tests.
+add_library(host_keel_c STATIC lib/c/src/format.c)
+target_include_directories(host_keel_c PUBLIC lib/c/include)
+target_compile_options(host_keel_c PRIVATE ${KEEL_WARNINGS} ${KEEL_SANITIZE} -g)
+add_library(host_keel_fdt STATIC
+    ${KEEL_LIBFDT_DIR}/fdt.c ${KEEL_LIBFDT_DIR}/fdt_ro.c ${KEEL_LIBFDT_DIR}/fdt_rw.c
+    ${KEEL_LIBFDT_DIR}/fdt_wip.c ${KEEL_LIBFDT_DIR}/fdt_sw.c ${KEEL_LIBFDT_DIR}/fdt_strerror.c
+    ${KEEL_LIBFDT_DIR}/fdt_addresses.c lib/fdt/fdt_util.c)
+target_include_directories(host_keel_fdt PUBLIC ${KEEL_LIBFDT_DIR} lib/fdt)
+target_compile_options(host_keel_fdt PRIVATE ${KEEL_SANITIZE} -g)
+
+# keel_add_unit_test(name SOURCES ... [LIBS ...] [DTS file.dts ...]): one host test program.
+# Each DTS is compiled with dtc next to the test, whose working directory is that folder.
+function(keel_add_unit_test name)
+    cmake_parse_arguments(T "" "" "SOURCES;LIBS;DTS;INCLUDES" ${ARGN})
+    add_executable(${name} ${T_SOURCES})
+    target_include_directories(${name} PRIVATE ${CMAKE_SOURCE_DIR}/tests/unit ${T_INCLUDES})
+    target_compile_options(${name} PRIVATE ${KEEL_WARNINGS} ${KEEL_SANITIZE} -g)
+    target_link_options(${name} PRIVATE ${KEEL_SANITIZE})
+    target_link_libraries(${name} PRIVATE ${T_LIBS})
+    set(dir ${CMAKE_CURRENT_BINARY_DIR}/${name}.data)
+    foreach(dts IN LISTS T_DTS)
+        get_filename_component(stem ${dts} NAME_WE)
+        add_custom_command(OUTPUT ${dir}/${stem}.dtb
+            COMMAND ${CMAKE_COMMAND} -E make_directory ${dir}
+            COMMAND dtc -q -I dts -O dtb -o ${dir}/${stem}.dtb ${CMAKE_SOURCE_DIR}/${dts}
+            DEPENDS ${CMAKE_SOURCE_DIR}/${dts})
+        target_sources(${name} PRIVATE ${dir}/${stem}.dtb)
+    endforeach()
+    file(MAKE_DIRECTORY ${dir})
+    add_test(NAME unit/${name} COMMAND ${name} WORKING_DIRECTORY ${dir})
+    set_tests_properties(unit/${name} PROPERTIES TIMEOUT 60 LABELS unit)
+endfunction()
+
+include(cmake/unit_tests.cmake)
+
+# One cross build per architecture, in build/<arch> beside this build.
+get_filename_component(KEEL_BUILD_ROOT ${CMAKE_BINARY_DIR} DIRECTORY)
+foreach(arch IN LISTS KEEL_TARGET_ARCHES)
+    set(KEEL_${arch}_DIR ${KEEL_BUILD_ROOT}/${arch})
+    ExternalProject_Add(keel-${arch}
+        SOURCE_DIR ${CMAKE_SOURCE_DIR}
+        BINARY_DIR ${KEEL_${arch}_DIR}
+        CMAKE_GENERATOR ${CMAKE_GENERATOR}
+        CMAKE_ARGS -DCMAKE_TOOLCHAIN_FILE=${CMAKE_SOURCE_DIR}/cmake/toolchain-${arch}.cmake
+                   -DCMAKE_BUILD_TYPE=Release
+        BUILD_ALWAYS ON
+        INSTALL_COMMAND ""
+        USES_TERMINAL_BUILD ON)
+endforeach()
+
+# keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MACHINE_OPTS o] [TIMEOUT s] [INITRD]
+#                    EXPECT m... [FAIL m...] [EXIT]): boots build/<arch> and checks the console.
+function(keel_add_qemu_test name)
+    cmake_parse_arguments(T "EXIT;INITRD" "BOARD;ARCH;SMP;CPU;MACHINE_OPTS;TIMEOUT" "EXPECT;FAIL" ${ARGN})
+    if(NOT T_TIMEOUT)
+        set(T_TIMEOUT 60)
+    endif()
+    set(dir ${KEEL_${T_ARCH}_DIR})
+    set(cmd ${KEEL_QEMU_RUN} --board ${T_BOARD} --kernel ${dir}/hyp/keel.bin
+        --timeout ${T_TIMEOUT} --log ${CMAKE_BINARY_DIR}/logs/${name}.log)
+    if(T_INITRD)
+        list(APPEND cmd --initrd ${dir}/boot/initrd.cpio)
+    endif()
+    foreach(opt SMP CPU MACHINE_OPTS)
+        if(T_${opt})
+            string(TOLOWER ${opt} flag)
+            string(REPLACE "_" "-" flag ${flag})
+            list(APPEND cmd --${flag} ${T_${opt}})
+        endif()
+    endforeach()
+    foreach(m IN LISTS T_EXPECT)
+        list(APPEND cmd --expect ${m})
+    endforeach()
+    foreach(m IN LISTS T_FAIL)
+        list(APPEND cmd --fail ${m})
+    endforeach()
+    if(T_EXIT)
+        list(APPEND cmd --expect-exit)
+    endif()
+    add_test(NAME ${name} COMMAND ${cmd})
+    math(EXPR ctest_timeout "${T_TIMEOUT} + 30")
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${ctest_timeout} LABELS system)
+endfunction()
+
+include(cmake/system_tests.cmake)
+
+# The demo: make run [ARCH=...] [CHECK=1] (CHECK is read from the environment by ci/demo).
+foreach(arch IN LISTS KEEL_TARGET_ARCHES)
+    add_custom_target(run-${arch}
+        COMMAND ${CMAKE_SOURCE_DIR}/ci/demo ${arch} ${KEEL_${arch}_DIR}
+        DEPENDS keel-${arch} USES_TERMINAL)
+endforeach()

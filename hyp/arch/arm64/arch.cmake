@@ -1,0 +1,3 @@
+# SPDX-License-Identifier: MIT
+set(KEEL_LOAD_ADDR 0x40200000) # QEMU virt RAM base + the Image header's text_offset
+set(KEEL_HYP_ARCH_SOURCES ${arch_dir}/boot.S ${arch_dir}/cpu.c ${arch_dir}/psci.c)

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* What the kernel learns from the boot device tree before anything else runs. */
+#pragma once
+#include <keel/addr.h>
+
+#define BOOT_MAX_MEM_RANGES 8
+
+struct mem_range {
+    paddr_t base;
+    uint64_t size;
+};
+
+struct boot_info {
+    const void *fdt;
+    struct mem_range mem[BOOT_MAX_MEM_RANGES];
+    unsigned mem_count;
+    unsigned cpu_count;
+    paddr_t initrd_start; /* zero when the firmware passed none */
+    paddr_t initrd_end;
+};
+
+/* Reads memory, CPUs and the initrd from fdt; returns false (and says why) on a bad tree. */
+bool boot_info_from_dt(struct boot_info *bi, const void *fdt);

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// Reads the boot device tree: memory ranges, CPU count and the initrd named by /chosen.
+#include <keel/boot_info.h>
+#include <keel/printk.h>
+#include <fdt_util.h>
+#include <libfdt.h>
+#include <string.h>
+
+static void read_memory(struct boot_info *bi, const void *fdt)
+{
+    int node;
+    fdt_for_each_subnode(node, fdt, 0) {
+        const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+        if (!type || strcmp(type, "memory") != 0) {
+            continue;
+        }
+        uint64_t base, size;
+        for (int i = 0; fdt_util_reg(fdt, node, i, &base, &size); i++) {
+            if (bi->mem_count == BOOT_MAX_MEM_RANGES) {
+                printk("boot: more than %d memory ranges, ignoring the rest\n", BOOT_MAX_MEM_RANGES);
+                return;
+            }
+            bi->mem[bi->mem_count++] = (struct mem_range){ pa_init(base), size };
+        }
+    }
+}
+
+static unsigned count_cpus(const void *fdt)
+{
+    int cpus = fdt_path_offset(fdt, "/cpus");
+    unsigned n = 0;
+    int node;
+    if (cpus < 0) {
+        return 0;
+    }
+    fdt_for_each_subnode(node, fdt, cpus) {
+        const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+        const char *status = fdt_getprop(fdt, node, "status", NULL);
+        if (type && strcmp(type, "cpu") == 0 && (!status || strcmp(status, "okay") == 0)) {
+            n++;
+        }
+    }
+    return n;
+}
+
+static void read_initrd(struct boot_info *bi, const void *fdt)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    uint64_t start, end;
+    if (chosen >= 0 && fdt_util_u64(fdt, chosen, "linux,initrd-start", &start) &&
+        fdt_util_u64(fdt, chosen, "linux,initrd-end", &end) && end > start) {
+        bi->initrd_start = pa_init(start);
+        bi->initrd_end = pa_init(end);
+    }
+}
+
+bool boot_info_from_dt(struct boot_info *bi, const void *fdt)
+{
+    memset(bi, 0, sizeof(*bi));
+    int err = fdt_check_header(fdt);
+    if (err) {
+        printk("boot: bad device tree: %s\n", fdt_strerror(err));
+        return false;
+    }
+    bi->fdt = fdt;
+    read_memory(bi, fdt);
+    bi->cpu_count = count_cpus(fdt);
+    read_initrd(bi, fdt);
+    if (!bi->mem_count || !bi->cpu_count) {
+        printk("boot: device tree names no memory or no CPU\n");
+        return false;
+    }
+    return true;
+}

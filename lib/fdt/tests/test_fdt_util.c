@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+// fdt_util: reg translation through the parent's cell sizes, short and missing properties.
+#include "unit.h"
+#include <fdt_util.h>
+#include <libfdt.h>
+#include <stdlib.h>
+
+static void *load(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(2);
+    }
+    static char blob[65536];
+    size_t n = fread(blob, 1, sizeof(blob), f);
+    fclose(f);
+    if (n == 0 || fdt_check_header(blob) != 0) {
+        fprintf(stderr, "%s: not a device tree\n", path);
+        exit(2);
+    }
+    return blob;
+}
+
+int main(void)
+{
+    const void *fdt = load("board.dtb");
+    uint64_t addr = 0, size = 0;
+
+    int mem = fdt_path_offset(fdt, "/memory@40000000");
+    CHECK(fdt_util_reg(fdt, mem, 0, &addr, &size));
+    CHECK_EQ(addr, 0x40000000);
+    CHECK_EQ(size, 0x20000000);
+    CHECK(fdt_util_reg(fdt, mem, 1, &addr, &size));
+    CHECK_EQ(addr, 0x100000000ull);
+    CHECK_EQ(size, 0x10000000);
+    CHECK(!fdt_util_reg(fdt, mem, 2, &addr, &size));
+    CHECK(!fdt_util_reg(fdt, mem, -1, &addr, &size));
+
+    int uart = fdt_path_offset(fdt, "/soc/serial@9000000");
+    CHECK(fdt_util_reg(fdt, uart, 0, &addr, NULL));
+    CHECK_EQ(addr, 0x9000000);
+
+    int bad = fdt_path_offset(fdt, "/soc/bad@0");
+    CHECK(!fdt_util_reg(fdt, bad, 0, &addr, &size)); /* one cell where two are needed */
+    CHECK(!fdt_util_reg(fdt, 0, 0, &addr, &size));   /* the root has no parent */
+
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    uint64_t v = 0;
+    CHECK(fdt_util_u64(fdt, chosen, "linux,initrd-start", &v));
+    CHECK_EQ(v, 0x48000000);
+    CHECK(fdt_util_u64(fdt, chosen, "linux,initrd-end", &v));
+    CHECK_EQ(v, 0x48001000);
+    CHECK(!fdt_util_u64(fdt, chosen, "stdout-path", &v)); /* a string of another length */
+    CHECK(!fdt_util_u64(fdt, chosen, "missing", &v));
+    return unit_done("test_fdt_util");
+}
