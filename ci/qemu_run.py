@@ -81,9 +81,12 @@ def main():
         text, pending, verdict, cursor = "", list(args.expect), None, 0
         deadline = time.monotonic() + args.timeout
         try:
-            while verdict is None:
+            failing = False
+            while verdict is None or (failing and time.monotonic() < deadline):
                 left = deadline - time.monotonic()
                 if left <= 0:
+                    if failing:
+                        break
                     verdict = f"timeout after {args.timeout:.0f} s" + (
                         f" waiting for '{pending[0]}'" if pending else " waiting for power-off")
                     break
@@ -91,6 +94,8 @@ def main():
                     chunk = os.read(proc.stdout.fileno(), 65536)
                     if not chunk:
                         proc.wait()
+                        if failing:
+                            break
                         if pending:
                             verdict = f"emulator exited ({proc.returncode}) before '{pending[0]}'"
                         elif args.expect_exit and proc.returncode != 0:
@@ -104,8 +109,10 @@ def main():
                     scan_from = max(0, len(text) - 256)
                     text += s
                     for m in fail_markers:
-                        if m in text[scan_from:]:
+                        if m in text[scan_from:] and verdict is None:
                             verdict = f"failure marker '{m}'"
+                            failing = True  # read on briefly: the rest of the line and more
+                            deadline = min(deadline, time.monotonic() + 1.0)
                     while pending and verdict is None:
                         pos = text.find(pending[0], cursor)
                         if pos < 0:
@@ -114,6 +121,8 @@ def main():
                         pending.pop(0)
                     if not pending and not args.expect_exit and verdict is None:
                         verdict = "ok"
+                    if failing:
+                        continue
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)

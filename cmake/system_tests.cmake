@@ -1,11 +1,25 @@
 # SPDX-License-Identifier: MIT
 # System tests (ctest label "system"): boot the real kernel on emulated boards, judge the console.
 
+# Boot without an initrd: the kernel comes up, says it has no root task, and idles.
 keel_add_qemu_test(boot/arm64-gicv3 BOARD qemu-virt-arm64 ARCH arm64 TIMEOUT 30
-    EXPECT "Keel hypervisor (arm64)" "KEEL BOOT OK" EXIT)
+    EXPECT "Keel hypervisor (arm64)" "gic: GICv3" "KEEL BOOT OK" "no root task")
 keel_add_qemu_test(boot/arm64-gicv2-max-smp4 BOARD qemu-virt-arm64 ARCH arm64 TIMEOUT 30
-    CPU max SMP 4 MACHINE_OPTS gic-version=2 EXPECT "boot: 4 CPUs" "KEEL BOOT OK" EXIT)
+    CPU max SMP 4 MACHINE_OPTS gic-version=2 EXPECT "gic: GICv2" "boot: 4 CPUs" "KEEL BOOT OK" "no root task")
 keel_add_qemu_test(boot/riscv64 BOARD qemu-virt-riscv64 ARCH riscv64 TIMEOUT 30
-    EXPECT "Keel hypervisor (riscv64)" "KEEL BOOT OK" EXIT)
+    EXPECT "Keel hypervisor (riscv64)" "KEEL BOOT OK" "no root task")
 keel_add_qemu_test(boot/riscv64-smp4 BOARD qemu-virt-riscv64 ARCH riscv64 TIMEOUT 30 SMP 4
-    EXPECT "boot: 4 CPUs" "KEEL BOOT OK" EXIT)
+    EXPECT "boot: 4 CPUs" "KEEL BOOT OK" "no root task")
+
+# The kernel test suite (user/ktest as the root task), on both interrupt controllers, both CPU
+# models and 1 and 4 CPUs. Every case prints PASS/FAIL; any FAIL fails the test at once.
+keel_add_qemu_test(ktest/arm64-gicv3-a72-smp1 BOARD qemu-virt-arm64 ARCH arm64 INITRD TIMEOUT 120
+    SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+keel_add_qemu_test(ktest/arm64-gicv3-a72-smp4 BOARD qemu-virt-arm64 ARCH arm64 INITRD TIMEOUT 120
+    SMP 4 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+keel_add_qemu_test(ktest/arm64-gicv2-max-smp4 BOARD qemu-virt-arm64 ARCH arm64 INITRD TIMEOUT 120
+    SMP 4 CPU max MACHINE_OPTS gic-version=2 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+keel_add_qemu_test(ktest/riscv64-smp1 BOARD qemu-virt-riscv64 ARCH riscv64 INITRD TIMEOUT 120
+    SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+keel_add_qemu_test(ktest/riscv64-smp4 BOARD qemu-virt-riscv64 ARCH riscv64 INITRD TIMEOUT 120
+    SMP 4 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)

@@ -15,3 +15,4 @@ add_link_options(-nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx
 
 add_subdirectory(lib)
 add_subdirectory(hyp)
+add_subdirectory(user)

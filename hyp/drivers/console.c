@@ -4,6 +4,7 @@
 #include <fdt_util.h>
 #include <libfdt.h>
 #include <string.h>
+#include <arch/mmu.h>
 
 extern const struct console_driver uart_pl011_driver;
 extern const struct console_driver uart_ns16550_driver;
@@ -51,7 +52,7 @@ static bool use(const void *fdt, int node)
         return false;
     }
     active = drv;
-    active_base = (uintptr_t)base;
+    active_base = (uintptr_t)kva_from_pa(pa_init(base));
     drv->init(active_base);
     return true;
 }

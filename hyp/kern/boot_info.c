@@ -25,7 +25,7 @@ static void read_memory(struct boot_info *bi, const void *fdt)
     }
 }
 
-static unsigned count_cpus(const void *fdt)
+static unsigned read_cpus(struct boot_info *bi, const void *fdt)
 {
     int cpus = fdt_path_offset(fdt, "/cpus");
     unsigned n = 0;
@@ -36,11 +36,44 @@ static unsigned count_cpus(const void *fdt)
     fdt_for_each_subnode(node, fdt, cpus) {
         const char *type = fdt_getprop(fdt, node, "device_type", NULL);
         const char *status = fdt_getprop(fdt, node, "status", NULL);
-        if (type && strcmp(type, "cpu") == 0 && (!status || strcmp(status, "okay") == 0)) {
+        uint64_t hwid;
+        if (type && strcmp(type, "cpu") == 0 && (!status || strcmp(status, "okay") == 0) &&
+            fdt_util_reg(fdt, node, 0, &hwid, NULL)) {
+            if (n < sizeof(bi->cpu_hwid) / sizeof(bi->cpu_hwid[0])) {
+                bi->cpu_hwid[n] = hwid;
+            }
             n++;
         }
     }
     return n;
+}
+
+static void add_reserved(struct boot_info *bi, uint64_t base, uint64_t size)
+{
+    if (size && bi->reserved_count < BOOT_MAX_MEM_RANGES) {
+        bi->reserved[bi->reserved_count++] = (struct mem_range){ pa_init(base), size };
+    }
+}
+
+static void read_reserved(struct boot_info *bi, const void *fdt)
+{
+    for (int i = 0; i < fdt_num_mem_rsv(fdt); i++) {
+        uint64_t base, size;
+        if (fdt_get_mem_rsv(fdt, i, &base, &size) == 0) {
+            add_reserved(bi, base, size);
+        }
+    }
+    int rm = fdt_path_offset(fdt, "/reserved-memory");
+    int node;
+    if (rm < 0) {
+        return;
+    }
+    fdt_for_each_subnode(node, fdt, rm) {
+        uint64_t base, size;
+        for (int i = 0; fdt_util_reg(fdt, node, i, &base, &size); i++) {
+            add_reserved(bi, base, size);
+        }
+    }
 }
 
 static void read_initrd(struct boot_info *bi, const void *fdt)
@@ -64,8 +97,9 @@ bool boot_info_from_dt(struct boot_info *bi, const void *fdt)
     }
     bi->fdt = fdt;
     read_memory(bi, fdt);
-    bi->cpu_count = count_cpus(fdt);
+    bi->cpu_count = read_cpus(bi, fdt);
     read_initrd(bi, fdt);
+    read_reserved(bi, fdt);
     if (!bi->mem_count || !bi->cpu_count) {
         printk("boot: device tree names no memory or no CPU\n");
         return false;

@@ -1,15 +1,189 @@
 // SPDX-License-Identifier: MIT
-// The boot order of the kernel: console, boot information, then the first user task.
+/*
+ * The boot order: console, boot information, kernel translation, physical memory split (kernel
+ * pool vs user memory), interrupt controller and timer, the root task, the other CPUs, and then
+ * each CPU's idle loop.
+ */
 #include <keel/boot_info.h>
 #include <keel/console.h>
 #include <keel/printk.h>
+#include <keel/kmem.h>
+#include <keel/phys.h>
+#include <keel/percpu.h>
+#include <keel/thread.h>
+#include <keel/sched.h>
+#include <keel/bkl.h>
+#include <keel/factory.h>
+#include <keel/root_task.h>
 #include <keel/arch/cpu.h>
 #include <keel/arch/platform.h>
+#include <keel/arch/irqchip.h>
+#include <keel/arch/timer.h>
+#include <arch/mmu.h>
+#include <libfdt.h>
 
+#define IDLE_STACK_SIZE (4 * PAGE_SIZE)
+#define KMEM_MIN (8ull << 20)
+#define KMEM_MAX (512ull << 20)
+
+extern char _head_start[], _image_end[];
+
+struct percpu cpus[KEEL_MAX_CPUS];
+unsigned cpu_count;
+struct ticket_lock bkl;
+static struct thread idle_threads[KEEL_MAX_CPUS];
 static struct boot_info boot_info;
 
-/* Entered once, on the boot CPU, with the MMU off and the device tree from the firmware. */
 noreturn void kern_main(const void *fdt);
+noreturn void kern_secondary_main(void);
+
+static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
+static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
+
+/* The ranges of RAM that boot data occupies; the kernel pool must avoid them. */
+static unsigned busy_ranges(const struct boot_info *bi, struct mem_range *out)
+{
+    unsigned n = 0;
+    out[n++] = (struct mem_range){ pa_from_kva(_head_start), (uint64_t)(_image_end - _head_start) };
+    out[n++] = (struct mem_range){ pa_from_kva(bi->fdt), fdt_totalsize(bi->fdt) };
+    if (pa_val(bi->initrd_start)) {
+        out[n++] = (struct mem_range){ bi->initrd_start,
+                                       pa_val(bi->initrd_end) - pa_val(bi->initrd_start) };
+    }
+    for (unsigned i = 0; i < bi->reserved_count; i++) {
+        out[n++] = bi->reserved[i];
+    }
+    return n;
+}
+
+/* Picks the kernel-memory pool: 1/8 of RAM (within bounds), at the top of the largest free gap. */
+static void kmem_setup(const struct boot_info *bi)
+{
+    struct mem_range busy[4 + BOOT_MAX_MEM_RANGES];
+    unsigned nbusy = busy_ranges(bi, busy);
+    uint64_t total = 0, best_base = 0, best_end = 0;
+    for (unsigned i = 0; i < bi->mem_count; i++) {
+        total += bi->mem[i].size;
+        phys_add_ram(bi->mem[i].base, bi->mem[i].size);
+    }
+    /* Walk each RAM range as gaps between busy ranges. */
+    for (unsigned i = 0; i < bi->mem_count; i++) {
+        uint64_t s = pa_val(bi->mem[i].base), e = s + bi->mem[i].size;
+        uint64_t cur = s;
+        while (cur < e) {
+            uint64_t gap_end = e, next = e;
+            for (unsigned b = 0; b < nbusy; b++) {
+                uint64_t bs = align_down(pa_val(busy[b].base), PAGE_SIZE);
+                uint64_t be = align_up(pa_val(busy[b].base) + busy[b].size, PAGE_SIZE);
+                if (be <= cur || bs >= e) {
+                    continue;
+                }
+                if (bs <= cur) {
+                    next = be > next || next == e ? be : next;
+                    gap_end = cur;
+                    break;
+                }
+                if (bs < gap_end) {
+                    gap_end = bs;
+                    next = be;
+                }
+            }
+            if (gap_end > cur && gap_end - cur > best_end - best_base) {
+                best_base = cur;
+                best_end = gap_end;
+            }
+            cur = next > cur ? next : e;
+        }
+    }
+    uint64_t want = total / 8;
+    want = want < KMEM_MIN ? KMEM_MIN : want > KMEM_MAX ? KMEM_MAX : want;
+    want = align_down(want, 2ull << 20);
+    if (best_end - best_base < want + (2ull << 20)) {
+        want = align_down((best_end - best_base) / 2, PAGE_SIZE);
+    }
+    uint64_t base = align_down(best_end - want, 2ull << 20);
+    if (base < best_base || want < KMEM_MIN / 2) {
+        panic("not enough free RAM for kernel memory");
+    }
+    kmem_add(kva_from_pa(pa_init(base)), want);
+    phys_reserve(pa_init(base), want);
+    phys_reserve(pa_from_kva(_head_start), (uint64_t)(_image_end - _head_start));
+    for (unsigned i = 0; i < bi->reserved_count; i++) {
+        phys_reserve(bi->reserved[i].base, bi->reserved[i].size);
+    }
+    printk("kmem: %lu MiB at 0x%lx\n", (unsigned long)(want >> 20), (unsigned long)base);
+}
+
+static void percpu_setup(struct percpu *c, unsigned id)
+{
+    c->id = id;
+    sched_init_cpu(c);
+    struct thread *idle = &idle_threads[id];
+    idle->state = TS_READY;
+    idle->cpu = c;
+    idle->prio = 0;
+    list_init(&idle->rq_link);
+    list_init(&idle->senders);
+    c->idle = idle;
+    c->current = idle;
+}
+
+static noreturn void idle_loop(void)
+{
+    struct percpu *c = this_cpu();
+    c->online = true;
+    for (;;) {
+        schedule();
+        kobj_reap();
+        bkl_unlock();
+        arch_cpu_idle();
+        bkl_lock();
+    }
+}
+
+static void start_secondaries(const struct boot_info *bi)
+{
+    uint64_t me = arch_cpu_hwid();
+    unsigned next = 1;
+    for (unsigned i = 0; i < bi->cpu_count && i < KEEL_MAX_CPUS; i++) {
+        if (bi->cpu_hwid[i] == me || next >= cpu_count) {
+            continue;
+        }
+        struct percpu *c = &cpus[next];
+        percpu_setup(c, next);
+        c->hwid = bi->cpu_hwid[i];
+        char *stack = NULL;
+        for (unsigned p = 0; p < IDLE_STACK_SIZE / PAGE_SIZE; p++) {
+            stack = kmem_page_alloc(); /* consecutive pages are not needed: one page suffices */
+        }
+        if (!stack || arch_cpu_start(c, stack + PAGE_SIZE) != 0) {
+            printk("smp: CPU %u (hwid 0x%lx) did not start\n", next, (unsigned long)c->hwid);
+            continue;
+        }
+        next++;
+    }
+}
+
+noreturn void kern_secondary_main(void)
+{
+    uint64_t me = arch_cpu_hwid();
+    struct percpu *c = NULL;
+    for (unsigned i = 1; i < cpu_count; i++) {
+        if (cpus[i].hwid == me) {
+            c = &cpus[i];
+        }
+    }
+    if (!c) {
+        arch_cpu_halt();
+    }
+    arch_set_this_cpu(c);
+    arch_cpu_init_local();
+    bkl_lock();
+    arch_irq_init_cpu();
+    arch_timer_init_cpu();
+    printk("smp: CPU %u up\n", c->id);
+    idle_loop();
+}
 
 noreturn void kern_main(const void *fdt)
 {
@@ -20,14 +194,30 @@ noreturn void kern_main(const void *fdt)
     if (!boot_info_from_dt(&boot_info, fdt)) {
         panic("cannot read the boot device tree");
     }
+    arch_cpu_early_init(&boot_info);
+    cpu_count = boot_info.cpu_count < KEEL_MAX_CPUS ? boot_info.cpu_count : KEEL_MAX_CPUS;
+    percpu_setup(&cpus[0], 0);
+    cpus[0].hwid = arch_cpu_hwid();
+    arch_set_this_cpu(&cpus[0]);
+    arch_cpu_init_local();
+    bkl_lock();
     arch_platform_init(fdt);
+    kmem_setup(&boot_info);
+    arch_irq_init(fdt);
+    arch_irq_init_cpu();
+    arch_timer_init(fdt);
+    arch_timer_init_cpu();
     uint64_t mem = 0;
     for (unsigned i = 0; i < boot_info.mem_count; i++) {
         mem += boot_info.mem[i].size;
     }
-    printk("boot: %u CPUs, %lu MiB memory in %u ranges, initrd %lu bytes\n", boot_info.cpu_count,
-           (unsigned long)(mem >> 20), boot_info.mem_count,
-           (unsigned long)(pa_val(boot_info.initrd_end) - pa_val(boot_info.initrd_start)));
+    printk("boot: %u CPUs, %lu MiB memory in %u ranges, initrd %lu bytes, timer %lu Hz\n",
+           boot_info.cpu_count, (unsigned long)(mem >> 20), boot_info.mem_count,
+           (unsigned long)(pa_val(boot_info.initrd_end) - pa_val(boot_info.initrd_start)),
+           (unsigned long)arch_timer_freq());
+    root_factory.quota.limit = kmem_free_bytes();
+    start_secondaries(&boot_info);
     printk("KEEL BOOT OK\n");
-    arch_platform_power_off();
+    root_task_start(&boot_info);
+    idle_loop();
 }

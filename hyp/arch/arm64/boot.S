@@ -37,6 +37,15 @@ wrong_el:
     wfe
     b       wrong_el
 
+// Secondary CPUs (PSCI CPU_ON): x0 = the top of this CPU's idle stack, MMU off, EL2.
+    .globl arch_secondary_entry
+arch_secondary_entry:
+    msr     daifset, #0xf
+    mov     sp, x0
+    bl      arch_mmu_enable
+    bl      kern_secondary_main
+    b       wrong_el
+
     .section .bss.stack, "aw", %nobits
     .balign 16
     .space  16384

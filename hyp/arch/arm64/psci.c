@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 enum {
+    PSCI_CPU_ON = 0xc4000003,
     PSCI_SYSTEM_OFF = 0x84000008,
     PSCI_SYSTEM_RESET = 0x84000009,
 };
@@ -27,6 +28,12 @@ static uint64_t psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
         __asm__ volatile("smc #0" : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3) : : "memory");
     }
     return x0;
+}
+
+int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context);
+int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context)
+{
+    return (int64_t)psci_call(PSCI_CPU_ON, mpidr, entry, context);
 }
 
 void arch_platform_init(const void *fdt)

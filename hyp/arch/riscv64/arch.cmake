@@ -1,3 +1,6 @@
 # SPDX-License-Identifier: MIT
-set(KEEL_LOAD_ADDR 0x80200000) # after OpenSBI, where QEMU and OpenSBI place the next stage
-set(KEEL_HYP_ARCH_SOURCES ${arch_dir}/boot.S ${arch_dir}/cpu.c ${arch_dir}/sbi.c)
+# Linked at KERNEL_OFFSET + 0x80200000: the upper-half direct map of where OpenSBI starts it.
+set(KEEL_LOAD_ADDR 0xffffffc080200000)
+set(KEEL_HYP_ARCH_SOURCES ${arch_dir}/boot.S ${arch_dir}/trap.S ${arch_dir}/switch.S
+    ${arch_dir}/cpu.c ${arch_dir}/sbi.c ${arch_dir}/pt.c ${arch_dir}/trap.c ${arch_dir}/context.c
+    ${arch_dir}/plic.c ${arch_dir}/timer.c)

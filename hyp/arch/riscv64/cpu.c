@@ -1,13 +1,67 @@
 // SPDX-License-Identifier: MIT
-// riscv64 CPU control.
+// riscv64 CPU control: per-hart trap set-up, secondary start through SBI HSM.
 #include <keel/arch/cpu.h>
+#include <keel/boot_info.h>
+#include <keel/percpu.h>
+#include <arch/csr.h>
+#include <arch/sbi.h>
+#include <arch/mmu.h>
+#include <uapi/keel/err.h>
 
 const char arch_name[] = "riscv64";
 
+extern char arch_trap_vector[];
+void arch_secondary_entry(void);
+noreturn void kern_main(const void *fdt);
+noreturn void kern_main_riscv(const void *fdt, uint64_t hartid);
+noreturn void kern_secondary_riscv(uint64_t hartid);
+noreturn void kern_secondary_main(void);
+
+static uint64_t boot_hartid;
+
 noreturn void arch_cpu_halt(void)
 {
-    __asm__ volatile("csrw sie, zero");
+    csr_clear(sstatus, SSTATUS_SIE);
     for (;;) {
         __asm__ volatile("wfi");
     }
+}
+
+noreturn void kern_main_riscv(const void *fdt, uint64_t hartid)
+{
+    boot_hartid = hartid;
+    kern_main(fdt);
+}
+
+noreturn void kern_secondary_riscv(uint64_t hartid)
+{
+    boot_hartid = hartid; /* read back by arch_cpu_hwid() before tp is set */
+    kern_secondary_main();
+}
+
+void arch_cpu_early_init(const struct boot_info *bi)
+{
+    (void)bi; /* paging is already on (boot.S) */
+}
+
+void arch_cpu_init_local(void)
+{
+    csr_write(stvec, (uint64_t)(uintptr_t)arch_trap_vector);
+    csr_write(sscratch, 0);
+    csr_write(sie, SIE_SSIE | SIE_STIE | SIE_SEIE);
+    this_cpu()->arch.hartid = boot_hartid;
+}
+
+uint64_t arch_cpu_hwid(void)
+{
+    return boot_hartid;
+}
+
+int arch_cpu_start(struct percpu *c, void *stack_top)
+{
+    /* Harts start one at a time: boot_hartid is handed over under the big kernel lock. */
+    struct sbiret r = sbi_call(SBI_EXT_HSM, 0, (long)c->hwid,
+                               (long)pa_val(pa_from_kva((void *)arch_secondary_entry)),
+                               (long)(uintptr_t)stack_top);
+    return r.error ? -KEEL_EINVAL : 0;
 }

@@ -1,28 +1,18 @@
 // SPDX-License-Identifier: MIT
-// System control through the SBI (OpenSBI): system reset extension SRST.
+// Calls into the SBI (OpenSBI): system reset, timer, IPIs, remote fences, hart start.
 #include <keel/arch/platform.h>
 #include <keel/arch/cpu.h>
 #include <keel/printk.h>
-#include <stdint.h>
+#include <arch/sbi.h>
 
-enum {
-    SBI_EXT_SRST = 0x53525354,
-    SBI_SRST_SHUTDOWN = 0,
-    SBI_SRST_COLD_REBOOT = 1,
-};
-
-struct sbiret {
-    long error;
-    long value;
-};
-
-static struct sbiret sbi_call(long ext, long fid, long a0, long a1)
+struct sbiret sbi_call(long ext, long fid, long a0, long a1, long a2)
 {
     register long r0 __asm__("a0") = a0;
     register long r1 __asm__("a1") = a1;
+    register long r2 __asm__("a2") = a2;
     register long r6 __asm__("a6") = fid;
     register long r7 __asm__("a7") = ext;
-    __asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r6), "r"(r7) : "memory");
+    __asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
     return (struct sbiret){ r0, r1 };
 }
 
@@ -33,14 +23,14 @@ void arch_platform_init(const void *fdt)
 
 noreturn void arch_platform_power_off(void)
 {
-    struct sbiret r = sbi_call(SBI_EXT_SRST, 0, SBI_SRST_SHUTDOWN, 0);
+    struct sbiret r = sbi_call(SBI_EXT_SRST, 0, SBI_SRST_SHUTDOWN, 0, 0);
     printk("sbi: SRST shutdown refused (%ld)\n", r.error);
     arch_cpu_halt();
 }
 
 noreturn void arch_platform_reset(void)
 {
-    struct sbiret r = sbi_call(SBI_EXT_SRST, 0, SBI_SRST_COLD_REBOOT, 0);
+    struct sbiret r = sbi_call(SBI_EXT_SRST, 0, SBI_SRST_COLD_REBOOT, 0, 0);
     printk("sbi: SRST reboot refused (%ld)\n", r.error);
     arch_cpu_halt();
 }

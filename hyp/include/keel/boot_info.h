@@ -15,6 +15,9 @@ struct boot_info {
     struct mem_range mem[BOOT_MAX_MEM_RANGES];
     unsigned mem_count;
     unsigned cpu_count;
+    uint64_t cpu_hwid[8];  /* /cpus/cpu@N reg: MPIDR affinity or hart id, in tree order */
+    struct mem_range reserved[BOOT_MAX_MEM_RANGES]; /* /reserved-memory and /memreserve/ */
+    unsigned reserved_count;
     paddr_t initrd_start; /* zero when the firmware passed none */
     paddr_t initrd_end;
 };

@@ -5,9 +5,23 @@
  */
 #pragma once
 #include <stdnoreturn.h>
+#include <stdint.h>
+#include <arch/cpu.h>
 
 /* Stops this CPU for good (interrupts off, wait for interrupt in a loop). */
 noreturn void arch_cpu_halt(void);
 
 /* Name of the architecture as printed in logs ("arm64", "riscv64"). */
 extern const char arch_name[];
+
+struct boot_info;
+struct percpu;
+
+/* Boot CPU, before anything else that needs the MMU (atomics, caches): kernel translation on. */
+void arch_cpu_early_init(const struct boot_info *bi);
+/* Per-CPU registers (exception vectors, trap configuration), on every CPU as it comes up. */
+void arch_cpu_init_local(void);
+/* The running CPU's hardware id as the device tree writes it (MPIDR affinity, hart id). */
+uint64_t arch_cpu_hwid(void);
+/* Starts CPU `c` at the kernel's secondary entry with the given stack; returns 0 or -err. */
+int arch_cpu_start(struct percpu *c, void *stack_top);

@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+// Thread context on arm64: the kernel stack layout and the per-CPU user state loaded on switch.
+#include <keel/arch/context.h>
+#include <keel/thread.h>
+#include <keel/task.h>
+#include <keel/arch/pt.h>
+#include <arch/sysreg.h>
+
+void arch_thread_trampoline(void);
+noreturn void arch_return_to_user_frame(void);
+
+void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void))
+{
+    for (unsigned i = 0; i < 12; i++) {
+        ctx->x19_x30[i] = 0;
+    }
+    ctx->x19_x30[0] = (uint64_t)(uintptr_t)entry;                   /* x19: called first */
+    ctx->x19_x30[11] = (uint64_t)(uintptr_t)arch_thread_trampoline; /* x30: where switch returns */
+    ctx->sp = (uint64_t)(uintptr_t)stack_top;
+}
+
+noreturn void arch_return_to_user(struct arch_regs *frame)
+{
+    __asm__ volatile("mov sp, %0\n b arch_return_to_user_frame" : : "r"(frame) : "memory");
+    __builtin_unreachable();
+}
+
+void arch_thread_switch_in(struct thread *t)
+{
+    arch_pt_activate(t->task ? &t->task->mem.pt : NULL);
+    sysreg_write(tpidrro_el0, va_val(t->utcb_uva)); /* the runtime finds its UTCB here */
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The Arm Generic Interrupt Controller, version 2 or 3 (from the device tree's compatible).
+ * The kernel keeps: SGI 0 as its reschedule IPI and the EL2 timer PPI; shared peripheral
+ * interrupts (32 and up) are for user level through the Icu. A user line is masked when it fires
+ * and unmasked by its Irq's UNMASK, so a level-triggered device cannot storm the kernel.
+ */
+#include <keel/arch/irqchip.h>
+#include <keel/phys.h>
+#include <keel/percpu.h>
+#include <keel/printk.h>
+#include <keel/irq.h>
+#include <keel/sched.h>
+#include <keel/mmio.h>
+#include <keel/arch/timer.h>
+#include <arch/sysreg.h>
+#include <fdt_util.h>
+#include <libfdt.h>
+#include <uapi/keel/err.h>
+
+#define IPI_RESCHED 0
+#define FIRST_SPI 32
+
+#define GICD_CTLR 0x0000
+#define GICD_TYPER 0x0004
+#define GICD_ISENABLER 0x0100
+#define GICD_ICENABLER 0x0180
+#define GICD_IPRIORITYR 0x0400
+#define GICD_ITARGETSR 0x0800
+#define GICD_ICFGR 0x0c00
+#define GICD_SGIR 0x0f00
+#define GICD_IROUTER 0x6000
+#define GICD_IGROUPR 0x0080
+
+#define GICC_CTLR 0x0000
+#define GICC_PMR 0x0004
+#define GICC_IAR 0x000c
+#define GICC_EOIR 0x0010
+
+#define GICR_WAKER 0x0014
+#define GICR_TYPER 0x0008
+#define GICR_SGI 0x10000
+#define GICR_STRIDE 0x20000
+
+static unsigned version;
+static uintptr_t gicd, gicc, gicr_base;
+static uint64_t gicr_size;
+static unsigned lines;
+static unsigned timer_ppi = 26;
+static uintptr_t gicr_of_cpu[KEEL_MAX_CPUS];
+static uint8_t gicv2_cpu_mask[KEEL_MAX_CPUS];
+
+static void reserve_regs(const void *fdt, int node)
+{
+    uint64_t base, size;
+    for (int i = 0; fdt_util_reg(fdt, node, i, &base, &size); i++) {
+        phys_reserve(pa_init(base), size);
+    }
+}
+
+void arch_irq_init(const void *fdt)
+{
+    int node = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
+    uint64_t base, size;
+    if (node >= 0) {
+        version = 3;
+    } else {
+        node = fdt_node_offset_by_compatible(fdt, -1, "arm,cortex-a15-gic");
+        if (node < 0) {
+            node = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-400");
+        }
+        if (node < 0) {
+            panic("no GICv2 or GICv3 in the device tree");
+        }
+        version = 2;
+    }
+    if (!fdt_util_reg(fdt, node, 0, &base, NULL)) {
+        panic("GIC without registers");
+    }
+    gicd = (uintptr_t)base;
+    if (!fdt_util_reg(fdt, node, 1, &base, &size)) {
+        panic("GIC without CPU interface / redistributor registers");
+    }
+    if (version == 3) {
+        gicr_base = (uintptr_t)base;
+        gicr_size = size;
+    } else {
+        gicc = (uintptr_t)base;
+    }
+    reserve_regs(fdt, node);
+
+    int tnode = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-timer");
+    int len;
+    const fdt32_t *ints = tnode >= 0 ? fdt_getprop(fdt, tnode, "interrupts", &len) : NULL;
+    if (ints && len >= 4 * 12) {
+        timer_ppi = 16 + fdt32_ld(&ints[3 * 3 + 1]); /* 4th entry: the EL2 (hypervisor) timer */
+    }
+
+    lines = ((mmio_read32(gicd + GICD_TYPER) & 0x1f) + 1) * 32;
+    if (lines > 1020) {
+        lines = 1020;
+    }
+    mmio_write32(gicd + GICD_CTLR, 0);
+    for (unsigned i = FIRST_SPI; i < lines; i += 32) {
+        mmio_write32(gicd + GICD_ICENABLER + i / 8, 0xffffffff);
+        mmio_write32(gicd + GICD_IGROUPR + i / 8, version == 3 ? 0xffffffff : 0);
+    }
+    for (unsigned i = FIRST_SPI; i < lines; i += 4) {
+        mmio_write32(gicd + GICD_IPRIORITYR + i, 0xa0a0a0a0);
+    }
+    /* v3: affinity routing, non-secure group 1; v2: group 0 enable. */
+    mmio_write32(gicd + GICD_CTLR, version == 3 ? (1u << 4) | (1u << 1) : 1u);
+    printk("gic: GICv%u, %u lines, EL2 timer PPI %u\n", version, lines, timer_ppi);
+}
+
+static uintptr_t find_redistributor(uint64_t mpidr)
+{
+    uint64_t aff = (mpidr & 0xffffff) | ((mpidr >> 8) & 0xff000000);
+    for (uintptr_t r = gicr_base; r < gicr_base + gicr_size; r += GICR_STRIDE) {
+        uint64_t typer = mmio_read32(r + GICR_TYPER) | ((uint64_t)mmio_read32(r + GICR_TYPER + 4) << 32);
+        if ((typer >> 32) == aff) {
+            return r;
+        }
+        if (typer & (1u << 4)) {
+            break; /* Last */
+        }
+    }
+    panic("no redistributor for MPIDR 0x%lx", (unsigned long)mpidr);
+}
+
+void arch_irq_init_cpu(void)
+{
+    struct percpu *c = this_cpu();
+    uint32_t enable = (1u << IPI_RESCHED) | (1u << timer_ppi);
+    if (version == 3) {
+        uintptr_t r = find_redistributor(sysreg_read(mpidr_el1));
+        gicr_of_cpu[c->id] = r;
+        mmio_write32(r + GICR_WAKER, mmio_read32(r + GICR_WAKER) & ~(1u << 1));
+        while (mmio_read32(r + GICR_WAKER) & (1u << 2)) {
+        }
+        uintptr_t sgi = r + GICR_SGI;
+        mmio_write32(sgi + GICD_IGROUPR, 0xffffffff);
+        mmio_write32(sgi + GICD_ICENABLER, 0xffffffff);
+        for (unsigned i = 0; i < 32; i += 4) {
+            mmio_write32(sgi + GICD_IPRIORITYR + i, 0x80808080);
+        }
+        mmio_write32(sgi + GICD_ISENABLER, enable);
+        /* ICC_SRE_EL2: system register interface, and allow it for EL1 (guests). */
+        __asm__ volatile("msr S3_4_C12_C9_5, %0\n isb" : : "r"(0xfull));
+        __asm__ volatile("msr S3_0_C4_C6_0, %0" : : "r"(0xffull)); /* ICC_PMR_EL1 */
+        __asm__ volatile("msr S3_0_C12_C12_7, %0" : : "r"(1ull));  /* ICC_IGRPEN1_EL1 */
+        __asm__ volatile("msr S3_0_C12_C12_4, %0\n isb" : : "r"(0ull)); /* ICC_CTLR_EL1: EOImode 0 */
+    } else {
+        gicv2_cpu_mask[c->id] = (uint8_t)mmio_read32(gicd + GICD_ITARGETSR);
+        mmio_write32(gicd + GICD_ICENABLER, 0xffffffff);
+        for (unsigned i = 0; i < 32; i += 4) {
+            mmio_write32(gicd + GICD_IPRIORITYR + i, 0x80808080);
+        }
+        mmio_write32(gicd + GICD_ISENABLER, enable);
+        mmio_write32(gicc + GICC_PMR, 0xff);
+        mmio_write32(gicc + GICC_CTLR, 1);
+    }
+}
+
+unsigned arch_irq_first_user_line(void)
+{
+    return FIRST_SPI;
+}
+
+unsigned arch_irq_line_count(void)
+{
+    return lines;
+}
+
+void arch_irq_line_mask(unsigned line)
+{
+    mmio_write32(gicd + GICD_ICENABLER + (line / 32) * 4, 1u << (line % 32));
+}
+
+void arch_irq_line_unmask(unsigned line)
+{
+    mmio_write32(gicd + GICD_ISENABLER + (line / 32) * 4, 1u << (line % 32));
+}
+
+int arch_irq_line_set_mode(unsigned line, unsigned mode)
+{
+    uintptr_t reg = gicd + GICD_ICFGR + (line / 16) * 4;
+    unsigned shift = (line % 16) * 2 + 1;
+    uint32_t v = mmio_read32(reg) & ~(1u << shift);
+    mmio_write32(reg, v | ((mode ? 1u : 0u) << shift));
+    /* Route to the boot CPU. */
+    if (version == 3) {
+        uint64_t aff = cpus[0].hwid & 0xff00ffffffull; /* IROUTER uses MPIDR's layout */
+        mmio_write32(gicd + GICD_IROUTER + line * 8, (uint32_t)aff);
+        mmio_write32(gicd + GICD_IROUTER + line * 8 + 4, (uint32_t)(aff >> 32));
+    } else {
+        volatile uint8_t *t = (volatile uint8_t *)(gicd + GICD_ITARGETSR + line);
+        *t = gicv2_cpu_mask[0];
+    }
+    return 0;
+}
+
+void arch_irq_send_ipi(unsigned cpu)
+{
+    if (version == 3) {
+        uint64_t mpidr = cpus[cpu].hwid;
+        uint64_t v = ((mpidr >> 32) & 0xff) << 48 | ((mpidr >> 16) & 0xff) << 32 |
+                     ((mpidr >> 8) & 0xff) << 16 | (uint64_t)IPI_RESCHED << 24 | (1u << (mpidr & 0xf));
+        __asm__ volatile("dsb ishst\n msr S3_0_C12_C11_5, %0\n isb" : : "r"(v)); /* ICC_SGI1R_EL1 */
+    } else {
+        dsb(ishst);
+        mmio_write32(gicd + GICD_SGIR, ((uint32_t)gicv2_cpu_mask[cpu] << 16) | IPI_RESCHED);
+    }
+}
+
+static unsigned ack(void)
+{
+    if (version == 3) {
+        uint64_t v;
+        __asm__ volatile("mrs %0, S3_0_C12_C12_0" : "=r"(v)); /* ICC_IAR1_EL1 */
+        return (unsigned)v & 0xffffff;
+    }
+    return mmio_read32(gicc + GICC_IAR);
+}
+
+static void eoi(unsigned iar)
+{
+    if (version == 3) {
+        __asm__ volatile("msr S3_0_C12_C12_1, %0\n isb" : : "r"((uint64_t)iar)); /* ICC_EOIR1_EL1 */
+    } else {
+        mmio_write32(gicc + GICC_EOIR, iar);
+    }
+}
+
+void arch_gic_handle(void);
+void arch_gic_handle(void)
+{
+    unsigned iar = ack();
+    unsigned id = iar & 0x3ff;
+    if (id >= 1020) {
+        return; /* spurious */
+    }
+    if (id == timer_ppi) {
+        arch_timer_set_deadline(UINT64_MAX);
+        eoi(iar);
+        sched_timer_tick();
+    } else if (id < 16) {
+        eoi(iar); /* reschedule IPI: the exit path schedules */
+    } else {
+        arch_irq_line_mask(id);
+        eoi(iar);
+        irq_line_fired(id);
+    }
+}

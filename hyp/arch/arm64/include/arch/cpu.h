@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Inline CPU primitives (arm64): per-CPU pointer in TPIDR_EL2, interrupt masking. */
+#pragma once
+#include <arch/sysreg.h>
+
+struct percpu;
+
+struct arch_percpu {
+    uint64_t unused;
+};
+
+static inline struct percpu *arch_this_cpu(void)
+{
+    return (struct percpu *)sysreg_read(tpidr_el2);
+}
+static inline void arch_set_this_cpu(struct percpu *p) { sysreg_write(tpidr_el2, (uint64_t)p); }
+static inline void arch_irq_enable(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
+static inline void arch_irq_disable(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
+static inline void arch_cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
+/* Waits for an interrupt with interrupts enabled, then masks them again. */
+static inline void arch_cpu_idle(void)
+{
+    __asm__ volatile("dsb sy\n wfi\n msr daifclr, #2\n isb\n msr daifset, #2" ::: "memory");
+}

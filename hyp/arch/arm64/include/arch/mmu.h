@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Kernel address translation (arm64): EL2 maps all physical memory at its own address. */
+#pragma once
+#include <keel/addr.h>
+
+static inline void *kva_from_pa(paddr_t pa) { return (void *)(uintptr_t)pa_val(pa); }
+static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uintptr_t)p); }
+
+/* Highest user virtual address + 1 (stage-2 input size: 39 bits). */
+#define ARCH_USER_VA_LIMIT (1ull << 39)
+
+/* Hardware page-table root of a task (stage 2 on arm64). */
+struct arch_pt {
+    uint64_t *root; /* level-1 table, kernel virtual */
+    uint16_t vmid;
+};

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Task page tables on arm64: stage-2 tables (VTTBR_EL2), 39-bit input, 4 KiB pages, three levels
+ * (1, 2, 3). Tasks run at EL0 with stage 1 off (HCR_EL2.DC), so this is their whole translation;
+ * a VM's table has the same format. Each table gets a VMID so switching needs no TLB flush.
+ */
+#include <keel/arch/pt.h>
+#include <keel/quota.h>
+#include <keel/printk.h>
+#include <arch/sysreg.h>
+#include <uapi/keel/err.h>
+#include <uapi/keel/fpage.h>
+
+#define S2_VALID 1ull
+#define S2_TABLE 3ull
+#define S2_PAGE 3ull
+#define S2_AF (1ull << 10)
+#define S2_SH_INNER (3ull << 8)
+#define S2_S2AP_R (1ull << 6)
+#define S2_S2AP_W (1ull << 7)
+#define S2_XN (2ull << 53)
+#define S2_MEMATTR_NORMAL (0xfull << 2) /* outer/inner write-back */
+#define S2_MEMATTR_DEVICE (0x1ull << 2) /* device-nGnRE */
+#define S2_ADDR_MASK 0x0000fffffffff000ull
+
+#define VMID_COUNT 256
+static uint8_t vmid_used[VMID_COUNT / 8];
+static uint64_t empty_root[512] __attribute__((aligned(4096)));
+
+static unsigned idx(vaddr_t va, unsigned level)
+{
+    return (unsigned)(va_val(va) >> (12 + 9 * (3 - level))) & 511;
+}
+
+int arch_pt_init(struct arch_pt *pt, struct quota *q)
+{
+    unsigned v;
+    for (v = 1; v < VMID_COUNT && (vmid_used[v / 8] & (1u << (v % 8))); v++) {
+    }
+    if (v == VMID_COUNT) {
+        return -KEEL_ENOMEM; /* TODO: VMID rollover with a TLB flush */
+    }
+    pt->root = quota_alloc(q, PAGE_SIZE);
+    if (!pt->root) {
+        return -KEEL_ENOMEM;
+    }
+    vmid_used[v / 8] |= (uint8_t)(1u << (v % 8));
+    pt->vmid = (uint16_t)v;
+    return 0;
+}
+
+static void free_level(uint64_t *table, unsigned level, struct quota *q)
+{
+    if (level < 3) {
+        for (unsigned i = 0; i < 512; i++) {
+            if ((table[i] & 3) == S2_TABLE) {
+                free_level((uint64_t *)(uintptr_t)(table[i] & S2_ADDR_MASK), level + 1, q);
+            }
+        }
+    }
+    quota_free(q, table, PAGE_SIZE);
+}
+
+/* Invalidates every stage-1+2 TLB entry of a VMID on all CPUs. */
+static void flush_vmid(uint16_t vmid)
+{
+    uint64_t saved = sysreg_read(vttbr_el2);
+    sysreg_write(vttbr_el2, (uint64_t)vmid << 48);
+    isb();
+    __asm__ volatile("dsb ishst\n tlbi vmalls12e1is\n dsb ish\n isb" ::: "memory");
+    sysreg_write(vttbr_el2, saved);
+    isb();
+}
+
+void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
+{
+    if (!pt->root) {
+        return;
+    }
+    flush_vmid(pt->vmid);
+    free_level(pt->root, 1, q);
+    vmid_used[pt->vmid / 8] &= (uint8_t)~(1u << (pt->vmid % 8));
+    pt->root = NULL;
+}
+
+/* The level-3 entry for va, creating tables when create is set. */
+static uint64_t *leaf(struct arch_pt *pt, struct quota *q, vaddr_t va, bool create)
+{
+    uint64_t *table = pt->root;
+    for (unsigned level = 1; level < 3; level++) {
+        uint64_t *e = &table[idx(va, level)];
+        if ((*e & 3) != S2_TABLE) {
+            if (!create) {
+                return NULL;
+            }
+            uint64_t *next = quota_alloc(q, PAGE_SIZE);
+            if (!next) {
+                return NULL;
+            }
+            dsb(ishst);
+            *e = (uint64_t)(uintptr_t)next | S2_TABLE;
+        }
+        table = (uint64_t *)(uintptr_t)(*e & S2_ADDR_MASK);
+    }
+    return &table[idx(va, 3)];
+}
+
+static void tlb_flush_page(struct arch_pt *pt, vaddr_t va)
+{
+    uint64_t saved = sysreg_read(vttbr_el2);
+    sysreg_write(vttbr_el2, ((uint64_t)pt->vmid << 48) | (uint64_t)(uintptr_t)pt->root);
+    isb();
+    /* Stage-2 entry by IPA, then stage-1 entries of this VMID (EL0 has stage 1 off: all). */
+    __asm__ volatile("dsb ishst\n tlbi ipas2e1is, %0\n dsb ish\n tlbi vmalle1is\n dsb ish\n isb"
+                     : : "r"(va_val(va) >> 12) : "memory");
+    sysreg_write(vttbr_el2, saved);
+    isb();
+}
+
+int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned rights,
+                bool device)
+{
+    uint64_t *e = leaf(pt, q, va, true);
+    if (!e) {
+        return -KEEL_ENOMEM;
+    }
+    uint64_t desc = (pa_val(pa) & S2_ADDR_MASK) | S2_PAGE | S2_AF |
+                    (device ? S2_MEMATTR_DEVICE | S2_XN : S2_MEMATTR_NORMAL | S2_SH_INNER);
+    if (rights & KEEL_FP_R) {
+        desc |= S2_S2AP_R;
+    }
+    if (rights & KEEL_FP_W) {
+        desc |= S2_S2AP_W | S2_S2AP_R;
+    }
+    if (!(rights & KEEL_FP_X)) {
+        desc |= S2_XN;
+    }
+    uint64_t old = *e;
+    if (old & S2_VALID) {
+        *e = 0;
+        tlb_flush_page(pt, va);
+    }
+    dsb(ishst);
+    *e = desc;
+    dsb(ish);
+    return 0;
+}
+
+void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
+{
+    uint64_t *e = leaf(pt, NULL, va, false);
+    if (e && (*e & S2_VALID)) {
+        *e = 0;
+        tlb_flush_page(pt, va);
+    }
+}
+
+void arch_pt_activate(struct arch_pt *pt)
+{
+    uint64_t v = pt ? ((uint64_t)pt->vmid << 48) | (uint64_t)(uintptr_t)pt->root
+                    : (uint64_t)(uintptr_t)empty_root;
+    sysreg_write(vttbr_el2, v);
+    isb();
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* Control and status registers (riscv64, S/HS-mode). */
+#pragma once
+#include <stdint.h>
+
+#define csr_read(csr)                                                                      \
+    ({                                                                                     \
+        uint64_t v_;                                                                       \
+        __asm__ volatile("csrr %0, " #csr : "=r"(v_));                                     \
+        v_;                                                                                \
+    })
+#define csr_write(csr, v) __asm__ volatile("csrw " #csr ", %0" : : "r"((uint64_t)(v)) : "memory")
+#define csr_set(csr, v) __asm__ volatile("csrs " #csr ", %0" : : "r"((uint64_t)(v)) : "memory")
+#define csr_clear(csr, v) __asm__ volatile("csrc " #csr ", %0" : : "r"((uint64_t)(v)) : "memory")
+
+#define SSTATUS_SIE (1ull << 1)
+#define SSTATUS_SPIE (1ull << 5)
+#define SSTATUS_SPP (1ull << 8)
+#define SSTATUS_SUM (1ull << 18)
+
+#define SIE_SSIE (1ull << 1)
+#define SIE_STIE (1ull << 5)
+#define SIE_SEIE (1ull << 9)
+
+#define SCAUSE_INTERRUPT (1ull << 63)
+#define IRQ_S_SOFT 1
+#define IRQ_S_TIMER 5
+#define IRQ_S_EXT 9
+#define EXC_INST_MISALIGNED 0
+#define EXC_INST_ACCESS 1
+#define EXC_ILLEGAL 2
+#define EXC_BREAKPOINT 3
+#define EXC_LOAD_MISALIGNED 4
+#define EXC_LOAD_ACCESS 5
+#define EXC_STORE_MISALIGNED 6
+#define EXC_STORE_ACCESS 7
+#define EXC_ECALL_U 8
+#define EXC_INST_PAGE 12
+#define EXC_LOAD_PAGE 13
+#define EXC_STORE_PAGE 15

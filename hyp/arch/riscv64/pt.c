@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Task page tables on riscv64: Sv39, three levels, 4 KiB pages, one ASID per task. The upper half
+ * of every root table is the kernel's (all physical memory at KERNEL_OFFSET, global), copied from
+ * the boot table; the lower half is the task's.
+ */
+#include <keel/arch/pt.h>
+#include <keel/quota.h>
+#include <keel/percpu.h>
+#include <arch/csr.h>
+#include <arch/sbi.h>
+#include <uapi/keel/err.h>
+#include <uapi/keel/fpage.h>
+
+#define PTE_V (1ull << 0)
+#define PTE_R (1ull << 1)
+#define PTE_W (1ull << 2)
+#define PTE_X (1ull << 3)
+#define PTE_U (1ull << 4)
+#define PTE_A (1ull << 6)
+#define PTE_D (1ull << 7)
+#define PTE_LEAF (PTE_R | PTE_W | PTE_X)
+
+#define ASID_COUNT 256
+static uint8_t asid_used[ASID_COUNT / 8];
+extern uint64_t boot_pt[512];
+
+static unsigned idx(vaddr_t va, unsigned level)
+{
+    return (unsigned)(va_val(va) >> (12 + 9 * level)) & 511;
+}
+
+static uint64_t *table_of(uint64_t pte)
+{
+    return kva_from_pa(pa_init((pte >> 10) << 12));
+}
+
+static uint64_t satp_of(const uint64_t *root, unsigned asid)
+{
+    return (8ull << 60) | ((uint64_t)asid << 44) | (pa_val(pa_from_kva(root)) >> 12);
+}
+
+int arch_pt_init(struct arch_pt *pt, struct quota *q)
+{
+    unsigned a;
+    for (a = 1; a < ASID_COUNT && (asid_used[a / 8] & (1u << (a % 8))); a++) {
+    }
+    if (a == ASID_COUNT) {
+        return -KEEL_ENOMEM; /* TODO: ASID rollover with a global flush */
+    }
+    pt->root = quota_alloc(q, PAGE_SIZE);
+    if (!pt->root) {
+        return -KEEL_ENOMEM;
+    }
+    for (unsigned i = 256; i < 512; i++) {
+        pt->root[i] = boot_pt[i];
+    }
+    asid_used[a / 8] |= (uint8_t)(1u << (a % 8));
+    pt->asid = (uint16_t)a;
+    return 0;
+}
+
+/* Invalidates an address (or all with va 0 and all set) of an ASID on every hart. */
+static void flush(struct arch_pt *pt, vaddr_t va, bool all)
+{
+    if (all) {
+        __asm__ volatile("sfence.vma zero, %0" : : "r"((uint64_t)pt->asid) : "memory");
+    } else {
+        __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
+    }
+    if (cpu_count > 1) {
+        /* RFENCE remote_sfence_vma_asid on all other harts (hart_mask_base -1: all). */
+        register long a0 __asm__("a0") = 0;
+        register long a1 __asm__("a1") = -1;
+        register long a2 __asm__("a2") = all ? 0 : (long)va_val(va);
+        register long a3 __asm__("a3") = all ? -1 : (long)PAGE_SIZE;
+        register long a4 __asm__("a4") = pt->asid;
+        register long a6 __asm__("a6") = 2;
+        register long a7 __asm__("a7") = SBI_EXT_RFENCE;
+        __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7)
+                         : "memory");
+    }
+}
+
+static void free_level(uint64_t *table, unsigned level, struct quota *q)
+{
+    for (unsigned i = 0; level > 0 && i < (level == 2 ? 256u : 512u); i++) {
+        if ((table[i] & PTE_V) && !(table[i] & PTE_LEAF)) {
+            free_level(table_of(table[i]), level - 1, q);
+        }
+    }
+    quota_free(q, table, PAGE_SIZE);
+}
+
+void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
+{
+    if (!pt->root) {
+        return;
+    }
+    flush(pt, va_init(0), true);
+    free_level(pt->root, 2, q);
+    asid_used[pt->asid / 8] &= (uint8_t)~(1u << (pt->asid % 8));
+    pt->root = NULL;
+}
+
+static uint64_t *leaf(struct arch_pt *pt, struct quota *q, vaddr_t va, bool create)
+{
+    uint64_t *table = pt->root;
+    for (unsigned level = 2; level > 0; level--) {
+        uint64_t *e = &table[idx(va, level)];
+        if (!(*e & PTE_V)) {
+            if (!create) {
+                return NULL;
+            }
+            uint64_t *next = quota_alloc(q, PAGE_SIZE);
+            if (!next) {
+                return NULL;
+            }
+            *e = ((pa_val(pa_from_kva(next)) >> 12) << 10) | PTE_V;
+        }
+        table = table_of(*e);
+    }
+    return &table[idx(va, 0)];
+}
+
+int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned rights,
+                bool device)
+{
+    (void)device; /* memory types come from the platform's PMAs */
+    if (va_val(va) >= ARCH_USER_VA_LIMIT) {
+        return -KEEL_ERANGE;
+    }
+    uint64_t *e = leaf(pt, q, va, true);
+    if (!e) {
+        return -KEEL_ENOMEM;
+    }
+    uint64_t pte = ((pa_val(pa) >> 12) << 10) | PTE_V | PTE_U | PTE_A | PTE_D;
+    if (rights & KEEL_FP_R) {
+        pte |= PTE_R;
+    }
+    if (rights & KEEL_FP_W) {
+        pte |= PTE_W | PTE_R; /* W without R is reserved */
+    }
+    if (rights & KEEL_FP_X) {
+        pte |= PTE_X;
+    }
+    bool was = *e & PTE_V;
+    __asm__ volatile("fence rw, rw" ::: "memory");
+    *e = pte;
+    if (was) {
+        flush(pt, va, false);
+    } else {
+        __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
+    }
+    return 0;
+}
+
+void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
+{
+    uint64_t *e = leaf(pt, NULL, va, false);
+    if (e && (*e & PTE_V)) {
+        *e = 0;
+        flush(pt, va, false);
+    }
+}
+
+void arch_pt_activate(struct arch_pt *pt)
+{
+    uint64_t satp = pt ? satp_of(pt->root, pt->asid) : satp_of(boot_pt, 0);
+    csr_write(satp, satp);
+    if (!pt) {
+        __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+    }
+}

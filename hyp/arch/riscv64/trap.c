@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// Trap dispatch for tasks in U-mode (riscv64): scause selects the handler; every entry takes the
+// big lock, and every exit schedules and releases it.
+#include <keel/syscall.h>
+#include <keel/thread.h>
+#include <keel/percpu.h>
+#include <keel/sched.h>
+#include <keel/bkl.h>
+#include <keel/kobj.h>
+#include <keel/printk.h>
+#include <arch/csr.h>
+#include <uapi/keel/syscall.h>
+
+void arch_irq_handle(unsigned cause);
+void arch_trap_user(struct arch_regs *r);
+void arch_trap_kernel(struct arch_regs *r);
+
+static void exit_to_user(void)
+{
+    schedule();
+    kobj_reap();
+    bkl_unlock();
+}
+
+void arch_trap_user(struct arch_regs *r)
+{
+    uint64_t cause = csr_read(scause), tval = csr_read(stval);
+    bkl_lock();
+    if (cause & SCAUSE_INTERRUPT) {
+        arch_irq_handle((unsigned)(cause & 0xff));
+    } else {
+        switch (cause) {
+        case EXC_ECALL_U:
+            r->pc += 4;
+            syscall_invoke(r);
+            break;
+        case EXC_INST_PAGE:
+            fault_page(r, tval, KEEL_PF_EXEC);
+            break;
+        case EXC_LOAD_PAGE:
+            fault_page(r, tval, KEEL_PF_READ);
+            break;
+        case EXC_STORE_PAGE:
+            fault_page(r, tval, KEEL_PF_WRITE);
+            break;
+        default:
+            fault_exception(r, cause, tval);
+            break;
+        }
+    }
+    exit_to_user();
+}
+
+void arch_trap_kernel(struct arch_regs *r)
+{
+    uint64_t cause = csr_read(scause);
+    if (!(cause & SCAUSE_INTERRUPT)) {
+        panic("kernel exception: scause 0x%lx at pc 0x%lx, stval 0x%lx, ra 0x%lx",
+              (unsigned long)cause, (unsigned long)r->pc, (unsigned long)csr_read(stval),
+              (unsigned long)r->x[1]);
+    }
+    bkl_lock();
+    arch_irq_handle((unsigned)(cause & 0xff));
+    bkl_unlock();
+}

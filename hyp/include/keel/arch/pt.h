@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The architecture contract: hardware page tables of tasks (arm64: stage 2 of EL1&0, the same
+ * format VMs use; riscv64: Sv39). Generic code (keel/memspace.h) keeps the mapping database and
+ * calls these to make the hardware agree. Table pages are charged to the given quota.
+ */
+#pragma once
+#include <stdbool.h>
+#include <keel/addr.h>
+#include <arch/mmu.h>
+
+struct quota;
+
+int arch_pt_init(struct arch_pt *pt, struct quota *q);
+/* Frees every table page (mappings must already be gone or are dropped silently). */
+void arch_pt_destroy(struct arch_pt *pt, struct quota *q);
+/* Maps one page; rights are KEEL_FP_R/W/X; device selects device memory attributes. */
+int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned rights,
+                bool device);
+/* Removes one page's mapping and invalidates it in every CPU's TLB. */
+void arch_pt_unmap(struct arch_pt *pt, vaddr_t va);
+/* Makes pt the current user address space of this CPU. */
+void arch_pt_activate(struct arch_pt *pt);

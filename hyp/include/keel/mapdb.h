@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mapping database: who mapped what to whom. Each mapping of a page or a capability is a
+ * node; a node made by mapping from another is its child. Unmapping revokes recursively: every
+ * descendant is removed, deepest first, without recursion on the kernel stack.
+ *
+ *   root (the page in the root task / the capability at creation)
+ *    ├─ child (mapped into task B)
+ *    │   └─ grandchild (B mapped it on to C)
+ *    └─ child (mapped into task D)
+ */
+#pragma once
+#include <stddef.h>
+
+struct mapnode {
+    struct mapnode *parent;
+    struct mapnode *child; /* first child */
+    struct mapnode *next;  /* next sibling */
+};
+
+/* Links n as the first child of parent (parent NULL: n becomes a root). */
+void mapdb_link(struct mapnode *parent, struct mapnode *n);
+/* Unlinks a node that has no children from its parent. */
+void mapdb_unlink_leaf(struct mapnode *n);
+/* Puts `to` in `from`'s place (same parent, same children); `from` ends up unlinked. */
+void mapdb_replace(struct mapnode *from, struct mapnode *to);
+/* Calls remove(leaf) for every descendant of n, deepest first; remove must not touch the tree:
+ * each leaf is already unlinked when it is called. n itself stays. */
+void mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf));

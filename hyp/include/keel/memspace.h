@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A task's memory space: which page is mapped at each virtual address, and from where it came.
+ *
+ *   memspace.dir ─> [512] ─> [512] ─> [512 x struct mem_map*]    (39-bit VA, 4 KiB pages)
+ *   struct mem_map: pfn, rights, mapdb node (parent = the mapping it was mapped from)
+ *
+ * The hardware page table (arch_pt) mirrors it. Root mappings (no parent) are made by the kernel
+ * for the root task from physical memory; every other mapping derives from one, and unmapping a
+ * page removes everything mapped from it, in every task.
+ */
+#pragma once
+#include <keel/addr.h>
+#include <keel/mapdb.h>
+#include <keel/list.h>
+#include <keel/arch/pt.h>
+
+struct quota;
+struct memspace;
+
+struct mem_map {
+    struct mapnode node;
+    struct memspace *space;
+    vaddr_t va;
+    pfn_t pfn;
+    unsigned rights;
+};
+
+struct memspace {
+    void **dir;
+    struct arch_pt pt;
+    struct quota *quota;
+};
+
+int memspace_init(struct memspace *ms, struct quota *q);
+/* Unmaps everything (revoking what others mapped from here); the tables stay. */
+void memspace_unmap_all(struct memspace *ms);
+/* Frees the tables of an empty memspace; no CPU may be using its page table any more. */
+void memspace_free(struct memspace *ms);
+struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va);
+/* Maps pfn at va with rights as a child of parent (NULL: a root mapping). An existing mapping
+ * at va is removed first (with its children), unless it is the same frame, whose rights are then
+ * widened up to the new ones. Returns 0 or -KEEL_ENOMEM / -KEEL_ERANGE. */
+int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
+                 struct mem_map *parent);
+/* Moves src's mapping to va in ms (grant): the new mapping takes src's place in the tree. */
+int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src);
+/* Removes, for each page in [va, va + size), everything mapped from it; with self, the page too. */
+void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self);

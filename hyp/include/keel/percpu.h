@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-CPU state. The kernel runs under one big lock (keel/bkl.h), so other CPUs' run queues and
+ * timeouts may be touched while holding it; hardware per-CPU state is only touched locally. */
+#pragma once
+#include <stdint.h>
+#include <stdbool.h>
+#include <keel/list.h>
+#include <arch/cpu.h>
+
+#define KEEL_MAX_CPUS 8
+#define SCHED_PRIOS 256
+
+struct thread;
+
+struct runqueue {
+    uint64_t bitmap[SCHED_PRIOS / 64];
+    struct list prio[SCHED_PRIOS];
+};
+
+struct percpu {
+    struct arch_percpu arch; /* first: the trap entry code finds it at offset 0 */
+    unsigned id;
+    uint64_t hwid;           /* MPIDR affinity / hart id */
+    bool online;
+    struct thread *current;
+    struct thread *idle;
+    struct runqueue rq;
+    struct list timeouts;    /* armed timeouts of threads homed here, by deadline */
+    uint64_t slice_end;      /* timer ticks: end of the current thread's quantum */
+    uint64_t idle_ticks;
+    uint64_t switches;
+    struct thread *reap;     /* freed thread that was current here: free once switched away */
+};
+
+extern struct percpu cpus[KEEL_MAX_CPUS];
+extern unsigned cpu_count; /* CPUs present (from the device tree, at most KEEL_MAX_CPUS) */
+
+static inline struct percpu *this_cpu(void) { return arch_this_cpu(); }

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The physical memory map: RAM ranges from the device tree, and the ranges the kernel keeps for
+ * itself (its image, the kernel-memory pool, the devices it drives). Everything else belongs to
+ * user level: the root task gets it mapped at the same address on its first touch (sigma0).
+ */
+#pragma once
+#include <stdbool.h>
+#include <keel/addr.h>
+
+#define PHYS_MAX_RANGES 16
+
+void phys_add_ram(paddr_t base, uint64_t size);
+/* Keeps [base, base + size) from user level (RAM or device registers). */
+void phys_reserve(paddr_t base, uint64_t size);
+bool phys_is_ram(pfn_t pfn);
+/* Whether the root task may have this frame. */
+bool phys_user_may_map(pfn_t pfn);
+/* The i-th RAM range (for the boot information page); false past the last. */
+bool phys_ram_range(unsigned i, paddr_t *base, uint64_t *size);
+bool phys_reserved_range(unsigned i, paddr_t *base, uint64_t *size);

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-CPU fixed-priority round-robin scheduling. The running thread stays at the head of its
+ * priority's queue; its quantum ends by the timer, and it then goes to the tail. A thread that
+ * becomes ready on another CPU with a higher priority than what runs there gets that CPU an IPI.
+ */
+#pragma once
+#include <stdint.h>
+
+struct thread;
+struct percpu;
+
+void sched_init_cpu(struct percpu *c);
+/* Puts t in its home CPU's run queue (state READY) and preempts there if it should run now. */
+void sched_ready(struct thread *t);
+/* Takes t out of its run queue (it stays current until schedule() switches away). */
+void sched_remove(struct thread *t);
+/* Switches to the best ready thread of this CPU (possibly the current one). */
+void schedule(void);
+/* Timer interrupt work: expire timeouts, end the quantum. The caller then calls schedule()
+ * (which programs the next timer interrupt) where switching threads is allowed. */
+void sched_timer_tick(void);
+/* Moves t to another CPU (explicit migration through the Scheduler object). */
+void sched_migrate(struct thread *t, struct percpu *to);
+/* Frees a thread whose memory had to wait until this CPU switched away from it. */
+void sched_reap(void);
+/* Re-arms this CPU's timer for its next event (quantum end or timeout). */
+void sched_program_timer(void);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Task: an address space (memspace) and an object space (capabilities), plus its UTCB area. */
+#pragma once
+#include <keel/kobj.h>
+#include <keel/objspace.h>
+#include <keel/memspace.h>
+
+#define TASK_UTCB_MAX_PAGES 16
+
+struct task {
+    struct kobj obj;
+    struct objspace caps;
+    struct memspace mem;
+    vaddr_t utcb_base;      /* UTCB area: kernel pages mapped here, not part of memspace */
+    unsigned utcb_pages;
+    void *utcb_page[TASK_UTCB_MAX_PAGES];
+    struct list threads;    /* threads bound to it (thread.task_link) */
+};
+
+/* Creates a task with a UTCB area of 2^order bytes at base (order 0: none). */
+struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order, int *err);
+/* The kernel address of the UTCB at uva, or NULL when it is not a properly aligned UTCB slot. */
+void *task_utcb_kva(struct task *t, vaddr_t uva);
+/* Whether [va, va + size) overlaps the UTCB area. */
+bool task_in_utcb_area(struct task *t, vaddr_t va, uint64_t size);

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Thread: a kernel stack (the user register frame sits at its top), a task, a UTCB, scheduling
+ * parameters and IPC state. States:
+ *   INACTIVE  not started (no task/UTCB yet, or never given a pc) — or dead after its task went
+ *   READY     in its CPU's run queue (also while running)
+ *   SEND      blocked sending (queued at the receiver)      RECV  blocked receiving
+ */
+#pragma once
+#include <keel/addr.h>
+#include <keel/kobj.h>
+#include <uapi/keel/err.h>
+#include <keel/timeout.h>
+#include <keel/list.h>
+#include <keel/arch/context.h>
+#include <uapi/keel/utcb.h>
+
+struct task;
+struct percpu;
+
+enum thread_state { TS_INACTIVE, TS_READY, TS_SEND, TS_RECV, TS_DEAD };
+
+#define THREAD_KSTACK_SIZE 4096
+
+/* Why a thread is in IPC on the kernel's behalf. */
+enum thread_kipc { KIPC_NONE, KIPC_PAGE_FAULT, KIPC_EXCEPTION };
+
+struct thread {
+    struct kobj obj;
+    struct arch_context ctx;
+    void *kstack;               /* page; struct arch_regs at its top */
+    struct task *task;          /* reference held */
+    struct list task_link;      /* in task->threads */
+    struct keel_utcb *utcb;     /* kernel address; NULL until bound */
+    vaddr_t utcb_uva;
+    uint64_t pager_cap, exc_cap; /* capability indexes in task, 0: none */
+    bool kernel_pager;          /* the root task: page faults resolved by the kernel (sigma0) */
+
+    /* Scheduling. */
+    enum thread_state state;
+    struct percpu *cpu;         /* home CPU */
+    uint8_t prio;
+    uint64_t quantum;           /* ticks */
+    struct list rq_link;
+    uint64_t cpu_ticks, switches, ran_since;
+
+    /* IPC. */
+    struct list senders;        /* threads blocked sending to this one */
+    struct list send_link;      /* in the receiver's senders while SEND */
+    struct thread *partner;     /* SEND: the receiver; RECV closed: the awaited sender */
+    struct kobj *recv_from;     /* RECV closed on an Irq */
+    bool recv_open;
+    struct thread *reply_to;    /* caller awaiting this thread's reply (implicit reply cap) */
+    struct thread *caller_of;   /* the thread whose reply_to is this one */
+    uint64_t send_tag, send_label;
+    bool send_call;             /* the queued send is the first half of a call */
+    uint32_t call_rcv_timeout;
+    int ipc_error;              /* result of a blocked IPC, set by whoever woke it */
+    uint64_t rcv_tag, rcv_label;
+    struct timeout timeout;
+    enum thread_kipc kipc;      /* this thread is in a kernel-made IPC (fault, exception) */
+    uint64_t kipc_msg[4];
+    struct list pending_irqs;   /* Irq objects attached to it that fired */
+    struct list gates;          /* Ipc_gates bound to it */
+    struct list irqs;           /* Irq objects attached to it */
+};
+
+struct thread *thread_create(struct quota *q, int *err);
+/* Binds t to task (reference taken) with its UTCB at uva; checks the UTCB slot. */
+int thread_bind(struct thread *t, struct task *task, vaddr_t uva);
+/* Sets the user pc and sp; starts t when it is bound and inactive. */
+void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp);
+struct arch_regs *thread_regs(struct thread *t);
+/* Stops t for good: leaves IPC (partners see ECANCELED), run queue and bindings. */
+void thread_kill(struct thread *t);
+/* Called by the timeout code when t's IPC timeout expires. */
+void thread_timeout(struct thread *t);
+/* Returns to user level for the current thread (kernel stack discarded). */
+noreturn void thread_return_to_user(void);

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel object protocols. A message to a kernel object has label KEEL_PROTO_KOBJ, the opcode in
+ * MR0 and arguments from MR1; the reply's label is a result >= 0 or -keel_err, results in MRs.
+ * "cap" arguments are capability indexes in the invoker's object space. docs/abi.md has the tables.
+ */
+#pragma once
+
+enum keel_kobj_type {
+    KEEL_OBJ_NONE = 0,
+    KEEL_OBJ_TASK,
+    KEEL_OBJ_THREAD,
+    KEEL_OBJ_IPC_GATE,
+    KEEL_OBJ_IRQ,
+    KEEL_OBJ_FACTORY,
+    KEEL_OBJ_ICU,
+    KEEL_OBJ_SCHEDULER,
+    KEEL_OBJ_VCON,
+    KEEL_OBJ_PLATFORM,
+    KEEL_OBJ_TYPE_COUNT
+};
+
+/* Operations every capability answers (needs no right). */
+enum keel_any_op {
+    KEEL_ANY_TYPE = 0x7f00, /* -> label = keel_kobj_type */
+};
+
+enum keel_factory_op {
+    KEEL_FACTORY_TASK = 1,    /* MR1 dest cap, MR2 UTCB area flexpage (memory) */
+    KEEL_FACTORY_THREAD = 2,  /* MR1 dest cap */
+    KEEL_FACTORY_GATE = 3,    /* MR1 dest cap, MR2 thread cap (or ~0: unbound), MR3 label */
+    KEEL_FACTORY_IRQ = 4,     /* MR1 dest cap */
+    KEEL_FACTORY_FACTORY = 5, /* MR1 dest cap, MR2 quota bytes (taken from this factory's) */
+    KEEL_FACTORY_INFO = 6,    /* -> MR0 limit, MR1 used (bytes) */
+};
+
+enum keel_task_op {
+    KEEL_TASK_MAP = 1,     /* MR1 source task cap, MR2 send flexpage, MR3 destination base */
+    KEEL_TASK_UNMAP = 2,   /* MR1 flexpage in this task, MR2 KEEL_UNMAP_* flags */
+    KEEL_TASK_CAP_VALID = 3, /* MR1 cap index in this task -> label 1 valid, 0 empty */
+    KEEL_TASK_RELEASE = 4, /* MR1 cap index in this task: empty the slot (children revoked) */
+    KEEL_TASK_MEM_INFO = 5, /* MR1 address -> label 1 mapped, MR0 rights */
+};
+
+enum keel_thread_op {
+    KEEL_THREAD_CONTROL = 1, /* MR1 task cap (~0: keep), MR2 UTCB address, MR3 pager cap,
+                                MR4 exception handler cap (~0: keep) */
+    KEEL_THREAD_EX_REGS = 2, /* MR1 pc, MR2 sp, MR3 flags (KEEL_EXREGS_*) -> MR0 old pc, MR1 old sp */
+    KEEL_THREAD_STATS = 3,   /* -> MR0 CPU time (ns), MR1 context switches in, MR2 cpu */
+    KEEL_THREAD_STATE = 4,   /* -> label: 0 inactive, 1 ready, 2 blocked */
+};
+
+#define KEEL_EXREGS_CANCEL 1u /* abort an IPC the thread is blocked in (ECANCELED) */
+#define KEEL_EXREGS_KEEP_PC 2u
+#define KEEL_EXREGS_KEEP_SP 4u
+
+enum keel_gate_op {
+    KEEL_GATE_BIND = 1, /* MR1 thread cap, MR2 label */
+    KEEL_GATE_INFO = 2, /* -> MR0 label, MR1 1 when bound */
+};
+
+enum keel_irq_op {
+    KEEL_IRQ_ATTACH = 1,  /* MR1 thread cap, MR2 label */
+    KEEL_IRQ_DETACH = 2,
+    KEEL_IRQ_TRIGGER = 3, /* raise it by software */
+    KEEL_IRQ_UNMASK = 4,  /* done handling: unmask the bound hardware line */
+};
+
+enum keel_icu_op {
+    KEEL_ICU_BIND = 1,   /* MR1 irq cap, MR2 line, MR3 mode (KEEL_IRQ_MODE_*) */
+    KEEL_ICU_UNBIND = 2, /* MR1 irq cap */
+    KEEL_ICU_MASK = 3,   /* MR1 line */
+    KEEL_ICU_UNMASK = 4, /* MR1 line */
+    KEEL_ICU_INFO = 5,   /* -> MR0 number of lines, MR1 first line user level may bind */
+};
+
+#define KEEL_IRQ_MODE_LEVEL_HIGH 0u
+#define KEEL_IRQ_MODE_EDGE_RISING 1u
+
+enum keel_sched_op {
+    KEEL_SCHED_RUN = 1,   /* MR1 thread cap, MR2 cpu, MR3 priority (1-255), MR4 quantum (us) */
+    KEEL_SCHED_INFO = 2,  /* -> MR0 CPUs present, MR1 online mask, MR2 timer frequency (Hz) */
+    KEEL_SCHED_IDLE = 3,  /* MR1 cpu -> MR0 idle time (ns) */
+};
+
+enum keel_vcon_op {
+    KEEL_VCON_WRITE = 1, /* MR1 length (<= 8 * (KEEL_MR_COUNT - 2)), MR2.. bytes */
+    KEEL_VCON_READ = 2,  /* MR1 max length -> label length, MR0.. bytes */
+};
+
+enum keel_platform_op {
+    KEEL_PLATFORM_POWER_OFF = 1,
+    KEEL_PLATFORM_RESET = 2,
+    KEEL_PLATFORM_CPU_ON = 3,  /* MR1 cpu: start it and let it schedule */
+    KEEL_PLATFORM_CPU_OFF = 4, /* MR1 cpu (not the boot CPU): stop it after migrating threads */
+    KEEL_PLATFORM_KMEM = 5,    /* -> MR0 kernel memory free, MR1 total (bytes) */
+};
+
+/* Capability slots the root task starts with. */
+enum keel_root_cap {
+    KEEL_ROOT_TASK = 1,
+    KEEL_ROOT_THREAD = 2,
+    KEEL_ROOT_FACTORY = 3,
+    KEEL_ROOT_ICU = 4,
+    KEEL_ROOT_SCHEDULER = 5,
+    KEEL_ROOT_VCON = 6,
+    KEEL_ROOT_PLATFORM = 7,
+    KEEL_ROOT_FIRST_FREE = 16,
+};

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+// Factory objects (see keel/factory.h).
+#include <keel/factory.h>
+#include <keel/task.h>
+#include <keel/thread.h>
+#include <keel/ipc_gate.h>
+#include <keel/irq.h>
+#include <keel/kobj_call.h>
+#include <uapi/keel/fpage.h>
+
+struct factory root_factory = { .obj = { .type = KEEL_OBJ_FACTORY } };
+
+/* Installs a new object's first capability (all rights) at idx in the caller's space. */
+static int64_t install(struct thread *self, struct cap *slot, struct factory *f, struct kobj *o)
+{
+    o->owner = &f->obj;
+    kobj_get(&f->obj);
+    cap_install(slot, o, KEEL_CAP_ALL);
+    (void)self;
+    return 0;
+}
+
+static struct kobj *create(struct factory *f, uint64_t op, struct kobj_msg *m, int *err)
+{
+    struct quota *q = &f->quota;
+    switch (op) {
+    case KEEL_FACTORY_TASK: {
+        uint64_t fp = kmsg_has(m, 2) ? m->mr[2] : 0;
+        if (fp && keel_fpage_kind(fp) != KEEL_FP_MEM) {
+            *err = -KEEL_EINVAL;
+            return NULL;
+        }
+        struct task *t = task_create(q, va_init(keel_fpage_base(fp)), fp ? keel_fpage_order(fp) : 0, err);
+        return t ? &t->obj : NULL;
+    }
+    case KEEL_FACTORY_THREAD: {
+        struct thread *t = thread_create(q, err);
+        return t ? &t->obj : NULL;
+    }
+    case KEEL_FACTORY_GATE: {
+        struct kobj *th = NULL;
+        if (kmsg_has(m, 2) && m->mr[2] != ~0ull) {
+            th = kobj_lookup(m->caller, m->mr[2], KEEL_OBJ_THREAD, KEEL_CAP_W, err);
+            if (!th) {
+                return NULL;
+            }
+        }
+        struct ipc_gate *g = ipc_gate_create(q, err);
+        if (g && th) {
+            ipc_gate_bind(g, container_of(th, struct thread, obj), kmsg_has(m, 3) ? m->mr[3] : 0);
+        }
+        return g ? &g->obj : NULL;
+    }
+    case KEEL_FACTORY_IRQ: {
+        struct irq *irq = irq_create(q, err);
+        return irq ? &irq->obj : NULL;
+    }
+    case KEEL_FACTORY_FACTORY: {
+        if (!kmsg_has(m, 2)) {
+            *err = -KEEL_EINVAL;
+            return NULL;
+        }
+        if ((*err = quota_charge(q, m->mr[2])) != 0) {
+            return NULL;
+        }
+        struct factory *nf = quota_alloc(q, sizeof(*nf));
+        if (!nf) {
+            quota_uncharge(q, m->mr[2]);
+            *err = -KEEL_ENOMEM;
+            return NULL;
+        }
+        kobj_init(&nf->obj, KEEL_OBJ_FACTORY, q);
+        nf->quota.limit = m->mr[2];
+        return &nf->obj;
+    }
+    default:
+        *err = -KEEL_EPROTO;
+        return NULL;
+    }
+}
+
+static int64_t factory_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
+{
+    struct factory *f = container_of(o, struct factory, obj);
+    uint64_t op = kmsg_op(m);
+    if (op == KEEL_FACTORY_INFO) {
+        m->mr[0] = f->quota.limit;
+        m->mr[1] = f->quota.used;
+        m->out_words = 2;
+        return 0;
+    }
+    if (!(rights & KEEL_CAP_W)) {
+        return -KEEL_EPERM;
+    }
+    if (op < KEEL_FACTORY_TASK || op > KEEL_FACTORY_FACTORY) {
+        return -KEEL_EPROTO;
+    }
+    if (!kmsg_has(m, 1)) {
+        return -KEEL_EINVAL;
+    }
+    int err = 0;
+    struct cap *slot = objspace_slot(&m->caller->task->caps, m->mr[1], &err);
+    if (!slot) {
+        return err;
+    }
+    if (slot->obj) {
+        return -KEEL_EEXIST;
+    }
+    struct kobj *n = create(f, op, m, &err);
+    if (!n) {
+        return err;
+    }
+    return install(m->caller, slot, f, n);
+}
+
+static void factory_release(struct kobj *o)
+{
+    struct factory *f = container_of(o, struct factory, obj);
+    if (o->quota) {
+        quota_uncharge(o->quota, f->quota.limit);
+    }
+}
+
+const struct kobj_ops factory_ops = {
+    .size = sizeof(struct factory),
+    .release = factory_release,
+    .invoke = factory_invoke,
+};

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Page faults and exceptions of user threads become IPC: a call through the thread's pager or
+ * exception handler gate, with a message the kernel writes (keel/thread.h: kipc). The pager's
+ * reply maps memory into the faulting task; the exception handler's reply may set pc and sp.
+ * The root task has no pager: its faults are resolved from physical memory (sigma0).
+ */
+#include <keel/syscall.h>
+#include <keel/thread.h>
+#include <keel/task.h>
+#include <keel/ipc.h>
+#include <keel/ipc_gate.h>
+#include <keel/phys.h>
+#include <keel/percpu.h>
+#include <keel/printk.h>
+#include <keel/sched.h>
+#include <keel/kobj_call.h>
+#include <uapi/keel/fpage.h>
+
+/* Stops a thread that cannot go on (no handler, handler gone); the kernel goes on. */
+static void halt_thread(struct thread *t, const char *why, uint64_t a, uint64_t b)
+{
+    printk("KEEL: thread %p halted: %s (0x%lx, pc 0x%lx)\n", (void *)t, why, (unsigned long)a,
+           (unsigned long)b);
+    sched_remove(t);
+    t->state = TS_INACTIVE;
+}
+
+static int kernel_ipc(struct thread *self, uint64_t gate_cap, enum thread_kipc kind, int64_t proto,
+                      unsigned words)
+{
+    int err;
+    struct kobj *o = kobj_lookup(self, gate_cap, KEEL_OBJ_IPC_GATE, KEEL_CAP_R, &err);
+    if (!o) {
+        return err;
+    }
+    struct ipc_gate *g = container_of(o, struct ipc_gate, obj);
+    if (!g->thread) {
+        return -KEEL_ENOENT;
+    }
+    self->kipc = kind;
+    err = ipc_send(self, g->thread, keel_tag(proto, words, 0), g->label, KEEL_TIMEOUT_NEVER, true,
+                   KEEL_TIMEOUT_NEVER);
+    self->kipc = KIPC_NONE;
+    return err;
+}
+
+void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
+{
+    struct thread *self = this_cpu()->current;
+    uint64_t pc = arch_regs_pc(r);
+    if (self->kernel_pager) {
+        pfn_t pfn = pfn_from_pa(pa_init(addr));
+        if (addr < ARCH_USER_VA_LIMIT && phys_user_may_map(pfn) &&
+            !task_in_utcb_area(self->task, va_init(addr & ~(PAGE_SIZE - 1)), PAGE_SIZE) &&
+            memspace_map(&self->task->mem, va_init(addr & ~(PAGE_SIZE - 1)), pfn, KEEL_FP_RWX,
+                         NULL) == 0) {
+            return;
+        }
+        halt_thread(self, "root task page fault outside its memory", addr, pc);
+        return;
+    }
+    self->kipc_msg[0] = addr;
+    self->kipc_msg[1] = access;
+    self->kipc_msg[2] = pc;
+    int err = kernel_ipc(self, self->pager_cap, KIPC_PAGE_FAULT, KEEL_PROTO_PAGE_FAULT, 3);
+    if (err) {
+        halt_thread(self, "page fault without a pager", addr, pc);
+    }
+}
+
+void fault_exception(struct arch_regs *r, uint64_t cause, uint64_t detail)
+{
+    struct thread *self = this_cpu()->current;
+    self->kipc_msg[0] = cause;
+    self->kipc_msg[1] = arch_regs_pc(r);
+    self->kipc_msg[2] = arch_regs_sp(r);
+    self->kipc_msg[3] = detail;
+    int err = kernel_ipc(self, self->exc_cap, KIPC_EXCEPTION, KEEL_PROTO_EXCEPTION, 4);
+    if (err) {
+        halt_thread(self, "exception without a handler", cause, arch_regs_pc(r));
+    }
+}

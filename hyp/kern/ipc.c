@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IPC (see keel/ipc.h). States and who moves them, all under the big kernel lock:
+ *
+ *   sender ──(receiver not waiting)──> SEND, queued in receiver->senders
+ *   receiver picks a queued sender ──> copies, then sender READY (send) or RECV from it (call)
+ *   sender finds receiver in RECV ───> copies, receiver READY; sender READY or RECV (call)
+ *   reply ───────────────────────────> caller in RECV with partner == replier: copies, READY
+ *   timeout / cancel / partner death ─> ipc_abort(): READY with an error
+ */
+#include <keel/ipc.h>
+#include <keel/thread.h>
+#include <keel/task.h>
+#include <keel/percpu.h>
+#include <keel/sched.h>
+#include <keel/irq.h>
+#include <keel/timeout.h>
+#include <keel/arch/timer.h>
+#include <uapi/keel/syscall.h>
+#include <uapi/keel/fpage.h>
+#include <uapi/keel/err.h>
+
+static void arm_timeout(struct thread *t, uint32_t us)
+{
+    if (us != KEEL_TIMEOUT_NEVER) {
+        timeout_arm(&t->timeout, t->cpu, arch_timer_now() + timeout_ticks_from_us(us));
+    }
+}
+
+static void wake(struct thread *t, int err)
+{
+    t->ipc_error = err;
+    timeout_disarm(&t->timeout);
+    if (list_linked(&t->send_link)) {
+        list_remove(&t->send_link);
+    }
+    t->partner = NULL;
+    t->recv_from = NULL;
+    t->recv_open = false;
+    sched_ready(t);
+}
+
+/* Blocks self in state st until someone wakes it; returns the result they left. */
+static int block(struct thread *self, enum thread_state st, uint32_t timeout)
+{
+    self->state = st;
+    sched_remove(self);
+    arm_timeout(self, timeout);
+    schedule();
+    return self->ipc_error;
+}
+
+static bool in_window(uint64_t base, uint64_t size, uint64_t limit)
+{
+    return base < limit && size <= limit - base;
+}
+
+static int map_mem(struct task *src, uint64_t sbase, struct task *dst, uint64_t dbase,
+                   uint64_t size, unsigned rights, bool grant)
+{
+    if (!in_window(sbase, size, ARCH_USER_VA_LIMIT) || !in_window(dbase, size, ARCH_USER_VA_LIMIT)) {
+        return -KEEL_ERANGE;
+    }
+    if (task_in_utcb_area(dst, va_init(dbase), size)) {
+        return -KEEL_EINVAL;
+    }
+    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+        struct mem_map *m = memspace_lookup(&src->mem, va_init(sbase + off));
+        if (!m || !(m->rights & rights)) {
+            continue; /* holes in the source stay holes */
+        }
+        vaddr_t dva = va_init(dbase + off);
+        int err = grant ? memspace_grant(&dst->mem, dva, m)
+                        : memspace_map(&dst->mem, dva, m->pfn, m->rights & rights, m);
+        if (err) {
+            return err;
+        }
+    }
+    return 0;
+}
+
+static bool cap_is_ancestor(struct cap *a, struct cap *c)
+{
+    for (struct mapnode *n = &c->node; n; n = n->parent) {
+        if (n == &a->node) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int map_caps(struct task *src, uint64_t sidx, struct task *dst, uint64_t didx,
+                    uint64_t count, unsigned rights, bool grant)
+{
+    for (uint64_t i = 0; i < count; i++) {
+        struct cap *s = objspace_lookup(&src->caps, sidx + i);
+        if (!s || !s->obj || !(s->rights & KEEL_CAP_S)) {
+            continue; /* empty, or not to be passed on */
+        }
+        int err = 0;
+        struct cap *d = objspace_slot(&dst->caps, didx + i, &err);
+        if (!d) {
+            return err;
+        }
+        if (d == s) {
+            continue;
+        }
+        if (d->obj) {
+            if (cap_is_ancestor(d, s)) {
+                return -KEEL_EEXIST;
+            }
+            cap_release(d);
+        }
+        if (grant) {
+            cap_move(d, s);
+        } else {
+            cap_derive(d, s, rights);
+        }
+    }
+    return 0;
+}
+
+int ipc_map_fpage(struct task *src, uint64_t fp, struct task *dst, uint64_t window,
+                  uint64_t hotspot, bool grant)
+{
+    unsigned kind = keel_fpage_kind(fp);
+    unsigned so = keel_fpage_order(fp), wo = keel_fpage_order(window);
+    if (kind != keel_fpage_kind(window) || so > 48 || wo > 48) {
+        return -KEEL_EINVAL;
+    }
+    if (kind == KEEL_FP_MEM && (so < PAGE_SHIFT || wo < PAGE_SHIFT)) {
+        return -KEEL_EINVAL;
+    }
+    if (kind != KEEL_FP_MEM && kind != KEEL_FP_CAP) {
+        return -KEEL_EINVAL;
+    }
+    uint64_t sbase = kind == KEEL_FP_MEM ? keel_fpage_base(fp) : keel_fpage_cap_index(fp);
+    uint64_t wbase = kind == KEEL_FP_MEM ? keel_fpage_base(window) : keel_fpage_cap_index(window);
+    uint64_t ssize = 1ull << so, wsize = 1ull << wo;
+    if ((sbase & (ssize - 1)) || (wbase & (wsize - 1))) {
+        return -KEEL_EINVAL; /* flexpages are naturally aligned */
+    }
+    uint64_t hot = kind == KEEL_FP_MEM ? hotspot : hotspot >> 12;
+    uint64_t dbase = wbase, size = ssize;
+    if (so <= wo) {
+        dbase = wbase + (hot & (wsize - 1) & ~(ssize - 1));
+    } else {
+        sbase += hot & (ssize - 1) & ~(wsize - 1);
+        size = wsize;
+    }
+    unsigned rights = keel_fpage_rights(fp) & keel_fpage_rights(window);
+    if (kind == KEEL_FP_MEM) {
+        return map_mem(src, sbase, dst, dbase, size, rights, grant);
+    }
+    return map_caps(src, sbase, dst, dbase, size, rights, grant);
+}
+
+/* The page-fault reply: map items into the faulter's whole address space. */
+static int transfer_to_kernel_ipc(struct thread *snd, struct thread *rcv, uint64_t tag)
+{
+    uint64_t *mr = snd->utcb->mr;
+    unsigned words = keel_tag_words(tag), items = keel_tag_items(tag);
+    if (rcv->kipc == KIPC_EXCEPTION && words >= 2 && keel_tag_label(tag) >= 0) {
+        thread_set_regs(rcv, mr[0], mr[1]);
+    }
+    uint64_t space = keel_fpage_mem(0, 39, KEEL_FP_RWX);
+    for (unsigned i = 0; i < items; i++) {
+        uint64_t ctl = mr[words + 2 * i], fp = mr[words + 2 * i + 1];
+        if (keel_fpage_kind(fp) != KEEL_FP_MEM) {
+            continue;
+        }
+        int err = ipc_map_fpage(snd->task, fp, rcv->task, space, ctl & ~0xfffull,
+                                ctl & KEEL_ITEM_GRANT);
+        if (err) {
+            return err;
+        }
+    }
+    rcv->rcv_tag = tag;
+    return 0;
+}
+
+/* Copies snd's message into rcv and carries out its typed items. */
+static int transfer(struct thread *snd, struct thread *rcv, uint64_t tag, uint64_t label)
+{
+    unsigned words = keel_tag_words(tag), items = keel_tag_items(tag);
+    if (words + 2 * items > KEEL_MR_COUNT) {
+        return -KEEL_EMSGSIZE;
+    }
+    if (rcv->kipc != KIPC_NONE && rcv->partner == snd) {
+        return transfer_to_kernel_ipc(snd, rcv, tag);
+    }
+    const uint64_t *src = snd->kipc != KIPC_NONE ? snd->kipc_msg : snd->utcb->mr;
+    uint64_t *dst = rcv->utcb->mr;
+    for (unsigned i = 0; i < words + 2 * items; i++) {
+        dst[i] = src[i];
+    }
+    rcv->rcv_tag = tag & ~(uint64_t)KEEL_TAG_ERROR;
+    rcv->rcv_label = label;
+    rcv->utcb->tcr[KEEL_TCR_ITEMS_RCVD] = 0;
+    for (unsigned i = 0; i < items; i++) {
+        uint64_t ctl = src[words + 2 * i], fp = src[words + 2 * i + 1];
+        unsigned kind = keel_fpage_kind(fp);
+        uint64_t window = rcv->utcb->br[kind == KEEL_FP_CAP ? KEEL_BR_CAP : KEEL_BR_MEM];
+        if (keel_fpage_kind(window) != kind) {
+            return -KEEL_ENOENT; /* no receive window for this kind of item */
+        }
+        int err = ipc_map_fpage(snd->task, fp, rcv->task, window, ctl & ~0xfffull,
+                                ctl & KEEL_ITEM_GRANT);
+        if (err) {
+            return err;
+        }
+        rcv->utcb->tcr[KEEL_TCR_ITEMS_RCVD]++;
+    }
+    return 0;
+}
+
+/* dst accepts a message from snd right now. */
+static bool accepts(struct thread *dst, struct thread *snd)
+{
+    return dst->state == TS_RECV && dst->partner == NULL && dst->recv_from == NULL
+               ? dst->recv_open
+               : dst->state == TS_RECV && dst->partner == snd;
+}
+
+/* After a successful call's send: wait for the callee's reply. */
+static int await_reply(struct thread *self, struct thread *callee, uint32_t rcv_timeout)
+{
+    callee->reply_to = self;
+    self->partner = callee;
+    return block(self, TS_RECV, rcv_timeout);
+}
+
+int ipc_send(struct thread *self, struct thread *dst, uint64_t tag, uint64_t label,
+             uint32_t snd_timeout, bool call, uint32_t rcv_timeout)
+{
+    if (!dst->utcb || dst->state == TS_DEAD || dst->state == TS_INACTIVE) {
+        return -KEEL_ENOENT;
+    }
+    if (accepts(dst, self)) {
+        int err = transfer(self, dst, tag, label);
+        wake(dst, err);
+        if (err || !call) {
+            return err;
+        }
+        return await_reply(self, dst, rcv_timeout);
+    }
+    if (snd_timeout == KEEL_TIMEOUT_ZERO) {
+        return -KEEL_ETIMEOUT;
+    }
+    self->send_tag = tag;
+    self->send_label = label;
+    self->send_call = call;
+    self->call_rcv_timeout = rcv_timeout;
+    self->partner = dst;
+    list_push_back(&dst->senders, &self->send_link);
+    return block(self, TS_SEND, snd_timeout);
+}
+
+/* Takes a queued sender's message (the sender blocked in ipc_send). */
+static int take_from_sender(struct thread *self, struct thread *s)
+{
+    list_remove(&s->send_link);
+    timeout_disarm(&s->timeout);
+    int err = transfer(s, self, s->send_tag, s->send_label);
+    if (!err && s->send_call) {
+        s->state = TS_RECV; /* stays blocked, now waiting for the reply */
+        self->reply_to = s;
+        arm_timeout(s, s->call_rcv_timeout);
+        return 0;
+    }
+    wake(s, err);
+    return err;
+}
+
+static bool take_irq(struct thread *self, struct irq *only)
+{
+    struct list *l;
+    list_for_each(l, &self->pending_irqs) {
+        struct irq *q = container_of(l, struct irq, pending_link);
+        if (!only || q == only) {
+            list_remove(&q->pending_link);
+            self->rcv_tag = keel_tag(0, 0, 0);
+            self->rcv_label = q->label;
+            return true;
+        }
+    }
+    return false;
+}
+
+int ipc_receive(struct thread *self, struct thread *from, struct irq *irq, uint32_t timeout)
+{
+    if (!from && take_irq(self, irq)) {
+        return 0;
+    }
+    if (!irq) {
+        struct list *l;
+        list_for_each(l, &self->senders) {
+            struct thread *s = container_of(l, struct thread, send_link);
+            if (!from || s == from) {
+                return take_from_sender(self, s);
+            }
+        }
+    }
+    if (timeout == KEEL_TIMEOUT_ZERO) {
+        return -KEEL_ETIMEOUT;
+    }
+    self->partner = from;
+    self->recv_from = irq ? &irq->obj : NULL;
+    self->recv_open = !from && !irq;
+    return block(self, TS_RECV, timeout);
+}
+
+int ipc_reply(struct thread *self, uint64_t tag)
+{
+    struct thread *c = self->reply_to;
+    self->reply_to = NULL;
+    if (!c || c->state != TS_RECV || c->partner != self) {
+        return -KEEL_ENOENT;
+    }
+    int err = transfer(self, c, tag, 0);
+    c->rcv_label = 0;
+    wake(c, err);
+    return err;
+}
+
+void ipc_abort(struct thread *t, int err)
+{
+    if (t->state != TS_SEND && t->state != TS_RECV) {
+        return;
+    }
+    if (t->partner && t->partner->reply_to == t) {
+        t->partner->reply_to = NULL;
+    }
+    wake(t, err);
+}
+
+void ipc_cancel_partners(struct thread *t)
+{
+    while (!list_empty(&t->senders)) {
+        ipc_abort(container_of(t->senders.next, struct thread, send_link), -KEEL_ECANCELED);
+    }
+    if (t->reply_to) {
+        ipc_abort(t->reply_to, -KEEL_ECANCELED);
+    }
+}
+
+void ipc_notify_irq(struct thread *t, struct irq *irq)
+{
+    if (t->state == TS_RECV && !t->partner && (t->recv_open || t->recv_from == &irq->obj)) {
+        t->rcv_tag = keel_tag(0, 0, 0);
+        t->rcv_label = irq->label;
+        wake(t, 0);
+        return;
+    }
+    if (!list_linked(&irq->pending_link)) {
+        list_push_back(&t->pending_irqs, &irq->pending_link);
+    }
+}

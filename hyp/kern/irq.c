@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// Irq objects and hardware line binding (see keel/irq.h).
+#include <keel/irq.h>
+#include <keel/ipc.h>
+#include <keel/thread.h>
+#include <keel/quota.h>
+#include <keel/kobj_call.h>
+#include <keel/arch/irqchip.h>
+#include <uapi/keel/fpage.h>
+
+#define IRQ_MAX_LINES 1024
+
+static struct irq *line_owner[IRQ_MAX_LINES];
+
+struct irq *irq_create(struct quota *q, int *err)
+{
+    struct irq *irq = quota_alloc(q, sizeof(*irq));
+    if (!irq) {
+        *err = -KEEL_ENOMEM;
+        return NULL;
+    }
+    kobj_init(&irq->obj, KEEL_OBJ_IRQ, q);
+    list_init(&irq->attach_link);
+    list_init(&irq->pending_link);
+    irq->line = IRQ_NO_LINE;
+    return irq;
+}
+
+void irq_attach(struct irq *irq, struct thread *t, uint64_t label)
+{
+    irq_detach(irq);
+    irq->thread = t;
+    irq->label = label;
+    list_push_back(&t->irqs, &irq->attach_link);
+}
+
+void irq_detach(struct irq *irq)
+{
+    if (irq->thread) {
+        list_remove(&irq->attach_link);
+        if (list_linked(&irq->pending_link)) {
+            list_remove(&irq->pending_link);
+        }
+        irq->thread = NULL;
+    }
+}
+
+void irq_fire(struct irq *irq)
+{
+    if (irq->thread) {
+        ipc_notify_irq(irq->thread, irq);
+    }
+}
+
+void irq_line_fired(unsigned line)
+{
+    if (line < IRQ_MAX_LINES && line_owner[line]) {
+        irq_fire(line_owner[line]);
+    }
+}
+
+int irq_bind_line(struct irq *irq, unsigned line, unsigned mode)
+{
+    if (line < arch_irq_first_user_line() || line >= arch_irq_line_count() || line >= IRQ_MAX_LINES) {
+        return -KEEL_ERANGE;
+    }
+    if (line_owner[line] || irq->line != IRQ_NO_LINE) {
+        return -KEEL_EBUSY;
+    }
+    int err = arch_irq_line_set_mode(line, mode);
+    if (err) {
+        return err;
+    }
+    line_owner[line] = irq;
+    irq->line = line;
+    arch_irq_line_unmask(line);
+    return 0;
+}
+
+void irq_unbind_line(struct irq *irq)
+{
+    if (irq->line != IRQ_NO_LINE) {
+        arch_irq_line_mask(irq->line);
+        line_owner[irq->line] = NULL;
+        irq->line = IRQ_NO_LINE;
+    }
+}
+
+static int64_t irq_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
+{
+    struct irq *irq = container_of(o, struct irq, obj);
+    int err;
+    switch (kmsg_op(m)) {
+    case KEEL_IRQ_ATTACH: {
+        if (!(rights & KEEL_CAP_W)) {
+            return -KEEL_EPERM;
+        }
+        if (!kmsg_has(m, 2)) {
+            return -KEEL_EINVAL;
+        }
+        struct kobj *t = kobj_lookup(m->caller, m->mr[1], KEEL_OBJ_THREAD, KEEL_CAP_W, &err);
+        if (!t) {
+            return err;
+        }
+        irq_attach(irq, container_of(t, struct thread, obj), m->mr[2]);
+        return 0;
+    }
+    case KEEL_IRQ_DETACH:
+        if (!(rights & KEEL_CAP_W)) {
+            return -KEEL_EPERM;
+        }
+        irq_detach(irq);
+        return 0;
+    case KEEL_IRQ_TRIGGER:
+        irq_fire(irq);
+        return 0;
+    case KEEL_IRQ_UNMASK:
+        if (irq->line == IRQ_NO_LINE) {
+            return -KEEL_ENOENT;
+        }
+        arch_irq_line_unmask(irq->line);
+        return 0;
+    default:
+        return -KEEL_EPROTO;
+    }
+}
+
+static void irq_teardown(struct kobj *o)
+{
+    struct irq *irq = container_of(o, struct irq, obj);
+    irq_unbind_line(irq);
+    irq_detach(irq);
+}
+
+const struct kobj_ops irq_ops = {
+    .size = sizeof(struct irq),
+    .teardown = irq_teardown,
+    .invoke = irq_invoke,
+};

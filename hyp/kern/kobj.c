@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+// Kernel object lifetime (see keel/kobj.h).
+#include <keel/kobj.h>
+#include <keel/quota.h>
+
+static struct list zombies = LIST_INIT(zombies);
+
+void kobj_init(struct kobj *o, unsigned type, struct quota *q)
+{
+    o->type = (uint8_t)type;
+    o->dying = 0;
+    o->caps = 0;
+    o->refs = 0; /* capabilities and kernel links add references */
+    o->quota = q;
+    o->owner = NULL;
+    list_init(&o->zombie_link);
+}
+
+void kobj_get(struct kobj *o)
+{
+    o->refs++;
+}
+
+void kobj_put(struct kobj *o)
+{
+    if (--o->refs) {
+        return;
+    }
+    const struct kobj_ops *ops = kobj_ops_table[o->type];
+    if (ops->defer_free && ops->defer_free(o)) {
+        o->refs = 1; /* put again by whoever deferred it */
+        return;
+    }
+    if (ops->release) {
+        ops->release(o);
+    }
+    struct kobj *owner = o->owner;
+    if (o->quota) {
+        quota_free(o->quota, o, ops->size);
+    }
+    if (owner) {
+        kobj_put(owner);
+    }
+}
+
+void kobj_cap_added(struct kobj *o)
+{
+    o->caps++;
+    o->refs++;
+}
+
+void kobj_cap_removed(struct kobj *o)
+{
+    o->caps--;
+    if (o->caps == 0 && !o->dying) {
+        o->dying = 1;
+        list_push_back(&zombies, &o->zombie_link); /* keeps its ref until torn down */
+        return;
+    }
+    kobj_put(o);
+}
+
+void kobj_reap(void)
+{
+    struct list *l;
+    while ((l = list_pop_front(&zombies))) {
+        struct kobj *o = container_of(l, struct kobj, zombie_link);
+        const struct kobj_ops *ops = kobj_ops_table[o->type];
+        if (ops->teardown) {
+            ops->teardown(o);
+        }
+        kobj_put(o); /* the last capability's reference */
+    }
+}

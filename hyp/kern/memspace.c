@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// Task memory spaces over the mapping database (see keel/memspace.h).
+#include <keel/memspace.h>
+#include <keel/quota.h>
+#include <keel/slab.h>
+#include <keel/phys.h>
+#include <uapi/keel/err.h>
+
+#define LEVEL_BITS 9
+#define LEVEL_ENTRIES (1u << LEVEL_BITS)
+
+static unsigned index_at(vaddr_t va, unsigned level)
+{
+    return (unsigned)(va_val(va) >> (PAGE_SHIFT + LEVEL_BITS * (2 - level))) & (LEVEL_ENTRIES - 1);
+}
+
+int memspace_init(struct memspace *ms, struct quota *q)
+{
+    ms->quota = q;
+    ms->dir = NULL;
+    return arch_pt_init(&ms->pt, q);
+}
+
+/* The leaf slot for va; with create, missing tables are made. */
+static struct mem_map **slot_for(struct memspace *ms, vaddr_t va, bool create)
+{
+    if (va_val(va) >= ARCH_USER_VA_LIMIT) {
+        return NULL;
+    }
+    void ***table = (void ***)&ms->dir;
+    for (unsigned level = 0; level < 2; level++) {
+        if (!*table) {
+            if (!create || !(*table = quota_alloc(ms->quota, PAGE_SIZE))) {
+                return NULL;
+            }
+        }
+        table = (void ***)&(*table)[index_at(va, level)];
+    }
+    if (!*table) {
+        if (!create || !(*table = quota_alloc(ms->quota, PAGE_SIZE))) {
+            return NULL;
+        }
+    }
+    return (struct mem_map **)&(*table)[index_at(va, 2)];
+}
+
+struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va)
+{
+    struct mem_map **s = slot_for(ms, va, false);
+    return s ? *s : NULL;
+}
+
+/* Removes one mapping that has no children: hardware entry, slot, node memory. */
+static void remove_one(struct mem_map *m)
+{
+    struct memspace *ms = m->space;
+    arch_pt_unmap(&ms->pt, m->va);
+    struct mem_map **s = slot_for(ms, m->va, false);
+    if (s) {
+        *s = NULL;
+    }
+    quota_free(ms->quota, m, sizeof(*m));
+}
+
+static void remove_leaf(struct mapnode *n)
+{
+    remove_one(container_of(n, struct mem_map, node));
+}
+
+static void unmap_page(struct mem_map *m, bool self)
+{
+    mapdb_revoke_children(&m->node, remove_leaf);
+    if (self) {
+        mapdb_unlink_leaf(&m->node);
+        remove_one(m);
+    }
+}
+
+int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
+                 struct mem_map *parent)
+{
+    if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= ARCH_USER_VA_LIMIT) {
+        return -KEEL_ERANGE;
+    }
+    struct mem_map **s = slot_for(ms, va, true);
+    if (!s) {
+        return -KEEL_ENOMEM;
+    }
+    if (*s && pfn_val((*s)->pfn) == pfn_val(pfn)) {
+        if ((rights & ~(*s)->rights) == 0) {
+            return 0;
+        }
+        (*s)->rights |= rights;
+        return arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), (*s)->rights, !phys_is_ram(pfn));
+    }
+    if (*s) {
+        /* Replacing the very mapping the new one derives from would revoke the source. */
+        for (struct mapnode *a = parent ? &parent->node : NULL; a; a = a->parent) {
+            if (a == &(*s)->node) {
+                return -KEEL_EEXIST;
+            }
+        }
+        unmap_page(*s, true);
+    }
+    struct mem_map *m = quota_alloc(ms->quota, sizeof(*m));
+    if (!m) {
+        return -KEEL_ENOMEM;
+    }
+    int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), rights, !phys_is_ram(pfn));
+    if (err) {
+        quota_free(ms->quota, m, sizeof(*m));
+        return err;
+    }
+    m->space = ms;
+    m->va = va;
+    m->pfn = pfn;
+    m->rights = rights;
+    mapdb_link(parent ? &parent->node : NULL, &m->node);
+    *s = m;
+    return 0;
+}
+
+int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
+{
+    /* Map as a sibling first (may fail without harm), then let it take src's place. */
+    struct mem_map *parent = src->node.parent ? container_of(src->node.parent, struct mem_map, node)
+                                              : NULL;
+    int err = memspace_map(ms, va, src->pfn, src->rights, parent);
+    if (err) {
+        return err;
+    }
+    struct mem_map *m = memspace_lookup(ms, va);
+    if (m == src) {
+        return 0; /* granted to itself */
+    }
+    mapdb_unlink_leaf(&m->node);
+    mapdb_replace(&src->node, &m->node);
+    remove_one(src);
+    return 0;
+}
+
+void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self)
+{
+    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
+        struct mem_map *m = memspace_lookup(ms, va_add(va, off));
+        if (m) {
+            unmap_page(m, self);
+        }
+    }
+}
+
+static void free_tables(struct memspace *ms, void **table, unsigned level)
+{
+    if (!table) {
+        return;
+    }
+    if (level < 2) {
+        for (unsigned i = 0; i < LEVEL_ENTRIES; i++) {
+            free_tables(ms, table[i], level + 1);
+        }
+    }
+    quota_free(ms->quota, table, PAGE_SIZE);
+}
+
+void memspace_unmap_all(struct memspace *ms)
+{
+    if (ms->dir) {
+        for (unsigned i = 0; i < LEVEL_ENTRIES; i++) {
+            void **l1 = ms->dir[i];
+            for (unsigned j = 0; l1 && j < LEVEL_ENTRIES; j++) {
+                struct mem_map **l2 = l1[j];
+                for (unsigned k = 0; l2 && k < LEVEL_ENTRIES; k++) {
+                    if (l2[k]) {
+                        unmap_page(l2[k], true);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void memspace_free(struct memspace *ms)
+{
+    free_tables(ms, ms->dir, 0);
+    ms->dir = NULL;
+    arch_pt_destroy(&ms->pt, ms->quota);
+}

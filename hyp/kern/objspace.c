@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+// Object spaces and capabilities (see keel/objspace.h).
+#include <keel/objspace.h>
+#include <keel/kobj.h>
+#include <keel/quota.h>
+#include <uapi/keel/err.h>
+
+void objspace_init(struct objspace *os, struct quota *q)
+{
+    os->dir = NULL;
+    os->quota = q;
+}
+
+struct cap *objspace_lookup(struct objspace *os, uint64_t index)
+{
+    if (index == 0 || index >= OBJSPACE_MAX_CAPS || !os->dir) {
+        return NULL;
+    }
+    struct cap *leaf = os->dir[index / CAPS_PER_LEAF];
+    return leaf ? &leaf[index % CAPS_PER_LEAF] : NULL;
+}
+
+struct cap *objspace_slot(struct objspace *os, uint64_t index, int *err)
+{
+    if (index == 0 || index >= OBJSPACE_MAX_CAPS) {
+        *err = -KEEL_ERANGE;
+        return NULL;
+    }
+    if (!os->dir && !(os->dir = quota_alloc(os->quota, OBJSPACE_DIR * sizeof(void *)))) {
+        *err = -KEEL_ENOMEM;
+        return NULL;
+    }
+    struct cap **leaf = &os->dir[index / CAPS_PER_LEAF];
+    if (!*leaf && !(*leaf = quota_alloc(os->quota, CAPS_PER_LEAF * sizeof(struct cap)))) {
+        *err = -KEEL_ENOMEM;
+        return NULL;
+    }
+    return &(*leaf)[index % CAPS_PER_LEAF];
+}
+
+void cap_install(struct cap *slot, struct kobj *obj, unsigned rights)
+{
+    slot->obj = obj;
+    slot->rights = rights;
+    mapdb_link(NULL, &slot->node);
+    kobj_cap_added(obj);
+}
+
+void cap_derive(struct cap *slot, struct cap *src, unsigned rights)
+{
+    slot->obj = src->obj;
+    slot->rights = rights & src->rights;
+    mapdb_link(&src->node, &slot->node);
+    kobj_cap_added(src->obj);
+}
+
+void cap_move(struct cap *dst, struct cap *src)
+{
+    dst->obj = src->obj;
+    dst->rights = src->rights;
+    mapdb_replace(&src->node, &dst->node);
+    src->obj = NULL;
+    src->rights = 0;
+}
+
+static void cap_clear(struct cap *c)
+{
+    struct kobj *o = c->obj;
+    c->obj = NULL;
+    c->rights = 0;
+    if (o) {
+        kobj_cap_removed(o);
+    }
+}
+
+static void remove_leaf(struct mapnode *n)
+{
+    cap_clear(container_of(n, struct cap, node));
+}
+
+void cap_revoke_children(struct cap *c)
+{
+    mapdb_revoke_children(&c->node, remove_leaf);
+}
+
+void cap_release(struct cap *c)
+{
+    if (!c->obj) {
+        return;
+    }
+    cap_revoke_children(c);
+    mapdb_unlink_leaf(&c->node);
+    cap_clear(c);
+}
+
+void objspace_destroy(struct objspace *os)
+{
+    if (!os->dir) {
+        return;
+    }
+    for (size_t d = 0; d < OBJSPACE_DIR; d++) {
+        struct cap *leaf = os->dir[d];
+        if (!leaf) {
+            continue;
+        }
+        for (size_t i = 0; i < CAPS_PER_LEAF; i++) {
+            cap_release(&leaf[i]);
+        }
+    }
+    /* Only now free the leaves: releasing above may have emptied slots in any leaf. */
+    for (size_t d = 0; d < OBJSPACE_DIR; d++) {
+        quota_free(os->quota, os->dir[d], CAPS_PER_LEAF * sizeof(struct cap));
+    }
+    quota_free(os->quota, os->dir, OBJSPACE_DIR * sizeof(void *));
+    os->dir = NULL;
+}

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+// The Scheduler object: thread placement (CPU, priority, quantum) and CPU statistics.
+#include <keel/sched.h>
+#include <keel/thread.h>
+#include <keel/percpu.h>
+#include <keel/timeout.h>
+#include <keel/kobj_call.h>
+#include <keel/arch/timer.h>
+#include <uapi/keel/fpage.h>
+
+struct kobj scheduler_object = { .type = KEEL_OBJ_SCHEDULER };
+
+static uint64_t ns_from_ticks(uint64_t ticks)
+{
+    uint64_t f = arch_timer_freq();
+    return ticks / f * 1000000000ull + ticks % f * 1000000000ull / f;
+}
+
+static int64_t run_thread(struct kobj_msg *m)
+{
+    int err;
+    if (!kmsg_has(m, 4)) {
+        return -KEEL_EINVAL;
+    }
+    struct kobj *o = kobj_lookup(m->caller, m->mr[1], KEEL_OBJ_THREAD, KEEL_CAP_W, &err);
+    if (!o) {
+        return err;
+    }
+    uint64_t cpu = m->mr[2], prio = m->mr[3], quantum_us = m->mr[4];
+    if (cpu >= cpu_count || !cpus[cpu].online || prio < 1 || prio >= SCHED_PRIOS ||
+        quantum_us > 10000000) {
+        return -KEEL_ERANGE;
+    }
+    struct thread *t = container_of(o, struct thread, obj);
+    if (t->state == TS_DEAD) {
+        return -KEEL_ENOENT;
+    }
+    bool queued = list_linked(&t->rq_link);
+    if (queued) {
+        sched_remove(t);
+    }
+    t->prio = (uint8_t)prio;
+    if (quantum_us) {
+        t->quantum = timeout_ticks_from_us(quantum_us);
+    }
+    if (queued) {
+        sched_ready(t);
+    }
+    sched_migrate(t, &cpus[cpu]);
+    return 0;
+}
+
+static int64_t scheduler_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
+{
+    (void)o;
+    switch (kmsg_op(m)) {
+    case KEEL_SCHED_RUN:
+        return rights & KEEL_CAP_W ? run_thread(m) : -KEEL_EPERM;
+    case KEEL_SCHED_INFO: {
+        uint64_t online = 0;
+        for (unsigned i = 0; i < cpu_count; i++) {
+            online |= (uint64_t)cpus[i].online << i;
+        }
+        m->mr[0] = cpu_count;
+        m->mr[1] = online;
+        m->mr[2] = arch_timer_freq();
+        m->out_words = 3;
+        return 0;
+    }
+    case KEEL_SCHED_IDLE:
+        if (!kmsg_has(m, 1) || m->mr[1] >= cpu_count) {
+            return -KEEL_ERANGE;
+        }
+        m->mr[0] = cpus[m->mr[1]].idle ? ns_from_ticks(cpus[m->mr[1]].idle->cpu_ticks) : 0;
+        m->out_words = 1;
+        return 0;
+    default:
+        return -KEEL_EPROTO;
+    }
+}
+
+/* For Thread STATS. */
+uint64_t scheduler_thread_ns(struct thread *t);
+uint64_t scheduler_thread_ns(struct thread *t)
+{
+    uint64_t ticks = t->cpu_ticks;
+    if (t->cpu->current == t) {
+        ticks += arch_timer_now() - t->ran_since;
+    }
+    return ns_from_ticks(ticks);
+}
+
+const struct kobj_ops scheduler_ops = { .invoke = scheduler_invoke };

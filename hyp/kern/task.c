@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// Tasks (see keel/task.h).
+#include <keel/task.h>
+#include <keel/thread.h>
+#include <keel/quota.h>
+#include <keel/percpu.h>
+#include <keel/arch/pt.h>
+#include <uapi/keel/err.h>
+#include <uapi/keel/fpage.h>
+
+struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order, int *err)
+{
+    uint64_t size = utcb_order ? 1ull << utcb_order : 0;
+    if (utcb_order && (utcb_order < PAGE_SHIFT || size > TASK_UTCB_MAX_PAGES * PAGE_SIZE ||
+                       !va_is_aligned(utcb_base, size) ||
+                       va_val(utcb_base) + size > ARCH_USER_VA_LIMIT)) {
+        *err = -KEEL_EINVAL;
+        return NULL;
+    }
+    struct task *t = quota_alloc(q, sizeof(*t));
+    if (!t) {
+        *err = -KEEL_ENOMEM;
+        return NULL;
+    }
+    kobj_init(&t->obj, KEEL_OBJ_TASK, q);
+    list_init(&t->threads);
+    objspace_init(&t->caps, q);
+    *err = memspace_init(&t->mem, q);
+    t->utcb_base = utcb_base;
+    for (unsigned i = 0; !*err && i < size / PAGE_SIZE; i++) {
+        t->utcb_page[i] = quota_alloc(q, PAGE_SIZE);
+        if (!t->utcb_page[i]) {
+            *err = -KEEL_ENOMEM;
+            break;
+        }
+        t->utcb_pages++;
+        *err = arch_pt_map(&t->mem.pt, q, va_add(utcb_base, i * PAGE_SIZE),
+                           pa_from_kva(t->utcb_page[i]), KEEL_FP_RW, false);
+    }
+    if (*err) {
+        kobj_ops_table[KEEL_OBJ_TASK]->release(&t->obj);
+        quota_free(q, t, sizeof(*t));
+        return NULL;
+    }
+    return t;
+}
+
+bool task_in_utcb_area(struct task *t, vaddr_t va, uint64_t size)
+{
+    uint64_t a = va_val(t->utcb_base), e = a + (uint64_t)t->utcb_pages * PAGE_SIZE;
+    return va_val(va) < e && va_val(va) + size > a;
+}
+
+void *task_utcb_kva(struct task *t, vaddr_t uva)
+{
+    uint64_t off = va_val(uva) - va_val(t->utcb_base);
+    if (!va_is_aligned(uva, KEEL_UTCB_SIZE) || va_val(uva) < va_val(t->utcb_base) ||
+        off >= (uint64_t)t->utcb_pages * PAGE_SIZE) {
+        return NULL;
+    }
+    return (char *)t->utcb_page[off / PAGE_SIZE] + off % PAGE_SIZE;
+}
+
+/* Last capability gone: stop its threads, empty both spaces. */
+static void task_teardown(struct kobj *o)
+{
+    struct task *t = container_of(o, struct task, obj);
+    struct list *l;
+    list_for_each(l, &t->threads) {
+        thread_kill(container_of(l, struct thread, task_link));
+    }
+    objspace_destroy(&t->caps);
+    memspace_unmap_all(&t->mem);
+}
+
+static void task_release(struct kobj *o)
+{
+    struct task *t = container_of(o, struct task, obj);
+    objspace_destroy(&t->caps);
+    memspace_unmap_all(&t->mem);
+    memspace_free(&t->mem);
+    for (unsigned i = 0; i < t->utcb_pages; i++) {
+        quota_free(o->quota, t->utcb_page[i], PAGE_SIZE);
+    }
+    t->utcb_pages = 0;
+}
+
+int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);
+
+const struct kobj_ops task_ops = {
+    .size = sizeof(struct task),
+    .teardown = task_teardown,
+    .release = task_release,
+    .invoke = task_invoke,
+};

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+// The Task protocol: map from another task, unmap, capability slots, memory queries.
+#include <keel/task.h>
+#include <keel/thread.h>
+#include <keel/ipc.h>
+#include <keel/kobj_call.h>
+#include <uapi/keel/fpage.h>
+
+static int64_t task_map(struct task *dst, struct kobj_msg *m)
+{
+    int err;
+    if (!kmsg_has(m, 3)) {
+        return -KEEL_EINVAL;
+    }
+    struct kobj *so = kobj_lookup(m->caller, m->mr[1], KEEL_OBJ_TASK, KEEL_CAP_W, &err);
+    if (!so) {
+        return err;
+    }
+    uint64_t fp = m->mr[2], dbase = m->mr[3];
+    unsigned kind = keel_fpage_kind(fp), order = keel_fpage_order(fp);
+    if (kind != KEEL_FP_MEM && kind != KEEL_FP_CAP) {
+        return -KEEL_EINVAL;
+    }
+    /* The destination window is the same size as the flexpage, at dbase. */
+    uint64_t window = kind == KEEL_FP_MEM ? keel_fpage_mem(dbase, order, KEEL_FP_RWX)
+                                          : keel_fpage_cap(dbase, order, KEEL_CAP_ALL);
+    if ((kind == KEEL_FP_MEM ? keel_fpage_base(window) : keel_fpage_cap_index(window)) != dbase) {
+        return -KEEL_EINVAL;
+    }
+    return ipc_map_fpage(container_of(so, struct task, obj), fp, dst, window, 0, false);
+}
+
+static int64_t task_unmap(struct task *t, struct kobj_msg *m)
+{
+    if (!kmsg_has(m, 2)) {
+        return -KEEL_EINVAL;
+    }
+    uint64_t fp = m->mr[1];
+    bool self = m->mr[2] & KEEL_UNMAP_SELF;
+    unsigned order = keel_fpage_order(fp);
+    if (keel_fpage_kind(fp) == KEEL_FP_MEM) {
+        uint64_t base = keel_fpage_base(fp);
+        if (order < PAGE_SHIFT || order > 39 || (base & ((1ull << order) - 1)) ||
+            base + (1ull << order) > ARCH_USER_VA_LIMIT) {
+            return -KEEL_EINVAL;
+        }
+        memspace_unmap(&t->mem, va_init(base), 1ull << order, self);
+        return 0;
+    }
+    if (keel_fpage_kind(fp) == KEEL_FP_CAP) {
+        uint64_t base = keel_fpage_cap_index(fp);
+        if (order > 20 || (base & ((1ull << order) - 1))) {
+            return -KEEL_EINVAL;
+        }
+        for (uint64_t i = 0; i < (1ull << order); i++) {
+            struct cap *c = objspace_lookup(&t->caps, base + i);
+            if (c && c->obj) {
+                if (self) {
+                    cap_release(c);
+                } else {
+                    cap_revoke_children(c);
+                }
+            }
+        }
+        return 0;
+    }
+    return -KEEL_EINVAL;
+}
+
+int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);
+int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
+{
+    struct task *t = container_of(o, struct task, obj);
+    uint64_t op = kmsg_op(m);
+    if (op == KEEL_TASK_CAP_VALID || op == KEEL_TASK_MEM_INFO) {
+        if (!kmsg_has(m, 1)) {
+            return -KEEL_EINVAL;
+        }
+        if (op == KEEL_TASK_CAP_VALID) {
+            struct cap *c = objspace_lookup(&t->caps, m->mr[1]);
+            return c && c->obj ? 1 : 0;
+        }
+        struct mem_map *mm = m->mr[1] < ARCH_USER_VA_LIMIT
+                                 ? memspace_lookup(&t->mem, va_init(m->mr[1] & ~(PAGE_SIZE - 1)))
+                                 : NULL;
+        m->mr[0] = mm ? mm->rights : 0;
+        m->out_words = 1;
+        return mm != NULL;
+    }
+    if (!(rights & KEEL_CAP_W)) {
+        return -KEEL_EPERM;
+    }
+    switch (op) {
+    case KEEL_TASK_MAP:
+        return task_map(t, m);
+    case KEEL_TASK_UNMAP:
+        return task_unmap(t, m);
+    case KEEL_TASK_RELEASE: {
+        if (!kmsg_has(m, 1)) {
+            return -KEEL_EINVAL;
+        }
+        struct cap *c = objspace_lookup(&t->caps, m->mr[1]);
+        if (!c || !c->obj) {
+            return -KEEL_ENOCAP;
+        }
+        cap_release(c);
+        return 0;
+    }
+    default:
+        return -KEEL_EPROTO;
+    }
+}

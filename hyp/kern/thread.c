@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+// Threads: creation, binding to a task, start, death (see keel/thread.h).
+#include <keel/thread.h>
+#include <keel/task.h>
+#include <keel/percpu.h>
+#include <keel/sched.h>
+#include <keel/ipc.h>
+#include <keel/quota.h>
+#include <keel/bkl.h>
+#include <keel/irq.h>
+#include <keel/ipc_gate.h>
+#include <keel/arch/context.h>
+#include <keel/arch/irqchip.h>
+#include <keel/percpu.h>
+#include <string.h>
+
+#define DEFAULT_PRIO 1
+#define DEFAULT_QUANTUM_US 10000
+
+struct arch_regs *thread_regs(struct thread *t)
+{
+    return (struct arch_regs *)((char *)t->kstack + THREAD_KSTACK_SIZE - sizeof(struct arch_regs));
+}
+
+/* First switch-in of a user thread: leave the kernel through its prepared frame. */
+static void thread_first_entry(void)
+{
+    sched_reap();
+    sched_program_timer();
+    kobj_reap();
+    bkl_unlock();
+}
+
+struct thread *thread_create(struct quota *q, int *err)
+{
+    struct thread *t = quota_alloc(q, sizeof(*t));
+    if (!t) {
+        *err = -KEEL_ENOMEM;
+        return NULL;
+    }
+    t->kstack = quota_alloc(q, THREAD_KSTACK_SIZE);
+    if (!t->kstack) {
+        quota_free(q, t, sizeof(*t));
+        *err = -KEEL_ENOMEM;
+        return NULL;
+    }
+    kobj_init(&t->obj, KEEL_OBJ_THREAD, q);
+    t->state = TS_INACTIVE;
+    t->cpu = this_cpu();
+    t->prio = DEFAULT_PRIO;
+    t->quantum = timeout_ticks_from_us(DEFAULT_QUANTUM_US);
+    list_init(&t->rq_link);
+    list_init(&t->task_link);
+    list_init(&t->senders);
+    list_init(&t->send_link);
+    list_init(&t->pending_irqs);
+    list_init(&t->gates);
+    list_init(&t->irqs);
+    arch_regs_init_user(thread_regs(t), 0, 0);
+    arch_context_init(&t->ctx, thread_regs(t), thread_first_entry);
+    return t;
+}
+
+int thread_bind(struct thread *t, struct task *task, vaddr_t uva)
+{
+    void *utcb = task_utcb_kva(task, uva);
+    if (!utcb) {
+        return -KEEL_EFAULT;
+    }
+    if (t->task != task) {
+        if (t->task) {
+            return -KEEL_EBUSY; /* a thread belongs to one task for its life */
+        }
+        kobj_get(&task->obj);
+        list_push_back(&task->threads, &t->task_link);
+        t->task = task;
+    }
+    t->utcb = utcb;
+    t->utcb_uva = uva;
+    arch_regs_set_utcb(thread_regs(t), va_val(uva));
+    return 0;
+}
+
+void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp)
+{
+    struct arch_regs *r = thread_regs(t);
+    arch_regs_set_pc(r, pc);
+    arch_regs_set_sp(r, sp);
+    if (t->state == TS_INACTIVE && t->task && t->utcb) {
+        sched_ready(t);
+    }
+}
+
+void thread_timeout(struct thread *t)
+{
+    ipc_abort(t, -KEEL_ETIMEOUT);
+}
+
+void thread_kill(struct thread *t)
+{
+    if (t->state == TS_DEAD) {
+        return;
+    }
+    ipc_abort(t, -KEEL_ECANCELED);
+    ipc_cancel_partners(t);
+    sched_remove(t);
+    t->state = TS_DEAD;
+    while (!list_empty(&t->gates)) {
+        ipc_gate_unbind(container_of(t->gates.next, struct ipc_gate, bound_link));
+    }
+    while (!list_empty(&t->irqs)) {
+        irq_detach(container_of(t->irqs.next, struct irq, attach_link));
+    }
+    if (t->cpu->current == t && t->cpu != this_cpu()) {
+        arch_irq_send_ipi(t->cpu->id); /* make that CPU switch away from it */
+    }
+}
+
+static void thread_teardown(struct kobj *o)
+{
+    thread_kill(container_of(o, struct thread, obj));
+}
+
+static void thread_release(struct kobj *o)
+{
+    struct thread *t = container_of(o, struct thread, obj);
+    if (t->task) {
+        list_remove(&t->task_link);
+        kobj_put(&t->task->obj);
+    }
+    quota_free(o->quota, t->kstack, THREAD_KSTACK_SIZE);
+}
+
+noreturn void thread_return_to_user(void)
+{
+    struct thread *t = this_cpu()->current;
+    kobj_reap();
+    bkl_unlock();
+    arch_return_to_user(thread_regs(t));
+}
+
+static bool thread_defer_free(struct kobj *o)
+{
+    struct thread *t = container_of(o, struct thread, obj);
+    for (unsigned i = 0; i < cpu_count; i++) {
+        if (cpus[i].current == t) {
+            cpus[i].reap = t;
+            return true;
+        }
+    }
+    return false;
+}
+
+int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);
+
+const struct kobj_ops thread_ops = {
+    .size = sizeof(struct thread),
+    .teardown = thread_teardown,
+    .release = thread_release,
+    .invoke = thread_invoke,
+    .defer_free = thread_defer_free,
+};

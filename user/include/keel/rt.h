@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/* The user runtime: console output, the root task's physical page allocator, small helpers. */
+#pragma once
+#include <stdint.h>
+#include <stddef.h>
+#include <uapi/keel/kip.h>
+
+#define KEEL_PAGE_SIZE 4096ull
+
+/* Where printf writes (a Vcon capability in this task). */
+extern uint64_t rt_vcon_cap;
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rt_flush(void);
+
+/* The kernel information page (root task only). */
+static inline const struct keel_kip *rt_kip(void)
+{
+    return (const struct keel_kip *)(uintptr_t)KEEL_KIP_ADDR;
+}
+
+/* A zeroed page of physical memory at its own address (root task: sigma0 maps it on touch);
+ * NULL when none is left. */
+void *rt_page_alloc(void);
+void rt_page_free(void *p);
+/* Free pages left. */
+uint64_t rt_pages_free(void);
+/* Capability index allocator for this task (from KEEL_ROOT_FIRST_FREE up). */
+uint64_t rt_cap_alloc(void);
+
+/* Program entry after crt0: sets up the runtime and calls main(). */
+int main(void);

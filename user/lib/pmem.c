@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The root task's physical page allocator: a bump pointer through the KIP's RAM ranges, skipping
+ * what the kernel keeps, the initrd and the device tree; freed pages go to a free list.
+ */
+#include <keel/rt.h>
+#include <string.h>
+#include <uapi/keel/kobj.h>
+
+static unsigned range;
+static uint64_t next;
+static void *free_list;
+static uint64_t free_count;
+static uint64_t cap_next = KEEL_ROOT_FIRST_FREE;
+
+static int busy(const struct keel_kip *k, uint64_t a)
+{
+    for (uint64_t i = 0; i < k->reserved_count; i++) {
+        if (a >= k->reserved[i].base && a < k->reserved[i].base + k->reserved[i].size) {
+            return 1;
+        }
+    }
+    if (a >= (k->initrd_base & ~4095ull) && a < k->initrd_base + k->initrd_size) {
+        return 1;
+    }
+    return a >= (k->fdt_base & ~4095ull) && a < k->fdt_base + k->fdt_size;
+}
+
+void *rt_page_alloc(void)
+{
+    const struct keel_kip *k = rt_kip();
+    if (free_list) {
+        void *p = free_list;
+        free_list = *(void **)p;
+        free_count--;
+        memset(p, 0, KEEL_PAGE_SIZE);
+        return p;
+    }
+    while (range < k->ram_count) {
+        if (next < k->ram[range].base) {
+            next = (k->ram[range].base + 4095) & ~4095ull;
+        }
+        if (next + KEEL_PAGE_SIZE > k->ram[range].base + k->ram[range].size) {
+            range++;
+            continue;
+        }
+        uint64_t a = next;
+        next += KEEL_PAGE_SIZE;
+        if (!busy(k, a)) {
+            memset((void *)(uintptr_t)a, 0, KEEL_PAGE_SIZE);
+            return (void *)(uintptr_t)a;
+        }
+    }
+    return NULL;
+}
+
+void rt_page_free(void *p)
+{
+    *(void **)p = free_list;
+    free_list = p;
+    free_count++;
+}
+
+uint64_t rt_pages_free(void)
+{
+    const struct keel_kip *k = rt_kip();
+    uint64_t n = free_count;
+    for (unsigned r = range; r < k->ram_count; r++) {
+        uint64_t from = r == range && next > k->ram[r].base ? next : k->ram[r].base;
+        n += (k->ram[r].base + k->ram[r].size - from) / KEEL_PAGE_SIZE;
+    }
+    return n;
+}
+
+uint64_t rt_cap_alloc(void)
+{
+    return cap_next++;
+}
