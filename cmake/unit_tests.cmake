@@ -6,3 +6,19 @@ keel_add_unit_test(test_fdt_util SOURCES lib/fdt/tests/test_fdt_util.c LIBS host
     DTS lib/fdt/tests/board.dts)
 keel_add_unit_test(test_boot_info SOURCES hyp/tests/test_boot_info.c hyp/kern/boot_info.c
     LIBS host_keel_fdt INCLUDES ${CMAKE_SOURCE_DIR}/hyp/include DTS lib/fdt/tests/board.dts)
+
+# The kernel's core logic (hyp/kern/) compiled for the host against the fake architecture
+# (hyp/arch/fake): its include directory comes before hyp/include, as hyp/arch/<arch>/include does
+# in the target build. Each test names the kernel sources it links; the fake arch is a library,
+# so a test links only the parts it uses and may define its own printk() instead.
+set(KEEL_KERN_TEST_INCLUDES ${CMAKE_SOURCE_DIR}/hyp/arch/fake/include ${CMAKE_SOURCE_DIR}/hyp/include)
+add_library(host_keel_fake_arch STATIC hyp/arch/fake/pt.c hyp/arch/fake/cpu.c hyp/arch/fake/printk.c)
+target_include_directories(host_keel_fake_arch PUBLIC ${KEEL_KERN_TEST_INCLUDES})
+target_compile_options(host_keel_fake_arch PRIVATE ${KEEL_WARNINGS} ${KEEL_SANITIZE} -g)
+set(KEEL_KERN_MEM_SOURCES hyp/kern/kmem.c hyp/kern/slab.c hyp/kern/quota.c)
+keel_add_unit_test(test_kmem SOURCES hyp/tests/test_kmem.c ${KEEL_KERN_MEM_SOURCES}
+    INCLUDES ${KEEL_KERN_TEST_INCLUDES})
+keel_add_unit_test(test_mapdb SOURCES hyp/tests/test_mapdb.c hyp/kern/mapdb.c
+    INCLUDES ${KEEL_KERN_TEST_INCLUDES})
+keel_add_unit_test(test_objspace SOURCES hyp/tests/test_objspace.c ${KEEL_KERN_MEM_SOURCES}
+    hyp/kern/kobj.c hyp/kern/objspace.c hyp/kern/mapdb.c INCLUDES ${KEEL_KERN_TEST_INCLUDES})
