@@ -67,6 +67,17 @@ static void remove_leaf(struct mapnode *n)
     remove_one(container_of(n, struct mem_map, node));
 }
 
+/* Whether m is anc or was mapped (directly or not) from anc. */
+static bool derives_from(const struct mem_map *m, const struct mem_map *anc)
+{
+    for (const struct mapnode *a = m ? &m->node : NULL; a; a = a->parent) {
+        if (a == &anc->node) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void unmap_page(struct mem_map *m, bool self)
 {
     mapdb_revoke_children(&m->node, remove_leaf);
@@ -95,10 +106,8 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
     }
     if (*s) {
         /* Replacing the very mapping the new one derives from would revoke the source. */
-        for (struct mapnode *a = parent ? &parent->node : NULL; a; a = a->parent) {
-            if (a == &(*s)->node) {
-                return -KEEL_EEXIST;
-            }
+        if (derives_from(parent, *s)) {
+            return -KEEL_EEXIST;
         }
         unmap_page(*s, true);
     }
@@ -122,6 +131,21 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
 
 int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
 {
+    if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= ARCH_USER_VA_LIMIT) {
+        return -KEEL_ERANGE;
+    }
+    struct mem_map *old = memspace_lookup(ms, va);
+    if (old == src) {
+        return 0; /* granted to itself */
+    }
+    if (old) {
+        /* Whatever is at va goes first (even the same frame: memspace_map() would keep it and
+         * its children in place), unless src derives from it and would go with it. */
+        if (derives_from(src, old)) {
+            return -KEEL_EEXIST;
+        }
+        unmap_page(old, true);
+    }
     /* Map as a sibling first (may fail without harm), then let it take src's place. */
     struct mem_map *parent = src->node.parent ? container_of(src->node.parent, struct mem_map, node)
                                               : NULL;
@@ -130,9 +154,6 @@ int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
         return err;
     }
     struct mem_map *m = memspace_lookup(ms, va);
-    if (m == src) {
-        return 0; /* granted to itself */
-    }
     mapdb_unlink_leaf(&m->node);
     mapdb_replace(&src->node, &m->node);
     remove_one(src);
