@@ -97,12 +97,21 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
     if (!s) {
         return -KEEL_ENOMEM;
     }
-    if (*s && pfn_val((*s)->pfn) == pfn_val(pfn)) {
-        if ((rights & ~(*s)->rights) == 0) {
+    struct mem_map *old = *s;
+    if (old && pfn_val(old->pfn) == pfn_val(pfn) &&
+        (old == parent || old->node.parent == (parent ? &parent->node : NULL))) {
+        /* The same mapping again: widen its rights in place (its children stay). From another
+         * source it is replaced below instead, so that this source alone can revoke what it
+         * gives. */
+        unsigned wider = old->rights | rights;
+        if (old == parent || wider == old->rights) {
             return 0;
         }
-        (*s)->rights |= rights;
-        return arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), (*s)->rights, !phys_is_ram(pfn));
+        int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), wider, !phys_is_ram(pfn));
+        if (!err) {
+            old->rights = wider;
+        }
+        return err;
     }
     if (*s) {
         /* Replacing the very mapping the new one derives from would revoke the source. */

@@ -39,11 +39,14 @@ void memspace_unmap_all(struct memspace *ms);
 void memspace_free(struct memspace *ms);
 struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va);
 /* Maps pfn at va with rights as a child of parent (NULL: a root mapping). An existing mapping
- * at va is removed first (with its children), unless it is the same frame, whose rights are then
- * widened up to the new ones. Returns 0 or -KEEL_ENOMEM / -KEEL_ERANGE. */
+ * at va is removed first (with its children), unless it is the same frame mapped again from the
+ * same parent, whose rights are then widened up to the new ones, or parent itself (nothing to
+ * do). Returns 0 or -KEEL_ENOMEM / -KEEL_ERANGE / -KEEL_EEXIST (the mapping at va is one parent
+ * derives from: replacing it would revoke the source). */
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
                  struct mem_map *parent);
-/* Moves src's mapping to va in ms (grant): the new mapping takes src's place in the tree. */
+/* Moves src's mapping to va in ms (grant): the new mapping takes src's place in the tree. What
+ * was at va goes first (with its children); -KEEL_EEXIST when src derives from it. */
 int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src);
 /* Removes, for each page in [va, va + size), everything mapped from it; with self, the page too. */
 void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self);
