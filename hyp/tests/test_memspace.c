@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Memory spaces (memspace.c) over the mapping database, against the fake page table
+ * (hyp/arch/fake/pt.c), which logs every arch_pt_map()/arch_pt_unmap() call: map, lookup and
+ * unmap; rights widening when the same frame is mapped again from the same source; replacing a
+ * different frame; EEXIST instead of replacing a mapping the new one derives from; grant; recursive
+ * unmap across three spaces; memspace_unmap_all() + memspace_free() returning every byte.
+ * After each step the "hardware" table must match the memspace exactly (check_sync) and the
+ * mapping tree must be well formed (check_tree).
+ */
+#include "unit.h"
+#include "kern_host.h"
+#include <keel/memspace.h>
+#include <keel/quota.h>
+#include <keel/slab.h>
+#include <keel/phys.h>
+#include <arch/fake_pt.h>
+#include <uapi/keel/err.h>
+#include <uapi/keel/fpage.h>
+
+#define MAX_VAS 2048u
+#define RAM_BASE 0x80000000ull
+
+struct space {
+    struct memspace ms;
+    struct quota q;
+    uint64_t va[MAX_VAS]; /* every address this test used in the space */
+    unsigned nva;
+};
+
+static struct space sp[6];
+static uint64_t map_size; /* what one struct mem_map costs */
+
+static pfn_t frame(unsigned k)
+{
+    return pfn_from_pa(pa_init(RAM_BASE + (uint64_t)k * PAGE_SIZE));
+}
+
+static pfn_t device_frame(unsigned k)
+{
+    return pfn_from_pa(pa_init(0x09000000ull + (uint64_t)k * PAGE_SIZE));
+}
+
+static void track(struct space *s, uint64_t va)
+{
+    for (unsigned i = 0; i < s->nva; i++) {
+        if (s->va[i] == va) {
+            return;
+        }
+    }
+    if (s->nva == MAX_VAS) {
+        fprintf(stderr, "too many addresses\n");
+        exit(2);
+    }
+    s->va[s->nva++] = va;
+}
+
+static void space_init(struct space *s)
+{
+    s->q = (struct quota){ .limit = 64u << 20 };
+    s->nva = 0;
+    CHECK_EQ(memspace_init(&s->ms, &s->q), 0);
+}
+
+static int map(struct space *s, uint64_t va, pfn_t pfn, unsigned rights, struct mem_map *parent)
+{
+    track(s, va);
+    return memspace_map(&s->ms, va_init(va), pfn, rights, parent);
+}
+
+static int grant(struct space *s, uint64_t va, struct mem_map *src)
+{
+    track(s, va);
+    return memspace_grant(&s->ms, va_init(va), src);
+}
+
+static struct mem_map *at(struct space *s, uint64_t va)
+{
+    return memspace_lookup(&s->ms, va_init(va));
+}
+
+static struct mem_map *map_of(struct mapnode *n)
+{
+    return n ? container_of(n, struct mem_map, node) : NULL;
+}
+
+/* The fake page table holds exactly the space's mappings, with their frames and rights. */
+static void check_sync_at(struct space *s, int line)
+{
+    unsigned mapped = 0, mismatches = 0;
+    for (unsigned i = 0; i < s->nva; i++) {
+        struct mem_map *m = at(s, s->va[i]);
+        struct fake_pte pte;
+        bool hw = fake_pt_lookup(&s->ms.pt, va_init(s->va[i]), &pte);
+        if (!m) {
+            mismatches += hw;
+            continue;
+        }
+        mapped++;
+        if (!hw || pa_val(pte.pa) != pa_val(pa_from_pfn(m->pfn)) || pte.rights != m->rights ||
+            pte.device != !phys_is_ram(m->pfn) || m->space != &s->ms ||
+            va_val(m->va) != s->va[i]) {
+            mismatches++;
+        }
+    }
+    if (mismatches || s->ms.pt.present != mapped || s->ms.pt.stale_unmaps) {
+        char what[160];
+        snprintf(what, sizeof(what), "space %u in sync at line %d (%u mismatches, %llu vs %u, %llu stale)",
+                 (unsigned)(s - sp), line, mismatches, (unsigned long long)s->ms.pt.present,
+                 mapped, (unsigned long long)s->ms.pt.stale_unmaps);
+        unit_fail(__FILE__, line, what);
+    }
+    unit_checks++;
+}
+#define check_sync(s) check_sync_at((s), __LINE__)
+
+/* Every mapping's parent lists it among its children, every child points back and is itself a
+ * live mapping at its own address. */
+static void check_tree_at(unsigned nspaces, int line)
+{
+    unsigned bad = 0;
+    for (unsigned k = 0; k < nspaces; k++) {
+        for (unsigned i = 0; i < sp[k].nva; i++) {
+            struct mem_map *m = at(&sp[k], sp[k].va[i]);
+            if (!m) {
+                continue;
+            }
+            if (m->node.parent) {
+                struct mapnode *c = m->node.parent->child;
+                while (c && c != &m->node) {
+                    c = c->next;
+                }
+                bad += c == NULL;
+            }
+            for (struct mapnode *c = m->node.child; c; c = c->next) {
+                struct mem_map *cm = map_of(c);
+                bad += c->parent != &m->node || c == &m->node;
+                bad += memspace_lookup(cm->space, cm->va) != cm;
+            }
+        }
+    }
+    if (bad) {
+        char what[64];
+        snprintf(what, sizeof(what), "mapping tree well formed (%u bad links)", bad);
+        unit_fail(__FILE__, line, what);
+    }
+    unit_checks++;
+}
+#define check_tree(n) check_tree_at((n), __LINE__)
+
+static unsigned log_count(enum fake_pt_op op, const struct space *s)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < fake_pt_log_count && i < FAKE_PT_LOG_SIZE; i++) {
+        n += fake_pt_log[i].op == op && fake_pt_log[i].pt == &s->ms.pt;
+    }
+    return n;
+}
+
+/* Position of the call in the log, or -1. */
+static int log_find(enum fake_pt_op op, const struct space *s, uint64_t va)
+{
+    for (unsigned i = 0; i < fake_pt_log_count && i < FAKE_PT_LOG_SIZE; i++) {
+        if (fake_pt_log[i].op == op && fake_pt_log[i].pt == &s->ms.pt &&
+            va_val(fake_pt_log[i].va) == va) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static void space_fini(struct space *s)
+{
+    memspace_unmap_all(&s->ms);
+    CHECK_EQ(s->ms.pt.present, 0);
+    check_sync(s);
+    memspace_free(&s->ms);
+    CHECK_EQ(s->ms.pt.tables, 0);
+    CHECK_EQ(s->q.used, 0);
+}
+
+static void test_map_basic(void)
+{
+    struct space *s = &sp[0];
+    space_init(s);
+    CHECK_EQ(s->q.used, PAGE_SIZE); /* the page-table root */
+    fake_pt_log_reset();
+
+    CHECK_EQ(map(s, 0x1000, frame(1), KEEL_FP_R, NULL), 0);
+    struct mem_map *m = at(s, 0x1000);
+    CHECK(m != NULL);
+    CHECK(m && pfn_val(m->pfn) == pfn_val(frame(1)) && m->rights == KEEL_FP_R);
+    CHECK(m && m->node.parent == NULL && m->space == &s->ms && va_val(m->va) == 0x1000);
+    CHECK_EQ(fake_pt_log_count, 1);
+    CHECK_EQ(fake_pt_log[0].op, FAKE_PT_MAP);
+    CHECK_EQ(va_val(fake_pt_log[0].va), 0x1000);
+    CHECK_EQ(pa_val(fake_pt_log[0].pa), RAM_BASE + PAGE_SIZE);
+    CHECK_EQ(fake_pt_log[0].rights, KEEL_FP_R);
+    CHECK_EQ(fake_pt_log[0].device, false);
+    CHECK_EQ(fake_pt_log[0].was_valid, false);
+    /* Root + three memspace tables + two page tables, and the node. */
+    CHECK_EQ(s->q.used, 6 * PAGE_SIZE + map_size);
+    check_sync(s);
+
+    /* Refused addresses change nothing. */
+    CHECK_EQ(memspace_map(&s->ms, va_init(0x1001), frame(2), KEEL_FP_R, NULL), -KEEL_ERANGE);
+    CHECK_EQ(memspace_map(&s->ms, va_init(ARCH_USER_VA_LIMIT), frame(2), KEEL_FP_R, NULL),
+             -KEEL_ERANGE);
+    CHECK_EQ(memspace_map(&s->ms, va_init(~0ull << 12), frame(2), KEEL_FP_R, NULL), -KEEL_ERANGE);
+    CHECK_EQ(fake_pt_log_count, 1);
+    CHECK_EQ(s->q.used, 6 * PAGE_SIZE + map_size);
+    CHECK(at(s, 0x2000) == NULL);
+    CHECK(memspace_lookup(&s->ms, va_init(ARCH_USER_VA_LIMIT)) == NULL);
+
+    /* Device memory, the last page of the space, page 0. */
+    CHECK_EQ(map(s, 0x2000, device_frame(0), KEEL_FP_RW, NULL), 0);
+    CHECK_EQ(fake_pt_log[1].device, true);
+    CHECK_EQ(map(s, ARCH_USER_VA_LIMIT - PAGE_SIZE, frame(3), KEEL_FP_RWX, NULL), 0);
+    CHECK_EQ(map(s, 0, frame(4), KEEL_FP_X, NULL), 0);
+    CHECK(at(s, 0) != NULL && at(s, ARCH_USER_VA_LIMIT - PAGE_SIZE) != NULL);
+    CHECK_EQ(s->ms.pt.present, 4);
+    check_sync(s);
+
+    /* Unmap: the page, a hole (no call at all), children only (none: the page stays). */
+    fake_pt_log_reset();
+    memspace_unmap(&s->ms, va_init(0x1000), PAGE_SIZE, true);
+    CHECK(at(s, 0x1000) == NULL);
+    CHECK_EQ(fake_pt_log_count, 1);
+    CHECK_EQ(fake_pt_log[0].op, FAKE_PT_UNMAP);
+    CHECK_EQ(va_val(fake_pt_log[0].va), 0x1000);
+    CHECK_EQ(fake_pt_log[0].was_valid, true);
+    memspace_unmap(&s->ms, va_init(0x5000), 16 * PAGE_SIZE, true);
+    memspace_unmap(&s->ms, va_init(0x2000), PAGE_SIZE, false);
+    CHECK_EQ(fake_pt_log_count, 1);
+    CHECK(at(s, 0x2000) != NULL);
+    check_sync(s);
+    space_fini(s);
+}
+
+/* The same frame mapped again from the same source widens the rights in place (children kept);
+ * from another source it replaces the mapping, so that source can take back what it gave. */
+static void test_widen(void)
+{
+    for (unsigned k = 0; k < 4; k++) {
+        space_init(&sp[k]);
+    }
+    CHECK_EQ(map(&sp[1], 0x10000, frame(10), KEEL_FP_R, NULL), 0);
+    struct mem_map *p = at(&sp[1], 0x10000);
+    CHECK_EQ(map(&sp[2], 0x20000, frame(10), KEEL_FP_R, p), 0);
+    struct mem_map *c = at(&sp[2], 0x20000);
+    CHECK_EQ(map(&sp[3], 0x30000, frame(10), KEEL_FP_R, c), 0);
+    struct mem_map *g = at(&sp[3], 0x30000);
+    CHECK(c && g && c->node.parent == &p->node && g->node.parent == &c->node);
+
+    /* A root mapping widened by the kernel. */
+    fake_pt_log_reset();
+    CHECK_EQ(map(&sp[1], 0x10000, frame(10), KEEL_FP_W, NULL), 0);
+    CHECK(at(&sp[1], 0x10000) == p);
+    CHECK_EQ(p->rights, KEEL_FP_RW);
+    CHECK_EQ(fake_pt_log_count, 1);
+    CHECK_EQ(fake_pt_log[0].op, FAKE_PT_MAP);
+    CHECK_EQ(fake_pt_log[0].rights, KEEL_FP_RW);
+    CHECK_EQ(fake_pt_log[0].was_valid, true);
+    CHECK(c->node.parent == &p->node);
+
+    /* Asking again for rights it has: nothing to do. */
+    CHECK_EQ(map(&sp[1], 0x10000, frame(10), KEEL_FP_R, NULL), 0);
+    CHECK_EQ(fake_pt_log_count, 1);
+
+    /* A child widened by its own parent keeps its place and its children. */
+    CHECK_EQ(map(&sp[2], 0x20000, frame(10), KEEL_FP_RW, p), 0);
+    CHECK(at(&sp[2], 0x20000) == c);
+    CHECK_EQ(c->rights, KEEL_FP_RW);
+    CHECK(g->node.parent == &c->node && at(&sp[3], 0x30000) == g);
+    CHECK_EQ(fake_pt_log_count, 2);
+    CHECK_EQ(sp[2].ms.pt.remaps, 1);
+    for (unsigned k = 1; k < 4; k++) {
+        check_sync(&sp[k]);
+    }
+
+    /* Space 3 maps the frame RW from p as well (q); space 2's c, which came from p with R, is
+     * then mapped over from q with RW. Whatever space 2 ends up with must go when space 3
+     * revokes what it gave. */
+    memspace_unmap(&sp[2].ms, va_init(0x20000), PAGE_SIZE, true);
+    CHECK_EQ(map(&sp[2], 0x20000, frame(10), KEEL_FP_R, p), 0);
+    c = at(&sp[2], 0x20000);
+    CHECK_EQ(map(&sp[3], 0x40000, frame(10), KEEL_FP_RW, p), 0);
+    struct mem_map *q = at(&sp[3], 0x40000);
+    CHECK_EQ(map(&sp[2], 0x20000, frame(10), KEEL_FP_RW, q), 0);
+    struct mem_map *n = at(&sp[2], 0x20000);
+    CHECK(n != NULL && n->rights == KEEL_FP_RW);
+    CHECK(n && n->node.parent == &q->node);
+    check_tree(4);
+    memspace_unmap(&sp[3].ms, va_init(0x40000), PAGE_SIZE, false);
+    CHECK(at(&sp[2], 0x20000) == NULL);
+    for (unsigned k = 1; k < 4; k++) {
+        check_sync(&sp[k]);
+    }
+    check_tree(4);
+    for (unsigned k = 0; k < 4; k++) {
+        space_fini(&sp[k]);
+    }
+}
+
+/* Mapping another frame over a page removes it and everything mapped from it first. */
+static void test_replace(void)
+{
+    for (unsigned k = 1; k < 4; k++) {
+        space_init(&sp[k]);
+    }
+    CHECK_EQ(map(&sp[1], 0x10000, frame(20), KEEL_FP_RW, NULL), 0);
+    CHECK_EQ(map(&sp[2], 0x20000, frame(20), KEEL_FP_RW, at(&sp[1], 0x10000)), 0);
+    CHECK_EQ(map(&sp[3], 0x30000, frame(20), KEEL_FP_R, at(&sp[2], 0x20000)), 0);
+    uint64_t used2 = sp[2].q.used, used3 = sp[3].q.used;
+    fake_pt_log_reset();
+    CHECK_EQ(map(&sp[1], 0x10000, frame(21), KEEL_FP_R, NULL), 0);
+    CHECK(at(&sp[2], 0x20000) == NULL && at(&sp[3], 0x30000) == NULL);
+    CHECK(at(&sp[1], 0x10000) && pfn_val(at(&sp[1], 0x10000)->pfn) == pfn_val(frame(21)));
+    CHECK(at(&sp[1], 0x10000) && at(&sp[1], 0x10000)->node.child == NULL);
+    /* Deepest first, then the page itself, then the new frame. */
+    CHECK_EQ(fake_pt_log_count, 4);
+    CHECK_EQ(log_find(FAKE_PT_UNMAP, &sp[3], 0x30000), 0);
+    CHECK_EQ(log_find(FAKE_PT_UNMAP, &sp[2], 0x20000), 1);
+    CHECK_EQ(log_find(FAKE_PT_UNMAP, &sp[1], 0x10000), 2);
+    CHECK_EQ(log_find(FAKE_PT_MAP, &sp[1], 0x10000), 3);
+    CHECK_EQ(fake_pt_log[3].was_valid, false);
+    CHECK_EQ(sp[2].q.used, used2 - map_size);
+    CHECK_EQ(sp[3].q.used, used3 - map_size);
+    for (unsigned k = 1; k < 4; k++) {
+        check_sync(&sp[k]);
+        space_fini(&sp[k]);
+    }
+}
+
+/* Mapping over a mapping the source derives from would revoke the source: refused. */
+static void test_eexist(void)
+{
+    for (unsigned k = 1; k < 4; k++) {
+        space_init(&sp[k]);
+    }
+    CHECK_EQ(map(&sp[1], 0x10000, frame(30), KEEL_FP_RWX, NULL), 0);
+    struct mem_map *p = at(&sp[1], 0x10000);
+    CHECK_EQ(map(&sp[2], 0x20000, frame(30), KEEL_FP_RW, p), 0);
+    struct mem_map *c = at(&sp[2], 0x20000);
+    CHECK_EQ(map(&sp[3], 0x30000, frame(30), KEEL_FP_R, c), 0);
+    struct mem_map *g = at(&sp[3], 0x30000);
+    fake_pt_log_reset();
+
+    CHECK_EQ(map(&sp[1], 0x10000, frame(31), KEEL_FP_R, c), -KEEL_EEXIST);
+    CHECK_EQ(map(&sp[1], 0x10000, frame(30), KEEL_FP_R, c), -KEEL_EEXIST);
+    CHECK_EQ(map(&sp[1], 0x10000, frame(30), KEEL_FP_R, g), -KEEL_EEXIST);
+    CHECK_EQ(map(&sp[2], 0x20000, frame(30), KEEL_FP_R, g), -KEEL_EEXIST);
+    CHECK_EQ(fake_pt_log_count, 0);
+    CHECK(at(&sp[1], 0x10000) == p && at(&sp[2], 0x20000) == c && at(&sp[3], 0x30000) == g);
+    CHECK(p->rights == KEEL_FP_RWX && c->rights == KEEL_FP_RW && g->rights == KEEL_FP_R);
+    CHECK(g->node.parent == &c->node && c->node.parent == &p->node && p->node.parent == NULL);
+
+    /* A page mapped onto itself: nothing to do. */
+    CHECK_EQ(map(&sp[2], 0x20000, frame(30), KEEL_FP_R, c), 0);
+    CHECK(at(&sp[2], 0x20000) == c && c->rights == KEEL_FP_RW);
+    CHECK_EQ(fake_pt_log_count, 0);
+    check_tree(4);
+    for (unsigned k = 1; k < 4; k++) {
+        check_sync(&sp[k]);
+        space_fini(&sp[k]);
+    }
+}
+
+static void test_grant(void)
+{
+    for (unsigned k = 1; k < 5; k++) {
+        space_init(&sp[k]);
+    }
+    CHECK_EQ(map(&sp[1], 0x10000, frame(40), KEEL_FP_RWX, NULL), 0);
+    struct mem_map *p = at(&sp[1], 0x10000);
+    CHECK_EQ(map(&sp[2], 0x20000, frame(40), KEEL_FP_RW, p), 0);
+    struct mem_map *c = at(&sp[2], 0x20000);
+    CHECK_EQ(map(&sp[3], 0x30000, frame(40), KEEL_FP_R, c), 0);
+    struct mem_map *g = at(&sp[3], 0x30000);
+    uint64_t used2 = sp[2].q.used, used4 = sp[4].q.used;
+
+    fake_pt_log_reset();
+    CHECK_EQ(grant(&sp[4], 0x40000, c), 0);
+    struct mem_map *n = at(&sp[4], 0x40000);
+    CHECK(n != NULL && at(&sp[2], 0x20000) == NULL);
+    CHECK(n && pfn_val(n->pfn) == pfn_val(frame(40)) && n->rights == KEEL_FP_RW);
+    CHECK(n && n->node.parent == &p->node && n->node.child == &g->node);
+    CHECK(p->node.child == &n->node && n && n->node.next == NULL);
+    CHECK(g->node.parent == &n->node);
+    CHECK_EQ(fake_pt_log_count, 2);
+    CHECK_EQ(log_find(FAKE_PT_MAP, &sp[4], 0x40000), 0);
+    CHECK_EQ(log_find(FAKE_PT_UNMAP, &sp[2], 0x20000), 1);
+    CHECK_EQ(sp[2].q.used, used2 - map_size); /* tables stay */
+    CHECK(sp[4].q.used > used4);
+    for (unsigned k = 1; k < 5; k++) {
+        check_sync(&sp[k]);
+    }
+    check_tree(5);
+
+    /* Granted onto itself: nothing happens. */
+    fake_pt_log_reset();
+    CHECK_EQ(grant(&sp[4], 0x40000, n), 0);
+    CHECK(at(&sp[4], 0x40000) == n && n->node.parent == &p->node);
+    CHECK_EQ(fake_pt_log_count, 0);
+
+    /* A root mapping granted: still a root, the tree below follows. */
+    CHECK_EQ(grant(&sp[2], 0x50000, p), 0);
+    struct mem_map *r = at(&sp[2], 0x50000);
+    CHECK(r != NULL && at(&sp[1], 0x10000) == NULL);
+    CHECK(r && r->node.parent == NULL && n->node.parent == &r->node);
+    check_tree(5);
+
+    /* Revoking from the new place reaches the old children. */
+    memspace_unmap(&sp[2].ms, va_init(0x50000), PAGE_SIZE, false);
+    CHECK(at(&sp[4], 0x40000) == NULL && at(&sp[3], 0x30000) == NULL);
+    CHECK(at(&sp[2], 0x50000) == r);
+    for (unsigned k = 1; k < 5; k++) {
+        check_sync(&sp[k]);
+        space_fini(&sp[k]);
+    }
+}
+
+/* Granting onto an address that already holds a mapping of the same frame. */
+static void test_grant_over(void)
+{
+    for (unsigned k = 0; k < 6; k++) {
+        space_init(&sp[k]);
+    }
+    CHECK_EQ(map(&sp[1], 0x10000, frame(50), KEEL_FP_RWX, NULL), 0);
+    struct mem_map *p = at(&sp[1], 0x10000);
+    CHECK_EQ(map(&sp[2], 0x20000, frame(50), KEEL_FP_RW, p), 0);
+    struct mem_map *c = at(&sp[2], 0x20000);
+    CHECK_EQ(map(&sp[3], 0x30000, frame(50), KEEL_FP_R, c), 0);
+    struct mem_map *g = at(&sp[3], 0x30000);
+    CHECK_EQ(map(&sp[4], 0x40000, frame(50), KEEL_FP_R, p), 0);
+    CHECK_EQ(map(&sp[5], 0x50000, frame(50), KEEL_FP_R, at(&sp[4], 0x40000)), 0);
+
+    /* Over an unrelated mapping (a sibling with a child of its own): it goes, with its child. */
+    CHECK_EQ(grant(&sp[4], 0x40000, c), 0);
+    struct mem_map *n = at(&sp[4], 0x40000);
+    CHECK(at(&sp[2], 0x20000) == NULL && at(&sp[5], 0x50000) == NULL);
+    CHECK(n && n->rights == KEEL_FP_RW && n->node.parent == &p->node);
+    CHECK(n && n->node.child == &g->node && g->node.parent == &n->node && g->node.next == NULL);
+    check_tree(6);
+    for (unsigned k = 0; k < 6; k++) {
+        check_sync(&sp[k]);
+    }
+
+    /* Over the mapping it derives from: refused, nothing changes. */
+    fake_pt_log_reset();
+    CHECK_EQ(grant(&sp[1], 0x10000, n), -KEEL_EEXIST);
+    CHECK(at(&sp[1], 0x10000) == p && p->node.parent == NULL && p->node.child == &n->node);
+    CHECK(at(&sp[4], 0x40000) == n && n->node.parent == &p->node);
+    CHECK_EQ(fake_pt_log_count, 0);
+    check_tree(6);
+
+    /* Over one of its own descendants: the descendant goes, the grant happens. */
+    CHECK_EQ(grant(&sp[3], 0x30000, n), 0);
+    struct mem_map *m = at(&sp[3], 0x30000);
+    CHECK(at(&sp[4], 0x40000) == NULL);
+    CHECK(m && m->rights == KEEL_FP_RW && m->node.parent == &p->node && m->node.child == NULL);
+    CHECK(p->node.child == &m->node && m && m->node.next == NULL);
+    check_tree(6);
+    for (unsigned k = 0; k < 6; k++) {
+        check_sync(&sp[k]);
+        space_fini(&sp[k]);
+    }
+}
+
+/* Three spaces: 1 has 16 pages, 2 maps them all from 1, 3 maps them from 2 and the first four
+ * again directly from 1. */
+static void test_recursive_unmap(void)
+{
+    enum { PAGES = 16 };
+    for (unsigned k = 1; k < 4; k++) {
+        space_init(&sp[k]);
+    }
+    for (unsigned i = 0; i < PAGES; i++) {
+        uint64_t off = (uint64_t)i * PAGE_SIZE;
+        CHECK_EQ(map(&sp[1], 0x100000 + off, frame(100 + i), KEEL_FP_RWX, NULL), 0);
+        CHECK_EQ(map(&sp[2], 0x200000 + off, frame(100 + i), KEEL_FP_RW,
+                     at(&sp[1], 0x100000 + off)), 0);
+        CHECK_EQ(map(&sp[3], 0x300000 + off, frame(100 + i), KEEL_FP_R,
+                     at(&sp[2], 0x200000 + off)), 0);
+        if (i < 4) {
+            CHECK_EQ(map(&sp[3], 0x400000 + off, frame(100 + i), KEEL_FP_R,
+                         at(&sp[1], 0x100000 + off)), 0);
+        }
+    }
+    CHECK_EQ(sp[3].ms.pt.present, PAGES + 4);
+
+    /* What was mapped from the first half of space 1; space 1 keeps its pages. */
+    fake_pt_log_reset();
+    memspace_unmap(&sp[1].ms, va_init(0x100000), PAGES / 2 * PAGE_SIZE, false);
+    CHECK_EQ(log_count(FAKE_PT_UNMAP, &sp[1]), 0);
+    CHECK_EQ(log_count(FAKE_PT_UNMAP, &sp[2]), PAGES / 2);
+    CHECK_EQ(log_count(FAKE_PT_UNMAP, &sp[3]), PAGES / 2 + 4);
+    CHECK_EQ(log_count(FAKE_PT_MAP, &sp[1]) + log_count(FAKE_PT_MAP, &sp[2]) +
+                 log_count(FAKE_PT_MAP, &sp[3]), 0);
+    unsigned misordered = 0, wrong = 0;
+    for (unsigned i = 0; i < PAGES; i++) {
+        uint64_t off = (uint64_t)i * PAGE_SIZE;
+        bool gone = i < PAGES / 2;
+        wrong += at(&sp[1], 0x100000 + off) == NULL;
+        wrong += (at(&sp[2], 0x200000 + off) == NULL) != gone;
+        wrong += (at(&sp[3], 0x300000 + off) == NULL) != gone;
+        if (gone) {
+            misordered += log_find(FAKE_PT_UNMAP, &sp[3], 0x300000 + off) >
+                          log_find(FAKE_PT_UNMAP, &sp[2], 0x200000 + off);
+        }
+        if (i < 4) {
+            wrong += at(&sp[3], 0x400000 + off) != NULL;
+        }
+    }
+    CHECK_EQ(wrong, 0);
+    CHECK_EQ(misordered, 0); /* grandchild before child */
+    for (unsigned k = 1; k < 4; k++) {
+        check_sync(&sp[k]);
+    }
+
+    /* From the middle space, itself included: space 3 loses the rest, space 1 nothing. */
+    memspace_unmap(&sp[2].ms, va_init(0x200000), PAGES * PAGE_SIZE, true);
+    CHECK_EQ(sp[2].ms.pt.present, 0);
+    CHECK_EQ(sp[3].ms.pt.present, 0);
+    CHECK_EQ(sp[1].ms.pt.present, PAGES);
+    memspace_unmap(&sp[1].ms, va_init(0x100000), PAGES * PAGE_SIZE, true);
+    CHECK_EQ(sp[1].ms.pt.present, 0);
+    check_tree(4);
+    for (unsigned k = 1; k < 4; k++) {
+        check_sync(&sp[k]);
+        CHECK_EQ(sp[k].ms.pt.stale_unmaps, 0);
+        space_fini(&sp[k]);
+    }
+}
+
+/* Many mappings all over the space, some mapped on inside the same space and into two others:
+ * unmap_all removes them everywhere, free returns every byte. */
+static void test_unmap_all_free(void)
+{
+    enum { ROOTS = 600, REGIONS = 48 };
+    const uint64_t region_size = 512 * PAGE_SIZE; /* what one last-level table covers */
+    uint64_t start = kmem_free_bytes();
+    for (unsigned k = 1; k < 4; k++) {
+        space_init(&sp[k]);
+    }
+    /* Pages in a few regions spread over the whole space, its first and last page included. */
+    uint64_t region[REGIONS];
+    for (unsigned r = 0; r < REGIONS; r++) {
+        region[r] = r == 0   ? 0
+                    : r == 1 ? ARCH_USER_VA_LIMIT - region_size
+                             : kern_host_rand() % (ARCH_USER_VA_LIMIT / region_size) * region_size;
+    }
+    unsigned made = 0;
+    for (unsigned i = 0; i < ROOTS; i++) {
+        uint64_t va = i == 0   ? 0
+                      : i == 1 ? ARCH_USER_VA_LIMIT - PAGE_SIZE
+                               : region[kern_host_rand() % REGIONS] +
+                                     kern_host_rand() % 512 * PAGE_SIZE;
+        pfn_t f = i % 7 ? frame(i) : device_frame(i);
+        if (at(&sp[1], va)) {
+            continue;
+        }
+        CHECK_EQ(map(&sp[1], va, f, KEEL_FP_RWX, NULL), 0);
+        made++;
+        struct mem_map *m = at(&sp[1], va);
+        if (i % 3 == 0) {
+            /* Within the same space, at an address next to no other. */
+            uint64_t alias = (va + (1ull << 30)) % ARCH_USER_VA_LIMIT;
+            if (!at(&sp[1], alias)) {
+                CHECK_EQ(map(&sp[1], alias, f, KEEL_FP_R, m), 0);
+                made++;
+            }
+        }
+        if (i % 2 == 0) {
+            CHECK_EQ(map(&sp[2], va, f, KEEL_FP_RW, m), 0);
+            CHECK_EQ(map(&sp[3], va ^ (1ull << 20), f, KEEL_FP_R, at(&sp[2], va)), 0);
+        }
+    }
+    CHECK_EQ(sp[1].ms.pt.present, made);
+    CHECK(sp[2].ms.pt.present > ROOTS / 3);
+    check_sync(&sp[1]);
+    check_sync(&sp[2]);
+    check_sync(&sp[3]);
+    check_tree(4);
+
+    fake_pt_log_reset();
+    memspace_unmap_all(&sp[1].ms);
+    CHECK_EQ(sp[1].ms.pt.present, 0);
+    CHECK_EQ(sp[2].ms.pt.present, 0);
+    CHECK_EQ(sp[3].ms.pt.present, 0);
+    CHECK_EQ(log_count(FAKE_PT_MAP, &sp[1]), 0);
+    for (unsigned k = 1; k < 4; k++) {
+        check_sync(&sp[k]);
+        CHECK_EQ(sp[k].ms.pt.stale_unmaps, 0);
+    }
+    unsigned left = 0;
+    for (unsigned i = 0; i < sp[1].nva; i++) {
+        left += at(&sp[1], sp[1].va[i]) != NULL;
+    }
+    CHECK_EQ(left, 0);
+    memspace_free(&sp[1].ms);
+    CHECK_EQ(sp[1].q.used, 0);
+    CHECK_EQ(sp[1].ms.pt.tables, 0);
+    CHECK(sp[1].ms.dir == NULL);
+    for (unsigned k = 2; k < 4; k++) {
+        space_fini(&sp[k]);
+    }
+    CHECK_EQ(kmem_free_bytes(), start);
+}
+
+static void test_enomem(void)
+{
+    uint64_t start = kmem_free_bytes();
+    struct space *s = &sp[0];
+
+    /* No room for the page-table root. */
+    s->q = (struct quota){ .limit = PAGE_SIZE - 1 };
+    CHECK_EQ(memspace_init(&s->ms, &s->q), -KEEL_ENOMEM);
+    CHECK_EQ(s->q.used, 0);
+    s->q.limit = 1u << 20;
+    fake_pt_fail_init = -KEEL_EBUSY;
+    CHECK_EQ(memspace_init(&s->ms, &s->q), -KEEL_EBUSY);
+    CHECK_EQ(s->q.used, 0);
+
+    /* Room for the tables but not the node; then for the node but not the page tables. */
+    s->q = (struct quota){ .limit = 4 * PAGE_SIZE };
+    s->nva = 0;
+    CHECK_EQ(memspace_init(&s->ms, &s->q), 0);
+    fake_pt_log_reset();
+    CHECK_EQ(map(s, 0x1000, frame(60), KEEL_FP_RW, NULL), -KEEL_ENOMEM);
+    CHECK_EQ(s->q.used, 4 * PAGE_SIZE); /* the memspace tables stay for the next try */
+    CHECK(at(s, 0x1000) == NULL);
+    s->q.limit = 4 * PAGE_SIZE + map_size;
+    CHECK_EQ(map(s, 0x1000, frame(60), KEEL_FP_RW, NULL), -KEEL_ENOMEM);
+    CHECK_EQ(s->q.used, 4 * PAGE_SIZE); /* the node given back */
+    CHECK(at(s, 0x1000) == NULL);
+    CHECK_EQ(fake_pt_log_count, 0);
+    s->q.limit = 6 * PAGE_SIZE + map_size;
+    CHECK_EQ(map(s, 0x1000, frame(60), KEEL_FP_RW, NULL), 0);
+    CHECK_EQ(s->q.used, s->q.limit);
+    check_sync(s);
+
+    /* The page table refuses (all tables exist): no trace left. */
+    s->q.limit = 1u << 20;
+    uint64_t used = s->q.used;
+    fake_pt_fail_map = -KEEL_ENOMEM;
+    CHECK_EQ(map(s, 0x2000, frame(61), KEEL_FP_RW, NULL), -KEEL_ENOMEM);
+    CHECK_EQ(s->q.used, used);
+    CHECK(at(s, 0x2000) == NULL);
+    check_sync(s);
+
+    /* ... also when widening: the old rights stay on both sides. */
+    fake_pt_fail_map = -KEEL_ENOMEM;
+    CHECK_EQ(map(s, 0x1000, frame(60), KEEL_FP_RWX, NULL), -KEEL_ENOMEM);
+    CHECK(at(s, 0x1000) && at(s, 0x1000)->rights == KEEL_FP_RW);
+    check_sync(s);
+    space_fini(s);
+    CHECK_EQ(kmem_free_bytes(), start);
+}
+
+int main(void)
+{
+    void *pool = kern_host_pool(4096);
+    uint64_t start = kmem_free_bytes();
+    phys_add_ram(pa_init(RAM_BASE), 1ull << 30);
+    map_size = slab_class_size(sizeof(struct mem_map));
+    test_map_basic();
+    test_widen();
+    test_replace();
+    test_eexist();
+    test_grant();
+    test_grant_over();
+    test_recursive_unmap();
+    test_unmap_all_free();
+    test_enomem();
+    CHECK_EQ(kmem_free_bytes(), start);
+    int rc = unit_done("test_memspace");
+    free(pool);
+    return rc;
+}
