@@ -30,13 +30,18 @@ def qemu_command(board, args):
     machine = board["MACHINE"] + ("," + args.machine_opts if args.machine_opts else "")
     cmd = [board["QEMU"], "-machine", machine, "-cpu", args.cpu or board["CPU"],
            "-m", args.memory or board["MEMORY"], "-smp", str(args.smp or board["SMP"]),
-           "-nographic", "-no-reboot", "-kernel", args.kernel]
+           "-nographic", "-no-reboot"]
+    if args.kernel:
+        cmd += ["-kernel", args.kernel]
     # Interactive: Ctrl-A X leaves QEMU; tests: no monitor, the console alone on stdout.
     cmd += ["-serial", "mon:stdio"] if args.interactive else ["-serial", "stdio", "-monitor", "none"]
-    if board.get("BIOS"):
-        cmd += ["-bios", board["BIOS"]]
+    bios = board.get("BIOS") if args.bios is None else args.bios
+    if bios:
+        cmd += ["-bios", bios]
     if args.initrd:
         cmd += ["-initrd", args.initrd]
+    if args.append is not None:
+        cmd += ["-append", args.append]
     if args.icount:
         cmd += ["-icount", "shift=0"]
     cmd += args.extra
@@ -46,8 +51,10 @@ def qemu_command(board, args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--board", required=True)
-    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--kernel", help="-kernel image (none: the firmware finds what to boot)")
     ap.add_argument("--initrd")
+    ap.add_argument("--append", help="kernel command line (-append)")
+    ap.add_argument("--bios", help="firmware instead of the board's BIOS ('' for none)")
     ap.add_argument("--smp", type=int)
     ap.add_argument("--cpu")
     ap.add_argument("--memory")
@@ -55,6 +62,8 @@ def main():
     ap.add_argument("--expect", action="append", default=[], help="marker that must appear (in order)")
     ap.add_argument("--fail", action="append", default=[], help="marker that fails the run at once")
     ap.add_argument("--expect-exit", action="store_true", help="the emulator must power off by itself")
+    ap.add_argument("--expect-file", nargs=2, action="append", default=[], metavar=("FILE", "MARKER"),
+                    help="after the run FILE (e.g. a chardev's output) must contain MARKER")
     ap.add_argument("--timeout", type=float, default=60)
     ap.add_argument("--log", help="console log file (default: a temporary file)")
     ap.add_argument("--interactive", action="store_true", help="console on the terminal, no judging")
@@ -131,6 +140,13 @@ def main():
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+    for path, marker in args.expect_file if verdict == "ok" else []:
+        try:
+            content = pathlib.Path(path).read_text(errors="replace")
+        except OSError as e:
+            content, verdict = "", f"cannot read {path}: {e.strerror}"
+        if verdict == "ok" and marker not in content:
+            verdict = f"'{marker}' not in {path}"
     if args.report:
         for m in re.finditer(args.report, text):
             print(m.group(0))
