@@ -11,7 +11,8 @@ execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
     OUTPUT_VARIABLE gcc_include OUTPUT_STRIP_TRAILING_WHITESPACE)
 add_compile_options(-ffreestanding -fno-common -fno-stack-protector -fno-pie -O2 -g
     -fno-asynchronous-unwind-tables -nostdinc -isystem ${gcc_include} ${arch_flags})
-add_link_options(-nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments)
+add_link_options(-nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments
+    ${arch_flags}) # the architecture flags again: link-time optimisation compiles at link time
 
 add_subdirectory(lib)
 add_subdirectory(hyp)

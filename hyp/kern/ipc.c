@@ -16,6 +16,7 @@
 #include <keel/irq.h>
 #include <keel/timeout.h>
 #include <keel/arch/timer.h>
+#include <keel/arch/irqchip.h>
 #include <uapi/keel/syscall.h>
 #include <uapi/keel/fpage.h>
 #include <uapi/keel/err.h>
@@ -24,6 +25,12 @@ static void arm_timeout(struct thread *t, uint32_t us)
 {
     if (us != KEEL_TIMEOUT_NEVER) {
         timeout_arm(&t->timeout, t->cpu, arch_timer_now() + timeout_ticks_from_us(us));
+        if (t->cpu == this_cpu()) {
+            sched_program_timer();
+        } else {
+            arch_irq_send_ipi(t->cpu->id); /* its CPU re-arms when it schedules */
+            t->cpu->need_resched = true;
+        }
     }
 }
 

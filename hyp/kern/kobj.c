@@ -3,7 +3,7 @@
 #include <keel/kobj.h>
 #include <keel/quota.h>
 
-static struct list zombies = LIST_INIT(zombies);
+struct list kobj_zombies = LIST_INIT(kobj_zombies);
 
 void kobj_init(struct kobj *o, unsigned type, struct quota *q)
 {
@@ -54,16 +54,16 @@ void kobj_cap_removed(struct kobj *o)
     o->caps--;
     if (o->caps == 0 && !o->dying) {
         o->dying = 1;
-        list_push_back(&zombies, &o->zombie_link); /* keeps its ref until torn down */
+        list_push_back(&kobj_zombies, &o->zombie_link); /* keeps its ref until torn down */
         return;
     }
     kobj_put(o);
 }
 
-void kobj_reap(void)
+void kobj_reap_all(void)
 {
     struct list *l;
-    while ((l = list_pop_front(&zombies))) {
+    while ((l = list_pop_front(&kobj_zombies))) {
         struct kobj *o = container_of(l, struct kobj, zombie_link);
         const struct kobj_ops *ops = kobj_ops_table[o->type];
         if (ops->teardown) {

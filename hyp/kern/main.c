@@ -126,6 +126,7 @@ static void percpu_setup(struct percpu *c, unsigned id)
     list_init(&idle->senders);
     c->idle = idle;
     c->current = idle;
+    c->timer_armed = UINT64_MAX;
 }
 
 static noreturn void idle_loop(void)

@@ -4,6 +4,7 @@
 #include <keel/thread.h>
 #include <keel/percpu.h>
 #include <keel/timeout.h>
+#include <keel/kobj.h>
 #include <keel/arch/timer.h>
 #include <keel/arch/irqchip.h>
 #include <keel/arch/context.h>
@@ -24,6 +25,7 @@ static void rq_add(struct runqueue *rq, struct thread *t, bool front)
         list_push_back(&rq->prio[t->prio], &t->rq_link);
     }
     rq->bitmap[t->prio / 64] |= 1ull << (t->prio % 64);
+    rq->summary |= 1ull << (t->prio / 64);
 }
 
 static void rq_del(struct runqueue *rq, struct thread *t)
@@ -31,31 +33,20 @@ static void rq_del(struct runqueue *rq, struct thread *t)
     list_remove(&t->rq_link);
     if (list_empty(&rq->prio[t->prio])) {
         rq->bitmap[t->prio / 64] &= ~(1ull << (t->prio % 64));
-    }
-}
-
-/* Index of the highest set bit of v (v != 0); no libgcc call on any architecture. */
-static unsigned high_bit(uint64_t v)
-{
-    unsigned n = 0;
-    for (unsigned s = 32; s; s >>= 1) {
-        if (v >> s) {
-            v >>= s;
-            n += s;
+        if (!rq->bitmap[t->prio / 64]) {
+            rq->summary &= ~(1ull << (t->prio / 64));
         }
     }
-    return n;
 }
 
 static struct thread *rq_best(struct runqueue *rq)
 {
-    for (int w = SCHED_PRIOS / 64 - 1; w >= 0; w--) {
-        if (rq->bitmap[w]) {
-            unsigned p = (unsigned)w * 64 + high_bit(rq->bitmap[w]);
-            return container_of(rq->prio[p].next, struct thread, rq_link);
-        }
+    if (!rq->summary) {
+        return NULL;
     }
-    return NULL;
+    unsigned w = arch_fls64(rq->summary);
+    unsigned p = w * 64 + arch_fls64(rq->bitmap[w]);
+    return container_of(rq->prio[p].next, struct thread, rq_link);
 }
 
 void sched_remove(struct thread *t)
@@ -78,8 +69,11 @@ void sched_ready(struct thread *t)
         return;
     }
     rq_add(&c->rq, t, false);
-    if (c != this_cpu() && c->online && t->prio > c->current->prio) {
-        arch_irq_send_ipi(c->id);
+    if (t->prio > c->current->prio) {
+        c->need_resched = true;
+        if (c != this_cpu() && c->online) {
+            arch_irq_send_ipi(c->id);
+        }
     }
 }
 
@@ -101,6 +95,7 @@ void sched_migrate(struct thread *t, struct percpu *to)
     }
     if (from->current == t) {
         /* Running (or about to run) there: that CPU hands it over when it switches away. */
+        from->need_resched = true;
         if (from != this_cpu()) {
             arch_irq_send_ipi(from->id);
         }
@@ -111,6 +106,8 @@ void sched_migrate(struct thread *t, struct percpu *to)
     }
 }
 
+/* Programs the timer only for an earlier event than the one already armed: a later one is found
+ * when the armed one fires (sched_timer_tick re-arms), which keeps timer writes off the IPC path. */
 void sched_program_timer(void)
 {
     struct percpu *c = this_cpu();
@@ -118,35 +115,79 @@ void sched_program_timer(void)
     if (c->current != c->idle && c->slice_end < next) {
         next = c->slice_end;
     }
-    arch_timer_set_deadline(next);
+    if (next < c->timer_armed) {
+        c->timer_armed = next;
+        arch_timer_set_deadline(next);
+    }
+}
+
+/* Switches this CPU from its current thread to next (which the caller chose). */
+static void switch_to(struct percpu *c, struct thread *prev, struct thread *next)
+{
+    uint64_t now = arch_timer_now();
+    prev->cpu_ticks += now - prev->ran_since;
+    next->ran_since = now;
+    next->switches++;
+    c->switches++;
+    c->current = next;
+    c->slice_end = now + next->quantum;
+    arch_thread_switch_in(next);
+    if (prev->cpu != c && prev->state == TS_READY) {
+        /* Migrated while running here: queue it on its new CPU once switched away. The
+         * big lock keeps the other CPU off it until this switch has saved its state. */
+        sched_ready(prev);
+    }
+    arch_context_switch(&prev->ctx, &next->ctx);
+    sched_reap();
+    if (c->slice_end < c->timer_armed) {
+        sched_program_timer(); /* rarely: the armed event normally comes first */
+    }
 }
 
 void schedule(void)
 {
     struct percpu *c = this_cpu();
     struct thread *prev = c->current;
+    c->need_resched = false;
     struct thread *next = rq_best(&c->rq);
     if (!next) {
         next = c->idle;
     }
-    uint64_t now = arch_timer_now();
     if (next != prev) {
-        prev->cpu_ticks += now - prev->ran_since;
-        next->ran_since = now;
-        next->switches++;
-        c->switches++;
-        c->current = next;
-        c->slice_end = now + next->quantum;
-        arch_thread_switch_in(next);
-        if (prev->cpu != c && prev->state == TS_READY) {
-            /* Migrated while running here: queue it on its new CPU once switched away. The
-             * big lock keeps the other CPU off it until this switch has saved its state. */
-            sched_ready(prev);
-        }
-        arch_context_switch(&prev->ctx, &next->ctx);
-        sched_reap();
+        switch_to(c, prev, next);
+    } else {
+        sched_program_timer();
     }
-    sched_program_timer();
+}
+
+bool sched_can_hand_over(struct thread *next)
+{
+    struct percpu *c = this_cpu();
+    if (next->cpu != c || c->need_resched) {
+        return false;
+    }
+    /* No other ready thread may be better than next (the current one is about to block). */
+    struct thread *best = rq_best(&c->rq);
+    return !best || best == c->current || best->prio <= next->prio;
+}
+
+void sched_hand_over(struct thread *prev, struct thread *next)
+{
+    struct percpu *c = this_cpu();
+    next->state = TS_READY;
+    if (list_linked(&prev->rq_link) && prev->prio == next->prio && !list_linked(&next->rq_link)) {
+        /* The common case, a call between equals: next takes prev's place at the head. */
+        list_insert_after(&prev->rq_link, &next->rq_link);
+        list_remove(&prev->rq_link);
+    } else {
+        if (list_linked(&prev->rq_link)) {
+            rq_del(&c->rq, prev);
+        }
+        if (!list_linked(&next->rq_link)) {
+            rq_add(&c->rq, next, true);
+        }
+    }
+    switch_to(c, prev, next);
 }
 
 void sched_reap(void)
@@ -159,10 +200,21 @@ void sched_reap(void)
     }
 }
 
+void sched_exit_to_user(void)
+{
+    struct percpu *c = this_cpu();
+    if (c->need_resched || c->current->state != TS_READY) {
+        schedule();
+    }
+    kobj_reap();
+}
+
 void sched_timer_tick(void)
 {
     struct percpu *c = this_cpu();
     uint64_t now = arch_timer_now();
+    c->timer_armed = UINT64_MAX; /* it fired (the arch code masked it) */
+    c->need_resched = true;
     timeout_expire(c, now);
     struct thread *t = c->current;
     if (t != c->idle && now >= c->slice_end && t->state == TS_READY && list_linked(&t->rq_link)) {

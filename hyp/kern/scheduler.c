@@ -46,6 +46,7 @@ static int64_t run_thread(struct kobj_msg *m)
     if (queued) {
         sched_ready(t);
     }
+    t->cpu->need_resched = true; /* its place among the ready threads changed */
     sched_migrate(t, &cpus[cpu]);
     return 0;
 }

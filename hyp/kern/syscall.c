@@ -121,6 +121,14 @@ void syscall_invoke(struct arch_regs *r)
     bool have_reply = false;
     int err = 0;
 
+    if (ops == KEEL_OP_CALL && self->utcb) {
+        struct cap *c = objspace_lookup(&self->task->caps, idx);
+        if (c && c->obj && ipc_fast_call(self, c, tag, timeouts)) {
+            goto done;
+        }
+    } else if (ops == KEEL_OP_REPLY_WAIT && self->utcb && ipc_fast_reply_wait(self, tag, timeouts)) {
+        goto done;
+    }
     if (!self->utcb) {
         err = -KEEL_EFAULT;
     } else if (ops & ~(unsigned)(KEEL_OP_SEND | KEEL_OP_RECV | KEEL_OP_OPEN | KEEL_OP_REPLY) ||
@@ -130,6 +138,9 @@ void syscall_invoke(struct arch_regs *r)
         reply = ~0ull;
         err = do_send(self, idx, ops, tag, timeouts, &reply, &label);
         have_reply = reply != ~0ull;
+        if (!have_reply) {
+            reply = 0; /* a send alone answers with an empty tag, not ~0 (which has the error flag) */
+        }
     }
     if (!err && (ops & KEEL_OP_RECV) && !(have_reply && !(ops & KEEL_OP_OPEN))) {
         uint32_t rcv_timeout = (uint32_t)(timeouts >> 32);
@@ -147,4 +158,16 @@ void syscall_invoke(struct arch_regs *r)
     }
     arch_regs_set_arg(r, 0, reply);
     arch_regs_set_arg(r, 3, label);
+    return;
+
+done: /* the fast path ran: its outcome is in the thread like a blocked IPC's */
+    err = self->ipc_error;
+    if (err) {
+        self->utcb->tcr[KEEL_TCR_ERROR] = (uint64_t)-err;
+        arch_regs_set_arg(r, 0, keel_tag(err, 0, 0) | KEEL_TAG_ERROR);
+        arch_regs_set_arg(r, 3, 0);
+    } else {
+        arch_regs_set_arg(r, 0, self->rcv_tag);
+        arch_regs_set_arg(r, 3, self->rcv_label);
+    }
 }

@@ -245,7 +245,8 @@ void arch_gic_handle(void)
         eoi(iar);
         sched_timer_tick();
     } else if (id < 16) {
-        eoi(iar); /* reschedule IPI: the exit path schedules */
+        eoi(iar); /* reschedule IPI */
+        this_cpu()->need_resched = true;
     } else {
         arch_irq_line_mask(id);
         eoi(iar);

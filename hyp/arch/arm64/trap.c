@@ -22,8 +22,7 @@ noreturn void arch_trap_bad_vector(struct arch_regs *r);
 /* Leaving the kernel: run whoever should run, free what died, let the other CPUs in. */
 static void exit_to_user(void)
 {
-    schedule();
-    kobj_reap();
+    sched_exit_to_user();
     bkl_unlock();
 }
 

@@ -137,7 +137,8 @@ void arch_irq_handle(unsigned cause)
         arch_timer_set_deadline(UINT64_MAX);
         sched_timer_tick();
     } else if (cause == IRQ_S_SOFT) {
-        csr_clear(sip, SIE_SSIE); /* reschedule IPI: the exit path schedules */
+        csr_clear(sip, SIE_SSIE); /* reschedule IPI */
+        this_cpu()->need_resched = true;
     } else if (cause == IRQ_S_EXT) {
         int c = my_context();
         uintptr_t claim = plic + PLIC_CLAIM + PLIC_CONTEXT_STRIDE * (unsigned)c;

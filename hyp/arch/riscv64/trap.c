@@ -17,8 +17,7 @@ void arch_trap_kernel(struct arch_regs *r);
 
 static void exit_to_user(void)
 {
-    schedule();
-    kobj_reap();
+    sched_exit_to_user();
     bkl_unlock();
 }
 

@@ -53,4 +53,11 @@ void kobj_cap_added(struct kobj *o);
 /* Drops a capability reference; queues teardown when it was the last capability. */
 void kobj_cap_removed(struct kobj *o);
 /* Runs queued teardowns until none are left. Called before returning to user level. */
-void kobj_reap(void);
+void kobj_reap_all(void);
+extern struct list kobj_zombies;
+static inline void kobj_reap(void)
+{
+    if (!list_empty(&kobj_zombies)) {
+        kobj_reap_all();
+    }
+}

@@ -13,6 +13,7 @@
 struct thread;
 
 struct runqueue {
+    uint64_t summary;                   /* bit w: bitmap[w] is not empty */
     uint64_t bitmap[SCHED_PRIOS / 64];
     struct list prio[SCHED_PRIOS];
 };
@@ -27,6 +28,8 @@ struct percpu {
     struct runqueue rq;
     struct list timeouts;    /* armed timeouts of threads homed here, by deadline */
     uint64_t slice_end;      /* timer ticks: end of the current thread's quantum */
+    uint64_t timer_armed;    /* deadline the timer is programmed for (UINT64_MAX: none) */
+    bool need_resched;       /* a better thread may be ready: schedule before leaving */
     uint64_t idle_ticks;
     uint64_t switches;
     struct thread *reap;     /* freed thread that was current here: free once switched away */

@@ -6,6 +6,7 @@
  */
 #pragma once
 #include <stdint.h>
+#include <stdbool.h>
 
 struct thread;
 struct percpu;
@@ -17,6 +18,15 @@ void sched_ready(struct thread *t);
 void sched_remove(struct thread *t);
 /* Switches to the best ready thread of this CPU (possibly the current one). */
 void schedule(void);
+/* IPC fast path: whether the current thread, about to block, may hand this CPU straight to the
+ * blocked thread next (next is homed here and no other ready thread is better). */
+bool sched_can_hand_over(struct thread *next);
+/* Does it: prev (current, already in a blocked state) leaves the run queue, next becomes ready
+ * and runs. Returns when prev runs again. */
+void sched_hand_over(struct thread *prev, struct thread *next);
+/* On the way back to user level: schedules only when something changed (a thread became ready
+ * that may preempt, the current one blocked, the quantum ended), then frees what died. */
+void sched_exit_to_user(void);
 /* Timer interrupt work: expire timeouts, end the quantum. The caller then calls schedule()
  * (which programs the next timer interrupt) where switching threads is allowed. */
 void sched_timer_tick(void);

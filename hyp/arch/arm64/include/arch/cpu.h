@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Inline CPU primitives (arm64): per-CPU pointer in TPIDR_EL2, interrupt masking. */
 #pragma once
+#include <stdint.h>
 #include <arch/sysreg.h>
 
 struct percpu;
@@ -22,3 +23,6 @@ static inline void arch_cpu_idle(void)
 {
     __asm__ volatile("dsb sy\n wfi\n msr daifclr, #2\n isb\n msr daifset, #2" ::: "memory");
 }
+
+/* Index of the highest set bit of v (v != 0). */
+static inline unsigned arch_fls64(uint64_t v) { return 63u - (unsigned)__builtin_clzll(v); }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Inline CPU primitives (riscv64): per-CPU pointer in tp while in the kernel, interrupt masking. */
 #pragma once
+#include <stdint.h>
 #include <arch/csr.h>
 
 struct percpu;
@@ -29,4 +30,23 @@ static inline void arch_cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); 
 static inline void arch_cpu_idle(void)
 {
     __asm__ volatile("wfi\n csrsi sstatus, 2\n csrci sstatus, 2" ::: "memory");
+}
+
+/* Index of the highest set bit of v (v != 0). No Zbb here, and libgcc's clz is built for another
+ * float ABI: smear the bits right, isolate the top one, and look it up by a de Bruijn product. */
+static inline unsigned arch_fls64(uint64_t v)
+{
+    static const unsigned char table[64] = {
+        0,  47, 1,  56, 48, 27, 2,  60, 57, 49, 41, 37, 28, 16, 3,  61,
+        54, 58, 35, 52, 50, 42, 21, 44, 38, 32, 29, 23, 17, 11, 4,  62,
+        46, 55, 26, 59, 40, 36, 15, 53, 34, 51, 20, 43, 31, 22, 10, 45,
+        25, 39, 14, 33, 19, 30, 9,  24, 13, 18, 8,  12, 7,  6,  5,  63,
+    };
+    v |= v >> 1;
+    v |= v >> 2;
+    v |= v >> 4;
+    v |= v >> 8;
+    v |= v >> 16;
+    v |= v >> 32;
+    return table[(v * 0x03f79d71b4cb0a89ull) >> 58];
 }
