@@ -160,15 +160,22 @@ void schedule(void)
     }
 }
 
+/* Whether a thread of priority higher than prio is ready on rq (no bit search needed). */
+static bool higher_ready(const struct runqueue *rq, unsigned prio)
+{
+    unsigned w = prio / 64;
+    return (rq->bitmap[w] >> (prio % 64) >> 1) != 0 || (rq->summary >> w >> 1) != 0;
+}
+
 bool sched_can_hand_over(struct thread *next)
 {
     struct percpu *c = this_cpu();
     if (next->cpu != c || c->need_resched) {
         return false;
     }
-    /* No other ready thread may be better than next (the current one is about to block). */
-    struct thread *best = rq_best(&c->rq);
-    return !best || best == c->current || best->prio <= next->prio;
+    /* No other ready thread may be better than next. The current thread, about to block, is
+     * still queued: when it is above next this says no, and the general path decides. */
+    return !higher_ready(&c->rq, next->prio);
 }
 
 void sched_hand_over(struct thread *prev, struct thread *next)
