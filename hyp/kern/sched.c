@@ -210,6 +210,9 @@ void sched_reap(void)
 void sched_exit_to_user(void)
 {
     struct percpu *c = this_cpu();
+    /* Tear down first: what died may be the current thread itself (it released its own last
+     * capability, or its task's), which must then not go back to user level. */
+    kobj_reap();
     if (c->need_resched || c->current->state != TS_READY) {
         schedule();
     }
