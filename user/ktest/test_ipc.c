@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
-// IPC: call/reply through gates, labels, timeouts, errors, cancellation.
+// IPC: call/reply through gates, send and receive, open and closed waits, queues, timeouts,
+// errors, cancellation by peer death, cross-CPU calls, and typed items (memory, capabilities).
 #include <keel/ktest.h>
 #include "ktest_util.h"
+
+#define WIN 0x1000000000ull /* receive windows in child tasks: far from the image */
 
 static volatile int server_ready;
 static volatile uint64_t server_seen_label;
@@ -46,6 +49,74 @@ static void server_stop(struct server *s)
     kthread_free(&s->t);
 }
 
+/* What a helper thread saw. */
+struct result {
+    volatile int done;
+    volatile int64_t err; /* 0 or -keel_err */
+    volatile uint64_t tag, label, mr0, items;
+};
+static struct result res[4];
+
+static void result_clear(void)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        res[i] = (struct result){ 0 };
+    }
+}
+
+static void note(struct result *r, uint64_t tag, uint64_t label)
+{
+    r->tag = tag;
+    r->label = label;
+    r->err = keel_tag_is_error(tag) ? keel_ipc_error() : 0;
+    r->mr0 = keel_utcb()->mr[0];
+    r->items = keel_utcb()->tcr[KEEL_TCR_ITEMS_RCVD];
+    r->done = 1;
+}
+
+/* Blocks in a closed receive from itself (accepting nobody) until ex_regs cancels it, notes the
+ * error in res[0], then waits openly and notes what arrives in res[1]. */
+static void not_receiving(uint64_t mycap)
+{
+    note(&res[0], keel_receive(mycap, KEEL_TIMEOUT_NEVER, 0), 0);
+    uint64_t label;
+    uint64_t tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+    note(&res[1], tag, label);
+}
+
+/* Sends MR0 = id through gate (arg: gate | id << 32), notes the result in res[id]. */
+static void sender(uint64_t arg)
+{
+    unsigned id = (unsigned)(arg >> 32);
+    keel_utcb()->mr[0] = id;
+    note(&res[id], keel_send(arg & 0xffffffff, keel_tag(0x50 + id, 1, 0), KEEL_TIMEOUT_NEVER), 0);
+}
+
+/* Calls gate (arg: gate | id << 32) with MR0 = id, notes the result in res[id]. */
+static void caller(uint64_t arg)
+{
+    unsigned id = (unsigned)(arg >> 32);
+    keel_utcb()->mr[0] = id;
+    note(&res[id], keel_call(arg & 0xffffffff, keel_tag(0x60 + id, 1, 0), KEEL_NEVER, 0), 0);
+}
+
+/* Receives one call (res[0]), then blocks in a closed receive from itself without replying until
+ * canceled (res[1]), then tries to reply (res[2]). */
+static void silent_server(uint64_t mycap)
+{
+    uint64_t label;
+    uint64_t tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+    note(&res[0], tag, label);
+    note(&res[1], keel_receive(mycap, KEEL_TIMEOUT_NEVER, 0), 0);
+    note(&res[2], keel_reply(keel_tag(0, 0, 0)), 0);
+}
+
+static int start_with_self(struct kthread *t, kthread_fn fn)
+{
+    kthread_prepare(t);
+    return kthread_run(t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, fn, t->cap, 0, 0);
+}
+
 KTEST(ipc_call_reply_through_gate)
 {
     struct server s;
@@ -78,21 +149,74 @@ KTEST(ipc_many_calls)
     server_stop(&s);
 }
 
-KTEST(ipc_send_zero_timeout_without_receiver)
+KTEST(ipc_all_message_registers_are_copied)
 {
     struct server s;
     REQUIRE_EQ(server_start(&s, 1), 0);
-    /* The server is ready only after its first receive: wait for a round trip first. */
-    keel_call(s.gate, keel_tag(0, 0, 0), KEEL_NEVER, 0);
-    /* Block the server in a call to an unbound... instead: a gate to a thread that never waits. */
-    struct kthread idle;
-    REQUIRE_EQ(kthread_start(&idle, KEEL_ROOT_TASK, kthread_exit, 0, 0), 0);
-    uint64_t g = cap_new();
-    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_GATE, g, idle.cap, 0), 0);
-    /* idle waits open, so it accepts: use a closed receive instead to make it not accept. */
+    struct keel_utcb *u = keel_utcb();
+    for (unsigned i = 0; i < KEEL_MR_COUNT; i++) {
+        u->mr[i] = 1000 + i * 7;
+    }
+    uint64_t tag = keel_call(s.gate, keel_tag(0, KEEL_MR_COUNT, 0), KEEL_NEVER, 0);
+    REQUIRE(!keel_tag_is_error(tag));
+    CHECK_EQ(keel_tag_words(tag), KEEL_MR_COUNT);
+    for (unsigned i = 0; i < KEEL_MR_COUNT; i++) {
+        REQUIRE_EQ(u->mr[i], 1000 + i * 7 + 1);
+    }
     server_stop(&s);
+}
+
+KTEST(ipc_send_zero_timeout_without_receiver)
+{
+    result_clear();
+    struct kthread t;
+    REQUIRE_EQ(start_with_self(&t, not_receiving), 0);
+    REQUIRE(wait_state(t.cap, 2, 1000)); /* blocked, but not for us */
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, t.cap, 0x77);
+    REQUIRE(g);
+    keel_utcb()->mr[0] = 5;
+    uint64_t tag = keel_send(g, keel_tag(1, 1, 0), KEEL_TIMEOUT_ZERO);
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ETIMEOUT);
+    CHECK_EQ(thread_state(t.cap), 2); /* still waiting where it was */
+    CHECK_EQ(res[0].done, 0);
+    /* Now let it wait openly: the same zero-timeout send gets through. */
+    REQUIRE_EQ(KOBJ(t.cap, KEEL_THREAD_EX_REGS, 0, 0,
+                    KEEL_EXREGS_CANCEL | KEEL_EXREGS_KEEP_PC | KEEL_EXREGS_KEEP_SP), 0);
+    REQUIRE(wait_flag(&res[0].done, 1000));
+    CHECK_EQ(res[0].err, -KEEL_ECANCELED);
+    REQUIRE(wait_state(t.cap, 2, 1000));
+    keel_utcb()->mr[0] = 5;
+    tag = keel_send(g, keel_tag(1, 1, 0), KEEL_TIMEOUT_ZERO);
+    CHECK(!keel_tag_is_error(tag));
+    REQUIRE(wait_flag(&res[1].done, 1000));
+    CHECK_EQ(res[1].err, 0);
+    CHECK_EQ(res[1].label, 0x77);
+    CHECK_EQ(keel_tag_label(res[1].tag), 1);
+    CHECK_EQ(res[1].mr0, 5);
     cap_free(g);
-    kthread_free(&idle);
+    kthread_free(&t);
+}
+
+KTEST(ipc_send_finite_timeout_expires)
+{
+    result_clear();
+    struct kthread t;
+    REQUIRE_EQ(start_with_self(&t, not_receiving), 0);
+    REQUIRE(wait_state(t.cap, 2, 1000));
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, t.cap, 0);
+    REQUIRE(g);
+    uint64_t freq = rt_kip()->timer_freq;
+    uint64_t t0 = keel_cycles();
+    uint64_t tag = keel_send(g, keel_tag(1, 0, 0), 20000);
+    uint64_t dt = keel_cycles() - t0;
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ETIMEOUT);
+    CHECK(dt >= freq / 50 - freq / 1000);
+    CHECK(dt < freq);
+    CHECK_EQ(res[0].done, 0);
+    cap_free(g);
+    kthread_free(&t);
 }
 
 KTEST(ipc_receive_zero_timeout)
@@ -131,5 +255,495 @@ KTEST(ipc_too_many_words_is_emsgsize)
     uint64_t tag = keel_call(s.gate, keel_tag(0, 60, 4), KEEL_NEVER, 0);
     CHECK(keel_tag_is_error(tag));
     CHECK_EQ(keel_ipc_error(), -KEEL_EMSGSIZE);
+    tag = keel_call(s.gate, keel_tag(0, KEEL_MR_COUNT + 1, 0), KEEL_NEVER, 0);
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(keel_ipc_error(), -KEEL_EMSGSIZE);
+    CHECK_EQ(server_ready, 0); /* nothing reached the server */
     server_stop(&s);
+}
+
+KTEST(ipc_send_then_open_receive)
+{
+    result_clear();
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, KEEL_ROOT_THREAD, 0xabc);
+    REQUIRE(g);
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, KEEL_ROOT_TASK, sender, g | 1ull << 32, 0, 0), 0);
+    REQUIRE(wait_state(t.cap, 2, 1000)); /* queued: we are not receiving */
+    CHECK_EQ(res[1].done, 0);
+    uint64_t label = 0;
+    uint64_t tag = keel_wait(100000, &label);
+    REQUIRE(!keel_tag_is_error(tag));
+    CHECK_EQ(label, 0xabc);
+    CHECK_EQ(keel_tag_label(tag), 0x51);
+    CHECK_EQ(keel_tag_words(tag), 1);
+    CHECK_EQ(keel_utcb()->mr[0], 1);
+    REQUIRE(wait_flag(&res[1].done, 1000)); /* the sender went on */
+    CHECK_EQ(res[1].err, 0);
+    /* A plain send leaves nothing to reply to. */
+    tag = keel_reply(keel_tag(0, 0, 0));
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ENOENT);
+    kthread_free(&t);
+    cap_free(g);
+}
+
+KTEST(ipc_queued_senders_are_served_in_fifo_order)
+{
+    result_clear();
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, KEEL_ROOT_THREAD, 9);
+    REQUIRE(g);
+    struct kthread t[3];
+    for (unsigned i = 0; i < 3; i++) {
+        REQUIRE_EQ(kthread_start_arg(&t[i], KEEL_ROOT_TASK, sender, g | (uint64_t)(i + 1) << 32, 0, 0), 0);
+        REQUIRE(wait_state(t[i].cap, 2, 1000)); /* queued before the next one starts */
+    }
+    for (unsigned i = 0; i < 3; i++) {
+        uint64_t tag = keel_wait(100000, 0);
+        REQUIRE(!keel_tag_is_error(tag));
+        CHECK_EQ(keel_utcb()->mr[0], i + 1);
+        CHECK_EQ(keel_tag_label(tag), 0x51 + i);
+    }
+    CHECK(keel_tag_is_error(keel_wait(KEEL_TIMEOUT_ZERO, 0)));
+    for (unsigned i = 0; i < 3; i++) {
+        CHECK(wait_flag(&res[i + 1].done, 1000));
+        kthread_free(&t[i]);
+    }
+    cap_free(g);
+}
+
+KTEST(ipc_closed_receive_takes_only_that_sender)
+{
+    result_clear();
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, KEEL_ROOT_THREAD, 3);
+    REQUIRE(g);
+    struct kthread a, b;
+    REQUIRE_EQ(kthread_start_arg(&a, KEEL_ROOT_TASK, sender, g | 1ull << 32, 0, 0), 0);
+    REQUIRE(wait_state(a.cap, 2, 1000));
+    REQUIRE_EQ(kthread_start_arg(&b, KEEL_ROOT_TASK, sender, g | 2ull << 32, 0, 0), 0);
+    REQUIRE(wait_state(b.cap, 2, 1000));
+    /* a queued first, but we wait for b. */
+    uint64_t label = 0;
+    uint64_t tag = keel_receive(b.cap, 100000, &label);
+    REQUIRE(!keel_tag_is_error(tag));
+    CHECK_EQ(keel_utcb()->mr[0], 2);
+    CHECK_EQ(label, 3);
+    CHECK(wait_flag(&res[2].done, 1000));
+    CHECK_EQ(res[1].done, 0);
+    /* Nothing more from b. */
+    tag = keel_receive(b.cap, KEEL_TIMEOUT_ZERO, 0);
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ETIMEOUT);
+    tag = keel_wait(100000, 0);
+    REQUIRE(!keel_tag_is_error(tag));
+    CHECK_EQ(keel_utcb()->mr[0], 1);
+    CHECK(wait_flag(&res[1].done, 1000));
+    kthread_free(&a);
+    kthread_free(&b);
+    cap_free(g);
+}
+
+KTEST(ipc_closed_receive_errors)
+{
+    CHECK(keel_tag_is_error(keel_receive(1000, KEEL_TIMEOUT_ZERO, 0)));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ENOCAP);
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, ~0ull, 0);
+    REQUIRE(g);
+    CHECK(keel_tag_is_error(keel_receive(g, KEEL_TIMEOUT_ZERO, 0)));
+    CHECK_EQ(keel_ipc_error(), -KEEL_EINVAL); /* neither a thread nor an Irq */
+    CHECK(keel_tag_is_error(keel_receive(KEEL_ROOT_FACTORY, KEEL_TIMEOUT_ZERO, 0)));
+    CHECK_EQ(keel_ipc_error(), -KEEL_EINVAL);
+    cap_free(g);
+}
+
+KTEST(ipc_reply_wait_serves_concurrent_callers)
+{
+    result_clear();
+    struct server s;
+    REQUIRE_EQ(server_start(&s, 0x99), 0);
+    struct kthread c[3];
+    unsigned ncpu = cpus_online();
+    for (unsigned i = 0; i < 3; i++) {
+        REQUIRE_EQ(kthread_start_arg(&c[i], KEEL_ROOT_TASK, caller, s.gate | (uint64_t)(i + 1) << 32, 0, 0), 0);
+        if (ncpu > 1) {
+            CHECK_EQ(kthread_place(&c[i], (i + 1) % ncpu, ROOT_PRIO, 0), 0);
+        }
+    }
+    for (unsigned i = 0; i < 3; i++) {
+        REQUIRE(wait_flag(&res[i + 1].done, 2000));
+        CHECK_EQ(res[i + 1].err, 0);
+        CHECK_EQ(res[i + 1].mr0, i + 2);              /* its own word plus one */
+        CHECK_EQ(keel_tag_label(res[i + 1].tag), i + 1); /* the sum of its words */
+        CHECK_EQ(res[i + 1].label, 0);                 /* replies carry no gate label */
+        kthread_free(&c[i]);
+    }
+    server_stop(&s);
+}
+
+KTEST(ipc_call_receive_timeout_expires)
+{
+    result_clear();
+    struct kthread s;
+    REQUIRE_EQ(start_with_self(&s, silent_server), 0);
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, s.cap, 0x5);
+    REQUIRE(g);
+    uint64_t t0 = keel_cycles(), freq = rt_kip()->timer_freq;
+    uint64_t tag = keel_call(g, keel_tag(1, 0, 0), KEEL_TIMEOUTS(KEEL_TIMEOUT_NEVER, 20000), 0);
+    uint64_t dt = keel_cycles() - t0;
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ETIMEOUT);
+    CHECK(dt >= freq / 50 - freq / 1000);
+    REQUIRE(wait_flag(&res[0].done, 1000)); /* the send half did arrive */
+    CHECK_EQ(res[0].label, 0x5);
+    /* The server's late reply finds nobody waiting. */
+    REQUIRE(wait_state(s.cap, 2, 1000));
+    REQUIRE_EQ(KOBJ(s.cap, KEEL_THREAD_EX_REGS, 0, 0,
+                    KEEL_EXREGS_CANCEL | KEEL_EXREGS_KEEP_PC | KEEL_EXREGS_KEEP_SP), 0);
+    REQUIRE(wait_flag(&res[2].done, 1000));
+    CHECK_EQ(res[1].err, -KEEL_ECANCELED);
+    CHECK_EQ(res[2].err, -KEEL_ENOENT);
+    cap_free(g);
+    kthread_free(&s);
+}
+
+KTEST(ipc_callee_destroyed_during_call_is_ecanceled)
+{
+    result_clear();
+    struct kthread s, c;
+    REQUIRE_EQ(start_with_self(&s, silent_server), 0);
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, s.cap, 0x6);
+    REQUIRE(g);
+    REQUIRE_EQ(kthread_start_arg(&c, KEEL_ROOT_TASK, caller, g | 3ull << 32, 0, 0), 0);
+    REQUIRE(wait_flag(&res[0].done, 1000)); /* the server has the call */
+    REQUIRE(wait_state(c.cap, 2, 1000));    /* the caller awaits the reply */
+    kthread_free(&s);
+    REQUIRE(wait_flag(&res[3].done, 1000));
+    CHECK_EQ(res[3].err, -KEEL_ECANCELED);
+    /* The gate lost its thread with it. */
+    CHECK_EQ(KOBJ(g, KEEL_GATE_INFO), 0);
+    CHECK_EQ(keel_utcb()->mr[1], 0);
+    CHECK(keel_tag_is_error(keel_call(g, keel_tag(0, 0, 0), KEEL_NEVER, 0)));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ENOENT);
+    kthread_free(&c);
+    cap_free(g);
+}
+
+KTEST(ipc_receiver_destroyed_while_sender_queued)
+{
+    result_clear();
+    struct kthread r, c;
+    REQUIRE_EQ(start_with_self(&r, not_receiving), 0);
+    REQUIRE(wait_state(r.cap, 2, 1000));
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, r.cap, 0);
+    REQUIRE(g);
+    REQUIRE_EQ(kthread_start_arg(&c, KEEL_ROOT_TASK, sender, g | 2ull << 32, 0, 0), 0);
+    REQUIRE(wait_state(c.cap, 2, 1000)); /* queued at r */
+    kthread_free(&r);
+    REQUIRE(wait_flag(&res[2].done, 1000));
+    CHECK_EQ(res[2].err, -KEEL_ECANCELED);
+    kthread_free(&c);
+    cap_free(g);
+}
+
+KTEST(ipc_reply_to_destroyed_caller_is_enoent)
+{
+    result_clear();
+    struct kthread s, c;
+    REQUIRE_EQ(start_with_self(&s, silent_server), 0);
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, s.cap, 0);
+    REQUIRE(g);
+    REQUIRE_EQ(kthread_start_arg(&c, KEEL_ROOT_TASK, caller, g | 3ull << 32, 0, 0), 0);
+    REQUIRE(wait_flag(&res[0].done, 1000));
+    REQUIRE(wait_state(c.cap, 2, 1000));
+    kthread_free(&c); /* the caller dies while the server holds its call */
+    REQUIRE(wait_state(s.cap, 2, 1000));
+    REQUIRE_EQ(KOBJ(s.cap, KEEL_THREAD_EX_REGS, 0, 0,
+                    KEEL_EXREGS_CANCEL | KEEL_EXREGS_KEEP_PC | KEEL_EXREGS_KEEP_SP), 0);
+    REQUIRE(wait_flag(&res[2].done, 1000));
+    CHECK_EQ(res[2].err, -KEEL_ENOENT);
+    CHECK_EQ(res[3].done, 0); /* the dead caller never ran again */
+    kthread_free(&s);
+    cap_free(g);
+}
+
+KTEST(ipc_to_inactive_thread_is_enoent)
+{
+    /* A thread without task and UTCB, then one bound but never started. */
+    uint64_t t = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, t), 0);
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, t, 0);
+    REQUIRE(g);
+    CHECK(keel_tag_is_error(keel_call(g, keel_tag(0, 0, 0), KEEL_NEVER, 0)));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ENOENT);
+    REQUIRE_EQ(KOBJ(t, KEEL_THREAD_CONTROL, KEEL_ROOT_TASK, KEEL_ROOT_UTCB_ADDR + 63 * KEEL_UTCB_SIZE, 0, 0), 0);
+    CHECK_EQ(thread_state(t), 0);
+    CHECK(keel_tag_is_error(keel_send(g, keel_tag(0, 0, 0), KEEL_TIMEOUT_NEVER)));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ENOENT);
+    cap_free(g);
+    cap_free(t);
+}
+
+KTEST(ipc_gate_bind_info_and_errors)
+{
+    struct server s;
+    REQUIRE_EQ(server_start(&s, 0x10), 0);
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, ~0ull, 0);
+    REQUIRE(g);
+    CHECK_EQ(KOBJ(g, KEEL_GATE_INFO), 0);
+    CHECK_EQ(keel_utcb()->mr[1], 0);
+    CHECK_EQ(KOBJ(g, KEEL_GATE_BIND, s.t.cap, 0x20), 0);
+    CHECK_EQ(KOBJ(g, KEEL_GATE_INFO), 0);
+    CHECK_EQ(keel_utcb()->mr[0], 0x20);
+    CHECK_EQ(keel_utcb()->mr[1], 1);
+    /* Two gates to one server: it tells them apart by label. */
+    CHECK(!keel_tag_is_error(keel_call(g, keel_tag(0, 0, 0), KEEL_NEVER, 0)));
+    CHECK_EQ(server_seen_label, 0x20);
+    CHECK(!keel_tag_is_error(keel_call(s.gate, keel_tag(0, 0, 0), KEEL_NEVER, 0)));
+    CHECK_EQ(server_seen_label, 0x10);
+    /* Errors. */
+    CHECK_EQ(KOBJ(g, KEEL_GATE_BIND, KEEL_ROOT_TASK, 0), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(g, KEEL_GATE_BIND, 1000, 0), -KEEL_ENOCAP);
+    CHECK_EQ(KOBJ(g, KEEL_GATE_BIND, s.t.cap), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(g, 77), -KEEL_EPROTO);
+    uint64_t ro = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(g, 0, KEEL_CAP_R), ro), 0);
+    CHECK_EQ(KOBJ(ro, KEEL_GATE_BIND, s.t.cap, 1), -KEEL_EPERM);
+    CHECK_EQ(KOBJ(ro, KEEL_GATE_INFO), 0);
+    CHECK_EQ(keel_utcb()->mr[0], 0x20);
+    /* A label shown to the server cannot be changed through the gate the client holds. */
+    CHECK(!keel_tag_is_error(keel_call(ro, keel_tag(0, 0, 0), KEEL_NEVER, 0)));
+    CHECK_EQ(server_seen_label, 0x20);
+    cap_free(ro);
+    cap_free(g);
+    server_stop(&s);
+}
+
+KTEST(ipc_gate_without_r_right_is_eperm)
+{
+    struct server s;
+    REQUIRE_EQ(server_start(&s, 1), 0);
+    uint64_t wo = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(s.gate, 0, KEEL_CAP_W), wo), 0);
+    CHECK(keel_tag_is_error(keel_call(wo, keel_tag(0, 0, 0), KEEL_NEVER, 0)));
+    CHECK_EQ(keel_ipc_error(), -KEEL_EPERM);
+    CHECK_EQ(KOBJ(wo, KEEL_GATE_INFO), -KEEL_EPERM);
+    CHECK_EQ(KOBJ(wo, KEEL_ANY_TYPE), KEEL_OBJ_IPC_GATE); /* needs no right */
+    CHECK_EQ(server_ready, 0);
+    cap_free(wo);
+    server_stop(&s);
+}
+
+KTEST(ipc_cross_cpu_call)
+{
+    struct server s;
+    REQUIRE_EQ(server_start(&s, 0x33), 0);
+    unsigned ncpu = cpus_online();
+    if (ncpu < 2) {
+        /* One CPU: there is no CPU 1 to move to, and calls still work on CPU 0. */
+        CHECK_EQ(kthread_place(&s.t, 1, ROOT_PRIO, 0), -KEEL_ERANGE);
+        CHECK_EQ(thread_cpu(s.t.cap), 0);
+    }
+    struct keel_utcb *u = keel_utcb();
+    for (uint64_t i = 0; i < 600; i++) {
+        unsigned cpu = ncpu > 1 ? 1 + (unsigned)(i / 200) % (ncpu - 1) : 0;
+        if (i % 200 == 0) {
+            REQUIRE_EQ(kthread_place(&s.t, cpu, ROOT_PRIO, 0), 0);
+            CHECK_EQ(thread_cpu(s.t.cap), cpu);
+        }
+        u->mr[0] = i;
+        u->mr[1] = ~i;
+        uint64_t tag = keel_call(s.gate, keel_tag(0, 2, 0), KEEL_NEVER, 0);
+        REQUIRE(!keel_tag_is_error(tag));
+        REQUIRE_EQ(u->mr[0], i + 1);
+        REQUIRE_EQ(u->mr[1], ~i + 1);
+        REQUIRE_EQ(thread_cpu(s.t.cap), cpu); /* it stays where it was put */
+    }
+    server_stop(&s);
+}
+
+/* --- Typed items ---------------------------------------------------------------------------- */
+
+/* A receiver in a child task: sets its windows (arg: BR0 | BR1 index << 48 in res[0].mr0 is not
+ * possible, so the windows come from globals), waits once, notes the result in res[0], and
+ * reads the first word of its memory window at item_probe (if set) into res[1].mr0. */
+static volatile uint64_t item_br0, item_br1, item_probe;
+
+static void item_receiver(uint64_t arg)
+{
+    (void)arg;
+    struct keel_utcb *u = keel_utcb();
+    u->br[KEEL_BR_MEM] = item_br0;
+    u->br[KEEL_BR_CAP] = item_br1;
+    uint64_t label;
+    uint64_t tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+    note(&res[0], tag, label);
+    if (!res[0].err && item_probe) {
+        res[1].mr0 = ktest_load(item_probe);
+    }
+    if (!res[0].err && item_br1) {
+        /* Use the capability that arrived: hotspot slot 5 of the window. */
+        res[1].err = KOBJ(keel_fpage_cap_index(item_br1) + 5, KEEL_ANY_TYPE);
+    }
+    res[1].done = 1;
+}
+
+struct child {
+    uint64_t task;
+    struct kthread t;
+    uint64_t gate; /* in the root task, to t */
+};
+
+static int child_receiver(struct child *c)
+{
+    if (ktask_create(KEEL_ROOT_FACTORY, &c->task) < 0) {
+        return -1;
+    }
+    if (kthread_start_arg(&c->t, c->task, item_receiver, 0, 0, 0) != 0) {
+        return -1;
+    }
+    c->gate = kgate_create(KEEL_ROOT_FACTORY, c->t.cap, 0x1);
+    return c->gate ? 0 : -1;
+}
+
+static void child_free(struct child *c)
+{
+    cap_free(c->gate);
+    kthread_free(&c->t);
+    cap_free(c->task);
+}
+
+KTEST(ipc_map_memory_item_into_window)
+{
+    result_clear();
+    uint64_t *page = rt_page_alloc();
+    REQUIRE(page);
+    page[0] = 0x600dcafe;
+    item_br0 = keel_fpage_mem(WIN, 16, KEEL_FP_RW); /* 64 KiB window */
+    item_br1 = 0;
+    item_probe = WIN + 0x3000;
+    struct child c;
+    REQUIRE_EQ(child_receiver(&c), 0);
+    REQUIRE(wait_state(c.t.cap, 2, 1000));
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = 42;
+    u->mr[1] = keel_item_ctl(0x3000, 0); /* hotspot: the 4th page of the window */
+    u->mr[2] = keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX);
+    uint64_t tag = keel_send(c.gate, keel_tag(2, 1, 1), KEEL_TIMEOUT_NEVER);
+    CHECK_EQ(ipc_err(tag), 0);
+    REQUIRE(wait_flag(&res[1].done, 1000));
+    CHECK_EQ(res[0].err, 0);
+    CHECK_EQ(res[0].mr0, 42);
+    CHECK_EQ(keel_tag_items(res[0].tag), 1);
+    CHECK_EQ(res[0].items, 1);
+    CHECK_EQ(res[1].mr0, 0x600dcafe);
+    /* Rights: the window's RW and the item's RWX meet at RW; nothing else in the window. */
+    CHECK_EQ(ktask_mem_rights(c.task, WIN + 0x3000), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(c.task, WIN), 0);
+    CHECK_EQ(ktask_mem_rights(c.task, WIN + 0x4000), 0);
+    /* Revoking the root's page takes it from the child too. */
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_mem((uint64_t)(uintptr_t)page, 12, 0), 0), 0);
+    CHECK_EQ(ktask_mem_rights(c.task, WIN + 0x3000), 0);
+    CHECK_EQ(page[0], 0x600dcafe);
+    child_free(&c);
+    rt_page_free(page);
+}
+
+KTEST(ipc_map_capability_item_into_window)
+{
+    result_clear();
+    item_br0 = 0;
+    item_br1 = keel_fpage_cap(64, 4, KEEL_CAP_ALL); /* slots 64..79 */
+    item_probe = 0;
+    struct child c;
+    REQUIRE_EQ(child_receiver(&c), 0);
+    REQUIRE(wait_state(c.t.cap, 2, 1000));
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, ~0ull, 0);
+    REQUIRE(g);
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = keel_item_ctl(5ull << KEEL_ITEM_HOTSPOT_SHIFT, 0);
+    u->mr[1] = keel_fpage_cap(g, 0, KEEL_CAP_R | KEEL_CAP_S);
+    uint64_t tag = keel_send(c.gate, keel_tag(0, 0, 1), KEEL_TIMEOUT_NEVER);
+    CHECK_EQ(ipc_err(tag), 0);
+    REQUIRE(wait_flag(&res[1].done, 1000));
+    CHECK_EQ(res[0].err, 0);
+    CHECK_EQ(res[0].items, 1);
+    CHECK_EQ(res[1].err, KEEL_OBJ_IPC_GATE); /* the child could use it at slot 69 */
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 69), 1);
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 64), 0);
+    /* Deleting the gate revokes the child's copy. */
+    cap_free(g);
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 69), 0);
+    child_free(&c);
+}
+
+KTEST(ipc_item_without_window_is_enoent)
+{
+    result_clear();
+    uint64_t *page = rt_page_alloc();
+    REQUIRE(page);
+    item_br0 = 0;
+    item_br1 = keel_fpage_cap(64, 4, KEEL_CAP_ALL); /* a window, but for capabilities */
+    item_probe = 0;
+    struct child c;
+    REQUIRE_EQ(child_receiver(&c), 0);
+    REQUIRE(wait_state(c.t.cap, 2, 1000));
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = keel_item_ctl(0, 0);
+    u->mr[1] = keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RW);
+    uint64_t tag = keel_send(c.gate, keel_tag(0, 0, 1), KEEL_TIMEOUT_NEVER);
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ENOENT);
+    REQUIRE(wait_flag(&res[0].done, 1000));
+    CHECK_EQ(res[0].err, -KEEL_ENOENT); /* the receiver learns it too */
+    CHECK_EQ(ktask_mem_rights(c.task, (uint64_t)(uintptr_t)page), 0);
+    child_free(&c);
+    rt_page_free(page);
+}
+
+/* Grants one page from its task to the receiver behind gate (arg), notes the result in res[2]. */
+static volatile uint64_t grant_page;
+static void granter(uint64_t gate)
+{
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = keel_item_ctl(0, 1);
+    u->mr[1] = keel_fpage_mem(grant_page, 12, KEEL_FP_RW);
+    note(&res[2], keel_send(gate, keel_tag(0, 0, 1), KEEL_TIMEOUT_NEVER), 0);
+}
+
+KTEST(ipc_grant_item_moves_mapping)
+{
+    result_clear();
+    uint64_t *page = rt_page_alloc();
+    REQUIRE(page);
+    page[0] = 0x9a9a;
+    uint64_t pa = (uint64_t)(uintptr_t)page;
+    grant_page = pa;
+    item_br0 = keel_fpage_mem(WIN, 12, KEEL_FP_RW);
+    item_br1 = 0;
+    item_probe = WIN;
+    struct child b;
+    REQUIRE_EQ(child_receiver(&b), 0);
+    REQUIRE(wait_state(b.t.cap, 2, 1000));
+    /* Task a gets the page and a gate to b's receiver (slot 20), then grants the page on. */
+    uint64_t a;
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &a) >= 0);
+    REQUIRE_EQ(ktask_map_page(a, page, KEEL_FP_RW), 0);
+    REQUIRE_EQ(ktask_give_cap(a, b.gate, KEEL_CAP_R | KEEL_CAP_S, 20), 0);
+    CHECK_EQ(ktask_mem_rights(a, pa), KEEL_FP_RW);
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, a, granter, 20, 0, 0), 0);
+    REQUIRE(wait_flag(&res[1].done, 1000));
+    CHECK(wait_flag(&res[2].done, 1000));
+    CHECK_EQ(res[2].err, 0);
+    CHECK_EQ(res[0].err, 0);
+    CHECK_EQ(res[1].mr0, 0x9a9a);
+    CHECK_EQ(ktask_mem_rights(a, pa), 0);              /* gone from the granter */
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_RW); /* now in the receiver */
+    /* It took the granter's place below the root's page: revoking that reaches it. */
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_mem(pa, 12, 0), 0), 0);
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), 0);
+    kthread_free(&t);
+    cap_free(a);
+    child_free(&b);
+    rt_page_free(page);
 }
