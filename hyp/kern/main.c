@@ -133,6 +133,7 @@ static noreturn void idle_loop(void)
 {
     struct percpu *c = this_cpu();
     c->online = true;
+    c->idle->ran_since = arch_timer_now(); /* idle time counts from here */
     for (;;) {
         schedule();
         kobj_reap();

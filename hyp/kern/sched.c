@@ -217,6 +217,10 @@ void sched_exit_to_user(void)
         schedule();
     }
     kobj_reap();
+    struct thread *t = c->current;
+    if (t->regs_pending) {
+        thread_set_regs(t, t->pending_pc, t->pending_sp); /* ex_regs while it ran elsewhere */
+    }
 }
 
 void sched_timer_tick(void)

@@ -51,6 +51,8 @@ static int64_t run_thread(struct kobj_msg *m)
     return 0;
 }
 
+uint64_t scheduler_thread_ns(struct thread *t);
+
 static int64_t scheduler_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
 {
     (void)o;
@@ -72,7 +74,7 @@ static int64_t scheduler_invoke(struct kobj *o, unsigned rights, struct kobj_msg
         if (!kmsg_has(m, 1) || m->mr[1] >= cpu_count) {
             return -KEEL_ERANGE;
         }
-        m->mr[0] = cpus[m->mr[1]].idle ? ns_from_ticks(cpus[m->mr[1]].idle->cpu_ticks) : 0;
+        m->mr[0] = cpus[m->mr[1]].idle ? scheduler_thread_ns(cpus[m->mr[1]].idle) : 0;
         m->out_words = 1;
         return 0;
     default:
@@ -80,8 +82,7 @@ static int64_t scheduler_invoke(struct kobj *o, unsigned rights, struct kobj_msg
     }
 }
 
-/* For Thread STATS. */
-uint64_t scheduler_thread_ns(struct thread *t);
+/* CPU time of a thread, including the running stretch (Thread STATS, Scheduler IDLE). */
 uint64_t scheduler_thread_ns(struct thread *t)
 {
     uint64_t ticks = t->cpu_ticks;

@@ -12,6 +12,7 @@
 #include <keel/arch/context.h>
 #include <keel/arch/irqchip.h>
 #include <keel/percpu.h>
+#include <keel/printk.h>
 #include <string.h>
 
 #define DEFAULT_PRIO 1
@@ -83,9 +84,20 @@ int thread_bind(struct thread *t, struct task *task, vaddr_t uva)
 
 void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp)
 {
+    if (t->cpu->current == t && t->cpu != this_cpu()) {
+        /* Running at user level on another CPU: its saved frame is stale until it enters the
+         * kernel. Make it enter (IPI); it takes the new registers on its way out. */
+        t->regs_pending = true;
+        t->pending_pc = pc;
+        t->pending_sp = sp;
+        t->cpu->need_resched = true;
+        arch_irq_send_ipi(t->cpu->id);
+        return;
+    }
     struct arch_regs *r = thread_regs(t);
     arch_regs_set_pc(r, pc);
     arch_regs_set_sp(r, sp);
+    t->regs_pending = false;
     if (t->state == TS_INACTIVE && t->task && t->utcb) {
         sched_ready(t);
     }

@@ -35,6 +35,8 @@ struct thread {
     vaddr_t utcb_uva;
     uint64_t pager_cap, exc_cap; /* capability indexes in task, 0: none */
     bool kernel_pager;          /* the root task: page faults resolved by the kernel (sigma0) */
+    bool regs_pending;          /* ex_regs while it ran on another CPU: apply on kernel exit */
+    uint64_t pending_pc, pending_sp;
 
     /* Scheduling. */
     enum thread_state state;
@@ -68,7 +70,8 @@ struct thread {
 struct thread *thread_create(struct quota *q, int *err);
 /* Binds t to task (reference taken) with its UTCB at uva; checks the UTCB slot. */
 int thread_bind(struct thread *t, struct task *task, vaddr_t uva);
-/* Sets the user pc and sp; starts t when it is bound and inactive. */
+/* Sets the user pc and sp; starts t when it is bound and inactive. For a thread running at user
+ * level on another CPU the change takes effect when it next leaves the kernel (it is sent an IPI). */
 void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp);
 struct arch_regs *thread_regs(struct thread *t);
 /* Stops t for good: leaves IPC (partners see ECANCELED), run queue and bindings. */

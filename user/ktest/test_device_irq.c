@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A real device interrupt through Icu and Irq: the board's RTC raises its alarm (arm64 QEMU virt:
+ * PL031, a match one second ahead; riscv64 QEMU virt: goldfish RTC, an alarm 2 ms ahead). The
+ * device and its line come from the board's device tree (KIP fdt_base), read with libfdt.
+ */
+#include <keel/ktest.h>
+#include <fdt_util.h>
+#include <libfdt.h>
+#include "ktest_util.h"
+
+#define IRQ_LABEL 0x5254
+
+struct rtc {
+    volatile uint32_t *regs;
+    unsigned line;
+    int pl031;
+};
+
+/* The interrupt line of node as the kernel's Icu numbers it (GIC: SPI n is line 32 + n). */
+static int line_of(const void *fdt, int node, unsigned *line)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
+    if (!p) {
+        return -1;
+    }
+    if (len >= 12) { /* GIC: <type number flags>, type 0 = SPI */
+        *line = (fdt32_ld(&p[0]) == 0 ? 32 : 16) + fdt32_ld(&p[1]);
+    } else {
+        *line = fdt32_ld(&p[0]);
+    }
+    return 0;
+}
+
+static int find_rtc(struct rtc *r)
+{
+    const void *fdt = (const void *)(uintptr_t)rt_kip()->fdt_base;
+    if (fdt_check_header(fdt) != 0) {
+        return -1;
+    }
+    int node = fdt_node_offset_by_compatible(fdt, -1, "arm,pl031");
+    r->pl031 = node >= 0;
+    if (node < 0) {
+        node = fdt_node_offset_by_compatible(fdt, -1, "google,goldfish-rtc");
+    }
+    uint64_t base;
+    if (node < 0 || !fdt_util_reg(fdt, node, 0, &base, NULL) || line_of(fdt, node, &r->line)) {
+        return -1;
+    }
+    r->regs = (volatile uint32_t *)(uintptr_t)base; /* the root task: same address (sigma0) */
+    return 0;
+}
+
+static void rtc_arm(struct rtc *r)
+{
+    if (r->pl031) {
+        r->regs[0x1c / 4] = 1;                 /* RTCICR: clear */
+        r->regs[0x04 / 4] = r->regs[0] + 1;    /* RTCMR = RTCDR + 1 s */
+        r->regs[0x10 / 4] = 1;                 /* RTCIMSC: unmask */
+    } else {
+        uint64_t now = r->regs[0] | ((uint64_t)r->regs[1] << 32); /* TIME_LOW latches HIGH */
+        uint64_t at = now + 2000000;            /* ns */
+        r->regs[0x1c / 4] = 1;                  /* CLEAR_INTERRUPT */
+        r->regs[0x0c / 4] = (uint32_t)(at >> 32); /* ALARM_HIGH */
+        r->regs[0x10 / 4] = 1;                  /* IRQ_ENABLED */
+        r->regs[0x08 / 4] = (uint32_t)at;       /* ALARM_LOW arms it */
+    }
+}
+
+static void rtc_quiet(struct rtc *r)
+{
+    if (r->pl031) {
+        r->regs[0x10 / 4] = 0;
+        r->regs[0x1c / 4] = 1;
+    } else {
+        r->regs[0x10 / 4] = 0;
+        r->regs[0x1c / 4] = 1;
+    }
+}
+
+KTEST(device_interrupt_reaches_user_level)
+{
+    struct rtc r;
+    REQUIRE_EQ(find_rtc(&r), 0);
+    uint64_t irq = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_IRQ, irq), 0);
+    REQUIRE_EQ(KOBJ(irq, KEEL_IRQ_ATTACH, KEEL_ROOT_THREAD, IRQ_LABEL), 0);
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_ICU, KEEL_ICU_BIND, irq, r.line, KEEL_IRQ_MODE_LEVEL_HIGH), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_ICU, KEEL_ICU_BIND, irq, r.line, KEEL_IRQ_MODE_LEVEL_HIGH), -KEEL_EBUSY);
+
+    /* Nothing before the device is told to interrupt. */
+    uint64_t label = 0;
+    uint64_t tag = keel_receive(irq, 20000, &label);
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ETIMEOUT);
+
+    rtc_arm(&r);
+    tag = keel_receive(irq, 3000000, &label);
+    CHECK(!keel_tag_is_error(tag));
+    CHECK_EQ(label, IRQ_LABEL);
+    rtc_quiet(&r);
+    CHECK_EQ(KOBJ(irq, KEEL_IRQ_UNMASK), 0);
+
+    /* Quiet device, unmasked line: no further message. */
+    tag = keel_receive(irq, 20000, &label);
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(KOBJ(KEEL_ROOT_ICU, KEEL_ICU_UNBIND, irq), 0);
+    cap_free(irq);
+}
