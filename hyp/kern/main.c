@@ -15,6 +15,7 @@
 #include <keel/bkl.h>
 #include <keel/factory.h>
 #include <keel/root_task.h>
+#include <keel/smp.h>
 #include <keel/arch/cpu.h>
 #include <keel/arch/platform.h>
 #include <keel/arch/irqchip.h>
@@ -22,7 +23,6 @@
 #include <arch/mmu.h>
 #include <libfdt.h>
 
-#define IDLE_STACK_SIZE (4 * PAGE_SIZE)
 #define KMEM_MIN (8ull << 20)
 #define KMEM_MAX (512ull << 20)
 
@@ -35,7 +35,6 @@ static struct thread idle_threads[KEEL_MAX_CPUS];
 static struct boot_info boot_info;
 
 noreturn void kern_main(const void *fdt);
-noreturn void kern_secondary_main(void);
 
 static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
@@ -114,7 +113,7 @@ static void kmem_setup(const struct boot_info *bi)
     printk("kmem: %lu MiB at 0x%lx\n", (unsigned long)(want >> 20), (unsigned long)base);
 }
 
-static void percpu_setup(struct percpu *c, unsigned id)
+void percpu_setup(struct percpu *c, unsigned id)
 {
     c->id = id;
     sched_init_cpu(c);
@@ -124,12 +123,13 @@ static void percpu_setup(struct percpu *c, unsigned id)
     idle->prio = 0;
     list_init(&idle->rq_link);
     list_init(&idle->senders);
+    list_init(&c->homed);
     c->idle = idle;
     c->current = idle;
     c->timer_armed = UINT64_MAX;
 }
 
-static noreturn void idle_loop(void)
+noreturn void kern_idle_loop(void)
 {
     struct percpu *c = this_cpu();
     c->online = true;
@@ -137,54 +137,13 @@ static noreturn void idle_loop(void)
     for (;;) {
         schedule();
         kobj_reap();
+        if (!c->online && c->current == c->idle) {
+            smp_stop_this_cpu(); /* Platform_control CPU_OFF: its threads have moved away */
+        }
         bkl_unlock();
         arch_cpu_idle();
         bkl_lock();
     }
-}
-
-static void start_secondaries(const struct boot_info *bi)
-{
-    uint64_t me = arch_cpu_hwid();
-    unsigned next = 1;
-    for (unsigned i = 0; i < bi->cpu_count && i < KEEL_MAX_CPUS; i++) {
-        if (bi->cpu_hwid[i] == me || next >= cpu_count) {
-            continue;
-        }
-        struct percpu *c = &cpus[next];
-        percpu_setup(c, next);
-        c->hwid = bi->cpu_hwid[i];
-        char *stack = NULL;
-        for (unsigned p = 0; p < IDLE_STACK_SIZE / PAGE_SIZE; p++) {
-            stack = kmem_page_alloc(); /* consecutive pages are not needed: one page suffices */
-        }
-        if (!stack || arch_cpu_start(c, stack + PAGE_SIZE) != 0) {
-            printk("smp: CPU %u (hwid 0x%lx) did not start\n", next, (unsigned long)c->hwid);
-            continue;
-        }
-        next++;
-    }
-}
-
-noreturn void kern_secondary_main(void)
-{
-    uint64_t me = arch_cpu_hwid();
-    struct percpu *c = NULL;
-    for (unsigned i = 1; i < cpu_count; i++) {
-        if (cpus[i].hwid == me) {
-            c = &cpus[i];
-        }
-    }
-    if (!c) {
-        arch_cpu_halt();
-    }
-    arch_set_this_cpu(c);
-    arch_cpu_init_local();
-    bkl_lock();
-    arch_irq_init_cpu();
-    arch_timer_init_cpu();
-    printk("smp: CPU %u up\n", c->id);
-    idle_loop();
 }
 
 noreturn void kern_main(const void *fdt)
@@ -218,8 +177,8 @@ noreturn void kern_main(const void *fdt)
            (unsigned long)(pa_val(boot_info.initrd_end) - pa_val(boot_info.initrd_start)),
            (unsigned long)arch_timer_freq());
     root_factory.quota.limit = kmem_free_bytes();
-    start_secondaries(&boot_info);
+    smp_start_all(&boot_info);
     printk("KEEL BOOT OK\n");
     root_task_start(&boot_info);
-    idle_loop();
+    kern_idle_loop();
 }

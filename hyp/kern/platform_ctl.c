@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Platform_control object: power off, reset, kernel memory figures.
 #include <keel/kmem.h>
+#include <keel/smp.h>
 #include <keel/printk.h>
 #include <keel/kobj_call.h>
 #include <keel/arch/platform.h>
@@ -28,6 +29,13 @@ static int64_t platform_invoke(struct kobj *o, unsigned rights, struct kobj_msg 
     case KEEL_PLATFORM_RESET:
         printk("KEEL: reset\n");
         arch_platform_reset();
+    case KEEL_PLATFORM_CPU_ON:
+    case KEEL_PLATFORM_CPU_OFF:
+        if (!kmsg_has(m, 1) || m->mr[1] > UINT32_MAX) {
+            return -KEEL_ERANGE;
+        }
+        return op == KEEL_PLATFORM_CPU_ON ? smp_cpu_on((unsigned)m->mr[1])
+                                          : smp_cpu_off((unsigned)m->mr[1]);
     default:
         return -KEEL_EPROTO;
     }

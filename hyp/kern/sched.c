@@ -88,6 +88,8 @@ void sched_migrate(struct thread *t, struct percpu *to)
         rq_del(&from->rq, t);
     }
     t->cpu = to;
+    list_remove(&t->home_link);
+    list_push_back(&to->homed, &t->home_link);
     if (t->timeout.cpu) {
         uint64_t d = t->timeout.deadline;
         timeout_disarm(&t->timeout);

@@ -47,7 +47,8 @@ struct thread *thread_create(struct quota *q, int *err)
     }
     kobj_init(&t->obj, KEEL_OBJ_THREAD, q);
     t->state = TS_INACTIVE;
-    t->cpu = this_cpu();
+    t->cpu = this_cpu()->online ? this_cpu() : &cpus[0];
+    list_push_back(&t->cpu->homed, &t->home_link);
     t->prio = DEFAULT_PRIO;
     t->quantum = timeout_ticks_from_us(DEFAULT_QUANTUM_US);
     list_init(&t->rq_link);
@@ -136,6 +137,7 @@ static void thread_teardown(struct kobj *o)
 static void thread_release(struct kobj *o)
 {
     struct thread *t = container_of(o, struct thread, obj);
+    list_remove(&t->home_link);
     if (t->task) {
         list_remove(&t->task_link);
         kobj_put(&t->task->obj);

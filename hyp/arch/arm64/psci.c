@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 enum {
+    PSCI_CPU_OFF = 0x84000002,
     PSCI_CPU_ON = 0xc4000003,
     PSCI_SYSTEM_OFF = 0x84000008,
     PSCI_SYSTEM_RESET = 0x84000009,
@@ -34,6 +35,12 @@ int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context);
 int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context)
 {
     return (int64_t)psci_call(PSCI_CPU_ON, mpidr, entry, context);
+}
+
+noreturn void arch_cpu_stop(void)
+{
+    psci_call(PSCI_CPU_OFF, 0, 0, 0);
+    arch_cpu_halt(); /* refused: stay parked */
 }
 
 void arch_platform_init(const void *fdt)

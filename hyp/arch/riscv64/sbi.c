@@ -4,6 +4,7 @@
 #include <keel/arch/cpu.h>
 #include <keel/printk.h>
 #include <arch/sbi.h>
+#include <arch/csr.h>
 
 struct sbiret sbi_call(long ext, long fid, long a0, long a1, long a2)
 {
@@ -14,6 +15,13 @@ struct sbiret sbi_call(long ext, long fid, long a0, long a1, long a2)
     register long r7 __asm__("a7") = ext;
     __asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
     return (struct sbiret){ r0, r1 };
+}
+
+noreturn void arch_cpu_stop(void)
+{
+    csr_write(sie, 0);
+    sbi_call(SBI_EXT_HSM, 1, 0, 0, 0); /* hart_stop: does not return when it works */
+    arch_cpu_halt();
 }
 
 void arch_platform_init(const void *fdt)

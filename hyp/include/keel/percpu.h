@@ -23,6 +23,9 @@ struct percpu {
     unsigned id;
     uint64_t hwid;           /* MPIDR affinity / hart id */
     bool online;
+    bool starting;           /* CPU_ON sent, not up yet */
+    void *idle_stack;        /* page of its idle loop's stack (secondary CPUs) */
+    struct list homed;       /* threads whose home this CPU is (thread.home_link) */
     struct thread *current;
     struct thread *idle;
     struct runqueue rq;

@@ -41,6 +41,7 @@ struct thread {
     /* Scheduling. */
     enum thread_state state;
     struct percpu *cpu;         /* home CPU */
+    struct list home_link;      /* in cpu->homed */
     uint8_t prio;
     uint64_t quantum;           /* ticks */
     struct list rq_link;

@@ -23,5 +23,7 @@ void arch_cpu_early_init(const struct boot_info *bi);
 void arch_cpu_init_local(void);
 /* The running CPU's hardware id as the device tree writes it (MPIDR affinity, hart id). */
 uint64_t arch_cpu_hwid(void);
+/* Stops this CPU through the firmware (PSCI CPU_OFF, SBI HSM stop); it may be started again. */
+noreturn void arch_cpu_stop(void);
 /* Starts CPU `c` at the kernel's secondary entry with the given stack; returns 0 or -err. */
 int arch_cpu_start(struct percpu *c, void *stack_top);
