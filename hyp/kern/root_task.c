@@ -19,98 +19,34 @@
 #include <uapi/keel/fpage.h>
 #include <libfdt.h>
 #include <string.h>
+#include <cpio.h>
+#include <elf.h>
 
 extern struct kobj icu_object, scheduler_object, vcon_object, platform_object;
 
-static uint64_t hex8(const char *s)
+/* Copies the loadable segments into fresh pages mapped in t; returns the entry point or 0. */
+static uint64_t load_elf(struct task *t, const void *img, uint64_t size)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        char c = s[i];
-        v = v * 16 + (uint64_t)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
-    }
-    return v;
-}
-
-/* Finds `name` in a newc cpio archive; returns its data or NULL. */
-static const void *cpio_find(const char *p, const char *end, const char *name, uint64_t *size)
-{
-    while (p + 110 <= end && memcmp(p, "070701", 6) == 0) {
-        uint64_t fsize = hex8(p + 54), nsize = hex8(p + 94);
-        const char *fname = p + 110;
-        const char *data = fname + ((110 + nsize + 3) & ~3ull) - 110;
-        if (data > end || fsize > (uint64_t)(end - data)) {
-            return NULL;
-        }
-        if (strcmp(fname, "TRAILER!!!") == 0) {
-            return NULL;
-        }
-        if (strcmp(fname, name) == 0 || (fname[0] == '.' && fname[1] == '/' && !strcmp(fname + 2, name))) {
-            *size = fsize;
-            return data;
-        }
-        p = data + ((fsize + 3) & ~3ull);
-    }
-    return NULL;
-}
-
-struct elf64_ehdr {
-    unsigned char ident[16];
-    uint16_t type, machine;
-    uint32_t version;
-    uint64_t entry, phoff, shoff;
-    uint32_t flags;
-    uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx;
-};
-
-struct elf64_phdr {
-    uint32_t type, flags;
-    uint64_t offset, vaddr, paddr, filesz, memsz, align;
-};
-
-/* Copies the PT_LOAD segments into fresh pages mapped in t; returns the entry point or 0. */
-static uint64_t load_elf(struct task *t, const char *img, uint64_t size)
-{
-    const struct elf64_ehdr *eh = (const void *)img;
-    if (size < sizeof(*eh) || memcmp(eh->ident, "\177ELF", 4) || eh->ident[4] != 2 ||
-        eh->phentsize != sizeof(struct elf64_phdr) || eh->phoff + eh->phnum * sizeof(struct elf64_phdr) > size) {
-        return 0;
-    }
-    for (unsigned i = 0; i < eh->phnum; i++) {
-        struct elf64_phdr ph;
-        memcpy(&ph, img + eh->phoff + i * sizeof(ph), sizeof(ph));
-        if (ph.type != 1) {
-            continue;
-        }
-        if (ph.filesz > ph.memsz || ph.offset + ph.filesz > size) {
-            return 0;
-        }
-        unsigned rights = ((ph.flags & 4) ? KEEL_FP_R : 0) | ((ph.flags & 2) ? KEEL_FP_W : 0) |
-                          ((ph.flags & 1) ? KEEL_FP_X : 0);
-        for (uint64_t va = ph.vaddr & ~(PAGE_SIZE - 1); va < ph.vaddr + ph.memsz; va += PAGE_SIZE) {
+    uint64_t entry = elf_check(img, size, ARCH_ELF_MACHINE);
+    struct elf_segment seg;
+    int r;
+    for (unsigned i = 0; entry && (r = elf_segment(img, size, i, &seg)) == 0; i++) {
+        for (uint64_t va = seg.vaddr & ~(PAGE_SIZE - 1); va < seg.vaddr + seg.memsz; va += PAGE_SIZE) {
             struct mem_map *m = memspace_lookup(&t->mem, va_init(va));
-            char *page;
-            if (m) {
-                page = kva_from_pa(pa_from_pfn(m->pfn));
-            } else {
-                page = quota_alloc(&root_factory.quota, PAGE_SIZE);
-                if (!page) {
-                    return 0;
-                }
-            }
-            if (memspace_map(&t->mem, va_init(va), pfn_from_pa(pa_from_kva(page)),
-                             rights | (m ? m->rights : 0), NULL)) {
+            char *page = m ? kva_from_pa(pa_from_pfn(m->pfn)) : quota_alloc(&root_factory.quota, PAGE_SIZE);
+            if (!page || memspace_map(&t->mem, va_init(va), pfn_from_pa(pa_from_kva(page)),
+                                      seg.rights | (m ? m->rights : 0), NULL)) {
                 return 0;
             }
-            /* Copy the part of the file image that falls into this page. */
-            uint64_t lo = va > ph.vaddr ? va : ph.vaddr;
-            uint64_t hi = ph.vaddr + ph.filesz < va + PAGE_SIZE ? ph.vaddr + ph.filesz : va + PAGE_SIZE;
+            /* The part of the file image that falls into this page. */
+            uint64_t lo = va > seg.vaddr ? va : seg.vaddr;
+            uint64_t hi = seg.vaddr + seg.filesz < va + PAGE_SIZE ? seg.vaddr + seg.filesz : va + PAGE_SIZE;
             if (lo < hi) {
-                memcpy(page + (lo - va), img + ph.offset + (lo - ph.vaddr), hi - lo);
+                memcpy(page + (lo - va), (const char *)seg.data + (lo - seg.vaddr), hi - lo);
             }
         }
     }
-    return eh->entry;
+    return entry && r == 1 ? entry : 0;
 }
 
 static void fill_kip(struct keel_kip *kip, const struct boot_info *bi)
@@ -150,7 +86,7 @@ static void give(struct task *t, uint64_t idx, struct kobj *o)
 void root_task_start(const struct boot_info *bi)
 {
     uint64_t size = 0;
-    const char *img = NULL;
+    const void *img = NULL;
     if (pa_val(bi->initrd_start)) {
         img = cpio_find(kva_from_pa(bi->initrd_start), kva_from_pa(bi->initrd_end), "root", &size);
     }

@@ -14,3 +14,4 @@ struct arch_pt {
     uint64_t *root; /* level-1 table, kernel virtual */
     uint16_t vmid;
 };
+#define ARCH_ELF_MACHINE 183 /* EM_AARCH64 */

@@ -16,3 +16,4 @@ struct arch_pt {
     uint64_t *root; /* level-2 table, kernel virtual */
     uint16_t asid;
 };
+#define ARCH_ELF_MACHINE 243 /* EM_RISCV */
