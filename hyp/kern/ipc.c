@@ -71,10 +71,14 @@ static int map_mem(struct task *src, uint64_t sbase, struct task *dst, uint64_t 
     if (task_in_utcb_area(dst, va_init(dbase), size)) {
         return -KEEL_EINVAL;
     }
-    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
-        struct mem_map *m = memspace_lookup(&src->mem, va_init(sbase + off));
-        if (!m || !(m->rights & rights)) {
-            continue; /* holes in the source stay holes */
+    vaddr_t sva = va_init(sbase);
+    struct mem_map *m;
+    /* Holes in the source stay holes (and cost nothing: memspace_next skips them). */
+    while ((m = memspace_next(&src->mem, &sva, va_init(sbase + size)))) {
+        uint64_t off = va_val(sva) - sbase;
+        sva = va_add(sva, PAGE_SIZE);
+        if (!(m->rights & rights)) {
+            continue;
         }
         vaddr_t dva = va_init(dbase + off);
         int err = grant ? memspace_grant(&dst->mem, dva, m)
@@ -99,6 +103,9 @@ static bool cap_is_ancestor(struct cap *a, struct cap *c)
 static int map_caps(struct task *src, uint64_t sidx, struct task *dst, uint64_t didx,
                     uint64_t count, unsigned rights, bool grant)
 {
+    /* Source slots beyond the object space do not exist: holes, not 2^48 loop steps. */
+    count = sidx >= OBJSPACE_MAX_CAPS ? 0 : count < OBJSPACE_MAX_CAPS - sidx ? count
+                                                                           : OBJSPACE_MAX_CAPS - sidx;
     for (uint64_t i = 0; i < count; i++) {
         struct cap *s = objspace_lookup(&src->caps, sidx + i);
         if (!s || !s->obj || !(s->rights & KEEL_CAP_S)) {

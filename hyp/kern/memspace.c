@@ -50,6 +50,33 @@ struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va)
     return s ? *s : NULL;
 }
 
+struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end_va)
+{
+    uint64_t a = va_val(*va), end = va_val(end_va);
+    if (end > ARCH_USER_VA_LIMIT) {
+        end = ARCH_USER_VA_LIMIT;
+    }
+    while (ms->dir && a < end) {
+        void **l1 = ms->dir[index_at(va_init(a), 0)];
+        if (!l1) {
+            a = (a | ((1ull << (PAGE_SHIFT + 2 * LEVEL_BITS)) - 1)) + 1;
+            continue;
+        }
+        struct mem_map **l2 = l1[index_at(va_init(a), 1)];
+        if (!l2) {
+            a = (a | ((1ull << (PAGE_SHIFT + LEVEL_BITS)) - 1)) + 1;
+            continue;
+        }
+        struct mem_map *m = l2[index_at(va_init(a), 2)];
+        if (m) {
+            *va = va_init(a);
+            return m;
+        }
+        a += PAGE_SIZE;
+    }
+    return NULL;
+}
+
 /* Removes one mapping that has no children: hardware entry, slot, node memory. */
 static void remove_one(struct mem_map *m)
 {
@@ -171,11 +198,11 @@ int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
 
 void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self)
 {
-    for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
-        struct mem_map *m = memspace_lookup(ms, va_add(va, off));
-        if (m) {
-            unmap_page(m, self);
-        }
+    vaddr_t a = va;
+    struct mem_map *m;
+    while ((m = memspace_next(ms, &a, va_add(va, size)))) {
+        unmap_page(m, self);
+        a = va_add(a, PAGE_SIZE);
     }
 }
 

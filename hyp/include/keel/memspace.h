@@ -38,6 +38,9 @@ void memspace_unmap_all(struct memspace *ms);
 /* Frees the tables of an empty memspace; no CPU may be using its page table any more. */
 void memspace_free(struct memspace *ms);
 struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va);
+/* The first mapping at or above *va and below end (set *va to its address), or NULL. Absent
+ * tables are skipped whole, so a walk over a large, mostly empty range costs little. */
+struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end);
 /* Maps pfn at va with rights as a child of parent (NULL: a root mapping). An existing mapping
  * at va is removed first (with its children), unless it is the same frame mapped again from the
  * same parent, whose rights are then widened up to the new ones, or parent itself (nothing to
