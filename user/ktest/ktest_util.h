@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <keel/sys.h>
 #include <keel/rt.h>
+#include <keel/ktest.h>
 
 #define CHILD_UTCB_ORDER 14 /* 16 KiB: 16 UTCBs per child task */
 #define ROOT_PRIO 100       /* the root thread's priority (set by the kernel) */
@@ -24,6 +25,15 @@ struct kthread {
 };
 
 typedef void (*kthread_fn)(uint64_t arg);
+
+/* CHECK that a < b (unsigned), showing both values when not. */
+#define CHECK_LT(a, b)                                                                       \
+    do {                                                                                     \
+        uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                     \
+        if (!(a_ < b_)) {                                                                    \
+            ktest_fail(__FILE__, __LINE__, #a " < " #b, (int64_t)a_, (int64_t)b_);           \
+        }                                                                                    \
+    } while (0)
 
 /* The error of an IPC's returned tag: 0 or -keel_err. */
 static inline int64_t ipc_err(uint64_t tag)

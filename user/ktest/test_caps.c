@@ -115,3 +115,138 @@ KTEST(cap_grant_moves_capability)
     (void)u;
     cap_free(dst);
 }
+
+/* A task with a UTCB area and nothing else. */
+static uint64_t bare_task(void)
+{
+    uint64_t c = cap_new();
+    if (KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, c,
+             keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, CHILD_UTCB_ORDER, KEEL_FP_RW)) != 0) {
+        cap_free(c);
+        return 0;
+    }
+    return c;
+}
+
+KTEST(cap_valid_and_release_report_slots)
+{
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_ROOT_TASK), 1);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_ROOT_PLATFORM), 1);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, 8), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, 0), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, 1ull << 40), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, 8), -KEEL_ENOCAP);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, 0), -KEEL_ENOCAP);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, 1ull << 40), -KEEL_ENOCAP);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE), -KEEL_EINVAL);
+    /* Release needs W on the task; CAP_VALID only R. */
+    uint64_t ro = cap_new(), g = cap_new();
+    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, KEEL_ROOT_TASK, KEEL_CAP_R, ro), 0);
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_GATE, g, ~0ull, 0), 0);
+    CHECK_EQ(KOBJ(ro, KEEL_TASK_RELEASE, g), -KEEL_EPERM);
+    CHECK_EQ(KOBJ(ro, KEEL_TASK_CAP_VALID, g), 1);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, g), 0);
+    CHECK_EQ(KOBJ(ro, KEEL_TASK_CAP_VALID, g), 0);
+    cap_free(g);
+    cap_free(ro);
+}
+
+KTEST(cap_rights_only_shrink)
+{
+    uint64_t a = cap_new(), b = cap_new();
+    /* R|S (no W) passed on with all rights: still R|S. */
+    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, KEEL_ROOT_FACTORY, KEEL_CAP_R | KEEL_CAP_S, a), 0);
+    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, a, KEEL_CAP_ALL, b), 0);
+    uint64_t c = cap_new();
+    CHECK_EQ(KOBJ(b, KEEL_FACTORY_GATE, c, ~0ull, 0), -KEEL_EPERM);
+    CHECK(KOBJ(b, KEEL_FACTORY_INFO) >= 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, c), 0);
+    /* No rights at all: only the type query answers. */
+    uint64_t z = cap_new();
+    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, KEEL_ROOT_FACTORY, 0, z), 0);
+    CHECK_EQ(KOBJ(z, KEEL_ANY_TYPE), KEEL_OBJ_FACTORY);
+    CHECK_EQ(KOBJ(z, KEEL_FACTORY_INFO), -KEEL_EPERM);
+    cap_free(z);
+    cap_free(b);
+    cap_free(a);
+}
+
+KTEST(cap_map_into_child_and_errors)
+{
+    uint64_t t = bare_task();
+    REQUIRE(t);
+    uint64_t g = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_GATE, g, ~0ull, 0), 0);
+    /* Four slots at once (16..19: g and whatever follows), to 32..35 in the child. */
+    uint64_t base = g & ~3ull;
+    REQUIRE_EQ(KOBJ(t, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(base, 2, KEEL_CAP_ALL), 32), 0);
+    CHECK_EQ(KOBJ(t, KEEL_TASK_CAP_VALID, 32 + (g - base)), 1);
+    for (uint64_t i = 0; i < 4; i++) {
+        /* Holes stay holes. */
+        CHECK_EQ(KOBJ(t, KEEL_TASK_CAP_VALID, 32 + i), KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, base + i));
+    }
+    /* Flexpage checks: misaligned source or destination, kind. */
+    CHECK_EQ(KOBJ(t, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(base + 1, 1, KEEL_CAP_ALL), 40), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(t, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(base, 2, KEEL_CAP_ALL), 41), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(t, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(g, 0, KEEL_CAP_ALL), 0), -KEEL_ERANGE);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_cap(base + 1, 1, 0), 0), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_cap(0, 21, 0), 0), -KEEL_EINVAL);
+    /* The child's copy goes with the gate. */
+    cap_free(g);
+    CHECK_EQ(KOBJ(t, KEEL_TASK_CAP_VALID, 32 + (g - base)), 0);
+    cap_free(t);
+}
+
+KTEST(cap_map_over_its_own_source_is_eexist)
+{
+    uint64_t g = cap_new(), a = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_GATE, g, ~0ull, 0), 0);
+    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, g, KEEL_CAP_ALL, a), 0);
+    CHECK_EQ(ktask_give_cap(KEEL_ROOT_TASK, a, KEEL_CAP_ALL, g), -KEEL_EEXIST);
+    CHECK_EQ(KOBJ(g, KEEL_ANY_TYPE), KEEL_OBJ_IPC_GATE);
+    CHECK_EQ(KOBJ(a, KEEL_ANY_TYPE), KEEL_OBJ_IPC_GATE);
+    /* Onto itself: nothing happens. */
+    CHECK_EQ(ktask_give_cap(KEEL_ROOT_TASK, g, KEEL_CAP_ALL, g), 0);
+    CHECK_EQ(KOBJ(a, KEEL_ANY_TYPE), KEEL_OBJ_IPC_GATE);
+    /* Over an unrelated capability: that one is replaced. */
+    uint64_t h = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_IRQ, h), 0);
+    CHECK_EQ(ktask_give_cap(KEEL_ROOT_TASK, g, KEEL_CAP_ALL, h), 0);
+    CHECK_EQ(KOBJ(h, KEEL_ANY_TYPE), KEEL_OBJ_IPC_GATE);
+    cap_free(h);
+    cap_free(a);
+    cap_free(g);
+}
+
+KTEST(cap_unmap_self_releases_the_slot)
+{
+    uint64_t g = cap_new(), a = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_GATE, g, ~0ull, 0), 0);
+    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, g, KEEL_CAP_ALL, a), 0);
+    /* Without SELF the copy goes, the original stays; with SELF the original goes too. */
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_cap(g, 0, 0), KEEL_UNMAP_SELF), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, g), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, a), 0);
+    cap_free(a);
+    cap_free(g);
+}
+
+KTEST(cap_huge_flexpages_are_quick)
+{
+    /* Capability flexpages far larger than any object space: only real slots cost time. */
+    uint64_t a = bare_task(), b = bare_task();
+    REQUIRE(a && b);
+    REQUIRE_EQ(ktask_give_cap(a, KEEL_ROOT_VCON, KEEL_CAP_ALL, 5), 0);
+    uint64_t t0 = now_us();
+    CHECK_EQ(KOBJ(b, KEEL_TASK_MAP, a, keel_fpage_cap(0, 40, KEEL_CAP_ALL), 0), 0);
+    CHECK_EQ(KOBJ(b, KEEL_TASK_CAP_VALID, 5), 1);
+    CHECK_EQ(KOBJ(b, KEEL_TASK_MAP, a, keel_fpage_cap(1ull << 40, 40, KEEL_CAP_ALL), 0), 0);
+    CHECK_EQ(KOBJ(b, KEEL_TASK_MAP, a, keel_fpage_cap(0, 48, KEEL_CAP_ALL), 0), 0);
+    CHECK_EQ(KOBJ(a, KEEL_TASK_UNMAP, keel_fpage_cap(0, 20, 0), 0), 0);
+    CHECK_EQ(KOBJ(b, KEEL_TASK_CAP_VALID, 5), 0);
+    CHECK_EQ(KOBJ(b, KEEL_TASK_UNMAP, keel_fpage_cap(0, 20, 0), KEEL_UNMAP_SELF), 0);
+    CHECK_LT(now_us() - t0, 200000);
+    cap_free(a);
+    cap_free(b);
+}

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: MIT
+// Memory: Task MAP / UNMAP / MEM_INFO — sharing, rights that only shrink, recursive revocation
+// across tasks, holes, replacement, bad flexpages, the UTCB area, the sigma0 mapping of the
+// root task, and large flexpages.
+#include <keel/ktest.h>
+#include "ktest_util.h"
+
+#define X 0x2000000000ull /* addresses in child tasks, far from the image */
+#define Y 0x2100000000ull
+#define VA_LIMIT (1ull << 39)
+
+/* A task with a UTCB area and nothing else. */
+static uint64_t bare_task(void)
+{
+    uint64_t c = cap_new();
+    if (KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, c,
+             keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, CHILD_UTCB_ORDER, KEEL_FP_RW)) != 0) {
+        cap_free(c);
+        return 0;
+    }
+    return c;
+}
+
+static uint64_t map(uint64_t dst, uint64_t src, uint64_t addr, unsigned order, unsigned rights, uint64_t to)
+{
+    return (uint64_t)KOBJ(dst, KEEL_TASK_MAP, src, keel_fpage_mem(addr, order, rights), to);
+}
+
+static int64_t unmap(uint64_t task, uint64_t addr, unsigned order, unsigned flags)
+{
+    return KOBJ(task, KEEL_TASK_UNMAP, keel_fpage_mem(addr, order, KEEL_FP_RWX), flags);
+}
+
+static volatile int done;
+static volatile uint64_t loaded;
+
+/* Reads the word at arg, writes it plus one to arg + 8. */
+static void rw_probe(uint64_t addr)
+{
+    loaded = ktest_load(addr);
+    ktest_store(addr + 8, loaded + 1);
+    done = 1;
+}
+
+KTEST(mem_map_shares_page_with_child)
+{
+    done = 0;
+    uint64_t *p = rt_page_alloc();
+    REQUIRE(p);
+    p[0] = 0x1111beef;
+    uint64_t task;
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &task) >= 0);
+    REQUIRE_EQ(map(task, KEEL_ROOT_TASK, (uint64_t)(uintptr_t)p, 12, KEEL_FP_RW, X), 0);
+    CHECK_EQ(KOBJ(task, KEEL_TASK_MEM_INFO, X + 0x123), 1);
+    CHECK_EQ(keel_utcb()->mr[0], KEEL_FP_RW);
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, task, rw_probe, X, 0, 0), 0);
+    REQUIRE(wait_flag(&done, 1000));
+    CHECK_EQ(loaded, 0x1111beef);
+    CHECK_EQ(p[1], 0x1111bef0); /* its write, seen here: one page, two addresses */
+    kthread_free(&t);
+    cap_free(task);
+    rt_page_free(p);
+}
+
+KTEST(mem_rights_only_shrink)
+{
+    uint64_t *p = rt_page_alloc();
+    REQUIRE(p);
+    uint64_t pa = (uint64_t)(uintptr_t)p;
+    uint64_t a = bare_task(), b = bare_task();
+    REQUIRE(a && b);
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_R, X), 0);
+    CHECK_EQ(ktask_mem_rights(a, X), KEEL_FP_R);
+    /* Passed on with more rights than it has: still R. */
+    REQUIRE_EQ(map(b, a, X, 12, KEEL_FP_RWX, Y), 0);
+    CHECK_EQ(ktask_mem_rights(b, Y), KEEL_FP_R);
+    /* The same source mapping it again with more rights widens it in place; b keeps R. */
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, X), 0);
+    CHECK_EQ(ktask_mem_rights(a, X), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(b, Y), KEEL_FP_R);
+    /* Only X; and no rights at all maps nothing. */
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_X, X + 0x1000), 0);
+    CHECK_EQ(ktask_mem_rights(a, X + 0x1000), KEEL_FP_X);
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, pa, 12, 0, X + 0x2000), 0);
+    CHECK_EQ(KOBJ(a, KEEL_TASK_MEM_INFO, X + 0x2000), 0);
+    cap_free(a);
+    cap_free(b);
+    rt_page_free(p);
+}
+
+KTEST(mem_unmap_revokes_recursively_across_tasks)
+{
+    uint64_t *p = rt_page_alloc();
+    REQUIRE(p);
+    uint64_t pa = (uint64_t)(uintptr_t)p;
+    uint64_t a = bare_task(), b = bare_task(), c = bare_task();
+    REQUIRE(a && b && c);
+    for (unsigned round = 0; round < 3; round++) {
+        /* root -> a (X) -> b (Y) -> c (X) */
+        REQUIRE_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, X), 0);
+        REQUIRE_EQ(map(b, a, X, 12, KEEL_FP_RW, Y), 0);
+        REQUIRE_EQ(map(c, b, Y, 12, KEEL_FP_R, X), 0);
+        CHECK_EQ(ktask_mem_rights(c, X), KEEL_FP_R);
+        if (round == 0) {
+            /* From the root: everyone below loses it, the root keeps it. */
+            REQUIRE_EQ(unmap(KEEL_ROOT_TASK, pa, 12, 0), 0);
+            CHECK_EQ(ktask_mem_rights(a, X), 0);
+            CHECK_EQ(ktask_mem_rights(KEEL_ROOT_TASK, pa), KEEL_FP_RWX);
+        } else if (round == 1) {
+            /* From the middle: a keeps it. */
+            REQUIRE_EQ(unmap(a, X, 12, 0), 0);
+            CHECK_EQ(ktask_mem_rights(a, X), KEEL_FP_RW);
+        } else {
+            /* b removes its own (SELF) and with it c's; a keeps it. */
+            REQUIRE_EQ(unmap(b, Y, 12, KEEL_UNMAP_SELF), 0);
+            CHECK_EQ(ktask_mem_rights(a, X), KEEL_FP_RW);
+        }
+        CHECK_EQ(ktask_mem_rights(b, Y), 0);
+        CHECK_EQ(ktask_mem_rights(c, X), 0);
+    }
+    /* Unmapping what is not there is no error. */
+    CHECK_EQ(unmap(c, X, 12, KEEL_UNMAP_SELF), 0);
+    cap_free(c);
+    cap_free(b);
+    cap_free(a);
+    rt_page_free(p);
+}
+
+KTEST(mem_holes_stay_holes)
+{
+    uint64_t *p0 = rt_page_alloc(), *p2 = rt_page_alloc();
+    REQUIRE(p0 && p2);
+    uint64_t a = bare_task(), b = bare_task();
+    REQUIRE(a && b);
+    /* a: pages 0 and 2 of a 16 KiB flexpage at X; b gets the flexpage at Y. */
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, (uint64_t)(uintptr_t)p0, 12, KEEL_FP_RW, X), 0);
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, (uint64_t)(uintptr_t)p2, 12, KEEL_FP_RW, X + 0x2000), 0);
+    REQUIRE_EQ(map(b, a, X, 14, KEEL_FP_RW, Y), 0);
+    CHECK_EQ(ktask_mem_rights(b, Y), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(b, Y + 0x1000), 0);
+    CHECK_EQ(ktask_mem_rights(b, Y + 0x2000), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(b, Y + 0x3000), 0);
+    /* Removing a's flexpage (SELF) empties all of it in both. */
+    REQUIRE_EQ(unmap(a, X, 14, KEEL_UNMAP_SELF), 0);
+    CHECK_EQ(ktask_mem_rights(a, X + 0x2000), 0);
+    CHECK_EQ(ktask_mem_rights(b, Y + 0x2000), 0);
+    cap_free(a);
+    cap_free(b);
+    rt_page_free(p0);
+    rt_page_free(p2);
+}
+
+KTEST(mem_map_replaces_existing_mapping)
+{
+    uint64_t *p = rt_page_alloc(), *q = rt_page_alloc();
+    REQUIRE(p && q);
+    uint64_t a = bare_task();
+    REQUIRE(a);
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, (uint64_t)(uintptr_t)p, 12, KEEL_FP_RW, X), 0);
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, (uint64_t)(uintptr_t)q, 12, KEEL_FP_R, X), 0);
+    CHECK_EQ(ktask_mem_rights(a, X), KEEL_FP_R); /* q's, not p's */
+    /* Revoking p no longer touches X; revoking q does. */
+    REQUIRE_EQ(unmap(KEEL_ROOT_TASK, (uint64_t)(uintptr_t)p, 12, 0), 0);
+    CHECK_EQ(ktask_mem_rights(a, X), KEEL_FP_R);
+    REQUIRE_EQ(unmap(KEEL_ROOT_TASK, (uint64_t)(uintptr_t)q, 12, 0), 0);
+    CHECK_EQ(ktask_mem_rights(a, X), 0);
+    cap_free(a);
+    rt_page_free(p);
+    rt_page_free(q);
+}
+
+KTEST(mem_map_onto_its_own_source_is_eexist)
+{
+    uint64_t *p = rt_page_alloc();
+    REQUIRE(p);
+    uint64_t pa = (uint64_t)(uintptr_t)p;
+    uint64_t a = bare_task();
+    REQUIRE(a);
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, X), 0);
+    /* Back into the root over the mapping a's comes from. */
+    CHECK_EQ(map(KEEL_ROOT_TASK, a, X, 12, KEEL_FP_RW, pa), -KEEL_EEXIST);
+    CHECK_EQ(ktask_mem_rights(KEEL_ROOT_TASK, pa), KEEL_FP_RWX);
+    CHECK_EQ(ktask_mem_rights(a, X), KEEL_FP_RW);
+    /* Onto itself: nothing happens. */
+    CHECK_EQ(map(a, a, X, 12, KEEL_FP_RW, X), 0);
+    CHECK_EQ(ktask_mem_rights(a, X), KEEL_FP_RW);
+    CHECK_EQ(p[0], 0);
+    cap_free(a);
+    rt_page_free(p);
+}
+
+KTEST(mem_bad_flexpages_and_arguments)
+{
+    uint64_t *p = rt_page_alloc();
+    REQUIRE(p);
+    uint64_t pa = (uint64_t)(uintptr_t)p;
+    uint64_t a = bare_task();
+    REQUIRE(a);
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, pa, 11, KEEL_FP_RW, X), -KEEL_EINVAL);          /* order < 12 */
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, pa, 63, KEEL_FP_RW, X), -KEEL_EINVAL);          /* absurd order */
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, (pa & ~0x1fffull) | 0x1000, 13, KEEL_FP_RW, X), -KEEL_EINVAL);
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, pa & ~0x1fffull, 13, KEEL_FP_RW, X + 0x1000), -KEEL_EINVAL);
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, X + 8), -KEEL_EINVAL);      /* unaligned */
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, 0, 40, KEEL_FP_RW, 0), -KEEL_ERANGE);           /* > 2^39 */
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, VA_LIMIT), -KEEL_ERANGE);
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, KEEL_ROOT_UTCB_ADDR), -KEEL_EINVAL);
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, pa & ~0x1fffffull, 21, KEEL_FP_RW, KEEL_ROOT_UTCB_ADDR),
+             -KEEL_EINVAL); /* overlaps the UTCB area */
+    CHECK_EQ(KOBJ(a, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage(0, pa, 12, KEEL_FP_RW), X), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(a, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage(3, pa, 12, KEEL_FP_RW), X), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(a, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_mem(pa, 12, KEEL_FP_RW)), -KEEL_EINVAL);
+    CHECK_EQ(map(a, KEEL_ROOT_THREAD, pa, 12, KEEL_FP_RW, X), -KEEL_EINVAL);         /* not a task */
+    CHECK_EQ(map(a, 1000, pa, 12, KEEL_FP_RW, X), -KEEL_ENOCAP);
+    uint64_t ro = cap_new();
+    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, KEEL_ROOT_TASK, KEEL_CAP_R, ro), 0);
+    CHECK_EQ(map(a, ro, pa, 12, KEEL_FP_RW, X), -KEEL_EPERM);   /* source without W */
+    CHECK_EQ(map(ro, a, X, 12, KEEL_FP_RW, pa), -KEEL_EPERM);   /* destination without W */
+    CHECK_EQ(unmap(ro, pa, 12, 0), -KEEL_EPERM);
+    CHECK_EQ(KOBJ(ro, KEEL_TASK_MEM_INFO, pa), 1);              /* queries need only R */
+    cap_free(ro);
+    /* Nothing of that got mapped. */
+    CHECK_EQ(ktask_mem_rights(a, X), 0);
+    CHECK_EQ(ktask_mem_rights(a, X + 0x1000), 0);
+    /* The last page below the limit is fine. */
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, VA_LIMIT - 0x1000), 0);
+    CHECK_EQ(ktask_mem_rights(a, VA_LIMIT - 0x1000), KEEL_FP_RW);
+    /* Unmap checks its flexpage too. */
+    CHECK_EQ(unmap(a, X, 11, 0), -KEEL_EINVAL);
+    CHECK_EQ(unmap(a, X + 0x1000, 13, 0), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(a, KEEL_TASK_UNMAP, keel_fpage(0, X, 12, 0), 0), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(a, KEEL_TASK_UNMAP, keel_fpage_mem(X, 12, 0)), -KEEL_EINVAL);
+    cap_free(a);
+    rt_page_free(p);
+}
+
+KTEST(mem_info_reports_rights)
+{
+    extern char __image_start[];
+    static volatile uint64_t data_word = 1;
+    uint64_t text = (uint64_t)(uintptr_t)__image_start;
+    uint64_t data = (uint64_t)(uintptr_t)&data_word;
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO, text), 1);
+    uint64_t r = keel_utcb()->mr[0];
+    CHECK((r & KEEL_FP_R) && (r & KEEL_FP_X)); /* text (the ELF's segment flags decide W) */
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO, data), 1);
+    r = keel_utcb()->mr[0];
+    CHECK((r & KEEL_FP_R) && (r & KEEL_FP_W));
+    /* Memory the root task touched: all rights (sigma0). */
+    uint64_t *p = rt_page_alloc();
+    REQUIRE(p);
+    CHECK_EQ(ktask_mem_rights(KEEL_ROOT_TASK, (uint64_t)(uintptr_t)p + 0x800), KEEL_FP_RWX);
+    rt_page_free(p);
+    CHECK_EQ(data_word, 1);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO, X), 0);
+    CHECK_EQ(keel_utcb()->mr[0], 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO, VA_LIMIT), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO, ~0ull), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO), -KEEL_EINVAL);
+}
+
+KTEST(mem_root_task_gets_physical_memory_on_touch)
+{
+    /* A page in the middle of RAM: not the kernel's, not yet given to anyone. */
+    const struct keel_kip *k = rt_kip();
+    REQUIRE(k->ram_count >= 1);
+    uint64_t a = (k->ram[0].base + k->ram[0].size / 2 + 0x5000) & ~0xfffull;
+    for (uint64_t i = 0; i < k->reserved_count; i++) {
+        REQUIRE(a < k->reserved[i].base || a >= k->reserved[i].base + k->reserved[i].size);
+    }
+    REQUIRE(a < k->initrd_base || a >= k->initrd_base + k->initrd_size);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO, a), 0);
+    ktest_store(a, 0x5150);
+    CHECK_EQ(ktest_load(a), 0x5150);
+    CHECK_EQ(ktask_mem_rights(KEEL_ROOT_TASK, a), KEEL_FP_RWX);
+    ktest_store(a, 0);
+}
+
+KTEST(mem_large_flexpages)
+{
+    extern char __image_start[];
+    uint64_t img = (uint64_t)(uintptr_t)__image_start & ~((1ull << 21) - 1);
+    uint64_t task;
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &task) >= 0); /* maps the image in 2 MiB flexpages */
+    uint64_t text = (uint64_t)(uintptr_t)__image_start;
+    CHECK_EQ(ktask_mem_rights(task, text), ktask_mem_rights(KEEL_ROOT_TASK, text));
+    /* Moved on whole to another task at another 2 MiB boundary. */
+    uint64_t b = bare_task();
+    REQUIRE(b);
+    CHECK_EQ(map(b, task, img, 21, KEEL_FP_R, X), 0);
+    CHECK_EQ(ktask_mem_rights(b, X + (text - img)), KEEL_FP_R);
+    /* Unmapping the task's flexpage (SELF) clears it here and there, not in the root. */
+    CHECK_EQ(unmap(task, img, 21, KEEL_UNMAP_SELF), 0);
+    CHECK_EQ(ktask_mem_rights(task, text), 0);
+    CHECK_EQ(ktask_mem_rights(b, X + (text - img)), 0);
+    CHECK(ktask_mem_rights(KEEL_ROOT_TASK, text) != 0);
+    cap_free(b);
+    cap_free(task);
+}
+
+KTEST(mem_whole_space_flexpages_are_quick)
+{
+    /* Flexpages as large as the space: the empty parts must not cost time per page (the kernel
+     * holds its lock meanwhile, so every CPU would wait). */
+    uint64_t a = bare_task(), b = bare_task();
+    REQUIRE(a && b);
+    uint64_t *p = rt_page_alloc();
+    REQUIRE(p);
+    REQUIRE_EQ(map(a, KEEL_ROOT_TASK, (uint64_t)(uintptr_t)p, 12, KEEL_FP_RW, X), 0);
+    uint64_t t0 = now_us();
+    CHECK_EQ(map(b, a, X, 36, KEEL_FP_RW, X), 0); /* 64 GiB: all but the UTCB area's part */
+    CHECK_EQ(ktask_mem_rights(b, X), KEEL_FP_RW);
+    CHECK_EQ(unmap(a, 0, 39, 0), 0);
+    CHECK_EQ(ktask_mem_rights(b, X), 0);
+    CHECK_EQ(unmap(a, 0, 39, KEEL_UNMAP_SELF), 0);
+    CHECK_EQ(ktask_mem_rights(a, X), 0);
+    uint64_t dt = now_us() - t0;
+    CHECK_LT(dt, 200000); /* well under the 2^27 page steps a naive walk takes */
+    cap_free(a);
+    cap_free(b);
+    rt_page_free(p);
+}
