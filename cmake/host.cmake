@@ -58,10 +58,12 @@ foreach(arch IN LISTS KEEL_TARGET_ARCHES)
         USES_TERMINAL_BUILD ON)
 endforeach()
 
-# keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MACHINE_OPTS o] [TIMEOUT s] [INITRD]
+# keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MACHINE_OPTS o] [TIMEOUT s]
+#                    [INITRD | INITRD_NAME n (boot/<n>.cpio)]
 #                    EXPECT m... [FAIL m...] [EXIT]): boots build/<arch> and checks the console.
 function(keel_add_qemu_test name)
-    cmake_parse_arguments(T "EXIT;INITRD" "BOARD;ARCH;SMP;CPU;MACHINE_OPTS;TIMEOUT" "EXPECT;FAIL" ${ARGN})
+    cmake_parse_arguments(T "EXIT;INITRD" "BOARD;ARCH;SMP;CPU;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL"
+        ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 60)
     endif()
@@ -70,6 +72,8 @@ function(keel_add_qemu_test name)
         --timeout ${T_TIMEOUT} --log ${CMAKE_BINARY_DIR}/logs/${name}.log)
     if(T_INITRD)
         list(APPEND cmd --initrd ${dir}/boot/initrd.cpio)
+    elseif(T_INITRD_NAME)
+        list(APPEND cmd --initrd ${dir}/boot/${T_INITRD_NAME}.cpio)
     endif()
     foreach(opt SMP CPU MACHINE_OPTS)
         if(T_${opt})

@@ -23,3 +23,15 @@ keel_add_qemu_test(ktest/riscv64-smp1 BOARD qemu-virt-riscv64 ARCH riscv64 INITR
     SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
 keel_add_qemu_test(ktest/riscv64-smp4 BOARD qemu-virt-riscv64 ARCH riscv64 INITRD TIMEOUT 120
     SMP 4 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+
+# The root task starts programs from the initrd as the system device tree describes, serves their
+# page faults, stops the one that overruns its memory, and powers off when all are done.
+foreach(arch IN ITEMS arm64 riscv64)
+    keel_add_qemu_test(root/${arch}-programs BOARD qemu-virt-${arch} ARCH ${arch} INITRD_NAME system-hello
+        TIMEOUT 60 SMP 2
+        EXPECT "root: started hello-a" "root: started hello-c"
+               "hello-a: 256 KiB of heap, checksum 1032192" "root: hello-a exited with status 80"
+               "root: hello-c: page fault at 0x2000010000" "outside its memory; stopped"
+               "root: hello-b exited with status 207" "root: all programs done" "KEEL: power off"
+        EXIT)
+endforeach()

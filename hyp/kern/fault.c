@@ -66,6 +66,8 @@ void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
     int err = kernel_ipc(self, self->pager_cap, KIPC_PAGE_FAULT, KEEL_PROTO_PAGE_FAULT, 3);
     if (err) {
         halt_thread(self, "page fault without a pager", addr, pc);
+    } else if (keel_tag_label(self->rcv_tag) < 0) {
+        halt_thread(self, "page fault refused by its pager", addr, pc);
     }
 }
 

@@ -18,6 +18,10 @@ static inline const struct keel_kip *rt_kip(void)
     return (const struct keel_kip *)(uintptr_t)KEEL_KIP_ADDR;
 }
 
+/* The environment page of a program started by the root task, or NULL (in the root task). */
+struct keel_progenv;
+const struct keel_progenv *rt_progenv(void);
+
 /* A zeroed page of physical memory at its own address (root task: sigma0 maps it on touch);
  * NULL when none is left. */
 void *rt_page_alloc(void);

@@ -30,3 +30,4 @@ static inline uint64_t keel_cycles(void)
     __asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(v));
     return v;
 }
+#define RT_ELF_MACHINE 183 /* EM_AARCH64: programs the root task loads */

@@ -31,3 +31,4 @@ static inline uint64_t keel_cycles(void)
     __asm__ volatile("rdtime %0" : "=r"(v));
     return v;
 }
+#define RT_ELF_MACHINE 243 /* EM_RISCV: programs the root task loads */

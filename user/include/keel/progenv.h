@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the root task gives each program it starts (a user-level protocol, not kernel ABI): a
+ * read-only environment page at KEEL_KIP_ADDR (where the root task itself finds the KIP) and
+ * these capabilities:
+ *   1 its Task, 2 its Thread, 3 its own Factory (its kernel-memory budget), 6 the Vcon,
+ *   8 the parent gate: page faults (it is the thread's pager) and KEEL_PROTO_EXIT.
+ * Memory: the ELF image, and a heap at KEEL_PROG_HEAP_BASE filled on first touch up to
+ * env->heap_size bytes.
+ */
+#pragma once
+#include <stdint.h>
+
+#define KEEL_PROGENV_MAGIC 0x31564e454c45454bull /* "KEELENV1" */
+#define KEEL_PROG_PARENT 8
+#define KEEL_PROG_HEAP_BASE 0x2000000000ull
+#define KEEL_PROTO_EXIT 0x45584954 /* MR0: exit status */
+
+struct keel_progenv {
+    uint64_t magic;
+    uint64_t heap_size;
+    char name[32];
+    char args[192];
+};

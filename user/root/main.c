@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The root task: owns all memory and the boot modules (the initrd), reads the system device tree
+ * (the initrd's "system.dtb") and starts one program per node under /programs:
+ *
+ *   programs {
+ *       hello@0 {
+ *           image = "hello";              // ELF file in the initrd
+ *           args = "one two";            // for the program (progenv)
+ *           cpu = <0>;                   // where its thread runs
+ *           priority = <50>;             // 1..255
+ *           kernel-memory = <0x200000>;  // bytes: the quota of its own factory
+ *           memory = <0x100000>;         // bytes of heap, filled on first touch
+ *       };
+ *   };
+ *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
+ *
+ * It then serves page faults and exits of its programs (keel/progenv.h). A program that faults
+ * outside its memory is stopped by the kernel (its pager refused) and reported.
+ */
+#include <keel/rt.h>
+#include <keel/sys.h>
+#include <keel/progenv.h>
+#include <cpio.h>
+#include <elf.h>
+#include <fdt_util.h>
+#include <libfdt.h>
+#include <string.h>
+
+#define MAX_PROGRAMS 16
+
+struct program {
+    char name[32];
+    uint64_t task, thread, factory, gate; /* capabilities in the root task */
+    uint64_t heap_size, heap_used;
+    int running;
+};
+
+static struct program programs[MAX_PROGRAMS];
+static unsigned program_count, running_count;
+
+static const void *initrd_file(const char *name, uint64_t *size)
+{
+    const struct keel_kip *k = rt_kip();
+    const char *start = (const char *)(uintptr_t)k->initrd_base;
+    return k->initrd_size ? cpio_find(start, start + k->initrd_size, name, size) : NULL;
+}
+
+static int64_t map_into(uint64_t task, void *page, uint64_t va, unsigned rights)
+{
+    return KOBJ(task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                keel_fpage_mem((uint64_t)(uintptr_t)page, 12, rights), va);
+}
+
+/* Copies the ELF's segments into fresh pages mapped into the program's task. */
+static uint64_t load(struct program *p, const void *img, uint64_t size)
+{
+    uint64_t entry = elf_check(img, size, RT_ELF_MACHINE);
+    struct elf_segment seg;
+    int r = 1;
+    for (unsigned i = 0; entry && (r = elf_segment(img, size, i, &seg)) == 0; i++) {
+        for (uint64_t va = seg.vaddr & ~(KEEL_PAGE_SIZE - 1); va < seg.vaddr + seg.memsz;
+             va += KEEL_PAGE_SIZE) {
+            char *page = rt_page_alloc();
+            if (!page) {
+                return 0;
+            }
+            uint64_t lo = va > seg.vaddr ? va : seg.vaddr;
+            uint64_t hi = seg.vaddr + seg.filesz < va + KEEL_PAGE_SIZE ? seg.vaddr + seg.filesz
+                                                                       : va + KEEL_PAGE_SIZE;
+            if (lo < hi) {
+                memcpy(page + (lo - va), (const char *)seg.data + (lo - seg.vaddr), hi - lo);
+            }
+            if (map_into(p->task, page, va, seg.rights) < 0) {
+                return 0;
+            }
+        }
+    }
+    return r == 1 ? entry : 0;
+}
+
+static uint64_t prop_u64(const void *fdt, int node, const char *name, uint64_t dflt)
+{
+    uint64_t v;
+    return fdt_util_u64(fdt, node, name, &v) ? v : dflt;
+}
+
+static int start(const void *fdt, int node, unsigned index)
+{
+    struct program *p = &programs[index];
+    const char *image = fdt_getprop(fdt, node, "image", NULL);
+    const char *args = fdt_getprop(fdt, node, "args", NULL);
+    uint64_t size;
+    const void *img = image ? initrd_file(image, &size) : NULL;
+    strncpy(p->name, fdt_get_name(fdt, node, NULL), sizeof(p->name) - 1);
+    if (!img) {
+        printf("root: %s: no image \"%s\" in the initrd\n", p->name, image ? image : "");
+        return -1;
+    }
+    p->heap_size = prop_u64(fdt, node, "memory", 1 << 20);
+    p->factory = rt_cap_alloc();
+    p->task = rt_cap_alloc();
+    p->thread = rt_cap_alloc();
+    p->gate = rt_cap_alloc();
+    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, p->factory,
+                     prop_u64(fdt, node, "kernel-memory", 1 << 20));
+    if (r == 0) {
+        r = KOBJ(p->factory, KEEL_FACTORY_TASK, p->task,
+                 keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, 14, KEEL_FP_RW));
+    }
+    if (r == 0) {
+        r = KOBJ(p->factory, KEEL_FACTORY_THREAD, p->thread);
+    }
+    if (r == 0) {
+        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_GATE, p->gate, KEEL_ROOT_THREAD, index);
+    }
+    /* Its capabilities: task, thread, factory, Vcon, parent gate (keel/progenv.h). */
+    static const struct { uint64_t slot; int which; } caps[] = {
+        { KEEL_ROOT_TASK, 0 }, { KEEL_ROOT_THREAD, 1 }, { KEEL_ROOT_FACTORY, 2 },
+        { KEEL_ROOT_VCON, 3 }, { KEEL_PROG_PARENT, 4 },
+    };
+    for (unsigned i = 0; r == 0 && i < sizeof(caps) / sizeof(caps[0]); i++) {
+        uint64_t from[] = { p->task, p->thread, p->factory, KEEL_ROOT_VCON, p->gate };
+        r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                 keel_fpage_cap(from[caps[i].which], 0, KEEL_CAP_ALL), caps[i].slot);
+    }
+    struct keel_progenv *env = rt_page_alloc();
+    if (r == 0 && env) {
+        env->magic = KEEL_PROGENV_MAGIC;
+        env->heap_size = p->heap_size;
+        strncpy(env->name, p->name, sizeof(env->name) - 1);
+        strncpy(env->args, args ? args : "", sizeof(env->args) - 1);
+        r = map_into(p->task, env, KEEL_KIP_ADDR, KEEL_FP_R);
+    }
+    uint64_t entry = r == 0 ? load(p, img, size) : 0;
+    if (entry) {
+        r = KOBJ(p->thread, KEEL_THREAD_CONTROL, p->task, KEEL_ROOT_UTCB_ADDR, KEEL_PROG_PARENT,
+                 KEEL_PROG_PARENT);
+    }
+    if (entry && r == 0) {
+        r = KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, p->thread, prop_u64(fdt, node, "cpu", 0),
+                 prop_u64(fdt, node, "priority", 50), 0);
+    }
+    if (entry && r == 0) {
+        r = KOBJ(p->thread, KEEL_THREAD_EX_REGS, entry, 0, 0);
+    }
+    if (!entry || r < 0) {
+        printf("root: %s: cannot start (%s)\n", p->name, entry ? keel_strerror(r) : "bad ELF image");
+        return -1;
+    }
+    p->running = 1;
+    running_count++;
+    printf("root: started %s (%s) on CPU %lu\n", p->name, image,
+           (unsigned long)prop_u64(fdt, node, "cpu", 0));
+    return 0;
+}
+
+/* Ends a program: releasing its task, thread and factory frees everything it had. */
+static void end(struct program *p)
+{
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->thread);
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->task);
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->factory);
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->gate);
+    p->running = 0;
+    running_count--;
+}
+
+/* A page fault of program p: its heap is filled on first touch, up to its budget. */
+static int64_t page_fault(struct program *p, uint64_t addr, struct keel_utcb *u)
+{
+    uint64_t page_va = addr & ~(KEEL_PAGE_SIZE - 1);
+    if (page_va < KEEL_PROG_HEAP_BASE || page_va >= KEEL_PROG_HEAP_BASE + p->heap_size ||
+        p->heap_used + KEEL_PAGE_SIZE > p->heap_size) {
+        printf("root: %s: page fault at 0x%lx (pc 0x%lx) outside its memory; stopped\n", p->name,
+               (unsigned long)addr, (unsigned long)u->mr[2]);
+        return -KEEL_EFAULT;
+    }
+    void *page = rt_page_alloc();
+    if (!page) {
+        return -KEEL_ENOMEM;
+    }
+    p->heap_used += KEEL_PAGE_SIZE;
+    u->mr[0] = keel_item_ctl(page_va, 0);
+    u->mr[1] = keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RW);
+    return 0;
+}
+
+static void serve(void)
+{
+    uint64_t label;
+    uint64_t tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+    while (running_count) {
+        struct keel_utcb *u = keel_utcb();
+        uint64_t reply = keel_tag(-KEEL_EPROTO, 0, 0);
+        if (!keel_tag_is_error(tag) && label < program_count && programs[label].running) {
+            struct program *p = &programs[label];
+            if (keel_tag_label(tag) == KEEL_PROTO_PAGE_FAULT && keel_tag_words(tag) >= 3) {
+                int64_t r = page_fault(p, u->mr[0], u);
+                if (r < 0) {
+                    keel_reply(keel_tag(r, 0, 0)); /* the kernel stops the thread */
+                    end(p);
+                    if (!running_count) {
+                        break;
+                    }
+                    tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+                    continue;
+                }
+                reply = keel_tag(0, 0, 1);
+            } else if (keel_tag_label(tag) == KEEL_PROTO_EXIT) {
+                printf("root: %s exited with status %ld\n", p->name, (long)u->mr[0]);
+                end(p);
+                if (!running_count) {
+                    break;
+                }
+                tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+                continue;
+            }
+        }
+        tag = keel_reply_wait(reply, KEEL_TIMEOUT_NEVER, &label);
+    }
+}
+
+/* The system device tree, copied out of the cpio (only 4-byte aligned there; libfdt needs 8). */
+static uint64_t system_dt[65536 / 8];
+
+int main(void)
+{
+    uint64_t size;
+    const void *file = initrd_file("system.dtb", &size);
+    const void *fdt = system_dt;
+    if (file && size <= sizeof(system_dt)) {
+        memcpy(system_dt, file, size);
+    }
+    if (!file || size > sizeof(system_dt) || fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > size) {
+        printf("root: no valid system.dtb in the initrd: nothing to start\n");
+        return 1;
+    }
+    int programs_node = fdt_path_offset(fdt, "/programs");
+    int node;
+    if (programs_node >= 0) {
+        fdt_for_each_subnode(node, fdt, programs_node) {
+            if (program_count == MAX_PROGRAMS) {
+                printf("root: more than %d programs; the rest are not started\n", MAX_PROGRAMS);
+                break;
+            }
+            start(fdt, node, program_count++);
+        }
+    }
+    if (running_count) {
+        serve();
+    }
+    KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_KMEM);
+    printf("root: all programs done (%lu KiB kernel memory free)\n",
+           (unsigned long)(keel_utcb()->mr[0] >> 10));
+    if (fdt_getprop(fdt, 0, "keel,power-off-when-done", NULL)) {
+        rt_flush();
+        KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_POWER_OFF);
+    }
+    return 0;
+}
