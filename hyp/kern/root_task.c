@@ -71,6 +71,7 @@ static void fill_kip(struct keel_kip *kip, const struct boot_info *bi)
         kip->reserved_count = i + 1;
     }
     strncpy(kip->arch, arch_name, sizeof(kip->arch) - 1);
+    kip->user_va_bits = 63 - (uint64_t)__builtin_clzll(ARCH_USER_VA_LIMIT);
 }
 
 static void give(struct task *t, uint64_t idx, struct kobj *o)

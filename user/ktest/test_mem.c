@@ -7,7 +7,8 @@
 
 #define X 0x2000000000ull /* addresses in child tasks, far from the image */
 #define Y 0x2100000000ull
-#define VA_LIMIT (1ull << 39)
+#define VA_BITS ((unsigned)rt_kip()->user_va_bits) /* 39 on arm64, 38 on riscv64 (Sv39) */
+#define VA_LIMIT (1ull << VA_BITS)
 
 /* A task with a UTCB area and nothing else. */
 static uint64_t bare_task(void)
@@ -202,7 +203,7 @@ KTEST(mem_bad_flexpages_and_arguments)
     CHECK_EQ(map(a, KEEL_ROOT_TASK, (pa & ~0x1fffull) | 0x1000, 13, KEEL_FP_RW, X), -KEEL_EINVAL);
     CHECK_EQ(map(a, KEEL_ROOT_TASK, pa & ~0x1fffull, 13, KEEL_FP_RW, X + 0x1000), -KEEL_EINVAL);
     CHECK_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, X + 8), -KEEL_EINVAL);      /* unaligned */
-    CHECK_EQ(map(a, KEEL_ROOT_TASK, 0, 40, KEEL_FP_RW, 0), -KEEL_ERANGE);           /* > 2^39 */
+    CHECK_EQ(map(a, KEEL_ROOT_TASK, 0, VA_BITS + 1, KEEL_FP_RW, 0), -KEEL_ERANGE); /* > the space */
     CHECK_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, VA_LIMIT), -KEEL_ERANGE);
     CHECK_EQ(map(a, KEEL_ROOT_TASK, pa, 12, KEEL_FP_RW, KEEL_ROOT_UTCB_ADDR), -KEEL_EINVAL);
     CHECK_EQ(map(a, KEEL_ROOT_TASK, pa & ~0x1fffffull, 21, KEEL_FP_RW, KEEL_ROOT_UTCB_ADDR),
@@ -310,9 +311,9 @@ KTEST(mem_whole_space_flexpages_are_quick)
     uint64_t t0 = now_us();
     CHECK_EQ(map(b, a, X, 36, KEEL_FP_RW, X), 0); /* 64 GiB: all but the UTCB area's part */
     CHECK_EQ(ktask_mem_rights(b, X), KEEL_FP_RW);
-    CHECK_EQ(unmap(a, 0, 39, 0), 0);
+    CHECK_EQ(unmap(a, 0, VA_BITS, 0), 0);
     CHECK_EQ(ktask_mem_rights(b, X), 0);
-    CHECK_EQ(unmap(a, 0, 39, KEEL_UNMAP_SELF), 0);
+    CHECK_EQ(unmap(a, 0, VA_BITS, KEEL_UNMAP_SELF), 0);
     CHECK_EQ(ktask_mem_rights(a, X), 0);
     uint64_t dt = now_us() - t0;
     CHECK_LT(dt, 200000); /* well under the 2^27 page steps a naive walk takes */

@@ -33,4 +33,5 @@ struct keel_kip {
     uint64_t reserved_count;  /* physical ranges the root task cannot have */
     struct keel_kip_range reserved[KEEL_KIP_MAX_RANGES];
     char arch[16];
+    uint64_t user_va_bits;    /* a task's address space is [0, 2^user_va_bits) */
 };
