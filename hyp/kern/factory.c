@@ -46,8 +46,11 @@ static struct kobj *create(struct factory *f, uint64_t op, struct kobj_msg *m, i
             }
         }
         struct ipc_gate *g = ipc_gate_create(q, err);
+        if (g) {
+            g->label = kmsg_has(m, 3) ? m->mr[3] : 0; /* an unbound gate keeps its label too */
+        }
         if (g && th) {
-            ipc_gate_bind(g, container_of(th, struct thread, obj), kmsg_has(m, 3) ? m->mr[3] : 0);
+            ipc_gate_bind(g, container_of(th, struct thread, obj), g->label);
         }
         return g ? &g->obj : NULL;
     }
