@@ -270,21 +270,26 @@ uint64_t kgate_create(uint64_t factory, uint64_t thread, uint64_t label)
 int64_t ktask_create(uint64_t factory, uint64_t *cap)
 {
     *cap = cap_new();
-    int64_t r = KOBJ(factory, KEEL_FACTORY_TASK, *cap,
+    return ktask_create_in(factory, *cap);
+}
+
+int64_t ktask_create_in(uint64_t factory, uint64_t cap)
+{
+    int64_t r = KOBJ(factory, KEEL_FACTORY_TASK, cap,
                      keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, CHILD_UTCB_ORDER, KEEL_FP_RW));
     if (r < 0) {
         return r;
     }
-    child_utcb_used[*cap % MAX_TASK_CAPS] = 0;
+    child_utcb_used[cap % MAX_TASK_CAPS] = 0;
     /* The program image: text, data and bss, at the same addresses (2 MiB flexpages). */
     uint64_t start = (uint64_t)(uintptr_t)__image_start & ~((1ull << 21) - 1);
     for (uint64_t a = start; a < (uint64_t)(uintptr_t)__image_end; a += 1ull << 21) {
-        r = KOBJ(*cap, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_mem(a, 21, KEEL_FP_RWX), a);
+        r = KOBJ(cap, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_mem(a, 21, KEEL_FP_RWX), a);
         if (r < 0) {
             return r;
         }
     }
-    return KOBJ(*cap, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(KEEL_ROOT_VCON, 0, KEEL_CAP_ALL),
+    return KOBJ(cap, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(KEEL_ROOT_VCON, 0, KEEL_CAP_ALL),
                 KEEL_ROOT_VCON);
 }
 

@@ -70,6 +70,8 @@ int wait_state(uint64_t cap, int64_t state, unsigned ms);
 
 /* A child task whose address space holds this program's image and the Vcon at KEEL_ROOT_VCON. */
 int64_t ktask_create(uint64_t factory, uint64_t *cap);
+/* The same into the given (empty) slot. */
+int64_t ktask_create_in(uint64_t factory, uint64_t cap);
 /* Maps one root page into task at the same address. */
 int64_t ktask_map_page(uint64_t task, void *page, unsigned rights);
 /* Maps root capability `src` into task's slot `dst` with `rights`. */

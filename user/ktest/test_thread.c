@@ -195,8 +195,9 @@ KTEST(thread_ex_regs_redirects_running_thread)
     if (ncpu > 1) {
         REQUIRE_EQ(kthread_place(&t, 1, ROOT_PRIO, 0), 0); /* running there while we look */
         REQUIRE(wait_state(t.cap, 1, 100));
-        uint64_t c0 = counter[0];
-        spin_us(2000);
+        uint64_t c0 = counter[0], t0 = now_us();
+        while (counter[0] == c0 && now_us() - t0 < 1000000) {
+        }
         REQUIRE(counter[0] != c0);
     } else {
         sleep_us(2000); /* let it spin a little (it is preempted now) */
