@@ -81,7 +81,13 @@ int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         m->mr[0] = scheduler_thread_ns(t);
         m->mr[1] = t->switches;
         m->mr[2] = t->cpu->id;
-        m->out_words = 3;
+        m->mr[3] = 0;
+        for (unsigned i = 0; i < cpu_count; i++) {
+            if (cpus[i].current == t) {
+                m->mr[3] = 1; /* on a CPU right now (possibly the one it is leaving) */
+            }
+        }
+        m->out_words = 4;
         return 0;
     case KEEL_THREAD_STATE:
         return t->state == TS_READY ? 1 : (t->state == TS_SEND || t->state == TS_RECV) ? 2 : 0;

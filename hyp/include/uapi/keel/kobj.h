@@ -46,7 +46,8 @@ enum keel_thread_op {
     KEEL_THREAD_CONTROL = 1, /* MR1 task cap (~0: keep), MR2 UTCB address, MR3 pager cap,
                                 MR4 exception handler cap (~0: keep) */
     KEEL_THREAD_EX_REGS = 2, /* MR1 pc, MR2 sp, MR3 flags (KEEL_EXREGS_*) -> MR0 old pc, MR1 old sp */
-    KEEL_THREAD_STATS = 3,   /* -> MR0 CPU time (ns), MR1 context switches in, MR2 cpu */
+    KEEL_THREAD_STATS = 3,   /* -> MR0 CPU time (ns), MR1 context switches in, MR2 cpu,
+                                MR3 1 while it is on a CPU */
     KEEL_THREAD_STATE = 4,   /* -> label: 0 inactive, 1 ready, 2 blocked */
 };
 
