@@ -45,14 +45,18 @@ void mapdb_replace(struct mapnode *from, struct mapnode *to)
 
 void mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf))
 {
+    /* Post-order walk that removes as it goes: descend to a leaf, remove it, and carry on from
+     * its parent, which is either a leaf now or has further children to descend into. Each
+     * node is passed over a constant number of times: linear in the size of the subtree. */
+    struct mapnode *cur = n;
     while (n->child) {
-        struct mapnode *leaf = n->child;
-        while (leaf->child) {
-            leaf = leaf->child;
+        while (cur->child) {
+            cur = cur->child;
         }
-        /* A leaf reached through first-child links is its parent's first child. */
-        leaf->parent->child = leaf->next;
-        leaf->parent = leaf->next = NULL;
-        remove(leaf);
+        struct mapnode *parent = cur->parent;
+        parent->child = cur->next; /* a leaf reached through first-child links is the first */
+        cur->parent = cur->next = NULL;
+        remove(cur);
+        cur = parent;
     }
 }
