@@ -35,3 +35,10 @@ foreach(arch IN ITEMS arm64 riscv64)
                "root: hello-b exited with status 207" "root: all programs done" "KEEL: power off"
         EXIT)
 endforeach()
+
+# The first VM (arm64): the root task starts a VMM, which runs a raw-binary guest at EL1 under
+# stage 2; the guest prints through the emulated PL011 and powers off through PSCI (HVC).
+keel_add_qemu_test(vm/arm64-raw-binary BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-raw TIMEOUT 60
+    SMP 2 EXPECT "root: started vm1" "vmm: vm1: 16 MiB RAM at 0x40000000"
+    "vm1| guest: hello from a raw binary at EL1" "vmm: vm1: guest powered off, status 43"
+    "root: vm1 exited with status 0" "KEEL: power off" EXIT)

@@ -9,6 +9,7 @@
 #include <keel/bkl.h>
 #include <keel/irq.h>
 #include <keel/ipc_gate.h>
+#include <keel/vcpu.h>
 #include <keel/arch/context.h>
 #include <keel/arch/irqchip.h>
 #include <keel/percpu.h>
@@ -138,6 +139,7 @@ static void thread_release(struct kobj *o)
 {
     struct thread *t = container_of(o, struct thread, obj);
     list_remove(&t->home_link);
+    vcpu_release(t);
     if (t->task) {
         list_remove(&t->task_link);
         kobj_put(&t->task->obj);

@@ -4,6 +4,7 @@
 #include <keel/task.h>
 #include <keel/ipc.h>
 #include <keel/kobj_call.h>
+#include <keel/vcpu.h>
 #include <keel/percpu.h>
 #include <uapi/keel/fpage.h>
 
@@ -89,6 +90,10 @@ int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         }
         m->out_words = 4;
         return 0;
+    case KEEL_THREAD_VCPU:
+        return rights & KEEL_CAP_W ? vcpu_bind(t, m) : -KEEL_EPERM;
+    case KEEL_THREAD_VCPU_RESUME:
+        return vcpu_resume(t, m);
     case KEEL_THREAD_STATE:
         return t->state == TS_READY ? 1 : (t->state == TS_SEND || t->state == TS_RECV) ? 2 : 0;
     default:

@@ -11,6 +11,7 @@
  *           priority = <50>;             // 1..255
  *           kernel-memory = <0x200000>;  // bytes: the quota of its own factory
  *           memory = <0x100000>;         // bytes of heap, filled on first touch
+ *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
  *       };
  *   };
  *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
@@ -132,6 +133,18 @@ static int start(const void *fdt, int node, unsigned index)
         strncpy(env->args, args ? args : "", sizeof(env->args) - 1);
         r = map_into(p->task, env, KEEL_KIP_ADDR, KEEL_FP_R);
     }
+    if (r == 0 && fdt_getprop(fdt, node, "keel,boot-modules", NULL)) {
+        /* The boot modules, read-only, page by page (the initrd need not be aligned further). */
+        const struct keel_kip *k = rt_kip();
+        uint64_t first = k->initrd_base & ~(KEEL_PAGE_SIZE - 1);
+        uint64_t end = k->initrd_base + k->initrd_size;
+        for (uint64_t pa = first; r == 0 && pa < end; pa += KEEL_PAGE_SIZE) {
+            (void)*(volatile const char *)(uintptr_t)pa; /* ours by sigma0 once touched */
+            r = map_into(p->task, (void *)(uintptr_t)pa, KEEL_PROG_MODULES_BASE + (pa - first), KEEL_FP_R);
+        }
+        env->modules_size = end - first;
+        env->modules_offset = k->initrd_base - first;
+    }
     uint64_t entry = r == 0 ? load(p, img, size) : 0;
     if (entry) {
         r = KOBJ(p->thread, KEEL_THREAD_CONTROL, p->task, KEEL_ROOT_UTCB_ADDR, KEEL_PROG_PARENT,
@@ -182,7 +195,8 @@ static int64_t page_fault(struct program *p, uint64_t addr, struct keel_utcb *u)
     }
     p->heap_used += KEEL_PAGE_SIZE;
     u->mr[0] = keel_item_ctl(page_va, 0);
-    u->mr[1] = keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RW);
+    /* RWX: a VMM passes its heap on as guest RAM, which the guest executes from. */
+    u->mr[1] = keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX);
     return 0;
 }
 

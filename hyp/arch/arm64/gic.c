@@ -233,6 +233,15 @@ static void eoi(unsigned iar)
 }
 
 void arch_gic_handle(void);
+void arch_gic_handle_from_guest(void);
+
+/* An interrupt that stopped a guest: the same handling (the guest's own virtual interrupts come
+ * through the list registers, not here). */
+void arch_gic_handle_from_guest(void)
+{
+    arch_gic_handle();
+}
+
 void arch_gic_handle(void)
 {
     unsigned iar = ack();

@@ -56,12 +56,22 @@ arch_vectors:
     vector  bad_vector
 
 user_sync:
+    stp     x0, x1, [sp, #-16]!     // a guest or a task? (percpu->arch.guest_regs)
+    mrs     x0, tpidr_el2
+    ldr     x0, [x0]
+    cbnz    x0, arch_guest_exit_sync
+    ldp     x0, x1, [sp], #16
     save_frame
     mov     x0, sp
     bl      arch_trap_user_sync
     b       arch_return_to_user_frame
 
 user_irq:
+    stp     x0, x1, [sp, #-16]!
+    mrs     x0, tpidr_el2
+    ldr     x0, [x0]
+    cbnz    x0, arch_guest_exit_irq
+    ldp     x0, x1, [sp], #16
     save_frame
     mov     x0, sp
     bl      arch_trap_user_irq

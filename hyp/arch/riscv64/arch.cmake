@@ -3,4 +3,4 @@
 set(KEEL_LOAD_ADDR 0xffffffc080200000)
 set(KEEL_HYP_ARCH_SOURCES ${arch_dir}/boot.S ${arch_dir}/trap.S ${arch_dir}/switch.S
     ${arch_dir}/cpu.c ${arch_dir}/sbi.c ${arch_dir}/pt.c ${arch_dir}/trap.c ${arch_dir}/context.c
-    ${arch_dir}/plic.c ${arch_dir}/timer.c)
+    ${arch_dir}/plic.c ${arch_dir}/timer.c ${arch_dir}/vcpu.c)

@@ -5,8 +5,9 @@
  * these capabilities:
  *   1 its Task, 2 its Thread, 3 its own Factory (its kernel-memory budget), 6 the Vcon,
  *   8 the parent gate: page faults (it is the thread's pager) and KEEL_PROTO_EXIT.
- * Memory: the ELF image, and a heap at KEEL_PROG_HEAP_BASE filled on first touch up to
- * env->heap_size bytes.
+ * Memory: the ELF image, a heap at KEEL_PROG_HEAP_BASE filled on first touch up to
+ * env->heap_size bytes, and with the node property keel,boot-modules the initrd (cpio) read-only
+ * at KEEL_PROG_MODULES_BASE.
  */
 #pragma once
 #include <stdint.h>
@@ -16,9 +17,13 @@
 #define KEEL_PROG_HEAP_BASE 0x2000000000ull
 #define KEEL_PROTO_EXIT 0x45584954 /* MR0: exit status */
 
+#define KEEL_PROG_MODULES_BASE 0x3000000000ull /* the initrd, read-only, with keel,boot-modules */
+
 struct keel_progenv {
     uint64_t magic;
     uint64_t heap_size;
+    uint64_t modules_size;   /* bytes mapped at KEEL_PROG_MODULES_BASE (0: not given) */
+    uint64_t modules_offset; /* where the cpio archive starts in them */
     char name[32];
     char args[192];
 };

@@ -49,6 +49,10 @@ enum keel_thread_op {
     KEEL_THREAD_STATS = 3,   /* -> MR0 CPU time (ns), MR1 context switches in, MR2 cpu,
                                 MR3 1 while it is on a CPU */
     KEEL_THREAD_STATE = 4,   /* -> label: 0 inactive, 1 ready, 2 blocked */
+    KEEL_THREAD_VCPU = 5,    /* MR1 VM task cap, MR2 state area address (a page of the thread's
+                                task's UTCB area): extended vCPU mode (uapi/keel/vcpu.h) */
+    KEEL_THREAD_VCPU_RESUME = 6, /* on the calling thread itself: run the guest until an exit
+                                    -> label keel_vcpu_exit */
 };
 
 #define KEEL_EXREGS_CANCEL 1u /* abort an IPC the thread is blocked in (ECANCELED) */

@@ -6,8 +6,10 @@
 
 struct percpu;
 
+/* At offset 0 of struct percpu (guest.S, vectors.S rely on it). */
 struct arch_percpu {
-    uint64_t unused;
+    uint64_t guest_regs; /* while a guest runs: where its general registers go on exit */
+    uint64_t host_sp;    /* and the kernel stack to return to */
 };
 
 static inline struct percpu *arch_this_cpu(void)

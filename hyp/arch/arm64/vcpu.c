@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Extended vCPU mode on arm64: the guest runs at EL1/EL0 with stage 2 (the VM task's table) and
+ * traps configured so that it cannot touch what it does not own. The kernel works on its own
+ * copy of the state area (the VMM may change the area at any time), checks PSTATE, loads the EL1
+ * registers, and runs the guest until an exit the VMM must see. Interrupts that arrive while the
+ * guest runs are the kernel's: it handles them, may schedule, and goes back into the guest
+ * unless something arrived for the VMM thread.
+ */
+#include <keel/arch/vcpu.h>
+#include <keel/thread.h>
+#include <keel/task.h>
+#include <keel/percpu.h>
+#include <keel/sched.h>
+#include <keel/bkl.h>
+#include <keel/arch/pt.h>
+#include <arch/sysreg.h>
+#include <uapi/keel/vcpu.h>
+#include <uapi/keel/err.h>
+#include <string.h>
+
+const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
+
+/* Guest: stage 2 on, physical interrupts and aborts to EL2, traps of SMC, WFI, set/way cache
+ * maintenance, implementation-defined and auxiliary control registers. */
+#define HCR_GUEST (HCR_VM | HCR_SWIO | (1ull << 2) /* PTW */ | HCR_FMO | HCR_IMO | HCR_AMO |    \
+                   (1ull << 9) /* FB */ | (1ull << 10) /* BSU inner */ | HCR_TWI | HCR_TSC |      \
+                   (1ull << 20) /* TIDCP */ | (1ull << 21) /* TACR */ | HCR_TSW | HCR_RW)
+#define CPTR_HOST 0x33ffull
+#define CPTR_GUEST (CPTR_HOST | (1ull << 10)) /* TFP: no FP/SIMD for guests yet (no lazy switch) */
+#define MDCR_GUEST ((1ull << 5) | (1ull << 6) | (1ull << 9) | (1ull << 10) | (1ull << 11))
+#define SCTLR_EL1_HOST (0x30d00800ull | (1u << 14) | (1u << 15) | (1u << 26))
+
+/* PSTATE a guest may have: NZCV, DAIF, and AArch64 EL0t, EL1t or EL1h. */
+static bool pstate_ok(uint64_t p)
+{
+    unsigned m = p & 0x1f;
+    return (p & ~0xf00003dfull) == 0 && (m == 0x0 || m == 0x4 || m == 0x5);
+}
+
+static void load_el1(const struct keel_vcpu_state *s)
+{
+    sysreg_write(sctlr_el1, s->sctlr_el1);
+    sysreg_write(cpacr_el1, s->cpacr_el1);
+    sysreg_write(ttbr0_el1, s->ttbr0_el1);
+    sysreg_write(ttbr1_el1, s->ttbr1_el1);
+    sysreg_write(tcr_el1, s->tcr_el1);
+    sysreg_write(esr_el1, s->esr_el1);
+    sysreg_write(far_el1, s->far_el1);
+    sysreg_write(afsr0_el1, s->afsr0_el1);
+    sysreg_write(afsr1_el1, s->afsr1_el1);
+    sysreg_write(mair_el1, s->mair_el1);
+    sysreg_write(amair_el1, s->amair_el1);
+    sysreg_write(vbar_el1, s->vbar_el1);
+    sysreg_write(contextidr_el1, s->contextidr_el1);
+    sysreg_write(tpidr_el1, s->tpidr_el1);
+    sysreg_write(elr_el1, s->elr_el1);
+    sysreg_write(spsr_el1, s->spsr_el1);
+    sysreg_write(par_el1, s->par_el1);
+    sysreg_write(cntkctl_el1, s->cntkctl_el1);
+    sysreg_write(tpidr_el0, s->tpidr_el0);
+    sysreg_write(tpidrro_el0, s->tpidrro_el0);
+    sysreg_write(csselr_el1, s->csselr_el1);
+    sysreg_write(sp_el0, s->sp_el0);
+    sysreg_write(sp_el1, s->sp_el1);
+    sysreg_write(cntv_cval_el0, s->cntv_cval_el0);
+    sysreg_write(cntv_ctl_el0, s->cntv_ctl_el0);
+    sysreg_write(vmpidr_el2, s->vmpidr | (1ull << 31));
+}
+
+static void save_el1(struct keel_vcpu_state *s)
+{
+    s->sctlr_el1 = sysreg_read(sctlr_el1);
+    s->cpacr_el1 = sysreg_read(cpacr_el1);
+    s->ttbr0_el1 = sysreg_read(ttbr0_el1);
+    s->ttbr1_el1 = sysreg_read(ttbr1_el1);
+    s->tcr_el1 = sysreg_read(tcr_el1);
+    s->esr_el1 = sysreg_read(esr_el1);
+    s->far_el1 = sysreg_read(far_el1);
+    s->afsr0_el1 = sysreg_read(afsr0_el1);
+    s->afsr1_el1 = sysreg_read(afsr1_el1);
+    s->mair_el1 = sysreg_read(mair_el1);
+    s->amair_el1 = sysreg_read(amair_el1);
+    s->vbar_el1 = sysreg_read(vbar_el1);
+    s->contextidr_el1 = sysreg_read(contextidr_el1);
+    s->tpidr_el1 = sysreg_read(tpidr_el1);
+    s->elr_el1 = sysreg_read(elr_el1);
+    s->spsr_el1 = sysreg_read(spsr_el1);
+    s->par_el1 = sysreg_read(par_el1);
+    s->cntkctl_el1 = sysreg_read(cntkctl_el1);
+    s->tpidr_el0 = sysreg_read(tpidr_el0);
+    s->tpidrro_el0 = sysreg_read(tpidrro_el0);
+    s->csselr_el1 = sysreg_read(csselr_el1);
+    s->sp_el0 = sysreg_read(sp_el0);
+    s->sp_el1 = sysreg_read(sp_el1);
+    s->cntv_cval_el0 = sysreg_read(cntv_cval_el0);
+    s->cntv_ctl_el0 = sysreg_read(cntv_ctl_el0);
+}
+
+/* What ordinary tasks (and the VMM) expect of the EL1/EL0 registers. */
+static void load_host(struct thread *self)
+{
+    sysreg_write(cntv_ctl_el0, 0); /* the guest's timer must not fire for the host */
+    sysreg_write(hcr_el2, HCR_TASK);
+    sysreg_write(cptr_el2, CPTR_HOST);
+    sysreg_write(mdcr_el2, 0);
+    sysreg_write(sctlr_el1, SCTLR_EL1_HOST);
+    sysreg_write(cpacr_el1, 0);
+    sysreg_write(cntkctl_el1, 3);
+    sysreg_write(tpidrro_el0, va_val(self->utcb_uva));
+    arch_pt_activate(&self->task->mem.pt);
+}
+
+uint64_t arch_guest_enter(uint64_t *regs);
+void arch_gic_handle_from_guest(void);
+
+int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
+{
+    struct keel_vcpu_state *shared = area, k;
+    memcpy(&k, shared, sizeof(k)); /* work on a copy the VMM cannot change under us */
+    if (!pstate_ok(k.pstate)) {
+        return -KEEL_EINVAL;
+    }
+    struct percpu *c = this_cpu();
+    int64_t exit = KEEL_VCPU_EXIT_TRAP;
+    bool el1_loaded = false;
+    for (;;) {
+        if (!el1_loaded) {
+            load_el1(&k);
+            el1_loaded = true;
+        }
+        sysreg_write(hcr_el2, HCR_GUEST);
+        sysreg_write(cptr_el2, CPTR_GUEST);
+        sysreg_write(mdcr_el2, MDCR_GUEST);
+        arch_pt_activate(&vm->mem.pt);
+        sysreg_write(elr_el2, k.pc);
+        sysreg_write(spsr_el2, k.pstate);
+        bkl_unlock();
+        uint64_t kind = arch_guest_enter(k.x);
+        bkl_lock();
+        k.pc = sysreg_read(elr_el2);
+        k.pstate = sysreg_read(spsr_el2);
+        if (kind == 0) {
+            uint64_t far = sysreg_read(far_el2);
+            k.exit_esr = sysreg_read(esr_el2);
+            k.exit_far = far;
+            k.exit_gpa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (far & 0xfff);
+            exit = KEEL_VCPU_EXIT_TRAP; /* the kernel finishes no trap itself yet */
+            break;
+        }
+        arch_gic_handle_from_guest();
+        if (c->need_resched) {
+            save_el1(&k); /* another vCPU may load its own while we are away */
+            el1_loaded = false;
+            load_host(self);
+            schedule();
+            c = this_cpu();
+        }
+        if (self->state != TS_READY || !list_empty(&self->senders) ||
+            !list_empty(&self->pending_irqs) || self->regs_pending) {
+            exit = KEEL_VCPU_EXIT_EVENT;
+            break;
+        }
+    }
+    if (el1_loaded) {
+        save_el1(&k);
+    }
+    load_host(self);
+    memcpy(shared, &k, sizeof(k));
+    return exit;
+}

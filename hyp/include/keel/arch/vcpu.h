@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* The architecture contract: extended vCPU mode (running a guest CPU, see uapi/keel/vcpu.h). */
+#pragma once
+#include <stdint.h>
+
+struct thread;
+struct task;
+
+/* Size of the architecture's vCPU state area (it must fit in one page). */
+extern const uint64_t arch_vcpu_state_size;
+/* Runs the guest of thread self (the current thread, in the kernel with the big lock held) on
+ * VM vm with the state area state (kernel address), until an exit for the VMM. Returns the
+ * exit reason (keel_vcpu_exit) or -KEEL_EINVAL for a state the hardware must not run. */
+int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *state);

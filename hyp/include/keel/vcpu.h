@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Extended vCPU mode of threads (see uapi/keel/vcpu.h and kern/vcpu.c). */
+#pragma once
+#include <stdint.h>
+
+struct thread;
+struct kobj_msg;
+
+/* Thread VCPU: bind t to a VM task and a state area in its task's UTCB area. */
+int64_t vcpu_bind(struct thread *t, struct kobj_msg *m);
+/* Thread VCPU_RESUME: t (the caller) runs its guest until an exit for the VMM. */
+int64_t vcpu_resume(struct thread *t, struct kobj_msg *m);
+/* Drops the VM reference (thread release). */
+void vcpu_release(struct thread *t);

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Extended vCPU mode: a thread of a VMM runs a guest CPU. The VMM binds the thread to a VM (a
+ * Task whose address space is the guest-physical space: stage 2 on arm64) and to a state area
+ * (one page in the VMM task's UTCB area), then calls Thread VCPU_RESUME on itself: the kernel
+ * loads the guest state from the area (checking it), runs the guest, and returns when the guest
+ * does something the kernel does not finish itself. The reply's label is the exit reason; the
+ * area holds the guest state and the exit details. The VMM emulates, updates the area, resumes.
+ */
+#pragma once
+#include <stdint.h>
+
+enum keel_vcpu_exit {
+    KEEL_VCPU_EXIT_TRAP = 1,  /* a synchronous trap: syndrome in the state area (arm64 ESR_EL2) */
+    KEEL_VCPU_EXIT_EVENT = 2, /* something for the VMM thread arrived (IPC, Irq) */
+};
+
+#if defined(__aarch64__) || defined(KEEL_UAPI_ARM64)
+#include <uapi/keel/vcpu_state_arm64.h>
+#endif

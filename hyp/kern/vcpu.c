@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Extended vCPU mode (uapi/keel/vcpu.h): binding a thread to a VM and a state area, and the
+ * resume call. The architecture runs the guest (keel/arch/vcpu.h); this file checks arguments.
+ */
+#include <keel/vcpu.h>
+#include <keel/thread.h>
+#include <keel/task.h>
+#include <keel/kobj_call.h>
+#include <keel/arch/vcpu.h>
+#include <uapi/keel/fpage.h>
+#include <uapi/keel/vcpu.h>
+
+int64_t vcpu_bind(struct thread *t, struct kobj_msg *m)
+{
+    int err;
+    if (!kmsg_has(m, 2)) {
+        return -KEEL_EINVAL;
+    }
+    struct kobj *o = kobj_lookup(m->caller, m->mr[1], KEEL_OBJ_TASK, KEEL_CAP_W, &err);
+    if (!o) {
+        return err;
+    }
+    struct task *vm = container_of(o, struct task, obj);
+    uint64_t va = m->mr[2];
+    if (!t->task || vm == t->task || (va & (PAGE_SIZE - 1)) ||
+        !task_in_utcb_area(t->task, va_init(va), PAGE_SIZE) ||
+        !task_in_utcb_area(t->task, va_init(va + PAGE_SIZE - 1), 1) ||
+        arch_vcpu_state_size > PAGE_SIZE) {
+        return -KEEL_EINVAL;
+    }
+    void *state = task_utcb_kva(t->task, va_init(va));
+    if (!state) {
+        return -KEEL_EINVAL;
+    }
+    kobj_get(&vm->obj);
+    if (t->vm) {
+        kobj_put(&t->vm->obj);
+    }
+    t->vm = vm;
+    t->vcpu_state = state;
+    return 0;
+}
+
+int64_t vcpu_resume(struct thread *t, struct kobj_msg *m)
+{
+    if (m->caller != t || !t->vm || !t->vcpu_state) {
+        return -KEEL_EINVAL;
+    }
+    if (t->vm->obj.dying) {
+        return -KEEL_ENOENT; /* the VM's last capability is gone */
+    }
+    return arch_vcpu_run(t, t->vm, t->vcpu_state);
+}
+
+void vcpu_release(struct thread *t)
+{
+    if (t->vm) {
+        kobj_put(&t->vm->obj);
+        t->vm = NULL;
+        t->vcpu_state = NULL;
+    }
+}

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// Guest RAM and the device map of a VM (see vm.h).
+#include "vm.h"
+#include <keel/rt.h>
+#include <keel/sys.h>
+#include <keel/progenv.h>
+#include <string.h>
+
+void *guest_mem_ptr(struct vm *vm, gpa_t gpa, uint64_t size)
+{
+    uint64_t a = gpa_val(gpa), base = gpa_val(vm->ram_base);
+    if (a < base || size > vm->ram_size || a - base > vm->ram_size - size) {
+        return NULL;
+    }
+    return vm->ram + (a - base);
+}
+
+int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size)
+{
+    const uint64_t chunk = 1ull << 21;
+    const struct keel_progenv *env = rt_progenv();
+    if (!env || size > env->heap_size || (gpa_val(base) | size) & (chunk - 1)) {
+        return -KEEL_EINVAL; /* RAM comes from our heap, in 2 MiB flexpages */
+    }
+    vm->ram = (char *)(uintptr_t)KEEL_PROG_HEAP_BASE;
+    vm->ram_base = base;
+    vm->ram_size = size;
+    for (uint64_t off = 0; off < size; off += KEEL_PAGE_SIZE) {
+        vm->ram[off] = 0; /* our pager gives us the page; the guest gets it through the map */
+    }
+    for (uint64_t off = 0; off < size; off += chunk) {
+        int64_t r = KOBJ(vm->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                         keel_fpage_mem((uint64_t)(uintptr_t)vm->ram + off, 21, KEEL_FP_RWX),
+                         gpa_val(base) + off);
+        if (r < 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa)
+{
+    for (unsigned i = 0; i < vm->device_count; i++) {
+        struct mmio_device *d = &vm->devices[i];
+        if (gpa_val(gpa) >= gpa_val(d->base) && gpa_val(gpa) - gpa_val(d->base) < d->size) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, uint64_t size)
+{
+    if (vm->device_count == VM_MAX_DEVICES) {
+        return NULL;
+    }
+    struct mmio_device *d = &vm->devices[vm->device_count++];
+    memset(d, 0, sizeof(*d));
+    d->name = name;
+    d->base = base;
+    d->size = size;
+    return d;
+}
