@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: MIT
+// Keel guest init: PID 1 of the guest initramfs (static, glibc), the same source on every
+// architecture.
+//
+// It first prints the guest's own view of time since power-on (the architecture's counter, which
+// under QEMU -icount shift=0 counts instructions) as the boot marker, mounts proc, sys and
+// devtmpfs, then:
+//  - with keel.test=1 on the kernel command line, runs the scripted checks, prints one line per
+//    check and a summary, and powers off:
+//        KEEL-INIT CHECK <name> PASS|FAIL|SKIP <detail>
+//        KEEL-INIT DONE <passed> passed, <failed> failed
+//  - otherwise starts an interactive shell (busybox sh where the image has busybox, else a tiny
+//    built-in command loop) and powers off when it exits.
+//
+// Checks and the command-line words that request them (a check not requested is skipped):
+//   cpus  keel.cpus=N                CPUs online == N
+//   blk   keel.blk=SHA256 [keel.blkdev=/dev/vda]   the whole disk has that SHA-256
+//   rng   keel.rng=1                 the hardware RNG is virtio-rng and /dev/hwrng gives bytes
+//   hvc   keel.hvc=1                 /dev/hvc0 (virtio-console) takes a line of text
+//   net   keel.ping=A.B.C.D keel.ip=A.B.C.D/LEN [keel.netdev=eth0]
+//                                    configures the interface, pings the address (raw ICMP socket)
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sha256.h"
+#include "util.h"
+
+#define MARK "KEEL-INIT"
+
+static char cmdline[4096];
+static unsigned passed, failed;
+
+// ---------------------------------------------------------------------------------------------
+// Time: the architecture's free-running counter (zero at power-on on QEMU virt).
+
+static uint64_t counter_now(void)
+{
+#if defined(__aarch64__)
+    uint64_t v;
+    __asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(v));
+    return v;
+#elif defined(__riscv)
+    uint64_t v;
+    __asm__ volatile("rdtime %0" : "=r"(v));
+    return v;
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+#if defined(__riscv)
+static uint64_t read_be_u32_file(const char *path)
+{
+    uint8_t b[4];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, b, sizeof b);
+    close(fd);
+    if (n != 4)
+        return 0;
+    return (uint64_t)b[0] << 24 | (uint64_t)b[1] << 16 | (uint64_t)b[2] << 8 | b[3];
+}
+#endif
+
+static uint64_t counter_freq(void)
+{
+#if defined(__aarch64__)
+    uint64_t v;
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+    return v;
+#elif defined(__riscv)
+    return read_be_u32_file("/sys/firmware/devicetree/base/cpus/timebase-frequency");
+#else
+    return 1000000000ull;
+#endif
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers.
+
+static int param(const char *name, char *out, size_t outlen)
+{
+    return cmdline_get(cmdline, name, out, outlen) == 1;
+}
+
+static void result(const char *name, int ok, const char *fmt, ...)
+{
+    char detail[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    if (ok)
+        passed++;
+    else
+        failed++;
+    printf(MARK " CHECK %s %s %s\n", name, ok ? "PASS" : "FAIL", detail);
+    fflush(stdout);
+}
+
+static void skip(const char *name, const char *why)
+{
+    printf(MARK " CHECK %s SKIP %s\n", name, why);
+    fflush(stdout);
+}
+
+// Reads a small text file into BUF without the trailing newline; -1 with errno on failure.
+static int read_text(const char *path, char *buf, size_t len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, len - 1);
+    int e = errno;
+    close(fd);
+    if (n < 0) {
+        errno = e;
+        return -1;
+    }
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return 0;
+}
+
+static void mount_fs(const char *src, const char *dir, const char *type)
+{
+    mkdir(dir, 0755);
+    if (mount(src, dir, type, 0, NULL) != 0 && errno != EBUSY)
+        printf(MARK " WARN mount %s on %s: %s\n", type, dir, strerror(errno));
+}
+
+static void power_off(void)
+{
+    fflush(stdout);
+    sync();
+    reboot(RB_POWER_OFF);
+    printf(MARK " WARN power-off failed: %s\n", strerror(errno));
+    for (;;)
+        pause();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks.
+
+static void check_cpus(void)
+{
+    char want[16], online[256];
+    if (!param("keel.cpus", want, sizeof want)) {
+        skip("cpus", "not requested (keel.cpus=N)");
+        return;
+    }
+    int expected = atoi(want);
+    if (read_text("/sys/devices/system/cpu/online", online, sizeof online) != 0) {
+        result("cpus", 0, "cannot read /sys/devices/system/cpu/online: %s", strerror(errno));
+        return;
+    }
+    int n = cpu_list_count(online);
+    result("cpus", n == expected && expected > 0, "%d online (%s), expected %d", n, online, expected);
+}
+
+static void check_blk(void)
+{
+    char want[80], dev[64] = "/dev/vda";
+    if (!param("keel.blk", want, sizeof want)) {
+        skip("blk", "not requested (keel.blk=SHA256)");
+        return;
+    }
+    param("keel.blkdev", dev, sizeof dev);
+    int fd = open(dev, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        result("blk", 0, "cannot open %s: %s", dev, strerror(errno));
+        return;
+    }
+    static uint8_t buf[65536];
+    struct sha256 s;
+    uint64_t total = 0, t0 = monotonic_ns();
+    sha256_init(&s);
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            result("blk", 0, "%s: read error at byte %llu: %s", dev, (unsigned long long)total,
+                   strerror(errno));
+            close(fd);
+            return;
+        }
+        if (n == 0)
+            break;
+        sha256_update(&s, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    close(fd);
+    uint8_t digest[32];
+    char got[65];
+    sha256_final(&s, digest);
+    hex_string(digest, sizeof digest, got);
+    for (char *p = want; *p; p++)
+        if (*p >= 'A' && *p <= 'F')
+            *p = (char)(*p - 'A' + 'a');
+    uint64_t us = (monotonic_ns() - t0) / 1000;
+    if (strcmp(got, want) == 0)
+        result("blk", 1, "%s %llu bytes sha256 %s (%llu us)", dev, (unsigned long long)total, got,
+               (unsigned long long)us);
+    else
+        result("blk", 0, "%s %llu bytes sha256 %s, expected %s", dev, (unsigned long long)total,
+               got, want);
+}
+
+static void check_rng(void)
+{
+    char want[8], current[64];
+    if (!param("keel.rng", want, sizeof want) || strcmp(want, "0") == 0) {
+        skip("rng", "not requested (keel.rng=1)");
+        return;
+    }
+    if (read_text("/sys/class/misc/hw_random/rng_current", current, sizeof current) != 0) {
+        result("rng", 0, "no hw_random device: %s", strerror(errno));
+        return;
+    }
+    if (strncmp(current, "virtio", 6) != 0) {
+        result("rng", 0, "current hw_random source is '%s', not virtio-rng", current);
+        return;
+    }
+    int fd = open("/dev/hwrng", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        result("rng", 0, "cannot open /dev/hwrng: %s", strerror(errno));
+        return;
+    }
+    uint8_t a[32], b[32];
+    size_t got = 0;
+    while (got < sizeof a + sizeof b) {
+        ssize_t n = read(fd, got < sizeof a ? a + got : b + (got - sizeof a),
+                         got < sizeof a ? sizeof a - got : sizeof b - (got - sizeof a));
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            result("rng", 0, "/dev/hwrng read: %s after %zu bytes", n < 0 ? strerror(errno) : "EOF",
+                   got);
+            close(fd);
+            return;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    // Two blocks of a working source differ and are not constant.
+    unsigned distinct = 0;
+    uint8_t seen[256] = {0};
+    for (size_t i = 0; i < sizeof a; i++)
+        distinct += !seen[a[i]]++;
+    char hex[17];
+    hex_string(a, 8, hex);
+    result("rng", memcmp(a, b, sizeof a) != 0 && distinct > 8, "%zu bytes from %s (%u distinct of 32; %s...)",
+           got, current, distinct, hex);
+}
+
+static void check_hvc(void)
+{
+    char want[8];
+    if (!param("keel.hvc", want, sizeof want) || strcmp(want, "0") == 0) {
+        skip("hvc", "not requested (keel.hvc=1)");
+        return;
+    }
+    int fd = open("/dev/hvc0", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        result("hvc", 0, "cannot open /dev/hvc0: %s", strerror(errno));
+        return;
+    }
+    struct utsname u;
+    uname(&u);
+    char line[160];
+    int len = snprintf(line, sizeof line, MARK " HVC hello from the %s guest on /dev/hvc0\n", u.machine);
+    ssize_t n = write(fd, line, (size_t)len);
+    int e = errno;
+    close(fd);
+    if (n == len)
+        result("hvc", 1, "wrote %d bytes to /dev/hvc0", len);
+    else
+        result("hvc", 0, "write to /dev/hvc0: %s", n < 0 ? strerror(e) : "short write");
+}
+
+static int if_setup(const char *ifname, uint32_t addr_be, unsigned prefix, char *err, size_t errlen)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        return -1;
+    }
+    struct ifreq ifr;
+    struct sockaddr_in sin;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = addr_be;
+    memcpy(&ifr.ifr_addr, &sin, sizeof sin);
+    const char *step = "SIOCSIFADDR";
+    if (ioctl(s, SIOCSIFADDR, &ifr) != 0)
+        goto fail;
+    sin.sin_addr.s_addr = htonl(prefix ? ~0u << (32 - prefix) : 0);
+    memcpy(&ifr.ifr_netmask, &sin, sizeof sin);
+    step = "SIOCSIFNETMASK";
+    if (ioctl(s, SIOCSIFNETMASK, &ifr) != 0)
+        goto fail;
+    step = "SIOCGIFFLAGS";
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) != 0)
+        goto fail;
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    step = "SIOCSIFFLAGS";
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0)
+        goto fail;
+    close(s);
+    return 0;
+fail:
+    snprintf(err, errlen, "%s %s: %s", ifname, step, strerror(errno));
+    close(s);
+    return -1;
+}
+
+// Sends ICMP echo requests to DST until one is answered or the tries run out.
+static int ping(uint32_t dst_be, char *msg, size_t msglen)
+{
+    int s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+    if (s < 0) {
+        snprintf(msg, msglen, "raw ICMP socket: %s", strerror(errno));
+        return -1;
+    }
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = dst_be};
+    const uint16_t ident = 0x4b45; // "KE"
+    for (uint16_t seq = 1; seq <= 5; seq++) {
+        uint8_t pkt[64];
+        memset(pkt, 0, sizeof pkt);
+        pkt[0] = 8; // echo request
+        memcpy(pkt + 4, &(uint16_t){htons(ident)}, 2);
+        memcpy(pkt + 6, &(uint16_t){htons(seq)}, 2);
+        memcpy(pkt + 8, "keel-init ping payload", 22);
+        uint16_t sum = inet_checksum(pkt, sizeof pkt);
+        memcpy(pkt + 2, &sum, 2);
+        uint64_t t0 = monotonic_ns();
+        if (sendto(s, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)sizeof pkt) {
+            snprintf(msg, msglen, "sendto: %s", strerror(errno));
+            close(s);
+            return -1;
+        }
+        // Wait up to one second for the matching reply (other ICMP traffic is ignored).
+        for (;;) {
+            uint64_t waited = (monotonic_ns() - t0) / 1000000;
+            if (waited >= 1000)
+                break;
+            struct pollfd pfd = {.fd = s, .events = POLLIN};
+            if (poll(&pfd, 1, (int)(1000 - waited)) <= 0)
+                continue;
+            uint8_t in[1500];
+            struct sockaddr_in from;
+            socklen_t fl = sizeof from;
+            ssize_t n = recvfrom(s, in, sizeof in, 0, (struct sockaddr *)&from, &fl);
+            if (n < 20)
+                continue;
+            size_t ihl = (size_t)(in[0] & 15) * 4;
+            if ((size_t)n < ihl + 8 || from.sin_addr.s_addr != dst_be)
+                continue;
+            const uint8_t *icmp = in + ihl;
+            if (icmp[0] != 0 || (icmp[4] << 8 | icmp[5]) != ident || (icmp[6] << 8 | icmp[7]) != seq)
+                continue;
+            if (inet_checksum(icmp, (size_t)n - ihl) != 0) {
+                snprintf(msg, msglen, "reply with a bad ICMP checksum");
+                continue;
+            }
+            char a[INET_ADDRSTRLEN];
+            inet_ntop(AF_INET, &from.sin_addr, a, sizeof a);
+            snprintf(msg, msglen, "echo reply from %s seq=%u ttl=%u %zd bytes in %llu us", a, seq,
+                     in[8], n - (ssize_t)ihl, (unsigned long long)((monotonic_ns() - t0) / 1000));
+            close(s);
+            return 0;
+        }
+    }
+    snprintf(msg, msglen, "no echo reply after 5 requests");
+    close(s);
+    return -1;
+}
+
+static void check_net(void)
+{
+    char dst[32], ip[32], ifname[IFNAMSIZ] = "eth0", msg[256];
+    if (!param("keel.ping", dst, sizeof dst)) {
+        skip("net", "not requested (keel.ping=ADDR keel.ip=ADDR/LEN)");
+        return;
+    }
+    uint32_t dst_be, addr_be;
+    unsigned prefix, dummy;
+    if (parse_ipv4_cidr(dst, &dst_be, &dummy) != 0) {
+        result("net", 0, "bad keel.ping=%s", dst);
+        return;
+    }
+    if (!param("keel.ip", ip, sizeof ip) || parse_ipv4_cidr(ip, &addr_be, &prefix) != 0) {
+        result("net", 0, "keel.ping needs keel.ip=A.B.C.D/LEN");
+        return;
+    }
+    param("keel.netdev", ifname, sizeof ifname);
+    if (if_setup(ifname, addr_be, prefix, msg, sizeof msg) != 0) {
+        result("net", 0, "%s", msg);
+        return;
+    }
+    int r = ping(dst_be, msg, sizeof msg);
+    result("net", r == 0, "%s %s: %s", ifname, ip, msg);
+}
+
+static void run_checks(void)
+{
+    passed = failed = 0;
+    check_cpus();
+    check_blk();
+    check_rng();
+    check_hvc();
+    check_net();
+    printf(MARK " DONE %u passed, %u failed\n", passed, failed);
+    fflush(stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interactive mode.
+
+static int run(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        setsid();
+        ioctl(0, TIOCSCTTY, 1);
+        execv(argv[0], argv);
+        fprintf(stderr, MARK " exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int status;
+    while (waitpid(-1, &status, 0) != pid) // reaps orphans too
+        ;
+    return status;
+}
+
+static void list_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        printf("ls: %s: %s\n", dir, strerror(errno));
+        return;
+    }
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (e->d_name[0] != '.')
+            printf("%s%s\n", e->d_name, e->d_type == DT_DIR ? "/" : "");
+    closedir(d);
+}
+
+// Without busybox (riscv64: Debian has no busybox for it) a few commands are built in.
+static void mini_shell(void)
+{
+    char line[256];
+    printf(MARK " no busybox on this image: built-in commands: check, ls DIR, cat FILE, cmdline, "
+                "poweroff\n");
+    for (;;) {
+        printf("keel-init# ");
+        fflush(stdout);
+        if (!fgets(line, sizeof line, stdin))
+            return;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strcmp(line, "check") == 0) {
+            run_checks();
+        } else if (strncmp(line, "cat ", 4) == 0) {
+            FILE *f = fopen(line + 4, "r");
+            if (!f) {
+                printf("cat: %s: %s\n", line + 4, strerror(errno));
+                continue;
+            }
+            int c;
+            while ((c = fgetc(f)) != EOF)
+                putchar(c);
+            fclose(f);
+        } else if (strcmp(line, "cmdline") == 0) {
+            printf("%s\n", cmdline);
+        } else if (strncmp(line, "ls", 2) == 0) {
+            list_dir(line[2] ? line + 3 : "/");
+        } else if (strcmp(line, "poweroff") == 0 || strcmp(line, "exit") == 0) {
+            return;
+        } else if (line[0]) {
+            printf("unknown command '%s' (check, ls DIR, cat FILE, cmdline, poweroff)\n", line);
+        }
+    }
+}
+
+static void interactive(void)
+{
+    if (access("/bin/busybox", X_OK) == 0) {
+        char *install[] = {(char *)"/bin/busybox", (char *)"--install", (char *)"-s", (char *)"/bin", NULL};
+        run(install);
+        printf(MARK " SHELL busybox sh (leaving the shell powers off)\n");
+        fflush(stdout);
+        char *sh[] = {(char *)"/bin/sh", NULL};
+        setenv("PATH", "/bin:/sbin:/usr/bin:/usr/sbin", 1);
+        setenv("HOME", "/", 1);
+        setenv("TERM", "vt100", 1);
+        run(sh);
+    } else {
+        mini_shell();
+    }
+}
+
+int main(void)
+{
+    // The boot marker comes first: the counter is read before anything else happens.
+    uint64_t ticks = counter_now();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (getpid() != 1) {
+        fprintf(stderr, "keel-init: must run as PID 1\n");
+        return 2;
+    }
+    mount_fs("proc", "/proc", "proc");
+    mount_fs("sysfs", "/sys", "sysfs");
+    mount_fs("devtmpfs", "/dev", "devtmpfs");
+    uint64_t freq = counter_freq();
+    printf(MARK " START counter=%llu freq=%llu ns=%llu uptime_ns=%llu\n", (unsigned long long)ticks,
+           (unsigned long long)freq, (unsigned long long)ticks_to_ns(ticks, freq),
+           (unsigned long long)monotonic_ns());
+
+    int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, cmdline, sizeof cmdline - 1);
+        cmdline[n > 0 ? n : 0] = '\0';
+        close(fd);
+    }
+    char test[8];
+    if (param("keel.test", test, sizeof test) && strcmp(test, "0") != 0)
+        run_checks();
+    else
+        interactive();
+    power_off();
+}
