@@ -97,6 +97,7 @@ function(keel_add_qemu_test name)
 endfunction()
 
 include(cmake/system_tests.cmake)
+include(cmake/images.cmake)
 
 # The demo: make run [ARCH=...] [CHECK=1] (CHECK is read from the environment by ci/demo).
 foreach(arch IN LISTS KEEL_TARGET_ARCHES)

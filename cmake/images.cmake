@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+# Guest and boot images (images/, docs/images.md), included by the host build:
+#  - images-<arch>: guest Linux kernel, initramfs and test disk, built by images/build into the
+#    cache ($KEEL_CACHE/images, default ~/.cache/keel/images) and linked into build/host/images/<arch>;
+#  - bootimage-<arch>: Keel + boot modules + board device tree as a U-Boot FIT on a boot disk, in
+#    build/host/images/<arch>/boot;
+#  - their system tests: each guest kernel directly on its QEMU board (linux-bare/...), and Keel
+#    booted by U-Boot from the FIT (uboot/...); a host unit test of the init's helpers.
+
+option(KEEL_IMAGES_X86_64 "also build the x86_64 guest kernel and root file system" OFF)
+set(KEEL_IMAGE_ARCHES arm64 riscv64)
+if(KEEL_IMAGES_X86_64)
+    list(APPEND KEEL_IMAGE_ARCHES x86_64)
+endif()
+set(KEEL_IMAGES_DIR ${CMAKE_BINARY_DIR}/images)
+
+keel_add_unit_test(test_init_util SOURCES images/init/tests/test_init_util.c images/init/util.c
+    images/init/sha256.c INCLUDES ${CMAKE_SOURCE_DIR}/images/init)
+
+# The long step (a cold kernel build, about 2.5 min each on 2 cores) prints its progress; a warm
+# run only hashes the inputs and finds the outputs in the cache. The console pool also keeps the
+# kernel builds from running at the same time.
+foreach(arch IN LISTS KEEL_IMAGE_ARCHES)
+    add_custom_target(images-${arch} ALL
+        COMMAND ${CMAKE_SOURCE_DIR}/images/build ${arch} ${KEEL_IMAGES_DIR}/${arch}
+        COMMENT "images: ${arch} guest kernel, root file system and test disk (cached)"
+        USES_TERMINAL)
+endforeach()
+
+# keel_add_linux_test(name ARCH MODE SMP): a guest kernel directly on its board (images/run-linux).
+function(keel_add_linux_test name arch mode smp)
+    add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/images/run-linux --arch ${arch}
+        --images ${KEEL_IMAGES_DIR}/${arch} --mode ${mode} --smp ${smp} --timeout 90
+        --log ${CMAKE_BINARY_DIR}/logs/${name}.log)
+    set_tests_properties(${name} PROPERTIES TIMEOUT 120 LABELS system)
+endfunction()
+
+foreach(arch IN LISTS KEEL_IMAGE_ARCHES) # x86_64 (on request): q35 with the devices on virtio-pci
+    keel_add_linux_test(linux-bare/${arch}-checks ${arch} check 2)
+    keel_add_linux_test(linux-bare/${arch}-checks-fail ${arch} negative 2)
+endforeach()
+# The benchmark's boot under -icount (bench/linux-boot.sh): riscv64 with one hart, see docs/images.md.
+keel_add_linux_test(linux-bare/arm64-icount arm64 bench 2)
+keel_add_linux_test(linux-bare/riscv64-icount riscv64 bench 1)
+
+# The boot image, and U-Boot starting Keel from it: arm64 with U-Boot as the firmware (-bios, at
+# EL2 since the board has virtualization=on; Keel stops at once at any other EL), riscv64 with
+# U-Boot in S-mode (HS with the H extension) under QEMU's OpenSBI.
+set(KEEL_UBOOT_arm64 /usr/lib/u-boot/qemu_arm64/u-boot.bin)
+set(KEEL_UBOOT_riscv64 /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin)
+foreach(arch arm64 riscv64)
+    set(out ${KEEL_IMAGES_DIR}/${arch}/boot)
+    add_custom_target(bootimage-${arch} ALL
+        COMMAND ${CMAKE_SOURCE_DIR}/images/bootimage.py --arch ${arch} --build-root ${KEEL_BUILD_ROOT}
+            --out ${out} --smp 2
+        COMMENT "images: ${arch} FIT boot image")
+    add_dependencies(bootimage-${arch} keel-${arch})
+
+    set(name uboot/${arch}-fit)
+    if(arch STREQUAL "arm64")
+        set(firmware --bios ${KEEL_UBOOT_arm64})
+    else()
+        set(firmware --kernel ${KEEL_UBOOT_riscv64})
+    endif()
+    add_test(NAME ${name} COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-${arch} ${firmware} --smp 2
+        --timeout 60 --log ${CMAKE_BINARY_DIR}/logs/${name}.log
+        --expect "Verifying Hash Integrity ... sha256+ OK" --expect "Starting kernel"
+        --expect "Keel hypervisor (${arch})" --expect "KEEL BOOT OK" --fail "initrd 0 bytes"
+        -- -drive if=none,id=boot,file=${out}/bootdisk.img,format=raw
+           -device virtio-blk-device,drive=boot)
+    set_tests_properties(${name} PROPERTIES TIMEOUT 90 LABELS system)
+endforeach()
+# Keel on riscv64 does not yet come up when started by U-Boot's bootm: its linker script leaves
+# .sbss outside __bss_start..__bss_end, so that data is not zeroed, and bootm (unlike QEMU -kernel
+# and booti) leaves whatever was in RAM after the file (U-Boot's own first copy). Enable this test
+# once hyp/arch/riscv64/link.ld collects .sbss/.sdata/.srodata (see docs/images.md).
+set_tests_properties(uboot/riscv64-fit PROPERTIES DISABLED TRUE)
