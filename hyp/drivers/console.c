@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Console selection from the boot device tree (see keel/console.h).
+// Console selection from the boot device tree, or as the architecture says (see keel/console.h).
 #include <keel/console.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -51,10 +51,15 @@ static bool use(const void *fdt, int node)
     if (!drv || !fdt_util_reg(fdt, node, 0, &base, NULL)) {
         return false;
     }
-    active = drv;
-    active_base = (uintptr_t)kva_from_pa(pa_init(base));
-    drv->init(active_base);
+    console_use(drv, (uintptr_t)kva_from_pa(pa_init(base)));
     return true;
+}
+
+void console_use(const struct console_driver *drv, uintptr_t base)
+{
+    active = drv;
+    active_base = base;
+    drv->init(base);
 }
 
 bool console_init(const void *fdt)

@@ -16,6 +16,7 @@
 #include <keel/factory.h>
 #include <keel/root_task.h>
 #include <keel/smp.h>
+#include <keel/arch/boot.h>
 #include <keel/arch/cpu.h>
 #include <keel/arch/platform.h>
 #include <keel/arch/irqchip.h>
@@ -34,7 +35,7 @@ struct ticket_lock bkl;
 static struct thread idle_threads[KEEL_MAX_CPUS];
 static struct boot_info boot_info;
 
-noreturn void kern_main(const void *fdt);
+noreturn void kern_main(const void *boot_data);
 
 static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
@@ -44,7 +45,9 @@ static unsigned busy_ranges(const struct boot_info *bi, struct mem_range *out)
 {
     unsigned n = 0;
     out[n++] = (struct mem_range){ pa_from_kva(_head_start), (uint64_t)(_image_end - _head_start) };
-    out[n++] = (struct mem_range){ pa_from_kva(bi->fdt), fdt_totalsize(bi->fdt) };
+    if (bi->fdt) {
+        out[n++] = (struct mem_range){ pa_from_kva(bi->fdt), fdt_totalsize(bi->fdt) };
+    }
     if (pa_val(bi->initrd_start)) {
         out[n++] = (struct mem_range){ bi->initrd_start,
                                        pa_val(bi->initrd_end) - pa_val(bi->initrd_start) };
@@ -146,15 +149,17 @@ noreturn void kern_idle_loop(void)
     }
 }
 
-noreturn void kern_main(const void *fdt)
+/* boot_data: what the loader passed (a device tree, or multiboot information; see keel/arch/boot.h). */
+noreturn void kern_main(const void *boot_data)
 {
-    if (!console_init(fdt)) {
+    if (!arch_boot_console(boot_data)) {
         arch_cpu_halt(); /* nowhere to say anything */
     }
     printk("\nKeel hypervisor (%s)\n", arch_name);
-    if (!boot_info_from_dt(&boot_info, fdt)) {
-        panic("cannot read the boot device tree");
+    if (!arch_boot_info(&boot_info, boot_data)) {
+        panic("cannot read the boot information");
     }
+    const void *fdt = boot_info.fdt; /* NULL without a device tree (x86_64) */
     arch_cpu_early_init(&boot_info);
     cpu_count = boot_info.cpu_count < KEEL_MAX_CPUS ? boot_info.cpu_count : KEEL_MAX_CPUS;
     percpu_setup(&cpus[0], 0);

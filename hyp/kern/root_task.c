@@ -58,8 +58,10 @@ static void fill_kip(struct keel_kip *kip, const struct boot_info *bi)
     kip->kmem_total = root_factory.quota.limit;
     kip->initrd_base = pa_val(bi->initrd_start);
     kip->initrd_size = pa_val(bi->initrd_end) - pa_val(bi->initrd_start);
-    kip->fdt_base = pa_val(pa_from_kva(bi->fdt));
-    kip->fdt_size = fdt_totalsize(bi->fdt);
+    if (bi->fdt) { /* none on x86_64 */
+        kip->fdt_base = pa_val(pa_from_kva(bi->fdt));
+        kip->fdt_size = fdt_totalsize(bi->fdt);
+    }
     paddr_t base;
     uint64_t size;
     for (unsigned i = 0; i < KEEL_KIP_MAX_RANGES && phys_ram_range(i, &base, &size); i++) {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What the kernel learns from the boot device tree before anything else runs. */
+/* What the kernel learns from the boot loader (device tree or multiboot) before anything else runs. */
 #pragma once
 #include <keel/addr.h>
 
@@ -11,7 +11,7 @@ struct mem_range {
 };
 
 struct boot_info {
-    const void *fdt;
+    const void *fdt;        /* the boot device tree, kernel virtual; NULL when there is none */
     struct mem_range mem[BOOT_MAX_MEM_RANGES];
     unsigned mem_count;
     unsigned cpu_count;
