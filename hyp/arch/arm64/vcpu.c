@@ -112,6 +112,7 @@ static void load_host(struct thread *self)
 }
 
 uint64_t arch_guest_enter(uint64_t *regs);
+extern char arch_vectors[], arch_guest_vectors[];
 void arch_gic_handle_from_guest(void);
 
 int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
@@ -135,9 +136,11 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         arch_pt_activate(&vm->mem.pt);
         sysreg_write(elr_el2, k.pc);
         sysreg_write(spsr_el2, k.pstate);
+        sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_guest_vectors);
         bkl_unlock();
         uint64_t kind = arch_guest_enter(k.x);
         bkl_lock();
+        sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_vectors);
         k.pc = sysreg_read(elr_el2);
         k.pstate = sysreg_read(spsr_el2);
         if (kind == 0) {

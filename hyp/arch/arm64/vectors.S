@@ -56,22 +56,12 @@ arch_vectors:
     vector  bad_vector
 
 user_sync:
-    stp     x0, x1, [sp, #-16]!     // a guest or a task? (percpu->arch.guest_regs)
-    mrs     x0, tpidr_el2
-    ldr     x0, [x0]
-    cbnz    x0, arch_guest_exit_sync
-    ldp     x0, x1, [sp], #16
     save_frame
     mov     x0, sp
     bl      arch_trap_user_sync
     b       arch_return_to_user_frame
 
 user_irq:
-    stp     x0, x1, [sp, #-16]!
-    mrs     x0, tpidr_el2
-    ldr     x0, [x0]
-    cbnz    x0, arch_guest_exit_irq
-    ldp     x0, x1, [sp], #16
     save_frame
     mov     x0, sp
     bl      arch_trap_user_irq
@@ -88,6 +78,36 @@ kernel_irq:
     mov     x0, sp
     bl      arch_trap_kernel_irq
     b       restore_frame_eret
+
+// While a guest runs, VBAR_EL2 points here instead: every exception from the guest ends the
+// guest's turn (guest.S); none can come from EL2 itself then.
+.macro guest_vector label
+    .balign 0x80
+    stp     x0, x1, [sp, #-16]!
+    mrs     x0, tpidr_el2
+    ldr     x0, [x0]                // percpu->arch.guest_regs
+    b       \label
+.endm
+
+    .balign 2048
+    .globl arch_guest_vectors
+arch_guest_vectors:
+    vector  bad_vector
+    vector  bad_vector
+    vector  bad_vector
+    vector  bad_vector
+    vector  kernel_sync
+    vector  bad_vector
+    vector  bad_vector
+    vector  bad_vector
+    guest_vector arch_guest_exit_sync   // lower EL, AArch64: sync
+    guest_vector arch_guest_exit_irq    //   irq
+    vector  bad_vector
+    guest_vector arch_guest_exit_sync   //   serror: the guest's turn ends too
+    vector  bad_vector
+    vector  bad_vector
+    vector  bad_vector
+    vector  bad_vector
 
 kernel_sync:
     save_frame
