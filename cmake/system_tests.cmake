@@ -10,6 +10,10 @@ keel_add_qemu_test(boot/riscv64 BOARD qemu-virt-riscv64 ARCH riscv64 TIMEOUT 30
     EXPECT "Keel hypervisor (riscv64)" "KEEL BOOT OK" "no root task")
 keel_add_qemu_test(boot/riscv64-smp4 BOARD qemu-virt-riscv64 ARCH riscv64 TIMEOUT 30 SMP 4
     EXPECT "boot: 4 CPUs" "KEEL BOOT OK" "no root task")
+keel_add_qemu_test(boot/x86_64 BOARD q35-x86_64 ARCH x86_64 TIMEOUT 30
+    EXPECT "Keel hypervisor (x86_64)" "KEEL BOOT OK" "no root task")
+keel_add_qemu_test(boot/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 TIMEOUT 30 SMP 4
+    EXPECT "boot: 4 CPUs" "KEEL BOOT OK" "no root task" "smp: CPU 3 up")
 
 # The kernel test suite (user/ktest as the root task), on both interrupt controllers, both CPU
 # models and 1 and 4 CPUs. Every case prints PASS/FAIL; any FAIL fails the test at once.
@@ -26,8 +30,12 @@ keel_add_qemu_test(ktest/riscv64-smp4 BOARD qemu-virt-riscv64 ARCH riscv64 INITR
 
 # The root task starts programs from the initrd as the system device tree describes, serves their
 # page faults, stops the one that overruns its memory, and powers off when all are done.
-foreach(arch IN ITEMS arm64 riscv64)
-    keel_add_qemu_test(root/${arch}-programs BOARD qemu-virt-${arch} ARCH ${arch} INITRD_NAME system-hello
+foreach(arch IN ITEMS arm64 riscv64 x86_64)
+    set(board qemu-virt-${arch})
+    if(arch STREQUAL "x86_64")
+        set(board q35-x86_64)
+    endif()
+    keel_add_qemu_test(root/${arch}-programs BOARD ${board} ARCH ${arch} INITRD_NAME system-hello
         TIMEOUT 60 SMP 2
         EXPECT "root: started hello-a" "root: started hello-c"
                "hello-a: 256 KiB of heap, checksum 1032192" "root: hello-a exited with status 80"

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+// Thread context on x86_64: the kernel stack layout, and what a switch loads for the next thread:
+// its address space and the stack its next entry from user level lands on (TSS.RSP0, syscall).
+#include <keel/arch/context.h>
+#include <keel/thread.h>
+#include <keel/task.h>
+#include <keel/percpu.h>
+#include <keel/arch/pt.h>
+#include <arch/x86.h>
+
+void arch_thread_trampoline(void);
+
+void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void))
+{
+    *ctx = (struct arch_context){ 0 };
+    ctx->r12 = (uint64_t)(uintptr_t)entry;
+    ctx->rip = (uint64_t)(uintptr_t)arch_thread_trampoline;
+    ctx->rsp = (uint64_t)(uintptr_t)stack_top;
+}
+
+noreturn void arch_return_to_user(struct arch_regs *frame)
+{
+    __asm__ volatile("mov %0, %%rsp\n jmp arch_return_to_user_frame" : : "r"(frame) : "memory");
+    __builtin_unreachable();
+}
+
+void arch_thread_switch_in(struct thread *t)
+{
+    arch_pt_activate(t->task ? &t->task->mem.pt : NULL);
+    if (t->kstack) {
+        uint64_t top = (uint64_t)(uintptr_t)t->kstack + THREAD_KSTACK_SIZE;
+        this_cpu()->arch.kernel_sp = top;
+        gdt_set_kernel_stack(top);
+    }
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// x86_64 CPU control: per-CPU tables and system-call MSRs, and starting the other CPUs with
+// INIT-SIPI-SIPI through the real-mode trampoline of ap_boot.S, copied to AP_TRAMPOLINE_PA.
+#include <keel/arch/cpu.h>
+#include <keel/boot_info.h>
+#include <keel/percpu.h>
+#include <keel/printk.h>
+#include <arch/mmu.h>
+#include <arch/msr.h>
+#include <arch/x86.h>
+#include <uapi/keel/err.h>
+#include <string.h>
+
+#define FMASK_BITS 0x47700 /* TF IF DF IOPL NT AC: cleared on syscall entry */
+
+const char arch_name[] = "x86_64";
+
+extern char ap_trampoline[], ap_trampoline_end[], ap_mailbox[];
+extern uint64_t boot_pml4[512];
+void arch_syscall_entry(void);
+noreturn void kern_secondary_main(void);
+noreturn void kern_secondary_x86(void);
+
+/* Filled before each start; the trampoline sets `arrived` once it has taken the stack. */
+struct ap_mailbox {
+    uint64_t cr3, efer, stack, entry;
+    volatile uint64_t arrived;
+};
+
+noreturn void arch_cpu_halt(void)
+{
+    for (;;) {
+        __asm__ volatile("cli\n hlt");
+    }
+}
+
+void arch_set_this_cpu(struct percpu *p)
+{
+    p->arch.self = p;
+    wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)p);
+}
+
+void arch_cpu_early_init(const struct boot_info *bi)
+{
+    (void)bi; /* paging is on (multiboot.S) */
+    idt_init();
+}
+
+void arch_cpu_init_local(void)
+{
+    gdt_init_cpu();
+    idt_load();
+    wrmsr(MSR_STAR, (uint64_t)(GDT_USER_DS - 8) << 48 | (uint64_t)GDT_KERNEL_CS << 32);
+    wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)arch_syscall_entry);
+    wrmsr(MSR_FMASK, FMASK_BITS);
+    wrmsr(MSR_KERNEL_GS_BASE, 0);
+}
+
+uint64_t arch_cpu_hwid(void)
+{
+    return cpuid(1, 0).ebx >> 24; /* initial local APIC id, as the MADT lists it */
+}
+
+noreturn void arch_cpu_stop(void)
+{
+    arch_cpu_halt(); /* INIT-SIPI-SIPI starts it again */
+}
+
+noreturn void kern_secondary_x86(void)
+{
+    kern_secondary_main();
+}
+
+int arch_cpu_start(struct percpu *c, void *stack_top)
+{
+    /* CPUs start one at a time (under the big lock): the mailbox is handed over before return. */
+    char *page = kva_from_pa(pa_init(AP_TRAMPOLINE_PA));
+    memcpy(page, ap_trampoline, (size_t)(ap_trampoline_end - ap_trampoline));
+    struct ap_mailbox *mb = (struct ap_mailbox *)(page + (ap_mailbox - ap_trampoline));
+    mb->cr3 = pa_val(pa_from_kva(boot_pml4));
+    mb->efer = rdmsr(MSR_EFER);
+    mb->stack = (uint64_t)(uintptr_t)stack_top;
+    mb->entry = (uint64_t)(uintptr_t)kern_secondary_x86;
+    mb->arrived = 0;
+    lapic_start_cpu((uint32_t)c->hwid);
+    for (unsigned i = 0; i < 100 && !mb->arrived; i++) {
+        pit_wait_us(1000);
+    }
+    return mb->arrived ? 0 : -KEEL_EBUSY;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Kernel address translation (x86_64): all physical memory at DIRECT_MAP_BASE + PA in the upper
+ * half of every address space, the image also at KERNEL_IMAGE_BASE + PA; the lower half (128 TiB)
+ * belongs to the task. */
+#pragma once
+#include <keel/addr.h>
+#include <arch/asm.h>
+
+static inline void *kva_from_pa(paddr_t pa) { return (void *)(uintptr_t)(pa_val(pa) + DIRECT_MAP_BASE); }
+static inline paddr_t pa_from_kva(const void *p)
+{
+    uint64_t v = (uint64_t)(uintptr_t)p;
+    return pa_init(v >= KERNEL_IMAGE_BASE ? v - KERNEL_IMAGE_BASE : v - DIRECT_MAP_BASE);
+}
+
+/* Highest user virtual address + 1 (4-level paging: the lower half). */
+#define ARCH_USER_VA_LIMIT (1ull << 47)
+
+/* Hardware page-table root of a task (PML4). */
+struct arch_pt {
+    uint64_t *root; /* PML4, kernel virtual */
+};
+#define ARCH_ELF_MACHINE 62 /* EM_X86_64 */

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Trap dispatch on x86_64. From user level: exceptions through a table indexed by vector (page
+ * faults become pager IPC, everything else exception IPC), the system call, and interrupts; every
+ * entry takes the big lock, and every exit schedules and releases it. From the kernel (only the
+ * idle loop runs with interrupts on): interrupts are handled, exceptions are kernel bugs. TLB
+ * flush requests never take the big lock: the CPU that sent them holds it and waits.
+ */
+#include <keel/syscall.h>
+#include <keel/thread.h>
+#include <keel/percpu.h>
+#include <keel/sched.h>
+#include <keel/bkl.h>
+#include <keel/kobj.h>
+#include <keel/printk.h>
+#include <arch/msr.h>
+#include <arch/x86.h>
+#include <uapi/keel/syscall.h>
+
+#define PF_WRITE (1u << 1)
+#define PF_FETCH (1u << 4)
+
+void arch_trap_user(struct arch_regs *r);
+void arch_trap_kernel(struct arch_regs *r);
+void arch_syscall(struct arch_regs *r);
+void arch_tlb_flush_local(void);
+
+static void exit_to_user(void)
+{
+    sched_exit_to_user();
+    bkl_unlock();
+}
+
+static void user_page_fault(struct arch_regs *r)
+{
+    unsigned access = (r->error & PF_FETCH) ? KEEL_PF_EXEC : (r->error & PF_WRITE) ? KEEL_PF_WRITE
+                                                                                   : KEEL_PF_READ;
+    fault_page(r, read_cr2(), access);
+}
+
+static void user_exception(struct arch_regs *r)
+{
+    fault_exception(r, r->vector, r->error);
+}
+
+typedef void (*exception_fn)(struct arch_regs *r);
+
+/* Every exception vector has a slot; only the page fault is not an exception IPC. */
+static const exception_fn user_exceptions[32] = {
+    [0 ... 13] = user_exception,
+    [14] = user_page_fault,
+    [15 ... 31] = user_exception,
+};
+
+/* An interrupt (vector >= 32), with the big lock held. */
+static void interrupt(unsigned vector)
+{
+    switch (vector) {
+    case VECTOR_TIMER:
+        lapic_eoi();
+        sched_timer_tick();
+        break;
+    case VECTOR_RESCHED:
+        lapic_eoi();
+        this_cpu()->need_resched = true;
+        break;
+    case VECTOR_SPURIOUS:
+        break; /* no EOI for the spurious vector */
+    default:
+        ioapic_handle(vector);
+        break;
+    }
+}
+
+void arch_trap_user(struct arch_regs *r)
+{
+    if (r->vector == VECTOR_TLB) {
+        lapic_eoi();
+        arch_tlb_flush_local();
+        return;
+    }
+    bkl_lock();
+    if (r->vector < 32) {
+        user_exceptions[r->vector](r);
+    } else {
+        interrupt((unsigned)r->vector);
+    }
+    exit_to_user();
+}
+
+void arch_syscall(struct arch_regs *r)
+{
+    bkl_lock();
+    syscall_invoke(r);
+    exit_to_user();
+}
+
+void arch_trap_kernel(struct arch_regs *r)
+{
+    if (r->vector < 32) {
+        panic("kernel exception %lu (error 0x%lx) at rip 0x%lx, cr2 0x%lx, rsp 0x%lx",
+              (unsigned long)r->vector, (unsigned long)r->error, (unsigned long)r->rip,
+              (unsigned long)read_cr2(), (unsigned long)r->rsp);
+    }
+    if (r->vector == VECTOR_TLB) {
+        lapic_eoi();
+        arch_tlb_flush_local();
+        return;
+    }
+    bkl_lock();
+    interrupt((unsigned)r->vector);
+    bkl_unlock();
+}

@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+// Extended vCPU mode on x86_64 (SVM / VT-x): not yet.
+#include <keel/arch/vcpu.h>
+#include <uapi/keel/err.h>
+
+const uint64_t arch_vcpu_state_size = 0;
+
+int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *state)
+{
+    (void)self;
+    (void)vm;
+    (void)state;
+    return -KEEL_EPROTO;
+}
