@@ -124,13 +124,14 @@ void sched_program_timer(void)
 }
 
 /* Switches this CPU from its current thread to next (which the caller chose). */
-static void switch_to(struct percpu *c, struct thread *prev, struct thread *next)
+/* Inlined into both callers: it is the hot half of every IPC hand-over. */
+static inline __attribute__((always_inline)) void switch_to(struct percpu *c, struct thread *prev,
+                                                           struct thread *next)
 {
     uint64_t now = arch_timer_now();
     prev->cpu_ticks += now - prev->ran_since;
     next->ran_since = now;
     next->switches++;
-    c->switches++;
     c->current = next;
     c->slice_end = now + next->quantum;
     arch_thread_switch_in(next);
@@ -140,6 +141,7 @@ static void switch_to(struct percpu *c, struct thread *prev, struct thread *next
         sched_ready(prev);
     }
     arch_context_switch(&prev->ctx, &next->ctx);
+    c = this_cpu(); /* prev runs again here, perhaps on another CPU than it left */
     sched_reap();
     if (c->slice_end < c->timer_armed) {
         sched_program_timer(); /* rarely: the armed event normally comes first */
@@ -162,24 +164,6 @@ void schedule(void)
     }
 }
 
-/* Whether a thread of priority higher than prio is ready on rq (no bit search needed). */
-static bool higher_ready(const struct runqueue *rq, unsigned prio)
-{
-    unsigned w = prio / 64;
-    return (rq->bitmap[w] >> (prio % 64) >> 1) != 0 || (rq->summary >> w >> 1) != 0;
-}
-
-bool sched_can_hand_over(struct thread *next)
-{
-    struct percpu *c = this_cpu();
-    if (next->cpu != c || c->need_resched) {
-        return false;
-    }
-    /* No other ready thread may be better than next. The current thread, about to block, is
-     * still queued: when it is above next this says no, and the general path decides. */
-    return !higher_ready(&c->rq, next->prio);
-}
-
 void sched_hand_over(struct thread *prev, struct thread *next)
 {
     struct percpu *c = this_cpu();
@@ -199,7 +183,7 @@ void sched_hand_over(struct thread *prev, struct thread *next)
     switch_to(c, prev, next);
 }
 
-void sched_reap(void)
+void sched_reap_slow(void)
 {
     struct percpu *c = this_cpu();
     struct thread *t = c->reap;
@@ -209,7 +193,7 @@ void sched_reap(void)
     }
 }
 
-void sched_exit_to_user(void)
+void sched_exit_slow(void)
 {
     struct percpu *c = this_cpu();
     /* Tear down first: what died may be the current thread itself (it released its own last

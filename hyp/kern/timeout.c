@@ -18,12 +18,10 @@ void timeout_arm(struct timeout *t, struct percpu *cpu, uint64_t deadline)
     list_insert_after(pos->prev, &t->link);
 }
 
-void timeout_disarm(struct timeout *t)
+void timeout_disarm_slow(struct timeout *t)
 {
-    if (t->cpu) {
-        list_remove(&t->link);
-        t->cpu = NULL;
-    }
+    list_remove(&t->link);
+    t->cpu = NULL;
 }
 
 uint64_t timeout_next(struct percpu *cpu)

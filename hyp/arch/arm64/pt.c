@@ -159,6 +159,5 @@ void arch_pt_activate(struct arch_pt *pt)
 {
     uint64_t v = pt ? ((uint64_t)pt->vmid << 48) | (uint64_t)(uintptr_t)pt->root
                     : (uint64_t)(uintptr_t)empty_root;
-    sysreg_write(vttbr_el2, v);
-    isb();
+    sysreg_write(vttbr_el2, v); /* no ISB: the ERET to the task or guest synchronizes */
 }

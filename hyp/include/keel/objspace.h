@@ -24,7 +24,9 @@ struct cap {
     struct mapnode node;
 };
 
-#define CAPS_PER_LEAF (4096 / sizeof(struct cap))
+/* A power of two, so that finding a slot is a shift and a mask on the system-call path. */
+#define CAPS_PER_LEAF 64u
+_Static_assert(CAPS_PER_LEAF * sizeof(struct cap) <= 4096, "a leaf fits in a page");
 #define OBJSPACE_DIR (4096 / sizeof(void *))
 #define OBJSPACE_MAX_CAPS (CAPS_PER_LEAF * OBJSPACE_DIR)
 

@@ -34,7 +34,6 @@ struct percpu {
     uint64_t timer_armed;    /* deadline the timer is programmed for (UINT64_MAX: none) */
     bool need_resched;       /* a better thread may be ready: schedule before leaving */
     uint64_t idle_ticks;
-    uint64_t switches;
     struct thread *reap;     /* freed thread that was current here: free once switched away */
 };
 

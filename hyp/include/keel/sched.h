@@ -7,6 +7,9 @@
 #pragma once
 #include <stdint.h>
 #include <stdbool.h>
+#include <keel/percpu.h>
+#include <keel/thread.h>
+#include <keel/kobj.h>
 
 struct thread;
 struct percpu;
@@ -19,20 +22,43 @@ void sched_remove(struct thread *t);
 /* Switches to the best ready thread of this CPU (possibly the current one). */
 void schedule(void);
 /* IPC fast path: whether the current thread, about to block, may hand this CPU straight to the
- * blocked thread next (next is homed here and no other ready thread is better). */
-bool sched_can_hand_over(struct thread *next);
+ * blocked thread next: next is homed here, and no ready thread has a higher priority (found
+ * without a bit search). The current thread, still queued, counts too: when it is above next
+ * this says no, and the general path decides. */
+static inline bool sched_can_hand_over(struct thread *next)
+{
+    struct percpu *c = this_cpu();
+    unsigned w = next->prio / 64;
+    return next->cpu == c && !c->need_resched && (c->rq.bitmap[w] >> (next->prio % 64) >> 1) == 0 &&
+           (c->rq.summary >> w >> 1) == 0;
+}
 /* Does it: prev (current, already in a blocked state) leaves the run queue, next becomes ready
  * and runs. Returns when prev runs again. */
 void sched_hand_over(struct thread *prev, struct thread *next);
-/* On the way back to user level: schedules only when something changed (a thread became ready
- * that may preempt, the current one blocked, the quantum ended), then frees what died. */
-void sched_exit_to_user(void);
+/* On the way back to user level: frees what died, schedules only when something changed (a
+ * thread became ready that may preempt, the current one blocked, the quantum ended), and applies
+ * registers set while the thread ran elsewhere. The common case is a few tests, inline. */
+void sched_exit_slow(void);
+static inline void sched_exit_to_user(void)
+{
+    struct percpu *c = this_cpu();
+    struct thread *t = c->current;
+    if (c->need_resched || t->state != TS_READY || t->regs_pending || !list_empty(&kobj_zombies)) {
+        sched_exit_slow();
+    }
+}
 /* Timer interrupt work: expire timeouts, end the quantum. The caller then calls schedule()
  * (which programs the next timer interrupt) where switching threads is allowed. */
 void sched_timer_tick(void);
 /* Moves t to another CPU (explicit migration through the Scheduler object). */
 void sched_migrate(struct thread *t, struct percpu *to);
 /* Frees a thread whose memory had to wait until this CPU switched away from it. */
-void sched_reap(void);
+void sched_reap_slow(void);
+static inline void sched_reap(void)
+{
+    if (this_cpu()->reap) {
+        sched_reap_slow();
+    }
+}
 /* Re-arms this CPU's timer for its next event (quantum end or timeout). */
 void sched_program_timer(void);

@@ -14,7 +14,13 @@ struct timeout {
 };
 
 void timeout_arm(struct timeout *t, struct percpu *cpu, uint64_t deadline);
-void timeout_disarm(struct timeout *t);
+void timeout_disarm_slow(struct timeout *t);
+static inline void timeout_disarm(struct timeout *t)
+{
+    if (t->cpu) {
+        timeout_disarm_slow(t);
+    }
+}
 /* The earliest deadline on cpu, or UINT64_MAX. */
 uint64_t timeout_next(struct percpu *cpu);
 /* Fires every timeout on cpu whose deadline is <= now (thread_timeout()). */
