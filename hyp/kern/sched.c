@@ -94,6 +94,14 @@ void sched_migrate(struct thread *t, struct percpu *to)
         uint64_t d = t->timeout.deadline;
         timeout_disarm(&t->timeout);
         timeout_arm(&t->timeout, to, d);
+        /* Its new CPU may have no timer event due that early (an idle CPU may have none at
+         * all): make it program its timer again. */
+        if (to == this_cpu()) {
+            sched_program_timer();
+        } else {
+            to->need_resched = true;
+            arch_irq_send_ipi(to->id);
+        }
     }
     if (from->current == t) {
         /* Running (or about to run) there: that CPU hands it over when it switches away. */
