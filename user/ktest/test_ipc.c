@@ -750,3 +750,48 @@ KTEST(ipc_grant_item_moves_mapping)
     child_free(&b);
     rt_page_free(page);
 }
+
+KTEST(ipc_grant_onto_existing_mapping_of_same_page)
+{
+    /* b already has the page, mapped from a (and passed on to c); a then grants it to b at the
+     * same place. b ends up with a's mapping in a's place under the root; c's copy (from b's
+     * old mapping) is gone. */
+    result_clear();
+    uint64_t *page = rt_page_alloc();
+    REQUIRE(page);
+    page[0] = 0x77aa;
+    uint64_t pa = (uint64_t)(uintptr_t)page;
+    grant_page = pa;
+    item_br0 = keel_fpage_mem(WIN, 12, KEEL_FP_RW);
+    item_br1 = 0;
+    item_probe = WIN;
+    struct child b;
+    REQUIRE_EQ(child_receiver(&b), 0);
+    REQUIRE(wait_state(b.t.cap, 2, 1000));
+    uint64_t a, c;
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &a) >= 0);
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &c) >= 0);
+    REQUIRE_EQ(ktask_map_page(a, page, KEEL_FP_RW), 0);
+    REQUIRE_EQ(KOBJ(b.task, KEEL_TASK_MAP, a, keel_fpage_mem(pa, 12, KEEL_FP_R), WIN), 0);
+    REQUIRE_EQ(KOBJ(c, KEEL_TASK_MAP, b.task, keel_fpage_mem(WIN, 12, KEEL_FP_R), WIN), 0);
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_R);
+    CHECK_EQ(ktask_mem_rights(c, WIN), KEEL_FP_R);
+    REQUIRE_EQ(ktask_give_cap(a, b.gate, KEEL_CAP_R | KEEL_CAP_S, 20), 0);
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, a, granter, 20, 0, 0), 0);
+    REQUIRE(wait_flag(&res[1].done, 1000));
+    CHECK(wait_flag(&res[2].done, 1000));
+    CHECK_EQ(res[2].err, 0);
+    CHECK_EQ(res[0].err, 0);
+    CHECK_EQ(res[1].mr0, 0x77aa);
+    CHECK_EQ(ktask_mem_rights(a, pa), 0);
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_RW); /* a's rights, not its old R */
+    CHECK_EQ(ktask_mem_rights(c, WIN), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_mem(pa, 12, 0), 0), 0);
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), 0);
+    kthread_free(&t);
+    cap_free(c);
+    cap_free(a);
+    child_free(&b);
+    rt_page_free(page);
+}

@@ -101,8 +101,7 @@ KTEST(sched_higher_priority_runs_first)
     CHECK_EQ(kthread_place(&hi, 0, ROOT_PRIO + 50, 0), 0);
     CHECK_EQ(flag[0], 1);
     CHECK_EQ(flag[1], 0);
-    sleep_us(2000); /* now lo */
-    CHECK_EQ(flag[1], 1);
+    CHECK(wait_flag(&flag[1], 1000)); /* now lo, once we block */
     kthread_free(&hi);
     kthread_free(&lo);
 }
@@ -214,4 +213,43 @@ KTEST(sched_idle_time_grows)
     spin_us(20000);
     REQUIRE_EQ(KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_IDLE, 0), 0);
     CHECK(keel_utcb()->mr[0] - i0 < 5000000ull);
+}
+
+/* Waits in a closed receive from itself for `us` (nobody sends): notes how long it took. */
+static volatile uint64_t timed_wait_us;
+static volatile int64_t timed_wait_err;
+static void timed_wait(uint64_t mycap)
+{
+    uint64_t t0 = now_us();
+    uint64_t tag = keel_receive(mycap, 30000, 0);
+    timed_wait_err = ipc_err(tag);
+    timed_wait_us = now_us() - t0;
+    flag[2] = 1;
+}
+
+KTEST(sched_timeout_follows_migrated_thread)
+{
+    /* A thread blocked with a timeout moves to another CPU (idle, with no timer of its own
+     * armed): its timeout must still end the wait there, on time. */
+    unsigned n = cpus_online();
+    for (unsigned cpu = 0; cpu < n; cpu++) {
+        clear();
+        timed_wait_us = 0;
+        struct kthread t;
+        kthread_prepare(&t);
+        REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, timed_wait, t.cap, 0, 0), 0);
+        REQUIRE_EQ(kthread_place(&t, 0, ROOT_PRIO, 0), 0);
+        REQUIRE(wait_state(t.cap, 2, 1000));
+        REQUIRE_EQ(kthread_place(&t, n - 1 - cpu, ROOT_PRIO, 0), 0);
+        for (unsigned ms = 0; ms < 2000 && !flag[2]; ms++) {
+            sleep_us(1000);
+        }
+        if (!flag[2]) {
+            ktest_fail(__FILE__, __LINE__, "timeout did not end the wait (cpu)", n - 1 - cpu, 0);
+        }
+        CHECK_EQ(timed_wait_err, -KEEL_ETIMEOUT);
+        CHECK(timed_wait_us >= 29000);
+        CHECK_LT(timed_wait_us, 1000000);
+        kthread_free(&t);
+    }
 }

@@ -312,3 +312,52 @@ KTEST(thread_deleting_itself_stops)
     CHECK_EQ(factory_used(KEEL_ROOT_FACTORY), before);
     kthread_free(&t);
 }
+
+KTEST(thread_killed_while_running_on_other_cpus)
+{
+    /* A task whose threads spin on every CPU goes away, threads and all, while they run. */
+    unsigned n = cpus_online();
+    struct kthread t[8];
+    uint64_t f = cap_new(), task = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, f, 2ull << 20), 0);
+    for (unsigned round = 0; round < 3; round++) {
+        flags_clear();
+        REQUIRE(ktask_create_in(f, task) >= 0);
+        for (unsigned i = 0; i < n && i < 4; i++) {
+            kthread_prepare(&t[i]);
+            REQUIRE_EQ(kthread_run(&t[i], f, task, spinner, i, 0, 0), 0);
+            /* Below us on CPU 0, alone on the others. */
+            REQUIRE_EQ(kthread_place(&t[i], i, i ? ROOT_PRIO : 50, 0), 0);
+        }
+        /* Wait until those on other CPUs run (counting). */
+        for (unsigned i = 1; i < n && i < 4; i++) {
+            uint64_t t0 = now_us();
+            while (counter[i] == 0 && now_us() - t0 < 1000000) {
+            }
+            CHECK(counter[i] != 0);
+        }
+        /* The task first (its threads die with it), then the thread capabilities. */
+        if (round == 1) {
+            for (unsigned i = 0; i < n && i < 4; i++) {
+                KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, t[i].cap);
+            }
+        }
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, task);
+        for (unsigned i = 1; i < n && i < 4; i++) {
+            uint64_t c = counter[i];
+            sleep_us(5000);
+            CHECK_EQ(counter[i], c); /* stopped */
+        }
+        for (unsigned i = 0; i < n && i < 4; i++) {
+            kthread_free(&t[i]);
+        }
+        uint64_t used = factory_used(f);
+        for (unsigned i = 0; i < 500 && used; i++) {
+            sleep_us(1000);
+            used = factory_used(f);
+        }
+        CHECK_EQ(used, 0);
+    }
+    cap_free(task);
+    cap_free(f);
+}
