@@ -5,6 +5,7 @@ if(NOT KEEL_ARCH MATCHES "^(arm64|riscv64|x86_64)$")
 endif()
 
 separate_arguments(arch_flags UNIX_COMMAND "${KEEL_ARCH_CFLAGS}")
+separate_arguments(arch_ldflags UNIX_COMMAND "${KEEL_ARCH_LDFLAGS}") # link only (optional)
 # No C library headers from the cross toolchain: only the compiler's own (stdint.h, stdarg.h...)
 # and Keel's lib/c.
 execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
@@ -12,7 +13,7 @@ execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
 add_compile_options(-ffreestanding -fno-common -fno-stack-protector -fno-pie -O2 -g
     -fno-asynchronous-unwind-tables -nostdinc -isystem ${gcc_include} ${arch_flags})
 add_link_options(-nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments
-    ${arch_flags}) # the architecture flags again: link-time optimisation compiles at link time
+    ${arch_flags} ${arch_ldflags}) # the architecture flags again: LTO compiles at link time
 
 add_subdirectory(lib)
 add_subdirectory(hyp)

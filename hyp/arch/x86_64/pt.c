@@ -2,7 +2,8 @@
 /*
  * Task page tables on x86_64: 4-level paging, 4 KiB pages. The upper half of every PML4 is the
  * kernel's (the direct map and the image), copied from the boot PML4 — whose tables below it are
- * never replaced, so the copies stay right; the lower half (PML4 entries 0-255) is the task's.
+ * never replaced, so the copies stay right; the lower half is the task's (it uses entry 0 only:
+ * ARCH_USER_VA_LIMIT).
  * No PCIDs (qemu64 has none): loading CR3 flushes the task's translations, so only a CPU that has
  * the table loaded may hold stale translations of a changed entry: it is sent a TLB IPI and this
  * CPU waits until it has flushed (shootdown() says why that cannot deadlock on the big lock).

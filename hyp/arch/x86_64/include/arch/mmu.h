@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Kernel address translation (x86_64): all physical memory at DIRECT_MAP_BASE + PA in the upper
- * half of every address space, the image also at KERNEL_IMAGE_BASE + PA; the lower half (128 TiB)
- * belongs to the task. */
+ * half of every address space, the image also at KERNEL_IMAGE_BASE + PA; the lower half belongs
+ * to the task, which may use its first 512 GiB (one PML4 entry). */
 #pragma once
 #include <keel/addr.h>
 #include <arch/asm.h>
@@ -13,8 +13,9 @@ static inline paddr_t pa_from_kva(const void *p)
     return pa_init(v >= KERNEL_IMAGE_BASE ? v - KERNEL_IMAGE_BASE : v - DIRECT_MAP_BASE);
 }
 
-/* Highest user virtual address + 1 (4-level paging: the lower half). */
-#define ARCH_USER_VA_LIMIT (1ull << 47)
+/* Highest user virtual address + 1: 39 bits, as on arm64 (stage-2 input), so that tasks see the
+ * same space everywhere; the kernel's page-fault receive window is that large too (ipc.c). */
+#define ARCH_USER_VA_LIMIT (1ull << 39)
 
 /* Hardware page-table root of a task (PML4). */
 struct arch_pt {
