@@ -795,3 +795,67 @@ KTEST(ipc_grant_onto_existing_mapping_of_same_page)
     child_free(&b);
     rt_page_free(page);
 }
+
+/* Grants the capability in its task's slot 30 to the receiver behind the gate in slot 20. */
+static void cap_granter(uint64_t unused)
+{
+    (void)unused;
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = keel_item_ctl(2ull << KEEL_ITEM_HOTSPOT_SHIFT, 1);
+    u->mr[1] = keel_fpage_cap(30, 0, KEEL_CAP_ALL);
+    note(&res[2], keel_send(20, keel_tag(0, 0, 1), KEEL_TIMEOUT_NEVER), 0);
+}
+
+KTEST(ipc_grant_capability_item_moves_it)
+{
+    result_clear();
+    item_br0 = 0;
+    item_br1 = keel_fpage_cap(64, 4, KEEL_CAP_ALL);
+    item_probe = 0;
+    struct child b;
+    REQUIRE_EQ(child_receiver(&b), 0);
+    REQUIRE(wait_state(b.t.cap, 2, 1000));
+    uint64_t a, g = kgate_create(KEEL_ROOT_FACTORY, ~0ull, 0);
+    REQUIRE(g);
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &a) >= 0);
+    REQUIRE_EQ(ktask_give_cap(a, b.gate, KEEL_CAP_R | KEEL_CAP_S, 20), 0);
+    REQUIRE_EQ(ktask_give_cap(a, g, KEEL_CAP_R | KEEL_CAP_S, 30), 0);
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, a, cap_granter, 0, 0, 0), 0);
+    REQUIRE(wait_flag(&res[1].done, 1000));
+    CHECK(wait_flag(&res[2].done, 1000));
+    CHECK_EQ(res[2].err, 0);
+    CHECK_EQ(res[0].err, 0);
+    CHECK_EQ(res[0].items, 1);
+    CHECK_EQ(KOBJ(a, KEEL_TASK_CAP_VALID, 30), 0);     /* gone from the granter */
+    CHECK_EQ(KOBJ(b.task, KEEL_TASK_CAP_VALID, 66), 1); /* at the hotspot in the window */
+    /* It kept its place below our gate: deleting that takes it. */
+    cap_free(g);
+    CHECK_EQ(KOBJ(b.task, KEEL_TASK_CAP_VALID, 66), 0);
+    kthread_free(&t);
+    cap_free(a);
+    child_free(&b);
+}
+
+KTEST(ipc_memory_item_into_utcb_area_is_einval)
+{
+    result_clear();
+    uint64_t *page = rt_page_alloc();
+    REQUIRE(page);
+    item_br0 = keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, 14, KEEL_FP_RW); /* its own UTCB area */
+    item_br1 = 0;
+    item_probe = 0;
+    struct child c;
+    REQUIRE_EQ(child_receiver(&c), 0);
+    REQUIRE(wait_state(c.t.cap, 2, 1000));
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = keel_item_ctl(0, 0);
+    u->mr[1] = keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RW);
+    CHECK_EQ(ipc_err(keel_send(c.gate, keel_tag(0, 0, 1), KEEL_TIMEOUT_NEVER)), -KEEL_EINVAL);
+    REQUIRE(wait_flag(&res[0].done, 1000));
+    CHECK_EQ(res[0].err, -KEEL_EINVAL);
+    /* Its UTCB still works: it reports through it above, and the kernel still answers it. */
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_MEM_INFO, KEEL_ROOT_UTCB_ADDR), 0);
+    child_free(&c);
+    rt_page_free(page);
+}

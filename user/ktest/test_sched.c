@@ -253,3 +253,24 @@ KTEST(sched_timeout_follows_migrated_thread)
         kthread_free(&t);
     }
 }
+
+KTEST(sched_root_thread_moves_itself)
+{
+    unsigned n = cpus_online();
+    CHECK_EQ(thread_cpu(KEEL_ROOT_THREAD), 0);
+    for (unsigned cpu = n - 1; cpu > 0; cpu--) {
+        /* The call returns on the new CPU; we go on working there. */
+        REQUIRE_EQ(KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, KEEL_ROOT_THREAD, cpu, ROOT_PRIO, 0), 0);
+        CHECK_EQ(thread_cpu(KEEL_ROOT_THREAD), cpu);
+        clear();
+        struct kthread t;
+        REQUIRE_EQ(kthread_start_arg(&t, KEEL_ROOT_TASK, set_flag, 3, 0, 0), 0);
+        REQUIRE_EQ(kthread_place(&t, cpu, 1, 0), 0);
+        CHECK(wait_flag(&flag[3], 1000)); /* it runs here once we sleep */
+        kthread_free(&t);
+    }
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, KEEL_ROOT_THREAD, 0, ROOT_PRIO, 0), 0);
+    CHECK_EQ(thread_cpu(KEEL_ROOT_THREAD), 0);
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_THREAD, KEEL_THREAD_STATS), 0);
+    CHECK(keel_utcb()->mr[1] >= n - 1); /* switched in at least once per CPU */
+}
