@@ -20,8 +20,12 @@
 /* Stops a thread that cannot go on (no handler, handler gone); the kernel goes on. */
 static void halt_thread(struct thread *t, const char *why, uint64_t a, uint64_t b)
 {
-    printk("KEEL: thread %p halted: %s (0x%lx, pc 0x%lx)\n", (void *)t, why, (unsigned long)a,
-           (unsigned long)b);
+    /* A notice, rate-limited: user level can cause any number of these (a fuzzer does). */
+    static uint64_t count;
+    if (++count <= 8 || count % 1024 == 0) {
+        printk("KEEL: thread %p halted: %s (0x%lx, pc 0x%lx)%s\n", (void *)t, why,
+               (unsigned long)a, (unsigned long)b, count == 8 ? "; further ones counted" : "");
+    }
     sched_remove(t);
     t->state = TS_INACTIVE;
 }
