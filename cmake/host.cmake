@@ -59,10 +59,11 @@ foreach(arch IN LISTS KEEL_TARGET_ARCHES)
 endforeach()
 
 # keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MACHINE_OPTS o] [TIMEOUT s]
-#                    [INITRD | INITRD_NAME n (boot/<n>.cpio)]
+#                    [INITRD | INITRD_NAME n (boot/<n>.cpio)] [ICOUNT]
 #                    EXPECT m... [FAIL m...] [EXIT]): boots build/<arch> and checks the console.
+#                    ICOUNT: -icount shift=0, the machine's clocks count instructions.
 function(keel_add_qemu_test name)
-    cmake_parse_arguments(T "EXIT;INITRD" "BOARD;ARCH;SMP;CPU;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL"
+    cmake_parse_arguments(T "EXIT;INITRD;ICOUNT" "BOARD;ARCH;SMP;CPU;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL"
         ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 60)
@@ -90,6 +91,9 @@ function(keel_add_qemu_test name)
     endforeach()
     if(T_EXIT)
         list(APPEND cmd --expect-exit)
+    endif()
+    if(T_ICOUNT)
+        list(APPEND cmd --icount)
     endif()
     add_test(NAME ${name} COMMAND ${cmd})
     math(EXPR ctest_timeout "${T_TIMEOUT} + 30")
