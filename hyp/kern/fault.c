@@ -55,7 +55,10 @@ void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
     uint64_t pc = arch_regs_pc(r);
     if (self->kernel_pager) {
         pfn_t pfn = pfn_from_pa(pa_init(addr));
+        /* Only a hole is filled from physical memory: a fault on a page that is mapped (a write
+         * to its own read-only text, say) must not replace that page. */
         if (addr < ARCH_USER_VA_LIMIT && phys_user_may_map(pfn) &&
+            !memspace_lookup(&self->task->mem, va_init(addr & ~(PAGE_SIZE - 1))) &&
             !task_in_utcb_area(self->task, va_init(addr & ~(PAGE_SIZE - 1)), PAGE_SIZE) &&
             memspace_map(&self->task->mem, va_init(addr & ~(PAGE_SIZE - 1)), pfn, KEEL_FP_RWX,
                          NULL) == 0) {

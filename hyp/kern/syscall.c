@@ -141,6 +141,11 @@ void syscall_invoke(struct arch_regs *r)
         if (!have_reply) {
             reply = 0; /* a send alone answers with an empty tag, not ~0 (which has the error flag) */
         }
+        if (err && (ops & KEEL_OP_REPLY) && (ops & KEEL_OP_RECV)) {
+            /* Reply-and-wait whose caller is gone (timed out, destroyed): a server's loop goes
+             * on to its wait, as in L4; the lost reply is not the server's error. */
+            err = 0;
+        }
     }
     if (!err && (ops & KEEL_OP_RECV) && !(have_reply && !(ops & KEEL_OP_OPEN))) {
         uint32_t rcv_timeout = (uint32_t)(timeouts >> 32);

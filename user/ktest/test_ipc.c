@@ -859,3 +859,11 @@ KTEST(ipc_memory_item_into_utcb_area_is_einval)
     child_free(&c);
     rt_page_free(page);
 }
+
+KTEST(ipc_reply_wait_without_caller_still_waits)
+{
+    /* Nothing to reply to: the reply is dropped and the wait happens (it times out here). */
+    uint64_t tag = keel_reply_wait(keel_tag(0, 0, 0), 10000, 0);
+    CHECK(keel_tag_is_error(tag));
+    CHECK_EQ(keel_ipc_error(), -KEEL_ETIMEOUT);
+}
