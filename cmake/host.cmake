@@ -58,12 +58,13 @@ foreach(arch IN LISTS KEEL_TARGET_ARCHES)
         USES_TERMINAL_BUILD ON)
 endforeach()
 
-# keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MACHINE_OPTS o] [TIMEOUT s]
+# keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MEMORY m] [MACHINE_OPTS o] [TIMEOUT s]
 #                    [INITRD | INITRD_NAME n (boot/<n>.cpio)] [ICOUNT]
 #                    EXPECT m... [FAIL m...] [EXIT]): boots build/<arch> and checks the console.
 #                    ICOUNT: -icount shift=0, the machine's clocks count instructions.
 function(keel_add_qemu_test name)
-    cmake_parse_arguments(T "EXIT;INITRD;ICOUNT" "BOARD;ARCH;SMP;CPU;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL"
+    cmake_parse_arguments(T "EXIT;INITRD;ICOUNT"
+        "BOARD;ARCH;SMP;CPU;MEMORY;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL"
         ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 60)
@@ -76,7 +77,7 @@ function(keel_add_qemu_test name)
     elseif(T_INITRD_NAME)
         list(APPEND cmd --initrd ${dir}/boot/${T_INITRD_NAME}.cpio)
     endif()
-    foreach(opt SMP CPU MACHINE_OPTS)
+    foreach(opt SMP CPU MEMORY MACHINE_OPTS)
         if(T_${opt})
             string(TOLOWER ${opt} flag)
             string(REPLACE "_" "-" flag ${flag})

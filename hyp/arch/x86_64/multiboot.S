@@ -128,6 +128,7 @@ entry64:
     .globl boot_pml4
 boot_pml4:
     .space  4096
+    .globl boot_pdpt_low
 boot_pdpt_low:
     .space  4096
 boot_pdpt_high:

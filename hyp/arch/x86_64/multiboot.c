@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Boot information on x86_64 from multiboot (v1): RAM from the BIOS memory map, the initrd from
+ * Boot information on x86_64 from multiboot (v1): RAM from the BIOS memory map (above 1 MiB; the
+ * direct map is extended over what lies above 4 GiB, directmap.c), the initrd from
  * the first module, CPUs from the ACPI MADT (acpi.c). There is no device tree (boot_info.fdt is
  * NULL). The console is COM1, the 16550 at I/O port 0x3f8 of every PC.
  */
@@ -18,8 +19,7 @@
 #define MB_INFO_MMAP (1u << 6)
 #define MB_MMAP_RAM 1
 #define COM1_PORT 0x3f8
-#define LOW_MEMORY_END (1ull << 20)     /* below: BIOS data, the CPU start page (not given out) */
-#define DIRECT_MAP_END (4ull << 30)     /* what the boot page tables map (multiboot.S) */
+#define LOW_MEMORY_END (1ull << 20) /* below: BIOS data, the CPU start page (not given out) */
 
 struct mb_info {
     uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
@@ -57,11 +57,6 @@ bool arch_boot_console(const void *boot_data)
 static void add_ram(struct boot_info *bi, uint64_t base, uint64_t end)
 {
     base = base < LOW_MEMORY_END ? LOW_MEMORY_END : base;
-    if (end > DIRECT_MAP_END) {
-        printk("boot: RAM above 4 GiB not used (0x%lx-0x%lx)\n", (unsigned long)DIRECT_MAP_END,
-               (unsigned long)end);
-        end = DIRECT_MAP_END;
-    }
     base = (base + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     end &= ~(PAGE_SIZE - 1);
     if (end <= base) {
@@ -102,6 +97,7 @@ bool arch_boot_info(struct boot_info *bi, const void *boot_data)
         bi->initrd_start = pa_init(m->start);
         bi->initrd_end = pa_init(m->end);
     }
+    directmap_extend(bi); /* RAM above 4 GiB */
     bi->cpu_count = acpi_cpus(bi->cpu_hwid, sizeof(bi->cpu_hwid) / sizeof(bi->cpu_hwid[0]));
     if (!bi->mem_count || !bi->cpu_count) {
         printk("boot: no memory or no CPU\n");

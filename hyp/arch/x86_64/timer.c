@@ -2,7 +2,7 @@
 /*
  * The kernel timer on x86_64: time is the TSC, deadlines go into the local APIC timer (one-shot,
  * divide by 16), whose count is the distance to the deadline scaled to the APIC's rate. Both rates
- * are measured once against the PIT (50 ms); QEMU's qemu64 has neither the TSC-deadline mode nor
+ * are measured once against the PIT (10 ms); QEMU's qemu64 has neither the TSC-deadline mode nor
  * CPUID leaf 0x15. A deadline beyond the APIC counter's range fires early, which the scheduler
  * tolerates (it re-arms).
  */
@@ -11,7 +11,7 @@
 #include <arch/msr.h>
 #include <arch/x86.h>
 
-#define CALIBRATE_US 50000
+#define CALIBRATE_US 10000
 
 static uint64_t tsc_hz;
 static uint64_t apic_per_tsc; /* APIC timer ticks per TSC tick, 32.32 fixed point */

@@ -12,6 +12,10 @@ bool acpi_ioapic(paddr_t *base, unsigned *gsi_base);
 /* The GSI an ISA IRQ is wired to (an interrupt source override, else the same number). */
 unsigned acpi_isa_gsi(unsigned isa_irq, bool *active_low, bool *level);
 
+/* directmap.c: maps RAM above 4 GiB into the direct map (boot, before kmem). */
+struct boot_info;
+void directmap_extend(struct boot_info *bi);
+
 /* lapic.c: this CPU's local APIC. */
 void lapic_init_cpu(void);
 uint32_t lapic_id(void);
