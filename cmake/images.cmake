@@ -70,8 +70,3 @@ foreach(arch arm64 riscv64)
            -device virtio-blk-device,drive=boot)
     set_tests_properties(${name} PROPERTIES TIMEOUT 90 LABELS system)
 endforeach()
-# Keel on riscv64 does not yet come up when started by U-Boot's bootm: its linker script leaves
-# .sbss outside __bss_start..__bss_end, so that data is not zeroed, and bootm (unlike QEMU -kernel
-# and booti) leaves whatever was in RAM after the file (U-Boot's own first copy). Enable this test
-# once hyp/arch/riscv64/link.ld collects .sbss/.sdata/.srodata (see docs/images.md).
-set_tests_properties(uboot/riscv64-fit PROPERTIES DISABLED TRUE)
