@@ -4,7 +4,9 @@
  * device lines through the first I/O APIC the MADT names. Icu line n is the I/O APIC's input n
  * (ACPI GSI n for an I/O APIC at GSI base 0; ISA IRQs after the MADT's overrides), delivered to
  * the boot CPU as vector IRQ_VECTOR_BASE + n. A line is masked when it fires and unmasked by its
- * Irq's UNMASK.
+ * Irq's UNMASK. Polarity is the board's, not the Icu mode's: ISA lines as the MADT's overrides say
+ * (active high without one), inputs from 16 up active low (PCI INTx, and QEMU's HPET routed there);
+ * the Icu mode chooses level or edge.
  */
 #include <keel/arch/irqchip.h>
 #include <keel/percpu.h>
@@ -28,6 +30,7 @@
 static uintptr_t ioapic;
 static unsigned lines;
 static uint32_t redir_low[MAX_LINES]; /* what is written, so masking needs no read */
+static uint32_t polarity[MAX_LINES];  /* REDIR_ACTIVE_LOW where the board wires the line so */
 
 static uint32_t rd(unsigned reg)
 {
@@ -60,14 +63,17 @@ void arch_irq_init(const void *fdt)
     lines = ((rd(IOAPIC_VER) >> 16) & 0xff) + 1;
     lines = lines > MAX_LINES ? MAX_LINES : lines;
     for (unsigned i = 0; i < lines; i++) {
-        redir_low[i] = REDIR_MASKED | (IRQ_VECTOR_BASE + i);
+        polarity[i] = i >= 16 ? REDIR_ACTIVE_LOW : 0;
+        redir_low[i] = REDIR_MASKED | polarity[i] | (IRQ_VECTOR_BASE + i);
     }
-    /* ISA interrupts keep the trigger mode the MADT's overrides give them. */
+    /* ISA interrupts keep the trigger mode and polarity the MADT's overrides give them. */
     for (unsigned isa = 0; isa < 16; isa++) {
         bool low, level;
         unsigned gsi = acpi_isa_gsi(isa, &low, &level);
         if (gsi < lines) {
-            redir_low[gsi] |= (low ? REDIR_ACTIVE_LOW : 0) | (level ? REDIR_LEVEL : 0);
+            polarity[gsi] = low ? REDIR_ACTIVE_LOW : 0;
+            redir_low[gsi] = REDIR_MASKED | polarity[gsi] | (level ? REDIR_LEVEL : 0) |
+                             (IRQ_VECTOR_BASE + gsi);
         }
     }
     for (unsigned i = 0; i < lines; i++) {
@@ -106,7 +112,7 @@ void arch_irq_line_unmask(unsigned line)
 int arch_irq_line_set_mode(unsigned line, unsigned mode)
 {
     redir_low[line] &= ~(REDIR_LEVEL | REDIR_ACTIVE_LOW);
-    redir_low[line] |= mode == 0 ? REDIR_LEVEL : 0; /* 0 level-high, 1 edge-rising */
+    redir_low[line] |= polarity[line] | (mode == 0 ? REDIR_LEVEL : 0); /* 0 level, 1 edge */
     write_line(line);
     return 0;
 }

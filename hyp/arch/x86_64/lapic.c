@@ -6,6 +6,7 @@
  */
 #include <keel/percpu.h>
 #include <keel/mmio.h>
+#include <keel/phys.h>
 #include <arch/mmu.h>
 #include <arch/msr.h>
 #include <arch/pio.h>
@@ -62,7 +63,9 @@ void lapic_init_cpu(void)
     uint64_t base = rdmsr(MSR_APIC_BASE);
     wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
     if (!lapic) {
-        lapic = (uintptr_t)kva_from_pa(pa_init(base & ~0xfffull & ((1ull << 52) - 1)));
+        paddr_t pa = pa_init(base & ~0xfffull & ((1ull << 52) - 1));
+        lapic = (uintptr_t)kva_from_pa(pa);
+        phys_reserve(pa, PAGE_SIZE); /* the kernel's: never mapped to user level */
         pic_disable();
     }
     wr(LAPIC_SVR, SVR_ENABLE | VECTOR_SPURIOUS);
