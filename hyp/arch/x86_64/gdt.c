@@ -2,7 +2,9 @@
 /*
  * Per-CPU segment tables (x86_64): a GDT with flat ring-0 and ring-3 segments in the order
  * syscall/sysret need (asm.h), and a TSS whose RSP0 is the kernel stack of the thread that runs
- * (interrupts from user level land there) and whose IST1 is a private stack for double faults.
+ * (interrupts from user level land there) and whose IST entries are private stacks for the
+ * exceptions that may come at any instruction: double fault (IST1), NMI (IST2) and machine check
+ * (IST3) — even between `syscall` and the switch to the kernel stack.
  */
 #include <keel/percpu.h>
 #include <arch/x86.h>
@@ -22,7 +24,7 @@ _Static_assert(sizeof(struct tss) == 104, "hardware TSS layout");
 struct cpu_tables {
     uint64_t gdt[7];
     struct tss tss;
-    uint8_t df_stack[4096] __attribute__((aligned(16)));
+    uint8_t ist_stacks[3][2048] __attribute__((aligned(16)));
 };
 
 static struct cpu_tables tables[KEEL_MAX_CPUS] __attribute__((aligned(64)));
@@ -41,7 +43,9 @@ void gdt_init_cpu(void)
                           (limit >> 16) << 48 | ((tss >> 24) & 0xff) << 56;
     t->gdt[GDT_TSS / 8 + 1] = tss >> 32;
     t->tss.iomap_base = sizeof(t->tss); /* no I/O bitmap: ring 3 has no ports */
-    t->tss.ist[0] = (uint64_t)(uintptr_t)(t->df_stack + sizeof(t->df_stack));
+    for (unsigned i = 0; i < 3; i++) {
+        t->tss.ist[i] = (uint64_t)(uintptr_t)(t->ist_stacks[i] + sizeof(t->ist_stacks[i]));
+    }
     c->arch.tss = &t->tss;
     struct {
         uint16_t limit;

@@ -43,13 +43,30 @@ static void user_exception(struct arch_regs *r)
     fault_exception(r, r->vector, r->error);
 }
 
+/* An NMI is not the interrupted thread's doing: note it and go on. */
+static void nmi(struct arch_regs *r)
+{
+    printk("x86: NMI at rip 0x%lx\n", (unsigned long)r->rip);
+}
+
+/* A machine check is the hardware's: nothing to go on with. */
+static void machine_check(struct arch_regs *r)
+{
+    panic("machine check at rip 0x%lx", (unsigned long)r->rip);
+}
+
 typedef void (*exception_fn)(struct arch_regs *r);
 
-/* Every exception vector has a slot; only the page fault is not an exception IPC. */
+/* Every exception vector has a slot; page faults become pager IPC, NMIs and machine checks are
+ * the kernel's, the rest exception IPC. */
 static const exception_fn user_exceptions[32] = {
-    [0 ... 13] = user_exception,
+    [0 ... 1] = user_exception,
+    [2] = nmi,
+    [3 ... 13] = user_exception,
     [14] = user_page_fault,
-    [15 ... 31] = user_exception,
+    [15 ... 17] = user_exception,
+    [18] = machine_check,
+    [19 ... 31] = user_exception,
 };
 
 /* An interrupt (vector >= 32), with the big lock held. */
@@ -97,6 +114,10 @@ void arch_syscall(struct arch_regs *r)
 
 void arch_trap_kernel(struct arch_regs *r)
 {
+    if (r->vector == 2) {
+        nmi(r);
+        return;
+    }
     if (r->vector < 32) {
         panic("kernel exception %lu (error 0x%lx) at rip 0x%lx, cr2 0x%lx, rsp 0x%lx",
               (unsigned long)r->vector, (unsigned long)r->error, (unsigned long)r->rip,
