@@ -55,7 +55,11 @@ keel_add_qemu_test(root/x86_64-programs-icount BOARD q35-x86_64 ARCH x86_64 INIT
 
 # The first VM (arm64): the root task starts a VMM, which runs a raw-binary guest at EL1 under
 # stage 2; the guest prints through the emulated PL011 and powers off through PSCI (HVC).
+# A second VM on the other CPU lets its virtual timer fire with interrupts masked: the kernel
+# masks the timer and hands the event to its VMM (no interrupt storm), and the guest finishes.
 keel_add_qemu_test(vm/arm64-raw-binary BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-raw TIMEOUT 60
-    SMP 2 EXPECT "root: started vm1" "vmm: vm1: 16 MiB RAM at 0x40000000"
-    "vm1| guest: hello from a raw binary at EL1" "vmm: vm1: guest powered off, status 43"
-    "root: vm1 exited with status 0" "KEEL: power off" EXIT)
+    SMP 2 EXPECT "root: started vm1" "root: started vm2" "vm1| guest: hello from a raw binary at EL1"
+    "vmm: vm1: guest powered off, status 43" "root: all programs done" "KEEL: power off" EXIT)
+keel_add_qemu_test(vm/arm64-virtual-timer BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-raw TIMEOUT 60
+    SMP 2 EXPECT "root: started vm2" "vmm: vm2: virtual timer fired" "vmm: vm2: guest powered off, status 7"
+    "root: vm2 exited with status 0" "KEEL: power off" EXIT)

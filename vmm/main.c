@@ -66,6 +66,7 @@ int main(void)
                "memory node\n", env->args);
         return 1;
     }
+    vm.name = env->name;
     vm.task = rt_cap_alloc();
     int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vm.task, 0);
     if (r == 0) {

@@ -15,6 +15,10 @@ int vcpu_loop_run(struct vm *vm, struct keel_vcpu_state *s)
         if (r == KEEL_VCPU_EXIT_TRAP && vcpu_handle_exit(vm, s) != 0) {
             return -1;
         }
+        if (r == KEEL_VCPU_EXIT_VTIMER && vm->vtimer_exits++ == 0) {
+            /* Until the virtual GIC lands there is no one to deliver it to: it stays masked. */
+            printf("vmm: %s: virtual timer fired\n", vm->name);
+        }
     }
     return 0;
 }

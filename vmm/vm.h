@@ -31,7 +31,9 @@ struct vm {
     char *ram;             /* the VMM's view of guest RAM */
     struct mmio_device devices[VM_MAX_DEVICES];
     unsigned device_count;
+    const char *name;
     bool off;              /* the guest powered off */
+    uint64_t vtimer_exits;
     int64_t exit_status;
 };
 

@@ -47,6 +47,7 @@ static uintptr_t gicd, gicc, gicr_base;
 static uint64_t gicr_size;
 static unsigned lines;
 static unsigned timer_ppi = 26;
+static unsigned vtimer_ppi = 27;
 static uintptr_t gicr_of_cpu[KEEL_MAX_CPUS];
 static uint8_t gicv2_cpu_mask[KEEL_MAX_CPUS];
 
@@ -94,6 +95,7 @@ void arch_irq_init(const void *fdt)
     const fdt32_t *ints = tnode >= 0 ? fdt_getprop(fdt, tnode, "interrupts", &len) : NULL;
     if (ints && len >= 4 * 12) {
         timer_ppi = 16 + fdt32_ld(&ints[3 * 3 + 1]); /* 4th entry: the EL2 (hypervisor) timer */
+        vtimer_ppi = 16 + fdt32_ld(&ints[2 * 3 + 1]); /* 3rd: the EL1 virtual timer (guests') */
     }
 
     lines = ((mmio_read32(gicd + GICD_TYPER) & 0x1f) + 1) * 32;
@@ -131,7 +133,9 @@ static uintptr_t find_redistributor(uint64_t mpidr)
 void arch_irq_init_cpu(void)
 {
     struct percpu *c = this_cpu();
-    uint32_t enable = (1u << IPI_RESCHED) | (1u << timer_ppi);
+    /* The reschedule IPI, the kernel timer, and the guests' virtual timer (see
+     * arch_gic_handle_from_guest). */
+    uint32_t enable = (1u << IPI_RESCHED) | (1u << timer_ppi) | (1u << vtimer_ppi);
     if (version == 3) {
         uintptr_t r = find_redistributor(sysreg_read(mpidr_el1));
         gicr_of_cpu[c->id] = r;
@@ -233,18 +237,33 @@ static void eoi(unsigned iar)
 }
 
 void arch_gic_handle(void);
-void arch_gic_handle_from_guest(void);
+bool arch_gic_handle_from_guest(void);
+static void handle(unsigned iar);
 
-/* An interrupt that stopped a guest: the same handling (the guest's own virtual interrupts come
- * through the list registers, not here). */
-void arch_gic_handle_from_guest(void)
+/* An interrupt that stopped a guest. The guest's virtual timer is the one interrupt of its own
+ * that arrives here: it stays asserted while the timer condition holds, so it is masked at the
+ * timer (CNTV_CTL.IMASK) and reported, true, for the VMM to deliver. Everything else is the
+ * kernel's. */
+bool arch_gic_handle_from_guest(void)
 {
-    arch_gic_handle();
+    unsigned iar = ack();
+    unsigned id = iar & 0x3ff;
+    if (id == vtimer_ppi) {
+        sysreg_write(cntv_ctl_el0, sysreg_read(cntv_ctl_el0) | 2);
+        eoi(iar);
+        return true;
+    }
+    handle(iar);
+    return false;
 }
 
 void arch_gic_handle(void)
 {
-    unsigned iar = ack();
+    handle(ack());
+}
+
+static void handle(unsigned iar)
+{
     unsigned id = iar & 0x3ff;
     if (id >= 1020) {
         return; /* spurious */

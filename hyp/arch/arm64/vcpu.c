@@ -107,13 +107,14 @@ static void load_host(struct thread *self)
     sysreg_write(sctlr_el1, SCTLR_EL1_HOST);
     sysreg_write(cpacr_el1, 0);
     sysreg_write(cntkctl_el1, 3);
+    sysreg_write(cnthctl_el2, 3);
     sysreg_write(tpidrro_el0, va_val(self->utcb_uva));
     arch_pt_activate(&self->task->mem.pt);
 }
 
 uint64_t arch_guest_enter(uint64_t *regs);
 extern char arch_vectors[], arch_guest_vectors[];
-void arch_gic_handle_from_guest(void);
+bool arch_gic_handle_from_guest(void);
 
 int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
 {
@@ -133,6 +134,7 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         sysreg_write(hcr_el2, HCR_GUEST);
         sysreg_write(cptr_el2, CPTR_GUEST);
         sysreg_write(mdcr_el2, MDCR_GUEST);
+        sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
         arch_pt_activate(&vm->mem.pt);
         sysreg_write(elr_el2, k.pc);
         sysreg_write(spsr_el2, k.pstate);
@@ -151,7 +153,10 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
             exit = KEEL_VCPU_EXIT_TRAP; /* the kernel finishes no trap itself yet */
             break;
         }
-        arch_gic_handle_from_guest();
+        if (arch_gic_handle_from_guest()) {
+            exit = KEEL_VCPU_EXIT_VTIMER; /* masked at the timer; the VMM delivers it */
+            break;
+        }
         if (c->need_resched) {
             save_el1(&k); /* another vCPU may load its own while we are away */
             el1_loaded = false;

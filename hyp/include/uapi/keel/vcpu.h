@@ -13,6 +13,8 @@
 enum keel_vcpu_exit {
     KEEL_VCPU_EXIT_TRAP = 1,  /* a synchronous trap: syndrome in the state area (arm64 ESR_EL2) */
     KEEL_VCPU_EXIT_EVENT = 2, /* something for the VMM thread arrived (IPC, Irq) */
+    KEEL_VCPU_EXIT_VTIMER = 3, /* the guest's virtual timer fired; the kernel set its mask bit
+                                  (arm64 CNTV_CTL.IMASK) in the state: deliver, then unmask */
 };
 
 #if defined(__aarch64__) || defined(KEEL_UAPI_ARM64)
