@@ -63,3 +63,7 @@ keel_add_qemu_test(vm/arm64-raw-binary BOARD qemu-virt-arm64 ARCH arm64 INITRD_N
 keel_add_qemu_test(vm/arm64-virtual-timer BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-raw TIMEOUT 60
     SMP 2 EXPECT "root: started vm2" "vmm: vm2: virtual timer fired" "vmm: vm2: guest powered off, status 7"
     "root: vm2 exited with status 0" "KEEL: power off" EXIT)
+# Two guests on one CPU keep their own FP/SIMD registers (lazy load, save at the end of a run).
+keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-fp
+    TIMEOUT 60 SMP 1 EXPECT "root: started vmA" "root: started vmB" "root: all programs done" "KEEL: power off"
+    FAIL "status 99" EXIT)

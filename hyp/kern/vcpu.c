@@ -7,6 +7,7 @@
 #include <keel/thread.h>
 #include <keel/task.h>
 #include <keel/kobj_call.h>
+#include <keel/quota.h>
 #include <keel/arch/vcpu.h>
 #include <uapi/keel/fpage.h>
 #include <uapi/keel/vcpu.h>
@@ -33,6 +34,10 @@ int64_t vcpu_bind(struct thread *t, struct kobj_msg *m)
     if (!state) {
         return -KEEL_EINVAL;
     }
+    if (!t->vcpu_private && arch_vcpu_private_size &&
+        !(t->vcpu_private = quota_alloc(t->obj.quota, arch_vcpu_private_size))) {
+        return -KEEL_ENOMEM;
+    }
     kobj_get(&vm->obj);
     if (t->vm) {
         kobj_put(&t->vm->obj);
@@ -55,6 +60,11 @@ int64_t vcpu_resume(struct thread *t, struct kobj_msg *m)
 
 void vcpu_release(struct thread *t)
 {
+    if (t->vcpu_private) {
+        arch_vcpu_release(t);
+        quota_free(t->obj.quota, t->vcpu_private, arch_vcpu_private_size);
+        t->vcpu_private = NULL;
+    }
     if (t->vm) {
         kobj_put(&t->vm->obj);
         t->vm = NULL;

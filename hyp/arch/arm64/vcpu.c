@@ -20,6 +20,17 @@
 #include <string.h>
 
 const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
+/* FP/SIMD: q0..q31, FPSR, FPCR (fpsimd.S). Guests only: Keel and its tasks use none. Loaded on
+ * the guest's first FP access in a run (a CPTR_EL2.TFP trap), saved when the run ends. */
+const uint64_t arch_vcpu_private_size = 32 * 16 + 16;
+
+void arch_fpsimd_save(void *buf);
+void arch_fpsimd_load(void *buf);
+
+void arch_vcpu_release(struct thread *t)
+{
+    (void)t; /* nothing stays live in the registers between runs */
+}
 
 /* Guest: stage 2 on, physical interrupts and aborts to EL2, traps of SMC, WFI, set/way cache
  * maintenance, implementation-defined and auxiliary control registers. */
@@ -27,7 +38,7 @@ const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
                    (1ull << 9) /* FB */ | (1ull << 10) /* BSU inner */ | HCR_TWI | HCR_TSC |      \
                    (1ull << 20) /* TIDCP */ | (1ull << 21) /* TACR */ | HCR_TSW | HCR_RW)
 #define CPTR_HOST 0x33ffull
-#define CPTR_GUEST (CPTR_HOST | (1ull << 10)) /* TFP: no FP/SIMD for guests yet (no lazy switch) */
+#define CPTR_GUEST (CPTR_HOST | (1ull << 10)) /* TFP: FP/SIMD traps until this run loads it */
 #define MDCR_GUEST ((1ull << 5) | (1ull << 6) | (1ull << 9) | (1ull << 10) | (1ull << 11))
 #define SCTLR_EL1_HOST (0x30d00800ull | (1u << 14) | (1u << 15) | (1u << 26))
 
@@ -125,14 +136,14 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
     }
     struct percpu *c = this_cpu();
     int64_t exit = KEEL_VCPU_EXIT_TRAP;
-    bool el1_loaded = false;
+    bool el1_loaded = false, fp_live = false;
     for (;;) {
         if (!el1_loaded) {
             load_el1(&k);
             el1_loaded = true;
         }
         sysreg_write(hcr_el2, HCR_GUEST);
-        sysreg_write(cptr_el2, CPTR_GUEST);
+        sysreg_write(cptr_el2, fp_live ? CPTR_HOST : CPTR_GUEST);
         sysreg_write(mdcr_el2, MDCR_GUEST);
         sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
         arch_pt_activate(&vm->mem.pt);
@@ -145,6 +156,14 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_vectors);
         k.pc = sysreg_read(elr_el2);
         k.pstate = sysreg_read(spsr_el2);
+        if (kind == 0 && ESR_EC(sysreg_read(esr_el2)) == 0x07 && !fp_live && self->vcpu_private) {
+            /* The guest's first FP/SIMD access in this run: its registers, then on. */
+            sysreg_write(cptr_el2, CPTR_HOST);
+            isb();
+            arch_fpsimd_load(self->vcpu_private);
+            fp_live = true;
+            continue;
+        }
         if (kind == 0) {
             uint64_t far = sysreg_read(far_el2);
             k.exit_esr = sysreg_read(esr_el2);
@@ -158,6 +177,12 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
             break;
         }
         if (c->need_resched) {
+            if (fp_live) { /* another vCPU may use the FP registers while we are away */
+                sysreg_write(cptr_el2, CPTR_HOST);
+                isb();
+                arch_fpsimd_save(self->vcpu_private);
+                fp_live = false;
+            }
             save_el1(&k); /* another vCPU may load its own while we are away */
             el1_loaded = false;
             load_host(self);
@@ -172,6 +197,11 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
     }
     if (el1_loaded) {
         save_el1(&k);
+    }
+    if (fp_live) {
+        sysreg_write(cptr_el2, CPTR_HOST);
+        isb();
+        arch_fpsimd_save(self->vcpu_private);
     }
     load_host(self);
     memcpy(shared, &k, sizeof(k));

@@ -4,6 +4,12 @@
 #include <uapi/keel/err.h>
 
 const uint64_t arch_vcpu_state_size = 0;
+const uint64_t arch_vcpu_private_size = 0;
+
+void arch_vcpu_release(struct thread *t)
+{
+    (void)t;
+}
 
 int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *state)
 {

@@ -36,6 +36,7 @@ struct thread {
     uint64_t pager_cap, exc_cap; /* capability indexes in task, 0: none */
     struct task *vm;            /* extended vCPU mode: the VM it runs (reference held) */
     void *vcpu_state;           /* its state area (kernel address, in its task's UTCB area) */
+    void *vcpu_private;         /* the architecture's kernel-only vCPU state (arm64: FP/SIMD) */
     bool kernel_pager;          /* the root task: page faults resolved by the kernel (sigma0) */
     bool regs_pending;          /* ex_regs while it ran on another CPU: apply on kernel exit */
     uint64_t pending_pc, pending_sp;
