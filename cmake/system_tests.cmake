@@ -67,3 +67,9 @@ keel_add_qemu_test(vm/arm64-virtual-timer BOARD qemu-virt-arm64 ARCH arm64 INITR
 keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-fp
     TIMEOUT 60 SMP 1 EXPECT "root: started vmA" "root: started vmB" "root: all programs done" "KEEL: power off"
     FAIL "status 99" EXIT)
+
+# x86_64 (QEMU q35): the kernel test suite.
+keel_add_qemu_test(ktest/x86_64-smp1 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300
+    SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+keel_add_qemu_test(ktest/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300
+    SMP 4 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)

@@ -107,4 +107,6 @@ extern char ktest_load_insn[], ktest_store_insn[], ktest_undef_insn[];
 #define KTEST_UNDEF_CAUSE 0u /* ESR_EL2.EC: unknown reason */
 #elif defined(__riscv)
 #define KTEST_UNDEF_CAUSE 2u /* scause: illegal instruction */
+#elif defined(__x86_64__)
+#define KTEST_UNDEF_CAUSE 6u /* #UD */
 #endif

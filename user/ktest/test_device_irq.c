@@ -18,7 +18,7 @@ struct rtc {
 };
 
 /* The interrupt line of node as the kernel's Icu numbers it (GIC: SPI n is line 32 + n). */
-static int line_of(const void *fdt, int node, unsigned *line)
+__attribute__((unused)) static int line_of(const void *fdt, int node, unsigned *line)
 {
     int len;
     const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
@@ -33,6 +33,16 @@ static int line_of(const void *fdt, int node, unsigned *line)
     return 0;
 }
 
+#if defined(__x86_64__)
+/* The HPET (q35: 0xfed00000), timer 0 routed to I/O APIC input 20, level. */
+static int find_rtc(struct rtc *r)
+{
+    r->regs = (volatile uint32_t *)(uintptr_t)0xfed00000;
+    r->line = 20;
+    r->pl031 = 2;
+    return 0;
+}
+#else
 static int find_rtc(struct rtc *r)
 {
     const void *fdt = (const void *)(uintptr_t)rt_kip()->fdt_base;
@@ -52,8 +62,19 @@ static int find_rtc(struct rtc *r)
     return 0;
 }
 
+#endif
 static void rtc_arm(struct rtc *r)
 {
+    if (r->pl031 == 2) {
+        uint32_t period_fs = r->regs[0x4 / 4];
+        uint64_t ticks = 2000000000000ull / period_fs; /* 2 ms */
+        r->regs[0x100 / 4] = (20u << 9) | (1u << 1) | (1u << 2); /* route 20, level, enable */
+        uint64_t now = r->regs[0xf0 / 4] | ((uint64_t)r->regs[0xf4 / 4] << 32);
+        r->regs[0x108 / 4] = (uint32_t)(now + ticks);
+        r->regs[0x10c / 4] = (uint32_t)((now + ticks) >> 32);
+        r->regs[0x10 / 4] |= 1; /* counter on */
+        return;
+    }
     if (r->pl031) {
         r->regs[0x1c / 4] = 1;                 /* RTCICR: clear */
         r->regs[0x04 / 4] = r->regs[0] + 1;    /* RTCMR = RTCDR + 1 s */
@@ -70,6 +91,11 @@ static void rtc_arm(struct rtc *r)
 
 static void rtc_quiet(struct rtc *r)
 {
+    if (r->pl031 == 2) {
+        r->regs[0x100 / 4] = (20u << 9) | (1u << 1); /* same route, interrupt off */
+        r->regs[0x20 / 4] = 1;
+        return;
+    }
     if (r->pl031) {
         r->regs[0x10 / 4] = 0;
         r->regs[0x1c / 4] = 1;

@@ -342,7 +342,7 @@ KTEST(exception_goes_to_handler_which_sets_pc_and_sp)
     struct kthread t;
     kthread_prepare(&t);
     /* Where the handler sends it: set_phase(7) on a fresh frame below the top of its stack. */
-    uint64_t *frame = (uint64_t *)((char *)t.stack + KEEL_PAGE_SIZE) - 6;
+    uint64_t *frame = (uint64_t *)((char *)t.stack + KEEL_PAGE_SIZE) - 64;
     frame[0] = 7;
     frame[1] = (uint64_t)(uintptr_t)set_phase;
     extern char ktest_thread_entry[];

@@ -13,3 +13,5 @@ _start:
     .space  65536
     .globl __stack_top
 __stack_top:
+
+    .section .note.GNU-stack, "", @progbits  // no executable stack wanted
