@@ -73,3 +73,16 @@ keel_add_qemu_test(ktest/x86_64-smp1 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT
     SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
 keel_add_qemu_test(ktest/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300
     SMP 4 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+# Isolation: vm1's VMM is stopped by the system while its guest runs; vm2's guest gives its VMM bad
+# input (no device there, beyond RAM, wrong width, unknown SMC), which reports each and goes on;
+# vm2 runs to its end after vm1 is gone.
+keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-isolation
+    TIMEOUT 90 SMP 2
+    EXPECT "root: started vm1" "root: started vm2" "vm1| tick"
+           "vmm: guest write of 8 bytes at 0xa000000: no such register"
+           "vmm: guest read of 8 bytes at 0x50000000: no such register"
+           "vmm: guest read of 8 bytes at 0x9000018: no such register" "vm2| attack: done"
+           "root: vm1 stopped by the system"
+           "vm2| attack: still running after the other VM was stopped"
+           "vmm: vm2: guest powered off, status 0" "root: all programs done" "KEEL: power off"
+    EXIT)

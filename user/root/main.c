@@ -12,6 +12,7 @@
  *           kernel-memory = <0x200000>;  // bytes: the quota of its own factory
  *           memory = <0x100000>;         // bytes of heap, filled on first touch
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
+ *           keel,stop-after-ms = <50>;   // the system stops it then (tests: a VMM killed)
  *       };
  *   };
  *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
@@ -34,6 +35,7 @@ struct program {
     char name[32];
     uint64_t task, thread, factory, gate; /* capabilities in the root task */
     uint64_t heap_size, heap_used;
+    uint64_t stop_at;  /* counter value at which the system stops it (keel,stop-after-ms), or 0 */
     int running;
 };
 
@@ -161,6 +163,10 @@ static int start(const void *fdt, int node, unsigned index)
         printf("root: %s: cannot start (%s)\n", p->name, entry ? keel_strerror(r) : "bad ELF image");
         return -1;
     }
+    uint64_t stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0);
+    if (stop_ms) {
+        p->stop_at = keel_cycles() + stop_ms * (rt_kip()->timer_freq / 1000);
+    }
     p->running = 1;
     running_count++;
     printf("root: started %s (%s) on CPU %lu\n", p->name, image,
@@ -200,11 +206,41 @@ static int64_t page_fault(struct program *p, uint64_t addr, struct keel_utcb *u)
     return 0;
 }
 
+/* Stops the programs whose time is up; returns the receive timeout until the next one (us). */
+static uint32_t stop_due(void)
+{
+    uint64_t now = keel_cycles(), next = UINT64_MAX;
+    for (unsigned i = 0; i < program_count; i++) {
+        struct program *p = &programs[i];
+        if (!p->running || !p->stop_at) {
+            continue;
+        }
+        if (p->stop_at <= now) {
+            printf("root: %s stopped by the system (keel,stop-after-ms)\n", p->name);
+            end(p);
+        } else if (p->stop_at < next) {
+            next = p->stop_at;
+        }
+    }
+    if (next == UINT64_MAX) {
+        return KEEL_TIMEOUT_NEVER;
+    }
+    uint64_t us = (next - now) * 1000000 / rt_kip()->timer_freq + 1;
+    return us < KEEL_TIMEOUT_NEVER ? (uint32_t)us : KEEL_TIMEOUT_NEVER - 1;
+}
+
 static void serve(void)
 {
     uint64_t label;
-    uint64_t tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+    uint64_t tag = keel_wait(stop_due(), &label);
     while (running_count) {
+        if (keel_tag_is_error(tag) && keel_ipc_error() == -KEEL_ETIMEOUT) {
+            stop_due();
+            if (running_count) {
+                tag = keel_wait(stop_due(), &label);
+            }
+            continue;
+        }
         struct keel_utcb *u = keel_utcb();
         uint64_t reply = keel_tag(-KEEL_EPROTO, 0, 0);
         if (!keel_tag_is_error(tag) && label < program_count && programs[label].running) {
@@ -217,7 +253,7 @@ static void serve(void)
                     if (!running_count) {
                         break;
                     }
-                    tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+                    tag = keel_wait(stop_due(), &label);
                     continue;
                 }
                 reply = keel_tag(0, 0, 1);
@@ -227,11 +263,11 @@ static void serve(void)
                 if (!running_count) {
                     break;
                 }
-                tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+                tag = keel_wait(stop_due(), &label);
                 continue;
             }
         }
-        tag = keel_reply_wait(reply, KEEL_TIMEOUT_NEVER, &label);
+        tag = keel_reply_wait(reply, stop_due(), &label);
     }
 }
 
