@@ -43,6 +43,12 @@
 #define GICR_STRIDE 0x20000
 
 static unsigned version;
+
+unsigned arch_gic_version(void);
+unsigned arch_gic_version(void)
+{
+    return version;
+}
 static uintptr_t gicd, gicc, gicr_base;
 static uint64_t gicr_size;
 static unsigned lines;

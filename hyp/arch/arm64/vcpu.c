@@ -18,11 +18,15 @@
 #include <uapi/keel/vcpu.h>
 #include <uapi/keel/err.h>
 #include <string.h>
+#include "vgic.h"
+
+#define FP_SIZE (32 * 16 + 16)
+#define VTIMER_INTID 27
 
 const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
 /* FP/SIMD: q0..q31, FPSR, FPCR (fpsimd.S). Guests only: Keel and its tasks use none. Loaded on
  * the guest's first FP access in a run (a CPTR_EL2.TFP trap), saved when the run ends. */
-const uint64_t arch_vcpu_private_size = 32 * 16 + 16;
+const uint64_t arch_vcpu_private_size = FP_SIZE + sizeof(struct vgic_state);
 
 void arch_fpsimd_save(void *buf);
 void arch_fpsimd_load(void *buf);
@@ -137,6 +141,9 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
     struct percpu *c = this_cpu();
     int64_t exit = KEEL_VCPU_EXIT_TRAP;
     bool el1_loaded = false, fp_live = false;
+    struct vgic_state *vgic = self->vcpu_private && vgic_available()
+                                  ? (struct vgic_state *)((char *)self->vcpu_private + FP_SIZE)
+                                  : NULL;
     for (;;) {
         if (!el1_loaded) {
             load_el1(&k);
@@ -147,6 +154,9 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         sysreg_write(mdcr_el2, MDCR_GUEST);
         sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
         arch_pt_activate(&vm->mem.pt);
+        if (vgic) {
+            vgic_load(vgic);
+        }
         sysreg_write(elr_el2, k.pc);
         sysreg_write(spsr_el2, k.pstate);
         sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_guest_vectors);
@@ -156,6 +166,13 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_vectors);
         k.pc = sysreg_read(elr_el2);
         k.pstate = sysreg_read(spsr_el2);
+        bool vtimer = kind != 0 && arch_gic_handle_from_guest();
+        if (vtimer && vgic && vgic_inject_live(VTIMER_INTID)) {
+            vtimer = false; /* delivered: the guest's handler re-arms its timer (clears IMASK) */
+        }
+        if (vgic) {
+            vgic_save(vgic);
+        }
         if (kind == 0 && ESR_EC(sysreg_read(esr_el2)) == 0x07 && !fp_live && self->vcpu_private) {
             /* The guest's first FP/SIMD access in this run: its registers, then on. */
             sysreg_write(cptr_el2, CPTR_HOST);
@@ -172,7 +189,7 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
             exit = KEEL_VCPU_EXIT_TRAP; /* the kernel finishes no trap itself yet */
             break;
         }
-        if (arch_gic_handle_from_guest()) {
+        if (vtimer) {
             exit = KEEL_VCPU_EXIT_VTIMER; /* masked at the timer; the VMM delivers it */
             break;
         }

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The virtual CPU interface of GICv3 for guests: list registers, the virtual machine control
+ * register and the active-priority registers are per vCPU, loaded while its guest runs and saved
+ * when the run ends. The kernel injects what must be fast itself — the guest's virtual timer —
+ * without an exit to the VMM. (GICv2 boards keep handing the timer to the VMM for now.)
+ */
+#include "vgic.h"
+#include <arch/sysreg.h>
+
+#define ICH_LR_PENDING (1ull << 62)
+#define ICH_LR_STATE (3ull << 62)
+#define ICH_LR_GROUP1 (1ull << 60)
+#define ICH_LR_PRIORITY(p) ((uint64_t)(p) << 48)
+
+bool vgic_available(void)
+{
+    return arch_gic_version() == 3;
+}
+
+static unsigned lr_count(void)
+{
+    uint64_t vtr;
+    __asm__ volatile("mrs %0, S3_4_C12_C11_1" : "=r"(vtr)); /* ICH_VTR_EL2 */
+    unsigned n = (unsigned)(vtr & 0x1f) + 1;
+    return n > VGIC_MAX_LRS ? VGIC_MAX_LRS : n;
+}
+
+#define LR_ACCESS(n, op)                                                                   \
+    case n:                                                                                \
+        op;                                                                                \
+        break
+
+static uint64_t lr_read(unsigned n)
+{
+    uint64_t v = 0;
+    switch (n) {
+        LR_ACCESS(0, __asm__ volatile("mrs %0, S3_4_C12_C12_0" : "=r"(v)));
+        LR_ACCESS(1, __asm__ volatile("mrs %0, S3_4_C12_C12_1" : "=r"(v)));
+        LR_ACCESS(2, __asm__ volatile("mrs %0, S3_4_C12_C12_2" : "=r"(v)));
+        LR_ACCESS(3, __asm__ volatile("mrs %0, S3_4_C12_C12_3" : "=r"(v)));
+        LR_ACCESS(4, __asm__ volatile("mrs %0, S3_4_C12_C12_4" : "=r"(v)));
+        LR_ACCESS(5, __asm__ volatile("mrs %0, S3_4_C12_C12_5" : "=r"(v)));
+        LR_ACCESS(6, __asm__ volatile("mrs %0, S3_4_C12_C12_6" : "=r"(v)));
+        LR_ACCESS(7, __asm__ volatile("mrs %0, S3_4_C12_C12_7" : "=r"(v)));
+    default:
+        break;
+    }
+    return v;
+}
+
+static void lr_write(unsigned n, uint64_t v)
+{
+    switch (n) {
+        LR_ACCESS(0, __asm__ volatile("msr S3_4_C12_C12_0, %0" : : "r"(v)));
+        LR_ACCESS(1, __asm__ volatile("msr S3_4_C12_C12_1, %0" : : "r"(v)));
+        LR_ACCESS(2, __asm__ volatile("msr S3_4_C12_C12_2, %0" : : "r"(v)));
+        LR_ACCESS(3, __asm__ volatile("msr S3_4_C12_C12_3, %0" : : "r"(v)));
+        LR_ACCESS(4, __asm__ volatile("msr S3_4_C12_C12_4, %0" : : "r"(v)));
+        LR_ACCESS(5, __asm__ volatile("msr S3_4_C12_C12_5, %0" : : "r"(v)));
+        LR_ACCESS(6, __asm__ volatile("msr S3_4_C12_C12_6, %0" : : "r"(v)));
+        LR_ACCESS(7, __asm__ volatile("msr S3_4_C12_C12_7, %0" : : "r"(v)));
+    default:
+        break;
+    }
+}
+
+void vgic_load(const struct vgic_state *v)
+{
+    unsigned n = lr_count();
+    for (unsigned i = 0; i < n; i++) {
+        lr_write(i, v->lr[i]);
+    }
+    __asm__ volatile("msr S3_4_C12_C11_7, %0" : : "r"(v->vmcr)); /* ICH_VMCR_EL2 */
+    __asm__ volatile("msr S3_4_C12_C8_0, %0" : : "r"(v->ap0r0));  /* ICH_AP0R0_EL2 */
+    __asm__ volatile("msr S3_4_C12_C9_0, %0" : : "r"(v->ap1r0));  /* ICH_AP1R0_EL2 */
+    __asm__ volatile("msr S3_4_C12_C11_0, %0\n isb" : : "r"(1ull)); /* ICH_HCR_EL2.En */
+}
+
+void vgic_save(struct vgic_state *v)
+{
+    unsigned n = lr_count();
+    for (unsigned i = 0; i < n; i++) {
+        v->lr[i] = lr_read(i);
+    }
+    __asm__ volatile("mrs %0, S3_4_C12_C11_7" : "=r"(v->vmcr));
+    __asm__ volatile("mrs %0, S3_4_C12_C8_0" : "=r"(v->ap0r0));
+    __asm__ volatile("mrs %0, S3_4_C12_C9_0" : "=r"(v->ap1r0));
+    __asm__ volatile("msr S3_4_C12_C11_0, %0\n isb" : : "r"(0ull)); /* off for the host */
+}
+
+bool vgic_inject_live(unsigned intid)
+{
+    unsigned n = lr_count(), free = n;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t lr = lr_read(i);
+        if ((lr & ICH_LR_STATE) == 0) {
+            if (free == n) {
+                free = i;
+            }
+        } else if ((uint32_t)lr == intid) {
+            return true; /* already pending or active */
+        }
+    }
+    if (free == n) {
+        return false;
+    }
+    lr_write(free, ICH_LR_PENDING | ICH_LR_GROUP1 | ICH_LR_PRIORITY(0xa0) | intid);
+    return true;
+}
