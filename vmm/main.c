@@ -98,6 +98,7 @@ int main(void)
     printf("vmm: %s: %lu MiB RAM at 0x%lx, %s (%lu bytes) at 0x%lx\n", env->name,
            (unsigned long)(ram_size >> 20), (unsigned long)ram_base, image, (unsigned long)isize,
            (unsigned long)load);
+    keel_call(KEEL_PROG_PARENT, keel_tag(KEEL_PROTO_READY, 0, 0), KEEL_NEVER, 0);
     if (vcpu_loop_run(&vm, s) != 0) {
         return 2;
     }

@@ -12,7 +12,8 @@
  *           kernel-memory = <0x200000>;  // bytes: the quota of its own factory
  *           memory = <0x100000>;         // bytes of heap, filled on first touch
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
- *           keel,stop-after-ms = <50>;   // the system stops it then (tests: a VMM killed)
+ *           keel,stop-after-ms = <300>;  // the system stops it this long after it said it is
+ *                                        // ready (KEEL_PROTO_READY; tests: a VMM killed)
  *       };
  *   };
  *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
@@ -35,7 +36,8 @@ struct program {
     char name[32];
     uint64_t task, thread, factory, gate; /* capabilities in the root task */
     uint64_t heap_size, heap_used;
-    uint64_t stop_at;  /* counter value at which the system stops it (keel,stop-after-ms), or 0 */
+    uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY (or its start) */
+    uint64_t stop_at;  /* counter value at which the system stops it, or 0 */
     int running;
 };
 
@@ -163,9 +165,9 @@ static int start(const void *fdt, int node, unsigned index)
         printf("root: %s: cannot start (%s)\n", p->name, entry ? keel_strerror(r) : "bad ELF image");
         return -1;
     }
-    uint64_t stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0);
-    if (stop_ms) {
-        p->stop_at = keel_cycles() + stop_ms * (rt_kip()->timer_freq / 1000);
+    p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0);
+    if (p->stop_ms) {
+        p->stop_at = keel_cycles() + p->stop_ms * (rt_kip()->timer_freq / 1000);
     }
     p->running = 1;
     running_count++;
@@ -186,13 +188,13 @@ static void end(struct program *p)
 }
 
 /* A page fault of program p: its heap is filled on first touch, up to its budget. */
-static int64_t page_fault(struct program *p, uint64_t addr, struct keel_utcb *u)
+static int64_t page_fault(struct program *p, uint64_t addr, uint64_t pc, struct keel_utcb *u)
 {
     uint64_t page_va = addr & ~(KEEL_PAGE_SIZE - 1);
     if (page_va < KEEL_PROG_HEAP_BASE || page_va >= KEEL_PROG_HEAP_BASE + p->heap_size ||
         p->heap_used + KEEL_PAGE_SIZE > p->heap_size) {
         printf("root: %s: page fault at 0x%lx (pc 0x%lx) outside its memory; stopped\n", p->name,
-               (unsigned long)addr, (unsigned long)u->mr[2]);
+               (unsigned long)addr, (unsigned long)pc);
         return -KEEL_EFAULT;
     }
     void *page = rt_page_alloc();
@@ -206,68 +208,73 @@ static int64_t page_fault(struct program *p, uint64_t addr, struct keel_utcb *u)
     return 0;
 }
 
-/* Stops the programs whose time is up; returns the receive timeout until the next one (us). */
-static uint32_t stop_due(void)
+/* Stops the programs whose time is up (Task calls: the message registers are not kept). */
+static void stop_due(void)
+{
+    uint64_t now = keel_cycles();
+    for (unsigned i = 0; i < program_count; i++) {
+        struct program *p = &programs[i];
+        if (p->running && p->stop_at && p->stop_at <= now) {
+            printf("root: %s stopped by the system (keel,stop-after-ms)\n", p->name);
+            end(p);
+        }
+    }
+}
+
+/* The receive timeout until the next stop (us), without touching the message registers. */
+static uint32_t next_timeout(void)
 {
     uint64_t now = keel_cycles(), next = UINT64_MAX;
     for (unsigned i = 0; i < program_count; i++) {
-        struct program *p = &programs[i];
-        if (!p->running || !p->stop_at) {
-            continue;
-        }
-        if (p->stop_at <= now) {
-            printf("root: %s stopped by the system (keel,stop-after-ms)\n", p->name);
-            end(p);
-        } else if (p->stop_at < next) {
-            next = p->stop_at;
+        if (programs[i].running && programs[i].stop_at && programs[i].stop_at < next) {
+            next = programs[i].stop_at;
         }
     }
     if (next == UINT64_MAX) {
         return KEEL_TIMEOUT_NEVER;
     }
-    uint64_t us = (next - now) * 1000000 / rt_kip()->timer_freq + 1;
+    uint64_t us = next > now ? (next - now) * 1000000 / rt_kip()->timer_freq + 1 : 1;
     return us < KEEL_TIMEOUT_NEVER ? (uint32_t)us : KEEL_TIMEOUT_NEVER - 1;
 }
 
 static void serve(void)
 {
-    uint64_t label;
-    uint64_t tag = keel_wait(stop_due(), &label);
+    bool have_reply = false;
+    uint64_t reply = 0;
     while (running_count) {
-        if (keel_tag_is_error(tag) && keel_ipc_error() == -KEEL_ETIMEOUT) {
-            stop_due();
-            if (running_count) {
-                tag = keel_wait(stop_due(), &label);
-            }
+        uint64_t label;
+        uint64_t tag = have_reply ? keel_reply_wait(reply, next_timeout(), &label)
+                                  : keel_wait(next_timeout(), &label);
+        struct keel_utcb *u = keel_utcb();
+        uint64_t mr0 = u->mr[0], mr2 = u->mr[2]; /* stop_due() below reuses the registers */
+        bool timeout = keel_tag_is_error(tag);
+        have_reply = false;
+        stop_due();
+        if (timeout || label >= program_count || !programs[label].running) {
             continue;
         }
-        struct keel_utcb *u = keel_utcb();
-        uint64_t reply = keel_tag(-KEEL_EPROTO, 0, 0);
-        if (!keel_tag_is_error(tag) && label < program_count && programs[label].running) {
-            struct program *p = &programs[label];
-            if (keel_tag_label(tag) == KEEL_PROTO_PAGE_FAULT && keel_tag_words(tag) >= 3) {
-                int64_t r = page_fault(p, u->mr[0], u);
-                if (r < 0) {
-                    keel_reply(keel_tag(r, 0, 0)); /* the kernel stops the thread */
-                    end(p);
-                    if (!running_count) {
-                        break;
-                    }
-                    tag = keel_wait(stop_due(), &label);
-                    continue;
-                }
-                reply = keel_tag(0, 0, 1);
-            } else if (keel_tag_label(tag) == KEEL_PROTO_EXIT) {
-                printf("root: %s exited with status %ld\n", p->name, (long)u->mr[0]);
+        struct program *p = &programs[label];
+        if (keel_tag_label(tag) == KEEL_PROTO_PAGE_FAULT && keel_tag_words(tag) >= 3) {
+            int64_t r = page_fault(p, mr0, mr2, u);
+            if (r < 0) {
+                keel_reply(keel_tag(r, 0, 0)); /* the kernel stops the thread */
                 end(p);
-                if (!running_count) {
-                    break;
-                }
-                tag = keel_wait(stop_due(), &label);
                 continue;
             }
+            reply = keel_tag(0, 0, 1);
+        } else if (keel_tag_label(tag) == KEEL_PROTO_READY) {
+            if (p->stop_ms) { /* its set-up does not count against it */
+                p->stop_at = keel_cycles() + p->stop_ms * (rt_kip()->timer_freq / 1000);
+            }
+            reply = keel_tag(0, 0, 0);
+        } else if (keel_tag_label(tag) == KEEL_PROTO_EXIT) {
+            printf("root: %s exited with status %ld\n", p->name, (long)mr0);
+            end(p);
+            continue;
+        } else {
+            reply = keel_tag(-KEEL_EPROTO, 0, 0);
         }
-        tag = keel_reply_wait(reply, stop_due(), &label);
+        have_reply = true;
     }
 }
 

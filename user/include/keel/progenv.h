@@ -4,7 +4,7 @@
  * read-only environment page at KEEL_KIP_ADDR (where the root task itself finds the KIP) and
  * these capabilities:
  *   1 its Task, 2 its Thread, 3 its own Factory (its kernel-memory budget), 6 the Vcon,
- *   8 the parent gate: page faults (it is the thread's pager) and KEEL_PROTO_EXIT.
+ *   8 the parent gate: page faults (it is the thread's pager), KEEL_PROTO_READY, KEEL_PROTO_EXIT.
  * Memory: the ELF image, a heap at KEEL_PROG_HEAP_BASE filled on first touch up to
  * env->heap_size bytes, and with the node property keel,boot-modules the initrd (cpio) read-only
  * at KEEL_PROG_MODULES_BASE.
@@ -15,7 +15,8 @@
 #define KEEL_PROGENV_MAGIC 0x31564e454c45454bull /* "KEELENV1" */
 #define KEEL_PROG_PARENT 8
 #define KEEL_PROG_HEAP_BASE 0x2000000000ull
-#define KEEL_PROTO_EXIT 0x45584954 /* MR0: exit status */
+#define KEEL_PROTO_EXIT 0x45584954  /* MR0: exit status */
+#define KEEL_PROTO_READY 0x52454459 /* set up: timers the system keeps for it start now */
 
 #define KEEL_PROG_MODULES_BASE 0x3000000000ull /* the initrd, read-only, with keel,boot-modules */
 

@@ -20,8 +20,8 @@ _start:
     csel    x5, xzr, x5, eq
     adr     x2, done
     bl      print
-    mrs     x4, cntvct_el0          // outlive the other VM: 1.5 s of the counter (62.5 MHz),
-    ldr     x6, =93750000           // the clock the root task stops that VM by
+    mrs     x4, cntvct_el0          // outlive the other VM: 5 s of the counter (62.5 MHz),
+    ldr     x6, =312500000          // the clock the root task stops that VM by
     add     x4, x4, x6
 1:  mrs     x6, cntvct_el0
     cmp     x6, x4
