@@ -60,6 +60,8 @@ def main():
     ap.add_argument("--memory")
     ap.add_argument("--machine-opts", help="appended to the board's -machine options")
     ap.add_argument("--expect", action="append", default=[], help="marker that must appear (in order)")
+    ap.add_argument("--require", action="append", default=[],
+                    help="marker that must appear at some point, in any order")
     ap.add_argument("--fail", action="append", default=[], help="marker that fails the run at once")
     ap.add_argument("--expect-exit", action="store_true", help="the emulator must power off by itself")
     ap.add_argument("--expect-file", nargs=2, action="append", default=[], metavar=("FILE", "MARKER"),
@@ -147,6 +149,10 @@ def main():
             content, verdict = "", f"cannot read {path}: {e.strerror}"
         if verdict == "ok" and marker not in content:
             verdict = f"'{marker}' not in {path}"
+    if verdict == "ok":
+        missing = [m for m in args.require if m not in text]
+        if missing:
+            verdict = f"required marker '{missing[0]}' never appeared"
     if args.report:
         for m in re.finditer(args.report, text):
             print(m.group(0))

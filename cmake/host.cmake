@@ -60,11 +60,12 @@ endforeach()
 
 # keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MEMORY m] [MACHINE_OPTS o] [TIMEOUT s]
 #                    [INITRD | INITRD_NAME n (boot/<n>.cpio)] [ICOUNT]
-#                    EXPECT m... [FAIL m...] [EXIT]): boots build/<arch> and checks the console.
+#                    EXPECT m... [REQUIRE m...] [FAIL m...] [EXIT]): boots build/<arch> and checks
+#                    the console: EXPECT markers in order, REQUIRE markers anywhere.
 #                    ICOUNT: -icount shift=0, the machine's clocks count instructions.
 function(keel_add_qemu_test name)
     cmake_parse_arguments(T "EXIT;INITRD;ICOUNT"
-        "BOARD;ARCH;SMP;CPU;MEMORY;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL"
+        "BOARD;ARCH;SMP;CPU;MEMORY;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL;REQUIRE"
         ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 60)
@@ -89,6 +90,9 @@ function(keel_add_qemu_test name)
     endforeach()
     foreach(m IN LISTS T_FAIL)
         list(APPEND cmd --fail ${m})
+    endforeach()
+    foreach(m IN LISTS T_REQUIRE)
+        list(APPEND cmd --require ${m})
     endforeach()
     if(T_EXIT)
         list(APPEND cmd --expect-exit)
