@@ -36,7 +36,7 @@ struct program {
     char name[32];
     uint64_t task, thread, factory, gate; /* capabilities in the root task */
     uint64_t heap_size, heap_used;
-    uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY (or its start) */
+    uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY */
     uint64_t stop_at;  /* counter value at which the system stops it, or 0 */
     int running;
 };
@@ -165,10 +165,7 @@ static int start(const void *fdt, int node, unsigned index)
         printf("root: %s: cannot start (%s)\n", p->name, entry ? keel_strerror(r) : "bad ELF image");
         return -1;
     }
-    p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0);
-    if (p->stop_ms) {
-        p->stop_at = keel_cycles() + p->stop_ms * (rt_kip()->timer_freq / 1000);
-    }
+    p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0); /* armed by its READY */
     p->running = 1;
     running_count++;
     printf("root: started %s (%s) on CPU %lu\n", p->name, image,
