@@ -322,8 +322,9 @@ KTEST(syscall_fuzzer_kernel_survives)
                         (uint64_t)(uintptr_t)top, 0), 0);
     }
     REQUIRE_EQ(kthread_place(&peer, ncpu > 1 ? 1 : 0, 60, 0), 0);
-    /* Wait for them (they never block for long); keep an eye on their progress. */
-    for (unsigned ms = 0; ms < 20000; ms += 10) {
+    /* Wait for them (they never block for long); keep an eye on their progress. The limit is
+     * generous: 1-2 s is usual, but four emulated CPUs on a loaded two-core host crawl. */
+    for (unsigned ms = 0; ms < 120000; ms += 10) {
         int all = 1;
         for (unsigned i = 0; i < FUZZ_THREADS; i++) {
             all &= fuzz_done[i];
