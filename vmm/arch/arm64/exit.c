@@ -7,8 +7,10 @@
 #include "../../vm.h"
 #include "../../vcpu_loop.h"
 #include <keel/rt.h>
+#include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
 
+#define EC_WFX 0x01
 #define EC_HVC64 0x16
 #define EC_SMC64 0x17
 #define EC_DABT_LOW 0x24
@@ -77,10 +79,40 @@ static int psci(struct vm *vm, struct keel_vcpu_state *s)
     }
 }
 
+/* WFI: the guest has nothing to do until an interrupt. The one source it can have today is its
+ * virtual timer: sleep until it is due (a receive that times out), then resume; the kernel
+ * injects the timer's interrupt as soon as the guest runs. WFE goes on at once. */
+static uint64_t counter_freq(void)
+{
+    uint64_t f;
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f)); /* readable at EL0 (CNTKCTL_EL1) */
+    return f;
+}
+
+static int wait_for_interrupt(struct keel_vcpu_state *s, uint64_t esr)
+{
+    s->pc += 4;
+    if (esr & 1) {
+        return 0; /* WFE */
+    }
+    uint64_t ctl = s->cntv_ctl_el0, freq = counter_freq();
+    uint64_t us = 1000; /* no timer armed: look again in a millisecond */
+    if ((ctl & 1) && !(ctl & 2)) {
+        uint64_t now = keel_cycles();
+        us = s->cntv_cval_el0 > now ? (s->cntv_cval_el0 - now) * 1000000 / freq + 1 : 0;
+    }
+    if (us) {
+        keel_receive(KEEL_ROOT_THREAD, us < 1000000 ? (uint32_t)us : 1000000, 0);
+    }
+    return 0;
+}
+
 int vcpu_handle_exit(struct vm *vm, struct keel_vcpu_state *s)
 {
     uint64_t esr = s->exit_esr;
     switch (esr >> 26) {
+    case EC_WFX:
+        return wait_for_interrupt(s, esr);
     case EC_DABT_LOW:
         return data_abort(vm, s, esr);
     case EC_HVC64:

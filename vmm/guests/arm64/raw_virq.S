@@ -2,7 +2,8 @@
 // A bare-metal arm64 guest that takes an interrupt: it enables its GICv3 CPU interface (the
 // virtual one, through the ICC_* registers), arms its virtual timer and unmasks IRQs. The kernel
 // injects the timer's interrupt through a list register; the handler acknowledges it, stops the
-// timer and ends it. PSCI SYSTEM_OFF status (x1): the INTID acknowledged (27).
+// timer and ends it. It waits with WFI, which its VMM handles by sleeping until the timer is due.
+// PSCI SYSTEM_OFF status (x1): the INTID acknowledged (27).
 
     .section .text.start, "ax"
     .globl _start
@@ -26,7 +27,8 @@ _start:
     msr     cntv_ctl_el0, x0
     isb
     msr     daifclr, #2             // IRQs on
-1:  cbz     x20, 1b                 // (WFI would trap to the hypervisor)
+1:  wfi                             // (the VMM sleeps until the timer is due)
+    cbz     x20, 1b
     msr     daifset, #2
     mov     x1, x21
     ldr     x0, =0x84000008         // PSCI SYSTEM_OFF, status x1
