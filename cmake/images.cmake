@@ -70,3 +70,20 @@ foreach(arch arm64 riscv64)
            -device virtio-blk-device,drive=boot)
     set_tests_properties(${name} PROPERTIES TIMEOUT 90 LABELS system)
 endforeach()
+
+# The first Linux VM (arm64): the images/ kernel and initramfs as a guest of Keel's VMM
+# (dts/vms/linux-arm64.dts), and its test.
+set(vm_linux ${KEEL_IMAGES_DIR}/arm64/vm-linux.cpio)
+add_custom_target(vm-linux-arm64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_linux} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64
+        ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-arm64.dts
+    COMMENT "images: arm64 Linux VM boot modules")
+add_dependencies(vm-linux-arm64 images-arm64 keel-arm64)
+add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_linux} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-guest.log
+    --expect "root: started vm1" --expect "vm1| Booting Linux on physical CPU"
+    --expect "vm1| Linux version 6.1" --expect "vm1| Unpacking initramfs"
+    --expect "vm1| Run /init as init process" --expect "vm1| reboot: Power down"
+    --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/arm64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)

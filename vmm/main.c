@@ -10,6 +10,7 @@
 #include "vm.h"
 #include "vcpu_loop.h"
 #include "dev/uart_pl011.h"
+#include "loader_linux.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
@@ -58,12 +59,13 @@ int main(void)
     const void *fdt = vm_dt;
     int chosen = fdt_check_header(fdt) == 0 ? fdt_path_offset(fdt, "/chosen") : -1;
     int mem = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
-    uint64_t ram_base, ram_size, load;
+    uint64_t ram_base, ram_size, load = 0;
     const char *image = chosen >= 0 ? fdt_getprop(fdt, chosen, "keel,image", NULL) : NULL;
-    if (chosen < 0 || mem < 0 || !image || !fdt_util_reg(fdt, mem, 0, &ram_base, &ram_size) ||
-        !fdt_util_u64(fdt, chosen, "keel,load-address", &load)) {
-        printf("vmm: %s: the VM device tree needs /chosen keel,image and keel,load-address and a "
-               "memory node\n", env->args);
+    const char *kernel = chosen >= 0 ? fdt_getprop(fdt, chosen, "keel,linux", NULL) : NULL;
+    if (chosen < 0 || mem < 0 || !(image || kernel) || !fdt_util_reg(fdt, mem, 0, &ram_base, &ram_size) ||
+        (image && !fdt_util_u64(fdt, chosen, "keel,load-address", &load))) {
+        printf("vmm: %s: the VM device tree needs a memory node and /chosen keel,linux, or "
+               "keel,image and keel,load-address\n", env->args);
         return 1;
     }
     vm.name = env->name;
@@ -76,14 +78,29 @@ int main(void)
         printf("vmm: %s: cannot create the VM (%s)\n", env->name, keel_strerror(r));
         return 1;
     }
-    uint64_t isize;
-    const void *img = module(env, image, &isize);
-    void *dst = img ? guest_mem_ptr(&vm, gpa_init(load), isize) : NULL;
-    if (!dst) {
-        printf("vmm: %s: image \"%s\" missing or outside guest RAM\n", env->name, image);
-        return 1;
+    uint64_t isize, entry = load, dtb = 0;
+    if (kernel) {
+        const char *rdname = fdt_getprop(fdt, chosen, "keel,initrd", NULL);
+        uint64_t rdsize = 0;
+        const void *k = module(env, kernel, &isize);
+        const void *rd = rdname ? module(env, rdname, &rdsize) : NULL;
+        struct linux_boot lb;
+        if (!k || (rdname && !rd) || linux_load(&vm, k, isize, rd, rdsize, fdt, &lb) != 0) {
+            printf("vmm: %s: cannot load Linux \"%s\"\n", env->name, kernel);
+            return 1;
+        }
+        entry = lb.entry;
+        dtb = lb.dtb;
+        image = kernel;
+    } else {
+        const void *img = module(env, image, &isize);
+        void *dst = img ? guest_mem_ptr(&vm, gpa_init(load), isize) : NULL;
+        if (!dst) {
+            printf("vmm: %s: image \"%s\" missing or outside guest RAM\n", env->name, image);
+            return 1;
+        }
+        memcpy(dst, img, isize);
     }
-    memcpy(dst, img, isize);
     if (devices(fdt, env->name) != 0) {
         return 1;
     }
@@ -94,10 +111,10 @@ int main(void)
         printf("vmm: %s: no vCPU (%s)\n", env->name, keel_strerror(r));
         return 1;
     }
-    vcpu_reset(s, load, 0);
+    vcpu_reset(s, entry, dtb);
     printf("vmm: %s: %lu MiB RAM at 0x%lx, %s (%lu bytes) at 0x%lx\n", env->name,
            (unsigned long)(ram_size >> 20), (unsigned long)ram_base, image, (unsigned long)isize,
-           (unsigned long)load);
+           (unsigned long)entry);
     keel_call(KEEL_PROG_PARENT, keel_tag(KEEL_PROTO_READY, 0, 0), KEEL_NEVER, 0);
     if (vcpu_loop_run(&vm, s) != 0) {
         return 2;

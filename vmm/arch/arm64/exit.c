@@ -11,6 +11,7 @@
 #include <uapi/keel/vcpu.h>
 
 #define EC_WFX 0x01
+#define EC_SYS64 0x18
 #define EC_HVC64 0x16
 #define EC_SMC64 0x17
 #define EC_DABT_LOW 0x24
@@ -107,12 +108,28 @@ static int wait_for_interrupt(struct keel_vcpu_state *s, uint64_t esr)
     return 0;
 }
 
+/* A trapped system-register access: debug and performance-monitor registers (which the kernel
+ * keeps from guests) and implementation-defined ones read as zero and ignore writes. */
+static int system_register(struct keel_vcpu_state *s, uint64_t esr)
+{
+    unsigned rt = (esr >> 5) & 31;
+    bool read = esr & 1;
+    uint64_t zero;
+    if (read) {
+        *reg(s, rt, &zero) = 0;
+    }
+    s->pc += 4;
+    return 0;
+}
+
 int vcpu_handle_exit(struct vm *vm, struct keel_vcpu_state *s)
 {
     uint64_t esr = s->exit_esr;
     switch (esr >> 26) {
     case EC_WFX:
         return wait_for_interrupt(s, esr);
+    case EC_SYS64:
+        return system_register(s, esr);
     case EC_DABT_LOW:
         return data_abort(vm, s, esr);
     case EC_HVC64:

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Loading a Linux arm64 Image (Documentation/arm64/booting.rst): the header's text_offset and
+ * image_size place it above a 2 MiB-aligned base of RAM; the initrd and the device tree go near
+ * the top of RAM; the device tree the guest sees is the VM's, with /chosen linux,initrd-start/end
+ * added. Every size and address from the image or the tree is checked against guest RAM.
+ */
+#include "loader_linux.h"
+#include <keel/rt.h>
+#include <fdt_util.h>
+#include <libfdt.h>
+#include <string.h>
+
+#define IMAGE_MAGIC 0x644d5241u /* "ARM\x64" at offset 0x38 */
+
+struct image_header {
+    uint32_t code0, code1;
+    uint64_t text_offset, image_size, flags, res2, res3, res4;
+    uint32_t magic, res5;
+};
+
+int linux_load(struct vm *vm, const void *image, uint64_t size, const void *initrd,
+               uint64_t initrd_size, const void *vm_dt, struct linux_boot *out)
+{
+    struct image_header h;
+    if (size < sizeof(h)) {
+        return -1;
+    }
+    memcpy(&h, image, sizeof(h));
+    if (h.magic != IMAGE_MAGIC || h.image_size < size || h.text_offset % 4096) {
+        printf("vmm: not an arm64 Linux Image (magic 0x%x)\n", h.magic);
+        return -1;
+    }
+    uint64_t base = (gpa_val(vm->ram_base) + 0x1fffff) & ~0x1fffffull;
+    uint64_t kernel = base + h.text_offset;
+    uint64_t top = gpa_val(vm->ram_base) + vm->ram_size;
+    uint64_t dtb = (top - 0x200000) & ~0x1fffffull;   /* 2 MiB for the tree, at the top */
+    uint64_t rd = (dtb - initrd_size) & ~0xfffull;     /* the initrd just below it */
+    void *kdst = guest_mem_ptr(vm, gpa_init(kernel), h.image_size);
+    void *rdst = initrd ? guest_mem_ptr(vm, gpa_init(rd), initrd_size) : NULL;
+    void *ddst = guest_mem_ptr(vm, gpa_init(dtb), 0x200000);
+    if (!kdst || !ddst || (initrd && !rdst) || (initrd && rd < kernel + h.image_size)) {
+        printf("vmm: the kernel (%lu bytes) and initrd (%lu bytes) do not fit in guest RAM\n",
+               (unsigned long)h.image_size, (unsigned long)initrd_size);
+        return -1;
+    }
+    memcpy(kdst, image, size);
+    if (initrd) {
+        memcpy(rdst, initrd, initrd_size);
+    }
+    if (fdt_open_into(vm_dt, ddst, 0x200000) != 0) {
+        return -1;
+    }
+    int chosen = fdt_path_offset(ddst, "/chosen");
+    if (initrd && (chosen < 0 || fdt_setprop_u64(ddst, chosen, "linux,initrd-start", rd) != 0 ||
+                   fdt_setprop_u64(ddst, chosen, "linux,initrd-end", rd + initrd_size) != 0)) {
+        return -1;
+    }
+    fdt_pack(ddst);
+    out->entry = kernel;
+    out->dtb = dtb;
+    return 0;
+}
