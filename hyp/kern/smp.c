@@ -38,8 +38,26 @@ void smp_start_all(const struct boot_info *bi)
         c->hwid = bi->cpu_hwid[i];
         if (start(c) != 0) {
             printk("smp: CPU %u (hwid 0x%lx) did not start\n", next, (unsigned long)c->hwid);
+        } else {
+            c->starting = true;
         }
         next++;
+    }
+    /* Let them come up (they need the big lock for their last steps) before the root task
+     * starts, so that it finds every CPU online; a CPU that does not come within a second is
+     * left behind (it joins when it does). */
+    uint64_t deadline = arch_timer_now() + arch_timer_freq();
+    bool waiting = true;
+    while (waiting && arch_timer_now() < deadline) {
+        bkl_unlock();
+        for (unsigned i = 0; i < 1000; i++) {
+            arch_cpu_relax();
+        }
+        bkl_lock();
+        waiting = false;
+        for (unsigned i = 1; i < cpu_count; i++) {
+            waiting |= cpus[i].starting;
+        }
     }
 }
 
