@@ -3,7 +3,7 @@
 #   KEEL_CACHE (default ~/.cache/keel): outputs live in $KEEL_CACHE/images/<name>-<arch>-<key>/.
 
 images_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-cache_root=${KEEL_CACHE:-$HOME/.cache/keel}/images
+cache_root=${KEEL_CACHE:-${HOME:-/var/tmp}/.cache/keel}/images
 
 say() { echo "images: $*" >&2; }
 die() { echo "images: ERROR: $*" >&2; exit 1; }
