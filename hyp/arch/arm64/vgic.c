@@ -18,12 +18,17 @@ bool vgic_available(void)
     return arch_gic_version() == 3;
 }
 
+/* The number of list registers (ICH_VTR_EL2), read once: it is on every VM exit's path. */
 static unsigned lr_count(void)
 {
-    uint64_t vtr;
-    __asm__ volatile("mrs %0, S3_4_C12_C11_1" : "=r"(vtr)); /* ICH_VTR_EL2 */
-    unsigned n = (unsigned)(vtr & 0x1f) + 1;
-    return n > VGIC_MAX_LRS ? VGIC_MAX_LRS : n;
+    static unsigned count;
+    if (!count) {
+        uint64_t vtr;
+        __asm__ volatile("mrs %0, S3_4_C12_C11_1" : "=r"(vtr)); /* ICH_VTR_EL2 */
+        unsigned n = (unsigned)(vtr & 0x1f) + 1;
+        count = n > VGIC_MAX_LRS ? VGIC_MAX_LRS : n;
+    }
+    return count;
 }
 
 #define LR_ACCESS(n, op)                                                                   \
