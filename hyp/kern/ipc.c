@@ -369,4 +369,7 @@ void ipc_notify_irq(struct thread *t, struct irq *irq)
     if (!list_linked(&irq->pending_link)) {
         list_push_back(&t->pending_irqs, &irq->pending_link);
     }
+    if (t->vm) {
+        sched_kick(t); /* a vCPU running its guest elsewhere leaves it to see this */
+    }
 }

@@ -77,6 +77,15 @@ void sched_ready(struct thread *t)
     }
 }
 
+void sched_kick(struct thread *t)
+{
+    struct percpu *c = t->cpu;
+    if (c->current == t && c != this_cpu() && c->online) {
+        c->need_resched = true;
+        arch_irq_send_ipi(c->id);
+    }
+}
+
 void sched_migrate(struct thread *t, struct percpu *to)
 {
     struct percpu *from = t->cpu;

@@ -17,6 +17,7 @@
 #include <fdt_util.h>
 #include <libfdt.h>
 #include <uapi/keel/err.h>
+#include "vgic.h"
 
 #define IPI_RESCHED 0
 #define FIRST_SPI 32
@@ -143,6 +144,7 @@ void arch_irq_init_cpu(void)
      * arch_gic_handle_from_guest). */
     uint32_t enable = (1u << IPI_RESCHED) | (1u << timer_ppi) | (1u << vtimer_ppi);
     if (version == 3) {
+        enable |= 1u << VGIC_MAINTENANCE_PPI; /* list-register conditions a VMM asked for */
         uintptr_t r = find_redistributor(sysreg_read(mpidr_el1));
         gicr_of_cpu[c->id] = r;
         mmio_write32(r + GICR_WAKER, mmio_read32(r + GICR_WAKER) & ~(1u << 1));
@@ -243,24 +245,27 @@ static void eoi(unsigned iar)
 }
 
 void arch_gic_handle(void);
-bool arch_gic_handle_from_guest(void);
 static void handle(unsigned iar);
 
-/* An interrupt that stopped a guest. The guest's virtual timer is the one interrupt of its own
- * that arrives here: it stays asserted while the timer condition holds, so it is masked at the
- * timer (CNTV_CTL.IMASK) and reported, true, for the VMM to deliver. Everything else is the
- * kernel's. */
-bool arch_gic_handle_from_guest(void)
+/* An interrupt that stopped a guest. Two are the guest's: its virtual timer, which stays
+ * asserted while the timer condition holds, so it is masked at the timer (CNTV_CTL.IMASK) for
+ * the caller to deliver; and the vGIC maintenance interrupt, which ends when the caller saves
+ * the list registers and disables the virtual interface. Everything else is the kernel's. */
+enum guest_irq arch_gic_handle_from_guest(void)
 {
     unsigned iar = ack();
     unsigned id = iar & 0x3ff;
     if (id == vtimer_ppi) {
         sysreg_write(cntv_ctl_el0, sysreg_read(cntv_ctl_el0) | 2);
         eoi(iar);
-        return true;
+        return GUEST_IRQ_VTIMER;
+    }
+    if (id == VGIC_MAINTENANCE_PPI && version == 3) {
+        eoi(iar);
+        return GUEST_IRQ_MAINTENANCE;
     }
     handle(iar);
-    return false;
+    return GUEST_IRQ_KERNEL;
 }
 
 void arch_gic_handle(void)
@@ -281,6 +286,8 @@ static void handle(unsigned iar)
     } else if (id < 16) {
         eoi(iar); /* reschedule IPI */
         this_cpu()->need_resched = true;
+    } else if (id < FIRST_SPI) {
+        eoi(iar); /* a guest's PPI (timer, maintenance) that was late: its vCPU has left */
     } else {
         arch_irq_line_mask(id);
         eoi(iar);

@@ -129,13 +129,24 @@ static void load_host(struct thread *self)
 
 uint64_t arch_guest_enter(uint64_t *regs);
 extern char arch_vectors[], arch_guest_vectors[];
-bool arch_gic_handle_from_guest(void);
+
+/* The VMM's list registers: no HW bit (that would let the guest deactivate a physical
+ * interrupt), and only the maintenance conditions a VMM may ask for. */
+static bool vgic_ok(const struct keel_vcpu_state *s)
+{
+    for (unsigned i = 0; i < KEEL_VGIC_LRS; i++) {
+        if (s->vgic_lr[i] & KEEL_VGIC_LR_HW) {
+            return false;
+        }
+    }
+    return (s->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING)) == 0;
+}
 
 int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
 {
     struct keel_vcpu_state *shared = area, k;
     memcpy(&k, shared, sizeof(k)); /* work on a copy the VMM cannot change under us */
-    if (!pstate_ok(k.pstate)) {
+    if (!pstate_ok(k.pstate) || !vgic_ok(&k)) {
         return -KEEL_EINVAL;
     }
     struct percpu *c = this_cpu();
@@ -144,6 +155,7 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
     struct vgic_state *vgic = self->vcpu_private && vgic_available()
                                   ? (struct vgic_state *)((char *)self->vcpu_private + FP_SIZE)
                                   : NULL;
+    k.vgic_lr_count = vgic ? vgic_lr_count() : 0;
     for (;;) {
         if (!el1_loaded) {
             load_el1(&k);
@@ -155,7 +167,7 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
         arch_pt_activate(&vm->mem.pt);
         if (vgic) {
-            vgic_load(vgic);
+            vgic_load(vgic, k.vgic_lr, k.vgic_flags);
         }
         sysreg_write(elr_el2, k.pc);
         sysreg_write(spsr_el2, k.pstate);
@@ -166,12 +178,12 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_vectors);
         k.pc = sysreg_read(elr_el2);
         k.pstate = sysreg_read(spsr_el2);
-        bool vtimer = kind != 0 && arch_gic_handle_from_guest();
-        if (vtimer && vgic && vgic_inject_live(VTIMER_INTID)) {
-            vtimer = false; /* delivered: the guest's handler re-arms its timer (clears IMASK) */
+        enum guest_irq irq = kind != 0 ? arch_gic_handle_from_guest() : GUEST_IRQ_KERNEL;
+        if (irq == GUEST_IRQ_VTIMER && vgic && vgic_inject_live(VTIMER_INTID)) {
+            irq = GUEST_IRQ_KERNEL; /* delivered: the guest's handler re-arms its timer */
         }
         if (vgic) {
-            vgic_save(vgic);
+            vgic_save(vgic, k.vgic_lr);
         }
         if (kind == 0 && ESR_EC(sysreg_read(esr_el2)) == 0x07 && !fp_live && self->vcpu_private) {
             /* The guest's first FP/SIMD access in this run: its registers, then on. */
@@ -189,8 +201,12 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
             exit = KEEL_VCPU_EXIT_TRAP; /* the kernel finishes no trap itself yet */
             break;
         }
-        if (vtimer) {
+        if (irq == GUEST_IRQ_VTIMER) {
             exit = KEEL_VCPU_EXIT_VTIMER; /* masked at the timer; the VMM delivers it */
+            break;
+        }
+        if (irq == GUEST_IRQ_MAINTENANCE) {
+            exit = KEEL_VCPU_EXIT_VGIC;
             break;
         }
         if (c->need_resched) {

@@ -2,16 +2,14 @@
 /*
  * The virtual CPU interface of GICv3 for guests: list registers, the virtual machine control
  * register and the active-priority registers are per vCPU, loaded while its guest runs and saved
- * when the run ends. The kernel injects what must be fast itself — the guest's virtual timer —
- * without an exit to the VMM. (GICv2 boards keep handing the timer to the VMM for now.)
+ * when the run ends. The list registers belong to the VMM's interrupt-controller model (they
+ * travel in the state area); the kernel injects what must be fast itself — the guest's virtual
+ * timer — into a free one without an exit to the VMM. (GICv2 boards hand the timer to the VMM.)
  */
 #include "vgic.h"
 #include <arch/sysreg.h>
 
-#define ICH_LR_PENDING (1ull << 62)
-#define ICH_LR_STATE (3ull << 62)
-#define ICH_LR_GROUP1 (1ull << 60)
-#define ICH_LR_PRIORITY(p) ((uint64_t)(p) << 48)
+#define ICH_LR_STATE (KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE)
 
 bool vgic_available(void)
 {
@@ -19,7 +17,7 @@ bool vgic_available(void)
 }
 
 /* The number of list registers (ICH_VTR_EL2), read once: it is on every VM exit's path. */
-static unsigned lr_count(void)
+unsigned vgic_lr_count(void)
 {
     static unsigned count;
     if (!count) {
@@ -70,23 +68,25 @@ static void lr_write(unsigned n, uint64_t v)
     }
 }
 
-void vgic_load(const struct vgic_state *v)
+void vgic_load(const struct vgic_state *v, const uint64_t *lr, uint32_t flags)
 {
-    unsigned n = lr_count();
+    unsigned n = vgic_lr_count();
     for (unsigned i = 0; i < n; i++) {
-        lr_write(i, v->lr[i]);
+        /* An invalid entry goes in as 0: an EOI bit left on it would raise maintenance again. */
+        lr_write(i, (lr[i] & ICH_LR_STATE) ? lr[i] : 0);
     }
     __asm__ volatile("msr S3_4_C12_C11_7, %0" : : "r"(v->vmcr)); /* ICH_VMCR_EL2 */
     __asm__ volatile("msr S3_4_C12_C8_0, %0" : : "r"(v->ap0r0));  /* ICH_AP0R0_EL2 */
     __asm__ volatile("msr S3_4_C12_C9_0, %0" : : "r"(v->ap1r0));  /* ICH_AP1R0_EL2 */
-    __asm__ volatile("msr S3_4_C12_C11_0, %0\n isb" : : "r"(1ull)); /* ICH_HCR_EL2.En */
+    /* ICH_HCR_EL2: En, and the maintenance conditions the VMM asked for. */
+    __asm__ volatile("msr S3_4_C12_C11_0, %0\n isb" : : "r"(1ull | flags));
 }
 
-void vgic_save(struct vgic_state *v)
+void vgic_save(struct vgic_state *v, uint64_t *lr)
 {
-    unsigned n = lr_count();
+    unsigned n = vgic_lr_count();
     for (unsigned i = 0; i < n; i++) {
-        v->lr[i] = lr_read(i);
+        lr[i] = lr_read(i);
     }
     __asm__ volatile("mrs %0, S3_4_C12_C11_7" : "=r"(v->vmcr));
     __asm__ volatile("mrs %0, S3_4_C12_C8_0" : "=r"(v->ap0r0));
@@ -96,7 +96,7 @@ void vgic_save(struct vgic_state *v)
 
 bool vgic_inject_live(unsigned intid)
 {
-    unsigned n = lr_count(), free = n;
+    unsigned n = vgic_lr_count(), free = n;
     for (unsigned i = 0; i < n; i++) {
         uint64_t lr = lr_read(i);
         if ((lr & ICH_LR_STATE) == 0) {
@@ -110,6 +110,6 @@ bool vgic_inject_live(unsigned intid)
     if (free == n) {
         return false;
     }
-    lr_write(free, ICH_LR_PENDING | ICH_LR_GROUP1 | ICH_LR_PRIORITY(0xa0) | intid);
+    lr_write(free, KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_GROUP1 | KEEL_VGIC_LR_PRIORITY(0xa0) | intid);
     return true;
 }

@@ -4,19 +4,29 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define VGIC_MAX_LRS 8
+#include <uapi/keel/vcpu.h>
 
+#define VGIC_MAX_LRS KEEL_VGIC_LRS
+#define VGIC_MAINTENANCE_PPI 25 /* the GIC architecture's recommended INTID, QEMU virt's */
+
+/* What the kernel keeps of a vCPU's interface (the list registers are in the state area). */
 struct vgic_state {
-    uint64_t lr[VGIC_MAX_LRS];
     uint64_t vmcr, ap0r0, ap1r0;
 };
 
 unsigned arch_gic_version(void);
 /* Whether the board's GIC has the virtual CPU interface this file drives (GICv3). */
 bool vgic_available(void);
-/* Loads a vCPU's state into the CPU interface and enables it (before entering the guest). */
-void vgic_load(const struct vgic_state *v);
+/* The number of list registers used (at most VGIC_MAX_LRS). */
+unsigned vgic_lr_count(void);
+/* Loads a vCPU's state into the CPU interface and enables it with the maintenance conditions
+ * flags (KEEL_VGIC_UNDERFLOW, KEEL_VGIC_NO_PENDING), before entering the guest. */
+void vgic_load(const struct vgic_state *v, const uint64_t *lr, uint32_t flags);
 /* Saves it and disables the interface (after the guest's run). */
-void vgic_save(struct vgic_state *v);
+void vgic_save(struct vgic_state *v, uint64_t *lr);
 /* Makes intid pending in a free list register of the loaded vCPU; false when none is free. */
 bool vgic_inject_live(unsigned intid);
+
+/* What an interrupt that stopped a guest was (gic.c). */
+enum guest_irq { GUEST_IRQ_KERNEL, GUEST_IRQ_VTIMER, GUEST_IRQ_MAINTENANCE };
+enum guest_irq arch_gic_handle_from_guest(void);

@@ -17,6 +17,9 @@ struct percpu;
 void sched_init_cpu(struct percpu *c);
 /* Puts t in its home CPU's run queue (state READY) and preempts there if it should run now. */
 void sched_ready(struct thread *t);
+/* t has news while it may be running on another CPU (a vCPU thread in its guest): make that CPU
+ * enter the kernel, so t looks. */
+void sched_kick(struct thread *t);
 /* Takes t out of its run queue (it stays current until schedule() switches away). */
 void sched_remove(struct thread *t);
 /* Switches to the best ready thread of this CPU (possibly the current one). */

@@ -4,6 +4,8 @@
 #pragma once
 #include <stdint.h>
 
+#define KEEL_VGIC_LRS 8
+
 struct keel_vcpu_state {
     /* Guest general registers and PSTATE (only EL0t/EL1t/EL1h AArch64 modes are accepted). */
     uint64_t x[31];
@@ -20,4 +22,20 @@ struct keel_vcpu_state {
     uint64_t exit_esr;   /* ESR_EL2 */
     uint64_t exit_far;   /* FAR_EL2: the guest-virtual fault address */
     uint64_t exit_gpa;   /* guest-physical fault address (from HPFAR_EL2 and FAR's page offset) */
+    /* Virtual interrupts (GICv3): the list registers, in ICH_LR<n>_EL2 format, are the VMM's
+     * interrupt-controller model's. The kernel loads them on resume (the HW bit must be clear:
+     * EINVAL; an entry whose state is invalid is loaded as 0) and stores them back on every
+     * exit. It may itself make the guest's virtual timer (INTID 27) pending in a free one. */
+    uint64_t vgic_lr[KEEL_VGIC_LRS];
+    uint32_t vgic_lr_count; /* written by the kernel: list registers in use here (0: none, GICv2) */
+    uint32_t vgic_flags;    /* KEEL_VGIC_*: when to exit with KEEL_VCPU_EXIT_VGIC */
 };
+
+#define KEEL_VGIC_LR_EOI (1ull << 41)       /* exit (VGIC) when the guest deactivates it */
+#define KEEL_VGIC_LR_GROUP1 (1ull << 60)
+#define KEEL_VGIC_LR_HW (1ull << 61)
+#define KEEL_VGIC_LR_PENDING (1ull << 62)
+#define KEEL_VGIC_LR_ACTIVE (1ull << 63)
+#define KEEL_VGIC_LR_PRIORITY(p) ((uint64_t)((p) & 0xff) << 48)
+#define KEEL_VGIC_UNDERFLOW (1u << 1)       /* exit when at most one list register is in use */
+#define KEEL_VGIC_NO_PENDING (1u << 3)      /* exit when no list register is pending */
