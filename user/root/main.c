@@ -14,6 +14,7 @@
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
  *           keel,stop-after-ms = <300>;  // the system stops it this long after it said it is
  *                                        // ready (KEEL_PROTO_READY; tests: a VMM killed)
+ *           keel,scheduler;              // give it the Scheduler: it places its own threads
  *       };
  *   };
  *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
@@ -129,10 +130,18 @@ static int start(const void *fdt, int node, unsigned index)
         r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
                  keel_fpage_cap(from[caps[i].which], 0, KEEL_CAP_ALL), caps[i].slot);
     }
+    uint64_t cpu = prop_u64(fdt, node, "cpu", 0), prio = prop_u64(fdt, node, "priority", 50);
+    if (r == 0 && fdt_getprop(fdt, node, "keel,scheduler", NULL)) {
+        r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                 keel_fpage_cap(KEEL_ROOT_SCHEDULER, 0, KEEL_CAP_R | KEEL_CAP_W),
+                 KEEL_PROG_SCHEDULER);
+    }
     struct keel_progenv *env = rt_page_alloc();
     if (r == 0 && env) {
         env->magic = KEEL_PROGENV_MAGIC;
         env->heap_size = p->heap_size;
+        env->cpu = cpu;
+        env->priority = prio;
         strncpy(env->name, p->name, sizeof(env->name) - 1);
         strncpy(env->args, args ? args : "", sizeof(env->args) - 1);
         r = map_into(p->task, env, KEEL_KIP_ADDR, KEEL_FP_R);
@@ -155,8 +164,7 @@ static int start(const void *fdt, int node, unsigned index)
                  KEEL_PROG_PARENT);
     }
     if (entry && r == 0) {
-        r = KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, p->thread, prop_u64(fdt, node, "cpu", 0),
-                 prop_u64(fdt, node, "priority", 50), 0);
+        r = KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, p->thread, cpu, prio, 0);
     }
     if (entry && r == 0) {
         r = KOBJ(p->thread, KEEL_THREAD_EX_REGS, entry, 0, 0);
@@ -168,8 +176,7 @@ static int start(const void *fdt, int node, unsigned index)
     p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0); /* armed by its READY */
     p->running = 1;
     running_count++;
-    printf("root: started %s (%s) on CPU %lu\n", p->name, image,
-           (unsigned long)prop_u64(fdt, node, "cpu", 0));
+    printf("root: started %s (%s) on CPU %lu\n", p->name, image, (unsigned long)cpu);
     return 0;
 }
 
