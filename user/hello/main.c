@@ -2,7 +2,7 @@
 // A program the root task starts: greets, uses some heap (page faults served by the root task),
 // and exits with a status the root task reports. With args "overrun" it touches memory beyond
 // its budget and is stopped. Given the Scheduler (keel,scheduler), it moves itself to the next
-// CPU and says where it runs.
+// CPU, says where it runs, and finds it cannot raise its priority.
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
@@ -31,6 +31,9 @@ int main(void)
         KOBJ(KEEL_ROOT_THREAD, KEEL_THREAD_STATS);
         printf("%s: scheduler: run on CPU %lu: %s, now on CPU %lu\n", env->name,
                (unsigned long)to, keel_strerror(r), (unsigned long)keel_utcb()->mr[2]);
+        r = KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_RUN, KEEL_ROOT_THREAD, to, env->priority + 1, 0);
+        printf("%s: scheduler: priority %lu: %s\n", env->name,
+               (unsigned long)env->priority + 1, keel_strerror(r));
     }
     if (strcmp(env->args, "overrun") == 0) {
         rt_flush();

@@ -14,7 +14,8 @@
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
  *           keel,stop-after-ms = <300>;  // the system stops it this long after it said it is
  *                                        // ready (KEEL_PROTO_READY; tests: a VMM killed)
- *           keel,scheduler;              // give it the Scheduler: it places its own threads
+ *           keel,scheduler;              // give it a Scheduler (ceiling: its priority): it
+ *                                        // places its own threads
  *       };
  *   };
  *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
@@ -36,6 +37,7 @@
 struct program {
     char name[32];
     uint64_t task, thread, factory, gate; /* capabilities in the root task */
+    uint64_t sched;                       /* its Scheduler (keel,scheduler), or 0 */
     uint64_t heap_size, heap_used;
     uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY */
     uint64_t stop_at;  /* counter value at which the system stops it, or 0 */
@@ -132,9 +134,13 @@ static int start(const void *fdt, int node, unsigned index)
     }
     uint64_t cpu = prop_u64(fdt, node, "cpu", 0), prio = prop_u64(fdt, node, "priority", 50);
     if (r == 0 && fdt_getprop(fdt, node, "keel,scheduler", NULL)) {
-        r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
-                 keel_fpage_cap(KEEL_ROOT_SCHEDULER, 0, KEEL_CAP_R | KEEL_CAP_W),
-                 KEEL_PROG_SCHEDULER);
+        /* Its own Scheduler (from its budget) whose ceiling is its priority. */
+        p->sched = rt_cap_alloc();
+        r = KOBJ(p->factory, KEEL_FACTORY_SCHEDULER, p->sched, KEEL_ROOT_SCHEDULER, prio);
+        if (r == 0) {
+            r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                     keel_fpage_cap(p->sched, 0, KEEL_CAP_R | KEEL_CAP_W), KEEL_PROG_SCHEDULER);
+        }
     }
     struct keel_progenv *env = rt_page_alloc();
     if (r == 0 && env) {
@@ -187,6 +193,9 @@ static void end(struct program *p)
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->task);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->factory);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->gate);
+    if (p->sched) {
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->sched);
+    }
     p->running = 0;
     running_count--;
 }

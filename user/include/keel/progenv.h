@@ -5,8 +5,9 @@
  * these capabilities:
  *   1 its Task, 2 its Thread, 3 its own Factory (its kernel-memory budget), 6 the Vcon,
  *   8 the parent gate: page faults (it is the thread's pager), KEEL_PROTO_READY, KEEL_PROTO_EXIT,
- *   5 with the node property keel,scheduler: the Scheduler (rights R and W: RUN, INFO, IDLE), the
- *     slot the root task has it in too, so rt_thread_run() works in both.
+ *   5 with the node property keel,scheduler: a Scheduler (rights R and W: RUN, INFO, IDLE) whose
+ *     priority ceiling is the program's priority (env->priority); the slot the root task has its
+ *     own in, so rt_thread_run() works in both.
  * Memory: the ELF image, a heap at KEEL_PROG_HEAP_BASE filled on first touch up to
  * env->heap_size bytes, and with the node property keel,boot-modules the initrd (cpio) read-only
  * at KEEL_PROG_MODULES_BASE.
@@ -16,7 +17,7 @@
 
 #define KEEL_PROGENV_MAGIC 0x31564e454c45454bull /* "KEELENV1" */
 #define KEEL_PROG_PARENT 8
-#define KEEL_PROG_SCHEDULER 5 /* with keel,scheduler (= KEEL_ROOT_SCHEDULER) */
+#define KEEL_PROG_SCHEDULER 5 /* with keel,scheduler (the slot of KEEL_ROOT_SCHEDULER) */
 #define KEEL_PROG_HEAP_BASE 0x2000000000ull
 #define KEEL_PROTO_EXIT 0x45584954  /* MR0: exit status */
 #define KEEL_PROTO_READY 0x52454459 /* set up: timers the system keeps for it start now */
