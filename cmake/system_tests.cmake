@@ -30,7 +30,9 @@ keel_add_qemu_test(ktest/riscv64-smp4 BOARD qemu-virt-riscv64 ARCH riscv64 INITR
     SMP 4 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
 
 # The root task starts programs from the initrd as the system device tree describes, serves their
-# page faults, stops the one that overruns its memory, and powers off when all are done.
+# page faults, stops the one that overruns its memory, and powers off when all are done. hello-d,
+# given a Scheduler (keel,scheduler), moves itself from CPU 1 to CPU 0 but cannot raise its
+# priority above the 50 it was given; the others have none.
 foreach(arch IN ITEMS arm64 riscv64 x86_64)
     set(board qemu-virt-${arch})
     if(arch STREQUAL "x86_64")
@@ -42,6 +44,9 @@ foreach(arch IN ITEMS arm64 riscv64 x86_64)
                "hello-a: 256 KiB of heap, checksum 1032192" "root: hello-a exited with status 80"
                "root: hello-c: page fault at 0x2000010000" "outside its memory; stopped"
                "root: hello-b exited with status 207" "root: all programs done" "KEEL: power off"
+        REQUIRE "hello-d: scheduler: run on CPU 0: ok, now on CPU 0"
+                "hello-d: scheduler: priority 51: out of range"
+        FAIL "hello-a: scheduler" "hello-b: scheduler" "hello-c: scheduler"
         EXIT)
 endforeach()
 # x86_64 measures its timer against the PIT: under -icount (TSC at 1 GHz of instructions) the

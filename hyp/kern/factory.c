@@ -5,6 +5,7 @@
 #include <keel/thread.h>
 #include <keel/ipc_gate.h>
 #include <keel/irq.h>
+#include <keel/scheduler.h>
 #include <keel/kobj_call.h>
 #include <uapi/keel/fpage.h>
 
@@ -58,6 +59,19 @@ static struct kobj *create(struct factory *f, uint64_t op, struct kobj_msg *m, i
         struct irq *irq = irq_create(q, err);
         return irq ? &irq->obj : NULL;
     }
+    case KEEL_FACTORY_SCHEDULER: {
+        if (!kmsg_has(m, 3)) {
+            *err = -KEEL_EINVAL;
+            return NULL;
+        }
+        struct kobj *p = kobj_lookup(m->caller, m->mr[2], KEEL_OBJ_SCHEDULER, KEEL_CAP_W, err);
+        if (!p) {
+            return NULL;
+        }
+        struct scheduler *s =
+            scheduler_create(q, container_of(p, struct scheduler, obj), m->mr[3], err);
+        return s ? &s->obj : NULL;
+    }
     case KEEL_FACTORY_FACTORY: {
         if (!kmsg_has(m, 2)) {
             *err = -KEEL_EINVAL;
@@ -95,7 +109,7 @@ static int64_t factory_invoke(struct kobj *o, unsigned rights, struct kobj_msg *
     if (!(rights & KEEL_CAP_W)) {
         return -KEEL_EPERM;
     }
-    if (op < KEEL_FACTORY_TASK || op > KEEL_FACTORY_FACTORY) {
+    if (op < KEEL_FACTORY_TASK || op > KEEL_FACTORY_SCHEDULER) { /* INFO was answered above */
         return -KEEL_EPROTO;
     }
     if (!kmsg_has(m, 1)) {

@@ -8,6 +8,7 @@
 #include <keel/task.h>
 #include <keel/thread.h>
 #include <keel/factory.h>
+#include <keel/scheduler.h>
 #include <keel/phys.h>
 #include <keel/kmem.h>
 #include <keel/printk.h>
@@ -22,7 +23,7 @@
 #include <cpio.h>
 #include <elf.h>
 
-extern struct kobj icu_object, scheduler_object, vcon_object, platform_object;
+extern struct kobj icu_object, vcon_object, platform_object;
 
 /* Copies the loadable segments into fresh pages mapped in t; returns the entry point or 0. */
 static uint64_t load_elf(struct task *t, const void *img, uint64_t size)
@@ -108,7 +109,7 @@ void root_task_start(const struct boot_info *bi)
     give(t, KEEL_ROOT_THREAD, &th->obj);
     give(t, KEEL_ROOT_FACTORY, &root_factory.obj);
     give(t, KEEL_ROOT_ICU, &icu_object);
-    give(t, KEEL_ROOT_SCHEDULER, &scheduler_object);
+    give(t, KEEL_ROOT_SCHEDULER, &scheduler_root.obj);
     give(t, KEEL_ROOT_VCON, &vcon_object);
     give(t, KEEL_ROOT_PLATFORM, &platform_object);
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
-// The Scheduler object: thread placement (CPU, priority, quantum) and CPU statistics.
+// Scheduler objects: thread placement (CPU, priority, quantum) and CPU statistics (see
+// keel/scheduler.h).
+#include <keel/scheduler.h>
 #include <keel/sched.h>
+#include <keel/quota.h>
 #include <keel/thread.h>
 #include <keel/percpu.h>
 #include <keel/timeout.h>
@@ -8,7 +11,25 @@
 #include <keel/arch/timer.h>
 #include <uapi/keel/fpage.h>
 
-struct kobj scheduler_object = { .type = KEEL_OBJ_SCHEDULER };
+struct scheduler scheduler_root = { .obj = { .type = KEEL_OBJ_SCHEDULER },
+                                     .max_prio = SCHED_PRIOS - 1 };
+
+struct scheduler *scheduler_create(struct quota *q, const struct scheduler *parent,
+                                   uint64_t max_prio, int *err)
+{
+    if (max_prio < 1 || max_prio > parent->max_prio) {
+        *err = -KEEL_ERANGE;
+        return NULL;
+    }
+    struct scheduler *s = quota_alloc(q, sizeof(*s));
+    if (!s) {
+        *err = -KEEL_ENOMEM;
+        return NULL;
+    }
+    kobj_init(&s->obj, KEEL_OBJ_SCHEDULER, q);
+    s->max_prio = (unsigned)max_prio;
+    return s;
+}
 
 static uint64_t ns_from_ticks(uint64_t ticks)
 {
@@ -16,7 +37,7 @@ static uint64_t ns_from_ticks(uint64_t ticks)
     return ticks / f * 1000000000ull + ticks % f * 1000000000ull / f;
 }
 
-static int64_t run_thread(struct kobj_msg *m)
+static int64_t run_thread(const struct scheduler *s, struct kobj_msg *m)
 {
     int err;
     if (!kmsg_has(m, 4)) {
@@ -27,7 +48,7 @@ static int64_t run_thread(struct kobj_msg *m)
         return err;
     }
     uint64_t cpu = m->mr[2], prio = m->mr[3], quantum_us = m->mr[4];
-    if (cpu >= cpu_count || !cpus[cpu].online || prio < 1 || prio >= SCHED_PRIOS ||
+    if (cpu >= cpu_count || !cpus[cpu].online || prio < 1 || prio > s->max_prio ||
         quantum_us > 10000000) {
         return -KEEL_ERANGE;
     }
@@ -55,10 +76,10 @@ uint64_t scheduler_thread_ns(struct thread *t);
 
 static int64_t scheduler_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
 {
-    (void)o;
+    struct scheduler *s = container_of(o, struct scheduler, obj);
     switch (kmsg_op(m)) {
     case KEEL_SCHED_RUN:
-        return rights & KEEL_CAP_W ? run_thread(m) : -KEEL_EPERM;
+        return rights & KEEL_CAP_W ? run_thread(s, m) : -KEEL_EPERM;
     case KEEL_SCHED_INFO: {
         uint64_t online = 0;
         for (unsigned i = 0; i < cpu_count; i++) {
@@ -67,7 +88,8 @@ static int64_t scheduler_invoke(struct kobj *o, unsigned rights, struct kobj_msg
         m->mr[0] = cpu_count;
         m->mr[1] = online;
         m->mr[2] = arch_timer_freq();
-        m->out_words = 3;
+        m->mr[3] = s->max_prio;
+        m->out_words = 4;
         return 0;
     }
     case KEEL_SCHED_IDLE:
@@ -92,4 +114,7 @@ uint64_t scheduler_thread_ns(struct thread *t)
     return ns_from_ticks(ticks);
 }
 
-const struct kobj_ops scheduler_ops = { .invoke = scheduler_invoke };
+const struct kobj_ops scheduler_ops = {
+    .size = sizeof(struct scheduler),
+    .invoke = scheduler_invoke,
+};

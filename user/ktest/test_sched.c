@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The Scheduler object: INFO, RUN and its errors, priorities (preemption), round robin among
-// equals, migration between CPUs, idle time.
+// The Scheduler object: INFO, RUN and its errors, priority ceilings of Schedulers made by a
+// Factory, priorities (preemption), round robin among equals, migration between CPUs, idle time.
 #include <keel/ktest.h>
 #include "ktest_util.h"
 
@@ -85,6 +85,54 @@ KTEST(sched_run_errors)
     kthread_free(&t);
     CHECK_EQ(KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_IDLE, n), -KEEL_ERANGE);
     CHECK_EQ(KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_IDLE), -KEEL_ERANGE);
+}
+
+/* A Factory makes Schedulers with a priority ceiling no higher than their source's. */
+KTEST(sched_ceiling_limits_priorities)
+{
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_INFO), 0);
+    CHECK_EQ(keel_utcb()->mr[3], 255);
+    uint64_t f = cap_new(), lim = cap_new(), sub = cap_new(), ro = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, f, 65536), 0);
+    uint64_t used = factory_used(f);
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_SCHEDULER, lim, KEEL_ROOT_SCHEDULER, 60), 0);
+    CHECK(factory_used(f) > used); /* charged to the factory */
+    CHECK_EQ(KOBJ(lim, KEEL_ANY_TYPE), KEEL_OBJ_SCHEDULER);
+    REQUIRE_EQ(KOBJ(lim, KEEL_SCHED_INFO), 0);
+    CHECK_EQ(keel_utcb()->mr[3], 60);
+    CHECK_EQ(keel_utcb()->mr[0], rt_kip()->cpu_count);
+
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, KEEL_ROOT_TASK, receive_then_flag, 0, 0, 0), 0);
+    uint64_t n = rt_kip()->cpu_count;
+    CHECK_EQ(KOBJ(lim, KEEL_SCHED_RUN, t.cap, n - 1, 61, 0), -KEEL_ERANGE);
+    CHECK_EQ(KOBJ(lim, KEEL_SCHED_RUN, t.cap, n - 1, 255, 0), -KEEL_ERANGE);
+    CHECK_EQ(thread_cpu(t.cap), 0); /* refused: not moved */
+    CHECK_EQ(KOBJ(lim, KEEL_SCHED_RUN, t.cap, n - 1, 60, 0), 0);
+    CHECK_EQ(thread_cpu(t.cap), n - 1);
+    CHECK_EQ(KOBJ(lim, KEEL_SCHED_RUN, t.cap, 0, 1, 0), 0);
+    CHECK_EQ(thread_cpu(t.cap), 0);
+
+    /* A ceiling above the source's, or 0, is refused; below it is fine. */
+    CHECK_EQ(KOBJ(f, KEEL_FACTORY_SCHEDULER, sub, lim, 61), -KEEL_ERANGE);
+    CHECK_EQ(KOBJ(f, KEEL_FACTORY_SCHEDULER, sub, lim, 0), -KEEL_ERANGE);
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_SCHEDULER, sub, lim, 30), 0);
+    CHECK_EQ(KOBJ(sub, KEEL_SCHED_RUN, t.cap, 0, 31, 0), -KEEL_ERANGE);
+    CHECK_EQ(KOBJ(sub, KEEL_SCHED_RUN, t.cap, 0, 30, 0), 0);
+    cap_free(sub);
+
+    /* The source needs W and must be a Scheduler; the ceiling is a required argument. */
+    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, lim, KEEL_CAP_R, ro), 0);
+    CHECK_EQ(KOBJ(f, KEEL_FACTORY_SCHEDULER, sub, ro, 10), -KEEL_EPERM);
+    CHECK_EQ(KOBJ(ro, KEEL_SCHED_RUN, t.cap, 0, 10, 0), -KEEL_EPERM);
+    CHECK_EQ(KOBJ(f, KEEL_FACTORY_SCHEDULER, sub, KEEL_ROOT_TASK, 10), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(f, KEEL_FACTORY_SCHEDULER, sub, KEEL_ROOT_SCHEDULER), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, sub), 0); /* none of that made one */
+    kthread_free(&t);
+    cap_free(ro);
+    cap_free(lim);
+    CHECK_EQ(factory_used(f), used); /* its memory came back */
+    cap_free(f);
 }
 
 KTEST(sched_higher_priority_runs_first)

@@ -14,6 +14,8 @@
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
  *           keel,stop-after-ms = <300>;  // the system stops it this long after it said it is
  *                                        // ready (KEEL_PROTO_READY; tests: a VMM killed)
+ *           keel,scheduler;              // give it a Scheduler (ceiling: its priority): it
+ *                                        // places its own threads
  *       };
  *   };
  *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
@@ -35,6 +37,7 @@
 struct program {
     char name[32];
     uint64_t task, thread, factory, gate; /* capabilities in the root task */
+    uint64_t sched;                       /* its Scheduler (keel,scheduler), or 0 */
     uint64_t heap_size, heap_used;
     uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY */
     uint64_t stop_at;  /* counter value at which the system stops it, or 0 */
@@ -129,10 +132,22 @@ static int start(const void *fdt, int node, unsigned index)
         r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
                  keel_fpage_cap(from[caps[i].which], 0, KEEL_CAP_ALL), caps[i].slot);
     }
+    uint64_t cpu = prop_u64(fdt, node, "cpu", 0), prio = prop_u64(fdt, node, "priority", 50);
+    if (r == 0 && fdt_getprop(fdt, node, "keel,scheduler", NULL)) {
+        /* Its own Scheduler (from its budget) whose ceiling is its priority. */
+        p->sched = rt_cap_alloc();
+        r = KOBJ(p->factory, KEEL_FACTORY_SCHEDULER, p->sched, KEEL_ROOT_SCHEDULER, prio);
+        if (r == 0) {
+            r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                     keel_fpage_cap(p->sched, 0, KEEL_CAP_R | KEEL_CAP_W), KEEL_PROG_SCHEDULER);
+        }
+    }
     struct keel_progenv *env = rt_page_alloc();
     if (r == 0 && env) {
         env->magic = KEEL_PROGENV_MAGIC;
         env->heap_size = p->heap_size;
+        env->cpu = cpu;
+        env->priority = prio;
         strncpy(env->name, p->name, sizeof(env->name) - 1);
         strncpy(env->args, args ? args : "", sizeof(env->args) - 1);
         r = map_into(p->task, env, KEEL_KIP_ADDR, KEEL_FP_R);
@@ -155,8 +170,7 @@ static int start(const void *fdt, int node, unsigned index)
                  KEEL_PROG_PARENT);
     }
     if (entry && r == 0) {
-        r = KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, p->thread, prop_u64(fdt, node, "cpu", 0),
-                 prop_u64(fdt, node, "priority", 50), 0);
+        r = KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, p->thread, cpu, prio, 0);
     }
     if (entry && r == 0) {
         r = KOBJ(p->thread, KEEL_THREAD_EX_REGS, entry, 0, 0);
@@ -168,8 +182,7 @@ static int start(const void *fdt, int node, unsigned index)
     p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0); /* armed by its READY */
     p->running = 1;
     running_count++;
-    printf("root: started %s (%s) on CPU %lu\n", p->name, image,
-           (unsigned long)prop_u64(fdt, node, "cpu", 0));
+    printf("root: started %s (%s) on CPU %lu\n", p->name, image, (unsigned long)cpu);
     return 0;
 }
 
@@ -180,6 +193,9 @@ static void end(struct program *p)
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->task);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->factory);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->gate);
+    if (p->sched) {
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->sched);
+    }
     p->running = 0;
     running_count--;
 }

@@ -32,6 +32,8 @@ enum keel_factory_op {
     KEEL_FACTORY_IRQ = 4,     /* MR1 dest cap */
     KEEL_FACTORY_FACTORY = 5, /* MR1 dest cap, MR2 quota bytes (taken from this factory's) */
     KEEL_FACTORY_INFO = 6,    /* -> MR0 limit, MR1 used (bytes) */
+    KEEL_FACTORY_SCHEDULER = 7, /* MR1 dest cap, MR2 Scheduler cap (W), MR3 priority ceiling
+                                   (1..that Scheduler's ceiling) */
 };
 
 enum keel_task_op {
@@ -83,8 +85,10 @@ enum keel_icu_op {
 #define KEEL_IRQ_MODE_EDGE_RISING 1u
 
 enum keel_sched_op {
-    KEEL_SCHED_RUN = 1,   /* MR1 thread cap, MR2 cpu, MR3 priority (1-255), MR4 quantum (us) */
-    KEEL_SCHED_INFO = 2,  /* -> MR0 CPUs present, MR1 online mask, MR2 timer frequency (Hz) */
+    KEEL_SCHED_RUN = 1,   /* MR1 thread cap, MR2 cpu, MR3 priority (1..ceiling, the root task's
+                             ceiling is 255), MR4 quantum (us) */
+    KEEL_SCHED_INFO = 2,  /* -> MR0 CPUs present, MR1 online mask, MR2 timer frequency (Hz),
+                             MR3 this Scheduler's priority ceiling */
     KEEL_SCHED_IDLE = 3,  /* MR1 cpu -> MR0 idle time (ns) */
 };
 
