@@ -4,12 +4,13 @@
  * args naming the VM's device tree among the boot modules. It creates the VM task, backs and maps
  * guest RAM, instantiates the devices the tree lists, loads the guest and runs its vCPU.
  *
- * This first version runs one vCPU of a raw binary guest (chosen/keel,image at
- * chosen/keel,load-address) with a PL011 and PSCI; Linux guests, the GIC, virtio and SMP follow.
+ * A raw binary guest (chosen/keel,image at chosen/keel,load-address) or a Linux Image
+ * (chosen/keel,linux, keel,initrd) runs on the CPUs of the tree's /cpus node, with the devices
+ * its nodes describe (platform.c).
  */
 #include "vm.h"
-#include "vcpu_loop.h"
-#include "dev/uart_pl011.h"
+#include "vcpu.h"
+#include "platform.h"
 #include "loader_linux.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
@@ -29,19 +30,41 @@ static const void *module(const struct keel_progenv *env, const char *name, uint
                              : NULL;
 }
 
-static int devices(const void *fdt, const char *name)
+/* The VM's CPUs from its /cpus node (one, affinity 0, without it), on physical CPUs from the
+ * VMM's own on (keel,cpu in a cpu node places it), wrapping around the CPUs there are. */
+static int cpus(const void *fdt, const struct keel_progenv *env)
 {
-    int node;
-    fdt_for_each_subnode(node, fdt, 0) {
-        uint64_t base, size;
-        if (fdt_node_check_compatible(fdt, node, "arm,pl011") == 0 &&
-            fdt_util_reg(fdt, node, 0, &base, &size)) {
-            struct mmio_device *d = vm_device_add(&vm, "pl011", gpa_init(base), size);
-            if (!d || uart_pl011_create(d, name) != 0) {
-                printf("vmm: %s: too many devices\n", name);
+    int parent = fdt_path_offset(fdt, "/cpus"), node;
+    unsigned n = 0, pcpus = 1;
+    if (KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_PROG_SCHEDULER) == 1) {
+        int64_t r = KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_INFO);
+        pcpus = r >= 0 && keel_utcb()->mr[0] ? (unsigned)keel_utcb()->mr[0] : 1;
+    }
+    if (parent >= 0) {
+        fdt_for_each_subnode(node, fdt, parent) {
+            const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+            uint64_t mpidr, pcpu;
+            if (!type || strcmp(type, "cpu") != 0) {
+                continue;
+            }
+            if (!fdt_util_reg(fdt, node, 0, &mpidr, NULL)) {
+                printf("vmm: %s: a cpu node without reg\n", env->name);
                 return -1;
             }
+            if (!fdt_util_u64(fdt, node, "keel,cpu", &pcpu)) {
+                pcpu = (env->cpu + n) % pcpus;
+            }
+            int64_t r = vcpu_create(&vm, n, mpidr, (unsigned)pcpu);
+            if (r < 0) {
+                printf("vmm: %s: cannot create vCPU %u: %s\n", env->name, n, keel_strerror(r));
+                return -1;
+            }
+            n++;
         }
+    }
+    if (n == 0 && vcpu_create(&vm, 0, 0, (unsigned)env->cpu) < 0) {
+        printf("vmm: %s: cannot create its vCPU\n", env->name);
+        return -1;
     }
     return 0;
 }
@@ -101,22 +124,16 @@ int main(void)
         }
         memcpy(dst, img, isize);
     }
-    if (devices(fdt, env->name) != 0) {
+    if (cpus(fdt, env) != 0 || platform_devices(&vm, fdt) != 0) {
         return 1;
     }
-    /* This thread becomes the vCPU; its state area is the page after its UTCB. */
-    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)(KEEL_ROOT_UTCB_ADDR + KEEL_PAGE_SIZE);
-    r = KOBJ(KEEL_ROOT_THREAD, KEEL_THREAD_VCPU, vm.task, (uint64_t)(uintptr_t)s);
-    if (r < 0) {
-        printf("vmm: %s: no vCPU (%s)\n", env->name, keel_strerror(r));
-        return 1;
-    }
-    vcpu_reset(s, entry, dtb);
-    printf("vmm: %s: %lu MiB RAM at 0x%lx, %s (%lu bytes) at 0x%lx\n", env->name,
-           (unsigned long)(ram_size >> 20), (unsigned long)ram_base, image, (unsigned long)isize,
-           (unsigned long)entry);
+    /* This thread becomes vCPU 0. */
+    arch_vcpu_reset(&vm.vcpus[0], entry, dtb);
+    printf("vmm: %s: %lu MiB RAM at 0x%lx, %u vCPU%s, %s (%lu bytes) at 0x%lx\n", env->name,
+           (unsigned long)(ram_size >> 20), (unsigned long)ram_base, vm.vcpu_count,
+           vm.vcpu_count > 1 ? "s" : "", image, (unsigned long)isize, (unsigned long)entry);
     keel_call(KEEL_PROG_PARENT, keel_tag(KEEL_PROTO_READY, 0, 0), KEEL_NEVER, 0);
-    if (vcpu_loop_run(&vm, s) != 0) {
+    if (vcpu_run(&vm.vcpus[0]) != 0) {
         return 2;
     }
     printf("vmm: %s: guest powered off, status %ld\n", env->name, (long)vm.exit_status);

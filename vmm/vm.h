@@ -9,10 +9,34 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <keel/addr_user.h>
+#include <uapi/keel/vcpu.h>
+#include "lock.h"
 
 #define VM_MAX_DEVICES 16
+#define VM_MAX_VCPUS 8
 
 struct vm;
+struct vgic;
+
+/* A guest CPU: a thread of the VMM in extended vCPU mode, with an Irq attached to it that other
+ * threads trigger to make it leave the guest (a "kick") when they have something for it. */
+enum vcpu_power { VCPU_OFF, VCPU_ON_PENDING, VCPU_ON };
+
+struct vcpu {
+    struct vm *vm;
+    unsigned id;
+    uint64_t mpidr;           /* the affinity the guest sees (its DT cpu reg) */
+    uint64_t thread, kick;    /* capabilities */
+    uint64_t utcb;
+    struct keel_vcpu_state *state;
+    unsigned pcpu;            /* the physical CPU it runs on */
+    enum vcpu_power power;    /* atomic: PSCI CPU_ON/OFF, AFFINITY_INFO */
+    uint64_t start_pc, start_ctx;
+    bool thread_started;
+    /* the interrupt-controller model's per-vCPU part (arch) */
+    uint32_t lr_owned;        /* list registers the VMM filled (bit per LR) */
+    uint32_t lr_intid[KEEL_VGIC_LRS];
+};
 
 struct mmio_device {
     const char *name;
@@ -26,13 +50,17 @@ struct mmio_device {
 
 struct vm {
     uint64_t task;         /* capability of the VM task */
+    struct vm_lock lock;   /* devices and the interrupt controller model (lock.h) */
+    struct vcpu vcpus[VM_MAX_VCPUS];
+    unsigned vcpu_count;
+    struct vgic *gic;      /* the interrupt controller model, if the VM has one */
     gpa_t ram_base;
     uint64_t ram_size;
     char *ram;             /* the VMM's view of guest RAM */
     struct mmio_device devices[VM_MAX_DEVICES];
     unsigned device_count;
     const char *name;
-    bool off;              /* the guest powered off */
+    bool off;              /* the guest powered off (atomic) */
     uint64_t vtimer_exits;
     int64_t exit_status;
 };
@@ -44,3 +72,11 @@ int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size);
 /* The device at gpa, or NULL. */
 struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa);
 struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, uint64_t size);
+
+/* The vCPU the calling thread runs, or NULL (an I/O thread). */
+struct vcpu *vcpu_self(struct vm *vm);
+/* Makes v leave its guest (or its wait) to look at its interrupts; nothing when v is the caller. */
+void vcpu_kick(struct vcpu *v);
+/* Raises (level true) or lowers the VM's interrupt line intid (an SPI, 32 and up); for an edge
+ * line, a rise is one interrupt. Called with the VM lock held (device models are). */
+void vm_irq_set(struct vm *vm, unsigned intid, bool level);

@@ -114,7 +114,7 @@ static int start(const void *fdt, int node, unsigned index)
                      prop_u64(fdt, node, "kernel-memory", 1 << 20));
     if (r == 0) {
         r = KOBJ(p->factory, KEEL_FACTORY_TASK, p->task,
-                 keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, 14, KEEL_FP_RW));
+                 keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, 16, KEEL_FP_RW));
     }
     if (r == 0) {
         r = KOBJ(p->factory, KEEL_FACTORY_THREAD, p->thread);

@@ -1,90 +1,163 @@
 // SPDX-License-Identifier: MIT
 /*
- * An emulated Arm PL011 UART, transmit side: bytes the guest writes to the data register go to
- * the VMM's console, a line at a time, prefixed with the VM's name. The flag register says the
- * transmitter is never busy and the receiver empty.
+ * An emulated Arm PL011 UART. Transmit: bytes the guest writes go to the VMM's console a line at
+ * a time, prefixed with the VM's name; the transmitter is never busy, and each write raises the
+ * transmit interrupt (the FIFO is at once empty again). Receive: a 32-byte FIFO that the VMM's
+ * console input fills. The interrupt line is level: (raw status & mask) != 0.
  *
- *   pl011@9000000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x0 0x9000000 0x0 0x1000>; };
+ *   pl011@9000000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x0 0x9000000 0x0 0x1000>;
+ *                   interrupts = <0 1 4>; clocks = <&clk>, <&clk>; clock-names = "uartclk", "apb_pclk"; };
  */
 #include "uart_pl011.h"
 #include <keel/rt.h>
 #include <string.h>
 
-enum { UARTDR = 0x00, UARTFR = 0x18, UARTCR = 0x30, UARTIMSC = 0x38, UARTPERIPHID0 = 0xfe0 };
+enum {
+    UARTDR = 0x00, UARTRSR = 0x04, UARTFR = 0x18, UARTIBRD = 0x24, UARTFBRD = 0x28,
+    UARTLCR_H = 0x2c, UARTCR = 0x30, UARTIFLS = 0x34, UARTIMSC = 0x38, UARTRIS = 0x3c,
+    UARTMIS = 0x40, UARTICR = 0x44, UARTDMACR = 0x48, UARTPERIPHID0 = 0xfe0,
+};
 #define FR_TXFE (1u << 7)
+#define FR_RXFF (1u << 6)
 #define FR_RXFE (1u << 4)
+#define INT_RX (1u << 4)
+#define INT_TX (1u << 5)
+#define INT_RT (1u << 6)
+#define RX_FIFO 32
 
 struct pl011 {
-    const char *vm_name;
+    struct vm *vm;
+    unsigned irq;
     char line[128];
     unsigned used;
-    uint32_t cr, imsc;
+    uint32_t regs[UARTDMACR / 4 + 1]; /* the plain read/write registers */
+    uint32_t ris;
+    char rx[RX_FIFO];
+    unsigned rx_head, rx_count;
 };
 
 static struct pl011 uarts[2];
 static unsigned uart_count;
 
+static void update_irq(struct pl011 *u)
+{
+    if (u->irq) {
+        vm_irq_set(u->vm, u->irq, (u->ris & u->regs[UARTIMSC / 4]) != 0);
+    }
+}
+
 static void flush(struct pl011 *u)
 {
     u->line[u->used] = '\0';
-    printf("%s| %s\n", u->vm_name, u->line);
+    printf("%s| %s\n", u->vm->name, u->line);
     u->used = 0;
+}
+
+static void transmit(struct pl011 *u, char c)
+{
+    if (c == '\n' || u->used == sizeof(u->line) - 1) {
+        flush(u);
+    } else if (c != '\r') {
+        u->line[u->used++] = c;
+    }
+    u->ris |= INT_TX;
+}
+
+static uint32_t receive(struct pl011 *u)
+{
+    if (!u->rx_count) {
+        return 0;
+    }
+    uint32_t c = (uint8_t)u->rx[u->rx_head];
+    u->rx_head = (u->rx_head + 1) % RX_FIFO;
+    if (--u->rx_count == 0) {
+        u->ris &= ~(INT_RX | INT_RT);
+    }
+    return c;
 }
 
 static bool pl011_access(struct mmio_device *d, uint64_t off, unsigned width, bool write, uint64_t *v)
 {
     struct pl011 *u = d->state;
-    if (width != 4 && !(width == 1 && off == UARTDR)) {
+    if (width != 4 && !(width == 1 && off == UARTDR) && !(width == 2 && off < UARTPERIPHID0)) {
         return false;
     }
+    uint32_t val = (uint32_t)*v;
+    uint64_t r = 0;
     switch (off) {
     case UARTDR:
         if (write) {
-            char c = (char)*v;
-            if (c == '\n' || u->used == sizeof(u->line) - 1) {
-                flush(u);
-            } else if (c != '\r') {
-                u->line[u->used++] = c;
-            }
+            transmit(u, (char)val);
         } else {
-            *v = 0; /* nothing received */
+            r = receive(u);
         }
-        return true;
+        break;
     case UARTFR:
-        if (!write) {
-            *v = FR_TXFE | FR_RXFE;
-        }
-        return true;
-    case UARTCR:
-    case UARTIMSC:
+        r = FR_TXFE | (u->rx_count ? 0 : FR_RXFE) | (u->rx_count == RX_FIFO ? FR_RXFF : 0);
+        break;
+    case UARTRIS:
+        r = u->ris;
+        break;
+    case UARTMIS:
+        r = u->ris & u->regs[UARTIMSC / 4];
+        break;
+    case UARTICR:
         if (write) {
-            *(off == UARTCR ? &u->cr : &u->imsc) = (uint32_t)*v;
+            u->ris &= ~val | (u->rx_count ? INT_RX | INT_RT : 0); /* data still waiting stays */
+        }
+        break;
+    case UARTRSR: case 0x20 /* ILPR */: case UARTIBRD: case UARTFBRD: case UARTLCR_H: case UARTCR: case UARTIFLS:
+    case UARTIMSC: case UARTDMACR:
+        if (write) {
+            u->regs[off / 4] = val & (off == UARTRSR ? 0 : 0xffff);
         } else {
-            *v = off == UARTCR ? u->cr : u->imsc;
+            r = u->regs[off / 4];
         }
-        return true;
+        break;
     default:
-        if (!write && off >= UARTPERIPHID0) {
+        if (!write && off >= UARTPERIPHID0 && off < 0x1000) {
             static const uint8_t id[8] = { 0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
-            *v = id[(off - UARTPERIPHID0) / 4 % 8];
-            return true;
+            r = id[(off - UARTPERIPHID0) / 4 % 8];
+        } else if (write) {
+            return false; /* no such register */
         }
-        if (!write) {
-            *v = 0;
-        }
-        return true; /* other registers: accepted, no effect */
+        break;
     }
+    if (!write) {
+        *v = r;
+    }
+    update_irq(u);
+    return true;
 }
 
-int uart_pl011_create(struct mmio_device *d, const char *vm_name)
+int uart_pl011_create(struct mmio_device *d, struct vm *vm, unsigned irq)
 {
     if (uart_count == sizeof(uarts) / sizeof(uarts[0])) {
         return -1;
     }
     struct pl011 *u = &uarts[uart_count++];
     memset(u, 0, sizeof(*u));
-    u->vm_name = vm_name;
+    u->vm = vm;
+    u->irq = irq;
+    u->regs[UARTCR / 4] = 0x300; /* TXE, RXE: as after reset */
     d->state = u;
     d->access = pl011_access;
     return 0;
+}
+
+size_t uart_pl011_input(struct vm *vm, const char *buf, size_t n)
+{
+    struct pl011 *u = uart_count ? &uarts[0] : NULL;
+    size_t taken = 0;
+    if (!u || u->vm != vm) {
+        return 0;
+    }
+    while (taken < n && u->rx_count < RX_FIFO) {
+        u->rx[(u->rx_head + u->rx_count++) % RX_FIFO] = buf[taken++];
+    }
+    if (taken) {
+        u->ris |= INT_RX | INT_RT;
+        update_irq(u);
+    }
+    return taken;
 }

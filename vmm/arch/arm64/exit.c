@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * VM exits on arm64, dispatched by the exception class of ESR_EL2 through a table: data aborts on
- * MMIO (decoded from the syndrome: register, width, direction, sign extension), HVC and SMC calls
- * for PSCI. Anything else stops the VM with a message; nothing the guest does stops the VMM.
+ * VM exits on arm64, dispatched by the exception class of ESR_EL2: data aborts on MMIO (decoded
+ * from the syndrome: register, width, direction, sign extension), HVC and SMC calls for PSCI,
+ * WFI, trapped system registers (SGI generation, debug). Anything else stops the VM with a
+ * message; nothing the guest does stops the VMM.
  */
 #include "../../vm.h"
-#include "../../vcpu_loop.h"
+#include "../../vcpu.h"
+#include "vgic.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
+#include <string.h>
+#include <stddef.h>
 
 #define EC_WFX 0x01
 #define EC_SYS64 0x18
@@ -18,11 +22,20 @@
 
 enum {
     PSCI_VERSION = 0x84000000,
-    PSCI_FEATURES = 0x8400000a,
+    PSCI_CPU_OFF = 0x84000002,
+    PSCI_CPU_ON = 0xc4000003,
+    PSCI_AFFINITY_INFO = 0xc4000004,
     PSCI_SYSTEM_OFF = 0x84000008,
     PSCI_SYSTEM_RESET = 0x84000009,
+    PSCI_FEATURES = 0x8400000a,
+    PSCI_SUCCESS = 0,
     PSCI_NOT_SUPPORTED = -1,
+    PSCI_INVALID_PARAMETERS = -2,
+    PSCI_ALREADY_ON = -4,
+    PSCI_ON_PENDING = -5,
+    PSCI_INTERNAL_FAILURE = -6,
 };
+#define ICC_SGI1R_EL1 0x3a3016 /* ISS of MSR ICC_SGI1R_EL1: Op0 3, Op2 5, Op1 0, CRn 12, CRm 11 */
 
 static uint64_t *reg(struct keel_vcpu_state *s, unsigned n, uint64_t *zero)
 {
@@ -32,6 +45,7 @@ static uint64_t *reg(struct keel_vcpu_state *s, unsigned n, uint64_t *zero)
 
 static int data_abort(struct vm *vm, struct keel_vcpu_state *s, uint64_t esr)
 {
+    bool ok;
     uint64_t iss = esr & 0x1ffffff;
     gpa_t gpa = gpa_init(s->exit_gpa);
     if (!(iss & (1u << 24))) {
@@ -44,7 +58,10 @@ static int data_abort(struct vm *vm, struct keel_vcpu_state *s, uint64_t esr)
     struct mmio_device *d = vm_device_at(vm, gpa);
     uint64_t zero, *r = reg(s, rt, &zero);
     uint64_t value = write ? (width == 8 ? *r : *r & ((1ull << (8 * width)) - 1)) : 0;
-    if (!d || !d->access(d, gpa_val(gpa) - gpa_val(d->base), width, write, &value)) {
+    vm_lock(&vm->lock);
+    ok = d && d->access(d, gpa_val(gpa) - gpa_val(d->base), width, write, &value);
+    vm_unlock(&vm->lock);
+    if (!ok) {
         printf("vmm: guest %s of %u bytes at 0x%lx: no such register (pc 0x%lx)\n",
                write ? "write" : "read", width, (unsigned long)gpa_val(gpa), (unsigned long)s->pc);
         value = 0; /* reads of nothing return zero; the guest goes on */
@@ -59,25 +76,68 @@ static int data_abort(struct vm *vm, struct keel_vcpu_state *s, uint64_t esr)
     return 0;
 }
 
-static int psci(struct vm *vm, struct keel_vcpu_state *s)
+static struct vcpu *vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
 {
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        if (vm->vcpus[i].mpidr == (mpidr & 0xff00ffffffull)) {
+            return &vm->vcpus[i];
+        }
+    }
+    return NULL;
+}
+
+static int64_t psci_cpu_on(struct vm *vm, uint64_t target, uint64_t pc, uint64_t ctx)
+{
+    struct vcpu *t = vcpu_by_mpidr(vm, target);
+    if (!t) {
+        return PSCI_INVALID_PARAMETERS;
+    }
+    int64_t r = vcpu_power_on(t, pc, ctx);
+    if (r == -KEEL_EBUSY) {
+        return __atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_ON ? PSCI_ALREADY_ON : PSCI_ON_PENDING;
+    }
+    if (r < 0) {
+        printf("vmm: %s: cannot start vCPU %u: %s\n", vm->name, t->id, keel_strerror(r));
+        return PSCI_INTERNAL_FAILURE;
+    }
+    return PSCI_SUCCESS;
+}
+
+static int psci(struct vcpu *v, struct keel_vcpu_state *s)
+{
+    struct vm *vm = v->vm;
+    int64_t r = PSCI_NOT_SUPPORTED;
+    struct vcpu *t;
     switch ((uint32_t)s->x[0]) {
     case PSCI_VERSION:
-        s->x[0] = 0x10000; /* 1.0 */
-        return 0;
+        r = 0x10000; /* 1.0 */
+        break;
     case PSCI_FEATURES:
-        s->x[0] = (uint32_t)s->x[1] == PSCI_VERSION || (uint32_t)s->x[1] == PSCI_SYSTEM_OFF ? 0
-                                                                                        : (uint64_t)(int64_t)PSCI_NOT_SUPPORTED;
-        return 0;
+        switch ((uint32_t)s->x[1]) {
+        case PSCI_VERSION: case PSCI_CPU_OFF: case PSCI_CPU_ON: case PSCI_AFFINITY_INFO:
+        case PSCI_SYSTEM_OFF: case PSCI_SYSTEM_RESET: case PSCI_FEATURES:
+            r = PSCI_SUCCESS;
+        }
+        break;
+    case PSCI_CPU_ON:
+        r = psci_cpu_on(vm, s->x[1], s->x[2], s->x[3]);
+        break;
+    case PSCI_CPU_OFF:
+        __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
+        return 0; /* does not return to the guest (until a CPU_ON) */
+    case PSCI_AFFINITY_INFO: /* lowest affinity level only */
+        t = s->x[2] == 0 ? vcpu_by_mpidr(vm, s->x[1]) : NULL;
+        r = !t ? PSCI_INVALID_PARAMETERS
+               : (int64_t)"\0\2\1"[__atomic_load_n(&t->power, __ATOMIC_ACQUIRE)]; /* ON 0, OFF 1, PENDING 2 */
+        break;
     case PSCI_SYSTEM_OFF:
     case PSCI_SYSTEM_RESET:
-        vm->off = true;
         vm->exit_status = (int64_t)s->x[1];
-        return 0;
-    default:
-        s->x[0] = (uint64_t)(int64_t)PSCI_NOT_SUPPORTED;
+        vm_stop(vm);
         return 0;
     }
+    s->x[0] = (uint64_t)r;
+    return 0;
 }
 
 /* WFI: the guest has nothing to do until an interrupt. The one source it can have today is its
@@ -90,11 +150,15 @@ static uint64_t counter_freq(void)
     return f;
 }
 
-static int wait_for_interrupt(struct keel_vcpu_state *s, uint64_t esr)
+static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
 {
     s->pc += 4;
     if (esr & 1) {
         return 0; /* WFE */
+    }
+    vgic_flush(v->vm, v);
+    if (vgic_has_pending(v->vm, v)) {
+        return 0;
     }
     uint64_t ctl = s->cntv_ctl_el0, freq = counter_freq();
     uint64_t us = 1000; /* no timer armed: look again in a millisecond */
@@ -103,18 +167,25 @@ static int wait_for_interrupt(struct keel_vcpu_state *s, uint64_t esr)
         us = s->cntv_cval_el0 > now ? (s->cntv_cval_el0 - now) * 1000000 / freq + 1 : 0;
     }
     if (us) {
-        keel_receive(KEEL_ROOT_THREAD, us < 1000000 ? (uint32_t)us : 1000000, 0);
+        /* A kick (an interrupt for us from another thread) ends the wait early. */
+        keel_receive(v->kick, us < 1000000 ? (uint32_t)us : 1000000, 0);
     }
     return 0;
 }
 
-/* A trapped system-register access: debug and performance-monitor registers (which the kernel
- * keeps from guests) and implementation-defined ones read as zero and ignore writes. */
-static int system_register(struct keel_vcpu_state *s, uint64_t esr)
+/* A trapped system-register access: SGI generation goes to the interrupt controller model;
+ * debug and performance-monitor registers (which the kernel keeps from guests) and
+ * implementation-defined ones read as zero and ignore writes. */
+static int system_register(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
 {
     unsigned rt = (esr >> 5) & 31;
     bool read = esr & 1;
     uint64_t zero;
+    if (!read && (esr & 0x3ffc1e) == ICC_SGI1R_EL1) {
+        vgic_sgi(v->vm, v, *reg(s, rt, &zero));
+        s->pc += 4;
+        return 0;
+    }
     if (read) {
         *reg(s, rt, &zero) = 0;
     }
@@ -122,21 +193,21 @@ static int system_register(struct keel_vcpu_state *s, uint64_t esr)
     return 0;
 }
 
-int vcpu_handle_exit(struct vm *vm, struct keel_vcpu_state *s)
+static int trap(struct vcpu *v, struct keel_vcpu_state *s)
 {
     uint64_t esr = s->exit_esr;
     switch (esr >> 26) {
     case EC_WFX:
-        return wait_for_interrupt(s, esr);
+        return wait_for_interrupt(v, s, esr);
     case EC_SYS64:
-        return system_register(s, esr);
+        return system_register(v, s, esr);
     case EC_DABT_LOW:
-        return data_abort(vm, s, esr);
+        return data_abort(v->vm, s, esr);
     case EC_HVC64:
-        return psci(vm, s); /* the return address is already past the HVC */
+        return psci(v, s); /* the return address is already past the HVC */
     case EC_SMC64:
         s->pc += 4; /* a trapped SMC returns to itself */
-        return psci(vm, s);
+        return psci(v, s);
     default:
         printf("vmm: unhandled exit, ESR 0x%lx at pc 0x%lx; stopping the VM\n", (unsigned long)esr,
                (unsigned long)s->pc);
@@ -144,12 +215,34 @@ int vcpu_handle_exit(struct vm *vm, struct keel_vcpu_state *s)
     }
 }
 
-void vcpu_reset(struct keel_vcpu_state *s, uint64_t entry, uint64_t dtb)
+int arch_vcpu_exit(struct vcpu *v, int64_t reason)
 {
-    for (unsigned i = 0; i < 31; i++) {
-        s->x[i] = 0;
+    switch (reason) {
+    case KEEL_VCPU_EXIT_TRAP:
+        return trap(v, v->state);
+    case KEEL_VCPU_EXIT_VTIMER:
+        if (!v->vm->gic && v->vm->vtimer_exits++ == 0) {
+            printf("vmm: %s: virtual timer fired\n", v->vm->name); /* no GIC: it stays masked */
+        }
+        vgic_vtimer(v->vm, v);
+        return 0;
+    default: /* EVENT, VGIC: the list registers are looked at before resuming */
+        return 0;
     }
-    s->x[0] = dtb;
+}
+
+void arch_vcpu_before_resume(struct vcpu *v)
+{
+    vgic_flush(v->vm, v);
+}
+
+void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
+{
+    struct keel_vcpu_state *s = v->state;
+    /* Everything but the list registers: the interrupt controller model owns those. */
+    memset(s, 0, offsetof(struct keel_vcpu_state, vgic_lr));
+    s->x[0] = ctx;
+    s->vmpidr = v->mpidr;
     s->pc = entry;
     s->pstate = 0x3c5; /* EL1h, interrupts masked: as the Linux boot protocol asks */
     s->sctlr_el1 = 0x30d00800; /* MMU and caches off */

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The VM's GICv3 as the VMM models it (vgic_v3.c): the distributor and one redistributor per
+ * vCPU as MMIO devices, interrupt state per INTID, and the list registers of each vCPU's state
+ * area, which the kernel loads into the hardware's virtual CPU interface. The guest's CPU
+ * interface (ICC_* registers) is the hardware's; only SGI generation traps to the VMM.
+ */
+#pragma once
+#include "../../vm.h"
+
+/* Creates the model from the VM device tree's "arm,gic-v3" node: the distributor at dist, the
+ * redistributors from redist (one 128 KiB frame per vCPU). Returns 0 or -1 (a message said why). */
+int vgic_create(struct vm *vm, gpa_t dist, gpa_t redist, uint64_t redist_size);
+/* Before the calling vCPU resumes: retires what the guest finished from its list registers and
+ * fills free ones with its pending interrupts, by priority (takes the VM lock). */
+void vgic_flush(struct vm *vm, struct vcpu *v);
+/* Whether v has an interrupt to take (a WFI need not wait). After vgic_flush. */
+bool vgic_has_pending(struct vm *vm, struct vcpu *v);
+/* The guest wrote ICC_SGI1R_EL1 (a trapped system register write). */
+void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t sgi1r);
+/* The kernel had no free list register for v's virtual timer: deliver it through the model. */
+void vgic_vtimer(struct vm *vm, struct vcpu *v);

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: MIT
+// Guest CPUs (see vcpu.h).
+#include "vcpu.h"
+#include <keel/rt.h>
+#include <keel/sys.h>
+#include <keel/progenv.h>
+#include <string.h>
+
+#define UTCB_SIZE 1024
+#define STACK_SIZE 16384
+
+static uint8_t stacks[VM_MAX_VCPUS][STACK_SIZE] __attribute__((aligned(16)));
+static struct vm *the_vm;
+
+struct vcpu *vcpu_self(struct vm *vm)
+{
+    uint64_t u = (uint64_t)(uintptr_t)keel_utcb();
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        if (vm->vcpus[i].utcb == u) {
+            return &vm->vcpus[i];
+        }
+    }
+    return NULL;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+    if (v->kick && v->utcb != (uint64_t)(uintptr_t)keel_utcb()) {
+        KOBJ(v->kick, KEEL_IRQ_TRIGGER);
+    }
+}
+
+void vm_stop(struct vm *vm)
+{
+    __atomic_store_n(&vm->off, true, __ATOMIC_RELEASE);
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        vcpu_kick(&vm->vcpus[i]);
+    }
+}
+
+int64_t vcpu_create(struct vm *vm, unsigned id, uint64_t mpidr, unsigned pcpu)
+{
+    if (id >= VM_MAX_VCPUS || id != vm->vcpu_count) {
+        return -KEEL_EINVAL;
+    }
+    struct vcpu *v = &vm->vcpus[id];
+    memset(v, 0, sizeof(*v));
+    v->vm = vm;
+    v->id = id;
+    v->mpidr = mpidr;
+    v->pcpu = pcpu;
+    v->utcb = KEEL_ROOT_UTCB_ADDR + id * UTCB_SIZE;
+    v->state = (struct keel_vcpu_state *)(uintptr_t)(KEEL_ROOT_UTCB_ADDR + (2 + id) * KEEL_PAGE_SIZE);
+    v->thread = id == 0 ? KEEL_ROOT_THREAD : rt_cap_alloc();
+    v->kick = rt_cap_alloc();
+    v->power = id == 0 ? VCPU_ON : VCPU_OFF;
+    the_vm = vm;
+    int64_t r = id == 0 ? 0 : KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, v->thread);
+    if (r == 0) {
+        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_IRQ, v->kick);
+    }
+    if (r == 0) {
+        r = KOBJ(v->kick, KEEL_IRQ_ATTACH, v->thread, id);
+    }
+    if (r == 0 && id != 0) {
+        /* Its own page faults (stack, heap) go to our pager, like the first thread's. */
+        r = KOBJ(v->thread, KEEL_THREAD_CONTROL, KEEL_ROOT_TASK, v->utcb, KEEL_PROG_PARENT,
+                 KEEL_PROG_PARENT);
+    }
+    if (r == 0) {
+        r = KOBJ(v->thread, KEEL_THREAD_VCPU, vm->task, (uint64_t)(uintptr_t)v->state);
+    }
+    if (r == 0) {
+        vm->vcpu_count++;
+    }
+    return r;
+}
+
+/* The first function of a secondary vCPU's thread: which vCPU it is, its UTCB says. */
+static void vcpu_thread(void)
+{
+    struct vcpu *v = vcpu_self(the_vm);
+    vcpu_run(v);
+    for (;;) {
+        keel_receive(v->kick, KEEL_TIMEOUT_NEVER, 0); /* the VM is off: nothing more to do */
+    }
+}
+
+/* On its physical CPU at the VMM's priority, with the Scheduler the system gave us
+ * (keel,scheduler); without one, it stays where threads start, below us. */
+static int64_t place(struct vcpu *v)
+{
+    if (KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_PROG_SCHEDULER) != 1) {
+        printf("vmm: %s: no Scheduler (keel,scheduler): vCPU %u runs when vCPU 0 waits\n",
+               v->vm->name, v->id);
+        return 0;
+    }
+    return KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_RUN, v->thread, v->pcpu, rt_progenv()->priority, 0);
+}
+
+int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
+{
+    enum vcpu_power off = VCPU_OFF;
+    v->start_pc = pc;
+    v->start_ctx = ctx;
+    if (!__atomic_compare_exchange_n(&v->power, &off, VCPU_ON_PENDING, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        return -KEEL_EBUSY;
+    }
+    if (v->thread_started) {
+        vcpu_kick(v);
+        return 0;
+    }
+    v->thread_started = true;
+    int64_t r = KOBJ(v->thread, KEEL_THREAD_EX_REGS, (uint64_t)(uintptr_t)vcpu_thread,
+                     (uint64_t)(uintptr_t)&stacks[v->id][STACK_SIZE], 0);
+    if (r == 0) {
+        r = place(v);
+    }
+    return r;
+}
+
+/* Takes the kicks that are queued (they only made the vCPU look). */
+static void drain_kicks(struct vcpu *v)
+{
+    while (!keel_tag_is_error(keel_receive(v->kick, KEEL_TIMEOUT_ZERO, 0))) {
+    }
+}
+
+int vcpu_run(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    while (!__atomic_load_n(&vm->off, __ATOMIC_ACQUIRE)) {
+        enum vcpu_power p = __atomic_load_n(&v->power, __ATOMIC_ACQUIRE);
+        if (p == VCPU_OFF) {
+            keel_receive(v->kick, KEEL_TIMEOUT_NEVER, 0);
+            continue;
+        }
+        if (p == VCPU_ON_PENDING) {
+            arch_vcpu_reset(v, v->start_pc, v->start_ctx);
+            __atomic_store_n(&v->power, VCPU_ON, __ATOMIC_RELEASE);
+        }
+        arch_vcpu_before_resume(v);
+        int64_t r = KOBJ(v->thread, KEEL_THREAD_VCPU_RESUME);
+        if (r < 0) {
+            printf("vmm: %s: vCPU %u: resume refused: %s\n", vm->name, v->id, keel_strerror(r));
+            vm_stop(vm);
+            return -1;
+        }
+        if (r == KEEL_VCPU_EXIT_EVENT) {
+            drain_kicks(v);
+        }
+        if (arch_vcpu_exit(v, r) != 0) {
+            vm_stop(vm);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest CPUs (struct vcpu in vm.h): each one a thread of the VMM that resumes its guest, handles
+ * the exit (arch/<arch>/exit.c) and resumes again. vCPU 0 is the VMM's first thread; the others
+ * are created on the guest's request (PSCI CPU_ON, SBI HSM) and placed on the physical CPU the
+ * VM device tree gives them. Layout of the VMM's UTCB area: UTCBs of the vCPU threads first (1
+ * KiB each, two pages), then one state page per vCPU.
+ */
+#pragma once
+#include "vm.h"
+
+/* Sets up vCPU id (its kick Irq, UTCB and state page) with the affinity mpidr on physical CPU
+ * pcpu. vCPU 0 is the calling thread. Returns 0 or -err. */
+int64_t vcpu_create(struct vm *vm, unsigned id, uint64_t mpidr, unsigned pcpu);
+/* Powers v on at pc with ctx (PSCI CPU_ON): starts its thread the first time. 0 or -err. */
+int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx);
+/* Runs vCPU 0 (the calling thread) until the guest powers off (0) or must be stopped (-1). */
+int vcpu_run(struct vcpu *v);
+/* Stops every vCPU (the guest powered off or broke). */
+void vm_stop(struct vm *vm);
+
+/* Architecture hooks (arch/<arch>/exit.c). */
+/* Handles one exit with the kernel's reason; 0 to resume the guest, -1 to stop the VM. */
+int arch_vcpu_exit(struct vcpu *v, int64_t reason);
+/* Just before each resume (e.g. fill the interrupt controller's list registers). */
+void arch_vcpu_before_resume(struct vcpu *v);
+/* The state of a CPU at reset, starting at entry with ctx in its first argument register. */
+void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx);
