@@ -157,6 +157,12 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
                                   : NULL;
     k.vgic_lr_count = vgic ? vgic_lr_count() : 0;
     for (;;) {
+        /* Something for the VMM thread (also what came while it was out of the guest): exit. */
+        if (self->state != TS_READY || !list_empty(&self->senders) ||
+            !list_empty(&self->pending_irqs) || self->regs_pending) {
+            exit = KEEL_VCPU_EXIT_EVENT;
+            break;
+        }
         if (!el1_loaded) {
             load_el1(&k);
             el1_loaded = true;
@@ -221,11 +227,6 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
             load_host(self);
             schedule();
             c = this_cpu();
-        }
-        if (self->state != TS_READY || !list_empty(&self->senders) ||
-            !list_empty(&self->pending_irqs) || self->regs_pending) {
-            exit = KEEL_VCPU_EXIT_EVENT;
-            break;
         }
     }
     if (el1_loaded) {
