@@ -63,6 +63,8 @@ def main():
     ap.add_argument("--require", action="append", default=[],
                     help="marker that must appear at some point, in any order")
     ap.add_argument("--fail", action="append", default=[], help="marker that fails the run at once")
+    ap.add_argument("--send", nargs=2, action="append", default=[], metavar=("MARKER", "TEXT"),
+                    help="once MARKER has appeared, type TEXT on the console (\\n for Enter)")
     ap.add_argument("--expect-exit", action="store_true", help="the emulator must power off by itself")
     ap.add_argument("--expect-file", nargs=2, action="append", default=[], metavar=("FILE", "MARKER"),
                     help="after the run FILE (e.g. a chardev's output) must contain MARKER")
@@ -85,7 +87,9 @@ def main():
     fail_markers = DEFAULT_FAIL + args.fail
     with open(log_path, "w", errors="replace") as log:
         log.write("# " + " ".join(cmd) + "\n")
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        sends = [(m, t.encode().decode("unicode_escape")) for m, t in args.send]
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if sends else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         sel = selectors.DefaultSelector()
         sel.register(proc.stdout, selectors.EVENT_READ)
@@ -124,6 +128,9 @@ def main():
                             verdict = f"failure marker '{m}'"
                             failing = True  # read on briefly: the rest of the line and more
                             deadline = min(deadline, time.monotonic() + 1.0)
+                    while sends and sends[0][0] in text:
+                        proc.stdin.write(sends.pop(0)[1].encode())
+                        proc.stdin.flush()
                     while pending and verdict is None:
                         pos = text.find(pending[0], cursor)
                         if pos < 0:

@@ -111,6 +111,9 @@ include(cmake/images.cmake)
 # The demo: make run [ARCH=...] [CHECK=1] (CHECK is read from the environment by ci/demo).
 foreach(arch IN LISTS KEEL_TARGET_ARCHES)
     add_custom_target(run-${arch}
-        COMMAND ${CMAKE_SOURCE_DIR}/ci/demo ${arch} ${KEEL_${arch}_DIR}
+        COMMAND ${CMAKE_SOURCE_DIR}/ci/demo ${arch} ${KEEL_${arch}_DIR} ${KEEL_IMAGES_DIR}/${arch}
         DEPENDS keel-${arch} USES_TERMINAL)
+    if(TARGET demo-${arch})
+        add_dependencies(run-${arch} demo-${arch})
+    endif()
 endforeach()

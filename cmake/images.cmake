@@ -76,9 +76,16 @@ endforeach()
 set(vm_linux ${KEEL_IMAGES_DIR}/arm64/vm-linux.cpio)
 add_custom_target(vm-linux-arm64 ALL
     COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_linux} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64
-        ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-arm64.dts
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts
     COMMENT "images: arm64 Linux VM boot modules")
 add_dependencies(vm-linux-arm64 images-arm64 keel-arm64)
+# The demo (make run): one Linux VM with its shell on the console.
+add_custom_target(demo-arm64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/arm64/demo.cpio ${KEEL_BUILD_ROOT}
+        ${KEEL_IMAGES_DIR}/arm64 ${CMAKE_SOURCE_DIR}/dts/systems/demo-arm64.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/demo-linux-arm64.dts
+    COMMENT "images: arm64 demo boot modules")
+add_dependencies(demo-arm64 images-arm64 keel-arm64)
 add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
     --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_linux} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-guest.log

@@ -11,6 +11,7 @@
 #include "vm.h"
 #include "vcpu.h"
 #include "platform.h"
+#include "console_input.h"
 #include "loader_linux.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
@@ -125,6 +126,9 @@ int main(void)
         memcpy(dst, img, isize);
     }
     if (cpus(fdt, env) != 0 || platform_devices(&vm, fdt) != 0) {
+        return 1;
+    }
+    if (fdt_getprop(fdt, chosen, "keel,console-input", NULL) && console_input_start(&vm) < 0) {
         return 1;
     }
     /* This thread becomes vCPU 0. */

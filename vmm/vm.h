@@ -8,6 +8,7 @@
 #pragma once
 #include <stdint.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <keel/addr_user.h>
 #include <uapi/keel/vcpu.h>
 #include "lock.h"
@@ -61,6 +62,8 @@ struct vm {
     unsigned device_count;
     const char *name;
     bool off;              /* the guest powered off (atomic) */
+    /* Console input for the guest (the first UART takes it; VM lock held): bytes taken. */
+    size_t (*console_input)(struct vm *vm, const char *buf, size_t n);
     uint64_t vtimer_exits;
     int64_t exit_status;
 };

@@ -140,6 +140,9 @@ int uart_pl011_create(struct mmio_device *d, struct vm *vm, unsigned irq)
     u->vm = vm;
     u->irq = irq;
     u->regs[UARTCR / 4] = 0x300; /* TXE, RXE: as after reset */
+    if (!vm->console_input) {
+        vm->console_input = uart_pl011_input;
+    }
     d->state = u;
     d->access = pl011_access;
     return 0;
@@ -149,7 +152,7 @@ size_t uart_pl011_input(struct vm *vm, const char *buf, size_t n)
 {
     struct pl011 *u = uart_count ? &uarts[0] : NULL;
     size_t taken = 0;
-    if (!u || u->vm != vm) {
+    if (!u) {
         return 0;
     }
     while (taken < n && u->rx_count < RX_FIFO) {

@@ -449,9 +449,7 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
             v->lr_owned |= 1u << l;
             v->lr_intid[l] = intid;
             i->in_lr = (uint8_t)(v->id + 1);
-            if (i->edge) {
-                i->latch = false;
-            }
+            i->latch = false; /* an edge, or pending set by software: delivered once */
         }
     }
     s->vgic_flags = more ? KEEL_VGIC_UNDERFLOW : 0;
