@@ -49,6 +49,39 @@ foreach(arch IN ITEMS arm64 riscv64 x86_64)
         FAIL "hello-a: scheduler" "hello-b: scheduler" "hello-c: scheduler"
         EXIT)
 endforeach()
+# Links (dts/systems/links.dts): ping and pong, on two CPUs, exchange three messages each way through
+# the shared memory of net0, each waiting on its own Irq and ringing the peer's (which it cannot
+# attach); every byte is checked. A program without the link faults where it would be. Links
+# joined by one or three programs or larger than the memory are reported; their programs do not
+# start, the others do.
+foreach(arch IN ITEMS arm64 riscv64 x86_64)
+    set(board qemu-virt-${arch})
+    if(arch STREQUAL "x86_64")
+        set(board q35-x86_64)
+    endif()
+    keel_add_qemu_test(root/${arch}-links BOARD ${board} ARCH ${arch} INITRD_NAME system-links
+        TIMEOUT 60 SMP 2
+        EXPECT "root: link lonely: not set up (a link joins exactly 2 programs; 1 joined it)"
+               "root: link crowd: not set up (a link joins exactly 2 programs; 3 joined it)"
+               "root: link huge: not set up (not enough memory for keel,size; 2 joined it)"
+               "root: started ping" "root: started pong" "root: started intruder"
+               "root: all programs done" "KEEL: power off"
+        REQUIRE "ping: link net0 end 0, 64 KiB at 0x3800000000"
+                "pong: link net0 end 1, 64 KiB at 0x3800000000"
+                "ping: attach the peer's Irq: permission denied"
+                "pong: attach the peer's Irq: permission denied"
+                "pong: round 1: got \"ping 1\"" "ping: round 1: got \"pong 1\""
+                "pong: round 3: got \"ping 3\"" "ping: round 3: got \"pong 3\""
+                "ping: 3 round trips through net0 done" "pong: 3 round trips through net0 done"
+                "root: ping exited with status 0" "root: pong exited with status 0"
+                "root: intruder: page fault at 0x3800000000"
+                "root: loner: keel,links names lonely, which is not set up; not started"
+                "root: trio-a: keel,links names crowd, which is not set up; not started"
+                "root: trio-b: keel,links names huge, which is not set up; not started"
+                "root: trio-c: keel,links names crowd, which is not set up; not started"
+        FAIL "intruder exited" "root: started loner" "root: started trio"
+        EXIT)
+endforeach()
 # x86_64 measures its timer against the PIT: under -icount (TSC at 1 GHz of instructions) the
 # quanta, timeouts and the CPU start still work.
 # With 6 GiB, q35 puts 4 GiB above the 4 GiB line: the direct map grows over it at boot, and the

@@ -2,8 +2,10 @@
 /*
  * The root task's physical page allocator: a bump pointer through the KIP's RAM ranges, skipping
  * what the kernel keeps, the initrd and the device tree; freed pages go to a free list.
+ * Contiguous runs (rt_pages_alloc) come from the bump pointer only.
  */
 #include <keel/rt.h>
+#include <keel/progenv.h>
 #include <string.h>
 #include <uapi/keel/kobj.h>
 
@@ -11,7 +13,7 @@ static unsigned range;
 static uint64_t next;
 static void *free_list;
 static uint64_t free_count;
-static uint64_t cap_next = KEEL_ROOT_FIRST_FREE;
+static uint64_t cap_next; /* 0: not chosen yet */
 
 static int busy(const struct keel_kip *k, uint64_t a)
 {
@@ -54,6 +56,39 @@ void *rt_page_alloc(void)
     return NULL;
 }
 
+void *rt_pages_alloc(uint64_t count)
+{
+    const struct keel_kip *k = rt_kip();
+    if (count > rt_pages_free()) {
+        return NULL;
+    }
+    while (count && range < k->ram_count) {
+        uint64_t end = k->ram[range].base + k->ram[range].size;
+        if (next < k->ram[range].base) {
+            next = (k->ram[range].base + 4095) & ~4095ull;
+        }
+        uint64_t a = next, n = 0;
+        while (n < count && a + (n + 1) * KEEL_PAGE_SIZE <= end &&
+               !busy(k, a + n * KEEL_PAGE_SIZE)) {
+            n++;
+        }
+        if (n == count) {
+            next = a + count * KEEL_PAGE_SIZE;
+            memset((void *)(uintptr_t)a, 0, count * KEEL_PAGE_SIZE);
+            return (void *)(uintptr_t)a;
+        }
+        /* Too short a run: its pages go to the free list, the search goes on after it. */
+        for (uint64_t i = 0; i < n; i++) {
+            rt_page_free((void *)(uintptr_t)(a + i * KEEL_PAGE_SIZE));
+        }
+        next = a + (n + 1) * KEEL_PAGE_SIZE;
+        if (next > end) {
+            range++;
+        }
+    }
+    return NULL;
+}
+
 void rt_page_free(void *p)
 {
     *(void **)p = free_list;
@@ -74,5 +109,8 @@ uint64_t rt_pages_free(void)
 
 uint64_t rt_cap_alloc(void)
 {
+    if (!cap_next) { /* a program's slots below KEEL_PROG_FIRST_FREE are for what it is given */
+        cap_next = rt_progenv() ? KEEL_PROG_FIRST_FREE : KEEL_ROOT_FIRST_FREE;
+    }
     return cap_next++;
 }

@@ -16,6 +16,7 @@
  *                                        // ready (KEEL_PROTO_READY; tests: a VMM killed)
  *           keel,scheduler;              // give it a Scheduler (ceiling: its priority): it
  *                                        // places its own threads
+ *           keel,links = <&net0>;        // shared memory + doorbells with another (links.c)
  *       };
  *   };
  *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
@@ -26,6 +27,7 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
+#include "links.h"
 #include <cpio.h>
 #include <elf.h>
 #include <fdt_util.h>
@@ -151,6 +153,9 @@ static int start(const void *fdt, int node, unsigned index)
         strncpy(env->name, p->name, sizeof(env->name) - 1);
         strncpy(env->args, args ? args : "", sizeof(env->args) - 1);
         r = map_into(p->task, env, KEEL_KIP_ADDR, KEEL_FP_R);
+    }
+    if (r == 0 && env && links_give(fdt, node, p->name, p->task, env) != 0) {
+        return -1; /* it said why */
     }
     if (r == 0 && fdt_getprop(fdt, node, "keel,boot-modules", NULL)) {
         /* The boot modules, read-only, page by page (the initrd need not be aligned further). */
@@ -306,6 +311,7 @@ int main(void)
         printf("root: no valid system.dtb in the initrd: nothing to start\n");
         return 1;
     }
+    links_setup(fdt);
     int programs_node = fdt_path_offset(fdt, "/programs");
     int node;
     if (programs_node >= 0) {

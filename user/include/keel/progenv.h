@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the root task gives each program it starts (a user-level protocol, not kernel ABI): a
- * read-only environment page at KEEL_KIP_ADDR (where the root task itself finds the KIP) and
- * these capabilities:
+ * What the root task gives each program it starts (a user-level protocol, not kernel ABI; the
+ * system device tree's properties are in docs/system.md): a read-only environment page at
+ * KEEL_KIP_ADDR (where the root task itself finds the KIP) and these capabilities:
  *   1 its Task, 2 its Thread, 3 its own Factory (its kernel-memory budget), 6 the Vcon,
  *   8 the parent gate: page faults (it is the thread's pager), KEEL_PROTO_READY, KEEL_PROTO_EXIT,
  *   5 with the node property keel,scheduler: a Scheduler (rights R and W: RUN, INFO, IDLE) whose
  *     priority ceiling is the program's priority (env->priority); the slot the root task has its
- *     own in, so rt_thread_run() works in both.
+ *     own in, so rt_thread_run() works in both,
+ *   16.. for link i (keel,links): 16 + 2i its own Irq, 17 + 2i the peer's (see below).
+ * Slots from KEEL_PROG_FIRST_FREE up are the program's own (rt_cap_alloc() starts there).
  * Memory: the ELF image, a heap at KEEL_PROG_HEAP_BASE filled on first touch up to
- * env->heap_size bytes, and with the node property keel,boot-modules the initrd (cpio) read-only
- * at KEEL_PROG_MODULES_BASE.
+ * env->heap_size bytes, with the node property keel,boot-modules the initrd (cpio) read-only
+ * at KEEL_PROG_MODULES_BASE, and the memory of its links.
+ *
+ * Links: shared memory between exactly two programs, with a doorbell each way. Link i of a
+ * program (the i-th phandle of its keel,links) is mapped read-write, zeroed, at
+ * KEEL_PROG_LINK_VA(i) in both programs. Each end has an Irq: its own comes with rights R and W
+ * (attach it to a thread of its choice with Irq ATTACH and a label of its choice; it is not
+ * attached at start, and a trigger while it is not attached is lost, so check the memory after
+ * attaching), the peer's with R alone (Irq TRIGGER rings the peer; it can neither attach nor
+ * wait for it). env->links[i].end (0 or 1; 0 is the program that comes first under /programs)
+ * lets both sides split the memory the same way without talking, e.g. end e sends in half e.
  */
 #pragma once
 #include <stdint.h>
@@ -18,11 +29,28 @@
 #define KEEL_PROGENV_MAGIC 0x31564e454c45454bull /* "KEELENV1" */
 #define KEEL_PROG_PARENT 8
 #define KEEL_PROG_SCHEDULER 5 /* with keel,scheduler (the slot of KEEL_ROOT_SCHEDULER) */
+#define KEEL_PROG_FIRST_FREE 32 /* slots below are the root task's to fill */
 #define KEEL_PROG_HEAP_BASE 0x2000000000ull
 #define KEEL_PROTO_EXIT 0x45584954  /* MR0: exit status */
 #define KEEL_PROTO_READY 0x52454459 /* set up: timers the system keeps for it start now */
 
 #define KEEL_PROG_MODULES_BASE 0x3000000000ull /* the initrd, read-only, with keel,boot-modules */
+
+#define KEEL_PROG_MAX_LINKS 4
+#define KEEL_PROG_LINKS_BASE 0x3800000000ull
+#define KEEL_PROG_LINK_STRIDE 0x40000000ull /* 1 GiB: also the largest link */
+#define KEEL_PROG_LINK_VA(i) (KEEL_PROG_LINKS_BASE + (uint64_t)(i) * KEEL_PROG_LINK_STRIDE)
+#define KEEL_PROG_LINK_IRQ(i) (16u + 2u * (i))  /* its own Irq: R, W */
+#define KEEL_PROG_LINK_PEER(i) (17u + 2u * (i)) /* the peer's Irq: R (trigger only) */
+
+struct keel_prog_link {
+    char name[32];     /* the link node's name under /links */
+    uint64_t va;       /* KEEL_PROG_LINK_VA(i) */
+    uint64_t size;     /* bytes: keel,size rounded up to whole pages */
+    uint64_t irq;      /* capability slot of its own Irq, KEEL_PROG_LINK_IRQ(i) */
+    uint64_t peer_irq; /* capability slot of the peer's Irq, KEEL_PROG_LINK_PEER(i) */
+    uint64_t end;      /* 0 or 1 */
+};
 
 struct keel_progenv {
     uint64_t magic;
@@ -33,4 +61,6 @@ struct keel_progenv {
     uint64_t priority;       /* and at which priority (node: priority) */
     char name[32];
     char args[192];
+    uint64_t link_count;     /* entries in links[] (its keel,links, in that order) */
+    struct keel_prog_link links[KEEL_PROG_MAX_LINKS];
 };

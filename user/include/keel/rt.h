@@ -26,9 +26,12 @@ const struct keel_progenv *rt_progenv(void);
  * NULL when none is left. */
 void *rt_page_alloc(void);
 void rt_page_free(void *p);
+/* count physically contiguous zeroed pages at their own address, or NULL. */
+void *rt_pages_alloc(uint64_t count);
 /* Free pages left. */
 uint64_t rt_pages_free(void);
-/* Capability index allocator for this task (from KEEL_ROOT_FIRST_FREE up). */
+/* Capability index allocator for this task (from KEEL_ROOT_FIRST_FREE up in a root task, from
+ * KEEL_PROG_FIRST_FREE in a program the root task started). */
 uint64_t rt_cap_alloc(void);
 
 /* Program entry after crt0: sets up the runtime and calls main(). */
