@@ -12,6 +12,7 @@ set(KEEL_VIRTIO_SOURCES
     ${KEEL_VIRTIO_DIR}/mmio_queue.c
     ${KEEL_VIRTIO_DIR}/dev_rng.c
     ${KEEL_VIRTIO_DIR}/dev_blk.c
-    ${KEEL_VIRTIO_DIR}/dev_console.c)
+    ${KEEL_VIRTIO_DIR}/dev_console.c
+    ${KEEL_VIRTIO_DIR}/dev_net.c)
 set(KEEL_VIRTIO_INCLUDES ${KEEL_VIRTIO_DIR}/include ${KEEL_VIRTIO_DIR}/include/shim
     ${KEEL_LINUX_BITS}/include/uapi)
