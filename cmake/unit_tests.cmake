@@ -31,6 +31,7 @@ keel_add_unit_test(test_memspace SOURCES hyp/tests/test_memspace.c ${KEEL_KERN_M
 include(${CMAKE_SOURCE_DIR}/virtio/virtio.cmake)
 add_library(host_keel_virtio STATIC ${KEEL_VIRTIO_SOURCES})
 target_include_directories(host_keel_virtio PUBLIC ${KEEL_VIRTIO_INCLUDES})
+target_include_directories(host_keel_virtio SYSTEM PUBLIC ${KEEL_VIRTIO_SYSTEM_INCLUDES})
 target_compile_options(host_keel_virtio PRIVATE ${KEEL_WARNINGS} ${KEEL_SANITIZE} -g)
 target_link_libraries(host_keel_virtio PUBLIC host_keel_c)
 foreach(t IN ITEMS mmio virtq rng blk console net)

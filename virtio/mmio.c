@@ -105,7 +105,7 @@ static void status_write(struct virtio_mmio *t, uint32_t value)
         return;
     }
     uint32_t old = t->status;
-    uint32_t now = (value & 0xff & ~S_NEEDS_RESET) | (old & S_NEEDS_RESET);
+    uint32_t now = (value & 0xff & ~(uint32_t)S_NEEDS_RESET) | (old & S_NEEDS_RESET);
     if (old & ~now) {
         virtio_env_log(&t->env, "status 0x%x would clear bits of 0x%x: ignored", value, old);
         return;
