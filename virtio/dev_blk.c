@@ -25,8 +25,8 @@ static bool in_disk(const struct virtio_blk *d, uint64_t sector, uint64_t len)
 }
 
 /* IN: disk → the chain's writable part, before the status byte. */
-static uint8_t blk_in(struct virtio_blk *d, const struct virtq_chain *c, uint64_t sector, uint64_t len,
-                      uint32_t *written)
+static uint8_t blk_in(struct virtio_blk *d, const struct virtq_chain *c, uint64_t sector,
+                      uint64_t len, uint32_t *written)
 {
     if (!in_disk(d, sector, len)) {
         return VIRTIO_BLK_S_IOERR;
@@ -37,18 +37,21 @@ static uint8_t blk_in(struct virtio_blk *d, const struct virtq_chain *c, uint64_
 }
 
 /* OUT: the chain's readable part after the header → disk. */
-static uint8_t blk_out(struct virtio_blk *d, const struct virtq_chain *c, uint64_t sector, uint64_t len)
+static uint8_t blk_out(struct virtio_blk *d, const struct virtq_chain *c, uint64_t sector,
+                       uint64_t len)
 {
     if (d->backend.read_only || !in_disk(d, sector, len)) {
         return VIRTIO_BLK_S_IOERR;
     }
-    virtq_chain_read(c, sizeof(struct virtio_blk_outhdr), d->backend.data + sector * VIRTIO_BLK_SECTOR, len);
+    virtq_chain_read(c, sizeof(struct virtio_blk_outhdr),
+                     d->backend.data + sector * VIRTIO_BLK_SECTOR, len);
     d->writes++;
     return VIRTIO_BLK_S_OK;
 }
 
 /* GET_ID: 20 bytes, NUL-padded when the ID is shorter. */
-static uint8_t blk_get_id(struct virtio_blk *d, const struct virtq_chain *c, uint64_t room, uint32_t *written)
+static uint8_t blk_get_id(struct virtio_blk *d, const struct virtq_chain *c, uint64_t room,
+                          uint32_t *written)
 {
     char id[VIRTIO_BLK_ID_BYTES] = { 0 };
     const char *src = d->backend.id ? d->backend.id : "keel-virtio-blk";

@@ -25,7 +25,8 @@ static void net_transmit(struct virtio_net *d, struct virtq *q)
         }
         uint64_t len = c.rlen - VIRTIO_NET_HDR_SIZE;
         if (len > VIRTIO_NET_MAX_FRAME) {
-            virtio_env_log(&d->mmio.env, "transmit frame of %llu bytes dropped", (unsigned long long)len);
+            virtio_env_log(&d->mmio.env, "transmit frame of %llu bytes dropped",
+                           (unsigned long long)len);
             d->tx_dropped++;
         } else if (len == 0) {
             d->tx_dropped++; /* a header alone: nothing to send */

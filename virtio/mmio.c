@@ -93,7 +93,8 @@ static bool features_acceptable(struct virtio_mmio *t)
     if (extra == 0 && virtio_mmio_has(t, VIRTIO_F_VERSION_1)) {
         return true;
     }
-    virtio_env_log(&t->env, "driver features 0x%llx refused (device offers 0x%llx, VERSION_1 needed)",
+    virtio_env_log(&t->env,
+                   "driver features 0x%llx refused (device offers 0x%llx, VERSION_1 needed)",
                    (unsigned long long)t->driver_features, (unsigned long long)t->device_features);
     return false;
 }
@@ -128,7 +129,8 @@ static void driver_features_write(struct virtio_mmio *t, uint32_t value)
     }
     if (t->driver_features_sel < 2) {
         unsigned shift = 32 * t->driver_features_sel;
-        t->driver_features = (t->driver_features & ~(0xffffffffull << shift)) | (uint64_t)value << shift;
+        uint64_t mask = 0xffffffffull << shift;
+        t->driver_features = (t->driver_features & ~mask) | (uint64_t)value << shift;
     }
 }
 
@@ -154,7 +156,9 @@ static bool reg_read(struct virtio_mmio *t, uint32_t offset, uint32_t *v)
     case VIRTIO_MMIO_DEVICE_ID: *v = t->ops->device_id; return true;
     case VIRTIO_MMIO_VENDOR_ID: *v = VIRTIO_MMIO_VENDOR; return true;
     case VIRTIO_MMIO_DEVICE_FEATURES:
-        *v = t->device_features_sel < 2 ? (uint32_t)(t->device_features >> 32 * t->device_features_sel) : 0;
+        *v = t->device_features_sel < 2
+                 ? (uint32_t)(t->device_features >> 32 * t->device_features_sel)
+                 : 0;
         return true;
     case VIRTIO_MMIO_INTERRUPT_STATUS: *v = t->interrupt_status; return true;
     case VIRTIO_MMIO_STATUS: *v = t->status; return true;
@@ -185,7 +189,8 @@ static bool reg_write(struct virtio_mmio *t, uint32_t offset, uint32_t v)
 }
 
 /* The configuration space: any width inside it, little-endian. */
-static bool config_access(struct virtio_mmio *t, uint32_t off, unsigned width, bool write, uint64_t *value)
+static bool config_access(struct virtio_mmio *t, uint32_t off, unsigned width, bool write,
+                          uint64_t *value)
 {
     if (off > t->config_size || width > t->config_size - off) {
         return false;

@@ -58,13 +58,15 @@ static bool queue_write(struct virtio_mmio *t, struct virtq *q, uint32_t offset,
         return true;
     }
     if (q->ready) {
-        virtio_env_log(&t->env, "queue %u: register 0x%x written while ready: ignored", q->index, offset);
+        virtio_env_log(&t->env, "queue %u: register 0x%x written while ready: ignored", q->index,
+                       offset);
         return true;
     }
     switch (offset) {
     case VIRTIO_MMIO_QUEUE_NUM:
         if (!virtq_size_ok(v)) {
-            virtio_mmio_fail(t, "queue %u: bad size %u (a power of 2 up to %u)", q->index, v, VIRTQ_MAX_SIZE);
+            virtio_mmio_fail(t, "queue %u: bad size %u (a power of 2 up to %u)", q->index, v,
+                             VIRTQ_MAX_SIZE);
         } else {
             q->num = (uint16_t)v;
         }

@@ -53,7 +53,8 @@ void virtq_fail(struct virtq *q, const char *fmt, ...)
 }
 
 /* Maps one of the queue's areas: inside RAM and aligned, in guest-physical and VMM addresses. */
-static void *map_area(struct virtq *q, const char *what, uint64_t gpa, uint64_t size, unsigned align)
+static void *map_area(struct virtq *q, const char *what, uint64_t gpa, uint64_t size,
+                      unsigned align)
 {
     void *p = virtio_env_gpa(q->env, gpa, size);
     if (p == NULL || ((gpa | (uintptr_t)p) & (align - 1)) != 0) {
@@ -96,7 +97,8 @@ static struct vring_desc desc_load(const struct vring_desc *d)
 }
 
 /* Adds descriptor d (number i of its table) to the chain as a readable or writable segment. */
-static bool add_segment(struct virtq *q, struct virtq_chain *c, uint32_t i, const struct vring_desc *d)
+static bool add_segment(struct virtq *q, struct virtq_chain *c, uint32_t i,
+                        const struct vring_desc *d)
 {
     bool writable = (d->flags & VRING_DESC_F_WRITE) != 0;
     if (d->len == 0) {
@@ -138,8 +140,8 @@ static bool add_segment(struct virtq *q, struct virtq_chain *c, uint32_t i, cons
  * in one such descriptor (virtio 1.2 §2.7.5.3). Keel wants the table 8-byte aligned (Linux's
  * are), so each descriptor field can be loaded atomically.
  */
-static const struct vring_desc *enter_indirect(struct virtq *q, uint32_t i, const struct vring_desc *d,
-                                               uint32_t *size)
+static const struct vring_desc *enter_indirect(struct virtq *q, uint32_t i,
+                                               const struct vring_desc *d, uint32_t *size)
 {
     const char *why = NULL;
     if (!q->indirect) {
@@ -154,7 +156,8 @@ static const struct vring_desc *enter_indirect(struct virtq *q, uint32_t i, cons
         why = "indirect table outside RAM or misaligned";
     }
     if (why != NULL) {
-        virtq_fail(q, "descriptor %u: %s (0x%llx+0x%x)", i, why, (unsigned long long)d->addr, d->len);
+        virtq_fail(q, "descriptor %u: %s (0x%llx+0x%x)", i, why, (unsigned long long)d->addr,
+                   d->len);
         return NULL;
     }
     *size = d->len / 16;
@@ -230,12 +233,14 @@ bool virtq_pop(struct virtq *q, struct virtq_chain *c)
         }
     }
     if ((uint16_t)(avail - q->last_avail) > q->num) {
-        virtq_fail(q, "available index jumped from %u to %u (size %u)", q->last_avail, avail, q->num);
+        virtq_fail(q, "available index jumped from %u to %u (size %u)", q->last_avail, avail,
+                   q->num);
         return false;
     }
     uint16_t head = __atomic_load_n(&q->avail->ring[q->last_avail % q->num], __ATOMIC_RELAXED);
     if (head >= q->num) {
-        virtq_fail(q, "available entry %u names descriptor %u (size %u)", q->last_avail, head, q->num);
+        virtq_fail(q, "available entry %u names descriptor %u (size %u)", q->last_avail, head,
+                   q->num);
         return false;
     }
     if (!walk(q, head, c)) {

@@ -7,9 +7,10 @@
 #include <virtio/virtq.h>
 #include <string.h>
 
-/* Copies n bytes at `off` of segments seg[0..count), to (to_chain) or from buf; returns the count. */
-static size_t copy(const struct virtq_seg *seg, unsigned count, uint64_t off, uint8_t *buf, size_t n,
-                   bool to_chain)
+/* Copies n bytes at `off` of segments seg[0..count), to (to_chain) or from buf; returns the count.
+ */
+static size_t copy(const struct virtq_seg *seg, unsigned count, uint64_t off, uint8_t *buf,
+                   size_t n, bool to_chain)
 {
     size_t done = 0;
     for (unsigned i = 0; i < count && done < n; i++) {

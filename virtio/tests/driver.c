@@ -50,7 +50,9 @@ void guest_init(struct fake_guest *g)
     /* Any access to the guards stops the test under AddressSanitizer. */
     ASAN_POISON_MEMORY_REGION(g->block, GUARD_SIZE);
     ASAN_POISON_MEMORY_REGION(g->ram + RAM_SIZE, GUARD_SIZE);
-    g->host = (struct virtio_host){ .ctx = g, .gpa_ptr = fake_gpa_ptr, .notify_irq = fake_irq, .log = fake_log };
+    g->host = (struct virtio_host){
+        .ctx = g, .gpa_ptr = fake_gpa_ptr, .notify_irq = fake_irq, .log = fake_log
+    };
 }
 
 bool guest_fini(struct fake_guest *g)
@@ -180,7 +182,8 @@ uint16_t drv_add(struct drv *d, unsigned qi, const struct drv_buf *b, unsigned n
         *drv_desc(d, qi, i) = (struct vring_desc){
             .addr = b[k].gpa,
             .len = b[k].len,
-            .flags = (uint16_t)((b[k].write ? VRING_DESC_F_WRITE : 0) | (k + 1 < n ? VRING_DESC_F_NEXT : 0)),
+            .flags = (uint16_t)((b[k].write ? VRING_DESC_F_WRITE : 0) |
+                                (k + 1 < n ? VRING_DESC_F_NEXT : 0)),
             .next = q->next_desc,
         };
     }

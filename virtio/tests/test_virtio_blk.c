@@ -28,7 +28,9 @@ static void start(struct t *t, bool read_only, const char *id)
     for (unsigned i = 0; i < DISK_SIZE; i++) {
         t->disk[i] = (uint8_t)(i * 7 + i / 512);
     }
-    struct virtio_blk_backend b = { .data = t->disk, .size = DISK_SIZE, .read_only = read_only, .id = id };
+    struct virtio_blk_backend b = {
+        .data = t->disk, .size = DISK_SIZE, .read_only = read_only, .id = id
+    };
     virtio_blk_init(&t->blk, &t->g.host, &b);
     drv_init(&t->d, &t->g, &t->blk.mmio);
     drv_start(&t->d, F_V1 | 1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_SEG_MAX, 1, 16);

@@ -27,7 +27,8 @@ static void input_ready(void *ctx)
     ready_calls++;
 }
 
-static const struct virtio_console_backend backend = { .write = write_out, .input_ready = input_ready };
+static const struct virtio_console_backend backend = { .write = write_out,
+                                                       .input_ready = input_ready };
 
 struct t {
     struct fake_guest g;
@@ -61,7 +62,8 @@ static void test_output(void)
     start(&t, true);
     CHECK_EQ(drv_rd(&t.d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
     struct drv_buf one[] = { { put(&t, 0, "hello "), 6, false } };
-    struct drv_buf two[] = { { put(&t, 100, "wor"), 3, false }, { put(&t, 200, "ld\n"), 3, false } };
+    struct drv_buf two[] = { { put(&t, 100, "wor"), 3, false },
+                             { put(&t, 200, "ld\n"), 3, false } };
     uint16_t h1 = drv_add(&t.d, TX, one, 1);
     uint16_t h2 = drv_add(&t.d, TX, two, 2);
     drv_kick(&t.d, TX);

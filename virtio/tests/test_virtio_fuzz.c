@@ -88,7 +88,8 @@ static void plausible(struct drv *d, unsigned qi)
         *drv_desc(d, qi, i[k]) = (struct vring_desc){
             .addr = k == 0 ? hdr : RAM_BASE + below(RAM_SIZE / 2),
             .len = k == 0 ? 16 : lens[below(7)],
-            .flags = (uint16_t)((k >= writable_from ? VRING_DESC_F_WRITE : 0) | (k < 2 ? VRING_DESC_F_NEXT : 0)),
+            .flags = (uint16_t)((k >= writable_from ? VRING_DESC_F_WRITE : 0) |
+                                (k < 2 ? VRING_DESC_F_NEXT : 0)),
             .next = k < 2 ? i[k + 1] : 0,
         };
     }
@@ -215,7 +216,9 @@ static void run(unsigned kind, struct devices *dv, uint8_t *disk, size_t disk_si
         }
     }
     switch (kind) {
-    case BLK: served[kind] += dv->blk.reads + dv->blk.writes + dv->blk.flushes + dv->blk.errors; break;
+    case BLK:
+        served[kind] += dv->blk.reads + dv->blk.writes + dv->blk.flushes + dv->blk.errors;
+        break;
     case CONSOLE: served[kind] += dv->con.tx_bytes + dv->con.rx_bytes; break;
     case NET: served[kind] += dv->net.tx_frames + dv->net.rx_frames + dv->net.tx_dropped; break;
     default: served[kind] += dv->rng.bytes; break;

@@ -235,7 +235,8 @@ static void bad_area(uint32_t low_reg, uint64_t gpa, const char *why)
 static void test_queue_areas(void)
 {
     bad_area(VIRTIO_MMIO_QUEUE_DESC_LOW, 0x1000, "outside RAM");
-    bad_area(VIRTIO_MMIO_QUEUE_DESC_LOW, RAM_BASE + RAM_SIZE - 16 * 4, "outside RAM"); /* straddles the end */
+    bad_area(VIRTIO_MMIO_QUEUE_DESC_LOW, RAM_BASE + RAM_SIZE - 16 * 4,
+             "outside RAM"); /* straddles the end */
     bad_area(VIRTIO_MMIO_QUEUE_DESC_LOW, RAM_BASE + 8, "misaligned");
     bad_area(VIRTIO_MMIO_QUEUE_DESC_LOW, ~0ull - 15, "outside RAM"); /* wraps around */
     bad_area(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RAM_BASE + RAM_SIZE - 6, "outside RAM");

@@ -120,7 +120,8 @@ static void test_transmit(void)
     CHECK(memcmp(sent, q, VIRTIO_NET_MAX_FRAME) == 0);
 
     /* Too big (dropped, logged), and empty (dropped): the queue goes on. */
-    struct drv_buf big[] = { { t.buf, VIRTIO_NET_HDR_SIZE, false }, { t.buf + 4096, VIRTIO_NET_MAX_FRAME + 1, false } };
+    struct drv_buf big[] = { { t.buf, VIRTIO_NET_HDR_SIZE, false },
+                             { t.buf + 4096, VIRTIO_NET_MAX_FRAME + 1, false } };
     struct drv_buf empty[] = { { t.buf, VIRTIO_NET_HDR_SIZE, false } };
     drv_add(&t.d, TX, big, 2);
     drv_add(&t.d, TX, empty, 1);
@@ -187,7 +188,8 @@ static void test_receive(void)
     CHECK_EQ(t.g.irqs, 1);
 
     /* Header and frame in separate buffers, a full-size frame. */
-    struct drv_buf two[] = { { t.buf + 4096, VIRTIO_NET_HDR_SIZE, true }, { t.buf + 6000, 1600, true } };
+    struct drv_buf two[] = { { t.buf + 4096, VIRTIO_NET_HDR_SIZE, true },
+                             { t.buf + 6000, 1600, true } };
     drv_add(&t.d, RX, two, 2);
     CHECK(virtio_net_rx(&t.net, f, VIRTIO_NET_MAX_FRAME));
     CHECK(drv_used(&t.d, RX, &id, &len));

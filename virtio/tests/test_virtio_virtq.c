@@ -41,9 +41,11 @@ static void start(struct t *t, uint64_t features, uint16_t num)
     t->buf = drv_alloc(&t->d, 4096, 16);
 }
 
-static void set_desc(struct t *t, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+static void set_desc(struct t *t, unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
+                     uint16_t next)
 {
-    *drv_desc(&t->d, 0, i) = (struct vring_desc){ .addr = addr, .len = len, .flags = flags, .next = next };
+    *drv_desc(&t->d, 0, i) =
+        (struct vring_desc){ .addr = addr, .len = len, .flags = flags, .next = next };
 }
 
 /* Makes the chain at `head` available and notifies. */
@@ -246,7 +248,9 @@ static void test_indirect(void)
     uint64_t big = drv_alloc(&t.d, 16 * 100, 16);
     d = table_at(&t, big);
     for (unsigned i = 0; i < 100; i++) {
-        d[i] = (struct vring_desc){ .addr = t.buf, .len = 4, .flags = W | N, .next = (uint16_t)(i + 1) };
+        d[i] = (struct vring_desc){
+            .addr = t.buf, .len = 4, .flags = W | N, .next = (uint16_t)(i + 1)
+        };
     }
     d[99].flags = W;
     set_desc(&t, 200, big, 16 * 100, I, 0);
@@ -254,7 +258,7 @@ static void test_indirect(void)
     EXPECT_BROKEN(&t, "more than 256 buffers");
 }
 
-/* EVENT_IDX: interrupts when the used index passes used_event; avail_event asks for the next notification. */
+/* EVENT_IDX: an interrupt when the used index passes used_event; avail_event asks for kicks. */
 static void test_event_idx(void)
 {
     struct t t;

@@ -43,4 +43,5 @@ struct virtio_env {
 /* The VMM's pointer to guest RAM [gpa, gpa + size), or NULL (also when the range wraps around). */
 void *virtio_env_gpa(struct virtio_env *env, uint64_t gpa, uint64_t size);
 /* Logs "<name>: <formatted message>" within the budget. */
-void virtio_env_log(struct virtio_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void virtio_env_log(struct virtio_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));

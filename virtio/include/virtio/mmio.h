@@ -32,7 +32,7 @@ struct virtio_mmio_ops {
     void (*queue_notify)(struct virtio_mmio *t, struct virtq *q);
     /* The driver reset the device; the transport and the queues are reset already. May be NULL. */
     void (*reset)(struct virtio_mmio *t);
-    /* A driver write to the configuration space (bounds checked); false if not writable. May be NULL. */
+    /* A driver write to the configuration space (in bounds); false if not writable. May be NULL. */
     bool (*config_write)(struct virtio_mmio *t, uint32_t offset, unsigned width, uint64_t value);
 };
 
@@ -83,4 +83,5 @@ void virtio_mmio_queue_done(struct virtio_mmio *t, struct virtq *q);
 /* The device changed its configuration space: new generation, configuration-change interrupt. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);
 /* The driver broke a rule of the transport: one log line, DEVICE_NEEDS_RESET. */
-void virtio_mmio_fail(struct virtio_mmio *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void virtio_mmio_fail(struct virtio_mmio *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));

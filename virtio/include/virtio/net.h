@@ -28,7 +28,7 @@ struct virtio_net {
     struct virtq queues[2];  /* receiveq1, transmitq1 */
     struct virtio_net_backend backend;
     struct virtio_net_config config;
-    uint8_t frame[VIRTIO_NET_MAX_FRAME]; /* a transmitted frame, gathered from the guest's buffers */
+    uint8_t frame[VIRTIO_NET_MAX_FRAME]; /* a transmitted frame, gathered from guest buffers */
     uint64_t tx_frames, tx_dropped, rx_frames, rx_dropped;
 };
 

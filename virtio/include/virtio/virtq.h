@@ -3,18 +3,19 @@
  * A split virtqueue, device side (virtio 1.2 §2.7). The driver (the guest) owns three areas in
  * its RAM; the device reads the first two and writes the third:
  *
- *   descriptor table  num × {addr, len, flags, next}     16-byte aligned
- *   available ring    flags, idx, ring[num], used_event   2-byte aligned   driver → device
- *   used ring         flags, idx, ring[num] of {id, len}, avail_event      4-byte aligned   device → driver
+ *   descriptor table  num × {addr, len, flags, next}           16-byte aligned
+ *   available ring    flags, idx, ring[num], used_event         2-byte aligned   driver → device
+ *   used ring         flags, idx, ring[num] {id, len}, avail_event  4-aligned   device → driver
  *
  * Everything in those areas is guest-controlled and may change while the device reads it, so:
  * the areas are checked against guest RAM once, when the driver enables the queue; each
  * descriptor is loaded once into a local copy and checked (index < table size, buffer inside
  * RAM, readable buffers before writable ones); a chain may not have more descriptors than the
- * table, which also ends loops, nor more than 4 GiB in all; the available index may not run more than `num` ahead of the
- * device. The device's own indexes (last_avail, used_idx) are kept here, never re-read from the
- * guest. A rule broken by the driver logs one line and marks the queue broken: it is not used
- * again until the device is reset (the transport then sets DEVICE_NEEDS_RESET).
+ * table, which also ends loops, nor more than 4 GiB in all; the available index may not run more
+ * than `num` ahead of the device. The device's own indexes (last_avail, used_idx) are kept here,
+ * never re-read from the guest. A rule broken by the driver logs one line and marks the queue
+ * broken: it is not used again until the device is reset (the transport then sets
+ * DEVICE_NEEDS_RESET).
  *
  * A popped chain is a list of segments, VMM pointers into guest RAM: seg[0..nr) device-readable,
  * seg[nr..nr+nw) device-writable. It stays valid until the next virtq_pop() on the same queue.
@@ -83,7 +84,7 @@ bool virtq_need_interrupt(struct virtq *q);
 /* The driver broke a rule on this queue: logs one line, and the queue stays unused until reset. */
 void virtq_fail(struct virtq *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Copies up to n bytes from the chain's readable part, starting at byte `off`; returns the count. */
+/* Copies up to n bytes from the chain's readable part, from byte `off` on; returns the count. */
 size_t virtq_chain_read(const struct virtq_chain *c, uint64_t off, void *dst, size_t n);
-/* Copies up to n bytes into the chain's writable part, starting at byte `off`; returns the count. */
+/* Copies up to n bytes into the chain's writable part, from byte `off` on; returns the count. */
 size_t virtq_chain_write(const struct virtq_chain *c, uint64_t off, const void *src, size_t n);
