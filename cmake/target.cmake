@@ -16,5 +16,6 @@ add_link_options(-nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx
     ${arch_flags} ${arch_ldflags}) # the architecture flags again: LTO compiles at link time
 
 add_subdirectory(lib)
+add_subdirectory(virtio)
 add_subdirectory(hyp)
 add_subdirectory(user)

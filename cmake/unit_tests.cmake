@@ -25,3 +25,16 @@ keel_add_unit_test(test_objspace SOURCES hyp/tests/test_objspace.c ${KEEL_KERN_M
 keel_add_unit_test(test_memspace SOURCES hyp/tests/test_memspace.c ${KEEL_KERN_MEM_SOURCES}
     hyp/kern/memspace.c hyp/kern/mapdb.c hyp/kern/phys.c LIBS host_keel_fake_arch
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})
+
+# The virtio library (virtio/) on the host: the same sources as the target's keel_virtio; each test
+# drives a device through its MMIO window with a fake guest (virtio/tests/driver.c).
+include(${CMAKE_SOURCE_DIR}/virtio/virtio.cmake)
+add_library(host_keel_virtio STATIC ${KEEL_VIRTIO_SOURCES})
+target_include_directories(host_keel_virtio PUBLIC ${KEEL_VIRTIO_INCLUDES})
+target_include_directories(host_keel_virtio SYSTEM PUBLIC ${KEEL_VIRTIO_SYSTEM_INCLUDES})
+target_compile_options(host_keel_virtio PRIVATE ${KEEL_WARNINGS} ${KEEL_SANITIZE} -g)
+target_link_libraries(host_keel_virtio PUBLIC host_keel_c)
+foreach(t IN ITEMS mmio virtq rng blk console net fuzz)
+    keel_add_unit_test(test_virtio_${t} SOURCES virtio/tests/test_virtio_${t}.c virtio/tests/driver.c
+        LIBS host_keel_virtio)
+endforeach()
