@@ -92,7 +92,10 @@ add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-ar
     --expect "root: started vm1" --expect "vm1| Booting Linux on physical CPU"
     --expect "vm1| Linux version 6.1" --expect "vm1| Unpacking initramfs"
     --expect "vm1| Run /init as init process" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
-    --expect "vm1| KEEL-INIT DONE" --expect ", 0 failed" --fail "KEEL-INIT CHECK cpus FAIL"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1:hvc| KEEL-INIT HVC hello from the aarch64 guest" --expect "vm1| KEEL-INIT CHECK hvc PASS"
+    --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
     --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/arm64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)

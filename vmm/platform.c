@@ -2,6 +2,7 @@
 // The generic device models of a VM, from its device tree (see platform.h).
 #include "platform.h"
 #include "dev/uart_pl011.h"
+#include "dev/virtio_devices.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -24,6 +25,15 @@ int platform_devices(struct vm *vm, const void *fdt)
             struct mmio_device *d = vm_device_add(vm, "pl011", gpa_init(base), size);
             if (!d || uart_pl011_create(d, vm, has_irq ? irq : 0) != 0) {
                 printf("vmm: %s: too many devices\n", vm->name);
+                return -1;
+            }
+        } else if (fdt_node_check_compatible(fdt, node, "virtio,mmio") == 0 &&
+                   fdt_util_reg(fdt, node, 0, &base, &size)) {
+            if (!arch_device_irq(fdt, node, &irq)) {
+                printf("vmm: %s: %s: no interrupt\n", vm->name, fdt_get_name(fdt, node, NULL));
+                return -1;
+            }
+            if (virtio_device_create(vm, fdt, node, gpa_init(base), irq) != 0) {
                 return -1;
             }
         }

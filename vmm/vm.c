@@ -39,6 +39,18 @@ int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size)
     return 0;
 }
 
+void *vm_heap_alloc(struct vm *vm, uint64_t size)
+{
+    const struct keel_progenv *env = rt_progenv();
+    uint64_t start = vm->ram_size + vm->heap_used;
+    size = (size + KEEL_PAGE_SIZE - 1) & ~(KEEL_PAGE_SIZE - 1);
+    if (!env || start > env->heap_size || size > env->heap_size - start) {
+        return NULL;
+    }
+    vm->heap_used += size;
+    return (char *)(uintptr_t)KEEL_PROG_HEAP_BASE + start;
+}
+
 struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa)
 {
     for (unsigned i = 0; i < vm->device_count; i++) {

@@ -58,6 +58,7 @@ struct vm {
     gpa_t ram_base;
     uint64_t ram_size;
     char *ram;             /* the VMM's view of guest RAM */
+    uint64_t heap_used;    /* of our heap, after guest RAM (vm_heap_alloc) */
     struct mmio_device devices[VM_MAX_DEVICES];
     unsigned device_count;
     const char *name;
@@ -72,6 +73,9 @@ struct vm {
 void *guest_mem_ptr(struct vm *vm, gpa_t gpa, uint64_t size);
 /* Backs and maps guest RAM [base, base + size) into the VM task. Returns 0 or -err. */
 int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size);
+/* Memory of our heap after guest RAM (page-aligned, never freed: device buffers, disk copies),
+ * or NULL when the heap (the system tree's memory for this program) is too small. */
+void *vm_heap_alloc(struct vm *vm, uint64_t size);
 /* The device at gpa, or NULL. */
 struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa);
 struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, uint64_t size);

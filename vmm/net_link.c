@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A network cable over a shared-memory link (see net_link.h). The link's memory is split in two
+ * halves, one ring per direction; end 0 sends in the first half. A ring is a single-producer,
+ * single-consumer array of 2 KiB slots (length + frame) with free-running head and tail indexes.
+ * The sender writes the frame, publishes the head (release), and rings the peer's doorbell (its
+ * Irq). Each end has a thread that waits on its own Irq, then moves frames from its receive ring
+ * into the guest until the ring is empty or the guest has no buffer.
+ *
+ * The peer is as untrusted as a guest: lengths and indexes read from the ring are checked.
+ */
+#include "net_link.h"
+#include <keel/rt.h>
+#include <keel/sys.h>
+#include <keel/progenv.h>
+#include <string.h>
+
+#define SLOT_SIZE 2048u
+#define FRAME_MAX (SLOT_SIZE - 8)
+#define MAX_LINKS 2
+#define LINK_UTCB(i) (KEEL_ROOT_UTCB_ADDR + (11 + (i)) * KEEL_PAGE_SIZE) /* after console_input */
+
+struct ring {
+    uint32_t head, tail; /* written by the producer, the consumer */
+    uint8_t pad[56];
+    uint8_t slots[];     /* count * SLOT_SIZE: { uint32_t len; uint8_t frame[]; } */
+};
+
+struct net_link {
+    struct vm *vm;
+    struct ring *tx, *rx;
+    uint32_t slots;      /* per ring */
+    uint64_t irq, peer_irq, thread;
+    bool (*deliver)(void *ctx, const void *frame, size_t len);
+    void *ctx;
+    uint64_t sent, dropped, received, bad;
+    uint8_t stack[8192] __attribute__((aligned(16)));
+};
+
+static struct net_link links[MAX_LINKS];
+static unsigned link_count;
+
+static struct net_link *self_link(void)
+{
+    uint64_t u = (uint64_t)(uintptr_t)keel_utcb();
+    for (unsigned i = 0; i < link_count; i++) {
+        if (LINK_UTCB(i) == u) {
+            return &links[i];
+        }
+    }
+    return NULL;
+}
+
+bool net_link_send(struct net_link *l, const void *frame, size_t len)
+{
+    uint32_t head = l->tx->head, tail = __atomic_load_n(&l->tx->tail, __ATOMIC_ACQUIRE);
+    if (len > FRAME_MAX || head - tail >= l->slots) {
+        l->dropped++;
+        return false;
+    }
+    uint8_t *slot = l->tx->slots + (size_t)(head % l->slots) * SLOT_SIZE;
+    uint32_t n = (uint32_t)len;
+    memcpy(slot, &n, 4);
+    memcpy(slot + 8, frame, len);
+    __atomic_store_n(&l->tx->head, head + 1, __ATOMIC_RELEASE);
+    l->sent++;
+    KOBJ(l->peer_irq, KEEL_IRQ_TRIGGER);
+    return true;
+}
+
+void net_link_poke(struct net_link *l)
+{
+    KOBJ(l->irq, KEEL_IRQ_TRIGGER);
+}
+
+/* Moves what the peer sent into the guest, as far as it takes it. */
+static void receive(struct net_link *l)
+{
+    uint32_t tail = l->rx->tail;
+    for (;;) {
+        uint32_t head = __atomic_load_n(&l->rx->head, __ATOMIC_ACQUIRE);
+        if (head == tail) {
+            break;
+        }
+        if (head - tail > l->slots) {
+            l->bad++; /* a broken peer: drop everything it claims */
+            tail = head;
+            break;
+        }
+        const uint8_t *slot = l->rx->slots + (size_t)(tail % l->slots) * SLOT_SIZE;
+        uint32_t len;
+        memcpy(&len, slot, 4);
+        if (len > FRAME_MAX) {
+            l->bad++;
+        } else {
+            vm_lock(&l->vm->lock);
+            bool taken = l->deliver(l->ctx, slot + 8, len);
+            vm_unlock(&l->vm->lock);
+            if (!taken) {
+                break; /* no guest buffer: keep it; a poke brings us back */
+            }
+            l->received++;
+        }
+        tail++;
+        __atomic_store_n(&l->rx->tail, tail, __ATOMIC_RELEASE);
+    }
+}
+
+static void link_thread(void)
+{
+    struct net_link *l = self_link();
+    for (;;) {
+        keel_receive(l->irq, KEEL_TIMEOUT_NEVER, 0);
+        receive(l);
+    }
+}
+
+struct net_link *net_link_open(struct vm *vm, const char *name,
+                               bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx)
+{
+    const struct keel_progenv *env = rt_progenv();
+    const struct keel_prog_link *pl = NULL;
+    for (unsigned i = 0; env && i < env->link_count && i < KEEL_PROG_MAX_LINKS; i++) {
+        if (strcmp(env->links[i].name, name) == 0) {
+            pl = &env->links[i];
+        }
+    }
+    uint64_t half = pl ? pl->size / 2 : 0;
+    if (!pl || half < sizeof(struct ring) + SLOT_SIZE || link_count == MAX_LINKS) {
+        printf("vmm: %s: no usable link \"%s\" (keel,links of this program in the system tree)\n",
+               vm->name, name);
+        return NULL;
+    }
+    struct net_link *l = &links[link_count];
+    memset(l, 0, sizeof(*l));
+    l->vm = vm;
+    char *base = (char *)(uintptr_t)pl->va;
+    l->tx = (struct ring *)(base + (pl->end ? half : 0));
+    l->rx = (struct ring *)(base + (pl->end ? 0 : half));
+    l->slots = (uint32_t)((half - sizeof(struct ring)) / SLOT_SIZE);
+    l->irq = pl->irq;
+    l->peer_irq = pl->peer_irq;
+    l->deliver = deliver;
+    l->ctx = ctx;
+    l->thread = rt_cap_alloc();
+    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, l->thread);
+    if (r == 0) {
+        r = KOBJ(l->thread, KEEL_THREAD_CONTROL, KEEL_ROOT_TASK, LINK_UTCB(link_count),
+                 KEEL_PROG_PARENT, KEEL_PROG_PARENT);
+    }
+    if (r == 0) {
+        r = KOBJ(l->irq, KEEL_IRQ_ATTACH, l->thread, 0);
+    }
+    link_count++;
+    if (r == 0) {
+        r = KOBJ(l->thread, KEEL_THREAD_EX_REGS, (uint64_t)(uintptr_t)link_thread,
+                 (uint64_t)(uintptr_t)&l->stack[sizeof(l->stack)], 0);
+    }
+    if (r == 0 && KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_PROG_SCHEDULER) == 1) {
+        r = KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_RUN, l->thread, env->cpu, env->priority, 0);
+    }
+    if (r < 0) {
+        printf("vmm: %s: link \"%s\": %s\n", vm->name, name, keel_strerror(r));
+        link_count--;
+        return NULL;
+    }
+    return l;
+}
