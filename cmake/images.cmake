@@ -79,6 +79,23 @@ add_custom_target(vm-linux-arm64 ALL
         ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts
     COMMENT "images: arm64 Linux VM boot modules")
 add_dependencies(vm-linux-arm64 images-arm64 keel-arm64)
+# Two Linux VMs that ping each other over virtio-net and a shared-memory link.
+set(vm_net ${KEEL_IMAGES_DIR}/arm64/vm-net.cpio)
+add_custom_target(vm-net-arm64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_net} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/net1-arm64.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/net2-arm64.dts
+    COMMENT "images: arm64 two-VM network boot modules")
+add_dependencies(vm-net-arm64 images-arm64 keel-arm64)
+add_test(NAME vm/arm64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_net} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-two-vms-ping.log
+    --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
+    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
+    --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
+    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
+set_tests_properties(vm/arm64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
+
 # The demo (make run): one Linux VM with its shell on the console.
 add_custom_target(demo-arm64 ALL
     COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/arm64/demo.cpio ${KEEL_BUILD_ROOT}

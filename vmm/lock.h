@@ -2,10 +2,16 @@
 /*
  * The VM lock: one per VM, held while device models and the interrupt controller model change
  * state, whichever vCPU or I/O thread runs them. Held for short stretches only (one register
- * access, one queue's requests), so a ticket spin lock is enough.
+ * access, one queue's requests), so a ticket spin lock is enough, with one caution: the holder
+ * may be a thread of lower priority on the same CPU (an I/O thread), which never runs while we
+ * spin. After a while of spinning, the waiter sleeps a little to let it.
  */
 #pragma once
 #include <stdint.h>
+#include <keel/sys.h>
+
+#define VM_LOCK_SPINS 2000
+#define VM_LOCK_SLEEP_US 50
 
 static inline void cpu_relax(void)
 {
@@ -25,8 +31,13 @@ struct vm_lock {
 static inline void vm_lock(struct vm_lock *l)
 {
     uint32_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-    while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me) {
-        cpu_relax();
+    for (unsigned spins = 0; __atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me; spins++) {
+        if (spins < VM_LOCK_SPINS) {
+            cpu_relax();
+        } else {
+            keel_wait(VM_LOCK_SLEEP_US, 0); /* nobody sends to us: a short sleep */
+            spins = 0;
+        }
     }
 }
 

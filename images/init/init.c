@@ -19,6 +19,7 @@
 //   hvc   keel.hvc=1                 /dev/hvc0 (virtio-console) takes a line of text
 //   net   keel.ping=A.B.C.D keel.ip=A.B.C.D/LEN [keel.netdev=eth0]
 //                                    configures the interface, pings the address (raw ICMP socket)
+//   keel.hold=SECONDS                after the checks, stay up that long before powering off
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -446,6 +447,10 @@ static void run_checks(void)
     check_net();
     printf(MARK " DONE %u passed, %u failed\n", passed, failed);
     fflush(stdout);
+    char hold[16];
+    if (param("keel.hold", hold, sizeof hold)) {
+        sleep((unsigned)atoi(hold)); // peers may still be talking to us (two VMs pinging)
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
