@@ -96,6 +96,26 @@ add_test(NAME vm/arm64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-
     --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
 set_tests_properties(vm/arm64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
 
+# The VMM of one Linux VM is stopped mid-boot; the other runs on and passes its checks.
+set(vm_kill ${KEEL_IMAGES_DIR}/arm64/vm-kill.cpio)
+add_custom_target(vm-kill-arm64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_kill} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-kill-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/victim-arm64.dts
+    COMMENT "images: arm64 VMM-kill test boot modules")
+add_dependencies(vm-kill-arm64 images-arm64 keel-arm64)
+add_test(NAME vm/arm64-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_kill} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-vmm-killed.log
+    --expect "vm2| Booting Linux" --expect "root: vm2 stopped by the system"
+    --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online" --expect "vm1| KEEL-INIT CHECK blk PASS"
+    --expect "vm1| KEEL-INIT CHECK rng PASS" --expect "vm1| KEEL-INIT CHECK hvc PASS"
+    --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed" --expect "vmm: vm1: guest powered off, status 0"
+    --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
+    --fail "vm2| KEEL-INIT START" --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL"
+    --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL")
+set_tests_properties(vm/arm64-linux-vmm-killed PROPERTIES TIMEOUT 150 LABELS system)
+
 # The demo (make run): one Linux VM with its shell on the console.
 add_custom_target(demo-arm64 ALL
     COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/arm64/demo.cpio ${KEEL_BUILD_ROOT}

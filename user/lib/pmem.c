@@ -58,14 +58,29 @@ void *rt_page_alloc(void)
 
 void *rt_pages_alloc(uint64_t count)
 {
+    return rt_pages_alloc_aligned(count, KEEL_PAGE_SIZE);
+}
+
+void *rt_pages_alloc_aligned(uint64_t count, uint64_t align)
+{
     const struct keel_kip *k = rt_kip();
-    if (count > rt_pages_free()) {
+    if (count > rt_pages_free() || !align || (align & (align - 1))) {
         return NULL;
     }
     while (count && range < k->ram_count) {
         uint64_t end = k->ram[range].base + k->ram[range].size;
         if (next < k->ram[range].base) {
             next = (k->ram[range].base + 4095) & ~4095ull;
+        }
+        /* The pages before the alignment go to the free list. */
+        for (; next & (align - 1) && next + KEEL_PAGE_SIZE <= end; next += KEEL_PAGE_SIZE) {
+            if (!busy(k, next)) {
+                rt_page_free((void *)(uintptr_t)next);
+            }
+        }
+        if (next + KEEL_PAGE_SIZE > end) {
+            range++;
+            continue;
         }
         uint64_t a = next, n = 0;
         while (n < count && a + (n + 1) * KEEL_PAGE_SIZE <= end &&

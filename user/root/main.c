@@ -36,11 +36,15 @@
 
 #define MAX_PROGRAMS 16
 
+#define HEAP_BLOCK (1ull << 21)
+#define HEAP_BLOCKS 1024 /* the first 2 GiB of a heap may be filled in 2 MiB blocks */
+
 struct program {
     char name[32];
     uint64_t task, thread, factory, gate; /* capabilities in the root task */
     uint64_t sched;                       /* its Scheduler (keel,scheduler), or 0 */
     uint64_t heap_size, heap_used;
+    uint64_t heap_big[HEAP_BLOCKS / 64], heap_small[HEAP_BLOCKS / 64]; /* 2 MiB blocks: how filled */
     uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY */
     uint64_t stop_at;  /* counter value at which the system stops it, or 0 */
     int running;
@@ -205,25 +209,65 @@ static void end(struct program *p)
     running_count--;
 }
 
-/* A page fault of program p: its heap is filled on first touch, up to its budget. */
+static bool bit(const uint64_t *map, uint64_t i)
+{
+    return (map[i / 64] >> (i % 64)) & 1;
+}
+
+/* Fills the 2 MiB block of the heap at block_va in one go (a VMM's guest RAM: a few faults instead
+ * of hundreds, and block mappings down to stage 2) when it lies wholly in the heap and budget and
+ * none of it is filled yet. 1 done, 0 not possible (small pages then). */
+static int heap_block(struct program *p, uint64_t block_va, struct keel_utcb *u)
+{
+    uint64_t i = (block_va - KEEL_PROG_HEAP_BASE) / HEAP_BLOCK;
+    if (i >= HEAP_BLOCKS || bit(p->heap_small, i) ||
+        block_va + HEAP_BLOCK > KEEL_PROG_HEAP_BASE + p->heap_size ||
+        p->heap_used + HEAP_BLOCK > p->heap_size) {
+        return 0;
+    }
+    void *block = rt_pages_alloc_aligned(HEAP_BLOCK / KEEL_PAGE_SIZE, HEAP_BLOCK);
+    if (!block) {
+        return 0;
+    }
+    p->heap_used += HEAP_BLOCK;
+    p->heap_big[i / 64] |= 1ull << (i % 64);
+    u->mr[0] = keel_item_ctl(block_va, 0);
+    u->mr[1] = keel_fpage_mem((uint64_t)(uintptr_t)block, 21, KEEL_FP_RWX);
+    return 1;
+}
+
+/* A page fault of program p: its heap is filled on first touch, up to its budget: in 2 MiB blocks
+ * where it can be, else a page at a time. Returns 1 with a mapping in u, 0 when the page is
+ * already there (another thread's fault on the same block came first), or -err. */
 static int64_t page_fault(struct program *p, uint64_t addr, uint64_t pc, struct keel_utcb *u)
 {
-    uint64_t page_va = addr & ~(KEEL_PAGE_SIZE - 1);
-    if (page_va < KEEL_PROG_HEAP_BASE || page_va >= KEEL_PROG_HEAP_BASE + p->heap_size ||
-        p->heap_used + KEEL_PAGE_SIZE > p->heap_size) {
+    uint64_t page_va = addr & ~(KEEL_PAGE_SIZE - 1), block_va = addr & ~(HEAP_BLOCK - 1);
+    if (page_va < KEEL_PROG_HEAP_BASE || page_va >= KEEL_PROG_HEAP_BASE + p->heap_size) {
         printf("root: %s: page fault at 0x%lx (pc 0x%lx) outside its memory; stopped\n", p->name,
                (unsigned long)addr, (unsigned long)pc);
         return -KEEL_EFAULT;
     }
-    void *page = rt_page_alloc();
+    uint64_t i = (block_va - KEEL_PROG_HEAP_BASE) / HEAP_BLOCK;
+    if (i < HEAP_BLOCKS && bit(p->heap_big, i)) {
+        return 0;
+    }
+    if (heap_block(p, block_va, u)) {
+        return 1;
+    }
+    void *page = p->heap_used + KEEL_PAGE_SIZE <= p->heap_size ? rt_page_alloc() : NULL;
     if (!page) {
+        printf("root: %s: page fault at 0x%lx (pc 0x%lx): its memory (%lu KiB) is used up; stopped\n",
+               p->name, (unsigned long)addr, (unsigned long)pc, (unsigned long)(p->heap_size >> 10));
         return -KEEL_ENOMEM;
+    }
+    if (i < HEAP_BLOCKS) {
+        p->heap_small[i / 64] |= 1ull << (i % 64);
     }
     p->heap_used += KEEL_PAGE_SIZE;
     u->mr[0] = keel_item_ctl(page_va, 0);
     /* RWX: a VMM passes its heap on as guest RAM, which the guest executes from. */
     u->mr[1] = keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX);
-    return 0;
+    return 1;
 }
 
 /* Stops the programs whose time is up (Task calls: the message registers are not kept). */
@@ -279,7 +323,7 @@ static void serve(void)
                 end(p);
                 continue;
             }
-            reply = keel_tag(0, 0, 1);
+            reply = keel_tag(0, 0, (unsigned)r); /* one map item, or none */
         } else if (keel_tag_label(tag) == KEEL_PROTO_READY) {
             if (p->stop_ms) { /* its set-up does not count against it */
                 p->stop_at = keel_cycles() + p->stop_ms * (rt_kip()->timer_freq / 1000);

@@ -28,6 +28,8 @@ void *rt_page_alloc(void);
 void rt_page_free(void *p);
 /* count physically contiguous zeroed pages at their own address, or NULL. */
 void *rt_pages_alloc(uint64_t count);
+/* The same, starting at a multiple of align (a power of two, in bytes). */
+void *rt_pages_alloc_aligned(uint64_t count, uint64_t align);
 /* Free pages left. */
 uint64_t rt_pages_free(void);
 /* Capability index allocator for this task (from KEEL_ROOT_FIRST_FREE up in a root task, from
