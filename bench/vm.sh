@@ -1,18 +1,41 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# VM figures under QEMU -icount shift=0 (one virtual nanosecond per instruction): a raw-binary
-# guest reads an emulated device register 10 000 times; each read is a VM exit to the user-level
-# VMM, its emulation and the resume. The guest times the loop with its virtual counter.
+# VM figures under QEMU -icount shift=0 (one virtual nanosecond per instruction; the guests time
+# themselves with their virtual counter, 16 ns a tick on QEMU virt):
+#   vm-exit-mmio-read-user-vmm   a raw guest reads an emulated device register 10 000 times: each
+#                                read is a VM exit to the user-level VMM, its emulation, the resume
+#   hypercall-kernel             10 000 KEEL_HVC_NULL hypercalls, answered by the kernel
+#   virq-delivery-vtimer         virtual timer due -> the guest's handler runs (kernel injection)
+#   virq-delivery-device         the guest's write to the PL011 raises its interrupt in the VMM's
+#                                model -> the guest's handler runs (VMM fills a list register)
 set -euo pipefail
 root=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
+freq=62500000 # QEMU virt's counter
+row() { awk -v n="$1" -v t="$2" -v f="$freq" -v c="$3" 'BEGIN { printf "%-40s %16.1f  %s\n", n, t * 1e9 / f / c, "instructions" }'; }
+failed() { printf '%-40s %16s  %s\n' "$1" "failed" "(log $2)"; }
+
+run() { # run <initrd> <log>
+    [ -f "$root/arm64/boot/$1.cpio" ] && python3 "$top/ci/qemu_run.py" --board qemu-virt-arm64 \
+        --kernel "$root/arm64/hyp/keel.bin" --initrd "$root/arm64/boot/$1.cpio" --smp 1 --icount \
+        --timeout 120 --expect "guest powered off, status" --expect "KEEL: power off" --log "$2" >/dev/null
+}
+
 log=$(mktemp)
-if [ -f "$root/arm64/boot/vm-bench.cpio" ] && python3 "$top/ci/qemu_run.py" --board qemu-virt-arm64 \
-    --kernel "$root/arm64/hyp/keel.bin" --initrd "$root/arm64/boot/vm-bench.cpio" --smp 1 --icount \
-    --timeout 120 --expect "guest powered off, status" --expect "KEEL: power off" --log "$log" >/dev/null; then
-    ticks=$(sed -n 's/.*guest powered off, status \([0-9]*\).*/\1/p' "$log")
-    freq=62500000 # QEMU virt's counter: 16 ns per tick
-    awk -v t="$ticks" -v f="$freq" 'BEGIN { printf "%-40s %16.1f  %s\n", "vm-exit-mmio-read-user-vmm-arm64", t * 1e9 / f / 10000, "instructions" }'
+if run vm-bench "$log"; then
+    row vm-exit-mmio-read-user-vmm-arm64 "$(sed -n 's/.*guest powered off, status \([0-9]*\).*/\1/p' "$log")" 10000
 else
-    printf '%-40s %16s  %s\n' "vm-exit-mmio-read-user-vmm-arm64" "failed" "(log $log)"
+    failed vm-exit-mmio-read-user-vmm-arm64 "$log"
+fi
+
+log=$(mktemp)
+if run vm-irq-bench "$log"; then
+    hex() { printf '%d' "$(sed -n "s/.*bench: $1 \(0x[0-9a-f]*\).*/\1/p" "$log")"; }
+    row hypercall-kernel-arm64 "$(hex hvc-null)" 10000
+    row virq-delivery-vtimer-arm64 "$(hex virq-vtimer)" 100
+    row virq-delivery-device-vmm-arm64 "$(hex virq-device)" 100
+else
+    for n in hypercall-kernel-arm64 virq-delivery-vtimer-arm64 virq-delivery-device-vmm-arm64; do
+        failed "$n" "$log"
+    done
 fi

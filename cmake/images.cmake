@@ -107,7 +107,7 @@ add_dependencies(vm-kill-arm64 images-arm64 keel-arm64)
 add_test(NAME vm/arm64-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
     --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_kill} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-vmm-killed.log
-    --expect "vm2| Booting Linux" --expect "root: vm2 stopped by the system"
+    --expect "vmm: vm2: 48 MiB RAM" --expect "root: vm2 stopped by the system"
     --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online" --expect "vm1| KEEL-INIT CHECK blk PASS"
     --expect "vm1| KEEL-INIT CHECK rng PASS" --expect "vm1| KEEL-INIT CHECK hvc PASS"
     --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed" --expect "vmm: vm1: guest powered off, status 0"

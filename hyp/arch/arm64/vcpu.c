@@ -191,6 +191,10 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         if (vgic) {
             vgic_save(vgic, k.vgic_lr);
         }
+        if (kind == 0 && ESR_EC(sysreg_read(esr_el2)) == 0x16 && k.x[0] == KEEL_HVC_NULL) {
+            k.x[0] = 0; /* the kernel's own hypercall: answered here (ELR is past the HVC) */
+            continue;
+        }
         if (kind == 0 && ESR_EC(sysreg_read(esr_el2)) == 0x07 && !fp_live && self->vcpu_private) {
             /* The guest's first FP/SIMD access in this run: its registers, then on. */
             sysreg_write(cptr_el2, CPTR_HOST);

@@ -45,7 +45,9 @@ struct vgic {
     struct vgic_irq spi[VGIC_SPIS];
     struct vgic_irq priv[VM_MAX_VCPUS][32]; /* SGIs and PPIs, per redistributor */
     uint32_t waker[VM_MAX_VCPUS];
-    bool dirty[VM_MAX_VCPUS]; /* something may have become deliverable for that vCPU */
+    /* Per vCPU, the INTIDs that may have become deliverable (a set bit is looked at, at the next
+     * fill of its list registers; a clear bit is certainly not deliverable there). */
+    uint64_t maybe[VM_MAX_VCPUS][(32 + VGIC_SPIS) / 64];
     bool warned_no_lrs;
 };
 
@@ -70,11 +72,16 @@ static bool deliverable(const struct vgic *g, const struct vgic_irq *i)
     return i->enabled && !i->in_lr && pending(i) && (g->ctlr & group_on);
 }
 
-/* Marks that cpu may have something new, and makes it look. */
-static void wake(struct vgic *g, unsigned cpu)
+static void mark(struct vgic *g, unsigned cpu, unsigned intid)
+{
+    g->maybe[cpu][intid / 64] |= 1ull << (intid % 64);
+}
+
+/* Marks that intid may be deliverable to cpu now, and makes cpu look. */
+static void wake(struct vgic *g, unsigned cpu, unsigned intid)
 {
     if (cpu < g->vm->vcpu_count) {
-        g->dirty[cpu] = true;
+        mark(g, cpu, intid);
         vcpu_kick(&g->vm->vcpus[cpu]);
     }
 }
@@ -107,7 +114,7 @@ void vm_irq_set(struct vm *vm, unsigned intid, bool level)
         if (i->edge) {
             i->latch = true;
         }
-        wake(g, i->target);
+        wake(g, i->target, intid);
     }
 }
 
@@ -152,7 +159,7 @@ static void bits_write(struct vgic *g, unsigned cpu, unsigned first, enum bit_re
         case R_ACTIVE: case R_GRPMOD: break; /* active state lives in the LRs; one group mode */
         }
         if (bit && (r == R_SET_ENABLE || r == R_SET_PEND || r == R_GROUP)) {
-            wake(g, first + b < 32 ? cpu : i->target);
+            wake(g, first + b < 32 ? cpu : i->target, first + b);
         }
     }
 }
@@ -251,7 +258,8 @@ static bool dist_access(struct mmio_device *d, uint64_t off, unsigned width, boo
         if (write) {
             g->ctlr = ((uint32_t)*v & (CTLR_ENABLE_G0 | CTLR_ENABLE_G1)) | CTLR_ARE | CTLR_DS;
             for (unsigned c = 0; c < g->vm->vcpu_count; c++) {
-                wake(g, c);
+                memset(g->maybe[c], 0xff, sizeof(g->maybe[c])); /* group enables: look at all */
+                wake(g, c, 0);
             }
         } else {
             *v = g->ctlr; /* RWP (bit 31) is never set: changes take effect at once */
@@ -286,7 +294,7 @@ static bool dist_access(struct mmio_device *d, uint64_t off, unsigned width, boo
             unsigned t = route(g, i->router);
             if (t != i->target && !i->in_lr) {
                 i->target = (uint8_t)t;
-                wake(g, t);
+                wake(g, t, (unsigned)((off - GICD_IROUTER) / 8));
             }
         } else {
             *v = (i->router & mask) >> shift;
@@ -385,15 +393,21 @@ int vgic_create(struct vm *vm, gpa_t dist, gpa_t redist, uint64_t redist_size)
 
 /* ---- list registers ---- */
 
+/* The deliverable interrupt of highest priority among cpu's candidates; candidates that are not
+ * deliverable are dropped (what makes them deliverable again marks them again). */
 static struct vgic_irq *best_deliverable(struct vgic *g, unsigned cpu, unsigned *intid)
 {
     struct vgic_irq *best = NULL;
-    for (unsigned n = 0; n < 32 + VGIC_SPIS; n++) {
-        struct vgic_irq *i = irq_of(g, cpu, n);
-        if ((n < 32 || i->target == cpu) && deliverable(g, i) &&
-            (!best || i->priority < best->priority)) {
-            best = i;
-            *intid = n;
+    for (unsigned w = 0; w < (32 + VGIC_SPIS) / 64; w++) {
+        for (uint64_t bits = g->maybe[cpu][w]; bits; bits &= bits - 1) {
+            unsigned n = w * 64 + (unsigned)__builtin_ctzll(bits);
+            struct vgic_irq *i = irq_of(g, cpu, n);
+            if ((n >= 32 && i->target != cpu) || !deliverable(g, i)) {
+                g->maybe[cpu][w] &= ~(1ull << (n % 64));
+            } else if (!best || i->priority < best->priority) {
+                best = i;
+                *intid = n;
+            }
         }
     }
     return best;
@@ -417,7 +431,7 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
             s->vgic_lr[l] = 0;
             v->lr_owned &= ~(1u << l);
             i->in_lr = 0;
-            g->dirty[v->id] |= pending(i);
+            mark(g, v->id, v->lr_intid[l]);
         } else if (i->latch && !(s->vgic_lr[l] & KEEL_VGIC_LR_PENDING)) {
             s->vgic_lr[l] |= KEEL_VGIC_LR_PENDING; /* an edge while active: pending again */
             i->latch = false;
@@ -425,32 +439,29 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
     }
     bool more = false;
     unsigned count = s->vgic_lr_count < KEEL_VGIC_LRS ? s->vgic_lr_count : KEEL_VGIC_LRS;
-    if (g->dirty[v->id] && count == 0 && s->exit_esr && !g->warned_no_lrs) {
+    unsigned intid = 0;
+    struct vgic_irq *i;
+    if (count == 0 && s->exit_esr && !g->warned_no_lrs && best_deliverable(g, v->id, &intid)) {
         g->warned_no_lrs = true;
         printf("vmm: %s: no GICv3 list registers (GICv2 board?): interrupts cannot be delivered\n",
                vm->name);
     }
-    if (g->dirty[v->id] && count) {
-        g->dirty[v->id] = false;
-        unsigned intid = 0;
-        struct vgic_irq *i;
-        while ((i = best_deliverable(g, v->id, &intid))) {
-            unsigned l = 0;
-            while (l < count && (s->vgic_lr[l] & LR_STATE)) {
-                l++;
-            }
-            if (l == count) {
-                more = true; /* all in use: exit when they drain */
-                g->dirty[v->id] = true;
-                break;
-            }
-            s->vgic_lr[l] = KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_PRIORITY(i->priority) | intid |
-                            (i->group1 ? KEEL_VGIC_LR_GROUP1 : 0) | (i->edge ? 0 : KEEL_VGIC_LR_EOI);
-            v->lr_owned |= 1u << l;
-            v->lr_intid[l] = intid;
-            i->in_lr = (uint8_t)(v->id + 1);
-            i->latch = false; /* an edge, or pending set by software: delivered once */
+    while (count && (i = best_deliverable(g, v->id, &intid))) {
+        unsigned l = 0;
+        while (l < count && (s->vgic_lr[l] & LR_STATE)) {
+            l++;
         }
+        if (l == count) {
+            more = true; /* all in use: exit when they drain */
+            break;
+        }
+        s->vgic_lr[l] = KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_PRIORITY(i->priority) | intid |
+                        (i->group1 ? KEEL_VGIC_LR_GROUP1 : 0) | (i->edge ? 0 : KEEL_VGIC_LR_EOI);
+        v->lr_owned |= 1u << l;
+        v->lr_intid[l] = intid;
+        i->in_lr = (uint8_t)(v->id + 1);
+        i->latch = false; /* an edge, or pending set by software: delivered once */
+        g->maybe[v->id][intid / 64] &= ~(1ull << (intid % 64));
     }
     s->vgic_flags = more ? KEEL_VGIC_UNDERFLOW : 0;
     vm_unlock(&vm->lock);
@@ -463,7 +474,12 @@ bool vgic_has_pending(struct vm *vm, struct vcpu *v)
             return true;
         }
     }
-    return vm->gic && vm->gic->dirty[v->id];
+    for (unsigned w = 0; vm->gic && w < (32 + VGIC_SPIS) / 64; w++) {
+        if (vm->gic->maybe[v->id][w]) {
+            return true;
+        }
+    }
+    return false;
 }
 
 void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t r)
@@ -484,7 +500,7 @@ void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t r)
                                        : aff == aff321 && aff0 / 16 == rs && (r >> (aff0 % 16)) & 1;
         if (hit) {
             g->priv[c][intid].latch = true;
-            wake(g, c);
+            wake(g, c, intid);
         }
     }
     vm_unlock(&vm->lock);
@@ -495,7 +511,7 @@ void vgic_vtimer(struct vm *vm, struct vcpu *v)
     if (vm->gic) {
         vm_lock(&vm->lock);
         vm->gic->priv[v->id][VTIMER_INTID].latch = true;
-        vm->gic->dirty[v->id] = true;
+        mark(vm->gic, v->id, VTIMER_INTID);
         vm_unlock(&vm->lock);
     }
 }

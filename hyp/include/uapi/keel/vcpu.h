@@ -19,6 +19,10 @@ enum keel_vcpu_exit {
                                  the EOI bit deactivated, KEEL_VGIC_UNDERFLOW, _NO_PENDING) */
 };
 
+/* Hypercalls the kernel answers itself, without an exit to the VMM (arm64: HVC #0 with the
+ * function ID in x0, SMCCC's vendor-specific hypervisor service range). */
+#define KEEL_HVC_NULL 0xc6000000u /* returns 0 in x0: the guest-kernel round trip */
+
 #if defined(__aarch64__) || defined(KEEL_UAPI_ARM64)
 #include <uapi/keel/vcpu_state_arm64.h>
 #endif
