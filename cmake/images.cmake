@@ -116,6 +116,14 @@ add_test(NAME vm/arm64-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board qemu-vi
     --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL")
 set_tests_properties(vm/arm64-linux-vmm-killed PROPERTIES TIMEOUT 150 LABELS system)
 
+# The Linux boot benchmark's boot modules (bench/linux-boot.sh).
+add_custom_target(vm-linux-bench-arm64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/arm64/vm-linux-bench.cpio
+        ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64 ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-arm64.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-arm64.dts
+    COMMENT "images: arm64 Linux boot benchmark boot modules")
+add_dependencies(vm-linux-bench-arm64 images-arm64 keel-arm64)
+
 # The demo (make run): one Linux VM with its shell on the console.
 add_custom_target(demo-arm64 ALL
     COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/arm64/demo.cpio ${KEEL_BUILD_ROOT}

@@ -20,6 +20,7 @@
 //   net   keel.ping=A.B.C.D keel.ip=A.B.C.D/LEN [keel.netdev=eth0]
 //                                    configures the interface, pings the address (raw ICMP socket)
 //   keel.hold=SECONDS                after the checks, stay up that long before powering off
+//   keel.blkread=1                   times reading the whole disk with O_DIRECT (BLKREAD line)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -437,11 +438,36 @@ static void check_net(void)
     result("net", r == 0, "%s %s: %s", ifname, ip, msg);
 }
 
+// keel.blkread=1: the time to read the whole disk with O_DIRECT (no page cache, no hashing), for
+// the benchmarks (under -icount shift=0 a nanosecond is an instruction).
+static void blk_read_timing(void)
+{
+    char want[8], dev[64] = "/dev/vda";
+    if (!param("keel.blkread", want, sizeof want))
+        return;
+    param("keel.blkdev", dev, sizeof dev);
+    static uint8_t buf[65536] __attribute__((aligned(4096)));
+    int fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) {
+        printf(MARK " BLKREAD cannot open %s: %s\n", dev, strerror(errno));
+        return;
+    }
+    uint64_t total = 0, t0 = monotonic_ns();
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        total += (uint64_t)n;
+    uint64_t ns = monotonic_ns() - t0;
+    close(fd);
+    printf(MARK " BLKREAD %llu bytes %llu ns%s\n", (unsigned long long)total, (unsigned long long)ns,
+           n < 0 ? " (read error)" : "");
+}
+
 static void run_checks(void)
 {
     passed = failed = 0;
     check_cpus();
     check_blk();
+    blk_read_timing();
     check_rng();
     check_hvc();
     check_net();
