@@ -14,11 +14,11 @@ static unsigned index_at(vaddr_t va, unsigned level)
     return (unsigned)(va_val(va) >> (PAGE_SHIFT + LEVEL_BITS * (2 - level))) & (LEVEL_ENTRIES - 1);
 }
 
-int memspace_init(struct memspace *ms, struct quota *q)
+int memspace_init(struct memspace *ms, struct quota *q, bool guest)
 {
     ms->quota = q;
     ms->dir = NULL;
-    return arch_pt_init(&ms->pt, q);
+    return arch_pt_init(&ms->pt, q, guest);
 }
 
 /* The leaf slot for va; with create, missing tables are made. */

@@ -63,8 +63,9 @@ static void check_va(const struct arch_pt *pt, vaddr_t va)
     }
 }
 
-int arch_pt_init(struct arch_pt *pt, struct quota *q)
+int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
+    (void)guest; /* one software format */
     *pt = (struct arch_pt){ 0 };
     if (fake_pt_fail_init) {
         int err = fake_pt_fail_init;

@@ -87,8 +87,9 @@ static void invalidate(const struct arch_pt *pt, vaddr_t va)
     }
 }
 
-int arch_pt_init(struct arch_pt *pt, struct quota *q)
+int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
+    (void)guest; /* no extended vCPU mode yet */
     pt->root = quota_alloc(q, PAGE_SIZE);
     if (!pt->root) {
         return -KEEL_ENOMEM;

@@ -11,7 +11,8 @@
 
 struct quota;
 
-int arch_pt_init(struct arch_pt *pt, struct quota *q);
+/* A new empty table; guest: the nested format for a VM task (guest-physical addresses). */
+int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest);
 /* Frees every table page (mappings must already be gone or are dropped silently). */
 void arch_pt_destroy(struct arch_pt *pt, struct quota *q);
 /* Maps one page; rights are KEEL_FP_R/W/X; device selects device memory attributes. */
