@@ -221,6 +221,7 @@ static void free_tables(struct memspace *ms, void **table, unsigned level)
 
 void memspace_unmap_all(struct memspace *ms)
 {
+    arch_pt_unmap_begin(&ms->pt);
     if (ms->dir) {
         for (unsigned i = 0; i < LEVEL_ENTRIES; i++) {
             void **l1 = ms->dir[i];
@@ -234,6 +235,7 @@ void memspace_unmap_all(struct memspace *ms)
             }
         }
     }
+    arch_pt_unmap_end(&ms->pt);
 }
 
 void memspace_free(struct memspace *ms)

@@ -156,6 +156,16 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
     }
 }
 
+void arch_pt_unmap_begin(struct arch_pt *pt)
+{
+    (void)pt; /* TLBI ...IS per page is broadcast by the hardware */
+}
+
+void arch_pt_unmap_end(struct arch_pt *pt)
+{
+    (void)pt;
+}
+
 void arch_pt_activate(struct arch_pt *pt)
 {
     uint64_t v = pt ? ((uint64_t)pt->vmid << 48) | (uint64_t)(uintptr_t)pt->root

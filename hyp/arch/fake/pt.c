@@ -170,6 +170,16 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
     record((struct fake_pt_call){ .op = FAKE_PT_UNMAP, .pt = pt, .va = va, .was_valid = was_valid });
 }
 
+void arch_pt_unmap_begin(struct arch_pt *pt)
+{
+    (void)pt; /* nothing cached */
+}
+
+void arch_pt_unmap_end(struct arch_pt *pt)
+{
+    (void)pt;
+}
+
 void arch_pt_activate(struct arch_pt *pt)
 {
     (void)pt;

@@ -67,9 +67,19 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
     return 0;
 }
 
-/* Invalidates an address (or all with va 0 and all set) of an ASID on every hart. */
+/* Invalidates an address (or all with va 0 and all set) of an ASID on every hart (between
+ * arch_pt_unmap_begin() and _end(), an address on this hart only). */
 static void flush(struct arch_pt *pt, vaddr_t va, bool all)
 {
+    if (pt->defer && !all) {
+        pt->deferred = true;
+        if (pt->guest) {
+            gstage_fence_local(pt, va_val(va));
+        } else {
+            __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
+        }
+        return;
+    }
     if (pt->guest) {
         gstage_flush(pt, va_val(va), all);
         return;
@@ -180,6 +190,20 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
     if (e && (*e & PTE_V)) {
         *e = 0;
         flush(pt, va, false);
+    }
+}
+
+void arch_pt_unmap_begin(struct arch_pt *pt)
+{
+    pt->defer = true;
+    pt->deferred = false;
+}
+
+void arch_pt_unmap_end(struct arch_pt *pt)
+{
+    pt->defer = false;
+    if (pt->deferred) {
+        flush(pt, va_init(0), true); /* one remote fence for all of them */
     }
 }
 

@@ -180,6 +180,16 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
     }
 }
 
+void arch_pt_unmap_begin(struct arch_pt *pt)
+{
+    (void)pt; /* invalidated per page as before */
+}
+
+void arch_pt_unmap_end(struct arch_pt *pt)
+{
+    (void)pt;
+}
+
 void arch_pt_activate(struct arch_pt *pt)
 {
     uint64_t cr3 = pa_val(pa_from_kva(pt ? pt->root : boot_pml4));

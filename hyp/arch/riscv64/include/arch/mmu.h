@@ -19,5 +19,6 @@ struct arch_pt {
     uint16_t asid;
     uint16_t vmid;  /* VM tasks: the root's pool slot + 1 */
     bool guest;
+    bool defer, deferred; /* arch_pt_unmap_begin(): other harts are fenced at the end */
 };
 #define ARCH_ELF_MACHINE 243 /* EM_RISCV */
