@@ -103,7 +103,7 @@ static unsigned route(struct vgic *g, uint64_t router)
 
 void vm_irq_set(struct vm *vm, unsigned intid, bool level)
 {
-    struct vgic *g = vm->gic;
+    struct vgic *g = vm->arch.gic;
     struct vgic_irq *i = g && intid >= 32 ? irq_of(g, 0, intid) : NULL;
     if (!i) {
         return;
@@ -364,7 +364,7 @@ static bool redist_access(struct mmio_device *d, uint64_t off, unsigned width, b
 int vgic_create(struct vm *vm, gpa_t dist, gpa_t redist, uint64_t redist_size)
 {
     struct vgic *g = &the_vgic;
-    if (vm->gic || redist_size < (uint64_t)vm->vcpu_count * GICR_FRAME) {
+    if (vm->arch.gic || redist_size < (uint64_t)vm->vcpu_count * GICR_FRAME) {
         printf("vmm: %s: the GICv3 needs a redistributor frame (128 KiB) per CPU\n", vm->name);
         return -1;
     }
@@ -387,7 +387,7 @@ int vgic_create(struct vm *vm, gpa_t dist, gpa_t redist, uint64_t redist_size)
     dd->state = rd->state = g;
     dd->access = dist_access;
     rd->access = redist_access;
-    vm->gic = g;
+    vm->arch.gic = g;
     return 0;
 }
 
@@ -415,7 +415,7 @@ static struct vgic_irq *best_deliverable(struct vgic *g, unsigned cpu, unsigned 
 
 void vgic_flush(struct vm *vm, struct vcpu *v)
 {
-    struct vgic *g = vm->gic;
+    struct vgic *g = vm->arch.gic;
     if (!g) {
         return;
     }
@@ -423,15 +423,15 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
     vm_lock(&vm->lock);
     /* What the guest finished: level lines still high are pending again. */
     for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
-        if (!(v->lr_owned & (1u << l))) {
+        if (!(v->arch.lr_owned & (1u << l))) {
             continue;
         }
-        struct vgic_irq *i = irq_of(g, v->id, v->lr_intid[l]);
+        struct vgic_irq *i = irq_of(g, v->id, v->arch.lr_intid[l]);
         if (!(s->vgic_lr[l] & LR_STATE)) {
             s->vgic_lr[l] = 0;
-            v->lr_owned &= ~(1u << l);
+            v->arch.lr_owned &= ~(1u << l);
             i->in_lr = 0;
-            mark(g, v->id, v->lr_intid[l]);
+            mark(g, v->id, v->arch.lr_intid[l]);
         } else if (i->latch && !(s->vgic_lr[l] & KEEL_VGIC_LR_PENDING)) {
             s->vgic_lr[l] |= KEEL_VGIC_LR_PENDING; /* an edge while active: pending again */
             i->latch = false;
@@ -457,8 +457,8 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
         }
         s->vgic_lr[l] = KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_PRIORITY(i->priority) | intid |
                         (i->group1 ? KEEL_VGIC_LR_GROUP1 : 0) | (i->edge ? 0 : KEEL_VGIC_LR_EOI);
-        v->lr_owned |= 1u << l;
-        v->lr_intid[l] = intid;
+        v->arch.lr_owned |= 1u << l;
+        v->arch.lr_intid[l] = intid;
         i->in_lr = (uint8_t)(v->id + 1);
         i->latch = false; /* an edge, or pending set by software: delivered once */
         g->maybe[v->id][intid / 64] &= ~(1ull << (intid % 64));
@@ -474,8 +474,8 @@ bool vgic_has_pending(struct vm *vm, struct vcpu *v)
             return true;
         }
     }
-    for (unsigned w = 0; vm->gic && w < (32 + VGIC_SPIS) / 64; w++) {
-        if (vm->gic->maybe[v->id][w]) {
+    for (unsigned w = 0; vm->arch.gic && w < (32 + VGIC_SPIS) / 64; w++) {
+        if (vm->arch.gic->maybe[v->id][w]) {
             return true;
         }
     }
@@ -484,7 +484,7 @@ bool vgic_has_pending(struct vm *vm, struct vcpu *v)
 
 void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t r)
 {
-    struct vgic *g = vm->gic;
+    struct vgic *g = vm->arch.gic;
     if (!g) {
         return;
     }
@@ -508,10 +508,10 @@ void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t r)
 
 void vgic_vtimer(struct vm *vm, struct vcpu *v)
 {
-    if (vm->gic) {
+    if (vm->arch.gic) {
         vm_lock(&vm->lock);
-        vm->gic->priv[v->id][VTIMER_INTID].latch = true;
-        mark(vm->gic, v->id, VTIMER_INTID);
+        vm->arch.gic->priv[v->id][VTIMER_INTID].latch = true;
+        mark(vm->arch.gic, v->id, VTIMER_INTID);
         vm_unlock(&vm->lock);
     }
 }
