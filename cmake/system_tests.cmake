@@ -114,6 +114,17 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
     TIMEOUT 60 SMP 1 EXPECT "root: started vmA" "root: started vmB" "root: all programs done" "KEEL: power off"
     FAIL "status 99" EXIT)
 
+# The first riscv64 VMs (H extension): the root task starts two VMMs; vm1's raw-binary guest runs in
+# VS-mode under G-stage translation, prints through the emulated 16550 and the SBI debug console,
+# makes the hypercall the kernel answers, and stops through SBI SRST with status 43; vm2's guest
+# takes its own timer interrupt (Sstc: from vstimecmp, no exit) and stops with its cause, 5.
+keel_add_qemu_test(vm/riscv64-raw-binary BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-raw
+    TIMEOUT 60 SMP 2 EXPECT "root: started vm1" "root: started vm2" "root: all programs done"
+    "KEEL: power off"
+    REQUIRE "vm1| guest: hello from a raw binary in VS-mode" "vm1| guest: and through the SBI debug console"
+            "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 5"
+    EXIT)
+
 # x86_64 (QEMU q35): the kernel test suite.
 keel_add_qemu_test(ktest/x86_64-smp1 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300
     SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
