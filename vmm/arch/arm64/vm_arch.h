@@ -6,6 +6,10 @@
 
 struct vgic;
 
+/* The Linux Image header's magic at offset 0x38 (loader_linux.c). */
+#define ARCH_LINUX_MAGIC 0x644d5241u /* "ARM\x64" */
+#define ARCH_LINUX_NAME "arm64"
+
 struct vcpu_arch {
     uint32_t lr_owned;        /* list registers the VMM filled (bit per LR) */
     uint32_t lr_intid[KEEL_VGIC_LRS];

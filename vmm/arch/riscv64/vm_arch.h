@@ -5,6 +5,10 @@
 
 struct vplic;
 
+/* The Linux Image header's magic at offset 0x38 (loader_linux.c). */
+#define ARCH_LINUX_MAGIC 0x05435352u /* "RSC\x05" */
+#define ARCH_LINUX_NAME "riscv64"
+
 struct vcpu_arch {
     uint64_t hvip_set;   /* KEEL_HVIP_VSSIP from other vCPUs (SBI IPI; atomic), taken on resume */
     uint64_t requests;   /* KEEL_VCPU_REQ_* from other vCPUs (SBI RFENCE; atomic), likewise */
