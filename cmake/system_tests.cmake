@@ -124,6 +124,13 @@ keel_add_qemu_test(vm/riscv64-raw-binary BOARD qemu-virt-riscv64 ARCH riscv64 IN
     REQUIRE "vm1| guest: hello from a raw binary in VS-mode" "vm1| guest: and through the SBI debug console"
             "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 5"
     EXIT)
+# The same without Sstc: the kernel leaves vstimecmp alone and the VMM raises the guest's timer
+# interrupt (hvip VSTIP) when it is due.
+keel_add_qemu_test(vm/riscv64-raw-binary-no-sstc BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-raw
+    TIMEOUT 60 SMP 2 CPU rv64,h=true,sstc=false EXPECT "riscv: H extension, 14 VMID bits"
+    "root: all programs done" "KEEL: power off"
+    REQUIRE "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 5"
+    FAIL "VMID bits, Sstc" EXIT)
 
 # x86_64 (QEMU q35): the kernel test suite.
 keel_add_qemu_test(ktest/x86_64-smp1 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300

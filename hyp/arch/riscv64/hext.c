@@ -21,8 +21,9 @@
 #define HGATP_VMID_MASK (0x3fffull << 44)
 
 bool hext_present, hext_sstc;
+static bool dt_sstc; /* every hart's ISA string names Sstc */
 
-/* "rv64imafdch_zicsr_...": single-letter extensions up to the first underscore. */
+/* "rv64imafdch_zicsr_..._sstc": single-letter extensions up to the first underscore. */
 static bool isa_has_h(const char *isa)
 {
     if (strncmp(isa, "rv64", 4) != 0) {
@@ -36,21 +37,35 @@ static bool isa_has_h(const char *isa)
     return false;
 }
 
+/* A multi-letter extension: "_name" followed by '_' or the end. */
+static bool isa_has(const char *isa, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strchr(isa, '_'); p; p = strchr(p + 1, '_')) {
+        if (strncmp(p + 1, name, n) == 0 && (p[1 + n] == '_' || p[1 + n] == '\0')) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void hext_detect(const void *fdt)
 {
     int parent = fdt ? fdt_path_offset(fdt, "/cpus") : -1, node, n = 0;
-    bool all = parent >= 0;
+    bool all = parent >= 0, sstc = all;
     if (parent >= 0) {
         fdt_for_each_subnode(node, fdt, parent) {
             const char *type = fdt_getprop(fdt, node, "device_type", NULL);
             const char *isa = fdt_getprop(fdt, node, "riscv,isa", NULL);
             if (type && strcmp(type, "cpu") == 0) {
                 all = all && isa && isa_has_h(isa);
+                sstc = sstc && isa && isa_has(isa, "sstc");
                 n++;
             }
         }
     }
     hext_present = all && n > 0;
+    dt_sstc = sstc;
 }
 
 void hext_init_cpu(void)
@@ -65,8 +80,10 @@ void hext_init_cpu(void)
     csr_write(hie, 0); /* VS-level enables are the guest's own (vsie), SGEIE stays off */
     csr_write(htimedelta, 0);
     csr_write(hstatus, HSTATUS_VSXL_64);
-    csr_write(henvcfg, HENVCFG_STCE);
-    bool sstc = (csr_read(henvcfg) & HENVCFG_STCE) != 0;
+    /* Sstc: named in the device tree, and STCE sticks. (QEMU 7.2 lets STCE stick without it,
+     * and vstimecmp then does not exist: the device tree decides first.) */
+    csr_write(henvcfg, dt_sstc ? HENVCFG_STCE : 0);
+    bool sstc = dt_sstc && (csr_read(henvcfg) & HENVCFG_STCE) != 0;
     if (this_cpu()->id == 0) {
         hext_sstc = sstc;
         /* VMIDLEN: the VMID bits of hgatp that hold a one (with a paged mode: Bare wants the
