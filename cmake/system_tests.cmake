@@ -132,6 +132,13 @@ keel_add_qemu_test(vm/riscv64-raw-binary-no-sstc BOARD qemu-virt-riscv64 ARCH ri
     REQUIRE "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 5"
     FAIL "VMID bits, Sstc" EXIT)
 
+# Two riscv64 guests on one hart keep their own FP registers (left in the hart after a run, reloaded
+# when the other vCPU has used them).
+keel_add_qemu_test(vm/riscv64-fp-two-guests-one-hart BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-fp
+    TIMEOUT 60 SMP 1 EXPECT "root: started vmA" "root: started vmB" "root: all programs done" "KEEL: power off"
+    REQUIRE "vmm: vmA: guest powered off, status 1" "vmm: vmB: guest powered off, status 1"
+    FAIL "status 99" EXIT)
+
 # x86_64 (QEMU q35): the kernel test suite.
 keel_add_qemu_test(ktest/x86_64-smp1 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300
     SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
