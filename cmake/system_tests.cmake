@@ -139,6 +139,18 @@ keel_add_qemu_test(vm/riscv64-fp-two-guests-one-hart BOARD qemu-virt-riscv64 ARC
     REQUIRE "vmm: vmA: guest powered off, status 1" "vmm: vmB: guest powered off, status 1"
     FAIL "status 99" EXIT)
 
+# Isolation on riscv64: vm1's VMM is stopped by the system while its guest runs; vm2's guest gives its
+# VMM bad input (no device there, a store too wide, unknown SBI calls, a buffer outside RAM) and tries
+# hypervisor CSRs and fences (illegal-instruction traps of its own); it runs to its end.
+keel_add_qemu_test(vm/riscv64-isolation BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-isolation
+    TIMEOUT 90 SMP 2
+    EXPECT "root: started vm1" "root: started vm2" "vm1| tick" "root: vm1 stopped by the system"
+           "root: all programs done" "KEEL: power off"
+    REQUIRE "vmm: guest read of 4 bytes at 0x50000000: no such register"
+            "vmm: guest write of 8 bytes at 0x10000000: no such register" "vm2| attack: done"
+            "vmm: vm2: guest powered off, status 0"
+    FAIL "status 99" EXIT)
+
 # x86_64 (QEMU q35): the kernel test suite.
 keel_add_qemu_test(ktest/x86_64-smp1 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300
     SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)

@@ -10,7 +10,7 @@
     .globl _start
 _start:
     li      t0, 0x10000000          // 16550 transmit register
-    la      t1, message
+    lla     t1, message
 1:  lbu     t2, 0(t1)
     beqz    t2, 2f
     sb      t2, 0(t0)
@@ -22,8 +22,8 @@ _start:
     srli    s0, a1, 24              // major version
     li      a7, 0x4442434e          // DBCN console_write(len, base_lo, base_hi)
     li      a6, 0
-    la      a1, message2
-    la      a0, message2_end
+    lla     a1, message2
+    lla     a0, message2_end
     sub     a0, a0, a1
     li      a2, 0
     ecall

@@ -8,7 +8,7 @@
     .section .text.start, "ax"
     .globl _start
 _start:
-    la      t0, handler
+    lla     t0, handler
     csrw    stvec, t0
     li      t0, 1 << 5              // STIE
     csrw    sie, t0
