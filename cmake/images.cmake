@@ -124,6 +124,13 @@ add_custom_target(vm-linux-bench-arm64 ALL
     COMMENT "images: arm64 Linux boot benchmark boot modules")
 add_dependencies(vm-linux-bench-arm64 images-arm64 keel-arm64)
 
+add_custom_target(vm-linux-bench-riscv64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/riscv64/vm-linux-bench.cpio
+        ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/riscv64 ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-riscv64.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-riscv64.dts
+    COMMENT "images: riscv64 Linux boot benchmark boot modules")
+add_dependencies(vm-linux-bench-riscv64 images-riscv64 keel-riscv64)
+
 # The demo (make run): one Linux VM with its shell on the console.
 add_custom_target(demo-arm64 ALL
     COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/arm64/demo.cpio ${KEEL_BUILD_ROOT}
