@@ -8,9 +8,9 @@
 # -icount; docs/images.md).
 # Then the same kernel and command line as a guest of Keel (dts/vms/bench-linux-<arch>.dts: arm64
 # two vCPUs on two CPUs, riscv64 one on one; same -icount setting): the guest's counter at the
-# marker minus its value when the VMM first resumed it (the VMM prints it), and the ratio to the bare board given the VM's
-# 64 MiB of RAM (measured in this run too: Linux's early set-up grows with the memory size, so the
-# 1 GiB bare figure is no baseline for a 64 MiB VM). The guest then reads the test disk (4 MiB)
+# marker minus its value when the VMM first resumed it (the VMM prints it), and the ratio to the
+# bare board given the VM's 64 MiB of RAM (measured in this run too: Linux's early set-up grows
+# with the memory size, so the 1 GiB bare figure is no baseline for a 64 MiB VM). The guest then reads the test disk (4 MiB)
 # through virtio-blk with O_DIRECT: instructions per MiB. (The bare board's figure is not one:
 # QEMU completes its requests in its main loop, and with sleep=off the guest's wait for them is
 # counted as time, not instructions.)
