@@ -26,7 +26,10 @@ void *guest_mem_ptr(struct vm *v, gpa_t gpa, uint64_t size)
 {
     (void)v;
     uint64_t a = gpa_val(gpa);
-    return a >= RAM_BASE && size <= RAM_SIZE && a - RAM_BASE <= RAM_SIZE - size ? ram + (a - RAM_BASE) : NULL;
+    if (a < RAM_BASE || size > RAM_SIZE || a - RAM_BASE > RAM_SIZE - size) {
+        return NULL;
+    }
+    return ram + (a - RAM_BASE);
 }
 
 struct mmio_device *vm_device_add(struct vm *v, const char *name, gpa_t base, uint64_t size)

@@ -79,8 +79,9 @@ void gstage_load(const struct arch_pt *pt)
     if (fenced[cpu][slot] != generation[slot] || (vmid_shared && last_root[cpu] != pt->root)) {
         /* A VM that had this VMID before (or, shared, any other VM) ran here: its G-stage and
          * VS-stage translations go. hfence.vvma works on the VMID hgatp now holds. */
-        __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, %0\nhfence.vvma zero, zero\n"
-                         ".option pop" : : "r"(vmid_of(pt)) : "memory");
+        __asm__ volatile(".option push\n.option arch, +h\n"
+                         "hfence.gvma zero, %0\nhfence.vvma zero, zero\n.option pop"
+                         : : "r"(vmid_of(pt)) : "memory");
         fenced[cpu][slot] = generation[slot];
         last_root[cpu] = pt->root;
     }

@@ -14,9 +14,9 @@
 #include <libfdt.h>
 #include <string.h>
 
-#define HEDELEG_GUEST ((1u << EXC_INST_MISALIGNED) | (1u << EXC_ILLEGAL) | (1u << EXC_BREAKPOINT) | \
-                       (1u << EXC_ECALL_U) | (1u << EXC_INST_PAGE) | (1u << EXC_LOAD_PAGE) |       \
-                       (1u << EXC_STORE_PAGE))
+#define HEDELEG_GUEST                                                                  \
+    ((1u << EXC_INST_MISALIGNED) | (1u << EXC_ILLEGAL) | (1u << EXC_BREAKPOINT) |      \
+     (1u << EXC_ECALL_U) | (1u << EXC_INST_PAGE) | (1u << EXC_LOAD_PAGE) | (1u << EXC_STORE_PAGE))
 #define HCOUNTEREN_GUEST 7u /* cycle, time, instret */
 #define HGATP_VMID_MASK (0x3fffull << 44)
 

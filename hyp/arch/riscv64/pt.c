@@ -76,7 +76,8 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
         if (pt->guest) {
             gstage_fence_local(pt, va_val(va));
         } else {
-            __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
+            __asm__ volatile("sfence.vma %0, %1"
+                             : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
         }
         return;
     }

@@ -160,7 +160,8 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
             k.requests = 0;
         }
         csr_write(hvip, k.hvip & HIP_VS);
-        csr_write(hstatus, HSTATUS_VSXL_64 | HSTATUS_VTW | HSTATUS_SPV | (k.priv ? HSTATUS_SPVP : 0));
+        csr_write(hstatus,
+                  HSTATUS_VSXL_64 | HSTATUS_VTW | HSTATUS_SPV | (k.priv ? HSTATUS_SPVP : 0));
         /* sret: to the guest's privilege, HS interrupts masked again when it comes back. */
         csr_clear(sstatus, SSTATUS_SPP | SSTATUS_SPIE);
         csr_set(sstatus, k.priv ? SSTATUS_SPP : 0);

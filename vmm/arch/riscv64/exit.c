@@ -65,7 +65,8 @@ static int mmio(struct vm *vm, struct keel_vcpu_state *s)
     vm_unlock(&vm->lock);
     if (!ok) {
         printf("vmm: guest %s of %u bytes at 0x%lx: no such register (pc 0x%lx)\n",
-               m.write ? "write" : "read", m.width, (unsigned long)gpa_val(gpa), (unsigned long)s->pc);
+               m.write ? "write" : "read", m.width, (unsigned long)gpa_val(gpa),
+               (unsigned long)s->pc);
         value = 0; /* reads of nothing return zero; the guest goes on */
     }
     if (!m.write && m.reg != 0) {

@@ -13,7 +13,8 @@ int arch_device_create(struct vm *vm, const void *fdt, int node)
         fdt_node_check_compatible(fdt, node, "sifive,plic-1.0.0") != 0) {
         return 0;
     }
-    if (!fdt_util_reg(fdt, node, 0, &base, &size) || !fdt_util_u64(fdt, node, "riscv,ndev", &ndev)) {
+    if (!fdt_util_reg(fdt, node, 0, &base, &size) ||
+        !fdt_util_u64(fdt, node, "riscv,ndev", &ndev)) {
         printf("vmm: %s: the PLIC node needs reg and riscv,ndev\n", vm->name);
         return -1;
     }

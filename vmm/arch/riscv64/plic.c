@@ -152,7 +152,8 @@ static bool plic_access(struct mmio_device *d, uint64_t off, unsigned width, boo
         }
         r = w < WORDS ? p->pending[w] : 0;
     } else if (off < CONTEXT) {
-        unsigned c = (unsigned)((off - ENABLE) / ENABLE_STRIDE), w = (unsigned)((off - ENABLE) % ENABLE_STRIDE) / 4;
+        unsigned c = (unsigned)((off - ENABLE) / ENABLE_STRIDE);
+        unsigned w = (unsigned)((off - ENABLE) % ENABLE_STRIDE) / 4;
         if (c >= contexts) {
             return false;
         }
@@ -169,7 +170,8 @@ static bool plic_access(struct mmio_device *d, uint64_t off, unsigned width, boo
         }
         r = p->enable[c][w];
     } else {
-        unsigned c = (unsigned)((off - CONTEXT) / CONTEXT_STRIDE), reg = (unsigned)((off - CONTEXT) % CONTEXT_STRIDE);
+        unsigned c = (unsigned)((off - CONTEXT) / CONTEXT_STRIDE);
+        unsigned reg = (unsigned)((off - CONTEXT) % CONTEXT_STRIDE);
         if (c >= contexts || reg > 4) {
             return false;
         }

@@ -192,7 +192,8 @@ static struct sbi_ret hsm(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fi
         static const uint64_t status[] = { [VCPU_OFF] = HSM_STOPPED,
                                            [VCPU_ON_PENDING] = HSM_START_PENDING,
                                            [VCPU_ON] = HSM_STARTED };
-        return (struct sbi_ret){ SBI_SUCCESS, status[__atomic_load_n(&t->power, __ATOMIC_ACQUIRE)] };
+        enum vcpu_power p = __atomic_load_n(&t->power, __ATOMIC_ACQUIRE);
+        return (struct sbi_ret){ SBI_SUCCESS, status[p] };
     }
     default: /* hart_suspend: not offered */
         return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };

@@ -19,8 +19,9 @@ struct keel_vcpu_state {
     /* Virtual interrupts the VMM asserts: KEEL_HVIP_* (others ignored). Loaded on resume and
      * written back on exit (the guest clears VSSIP itself when it takes a software interrupt). */
     uint64_t hvip;
-    /* Fences the VMM asks for on behalf of the guest (SBI RFENCE from other vCPUs): KEEL_VCPU_REQ_*,
-     * done on this vCPU's hart before the guest runs again, then cleared by the kernel. */
+    /* Fences the VMM asks for on behalf of the guest (SBI RFENCE from other vCPUs):
+     * KEEL_VCPU_REQ_*, done on this vCPU's hart before the guest runs again, then cleared by the
+     * kernel. */
     uint64_t requests;
     /* Exit details (written by the kernel): the trap's scause, stval, htval, htinst, and for a
      * guest-page fault the guest-physical address (htval << 2 | stval's low two bits). */
