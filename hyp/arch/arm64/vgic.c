@@ -104,7 +104,11 @@ bool vgic_inject_live(unsigned intid)
                 free = i;
             }
         } else if ((uint32_t)lr == intid) {
-            return true; /* already pending or active */
+            /* Already there: pending, or active (its handler runs and re-armed the timer
+             * before its EOI): then pending too, or the new event would be lost with the
+             * timer masked. */
+            lr_write(i, lr | KEEL_VGIC_LR_PENDING);
+            return true;
         }
     }
     if (free == n) {

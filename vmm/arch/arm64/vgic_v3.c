@@ -427,8 +427,11 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
             continue;
         }
         struct vgic_irq *i = irq_of(g, v->id, v->lr_intid[l]);
-        if (!(s->vgic_lr[l] & LR_STATE)) {
-            s->vgic_lr[l] = 0;
+        bool taken_over = (uint32_t)s->vgic_lr[l] != v->lr_intid[l]; /* the kernel's timer */
+        if (!(s->vgic_lr[l] & LR_STATE) || taken_over) {
+            if (!taken_over) {
+                s->vgic_lr[l] = 0;
+            }
             v->lr_owned &= ~(1u << l);
             i->in_lr = 0;
             mark(g, v->id, v->lr_intid[l]);
