@@ -62,7 +62,8 @@ struct vm {
     struct mmio_device devices[VM_MAX_DEVICES];
     unsigned device_count;
     const char *name;
-    bool off;              /* the guest powered off (atomic) */
+    bool off;              /* the guest powered off, or was stopped (atomic) */
+    bool broken;           /* stopped because a vCPU could not go on */
     /* Console input for the guest (the first UART takes it; VM lock held): bytes taken. */
     size_t (*console_input)(struct vm *vm, const char *buf, size_t n);
     uint64_t vtimer_exits;
