@@ -127,7 +127,7 @@ keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NA
     EXPECT "root: started vm1" "root: started vm2" "vm1| tick" "root: vm1 stopped by the system"
            "vm2| attack: still running after the other VM was stopped"
            "vmm: vm2: guest powered off, status 0" "root: all programs done" "KEEL: power off"
-    REQUIRE "vmm: guest write of 8 bytes at 0xa000000: no such register"
-            "vmm: guest read of 8 bytes at 0x50000000: no such register"
-            "vmm: guest read of 8 bytes at 0x9000018: no such register" "vm2| attack: done"
+    REQUIRE "vmm: vm2: guest write of 8 bytes at 0xa000000: no device there"
+            "vmm: vm2: guest read of 8 bytes at 0x50000000: no device there"
+            "vmm: vm2: guest read of 8 bytes at 0x9000018: refused by pl011" "vm2| attack: done"
     EXIT)

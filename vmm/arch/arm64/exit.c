@@ -2,8 +2,10 @@
 /*
  * VM exits on arm64, dispatched by the exception class of ESR_EL2: data aborts on MMIO (decoded
  * from the syndrome: register, width, direction, sign extension), HVC and SMC calls for PSCI,
- * WFI, trapped system registers (SGI generation, debug). Anything else stops the VM with a
- * message; nothing the guest does stops the VMM.
+ * WFI, trapped system registers (SGI generation, debug). Guest mistakes are reported (a bounded
+ * number of lines, vm_report()) and the guest goes on: an access no device takes reads as zero
+ * and writes nothing. Anything else stops the VM with a message; nothing the guest does stops
+ * the VMM.
  */
 #include "../../vm.h"
 #include "../../vcpu.h"
@@ -11,6 +13,7 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
+#include <format.h>
 #include <string.h>
 #include <stddef.h>
 
@@ -49,21 +52,28 @@ static int data_abort(struct vm *vm, struct keel_vcpu_state *s, uint64_t esr)
     uint64_t iss = esr & 0x1ffffff;
     gpa_t gpa = gpa_init(s->exit_gpa);
     if (!(iss & (1u << 24))) {
-        printf("vmm: MMIO at 0x%lx without a decodable syndrome (pc 0x%lx); stopping the VM\n",
-               (unsigned long)gpa_val(gpa), (unsigned long)s->pc);
+        printf("vmm: %s: MMIO at 0x%lx without a decodable syndrome (pc 0x%lx); stopping the VM\n",
+               vm->name, (unsigned long)gpa_val(gpa), (unsigned long)s->pc);
         return -1;
     }
     unsigned width = 1u << ((iss >> 22) & 3), rt = (iss >> 16) & 31;
     bool write = iss & (1u << 6), sign = iss & (1u << 21), sf = iss & (1u << 15);
     struct mmio_device *d = vm_device_at(vm, gpa);
+    uint64_t off = d ? gpa_val(gpa) - gpa_val(d->base) : 0;
     uint64_t zero, *r = reg(s, rt, &zero);
     uint64_t value = write ? (width == 8 ? *r : *r & ((1ull << (8 * width)) - 1)) : 0;
     vm_lock(&vm->lock);
-    ok = d && d->access(d, gpa_val(gpa) - gpa_val(d->base), width, write, &value);
+    /* An access that runs past the end of its device's window is none of the device's. */
+    ok = d && width <= d->size - off && d->access(d, off, width, write, &value);
     vm_unlock(&vm->lock);
     if (!ok) {
-        printf("vmm: guest %s of %u bytes at 0x%lx: no such register (pc 0x%lx)\n",
-               write ? "write" : "read", width, (unsigned long)gpa_val(gpa), (unsigned long)s->pc);
+        char where[48];
+        if (d) {
+            snformat(where, sizeof(where), "refused by %s", d->name);
+        }
+        vm_report(vm, "guest %s of %u bytes at 0x%lx: %s (pc 0x%lx)", write ? "write" : "read",
+                  width, (unsigned long)gpa_val(gpa), d ? where : "no device there",
+                  (unsigned long)s->pc);
         value = 0; /* reads of nothing return zero; the guest goes on */
     }
     if (!write) {
@@ -209,8 +219,8 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         s->pc += 4; /* a trapped SMC returns to itself */
         return psci(v, s);
     default:
-        printf("vmm: unhandled exit, ESR 0x%lx at pc 0x%lx; stopping the VM\n", (unsigned long)esr,
-               (unsigned long)s->pc);
+        printf("vmm: %s: unhandled exit, ESR 0x%lx at pc 0x%lx; stopping the VM\n", v->vm->name,
+               (unsigned long)esr, (unsigned long)s->pc);
         return -1;
     }
 }
