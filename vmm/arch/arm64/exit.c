@@ -4,8 +4,10 @@
  * from the syndrome: register, width, direction, sign extension), HVC and SMC calls for PSCI,
  * WFI, trapped system registers (SGI generation, debug). Guest mistakes are reported (a bounded
  * number of lines, vm_report()) and the guest goes on: an access no device takes reads as zero
- * and writes nothing. Anything else stops the VM with a message; nothing the guest does stops
- * the VMM.
+ * and writes nothing; an access the VMM cannot decode (no syndrome, e.g. a load pair) and an
+ * instruction fetch from outside RAM come back to the guest as a synchronous external abort, as
+ * on a bus with nothing there. Anything else stops the VM with a message; nothing the guest
+ * does stops the VMM.
  */
 #include "../../vm.h"
 #include "../../vcpu.h"
@@ -18,6 +20,7 @@
 #include <stddef.h>
 
 #define EC_WFX 0x01
+#define EC_IABT_LOW 0x20
 #define EC_SYS64 0x18
 #define EC_HVC64 0x16
 #define EC_SMC64 0x17
@@ -46,15 +49,34 @@ static uint64_t *reg(struct keel_vcpu_state *s, unsigned n, uint64_t *zero)
     return n == 31 ? zero : &s->x[n]; /* register 31 is XZR for loads and stores */
 }
 
+/*
+ * Makes the guest take a synchronous external abort (instruction or data) for the access that
+ * just trapped, as the CPU would: ESR/FAR/ELR/SPSR_EL1 set, EL1h with DAIF masked, at the
+ * vector for its exception level and stack pointer.
+ */
+static void inject_abort(struct keel_vcpu_state *s, bool instruction, bool write)
+{
+    unsigned mode = s->pstate & 0xf; /* EL0t 0, EL1t 4, EL1h 5 (the kernel accepts no other) */
+    uint64_t vector = mode == 0 ? 0x400 : mode == 5 ? 0x200 : 0x000;
+    uint64_t ec = (instruction ? 0x20 : 0x24) | (mode == 0 ? 0 : 1); /* lower / same EL */
+    s->esr_el1 = ec << 26 | 1u << 25 /* IL */ | (write ? 1u << 6 : 0) | 0x10 /* external abort */;
+    s->far_el1 = s->exit_far;
+    s->elr_el1 = s->pc;
+    s->spsr_el1 = s->pstate;
+    s->pstate = 0x3c5;
+    s->pc = s->vbar_el1 + vector;
+}
+
 static int data_abort(struct vm *vm, struct keel_vcpu_state *s, uint64_t esr)
 {
     bool ok;
     uint64_t iss = esr & 0x1ffffff;
     gpa_t gpa = gpa_init(s->exit_gpa);
     if (!(iss & (1u << 24))) {
-        printf("vmm: %s: MMIO at 0x%lx without a decodable syndrome (pc 0x%lx); stopping the VM\n",
-               vm->name, (unsigned long)gpa_val(gpa), (unsigned long)s->pc);
-        return -1;
+        vm_report(vm, "guest access at 0x%lx without a syndrome (pc 0x%lx): abort injected",
+                  (unsigned long)gpa_val(gpa), (unsigned long)s->pc);
+        inject_abort(s, false, iss & (1u << 6));
+        return 0;
     }
     unsigned width = 1u << ((iss >> 22) & 3), rt = (iss >> 16) & 31;
     bool write = iss & (1u << 6), sign = iss & (1u << 21), sf = iss & (1u << 15);
@@ -213,6 +235,16 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         return system_register(v, s, esr);
     case EC_DABT_LOW:
         return data_abort(v->vm, s, esr);
+    case EC_IABT_LOW: /* stage 2: an instruction fetch from outside RAM */
+        if (s->pc - s->vbar_el1 < 0x800) {
+            printf("vmm: %s: the guest's exception vectors at 0x%lx are outside RAM; stopping "
+                   "the VM\n", v->vm->name, (unsigned long)s->vbar_el1);
+            return -1; /* an abort would only come back here */
+        }
+        vm_report(v->vm, "guest runs code at 0x%lx, outside RAM: abort injected",
+                  (unsigned long)s->exit_gpa);
+        inject_abort(s, true, false);
+        return 0;
     case EC_HVC64:
         return psci(v, s); /* the return address is already past the HVC */
     case EC_SMC64:
