@@ -107,9 +107,16 @@ static void net_rx_ready(void *ctx)
     net_link_poke(((struct vdev *)ctx)->link);
 }
 
+/* A frame from the peer; false keeps it queued until the guest gives buffers. One the guest could
+ * never take (too long) is dropped, or it would block the link for good. */
 static bool net_deliver(void *ctx, const void *frame, size_t len)
 {
-    return virtio_net_rx(&((struct vdev *)ctx)->u.net, frame, len);
+    struct vdev *d = ctx;
+    if (len > VIRTIO_NET_MAX_FRAME) {
+        d->u.net.rx_dropped++;
+        return true;
+    }
+    return virtio_net_rx(&d->u.net, frame, len);
 }
 
 static const void *boot_module(const char *name, uint64_t *size)
