@@ -45,7 +45,7 @@ log="$root/host/logs/bench/linux-boot-keel-arm64.log"
 if [ -f "$cpio" ] && python3 "$top/ci/qemu_run.py" --board qemu-virt-arm64 --kernel "$root/arm64/hyp/keel.bin" \
     --initrd "$cpio" --smp 2 --timeout 300 --log "$log" --expect "KEEL-INIT START" \
     --expect "KEEL: power off" --expect-exit -- -icount shift=0,sleep=off -seed 1 >/dev/null; then
-    start=$(sed -n 's/.*guest starts at counter \([0-9]*\).*/\1/p' "$log" | head -n 1)
+    start=$(sed -n 's/.*first resume at counter \([0-9]*\).*/\1/p' "$log" | head -n 1)
     marker=$(sed -n 's/.*KEEL-INIT START counter=\([0-9]*\) .*/\1/p' "$log" | head -n 1)
     keel=$(( (marker - start) * 16 )) # 62.5 MHz counter: 16 instructions a tick
     printf '%-40s %16s  %s\n' "linux-boot-keel-arm64" "$keel" "instructions"
