@@ -25,9 +25,11 @@ void arch_gic_v2_virt(uintptr_t *control, uint64_t *cpuif);
 static uintptr_t gich;
 static uint64_t gicv;
 
-static bool v2(void)
+static bool is_v2; /* the board's GIC, known from the first vgic_available() on */
+
+static inline bool v2(void)
 {
-    return arch_gic_version() == 2;
+    return is_v2;
 }
 
 bool vgic_available(void)
@@ -37,6 +39,7 @@ bool vgic_available(void)
     }
     if (!gich) {
         arch_gic_v2_virt(&gich, &gicv);
+        is_v2 = true;
     }
     return gich != 0;
 }
@@ -186,7 +189,7 @@ bool vgic_inject_live(unsigned intid)
 
 int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa)
 {
-    if (!v2() || !vgic_available()) {
+    if (!vgic_available() || !v2()) {
         return -KEEL_EPROTO; /* GICv3: the guest's CPU interface is system registers */
     }
     if ((gpa & (PAGE_SIZE - 1)) || gpa >= ARCH_USER_VA_LIMIT - 0x2000) {
