@@ -111,9 +111,9 @@ static int do_closed_receive(struct thread *self, uint64_t idx, uint32_t timeout
     return -KEEL_EINVAL;
 }
 
-void syscall_invoke(struct arch_regs *r)
+/* The general path: everything the fast path leaves. */
+static __attribute__((noinline)) void invoke(struct thread *self, struct arch_regs *r)
 {
-    struct thread *self = this_cpu()->current;
     uint64_t tag = arch_regs_arg(r, 0), sel = arch_regs_arg(r, 1), timeouts = arch_regs_arg(r, 2);
     unsigned ops = sel & ((1u << KEEL_CAP_SHIFT) - 1);
     uint64_t idx = sel >> KEEL_CAP_SHIFT;
@@ -121,14 +121,6 @@ void syscall_invoke(struct arch_regs *r)
     bool have_reply = false;
     int err = 0;
 
-    if (ops == KEEL_OP_CALL && self->utcb) {
-        struct cap *c = objspace_lookup(&self->task->caps, idx);
-        if (c && c->obj && ipc_fast_call(self, c, tag, timeouts)) {
-            goto done;
-        }
-    } else if (ops == KEEL_OP_REPLY_WAIT && self->utcb && ipc_fast_reply_wait(self, tag, timeouts)) {
-        goto done;
-    }
     if (!self->utcb) {
         err = -KEEL_EFAULT;
     } else if (ops & ~(unsigned)(KEEL_OP_SEND | KEEL_OP_RECV | KEEL_OP_OPEN | KEEL_OP_REPLY) ||
@@ -163,16 +155,14 @@ void syscall_invoke(struct arch_regs *r)
     }
     arch_regs_set_arg(r, 0, reply);
     arch_regs_set_arg(r, 3, label);
-    return;
+}
 
-done: /* the fast path ran: its outcome is in the thread like a blocked IPC's */
-    err = self->ipc_error;
-    if (err) {
-        self->utcb->tcr[KEEL_TCR_ERROR] = (uint64_t)-err;
-        arch_regs_set_arg(r, 0, keel_tag(err, 0, 0) | KEEL_TAG_ERROR);
-        arch_regs_set_arg(r, 3, 0);
-    } else {
-        arch_regs_set_arg(r, 0, self->rcv_tag);
-        arch_regs_set_arg(r, 3, self->rcv_label);
+void syscall_invoke(struct arch_regs *r)
+{
+    struct thread *self = this_cpu()->current;
+    if (self->utcb) {
+        /* Returns only when it leaves the system call to the general path. */
+        ipc_fast(self, arch_regs_arg(r, 0), arch_regs_arg(r, 1), arch_regs_arg(r, 2));
     }
+    invoke(self, r);
 }

@@ -57,6 +57,7 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q)
     }
     asid_used[a / 8] |= (uint8_t)(1u << (a % 8));
     pt->asid = (uint16_t)a;
+    pt->satp = satp_of(pt->root, a);
     return 0;
 }
 
@@ -166,7 +167,7 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
 
 void arch_pt_activate(struct arch_pt *pt)
 {
-    uint64_t satp = pt ? satp_of(pt->root, pt->asid) : satp_of(boot_pt, 0);
+    uint64_t satp = pt ? pt->satp : satp_of(boot_pt, 0);
     csr_write(satp, satp);
     if (!pt) {
         __asm__ volatile("sfence.vma zero, zero" ::: "memory");

@@ -27,7 +27,9 @@ enum thread_kipc { KIPC_NONE, KIPC_PAGE_FAULT, KIPC_EXCEPTION };
 
 struct thread {
     struct kobj obj;
-    struct arch_context ctx;
+    struct arch_context ctx;    /* where it continues in the kernel, unless resume is set */
+    arch_resume_fn *resume;     /* set: its kernel stack holds only its user frame, and it continues
+                                 * by running resume(frame) there, then leaving through the frame */
     void *kstack;               /* page; struct arch_regs at its top */
     struct task *task;          /* reference held */
     struct list task_link;      /* in task->threads */
@@ -82,5 +84,3 @@ struct arch_regs *thread_regs(struct thread *t);
 void thread_kill(struct thread *t);
 /* Called by the timeout code when t's IPC timeout expires. */
 void thread_timeout(struct thread *t);
-/* Returns to user level for the current thread (kernel stack discarded). */
-noreturn void thread_return_to_user(void);
