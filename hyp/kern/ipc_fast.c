@@ -2,7 +2,8 @@
 /*
  * The IPC fast path: the two operations a client/server pair spends its life in — a call to a
  * server waiting in an open receive, and the server's reply-and-wait to a caller waiting for it —
- * when both threads are on this CPU, the message is untyped words, and no timeout needs arming.
+ * when both threads are on this CPU, the message is untyped words, and no timeout needs arming
+ * or disarming.
  * The message is copied and the CPU handed straight to the partner (sched_hand_over). Anything
  * else returns before changing any state, and the general path (ipc.c) takes over.
  *
@@ -26,22 +27,24 @@
 static inline __attribute__((always_inline)) void copy_words(struct thread *snd, struct thread *rcv,
                                                              uint64_t tag, uint64_t label)
 {
-    uint64_t words = keel_tag_words(tag);
-    const uint64_t *src = snd->utcb->mr;
+    const uint64_t *src = snd->utcb->mr, *end = src + keel_tag_words(tag);
     uint64_t *dst = rcv->utcb->mr;
-    for (uint64_t i = 0; i < words; i++) {
-        dst[i] = src[i];
+    while (src < end) {
+        *dst++ = *src++;
     }
     rcv->rcv_tag = tag & ~(uint64_t)KEEL_TAG_ERROR;
     rcv->rcv_label = label;
     rcv->ipc_error = 0;
-    timeout_disarm(&rcv->timeout);
 }
 
-/* Plain words, nothing else: the only messages the fast path carries. */
+/* Plain words, nothing else: the only messages the fast path carries. (Words and items, the low
+ * twelve bits, read as one number are at most 64 exactly when there are no items and at most 64
+ * words.) */
 static bool plain(uint64_t tag)
 {
-    return keel_tag_items(tag) == 0 && keel_tag_words(tag) <= KEEL_MR_COUNT &&
+    _Static_assert(KEEL_TAG_ITEMS_SHIFT == 7 && KEEL_MR_COUNT < (1u << 7), "tag layout");
+    return (tag & ((KEEL_TAG_ITEMS_MASK << KEEL_TAG_ITEMS_SHIFT) | KEEL_TAG_WORDS_MASK)) <=
+               KEEL_MR_COUNT &&
            keel_tag_label(tag) != KEEL_PROTO_KOBJ;
 }
 
@@ -50,7 +53,6 @@ static bool plain(uint64_t tag)
 static void fast_resume(struct arch_regs *r)
 {
     struct thread *self = this_cpu()->current;
-    sched_switched();
     if (self->ipc_error) {
         self->utcb->tcr[KEEL_TCR_ERROR] = (uint64_t)-self->ipc_error;
         arch_regs_set_arg(r, 0, keel_tag(self->ipc_error, 0, 0) | KEEL_TAG_ERROR);
@@ -59,6 +61,7 @@ static void fast_resume(struct arch_regs *r)
         arch_regs_set_arg(r, 0, self->rcv_tag);
         arch_regs_set_arg(r, 3, self->rcv_label);
     }
+    sched_switched();
     sched_exit_to_user();
     bkl_unlock();
 }
@@ -71,7 +74,7 @@ static inline struct thread *fast_call(struct thread *self, struct cap *c, uint6
     }
     struct ipc_gate *g = container_of(c->obj, struct ipc_gate, obj);
     struct thread *s = g->thread;
-    if (!s || s->state != TS_RECV || !s->recv_open || !sched_can_hand_over(s)) {
+    if (!s || s->state != TS_RECV || !s->recv_open || s->timeout.cpu || !sched_can_hand_over(s)) {
         return NULL;
     }
     copy_words(self, s, tag, g->label);
@@ -86,7 +89,7 @@ static inline struct thread *fast_call(struct thread *self, struct cap *c, uint6
 static inline struct thread *fast_reply_wait(struct thread *self, uint64_t tag)
 {
     struct thread *c = self->reply_to;
-    if (!c || c->state != TS_RECV || c->partner != self || c->kipc != KIPC_NONE ||
+    if (!c || c->state != TS_RECV || c->partner != self || c->kipc != KIPC_NONE || c->timeout.cpu ||
         !list_empty(&self->senders) || !list_empty(&self->pending_irqs) || !sched_can_hand_over(c)) {
         return NULL;
     }
@@ -103,8 +106,7 @@ void ipc_fast(struct thread *self, uint64_t tag, uint64_t sel, uint64_t timeouts
 {
     unsigned ops = sel & ((1u << KEEL_CAP_SHIFT) - 1);
     struct thread *partner = NULL;
-    if ((ops != KEEL_OP_CALL && ops != KEEL_OP_REPLY_WAIT) || !plain(tag) ||
-        (uint32_t)(timeouts >> 32) != KEEL_TIMEOUT_NEVER) {
+    if (!plain(tag) || (uint32_t)(timeouts >> 32) != KEEL_TIMEOUT_NEVER) {
         return;
     }
     if (ops == KEEL_OP_CALL) {

@@ -18,7 +18,9 @@ void sched_init_cpu(struct percpu *c)
     list_init(&c->timeouts);
 }
 
-static void rq_add(struct runqueue *rq, struct thread *t, bool front)
+/* rq_add and rq_del are inlined so that the IPC hand-over makes no call before it leaves. */
+static inline __attribute__((always_inline)) void rq_add(struct runqueue *rq, struct thread *t,
+                                                         bool front)
 {
     if (front) {
         list_push_front(&rq->prio[t->prio], &t->rq_link);
@@ -29,7 +31,7 @@ static void rq_add(struct runqueue *rq, struct thread *t, bool front)
     rq->summary |= 1ull << (t->prio / 64);
 }
 
-static void rq_del(struct runqueue *rq, struct thread *t)
+static inline __attribute__((always_inline)) void rq_del(struct runqueue *rq, struct thread *t)
 {
     list_remove(&t->rq_link);
     if (list_empty(&rq->prio[t->prio])) {
@@ -185,8 +187,7 @@ noreturn void sched_hand_over(struct thread *prev, struct thread *next, arch_res
     next->state = TS_READY;
     if (list_linked(&prev->rq_link) && prev->prio == next->prio && !list_linked(&next->rq_link)) {
         /* The common case, a call between equals: next takes prev's place at the head. */
-        list_insert_after(&prev->rq_link, &next->rq_link);
-        list_remove(&prev->rq_link);
+        list_replace(&prev->rq_link, &next->rq_link);
     } else {
         if (list_linked(&prev->rq_link)) {
             rq_del(&c->rq, prev);
@@ -203,7 +204,7 @@ noreturn void sched_hand_over(struct thread *prev, struct thread *next, arch_res
         arch_continue_on(thread_regs(next), fn);
     }
     arch_context_switch(&prev->ctx, &next->ctx); /* next continues in the kernel where it blocked */
-    panic("sched_hand_over: thread %p resumed in a dropped context", (void *)prev);
+    panic("sched_hand_over: a dropped kernel context was resumed");
 }
 
 void sched_reap_slow(void)

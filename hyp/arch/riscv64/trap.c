@@ -25,10 +25,8 @@ static void exit_to_user(void)
 /* ecall from U-mode (trap.S calls it apart, so the hot path pays for no other handler). */
 void arch_syscall(struct arch_regs *r)
 {
-    bkl_lock();
     r->pc += 4;
-    syscall_invoke(r);
-    exit_to_user();
+    syscall_entry(r);
 }
 
 void arch_trap_user(struct arch_regs *r)

@@ -3,6 +3,10 @@
  * Per-CPU fixed-priority round-robin scheduling. The running thread stays at the head of its
  * priority's queue; its quantum ends by the timer, and it then goes to the tail. A thread that
  * becomes ready on another CPU with a higher priority than what runs there gets that CPU an IPI.
+ *
+ * Invariant: no ready thread of a CPU has a higher priority than its current one, unless the
+ * CPU's need_resched is set. schedule() makes it true, and whatever could break it (a thread
+ * made ready, a priority changed, a migration, the end of a quantum) sets need_resched.
  */
 #pragma once
 #include <stdint.h>
@@ -23,15 +27,13 @@ void sched_remove(struct thread *t);
 /* Switches to the best ready thread of this CPU (possibly the current one). */
 void schedule(void);
 /* IPC fast path: whether the current thread, about to block, may hand this CPU straight to the
- * blocked thread next: next is homed here, and no ready thread has a higher priority (found
- * without a bit search). The current thread, still queued, counts too: when it is above next
- * this says no, and the general path decides. */
+ * blocked thread next: next is homed here, and no ready thread has a higher priority. By the
+ * invariant above that is next being at least at the current thread's priority; when it is
+ * below, the general path decides. */
 static inline __attribute__((always_inline)) bool sched_can_hand_over(struct thread *next)
 {
     struct percpu *c = this_cpu();
-    unsigned w = next->prio / 64;
-    return next->cpu == c && !c->need_resched && (c->rq.bitmap[w] >> (next->prio % 64) >> 1) == 0 &&
-           (c->rq.summary >> w >> 1) == 0;
+    return next->cpu == c && !c->need_resched && next->prio >= c->current->prio;
 }
 /* Does it: prev (current, already in a blocked state) leaves the run queue, next becomes ready
  * and runs. Does not return: prev's kernel stack is dropped, and prev will continue by running

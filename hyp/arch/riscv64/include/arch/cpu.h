@@ -13,12 +13,10 @@ struct arch_percpu {
     uint64_t hartid;
 };
 
-static inline struct percpu *arch_this_cpu(void)
-{
-    struct percpu *p;
-    __asm__ volatile("mv %0, tp" : "=r"(p));
-    return p;
-}
+/* tp as a global register variable: read where used, like any register, and assumed changed by
+ * every call (a thread may continue on another CPU after a switch). */
+register struct percpu *arch_percpu_tp __asm__("tp");
+static inline struct percpu *arch_this_cpu(void) { return arch_percpu_tp; }
 static inline void arch_set_this_cpu(struct percpu *p)
 {
     __asm__ volatile("mv tp, %0" : : "r"(p) : "memory");
