@@ -106,15 +106,13 @@ void ipc_fast(struct thread *self, uint64_t tag, uint64_t sel, uint64_t timeouts
 {
     unsigned ops = sel & ((1u << KEEL_CAP_SHIFT) - 1);
     struct thread *partner = NULL;
-    if (!plain(tag) || (uint32_t)(timeouts >> 32) != KEEL_TIMEOUT_NEVER) {
-        return;
-    }
-    if (ops == KEEL_OP_CALL) {
+    bool never = (uint32_t)(timeouts >> 32) == KEEL_TIMEOUT_NEVER; /* the receive timeout */
+    if (ops == KEEL_OP_CALL && plain(tag) && never) {
         struct cap *c = objspace_lookup(&self->task->caps, sel >> KEEL_CAP_SHIFT);
         if (c && c->obj) {
             partner = fast_call(self, c, tag);
         }
-    } else if (ops == KEEL_OP_REPLY_WAIT) {
+    } else if (ops == KEEL_OP_REPLY_WAIT && plain(tag) && never) {
         partner = fast_reply_wait(self, tag);
     }
     if (partner) {

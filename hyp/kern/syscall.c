@@ -124,6 +124,13 @@ static __attribute__((noinline)) void invoke(struct thread *self, struct arch_re
     bool have_reply = false;
     int err = 0;
 
+    if (self->state != TS_READY) {
+        /* Killed by another CPU on its way in: it goes no further, and leaving the kernel
+         * switches away from it for good. */
+        sched_exit_to_user();
+        bkl_unlock();
+        return;
+    }
     if (!self->utcb) {
         err = -KEEL_EFAULT;
     } else if (ops & ~(unsigned)(KEEL_OP_SEND | KEEL_OP_RECV | KEEL_OP_OPEN | KEEL_OP_REPLY) ||
@@ -166,7 +173,7 @@ void syscall_entry(struct arch_regs *r)
 {
     bkl_lock();
     struct thread *self = this_cpu()->current;
-    if (self->utcb) {
+    if (self->utcb && self->state == TS_READY) {
         /* Returns only when it leaves the system call to the general path. */
         ipc_fast(self, arch_regs_arg(r, 0), arch_regs_arg(r, 1), arch_regs_arg(r, 2));
     }
