@@ -19,11 +19,6 @@
 #define DEFAULT_PRIO 1
 #define DEFAULT_QUANTUM_US 10000
 
-struct arch_regs *thread_regs(struct thread *t)
-{
-    return (struct arch_regs *)((char *)t->kstack + THREAD_KSTACK_SIZE - sizeof(struct arch_regs));
-}
-
 /* First run of a user thread (its resume function): leave the kernel through its prepared frame. */
 static void thread_first_entry(struct arch_regs *frame)
 {
@@ -48,6 +43,7 @@ struct thread *thread_create(struct quota *q, int *err)
         return NULL;
     }
     kobj_init(&t->obj, KEEL_OBJ_THREAD, q);
+    t->regs = (struct arch_regs *)((char *)t->kstack + THREAD_KSTACK_SIZE - sizeof(struct arch_regs));
     t->state = TS_INACTIVE;
     t->cpu = this_cpu()->online ? this_cpu() : &cpus[0];
     list_push_back(&t->cpu->homed, &t->home_link);
