@@ -2,10 +2,11 @@
 /*
  * The IPC fast path: the two operations a client/server pair spends its life in — a call to a
  * server waiting in an open receive, and the server's reply-and-wait to a caller waiting for it —
- * when both threads are on this CPU, the message is untyped words, and no timeout needs arming
- * or disarming.
- * The message is copied and the CPU handed straight to the partner (sched_hand_over). Anything
- * else returns before changing any state, and the general path (ipc.c) takes over.
+ * when both threads are on this CPU, the partner may run now (sched_can_hand_over), the message
+ * is untyped words, and no timeout needs arming or disarming. The message is copied and the CPU
+ * handed straight to the partner (sched_hand_over). Anything else returns before changing any
+ * state, and the general path (ipc.c) takes over. It makes no calls before it leaves, so that
+ * the compiler saves no registers for it.
  *
  * A thread that blocks here keeps nothing on its kernel stack: it continues at fast_resume()
  * (thread.resume), whoever wakes it. So when the partner blocked here too, as client and server
