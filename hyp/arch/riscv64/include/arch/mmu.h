@@ -14,6 +14,7 @@ static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uin
 /* Hardware page-table root of a task (Sv39). */
 struct arch_pt {
     uint64_t *root; /* level-2 table, kernel virtual */
+    uint64_t satp;  /* what activating it writes: Sv39, ASID, root */
     uint16_t asid;
 };
 #define ARCH_ELF_MACHINE 243 /* EM_RISCV */
