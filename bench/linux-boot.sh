@@ -48,7 +48,7 @@ keel_boot() { # keel_boot ARCH SMP INSTRUCTIONS-PER-TICK
     if [ -f "$cpio" ] && python3 "$top/ci/qemu_run.py" --board "qemu-virt-$arch" --kernel "$root/$arch/hyp/keel.bin" \
         --initrd "$cpio" --smp "$smp" --timeout 300 --log "$log" --expect "KEEL-INIT START" \
         --expect "KEEL: power off" --expect-exit -- -icount shift=0,sleep=off -seed 1 >/dev/null; then
-        start=$(sed -n 's/.*guest starts at counter \([0-9]*\).*/\1/p' "$log" | head -n 1)
+        start=$(sed -n 's/.*first resume at counter \([0-9]*\).*/\1/p' "$log" | head -n 1)
         marker=$(sed -n 's/.*KEEL-INIT START counter=\([0-9]*\) .*/\1/p' "$log" | head -n 1)
         keel=$(( (marker - start) * per_tick ))
         printf '%-40s %16s  %s\n' "linux-boot-keel-$arch" "$keel" "instructions"

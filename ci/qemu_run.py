@@ -3,9 +3,10 @@
 """Boots a Keel image on an emulated board and judges what its console prints.
 
 The board comes from platforms/<board>/board.conf. The console is streamed to a log file (and to the
-terminal with --interactive). The run passes when every --expect marker has appeared in order and,
-with --expect-exit, the emulator powered off by itself; it fails on a --fail marker, a timeout or an
-early exit. The emulator is killed in every case, and a failing run shows the tail of the console.
+terminal with --interactive). The run passes when every --expect marker has appeared in order, with
+--expect-exit the emulator powered off by itself, every --require marker appeared somewhere and each
+--count marker as often as it says; it fails on a --fail marker, a timeout or an early exit. The
+emulator is killed in every case, and a failing run shows the tail of the console.
 """
 import argparse, os, pathlib, re, selectors, signal, subprocess, sys, time
 
@@ -63,6 +64,8 @@ def main():
     ap.add_argument("--require", action="append", default=[],
                     help="marker that must appear at some point, in any order")
     ap.add_argument("--fail", action="append", default=[], help="marker that fails the run at once")
+    ap.add_argument("--count", nargs=2, action="append", default=[], metavar=("MARKER", "N"),
+                    help="MARKER must appear exactly N times in the whole console")
     ap.add_argument("--send", nargs=2, action="append", default=[], metavar=("MARKER", "TEXT"),
                     help="once MARKER has appeared, type TEXT on the console (\\n for Enter)")
     ap.add_argument("--expect-exit", action="store_true", help="the emulator must power off by itself")
@@ -160,6 +163,9 @@ def main():
         missing = [m for m in args.require if m not in text]
         if missing:
             verdict = f"required marker '{missing[0]}' never appeared"
+    for marker, n in args.count if verdict == "ok" else []:
+        if text.count(marker) != int(n):
+            verdict = f"'{marker}' appeared {text.count(marker)} times, not {n}"
     if args.report:
         for m in re.finditer(args.report, text):
             print(m.group(0))

@@ -60,12 +60,13 @@ endforeach()
 
 # keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MEMORY m] [MACHINE_OPTS o] [TIMEOUT s]
 #                    [INITRD | INITRD_NAME n (boot/<n>.cpio)] [ICOUNT]
-#                    EXPECT m... [REQUIRE m...] [FAIL m...] [EXIT]): boots build/<arch> and checks
-#                    the console: EXPECT markers in order, REQUIRE markers anywhere.
+#                    EXPECT m... [REQUIRE m...] [FAIL m...] [COUNT m n...] [EXIT]): boots
+#                    build/<arch> and checks the console: EXPECT markers in order, REQUIRE markers
+#                    anywhere, each COUNT marker m exactly n times.
 #                    ICOUNT: -icount shift=0, the machine's clocks count instructions.
 function(keel_add_qemu_test name)
     cmake_parse_arguments(T "EXIT;INITRD;ICOUNT"
-        "BOARD;ARCH;SMP;CPU;MEMORY;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL;REQUIRE"
+        "BOARD;ARCH;SMP;CPU;MEMORY;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL;REQUIRE;COUNT"
         ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 60)
@@ -94,6 +95,16 @@ function(keel_add_qemu_test name)
     foreach(m IN LISTS T_REQUIRE)
         list(APPEND cmd --require ${m})
     endforeach()
+    list(LENGTH T_COUNT count_len)
+    if(count_len GREATER 0)
+        math(EXPR last "${count_len} - 1")
+        foreach(i RANGE 0 ${last} 2)
+            math(EXPR j "${i} + 1")
+            list(GET T_COUNT ${i} marker)
+            list(GET T_COUNT ${j} n)
+            list(APPEND cmd --count ${marker} ${n})
+        endforeach()
+    endif()
     if(T_EXIT)
         list(APPEND cmd --expect-exit)
     endif()

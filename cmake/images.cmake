@@ -79,6 +79,24 @@ add_custom_target(vm-linux-arm64 ALL
         ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts
     COMMENT "images: arm64 Linux VM boot modules")
 add_dependencies(vm-linux-arm64 images-arm64 keel-arm64)
+# The same Linux VM on a GICv2 board (list registers in GICH, the guest's GICC is the GICV).
+set(vm_linux_v2 ${KEEL_IMAGES_DIR}/arm64/vm-linux-gicv2.cpio)
+add_custom_target(vm-linux-gicv2-arm64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_linux_v2} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-gicv2-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/linux-gicv2-arm64.dts
+    COMMENT "images: arm64 Linux VM (GICv2) boot modules")
+add_dependencies(vm-linux-gicv2-arm64 images-arm64 keel-arm64)
+add_test(NAME vm/arm64-gicv2-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --machine-opts gic-version=2 --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_linux_v2}
+    --smp 2 --timeout 120 --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-gicv2-linux-guest.log
+    --expect "gic: GICv2" --expect "virtual interface"
+    --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online" --expect "vm1| KEEL-INIT CHECK blk PASS"
+    --expect "vm1| KEEL-INIT CHECK rng PASS" --expect "vm1| KEEL-INIT CHECK hvc PASS"
+    --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed" --expect "vmm: vm1: guest powered off, status 0"
+    --expect "KEEL: power off" --expect-exit
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL")
+set_tests_properties(vm/arm64-gicv2-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
+
 # Two Linux VMs that ping each other over virtio-net and a shared-memory link.
 set(vm_net ${KEEL_IMAGES_DIR}/arm64/vm-net.cpio)
 add_custom_target(vm-net-arm64 ALL

@@ -144,6 +144,7 @@ int vcpu_run(struct vcpu *v)
         int64_t r = KOBJ(v->thread, KEEL_THREAD_VCPU_RESUME);
         if (r < 0) {
             printf("vmm: %s: vCPU %u: resume refused: %s\n", vm->name, v->id, keel_strerror(r));
+            vm->broken = true;
             vm_stop(vm);
             return -1;
         }
@@ -151,6 +152,7 @@ int vcpu_run(struct vcpu *v)
             drain_kicks(v);
         }
         if (arch_vcpu_exit(v, r) != 0) {
+            vm->broken = true;
             vm_stop(vm);
             return -1;
         }

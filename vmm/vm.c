@@ -4,6 +4,8 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
+#include <format.h>
+#include <stdarg.h>
 #include <string.h>
 
 void *guest_mem_ptr(struct vm *vm, gpa_t gpa, uint64_t size)
@@ -49,6 +51,27 @@ void *vm_heap_alloc(struct vm *vm, uint64_t size)
     }
     vm->heap_used += size;
     return (char *)(uintptr_t)KEEL_PROG_HEAP_BASE + start;
+}
+
+void vm_report(struct vm *vm, const char *fmt, ...)
+{
+    char msg[160];
+    if (__atomic_load_n(&vm->reports, __ATOMIC_RELAXED) > VM_REPORT_BUDGET) {
+        return; /* (the count stays bounded: no wrap-around after billions of accesses) */
+    }
+    unsigned n = __atomic_fetch_add(&vm->reports, 1, __ATOMIC_RELAXED);
+    if (n > VM_REPORT_BUDGET) {
+        return;
+    }
+    if (n == VM_REPORT_BUDGET) {
+        printf("vmm: %s: further reports of the guest's bad accesses suppressed\n", vm->name);
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnformat(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    printf("vmm: %s: %s\n", vm->name, msg);
 }
 
 struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa)

@@ -16,6 +16,8 @@
 
 #define VM_MAX_DEVICES 16
 #define VM_MAX_VCPUS 8
+/* Lines a guest's misuse of its platform (bad MMIO, aborts) may make the VMM print, in all. */
+#define VM_REPORT_BUDGET 64
 
 struct vm;
 
@@ -60,11 +62,13 @@ struct vm {
     struct mmio_device devices[VM_MAX_DEVICES];
     unsigned device_count;
     const char *name;
-    bool off;              /* the guest powered off (atomic) */
+    bool off;              /* the guest powered off, or was stopped (atomic) */
+    bool broken;           /* stopped because a vCPU could not go on */
     /* Console input for the guest (the first UART takes it; VM lock held): bytes taken. */
     size_t (*console_input)(struct vm *vm, const char *buf, size_t n);
     uint64_t vtimer_exits;
     int64_t exit_status;
+    unsigned reports;      /* vm_report() lines so far (atomic) */
 };
 
 /* The VMM's pointer for [gpa, gpa + size) of guest RAM, or NULL when any of it is not RAM. */
@@ -74,6 +78,12 @@ int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size);
 /* Memory of our heap after guest RAM (page-aligned, never freed: device buffers, disk copies),
  * or NULL when the heap (the system tree's memory for this program) is too small. */
 void *vm_heap_alloc(struct vm *vm, uint64_t size);
+/*
+ * Reports the guest's misuse of its platform: one line "vmm: <vm>: <message>". A guest can make
+ * the VMM say at most VM_REPORT_BUDGET such lines; then one more says the rest is dropped. Any
+ * thread may call it.
+ */
+void vm_report(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The device at gpa, or NULL. */
 struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa);
 struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, uint64_t size);

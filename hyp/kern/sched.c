@@ -8,6 +8,7 @@
 #include <keel/arch/timer.h>
 #include <keel/arch/irqchip.h>
 #include <keel/arch/context.h>
+#include <keel/printk.h>
 
 void sched_init_cpu(struct percpu *c)
 {
@@ -17,7 +18,9 @@ void sched_init_cpu(struct percpu *c)
     list_init(&c->timeouts);
 }
 
-static void rq_add(struct runqueue *rq, struct thread *t, bool front)
+/* rq_add and rq_del are inlined so that the IPC hand-over makes no call before it leaves. */
+static inline __attribute__((always_inline)) void rq_add(struct runqueue *rq, struct thread *t,
+                                                         bool front)
 {
     if (front) {
         list_push_front(&rq->prio[t->prio], &t->rq_link);
@@ -28,7 +31,7 @@ static void rq_add(struct runqueue *rq, struct thread *t, bool front)
     rq->summary |= 1ull << (t->prio / 64);
 }
 
-static void rq_del(struct runqueue *rq, struct thread *t)
+static inline __attribute__((always_inline)) void rq_del(struct runqueue *rq, struct thread *t)
 {
     list_remove(&t->rq_link);
     if (list_empty(&rq->prio[t->prio])) {
@@ -140,10 +143,10 @@ void sched_program_timer(void)
     }
 }
 
-/* Switches this CPU from its current thread to next (which the caller chose). */
-/* Inlined into both callers: it is the hot half of every IPC hand-over. */
-static inline __attribute__((always_inline)) void switch_to(struct percpu *c, struct thread *prev,
-                                                           struct thread *next)
+/* The bookkeeping of every switch (CPU time, the new quantum, the address space); inlined into
+ * both callers, as it is the hot half of every IPC hand-over. */
+static inline __attribute__((always_inline)) void switch_begin(struct percpu *c, struct thread *prev,
+                                                              struct thread *next)
 {
     uint64_t now = arch_timer_now();
     prev->cpu_ticks += now - prev->ran_since;
@@ -152,17 +155,23 @@ static inline __attribute__((always_inline)) void switch_to(struct percpu *c, st
     c->current = next;
     c->slice_end = now + next->quantum;
     arch_thread_switch_in(next);
+}
+
+/* Switches this CPU from its current thread to next (which the caller chose). */
+static void switch_to(struct percpu *c, struct thread *prev, struct thread *next)
+{
+    switch_begin(c, prev, next);
     if (prev->cpu != c && prev->state == TS_READY) {
         /* Migrated while running here: queue it on its new CPU once switched away. The
          * big lock keeps the other CPU off it until this switch has saved its state. */
         sched_ready(prev);
     }
-    arch_context_switch(&prev->ctx, &next->ctx);
-    c = this_cpu(); /* prev runs again here, perhaps on another CPU than it left */
-    sched_reap();
-    if (c->slice_end < c->timer_armed) {
-        sched_program_timer(); /* rarely: the armed event normally comes first */
+    if (next->resume) { /* new, or blocked in the IPC fast path: starts afresh on its stack */
+        arch_context_init(&next->ctx, thread_regs(next), next->resume);
+        next->resume = NULL;
     }
+    arch_context_switch(&prev->ctx, &next->ctx);
+    sched_switched(); /* prev runs again here, perhaps on another CPU than it left */
 }
 
 void schedule(void)
@@ -181,14 +190,13 @@ void schedule(void)
     }
 }
 
-void sched_hand_over(struct thread *prev, struct thread *next)
+noreturn void sched_hand_over(struct thread *prev, struct thread *next, arch_resume_fn *resume)
 {
     struct percpu *c = this_cpu();
     next->state = TS_READY;
     if (list_linked(&prev->rq_link) && prev->prio == next->prio && !list_linked(&next->rq_link)) {
         /* The common case, a call between equals: next takes prev's place at the head. */
-        list_insert_after(&prev->rq_link, &next->rq_link);
-        list_remove(&prev->rq_link);
+        list_replace(&prev->rq_link, &next->rq_link);
     } else {
         if (list_linked(&prev->rq_link)) {
             rq_del(&c->rq, prev);
@@ -197,7 +205,15 @@ void sched_hand_over(struct thread *prev, struct thread *next)
             rq_add(&c->rq, next, true);
         }
     }
-    switch_to(c, prev, next);
+    prev->resume = resume; /* its kernel stack is dropped: nothing on it is needed any more */
+    switch_begin(c, prev, next);
+    arch_resume_fn *fn = next->resume;
+    if (fn) { /* blocked here too: no kernel context to switch to, straight to its exit */
+        next->resume = NULL;
+        arch_continue_on(thread_regs(next), fn);
+    }
+    arch_context_switch(&prev->ctx, &next->ctx); /* next continues in the kernel where it blocked */
+    panic("sched_hand_over: a dropped kernel context was resumed");
 }
 
 void sched_reap_slow(void)

@@ -12,6 +12,8 @@
 #include <keel/ipc_gate.h>
 #include <keel/irq.h>
 #include <keel/percpu.h>
+#include <keel/sched.h>
+#include <keel/bkl.h>
 #include <keel/kobj_call.h>
 #include <uapi/keel/fpage.h>
 
@@ -111,9 +113,10 @@ static int do_closed_receive(struct thread *self, uint64_t idx, uint32_t timeout
     return -KEEL_EINVAL;
 }
 
-void syscall_invoke(struct arch_regs *r)
+/* The general path: everything the fast path leaves. Apart, so that the fast path pays for none
+ * of its registers. */
+static __attribute__((noinline)) void invoke(struct thread *self, struct arch_regs *r)
 {
-    struct thread *self = this_cpu()->current;
     uint64_t tag = arch_regs_arg(r, 0), sel = arch_regs_arg(r, 1), timeouts = arch_regs_arg(r, 2);
     unsigned ops = sel & ((1u << KEEL_CAP_SHIFT) - 1);
     uint64_t idx = sel >> KEEL_CAP_SHIFT;
@@ -121,13 +124,12 @@ void syscall_invoke(struct arch_regs *r)
     bool have_reply = false;
     int err = 0;
 
-    if (ops == KEEL_OP_CALL && self->utcb) {
-        struct cap *c = objspace_lookup(&self->task->caps, idx);
-        if (c && c->obj && ipc_fast_call(self, c, tag, timeouts)) {
-            goto done;
-        }
-    } else if (ops == KEEL_OP_REPLY_WAIT && self->utcb && ipc_fast_reply_wait(self, tag, timeouts)) {
-        goto done;
+    if (self->state != TS_READY) {
+        /* Killed by another CPU on its way in: it goes no further, and leaving the kernel
+         * switches away from it for good. */
+        sched_exit_to_user();
+        bkl_unlock();
+        return;
     }
     if (!self->utcb) {
         err = -KEEL_EFAULT;
@@ -163,16 +165,17 @@ void syscall_invoke(struct arch_regs *r)
     }
     arch_regs_set_arg(r, 0, reply);
     arch_regs_set_arg(r, 3, label);
-    return;
+    sched_exit_to_user();
+    bkl_unlock();
+}
 
-done: /* the fast path ran: its outcome is in the thread like a blocked IPC's */
-    err = self->ipc_error;
-    if (err) {
-        self->utcb->tcr[KEEL_TCR_ERROR] = (uint64_t)-err;
-        arch_regs_set_arg(r, 0, keel_tag(err, 0, 0) | KEEL_TAG_ERROR);
-        arch_regs_set_arg(r, 3, 0);
-    } else {
-        arch_regs_set_arg(r, 0, self->rcv_tag);
-        arch_regs_set_arg(r, 3, self->rcv_label);
+void syscall_entry(struct arch_regs *r)
+{
+    bkl_lock();
+    struct thread *self = this_cpu()->current;
+    if (self->utcb && self->state == TS_READY) {
+        /* Returns only when it leaves the system call to the general path. */
+        ipc_fast(self, arch_regs_arg(r, 0), arch_regs_arg(r, 1), arch_regs_arg(r, 2));
     }
+    invoke(self, r);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Task protocol: map from another task, unmap, capability slots, memory queries.
 #include <keel/task.h>
+#include <keel/arch/vcpu.h>
 #include <keel/thread.h>
 #include <keel/ipc.h>
 #include <keel/kobj_call.h>
@@ -95,6 +96,8 @@ int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         return task_map(t, m);
     case KEEL_TASK_UNMAP:
         return task_unmap(t, m);
+    case KEEL_TASK_MAP_VIRT_CPUIF:
+        return kmsg_has(m, 1) ? arch_task_map_virt_cpuif(t, m->mr[1]) : -KEEL_EINVAL;
     case KEEL_TASK_RELEASE: {
         if (!kmsg_has(m, 1)) {
             return -KEEL_EINVAL;

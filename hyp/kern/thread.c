@@ -19,14 +19,10 @@
 #define DEFAULT_PRIO 1
 #define DEFAULT_QUANTUM_US 10000
 
-struct arch_regs *thread_regs(struct thread *t)
+/* First run of a user thread (its resume function): leave the kernel through its prepared frame. */
+static void thread_first_entry(struct arch_regs *frame)
 {
-    return (struct arch_regs *)((char *)t->kstack + THREAD_KSTACK_SIZE - sizeof(struct arch_regs));
-}
-
-/* First switch-in of a user thread: leave the kernel through its prepared frame. */
-static void thread_first_entry(void)
-{
+    (void)frame;
     sched_reap();
     sched_program_timer();
     kobj_reap();
@@ -47,6 +43,7 @@ struct thread *thread_create(struct quota *q, int *err)
         return NULL;
     }
     kobj_init(&t->obj, KEEL_OBJ_THREAD, q);
+    t->regs = (struct arch_regs *)((char *)t->kstack + THREAD_KSTACK_SIZE - sizeof(struct arch_regs));
     t->state = TS_INACTIVE;
     t->cpu = this_cpu()->online ? this_cpu() : &cpus[0];
     list_push_back(&t->cpu->homed, &t->home_link);
@@ -60,7 +57,7 @@ struct thread *thread_create(struct quota *q, int *err)
     list_init(&t->gates);
     list_init(&t->irqs);
     arch_regs_init_user(thread_regs(t), 0, 0);
-    arch_context_init(&t->ctx, thread_regs(t), thread_first_entry);
+    t->resume = thread_first_entry;
     return t;
 }
 
@@ -145,14 +142,6 @@ static void thread_release(struct kobj *o)
         kobj_put(&t->task->obj);
     }
     quota_free(o->quota, t->kstack, THREAD_KSTACK_SIZE);
-}
-
-noreturn void thread_return_to_user(void)
-{
-    struct thread *t = this_cpu()->current;
-    kobj_reap();
-    bkl_unlock();
-    arch_return_to_user(thread_regs(t));
 }
 
 static bool thread_defer_free(struct kobj *o)

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
-// printf over the Vcon kernel object, a line at a time.
+// printf over the Vcon kernel object, a line at a time. One line buffer per program, so threads
+// take turns (a VMM's vCPU and I/O threads print): a small lock whose waiter sleeps after a while,
+// since the holder may be a lower-priority thread on the same CPU.
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <format.h>
@@ -9,8 +11,24 @@ uint64_t rt_vcon_cap = KEEL_ROOT_VCON;
 
 static char line[(KEEL_MR_COUNT - 2) * 8];
 static size_t used;
+static int busy;
 
-void rt_flush(void)
+static void lock(void)
+{
+    for (unsigned spins = 0; __atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE); spins++) {
+        if (spins > 1000) {
+            keel_wait(50, 0); /* nobody sends to us: a short sleep */
+            spins = 0;
+        }
+    }
+}
+
+static void unlock(void)
+{
+    __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
+static void flush_locked(void)
 {
     if (!used) {
         return;
@@ -28,15 +46,24 @@ static void put(void *ctx, char c)
     (void)ctx;
     line[used++] = c;
     if (c == '\n' || used == sizeof(line)) {
-        rt_flush();
+        flush_locked();
     }
+}
+
+void rt_flush(void)
+{
+    lock();
+    flush_locked();
+    unlock();
 }
 
 int printf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    lock();
     size_t n = format(put, NULL, fmt, ap);
+    unlock();
     va_end(ap);
     return (int)n;
 }

@@ -59,7 +59,7 @@ static void notify_irq(void *ctx)
 static void log_line(void *ctx, const char *msg)
 {
     struct vdev *d = ctx;
-    printf("vmm: %s: %s\n", d->vm->name, msg);
+    printf("vmm: %s: %s: %s\n", d->vm->name, d->name, msg);
 }
 
 static bool access(struct mmio_device *m, uint64_t off, unsigned width, bool write, uint64_t *v)
@@ -107,9 +107,16 @@ static void net_rx_ready(void *ctx)
     net_link_poke(((struct vdev *)ctx)->link);
 }
 
+/* A frame from the peer; false keeps it queued until the guest gives buffers. One the guest could
+ * never take (too long) is dropped, or it would block the link for good. */
 static bool net_deliver(void *ctx, const void *frame, size_t len)
 {
-    return virtio_net_rx(&((struct vdev *)ctx)->u.net, frame, len);
+    struct vdev *d = ctx;
+    if (len > VIRTIO_NET_MAX_FRAME) {
+        d->u.net.rx_dropped++;
+        return true;
+    }
+    return virtio_net_rx(&d->u.net, frame, len);
 }
 
 static const void *boot_module(const char *name, uint64_t *size)
@@ -176,6 +183,7 @@ int virtio_device_create(struct vm *vm, const void *fdt, int node, gpa_t base, u
     memset(d, 0, sizeof(*d));
     d->vm = vm;
     d->irq = irq;
+    d->name = fdt_get_name(fdt, node, NULL); /* in the VM device tree, which stays */
     d->host = (struct virtio_host){ .ctx = d, .gpa_ptr = gpa_ptr, .notify_irq = notify_irq, .log = log_line };
     int r = 0;
     if (strcmp(kind, "blk") == 0) {

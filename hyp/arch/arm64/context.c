@@ -7,22 +7,15 @@
 #include <arch/sysreg.h>
 
 void arch_thread_trampoline(void);
-noreturn void arch_return_to_user_frame(void);
 
-void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void))
+void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_resume_fn *fn)
 {
     for (unsigned i = 0; i < 12; i++) {
         ctx->x19_x30[i] = 0;
     }
-    ctx->x19_x30[0] = (uint64_t)(uintptr_t)entry;                   /* x19: called first */
+    ctx->x19_x30[0] = (uint64_t)(uintptr_t)fn;                      /* x19: called first */
     ctx->x19_x30[11] = (uint64_t)(uintptr_t)arch_thread_trampoline; /* x30: where switch returns */
-    ctx->sp = (uint64_t)(uintptr_t)stack_top;
-}
-
-noreturn void arch_return_to_user(struct arch_regs *frame)
-{
-    __asm__ volatile("mov sp, %0\n b arch_return_to_user_frame" : : "r"(frame) : "memory");
-    __builtin_unreachable();
+    ctx->sp = (uint64_t)(uintptr_t)frame;
 }
 
 void arch_thread_switch_in(struct thread *t)

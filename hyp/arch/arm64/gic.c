@@ -51,6 +51,15 @@ unsigned arch_gic_version(void)
     return version;
 }
 static uintptr_t gicd, gicc, gicr_base;
+static uintptr_t gich; /* GICv2 virtual interface control (0: none) */
+static uint64_t gicv;  /* GICv2 virtual CPU interface, physical (0: none) */
+
+void arch_gic_v2_virt(uintptr_t *control, uint64_t *cpuif);
+void arch_gic_v2_virt(uintptr_t *control, uint64_t *cpuif)
+{
+    *control = gich;
+    *cpuif = gicv;
+}
 static uint64_t gicr_size;
 static unsigned lines;
 static unsigned timer_ppi = 26;
@@ -94,6 +103,15 @@ void arch_irq_init(const void *fdt)
         gicr_size = size;
     } else {
         gicc = (uintptr_t)base;
+        /* With the virtualization extensions: GICH (reg 2) and GICV (reg 3). */
+        if (fdt_util_reg(fdt, node, 2, &base, NULL)) {
+            gich = (uintptr_t)base;
+        }
+        if (gich && fdt_util_reg(fdt, node, 3, &base, &size) && size >= 0x2000) {
+            gicv = base;
+        } else {
+            gich = 0;
+        }
     }
     reserve_regs(fdt, node);
 
@@ -119,7 +137,8 @@ void arch_irq_init(const void *fdt)
     }
     /* v3: affinity routing, non-secure group 1; v2: group 0 enable. */
     mmio_write32(gicd + GICD_CTLR, version == 3 ? (1u << 4) | (1u << 1) : 1u);
-    printk("gic: GICv%u, %u lines, EL2 timer PPI %u\n", version, lines, timer_ppi);
+    printk("gic: GICv%u, %u lines, EL2 timer PPI %u%s\n", version, lines, timer_ppi,
+           gich ? ", virtual interface" : "");
 }
 
 static uintptr_t find_redistributor(uint64_t mpidr)
@@ -143,8 +162,10 @@ void arch_irq_init_cpu(void)
     /* The reschedule IPI, the kernel timer, and the guests' virtual timer (see
      * arch_gic_handle_from_guest). */
     uint32_t enable = (1u << IPI_RESCHED) | (1u << timer_ppi) | (1u << vtimer_ppi);
-    if (version == 3) {
+    if (version == 3 || gich) {
         enable |= 1u << VGIC_MAINTENANCE_PPI; /* list-register conditions a VMM asked for */
+    }
+    if (version == 3) {
         uintptr_t r = find_redistributor(sysreg_read(mpidr_el1));
         gicr_of_cpu[c->id] = r;
         mmio_write32(r + GICR_WAKER, mmio_read32(r + GICR_WAKER) & ~(1u << 1));
@@ -260,7 +281,7 @@ enum guest_irq arch_gic_handle_from_guest(void)
         eoi(iar);
         return GUEST_IRQ_VTIMER;
     }
-    if (id == VGIC_MAINTENANCE_PPI && version == 3) {
+    if (id == VGIC_MAINTENANCE_PPI && (version == 3 || gich)) {
         eoi(iar);
         return GUEST_IRQ_MAINTENANCE;
     }

@@ -23,8 +23,16 @@ arch_context_switch:
     mov     sp, x2
     ret
 
-// First run of a new thread: x19 holds the C function to call (it returns to user level).
+// A thread's first run after arch_context_init: x19 holds the C function to call, sp is the frame.
     .globl arch_thread_trampoline
 arch_thread_trampoline:
+    mov     x0, sp
     blr     x19
+    b       arch_return_to_user_frame
+
+// arch_continue_on(frame, fn): fn(frame) on the stack below frame, then to user level through it.
+    .globl arch_continue_on
+arch_continue_on:
+    mov     sp, x0
+    blr     x1
     b       arch_return_to_user_frame

@@ -43,12 +43,13 @@ static void user_abort(struct arch_regs *r, uint64_t esr, bool exec)
 
 void arch_trap_user_sync(struct arch_regs *r)
 {
-    bkl_lock();
     uint64_t esr = sysreg_read(esr_el2);
+    if (ESR_EC(esr) == EC_SVC64) {
+        syscall_entry(r);
+        return;
+    }
+    bkl_lock();
     switch (ESR_EC(esr)) {
-    case EC_SVC64:
-        syscall_invoke(r);
-        break;
     case EC_DABT_LOW:
         user_abort(r, esr, false);
         break;

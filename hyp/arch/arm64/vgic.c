@@ -4,16 +4,59 @@
  * register and the active-priority registers are per vCPU, loaded while its guest runs and saved
  * when the run ends. The list registers belong to the VMM's interrupt-controller model (they
  * travel in the state area); the kernel injects what must be fast itself — the guest's virtual
- * timer — into a free one without an exit to the VMM. (GICv2 boards hand the timer to the VMM.)
+ * timer — into a free one without an exit to the VMM. GICv2 (with the virtualization
+ * extensions) has the same registers as memory (GICH): the list registers are translated to and
+ * from the GICv3 format the state area uses, so VMMs see one format.
  */
 #include "vgic.h"
 #include <arch/sysreg.h>
+#include <keel/mmio.h>
+#include <keel/task.h>
+#include <keel/arch/pt.h>
+#include <keel/arch/vcpu.h>
+#include <uapi/keel/fpage.h>
+#include <uapi/keel/err.h>
 
 #define ICH_LR_STATE (KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE)
 
+/* GICv2: the virtual interface control frame. */
+enum { GICH_HCR = 0x0, GICH_VTR = 0x4, GICH_VMCR = 0x8, GICH_APR = 0xf0, GICH_LR0 = 0x100 };
+void arch_gic_v2_virt(uintptr_t *control, uint64_t *cpuif);
+static uintptr_t gich;
+static uint64_t gicv;
+
+static bool is_v2; /* the board's GIC, known from the first vgic_available() on */
+
+static inline bool v2(void)
+{
+    return is_v2;
+}
+
 bool vgic_available(void)
 {
-    return arch_gic_version() == 3;
+    if (arch_gic_version() == 3) {
+        return true;
+    }
+    if (!gich) {
+        arch_gic_v2_virt(&gich, &gicv);
+        is_v2 = true;
+    }
+    return gich != 0;
+}
+
+/* GICv3 ICH_LR <-> GICv2 GICH_LR: vINTID 10 bits, priority's top 5, state, group, EOI (bit 19
+ * when not HW). The HW bit never reaches a list register (the kernel refuses it). */
+static uint32_t lr_to_v2(uint64_t lr)
+{
+    return (uint32_t)((lr & 0x3ff) | ((lr >> 41) & 1) << 19 | ((lr >> 51) & 0x1f) << 23 |
+                      ((lr >> 62) & 3) << 28 | ((lr >> 60) & 1) << 30);
+}
+
+static uint64_t lr_from_v2(uint32_t v)
+{
+    return (uint64_t)(v & 0x3ff) | (uint64_t)((v >> 19) & 1) << 41 |
+           (uint64_t)((v >> 23) & 0x1f) << 51 | (uint64_t)((v >> 28) & 3) << 62 |
+           (uint64_t)((v >> 30) & 1) << 60;
 }
 
 /* The number of list registers (ICH_VTR_EL2), read once: it is on every VM exit's path. */
@@ -22,8 +65,13 @@ unsigned vgic_lr_count(void)
     static unsigned count;
     if (!count) {
         uint64_t vtr;
-        __asm__ volatile("mrs %0, S3_4_C12_C11_1" : "=r"(vtr)); /* ICH_VTR_EL2 */
-        unsigned n = (unsigned)(vtr & 0x1f) + 1;
+        if (v2()) {
+            vtr = mmio_read32(gich + GICH_VTR) & 0x3f;
+        } else {
+            __asm__ volatile("mrs %0, S3_4_C12_C11_1" : "=r"(vtr)); /* ICH_VTR_EL2 */
+            vtr &= 0x1f;
+        }
+        unsigned n = (unsigned)vtr + 1;
         count = n > VGIC_MAX_LRS ? VGIC_MAX_LRS : n;
     }
     return count;
@@ -37,6 +85,9 @@ unsigned vgic_lr_count(void)
 static uint64_t lr_read(unsigned n)
 {
     uint64_t v = 0;
+    if (v2()) {
+        return lr_from_v2(mmio_read32(gich + GICH_LR0 + 4 * n));
+    }
     switch (n) {
         LR_ACCESS(0, __asm__ volatile("mrs %0, S3_4_C12_C12_0" : "=r"(v)));
         LR_ACCESS(1, __asm__ volatile("mrs %0, S3_4_C12_C12_1" : "=r"(v)));
@@ -54,6 +105,10 @@ static uint64_t lr_read(unsigned n)
 
 static void lr_write(unsigned n, uint64_t v)
 {
+    if (v2()) {
+        mmio_write32(gich + GICH_LR0 + 4 * n, lr_to_v2(v));
+        return;
+    }
     switch (n) {
         LR_ACCESS(0, __asm__ volatile("msr S3_4_C12_C12_0, %0" : : "r"(v)));
         LR_ACCESS(1, __asm__ volatile("msr S3_4_C12_C12_1, %0" : : "r"(v)));
@@ -75,6 +130,12 @@ void vgic_load(const struct vgic_state *v, const uint64_t *lr, uint32_t flags)
         /* An invalid entry goes in as 0: an EOI bit left on it would raise maintenance again. */
         lr_write(i, (lr[i] & ICH_LR_STATE) ? lr[i] : 0);
     }
+    if (v2()) {
+        mmio_write32(gich + GICH_VMCR, (uint32_t)v->vmcr);
+        mmio_write32(gich + GICH_APR, (uint32_t)v->ap1r0);
+        mmio_write32(gich + GICH_HCR, 1u | flags); /* En, UIE and NPIE at the same bits */
+        return;
+    }
     __asm__ volatile("msr S3_4_C12_C11_7, %0" : : "r"(v->vmcr)); /* ICH_VMCR_EL2 */
     __asm__ volatile("msr S3_4_C12_C8_0, %0" : : "r"(v->ap0r0));  /* ICH_AP0R0_EL2 */
     __asm__ volatile("msr S3_4_C12_C9_0, %0" : : "r"(v->ap1r0));  /* ICH_AP1R0_EL2 */
@@ -87,6 +148,12 @@ void vgic_save(struct vgic_state *v, uint64_t *lr)
     unsigned n = vgic_lr_count();
     for (unsigned i = 0; i < n; i++) {
         lr[i] = lr_read(i);
+    }
+    if (v2()) {
+        v->vmcr = mmio_read32(gich + GICH_VMCR);
+        v->ap1r0 = mmio_read32(gich + GICH_APR);
+        mmio_write32(gich + GICH_HCR, 0);
+        return;
     }
     __asm__ volatile("mrs %0, S3_4_C12_C11_7" : "=r"(v->vmcr));
     __asm__ volatile("mrs %0, S3_4_C12_C8_0" : "=r"(v->ap0r0));
@@ -104,12 +171,36 @@ bool vgic_inject_live(unsigned intid)
                 free = i;
             }
         } else if ((uint32_t)lr == intid) {
-            return true; /* already pending or active */
+            /* Already there: pending, or active (its handler runs and re-armed the timer
+             * before its EOI): then pending too, or the new event would be lost with the
+             * timer masked. */
+            lr_write(i, lr | KEEL_VGIC_LR_PENDING);
+            return true;
         }
     }
     if (free == n) {
         return false;
     }
-    lr_write(free, KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_GROUP1 | KEEL_VGIC_LR_PRIORITY(0xa0) | intid);
+    /* Group 1 on GICv3, group 0 on GICv2: where Linux puts its interrupts on each. */
+    lr_write(free, KEEL_VGIC_LR_PENDING | (v2() ? 0 : KEEL_VGIC_LR_GROUP1) |
+                       KEEL_VGIC_LR_PRIORITY(0xa0) | intid);
     return true;
+}
+
+int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa)
+{
+    if (!vgic_available() || !v2()) {
+        return -KEEL_EPROTO; /* GICv3: the guest's CPU interface is system registers */
+    }
+    if ((gpa & (PAGE_SIZE - 1)) || gpa >= ARCH_USER_VA_LIMIT - 0x2000) {
+        return -KEEL_EINVAL;
+    }
+    for (uint64_t off = 0; off < 0x2000; off += PAGE_SIZE) { /* GICC's 8 KiB, DIR included */
+        int err = arch_pt_map(&t->mem.pt, t->mem.quota, va_init(gpa + off), pa_init(gicv + off),
+                              KEEL_FP_RW, true);
+        if (err) {
+            return err;
+        }
+    }
+    return 0;
 }

@@ -7,20 +7,14 @@
 
 void arch_thread_trampoline(void);
 
-void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void))
+void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_resume_fn *fn)
 {
     for (unsigned i = 0; i < 12; i++) {
         ctx->s[i] = 0;
     }
-    ctx->s[0] = (uint64_t)(uintptr_t)entry;
+    ctx->s[0] = (uint64_t)(uintptr_t)fn;
     ctx->ra = (uint64_t)(uintptr_t)arch_thread_trampoline;
-    ctx->sp = (uint64_t)(uintptr_t)stack_top;
-}
-
-noreturn void arch_return_to_user(struct arch_regs *frame)
-{
-    __asm__ volatile("mv sp, %0\n j arch_return_to_user_frame" : : "r"(frame) : "memory");
-    __builtin_unreachable();
+    ctx->sp = (uint64_t)(uintptr_t)frame;
 }
 
 void arch_thread_switch_in(struct thread *t)

@@ -64,11 +64,20 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
     }
     asid_used[a / 8] |= (uint8_t)(1u << (a % 8));
     pt->asid = (uint16_t)a;
+    pt->satp = satp_of(pt->root, a);
     return 0;
 }
 
-/* Invalidates an address (or all with va 0 and all set) of an ASID on every hart (between
- * arch_pt_unmap_begin() and _end(), an address on this hart only). */
+/*
+ * Invalidates an address (or all with va 0 and all set) of an ASID on every hart that may hold its
+ * translations: this one, and the others that have a task's table loaded. A hart in its idle loop
+ * holds none: loading the boot table for the idle thread flushed everything, and it has loaded
+ * nothing since (all under the big lock). The others are asked through SBI RFENCE, which waits
+ * until they are done. (That wait spins in the firmware, and QEMU 7.2 under -icount lets the
+ * first hart spin away every other hart's turn: see docs/kernel.md.) Between
+ * arch_pt_unmap_begin() and _end(), an address is invalidated on this hart only. A VM task's
+ * table is fenced by VMID (gstage.c).
+ */
 static void flush(struct arch_pt *pt, vaddr_t va, bool all)
 {
     if (pt->defer && !all) {
@@ -90,10 +99,21 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
     } else {
         __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
     }
-    if (cpu_count > 1) {
-        /* RFENCE remote_sfence_vma_asid on all other harts (hart_mask_base -1: all). */
-        register long a0 __asm__("a0") = 0;
-        register long a1 __asm__("a1") = -1;
+    unsigned long mask = 0;
+    long base = 0;
+    for (unsigned i = 0; i < cpu_count; i++) {
+        struct percpu *c = &cpus[i];
+        if (c != this_cpu() && c->online && c->arch.active_pt) {
+            if (c->arch.hartid >= 64) {
+                base = -1; /* beyond one mask word: all harts */
+            }
+            mask |= 1ul << (c->arch.hartid % 64);
+        }
+    }
+    if (mask) {
+        /* RFENCE remote_sfence_vma_asid (hart_mask_base -1: all harts). */
+        register long a0 __asm__("a0") = (long)mask;
+        register long a1 __asm__("a1") = base;
         register long a2 __asm__("a2") = all ? 0 : (long)va_val(va);
         register long a3 __asm__("a3") = all ? -1 : (long)PAGE_SIZE;
         register long a4 __asm__("a4") = pt->asid;
@@ -211,7 +231,8 @@ void arch_pt_unmap_end(struct arch_pt *pt)
 void arch_pt_activate(struct arch_pt *pt)
 {
     /* (Never a VM task's table: it has no threads. Its guests load it into hgatp.) */
-    uint64_t satp = pt ? satp_of(pt->root, pt->asid) : satp_of(boot_pt, 0);
+    uint64_t satp = pt ? pt->satp : satp_of(boot_pt, 0);
+    this_cpu()->arch.active_pt = pt;
     csr_write(satp, satp);
     if (!pt) {
         __asm__ volatile("sfence.vma zero, zero" ::: "memory");

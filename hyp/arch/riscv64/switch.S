@@ -35,8 +35,16 @@ arch_context_switch:
     ld      s11, 104(a1)
     ret
 
-// First run of a new thread: s0 holds the C function to call (it returns to user level).
+// A thread's first run after arch_context_init: s0 holds the C function to call, sp is the frame.
     .globl arch_thread_trampoline
 arch_thread_trampoline:
+    mv      a0, sp
     jalr    s0
+    j       arch_return_to_user_frame
+
+// arch_continue_on(frame, fn): fn(frame) on the stack below frame, then to user level through it.
+    .globl arch_continue_on
+arch_continue_on:
+    mv      sp, a0
+    jalr    a1
     j       arch_return_to_user_frame

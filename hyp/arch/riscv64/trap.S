@@ -87,7 +87,12 @@ arch_trap_vector:
     csrr    t0, sstatus
     sd      t0, ARCH_REGS_STATUS(sp)
     mv      a0, sp
+    csrr    t0, scause
+    li      t1, 8                   // ecall from U-mode: the system call has its own handler
+    beq     t0, t1, 1f
     call    arch_trap_user
+    j       arch_return_to_user_frame
+1:  call    arch_syscall
     // fall through: return to user with the frame at sp
 
     .globl arch_return_to_user_frame

@@ -13,12 +13,20 @@
 
 void arch_irq_handle(unsigned cause);
 void arch_trap_user(struct arch_regs *r);
+void arch_syscall(struct arch_regs *r);
 void arch_trap_kernel(struct arch_regs *r);
 
 static void exit_to_user(void)
 {
     sched_exit_to_user();
     bkl_unlock();
+}
+
+/* ecall from U-mode (trap.S calls it apart, so the hot path pays for no other handler). */
+void arch_syscall(struct arch_regs *r)
+{
+    r->pc += 4;
+    syscall_entry(r);
 }
 
 void arch_trap_user(struct arch_regs *r)
@@ -29,10 +37,6 @@ void arch_trap_user(struct arch_regs *r)
         arch_irq_handle((unsigned)(cause & 0xff));
     } else {
         switch (cause) {
-        case EXC_ECALL_U:
-            r->pc += 4;
-            syscall_invoke(r);
-            break;
         case EXC_INST_PAGE:
             fault_page(r, tval, KEEL_PF_EXEC);
             break;

@@ -207,3 +207,10 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
     memcpy(shared, &k, sizeof(k));
     return exit;
 }
+
+int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa)
+{
+    (void)t;
+    (void)gpa;
+    return -KEEL_EPROTO; /* no memory-mapped virtual CPU interface here */
+}

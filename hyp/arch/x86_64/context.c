@@ -10,18 +10,12 @@
 
 void arch_thread_trampoline(void);
 
-void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void))
+void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_resume_fn *fn)
 {
     *ctx = (struct arch_context){ 0 };
-    ctx->r12 = (uint64_t)(uintptr_t)entry;
+    ctx->r12 = (uint64_t)(uintptr_t)fn;
     ctx->rip = (uint64_t)(uintptr_t)arch_thread_trampoline;
-    ctx->rsp = (uint64_t)(uintptr_t)stack_top;
-}
-
-noreturn void arch_return_to_user(struct arch_regs *frame)
-{
-    __asm__ volatile("mov %0, %%rsp\n jmp arch_return_to_user_frame" : : "r"(frame) : "memory");
-    __builtin_unreachable();
+    ctx->rsp = (uint64_t)(uintptr_t)frame;
 }
 
 void arch_thread_switch_in(struct thread *t)

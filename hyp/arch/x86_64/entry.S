@@ -98,7 +98,7 @@ arch_syscall_entry:
     push_regs
     cld
     movq    %rsp, %rdi
-    call    arch_syscall
+    call    syscall_entry
     // fall through
 
 // Leaves the kernel to the user frame at rsp (the top of this thread's kernel stack): sysret for

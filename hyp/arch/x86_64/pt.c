@@ -97,6 +97,7 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
     for (unsigned i = 256; i < 512; i++) {
         pt->root[i] = boot_pml4[i];
     }
+    pt->cr3 = pa_val(pa_from_kva(pt->root));
     return 0;
 }
 
@@ -192,7 +193,7 @@ void arch_pt_unmap_end(struct arch_pt *pt)
 
 void arch_pt_activate(struct arch_pt *pt)
 {
-    uint64_t cr3 = pa_val(pa_from_kva(pt ? pt->root : boot_pml4));
+    uint64_t cr3 = pt ? pt->cr3 : pa_val(pa_from_kva(boot_pml4));
     this_cpu()->arch.active_pt = pt;
     if (read_cr3() != cr3) {
         write_cr3(cr3);

@@ -24,10 +24,19 @@ arch_context_switch:
     jmp     *56(%rsi)
 1:  ret
 
-// First run of a new thread: r12 holds the C function to call; then to user level with the frame
-// at the stack top (rsp, 16-byte aligned).
+// A thread's first run after arch_context_init: r12 holds the C function to call with the frame
+// (rsp, 16-byte aligned); then to user level through the frame.
     .globl arch_thread_trampoline
 arch_thread_trampoline:
+    movq    %rsp, %rdi
     call    *%r12
+    jmp     arch_return_to_user_frame
+
+// arch_continue_on(frame, fn): fn(frame) on the stack below frame (16-byte aligned), then to user
+// level through it.
+    .globl arch_continue_on
+arch_continue_on:
+    movq    %rdi, %rsp
+    call    *%rsi
     jmp     arch_return_to_user_frame
     .section .note.GNU-stack, "", @progbits

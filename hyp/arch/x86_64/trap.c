@@ -22,7 +22,6 @@
 
 void arch_trap_user(struct arch_regs *r);
 void arch_trap_kernel(struct arch_regs *r);
-void arch_syscall(struct arch_regs *r);
 void arch_tlb_flush_local(void);
 
 static void exit_to_user(void)
@@ -102,13 +101,6 @@ void arch_trap_user(struct arch_regs *r)
     } else {
         interrupt((unsigned)r->vector);
     }
-    exit_to_user();
-}
-
-void arch_syscall(struct arch_regs *r)
-{
-    bkl_lock();
-    syscall_invoke(r);
     exit_to_user();
 }
 

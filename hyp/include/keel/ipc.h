@@ -30,12 +30,11 @@ void ipc_abort(struct thread *t, int err);
 void ipc_cancel_partners(struct thread *t);
 /* An Irq attached to t fired: deliver now if t waits for it, else keep it pending. */
 void ipc_notify_irq(struct thread *t, struct irq *irq);
-struct cap;
-/* The fast path (ipc_fast.c): a call through gate capability c, and a reply-and-wait. Both return
- * false, having changed nothing, when the general path must do it; true when done, with the
- * result in self's ipc_error / rcv_tag / rcv_label. */
-bool ipc_fast_call(struct thread *self, struct cap *c, uint64_t tag, uint64_t timeouts);
-bool ipc_fast_reply_wait(struct thread *self, uint64_t tag, uint64_t timeouts);
+/* The fast path (ipc_fast.c) of the invoke system call of self, which has a UTCB (arguments as in
+ * uapi/keel/syscall.h): a call through an Ipc_gate, or a reply-and-wait. Returns, having changed
+ * nothing, when the general path must do it; when it did it, it does not return: self leaves the
+ * kernel with the result once its partner answers. */
+void ipc_fast(struct thread *self, uint64_t tag, uint64_t sel, uint64_t timeouts);
 /* Maps or grants the flexpage fp of src into dst's window (memory or capabilities), placing it
  * by hotspot as L4 does. Returns 0 or -err. */
 int ipc_map_fpage(struct task *src, uint64_t fp, struct task *dst, uint64_t window,

@@ -25,6 +25,16 @@ static inline void list_insert_after(struct list *pos, struct list *n)
 static inline void list_push_back(struct list *l, struct list *n) { list_insert_after(l->prev, n); }
 static inline void list_push_front(struct list *l, struct list *n) { list_insert_after(l, n); }
 
+/* n takes old's place in its list; old is left alone in none. */
+static inline void list_replace(struct list *old, struct list *n)
+{
+    n->next = old->next;
+    n->prev = old->prev;
+    n->next->prev = n;
+    n->prev->next = n;
+    old->next = old->prev = old;
+}
+
 static inline void list_remove(struct list *n)
 {
     n->prev->next = n->next;

@@ -28,13 +28,13 @@ struct percpu {
     struct list homed;       /* threads whose home this CPU is (thread.home_link) */
     struct thread *current;
     struct thread *idle;
-    struct runqueue rq;
     struct list timeouts;    /* armed timeouts of threads homed here, by deadline */
     uint64_t slice_end;      /* timer ticks: end of the current thread's quantum */
     uint64_t timer_armed;    /* deadline the timer is programmed for (UINT64_MAX: none) */
     bool need_resched;       /* a better thread may be ready: schedule before leaving */
     uint64_t idle_ticks;
     struct thread *reap;     /* freed thread that was current here: free once switched away */
+    struct runqueue rq;      /* last: its 4 KiB would push the fields above out of short offsets */
 };
 
 extern struct percpu cpus[KEEL_MAX_CPUS];

@@ -3,10 +3,15 @@
  * Per-CPU fixed-priority round-robin scheduling. The running thread stays at the head of its
  * priority's queue; its quantum ends by the timer, and it then goes to the tail. A thread that
  * becomes ready on another CPU with a higher priority than what runs there gets that CPU an IPI.
+ *
+ * Invariant: no ready thread of a CPU has a higher priority than its current one, unless the
+ * CPU's need_resched is set. schedule() makes it true, and whatever could break it (a thread
+ * made ready, a priority changed, a migration, the end of a quantum) sets need_resched.
  */
 #pragma once
 #include <stdint.h>
 #include <stdbool.h>
+#include <stdnoreturn.h>
 #include <keel/percpu.h>
 #include <keel/thread.h>
 #include <keel/kobj.h>
@@ -25,19 +30,19 @@ void sched_remove(struct thread *t);
 /* Switches to the best ready thread of this CPU (possibly the current one). */
 void schedule(void);
 /* IPC fast path: whether the current thread, about to block, may hand this CPU straight to the
- * blocked thread next: next is homed here, and no ready thread has a higher priority (found
- * without a bit search). The current thread, still queued, counts too: when it is above next
- * this says no, and the general path decides. */
-static inline bool sched_can_hand_over(struct thread *next)
+ * blocked thread next: next is homed here, and no ready thread has a higher priority. By the
+ * invariant above that is next being at least at the current thread's priority; when it is
+ * below, the general path decides. */
+static inline __attribute__((always_inline)) bool sched_can_hand_over(struct thread *next)
 {
     struct percpu *c = this_cpu();
-    unsigned w = next->prio / 64;
-    return next->cpu == c && !c->need_resched && (c->rq.bitmap[w] >> (next->prio % 64) >> 1) == 0 &&
-           (c->rq.summary >> w >> 1) == 0;
+    return next->cpu == c && !c->need_resched && next->prio >= c->current->prio;
 }
 /* Does it: prev (current, already in a blocked state) leaves the run queue, next becomes ready
- * and runs. Returns when prev runs again. */
-void sched_hand_over(struct thread *prev, struct thread *next);
+ * and runs. Does not return: prev's kernel stack is dropped, and prev will continue by running
+ * resume(frame) on it (thread.resume). A next that blocked the same way continues at its own
+ * resume function: no kernel context switch. */
+noreturn void sched_hand_over(struct thread *prev, struct thread *next, arch_resume_fn *resume);
 /* On the way back to user level: frees what died, schedules only when something changed (a
  * thread became ready that may preempt, the current one blocked, the quantum ended), and applies
  * registers set while the thread ran elsewhere. The common case is a few tests, inline. */
@@ -65,3 +70,12 @@ static inline void sched_reap(void)
 }
 /* Re-arms this CPU's timer for its next event (quantum end or timeout). */
 void sched_program_timer(void);
+/* What a thread does first when it runs again after a switch: free what died, re-arm the timer
+ * if its new quantum ends first (rarely: the armed event normally comes first). */
+static inline void sched_switched(void)
+{
+    sched_reap();
+    if (this_cpu()->slice_end < this_cpu()->timer_armed) {
+        sched_program_timer();
+    }
+}

@@ -27,8 +27,11 @@ enum thread_kipc { KIPC_NONE, KIPC_PAGE_FAULT, KIPC_EXCEPTION };
 
 struct thread {
     struct kobj obj;
-    struct arch_context ctx;
+    struct arch_context ctx;    /* where it continues in the kernel, unless resume is set */
+    arch_resume_fn *resume;     /* set: its kernel stack holds only its user frame, and it continues
+                                 * by running resume(frame) there, then leaving through the frame */
     void *kstack;               /* page; struct arch_regs at its top */
+    struct arch_regs *regs;     /* that user frame */
     struct task *task;          /* reference held */
     struct list task_link;      /* in task->threads */
     struct keel_utcb *utcb;     /* kernel address; NULL until bound */
@@ -77,10 +80,8 @@ int thread_bind(struct thread *t, struct task *task, vaddr_t uva);
 /* Sets the user pc and sp; starts t when it is bound and inactive. For a thread running at user
  * level on another CPU the change takes effect when it next leaves the kernel (it is sent an IPI). */
 void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp);
-struct arch_regs *thread_regs(struct thread *t);
+static inline struct arch_regs *thread_regs(struct thread *t) { return t->regs; }
 /* Stops t for good: leaves IPC (partners see ECANCELED), run queue and bindings. */
 void thread_kill(struct thread *t);
 /* Called by the timeout code when t's IPC timeout expires. */
 void thread_timeout(struct thread *t);
-/* Returns to user level for the current thread (kernel stack discarded). */
-noreturn void thread_return_to_user(void);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VM's GICv3 as the VMM models it (vgic_v3.c): the distributor and one redistributor per
- * vCPU as MMIO devices, interrupt state per INTID, and the list registers of each vCPU's state
- * area, which the kernel loads into the hardware's virtual CPU interface. The guest's CPU
- * interface (ICC_* registers) is the hardware's; only SGI generation traps to the VMM.
+ * The VM's GIC as the VMM models it: interrupt state per INTID and the list registers of each
+ * vCPU's state area, which the kernel loads into the hardware's virtual CPU interface (vgic.c);
+ * the registers of a GICv3 (distributor, one redistributor per vCPU; vgic_v3.c) or a GICv2
+ * (distributor; vgic_v2.c). The guest's CPU interface is the hardware's (GICv3: ICC_* registers,
+ * of which only SGI generation traps to the VMM; GICv2: the GICV frame mapped as its GICC).
  */
 #pragma once
 #include "../../vm.h"
@@ -11,6 +12,9 @@
 /* Creates the model from the VM device tree's "arm,gic-v3" node: the distributor at dist, the
  * redistributors from redist (one 128 KiB frame per vCPU). Returns 0 or -1 (a message said why). */
 int vgic_create(struct vm *vm, gpa_t dist, gpa_t redist, uint64_t redist_size);
+/* The same for a GICv2 ("arm,cortex-a15-gic", "arm,gic-400"): the distributor at dist; the
+ * kernel maps the hardware's virtual CPU interface at cpuif (the tree's GICC). */
+int vgic_create_v2(struct vm *vm, gpa_t dist, gpa_t cpuif);
 /* Before the calling vCPU resumes: retires what the guest finished from its list registers and
  * fills free ones with its pending interrupts, by priority (takes the VM lock). */
 void vgic_flush(struct vm *vm, struct vcpu *v);

@@ -4,13 +4,19 @@
 #include <stdnoreturn.h>
 #include <arch/regs.h>
 
+/* What a thread runs on its kernel stack, below its user frame, before it leaves through the frame
+ * (thread.resume): its first entry, or the end of an IPC it blocked in. */
+typedef void arch_resume_fn(struct arch_regs *frame);
+
 /* Saves callee-saved state into *from and resumes *to. */
 void arch_context_switch(struct arch_context *from, struct arch_context *to);
-/* Prepares ctx so that its first switch-in runs entry() on the stack ending at stack_top, and
- * then returns to user level with the frame at stack_top. */
-void arch_context_init(struct arch_context *ctx, void *stack_top, void (*entry)(void));
-/* Leaves the kernel through the frame at the top of the current kernel stack. */
-noreturn void arch_return_to_user(struct arch_regs *frame);
+/* Prepares ctx so that its next switch-in runs fn(frame) on the stack ending at the frame, then
+ * returns to user level through the frame. */
+void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_resume_fn *fn);
+/* Runs fn(frame) on the stack ending at frame (the current thread's kernel stack, holding nothing
+ * but its user frame), then returns to user level through the frame. The stack it leaves is
+ * dropped. */
+noreturn void arch_continue_on(struct arch_regs *frame, arch_resume_fn *fn);
 /* Switches the per-CPU user state (address space, kernel stack for the next entry) to thread t's. */
 struct thread;
 void arch_thread_switch_in(struct thread *t);

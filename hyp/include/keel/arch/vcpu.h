@@ -16,3 +16,7 @@ extern const uint64_t arch_vcpu_private_size;
 int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *state);
 /* The thread's vCPU state goes away (its private part is freed by the caller). */
 void arch_vcpu_release(struct thread *t);
+/* Maps the interrupt controller's virtual CPU interface into VM task t at guest address gpa
+ * (arm64 with GICv2: the GICV frames, which the guest uses as its GICC). 0, -KEEL_EINVAL for a
+ * bad address, -KEEL_EPROTO where there is nothing to map (GICv3: system registers). */
+int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa);

@@ -11,21 +11,29 @@ struct arch_percpu {
     uint64_t kernel_sp; /* top of the current thread's kernel stack */
     uint64_t user_sp;   /* scratch during trap entry */
     uint64_t hartid;
+    const struct arch_pt *active_pt; /* the task table loaded; NULL: the boot table (pt.c) */
 };
 
-static inline struct percpu *arch_this_cpu(void)
-{
-    struct percpu *p;
-    __asm__ volatile("mv %0, tp" : "=r"(p));
-    return p;
-}
+/* tp as a global register variable: read where used, like any register, and assumed changed by
+ * every call (a thread may continue on another CPU after a switch). */
+register struct percpu *arch_percpu_tp __asm__("tp");
+static inline struct percpu *arch_this_cpu(void) { return arch_percpu_tp; }
 static inline void arch_set_this_cpu(struct percpu *p)
 {
     __asm__ volatile("mv tp, %0" : : "r"(p) : "memory");
 }
 static inline void arch_irq_enable(void) { csr_set(sstatus, SSTATUS_SIE); }
 static inline void arch_irq_disable(void) { csr_clear(sstatus, SSTATUS_SIE); }
-static inline void arch_cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }
+/* Spinning (for the big lock, for other CPUs to start). wfi lets QEMU's round robin run the other
+ * harts, one of which holds what we wait for (under -icount QEMU 7.2 would otherwise let hart 0
+ * spin away their turns for good: docs/kernel.md); it returns at once on real harts too, as the
+ * software interrupt made pending here is enabled in sie (arch_cpu_init_local). That interrupt
+ * is taken later as a spurious reschedule IPI. */
+static inline void arch_cpu_relax(void)
+{
+    csr_set(sip, SIE_SSIE);
+    __asm__ volatile("wfi" ::: "memory");
+}
 /* Waits for an interrupt, takes it, and masks interrupts again. */
 static inline void arch_cpu_idle(void)
 {

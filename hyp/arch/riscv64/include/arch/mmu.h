@@ -16,6 +16,7 @@ static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uin
  * entries below 256 GiB, a 16 KiB root from a pool, no kernel half). */
 struct arch_pt {
     uint64_t *root; /* level-2 table, kernel virtual */
+    uint64_t satp;  /* what activating it writes: Sv39, ASID, root */
     uint16_t asid;
     uint16_t vmid;  /* VM tasks: the root's pool slot + 1 */
     bool guest;

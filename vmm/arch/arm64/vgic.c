@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The interrupt controller model of a VM (see vgic_model.h): per INTID enable, group, priority,
+ * edge or level, the device's line level and, for edges and software-set pending, a latch. An
+ * interrupt goes into one list register of its target vCPU at a time; level ones carry the EOI
+ * bit, so their deactivation ends the run and the line is looked at again. The kernel's own
+ * injection of the virtual timer (INTID 27) uses list registers the model does not own; they are
+ * left alone.
+ */
+#include "vgic_model.h"
+#include <keel/rt.h>
+#include <string.h>
+
+static struct vgic the_vgic; /* one VM per VMM */
+
+struct vgic_irq *vgic_irq_of(struct vgic *g, unsigned cpu, unsigned intid)
+{
+    if (intid < 32) {
+        return &g->priv[cpu][intid];
+    }
+    return intid < 32 + VGIC_SPIS ? &g->spi[intid - 32] : NULL;
+}
+
+static bool pending(const struct vgic_irq *i)
+{
+    return i->latch || (!i->edge && i->line);
+}
+
+static bool deliverable(const struct vgic *g, const struct vgic_irq *i)
+{
+    uint32_t group_on = i->group1 ? CTLR_ENABLE_G1 : CTLR_ENABLE_G0;
+    return i->enabled && !i->in_lr && pending(i) && (g->ctlr & group_on);
+}
+
+static void mark(struct vgic *g, unsigned cpu, unsigned intid)
+{
+    g->maybe[cpu][intid / 64] |= 1ull << (intid % 64);
+}
+
+/* Marks that intid may be deliverable to cpu now, and makes cpu look. */
+void vgic_wake(struct vgic *g, unsigned cpu, unsigned intid)
+{
+    if (cpu < g->vm->vcpu_count) {
+        mark(g, cpu, intid);
+        vcpu_kick(&g->vm->vcpus[cpu]);
+    }
+}
+
+void vm_irq_set(struct vm *vm, unsigned intid, bool level)
+{
+    struct vgic *g = vm->arch.gic;
+    struct vgic_irq *i = g && intid >= 32 ? vgic_irq_of(g, 0, intid) : NULL;
+    if (!i) {
+        return;
+    }
+    bool rise = level && !i->line;
+    i->line = level;
+    if (rise) {
+        if (i->edge) {
+            i->latch = true;
+        }
+        vgic_wake(g, i->target, intid);
+    }
+}
+
+/* ---- registers with one bit, two bits or one byte per INTID ---- */
+
+enum bit_reg { R_GROUP, R_SET_ENABLE, R_CLEAR_ENABLE, R_SET_PEND, R_CLEAR_PEND, R_ACTIVE, R_GRPMOD };
+
+static uint32_t bits_read(struct vgic *g, unsigned cpu, unsigned first, enum bit_reg r)
+{
+    uint32_t v = 0;
+    for (unsigned b = 0; b < 32; b++) {
+        struct vgic_irq *i = vgic_irq_of(g, cpu, first + b);
+        bool on = false;
+        if (!i) {
+            break;
+        }
+        switch (r) {
+        case R_GROUP: on = i->group1; break;
+        case R_SET_ENABLE: case R_CLEAR_ENABLE: on = i->enabled; break;
+        case R_SET_PEND: case R_CLEAR_PEND: on = pending(i); break;
+        case R_ACTIVE: case R_GRPMOD: on = false; break;
+        }
+        v |= (uint32_t)on << b;
+    }
+    return v;
+}
+
+static void bits_write(struct vgic *g, unsigned cpu, unsigned first, enum bit_reg r, uint32_t v)
+{
+    for (unsigned b = 0; b < 32; b++) {
+        struct vgic_irq *i = vgic_irq_of(g, cpu, first + b);
+        bool bit = (v >> b) & 1;
+        if (!i) {
+            break;
+        }
+        switch (r) {
+        case R_GROUP: i->group1 = bit; break;
+        case R_SET_ENABLE: i->enabled |= bit; break;
+        case R_CLEAR_ENABLE: i->enabled &= !bit; break;
+        case R_SET_PEND: i->latch |= bit; break;
+        case R_CLEAR_PEND: i->latch &= !bit; break;
+        case R_ACTIVE: case R_GRPMOD: break; /* active state lives in the LRs; one group mode */
+        }
+        if (bit && (r == R_SET_ENABLE || r == R_SET_PEND || r == R_GROUP)) {
+            vgic_wake(g, first + b < 32 ? cpu : i->target, first + b);
+        }
+    }
+}
+
+/* The registers of INTIDs [first, first + 32 or more) at off in a bank that starts with
+ * IGROUPR, as the distributor (SPIs) and a redistributor's SGI frame (SGIs, PPIs) both have. */
+bool vgic_bank_access(struct vgic *g, unsigned cpu, uint64_t off, unsigned width, bool write,
+                        uint64_t *v, unsigned limit)
+{
+    static const struct { uint32_t base; enum bit_reg r; } bit_regs[] = {
+        { GICD_IGROUPR, R_GROUP },       { GICD_ISENABLER, R_SET_ENABLE },
+        { GICD_ICENABLER, R_CLEAR_ENABLE }, { GICD_ISPENDR, R_SET_PEND },
+        { GICD_ICPENDR, R_CLEAR_PEND },  { GICD_ISACTIVER, R_ACTIVE },
+        { GICD_ICACTIVER, R_ACTIVE },    { GICD_IGRPMODR, R_GRPMOD },
+    };
+    for (unsigned k = 0; k < sizeof(bit_regs) / sizeof(bit_regs[0]); k++) {
+        if (off >= bit_regs[k].base && off < bit_regs[k].base + limit / 8) {
+            if (width != 4) {
+                return false;
+            }
+            unsigned first = (unsigned)(off - bit_regs[k].base) * 8;
+            if (write) {
+                bits_write(g, cpu, first, bit_regs[k].r, (uint32_t)*v);
+            } else {
+                *v = bits_read(g, cpu, first, bit_regs[k].r);
+            }
+            return true;
+        }
+    }
+    if (off >= GICD_IPRIORITYR && off < GICD_IPRIORITYR + limit) {
+        if (width != 1 && width != 4) {
+            return false;
+        }
+        unsigned first = (unsigned)(off - GICD_IPRIORITYR);
+        uint64_t r = 0;
+        for (unsigned b = 0; b < width; b++) {
+            struct vgic_irq *i = vgic_irq_of(g, cpu, first + b);
+            if (i && write) {
+                i->priority = (uint8_t)(*v >> (8 * b));
+            } else if (i) {
+                r |= (uint64_t)i->priority << (8 * b);
+            }
+        }
+        if (!write) {
+            *v = r;
+        }
+        return true;
+    }
+    if (off >= GICD_ICFGR && off < GICD_ICFGR + limit / 4) {
+        if (width != 4) {
+            return false;
+        }
+        unsigned first = (unsigned)(off - GICD_ICFGR) * 4;
+        uint32_t r = 0;
+        for (unsigned b = 0; b < 16; b++) {
+            struct vgic_irq *i = vgic_irq_of(g, cpu, first + b);
+            if (i && write && first + b >= 16) { /* SGIs are always edge */
+                i->edge = (*v >> (2 * b + 1)) & 1;
+            }
+            r |= (uint32_t)(i && i->edge) << (2 * b + 1);
+        }
+        if (!write) {
+            *v = r;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* The first INTID a distributor bank register covers, or -1. */
+long vgic_bank_first_intid(uint64_t off)
+{
+    if (off >= GICD_IGROUPR && off < GICD_IPRIORITYR) {
+        return (long)(off & 0x7f) * 8;
+    }
+    if (off >= GICD_IPRIORITYR && off < GICD_ITARGETSR) {
+        return (long)(off - GICD_IPRIORITYR);
+    }
+    if (off >= GICD_ICFGR && off < GICD_IGRPMODR) {
+        return (long)(off - GICD_ICFGR) * 4;
+    }
+    if (off >= GICD_IGRPMODR && off < GICD_IGRPMODR + 0x80) {
+        return (long)(off - GICD_IGRPMODR) * 8;
+    }
+    return -1;
+}
+
+struct vgic *vgic_model_create(struct vm *vm, unsigned version)
+{
+    struct vgic *g = &the_vgic;
+    if (vm->arch.gic) {
+        printf("vmm: %s: one interrupt controller per VM\n", vm->name);
+        return NULL;
+    }
+    memset(g, 0, sizeof(*g));
+    g->vm = vm;
+    g->version = version;
+    for (unsigned c = 0; c < VM_MAX_VCPUS; c++) {
+        for (unsigned i = 0; i < 16; i++) {
+            g->priv[c][i].edge = true; /* SGIs */
+            g->priv[c][i].enabled = true;
+        }
+    }
+    vm->arch.gic = g;
+    return g;
+}
+
+void vgic_send_sgi(struct vgic *g, unsigned intid, uint32_t targets)
+{
+    for (unsigned c = 0; c < g->vm->vcpu_count; c++) {
+        if (targets & (1u << c)) {
+            g->priv[c][intid & 15].latch = true;
+            vgic_wake(g, c, intid & 15);
+        }
+    }
+}
+
+/* ---- list registers ---- */
+
+/* The deliverable interrupt of highest priority among cpu's candidates; candidates that are not
+ * deliverable are dropped (what makes them deliverable again marks them again). */
+static struct vgic_irq *best_deliverable(struct vgic *g, unsigned cpu, unsigned *intid)
+{
+    struct vgic_irq *best = NULL;
+    for (unsigned w = 0; w < (32 + VGIC_SPIS) / 64; w++) {
+        for (uint64_t bits = g->maybe[cpu][w]; bits; bits &= bits - 1) {
+            unsigned n = w * 64 + (unsigned)__builtin_ctzll(bits);
+            struct vgic_irq *i = vgic_irq_of(g, cpu, n);
+            if ((n >= 32 && i->target != cpu) || !deliverable(g, i)) {
+                g->maybe[cpu][w] &= ~(1ull << (n % 64));
+            } else if (!best || i->priority < best->priority) {
+                best = i;
+                *intid = n;
+            }
+        }
+    }
+    return best;
+}
+
+void vgic_flush(struct vm *vm, struct vcpu *v)
+{
+    struct vgic *g = vm->arch.gic;
+    if (!g) {
+        return;
+    }
+    struct keel_vcpu_state *s = v->state;
+    vm_lock(&vm->lock);
+    /* What the guest finished: level lines still high are pending again. */
+    for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
+        if (!(v->arch.lr_owned & (1u << l))) {
+            continue;
+        }
+        struct vgic_irq *i = vgic_irq_of(g, v->id, v->arch.lr_intid[l]);
+        bool taken_over = (uint32_t)s->vgic_lr[l] != v->arch.lr_intid[l]; /* the kernel's timer */
+        if (!(s->vgic_lr[l] & LR_STATE) || taken_over) {
+            if (!taken_over) {
+                s->vgic_lr[l] = 0;
+            }
+            v->arch.lr_owned &= ~(1u << l);
+            i->in_lr = 0;
+            mark(g, v->id, v->arch.lr_intid[l]);
+        } else if (i->latch && !(s->vgic_lr[l] & KEEL_VGIC_LR_PENDING)) {
+            s->vgic_lr[l] |= KEEL_VGIC_LR_PENDING; /* an edge while active: pending again */
+            i->latch = false;
+        }
+    }
+    bool more = false;
+    unsigned count = s->vgic_lr_count < KEEL_VGIC_LRS ? s->vgic_lr_count : KEEL_VGIC_LRS;
+    unsigned intid = 0;
+    struct vgic_irq *i;
+    if (count == 0 && s->exit_esr && !g->warned_no_lrs && best_deliverable(g, v->id, &intid)) {
+        g->warned_no_lrs = true;
+        printf("vmm: %s: no GICv3 list registers (GICv2 board?): interrupts cannot be delivered\n",
+               vm->name);
+    }
+    while (count && (i = best_deliverable(g, v->id, &intid))) {
+        unsigned l = 0;
+        while (l < count && (s->vgic_lr[l] & LR_STATE)) {
+            l++;
+        }
+        if (l == count) {
+            more = true; /* all in use: exit when they drain */
+            break;
+        }
+        s->vgic_lr[l] = KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_PRIORITY(i->priority) | intid |
+                        (i->group1 ? KEEL_VGIC_LR_GROUP1 : 0) | (i->edge ? 0 : KEEL_VGIC_LR_EOI);
+        v->arch.lr_owned |= 1u << l;
+        v->arch.lr_intid[l] = intid;
+        i->in_lr = (uint8_t)(v->id + 1);
+        i->latch = false; /* an edge, or pending set by software: delivered once */
+        g->maybe[v->id][intid / 64] &= ~(1ull << (intid % 64));
+    }
+    s->vgic_flags = more ? KEEL_VGIC_UNDERFLOW : 0;
+    vm_unlock(&vm->lock);
+}
+
+bool vgic_has_pending(struct vm *vm, struct vcpu *v)
+{
+    for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
+        if (v->state->vgic_lr[l] & KEEL_VGIC_LR_PENDING) {
+            return true;
+        }
+    }
+    for (unsigned w = 0; vm->arch.gic && w < (32 + VGIC_SPIS) / 64; w++) {
+        if (vm->arch.gic->maybe[v->id][w]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void vgic_vtimer(struct vm *vm, struct vcpu *v)
+{
+    if (vm->arch.gic) {
+        vm_lock(&vm->lock);
+        vm->arch.gic->priv[v->id][VTIMER_INTID].latch = true;
+        mark(vm->arch.gic, v->id, VTIMER_INTID);
+        vm_unlock(&vm->lock);
+    }
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* The attacker's VM (dts/vms/attack-arm64.dts) and its two halves (attack.c, attack_virtio.c). */
+#pragma once
+#include "step.h"
+#include "vdrv.h"
+
+#define RAM_BASE 0x40000000ull
+#define RAM_SIZE 0x1000000ull
+#define RAM_END (RAM_BASE + RAM_SIZE)
+#define FREE_AREA (RAM_BASE + 0x800000) /* 1 MiB nothing else uses (the image is at 0x40080000) */
+#define BLK_RO 0x0a000000ull
+#define BLK_RW 0x0a000200ull
+#define RNG 0x0a000400ull
+#define CONSOLE 0x0a000600ull
+#define NET 0x0a000800ull
+#define NO_DEVICE 0x0a000a00ull
+#define GICD 0x08000000ull
+#define GICR 0x080a0000ull
+#define DISK_SECTORS 128
+#define MAGIC 0x74726976u /* "virt" */
+
+#define F_V1 (1ull << VIRTIO_F_VERSION_1)
+#define F_INDIRECT (1ull << VIRTIO_RING_F_INDIRECT_DESC)
+#define NEXT VRING_DESC_F_NEXT
+#define WRITE VRING_DESC_F_WRITE
+#define INDIRECT VRING_DESC_F_INDIRECT
+#define S_READY (VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER)
+#define S_LIVE (S_READY | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK)
+
+/* Sets up the net device and tells the neighbour (worker.c) "start" or "done"; false if the
+ * device did not take the frame. */
+bool attack_virtio_signal(const char *what);
+/* Every virtio step, then the final good read of sector 0. */
+void attack_virtio(void);
