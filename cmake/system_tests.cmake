@@ -142,14 +142,18 @@ keel_add_qemu_test(vm/riscv64-fp-two-guests-one-hart BOARD qemu-virt-riscv64 ARC
     FAIL "status 99" EXIT)
 
 # Isolation on riscv64: vm1's VMM is stopped by the system while its guest runs; vm2's guest gives its
-# VMM bad input (no device there, a store too wide, unknown SBI calls, a buffer outside RAM) and tries
-# hypervisor CSRs and fences (illegal-instruction traps of its own); it runs to its end.
+# VMM bad input (no device there, a store too wide, an FP load from MMIO, a jump outside RAM, unknown
+# SBI calls, a buffer outside RAM) and tries hypervisor CSRs and fences (access faults and
+# illegal-instruction traps of its own); it runs to its end.
 keel_add_qemu_test(vm/riscv64-isolation BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-isolation
     TIMEOUT 90 SMP 2
     EXPECT "root: started vm1" "root: started vm2" "vm1| tick" "root: vm1 stopped by the system"
            "root: all programs done" "KEEL: power off"
-    REQUIRE "vmm: guest read of 4 bytes at 0x50000000: no such register"
-            "vmm: guest write of 8 bytes at 0x10000000: no such register" "vm2| attack: done"
+    REQUIRE "vmm: vm2: guest read of 4 bytes at 0x50000000: no device there"
+            "vmm: vm2: guest write of 8 bytes at 0x10000000: refused by ns16550a"
+            "vmm: vm2: guest access at 0x10000000 by an instruction the VMM cannot decode"
+            "vmm: vm2: guest fetch at 0x50000000 outside its RAM: access fault injected"
+            "vm2| attack: done"
             "vmm: vm2: guest powered off, status 0"
     FAIL "status 99" EXIT)
 

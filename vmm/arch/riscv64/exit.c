@@ -3,8 +3,10 @@
  * VM exits on riscv64, dispatched by scause: guest-page faults on MMIO (the load or store decoded
  * by insn.c and sent to the device at that address), ecalls from VS-mode for the SBI (sbi.c), and
  * virtual-instruction exceptions (WFI: wait for an interrupt; anything else: an illegal
- * instruction for the guest). Anything else stops the VM with a message; nothing the guest does
- * stops the VMM.
+ * instruction for the guest). An access the VMM cannot decode and a fetch from outside RAM come
+ * back to the guest as access faults, as on a bus with nothing there (reported through
+ * vm_report(), within its budget). Anything else stops the VM with a message; nothing the guest
+ * does stops the VMM.
  */
 #include "../../vm.h"
 #include "../../vcpu.h"
@@ -13,13 +15,15 @@
 #include "plic.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
+#include <format.h>
 #include <uapi/keel/vcpu.h>
 #include <string.h>
 #include <stddef.h>
 
 enum {
-    EXC_ILLEGAL = 2, EXC_ECALL_VS = 10, EXC_INST_GUEST_PAGE = 20, EXC_LOAD_GUEST_PAGE = 21,
-    EXC_VIRTUAL_INST = 22, EXC_STORE_GUEST_PAGE = 23,
+    EXC_INST_ACCESS = 1, EXC_ILLEGAL = 2, EXC_LOAD_ACCESS = 5, EXC_STORE_ACCESS = 7,
+    EXC_ECALL_VS = 10, EXC_INST_GUEST_PAGE = 20, EXC_LOAD_GUEST_PAGE = 21, EXC_VIRTUAL_INST = 22,
+    EXC_STORE_GUEST_PAGE = 23,
 };
 #define INSN_WFI 0x10500073u
 #define VSSTATUS_SIE (1ull << 1)
@@ -50,23 +54,31 @@ static int mmio(struct vm *vm, struct keel_vcpu_state *s)
         ok = insn_fetch(vm, s, s->pc, &raw) && insn_decode_mmio(raw, false, &m);
     }
     if (!ok) {
-        printf("vmm: %s: MMIO at 0x%lx by an instruction the VMM cannot decode (pc 0x%lx, "
-               "htinst 0x%lx, insn 0x%x); stopping the VM\n", vm->name, (unsigned long)gpa_val(gpa),
-               (unsigned long)s->pc, (unsigned long)t, raw);
-        return -1;
+        bool store = s->exit_scause == EXC_STORE_GUEST_PAGE;
+        vm_report(vm, "guest access at 0x%lx by an instruction the VMM cannot decode (pc 0x%lx, "
+                  "insn 0x%x): access fault injected", (unsigned long)gpa_val(gpa),
+                  (unsigned long)s->pc, raw);
+        inject(s, store ? EXC_STORE_ACCESS : EXC_LOAD_ACCESS, s->exit_stval);
+        return 0;
     }
     struct mmio_device *d = vm_device_at(vm, gpa);
+    uint64_t off = d ? gpa_val(gpa) - gpa_val(d->base) : 0;
     uint64_t value = m.write ? s->x[m.reg] : 0; /* x[0] is always 0 */
     if (m.width < 8) {
         value &= (1ull << (8 * m.width)) - 1;
     }
     vm_lock(&vm->lock);
-    ok = d && d->access(d, gpa_val(gpa) - gpa_val(d->base), m.width, m.write, &value);
+    /* An access that runs past the end of its device's window is none of the device's. */
+    ok = d && m.width <= d->size - off && d->access(d, off, m.width, m.write, &value);
     vm_unlock(&vm->lock);
     if (!ok) {
-        printf("vmm: guest %s of %u bytes at 0x%lx: no such register (pc 0x%lx)\n",
-               m.write ? "write" : "read", m.width, (unsigned long)gpa_val(gpa),
-               (unsigned long)s->pc);
+        char where[48];
+        if (d) {
+            snformat(where, sizeof(where), "refused by %s", d->name);
+        }
+        vm_report(vm, "guest %s of %u bytes at 0x%lx: %s (pc 0x%lx)", m.write ? "write" : "read",
+                  m.width, (unsigned long)gpa_val(gpa), d ? where : "no device there",
+                  (unsigned long)s->pc);
         value = 0; /* reads of nothing return zero; the guest goes on */
     }
     if (!m.write && m.reg != 0) {
@@ -134,6 +146,11 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         return mmio(v->vm, s);
     case EXC_VIRTUAL_INST:
         return virtual_instruction(v, s);
+    case EXC_INST_GUEST_PAGE:
+        vm_report(v->vm, "guest fetch at 0x%lx outside its RAM: access fault injected",
+                  (unsigned long)s->exit_gpa);
+        inject(s, EXC_INST_ACCESS, s->exit_stval);
+        return 0;
     default:
         printf("vmm: %s: unhandled exit, scause %lu at pc 0x%lx (stval 0x%lx, guest-physical "
                "0x%lx); stopping the VM\n", v->vm->name, (unsigned long)s->exit_scause,

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // A bare-metal riscv64 guest that gives its VMM bad input and tries the hypervisor's controls:
-// MMIO where no device is, a store wider than the UART's registers, an SBI extension, hart and
-// console buffer that do not exist, hypervisor CSRs and fences (each a virtual-instruction exit
-// the VMM turns into an illegal-instruction trap of the guest's own). It prints what it got back
-// and stops through SBI SRST with status 0 when every answer was the expected one, else 99.
+// MMIO where no device is, a store wider than the UART's registers, an FP load from the UART
+// (which the VMM cannot emulate: a load access fault for the guest), a jump outside its RAM (an
+// instruction access fault), an SBI extension, hart and console buffer that do not exist,
+// hypervisor CSRs and fences (each a virtual-instruction exit the VMM turns into an
+// illegal-instruction trap of the guest's own). It prints what it got back and stops through SBI
+// SRST with status 0 when every answer was the expected one, else 99.
 
-    .option arch, +h
+    .option arch, +h, +d
     .section .text.start, "ax"
     .globl _start
 _start:
@@ -13,6 +15,9 @@ _start:
     csrw    stvec, t0
     li      s1, 0                   // illegal-instruction traps taken
     li      s2, 0                   // wrong answers
+    li      s3, 0                   // access faults taken
+    li      t0, 1 << 13             // sstatus.FS: FP on
+    csrs    sstatus, t0
     li      t0, 0x50000000          // no device here: reads 0, the VMM says so
     li      t1, 5
     lw      t1, 0(t0)
@@ -22,6 +27,13 @@ bad1:
     addi    s2, s2, 1
 1:  li      t0, 0x10000000          // the 16550 has no 8-byte registers
     sd      t0, 0(t0)
+    fld     f1, 0(t0)               // not for the VMM: a load access fault, skipped
+    li      t0, 0x50000000          // nothing to fetch there: an instruction access fault,
+    jalr    ra, 0(t0)               // which returns here
+    li      t1, 2
+    beq     s3, t1, 11f
+    addi    s2, s2, 1
+11:
     li      a7, 0x12345678          // no such SBI extension: NOT_SUPPORTED (-2)
     li      a6, 0
     ecall
@@ -70,12 +82,21 @@ bad1:
 9:  j       9b
 
     .balign 4
-trap:                               // an illegal instruction: count it, skip it (4 bytes)
+trap:                               // count it; skip the instruction, or return to ra
     csrr    t5, scause
+    li      t6, 1
+    beq     t5, t6, 12f
+    li      t6, 5
+    beq     t5, t6, 13f
     li      t6, 2
     bne     t5, t6, 9b
     addi    s1, s1, 1
-    csrr    t5, sepc
+    j       14f
+12: addi    s3, s3, 1               // instruction access fault: back to the caller
+    csrw    sepc, ra
+    sret
+13: addi    s3, s3, 1               // load access fault: skip the load
+14: csrr    t5, sepc
     addi    t5, t5, 4
     csrw    sepc, t5
     sret
