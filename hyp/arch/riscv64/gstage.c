@@ -2,8 +2,10 @@
 /*
  * G-stage roots and VMIDs (see gstage.h). Slot i of the pool is VMID i + 1 (VMID 0 stays
  * unused, or shared by all VMs when the hart has too few VMID bits). A slot is zeroed when it is
- * taken, and its VMID fenced on every hart when it is given back, so a new VM never sees an old
- * one's translations.
+ * taken, and its VMID fenced when it is given back, so a new VM never sees an old one's
+ * translations. Remote fences go only to harts that may hold guest translations (`holds`): those
+ * that ran a guest since they last went idle (going idle fences them all, as loading the boot
+ * table does for the tasks' in pt.c).
  */
 #include "gstage.h"
 #include <keel/arch/pt.h>
@@ -24,6 +26,7 @@ static bool vmid_shared;
 static uint32_t generation[GSTAGE_ROOTS];          /* bumped when a slot is given back */
 static uint32_t fenced[KEEL_MAX_CPUS][GSTAGE_ROOTS]; /* the generation each hart has fenced */
 static const uint64_t *last_root[KEEL_MAX_CPUS];    /* each hart's last root (shared VMID) */
+static bool holds[KEEL_MAX_CPUS];                   /* may cache G-stage translations */
 
 void gstage_set_vmid_bits(unsigned bits)
 {
@@ -76,6 +79,7 @@ void gstage_load(const struct arch_pt *pt)
      * before switching hgatp: the spec's world-switch order). */
     csr_write(vsatp, 0);
     csr_write(hgatp, gstage_hgatp(pt));
+    holds[cpu] = true;
     if (fenced[cpu][slot] != generation[slot] || (vmid_shared && last_root[cpu] != pt->root)) {
         /* A VM that had this VMID before (or, shared, any other VM) ran here: its G-stage and
          * VS-stage translations go. hfence.vvma works on the VMID hgatp now holds. */
@@ -84,6 +88,16 @@ void gstage_load(const struct arch_pt *pt)
                          : : "r"(vmid_of(pt)) : "memory");
         fenced[cpu][slot] = generation[slot];
         last_root[cpu] = pt->root;
+    }
+}
+
+void gstage_forget(void)
+{
+    unsigned cpu = this_cpu()->id;
+    if (holds[cpu]) {
+        __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, zero\n.option pop"
+                         ::: "memory");
+        holds[cpu] = false;
     }
 }
 
@@ -103,10 +117,21 @@ void gstage_flush(const struct arch_pt *pt, uint64_t gpa, bool all)
     } else {
         gstage_fence_local(pt, gpa);
     }
-    if (cpu_count > 1) {
-        /* RFENCE remote_hfence_gvma_vmid on all other harts (hart_mask_base -1: all). */
-        register long a0 __asm__("a0") = 0;
-        register long a1 __asm__("a1") = -1;
+    unsigned long mask = 0;
+    long base = 0;
+    for (unsigned i = 0; i < cpu_count; i++) {
+        struct percpu *c = &cpus[i];
+        if (c != this_cpu() && c->online && holds[i]) {
+            if (c->arch.hartid >= 64) {
+                base = -1; /* beyond one mask word: all harts */
+            }
+            mask |= 1ul << (c->arch.hartid % 64);
+        }
+    }
+    if (mask) {
+        /* RFENCE remote_hfence_gvma_vmid (hart_mask_base -1: all harts). */
+        register long a0 __asm__("a0") = (long)mask;
+        register long a1 __asm__("a1") = base;
         register long a2 __asm__("a2") = all ? 0 : (long)gpa;
         register long a3 __asm__("a3") = all ? -1 : (long)PAGE_SIZE;
         register long a4 __asm__("a4") = (long)vmid;

@@ -23,9 +23,13 @@ uint64_t gstage_hgatp(const struct arch_pt *pt);
 /* Loads pt into hgatp on this hart for a guest to run (vsatp is zeroed first: the caller loads
  * the guest's after), fencing what an earlier VM with the same VMID may have left here. */
 void gstage_load(const struct arch_pt *pt);
+/* This hart goes idle: it fences away whatever guest translations it may hold, and so needs no
+ * remote fence until it runs a guest again (pt.c, when it loads the boot table). */
+void gstage_forget(void);
 /* Invalidates the G-stage translations of pt on this hart, one page at gpa (a new mapping). */
 void gstage_fence_local(const struct arch_pt *pt, uint64_t gpa);
-/* Invalidates the G-stage translations of pt on every hart: one page at gpa, or all. */
+/* Invalidates the G-stage translations of pt on every hart that may hold them: one page at gpa,
+ * or all. */
 void gstage_flush(const struct arch_pt *pt, uint64_t gpa, bool all);
 /* Sets the VMID width found at boot (hext.c); with too few bits all VMs share VMID 0. */
 void gstage_set_vmid_bits(unsigned bits);

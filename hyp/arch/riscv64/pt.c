@@ -236,5 +236,6 @@ void arch_pt_activate(struct arch_pt *pt)
     csr_write(satp, satp);
     if (!pt) {
         __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+        gstage_forget(); /* and the guests' (G-stage) */
     }
 }
