@@ -37,6 +37,8 @@ struct vcpu {
     uint64_t start_pc, start_ctx;
     bool thread_started;
     /* the interrupt-controller model's per-vCPU part (arch) */
+    uint64_t exits[8];        /* by KEEL_VCPU_EXIT_* reason (statistics) */
+    uint64_t wfi_sleeps;      /* WFI exits on which the vCPU thread slept */
     uint32_t lr_owned;        /* list registers the VMM filled (bit per LR) */
     uint32_t lr_intid[KEEL_VGIC_LRS];
 };

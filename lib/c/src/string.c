@@ -24,6 +24,17 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
         for (; n >= 8; n -= 8, d += 8, s += 8) {
             *(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
         }
+    } else if ((((uintptr_t)d | (uintptr_t)s) & 3) == 0) {
+        /* Four-byte aligned (a file in a cpio archive: a VMM's disk image): words of four. */
+        for (; n >= 16; n -= 16, d += 16, s += 16) {
+            uint32_t *dw = (uint32_t *)(void *)d;
+            const uint32_t *sw = (const uint32_t *)(const void *)s;
+            uint32_t a = sw[0], b = sw[1], c = sw[2], e = sw[3];
+            dw[0] = a;
+            dw[1] = b;
+            dw[2] = c;
+            dw[3] = e;
+        }
     }
     while (n--) {
         *d++ = *s++;
