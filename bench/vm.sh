@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # VM figures under QEMU -icount shift=0 (one virtual nanosecond per instruction; the guests time
-# themselves with their virtual counter, 16 ns a tick on QEMU virt):
+# themselves with their counter: arm64's virtual counter, 16 ns a tick on QEMU virt; riscv64's
+# time CSR, 100 ns a tick):
 #   vm-exit-mmio-read-user-vmm   a raw guest reads an emulated device register 10 000 times: each
 #                                read is a VM exit to the user-level VMM, its emulation, the resume
-#   hypercall-kernel             10 000 KEEL_HVC_NULL hypercalls, answered by the kernel
+#   hypercall-kernel             10 000 KEEL_HVC_NULL hypercalls (riscv64: KEEL_SBI_EXT_NULL
+#                                ecalls), answered by the kernel
 #   virq-delivery-vtimer         virtual timer due -> the guest's handler runs (kernel injection)
 #   virq-delivery-device         the guest's write to the PL011 raises its interrupt in the VMM's
 #                                model -> the guest's handler runs (VMM fills a list register)
@@ -12,7 +14,7 @@ set -euo pipefail
 root=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 freq=62500000 # QEMU virt's counter
-row() { awk -v n="$1" -v t="$2" -v f="$freq" -v c="$3" 'BEGIN { printf "%-40s %16.1f  %s\n", n, t * 1e9 / f / c, "instructions" }'; }
+row() { awk -v n="$1" -v t="$2" -v f="${4:-$freq}" -v c="$3" 'BEGIN { printf "%-40s %16.1f  %s\n", n, t * 1e9 / f / c, "instructions" }'; }
 failed() { printf '%-40s %16s  %s\n' "$1" "failed" "(log $2)"; }
 
 run() { # run <initrd> <log>
@@ -39,3 +41,18 @@ else
         failed "$n" "$log"
     done
 fi
+
+# riscv64: one guest per run, its tick count the SBI SRST status.
+run_rv() { # run_rv <initrd> <log>
+    [ -f "$root/riscv64/boot/$1.cpio" ] && python3 "$top/ci/qemu_run.py" --board qemu-virt-riscv64 \
+        --kernel "$root/riscv64/hyp/keel.bin" --initrd "$root/riscv64/boot/$1.cpio" --smp 1 --icount \
+        --timeout 120 --expect "guest powered off, status" --expect "KEEL: power off" --log "$2" >/dev/null
+}
+for b in vm-bench:vm-exit-mmio-read-user-vmm-riscv64 vm-hcall-bench:hypercall-kernel-riscv64; do
+    log=$(mktemp)
+    if run_rv "${b%%:*}" "$log"; then
+        row "${b#*:}" "$(sed -n 's/.*guest powered off, status \([0-9]*\).*/\1/p' "$log")" 10000 10000000
+    else
+        failed "${b#*:}" "$log"
+    fi
+done

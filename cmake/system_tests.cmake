@@ -116,6 +116,43 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
     TIMEOUT 60 SMP 1 EXPECT "root: started vmA" "root: started vmB" "root: all programs done" "KEEL: power off"
     FAIL "status 99" EXIT)
 
+# The first riscv64 VMs (H extension): the root task starts two VMMs; vm1's raw-binary guest runs in
+# VS-mode under G-stage translation, prints through the emulated 16550 and the SBI debug console,
+# makes the hypercall the kernel answers, and stops through SBI SRST with status 43; vm2's guest
+# takes its own timer interrupt (Sstc: from vstimecmp, no exit) and stops with its cause, 5.
+keel_add_qemu_test(vm/riscv64-raw-binary BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-raw
+    TIMEOUT 60 SMP 2 EXPECT "root: started vm1" "root: started vm2" "root: all programs done"
+    "KEEL: power off"
+    REQUIRE "vm1| guest: hello from a raw binary in VS-mode" "vm1| guest: and through the SBI debug console"
+            "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 5"
+    EXIT)
+# The same without Sstc: the kernel leaves vstimecmp alone and the VMM raises the guest's timer
+# interrupt (hvip VSTIP) when it is due.
+keel_add_qemu_test(vm/riscv64-raw-binary-no-sstc BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-raw
+    TIMEOUT 60 SMP 2 CPU rv64,h=true,sstc=false EXPECT "riscv: H extension, 14 VMID bits"
+    "root: all programs done" "KEEL: power off"
+    REQUIRE "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 5"
+    FAIL "VMID bits, Sstc" EXIT)
+
+# Two riscv64 guests on one hart keep their own FP registers (left in the hart after a run, reloaded
+# when the other vCPU has used them).
+keel_add_qemu_test(vm/riscv64-fp-two-guests-one-hart BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-fp
+    TIMEOUT 60 SMP 1 EXPECT "root: started vmA" "root: started vmB" "root: all programs done" "KEEL: power off"
+    REQUIRE "vmm: vmA: guest powered off, status 1" "vmm: vmB: guest powered off, status 1"
+    FAIL "status 99" EXIT)
+
+# Isolation on riscv64: vm1's VMM is stopped by the system while its guest runs; vm2's guest gives its
+# VMM bad input (no device there, a store too wide, unknown SBI calls, a buffer outside RAM) and tries
+# hypervisor CSRs and fences (illegal-instruction traps of its own); it runs to its end.
+keel_add_qemu_test(vm/riscv64-isolation BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-isolation
+    TIMEOUT 90 SMP 2
+    EXPECT "root: started vm1" "root: started vm2" "vm1| tick" "root: vm1 stopped by the system"
+           "root: all programs done" "KEEL: power off"
+    REQUIRE "vmm: guest read of 4 bytes at 0x50000000: no such register"
+            "vmm: guest write of 8 bytes at 0x10000000: no such register" "vm2| attack: done"
+            "vmm: vm2: guest powered off, status 0"
+    FAIL "status 99" EXIT)
+
 # x86_64 (QEMU q35): the kernel test suite.
 keel_add_qemu_test(ktest/x86_64-smp1 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300
     SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)

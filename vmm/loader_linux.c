@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * Loading a Linux arm64 Image (Documentation/arm64/booting.rst): the header's text_offset and
- * image_size place it above a 2 MiB-aligned base of RAM; the initrd and the device tree go near
- * the top of RAM; the device tree the guest sees is the VM's, with /chosen linux,initrd-start/end
- * added. Every size and address from the image or the tree is checked against guest RAM.
+ * Loading a Linux Image, arm64 (Documentation/arm64/booting.rst) or riscv64
+ * (Documentation/riscv/boot-image-header.rst): both headers have text_offset and image_size at
+ * the same places and their magic at 0x38 (ARCH_LINUX_MAGIC, vm_arch.h). They place the kernel
+ * above a 2 MiB-aligned base of RAM; the initrd and the device tree go near the top of RAM; the
+ * device tree the guest sees is the VM's, with /chosen linux,initrd-start/end added. Every size
+ * and address from the image or the tree is checked against guest RAM.
  */
 #include "loader_linux.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
 #include <string.h>
-
-#define IMAGE_MAGIC 0x644d5241u /* "ARM\x64" at offset 0x38 */
 
 struct image_header {
     uint32_t code0, code1;
@@ -27,8 +27,8 @@ int linux_load(struct vm *vm, const void *image, uint64_t size, const void *init
         return -1;
     }
     memcpy(&h, image, sizeof(h));
-    if (h.magic != IMAGE_MAGIC || h.image_size < size || h.text_offset % 4096) {
-        printf("vmm: not an arm64 Linux Image (magic 0x%x)\n", h.magic);
+    if (h.magic != ARCH_LINUX_MAGIC || h.image_size < size || h.text_offset % 4096) {
+        printf("vmm: not a Linux Image for %s (magic 0x%x)\n", ARCH_LINUX_NAME, h.magic);
         return -1;
     }
     uint64_t base = (gpa_val(vm->ram_base) + 0x1fffff) & ~0x1fffffull;

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Loading a Linux arm64 Image with an initrd and a device tree (loader_linux.c). */
+/* Loading a Linux Image (arm64, riscv64) with an initrd and a device tree (loader_linux.c). */
 #pragma once
 #include "vm.h"
 
 struct linux_boot {
     uint64_t entry; /* guest-physical */
-    uint64_t dtb;   /* guest-physical address of the device tree (x0) */
+    uint64_t dtb;   /* guest-physical address of the device tree (arm64 x0, riscv64 a1) */
 };
 
 int linux_load(struct vm *vm, const void *image, uint64_t size, const void *initrd,

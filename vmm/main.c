@@ -94,7 +94,7 @@ int main(void)
     }
     vm.name = env->name;
     vm.task = rt_cap_alloc();
-    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vm.task, 0);
+    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vm.task, 0, KEEL_TASK_VM);
     if (r == 0) {
         r = vm_ram_create(&vm, gpa_init(ram_base), ram_size);
     }

@@ -2,6 +2,7 @@
 // The generic device models of a VM, from its device tree (see platform.h).
 #include "platform.h"
 #include "dev/uart_pl011.h"
+#include "dev/uart_ns16550.h"
 #include "dev/virtio_devices.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
@@ -25,6 +26,16 @@ int platform_devices(struct vm *vm, const void *fdt)
             struct mmio_device *d = vm_device_add(vm, "pl011", gpa_init(base), size);
             if (!d || uart_pl011_create(d, vm, has_irq ? irq : 0) != 0) {
                 printf("vmm: %s: too many devices\n", vm->name);
+                return -1;
+            }
+        } else if (fdt_node_check_compatible(fdt, node, "ns16550a") == 0 &&
+                   fdt_util_reg(fdt, node, 0, &base, &size)) {
+            uint64_t shift = 0;
+            bool has_irq = arch_device_irq(fdt, node, &irq);
+            struct mmio_device *d = vm_device_add(vm, "ns16550a", gpa_init(base), size);
+            fdt_util_u64(fdt, node, "reg-shift", &shift);
+            if (!d || uart_ns16550_create(d, vm, has_irq ? irq : 0, (unsigned)shift) != 0) {
+                printf("vmm: %s: too many devices (or a reg-shift over 2)\n", vm->name);
                 return -1;
             }
         } else if (fdt_node_check_compatible(fdt, node, "virtio,mmio") == 0 &&

@@ -12,6 +12,7 @@
 #include <keel/addr_user.h>
 #include <uapi/keel/vcpu.h>
 #include "lock.h"
+#include <vm_arch.h> /* vmm/arch/<arch>/: struct vcpu_arch, struct vm_arch */
 
 #define VM_MAX_DEVICES 16
 #define VM_MAX_VCPUS 8
@@ -19,7 +20,6 @@
 #define VM_REPORT_BUDGET 64
 
 struct vm;
-struct vgic;
 
 /* A guest CPU: a thread of the VMM in extended vCPU mode, with an Irq attached to it that other
  * threads trigger to make it leave the guest (a "kick") when they have something for it. */
@@ -36,11 +36,9 @@ struct vcpu {
     enum vcpu_power power;    /* atomic: PSCI CPU_ON/OFF, AFFINITY_INFO */
     uint64_t start_pc, start_ctx;
     bool thread_started;
-    /* the interrupt-controller model's per-vCPU part (arch) */
     uint64_t exits[8];        /* by KEEL_VCPU_EXIT_* reason (statistics) */
     uint64_t wfi_sleeps;      /* WFI exits on which the vCPU thread slept */
-    uint32_t lr_owned;        /* list registers the VMM filled (bit per LR) */
-    uint32_t lr_intid[KEEL_VGIC_LRS];
+    struct vcpu_arch arch;    /* the interrupt-controller model's per-vCPU part */
 };
 
 struct mmio_device {
@@ -58,7 +56,7 @@ struct vm {
     struct vm_lock lock;   /* devices and the interrupt controller model (lock.h) */
     struct vcpu vcpus[VM_MAX_VCPUS];
     unsigned vcpu_count;
-    struct vgic *gic;      /* the interrupt controller model, if the VM has one */
+    struct vm_arch arch;   /* the interrupt controller model, if the VM has one */
     gpa_t ram_base;
     uint64_t ram_size;
     char *ram;             /* the VMM's view of guest RAM */

@@ -26,12 +26,13 @@ static struct kobj *create(struct factory *f, uint64_t op, struct kobj_msg *m, i
     struct quota *q = &f->quota;
     switch (op) {
     case KEEL_FACTORY_TASK: {
-        uint64_t fp = kmsg_has(m, 2) ? m->mr[2] : 0;
-        if (fp && keel_fpage_kind(fp) != KEEL_FP_MEM) {
+        uint64_t fp = kmsg_has(m, 2) ? m->mr[2] : 0, flags = kmsg_has(m, 3) ? m->mr[3] : 0;
+        if ((fp && keel_fpage_kind(fp) != KEEL_FP_MEM) || (flags & ~(uint64_t)KEEL_TASK_VM)) {
             *err = -KEEL_EINVAL;
             return NULL;
         }
-        struct task *t = task_create(q, va_init(keel_fpage_base(fp)), fp ? keel_fpage_order(fp) : 0, err);
+        struct task *t = task_create(q, va_init(keel_fpage_base(fp)), fp ? keel_fpage_order(fp) : 0,
+                                     flags & KEEL_TASK_VM, err);
         return t ? &t->obj : NULL;
     }
     case KEEL_FACTORY_THREAD: {

@@ -14,11 +14,11 @@ static unsigned index_at(vaddr_t va, unsigned level)
     return (unsigned)(va_val(va) >> (PAGE_SHIFT + LEVEL_BITS * (2 - level))) & (LEVEL_ENTRIES - 1);
 }
 
-int memspace_init(struct memspace *ms, struct quota *q)
+int memspace_init(struct memspace *ms, struct quota *q, bool guest)
 {
     ms->quota = q;
     ms->dir = NULL;
-    return arch_pt_init(&ms->pt, q);
+    return arch_pt_init(&ms->pt, q, guest);
 }
 
 /* The leaf slot for va; with create, missing tables are made. */
@@ -221,6 +221,7 @@ static void free_tables(struct memspace *ms, void **table, unsigned level)
 
 void memspace_unmap_all(struct memspace *ms)
 {
+    arch_pt_unmap_begin(&ms->pt);
     if (ms->dir) {
         for (unsigned i = 0; i < LEVEL_ENTRIES; i++) {
             void **l1 = ms->dir[i];
@@ -234,6 +235,7 @@ void memspace_unmap_all(struct memspace *ms)
             }
         }
     }
+    arch_pt_unmap_end(&ms->pt);
 }
 
 void memspace_free(struct memspace *ms)

@@ -100,7 +100,7 @@ void root_task_start(const struct boot_info *bi)
     }
     int err;
     struct task *t = task_create(&root_factory.quota, va_init(KEEL_ROOT_UTCB_ADDR),
-                                 KEEL_ROOT_UTCB_ORDER, &err);
+                                 KEEL_ROOT_UTCB_ORDER, false, &err);
     struct thread *th = t ? thread_create(&root_factory.quota, &err) : NULL;
     if (!th) {
         panic("cannot create the root task (%d)", err);

@@ -8,12 +8,13 @@
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
 
-struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order, int *err)
+struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order, bool vm, int *err)
 {
     uint64_t size = utcb_order ? 1ull << utcb_order : 0;
-    if (utcb_order && (utcb_order < PAGE_SHIFT || size > TASK_UTCB_MAX_PAGES * PAGE_SIZE ||
-                       !va_is_aligned(utcb_base, size) ||
-                       va_val(utcb_base) + size > ARCH_USER_VA_LIMIT)) {
+    if ((vm && utcb_order) ||
+        (utcb_order && (utcb_order < PAGE_SHIFT || size > TASK_UTCB_MAX_PAGES * PAGE_SIZE ||
+                        !va_is_aligned(utcb_base, size) ||
+                        va_val(utcb_base) + size > ARCH_USER_VA_LIMIT))) {
         *err = -KEEL_EINVAL;
         return NULL;
     }
@@ -25,7 +26,8 @@ struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order
     kobj_init(&t->obj, KEEL_OBJ_TASK, q);
     list_init(&t->threads);
     objspace_init(&t->caps, q);
-    *err = memspace_init(&t->mem, q);
+    t->vm = vm;
+    *err = memspace_init(&t->mem, q, vm);
     t->utcb_base = utcb_base;
     for (unsigned i = 0; !*err && i < size / PAGE_SIZE; i++) {
         t->utcb_page[i] = quota_alloc(q, PAGE_SIZE);

@@ -59,7 +59,7 @@ static void space_init(struct space *s)
 {
     s->q = (struct quota){ .limit = 64u << 20 };
     s->nva = 0;
-    CHECK_EQ(memspace_init(&s->ms, &s->q), 0);
+    CHECK_EQ(memspace_init(&s->ms, &s->q, false), 0);
 }
 
 static int map(struct space *s, uint64_t va, pfn_t pfn, unsigned rights, struct mem_map *parent)
@@ -615,17 +615,17 @@ static void test_enomem(void)
 
     /* No room for the page-table root. */
     s->q = (struct quota){ .limit = PAGE_SIZE - 1 };
-    CHECK_EQ(memspace_init(&s->ms, &s->q), -KEEL_ENOMEM);
+    CHECK_EQ(memspace_init(&s->ms, &s->q, false), -KEEL_ENOMEM);
     CHECK_EQ(s->q.used, 0);
     s->q.limit = 1u << 20;
     fake_pt_fail_init = -KEEL_EBUSY;
-    CHECK_EQ(memspace_init(&s->ms, &s->q), -KEEL_EBUSY);
+    CHECK_EQ(memspace_init(&s->ms, &s->q, false), -KEEL_EBUSY);
     CHECK_EQ(s->q.used, 0);
 
     /* Room for the tables but not the node; then for the node but not the page tables. */
     s->q = (struct quota){ .limit = 4 * PAGE_SIZE };
     s->nva = 0;
-    CHECK_EQ(memspace_init(&s->ms, &s->q), 0);
+    CHECK_EQ(memspace_init(&s->ms, &s->q, false), 0);
     fake_pt_log_reset();
     CHECK_EQ(map(s, 0x1000, frame(60), KEEL_FP_RW, NULL), -KEEL_ENOMEM);
     CHECK_EQ(s->q.used, 4 * PAGE_SIZE); /* the memspace tables stay for the next try */

@@ -274,6 +274,31 @@ KTEST(factory_task_without_utcb_area)
     cap_free(t);
 }
 
+KTEST(factory_vm_task)
+{
+    uint64_t vm = cap_new(), t = cap_new();
+    uint64_t *p = rt_page_alloc();
+    REQUIRE(p);
+    /* A VM task has no UTCB area; unknown flags are refused. */
+    CHECK_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vm, keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, 12, KEEL_FP_RW),
+                  KEEL_TASK_VM), -KEEL_EINVAL);
+    CHECK_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vm, 0, 2), -KEEL_EINVAL);
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vm, 0, KEEL_TASK_VM), 0);
+    CHECK_EQ(KOBJ(vm, KEEL_ANY_TYPE), KEEL_OBJ_TASK);
+    /* Guest memory is mapped like any other; guest-physical addresses are its addresses. */
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_mem((uint64_t)(uintptr_t)p, 12, KEEL_FP_RWX),
+                  0x80000000), 0);
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, 0x80000000), 1);
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_UNMAP, keel_fpage_mem(0x80000000, 12, KEEL_FP_RWX), KEEL_UNMAP_SELF), 0);
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, 0x80000000), 0);
+    /* Thread VCPU binds to VM tasks only. */
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, t, 0), 0);
+    CHECK_EQ(KOBJ(KEEL_ROOT_THREAD, KEEL_THREAD_VCPU, t, KEEL_ROOT_UTCB_ADDR + 2 * KEEL_PAGE_SIZE), -KEEL_EINVAL);
+    cap_free(t);
+    cap_free(vm);
+    rt_page_free(p);
+}
+
 KTEST(factory_pays_for_page_tables_and_mappings)
 {
     uint64_t f = cap_new(), t = cap_new();

@@ -32,8 +32,9 @@ static unsigned idx(vaddr_t va, unsigned level)
     return (unsigned)(va_val(va) >> (12 + 9 * (3 - level))) & 511;
 }
 
-int arch_pt_init(struct arch_pt *pt, struct quota *q)
+int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
+    (void)guest; /* every task has a stage-2 table: VMs too */
     unsigned v;
     for (v = 1; v < VMID_COUNT && (vmid_used[v / 8] & (1u << (v % 8))); v++) {
     }
@@ -153,6 +154,16 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
         *e = 0;
         tlb_flush_page(pt, va);
     }
+}
+
+void arch_pt_unmap_begin(struct arch_pt *pt)
+{
+    (void)pt; /* TLBI ...IS per page is broadcast by the hardware */
+}
+
+void arch_pt_unmap_end(struct arch_pt *pt)
+{
+    (void)pt;
 }
 
 void arch_pt_activate(struct arch_pt *pt)

@@ -63,8 +63,9 @@ static void check_va(const struct arch_pt *pt, vaddr_t va)
     }
 }
 
-int arch_pt_init(struct arch_pt *pt, struct quota *q)
+int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
+    (void)guest; /* one software format */
     *pt = (struct arch_pt){ 0 };
     if (fake_pt_fail_init) {
         int err = fake_pt_fail_init;
@@ -167,6 +168,16 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
         pt->stale_unmaps++;
     }
     record((struct fake_pt_call){ .op = FAKE_PT_UNMAP, .pt = pt, .va = va, .was_valid = was_valid });
+}
+
+void arch_pt_unmap_begin(struct arch_pt *pt)
+{
+    (void)pt; /* nothing cached */
+}
+
+void arch_pt_unmap_end(struct arch_pt *pt)
+{
+    (void)pt;
 }
 
 void arch_pt_activate(struct arch_pt *pt)

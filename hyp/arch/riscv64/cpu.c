@@ -7,6 +7,7 @@
 #include <arch/sbi.h>
 #include <arch/mmu.h>
 #include <uapi/keel/err.h>
+#include "hext.h"
 
 const char arch_name[] = "riscv64";
 
@@ -41,7 +42,7 @@ noreturn void kern_secondary_riscv(uint64_t hartid)
 
 void arch_cpu_early_init(const struct boot_info *bi)
 {
-    (void)bi; /* paging is already on (boot.S) */
+    hext_detect(bi->fdt); /* paging is already on (boot.S) */
 }
 
 void arch_cpu_init_local(void)
@@ -49,7 +50,9 @@ void arch_cpu_init_local(void)
     csr_write(stvec, (uint64_t)(uintptr_t)arch_trap_vector);
     csr_write(sscratch, 0);
     csr_write(sie, SIE_SSIE | SIE_STIE | SIE_SEIE);
+    csr_clear(sstatus, SSTATUS_FS); /* FP registers: guests' only (vcpu.c), off elsewhere */
     this_cpu()->arch.hartid = boot_hartid;
+    hext_init_cpu();
 }
 
 uint64_t arch_cpu_hwid(void)

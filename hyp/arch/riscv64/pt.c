@@ -2,7 +2,9 @@
 /*
  * Task page tables on riscv64: Sv39, three levels, 4 KiB pages, one ASID per task. The upper half
  * of every root table is the kernel's (all physical memory at KERNEL_OFFSET, global), copied from
- * the boot table; the lower half is the task's.
+ * the boot table; the lower half is the task's. A VM task's table is the G-stage format (Sv39x4,
+ * gstage.c): the same entries (leaves with U set, as G-stage wants) under a larger root that has
+ * no kernel half; it is fenced by VMID instead of ASID.
  */
 #include <keel/arch/pt.h>
 #include <keel/quota.h>
@@ -11,6 +13,7 @@
 #include <arch/sbi.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
+#include "gstage.h"
 
 #define PTE_V (1ull << 0)
 #define PTE_R (1ull << 1)
@@ -40,8 +43,12 @@ static uint64_t satp_of(const uint64_t *root, unsigned asid)
     return (8ull << 60) | ((uint64_t)asid << 44) | (pa_val(pa_from_kva(root)) >> 12);
 }
 
-int arch_pt_init(struct arch_pt *pt, struct quota *q)
+int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
+    pt->guest = guest;
+    if (guest) {
+        return gstage_root_alloc(pt, q);
+    }
     unsigned a;
     for (a = 1; a < ASID_COUNT && (asid_used[a / 8] & (1u << (a % 8))); a++) {
     }
@@ -67,10 +74,26 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q)
  * holds none: loading the boot table for the idle thread flushed everything, and it has loaded
  * nothing since (all under the big lock). The others are asked through SBI RFENCE, which waits
  * until they are done. (That wait spins in the firmware, and QEMU 7.2 under -icount lets the
- * first hart spin away every other hart's turn: see docs/kernel.md.)
+ * first hart spin away every other hart's turn: see docs/kernel.md.) Between
+ * arch_pt_unmap_begin() and _end(), an address is invalidated on this hart only. A VM task's
+ * table is fenced by VMID (gstage.c).
  */
 static void flush(struct arch_pt *pt, vaddr_t va, bool all)
 {
+    if (pt->defer && !all) {
+        pt->deferred = true;
+        if (pt->guest) {
+            gstage_fence_local(pt, va_val(va));
+        } else {
+            __asm__ volatile("sfence.vma %0, %1"
+                             : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
+        }
+        return;
+    }
+    if (pt->guest) {
+        gstage_flush(pt, va_val(va), all);
+        return;
+    }
     if (all) {
         __asm__ volatile("sfence.vma zero, %0" : : "r"((uint64_t)pt->asid) : "memory");
     } else {
@@ -101,14 +124,15 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
     }
 }
 
-static void free_level(uint64_t *table, unsigned level, struct quota *q)
+/* Frees the tables below table (the lower half of a root: the task's part). */
+static void free_below(uint64_t *table, unsigned level, struct quota *q)
 {
     for (unsigned i = 0; level > 0 && i < (level == 2 ? 256u : 512u); i++) {
         if ((table[i] & PTE_V) && !(table[i] & PTE_LEAF)) {
-            free_level(table_of(table[i]), level - 1, q);
+            free_below(table_of(table[i]), level - 1, q);
+            quota_free(q, table_of(table[i]), PAGE_SIZE);
         }
     }
-    quota_free(q, table, PAGE_SIZE);
 }
 
 void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
@@ -116,8 +140,13 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
     if (!pt->root) {
         return;
     }
+    free_below(pt->root, 2, q);
+    if (pt->guest) {
+        gstage_root_free(pt, q); /* fences its VMID */
+        return;
+    }
     flush(pt, va_init(0), true);
-    free_level(pt->root, 2, q);
+    quota_free(q, pt->root, PAGE_SIZE);
     asid_used[pt->asid / 8] &= (uint8_t)~(1u << (pt->asid % 8));
     pt->root = NULL;
 }
@@ -168,6 +197,8 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
     *e = pte;
     if (was) {
         flush(pt, va, false);
+    } else if (pt->guest) {
+        gstage_fence_local(pt, va_val(va));
     } else {
         __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
     }
@@ -183,8 +214,23 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
     }
 }
 
+void arch_pt_unmap_begin(struct arch_pt *pt)
+{
+    pt->defer = true;
+    pt->deferred = false;
+}
+
+void arch_pt_unmap_end(struct arch_pt *pt)
+{
+    pt->defer = false;
+    if (pt->deferred) {
+        flush(pt, va_init(0), true); /* one remote fence for all of them */
+    }
+}
+
 void arch_pt_activate(struct arch_pt *pt)
 {
+    /* (Never a VM task's table: it has no threads. Its guests load it into hgatp.) */
     uint64_t satp = pt ? pt->satp : satp_of(boot_pt, 0);
     this_cpu()->arch.active_pt = pt;
     csr_write(satp, satp);

@@ -1,22 +1,211 @@
 // SPDX-License-Identifier: MIT
-// Extended vCPU mode on riscv64 (H extension): not yet — issue "RISC-V H virtualization".
+/*
+ * Extended vCPU mode on riscv64 (H extension): the guest runs in VS/VU-mode with the VM task's
+ * G-stage table in hgatp. The kernel works on its own copy of the state area (the VMM may change
+ * the area at any time), checks the privilege it is asked to return to (hstatus.SPV/SPVP and
+ * sstatus.SPP are the kernel's), loads the VS CSRs, the virtual interrupts the VMM asserts
+ * (hvip) and the guest's timer (Sstc vstimecmp), and runs the guest until an exit the VMM must
+ * see. Interrupts that arrive while the guest runs are the kernel's: it handles them, may
+ * schedule, and goes back into the guest unless something arrived for the VMM thread.
+ *
+ * Floating point: Keel and its tasks run with sstatus.FS off; a guest's f-registers live in the
+ * thread's private part while it is out, and stay in the hart's registers after a run until
+ * another vCPU loads its own there (fp_owner), so a VMM round trip reloads nothing.
+ */
 #include <keel/arch/vcpu.h>
+#include <keel/thread.h>
+#include <keel/task.h>
+#include <keel/percpu.h>
+#include <keel/sched.h>
+#include <keel/bkl.h>
+#include <arch/csr.h>
+#include <uapi/keel/vcpu.h>
 #include <uapi/keel/err.h>
+#include <string.h>
+#include "hext.h"
+#include "gstage.h"
 
-const uint64_t arch_vcpu_state_size = 0;
-const uint64_t arch_vcpu_private_size = 0;
+struct vcpu_private {
+    uint64_t fp[33];  /* f0..f31, fcsr (fp.S) */
+    unsigned fp_cpu;  /* the hart whose registers last held them */
+    unsigned ran_on;  /* the hart it last ran on, + 1 (0: none yet) */
+};
+
+const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
+const uint64_t arch_vcpu_private_size = sizeof(struct vcpu_private);
+
+static struct thread *fp_owner[KEEL_MAX_CPUS]; /* whose f-registers each hart holds */
+
+uint64_t arch_guest_enter(uint64_t *x);
+void arch_fp_save(uint64_t *fp);
+void arch_fp_load(const uint64_t *fp);
+void arch_irq_handle(unsigned cause);
+extern char arch_trap_vector[], arch_guest_vector[];
 
 void arch_vcpu_release(struct thread *t)
 {
-    (void)t;
+    for (unsigned i = 0; i < KEEL_MAX_CPUS; i++) {
+        if (fp_owner[i] == t) {
+            fp_owner[i] = NULL; /* a new thread at the same address must not find them */
+        }
+    }
 }
 
-int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *state)
+static void load_vs(const struct keel_vcpu_state *s, struct task *vm)
 {
-    (void)self;
-    (void)vm;
-    (void)state;
-    return -KEEL_EPROTO;
+    gstage_load(&vm->mem.pt); /* zeroes vsatp first */
+    csr_write(vsstatus, s->vsstatus);
+    csr_write(vsie, s->vsie);
+    csr_write(vstvec, s->vstvec);
+    csr_write(vsscratch, s->vsscratch);
+    csr_write(vsepc, s->vsepc);
+    csr_write(vscause, s->vscause);
+    csr_write(vstval, s->vstval);
+    csr_write(vsatp, s->vsatp);
+    if (hext_sstc) {
+        csr_write(vstimecmp, s->vstimecmp);
+    }
+}
+
+static void save_vs(struct keel_vcpu_state *s)
+{
+    s->vsstatus = csr_read(vsstatus);
+    s->vsie = csr_read(vsie);
+    s->vstvec = csr_read(vstvec);
+    s->vsscratch = csr_read(vsscratch);
+    s->vsepc = csr_read(vsepc);
+    s->vscause = csr_read(vscause);
+    s->vstval = csr_read(vstval);
+    s->vsatp = csr_read(vsatp);
+    s->hvip = csr_read(hvip) & HIP_VS; /* the guest may have cleared VSSIP */
+    if (hext_sstc) {
+        s->vstimecmp = csr_read(vstimecmp);
+    }
+    csr_write(hvip, 0);
+}
+
+/* The guest's f-registers into this hart's, unless they are still there. FS on (clean). */
+static void fp_get(struct thread *self, struct vcpu_private *p)
+{
+    unsigned cpu = this_cpu()->id;
+    csr_set(sstatus, SSTATUS_FS_CLEAN);
+    if (fp_owner[cpu] != self || p->fp_cpu != cpu) {
+        arch_fp_load(p->fp);
+        fp_owner[cpu] = self;
+        p->fp_cpu = cpu;
+    }
+}
+
+/* Keeps what the guest changed, and turns FP off for whatever runs next on this hart. */
+static void fp_put(struct vcpu_private *p)
+{
+    if ((csr_read(sstatus) & SSTATUS_FS) == SSTATUS_FS_DIRTY) {
+        arch_fp_save(p->fp);
+    }
+    csr_clear(sstatus, SSTATUS_FS);
+}
+
+/* Fences the VMM asked for (KEEL_VCPU_REQ_*), with the guest's VMID in hgatp. */
+static void do_requests(uint64_t r)
+{
+    if (r & KEEL_VCPU_REQ_FENCE_I) {
+        __asm__ volatile("fence.i" ::: "memory");
+    }
+    if (r & KEEL_VCPU_REQ_FENCE_VMA) {
+        __asm__ volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop"
+                         ::: "memory");
+    }
+}
+
+/* Something for the VMM thread (also what came while it was out of the guest). */
+static bool vmm_has_event(struct thread *self)
+{
+    return self->state != TS_READY || !list_empty(&self->senders) ||
+           !list_empty(&self->pending_irqs) || self->regs_pending;
+}
+
+int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
+{
+    struct keel_vcpu_state *shared = area, k;
+    struct vcpu_private *p = self->vcpu_private;
+    if (!hext_present) {
+        return -KEEL_EPROTO;
+    }
+    memcpy(&k, shared, sizeof(k)); /* work on a copy the VMM cannot change under us */
+    if (k.priv > 1 || !p) {
+        return -KEEL_EINVAL;
+    }
+    k.features = hext_sstc ? KEEL_VCPU_SSTC : 0;
+    struct percpu *c = this_cpu();
+    int64_t exit;
+    bool loaded = false;
+    for (;;) {
+        if (vmm_has_event(self)) {
+            exit = KEEL_VCPU_EXIT_EVENT;
+            break;
+        }
+        if (!loaded) {
+            load_vs(&k, vm);
+            fp_get(self, p);
+            if (p->ran_on && p->ran_on != c->id + 1) {
+                /* Moved: this hart may hold translations or instructions the guest has since
+                 * fenced elsewhere (its sfence.vma and fence.i are local). */
+                k.requests |= KEEL_VCPU_REQ_FENCE_VMA | KEEL_VCPU_REQ_FENCE_I;
+            }
+            p->ran_on = c->id + 1;
+            loaded = true;
+        }
+        if (k.requests) {
+            do_requests(k.requests);
+            k.requests = 0;
+        }
+        csr_write(hvip, k.hvip & HIP_VS);
+        csr_write(hstatus,
+                  HSTATUS_VSXL_64 | HSTATUS_VTW | HSTATUS_SPV | (k.priv ? HSTATUS_SPVP : 0));
+        /* sret: to the guest's privilege, HS interrupts masked again when it comes back. */
+        csr_clear(sstatus, SSTATUS_SPP | SSTATUS_SPIE);
+        csr_set(sstatus, k.priv ? SSTATUS_SPP : 0);
+        csr_write(sepc, k.pc);
+        csr_write(stvec, (uint64_t)(uintptr_t)arch_guest_vector);
+        bkl_unlock();
+        uint64_t cause = arch_guest_enter(k.x);
+        bkl_lock();
+        csr_write(stvec, (uint64_t)(uintptr_t)arch_trap_vector);
+        csr_clear(hstatus, HSTATUS_SPV); /* the next sret (to a task) must not enter a guest */
+        k.pc = csr_read(sepc);
+        k.priv = (csr_read(sstatus) & SSTATUS_SPP) ? 1 : 0;
+        k.hvip = csr_read(hvip) & HIP_VS;
+        if (cause & SCAUSE_INTERRUPT) {
+            arch_irq_handle((unsigned)(cause & 0xff));
+        } else if (cause == EXC_ECALL_VS && k.x[17] == KEEL_SBI_EXT_NULL) {
+            k.x[10] = 0; /* the kernel's own hypercall: answered here */
+            k.x[11] = 0;
+            k.pc += 4;
+            continue;
+        } else {
+            uint64_t htval = csr_read(htval);
+            k.exit_scause = cause;
+            k.exit_stval = csr_read(stval);
+            k.exit_htval = htval;
+            k.exit_htinst = csr_read(htinst);
+            k.exit_gpa = (htval << 2) | (k.exit_stval & 3);
+            exit = KEEL_VCPU_EXIT_TRAP; /* the kernel finishes no trap itself */
+            break;
+        }
+        if (c->need_resched) {
+            save_vs(&k); /* another vCPU may load its own while we are away */
+            fp_put(p);
+            loaded = false;
+            schedule();
+            c = this_cpu();
+        }
+    }
+    if (loaded) {
+        save_vs(&k);
+        fp_put(p);
+    }
+    memcpy(shared, &k, sizeof(k));
+    return exit;
 }
 
 int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa)

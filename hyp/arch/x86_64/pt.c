@@ -87,8 +87,9 @@ static void invalidate(const struct arch_pt *pt, vaddr_t va)
     }
 }
 
-int arch_pt_init(struct arch_pt *pt, struct quota *q)
+int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
+    (void)guest; /* no extended vCPU mode yet */
     pt->root = quota_alloc(q, PAGE_SIZE);
     if (!pt->root) {
         return -KEEL_ENOMEM;
@@ -178,6 +179,16 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
         *e = 0;
         invalidate(pt, va);
     }
+}
+
+void arch_pt_unmap_begin(struct arch_pt *pt)
+{
+    (void)pt; /* invalidated per page as before */
+}
+
+void arch_pt_unmap_end(struct arch_pt *pt)
+{
+    (void)pt;
 }
 
 void arch_pt_activate(struct arch_pt *pt)

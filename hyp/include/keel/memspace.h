@@ -32,7 +32,8 @@ struct memspace {
     struct quota *quota;
 };
 
-int memspace_init(struct memspace *ms, struct quota *q);
+/* An empty space; guest: a VM task's guest-physical space (arch_pt_init). */
+int memspace_init(struct memspace *ms, struct quota *q, bool guest);
 /* Unmaps everything (revoking what others mapped from here); the tables stay. */
 void memspace_unmap_all(struct memspace *ms);
 /* Frees the tables of an empty memspace; no CPU may be using its page table any more. */

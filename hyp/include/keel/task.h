@@ -15,10 +15,13 @@ struct task {
     unsigned utcb_pages;
     void *utcb_page[TASK_UTCB_MAX_PAGES];
     struct list threads;    /* threads bound to it (thread.task_link) */
+    bool vm;                /* a VM task (KEEL_TASK_VM): guest-physical space, no UTCB area */
 };
 
-/* Creates a task with a UTCB area of 2^order bytes at base (order 0: none). */
-struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order, int *err);
+/* Creates a task with a UTCB area of 2^order bytes at base (order 0: none), or with vm a VM
+ * task (no UTCB area: EINVAL with one). */
+struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order, bool vm,
+                         int *err);
 /* The kernel address of the UTCB at uva, or NULL when it is not a properly aligned UTCB slot. */
 void *task_utcb_kva(struct task *t, vaddr_t uva);
 /* Whether [va, va + size) overlaps the UTCB area. */

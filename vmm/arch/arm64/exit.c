@@ -264,7 +264,7 @@ int arch_vcpu_exit(struct vcpu *v, int64_t reason)
     case KEEL_VCPU_EXIT_TRAP:
         return trap(v, v->state);
     case KEEL_VCPU_EXIT_VTIMER:
-        if (!v->vm->gic && v->vm->vtimer_exits++ == 0) {
+        if (!v->vm->arch.gic && v->vm->vtimer_exits++ == 0) {
             printf("vmm: %s: virtual timer fired\n", v->vm->name); /* no GIC: it stays masked */
         }
         vgic_vtimer(v->vm, v);

@@ -48,7 +48,7 @@ void vgic_wake(struct vgic *g, unsigned cpu, unsigned intid)
 
 void vm_irq_set(struct vm *vm, unsigned intid, bool level)
 {
-    struct vgic *g = vm->gic;
+    struct vgic *g = vm->arch.gic;
     struct vgic_irq *i = g && intid >= 32 ? vgic_irq_of(g, 0, intid) : NULL;
     if (!i) {
         return;
@@ -195,7 +195,7 @@ long vgic_bank_first_intid(uint64_t off)
 struct vgic *vgic_model_create(struct vm *vm, unsigned version)
 {
     struct vgic *g = &the_vgic;
-    if (vm->gic) {
+    if (vm->arch.gic) {
         printf("vmm: %s: one interrupt controller per VM\n", vm->name);
         return NULL;
     }
@@ -208,7 +208,7 @@ struct vgic *vgic_model_create(struct vm *vm, unsigned version)
             g->priv[c][i].enabled = true;
         }
     }
-    vm->gic = g;
+    vm->arch.gic = g;
     return g;
 }
 
@@ -246,7 +246,7 @@ static struct vgic_irq *best_deliverable(struct vgic *g, unsigned cpu, unsigned 
 
 void vgic_flush(struct vm *vm, struct vcpu *v)
 {
-    struct vgic *g = vm->gic;
+    struct vgic *g = vm->arch.gic;
     if (!g) {
         return;
     }
@@ -254,18 +254,18 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
     vm_lock(&vm->lock);
     /* What the guest finished: level lines still high are pending again. */
     for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
-        if (!(v->lr_owned & (1u << l))) {
+        if (!(v->arch.lr_owned & (1u << l))) {
             continue;
         }
-        struct vgic_irq *i = vgic_irq_of(g, v->id, v->lr_intid[l]);
-        bool taken_over = (uint32_t)s->vgic_lr[l] != v->lr_intid[l]; /* the kernel's timer */
+        struct vgic_irq *i = vgic_irq_of(g, v->id, v->arch.lr_intid[l]);
+        bool taken_over = (uint32_t)s->vgic_lr[l] != v->arch.lr_intid[l]; /* the kernel's timer */
         if (!(s->vgic_lr[l] & LR_STATE) || taken_over) {
             if (!taken_over) {
                 s->vgic_lr[l] = 0;
             }
-            v->lr_owned &= ~(1u << l);
+            v->arch.lr_owned &= ~(1u << l);
             i->in_lr = 0;
-            mark(g, v->id, v->lr_intid[l]);
+            mark(g, v->id, v->arch.lr_intid[l]);
         } else if (i->latch && !(s->vgic_lr[l] & KEEL_VGIC_LR_PENDING)) {
             s->vgic_lr[l] |= KEEL_VGIC_LR_PENDING; /* an edge while active: pending again */
             i->latch = false;
@@ -291,8 +291,8 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
         }
         s->vgic_lr[l] = KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_PRIORITY(i->priority) | intid |
                         (i->group1 ? KEEL_VGIC_LR_GROUP1 : 0) | (i->edge ? 0 : KEEL_VGIC_LR_EOI);
-        v->lr_owned |= 1u << l;
-        v->lr_intid[l] = intid;
+        v->arch.lr_owned |= 1u << l;
+        v->arch.lr_intid[l] = intid;
         i->in_lr = (uint8_t)(v->id + 1);
         i->latch = false; /* an edge, or pending set by software: delivered once */
         g->maybe[v->id][intid / 64] &= ~(1ull << (intid % 64));
@@ -308,8 +308,8 @@ bool vgic_has_pending(struct vm *vm, struct vcpu *v)
             return true;
         }
     }
-    for (unsigned w = 0; vm->gic && w < (32 + VGIC_SPIS) / 64; w++) {
-        if (vm->gic->maybe[v->id][w]) {
+    for (unsigned w = 0; vm->arch.gic && w < (32 + VGIC_SPIS) / 64; w++) {
+        if (vm->arch.gic->maybe[v->id][w]) {
             return true;
         }
     }
@@ -318,10 +318,10 @@ bool vgic_has_pending(struct vm *vm, struct vcpu *v)
 
 void vgic_vtimer(struct vm *vm, struct vcpu *v)
 {
-    if (vm->gic) {
+    if (vm->arch.gic) {
         vm_lock(&vm->lock);
-        vm->gic->priv[v->id][VTIMER_INTID].latch = true;
-        mark(vm->gic, v->id, VTIMER_INTID);
+        vm->arch.gic->priv[v->id][VTIMER_INTID].latch = true;
+        mark(vm->arch.gic, v->id, VTIMER_INTID);
         vm_unlock(&vm->lock);
     }
 }

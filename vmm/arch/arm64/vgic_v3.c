@@ -160,7 +160,7 @@ int vgic_create(struct vm *vm, gpa_t dist, gpa_t redist, uint64_t redist_size)
 
 void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t r)
 {
-    struct vgic *g = vm->gic;
+    struct vgic *g = vm->arch.gic;
     if (!g) {
         return;
     }

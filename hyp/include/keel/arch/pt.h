@@ -11,7 +11,8 @@
 
 struct quota;
 
-int arch_pt_init(struct arch_pt *pt, struct quota *q);
+/* A new empty table; guest: the nested format for a VM task (guest-physical addresses). */
+int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest);
 /* Frees every table page (mappings must already be gone or are dropped silently). */
 void arch_pt_destroy(struct arch_pt *pt, struct quota *q);
 /* Maps one page; rights are KEEL_FP_R/W/X; device selects device memory attributes. */
@@ -19,5 +20,10 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
                 bool device);
 /* Removes one page's mapping and invalidates it in every CPU's TLB. */
 void arch_pt_unmap(struct arch_pt *pt, vaddr_t va);
+/* Between these two, unmaps in pt may leave other CPUs' TLBs to one invalidation of the whole
+ * space in arch_pt_unmap_end() (an address space going away: one remote fence instead of one
+ * per page). Both within one kernel operation: no frame is reused in between. */
+void arch_pt_unmap_begin(struct arch_pt *pt);
+void arch_pt_unmap_end(struct arch_pt *pt);
 /* Makes pt the current user address space of this CPU. */
 void arch_pt_activate(struct arch_pt *pt);

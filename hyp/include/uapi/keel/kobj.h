@@ -26,7 +26,8 @@ enum keel_any_op {
 };
 
 enum keel_factory_op {
-    KEEL_FACTORY_TASK = 1,    /* MR1 dest cap, MR2 UTCB area flexpage (memory) */
+    KEEL_FACTORY_TASK = 1,    /* MR1 dest cap, MR2 UTCB area flexpage (memory), MR3 flags
+                                 (KEEL_TASK_VM; optional) */
     KEEL_FACTORY_THREAD = 2,  /* MR1 dest cap */
     KEEL_FACTORY_GATE = 3,    /* MR1 dest cap, MR2 thread cap (or ~0: unbound), MR3 label */
     KEEL_FACTORY_IRQ = 4,     /* MR1 dest cap */
@@ -58,6 +59,11 @@ enum keel_thread_op {
     KEEL_THREAD_VCPU_RESUME = 6, /* on the calling thread itself: run the guest until an exit
                                     -> label keel_vcpu_exit */
 };
+
+/* Factory TASK flags. A VM task is a guest-physical address space (its page table is the
+ * hardware's nested format: riscv64 Sv39x4) for Thread VCPU: it has no UTCB area and so no
+ * threads of its own. */
+#define KEEL_TASK_VM 1u
 
 #define KEEL_EXREGS_CANCEL 1u /* abort an IPC the thread is blocked in (ECANCELED) */
 #define KEEL_EXREGS_KEEP_PC 2u

@@ -17,6 +17,9 @@
 #define SSTATUS_SPIE (1ull << 5)
 #define SSTATUS_SPP (1ull << 8)
 #define SSTATUS_SUM (1ull << 18)
+#define SSTATUS_FS (3ull << 13)
+#define SSTATUS_FS_CLEAN (2ull << 13)
+#define SSTATUS_FS_DIRTY (3ull << 13)
 
 #define SIE_SSIE (1ull << 1)
 #define SIE_STIE (1ull << 5)
@@ -38,3 +41,16 @@
 #define EXC_INST_PAGE 12
 #define EXC_LOAD_PAGE 13
 #define EXC_STORE_PAGE 15
+#define EXC_ECALL_VS 10
+#define EXC_INST_GUEST_PAGE 20
+#define EXC_LOAD_GUEST_PAGE 21
+#define EXC_VIRTUAL_INST 22
+#define EXC_STORE_GUEST_PAGE 23
+
+/* The H extension (hext.c, vcpu.c). */
+#define HSTATUS_SPV (1ull << 7)   /* sret goes to V=1 */
+#define HSTATUS_SPVP (1ull << 8)
+#define HSTATUS_VTW (1ull << 21)  /* WFI in VS-mode: a virtual-instruction exception */
+#define HSTATUS_VSXL_64 (2ull << 32)
+#define HENVCFG_STCE (1ull << 63) /* Sstc: vstimecmp for VS-mode */
+#define HIP_VS (SIE_SSIE << 1 | SIE_STIE << 1 | SIE_SEIE << 1) /* VSSIP, VSTIP, VSEIP */

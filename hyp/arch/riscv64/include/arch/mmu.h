@@ -2,6 +2,7 @@
 /* Kernel address translation (riscv64): all physical memory is mapped at KERNEL_OFFSET + PA in
  * the upper half of every address space; the lower half (Sv39: 256 GiB) belongs to the task. */
 #pragma once
+#include <stdbool.h>
 #include <keel/addr.h>
 #include <arch/asm.h>
 
@@ -11,10 +12,14 @@ static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uin
 /* Highest user virtual address + 1 (Sv39 lower half). */
 #define ARCH_USER_VA_LIMIT (1ull << 38)
 
-/* Hardware page-table root of a task (Sv39). */
+/* Hardware page-table root of a task (Sv39), or of a VM task (Sv39x4 G-stage: the same
+ * entries below 256 GiB, a 16 KiB root from a pool, no kernel half). */
 struct arch_pt {
     uint64_t *root; /* level-2 table, kernel virtual */
     uint64_t satp;  /* what activating it writes: Sv39, ASID, root */
     uint16_t asid;
+    uint16_t vmid;  /* VM tasks: the root's pool slot + 1 */
+    bool guest;
+    bool defer, deferred; /* arch_pt_unmap_begin(): other harts are fenced at the end */
 };
 #define ARCH_ELF_MACHINE 243 /* EM_RISCV */

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+/*
+ * G-stage roots and VMIDs (see gstage.h). Slot i of the pool is VMID i + 1 (VMID 0 stays
+ * unused, or shared by all VMs when the hart has too few VMID bits). A slot is zeroed when it is
+ * taken, and its VMID fenced on every hart when it is given back, so a new VM never sees an old
+ * one's translations.
+ */
+#include "gstage.h"
+#include <keel/arch/pt.h>
+#include <keel/quota.h>
+#include <keel/percpu.h>
+#include <arch/csr.h>
+#include <arch/sbi.h>
+#include <uapi/keel/err.h>
+#include <string.h>
+
+#define ROOT_SIZE (GSTAGE_ROOT_ENTRIES * 8)
+#define HGATP_SV39X4 (8ull << 60)
+#define SBI_RFENCE_HFENCE_GVMA_VMID 3
+
+static uint64_t roots[GSTAGE_ROOTS][GSTAGE_ROOT_ENTRIES] __attribute__((aligned(ROOT_SIZE)));
+static bool used[GSTAGE_ROOTS];
+static bool vmid_shared;
+static uint32_t generation[GSTAGE_ROOTS];          /* bumped when a slot is given back */
+static uint32_t fenced[KEEL_MAX_CPUS][GSTAGE_ROOTS]; /* the generation each hart has fenced */
+static const uint64_t *last_root[KEEL_MAX_CPUS];    /* each hart's last root (shared VMID) */
+
+void gstage_set_vmid_bits(unsigned bits)
+{
+    vmid_shared = bits < 32 && (1u << bits) <= GSTAGE_ROOTS;
+}
+
+bool gstage_vmid_shared(void)
+{
+    return vmid_shared;
+}
+
+static uint64_t vmid_of(const struct arch_pt *pt)
+{
+    return vmid_shared ? 0 : pt->vmid;
+}
+
+int gstage_root_alloc(struct arch_pt *pt, struct quota *q)
+{
+    unsigned i;
+    for (i = 0; i < GSTAGE_ROOTS && used[i]; i++) {
+    }
+    if (i == GSTAGE_ROOTS || quota_charge(q, ROOT_SIZE) != 0) {
+        return -KEEL_ENOMEM;
+    }
+    used[i] = true;
+    memset(roots[i], 0, ROOT_SIZE);
+    pt->root = roots[i];
+    pt->vmid = (uint16_t)(i + 1);
+    return 0;
+}
+
+void gstage_root_free(struct arch_pt *pt, struct quota *q)
+{
+    gstage_flush(pt, 0, true);
+    generation[pt->vmid - 1]++;
+    used[pt->vmid - 1] = false;
+    quota_uncharge(q, ROOT_SIZE);
+    pt->root = NULL;
+}
+
+uint64_t gstage_hgatp(const struct arch_pt *pt)
+{
+    return HGATP_SV39X4 | (vmid_of(pt) << 44) | (pa_val(pa_from_kva(pt->root)) >> 12);
+}
+
+void gstage_load(const struct arch_pt *pt)
+{
+    unsigned cpu = this_cpu()->id, slot = pt->vmid - 1u;
+    /* No guest's VS-stage translations may be cached under another guest's VMID (zero vsatp
+     * before switching hgatp: the spec's world-switch order). */
+    csr_write(vsatp, 0);
+    csr_write(hgatp, gstage_hgatp(pt));
+    if (fenced[cpu][slot] != generation[slot] || (vmid_shared && last_root[cpu] != pt->root)) {
+        /* A VM that had this VMID before (or, shared, any other VM) ran here: its G-stage and
+         * VS-stage translations go. hfence.vvma works on the VMID hgatp now holds. */
+        __asm__ volatile(".option push\n.option arch, +h\n"
+                         "hfence.gvma zero, %0\nhfence.vvma zero, zero\n.option pop"
+                         : : "r"(vmid_of(pt)) : "memory");
+        fenced[cpu][slot] = generation[slot];
+        last_root[cpu] = pt->root;
+    }
+}
+
+void gstage_fence_local(const struct arch_pt *pt, uint64_t gpa)
+{
+    /* hfence.gvma takes the guest-physical address shifted right by 2. */
+    __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma %0, %1\n.option pop"
+                     : : "r"(gpa >> 2), "r"(vmid_of(pt)) : "memory");
+}
+
+void gstage_flush(const struct arch_pt *pt, uint64_t gpa, bool all)
+{
+    uint64_t vmid = vmid_of(pt);
+    if (all) {
+        __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, %0\n.option pop"
+                         : : "r"(vmid) : "memory");
+    } else {
+        gstage_fence_local(pt, gpa);
+    }
+    if (cpu_count > 1) {
+        /* RFENCE remote_hfence_gvma_vmid on all other harts (hart_mask_base -1: all). */
+        register long a0 __asm__("a0") = 0;
+        register long a1 __asm__("a1") = -1;
+        register long a2 __asm__("a2") = all ? 0 : (long)gpa;
+        register long a3 __asm__("a3") = all ? -1 : (long)PAGE_SIZE;
+        register long a4 __asm__("a4") = (long)vmid;
+        register long a6 __asm__("a6") = SBI_RFENCE_HFENCE_GVMA_VMID;
+        register long a7 __asm__("a7") = SBI_EXT_RFENCE;
+        __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7)
+                         : "memory");
+    }
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* The H extension on riscv64 (hext.c): whether the harts have it, and each hart's set-up. */
+#pragma once
+#include <stdbool.h>
+
+extern bool hext_present; /* every hart in the device tree has H: guests can run */
+extern bool hext_sstc;    /* and Sstc for VS-mode (henvcfg.STCE sticks): vstimecmp */
+
+/* Reads the harts' ISA strings (boot CPU, before the per-CPU set-up). */
+void hext_detect(const void *fdt);
+/* This hart's hypervisor CSRs: what guests handle themselves, what they may read. */
+void hext_init_cpu(void);

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* The riscv64 vCPU state area (extended vCPU mode with the H extension, see uapi/keel/vcpu.h).
+ * The kernel reads the guest state from it on resume and writes it back on every exit. */
+#pragma once
+#include <stdint.h>
+
+struct keel_vcpu_state {
+    /* Guest general registers (x[0] is ignored and reads back 0), pc, and the guest's nominal
+     * privilege: 1 VS-mode, 0 VU-mode (anything else: EINVAL). */
+    uint64_t x[32];
+    uint64_t pc;
+    uint64_t priv;
+    /* VS-level CSRs the guest owns (vsie in VS bit positions: SSIE 1, STIE 5, SEIE 9). */
+    uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
+    /* The guest's timer compare (Sstc vstimecmp, in time-CSR ticks; UINT64_MAX: none). With
+     * KEEL_VCPU_SSTC the hardware raises the guest's timer interrupt itself when time reaches
+     * it; without, the VMM must (hvip VSTIP). */
+    uint64_t vstimecmp;
+    /* Virtual interrupts the VMM asserts: KEEL_HVIP_* (others ignored). Loaded on resume and
+     * written back on exit (the guest clears VSSIP itself when it takes a software interrupt). */
+    uint64_t hvip;
+    /* Fences the VMM asks for on behalf of the guest (SBI RFENCE from other vCPUs):
+     * KEEL_VCPU_REQ_*, done on this vCPU's hart before the guest runs again, then cleared by the
+     * kernel. */
+    uint64_t requests;
+    /* Exit details (written by the kernel): the trap's scause, stval, htval, htinst, and for a
+     * guest-page fault the guest-physical address (htval << 2 | stval's low two bits). */
+    uint64_t exit_scause, exit_stval, exit_htval, exit_htinst, exit_gpa;
+    uint64_t features; /* written by the kernel: KEEL_VCPU_* */
+};
+
+#define KEEL_HVIP_VSSIP (1ull << 2)
+#define KEEL_HVIP_VSTIP (1ull << 6)
+#define KEEL_HVIP_VSEIP (1ull << 10)
+#define KEEL_VCPU_SSTC 1ull /* the guest's timer is the hardware's (Sstc vstimecmp) */
+#define KEEL_VCPU_REQ_FENCE_I 1ull    /* fence.i: the guest changed code another hart runs */
+#define KEEL_VCPU_REQ_FENCE_VMA 2ull  /* hfence.vvma: all of the guest's VS-stage translations */

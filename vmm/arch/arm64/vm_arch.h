@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* The arm64 parts of struct vcpu and struct vm (vm.h): the GICv3 model's (vgic_v3.c). */
+#pragma once
+#include <stdint.h>
+#include <uapi/keel/vcpu.h>
+
+struct vgic;
+
+/* The Linux Image header's magic at offset 0x38 (loader_linux.c). */
+#define ARCH_LINUX_MAGIC 0x644d5241u /* "ARM\x64" */
+#define ARCH_LINUX_NAME "arm64"
+
+struct vcpu_arch {
+    uint32_t lr_owned;        /* list registers the VMM filled (bit per LR) */
+    uint32_t lr_intid[KEEL_VGIC_LRS];
+};
+
+struct vm_arch {
+    struct vgic *gic;         /* the GICv3 model, if the VM has one */
+};

@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The SBI a VS-mode guest sees (SBI 2.0 subset), one handler per extension in a const table:
+ *
+ *   BASE       versions, probe
+ *   legacy     console putchar / getchar (EIDs 0x01, 0x02: early consoles still use them)
+ *   TIME       set_timer: the guest's vstimecmp (the hardware's with Sstc; else the VMM's)
+ *   IPI        send_ipi: VSSIP on the target vCPUs
+ *   RFENCE     remote fence.i / sfence.vma: fences the kernel does before the targets run again
+ *   HSM        hart_start / hart_stop / hart_get_status (SMP guests)
+ *   SRST       system_reset: the VM stops; the reset reason is its exit status
+ *   DBCN       debug console write / write_byte (read: nothing typed)
+ *
+ * Requests to other vCPUs (IPI, RFENCE) are bits in their struct vcpu_arch, taken before they
+ * resume (sbi_take_requests) after a kick. Guest addresses (DBCN) go through guest_mem_ptr().
+ */
+#include "sbi.h"
+#include "../../vcpu.h"
+#include "../../dev/guest_line.h"
+#include <keel/rt.h>
+#include <keel/sys.h>
+#include <string.h>
+
+enum {
+    SBI_SUCCESS = 0, SBI_ERR_FAILED = -1, SBI_ERR_NOT_SUPPORTED = -2, SBI_ERR_INVALID_PARAM = -3,
+    SBI_ERR_ALREADY_AVAILABLE = -6,
+};
+enum {
+    EXT_LEGACY_PUTCHAR = 0x01, EXT_LEGACY_GETCHAR = 0x02, EXT_BASE = 0x10,
+    EXT_TIME = 0x54494d45, EXT_IPI = 0x735049, EXT_RFENCE = 0x52464e43, EXT_HSM = 0x48534d,
+    EXT_SRST = 0x53525354, EXT_DBCN = 0x4442434e,
+};
+enum { HSM_STARTED = 0, HSM_STOPPED = 1, HSM_START_PENDING = 2 };
+#define SPEC_VERSION (2u << 24)  /* 2.0 */
+#define IMPL_ID 0x4b65656cu      /* "Keel" (not a registered SBI implementation ID) */
+
+struct sbi_ret {
+    int64_t error;
+    uint64_t value;
+};
+
+struct sbi_ext {
+    uint64_t eid;
+    struct sbi_ret (*call)(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid);
+};
+
+static struct guest_line dbcn_line;
+
+struct vcpu *sbi_vcpu_by_hartid(struct vm *vm, uint64_t hartid)
+{
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        if (vm->vcpus[i].mpidr == hartid) {
+            return &vm->vcpus[i];
+        }
+    }
+    return NULL;
+}
+
+void sbi_take_requests(struct vcpu *v, struct keel_vcpu_state *s)
+{
+    s->hvip |= __atomic_exchange_n(&v->arch.hvip_set, 0, __ATOMIC_ACQ_REL);
+    s->requests |= __atomic_exchange_n(&v->arch.requests, 0, __ATOMIC_ACQ_REL);
+}
+
+/* The vCPUs of hart_mask (bit i: hart base + i; base -1: all), through fn. INVALID_PARAM when
+ * one is not a hart of this VM. */
+static int64_t for_harts(struct vcpu *v, uint64_t mask, uint64_t base,
+                         void (*fn)(struct vcpu *self, struct vcpu *t, uint64_t arg), uint64_t arg)
+{
+    struct vm *vm = v->vm;
+    if (base == ~0ull) {
+        for (unsigned i = 0; i < vm->vcpu_count; i++) {
+            fn(v, &vm->vcpus[i], arg);
+        }
+        return SBI_SUCCESS;
+    }
+    for (unsigned b = 0; b < 64; b++) {
+        if (!(mask & (1ull << b))) {
+            continue;
+        }
+        struct vcpu *t = sbi_vcpu_by_hartid(vm, base + b);
+        if (!t) {
+            return SBI_ERR_INVALID_PARAM;
+        }
+        fn(v, t, arg);
+    }
+    return SBI_SUCCESS;
+}
+
+static struct sbi_ret base(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid);
+
+static struct sbi_ret legacy_putchar(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
+{
+    (void)fid;
+    guest_line_put(v->vm, &dbcn_line, (char)s->x[10]);
+    return (struct sbi_ret){ 0, 0 }; /* legacy calls return in a0 only */
+}
+
+static struct sbi_ret legacy_getchar(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
+{
+    (void)v, (void)s, (void)fid;
+    return (struct sbi_ret){ -1, 0 }; /* nothing typed */
+}
+
+static struct sbi_ret time_ext(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
+{
+    (void)v;
+    if (fid != 0) {
+        return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    }
+    /* set_timer: the next deadline; an earlier timer interrupt is taken back. With Sstc the
+     * hardware compares; without, arch_vcpu_before_resume() does. */
+    s->vstimecmp = s->x[10];
+    s->hvip &= ~KEEL_HVIP_VSTIP;
+    return (struct sbi_ret){ SBI_SUCCESS, 0 };
+}
+
+static void ipi_one(struct vcpu *self, struct vcpu *t, uint64_t arg)
+{
+    (void)arg;
+    __atomic_fetch_or(&t->arch.hvip_set, KEEL_HVIP_VSSIP, __ATOMIC_ACQ_REL);
+    vcpu_kick(t); /* nothing when t is self: it takes the bit before resuming */
+    (void)self;
+}
+
+static struct sbi_ret ipi(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
+{
+    if (fid != 0) {
+        return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    }
+    return (struct sbi_ret){ for_harts(v, s->x[10], s->x[11], ipi_one, 0), 0 };
+}
+
+/* A fence on another vCPU is done when it has taken the request: it fences before it runs
+ * guest code again. Waiting for that, this vCPU takes its own requests, so two vCPUs that
+ * fence each other both go on. */
+static void fence_one(struct vcpu *self, struct vcpu *t, uint64_t req)
+{
+    if (t == self) {
+        self->state->requests |= req;
+        return;
+    }
+    __atomic_fetch_or(&t->arch.requests, req, __ATOMIC_ACQ_REL);
+    vcpu_kick(t);
+    while ((__atomic_load_n(&t->arch.requests, __ATOMIC_ACQUIRE) & req) &&
+           __atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_ON &&
+           !__atomic_load_n(&self->vm->off, __ATOMIC_ACQUIRE)) {
+        sbi_take_requests(self, self->state);
+        keel_wait(20, 0);
+    }
+}
+
+static struct sbi_ret rfence(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
+{
+    uint64_t req;
+    switch (fid) {
+    case 0: /* remote_fence_i */
+        req = KEEL_VCPU_REQ_FENCE_I;
+        break;
+    case 1: /* remote_sfence_vma (start, size): all of it */
+    case 2: /* remote_sfence_vma_asid */
+        req = KEEL_VCPU_REQ_FENCE_VMA;
+        break;
+    default: /* the hfence calls are for guests that are hypervisors themselves */
+        return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    }
+    return (struct sbi_ret){ for_harts(v, s->x[10], s->x[11], fence_one, req), 0 };
+}
+
+static struct sbi_ret hsm(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
+{
+    struct vcpu *t = fid == 1 ? v : sbi_vcpu_by_hartid(v->vm, s->x[10]);
+    if (!t) {
+        return (struct sbi_ret){ SBI_ERR_INVALID_PARAM, 0 };
+    }
+    switch (fid) {
+    case 0: { /* hart_start(hartid, start_addr, opaque) */
+        int64_t r = vcpu_power_on(t, s->x[11], s->x[12]);
+        if (r == -KEEL_EBUSY) {
+            return (struct sbi_ret){ SBI_ERR_ALREADY_AVAILABLE, 0 };
+        }
+        if (r < 0) {
+            printf("vmm: %s: cannot start vCPU %u: %s\n", v->vm->name, t->id, keel_strerror(r));
+            return (struct sbi_ret){ SBI_ERR_FAILED, 0 };
+        }
+        return (struct sbi_ret){ SBI_SUCCESS, 0 };
+    }
+    case 1: /* hart_stop: does not return to the guest (until a hart_start) */
+        __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
+        return (struct sbi_ret){ SBI_SUCCESS, 0 };
+    case 2: { /* hart_get_status(hartid) */
+        static const uint64_t status[] = { [VCPU_OFF] = HSM_STOPPED,
+                                           [VCPU_ON_PENDING] = HSM_START_PENDING,
+                                           [VCPU_ON] = HSM_STARTED };
+        enum vcpu_power p = __atomic_load_n(&t->power, __ATOMIC_ACQUIRE);
+        return (struct sbi_ret){ SBI_SUCCESS, status[p] };
+    }
+    default: /* hart_suspend: not offered */
+        return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    }
+}
+
+static struct sbi_ret srst(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
+{
+    if (fid != 0 || s->x[10] > 2) {
+        return (struct sbi_ret){ fid != 0 ? SBI_ERR_NOT_SUPPORTED : SBI_ERR_INVALID_PARAM, 0 };
+    }
+    /* system_reset(type, reason): shutdown, cold or warm reboot all end the VM here. */
+    v->vm->exit_status = (int64_t)(uint32_t)s->x[11];
+    vm_stop(v->vm);
+    return (struct sbi_ret){ SBI_SUCCESS, 0 };
+}
+
+static struct sbi_ret dbcn(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
+{
+    uint64_t n = s->x[10], gpa = s->x[11];
+    const char *p;
+    switch (fid) {
+    case 0: /* console_write(num_bytes, base_lo, base_hi) */
+        if (s->x[12] != 0 || !(p = guest_mem_ptr(v->vm, gpa_init(gpa), n))) {
+            return (struct sbi_ret){ SBI_ERR_INVALID_PARAM, 0 };
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            guest_line_put(v->vm, &dbcn_line, p[i]);
+        }
+        return (struct sbi_ret){ SBI_SUCCESS, n };
+    case 1: /* console_read: nothing typed */
+        return (struct sbi_ret){ SBI_SUCCESS, 0 };
+    case 2: /* console_write_byte */
+        guest_line_put(v->vm, &dbcn_line, (char)s->x[10]);
+        return (struct sbi_ret){ SBI_SUCCESS, 0 };
+    default:
+        return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    }
+}
+
+static const struct sbi_ext extensions[] = {
+    { EXT_BASE, base },           { EXT_LEGACY_PUTCHAR, legacy_putchar },
+    { EXT_LEGACY_GETCHAR, legacy_getchar }, { EXT_TIME, time_ext }, { EXT_IPI, ipi },
+    { EXT_RFENCE, rfence },       { EXT_HSM, hsm },  { EXT_SRST, srst }, { EXT_DBCN, dbcn },
+};
+
+static const struct sbi_ext *find(uint64_t eid)
+{
+    for (unsigned i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
+        if (extensions[i].eid == eid) {
+            return &extensions[i];
+        }
+    }
+    return NULL;
+}
+
+static struct sbi_ret base(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
+{
+    (void)v;
+    switch (fid) {
+    case 0: /* get_spec_version */
+        return (struct sbi_ret){ SBI_SUCCESS, SPEC_VERSION };
+    case 1: /* get_impl_id */
+        return (struct sbi_ret){ SBI_SUCCESS, IMPL_ID };
+    case 2: /* get_impl_version */
+        return (struct sbi_ret){ SBI_SUCCESS, 1 };
+    case 3: /* probe_extension */
+        return (struct sbi_ret){ SBI_SUCCESS, find(s->x[10]) || s->x[10] == KEEL_SBI_EXT_NULL };
+    case 4: case 5: case 6: /* mvendorid, marchid, mimpid */
+        return (struct sbi_ret){ SBI_SUCCESS, 0 };
+    default:
+        return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    }
+}
+
+int sbi_call(struct vcpu *v, struct keel_vcpu_state *s)
+{
+    uint64_t eid = s->x[17], fid = s->x[16];
+    const struct sbi_ext *e = find(eid);
+    struct sbi_ret r = e ? e->call(v, s, fid) : (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    s->x[10] = (uint64_t)r.error;
+    if (eid > EXT_LEGACY_GETCHAR) {
+        s->x[11] = r.value; /* legacy extensions leave a1 alone */
+    }
+    s->pc += 4;
+    return 0;
+}

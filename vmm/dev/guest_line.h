@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* A guest's console output, a line at a time on the VMM's console (guest_line.c). */
+#pragma once
+#include "../vm.h"
+
+struct guest_line {
+    char buf[128];
+    unsigned used;
+};
+
+/* Adds c to the line; a newline (or a full line) prints it as "<vm name>| <line>". */
+void guest_line_put(struct vm *vm, struct guest_line *l, char c);

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// A bare-metal riscv64 guest that gives its VMM bad input and tries the hypervisor's controls:
+// MMIO where no device is, a store wider than the UART's registers, an SBI extension, hart and
+// console buffer that do not exist, hypervisor CSRs and fences (each a virtual-instruction exit
+// the VMM turns into an illegal-instruction trap of the guest's own). It prints what it got back
+// and stops through SBI SRST with status 0 when every answer was the expected one, else 99.
+
+    .option arch, +h
+    .section .text.start, "ax"
+    .globl _start
+_start:
+    lla     t0, trap
+    csrw    stvec, t0
+    li      s1, 0                   // illegal-instruction traps taken
+    li      s2, 0                   // wrong answers
+    li      t0, 0x50000000          // no device here: reads 0, the VMM says so
+    li      t1, 5
+    lw      t1, 0(t0)
+    bnez    t1, bad1
+    j       1f
+bad1:
+    addi    s2, s2, 1
+1:  li      t0, 0x10000000          // the 16550 has no 8-byte registers
+    sd      t0, 0(t0)
+    li      a7, 0x12345678          // no such SBI extension: NOT_SUPPORTED (-2)
+    li      a6, 0
+    ecall
+    li      t1, -2
+    beq     a0, t1, 2f
+    addi    s2, s2, 1
+2:  li      a7, 0x48534d            // HSM hart_start of hart 7: INVALID_PARAM (-3)
+    li      a6, 0
+    li      a0, 7
+    li      a1, 0x80200000
+    li      a2, 0
+    ecall
+    li      t1, -3
+    beq     a0, t1, 3f
+    addi    s2, s2, 1
+3:  li      a7, 0x4442434e          // DBCN write from outside RAM: INVALID_PARAM (-3)
+    li      a6, 0
+    li      a0, 16
+    li      a1, 0x40000000
+    li      a2, 0
+    ecall
+    li      t1, -3
+    beq     a0, t1, 4f
+    addi    s2, s2, 1
+4:  csrr    t0, hstatus             // hypervisor CSRs and fences: illegal for the guest
+    csrw    hgatp, zero
+    hfence.gvma zero, zero
+    csrr    t0, vsatp
+    li      t1, 4
+    beq     s1, t1, 5f
+    addi    s2, s2, 1
+5:  lla     t0, message
+    li      t1, 0x10000000
+6:  lbu     t2, 0(t0)
+    beqz    t2, 7f
+    sb      t2, 0(t1)
+    addi    t0, t0, 1
+    j       6b
+7:  li      a1, 0
+    beqz    s2, 8f
+    li      a1, 99
+8:  li      a7, 0x53525354          // SRST system_reset(shutdown, status)
+    li      a6, 0
+    li      a0, 0
+    ecall
+9:  j       9b
+
+    .balign 4
+trap:                               // an illegal instruction: count it, skip it (4 bytes)
+    csrr    t5, scause
+    li      t6, 2
+    bne     t5, t6, 9b
+    addi    s1, s1, 1
+    csrr    t5, sepc
+    addi    t5, t5, 4
+    csrw    sepc, t5
+    sret
+
+message:
+    .asciz  "attack: done\n"

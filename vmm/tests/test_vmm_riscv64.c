@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host tests of the riscv64 VMM's logic: decoding the loads and stores behind MMIO exits (raw,
+ * compressed, and as htinst gives them), reading an instruction through the guest's own page
+ * table (superpages, a page crossing, tables outside RAM), the PLIC model (claim, complete,
+ * thresholds, level and edge lines) and the NS16550A (interrupts, FIFO, divisor latch) wired to
+ * it. Guest RAM is a buffer here; the VM's other services are fakes below.
+ */
+#include "unit.h"
+#include "vm.h"
+#include "insn.h"
+#include "plic.h"
+#include "dev/uart_ns16550.h"
+#include <stdlib.h>
+
+uint64_t host_cycles;
+struct keel_utcb host_utcb;
+
+#define RAM_BASE 0x80000000ull
+#define RAM_SIZE 0x10000ull
+static uint8_t ram[RAM_SIZE] __attribute__((aligned(4096)));
+static struct vm vm;
+static unsigned kicks;
+
+void *guest_mem_ptr(struct vm *v, gpa_t gpa, uint64_t size)
+{
+    (void)v;
+    uint64_t a = gpa_val(gpa);
+    if (a < RAM_BASE || size > RAM_SIZE || a - RAM_BASE > RAM_SIZE - size) {
+        return NULL;
+    }
+    return ram + (a - RAM_BASE);
+}
+
+struct mmio_device *vm_device_add(struct vm *v, const char *name, gpa_t base, uint64_t size)
+{
+    struct mmio_device *d = &v->devices[v->device_count++];
+    memset(d, 0, sizeof(*d));
+    d->name = name;
+    d->base = base;
+    d->size = size;
+    return d;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+    (void)v;
+    kicks++;
+}
+
+static void test_decode(void)
+{
+    struct mmio_insn m;
+    CHECK(insn_decode_mmio(0x0002a283, false, &m)); /* lw t0, 0(t0) */
+    CHECK(!m.write && m.width == 4 && m.sign && m.reg == 5 && m.len == 4);
+    CHECK(insn_decode_mmio(0x00728023, false, &m)); /* sb t2, 0(t0) */
+    CHECK(m.write && m.width == 1 && m.reg == 7 && m.len == 4);
+    CHECK(insn_decode_mmio(0x0035c503, false, &m)); /* lbu a0, 3(a1) */
+    CHECK(!m.write && m.width == 1 && !m.sign && m.reg == 10);
+    CHECK(insn_decode_mmio(0x00813483, false, &m)); /* ld s1, 8(sp) */
+    CHECK(!m.write && m.width == 8 && m.reg == 9);
+    CHECK(insn_decode_mmio(0x00f73823, false, &m)); /* sd a5, 16(a4) */
+    CHECK(m.write && m.width == 8 && m.reg == 15);
+    CHECK(!insn_decode_mmio(0x00052007, false, &m)); /* flw f0, 0(a0): not for the VMM */
+    CHECK(!insn_decode_mmio(0x00000013, false, &m)); /* nop */
+    /* Compressed: c.lw a0, 0(a1); c.sw; c.ld; c.sd; c.lwsp a5, 4(sp); c.swsp a5, 0(sp). */
+    CHECK(insn_decode_mmio(0x4188, false, &m));
+    CHECK(!m.write && m.width == 4 && m.sign && m.reg == 10 && m.len == 2);
+    CHECK(insn_decode_mmio(0xc188, false, &m));
+    CHECK(m.write && m.width == 4 && m.reg == 10 && m.len == 2);
+    CHECK(insn_decode_mmio(0x6188, false, &m) && m.width == 8 && !m.write);
+    CHECK(insn_decode_mmio(0xe188, false, &m) && m.width == 8 && m.write);
+    CHECK(insn_decode_mmio(0x4792, false, &m) && !m.write && m.reg == 15 && m.width == 4);
+    CHECK(insn_decode_mmio(0xc03e, false, &m) && m.write && m.reg == 15);
+    CHECK(!insn_decode_mmio(0x2188, false, &m)); /* c.fld */
+    /* htinst: transformed lw t0 (offsets zeroed), a transformed c.sw a0 (bit 1 clear), and what
+     * is not a transformed instruction: zero, a pseudoinstruction (VS-stage table read). */
+    CHECK(insn_decode_mmio(0x00002283, true, &m) && !m.write && m.reg == 5 && m.len == 4);
+    CHECK(insn_decode_mmio(0x00a02021, true, &m) && m.write && m.reg == 10 && m.width == 4 && m.len == 2);
+    CHECK(!insn_decode_mmio(0, true, &m));
+    CHECK(!insn_decode_mmio(0x00003000, true, &m));
+}
+
+static void pte(uint64_t table, unsigned index, uint64_t target, uint64_t flags)
+{
+    uint64_t e = ((target >> 12) << 10) | flags;
+    memcpy(ram + (table - RAM_BASE) + 8 * index, &e, 8);
+}
+
+static void test_fetch(void)
+{
+    struct keel_vcpu_state s = { 0 };
+    uint32_t insn = 0;
+    const uint64_t root = RAM_BASE + 0x1000, l1 = RAM_BASE + 0x2000, l0 = RAM_BASE + 0x3000;
+    memset(ram, 0, sizeof(ram));
+    /* Bare: the pc is guest-physical. */
+    memcpy(ram + 0x4100, "\x83\xa2\x02\x00", 4);
+    CHECK(insn_fetch(&vm, &s, RAM_BASE + 0x4100, &insn) && insn == 0x0002a283);
+    CHECK(!insn_fetch(&vm, &s, 0x1000, &insn)); /* not RAM */
+    /* Sv39: va 0x12345000 -> 0x80004000 and 0x12346000 -> 0x80005000 through three levels;
+     * a 32-bit instruction at 0x12345ffe crosses from one to the other. */
+    s.vsatp = (8ull << 60) | (root >> 12);
+    pte(root, 0, l1, 1);
+    pte(l1, 0x91, l0, 1);
+    pte(l0, 0x145, RAM_BASE + 0x4000, 0xb);
+    pte(l0, 0x146, RAM_BASE + 0x5000, 0xb);
+    memcpy(ram + 0x4ffe, "\x23\x80", 2);
+    memcpy(ram + 0x5000, "\x72\x00", 2);
+    CHECK(insn_fetch(&vm, &s, 0x12345ffe, &insn) && insn == 0x00728023);
+    CHECK(insn_fetch(&vm, &s, 0x12345100, &insn) && insn == 0x0002a283);
+    CHECK(!insn_fetch(&vm, &s, 0x12347000, &insn)); /* not mapped */
+    /* A 1 GiB leaf: va 0x40004100 -> 0x80004100. */
+    pte(root, 1, RAM_BASE, 0xb);
+    CHECK(insn_fetch(&vm, &s, 0x40004100, &insn) && insn == 0x0002a283);
+    /* A table outside guest RAM is not followed. */
+    pte(root, 2, 0x1000, 1);
+    CHECK(!insn_fetch(&vm, &s, 0x80000000, &insn));
+    s.vsatp = (3ull << 60) | (root >> 12); /* no such mode */
+    CHECK(!insn_fetch(&vm, &s, 0x12345100, &insn));
+}
+
+static uint64_t rd(struct mmio_device *d, uint64_t off)
+{
+    uint64_t v = 0;
+    CHECK(d->access(d, off, 4, false, &v));
+    return v;
+}
+
+static void wr(struct mmio_device *d, uint64_t off, uint64_t v)
+{
+    CHECK(d->access(d, off, 4, true, &v));
+}
+
+enum { CTX_S0 = 1, CLAIM = 0x200004 + 0x1000 * CTX_S0, THRESHOLD = 0x200000 + 0x1000 * CTX_S0 };
+
+static void test_plic(struct mmio_device *p)
+{
+    struct vcpu *v = &vm.vcpus[0];
+    uint64_t bad = 0;
+    CHECK(!p->access(p, 0x28, 2, false, &bad));  /* 32-bit accesses only */
+    CHECK(!p->access(p, 0x1000, 4, true, &bad)); /* pending is read-only */
+    wr(p, 4 * 3, 1);
+    wr(p, 4 * 5, 2);
+    wr(p, 0x2000 + 0x80 * CTX_S0, (1u << 3) | (1u << 5) | 1u);
+    CHECK_EQ(rd(p, 0x2000 + 0x80 * CTX_S0), (1u << 3) | (1u << 5)); /* no source 0 */
+    /* A level line: pending on its rise, delivered once claimed, again after completion while
+     * still high; not once low. */
+    kicks = 0;
+    vm_irq_set(&vm, 3, true);
+    CHECK(kicks == 1 && plic_pending(&vm, v));
+    CHECK_EQ(rd(p, 0x1000), 1u << 3);
+    CHECK_EQ(rd(p, CLAIM), 3);
+    CHECK(!plic_pending(&vm, v));
+    CHECK_EQ(rd(p, CLAIM), 0);
+    wr(p, CLAIM, 3);
+    CHECK(plic_pending(&vm, v));
+    CHECK_EQ(rd(p, CLAIM), 3);
+    vm_irq_set(&vm, 3, false);
+    wr(p, CLAIM, 3);
+    CHECK(!plic_pending(&vm, v));
+    /* Priority and threshold: 5 (priority 2) before 3 (priority 1); a threshold of 1 hides 3. */
+    vm_irq_set(&vm, 3, true);
+    vm_irq_set(&vm, 5, true);
+    vm_irq_set(&vm, 5, false); /* an edge */
+    wr(p, THRESHOLD, 1);
+    CHECK_EQ(rd(p, CLAIM), 5);
+    CHECK_EQ(rd(p, CLAIM), 0);
+    /* An edge while in service is kept for after the completion. */
+    vm_irq_set(&vm, 5, true);
+    vm_irq_set(&vm, 5, false);
+    CHECK(!plic_pending(&vm, v));
+    wr(p, CLAIM, 5);
+    CHECK(plic_pending(&vm, v));
+    CHECK_EQ(rd(p, CLAIM), 5);
+    wr(p, CLAIM, 5);
+    wr(p, THRESHOLD, 0);
+    CHECK_EQ(rd(p, CLAIM), 3);
+    vm_irq_set(&vm, 3, false);
+    wr(p, CLAIM, 3);
+    wr(p, CLAIM, 3); /* completing what is not in service: ignored */
+    CHECK(!plic_pending(&vm, v));
+    /* Beyond the sources and contexts there is nothing. */
+    CHECK(!p->access(p, 4 * 40, 4, false, &bad));
+    CHECK(!p->access(p, 0x200000 + 0x1000 * 2, 4, false, &bad));
+}
+
+static uint64_t urd(struct mmio_device *u, uint64_t off)
+{
+    uint64_t v = 0;
+    CHECK(u->access(u, off, 1, false, &v));
+    return v;
+}
+
+static void uwr(struct mmio_device *u, uint64_t off, uint64_t v)
+{
+    CHECK(u->access(u, off, 1, true, &v));
+}
+
+static void test_uart(struct mmio_device *p, struct mmio_device *u)
+{
+    struct vcpu *v = &vm.vcpus[0];
+    wr(p, 4 * 10, 1);
+    wr(p, 0x2000 + 0x80 * CTX_S0, 1u << 10);
+    CHECK_EQ(urd(u, 5), 0x60); /* LSR: transmitter empty */
+    CHECK_EQ(urd(u, 2), 0x01); /* IIR: nothing */
+    for (const char *c = "uart: hello\n"; *c; c++) {
+        uwr(u, 0, (uint8_t)*c);
+    }
+    /* Enabling the THR empty interrupt raises it; reading IIR acknowledges it. */
+    uwr(u, 1, 0x02);
+    CHECK(plic_pending(&vm, v));
+    CHECK_EQ(rd(p, CLAIM), 10);
+    CHECK_EQ(urd(u, 2), 0x02);
+    CHECK_EQ(urd(u, 2), 0x01);
+    wr(p, CLAIM, 10);
+    CHECK(!plic_pending(&vm, v));
+    /* Received bytes: DR, the receive interrupt, the bytes in order. */
+    uwr(u, 1, 0x01);
+    CHECK_EQ(uart_ns16550_input(&vm, "ab", 2), 2);
+    CHECK_EQ(urd(u, 5), 0x61);
+    CHECK_EQ(urd(u, 2), 0x04);
+    CHECK(plic_pending(&vm, v));
+    CHECK_EQ(urd(u, 0), 'a');
+    CHECK_EQ(urd(u, 0), 'b');
+    CHECK_EQ(urd(u, 5), 0x60);
+    CHECK_EQ(rd(p, CLAIM), 10);
+    wr(p, CLAIM, 10);
+    CHECK(!plic_pending(&vm, v));
+    /* The FIFO holds 16. */
+    CHECK_EQ(uart_ns16550_input(&vm, "0123456789abcdefgh", 18), 16);
+    uwr(u, 2, 0x03); /* FIFO on, receive FIFO reset */
+    CHECK_EQ(urd(u, 5), 0x60);
+    CHECK_EQ(urd(u, 2), 0xc1);
+    /* The divisor latch hides RBR/THR and IER. */
+    uwr(u, 3, 0x83);
+    uwr(u, 0, 0x12);
+    uwr(u, 1, 0x34);
+    CHECK_EQ(urd(u, 0), 0x12);
+    CHECK_EQ(urd(u, 1), 0x34);
+    uwr(u, 3, 0x03);
+    CHECK_EQ(urd(u, 1), 0x01);
+    uint64_t x = 0;
+    CHECK(!u->access(u, 8, 1, false, &x)); /* beyond the registers */
+    CHECK(!u->access(u, 0, 8, false, &x));
+}
+
+int main(void)
+{
+    vm.name = "t";
+    vm.vcpu_count = 1;
+    vm.vcpus[0].vm = &vm;
+    test_decode();
+    test_fetch();
+    CHECK(plic_create(&vm, gpa_init(0xc000000), 0x600000, 31) == 0);
+    struct mmio_device *p = &vm.devices[0];
+    test_plic(p);
+    struct mmio_device *u = vm_device_add(&vm, "ns16550a", gpa_init(0x10000000), 0x100);
+    CHECK(uart_ns16550_create(u, &vm, 10, 0) == 0);
+    test_uart(p, u);
+    return unit_done("test_vmm_riscv64");
+}
