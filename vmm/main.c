@@ -143,6 +143,7 @@ int main(void)
         printf("vmm: %s: VM stopped\n", env->name);
         return 2;
     }
+    vcpu_print_stats(&vm);
     printf("vmm: %s: guest powered off, status %ld\n", env->name, (long)vm.exit_status);
     return 0;
 }

@@ -30,6 +30,17 @@ void vcpu_kick(struct vcpu *v)
     }
 }
 
+void vcpu_print_stats(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        const struct vcpu *v = &vm->vcpus[i];
+        printf("vmm: %s: vCPU %u exits: %lu traps (%lu WFI sleeps), %lu events, %lu timer, %lu vgic\n",
+               vm->name, i, (unsigned long)v->exits[KEEL_VCPU_EXIT_TRAP],
+               (unsigned long)v->wfi_sleeps, (unsigned long)v->exits[KEEL_VCPU_EXIT_EVENT],
+               (unsigned long)v->exits[KEEL_VCPU_EXIT_VTIMER], (unsigned long)v->exits[KEEL_VCPU_EXIT_VGIC]);
+    }
+}
+
 void vm_stop(struct vm *vm)
 {
     __atomic_store_n(&vm->off, true, __ATOMIC_RELEASE);
@@ -148,6 +159,7 @@ int vcpu_run(struct vcpu *v)
             vm_stop(vm);
             return -1;
         }
+        v->exits[r < 8 ? r : 0]++;
         if (r == KEEL_VCPU_EXIT_EVENT) {
             drain_kicks(v);
         }

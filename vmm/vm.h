@@ -36,6 +36,8 @@ struct vcpu {
     enum vcpu_power power;    /* atomic: PSCI CPU_ON/OFF, AFFINITY_INFO */
     uint64_t start_pc, start_ctx;
     bool thread_started;
+    uint64_t exits[8];        /* by KEEL_VCPU_EXIT_* reason (statistics) */
+    uint64_t wfi_sleeps;      /* WFI exits on which the vCPU thread slept */
     struct vcpu_arch arch;    /* the interrupt-controller model's per-vCPU part */
 };
 

@@ -10,8 +10,23 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
     unsigned char *d = dst;
     const unsigned char *s = src;
     if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
-        /* Four words a round: the compiler pairs them (arm64 ldp/stp); a vCPU's state area
-         * (about 600 bytes) is copied in and out on every VM exit. */
+#if defined(__aarch64__)
+        /* 64 bytes a round in register pairs: a vCPU's state area (about 600 bytes) is copied
+         * in and out on every VM exit. */
+        if (n >= 64) {
+            size_t rounds = n / 64;
+            n %= 64;
+            __asm__ volatile("1: ldp x10, x11, [%1], #16\n ldp x12, x13, [%1], #16\n"
+                             "   ldp x14, x15, [%1], #16\n ldp x16, x17, [%1], #16\n"
+                             "   stp x10, x11, [%0], #16\n stp x12, x13, [%0], #16\n"
+                             "   stp x14, x15, [%0], #16\n stp x16, x17, [%0], #16\n"
+                             "   subs %2, %2, #1\n b.ne 1b"
+                             : "+r"(d), "+r"(s), "+r"(rounds)
+                             :
+                             : "x10", "x11", "x12", "x13", "x14", "x15", "x16", "x17", "cc",
+                               "memory");
+        }
+#endif
         for (; n >= 32; n -= 32, d += 32, s += 32) {
             uint64_t *dw = (uint64_t *)(void *)d;
             const uint64_t *sw = (const uint64_t *)(const void *)s;
@@ -23,6 +38,17 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n)
         }
         for (; n >= 8; n -= 8, d += 8, s += 8) {
             *(uint64_t *)(void *)d = *(const uint64_t *)(const void *)s;
+        }
+    } else if ((((uintptr_t)d | (uintptr_t)s) & 3) == 0) {
+        /* Four-byte aligned (a file in a cpio archive: a VMM's disk image): words of four. */
+        for (; n >= 16; n -= 16, d += 16, s += 16) {
+            uint32_t *dw = (uint32_t *)(void *)d;
+            const uint32_t *sw = (const uint32_t *)(const void *)s;
+            uint32_t a = sw[0], b = sw[1], c = sw[2], e = sw[3];
+            dw[0] = a;
+            dw[1] = b;
+            dw[2] = c;
+            dw[3] = e;
         }
     }
     while (n--) {

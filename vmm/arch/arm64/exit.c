@@ -199,6 +199,7 @@ static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_
         us = s->cntv_cval_el0 > now ? (s->cntv_cval_el0 - now) * 1000000 / freq + 1 : 0;
     }
     if (us) {
+        v->wfi_sleeps++;
         /* A kick (an interrupt for us from another thread) ends the wait early. */
         keel_receive(v->kick, us < 1000000 ? (uint32_t)us : 1000000, 0);
     }
