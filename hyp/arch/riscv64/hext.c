@@ -21,6 +21,7 @@
 #define HGATP_VMID_MASK (0x3fffull << 44)
 
 bool hext_present, hext_sstc;
+uint64_t hext_host_scounteren, hext_host_senvcfg;
 static bool dt_sstc; /* every hart's ISA string names Sstc */
 
 /* "rv64imafdch_zicsr_..._sstc": single-letter extensions up to the first underscore. */
@@ -86,6 +87,8 @@ void hext_init_cpu(void)
     bool sstc = dt_sstc && (csr_read(henvcfg) & HENVCFG_STCE) != 0;
     if (this_cpu()->id == 0) {
         hext_sstc = sstc;
+        hext_host_scounteren = csr_read(scounteren);
+        hext_host_senvcfg = csr_read(senvcfg);
         /* VMIDLEN: the VMID bits of hgatp that hold a one (with a paged mode: Bare wants the
          * other fields zero; nothing is translated while V=0). */
         csr_write(hgatp, (8ull << 60) | HGATP_VMID_MASK);

@@ -54,6 +54,10 @@ void arch_vcpu_release(struct thread *t)
 static void load_vs(const struct keel_vcpu_state *s, struct task *vm)
 {
     gstage_load(&vm->mem.pt); /* zeroes vsatp first */
+    /* Supervisor CSRs without a VS copy: the guest's values while it runs (the spec leaves
+     * swapping them to the hypervisor), the tasks' at all other times. */
+    csr_write(scounteren, s->scounteren);
+    csr_write(senvcfg, s->senvcfg);
     csr_write(vsstatus, s->vsstatus);
     csr_write(vsie, s->vsie);
     csr_write(vstvec, s->vstvec);
@@ -69,6 +73,10 @@ static void load_vs(const struct keel_vcpu_state *s, struct task *vm)
 
 static void save_vs(struct keel_vcpu_state *s)
 {
+    s->scounteren = csr_read(scounteren);
+    s->senvcfg = csr_read(senvcfg);
+    csr_write(scounteren, hext_host_scounteren); /* the tasks' counters, whatever the guest set */
+    csr_write(senvcfg, hext_host_senvcfg);
     s->vsstatus = csr_read(vsstatus);
     s->vsie = csr_read(vsie);
     s->vstvec = csr_read(vstvec);

@@ -189,4 +189,5 @@ void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
     s->pc = entry;
     s->priv = 1;
     s->vstimecmp = UINT64_MAX;
+    s->scounteren = 7; /* cycle, time, instret for its user mode, as OpenSBI leaves it */
 }

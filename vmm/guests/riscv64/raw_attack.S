@@ -65,7 +65,32 @@ bad1:
     li      t1, 4
     beq     s1, t1, 5f
     addi    s2, s2, 1
-5:  lla     t0, message
+5:  csrw    scounteren, zero        // no counters for its user mode: not the VMM's business,
+    li      t0, -1                  // nor are its senvcfg settings
+    csrw    senvcfg, t0
+    csrr    s4, senvcfg             // what sticks, to compare after the exits below
+    li      t0, 1 << 5              // STIE (SIE stays off: WFI wakes, no trap is taken)
+    csrs    sie, t0
+    rdtime  a0                      // a timer due in 100 us, and WFI: the VMM reads the time
+    li      t1, 1000
+    add     a0, a0, t1
+    li      a7, 0x54494d45
+    li      a6, 0
+    ecall
+    wfi
+    li      a0, -1                  // no timer any more
+    li      a7, 0x54494d45
+    li      a6, 0
+    ecall
+    li      t0, 1 << 5
+    csrc    sie, t0
+    csrr    t0, scounteren          // still its own values
+    beqz    t0, 15f
+    addi    s2, s2, 1
+15: csrr    t0, senvcfg
+    beq     t0, s4, 16f
+    addi    s2, s2, 1
+16: lla     t0, message
     li      t1, 0x10000000
 6:  lbu     t2, 0(t0)
     beqz    t2, 7f

@@ -10,8 +10,11 @@ struct keel_vcpu_state {
     uint64_t x[32];
     uint64_t pc;
     uint64_t priv;
-    /* VS-level CSRs the guest owns (vsie in VS bit positions: SSIE 1, STIE 5, SEIE 9). */
+    /* VS-level CSRs the guest owns (vsie in VS bit positions: SSIE 1, STIE 5, SEIE 9), and the
+     * two supervisor CSRs that have no VS copy, which the kernel swaps: scounteren (what the
+     * guest's user mode may count; firmware usually leaves cycle, time, instret: 7) and senvcfg. */
     uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
+    uint64_t scounteren, senvcfg;
     /* The guest's timer compare (Sstc vstimecmp, in time-CSR ticks; UINT64_MAX: none). With
      * KEEL_VCPU_SSTC the hardware raises the guest's timer interrupt itself when time reaches
      * it; without, the VMM must (hvip VSTIP). */
