@@ -193,3 +193,20 @@ add_test(NAME vm/riscv64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-
     --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/riscv64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
+
+# Two riscv64 Linux VMs that ping each other over virtio-net and a shared-memory link.
+set(vm_net_rv ${KEEL_IMAGES_DIR}/riscv64/vm-net.cpio)
+add_custom_target(vm-net-riscv64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_net_rv} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/riscv64
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/net1-riscv64.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/net2-riscv64.dts
+    COMMENT "images: riscv64 two-VM network boot modules")
+add_dependencies(vm-net-riscv64 images-riscv64 keel-riscv64)
+add_test(NAME vm/riscv64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
+    --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_net_rv} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-two-vms-ping.log
+    --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
+    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
+    --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
+    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
+set_tests_properties(vm/riscv64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
