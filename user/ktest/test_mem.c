@@ -316,7 +316,10 @@ KTEST(mem_whole_space_flexpages_are_quick)
     CHECK_EQ(unmap(a, 0, VA_BITS, KEEL_UNMAP_SELF), 0);
     CHECK_EQ(ktask_mem_rights(a, X), 0);
     uint64_t dt = now_us() - t0;
-    CHECK_LT(dt, 200000); /* well under the 2^27 page steps a naive walk takes */
+    /* A naive walk takes 2^27 page steps: billions of emulated instructions, tens of seconds.
+     * This is wall-clock time on an emulator that may share its host (0.55 s was seen with
+     * another test running beside it): the bound tells the two apart, not more. */
+    CHECK_LT(dt, 5000000);
     cap_free(a);
     cap_free(b);
     rt_page_free(p);
