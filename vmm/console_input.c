@@ -52,18 +52,11 @@ int64_t console_input_start(struct vm *vm)
     }
     input_vm = vm;
     uint64_t thread = rt_cap_alloc();
-    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, thread);
+    bool placed;
+    int64_t r = vm_thread_create(thread, INPUT_UTCB);
     if (r == 0) {
-        r = KOBJ(thread, KEEL_THREAD_CONTROL, KEEL_ROOT_TASK, INPUT_UTCB, KEEL_PROG_PARENT,
-                 KEEL_PROG_PARENT);
-    }
-    if (r == 0) {
-        r = KOBJ(thread, KEEL_THREAD_EX_REGS, (uint64_t)(uintptr_t)input_thread,
-                 (uint64_t)(uintptr_t)&stack[sizeof(stack)], 0);
-    }
-    if (r == 0 && KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_PROG_SCHEDULER) == 1) {
-        r = KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_RUN, thread, rt_progenv()->cpu,
-                 rt_progenv()->priority, 0);
+        r = vm_thread_start(thread, input_thread, &stack[sizeof(stack)], (unsigned)rt_progenv()->cpu,
+                            &placed);
     }
     return r;
 }

@@ -16,20 +16,12 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
-#include <cpio.h>
 #include <fdt_util.h>
 #include <libfdt.h>
 #include <string.h>
 
 static struct vm vm;
 static uint64_t vm_dt[65536 / 8]; /* libfdt wants 8-byte alignment; the cpio gives 4 */
-
-static const void *module(const struct keel_progenv *env, const char *name, uint64_t *size)
-{
-    const char *base = (const char *)(uintptr_t)KEEL_PROG_MODULES_BASE + env->modules_offset;
-    return env->modules_size ? cpio_find(base, base + env->modules_size - env->modules_offset, name, size)
-                             : NULL;
-}
 
 /* The VM's CPUs from its /cpus node (one, affinity 0, without it), on physical CPUs from the
  * VMM's own on (keel,cpu in a cpu node places it), wrapping around the CPUs there are. */
@@ -74,7 +66,7 @@ int main(void)
 {
     const struct keel_progenv *env = rt_progenv();
     uint64_t size;
-    const void *dt = env ? module(env, env->args, &size) : NULL;
+    const void *dt = env ? vm_boot_module(env->args, &size) : NULL;
     if (!dt || size > sizeof(vm_dt)) {
         printf("vmm: no VM device tree \"%s\" among the boot modules\n", env ? env->args : "");
         return 1;
@@ -106,8 +98,8 @@ int main(void)
     if (kernel) {
         const char *rdname = fdt_getprop(fdt, chosen, "keel,initrd", NULL);
         uint64_t rdsize = 0;
-        const void *k = module(env, kernel, &isize);
-        const void *rd = rdname ? module(env, rdname, &rdsize) : NULL;
+        const void *k = vm_boot_module(kernel, &isize);
+        const void *rd = rdname ? vm_boot_module(rdname, &rdsize) : NULL;
         struct linux_boot lb;
         if (!k || (rdname && !rd) || linux_load(&vm, k, isize, rd, rdsize, fdt, &lb) != 0) {
             printf("vmm: %s: cannot load Linux \"%s\"\n", env->name, kernel);
@@ -117,7 +109,7 @@ int main(void)
         dtb = lb.dtb;
         image = kernel;
     } else {
-        const void *img = module(env, image, &isize);
+        const void *img = vm_boot_module(image, &isize);
         void *dst = img ? guest_mem_ptr(&vm, gpa_init(load), isize) : NULL;
         if (!dst) {
             printf("vmm: %s: image \"%s\" missing or outside guest RAM\n", env->name, image);

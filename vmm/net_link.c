@@ -143,21 +143,15 @@ struct net_link *net_link_open(struct vm *vm, const char *name,
     l->deliver = deliver;
     l->ctx = ctx;
     l->thread = rt_cap_alloc();
-    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, l->thread);
-    if (r == 0) {
-        r = KOBJ(l->thread, KEEL_THREAD_CONTROL, KEEL_ROOT_TASK, LINK_UTCB(link_count),
-                 KEEL_PROG_PARENT, KEEL_PROG_PARENT);
-    }
+    bool placed;
+    int64_t r = vm_thread_create(l->thread, LINK_UTCB(link_count));
     if (r == 0) {
         r = KOBJ(l->irq, KEEL_IRQ_ATTACH, l->thread, 0);
     }
     link_count++;
     if (r == 0) {
-        r = KOBJ(l->thread, KEEL_THREAD_EX_REGS, (uint64_t)(uintptr_t)link_thread,
-                 (uint64_t)(uintptr_t)&l->stack[sizeof(l->stack)], 0);
-    }
-    if (r == 0 && KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_PROG_SCHEDULER) == 1) {
-        r = KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_RUN, l->thread, env->cpu, env->priority, 0);
+        r = vm_thread_start(l->thread, link_thread, &l->stack[sizeof(l->stack)], (unsigned)env->cpu,
+                            &placed);
     }
     if (r < 0) {
         printf("vmm: %s: link \"%s\": %s\n", vm->name, name, keel_strerror(r));

@@ -66,17 +66,12 @@ int64_t vcpu_create(struct vm *vm, unsigned id, uint64_t mpidr, unsigned pcpu)
     v->kick = rt_cap_alloc();
     v->power = id == 0 ? VCPU_ON : VCPU_OFF;
     the_vm = vm;
-    int64_t r = id == 0 ? 0 : KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, v->thread);
+    int64_t r = id == 0 ? 0 : vm_thread_create(v->thread, v->utcb);
     if (r == 0) {
         r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_IRQ, v->kick);
     }
     if (r == 0) {
         r = KOBJ(v->kick, KEEL_IRQ_ATTACH, v->thread, id);
-    }
-    if (r == 0 && id != 0) {
-        /* Its own page faults (stack, heap) go to our pager, like the first thread's. */
-        r = KOBJ(v->thread, KEEL_THREAD_CONTROL, KEEL_ROOT_TASK, v->utcb, KEEL_PROG_PARENT,
-                 KEEL_PROG_PARENT);
     }
     if (r == 0) {
         r = KOBJ(v->thread, KEEL_THREAD_VCPU, vm->task, (uint64_t)(uintptr_t)v->state);
@@ -97,18 +92,6 @@ static void vcpu_thread(void)
     }
 }
 
-/* On its physical CPU at the VMM's priority, with the Scheduler the system gave us
- * (keel,scheduler); without one, it stays where threads start, below us. */
-static int64_t place(struct vcpu *v)
-{
-    if (KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_PROG_SCHEDULER) != 1) {
-        printf("vmm: %s: no Scheduler (keel,scheduler): vCPU %u runs when vCPU 0 waits\n",
-               v->vm->name, v->id);
-        return 0;
-    }
-    return KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_RUN, v->thread, v->pcpu, rt_progenv()->priority, 0);
-}
-
 int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
 {
     enum vcpu_power off = VCPU_OFF;
@@ -123,10 +106,11 @@ int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
         return 0;
     }
     v->thread_started = true;
-    int64_t r = KOBJ(v->thread, KEEL_THREAD_EX_REGS, (uint64_t)(uintptr_t)vcpu_thread,
-                     (uint64_t)(uintptr_t)&stacks[v->id][STACK_SIZE], 0);
-    if (r == 0) {
-        r = place(v);
+    bool placed;
+    int64_t r = vm_thread_start(v->thread, vcpu_thread, &stacks[v->id][STACK_SIZE], v->pcpu, &placed);
+    if (r == 0 && !placed) {
+        printf("vmm: %s: no Scheduler (keel,scheduler): vCPU %u runs when vCPU 0 waits\n",
+               v->vm->name, v->id);
     }
     return r;
 }

@@ -7,6 +7,7 @@
 #include <format.h>
 #include <stdarg.h>
 #include <string.h>
+#include <cpio.h>
 
 void *guest_mem_ptr(struct vm *vm, gpa_t gpa, uint64_t size)
 {
@@ -96,4 +97,31 @@ struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, u
     d->base = base;
     d->size = size;
     return d;
+}
+
+const void *vm_boot_module(const char *name, uint64_t *size)
+{
+    const struct keel_progenv *env = rt_progenv();
+    if (!env || !env->modules_size) {
+        return NULL;
+    }
+    const char *base = (const char *)(uintptr_t)KEEL_PROG_MODULES_BASE + env->modules_offset;
+    return cpio_find(base, base + env->modules_size - env->modules_offset, name, size);
+}
+
+int64_t vm_thread_create(uint64_t cap, uint64_t utcb)
+{
+    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, cap);
+    return r < 0 ? r
+                 : KOBJ(cap, KEEL_THREAD_CONTROL, KEEL_ROOT_TASK, utcb, KEEL_PROG_PARENT, KEEL_PROG_PARENT);
+}
+
+int64_t vm_thread_start(uint64_t cap, void (*fn)(void), void *stack_top, unsigned cpu, bool *placed)
+{
+    int64_t r = KOBJ(cap, KEEL_THREAD_EX_REGS, (uint64_t)(uintptr_t)fn, (uint64_t)(uintptr_t)stack_top, 0);
+    *placed = r == 0 && KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_PROG_SCHEDULER) == 1;
+    if (*placed) {
+        r = KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_RUN, cap, cpu, rt_progenv()->priority, 0);
+    }
+    return r;
 }

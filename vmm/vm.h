@@ -86,6 +86,15 @@ void *vm_heap_alloc(struct vm *vm, uint64_t size);
  * thread may call it.
  */
 void vm_report(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The boot module (a file of the initrd this VMM was given, keel,boot-modules) called name, or
+ * NULL. Read-only; its data is only 4-byte aligned. */
+const void *vm_boot_module(const char *name, uint64_t *size);
+/* A thread of this VMM (I/O or vCPU) at capability cap with its UTCB at utcb; its page faults go
+ * to our pager like the first thread's. 0 or -err. */
+int64_t vm_thread_create(uint64_t cap, uint64_t utcb);
+/* Starts it at fn on stack_top, placed on physical CPU cpu at our priority when the system gave
+ * us a Scheduler (keel,scheduler; *placed says whether); else it stays where threads start. */
+int64_t vm_thread_start(uint64_t cap, void (*fn)(void), void *stack_top, unsigned cpu, bool *placed);
 /* The device at gpa, or NULL. */
 struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa);
 struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, uint64_t size);

@@ -17,7 +17,6 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
-#include <cpio.h>
 #include <libfdt.h>
 #include <string.h>
 
@@ -119,19 +118,11 @@ static bool net_deliver(void *ctx, const void *frame, size_t len)
     return virtio_net_rx(&d->u.net, frame, len);
 }
 
-static const void *boot_module(const char *name, uint64_t *size)
-{
-    const struct keel_progenv *env = rt_progenv();
-    const char *base = (const char *)(uintptr_t)KEEL_PROG_MODULES_BASE + env->modules_offset;
-    return env->modules_size ? cpio_find(base, base + env->modules_size - env->modules_offset, name, size)
-                             : NULL;
-}
-
 static int create_blk(struct vdev *d, const void *fdt, int node)
 {
     const char *disk = fdt_getprop(fdt, node, "keel,disk", NULL);
     uint64_t size = 0;
-    const void *data = disk ? boot_module(disk, &size) : NULL;
+    const void *data = disk ? vm_boot_module(disk, &size) : NULL;
     if (!data) {
         printf("vmm: %s: virtio-blk: no disk \"%s\" among the boot modules\n", d->vm->name,
                disk ? disk : "(keel,disk missing)");
