@@ -71,21 +71,28 @@ foreach(arch arm64 riscv64)
     set_tests_properties(${name} PROPERTIES TIMEOUT 90 LABELS system)
 endforeach()
 
+# keel_add_vm_modules(target arch out.cpio system.dts vm.dts...): the boot modules of VMs under
+# Keel (root task, VMM, guest kernel, initramfs, test disk, device trees) as one cpio
+# (images/vm-initrd), built with the images and the cross build of arch.
+function(keel_add_vm_modules target arch out system)
+    add_custom_target(${target} ALL
+        COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${out} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/${arch}
+            ${system} ${ARGN}
+        COMMENT "images: ${target} boot modules")
+    add_dependencies(${target} images-${arch} keel-${arch})
+endfunction()
+
 # The first Linux VM (arm64): the images/ kernel and initramfs as a guest of Keel's VMM
 # (dts/vms/linux-arm64.dts), and its test.
 set(vm_linux ${KEEL_IMAGES_DIR}/arm64/vm-linux.cpio)
-add_custom_target(vm-linux-arm64 ALL
-    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_linux} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64
-        ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts
-    COMMENT "images: arm64 Linux VM boot modules")
-add_dependencies(vm-linux-arm64 images-arm64 keel-arm64)
+keel_add_vm_modules(vm-linux-arm64 arm64 ${vm_linux}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts)
 # The same Linux VM on a GICv2 board (list registers in GICH, the guest's GICC is the GICV).
 set(vm_linux_v2 ${KEEL_IMAGES_DIR}/arm64/vm-linux-gicv2.cpio)
-add_custom_target(vm-linux-gicv2-arm64 ALL
-    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_linux_v2} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64
-        ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-gicv2-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/linux-gicv2-arm64.dts
-    COMMENT "images: arm64 Linux VM (GICv2) boot modules")
-add_dependencies(vm-linux-gicv2-arm64 images-arm64 keel-arm64)
+keel_add_vm_modules(vm-linux-gicv2-arm64 arm64 ${vm_linux_v2}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-gicv2-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-gicv2-arm64.dts)
 add_test(NAME vm/arm64-gicv2-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
     --machine-opts gic-version=2 --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_linux_v2}
     --smp 2 --timeout 120 --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-gicv2-linux-guest.log
@@ -99,12 +106,9 @@ set_tests_properties(vm/arm64-gicv2-linux-guest PROPERTIES TIMEOUT 150 LABELS sy
 
 # Two Linux VMs that ping each other over virtio-net and a shared-memory link.
 set(vm_net ${KEEL_IMAGES_DIR}/arm64/vm-net.cpio)
-add_custom_target(vm-net-arm64 ALL
-    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_net} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64
-        ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/net1-arm64.dts
-        ${CMAKE_SOURCE_DIR}/dts/vms/net2-arm64.dts
-    COMMENT "images: arm64 two-VM network boot modules")
-add_dependencies(vm-net-arm64 images-arm64 keel-arm64)
+keel_add_vm_modules(vm-net-arm64 arm64 ${vm_net}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/net1-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/net2-arm64.dts)
 add_test(NAME vm/arm64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
     --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_net} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-two-vms-ping.log
@@ -116,12 +120,9 @@ set_tests_properties(vm/arm64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS s
 
 # The VMM of one Linux VM is stopped mid-boot; the other runs on and passes its checks.
 set(vm_kill ${KEEL_IMAGES_DIR}/arm64/vm-kill.cpio)
-add_custom_target(vm-kill-arm64 ALL
-    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_kill} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64
-        ${CMAKE_SOURCE_DIR}/dts/systems/vm-kill-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts
-        ${CMAKE_SOURCE_DIR}/dts/vms/victim-arm64.dts
-    COMMENT "images: arm64 VMM-kill test boot modules")
-add_dependencies(vm-kill-arm64 images-arm64 keel-arm64)
+keel_add_vm_modules(vm-kill-arm64 arm64 ${vm_kill}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-kill-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/victim-arm64.dts)
 add_test(NAME vm/arm64-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
     --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_kill} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-vmm-killed.log
@@ -135,27 +136,18 @@ add_test(NAME vm/arm64-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board qemu-vi
 set_tests_properties(vm/arm64-linux-vmm-killed PROPERTIES TIMEOUT 150 LABELS system)
 
 # The Linux boot benchmark's boot modules (bench/linux-boot.sh).
-add_custom_target(vm-linux-bench-arm64 ALL
-    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/arm64/vm-linux-bench.cpio
-        ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/arm64 ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-arm64.dts
-        ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-arm64.dts
-    COMMENT "images: arm64 Linux boot benchmark boot modules")
-add_dependencies(vm-linux-bench-arm64 images-arm64 keel-arm64)
+keel_add_vm_modules(vm-linux-bench-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/vm-linux-bench.cpio
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-arm64.dts)
 
-add_custom_target(vm-linux-bench-riscv64 ALL
-    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/riscv64/vm-linux-bench.cpio
-        ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/riscv64 ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-riscv64.dts
-        ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-riscv64.dts
-    COMMENT "images: riscv64 Linux boot benchmark boot modules")
-add_dependencies(vm-linux-bench-riscv64 images-riscv64 keel-riscv64)
+keel_add_vm_modules(vm-linux-bench-riscv64 riscv64 ${KEEL_IMAGES_DIR}/riscv64/vm-linux-bench.cpio
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-riscv64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-riscv64.dts)
 
 # The demo (make run): one Linux VM with its shell on the console.
-add_custom_target(demo-arm64 ALL
-    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${KEEL_IMAGES_DIR}/arm64/demo.cpio ${KEEL_BUILD_ROOT}
-        ${KEEL_IMAGES_DIR}/arm64 ${CMAKE_SOURCE_DIR}/dts/systems/demo-arm64.dts
-        ${CMAKE_SOURCE_DIR}/dts/vms/demo-linux-arm64.dts
-    COMMENT "images: arm64 demo boot modules")
-add_dependencies(demo-arm64 images-arm64 keel-arm64)
+keel_add_vm_modules(demo-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/demo.cpio
+    ${CMAKE_SOURCE_DIR}/dts/systems/demo-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/demo-linux-arm64.dts)
 add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
     --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_linux} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-guest.log
@@ -175,11 +167,9 @@ set_tests_properties(vm/arm64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
 # The virtio console's line may come before the 16550's lines printed just ahead of it (the 8250
 # driver sends from its interrupt): it is required, in any order.
 set(vm_linux_rv ${KEEL_IMAGES_DIR}/riscv64/vm-linux.cpio)
-add_custom_target(vm-linux-riscv64 ALL
-    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_linux_rv} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/riscv64
-        ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/linux-riscv64.dts
-    COMMENT "images: riscv64 Linux VM boot modules")
-add_dependencies(vm-linux-riscv64 images-riscv64 keel-riscv64)
+keel_add_vm_modules(vm-linux-riscv64 riscv64 ${vm_linux_rv}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-riscv64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-riscv64.dts)
 add_test(NAME vm/riscv64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
     --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_linux_rv} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-guest.log
@@ -196,12 +186,9 @@ set_tests_properties(vm/riscv64-linux-guest PROPERTIES TIMEOUT 150 LABELS system
 
 # Two riscv64 Linux VMs that ping each other over virtio-net and a shared-memory link.
 set(vm_net_rv ${KEEL_IMAGES_DIR}/riscv64/vm-net.cpio)
-add_custom_target(vm-net-riscv64 ALL
-    COMMAND ${CMAKE_SOURCE_DIR}/images/vm-initrd ${vm_net_rv} ${KEEL_BUILD_ROOT} ${KEEL_IMAGES_DIR}/riscv64
-        ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/net1-riscv64.dts
-        ${CMAKE_SOURCE_DIR}/dts/vms/net2-riscv64.dts
-    COMMENT "images: riscv64 two-VM network boot modules")
-add_dependencies(vm-net-riscv64 images-riscv64 keel-riscv64)
+keel_add_vm_modules(vm-net-riscv64 riscv64 ${vm_net_rv}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-riscv64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/net1-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/net2-riscv64.dts)
 add_test(NAME vm/riscv64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
     --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_net_rv} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-two-vms-ping.log
