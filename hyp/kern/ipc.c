@@ -28,8 +28,7 @@ static void arm_timeout(struct thread *t, uint32_t us)
         if (t->cpu == this_cpu()) {
             sched_program_timer();
         } else {
-            arch_irq_send_ipi(t->cpu->id); /* its CPU re-arms when it schedules */
-            t->cpu->need_resched = true;
+            sched_poke(t->cpu); /* its CPU re-arms when it schedules */
         }
     }
 }

@@ -143,6 +143,12 @@ noreturn void kern_idle_loop(void)
         if (!c->online && c->current == c->idle) {
             smp_stop_this_cpu(); /* Platform_control CPU_OFF: its threads have moved away */
         }
+        /* No timer otherwise may be due: wake to send again an IPI not acted on. */
+        uint64_t retry = sched_poke_retry(arch_timer_now());
+        if (retry < c->timer_armed) {
+            c->timer_armed = retry;
+            arch_timer_set_deadline(retry);
+        }
         bkl_unlock();
         arch_cpu_idle();
         bkl_lock();

@@ -73,10 +73,63 @@ void sched_ready(struct thread *t)
     }
     rq_add(&c->rq, t, false);
     if (t->prio > c->current->prio) {
-        c->need_resched = true;
-        if (c != this_cpu() && c->online) {
+        if (c->online) {
+            sched_poke(c);
+        } else {
+            c->need_resched = true;
+        }
+    }
+}
+
+/* IPIs are acknowledged by the target CPU scheduling (schedule() clears poked_at), not by the
+ * interrupt: under QEMU 7.2 some IPIs to riscv64 harts never arrive (docs/kernel.md), and a lost
+ * one would leave an idle CPU asleep with work queued. sched_poke_retry() sends them again. */
+void sched_poke(struct percpu *c)
+{
+    c->need_resched = true;
+    if (c == this_cpu()) {
+        return;
+    }
+    if (!c->poked_at) {
+        c->poked_at = arch_timer_now() | 1; /* | 1: never 0, which means none */
+    }
+    arch_irq_send_ipi(c->id);
+}
+
+uint64_t sched_poke_retry(uint64_t now)
+{
+    uint64_t retry = timeout_ticks_from_us(IPI_RETRY_US), next = UINT64_MAX;
+    for (unsigned i = 0; i < cpu_count; i++) {
+        struct percpu *c = &cpus[i];
+        if (!c->poked_at || c == this_cpu()) {
+            continue;
+        }
+        if (now - c->poked_at >= retry) {
+            if (!c->ipis_resent++) {
+                printk("sched: CPU %u did not act on an IPI for %u us: sent again (reported once)\n",
+                       c->id, (unsigned)((now - c->poked_at) * 1000000 / arch_timer_freq()));
+            }
+            c->poked_at = now | 1;
             arch_irq_send_ipi(c->id);
         }
+        if (c->poked_at + retry < next) {
+            next = c->poked_at + retry;
+        }
+    }
+    return next;
+}
+
+void sched_wait_in_kernel(struct percpu *c)
+{
+    uint64_t retry = timeout_ticks_from_us(IPI_RETRY_US), sent = arch_timer_now();
+    while (!__atomic_load_n(&c->in_kernel, __ATOMIC_ACQUIRE)) {
+        uint64_t now = arch_timer_now();
+        if (now - sent >= retry) {
+            c->ipis_resent++;
+            arch_irq_send_ipi(c->id);
+            sent = now;
+        }
+        arch_cpu_relax();
     }
 }
 
@@ -84,8 +137,7 @@ void sched_kick(struct thread *t)
 {
     struct percpu *c = t->cpu;
     if (c->current == t && c != this_cpu() && c->online) {
-        c->need_resched = true;
-        arch_irq_send_ipi(c->id);
+        sched_poke(c);
     }
 }
 
@@ -111,16 +163,12 @@ void sched_migrate(struct thread *t, struct percpu *to)
         if (to == this_cpu()) {
             sched_program_timer();
         } else {
-            to->need_resched = true;
-            arch_irq_send_ipi(to->id);
+            sched_poke(to);
         }
     }
     if (from->current == t) {
         /* Running (or about to run) there: that CPU hands it over when it switches away. */
-        from->need_resched = true;
-        if (from != this_cpu()) {
-            arch_irq_send_ipi(from->id);
-        }
+        sched_poke(from);
         return;
     }
     if (queued) {
@@ -179,6 +227,7 @@ void schedule(void)
     struct percpu *c = this_cpu();
     struct thread *prev = c->current;
     c->need_resched = false;
+    c->poked_at = 0; /* what an IPI asked for is done */
     struct thread *next = rq_best(&c->rq);
     if (!next) {
         next = c->idle;
@@ -249,6 +298,7 @@ void sched_timer_tick(void)
     c->timer_armed = UINT64_MAX; /* it fired (the arch code masked it) */
     c->need_resched = true;
     timeout_expire(c, now);
+    sched_poke_retry(now);
     struct thread *t = c->current;
     if (t != c->idle && now >= c->slice_end && t->state == TS_READY && list_linked(&t->rq_link)) {
         /* Quantum used up: round robin within its priority. */

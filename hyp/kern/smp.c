@@ -113,10 +113,7 @@ int smp_cpu_off(unsigned cpu)
     while (!list_empty(&c->homed)) {
         sched_migrate(container_of(c->homed.next, struct thread, home_link), &cpus[0]);
     }
-    c->need_resched = true;
-    if (c != this_cpu()) {
-        arch_irq_send_ipi(c->id);
-    }
+    sched_poke(c);
     return 0;
 }
 
@@ -125,6 +122,7 @@ noreturn void smp_stop_this_cpu(void)
     struct percpu *c = this_cpu();
     arch_timer_set_deadline(UINT64_MAX);
     c->timer_armed = UINT64_MAX;
+    c->poked_at = 0;
     printk("smp: CPU %u off\n", c->id);
     bkl_unlock();
     arch_cpu_stop();

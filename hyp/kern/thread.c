@@ -89,8 +89,7 @@ void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp)
         t->regs_pending = true;
         t->pending_pc = pc;
         t->pending_sp = sp;
-        t->cpu->need_resched = true;
-        arch_irq_send_ipi(t->cpu->id);
+        sched_poke(t->cpu);
         return;
     }
     struct arch_regs *r = thread_regs(t);
@@ -123,7 +122,10 @@ void thread_kill(struct thread *t)
         irq_detach(container_of(t->irqs.next, struct irq, attach_link));
     }
     if (t->cpu->current == t && t->cpu != this_cpu()) {
-        arch_irq_send_ipi(t->cpu->id); /* make that CPU switch away from it */
+        /* Running there: make that CPU switch away, and return only once it no longer runs t
+         * at user level (or in its guest), so a killed thread does nothing after its kill. */
+        sched_poke(t->cpu);
+        sched_wait_in_kernel(t->cpu);
     }
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 #include <stdint.h>
 #include <arch/cpu.h>
+#include <keel/percpu.h>
 
 struct ticket_lock {
     uint32_t next;
@@ -29,5 +30,15 @@ static inline void ticket_unlock(struct ticket_lock *l)
     __atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
 }
 
-static inline void bkl_lock(void) { ticket_lock(&bkl); }
-static inline void bkl_unlock(void) { ticket_unlock(&bkl); }
+/* Taking it is entering the kernel, releasing it leaving: the CPU's in_kernel tells another CPU
+ * whether this one still runs user level code (sched_wait_in_kernel). */
+static inline void bkl_lock(void)
+{
+    __atomic_store_n(&this_cpu()->in_kernel, true, __ATOMIC_SEQ_CST);
+    ticket_lock(&bkl);
+}
+static inline void bkl_unlock(void)
+{
+    __atomic_store_n(&this_cpu()->in_kernel, false, __ATOMIC_RELAXED);
+    ticket_unlock(&bkl);
+}

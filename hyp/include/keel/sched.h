@@ -25,6 +25,16 @@ void sched_ready(struct thread *t);
 /* t has news while it may be running on another CPU (a vCPU thread in its guest): make that CPU
  * enter the kernel, so t looks. */
 void sched_kick(struct thread *t);
+/* Makes CPU c schedule before it leaves the kernel next: at once if it is this CPU, by an IPI
+ * otherwise. The IPI counts as delivered only once c has scheduled. */
+void sched_poke(struct percpu *c);
+/* Sends again the IPIs that were not acted on for IPI_RETRY_US; returns when the next such check
+ * is due (UINT64_MAX: none outstanding). Called by idle CPUs and on timer interrupts. */
+#define IPI_RETRY_US 1000
+uint64_t sched_poke_retry(uint64_t now);
+/* After sched_poke(c) for a thread that must not run on at user level (it was killed): waits
+ * until c has entered the kernel, where it will switch away before leaving again. */
+void sched_wait_in_kernel(struct percpu *c);
 /* Takes t out of its run queue (it stays current until schedule() switches away). */
 void sched_remove(struct thread *t);
 /* Switches to the best ready thread of this CPU (possibly the current one). */
