@@ -32,6 +32,8 @@ def qemu_command(board, args):
     cmd = [board["QEMU"], "-machine", machine, "-cpu", args.cpu or board["CPU"],
            "-m", args.memory or board["MEMORY"], "-smp", str(args.smp or board["SMP"]),
            "-nographic", "-no-reboot"]
+    if board.get("ACCEL"):
+        cmd += ["-accel", board["ACCEL"]]
     if args.kernel:
         cmd += ["-kernel", args.kernel]
     # Interactive: Ctrl-A X leaves QEMU; tests: no monitor, the console alone on stdout.

@@ -8,6 +8,7 @@
  * table does for the tasks' in pt.c).
  */
 #include "gstage.h"
+#include "shootdown.h"
 #include <keel/arch/pt.h>
 #include <keel/quota.h>
 #include <keel/percpu.h>
@@ -18,7 +19,6 @@
 
 #define ROOT_SIZE (GSTAGE_ROOT_ENTRIES * 8)
 #define HGATP_SV39X4 (8ull << 60)
-#define SBI_RFENCE_HFENCE_GVMA_VMID 3
 
 static uint64_t roots[GSTAGE_ROOTS][GSTAGE_ROOT_ENTRIES] __attribute__((aligned(ROOT_SIZE)));
 static bool used[GSTAGE_ROOTS];
@@ -117,27 +117,15 @@ void gstage_flush(const struct arch_pt *pt, uint64_t gpa, bool all)
     } else {
         gstage_fence_local(pt, gpa);
     }
-    unsigned long mask = 0;
-    long base = 0;
+    bool targets[KEEL_MAX_CPUS] = { false };
+    bool any = false;
     for (unsigned i = 0; i < cpu_count; i++) {
         struct percpu *c = &cpus[i];
         if (c != this_cpu() && c->online && holds[i]) {
-            if (c->arch.hartid >= 64) {
-                base = -1; /* beyond one mask word: all harts */
-            }
-            mask |= 1ul << (c->arch.hartid % 64);
+            targets[i] = any = true;
         }
     }
-    if (mask) {
-        /* RFENCE remote_hfence_gvma_vmid (hart_mask_base -1: all harts). */
-        register long a0 __asm__("a0") = (long)mask;
-        register long a1 __asm__("a1") = base;
-        register long a2 __asm__("a2") = all ? 0 : (long)gpa;
-        register long a3 __asm__("a3") = all ? -1 : (long)PAGE_SIZE;
-        register long a4 __asm__("a4") = (long)vmid;
-        register long a6 __asm__("a6") = SBI_RFENCE_HFENCE_GVMA_VMID;
-        register long a7 __asm__("a7") = SBI_EXT_RFENCE;
-        __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7)
-                         : "memory");
+    if (any) {
+        shootdown(targets);
     }
 }

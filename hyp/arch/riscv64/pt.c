@@ -14,6 +14,7 @@
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
 #include "gstage.h"
+#include "shootdown.h"
 
 #define PTE_V (1ull << 0)
 #define PTE_R (1ull << 1)
@@ -72,9 +73,7 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
  * Invalidates an address (or all with va 0 and all set) of an ASID on every hart that may hold its
  * translations: this one, and the others that have a task's table loaded. A hart in its idle loop
  * holds none: loading the boot table for the idle thread flushed everything, and it has loaded
- * nothing since (all under the big lock). The others are asked through SBI RFENCE, which waits
- * until they are done. (That wait spins in the firmware, and QEMU 7.2 under -icount lets the
- * first hart spin away every other hart's turn: see docs/kernel.md.) Between
+ * nothing since (all under the big lock). The others get a shootdown (shootdown.c). Between
  * arch_pt_unmap_begin() and _end(), an address is invalidated on this hart only. A VM task's
  * table is fenced by VMID (gstage.c).
  */
@@ -99,28 +98,16 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
     } else {
         __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
     }
-    unsigned long mask = 0;
-    long base = 0;
+    bool targets[KEEL_MAX_CPUS] = { false };
+    bool any = false;
     for (unsigned i = 0; i < cpu_count; i++) {
         struct percpu *c = &cpus[i];
         if (c != this_cpu() && c->online && c->arch.active_pt) {
-            if (c->arch.hartid >= 64) {
-                base = -1; /* beyond one mask word: all harts */
-            }
-            mask |= 1ul << (c->arch.hartid % 64);
+            targets[i] = any = true;
         }
     }
-    if (mask) {
-        /* RFENCE remote_sfence_vma_asid (hart_mask_base -1: all harts). */
-        register long a0 __asm__("a0") = (long)mask;
-        register long a1 __asm__("a1") = base;
-        register long a2 __asm__("a2") = all ? 0 : (long)va_val(va);
-        register long a3 __asm__("a3") = all ? -1 : (long)PAGE_SIZE;
-        register long a4 __asm__("a4") = pt->asid;
-        register long a6 __asm__("a6") = 2;
-        register long a7 __asm__("a7") = SBI_EXT_RFENCE;
-        __asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7)
-                         : "memory");
+    if (any) {
+        shootdown(targets);
     }
 }
 
