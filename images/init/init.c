@@ -517,8 +517,8 @@ static void list_dir(const char *dir)
 static void mini_shell(void)
 {
     char line[256];
-    printf(MARK " no busybox on this image: built-in commands: check, ls DIR, cat FILE, cmdline, "
-                "poweroff\n");
+    printf(MARK " SHELL built in (no busybox on this image): check, ls DIR, cat FILE, cmdline, "
+                "poweroff (leaving the shell powers off)\n");
     for (;;) {
         printf("keel-init# ");
         fflush(stdout);
