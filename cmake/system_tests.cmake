@@ -129,7 +129,7 @@ keel_add_qemu_test(vm/riscv64-raw-binary BOARD qemu-virt-riscv64 ARCH riscv64 IN
 # The same without Sstc: the kernel leaves vstimecmp alone and the VMM raises the guest's timer
 # interrupt (hvip VSTIP) when it is due.
 keel_add_qemu_test(vm/riscv64-raw-binary-no-sstc BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-raw
-    TIMEOUT 60 SMP 2 CPU rv64,h=true,sstc=false EXPECT "riscv: H extension, 14 VMID bits"
+    TIMEOUT 60 SMP 2 CPU rv64,h=true,sstc=false EXPECT "riscv: H extension, 14 VMID bits, G-stage Sv48x4"
     "root: all programs done" "KEEL: power off"
     REQUIRE "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 5"
     FAIL "VMID bits, Sstc" EXIT)

@@ -64,7 +64,8 @@ static bool in_window(uint64_t base, uint64_t size, uint64_t limit)
 static int map_mem(struct task *src, uint64_t sbase, struct task *dst, uint64_t dbase,
                    uint64_t size, unsigned rights, bool grant)
 {
-    if (!in_window(sbase, size, ARCH_USER_VA_LIMIT) || !in_window(dbase, size, ARCH_USER_VA_LIMIT)) {
+    if (!in_window(sbase, size, memspace_va_limit(&src->mem)) ||
+        !in_window(dbase, size, memspace_va_limit(&dst->mem))) {
         return -KEEL_ERANGE;
     }
     if (task_in_utcb_area(dst, va_init(dbase), size)) {

@@ -6,42 +6,57 @@
 #include <keel/phys.h>
 #include <uapi/keel/err.h>
 
+/* The directory from address to mapping: levels of 512-entry tables, the last holding the
+ * mappings. As many as the space needs: three cover 2^39 bytes (a task), four 2^48 (a riscv64
+ * VM task's guest-physical space beyond Sv39x4's 2^41). */
 #define LEVEL_BITS 9
 #define LEVEL_ENTRIES (1u << LEVEL_BITS)
 
-static unsigned index_at(vaddr_t va, unsigned level)
+static unsigned index_at(const struct memspace *ms, vaddr_t va, unsigned level)
 {
-    return (unsigned)(va_val(va) >> (PAGE_SHIFT + LEVEL_BITS * (2 - level))) & (LEVEL_ENTRIES - 1);
+    return (unsigned)(va_val(va) >> (PAGE_SHIFT + LEVEL_BITS * (ms->dir_levels - 1 - level))) &
+           (LEVEL_ENTRIES - 1);
+}
+
+uint64_t memspace_va_limit(const struct memspace *ms)
+{
+    return arch_pt_va_limit(&ms->pt);
 }
 
 int memspace_init(struct memspace *ms, struct quota *q, bool guest)
 {
     ms->quota = q;
     ms->dir = NULL;
-    return arch_pt_init(&ms->pt, q, guest);
+    int err = arch_pt_init(&ms->pt, q, guest);
+    ms->dir_levels = 1;
+    while (PAGE_SHIFT + LEVEL_BITS * ms->dir_levels < 64 &&
+           (1ull << (PAGE_SHIFT + LEVEL_BITS * ms->dir_levels)) < memspace_va_limit(ms)) {
+        ms->dir_levels++;
+    }
+    return err;
 }
 
 /* The leaf slot for va; with create, missing tables are made. */
 static struct mem_map **slot_for(struct memspace *ms, vaddr_t va, bool create)
 {
-    if (va_val(va) >= ARCH_USER_VA_LIMIT) {
+    if (va_val(va) >= memspace_va_limit(ms)) {
         return NULL;
     }
     void ***table = (void ***)&ms->dir;
-    for (unsigned level = 0; level < 2; level++) {
+    for (unsigned level = 0; level < ms->dir_levels - 1; level++) {
         if (!*table) {
             if (!create || !(*table = quota_alloc(ms->quota, PAGE_SIZE))) {
                 return NULL;
             }
         }
-        table = (void ***)&(*table)[index_at(va, level)];
+        table = (void ***)&(*table)[index_at(ms, va, level)];
     }
     if (!*table) {
         if (!create || !(*table = quota_alloc(ms->quota, PAGE_SIZE))) {
             return NULL;
         }
     }
-    return (struct mem_map **)&(*table)[index_at(va, 2)];
+    return (struct mem_map **)&(*table)[index_at(ms, va, ms->dir_levels - 1)];
 }
 
 struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va)
@@ -53,21 +68,21 @@ struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va)
 struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end_va)
 {
     uint64_t a = va_val(*va), end = va_val(end_va);
-    if (end > ARCH_USER_VA_LIMIT) {
-        end = ARCH_USER_VA_LIMIT;
+    if (end > memspace_va_limit(ms)) {
+        end = memspace_va_limit(ms);
     }
     while (ms->dir && a < end) {
-        void **l1 = ms->dir[index_at(va_init(a), 0)];
-        if (!l1) {
-            a = (a | ((1ull << (PAGE_SHIFT + 2 * LEVEL_BITS)) - 1)) + 1;
+        void **table = ms->dir;
+        unsigned level = 0;
+        while (level < ms->dir_levels - 1 && (table = table[index_at(ms, va_init(a), level)]) != NULL) {
+            level++;
+        }
+        if (!table) { /* a hole as large as the missing table covers: skip it */
+            uint64_t span = 1ull << (PAGE_SHIFT + LEVEL_BITS * (ms->dir_levels - 1 - level));
+            a = (a | (span - 1)) + 1;
             continue;
         }
-        struct mem_map **l2 = l1[index_at(va_init(a), 1)];
-        if (!l2) {
-            a = (a | ((1ull << (PAGE_SHIFT + LEVEL_BITS)) - 1)) + 1;
-            continue;
-        }
-        struct mem_map *m = l2[index_at(va_init(a), 2)];
+        struct mem_map *m = table[index_at(ms, va_init(a), ms->dir_levels - 1)];
         if (m) {
             *va = va_init(a);
             return m;
@@ -117,7 +132,7 @@ static void unmap_page(struct mem_map *m, bool self)
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
                  struct mem_map *parent)
 {
-    if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= ARCH_USER_VA_LIMIT) {
+    if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= memspace_va_limit(ms)) {
         return -KEEL_ERANGE;
     }
     struct mem_map **s = slot_for(ms, va, true);
@@ -167,7 +182,7 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
 
 int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
 {
-    if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= ARCH_USER_VA_LIMIT) {
+    if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= memspace_va_limit(ms)) {
         return -KEEL_ERANGE;
     }
     struct mem_map *old = memspace_lookup(ms, va);
@@ -211,7 +226,7 @@ static void free_tables(struct memspace *ms, void **table, unsigned level)
     if (!table) {
         return;
     }
-    if (level < 2) {
+    if (level < ms->dir_levels - 1) {
         for (unsigned i = 0; i < LEVEL_ENTRIES; i++) {
             free_tables(ms, table[i], level + 1);
         }
@@ -219,22 +234,22 @@ static void free_tables(struct memspace *ms, void **table, unsigned level)
     quota_free(ms->quota, table, PAGE_SIZE);
 }
 
+/* Unmaps (self included) every mapping below table, a directory table at level. */
+static void unmap_tables(struct memspace *ms, void **table, unsigned level)
+{
+    for (unsigned i = 0; table && i < LEVEL_ENTRIES; i++) {
+        if (level < ms->dir_levels - 1) {
+            unmap_tables(ms, table[i], level + 1);
+        } else if (table[i]) {
+            unmap_page(table[i], true);
+        }
+    }
+}
+
 void memspace_unmap_all(struct memspace *ms)
 {
     arch_pt_unmap_begin(&ms->pt);
-    if (ms->dir) {
-        for (unsigned i = 0; i < LEVEL_ENTRIES; i++) {
-            void **l1 = ms->dir[i];
-            for (unsigned j = 0; l1 && j < LEVEL_ENTRIES; j++) {
-                struct mem_map **l2 = l1[j];
-                for (unsigned k = 0; l2 && k < LEVEL_ENTRIES; k++) {
-                    if (l2[k]) {
-                        unmap_page(l2[k], true);
-                    }
-                }
-            }
-        }
-    }
+    unmap_tables(ms, ms->dir, 0);
     arch_pt_unmap_end(&ms->pt);
 }
 

@@ -41,8 +41,8 @@ static int64_t task_unmap(struct task *t, struct kobj_msg *m)
     unsigned order = keel_fpage_order(fp);
     if (keel_fpage_kind(fp) == KEEL_FP_MEM) {
         uint64_t base = keel_fpage_base(fp);
-        if (order < PAGE_SHIFT || order > 39 || (base & ((1ull << order) - 1)) ||
-            base + (1ull << order) > ARCH_USER_VA_LIMIT) {
+        if (order < PAGE_SHIFT || order > 48 || (base & ((1ull << order) - 1)) ||
+            base + (1ull << order) > memspace_va_limit(&t->mem)) {
             return -KEEL_EINVAL;
         }
         memspace_unmap(&t->mem, va_init(base), 1ull << order, self);
@@ -81,11 +81,12 @@ int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
             struct cap *c = objspace_lookup(&t->caps, m->mr[1]);
             return c && c->obj ? 1 : 0;
         }
-        struct mem_map *mm = m->mr[1] < ARCH_USER_VA_LIMIT
+        struct mem_map *mm = m->mr[1] < memspace_va_limit(&t->mem)
                                  ? memspace_lookup(&t->mem, va_init(m->mr[1] & ~(PAGE_SIZE - 1)))
                                  : NULL;
         m->mr[0] = mm ? mm->rights : 0;
-        m->out_words = 1;
+        m->mr[1] = memspace_va_limit(&t->mem); /* where the space ends */
+        m->out_words = 2;
         return mm != NULL;
     }
     if (!(rights & KEEL_CAP_W)) {

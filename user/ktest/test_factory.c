@@ -291,6 +291,29 @@ KTEST(factory_vm_task)
     CHECK_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, 0x80000000), 1);
     CHECK_EQ(KOBJ(vm, KEEL_TASK_UNMAP, keel_fpage_mem(0x80000000, 12, KEEL_FP_RWX), KEEL_UNMAP_SELF), 0);
     CHECK_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, 0x80000000), 0);
+    /* Its guest-physical space ends where MEM_INFO says (MR1): riscv64 2^48 with Sv48x4, else
+     * 2^41 (Sv39x4), arm64 and x86_64 2^39. The last page maps, a page at the
+     * end does not; the tables for it (four levels on riscv64) go back with the task. */
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, 0), 0);
+    uint64_t end = keel_utcb()->mr[1];
+#if defined(__riscv)
+    CHECK(end == 1ull << 48 || end == 1ull << 41); /* which one: the boot line (system tests) */
+#else
+    CHECK_EQ(end, 1ull << 39);
+#endif
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_mem((uint64_t)(uintptr_t)p, 12, KEEL_FP_RW),
+                  end - KEEL_PAGE_SIZE), 0);
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, end - KEEL_PAGE_SIZE), 1);
+    CHECK_EQ(keel_utcb()->mr[0], KEEL_FP_RW);
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_mem((uint64_t)(uintptr_t)p, 12, KEEL_FP_RW), end),
+             -KEEL_ERANGE);
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_UNMAP, keel_fpage_mem(end - KEEL_PAGE_SIZE, 12, KEEL_FP_RWX), KEEL_UNMAP_SELF), 0);
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, end - KEEL_PAGE_SIZE), 0);
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_mem((uint64_t)(uintptr_t)p, 12, KEEL_FP_RW),
+                  end - KEEL_PAGE_SIZE), 0); /* left mapped: the task's release takes it */
+    /* A task's own space ends at the architecture's user limit. */
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO, 0), 0);
+    CHECK(keel_utcb()->mr[1] >= (1ull << 38) && keel_utcb()->mr[1] <= (1ull << 47));
     /* Thread VCPU binds to VM tasks only. */
     REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, t, 0), 0);
     CHECK_EQ(KOBJ(KEEL_ROOT_THREAD, KEEL_THREAD_VCPU, t, KEEL_ROOT_UTCB_ADDR + 2 * KEEL_PAGE_SIZE), -KEEL_EINVAL);

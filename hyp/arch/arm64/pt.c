@@ -32,6 +32,12 @@ static unsigned idx(vaddr_t va, unsigned level)
     return (unsigned)(va_val(va) >> (12 + 9 * (3 - level))) & 511;
 }
 
+uint64_t arch_pt_va_limit(const struct arch_pt *pt)
+{
+    (void)pt; /* tasks and VM tasks alike */
+    return ARCH_USER_VA_LIMIT;
+}
+
 int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
     (void)guest; /* every task has a stage-2 table: VMs too */

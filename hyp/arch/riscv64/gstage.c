@@ -19,10 +19,12 @@
 
 #define ROOT_SIZE (GSTAGE_ROOT_ENTRIES * 8)
 #define HGATP_SV39X4 (8ull << 60)
+#define HGATP_SV48X4 (9ull << 60)
 
 static uint64_t roots[GSTAGE_ROOTS][GSTAGE_ROOT_ENTRIES] __attribute__((aligned(ROOT_SIZE)));
 static bool used[GSTAGE_ROOTS];
 static bool vmid_shared;
+static bool sv48x4;
 static uint32_t generation[GSTAGE_ROOTS];          /* bumped when a slot is given back */
 static uint32_t fenced[KEEL_MAX_CPUS][GSTAGE_ROOTS]; /* the generation each hart has fenced */
 static const uint64_t *last_root[KEEL_MAX_CPUS];    /* each hart's last root (shared VMID) */
@@ -31,6 +33,16 @@ static bool holds[KEEL_MAX_CPUS];                   /* may cache G-stage transla
 void gstage_set_vmid_bits(unsigned bits)
 {
     vmid_shared = bits < 32 && (1u << bits) <= GSTAGE_ROOTS;
+}
+
+void gstage_set_sv48x4(bool on)
+{
+    sv48x4 = on;
+}
+
+bool gstage_sv48x4(void)
+{
+    return sv48x4;
 }
 
 bool gstage_vmid_shared(void)
@@ -69,7 +81,7 @@ void gstage_root_free(struct arch_pt *pt, struct quota *q)
 
 uint64_t gstage_hgatp(const struct arch_pt *pt)
 {
-    return HGATP_SV39X4 | (vmid_of(pt) << 44) | (pa_val(pa_from_kva(pt->root)) >> 12);
+    return (pt->levels == 4 ? HGATP_SV48X4 : HGATP_SV39X4) | (vmid_of(pt) << 44) | (pa_val(pa_from_kva(pt->root)) >> 12);
 }
 
 void gstage_load(const struct arch_pt *pt)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * G-stage (guest-physical) tables of VM tasks on riscv64 (gstage.c): Sv39x4, whose root is
- * 16 KiB and 16 KiB-aligned. The kernel pool hands out single pages, so the roots come from a
+ * G-stage (guest-physical) tables of VM tasks on riscv64 (gstage.c): Sv48x4 where the harts
+ * have it, else Sv39x4; either root is 16 KiB and 16 KiB-aligned. The kernel pool hands out single pages, so the roots come from a
  * fixed pool; a root's slot also gives the VM its VMID.
  */
 #pragma once
@@ -33,5 +33,8 @@ void gstage_fence_local(const struct arch_pt *pt, uint64_t gpa);
 void gstage_flush(const struct arch_pt *pt, uint64_t gpa, bool all);
 /* Sets the VMID width found at boot (hext.c); with too few bits all VMs share VMID 0. */
 void gstage_set_vmid_bits(unsigned bits);
+/* Whether every hart takes Sv48x4 in hgatp (hext.c, at boot); VM tasks made after use it. */
+void gstage_set_sv48x4(bool on);
+bool gstage_sv48x4(void);
 /* Whether VMs share one VMID: every switch of hgatp to another VM needs a full fence. */
 bool gstage_vmid_shared(void);

@@ -97,9 +97,17 @@ void hext_init_cpu(void)
             bits++;
         }
         gstage_set_vmid_bits(bits);
-        printk("riscv: H extension, %u VMID bits%s\n", bits, sstc ? ", Sstc" : "");
+        /* Sv48x4: hgatp's MODE is WARL, and a mode the hart lacks does not stick. */
+        csr_write(hgatp, 9ull << 60);
+        gstage_set_sv48x4((csr_read(hgatp) >> 60) == 9);
+        printk("riscv: H extension, %u VMID bits%s, G-stage %s\n", bits, sstc ? ", Sstc" : "",
+               gstage_sv48x4() ? "Sv48x4" : "Sv39x4");
     } else {
         hext_sstc = hext_sstc && sstc;
+        csr_write(hgatp, 9ull << 60);
+        if ((csr_read(hgatp) >> 60) != 9) {
+            gstage_set_sv48x4(false); /* this hart lacks it: all VMs take Sv39x4 */
+        }
     }
     csr_write(hgatp, 0);
 }

@@ -2,9 +2,10 @@
 /*
  * Task page tables on riscv64: Sv39, three levels, 4 KiB pages, one ASID per task. The upper half
  * of every root table is the kernel's (all physical memory at KERNEL_OFFSET, global), copied from
- * the boot table; the lower half is the task's. A VM task's table is the G-stage format (Sv39x4,
- * gstage.c): the same entries (leaves with U set, as G-stage wants) under a larger root that has
- * no kernel half; it is fenced by VMID instead of ASID.
+ * the boot table; the lower half is the task's. A VM task's table is the G-stage format
+ * (gstage.c): Sv48x4 (four levels, 256 TiB of guest-physical space) where the harts have it,
+ * else Sv39x4 (three, 2 TiB); the same entries (leaves with U set, as G-stage wants) under a
+ * larger root that has no kernel half; it is fenced by VMID instead of ASID.
  */
 #include <keel/arch/pt.h>
 #include <keel/quota.h>
@@ -34,6 +35,21 @@ static unsigned idx(vaddr_t va, unsigned level)
     return (unsigned)(va_val(va) >> (12 + 9 * level)) & 511;
 }
 
+/* The root's index: no mask, as the root of a VM task is larger than 512 entries, and va is
+ * below arch_pt_va_limit(), which keeps it within the root. */
+static unsigned root_idx(const struct arch_pt *pt, vaddr_t va)
+{
+    return (unsigned)(va_val(va) >> (12 + 9 * (pt->levels - 1u)));
+}
+
+uint64_t arch_pt_va_limit(const struct arch_pt *pt)
+{
+    if (!pt->guest) {
+        return ARCH_USER_VA_LIMIT;
+    }
+    return pt->levels == 4 ? 1ull << 48 : 1ull << 41;
+}
+
 static uint64_t *table_of(uint64_t pte)
 {
     return kva_from_pa(pa_init((pte >> 10) << 12));
@@ -47,7 +63,9 @@ static uint64_t satp_of(const uint64_t *root, unsigned asid)
 int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
     pt->guest = guest;
+    pt->levels = 3;
     if (guest) {
+        pt->levels = gstage_sv48x4() ? 4 : 3;
         return gstage_root_alloc(pt, q);
     }
     unsigned a;
@@ -111,12 +129,12 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
     }
 }
 
-/* Frees the tables below table (the lower half of a root: the task's part). */
-static void free_below(uint64_t *table, unsigned level, struct quota *q)
+/* Frees the tables below the first n entries of table, at level (a root: the task's part). */
+static void free_below(uint64_t *table, unsigned level, unsigned n, struct quota *q)
 {
-    for (unsigned i = 0; level > 0 && i < (level == 2 ? 256u : 512u); i++) {
+    for (unsigned i = 0; level > 0 && i < n; i++) {
         if ((table[i] & PTE_V) && !(table[i] & PTE_LEAF)) {
-            free_below(table_of(table[i]), level - 1, q);
+            free_below(table_of(table[i]), level - 1, 512, q);
             quota_free(q, table_of(table[i]), PAGE_SIZE);
         }
     }
@@ -127,7 +145,7 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
     if (!pt->root) {
         return;
     }
-    free_below(pt->root, 2, q);
+    free_below(pt->root, pt->levels - 1u, pt->guest ? GSTAGE_ROOT_ENTRIES : 256, q);
     if (pt->guest) {
         gstage_root_free(pt, q); /* fences its VMID */
         return;
@@ -140,9 +158,10 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
 
 static uint64_t *leaf(struct arch_pt *pt, struct quota *q, vaddr_t va, bool create)
 {
+    unsigned top = pt->levels - 1u;
     uint64_t *table = pt->root;
-    for (unsigned level = 2; level > 0; level--) {
-        uint64_t *e = &table[idx(va, level)];
+    for (unsigned level = top; level > 0; level--) {
+        uint64_t *e = &table[level == top ? root_idx(pt, va) : idx(va, level)];
         if (!(*e & PTE_V)) {
             if (!create) {
                 return NULL;
@@ -162,7 +181,7 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
                 bool device)
 {
     (void)device; /* memory types come from the platform's PMAs */
-    if (va_val(va) >= ARCH_USER_VA_LIMIT) {
+    if (va_val(va) >= arch_pt_va_limit(pt)) {
         return -KEEL_ERANGE;
     }
     uint64_t *e = leaf(pt, q, va, true);

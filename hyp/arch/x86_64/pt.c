@@ -87,6 +87,12 @@ static void invalidate(const struct arch_pt *pt, vaddr_t va)
     }
 }
 
+uint64_t arch_pt_va_limit(const struct arch_pt *pt)
+{
+    (void)pt; /* tasks and VM tasks alike */
+    return ARCH_USER_VA_LIMIT;
+}
+
 int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
     (void)guest; /* no extended vCPU mode yet */

@@ -28,10 +28,13 @@ struct mem_map {
 
 struct memspace {
     void **dir;
+    unsigned dir_levels; /* of dir: enough for memspace_va_limit() */
     struct arch_pt pt;
     struct quota *quota;
 };
 
+/* Where the space ends: addresses (guest-physical in a VM task) below it can be mapped. */
+uint64_t memspace_va_limit(const struct memspace *ms);
 /* An empty space; guest: a VM task's guest-physical space (arch_pt_init). */
 int memspace_init(struct memspace *ms, struct quota *q, bool guest);
 /* Unmaps everything (revoking what others mapped from here); the tables stay. */

@@ -13,6 +13,8 @@ struct quota;
 
 /* A new empty table; guest: the nested format for a VM task (guest-physical addresses). */
 int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest);
+/* Where pt's addresses end (ARCH_USER_VA_LIMIT for a task; a VM task's may differ). */
+uint64_t arch_pt_va_limit(const struct arch_pt *pt);
 /* Frees every table page (mappings must already be gone or are dropped silently). */
 void arch_pt_destroy(struct arch_pt *pt, struct quota *q);
 /* Maps one page; rights are KEEL_FP_R/W/X; device selects device memory attributes. */

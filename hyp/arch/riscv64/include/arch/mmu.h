@@ -12,13 +12,14 @@ static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uin
 /* Highest user virtual address + 1 (Sv39 lower half). */
 #define ARCH_USER_VA_LIMIT (1ull << 38)
 
-/* Hardware page-table root of a task (Sv39), or of a VM task (Sv39x4 G-stage: the same
- * entries below 256 GiB, a 16 KiB root from a pool, no kernel half). */
+/* Hardware page-table root of a task (Sv39), or of a VM task (G-stage: Sv48x4 where the harts
+ * have it, else Sv39x4; the same entries, a 16 KiB root from a pool, no kernel half). */
 struct arch_pt {
     uint64_t *root; /* level-2 table, kernel virtual */
     uint64_t satp;  /* what activating it writes: Sv39, ASID, root */
     uint16_t asid;
     uint16_t vmid;  /* VM tasks: the root's pool slot + 1 */
+    uint8_t levels; /* 3 (Sv39, Sv39x4) or 4 (Sv48x4) */
     bool guest;
     bool defer, deferred; /* arch_pt_unmap_begin(): other harts are fenced at the end */
 };
