@@ -8,8 +8,12 @@
 #   hypercall-kernel             10 000 KEEL_HVC_NULL hypercalls (riscv64: KEEL_SBI_EXT_NULL
 #                                ecalls), answered by the kernel
 #   virq-delivery-vtimer         virtual timer due -> the guest's handler runs (kernel injection)
-#   virq-delivery-device         the guest's write to the PL011 raises its interrupt in the VMM's
-#                                model -> the guest's handler runs (VMM fills a list register)
+#   virq-delivery-timer          riscv64: the deadline the guest gave SBI set_timer passes -> its
+#                                handler runs (Sstc: the hardware raises it from vstimecmp, no
+#                                exit; under one tick reads as 0)
+#   virq-delivery-device         the guest's write to the PL011 (riscv64: the 16550's THR) raises
+#                                its interrupt in the VMM's model -> the guest's handler runs (VMM
+#                                fills a list register; riscv64: its PLIC model sets VSEIP)
 set -euo pipefail
 root=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +46,8 @@ else
     done
 fi
 
-# riscv64: one guest per run, its tick count the SBI SRST status.
+# riscv64: one guest per run; the exit and hypercall guests' tick count is the SBI SRST status,
+# the interrupt guest prints its sums and stops with status 0.
 run_rv() { # run_rv <initrd> <log>
     [ -f "$root/riscv64/boot/$1.cpio" ] && python3 "$top/ci/qemu_run.py" --board qemu-virt-riscv64 \
         --kernel "$root/riscv64/hyp/keel.bin" --initrd "$root/riscv64/boot/$1.cpio" --smp 1 --icount \
@@ -56,3 +61,14 @@ for b in vm-bench:vm-exit-mmio-read-user-vmm-riscv64 vm-hcall-bench:hypercall-ke
         failed "${b#*:}" "$log"
     fi
 done
+
+log=$(mktemp)
+if run_rv vm-irq-bench "$log" && grep -Eq 'guest powered off, status 0([^0-9]|$)' "$log"; then
+    hex() { printf '%d' "$(sed -n "s/.*bench: $1 \(0x[0-9a-f]*\).*/\1/p" "$log")"; }
+    row virq-delivery-timer-riscv64 "$(hex virq-timer)" 100 10000000
+    row virq-delivery-device-vmm-riscv64 "$(hex virq-device)" 100 10000000
+else
+    for n in virq-delivery-timer-riscv64 virq-delivery-device-vmm-riscv64; do
+        failed "$n" "$log"
+    done
+fi
