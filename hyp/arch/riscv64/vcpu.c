@@ -18,7 +18,9 @@
 #include <keel/percpu.h>
 #include <keel/sched.h>
 #include <keel/bkl.h>
+#include <keel/arch/timer.h>
 #include <arch/csr.h>
+#include <arch/sbi.h>
 #include <uapi/keel/vcpu.h>
 #include <uapi/keel/err.h>
 #include <string.h>
@@ -125,6 +127,23 @@ static void do_requests(uint64_t r)
     }
 }
 
+/* Without Sstc the guest's timer is the SBI one, kept here (the state area's vstimecmp): due, it
+ * is made pending (VSTIP); not yet, this hart's timer is armed for it, and its interrupt brings
+ * the guest out and back through here. (The VMM sets VSTIP too before it resumes: a guest that
+ * exits often gets it either way; one that spins gets it only from this.) */
+static void sbi_timer(struct keel_vcpu_state *k, struct percpu *c)
+{
+    if (k->vstimecmp == UINT64_MAX) {
+        return;
+    }
+    if (arch_timer_now() >= k->vstimecmp) {
+        k->hvip |= KEEL_HVIP_VSTIP;
+    } else if (k->vstimecmp < c->timer_armed) {
+        c->timer_armed = k->vstimecmp;
+        arch_timer_set_deadline(k->vstimecmp);
+    }
+}
+
 /* Something for the VMM thread (also what came while it was out of the guest). */
 static bool vmm_has_event(struct thread *self)
 {
@@ -167,6 +186,9 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
             do_requests(k.requests);
             k.requests = 0;
         }
+        if (!hext_sstc) {
+            sbi_timer(&k, c);
+        }
         csr_write(hvip, k.hvip & HIP_VS);
         csr_write(hstatus,
                   HSTATUS_VSXL_64 | HSTATUS_VTW | HSTATUS_SPV | (k.priv ? HSTATUS_SPVP : 0));
@@ -188,6 +210,17 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         } else if (cause == EXC_ECALL_VS && k.x[17] == KEEL_SBI_EXT_NULL) {
             k.x[10] = 0; /* the kernel's own hypercall: answered here */
             k.x[11] = 0;
+            k.pc += 4;
+            continue;
+        } else if (cause == EXC_ECALL_VS && k.x[17] == SBI_EXT_TIME && k.x[16] == 0) {
+            /* SBI set_timer, the guest's every tick: answered here, not by the VMM. The new
+             * deadline takes back a timer interrupt already pending. */
+            k.vstimecmp = k.x[10];
+            if (hext_sstc) {
+                csr_write(vstimecmp, k.vstimecmp);
+            }
+            k.hvip &= ~KEEL_HVIP_VSTIP;
+            k.x[10] = 0; /* SBI_SUCCESS */
             k.pc += 4;
             continue;
         } else {
