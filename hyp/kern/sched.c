@@ -122,7 +122,9 @@ uint64_t sched_poke_retry(uint64_t now)
 void sched_wait_in_kernel(struct percpu *c)
 {
     uint64_t retry = timeout_ticks_from_us(IPI_RETRY_US), sent = arch_timer_now();
-    while (!__atomic_load_n(&c->in_kernel, __ATOMIC_ACQUIRE)) {
+    /* Every other CPU in the kernel waits for the lock we hold, and clears this (bkl_lock). */
+    __atomic_store_n(&c->kernel_wanted, true, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&c->kernel_wanted, __ATOMIC_ACQUIRE)) {
         uint64_t now = arch_timer_now();
         if (now - sent >= retry) {
             c->ipis_resent++;

@@ -17,28 +17,23 @@ struct ticket_lock {
 
 extern struct ticket_lock bkl;
 
-static inline void ticket_lock(struct ticket_lock *l)
-{
-    uint32_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
-    while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me) {
-        arch_cpu_relax();
-    }
-}
-
 static inline void ticket_unlock(struct ticket_lock *l)
 {
     __atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
 }
 
-/* Taking it is entering the kernel, releasing it leaving: the CPU's in_kernel tells another CPU
- * whether this one still runs user level code (sched_wait_in_kernel). */
+/* While it waits, this CPU is in the kernel and will not run user level code before it has had
+ * the lock: it tells a holder that waits for just that (sched_wait_in_kernel). Only the waiting
+ * pays for it, not the taking of a free lock. */
 static inline void bkl_lock(void)
 {
-    __atomic_store_n(&this_cpu()->in_kernel, true, __ATOMIC_SEQ_CST);
-    ticket_lock(&bkl);
+    uint32_t me = __atomic_fetch_add(&bkl.next, 1, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != me) {
+        struct percpu *c = this_cpu();
+        if (__atomic_load_n(&c->kernel_wanted, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&c->kernel_wanted, false, __ATOMIC_RELEASE);
+        }
+        arch_cpu_relax();
+    }
 }
-static inline void bkl_unlock(void)
-{
-    __atomic_store_n(&this_cpu()->in_kernel, false, __ATOMIC_RELAXED);
-    ticket_unlock(&bkl);
-}
+static inline void bkl_unlock(void) { ticket_unlock(&bkl); }

@@ -33,7 +33,8 @@ void sched_poke(struct percpu *c);
 #define IPI_RETRY_US 1000
 uint64_t sched_poke_retry(uint64_t now);
 /* After sched_poke(c) for a thread that must not run on at user level (it was killed): waits
- * until c has entered the kernel, where it will switch away before leaving again. */
+ * until c is in the kernel (waiting for the big lock the caller holds), where it will switch
+ * away before it leaves again. */
 void sched_wait_in_kernel(struct percpu *c);
 /* Takes t out of its run queue (it stays current until schedule() switches away). */
 void sched_remove(struct thread *t);
