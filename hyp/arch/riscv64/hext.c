@@ -69,6 +69,11 @@ void hext_detect(const void *fdt)
     dt_sstc = sstc;
 }
 
+bool hext_dt_sstc(void)
+{
+    return dt_sstc;
+}
+
 void hext_init_cpu(void)
 {
     if (!hext_present) {

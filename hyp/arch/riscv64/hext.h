@@ -13,3 +13,5 @@ extern uint64_t hext_host_scounteren, hext_host_senvcfg;
 void hext_detect(const void *fdt);
 /* This hart's hypervisor CSRs: what guests handle themselves, what they may read. */
 void hext_init_cpu(void);
+/* Whether every hart's ISA string in the device tree names Sstc (hext_detect, at boot). */
+bool hext_dt_sstc(void);
