@@ -32,6 +32,17 @@ extern char _head_start[], _image_end[];
 struct percpu cpus[KEEL_MAX_CPUS];
 unsigned cpu_count;
 struct ticket_lock bkl;
+
+__attribute__((noinline)) void bkl_wait(uint32_t me)
+{
+    while (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != me) {
+        struct percpu *c = this_cpu();
+        if (__atomic_load_n(&c->kernel_wanted, __ATOMIC_RELAXED)) {
+            __atomic_store_n(&c->kernel_wanted, false, __ATOMIC_RELEASE);
+        }
+        arch_cpu_relax();
+    }
+}
 static struct thread idle_threads[KEEL_MAX_CPUS];
 static struct boot_info boot_info;
 
@@ -143,12 +154,7 @@ noreturn void kern_idle_loop(void)
         if (!c->online && c->current == c->idle) {
             smp_stop_this_cpu(); /* Platform_control CPU_OFF: its threads have moved away */
         }
-        /* No timer otherwise may be due: wake to send again an IPI not acted on. */
-        uint64_t retry = sched_poke_retry(arch_timer_now());
-        if (retry < c->timer_armed) {
-            c->timer_armed = retry;
-            arch_timer_set_deadline(retry);
-        }
+        sched_poke_watch(); /* no timer otherwise may come to send a lost IPI again */
         bkl_unlock();
         arch_cpu_idle();
         bkl_lock();

@@ -81,6 +81,23 @@ void sched_ready(struct thread *t)
     }
 }
 
+static uint32_t poked_cpus; /* bit per CPU whose poked_at is set */
+
+static uint64_t retry_ticks(void)
+{
+    static uint64_t ticks; /* IPI_RETRY_US in timer ticks, once the timer is known */
+    if (!ticks) {
+        ticks = timeout_ticks_from_us(IPI_RETRY_US);
+    }
+    return ticks;
+}
+
+void sched_poke_done(struct percpu *c)
+{
+    c->poked_at = 0;
+    poked_cpus &= ~(1u << c->id);
+}
+
 /* IPIs are acknowledged by the target CPU scheduling (schedule() clears poked_at), not by the
  * interrupt: under QEMU 7.2 some IPIs to riscv64 harts never arrive (docs/kernel.md), and a lost
  * one would leave an idle CPU asleep with work queued. sched_poke_retry() sends them again. */
@@ -92,13 +109,30 @@ void sched_poke(struct percpu *c)
     }
     if (!c->poked_at) {
         c->poked_at = arch_timer_now() | 1; /* | 1: never 0, which means none */
+        poked_cpus |= 1u << c->id;
     }
     arch_irq_send_ipi(c->id);
 }
 
-uint64_t sched_poke_retry(uint64_t now)
+/* The idle loop: with an IPI of ours outstanding, the timer must come within IPI_RETRY_US (it
+ * then sends again what is still not acted on). Cheap when nothing is outstanding or the timer
+ * is already close: this runs on every way into idle, cross-CPU IPC's included. */
+void sched_poke_watch(void)
 {
-    uint64_t retry = timeout_ticks_from_us(IPI_RETRY_US), next = UINT64_MAX;
+    struct percpu *c = this_cpu();
+    if (!(poked_cpus & ~(1u << c->id))) {
+        return;
+    }
+    uint64_t due = arch_timer_now() + retry_ticks();
+    if (due < c->timer_armed) {
+        c->timer_armed = due;
+        arch_timer_set_deadline(due);
+    }
+}
+
+void sched_poke_retry(uint64_t now)
+{
+    uint64_t retry = retry_ticks();
     for (unsigned i = 0; i < cpu_count; i++) {
         struct percpu *c = &cpus[i];
         if (!c->poked_at || c == this_cpu()) {
@@ -112,16 +146,12 @@ uint64_t sched_poke_retry(uint64_t now)
             c->poked_at = now | 1;
             arch_irq_send_ipi(c->id);
         }
-        if (c->poked_at + retry < next) {
-            next = c->poked_at + retry;
-        }
     }
-    return next;
 }
 
 void sched_wait_in_kernel(struct percpu *c)
 {
-    uint64_t retry = timeout_ticks_from_us(IPI_RETRY_US), sent = arch_timer_now();
+    uint64_t retry = retry_ticks(), sent = arch_timer_now();
     /* Every other CPU in the kernel waits for the lock we hold, and clears this (bkl_lock). */
     __atomic_store_n(&c->kernel_wanted, true, __ATOMIC_RELEASE);
     while (__atomic_load_n(&c->kernel_wanted, __ATOMIC_ACQUIRE)) {
@@ -229,7 +259,7 @@ void schedule(void)
     struct percpu *c = this_cpu();
     struct thread *prev = c->current;
     c->need_resched = false;
-    c->poked_at = 0; /* what an IPI asked for is done */
+    sched_poke_done(c); /* what an IPI asked for is done */
     struct thread *next = rq_best(&c->rq);
     if (!next) {
         next = c->idle;

@@ -122,7 +122,7 @@ noreturn void smp_stop_this_cpu(void)
     struct percpu *c = this_cpu();
     arch_timer_set_deadline(UINT64_MAX);
     c->timer_armed = UINT64_MAX;
-    c->poked_at = 0;
+    sched_poke_done(c); /* nothing to send again to a CPU that is off */
     printk("smp: CPU %u off\n", c->id);
     bkl_unlock();
     arch_cpu_stop();

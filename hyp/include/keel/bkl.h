@@ -22,18 +22,17 @@ static inline void ticket_unlock(struct ticket_lock *l)
     __atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
 }
 
-/* While it waits, this CPU is in the kernel and will not run user level code before it has had
- * the lock: it tells a holder that waits for just that (sched_wait_in_kernel). Only the waiting
- * pays for it, not the taking of a free lock. */
+/* Waits for ticket me (main.c). While it waits, this CPU is in the kernel and will not run user
+ * level code before it has had the lock: it tells a holder that waits for just that
+ * (sched_wait_in_kernel). Out of line, so that taking a free lock (every system call) carries
+ * none of it. */
+void bkl_wait(uint32_t me);
+
 static inline void bkl_lock(void)
 {
     uint32_t me = __atomic_fetch_add(&bkl.next, 1, __ATOMIC_RELAXED);
-    while (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != me) {
-        struct percpu *c = this_cpu();
-        if (__atomic_load_n(&c->kernel_wanted, __ATOMIC_RELAXED)) {
-            __atomic_store_n(&c->kernel_wanted, false, __ATOMIC_RELEASE);
-        }
-        arch_cpu_relax();
+    if (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != me) {
+        bkl_wait(me);
     }
 }
 static inline void bkl_unlock(void) { ticket_unlock(&bkl); }

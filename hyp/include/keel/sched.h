@@ -28,10 +28,13 @@ void sched_kick(struct thread *t);
 /* Makes CPU c schedule before it leaves the kernel next: at once if it is this CPU, by an IPI
  * otherwise. The IPI counts as delivered only once c has scheduled. */
 void sched_poke(struct percpu *c);
-/* Sends again the IPIs that were not acted on for IPI_RETRY_US; returns when the next such check
- * is due (UINT64_MAX: none outstanding). Called by idle CPUs and on timer interrupts. */
+/* Sends again the IPIs that were not acted on for IPI_RETRY_US (timer interrupts call it); an
+ * idle CPU with IPIs outstanding keeps its timer within that (sched_poke_watch). */
 #define IPI_RETRY_US 1000
-uint64_t sched_poke_retry(uint64_t now);
+void sched_poke_retry(uint64_t now);
+void sched_poke_watch(void);
+/* c has done what it was poked for (it scheduled, or it stops). */
+void sched_poke_done(struct percpu *c);
 /* After sched_poke(c) for a thread that must not run on at user level (it was killed): waits
  * until c is in the kernel (waiting for the big lock the caller holds), where it will switch
  * away before it leaves again. */
