@@ -322,6 +322,52 @@ KTEST(factory_vm_task)
     rt_page_free(p);
 }
 
+/* The whole guest-physical range of a VM task: mappings at its bottom and top (riscv64 Sv48x4:
+ * four levels of tables, in the hardware and in the mapping directory) are paid by its factory,
+ * and all of it comes back when the task goes. */
+KTEST(factory_vm_task_whole_range_returns_its_memory)
+{
+    uint64_t f = cap_new(), vm = cap_new();
+    uint64_t *p = rt_page_alloc();
+    REQUIRE(p);
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, f, 1ull << 20), 0);
+    uint64_t before = factory_used(f);
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_TASK, vm, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, 0), 0);
+    uint64_t end = keel_utcb()->mr[1];
+    uint64_t fp = keel_fpage_mem((uint64_t)(uintptr_t)p, 12, KEEL_FP_RW);
+    uint64_t at[] = { 0, end / 2, end - (1ull << 30), end - KEEL_PAGE_SIZE };
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(KOBJ(vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, fp, at[i]), 0);
+    }
+    uint64_t mapped = factory_used(f);
+    CHECK(mapped > before);
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, at[i]), 1);
+    }
+    /* Unmapping the whole range at once finds them all (the directory walk skips the holes). */
+    unsigned bits = 0;
+    while ((1ull << bits) < end) {
+        bits++;
+    }
+    CHECK_EQ(KOBJ(vm, KEEL_TASK_UNMAP, keel_fpage_mem(0, bits, KEEL_FP_RWX), KEEL_UNMAP_SELF), 0);
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(KOBJ(vm, KEEL_TASK_MEM_INFO, at[i]), 0);
+    }
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(KOBJ(vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, fp, at[i]), 0);
+    }
+    cap_free(vm); /* released with its mappings */
+    uint64_t used = factory_used(f);
+    for (unsigned i = 0; i < 500 && used != before; i++) {
+        sleep_us(1000); /* a dying object may be freed on a later way out of the kernel */
+        used = factory_used(f);
+    }
+    CHECK_EQ(used, before);
+    cap_free(f);
+    rt_page_free(p);
+}
+
 KTEST(factory_pays_for_page_tables_and_mappings)
 {
     uint64_t f = cap_new(), t = cap_new();
