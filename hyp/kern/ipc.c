@@ -13,6 +13,7 @@
 #include <keel/task.h>
 #include <keel/percpu.h>
 #include <keel/sched.h>
+#include <keel/vcpu_user.h>
 #include <keel/irq.h>
 #include <keel/timeout.h>
 #include <keel/arch/timer.h>
@@ -371,5 +372,7 @@ void ipc_notify_irq(struct thread *t, struct irq *irq)
     }
     if (t->vm) {
         sched_kick(t); /* a vCPU running its guest elsewhere leaves it to see this */
+    } else if (t->vu) {
+        vcpu_user_notify(t); /* plain vCPU mode: it enters at its entry point */
     }
 }

@@ -9,6 +9,7 @@
 #include <keel/arch/irqchip.h>
 #include <keel/arch/context.h>
 #include <keel/printk.h>
+#include <keel/vcpu_user.h>
 
 void sched_init_cpu(struct percpu *c)
 {
@@ -320,6 +321,9 @@ void sched_exit_slow(void)
     struct thread *t = c->current;
     if (t->regs_pending) {
         thread_set_regs(t, t->pending_pc, t->pending_sp); /* ex_regs while it ran elsewhere */
+    }
+    if (t->vu_event) {
+        vcpu_user_enter(t); /* plain vCPU mode: an event at its entry point, if its flag lets */
     }
 }
 

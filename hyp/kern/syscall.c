@@ -163,8 +163,12 @@ static __attribute__((noinline)) void invoke(struct thread *self, struct arch_re
         reply = keel_tag(err, 0, 0) | KEEL_TAG_ERROR;
         label = 0;
     }
-    arch_regs_set_arg(r, 0, reply);
-    arch_regs_set_arg(r, 3, label);
+    if (self->frame_set) {
+        self->frame_set = false; /* VCPU_USER_RESUME: it leaves through the frame it gave */
+    } else {
+        arch_regs_set_arg(r, 0, reply);
+        arch_regs_set_arg(r, 3, label);
+    }
     sched_exit_to_user();
     bkl_unlock();
 }

@@ -5,6 +5,7 @@
 #include <keel/ipc.h>
 #include <keel/kobj_call.h>
 #include <keel/vcpu.h>
+#include <keel/vcpu_user.h>
 #include <keel/percpu.h>
 #include <uapi/keel/fpage.h>
 
@@ -94,6 +95,10 @@ int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         return rights & KEEL_CAP_W ? vcpu_bind(t, m) : -KEEL_EPERM;
     case KEEL_THREAD_VCPU_RESUME:
         return vcpu_resume(t, m);
+    case KEEL_THREAD_VCPU_USER:
+        return rights & KEEL_CAP_W ? vcpu_user_bind(t, m) : -KEEL_EPERM;
+    case KEEL_THREAD_VCPU_USER_RESUME:
+        return vcpu_user_resume(t, m);
     case KEEL_THREAD_STATE:
         return t->state == TS_READY ? 1 : (t->state == TS_SEND || t->state == TS_RECV) ? 2 : 0;
     default:

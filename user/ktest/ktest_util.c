@@ -163,6 +163,26 @@ static void utcb_release(uint64_t task, uint64_t utcb)
     }
 }
 
+uint64_t root_utcb_page_alloc(void)
+{
+    const unsigned per_page = KEEL_PAGE_SIZE / KEEL_UTCB_SIZE;
+    for (unsigned i = per_page; i + per_page <= ROOT_UTCBS; i += per_page) {
+        uint64_t mask = ((1ull << per_page) - 1) << i;
+        if (!(root_utcb_used & mask)) {
+            root_utcb_used |= mask;
+            return KEEL_ROOT_UTCB_ADDR + i * KEEL_UTCB_SIZE;
+        }
+    }
+    return 0;
+}
+
+void root_utcb_page_free(uint64_t va)
+{
+    const unsigned per_page = KEEL_PAGE_SIZE / KEEL_UTCB_SIZE;
+    unsigned i = (unsigned)((va - KEEL_ROOT_UTCB_ADDR) / KEEL_UTCB_SIZE);
+    root_utcb_used &= ~(((1ull << per_page) - 1) << i);
+}
+
 void kthread_prepare(struct kthread *t)
 {
     t->cap = cap_new_warm();

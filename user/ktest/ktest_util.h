@@ -26,6 +26,10 @@ struct kthread {
 
 typedef void (*kthread_fn)(uint64_t arg);
 
+/* A whole page of the root task's UTCB area no thread uses (a state area), and back. */
+uint64_t root_utcb_page_alloc(void);
+void root_utcb_page_free(uint64_t va);
+
 /* CHECK that a < b (unsigned), showing both values when not. */
 #define CHECK_LT(a, b)                                                                       \
     do {                                                                                     \

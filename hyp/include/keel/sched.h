@@ -65,7 +65,8 @@ static inline void sched_exit_to_user(void)
 {
     struct percpu *c = this_cpu();
     struct thread *t = c->current;
-    if (c->need_resched || t->state != TS_READY || t->regs_pending || !list_empty(&kobj_zombies)) {
+    if (c->need_resched || t->state != TS_READY || t->regs_pending || t->vu_event ||
+        !list_empty(&kobj_zombies)) {
         sched_exit_slow();
     }
 }

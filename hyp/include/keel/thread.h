@@ -17,6 +17,7 @@
 
 struct task;
 struct percpu;
+struct keel_vcpu_user;
 
 enum thread_state { TS_INACTIVE, TS_READY, TS_SEND, TS_RECV, TS_DEAD };
 
@@ -42,6 +43,10 @@ struct thread {
     void *vcpu_private;         /* the architecture's kernel-only vCPU state (arm64: FP/SIMD) */
     bool kernel_pager;          /* the root task: page faults resolved by the kernel (sigma0) */
     bool regs_pending;          /* ex_regs while it ran on another CPU: apply on kernel exit */
+    bool vu_event;              /* plain vCPU mode: an event may enter on kernel exit */
+    bool frame_set;             /* this system call replaced the frame: no reply into it */
+    struct keel_vcpu_user *vu;  /* plain vCPU mode: its state area (kernel address), or NULL */
+    uint64_t vu_pc, vu_sp;      /* ... and its entry */
     uint64_t pending_pc, pending_sp;
 
     /* Scheduling. */

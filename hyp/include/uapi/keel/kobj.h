@@ -58,6 +58,11 @@ enum keel_thread_op {
                                 task's UTCB area): extended vCPU mode (uapi/keel/vcpu.h) */
     KEEL_THREAD_VCPU_RESUME = 6, /* on the calling thread itself: run the guest until an exit
                                     -> label keel_vcpu_exit */
+    KEEL_THREAD_VCPU_USER = 7,   /* MR1 state area address (a page of the thread's task's UTCB
+                                    area; 0: leave the mode), MR2 entry pc, MR3 entry sp: plain
+                                    vCPU mode (uapi/keel/vcpu_user.h) */
+    KEEL_THREAD_VCPU_USER_RESUME = 8, /* on the calling thread itself: continue with the frame
+                                         and flag of its state area (no reply) */
 };
 
 /* Factory TASK flags. A VM task is a guest-physical address space (its page table is the

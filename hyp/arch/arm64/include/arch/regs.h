@@ -32,6 +32,13 @@ static inline void arch_regs_init_user(struct arch_regs *r, uint64_t pc, uint64_
     r->pstate = 0; /* EL0t, DAIF clear */
 }
 
+/* A frame user level gave (plain vCPU mode): EL0t with DAIF clear, only the flags NZCV its own. */
+static inline void arch_regs_sanitize_user(struct arch_regs *f, const struct arch_regs *cur)
+{
+    (void)cur;
+    f->pstate &= 0xf0000000ull;
+}
+
 /* Callee-saved state kept across a kernel context switch (switch.S). */
 struct arch_context {
     uint64_t x19_x30[12];

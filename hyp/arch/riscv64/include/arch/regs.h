@@ -31,6 +31,13 @@ static inline void arch_regs_init_user(struct arch_regs *r, uint64_t pc, uint64_
     r->status = 1ull << 5; /* SPIE */
 }
 
+/* A frame user level gave (plain vCPU mode): nothing of sstatus is user level's; the thread's
+ * own stays. */
+static inline void arch_regs_sanitize_user(struct arch_regs *f, const struct arch_regs *cur)
+{
+    f->status = cur->status;
+}
+
 /* Callee-saved state kept across a kernel context switch (switch.S): ra, sp, s0-s11. */
 struct arch_context {
     uint64_t ra, sp, s[12];

@@ -46,6 +46,18 @@ static inline void arch_regs_init_user(struct arch_regs *r, uint64_t pc, uint64_
     r->rflags = RFLAGS_IF | 2;
 }
 
+/* A frame user level gave (plain vCPU mode): ring 3, interrupts on, only the arithmetic flags
+ * its own, and left through iretq (its rcx and r11 may be live: not a system call's frame). */
+static inline void arch_regs_sanitize_user(struct arch_regs *f, const struct arch_regs *cur)
+{
+    (void)cur;
+    f->cs = GDT_USER_CS;
+    f->ss = GDT_USER_DS;
+    f->rflags = (f->rflags & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
+    f->vector = 0;
+    f->error = 0;
+}
+
 /* Callee-saved state kept across a kernel context switch (switch.S). */
 struct arch_context {
     uint64_t rbx, rbp, r12, r13, r14, r15, rsp, rip;
