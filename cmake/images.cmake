@@ -119,21 +119,23 @@ add_test(NAME vm/arm64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-
 set_tests_properties(vm/arm64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
 
 # The VMM of one Linux VM is stopped mid-boot; the other runs on and passes its checks.
-set(vm_kill ${KEEL_IMAGES_DIR}/arm64/vm-kill.cpio)
-keel_add_vm_modules(vm-kill-arm64 arm64 ${vm_kill}
-    ${CMAKE_SOURCE_DIR}/dts/systems/vm-kill-arm64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/linux-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/victim-arm64.dts)
-add_test(NAME vm/arm64-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
-    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_kill} --smp 2 --timeout 120
-    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-vmm-killed.log
-    --expect "vmm: vm2: 48 MiB RAM" --expect "root: vm2 stopped by the system"
-    --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online" --expect "vm1| KEEL-INIT CHECK blk PASS"
-    --expect "vm1| KEEL-INIT CHECK rng PASS" --expect "vm1| KEEL-INIT CHECK hvc PASS"
-    --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed" --expect "vmm: vm1: guest powered off, status 0"
-    --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
-    --fail "vm2| KEEL-INIT START" --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL"
-    --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL")
-set_tests_properties(vm/arm64-linux-vmm-killed PROPERTIES TIMEOUT 150 LABELS system)
+foreach(arch arm64 riscv64)
+    set(vm_kill ${KEEL_IMAGES_DIR}/${arch}/vm-kill.cpio)
+    keel_add_vm_modules(vm-kill-${arch} ${arch} ${vm_kill}
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-kill-${arch}.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/linux-${arch}.dts ${CMAKE_SOURCE_DIR}/dts/vms/victim-${arch}.dts)
+    add_test(NAME vm/${arch}-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-${arch}
+        --kernel ${KEEL_BUILD_ROOT}/${arch}/hyp/keel.bin --initrd ${vm_kill} --smp 2 --timeout 120
+        --log ${CMAKE_BINARY_DIR}/logs/vm/${arch}-linux-vmm-killed.log
+        --expect "vmm: vm2: 48 MiB RAM" --expect "root: vm2 stopped by the system"
+        --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online" --expect "vm1| KEEL-INIT CHECK blk PASS"
+        --expect "vm1| KEEL-INIT CHECK rng PASS" --expect "vm1| KEEL-INIT CHECK hvc PASS"
+        --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed" --expect "vmm: vm1: guest powered off, status 0"
+        --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
+        --fail "vm2| KEEL-INIT START" --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL"
+        --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL")
+    set_tests_properties(vm/${arch}-linux-vmm-killed PROPERTIES TIMEOUT 150 LABELS system)
+endforeach()
 
 # The Linux boot benchmark's boot modules (bench/linux-boot.sh).
 keel_add_vm_modules(vm-linux-bench-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/vm-linux-bench.cpio
@@ -186,23 +188,6 @@ add_test(NAME vm/riscv64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-
     --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/riscv64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
-
-# The VMM of one riscv64 Linux VM is stopped mid-boot; the other runs on and passes its checks.
-set(vm_kill_rv ${KEEL_IMAGES_DIR}/riscv64/vm-kill.cpio)
-keel_add_vm_modules(vm-kill-riscv64 riscv64 ${vm_kill_rv}
-    ${CMAKE_SOURCE_DIR}/dts/systems/vm-kill-riscv64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/linux-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/victim-riscv64.dts)
-add_test(NAME vm/riscv64-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
-    --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_kill_rv} --smp 2 --timeout 120
-    --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-vmm-killed.log
-    --expect "vmm: vm2: 48 MiB RAM" --expect "root: vm2 stopped by the system"
-    --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online" --expect "vm1| KEEL-INIT CHECK blk PASS"
-    --expect "vm1| KEEL-INIT CHECK rng PASS" --expect "vm1| KEEL-INIT CHECK hvc PASS"
-    --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed" --expect "vmm: vm1: guest powered off, status 0"
-    --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
-    --fail "vm2| KEEL-INIT START" --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL"
-    --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL")
-set_tests_properties(vm/riscv64-linux-vmm-killed PROPERTIES TIMEOUT 150 LABELS system)
 
 # Two riscv64 Linux VMs that ping each other over virtio-net and a shared-memory link.
 set(vm_net_rv ${KEEL_IMAGES_DIR}/riscv64/vm-net.cpio)

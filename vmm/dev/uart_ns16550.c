@@ -12,6 +12,7 @@
  *
  * reg-shift (default 0) spaces the registers; any access of 1 to 4 bytes uses its low byte.
  */
+#include "rx_fifo.h"
 #include "uart_ns16550.h"
 #include "guest_line.h"
 #include <string.h>
@@ -29,7 +30,8 @@ enum { RBR_THR = 0, IER = 1, IIR_FCR = 2, LCR = 3, MCR = 4, LSR = 5, MSR = 6, SC
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
 #define MSR_DCD_DSR_CTS 0xb0
-#define RX_FIFO 16
+#define RX_FIFO 16 /* a 16550A's */
+_Static_assert(RX_FIFO <= RX_FIFO_MAX, "rx_fifo.h");
 
 struct ns16550 {
     struct vm *vm;
@@ -37,8 +39,7 @@ struct ns16550 {
     struct guest_line line;
     uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
     bool thr_pending; /* THR empty interrupt, until IIR reports it or THR is written */
-    char rx[RX_FIFO];
-    unsigned rx_head, rx_count;
+    struct rx_fifo rx;
 };
 
 static struct ns16550 uarts[2];
@@ -47,7 +48,7 @@ static unsigned uart_count;
 static uint8_t iir(const struct ns16550 *u)
 {
     uint8_t fifo = (u->fcr & FCR_FIFO) ? IIR_FIFO : 0;
-    if ((u->ier & IER_RDI) && u->rx_count) {
+    if ((u->ier & IER_RDI) && u->rx.count) {
         return fifo | IIR_RDI;
     }
     if ((u->ier & IER_THRI) && u->thr_pending) {
@@ -63,24 +64,13 @@ static void update_irq(struct ns16550 *u)
     }
 }
 
-static uint8_t receive(struct ns16550 *u)
-{
-    if (!u->rx_count) {
-        return 0;
-    }
-    uint8_t c = (uint8_t)u->rx[u->rx_head];
-    u->rx_head = (u->rx_head + 1) % RX_FIFO;
-    u->rx_count--;
-    return c;
-}
-
 static uint8_t read_reg(struct ns16550 *u, unsigned reg)
 {
     bool dlab = u->lcr & LCR_DLAB;
     uint8_t r;
     switch (reg) {
     case RBR_THR:
-        return dlab ? u->dll : receive(u);
+        return dlab ? u->dll : rx_fifo_pop(&u->rx);
     case IER:
         return dlab ? u->dlm : u->ier;
     case IIR_FCR:
@@ -94,7 +84,7 @@ static uint8_t read_reg(struct ns16550 *u, unsigned reg)
     case MCR:
         return u->mcr;
     case LSR:
-        return LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0);
+        return LSR_THRE | LSR_TEMT | (u->rx.count ? LSR_DR : 0);
     case MSR:
         return MSR_DCD_DSR_CTS;
     default:
@@ -127,7 +117,7 @@ static void write_reg(struct ns16550 *u, unsigned reg, uint8_t v)
     case IIR_FCR:
         u->fcr = v & (FCR_FIFO | 0xc0);
         if (v & 0x02) {
-            u->rx_count = 0; /* receive FIFO reset */
+            u->rx.count = 0; /* receive FIFO reset */
         }
         break;
     case LCR:
@@ -170,6 +160,7 @@ int uart_ns16550_create(struct mmio_device *d, struct vm *vm, unsigned irq, unsi
     u->vm = vm;
     u->irq = irq;
     u->shift = reg_shift;
+    u->rx.size = RX_FIFO;
     if (!vm->console_input) {
         vm->console_input = uart_ns16550_input;
     }
@@ -180,15 +171,12 @@ int uart_ns16550_create(struct mmio_device *d, struct vm *vm, unsigned irq, unsi
 
 size_t uart_ns16550_input(struct vm *vm, const char *buf, size_t n)
 {
-    struct ns16550 *u = uart_count ? &uarts[0] : NULL;
-    size_t taken = 0;
-    if (!u) {
+    (void)vm;
+    if (!uart_count) {
         return 0;
     }
-    (void)vm;
-    while (taken < n && u->rx_count < RX_FIFO) {
-        u->rx[(u->rx_head + u->rx_count++) % RX_FIFO] = buf[taken++];
-    }
+    struct ns16550 *u = &uarts[0];
+    size_t taken = rx_fifo_push(&u->rx, buf, n);
     if (taken) {
         update_irq(u);
     }

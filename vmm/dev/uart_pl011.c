@@ -8,6 +8,7 @@
  *   pl011@9000000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x0 0x9000000 0x0 0x1000>;
  *                   interrupts = <0 1 4>; clocks = <&clk>, <&clk>; clock-names = "uartclk", "apb_pclk"; };
  */
+#include "rx_fifo.h"
 #include "uart_pl011.h"
 #include <keel/rt.h>
 #include <string.h>
@@ -24,6 +25,7 @@ enum {
 #define INT_TX (1u << 5)
 #define INT_RT (1u << 6)
 #define RX_FIFO 32
+_Static_assert(RX_FIFO <= RX_FIFO_MAX, "rx_fifo.h");
 
 struct pl011 {
     struct vm *vm;
@@ -32,8 +34,7 @@ struct pl011 {
     unsigned used;
     uint32_t regs[UARTDMACR / 4 + 1]; /* the plain read/write registers */
     uint32_t ris;
-    char rx[RX_FIFO];
-    unsigned rx_head, rx_count;
+    struct rx_fifo rx;
 };
 
 static struct pl011 uarts[2];
@@ -65,12 +66,8 @@ static void transmit(struct pl011 *u, char c)
 
 static uint32_t receive(struct pl011 *u)
 {
-    if (!u->rx_count) {
-        return 0;
-    }
-    uint32_t c = (uint8_t)u->rx[u->rx_head];
-    u->rx_head = (u->rx_head + 1) % RX_FIFO;
-    if (--u->rx_count == 0) {
+    uint32_t c = rx_fifo_pop(&u->rx);
+    if (!u->rx.count) {
         u->ris &= ~(INT_RX | INT_RT);
     }
     return c;
@@ -93,7 +90,7 @@ static bool pl011_access(struct mmio_device *d, uint64_t off, unsigned width, bo
         }
         break;
     case UARTFR:
-        r = FR_TXFE | (u->rx_count ? 0 : FR_RXFE) | (u->rx_count == RX_FIFO ? FR_RXFF : 0);
+        r = FR_TXFE | (u->rx.count ? 0 : FR_RXFE) | (u->rx.count == RX_FIFO ? FR_RXFF : 0);
         break;
     case UARTRIS:
         r = u->ris;
@@ -103,7 +100,7 @@ static bool pl011_access(struct mmio_device *d, uint64_t off, unsigned width, bo
         break;
     case UARTICR:
         if (write) {
-            u->ris &= ~val | (u->rx_count ? INT_RX | INT_RT : 0); /* data still waiting stays */
+            u->ris &= ~val | (u->rx.count ? INT_RX | INT_RT : 0); /* data still waiting stays */
         }
         break;
     case UARTRSR: case 0x20 /* ILPR */: case UARTIBRD: case UARTFBRD: case UARTLCR_H: case UARTCR: case UARTIFLS:
@@ -140,6 +137,7 @@ int uart_pl011_create(struct mmio_device *d, struct vm *vm, unsigned irq)
     u->vm = vm;
     u->irq = irq;
     u->regs[UARTCR / 4] = 0x300; /* TXE, RXE: as after reset */
+    u->rx.size = RX_FIFO;
     if (!vm->console_input) {
         vm->console_input = uart_pl011_input;
     }
@@ -150,14 +148,12 @@ int uart_pl011_create(struct mmio_device *d, struct vm *vm, unsigned irq)
 
 size_t uart_pl011_input(struct vm *vm, const char *buf, size_t n)
 {
-    struct pl011 *u = uart_count ? &uarts[0] : NULL;
-    size_t taken = 0;
-    if (!u) {
+    (void)vm;
+    if (!uart_count) {
         return 0;
     }
-    while (taken < n && u->rx_count < RX_FIFO) {
-        u->rx[(u->rx_head + u->rx_count++) % RX_FIFO] = buf[taken++];
-    }
+    struct pl011 *u = &uarts[0];
+    size_t taken = rx_fifo_push(&u->rx, buf, n);
     if (taken) {
         u->ris |= INT_RX | INT_RT;
         update_irq(u);

@@ -26,6 +26,15 @@ enum {
 #define CTLR_DS (1u << 6)
 #define PIDR2_GICV3 0x3b
 
+/* A 32-bit register that reads as value and ignores writes (identification, type, RAZ/WI). */
+static inline bool vgic_const32(bool write, unsigned width, uint64_t *v, uint64_t value)
+{
+    if (!write) {
+        *v = value;
+    }
+    return width == 4;
+}
+
 struct vgic_irq {
     uint8_t priority;
     uint8_t target;   /* vCPU index (SPIs; from IROUTER) */

@@ -71,20 +71,11 @@ static bool dist_access(struct mmio_device *d, uint64_t off, unsigned width, boo
         }
         return true;
     case GICD_TYPER: /* ITLinesNumber, CPUNumber, no security extensions */
-        if (!write) {
-            *v = ((32 + VGIC_SPIS) / 32 - 1) | ((g->vm->vcpu_count - 1) << 5);
-        }
-        return width == 4;
+        return vgic_const32(write, width, v, ((32 + VGIC_SPIS) / 32 - 1) | ((g->vm->vcpu_count - 1) << 5));
     case GICD_IIDR:
-        if (!write) {
-            *v = 0;
-        }
-        return width == 4;
+        return vgic_const32(write, width, v, 0);
     case GIC_PIDR2:
-        if (!write) {
-            *v = PIDR2_GICV2;
-        }
-        return width == 4;
+        return vgic_const32(write, width, v, PIDR2_GICV2);
     case GICD_SGIR: {
         if (!write || width != 4) {
             return false;

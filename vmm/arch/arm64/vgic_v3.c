@@ -42,21 +42,12 @@ static bool dist_access(struct mmio_device *d, uint64_t off, unsigned width, boo
         }
         return true;
     case GICD_TYPER: /* ITLinesNumber, 10 INTID bits, no LPIs, no security extension */
-        if (!write) {
-            *v = ((32 + VGIC_SPIS) / 32 - 1) | (9u << 19);
-        }
-        return width == 4;
+        return vgic_const32(write, width, v, ((32 + VGIC_SPIS) / 32 - 1) | (9u << 19));
     case GICD_IIDR:
     case GICD_TYPER2:
-        if (!write) {
-            *v = 0;
-        }
-        return width == 4;
+        return vgic_const32(write, width, v, 0);
     case GIC_PIDR2:
-        if (!write) {
-            *v = PIDR2_GICV3;
-        }
-        return width == 4;
+        return vgic_const32(write, width, v, PIDR2_GICV3);
     }
     if (off >= GICD_IROUTER + 32 * 8 && off < GICD_IROUTER + (32 + VGIC_SPIS) * 8) {
         struct vgic_irq *i = &g->spi[(off - GICD_IROUTER) / 8 - 32];
@@ -123,17 +114,11 @@ static bool redist_access(struct mmio_device *d, uint64_t off, unsigned width, b
         }
         return width == 4;
     case GIC_PIDR2:
-        if (!write) {
-            *v = PIDR2_GICV3;
-        }
-        return width == 4;
+        return vgic_const32(write, width, v, PIDR2_GICV3);
     case GICR_CTLR:
     case GICR_IIDR:
     default:
-        if (!write) {
-            *v = 0;
-        }
-        return width == 4;
+        return vgic_const32(write, width, v, 0);
     }
 }
 
