@@ -12,6 +12,7 @@
 #include <keel/percpu.h>
 #include <keel/thread.h>
 #include <keel/sched.h>
+#include <keel/arch/pt.h>
 #include <keel/bkl.h>
 #include <keel/factory.h>
 #include <keel/root_task.h>
@@ -37,8 +38,12 @@ __attribute__((noinline)) void bkl_wait(uint32_t me)
 {
     while (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != me) {
         struct percpu *c = this_cpu();
-        if (__atomic_load_n(&c->kernel_wanted, __ATOMIC_RELAXED)) {
-            __atomic_store_n(&c->kernel_wanted, false, __ATOMIC_RELEASE);
+        unsigned asked = __atomic_load_n(&c->asked, __ATOMIC_ACQUIRE);
+        if (asked) { /* the holder waits for it (sched_ask) */
+            if (asked & SCHED_ASK_TLB_FLUSH) {
+                arch_tlb_flush_all_local();
+            }
+            __atomic_fetch_and(&c->asked, ~asked, __ATOMIC_RELEASE);
         }
         arch_cpu_relax();
     }

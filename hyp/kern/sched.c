@@ -150,19 +150,25 @@ void sched_poke_retry(uint64_t now)
     }
 }
 
-void sched_wait_in_kernel(struct percpu *c)
+void sched_ask(uint32_t mask, unsigned what)
 {
     uint64_t retry = retry_ticks(), sent = arch_timer_now();
-    /* Every other CPU in the kernel waits for the lock we hold, and clears this (bkl_lock). */
-    __atomic_store_n(&c->kernel_wanted, true, __ATOMIC_RELEASE);
-    while (__atomic_load_n(&c->kernel_wanted, __ATOMIC_ACQUIRE)) {
-        uint64_t now = arch_timer_now();
-        if (now - sent >= retry) {
-            c->ipis_resent++;
-            arch_irq_send_ipi(c->id);
-            sent = now;
+    for (unsigned i = 0; i < cpu_count; i++) {
+        if (mask & (1u << i)) {
+            __atomic_fetch_or(&cpus[i].asked, what, __ATOMIC_RELEASE);
+            arch_irq_send_ipi(i);
         }
-        arch_cpu_relax();
+    }
+    for (unsigned i = 0; i < cpu_count; i++) {
+        while ((mask & (1u << i)) && (__atomic_load_n(&cpus[i].asked, __ATOMIC_ACQUIRE) & what)) {
+            uint64_t now = arch_timer_now();
+            if (now - sent >= retry) {
+                cpus[i].ipis_resent++;
+                arch_irq_send_ipi(i);
+                sent = now;
+            }
+            arch_cpu_relax();
+        }
     }
 }
 

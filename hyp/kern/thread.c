@@ -125,7 +125,7 @@ void thread_kill(struct thread *t)
         /* Running there: make that CPU switch away, and return only once it no longer runs t
          * at user level (or in its guest), so a killed thread does nothing after its kill. */
         sched_poke(t->cpu);
-        sched_wait_in_kernel(t->cpu);
+        sched_ask(1u << t->cpu->id, SCHED_ASK_IN_KERNEL);
     }
 }
 

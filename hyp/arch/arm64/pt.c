@@ -32,6 +32,11 @@ static unsigned idx(vaddr_t va, unsigned level)
     return (unsigned)(va_val(va) >> (12 + 9 * (3 - level))) & 511;
 }
 
+void arch_tlb_flush_all_local(void)
+{
+    __asm__ volatile("dsb ishst\n tlbi alle1\n dsb ish\n isb" ::: "memory");
+}
+
 uint64_t arch_pt_va_limit(const struct arch_pt *pt)
 {
     (void)pt; /* tasks and VM tasks alike */

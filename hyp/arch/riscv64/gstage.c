@@ -8,7 +8,7 @@
  * table does for the tasks' in pt.c).
  */
 #include "gstage.h"
-#include "shootdown.h"
+#include <keel/sched.h>
 #include <keel/arch/pt.h>
 #include <keel/quota.h>
 #include <keel/percpu.h>
@@ -129,15 +129,14 @@ void gstage_flush(const struct arch_pt *pt, uint64_t gpa, bool all)
     } else {
         gstage_fence_local(pt, gpa);
     }
-    bool targets[KEEL_MAX_CPUS] = { false };
-    bool any = false;
+    uint32_t others = 0;
     for (unsigned i = 0; i < cpu_count; i++) {
         struct percpu *c = &cpus[i];
         if (c != this_cpu() && c->online && holds[i]) {
-            targets[i] = any = true;
+            others |= 1u << i;
         }
     }
-    if (any) {
-        shootdown(targets);
+    if (others) {
+        sched_ask(others, SCHED_ASK_TLB_FLUSH);
     }
 }

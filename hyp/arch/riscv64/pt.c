@@ -15,7 +15,8 @@
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
 #include "gstage.h"
-#include "shootdown.h"
+#include "hext.h"
+#include <keel/sched.h>
 
 #define PTE_V (1ull << 0)
 #define PTE_R (1ull << 1)
@@ -40,6 +41,15 @@ static unsigned idx(vaddr_t va, unsigned level)
 static unsigned root_idx(const struct arch_pt *pt, vaddr_t va)
 {
     return (unsigned)(va_val(va) >> (12 + 9 * (pt->levels - 1u)));
+}
+
+void arch_tlb_flush_all_local(void)
+{
+    __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+    if (hext_present) {
+        __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, zero\n.option pop"
+                         ::: "memory");
+    }
 }
 
 uint64_t arch_pt_va_limit(const struct arch_pt *pt)
@@ -91,7 +101,9 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
  * Invalidates an address (or all with va 0 and all set) of an ASID on every hart that may hold its
  * translations: this one, and the others that have a task's table loaded. A hart in its idle loop
  * holds none: loading the boot table for the idle thread flushed everything, and it has loaded
- * nothing since (all under the big lock). The others get a shootdown (shootdown.c). Between
+ * nothing since (all under the big lock). The others are asked to drop all theirs (sched_ask:
+ * the kernel's IPIs, sent again until done; not SBI RFENCE, which waits in the firmware for an IPI
+ * that QEMU 7.2 may lose). Between
  * arch_pt_unmap_begin() and _end(), an address is invalidated on this hart only. A VM task's
  * table is fenced by VMID (gstage.c).
  */
@@ -116,16 +128,15 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
     } else {
         __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
     }
-    bool targets[KEEL_MAX_CPUS] = { false };
-    bool any = false;
+    uint32_t others = 0;
     for (unsigned i = 0; i < cpu_count; i++) {
         struct percpu *c = &cpus[i];
         if (c != this_cpu() && c->online && c->arch.active_pt) {
-            targets[i] = any = true;
+            others |= 1u << i;
         }
     }
-    if (any) {
-        shootdown(targets);
+    if (others) {
+        sched_ask(others, SCHED_ASK_TLB_FLUSH);
     }
 }
 

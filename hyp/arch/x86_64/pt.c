@@ -44,6 +44,11 @@ static bool has_nx(void)
     return (rdmsr(MSR_EFER) & EFER_NXE) != 0;
 }
 
+void arch_tlb_flush_all_local(void)
+{
+    write_cr3(read_cr3()); /* tasks' mappings are not global */
+}
+
 void arch_tlb_flush_local(void);
 void arch_tlb_flush_local(void)
 {

@@ -22,10 +22,9 @@ static inline void ticket_unlock(struct ticket_lock *l)
     __atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
 }
 
-/* Waits for ticket me (main.c). While it waits, this CPU is in the kernel and will not run user
- * level code before it has had the lock: it tells a holder that waits for just that
- * (sched_wait_in_kernel). Out of line, so that taking a free lock (every system call) carries
- * none of it. */
+/* Waits for ticket me (main.c), doing meanwhile what the holder asks of this CPU (sched_ask):
+ * one waiting here is in the kernel, and stays until it has the lock. Out of line, so that
+ * taking a free lock (every system call) carries none of it. */
 void bkl_wait(uint32_t me);
 
 static inline void bkl_lock(void)

@@ -32,7 +32,7 @@ struct percpu {
     uint64_t slice_end;      /* timer ticks: end of the current thread's quantum */
     uint64_t timer_armed;    /* deadline the timer is programmed for (UINT64_MAX: none) */
     bool need_resched;       /* a better thread may be ready: schedule before leaving */
-    bool kernel_wanted;      /* the lock holder waits until this CPU is in the kernel */
+    uint32_t asked;          /* SCHED_ASK_* the lock holder waits for (sched_ask, bkl_wait) */
     uint64_t poked_at;       /* timer ticks: IPI sent, not acted on yet (0: none; sched_poke) */
     uint64_t ipis_resent;
     uint64_t idle_ticks;

@@ -35,10 +35,13 @@ void sched_poke_retry(uint64_t now);
 void sched_poke_watch(void);
 /* c has done what it was poked for (it scheduled, or it stops). */
 void sched_poke_done(struct percpu *c);
-/* After sched_poke(c) for a thread that must not run on at user level (it was killed): waits
- * until c is in the kernel (waiting for the big lock the caller holds), where it will switch
- * away before it leaves again. */
-void sched_wait_in_kernel(struct percpu *c);
+/* What the holder of the big lock may ask of other CPUs (sched_ask). */
+#define SCHED_ASK_IN_KERNEL 1u /* be in the kernel: no more user level code until it has the lock */
+#define SCHED_ASK_TLB_FLUSH 2u /* drop every translation it holds (arch_tlb_flush_all_local) */
+/* The caller holds the big lock. Asks each CPU in mask for what, and waits until each has done
+ * it: a CPU at user level, in a guest or idle comes in through the IPI (sent again every
+ * IPI_RETRY_US), and every CPU in the kernel but the caller spins in bkl_wait(), which does it. */
+void sched_ask(uint32_t mask, unsigned what);
 /* Takes t out of its run queue (it stays current until schedule() switches away). */
 void sched_remove(struct thread *t);
 /* Switches to the best ready thread of this CPU (possibly the current one). */

@@ -27,5 +27,7 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va);
  * per page). Both within one kernel operation: no frame is reused in between. */
 void arch_pt_unmap_begin(struct arch_pt *pt);
 void arch_pt_unmap_end(struct arch_pt *pt);
+/* Drops every translation this CPU may hold, of tasks and guests (SCHED_ASK_TLB_FLUSH). */
+void arch_tlb_flush_all_local(void);
 /* Makes pt the current user address space of this CPU. */
 void arch_pt_activate(struct arch_pt *pt);

@@ -29,10 +29,8 @@ static inline void arch_irq_disable(void) { csr_clear(sstatus, SSTATUS_SIE); }
  * spin away their turns for good: docs/kernel.md); it returns at once on real harts too, as the
  * software interrupt made pending here is enabled in sie (arch_cpu_init_local). That interrupt
  * is taken later as a spurious reschedule IPI. */
-void arch_tlb_flush_if_asked(void);
 static inline void arch_cpu_relax(void)
 {
-    arch_tlb_flush_if_asked(); /* another hart waits for that while it holds the lock (shootdown.c) */
     csr_set(sip, SIE_SSIE);
     __asm__ volatile("wfi" ::: "memory");
 }
