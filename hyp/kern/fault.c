@@ -3,7 +3,8 @@
  * Page faults and exceptions of user threads become IPC: a call through the thread's pager or
  * exception handler gate, with a message the kernel writes (keel/thread.h: kipc). The pager's
  * reply maps memory into the faulting task; the exception handler's reply may set pc and sp.
- * The root task has no pager: its faults are resolved from physical memory (sigma0).
+ * The root task has no pager: its faults are resolved from physical memory (sigma0). A vCPU
+ * thread running in another task (plain vCPU mode's user_task) takes its faults at its entry.
  */
 #include <keel/syscall.h>
 #include <keel/thread.h>
@@ -15,6 +16,8 @@
 #include <keel/printk.h>
 #include <keel/sched.h>
 #include <keel/kobj_call.h>
+#include <keel/vcpu_user.h>
+#include <uapi/keel/vcpu_user.h>
 #include <uapi/keel/fpage.h>
 
 /* Stops a thread that cannot go on (no handler, handler gone); the kernel goes on. */
@@ -53,6 +56,9 @@ void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
 {
     struct thread *self = this_cpu()->current;
     uint64_t pc = arch_regs_pc(r);
+    if (vcpu_user_trap(self, KEEL_VCPU_USER_EV_PAGE_FAULT, addr, access)) {
+        return; /* in user_task: the vCPU's entry handles it */
+    }
     if (self->kernel_pager) {
         pfn_t pfn = pfn_from_pa(pa_init(addr));
         /* Only a hole is filled from physical memory: a fault on a page that is mapped (a write
@@ -81,6 +87,9 @@ void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
 void fault_exception(struct arch_regs *r, uint64_t cause, uint64_t detail)
 {
     struct thread *self = this_cpu()->current;
+    if (vcpu_user_trap(self, KEEL_VCPU_USER_EV_EXCEPTION, cause, detail)) {
+        return;
+    }
     self->kipc_msg[0] = cause;
     self->kipc_msg[1] = arch_regs_pc(r);
     self->kipc_msg[2] = arch_regs_sp(r);

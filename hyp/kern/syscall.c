@@ -15,6 +15,8 @@
 #include <keel/sched.h>
 #include <keel/bkl.h>
 #include <keel/kobj_call.h>
+#include <keel/vcpu_user.h>
+#include <uapi/keel/vcpu_user.h>
 #include <uapi/keel/fpage.h>
 
 struct kobj *kobj_lookup(struct thread *self, uint64_t idx, unsigned type, unsigned rights,
@@ -131,6 +133,12 @@ static __attribute__((noinline)) void invoke(struct thread *self, struct arch_re
         bkl_unlock();
         return;
     }
+    if (vcpu_user_trap(self, KEEL_VCPU_USER_EV_SYSCALL, 0, 0)) {
+        /* From user_task: an event at the vCPU's entry, never a use of its task's capabilities. */
+        sched_exit_to_user();
+        bkl_unlock();
+        return;
+    }
     if (!self->utcb) {
         err = -KEEL_EFAULT;
     } else if (ops & ~(unsigned)(KEEL_OP_SEND | KEEL_OP_RECV | KEEL_OP_OPEN | KEEL_OP_REPLY) ||
@@ -177,7 +185,9 @@ void syscall_entry(struct arch_regs *r)
 {
     bkl_lock();
     struct thread *self = this_cpu()->current;
-    if (self->utcb && self->state == TS_READY) {
+    /* (A thread at user level has a UTCB: it is made ready only once bound to one, and keeps
+     * it. One in user_task leaves as an event, through the general path.) */
+    if (self->state == TS_READY && !thread_in_user_task(self)) {
         /* Returns only when it leaves the system call to the general path. */
         ipc_fast(self, arch_regs_arg(r, 0), arch_regs_arg(r, 1), arch_regs_arg(r, 2));
     }

@@ -10,6 +10,7 @@
 #include <keel/irq.h>
 #include <keel/ipc_gate.h>
 #include <keel/vcpu.h>
+#include <keel/vcpu_user.h>
 #include <keel/arch/context.h>
 #include <keel/arch/irqchip.h>
 #include <keel/percpu.h>
@@ -74,6 +75,7 @@ int thread_bind(struct thread *t, struct task *task, vaddr_t uva)
         kobj_get(&task->obj);
         list_push_back(&task->threads, &t->task_link);
         t->task = task;
+        t->space = task;
     }
     t->utcb = utcb;
     t->utcb_uva = uva;
@@ -139,6 +141,7 @@ static void thread_release(struct kobj *o)
     struct thread *t = container_of(o, struct thread, obj);
     list_remove(&t->home_link);
     vcpu_release(t);
+    vcpu_user_release(t);
     if (t->task) {
         list_remove(&t->task_link);
         kobj_put(&t->task->obj);

@@ -24,6 +24,9 @@ int64_t vcpu_bind(struct thread *t, struct kobj_msg *m)
     }
     struct task *vm = container_of(o, struct task, obj);
     uint64_t va = m->mr[2];
+    if (t->vu) {
+        return -KEEL_EBUSY; /* in plain vCPU mode (VCPU_USER): one mode at a time */
+    }
     if (!t->task || !vm->vm || (va & (PAGE_SIZE - 1)) ||
         !task_in_utcb_area(t->task, va_init(va), PAGE_SIZE) ||
         !task_in_utcb_area(t->task, va_init(va + PAGE_SIZE - 1), 1) ||

@@ -109,8 +109,11 @@ void ktest_undef(void);
 extern char ktest_load_insn[], ktest_store_insn[], ktest_undef_insn[];
 #if defined(__aarch64__)
 #define KTEST_UNDEF_CAUSE 0u /* ESR_EL2.EC: unknown reason */
+#define KTEST_UNDEF_LEN 4u
 #elif defined(__riscv)
 #define KTEST_UNDEF_CAUSE 2u /* scause: illegal instruction */
+#define KTEST_UNDEF_LEN 4u
 #elif defined(__x86_64__)
 #define KTEST_UNDEF_CAUSE 6u /* #UD */
+#define KTEST_UNDEF_LEN 2u /* ud2 */
 #endif

@@ -18,8 +18,8 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
     ctx->sp = (uint64_t)(uintptr_t)frame;
 }
 
-void arch_thread_switch_in(struct thread *t)
+__attribute__((always_inline)) inline void arch_thread_switch_in(struct thread *t)
 {
-    arch_pt_activate(t->task ? &t->task->mem.pt : NULL);
+    arch_pt_activate(t->space ? &t->space->mem.pt : NULL);
     sysreg_write(tpidrro_el0, va_val(t->utcb_uva)); /* the runtime finds its UTCB here */
 }

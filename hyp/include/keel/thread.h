@@ -34,6 +34,8 @@ struct thread {
     void *kstack;               /* page; struct arch_regs at its top */
     struct arch_regs *regs;     /* that user frame */
     struct task *task;          /* reference held */
+    struct task *space;         /* whose address space it runs in at user level: its task, or
+                                 * in plain vCPU mode its user_task (a reference held then) */
     struct list task_link;      /* in task->threads */
     struct keel_utcb *utcb;     /* kernel address; NULL until bound */
     vaddr_t utcb_uva;
@@ -86,6 +88,8 @@ int thread_bind(struct thread *t, struct task *task, vaddr_t uva);
  * level on another CPU the change takes effect when it next leaves the kernel (it is sent an IPI). */
 void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp);
 static inline struct arch_regs *thread_regs(struct thread *t) { return t->regs; }
+/* Whether t runs in another task than its own (plain vCPU mode's user_task). */
+static inline bool thread_in_user_task(const struct thread *t) { return t->space != t->task; }
 /* Stops t for good: leaves IPC (partners see ECANCELED), run queue and bindings. */
 void thread_kill(struct thread *t);
 /* Called by the timeout code when t's IPC timeout expires. */

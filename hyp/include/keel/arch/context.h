@@ -17,6 +17,8 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
  * but its user frame), then returns to user level through the frame. The stack it leaves is
  * dropped. */
 noreturn void arch_continue_on(struct arch_regs *frame, arch_resume_fn *fn);
-/* Switches the per-CPU user state (address space, kernel stack for the next entry) to thread t's. */
+/* Switches the per-CPU user state (address space, kernel stack for the next entry) to thread t's.
+ * Defined always_inline (link-time inlining): it is the hot half of every IPC's switch, and a
+ * third caller (kern/vcpu_user.c) must not make the compiler take it out of line. */
 struct thread;
 void arch_thread_switch_in(struct thread *t);
