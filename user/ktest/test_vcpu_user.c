@@ -214,62 +214,41 @@ static void ut_vcpu_main(uint64_t arg)
     KOBJ(ut_thread, KEEL_THREAD_VCPU_USER_RESUME);
 }
 
-/* A page of the root task's that task does not map (the image's 2 MiB flexpages hold some). */
-static void *page_not_in(uint64_t task)
-{
-    void *skipped[64];
-    unsigned n = 0;
-    void *p = rt_page_alloc();
-    while (p && ktask_mem_rights(task, (uint64_t)(uintptr_t)p) && n < 64) {
-        skipped[n++] = p;
-        p = rt_page_alloc();
-    }
-    while (n) {
-        rt_page_free(skipped[--n]);
-    }
-    return p && !ktask_mem_rights(task, (uint64_t)(uintptr_t)p) ? p : NULL;
-}
-
-static void *page_mapped_in(uint64_t task)
-{
-    volatile uint64_t *p = rt_page_alloc();
-    if (p) {
-        p[0] = 0; /* the root task maps its memory on first touch: only then can it be given */
-    }
-    if (p && !ktask_mem_rights(task, (uint64_t)(uintptr_t)p) &&
-        ktask_map_page(task, (void *)p, KEEL_FP_RW) < 0) {
-        rt_page_free((void *)p);
-        return NULL;
-    }
-    return (void *)p;
-}
-
 KTEST(vcpu_user_task_runs_a_program_in_another_task_whose_traps_all_enter)
 {
-    uint64_t kmem0 = kmem_free();
+    /* Everything the root task itself needs comes first (touched pages, warm slots), so that
+     * kernel memory can be compared at the end. */
     struct kthread t;
     kthread_prepare(&t);
     ut_task = cap_new_warm();
+    ut_ro = cap_new_warm();
     ut_vm = cap_new_warm();
     ut_nocap = cap_new();
     uint64_t irq = cap_new_warm();
-    REQUIRE_EQ(ktask_create_in(KEEL_ROOT_FACTORY, ut_task), 0);
-    ut_ro = cap_new();
-    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, ut_task, KEEL_CAP_R, ut_ro), 0);
-    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, ut_vm, 0, KEEL_TASK_VM), 0);
-    uint64_t *canary = page_not_in(ut_task), *prog_stack = page_mapped_in(ut_task);
-    uint64_t *entry_stack = rt_page_alloc();
+    volatile uint64_t *canary = rt_page_alloc();
+    uint64_t *prog_stack = rt_page_alloc(), *entry_stack = rt_page_alloc();
     ut_fresh = rt_page_alloc();
     uint64_t area = root_utcb_page_alloc();
     REQUIRE(canary && prog_stack && entry_stack && ut_fresh && area);
-    memset(ut_fresh, 0, KEEL_PAGE_SIZE); /* (touched: mapped in the root task, so it can be given) */
+    canary[0] = 0;
+    memset(prog_stack, 0, KEEL_PAGE_SIZE);
+    memset(entry_stack, 0, KEEL_PAGE_SIZE);
+    memset(ut_fresh, 0, KEEL_PAGE_SIZE);
+    uint64_t kmem0 = kmem_free();
+
+    REQUIRE_EQ(ktask_create_in(KEEL_ROOT_FACTORY, ut_task), 0);
+    REQUIRE_EQ(ktask_give_cap(KEEL_ROOT_TASK, ut_task, KEEL_CAP_R, ut_ro), 0);
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, ut_vm, 0, KEEL_TASK_VM), 0);
+    /* The program's stack is shared; the canary page is the vCPU task's only. */
+    REQUIRE_EQ(ktask_map_page(ut_task, prog_stack, KEEL_FP_RW), 0);
+    REQUIRE_EQ(ktask_mem_rights(ut_task, (uint64_t)(uintptr_t)canary), 0);
     ut_area = (struct keel_vcpu_user *)(uintptr_t)area;
     memset(ut_area, 0, sizeof(*ut_area));
-    uint64_t *ptop = (uint64_t *)((char *)prog_stack + KEEL_PAGE_SIZE) - 2;
+    uint64_t *ptop = prog_stack + KEEL_PAGE_SIZE / 8 - 2;
     ptop[0] = (uint64_t)(uintptr_t)canary;
     ptop[1] = (uint64_t)(uintptr_t)ut_program;
     ut_prog_sp = (uint64_t)(uintptr_t)ptop;
-    uint64_t *etop = (uint64_t *)((char *)entry_stack + KEEL_PAGE_SIZE) - 2;
+    uint64_t *etop = entry_stack + KEEL_PAGE_SIZE / 8 - 2;
     etop[0] = 0;
     etop[1] = (uint64_t)(uintptr_t)ut_entry;
     ut_go = ut_task_deleted = 0;
@@ -339,7 +318,7 @@ KTEST(vcpu_user_task_runs_a_program_in_another_task_whose_traps_all_enter)
     cap_free(irq);
     cap_free(ut_vm);
     cap_free(ut_nocap);
-    rt_page_free(canary);
+    rt_page_free((void *)canary);
     rt_page_free(prog_stack);
     rt_page_free(entry_stack);
     rt_page_free(ut_fresh);
