@@ -385,3 +385,29 @@ KTEST(exception_without_handler_halts_thread)
     kthread_free(&t);
     teardown(&s);
 }
+
+/* The kernel switches no FP/SIMD state for threads at user level, so the registers must be off
+ * there: otherwise one task's values would be there for the next to read. */
+static volatile int fp_used;
+static void use_fp(uint64_t arg)
+{
+    (void)arg;
+#if defined(__aarch64__)
+    __asm__ volatile(".arch_extension fp\n fmov d7, xzr");
+#elif defined(__riscv)
+    __asm__ volatile(".word 0xf20003d3"); /* fmv.d.x f7, zero */
+#elif defined(__x86_64__)
+    __asm__ volatile("fninit"); /* x87 (SSE is off without CR4.OSFXSR) */
+#endif
+    fp_used = 1;
+}
+
+KTEST(fp_registers_are_off_at_user_level)
+{
+    fp_used = 0;
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, KEEL_ROOT_TASK, use_fp, 0, 0, 0), 0);
+    CHECK(wait_state(t.cap, 0, 1000)); /* halted: an exception, and it has no handler */
+    CHECK_EQ(fp_used, 0);
+    kthread_free(&t);
+}

@@ -54,6 +54,9 @@ void arch_cpu_init_local(void)
     wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)arch_syscall_entry);
     wrmsr(MSR_FMASK, FMASK_BITS);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
+    /* No x87/MMX at user level (#NM, #UD: exceptions): the kernel switches no FPU state, so
+     * its registers would carry one task's data to the next. SSE stays off (CR4.OSFXSR 0). */
+    write_cr0(read_cr0() | CR0_EM | CR0_MP);
 }
 
 uint64_t arch_cpu_hwid(void)
