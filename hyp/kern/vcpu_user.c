@@ -5,7 +5,7 @@
  * run its user mode in another task (user_task), whose every trap enters too. Irqs enter on the
  * thread's way out of the kernel (sched_exit_slow, when vu_event is set), so that a thread not in
  * the mode pays one test on that way; traps in user_task enter where the trap is handled.
- * Which page table a thread runs on follows thread_space(): the context switch loads it.
+ * Which page table a thread runs on is thread->space: the context switch loads it.
  */
 #include <keel/vcpu_user.h>
 #include <keel/thread.h>
@@ -23,8 +23,8 @@
 _Static_assert(sizeof(struct arch_regs) <= KEEL_VCPU_USER_FRAME_WORDS * 8, "frame does not fit");
 _Static_assert(sizeof(struct keel_vcpu_user) <= PAGE_SIZE, "state area is one page");
 
-/* t (current here) now runs in space: load its page table. Apart, so that the scheduler's two
- * switches stay the only places the architecture's switch code is inlined into. */
+/* t (current here) now runs in space: load its page table. Out of line: one copy here of the
+ * switch code that is inlined into the scheduler. */
 static __attribute__((noinline)) void set_space(struct thread *t, struct task *space)
 {
     t->space = space;
