@@ -247,7 +247,17 @@ static inline __attribute__((always_inline)) void switch_begin(struct percpu *c,
 /* Switches this CPU from its current thread to next (which the caller chose). */
 static void switch_to(struct percpu *c, struct thread *prev, struct thread *next)
 {
+    /* A thread preempted while ready keeps the rest of its quantum: else one that a
+     * higher-priority thread interrupts more often than its quantum would start afresh every
+     * time and never let its equals have their turn. (A thread that blocks starts afresh.) */
+    uint64_t left = prev->state == TS_READY && prev != c->idle ? c->slice_end : 0;
     switch_begin(c, prev, next);
+    uint64_t now = next->ran_since;
+    prev->slice_left = left > now ? left - now : 0;
+    if (next->slice_left) {
+        c->slice_end = now + next->slice_left;
+        next->slice_left = 0;
+    }
     if (prev->cpu != c && prev->state == TS_READY) {
         /* Migrated while running here: queue it on its new CPU once switched away. The
          * big lock keeps the other CPU off it until this switch has saved its state. */

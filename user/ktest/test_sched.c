@@ -183,6 +183,30 @@ KTEST(sched_equal_priorities_round_robin)
     kthread_free(&b);
 }
 
+/* A higher-priority thread that wakes more often than the quantum (the root, here, every 1 ms
+ * against 10 ms quanta) must not keep two equal threads from taking turns: a preempted thread
+ * goes on with the rest of its quantum, not a fresh one. */
+KTEST(sched_preempted_thread_keeps_the_rest_of_its_quantum)
+{
+    clear();
+    struct kthread a, b;
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, KEEL_ROOT_THREAD, 0, 200, 0), 0);
+    deadline = ~0ull;
+    REQUIRE_EQ(kthread_start_arg(&a, KEEL_ROOT_TASK, timed_spinner, 0, 0, 0), 0);
+    REQUIRE_EQ(kthread_start_arg(&b, KEEL_ROOT_TASK, timed_spinner, 1, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&a, 0, 50, 10000), 0);
+    REQUIRE_EQ(kthread_place(&b, 0, 50, 10000), 0);
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, KEEL_ROOT_THREAD, 0, ROOT_PRIO, 0), 0);
+    for (unsigned i = 0; i < 150; i++) {
+        sleep_us(1000);
+    }
+    uint64_t ca = counter[0], cb = counter[1];
+    CHECK(ca > 0 && cb > 0);
+    CHECK(ca < cb * 8 && cb < ca * 8);
+    kthread_free(&a);
+    kthread_free(&b);
+}
+
 KTEST(sched_migration_moves_thread)
 {
     clear();

@@ -57,6 +57,7 @@ struct thread {
     struct list home_link;      /* in cpu->homed */
     uint8_t prio;
     uint64_t quantum;           /* ticks */
+    uint64_t slice_left;        /* ticks of its quantum left when it was preempted (0: none) */
     struct list rq_link;
     uint64_t cpu_ticks, switches, ran_since;
 
