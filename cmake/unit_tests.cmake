@@ -20,6 +20,8 @@ keel_add_unit_test(test_kmem SOURCES hyp/tests/test_kmem.c ${KEEL_KERN_MEM_SOURC
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 keel_add_unit_test(test_mapdb SOURCES hyp/tests/test_mapdb.c hyp/kern/mapdb.c
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})
+keel_add_unit_test(test_asid SOURCES hyp/tests/test_asid.c hyp/kern/asid.c
+    INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 keel_add_unit_test(test_objspace SOURCES hyp/tests/test_objspace.c ${KEEL_KERN_MEM_SOURCES}
     hyp/kern/kobj.c hyp/kern/objspace.c hyp/kern/mapdb.c INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 keel_add_unit_test(test_memspace SOURCES hyp/tests/test_memspace.c ${KEEL_KERN_MEM_SOURCES}

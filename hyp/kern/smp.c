@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CPUs coming and going (see keel/smp.h).
 #include <keel/smp.h>
+#include <keel/arch/pt.h>
 #include <keel/percpu.h>
 #include <keel/thread.h>
 #include <keel/sched.h>
@@ -76,6 +77,7 @@ noreturn void kern_secondary_main(void)
     arch_set_this_cpu(c);
     arch_cpu_init_local();
     bkl_lock();
+    arch_tlb_flush_all_local(); /* back from CPU_OFF: it missed every flush meanwhile */
     arch_irq_init_cpu();
     arch_timer_init_cpu();
     c->timer_armed = UINT64_MAX;

@@ -2,10 +2,14 @@
 /*
  * Task page tables on arm64: stage-2 tables (VTTBR_EL2), 39-bit input, 4 KiB pages, three levels
  * (1, 2, 3). Tasks run at EL0 with stage 1 off (HCR_EL2.DC), so this is their whole translation;
- * a VM's table has the same format. Each table gets a VMID so switching needs no TLB flush.
+ * a VM's table has the same format. Each table gets a VMID so switching needs no TLB flush, from
+ * a pool with generations (keel/asid.h). A table without a valid VMID (new, or left behind by a
+ * new generation) loads as an empty table: the first access faults, and the fault gives it a VMID
+ * (arch_pt_fault_fixup). Switching costs nothing more.
  */
 #include <keel/arch/pt.h>
 #include <keel/quota.h>
+#include <keel/percpu.h>
 #include <keel/printk.h>
 #include <arch/sysreg.h>
 #include <uapi/keel/err.h>
@@ -23,9 +27,10 @@
 #define S2_MEMATTR_DEVICE (0x1ull << 2) /* device-nGnRE */
 #define S2_ADDR_MASK 0x0000fffffffff000ull
 
-#define VMID_COUNT 256
-static uint8_t vmid_used[VMID_COUNT / 8];
+static struct asid_pool vmids = { .gen = 1, .count = ASID_POOL_MAX, .next = 1 };
+static struct list tables = LIST_INIT(tables); /* every table: a new generation visits them */
 static uint64_t empty_root[512] __attribute__((aligned(4096)));
+#define EMPTY_VTTBR ((uint64_t)(uintptr_t)empty_root) /* VMID 0: never handed out */
 
 static unsigned idx(vaddr_t va, unsigned level)
 {
@@ -46,18 +51,13 @@ uint64_t arch_pt_va_limit(const struct arch_pt *pt)
 int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
     (void)guest; /* every task has a stage-2 table: VMs too */
-    unsigned v;
-    for (v = 1; v < VMID_COUNT && (vmid_used[v / 8] & (1u << (v % 8))); v++) {
-    }
-    if (v == VMID_COUNT) {
-        return -KEEL_ENOMEM; /* TODO: VMID rollover with a TLB flush */
-    }
     pt->root = quota_alloc(q, PAGE_SIZE);
     if (!pt->root) {
         return -KEEL_ENOMEM;
     }
-    vmid_used[v / 8] |= (uint8_t)(1u << (v % 8));
-    pt->vmid = (uint16_t)v;
+    pt->vmid = (struct asid){ 0 };
+    pt->vttbr = EMPTY_VTTBR; /* until its first fault gives it a VMID */
+    list_push_back(&tables, &pt->link);
     return 0;
 }
 
@@ -74,7 +74,7 @@ static void free_level(uint64_t *table, unsigned level, struct quota *q)
 }
 
 /* Invalidates every stage-1+2 TLB entry of a VMID on all CPUs. */
-static void flush_vmid(uint16_t vmid)
+static void flush_vmid(uint64_t vmid)
 {
     uint64_t saved = sysreg_read(vttbr_el2);
     sysreg_write(vttbr_el2, (uint64_t)vmid << 48);
@@ -89,9 +89,12 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
     if (!pt->root) {
         return;
     }
-    flush_vmid(pt->vmid);
+    if (asid_valid(&vmids, &pt->vmid)) {
+        flush_vmid(pt->vmid.id); /* (else it has been loaded with no VMID since all were flushed) */
+    }
     free_level(pt->root, 1, q);
-    vmid_used[pt->vmid / 8] &= (uint8_t)~(1u << (pt->vmid % 8));
+    asid_release(&vmids, &pt->vmid);
+    list_remove(&pt->link);
     pt->root = NULL;
 }
 
@@ -119,8 +122,11 @@ static uint64_t *leaf(struct arch_pt *pt, struct quota *q, vaddr_t va, bool crea
 
 static void tlb_flush_page(struct arch_pt *pt, vaddr_t va)
 {
+    if (!asid_valid(&vmids, &pt->vmid)) {
+        return; /* loaded with no VMID since every TLB was flushed: it has no entries */
+    }
     uint64_t saved = sysreg_read(vttbr_el2);
-    sysreg_write(vttbr_el2, ((uint64_t)pt->vmid << 48) | (uint64_t)(uintptr_t)pt->root);
+    sysreg_write(vttbr_el2, ((uint64_t)pt->vmid.id << 48) | (uint64_t)(uintptr_t)pt->root);
     isb();
     /* Stage-2 entry by IPA, then stage-1 entries of this VMID (EL0 has stage 1 off: all). */
     __asm__ volatile("dsb ishst\n tlbi ipas2e1is, %0\n dsb ish\n tlbi vmalle1is\n dsb ish\n isb"
@@ -179,7 +185,43 @@ void arch_pt_unmap_end(struct arch_pt *pt)
 
 void arch_pt_activate(struct arch_pt *pt)
 {
-    uint64_t v = pt ? ((uint64_t)pt->vmid << 48) | (uint64_t)(uintptr_t)pt->root
-                    : (uint64_t)(uintptr_t)empty_root;
-    sysreg_write(vttbr_el2, v); /* no ISB: the ERET to the task or guest synchronizes */
+    this_cpu()->arch.active_pt = pt;
+    sysreg_write(vttbr_el2, pt ? pt->vttbr : EMPTY_VTTBR); /* no ISB: the ERET synchronizes */
+}
+
+bool arch_pt_fault_fixup(void)
+{
+    struct arch_pt *pt = this_cpu()->arch.active_pt;
+    if (!pt) {
+        return false;
+    }
+    if (asid_valid(&vmids, &pt->vmid)) {
+        if (sysreg_read(vttbr_el2) == pt->vttbr) {
+            return false; /* a fault of the task's (or guest's) own */
+        }
+        sysreg_write(vttbr_el2, pt->vttbr); /* another CPU gave it its VMID meanwhile */
+        isb();
+        return true;
+    }
+    struct asid *loaded[KEEL_MAX_CPUS] = { 0 };
+    for (unsigned i = 0; i < cpu_count; i++) {
+        struct arch_pt *a = cpus[i].arch.active_pt;
+        loaded[i] = a ? &a->vmid : NULL;
+    }
+    if (asid_renew(&vmids, &pt->vmid, loaded, cpu_count)) {
+        /* A new generation: the tables that lost their VMID load as the empty table again, and
+         * no CPU keeps a translation tagged with a VMID that is handed out anew (broadcast). */
+        struct list *l;
+        list_for_each(l, &tables) {
+            struct arch_pt *t = container_of(l, struct arch_pt, link);
+            if (!asid_valid(&vmids, &t->vmid)) {
+                t->vttbr = EMPTY_VTTBR;
+            }
+        }
+        __asm__ volatile("dsb ishst\n tlbi alle1is\n dsb ish" ::: "memory");
+    }
+    pt->vttbr = ((uint64_t)pt->vmid.id << 48) | (uint64_t)(uintptr_t)pt->root;
+    sysreg_write(vttbr_el2, pt->vttbr);
+    isb();
+    return true;
 }

@@ -9,6 +9,7 @@
 #include <keel/kobj.h>
 #include <keel/printk.h>
 #include <arch/sysreg.h>
+#include <keel/arch/pt.h>
 #include <uapi/keel/syscall.h>
 
 void arch_gic_handle(void);
@@ -26,8 +27,12 @@ static void exit_to_user(void)
     bkl_unlock();
 }
 
-static void user_abort(struct arch_regs *r, uint64_t esr, bool exec)
+/* Out of line: inlined, its registers would be saved on every system call's way in. */
+static __attribute__((noinline)) void user_abort(struct arch_regs *r, uint64_t esr, bool exec)
 {
+    if (arch_pt_fault_fixup()) {
+        return; /* the task's table had no VMID yet: it has one now */
+    }
     uint64_t iss = ESR_ISS(esr);
     unsigned fsc = iss & 0x3f;
     uint64_t far = sysreg_read(far_el2);

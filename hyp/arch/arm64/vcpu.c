@@ -203,6 +203,10 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
             fp_live = true;
             continue;
         }
+        if (kind == 0 && (ESR_EC(sysreg_read(esr_el2)) == EC_DABT_LOW ||
+                          ESR_EC(sysreg_read(esr_el2)) == EC_IABT_LOW) && arch_pt_fault_fixup()) {
+            continue; /* the VM's table had no VMID yet: it has one now */
+        }
         if (kind == 0) {
             uint64_t far = sysreg_read(far_el2);
             k.exit_esr = sysreg_read(esr_el2);

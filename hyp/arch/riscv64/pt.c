@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Task page tables on riscv64: Sv39, three levels, 4 KiB pages, one ASID per task. The upper half
+ * Task page tables on riscv64: Sv39, three levels, 4 KiB pages, an ASID per task from a pool with
+ * generations (keel/asid.h). A table without a valid ASID (new, or left behind by a new
+ * generation) loads as the boot table, which maps nothing for user level: the task's first access
+ * faults, and the fault gives it an ASID (arch_pt_fault_fixup). Switching costs nothing more. The
+ * upper half
  * of every root table is the kernel's (all physical memory at KERNEL_OFFSET, global), copied from
  * the boot table; the lower half is the task's. A VM task's table is the G-stage format
  * (gstage.c): Sv48x4 (four levels, 256 TiB of guest-physical space) where the harts have it,
@@ -27,8 +31,8 @@
 #define PTE_D (1ull << 7)
 #define PTE_LEAF (PTE_R | PTE_W | PTE_X)
 
-#define ASID_COUNT 256
-static uint8_t asid_used[ASID_COUNT / 8];
+static struct asid_pool asids = { .gen = 1, .count = ASID_POOL_MAX, .next = 1 };
+static struct list tables = LIST_INIT(tables); /* every task's table: a new generation visits them */
 extern uint64_t boot_pt[512];
 
 static unsigned idx(vaddr_t va, unsigned level)
@@ -78,12 +82,6 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
         pt->levels = gstage_sv48x4() ? 4 : 3;
         return gstage_root_alloc(pt, q);
     }
-    unsigned a;
-    for (a = 1; a < ASID_COUNT && (asid_used[a / 8] & (1u << (a % 8))); a++) {
-    }
-    if (a == ASID_COUNT) {
-        return -KEEL_ENOMEM; /* TODO: ASID rollover with a global flush */
-    }
     pt->root = quota_alloc(q, PAGE_SIZE);
     if (!pt->root) {
         return -KEEL_ENOMEM;
@@ -91,9 +89,9 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
     for (unsigned i = 256; i < 512; i++) {
         pt->root[i] = boot_pt[i];
     }
-    asid_used[a / 8] |= (uint8_t)(1u << (a % 8));
-    pt->asid = (uint16_t)a;
-    pt->satp = satp_of(pt->root, a);
+    pt->asid = (struct asid){ 0 };
+    pt->satp = satp_of(boot_pt, 0); /* until its first fault gives it an ASID */
+    list_push_back(&tables, &pt->link);
     return 0;
 }
 
@@ -105,17 +103,21 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
  * the kernel's IPIs, sent again until done; not SBI RFENCE, which waits in the firmware for an IPI
  * that QEMU 7.2 may lose). Between
  * arch_pt_unmap_begin() and _end(), an address is invalidated on this hart only. A VM task's
- * table is fenced by VMID (gstage.c).
+ * table is fenced by VMID (gstage.c). A table whose ASID is of an older generation has not been
+ * loaded since every TLB was flushed: nothing to invalidate.
  */
 static void flush(struct arch_pt *pt, vaddr_t va, bool all)
 {
+    if (!pt->guest && !asid_valid(&asids, &pt->asid)) {
+        return;
+    }
     if (pt->defer && !all) {
         pt->deferred = true;
         if (pt->guest) {
             gstage_fence_local(pt, va_val(va));
         } else {
             __asm__ volatile("sfence.vma %0, %1"
-                             : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
+                             : : "r"(va_val(va)), "r"((uint64_t)pt->asid.id) : "memory");
         }
         return;
     }
@@ -124,9 +126,9 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
         return;
     }
     if (all) {
-        __asm__ volatile("sfence.vma zero, %0" : : "r"((uint64_t)pt->asid) : "memory");
+        __asm__ volatile("sfence.vma zero, %0" : : "r"((uint64_t)pt->asid.id) : "memory");
     } else {
-        __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
+        __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid.id) : "memory");
     }
     uint32_t others = 0;
     for (unsigned i = 0; i < cpu_count; i++) {
@@ -163,7 +165,8 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
     }
     flush(pt, va_init(0), true);
     quota_free(q, pt->root, PAGE_SIZE);
-    asid_used[pt->asid / 8] &= (uint8_t)~(1u << (pt->asid % 8));
+    asid_release(&asids, &pt->asid);
+    list_remove(&pt->link);
     pt->root = NULL;
 }
 
@@ -217,7 +220,7 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
     } else if (pt->guest) {
         gstage_fence_local(pt, va_val(va));
     } else {
-        __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid) : "memory");
+        __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid.id) : "memory");
     }
     return 0;
 }
@@ -243,6 +246,48 @@ void arch_pt_unmap_end(struct arch_pt *pt)
     if (pt->deferred) {
         flush(pt, va_init(0), true); /* one remote fence for all of them */
     }
+}
+
+bool arch_pt_fault_fixup(void)
+{
+    struct arch_pt *pt = this_cpu()->arch.active_pt;
+    if (!pt) {
+        return false;
+    }
+    if (asid_valid(&asids, &pt->asid)) {
+        if (csr_read(satp) == pt->satp) {
+            return false; /* a fault of the task's own */
+        }
+        csr_write(satp, pt->satp); /* another hart gave it its ASID meanwhile */
+        return true;
+    }
+    struct asid *loaded[KEEL_MAX_CPUS] = { 0 };
+    uint32_t others = 0;
+    for (unsigned i = 0; i < cpu_count; i++) {
+        struct arch_pt *a = cpus[i].arch.active_pt;
+        loaded[i] = a ? &a->asid : NULL;
+        if (&cpus[i] != this_cpu() && cpus[i].online) {
+            others |= 1u << i;
+        }
+    }
+    if (asid_renew(&asids, &pt->asid, loaded, cpu_count)) {
+        /* A new generation: the tables that lost their ASID load as the boot table again, and
+         * no hart keeps a translation tagged with an ASID that is handed out anew. */
+        struct list *l;
+        list_for_each(l, &tables) {
+            struct arch_pt *t = container_of(l, struct arch_pt, link);
+            if (!asid_valid(&asids, &t->asid)) {
+                t->satp = satp_of(boot_pt, 0);
+            }
+        }
+        __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+        if (others) {
+            sched_ask(others, SCHED_ASK_TLB_FLUSH);
+        }
+    }
+    pt->satp = satp_of(pt->root, pt->asid.id);
+    csr_write(satp, pt->satp);
+    return true;
 }
 
 void arch_pt_activate(struct arch_pt *pt)

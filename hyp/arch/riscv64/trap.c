@@ -9,6 +9,7 @@
 #include <keel/kobj.h>
 #include <keel/printk.h>
 #include <arch/csr.h>
+#include <keel/arch/pt.h>
 #include <uapi/keel/syscall.h>
 
 void arch_irq_handle(unsigned cause);
@@ -38,13 +39,13 @@ void arch_trap_user(struct arch_regs *r)
     } else {
         switch (cause) {
         case EXC_INST_PAGE:
-            fault_page(r, tval, KEEL_PF_EXEC);
-            break;
         case EXC_LOAD_PAGE:
-            fault_page(r, tval, KEEL_PF_READ);
-            break;
         case EXC_STORE_PAGE:
-            fault_page(r, tval, KEEL_PF_WRITE);
+            if (!arch_pt_fault_fixup()) {
+                fault_page(r, tval, cause == EXC_INST_PAGE   ? KEEL_PF_EXEC
+                                    : cause == EXC_LOAD_PAGE ? KEEL_PF_READ
+                                                             : KEEL_PF_WRITE);
+            }
             break;
         default:
             fault_exception(r, cause, tval);

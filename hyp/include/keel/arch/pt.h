@@ -31,3 +31,6 @@ void arch_pt_unmap_end(struct arch_pt *pt);
 void arch_tlb_flush_all_local(void);
 /* Makes pt the current user address space of this CPU. */
 void arch_pt_activate(struct arch_pt *pt);
+/* A page fault at user level (or in a guest): true when it only meant that the loaded table had
+ * no TLB tag (ASID, VMID) yet, which it has now; the access is tried again. arm64, riscv64. */
+bool arch_pt_fault_fixup(void);

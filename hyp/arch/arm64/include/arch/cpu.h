@@ -5,11 +5,13 @@
 #include <arch/sysreg.h>
 
 struct percpu;
+struct arch_pt;
 
 /* At offset 0 of struct percpu (guest.S, vectors.S rely on it). */
 struct arch_percpu {
     uint64_t guest_regs; /* while a guest runs: where its general registers go on exit */
     uint64_t host_sp;    /* and the kernel stack to return to */
+    struct arch_pt *active_pt; /* the table in VTTBR_EL2 (a task's or a VM's); NULL: none */
 };
 
 static inline struct percpu *arch_this_cpu(void)

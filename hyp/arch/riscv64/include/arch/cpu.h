@@ -11,7 +11,7 @@ struct arch_percpu {
     uint64_t kernel_sp; /* top of the current thread's kernel stack */
     uint64_t user_sp;   /* scratch during trap entry */
     uint64_t hartid;
-    const struct arch_pt *active_pt; /* the task table loaded; NULL: the boot table (pt.c) */
+    struct arch_pt *active_pt;       /* the task table loaded; NULL: the boot table (pt.c) */
 };
 
 /* tp as a global register variable: read where used, like any register, and assumed changed by

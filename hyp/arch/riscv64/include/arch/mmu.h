@@ -4,6 +4,8 @@
 #pragma once
 #include <stdbool.h>
 #include <keel/addr.h>
+#include <keel/asid.h>
+#include <keel/list.h>
 #include <arch/asm.h>
 
 static inline void *kva_from_pa(paddr_t pa) { return (void *)(uintptr_t)(pa_val(pa) + KERNEL_OFFSET); }
@@ -17,7 +19,8 @@ static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uin
 struct arch_pt {
     uint64_t *root; /* level-2 table, kernel virtual */
     uint64_t satp;  /* what activating it writes: Sv39, ASID, root */
-    uint16_t asid;
+    struct asid asid; /* given at its first fault after loading (pt.c) */
+    struct list link; /* in pt.c's list of task tables */
     uint16_t vmid;  /* VM tasks: the root's pool slot + 1 */
     uint8_t levels; /* 3 (Sv39, Sv39x4) or 4 (Sv48x4) */
     bool guest;
