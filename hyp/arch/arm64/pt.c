@@ -206,7 +206,7 @@ bool arch_pt_fault_fixup(void)
     struct asid *loaded[KEEL_MAX_CPUS] = { 0 };
     for (unsigned i = 0; i < cpu_count; i++) {
         struct arch_pt *a = cpus[i].arch.active_pt;
-        loaded[i] = a ? &a->vmid : NULL;
+        loaded[i] = a && cpus[i].online ? &a->vmid : NULL; /* (an offline CPU's may be gone) */
     }
     if (asid_renew(&vmids, &pt->vmid, loaded, cpu_count)) {
         /* A new generation: the tables that lost their VMID load as the empty table again, and

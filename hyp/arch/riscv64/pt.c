@@ -265,7 +265,7 @@ bool arch_pt_fault_fixup(void)
     uint32_t others = 0;
     for (unsigned i = 0; i < cpu_count; i++) {
         struct arch_pt *a = cpus[i].arch.active_pt;
-        loaded[i] = a ? &a->asid : NULL;
+        loaded[i] = a && cpus[i].online ? &a->asid : NULL; /* (an offline hart's may be gone) */
         if (&cpus[i] != this_cpu() && cpus[i].online) {
             others |= 1u << i;
         }
