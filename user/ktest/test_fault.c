@@ -411,3 +411,32 @@ KTEST(fp_registers_are_off_at_user_level)
     CHECK_EQ(fp_used, 0);
     kthread_free(&t);
 }
+
+/* Of the counters, user level reads time only (keel_cycles): the others count for every task. */
+static volatile int pmu_used;
+static void read_pmu(uint64_t arg)
+{
+    (void)arg;
+    uint64_t v;
+#if defined(__aarch64__)
+    __asm__ volatile("mrs %0, pmccntr_el0" : "=r"(v));
+#elif defined(__riscv)
+    __asm__ volatile("rdcycle %0" : "=r"(v));
+#elif defined(__x86_64__)
+    uint32_t lo, hi;
+    __asm__ volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"(0)); /* CR4.PCE off: #GP */
+    v = lo | (uint64_t)hi << 32;
+#endif
+    (void)v;
+    pmu_used = 1;
+}
+
+KTEST(performance_counters_are_off_at_user_level)
+{
+    pmu_used = 0;
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, KEEL_ROOT_TASK, read_pmu, 0, 0, 0), 0);
+    CHECK(wait_state(t.cap, 0, 1000)); /* halted: an exception, and it has no handler */
+    CHECK_EQ(pmu_used, 0);
+    kthread_free(&t);
+}

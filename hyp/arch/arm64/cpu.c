@@ -39,6 +39,7 @@ void arch_cpu_init_local(void)
     sysreg_write(cpacr_el1, 0);   /* FP/SIMD traps: the user runtime has none */
     sysreg_write(cptr_el2, 0x33ff);
     sysreg_write(mdcr_el2, 0);
+    sysreg_write(pmuserenr_el0, 0); /* no PMU at EL0 (reset value UNKNOWN): tasks see time only */
     sysreg_write(vttbr_el2, 0);
     isb();
 }

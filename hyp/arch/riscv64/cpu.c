@@ -51,6 +51,9 @@ void arch_cpu_init_local(void)
     csr_write(sscratch, 0);
     csr_write(sie, SIE_SSIE | SIE_STIE | SIE_SEIE);
     csr_clear(sstatus, SSTATUS_FS); /* FP registers: guests' only (vcpu.c), off elsewhere */
+    /* U-mode reads time only: cycle, instret and the event counters would tell a task about the
+     * others (and the guests). Before hext_init_cpu(), which keeps this as the tasks' value. */
+    csr_write(scounteren, 2);
     this_cpu()->arch.hartid = boot_hartid;
     hext_init_cpu();
 }
