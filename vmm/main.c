@@ -95,6 +95,10 @@ int main(void)
         return 1;
     }
     uint64_t isize, entry = load, dtb = 0;
+    if (kernel && !ARCH_LINUX_IMAGE) {
+        printf("vmm: %s: keel,linux: no Linux loader for %s yet\n", env->name, ARCH_LINUX_NAME);
+        return 1;
+    }
     if (kernel) {
         const char *rdname = fdt_getprop(fdt, chosen, "keel,initrd", NULL);
         uint64_t rdsize = 0;

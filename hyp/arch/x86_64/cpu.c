@@ -57,6 +57,7 @@ void arch_cpu_init_local(void)
     /* No x87/MMX at user level (#NM, #UD: exceptions): the kernel switches no FPU state, so
      * its registers would carry one task's data to the next. SSE stays off (CR4.OSFXSR 0). */
     write_cr0(read_cr0() | CR0_EM | CR0_MP);
+    svm_init_cpu();
 }
 
 uint64_t arch_cpu_hwid(void)

@@ -7,6 +7,12 @@
  * No PCIDs (qemu64 has none): loading CR3 flushes the task's translations, so only a CPU that has
  * the table loaded may hold stale translations of a changed entry: it is sent a TLB IPI and this
  * CPU waits until it has flushed (shootdown() says why that cannot deadlock on the big lock).
+ *
+ * A VM task's table is the nested page table of its guests (AMD SVM, vcpu.c): the same format,
+ * without the kernel half, every level user-accessible (nested walks are user accesses). The
+ * guests' translations are tagged with their ASID, which loading CR3 does not flush: a CPU that
+ * last ran a guest on a changed table flushes them before its next VMRUN (guest_tlb_stale); one
+ * running that guest now is sent the TLB IPI too, which makes the guest exit.
  */
 #include <keel/arch/pt.h>
 #include <keel/quota.h>
@@ -53,6 +59,7 @@ void arch_tlb_flush_local(void);
 void arch_tlb_flush_local(void)
 {
     write_cr3(read_cr3());
+    this_cpu()->arch.guest_tlb_stale = true; /* the request may be for a VM's table */
     __atomic_store_n(&this_cpu()->arch.tlb_flush, false, __ATOMIC_RELEASE);
 }
 
@@ -63,16 +70,16 @@ void arch_tlb_flush_if_asked(void)
     }
 }
 
-/* Makes every other CPU that has pt loaded drop its translations, and waits until each has. Which
- * table a CPU has loaded only changes under the big lock, which the caller holds. The CPUs may be
- * at user level (the IPI), in the idle loop (the IPI) or spinning on the big lock
- * (arch_cpu_relax). */
+/* Makes every other CPU that has pt loaded (or ran a guest on it) drop its translations, and waits
+ * until each has. Which table a CPU has loaded only changes under the big lock, which the caller
+ * holds. The CPUs may be at user level (the IPI), in a guest (the IPI ends its run), in the idle
+ * loop (the IPI) or spinning on the big lock (arch_cpu_relax). */
 static void shootdown(const struct arch_pt *pt)
 {
     struct percpu *me = this_cpu();
     for (unsigned i = 0; i < cpu_count; i++) {
         struct percpu *c = &cpus[i];
-        if (c != me && c->arch.active_pt == pt) {
+        if (c != me && (c->arch.active_pt == pt || c->arch.guest_pt == pt)) {
             __atomic_store_n(&c->arch.tlb_flush, true, __ATOMIC_RELEASE);
             lapic_send_ipi(c->arch.apic_id, VECTOR_TLB);
         }
@@ -86,7 +93,13 @@ static void shootdown(const struct arch_pt *pt)
 
 static void invalidate(const struct arch_pt *pt, vaddr_t va)
 {
-    __asm__ volatile("invlpg (%0)" : : "r"(va_val(va)) : "memory");
+    if (pt->guest) {
+        if (this_cpu()->arch.guest_pt == pt) {
+            this_cpu()->arch.guest_tlb_stale = true;
+        }
+    } else {
+        __asm__ volatile("invlpg (%0)" : : "r"(va_val(va)) : "memory");
+    }
     if (cpu_count > 1) {
         shootdown(pt);
     }
@@ -100,13 +113,13 @@ uint64_t arch_pt_va_limit(const struct arch_pt *pt)
 
 int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
 {
-    (void)guest; /* no extended vCPU mode yet */
     pt->root = quota_alloc(q, PAGE_SIZE);
     if (!pt->root) {
         return -KEEL_ENOMEM;
     }
+    pt->guest = guest;
     for (unsigned i = 256; i < 512; i++) {
-        pt->root[i] = boot_pml4[i];
+        pt->root[i] = guest ? 0 : boot_pml4[i];
     }
     pt->cr3 = pa_val(pa_from_kva(pt->root));
     return 0;
@@ -129,6 +142,11 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
     }
     if (read_cr3() == pa_val(pa_from_kva(pt->root))) {
         arch_pt_activate(NULL);
+    }
+    for (unsigned i = 0; i < cpu_count; i++) {
+        if (cpus[i].arch.guest_pt == pt) {
+            cpus[i].arch.guest_pt = NULL; /* a new table at this address is another VM's */
+        }
     }
     free_level(pt->root, 3, q);
     pt->root = NULL;

@@ -1,22 +1,386 @@
 // SPDX-License-Identifier: MIT
-// Extended vCPU mode on x86_64 (SVM / VT-x): not yet.
+/*
+ * Extended vCPU mode on x86_64 with AMD SVM: the guest runs under VMRUN with the VM task's table
+ * as its nested page table (nCR3). The kernel works on its own copy of the state area (the VMM
+ * may change the area at any time), builds the VMCB from it with the intercepts the kernel
+ * relies on forced (every I/O port, every MSR, the SVM instructions, interrupts, CPUID, HLT,
+ * debug registers, shutdown), and runs the guest until an exit the VMM must see. Interrupts
+ * that arrive while the guest runs are the kernel's: the exit is handled here, the interrupt
+ * taken through the IDT, and the guest goes on unless something arrived for the VMM thread.
+ *
+ * Every VM runs with ASID 1: a CPU flushes the guests' TLB entries when it runs another VM than
+ * last time, or after one of its nested tables changed (pt.c sets guest_tlb_stale).
+ *
+ * x87/SSE: Keel and its tasks use none (CR0.EM at user level); a guest's registers live in the
+ * thread's private part while it is out (FXSAVE), and are reloaded only when another vCPU used
+ * the CPU's registers since.
+ */
 #include <keel/arch/vcpu.h>
+#include <keel/thread.h>
+#include <keel/task.h>
+#include <keel/percpu.h>
+#include <keel/sched.h>
+#include <keel/bkl.h>
+#include <keel/quota.h>
+#include <keel/printk.h>
+#include <arch/mmu.h>
+#include <arch/msr.h>
+#include <arch/svm.h>
+#include <arch/x86.h>
+#include <uapi/keel/vcpu.h>
 #include <uapi/keel/err.h>
+#include <string.h>
 
-const uint64_t arch_vcpu_state_size = 0;
-const uint64_t arch_vcpu_private_size = 0;
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+#define GUEST_ASID 1
+
+struct vcpu_private {
+    uint8_t fx[512];     /* FXSAVE image of the guest's x87/SSE registers (16-byte aligned) */
+    struct vmcb *vmcb;   /* its own page, from the thread's quota on the first run */
+    unsigned fp_cpu;     /* the CPU whose registers last held fx */
+};
+_Static_assert(__builtin_offsetof(struct vcpu_private, fx) == 0, "FXSAVE needs 16-byte alignment");
+
+const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
+const uint64_t arch_vcpu_private_size = sizeof(struct vcpu_private);
+
+bool svm_present;
+/* All ports and all MSRs are intercepted: the permission maps are all ones, shared, never written
+ * after boot. Per CPU: the host save area VMRUN uses, and the page svm_enter keeps the rest of
+ * the host's state in. */
+static uint8_t iopm[3 * 4096] __attribute__((aligned(4096)));
+static uint8_t msrpm[2 * 4096] __attribute__((aligned(4096)));
+static uint8_t host_save[KEEL_MAX_CPUS][4096] __attribute__((aligned(4096)));
+static uint8_t host_state[KEEL_MAX_CPUS][4096] __attribute__((aligned(4096)));
+static struct thread *fp_owner[KEEL_MAX_CPUS]; /* whose registers each CPU's x87/SSE hold */
+
+uint64_t svm_enter(uint64_t *gpr, uint64_t vmcb_pa, uint64_t host_pa);
+
+static uint64_t pa_of(const void *p)
+{
+    return pa_val(pa_from_kva(p));
+}
+
+static uint64_t read_cr4(void)
+{
+    uint64_t v;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(v));
+    return v;
+}
+
+static void write_cr4(uint64_t v)
+{
+    __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory");
+}
+
+/* Per CPU, at start-up: SVM on where the CPU has it with nested paging and firmware left it
+ * enabled. FXSAVE then covers the SSE registers (CR4.OSFXSR); user level still has no x87/SSE
+ * (CR0.EM: both #NM / #UD). */
+void svm_init_cpu(void)
+{
+    if (cpuid(0x80000000, 0).eax < 0x8000000a || !(cpuid(0x80000001, 0).ecx & (1u << 2)) ||
+        !(cpuid(0x8000000a, 0).edx & 1) || (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)) {
+        return;
+    }
+    unsigned cpu = this_cpu()->id;
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, pa_of(host_save[cpu]));
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    if (cpu == 0) {
+        memset(iopm, 0xff, sizeof(iopm));
+        memset(msrpm, 0xff, sizeof(msrpm));
+        svm_present = true;
+        printk("x86: SVM with nested paging (%u ASIDs)\n", cpuid(0x8000000a, 0).ebx);
+    }
+}
 
 void arch_vcpu_release(struct thread *t)
 {
-    (void)t;
+    struct vcpu_private *p = t->vcpu_private;
+    for (unsigned i = 0; i < KEEL_MAX_CPUS; i++) {
+        if (fp_owner[i] == t) {
+            fp_owner[i] = NULL; /* a new thread at the same address must not find them */
+        }
+    }
+    if (p->vmcb) {
+        quota_free(t->obj.quota, p->vmcb, PAGE_SIZE);
+        p->vmcb = NULL;
+    }
 }
 
-int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *state)
+/* The private part's first use: a VMCB and the x87/SSE state after FNINIT. */
+static int private_init(struct thread *self, struct vcpu_private *p)
 {
-    (void)self;
-    (void)vm;
-    (void)state;
-    return -KEEL_EPROTO;
+    p->vmcb = quota_alloc(self->obj.quota, PAGE_SIZE);
+    if (!p->vmcb) {
+        return -KEEL_ENOMEM;
+    }
+    memset(p->vmcb, 0, PAGE_SIZE);
+    memset(p->fx, 0, sizeof(p->fx));
+    p->fx[0] = 0x7f; /* FCW 0x037f */
+    p->fx[1] = 0x03;
+    p->fx[24] = 0x80; /* MXCSR 0x1f80 */
+    p->fx[25] = 0x1f;
+    p->fp_cpu = UINT32_MAX;
+    return 0;
+}
+
+/* FXSAVE/FXRSTOR need CR0.EM and TS clear: only for the instruction. */
+static void fx(bool save, uint8_t *area)
+{
+    uint64_t cr0 = read_cr0();
+    write_cr0(cr0 & ~(CR0_EM | (1ull << 3)));
+    if (save) {
+        __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])area));
+    } else {
+        __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])area));
+    }
+    write_cr0(cr0);
+}
+
+/* An event the VMM injects, reduced to what the hardware takes (EINVAL for a reserved type, an
+ * exception vector out of range or an error code with anything but an exception). */
+static bool inject_ok(uint64_t e)
+{
+    unsigned type = (e >> 8) & 7, vector = e & 0xff;
+    if (!(e & KEEL_X86_INJECT_VALID)) {
+        return true;
+    }
+    if (type == 1 || type > 4 || (type == 3 && (vector >= 32 || vector == 2)) ||
+        ((e & KEEL_X86_INJECT_ERROR) && type != 3) || (e & 0x7ffff000ull)) {
+        return false;
+    }
+    return true;
+}
+
+static void seg_in(struct vmcb_segment *v, const struct keel_x86_segment *s)
+{
+    v->selector = s->selector;
+    v->attr = s->attr & 0x0fff;
+    v->limit = s->limit;
+    v->base = s->base;
+}
+
+static void seg_out(struct keel_x86_segment *s, const struct vmcb_segment *v)
+{
+    s->selector = v->selector;
+    s->attr = v->attr;
+    s->limit = v->limit;
+    s->base = v->base;
+}
+
+/* The VMCB from the state (checked by the caller), with the kernel's controls. */
+static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, const struct task *vm)
+{
+    v->intercept_cr_read = 0;
+    v->intercept_cr_write = 0;
+    v->intercept_dr_read = 0xffff;
+    v->intercept_dr_write = 0xffff;
+    v->intercept_exceptions = 0;
+    v->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI |
+                         SVM_INTERCEPT_INIT | SVM_INTERCEPT_RDPMC | SVM_INTERCEPT_CPUID |
+                         SVM_INTERCEPT_INVD | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA |
+                         SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR | SVM_INTERCEPT_TASK_SWITCH |
+                         SVM_INTERCEPT_FERR_FREEZE | SVM_INTERCEPT_SHUTDOWN |
+                         ((k->want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_INTERCEPT_VINTR : 0);
+    v->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
+                         SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
+                         SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_ICEBP | SVM_INTERCEPT_WBINVD |
+                         SVM_INTERCEPT_MONITOR | SVM_INTERCEPT_MWAIT | SVM_INTERCEPT_MWAIT_COND |
+                         SVM_INTERCEPT_XSETBV | SVM_INTERCEPT_RDPRU;
+    v->intercept_misc3 = 0;
+    v->iopm_base_pa = pa_of(iopm);
+    v->msrpm_base_pa = pa_of(msrpm);
+    v->tsc_offset = 0;
+    v->asid = GUEST_ASID;
+    v->np_enable = SVM_NP_ENABLE;
+    v->ncr3 = vm->mem.pt.cr3;
+    /* Physical interrupts stay the host's (V_INTR_MASKING); the guest's TPR is its CR8. A wanted
+     * interrupt window is a virtual interrupt that only exits (VINTR) once the guest can take it. */
+    v->vintr = SVM_VINTR_MASKING | (k->cr8 & 0xf) |
+               ((k->want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR : 0);
+    v->interrupt_shadow = k->interrupt_shadow & 1;
+    v->event_inject = k->inject & ~0x7ffff000ull;
+    v->clean = 0;
+    seg_in(&v->es, &k->es);
+    seg_in(&v->cs, &k->cs);
+    seg_in(&v->ss, &k->ss);
+    seg_in(&v->ds, &k->ds);
+    seg_in(&v->fs, &k->fs);
+    seg_in(&v->gs, &k->gs);
+    seg_in(&v->gdtr, &k->gdtr);
+    seg_in(&v->ldtr, &k->ldtr);
+    seg_in(&v->idtr, &k->idtr);
+    seg_in(&v->tr, &k->tr);
+    /* The CPL is SS.DPL in protected mode, 0 in real mode, 3 in virtual-8086 mode. */
+    v->cpl = (uint8_t)(!(k->cr0 & 1) ? 0 : (k->rflags & (1ull << 17)) ? 3 : (k->ss.attr >> 5) & 3);
+    v->efer = k->efer | EFER_SVME;
+    v->cr0 = k->cr0;
+    v->cr2 = k->cr2;
+    v->cr3 = k->cr3;
+    v->cr4 = k->cr4;
+    v->dr6 = k->dr6;
+    v->dr7 = k->dr7;
+    v->rflags = k->rflags;
+    v->rip = k->rip;
+    v->rsp = k->gpr[4];
+    v->rax = k->gpr[0];
+    v->star = k->star;
+    v->lstar = k->lstar;
+    v->cstar = k->cstar;
+    v->sfmask = k->sfmask;
+    v->kernel_gs_base = k->kernel_gs_base;
+    v->sysenter_cs = k->sysenter_cs;
+    v->sysenter_esp = k->sysenter_esp;
+    v->sysenter_eip = k->sysenter_eip;
+    v->g_pat = k->pat;
+}
+
+static void vmcb_save(const struct vmcb *v, struct keel_vcpu_state *k)
+{
+    seg_out(&k->es, &v->es);
+    seg_out(&k->cs, &v->cs);
+    seg_out(&k->ss, &v->ss);
+    seg_out(&k->ds, &v->ds);
+    seg_out(&k->fs, &v->fs);
+    seg_out(&k->gs, &v->gs);
+    seg_out(&k->gdtr, &v->gdtr);
+    seg_out(&k->ldtr, &v->ldtr);
+    seg_out(&k->idtr, &v->idtr);
+    seg_out(&k->tr, &v->tr);
+    k->efer = v->efer & ~(uint64_t)EFER_SVME;
+    k->cr0 = v->cr0;
+    k->cr2 = v->cr2;
+    k->cr3 = v->cr3;
+    k->cr4 = v->cr4;
+    k->cr8 = v->vintr & 0xf;
+    k->dr6 = v->dr6;
+    k->dr7 = v->dr7;
+    k->rflags = v->rflags;
+    k->rip = v->rip;
+    k->gpr[4] = v->rsp;
+    k->gpr[0] = v->rax;
+    k->star = v->star;
+    k->lstar = v->lstar;
+    k->cstar = v->cstar;
+    k->sfmask = v->sfmask;
+    k->kernel_gs_base = v->kernel_gs_base;
+    k->sysenter_cs = v->sysenter_cs;
+    k->sysenter_esp = v->sysenter_esp;
+    k->sysenter_eip = v->sysenter_eip;
+    k->pat = v->g_pat;
+    k->interrupt_shadow = v->interrupt_shadow & 1;
+    k->exit_code = v->exit_code;
+    k->exit_info1 = v->exit_info1;
+    k->exit_info2 = v->exit_info2;
+    k->exit_int_info = v->exit_int_info;
+}
+
+/* Something for the VMM thread (also what came while it was out of the guest). */
+static bool vmm_has_event(struct thread *self)
+{
+    return self->state != TS_READY || !list_empty(&self->senders) ||
+           !list_empty(&self->pending_irqs) || self->regs_pending;
+}
+
+/* The guest's x87/SSE registers into this CPU's, unless they are still there. */
+static void fp_get(struct thread *self, struct vcpu_private *p)
+{
+    unsigned cpu = this_cpu()->id;
+    if (fp_owner[cpu] != self || p->fp_cpu != cpu) {
+        fx(false, p->fx);
+        fp_owner[cpu] = self;
+        p->fp_cpu = cpu;
+    }
+}
+
+/* One VMRUN, with interrupts masked until the exit is known; an interrupt that ended the run is
+ * taken here, through the IDT, without the big lock (as in the idle loop). */
+static uint64_t run_once(struct vmcb *v, uint64_t *gpr, const struct task *vm)
+{
+    struct percpu *c = this_cpu();
+    if (c->arch.guest_pt != &vm->mem.pt || c->arch.guest_tlb_stale) {
+        v->tlb_control = SVM_TLB_FLUSH_ALL;
+        c->arch.guest_pt = &vm->mem.pt;
+        c->arch.guest_tlb_stale = false;
+    } else {
+        v->tlb_control = 0;
+    }
+    unsigned cpu = c->id;
+    bkl_unlock();
+    svm_enter(gpr, pa_of(v), pa_of(host_state[cpu]));
+    __asm__ volatile("stgi" ::: "memory");
+    if (v->exit_code == SVM_EXIT_INTR || v->exit_code == SVM_EXIT_NMI) {
+        __asm__ volatile("sti\n nop\n cli" ::: "memory");
+    }
+    bkl_lock();
+    return v->exit_code;
+}
+
+int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
+{
+    struct keel_vcpu_state *shared = area, k;
+    struct vcpu_private *p = self->vcpu_private;
+    if (!svm_present) {
+        return -KEEL_EPROTO;
+    }
+    if (!p) {
+        return -KEEL_EINVAL;
+    }
+    if (!p->vmcb && private_init(self, p) != 0) {
+        return -KEEL_ENOMEM;
+    }
+    memcpy(&k, shared, sizeof(k)); /* work on a copy the VMM cannot change under us */
+    if (!inject_ok(k.inject)) {
+        return -KEEL_EINVAL;
+    }
+    k.features = KEEL_VCPU_X86_SVM;
+    struct vmcb *v = p->vmcb;
+    vmcb_load(v, &k, vm);
+    int64_t exit;
+    bool ran = false; /* the CPU's x87/SSE registers hold the guest's, changed since saved */
+    for (;;) {
+        if (vmm_has_event(self)) {
+            exit = KEEL_VCPU_EXIT_EVENT;
+            break;
+        }
+        fp_get(self, p);
+        uint64_t code = run_once(v, k.gpr, vm);
+        ran = true;
+        v->event_inject = 0; /* delivered, or in exit_int_info */
+        if (code == SVM_EXIT_INVALID) {
+            exit = -KEEL_EINVAL; /* a state the hardware refuses to run */
+            break;
+        }
+        if (code == SVM_EXIT_VMMCALL && v->rax == KEEL_X86_VMMCALL_NULL) {
+            v->rax = 0; /* the kernel's own hypercall: answered here */
+            v->rip += 3;
+        } else if (code == SVM_EXIT_VINTR) {
+            v->vintr &= ~(SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR);
+            v->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
+            k.want &= ~KEEL_X86_WANT_IRQ_WINDOW;
+            exit = KEEL_VCPU_EXIT_TRAP;
+            break;
+        } else if (code != SVM_EXIT_INTR && code != SVM_EXIT_NMI && code != SVM_EXIT_SMI) {
+            exit = KEEL_VCPU_EXIT_TRAP; /* everything else is the VMM's */
+            break;
+        } else if (v->exit_int_info & KEEL_X86_INJECT_VALID) {
+            v->event_inject = v->exit_int_info & ~0x7ffff000ull; /* interrupted delivery */
+        }
+        if (this_cpu()->need_resched) {
+            fx(true, p->fx); /* another vCPU may load its own while we are away */
+            ran = false;
+            schedule();
+        }
+    }
+    if (ran) {
+        fx(true, p->fx);
+    }
+    vmcb_save(v, &k);
+    k.inject = v->event_inject; /* an interrupted delivery not yet retried */
+    memcpy(shared, &k, sizeof(k));
+    return exit;
 }
 
 int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa)

@@ -2,11 +2,11 @@
 /*
  * Extended vCPU mode: a thread of a VMM runs a guest CPU. The VMM binds the thread to a VM (a
  * Task made with KEEL_TASK_VM, whose address space is the guest-physical space: stage 2 on
- * arm64, G-stage on riscv64) and to a state area (one page in the VMM task's UTCB area), then
- * calls Thread VCPU_RESUME on itself: the kernel loads the guest state from the area (checking
- * it), runs the guest, and returns when the guest does something the kernel does not finish
- * itself. The reply's label is the exit reason; the area holds the guest state and the exit
- * details. The VMM emulates, updates the area, resumes.
+ * arm64, G-stage on riscv64, the nested page table of AMD SVM on x86_64) and to a state area
+ * (one page in the VMM task's UTCB area), then calls Thread VCPU_RESUME on itself: the kernel
+ * loads the guest state from the area (checking it), runs the guest, and returns when the guest
+ * does something the kernel does not finish itself. The reply's label is the exit reason; the
+ * area holds the guest state and the exit details. The VMM emulates, updates the area, resumes.
  */
 #pragma once
 #include <stdint.h>
@@ -23,12 +23,16 @@ enum keel_vcpu_exit {
 
 /* Hypercalls the kernel answers itself, without an exit to the VMM (arm64: HVC #0 with the
  * function ID in x0, SMCCC's vendor-specific hypervisor service range; riscv64: an SBI call,
- * ecall with the extension ID in a7, from the firmware-specific range, function 0 in a6). */
+ * ecall with the extension ID in a7, from the firmware-specific range, function 0 in a6; x86_64:
+ * VMMCALL with the number in eax). */
 #define KEEL_HVC_NULL 0xc6000000u /* returns 0 in x0: the guest-kernel round trip */
 #define KEEL_SBI_EXT_NULL 0x0a4b4c00u /* returns a0 = 0 (SBI_SUCCESS), a1 = 0 */
+#define KEEL_X86_VMMCALL_NULL 0x4b4c0000u /* VMMCALL with it in eax: eax = 0 */
 
 #if defined(__aarch64__) || defined(KEEL_UAPI_ARM64)
 #include <uapi/keel/vcpu_state_arm64.h>
 #elif defined(__riscv) || defined(KEEL_UAPI_RISCV64)
 #include <uapi/keel/vcpu_state_riscv64.h>
+#elif defined(__x86_64__) || defined(KEEL_UAPI_X86_64)
+#include <uapi/keel/vcpu_state_x86_64.h>
 #endif

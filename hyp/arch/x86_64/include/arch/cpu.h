@@ -15,6 +15,8 @@ struct arch_percpu {
     uint32_t apic_id;
     bool tlb_flush;         /* another CPU changed a page table this CPU uses: flush */
     const void *active_pt;  /* the task page table loaded (NULL: the boot PML4) */
+    const void *guest_pt;   /* the VM table (nested paging) this CPU last ran a guest on */
+    bool guest_tlb_stale;   /* guests' TLB entries may be stale: flush on the next VMRUN */
     struct tss *tss;
 };
 

@@ -20,6 +20,7 @@ static inline paddr_t pa_from_kva(const void *p)
 /* Hardware page-table root of a task (PML4). */
 struct arch_pt {
     uint64_t *root; /* PML4, kernel virtual */
-    uint64_t cr3;   /* what activating it writes: the PML4's physical address */
+    uint64_t cr3;   /* what activating it writes: the PML4's physical address (nCR3 of a VM) */
+    bool guest;     /* a VM task's nested table: no kernel half, never loaded into CR3 */
 };
 #define ARCH_ELF_MACHINE 62 /* EM_X86_64 */

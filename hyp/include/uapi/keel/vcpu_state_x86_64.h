@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The x86_64 vCPU state area (extended vCPU mode, see uapi/keel/vcpu.h). Back end: AMD SVM
+ * (KEEL_VCPU_X86_SVM in features); a VT-x back end will fill the same area. The kernel copies the
+ * area on resume, checks it, runs the guest, and writes it back on every exit to the VMM.
+ *
+ * Segments use SVM's packed attribute format (bits 0-7: type, S, DPL, P; bits 8-11: AVL, L, D/B,
+ * G). Exits to the VMM (KEEL_VCPU_EXIT_TRAP) carry the SVM exit code and its two information
+ * words as the hardware gives them (AMD64 APM vol. 2, §15 and appendix C).
+ */
+#pragma once
+#include <stdint.h>
+
+struct keel_x86_segment {
+    uint16_t selector;
+    uint16_t attr;
+    uint32_t limit;
+    uint64_t base;
+};
+
+struct keel_vcpu_state {
+    /* General registers by their encoding: rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5, rsi 6, rdi 7,
+     * r8..r15 8..15. */
+    uint64_t gpr[16];
+    uint64_t rip, rflags;
+    /* Control state. EFER.SVME is the kernel's (it reads back clear); the hardware refuses
+     * inconsistent combinations (an exit with -KEEL_EINVAL). */
+    uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+    uint64_t dr6, dr7;
+    struct keel_x86_segment es, cs, ss, ds, fs, gs, gdtr, ldtr, idtr, tr;
+    /* MSRs the guest owns (the kernel loads them with the guest, VMLOAD/VMSAVE). */
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
+    /* The guest's instruction after sti or mov ss: interrupts held off (bit 0). */
+    uint64_t interrupt_shadow;
+    /* An event to inject on resume, in SVM EVENTINJ format (vector 0-7, type 8-10, error code
+     * valid 11, valid 31, error code 32-63); the kernel clears it once delivered. */
+    uint64_t inject;
+    /* Exit when the guest can take an interrupt (rflags.IF set, no shadow): KEEL_X86_WANT_*. */
+    uint64_t want;
+    /* Exit details (written by the kernel): SVM exit code, EXITINFO1, EXITINFO2, EXITINTINFO
+     * (an event whose delivery the exit interrupted: inject it again). */
+    uint64_t exit_code, exit_info1, exit_info2, exit_int_info;
+    uint64_t features; /* written by the kernel: KEEL_VCPU_X86_* */
+};
+
+#define KEEL_VCPU_X86_SVM 1ull
+
+#define KEEL_X86_WANT_IRQ_WINDOW 1ull /* exit with KEEL_X86_EXIT_VINTR once IF is set */
+
+#define KEEL_X86_INJECT_VALID (1ull << 31)
+#define KEEL_X86_INJECT_ERROR (1ull << 11)
+#define KEEL_X86_INJECT_EXT_INTR (0ull << 8)
+#define KEEL_X86_INJECT_NMI (2ull << 8)
+#define KEEL_X86_INJECT_EXCEPTION (3ull << 8)
+#define KEEL_X86_INJECT_SOFT_INT (4ull << 8)
+
+/* SVM exit codes the VMM sees (APM vol. 2, appendix C). */
+#define KEEL_X86_EXIT_READ_DR0 0x20
+#define KEEL_X86_EXIT_WRITE_DR0 0x30
+#define KEEL_X86_EXIT_EXCP0 0x40
+#define KEEL_X86_EXIT_VINTR 0x64
+#define KEEL_X86_EXIT_CPUID 0x72
+#define KEEL_X86_EXIT_HLT 0x78
+#define KEEL_X86_EXIT_IOIO 0x7b
+#define KEEL_X86_EXIT_MSR 0x7c
+#define KEEL_X86_EXIT_SHUTDOWN 0x7f
+#define KEEL_X86_EXIT_VMMCALL 0x81
+#define KEEL_X86_EXIT_NPF 0x400

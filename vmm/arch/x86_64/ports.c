@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The VM's I/O-port space (x86): devices of the device tree's ISA bus, whose reg's first cell is
+ * the address space (1: I/O ports, as in Linux's x86 device trees), and the port accesses of IOIO
+ * exits. A device model is the same struct mmio_device as in the memory space, with base and
+ * size counted in ports. One VM per VMM: the table is this file's.
+ *
+ *   isa {
+ *       compatible = "isa"; #address-cells = <2>; #size-cells = <1>;
+ *       serial@i3f8 { compatible = "ns16550a"; reg = <1 0x3f8 8>; };
+ *       exit@i501 { compatible = "keel,exit-port"; reg = <1 0x501 1>; };
+ *   };
+ *
+ * keel,exit-port: a byte written there powers the VM off with that byte as its exit status (a
+ * test convention, like QEMU's isa-debug-exit).
+ */
+#include "ports.h"
+#include "../../dev/uart_ns16550.h"
+#include "../../vcpu.h"
+#include <keel/rt.h>
+#include <fdt_util.h>
+#include <libfdt.h>
+#include <string.h>
+
+#define ISA_SPACE_IO 1
+
+static struct mmio_device ports[VM_MAX_PORT_DEVICES];
+static unsigned port_count;
+
+static struct mmio_device *port_device_add(struct vm *vm, const char *name, uint64_t base, uint64_t size)
+{
+    if (port_count == VM_MAX_PORT_DEVICES || base > 0xffff || size == 0 || size > 0x10000 - base) {
+        printf("vmm: %s: %s: too many port devices, or ports outside 0-0xffff\n", vm->name, name);
+        return NULL;
+    }
+    struct mmio_device *d = &ports[port_count++];
+    memset(d, 0, sizeof(*d));
+    d->name = name;
+    d->base = gpa_init(base);
+    d->size = size;
+    return d;
+}
+
+static bool exit_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
+                             uint64_t *value)
+{
+    struct vm *vm = d->state;
+    if (offset != 0 || width != 1) {
+        return false;
+    }
+    if (write) {
+        vm->exit_status = (int64_t)(*value & 0xff);
+        vm_stop(vm);
+    } else {
+        *value = 0;
+    }
+    return true;
+}
+
+int ports_create_isa(struct vm *vm, const void *fdt, int isa)
+{
+    int node;
+    fdt_for_each_subnode(node, fdt, isa) {
+        uint64_t addr, size;
+        bool uart = fdt_node_check_compatible(fdt, node, "ns16550a") == 0;
+        bool exit = fdt_node_check_compatible(fdt, node, "keel,exit-port") == 0;
+        if (!uart && !exit) {
+            continue;
+        }
+        if (!fdt_util_reg(fdt, node, 0, &addr, &size) || (addr >> 32) != ISA_SPACE_IO) {
+            printf("vmm: %s: %s: reg must name I/O ports: <1 port count>\n", vm->name,
+                   fdt_get_name(fdt, node, NULL));
+            return -1;
+        }
+        struct mmio_device *d = port_device_add(vm, uart ? "ns16550a" : "exit-port",
+                                                addr & 0xffffffffu, size);
+        if (!d) {
+            return -1;
+        }
+        if (exit) {
+            d->access = exit_port_access;
+            d->state = vm;
+        } else if (uart_ns16550_create(d, vm, 0, 0) != 0) {
+            printf("vmm: %s: too many UARTs\n", vm->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+bool ports_access(struct vm *vm, unsigned port, unsigned width, bool write, uint64_t *value)
+{
+    for (unsigned i = 0; i < port_count; i++) {
+        struct mmio_device *d = &ports[i];
+        uint64_t base = gpa_val(d->base);
+        if (port >= base && port + width <= base + d->size) {
+            vm_lock(&vm->lock);
+            bool ok = d->access(d, port - base, width, write, value);
+            vm_unlock(&vm->lock);
+            return ok;
+        }
+    }
+    return false;
+}
