@@ -6,13 +6,15 @@
 #   vm-exit-mmio-read-user-vmm   a raw guest reads an emulated device register 10 000 times: each
 #                                read is a VM exit to the user-level VMM, its emulation, the resume
 #   hypercall-kernel             10 000 KEEL_HVC_NULL hypercalls (riscv64: KEEL_SBI_EXT_NULL
-#                                ecalls), answered by the kernel
+#                                ecalls; x86_64: VMMCALLs with KEEL_X86_VMMCALL_NULL), answered
+#                                by the kernel
 #   virq-delivery-vtimer         virtual timer due -> the guest's handler runs (kernel injection)
 #   virq-delivery-timer-sstc     riscv64: the deadline the guest gave SBI set_timer (answered by
 #                                the kernel) passes -> its handler runs; Sstc: the hardware raises
 #                                it from vstimecmp, no exit (a tick is 100 instructions: ~0)
 #   virq-delivery-timer-sbi      the same on harts without Sstc: the kernel arms the hart's timer
 #                                for the deadline, leaves the guest and re-enters it with VSTIP
+#   vm-exit-io-read-user-vmm     x86_64: the same with port reads of the 16550 (IOIO exits)
 #   virq-delivery-device         the guest's write to the PL011 (riscv64: the 16550's THR) raises
 #                                its interrupt in the VMM's model -> the guest's handler runs (VMM
 #                                fills a list register; riscv64: its PLIC model sets VSEIP)
@@ -83,4 +85,19 @@ if run_rv vm-irq-bench "$log" --cpu rv64,h=true,sstc=false && grep -Eq 'guest po
     row virq-delivery-timer-sbi-riscv64 "$(hex virq-timer)" 100 10000000
 else
     failed virq-delivery-timer-sbi-riscv64 "$log"
+fi
+
+# x86_64 (AMD SVM, q35): under -icount the TSC counts one tick per instruction (1 GHz); the guest
+# prints its sums (port 0x3fd reads: IOIO exits to the VMM; VMMCALLs the kernel answers).
+log=$(mktemp)
+if [ -f "$root/x86_64/boot/vm-bench.cpio" ] && python3 "$top/ci/qemu_run.py" --board q35-x86_64 \
+        --kernel "$root/x86_64/hyp/keel.bin" --initrd "$root/x86_64/boot/vm-bench.cpio" --smp 1 --icount \
+        --timeout 120 --expect "guest powered off, status 0" --expect "KEEL: power off" --log "$log" >/dev/null; then
+    hex() { printf '%d' "$(sed -n "s/.*bench: $1 \(0x[0-9a-f]*\).*/\1/p" "$log")"; }
+    row vm-exit-io-read-user-vmm-x86_64 "$(hex io-read)" 10000 1000000000
+    row hypercall-kernel-x86_64 "$(hex vmmcall-null)" 10000 1000000000
+else
+    for n in vm-exit-io-read-user-vmm-x86_64 hypercall-kernel-x86_64; do
+        failed "$n" "$log"
+    done
 fi

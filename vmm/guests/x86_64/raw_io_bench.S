@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+// A bare-metal x86_64 guest that measures VM exits (32-bit protected mode, like raw_hello.S):
+// 10 000 reads of the emulated 16550's line status register at port 0x3fd (each one an IOIO exit
+// to the user-level VMM, its emulation and the resume), then 10 000 VMMCALLs the kernel answers
+// itself, each timed with the TSC (one tick per instruction under QEMU -icount shift=0). It
+// prints "bench: io-read <ticks>" and "bench: vmmcall-null <ticks>" in hex and powers off with
+// status 0 through the exit port.
+
+    .code32
+    .section .text.start, "ax"
+    .globl _start
+_start:
+    movl    $0x100000, %esp
+    movw    $0x3fd, %dx
+    inb     %dx, %al                // warm up
+    rdtsc
+    movl    %eax, %esi
+    movw    $0x3fd, %dx
+    movl    $10000, %ecx
+1:  inb     %dx, %al
+    decl    %ecx
+    jnz     1b
+    rdtsc
+    subl    %esi, %eax
+    movl    %eax, %ebx
+    movl    $io_read, %esi
+    call    report
+    rdtsc
+    movl    %eax, %esi
+    movl    $10000, %ecx
+2:  movl    $0x4b4c0000, %eax       // KEEL_X86_VMMCALL_NULL
+    vmmcall
+    decl    %ecx
+    jnz     2b
+    rdtsc
+    subl    %esi, %eax
+    movl    %eax, %ebx
+    movl    $vmmcall_null, %esi
+    call    report
+    xorl    %eax, %eax
+    movw    $0x501, %dx
+    outb    %al, %dx
+3:  cli
+    hlt
+    jmp     3b
+
+// Prints the string at esi, then ebx as 0x and eight hex digits, then a newline.
+report:
+    movw    $0x3f8, %dx
+1:  lodsb
+    testb   %al, %al
+    jz      2f
+    outb    %al, %dx
+    jmp     1b
+2:  movb    $'0', %al
+    outb    %al, %dx
+    movb    $'x', %al
+    outb    %al, %dx
+    movl    $8, %ecx
+3:  roll    $4, %ebx
+    movl    %ebx, %eax
+    andl    $15, %eax
+    movb    hexdigits(%eax), %al
+    outb    %al, %dx
+    decl    %ecx
+    jnz     3b
+    movb    $'\n', %al
+    outb    %al, %dx
+    ret
+
+hexdigits:
+    .ascii  "0123456789abcdef"
+io_read:
+    .asciz  "bench: io-read "
+vmmcall_null:
+    .asciz  "bench: vmmcall-null "
