@@ -128,6 +128,13 @@ keel_add_qemu_test(vm/x86_64-svm-raw-binary BOARD q35-x86_64 ARCH x86_64 INITRD_
             "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 43"
     EXIT)
 
+# Two x86_64 guests on one CPU keep their own x87 and SSE registers (left in the CPU after a run,
+# reloaded when the other vCPU has used them).
+keel_add_qemu_test(vm/x86_64-fp-two-guests-one-cpu BOARD q35-x86_64 ARCH x86_64 INITRD_NAME vm-fp
+    TIMEOUT 60 SMP 1 EXPECT "root: started vmA" "root: started vmB" "root: all programs done" "KEEL: power off"
+    REQUIRE "vmm: vmA: guest powered off, status 1" "vmm: vmB: guest powered off, status 1"
+    FAIL "status 99" EXIT)
+
 # The first riscv64 VMs (H extension): the root task starts two VMMs; vm1's raw-binary guest runs in
 # VS-mode under G-stage translation, prints through the emulated 16550 and the SBI debug console,
 # makes the hypercall the kernel answers, and stops through SBI SRST with status 43; vm2's guest
