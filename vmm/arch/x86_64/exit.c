@@ -19,8 +19,9 @@
 #define IOIO_STR (1u << 2)
 #define IOIO_REP (1u << 3)
 #define RFLAGS_IF (1ull << 9)
-#define X86_GP 13
+#define X86_DB 1
 #define X86_UD 6
+#define X86_GP 13
 
 #define MSR_TSC 0x10
 #define MSR_APIC_BASE 0x1b
@@ -196,6 +197,34 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
     case KEEL_X86_EXIT_VMMCALL:
         s->gpr[0] = (uint64_t)-1000; /* no hypercalls of the VMM's: Linux's -KVM_ENOSYS */
         s->rip += 3;
+        return 0;
+    case KEEL_X86_EXIT_VMRUN:
+    case KEEL_X86_EXIT_VMLOAD:
+    case KEEL_X86_EXIT_VMSAVE:
+    case KEEL_X86_EXIT_STGI:
+    case KEEL_X86_EXIT_CLGI:
+    case KEEL_X86_EXIT_SKINIT:
+    case KEEL_X86_EXIT_INVLPGA:
+    case KEEL_X86_EXIT_MONITOR:
+    case KEEL_X86_EXIT_MWAIT:
+    case KEEL_X86_EXIT_MWAIT_COND:
+    case KEEL_X86_EXIT_XSETBV:
+    case KEEL_X86_EXIT_RDPRU:
+        /* The guest's CPUID has no SVM, MONITOR, XSAVE or RDPRU: #UD, as on such a CPU. */
+        vm_report(vm, "guest used an instruction it does not have (exit 0x%lx): #UD injected "
+                  "(rip 0x%lx)", (unsigned long)s->exit_code, (unsigned long)s->rip);
+        inject_exception(s, X86_UD, false, 0);
+        return 0;
+    case KEEL_X86_EXIT_RDPMC:
+        inject_exception(s, X86_GP, true, 0); /* no performance counters */
+        return 0;
+    case KEEL_X86_EXIT_INVD:
+    case KEEL_X86_EXIT_WBINVD:
+        s->rip += 2; /* the caches are coherent: nothing to write back or drop */
+        return 0;
+    case KEEL_X86_EXIT_ICEBP:
+        s->rip += 1;
+        inject_exception(s, X86_DB, false, 0); /* INT1: a debug trap after the instruction */
         return 0;
     case KEEL_X86_EXIT_SHUTDOWN:
         printf("vmm: %s: the guest shut down (a triple fault) at rip 0x%lx; stopping the VM\n",
