@@ -128,6 +128,19 @@ keel_add_qemu_test(vm/x86_64-svm-raw-binary BOARD q35-x86_64 ARCH x86_64 INITRD_
             "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 43"
     EXIT)
 
+# An x86_64 guest misuses its platform (ports, MSRs, string I/O, instructions it does not have):
+# every misuse is answered as hardware would, the VMM reports and survives; its final triple
+# fault stops its own VM only, while the victim on the same CPU finishes.
+keel_add_qemu_test(vm/x86_64-isolation BOARD q35-x86_64 ARCH x86_64 INITRD_NAME vm-isolation
+    TIMEOUT 60 SMP 1 EXPECT "root: started attacker" "root: started victim" "root: all programs done"
+    "KEEL: power off"
+    REQUIRE "attacker| guest: every misuse answered as hardware would"
+            "vmm: attacker: guest read of 1 bytes at port 0x1234: no device there"
+            "vmm: attacker: guest read of MSR 0x12345678: #GP injected"
+            "vmm: attacker: the guest shut down (a triple fault)"
+            "vmm: victim: guest powered off, status 43"
+    FAIL "unexpected exception" "guest powered off, status 6" "guest powered off, status 99" EXIT)
+
 # Two x86_64 guests on one CPU keep their own x87 and SSE registers (left in the CPU after a run,
 # reloaded when the other vCPU has used them).
 keel_add_qemu_test(vm/x86_64-fp-two-guests-one-cpu BOARD q35-x86_64 ARCH x86_64 INITRD_NAME vm-fp

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+// A bare-metal x86_64 guest that misuses its platform (32-bit protected mode, its own GDT and
+// IDT): ports with no device, MSRs it does not have, string I/O, the SVM instructions, MONITOR,
+// MWAIT, XSETBV, RDPMC and WBINVD. Each must be answered as on a machine without them (reads of
+// nothing all ones, #GP, #UD) and none may stop the VMM or touch the other VM. (Not ICEBP: QEMU
+// 7.2 has no INT1, it raises #UD itself.)
+// When every answer was right it says so and, with its IDT gone, triple-faults, which must stop
+// its own VM only; a wrong answer powers it off through the exit port with status 60 + the number
+// of the check.
+
+    .code32
+    .section .text.start, "ax"
+    .globl _start
+_start:
+    movl    $0x100000, %esp
+    lgdt    gdt_desc
+    ljmp    $0x10, $1f
+1:  movl    $0x18, %eax
+    movl    %eax, %ds
+    movl    %eax, %es
+    movl    %eax, %ss
+    // The IDT: vectors 6 and 13 to their handlers, every other to `unexpected`.
+    movl    $idt, %edi
+    xorl    %ecx, %ecx
+2:  movl    $unexpected, %eax
+    cmpl    $6, %ecx
+    jne     4f
+    movl    $on_ud, %eax
+4:  cmpl    $13, %ecx
+    jne     5f
+    movl    $on_gp, %eax
+5:  movw    %ax, (%edi)             // offset 15:0
+    movw    $0x10, 2(%edi)          // code selector
+    movw    $0x8e00, 4(%edi)        // present, DPL 0, 32-bit interrupt gate
+    shrl    $16, %eax
+    movw    %ax, 6(%edi)            // offset 31:16
+    addl    $8, %edi
+    incl    %ecx
+    cmpl    $32, %ecx
+    jne     2b
+    lidt    idt_desc
+
+    // 1: a port nobody has reads as all ones, and a write there is dropped.
+    movw    $0x1234, %dx
+    movb    $0x5a, %al
+    outb    %al, %dx
+    inb     %dx, %al
+    movl    $1, %ebx
+    cmpb    $0xff, %al
+    jne     fail
+    // 2: MSRs it does not have, and EFER with a reserved bit: #GP each.
+    movl    $9f, resume
+    movl    $0x12345678, %ecx
+    rdmsr
+9:  movl    $9f, resume
+    movl    $0xc0000080, %ecx
+    movl    $0x80000000, %eax
+    xorl    %edx, %edx
+    wrmsr
+9:  movl    $9f, resume
+    rdpmc
+9:  movl    $2, %ebx
+    cmpl    $3, gp_count
+    jne     fail
+    // 3: string I/O and the instructions its CPUID does not offer: #UD each.
+    movl    $9f, resume
+    movl    $message, %esi
+    movl    $4, %ecx
+    movw    $0x3f8, %dx
+    rep outsb
+9:  movl    $9f, resume
+    movl    $0x100000, %eax
+    vmrun
+9:  movl    $9f, resume
+    vmload
+9:  movl    $9f, resume
+    vmsave
+9:  movl    $9f, resume
+    clgi
+9:  movl    $9f, resume
+    stgi
+9:  movl    $9f, resume
+    skinit
+9:  movl    $9f, resume
+    invlpga
+9:  movl    $9f, resume
+    xorl    %ecx, %ecx
+    monitor
+9:  movl    $9f, resume
+    mwait
+9:  movl    $9f, resume
+    xorl    %ecx, %ecx
+    xorl    %edx, %edx
+    movl    $1, %eax
+    xsetbv
+9:  movl    $3, %ebx
+    cmpl    $11, ud_count
+    jne     fail
+    // 4: WBINVD goes on (nothing to write back: the VMM skips it).
+    wbinvd
+    movl    $message, %esi
+    call    puts
+    lidt    null_idt                // no IDT: an exception is a triple fault
+    int3
+10: jmp     10b
+fail:
+    leal    60(%ebx), %eax
+off:
+    movw    $0x501, %dx
+    outb    %al, %dx
+11: cli
+    hlt
+    jmp     11b
+
+// #GP (error code on the stack) and #UD: count, and go on at `resume`.
+on_gp:
+    incl    gp_count
+    addl    $4, %esp
+    jmp     1f
+on_ud:
+    incl    ud_count
+1:  pushl   %eax
+    movl    resume, %eax
+    movl    %eax, 4(%esp)           // the return address iret takes
+    popl    %eax
+    iret
+unexpected:
+    movl    $unexpected_msg, %esi
+    call    puts
+    movb    $99, %al
+    jmp     off
+
+puts:
+    movw    $0x3f8, %dx
+1:  lodsb
+    testb   %al, %al
+    jz      2f
+    outb    %al, %dx
+    jmp     1b
+2:  ret
+
+message:
+    .asciz  "guest: every misuse answered as hardware would\n"
+unexpected_msg:
+    .asciz  "guest: an unexpected exception\n"
+
+    .balign 8
+gdt:
+    .quad   0, 0
+    .quad   0x00cf9a000000ffff      // 0x10: code, 4 GiB, 32-bit
+    .quad   0x00cf92000000ffff      // 0x18: data, 4 GiB
+gdt_desc:
+    .word   gdt_desc - gdt - 1
+    .long   gdt
+idt_desc:
+    .word   32 * 8 - 1
+    .long   idt
+null_idt:
+    .word   0
+    .long   0
+resume:
+    .long   0
+gp_count:
+    .long   0
+ud_count:
+    .long   0
+    .balign 8
+idt:
+    .fill   32 * 8, 1, 0
