@@ -48,3 +48,11 @@ keel_add_unit_test(test_vmm_riscv64 SOURCES vmm/tests/test_vmm_riscv64.c vmm/arc
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/riscv64 ${CMAKE_SOURCE_DIR}/vmm/tests/host
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_riscv64 PRIVATE KEEL_UAPI_RISCV64)
+
+# The x86_64 VMM's logic on the host (vmm/tests/): decoding the MOV forms behind MMIO exits and
+# fetching them through the guest's paging (none, 32-bit, PAE, 4- and 5-level), the write-back.
+keel_add_unit_test(test_vmm_x86_64 SOURCES vmm/tests/test_vmm_x86_64.c vmm/arch/x86_64/insn.c
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64
+             ${CMAKE_SOURCE_DIR}/vmm/tests/host ${CMAKE_SOURCE_DIR}/user/include
+             ${CMAKE_SOURCE_DIR}/hyp/include)
+target_compile_definitions(test_vmm_x86_64 PRIVATE KEEL_UAPI_X86_64)

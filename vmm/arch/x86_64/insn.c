@@ -86,6 +86,13 @@ static bool take_modrm(struct cursor *c, unsigned addr_bytes, unsigned *reg)
     return take(c, disp_bytes, &disp);
 }
 
+/* CS, DS, ES, FS, GS, SS overrides do not matter: the exit gives the physical address. */
+static bool is_segment_override(uint64_t byte)
+{
+    return byte == 0x26 || byte == 0x2e || byte == 0x36 || byte == 0x3e || byte == 0x64 ||
+           byte == 0x65;
+}
+
 /* The register of an 88-8B instruction: without REX, byte registers 4-7 are AH, CH, DH, BH. */
 static void set_reg(struct mmio_insn *m, unsigned reg, unsigned rex)
 {
@@ -117,9 +124,8 @@ bool insn_decode_mmio(const uint8_t *code, unsigned avail, unsigned bits, struct
             opsize = true;
         } else if (byte == 0x67) {
             addrsize = true;
-        } else if (byte != 0x26 && byte != 0x2e && byte != 0x36 && byte != 0x3e && byte != 0x64 &&
-                   byte != 0x65) {
-            break; /* segment overrides do not matter: the exit gives the physical address */
+        } else if (!is_segment_override(byte)) {
+            break;
         }
     }
     /* REX only counts just before the opcode; anything after it but the opcode is refused. */
@@ -130,11 +136,14 @@ bool insn_decode_mmio(const uint8_t *code, unsigned avail, unsigned bits, struct
         }
     }
     op = (unsigned)byte;
-    unsigned op_bytes = (bits == 16) == opsize ? 4 : 2;
+    /* 66 and 67 switch to the other size of the mode; REX.W wins over 66. */
+    unsigned op_bytes = bits == 16 ? (opsize ? 4 : 2) : (opsize ? 2 : 4);
     if (rex & REX_W) {
         op_bytes = 8;
     }
-    unsigned addr_bytes = bits == 64 ? (addrsize ? 4 : 8) : (bits == 32) == addrsize ? 2 : 4;
+    unsigned addr_bytes = bits == 64   ? (addrsize ? 4 : 8)
+                          : bits == 32 ? (addrsize ? 2 : 4)
+                                       : (addrsize ? 4 : 2);
 
     switch (op) {
     case 0x88: /* mov r/m8, r8 */
@@ -160,7 +169,7 @@ bool insn_decode_mmio(const uint8_t *code, unsigned avail, unsigned bits, struct
             return false;
         }
         if (m.width == 8) {
-            m.imm_value = (uint64_t)(int64_t)(int32_t)(uint32_t)m.imm_value;
+            m.imm_value = (m.imm_value ^ 0x80000000u) - 0x80000000u; /* sign-extend imm32 */
         }
         break;
     case 0xa0: /* mov al, moffs8 */
