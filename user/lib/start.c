@@ -26,3 +26,9 @@ const struct keel_progenv *rt_progenv(void)
     const struct keel_progenv *env = (const struct keel_progenv *)(uintptr_t)KEEL_KIP_ADDR;
     return env->magic == KEEL_PROGENV_MAGIC ? env : NULL;
 }
+
+uint64_t rt_timer_freq(void)
+{
+    const struct keel_progenv *env = rt_progenv();
+    return env ? env->timer_freq : rt_kip()->timer_freq;
+}

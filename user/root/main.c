@@ -154,6 +154,7 @@ static int start(const void *fdt, int node, unsigned index)
         env->heap_size = p->heap_size;
         env->cpu = cpu;
         env->priority = prio;
+        env->timer_freq = rt_kip()->timer_freq;
         strncpy(env->name, p->name, sizeof(env->name) - 1);
         strncpy(env->args, args ? args : "", sizeof(env->args) - 1);
         r = map_into(p->task, env, KEEL_KIP_ADDR, KEEL_FP_R);

@@ -63,4 +63,5 @@ struct keel_progenv {
     char args[192];
     uint64_t link_count;     /* entries in links[] (its keel,links, in that order) */
     struct keel_prog_link links[KEEL_PROG_MAX_LINKS];
+    uint64_t timer_freq;     /* keel_cycles() per second (the KIP's; programs have no KIP) */
 };

@@ -12,7 +12,8 @@ extern uint64_t rt_vcon_cap;
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rt_flush(void);
 
-/* The kernel information page (root task only). */
+/* The kernel information page (root task only: a program finds its environment page there,
+ * rt_progenv()). */
 static inline const struct keel_kip *rt_kip(void)
 {
     return (const struct keel_kip *)(uintptr_t)KEEL_KIP_ADDR;
@@ -21,6 +22,9 @@ static inline const struct keel_kip *rt_kip(void)
 /* The environment page of a program started by the root task, or NULL (in the root task). */
 struct keel_progenv;
 const struct keel_progenv *rt_progenv(void);
+/* keel_cycles() per second, in the root task (its KIP) and in the programs it starts (their
+ * environment page, which lies where the root task has its KIP). */
+uint64_t rt_timer_freq(void);
 
 /* A zeroed page of physical memory at its own address (root task: sigma0 maps it on touch);
  * NULL when none is left. */

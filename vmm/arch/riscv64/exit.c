@@ -111,7 +111,7 @@ static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s)
 {
     s->pc += 4;
     arch_vcpu_before_resume(v);
-    uint64_t now = keel_cycles(), freq = rt_kip()->timer_freq;
+    uint64_t now = keel_cycles(), freq = rt_timer_freq();
     if (interrupt_due(s, now)) {
         return 0;
     }
