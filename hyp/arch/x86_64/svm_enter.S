@@ -3,8 +3,10 @@
 // general registers from gpr[16] (by encoding; rax and rsp live in the VMCB) and back into it.
 // VMRUN switches only part of the CPU: the rest of the host's (FS, GS, TR, LDTR, KernelGsBase and
 // the system-call MSRs) goes to the page at host_pa (VMSAVE) and comes back from it (VMLOAD);
-// the guest's come from and go to its VMCB. Returns with GIF clear: the caller sets it (stgi)
-// once it is ready to take the interrupt that may have ended the run.
+// the guest's come from and go to its VMCB. Host interrupts are on (IF) for the run: with
+// V_INTR_MASKING the host's IF at VMRUN decides whether physical interrupts end the guest's run;
+// GIF, clear until the caller sets it again (stgi), keeps them from the host meanwhile, so the
+// interrupt that ended the run is taken once the caller is ready for it.
 
     .text
     .globl svm_enter
@@ -36,7 +38,9 @@ svm_enter:
     movq    112(%rdi), %r14
     movq    120(%rdi), %r15
     movq    56(%rdi), %rdi
+    sti
     vmrun   %rax
+    cli
     // #VMEXIT: rax (vmcb_pa) and rsp are the host's again.
     vmsave  %rax
     pushq   %rdi

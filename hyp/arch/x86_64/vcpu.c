@@ -23,6 +23,7 @@
 #include <keel/bkl.h>
 #include <keel/quota.h>
 #include <keel/printk.h>
+#include <keel/arch/timer.h>
 #include <arch/mmu.h>
 #include <arch/msr.h>
 #include <arch/svm.h>
@@ -295,6 +296,23 @@ static void fp_get(struct thread *self, struct vcpu_private *p)
     }
 }
 
+/* The guest's timer: due, or this CPU's timer armed for it (its interrupt ends the run, and the
+ * next look here finds it due). */
+static bool timer_due(const struct keel_vcpu_state *k, struct percpu *c)
+{
+    if (k->timer_deadline == UINT64_MAX) {
+        return false;
+    }
+    if (arch_timer_now() >= k->timer_deadline) {
+        return true;
+    }
+    if (k->timer_deadline < c->timer_armed) {
+        c->timer_armed = k->timer_deadline;
+        arch_timer_set_deadline(k->timer_deadline);
+    }
+    return false;
+}
+
 /* One VMRUN, with interrupts masked until the exit is known; an interrupt that ended the run is
  * taken here, through the IDT, without the big lock (as in the idle loop). */
 static uint64_t run_once(struct vmcb *v, uint64_t *gpr, const struct task *vm)
@@ -343,6 +361,11 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
     for (;;) {
         if (vmm_has_event(self)) {
             exit = KEEL_VCPU_EXIT_EVENT;
+            break;
+        }
+        if (timer_due(&k, this_cpu())) {
+            k.timer_deadline = UINT64_MAX;
+            exit = KEEL_VCPU_EXIT_VTIMER;
             break;
         }
         fp_get(self, p);

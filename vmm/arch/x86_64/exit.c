@@ -10,6 +10,8 @@
 #include "../../vm.h"
 #include "../../vcpu.h"
 #include "ports.h"
+#include "lapic.h"
+#include "insn.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
@@ -38,6 +40,8 @@
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define EFER_GUEST_BITS 0xd01ull /* SCE, LME, LMA, NXE */
+#define NPF_FETCH (1ull << 4)
+#define NPF_TABLE_WALK (1ull << 33)
 
 static void inject_exception(struct keel_vcpu_state *s, unsigned vector, bool error, uint32_t code)
 {
@@ -73,6 +77,83 @@ static int port_io(struct vm *vm, struct keel_vcpu_state *s)
         s->gpr[0] = width == 4 ? (uint32_t)value : (s->gpr[0] & ~width_mask(width)) | (value & width_mask(width));
     }
     s->rip = s->exit_info2; /* the next instruction */
+    return 0;
+}
+
+/* A nested page fault: guest-physical memory that is not RAM. A load or store there is decoded
+ * (insn.c) and sent to the device at that address; with no device there, reads give all ones and
+ * writes are dropped, as on a bus with nothing there. A fetch from there is #UD (what all-ones
+ * bytes would decode to); an instruction the VMM cannot decode is #GP; the guest goes on. A page
+ * table of the guest's outside its RAM stops the VM. */
+static int mmio(struct vm *vm, struct keel_vcpu_state *s)
+{
+    uint64_t gpa = s->exit_info2;
+    uint8_t code[INSN_MAX_LEN];
+    struct mmio_insn m;
+    if (s->exit_info1 & NPF_TABLE_WALK) {
+        printf("vmm: %s: the guest's page tables reach 0x%lx, outside its RAM (rip 0x%lx); "
+               "stopping the VM\n", vm->name, (unsigned long)gpa, (unsigned long)s->rip);
+        return -1;
+    }
+    if (s->exit_info1 & NPF_FETCH) {
+        vm_report(vm, "guest fetch at 0x%lx outside its RAM: #UD injected", (unsigned long)gpa);
+        inject_exception(s, X86_UD, false, 0);
+        return 0;
+    }
+    unsigned n = insn_fetch(vm, s, code, sizeof(code));
+    if (!insn_decode_mmio(code, n, insn_code_bits(s), &m)) {
+        vm_report(vm, "guest access at 0x%lx by an instruction the VMM cannot decode (rip 0x%lx, "
+                  "%u bytes read): #GP injected", (unsigned long)gpa, (unsigned long)s->rip, n);
+        inject_exception(s, X86_GP, true, 0);
+        return 0;
+    }
+    struct mmio_device *d = vm_device_at(vm, gpa_init(gpa));
+    uint64_t off = d ? gpa - gpa_val(d->base) : 0;
+    uint64_t value = m.write ? insn_store_value(s, &m) : 0;
+    vm_lock(&vm->lock);
+    /* An access that runs past the end of its device's window is none of the device's. */
+    bool ok = d && m.width <= d->size - off && d->access(d, off, m.width, m.write, &value);
+    vm_unlock(&vm->lock);
+    if (!ok) {
+        vm_report(vm, "guest %s of %u bytes at 0x%lx: %s (rip 0x%lx)", m.write ? "write" : "read",
+                  m.width, (unsigned long)gpa, d ? "refused by the device" : "no device there",
+                  (unsigned long)s->rip);
+        value = width_mask(m.width);
+    }
+    if (!m.write) {
+        insn_load_result(s, &m, value);
+    }
+    s->rip += m.len;
+    return 0;
+}
+
+/* MOV to or from a debug register (0F 21 / 0F 23, register operands only). DR0-3 are the VMM's
+ * (no breakpoint ever fires: the kernel's DR7 loads only the guest's enables, which SVM keeps),
+ * DR6 and DR7 the state's; DR4 and DR5 alias them. */
+static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
+{
+    uint8_t c[INSN_MAX_LEN];
+    unsigned n = insn_fetch(v->vm, s, c, sizeof(c)), i = 0, rex = 0;
+    if (n > 0 && (c[0] & 0xf0) == 0x40 && insn_code_bits(s) == 64) {
+        rex = c[i++];
+    }
+    if (n < i + 3 || c[i] != 0x0f || (c[i + 1] != 0x21 && c[i + 1] != 0x23) || (c[i + 2] >> 6) != 3) {
+        vm_report(v->vm, "debug register access the VMM cannot decode (rip 0x%lx): #UD injected",
+                  (unsigned long)s->rip);
+        inject_exception(s, X86_UD, false, 0);
+        return 0;
+    }
+    unsigned dr = (c[i + 2] >> 3) & 7, gpr = (c[i + 2] & 7) | ((rex & 1) << 3);
+    uint64_t *slot = dr < 4 ? &v->arch.dr[dr] : (dr & 1) ? &s->dr7 : &s->dr6;
+    if (c[i + 1] == 0x21) {
+        s->gpr[gpr] = insn_code_bits(s) == 64 ? *slot : (uint32_t)*slot;
+    } else {
+        *slot = dr >= 6 || dr == 4 || dr == 5 ? (s->gpr[gpr] & 0xffffffffu) : s->gpr[gpr];
+        if (dr == 7 || dr == 5) {
+            s->dr7 = (s->dr7 & ~0x2000ull) | 0x400; /* GD off, bit 10 reads as one */
+        }
+    }
+    s->rip += i + 3;
     return 0;
 }
 
@@ -169,21 +250,54 @@ static int msr_exit(struct vm *vm, struct keel_vcpu_state *s)
     return 0;
 }
 
-/* HLT: the guest has nothing to do until an interrupt, and it has no interrupt source yet but
- * what another thread of the VMM kicks it with: sleep until a kick. With interrupts off it is
- * halted for good: the VMM waits until the VM is stopped. */
+/* Events for the guest before it resumes (VM lock held): a delivery the exit cut short, then the
+ * LAPIC's vector or interrupt-window request and its timer's deadline. */
+static void prepare_resume(struct vcpu *v, struct keel_vcpu_state *s)
+{
+    if ((s->exit_int_info & KEEL_X86_INJECT_VALID) && !(s->inject & KEEL_X86_INJECT_VALID)) {
+        s->inject = s->exit_int_info & ~0x7ffff000ull; /* its delivery was cut short: again */
+    }
+    s->exit_int_info = 0;
+    if (v->vm->arch.lapic) {
+        lapic_before_resume(v, s);
+    }
+}
+
+/* HLT: the guest has nothing to do until an interrupt. Sleep until its APIC timer is due (a
+ * receive that times out) or a kick (a vector from another thread) ends the wait. With
+ * interrupts off it is halted for good: the VMM waits until the VM is stopped. */
 static int halt(struct vcpu *v, struct keel_vcpu_state *s)
 {
+    struct vm *vm = v->vm;
+    bool on = s->rflags & RFLAGS_IF;
     s->rip += 1;
+    vm_lock(&vm->lock);
+    prepare_resume(v, s); /* the timer may have expired meanwhile */
+    bool wake = on && ((s->inject & KEEL_X86_INJECT_VALID) || lapic_pending(v));
+    uint64_t due = s->timer_deadline;
+    vm_unlock(&vm->lock);
+    if (wake) {
+        return 0;
+    }
+    uint32_t timeout = on ? 1000000 : KEEL_TIMEOUT_NEVER; /* with no timer, look again in 1 s */
+    uint64_t now = keel_cycles(), freq = rt_timer_freq();
+    if (on && due != UINT64_MAX) {
+        timeout = due <= now ? 0 : due - now >= freq ? 1000000 : (uint32_t)((due - now) * 1000000 / freq + 1);
+    }
     v->wfi_sleeps++;
-    keel_receive(v->kick, (s->rflags & RFLAGS_IF) ? 1000000 : KEEL_TIMEOUT_NEVER, 0);
+    keel_receive(v->kick, timeout, 0);
     return 0;
 }
 
 static int trap(struct vcpu *v, struct keel_vcpu_state *s)
 {
     struct vm *vm = v->vm;
+    if (s->exit_code >= KEEL_X86_EXIT_READ_DR0 && s->exit_code < KEEL_X86_EXIT_WRITE_DR0 + 16) {
+        return debug_register(v, s);
+    }
     switch (s->exit_code) {
+    case KEEL_X86_EXIT_NPF:
+        return mmio(vm, s);
     case KEEL_X86_EXIT_IOIO:
         v->arch.io_exits++;
         return port_io(vm, s);
@@ -194,6 +308,8 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         return msr_exit(vm, s);
     case KEEL_X86_EXIT_HLT:
         return halt(v, s);
+    case KEEL_X86_EXIT_VINTR:
+        return 0; /* the interrupt window the LAPIC asked for: it injects before the resume */
     case KEEL_X86_EXIT_VMMCALL:
         s->gpr[0] = (uint64_t)-1000; /* no hypercalls of the VMM's: Linux's -KVM_ENOSYS */
         s->rip += 3;
@@ -250,11 +366,9 @@ int arch_vcpu_exit(struct vcpu *v, int64_t reason)
 
 void arch_vcpu_before_resume(struct vcpu *v)
 {
-    struct keel_vcpu_state *s = v->state;
-    if ((s->exit_int_info & KEEL_X86_INJECT_VALID) && !(s->inject & KEEL_X86_INJECT_VALID)) {
-        s->inject = s->exit_int_info & ~0x7ffff000ull; /* its delivery was cut short: again */
-    }
-    s->exit_int_info = 0;
+    vm_lock(&v->vm->lock);
+    prepare_resume(v, v->state);
+    vm_unlock(&v->vm->lock);
 }
 
 /* The state a raw binary starts in: 32-bit protected mode, flat code (selector 0x10) and data
@@ -273,6 +387,7 @@ void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
     s->dr6 = 0xffff0ff0;
     s->dr7 = 0x400;
     s->pat = 0x0007040600070406ull;
+    s->timer_deadline = UINT64_MAX;
     s->cs = code;
     s->ds = s->es = s->ss = s->fs = s->gs = data;
     s->gdtr.limit = 0xffff;

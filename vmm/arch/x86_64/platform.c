@@ -1,14 +1,27 @@
 // SPDX-License-Identifier: MIT
-// The x86_64 parts of a VM's platform from its device tree: the ISA bus (I/O ports, ports.c). No
-// interrupt controller model yet (LAPIC and I/O APIC come with Linux guests): device models
-// run without interrupts.
+// The x86_64 parts of a VM's platform from its device tree: the local APICs (lapic.c) and the ISA
+// bus (I/O ports, ports.c). No I/O APIC model yet: device models run without interrupt lines.
 #include "../../platform.h"
 #include "ports.h"
+#include "lapic.h"
 #include <keel/rt.h>
+#include <fdt_util.h>
 #include <libfdt.h>
 
 int arch_device_create(struct vm *vm, const void *fdt, int node)
 {
+    uint64_t base, size;
+    if (fdt_node_check_compatible(fdt, node, "intel,ce4100-lapic") == 0) {
+        if (!fdt_util_reg(fdt, node, 0, &base, &size) || size != 0x1000) {
+            printf("vmm: %s: the LAPIC node needs reg = <base 0x1000>\n", vm->name);
+            return -1;
+        }
+        if (lapic_create(vm, gpa_init(base)) != 0) {
+            printf("vmm: %s: too many devices\n", vm->name);
+            return -1;
+        }
+        return 1;
+    }
     if (fdt_node_check_compatible(fdt, node, "isa") != 0) {
         return 0;
     }

@@ -2,6 +2,7 @@
 /* The x86_64 parts of struct vcpu and struct vm (vm.h). */
 #pragma once
 #include <stdint.h>
+#include <stdbool.h>
 
 /* No Linux Image format on x86: a Linux guest needs the bzImage boot protocol (not yet), so
  * main.c refuses keel,linux and loader_linux.c is never called. */
@@ -11,10 +12,23 @@
 
 #define VM_MAX_PORT_DEVICES 8 /* I/O-port devices (ports.c) */
 
+/* The local APIC model's state of one vCPU (lapic.c). */
+struct vlapic {
+    uint32_t id, tpr, ldr, dfr, svr, esr, icr_high;
+    uint32_t lvt[6];          /* timer, thermal, performance, LINT0, LINT1, error */
+    uint32_t timer_initial, timer_divide;
+    uint64_t timer_start;     /* keel_cycles when the count was loaded */
+    uint64_t timer_due;       /* keel_cycles when it reaches 0 (UINT64_MAX: stopped) */
+    uint32_t irr[8], isr[8];  /* requested and in-service vectors, a bit each */
+};
+
 struct vcpu_arch {
+    struct vlapic lapic;
+    uint64_t dr[4];    /* the guest's DR0-3 (exit.c) */
     uint64_t io_exits; /* port I/O exits (statistics) */
 };
 
 struct vm_arch {
+    bool lapic;           /* the VM has local APICs (lapic.c) */
     unsigned irq_reports; /* lines raised with no interrupt controller to take them */
 };

@@ -16,7 +16,8 @@ enum keel_vcpu_exit {
                                  riscv64 scause) */
     KEEL_VCPU_EXIT_EVENT = 2, /* something for the VMM thread arrived (IPC, Irq) */
     KEEL_VCPU_EXIT_VTIMER = 3, /* the guest's virtual timer fired; the kernel set its mask bit
-                                  (arm64 CNTV_CTL.IMASK) in the state: deliver, then unmask */
+                                  (arm64 CNTV_CTL.IMASK) in the state: deliver, then unmask;
+                                  x86_64: timer_deadline passed (now UINT64_MAX) */
     KEEL_VCPU_EXIT_VGIC = 4,  /* a list-register condition the VMM asked for (arm64: an LR with
                                  the EOI bit deactivated, KEEL_VGIC_UNDERFLOW, _NO_PENDING) */
 };

@@ -38,6 +38,10 @@ struct keel_vcpu_state {
     uint64_t inject;
     /* Exit when the guest can take an interrupt (rflags.IF set, no shadow): KEEL_X86_WANT_*. */
     uint64_t want;
+    /* The guest's timer (the VMM's LAPIC timer model), kept by the kernel: when the kernel's
+     * timer (keel_cycles) reaches it, the run ends with KEEL_VCPU_EXIT_VTIMER and the kernel sets
+     * it to UINT64_MAX (none). */
+    uint64_t timer_deadline;
     /* Exit details (written by the kernel): SVM exit code, EXITINFO1, EXITINFO2, EXITINTINFO
      * (an event whose delivery the exit interrupted: inject it again). */
     uint64_t exit_code, exit_info1, exit_info2, exit_int_info;

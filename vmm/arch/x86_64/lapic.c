@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The guest's local APIC: an xAPIC (MMIO page at 0xfee00000) per vCPU, modelled by the VMM.
+ * Vectors become requested (IRR) from the timer, from interprocessor interrupts (ICR) and from
+ * device models (lapic_raise); the highest one above the processor priority goes to the guest
+ * through the kernel's event injection when the guest has interrupts on (else the kernel is asked
+ * for an interrupt-window exit), and stays in service (ISR) until the guest writes EOI.
+ *
+ * The timer counts the kernel's timer ticks (keel_cycles: the TSC on x86_64) through the divide
+ * register: one-shot and periodic, no TSC-deadline mode (CPUID does not offer it). Its expiry is
+ * the vCPU's timer_deadline, which the kernel keeps while the guest runs (a VTIMER exit).
+ *
+ *   The device tree names it like Linux's x86 trees do:
+ *   lapic@fee00000 { compatible = "intel,ce4100-lapic"; reg = <0x0 0xfee00000 0x0 0x1000>; };
+ */
+#include "lapic.h"
+#include "../../vcpu.h"
+#include <keel/rt.h>
+#include <keel/sys.h>
+#include <string.h>
+
+enum {
+    REG_ID = 0x20, REG_VERSION = 0x30, REG_TPR = 0x80, REG_APR = 0x90, REG_PPR = 0xa0,
+    REG_EOI = 0xb0, REG_LDR = 0xd0, REG_DFR = 0xe0, REG_SVR = 0xf0, REG_ISR = 0x100,
+    REG_TMR = 0x180, REG_IRR = 0x200, REG_ESR = 0x280, REG_ICR_LOW = 0x300, REG_ICR_HIGH = 0x310,
+    REG_LVT = 0x320, REG_LVT_END = 0x380, REG_TIMER_INITIAL = 0x380, REG_TIMER_CURRENT = 0x390,
+    REG_TIMER_DIVIDE = 0x3e0,
+};
+#define LVT_MASKED (1u << 16)
+#define LVT_PERIODIC (1u << 17)
+#define SVR_ENABLED (1u << 8)
+#define VERSION 0x00050014u /* a version 0x14 xAPIC with six LVT entries */
+#define RFLAGS_IF (1ull << 9)
+
+static struct vlapic *lapic_of(struct vcpu *v)
+{
+    return &v->arch.lapic;
+}
+
+static int highest(const uint32_t *bits)
+{
+    for (int w = 7; w >= 0; w--) {
+        if (bits[w]) {
+            return w * 32 + 31 - __builtin_clz(bits[w]);
+        }
+    }
+    return -1;
+}
+
+/* Processor priority: the task priority or the class of the highest vector in service. */
+static unsigned ppr(const struct vlapic *l)
+{
+    int isr = highest(l->isr);
+    unsigned isr_class = isr < 0 ? 0 : (unsigned)isr & 0xf0;
+    return (l->tpr & 0xf0) >= isr_class ? l->tpr & 0xff : isr_class;
+}
+
+/* Timer ticks per count: the divide register's 1, 2, 4 ... 128. */
+static uint64_t divisor(const struct vlapic *l)
+{
+    unsigned d = (l->timer_divide & 3) | ((l->timer_divide >> 1) & 4);
+    return d == 7 ? 1 : 2ull << d;
+}
+
+static void timer_load(struct vlapic *l, uint32_t count)
+{
+    l->timer_initial = count;
+    l->timer_start = keel_cycles();
+    l->timer_due = count ? l->timer_start + count * divisor(l) : UINT64_MAX;
+}
+
+static uint32_t timer_current(const struct vlapic *l)
+{
+    if (l->timer_due == UINT64_MAX) {
+        return 0;
+    }
+    uint64_t now = keel_cycles();
+    return now >= l->timer_due ? 0 : (uint32_t)((l->timer_due - now) / divisor(l));
+}
+
+/* An expired timer requests its vector (when unmasked) and reloads in periodic mode. */
+static void timer_update(struct vlapic *l)
+{
+    uint64_t now = keel_cycles();
+    if (l->timer_due == UINT64_MAX || now < l->timer_due) {
+        return;
+    }
+    uint32_t lvt = l->lvt[0];
+    if (!(lvt & LVT_MASKED) && (l->svr & SVR_ENABLED) && (lvt & 0xff) >= 16) {
+        l->irr[(lvt & 0xff) / 32] |= 1u << (lvt & 31);
+    }
+    if ((lvt & LVT_PERIODIC) && l->timer_initial) {
+        uint64_t period = l->timer_initial * divisor(l);
+        l->timer_due += ((now - l->timer_due) / period + 1) * period; /* missed ones merge */
+    } else {
+        l->timer_due = UINT64_MAX;
+    }
+}
+
+void lapic_raise(struct vcpu *v, unsigned vector)
+{
+    struct vlapic *l = lapic_of(v);
+    if (vector < 16 || !(l->svr & SVR_ENABLED)) {
+        return; /* vectors 0-15 are illegal; a disabled APIC accepts nothing */
+    }
+    l->irr[vector / 32] |= 1u << (vector % 32);
+    vcpu_kick(v);
+}
+
+/* ICR: fixed interrupts to one vCPU (physical destination), to itself, to all, to all others. */
+static void send_ipi(struct vm *vm, struct vcpu *self, uint32_t low, uint32_t high)
+{
+    unsigned vector = low & 0xff, mode = (low >> 8) & 7, shorthand = (low >> 18) & 3;
+    if (mode != 0) {
+        vm_report(vm, "LAPIC: IPI delivery mode %u is not modelled (only fixed)", mode);
+        return;
+    }
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *t = &vm->vcpus[i];
+        bool to = shorthand == 1 ? t == self : shorthand == 2 ? true : shorthand == 3 ? t != self
+                                                                     : (high >> 24) == lapic_of(t)->id;
+        if (to) {
+            lapic_raise(t, vector);
+        }
+    }
+}
+
+static bool lapic_read(struct vlapic *l, unsigned reg, uint32_t *value)
+{
+    if (reg >= REG_ISR && reg < REG_ISR + 0x80) {
+        *value = l->isr[(reg - REG_ISR) / 16];
+    } else if (reg >= REG_TMR && reg < REG_TMR + 0x80) {
+        *value = 0; /* every vector is edge-triggered here */
+    } else if (reg >= REG_IRR && reg < REG_IRR + 0x80) {
+        *value = l->irr[(reg - REG_IRR) / 16];
+    } else if (reg >= REG_LVT && reg < REG_LVT_END) {
+        *value = l->lvt[(reg - REG_LVT) / 16];
+    } else {
+        switch (reg) {
+        case REG_ID: *value = l->id << 24; break;
+        case REG_VERSION: *value = VERSION; break;
+        case REG_TPR: *value = l->tpr; break;
+        case REG_APR: *value = 0; break;
+        case REG_PPR: *value = ppr(l); break;
+        case REG_EOI: *value = 0; break;
+        case REG_LDR: *value = l->ldr; break;
+        case REG_DFR: *value = l->dfr; break;
+        case REG_SVR: *value = l->svr; break;
+        case REG_ESR: *value = l->esr; break;
+        case REG_ICR_LOW: *value = 0; break; /* delivered at once: never pending */
+        case REG_ICR_HIGH: *value = l->icr_high; break;
+        case REG_TIMER_INITIAL: *value = l->timer_initial; break;
+        case REG_TIMER_CURRENT: *value = timer_current(l); break;
+        case REG_TIMER_DIVIDE: *value = l->timer_divide; break;
+        default: return false;
+        }
+    }
+    return true;
+}
+
+static bool lapic_write(struct vm *vm, struct vcpu *v, unsigned reg, uint32_t value)
+{
+    struct vlapic *l = lapic_of(v);
+    if (reg >= REG_LVT && reg < REG_LVT_END) {
+        unsigned i = (reg - REG_LVT) / 16;
+        l->lvt[i] = value & (i == 0 ? 0x710ffu : 0x1a7ffu);
+        if (!(l->svr & SVR_ENABLED)) {
+            l->lvt[i] |= LVT_MASKED; /* a disabled APIC keeps its LVT entries masked */
+        }
+        return true;
+    }
+    switch (reg) {
+    case REG_TPR: l->tpr = value & 0xff; break;
+    case REG_EOI: {
+        int isr = highest(l->isr);
+        if (isr >= 0) {
+            l->isr[isr / 32] &= ~(1u << (isr % 32));
+        }
+        break;
+    }
+    case REG_LDR: l->ldr = value & 0xff000000u; break;
+    case REG_DFR: l->dfr = value | 0x0fffffffu; break;
+    case REG_SVR:
+        l->svr = value & 0x13ff;
+        if (!(value & SVR_ENABLED)) {
+            for (unsigned i = 0; i < 6; i++) {
+                l->lvt[i] |= LVT_MASKED;
+            }
+        }
+        break;
+    case REG_ESR: l->esr = 0; break;
+    case REG_ICR_LOW: send_ipi(vm, v, value, l->icr_high); break;
+    case REG_ICR_HIGH: l->icr_high = value & 0xff000000u; break;
+    case REG_TIMER_INITIAL: timer_load(l, value); break;
+    case REG_TIMER_DIVIDE: l->timer_divide = value & 0xb; break;
+    case REG_ID: case REG_VERSION: case REG_APR: case REG_PPR: case REG_TIMER_CURRENT:
+        break; /* read-only: writes are ignored, as on hardware */
+    default:
+        return false;
+    }
+    return true;
+}
+
+/* The page shows each vCPU its own APIC: 32-bit accesses to 16-byte aligned registers only. */
+static bool lapic_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
+                         uint64_t *value)
+{
+    struct vm *vm = d->state;
+    struct vcpu *v = vcpu_self(vm);
+    if (!v || width != 4 || (offset & 15)) {
+        return false;
+    }
+    if (write) {
+        return lapic_write(vm, v, (unsigned)offset, (uint32_t)*value);
+    }
+    uint32_t r;
+    if (!lapic_read(lapic_of(v), (unsigned)offset, &r)) {
+        return false;
+    }
+    *value = r;
+    return true;
+}
+
+int lapic_create(struct vm *vm, gpa_t base)
+{
+    struct mmio_device *d = vm_device_add(vm, "lapic", base, 0x1000);
+    if (!d) {
+        return -1;
+    }
+    vm->arch.lapic = true;
+    d->access = lapic_access;
+    d->state = vm;
+    for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+        struct vlapic *l = &vm->vcpus[i].arch.lapic;
+        memset(l, 0, sizeof(*l));
+        l->id = i;
+        l->dfr = 0xffffffffu;
+        l->svr = 0xff; /* disabled until the guest sets SVR.8, spurious vector 0xff */
+        for (unsigned j = 0; j < 6; j++) {
+            l->lvt[j] = LVT_MASKED;
+        }
+        l->timer_due = UINT64_MAX;
+    }
+    return 0;
+}
+
+bool lapic_pending(const struct vcpu *v)
+{
+    const struct vlapic *l = &v->arch.lapic;
+    int irr = highest(l->irr);
+    return irr >= 0 && ((unsigned)irr & 0xf0) > (ppr(l) & 0xf0);
+}
+
+void lapic_before_resume(struct vcpu *v, struct keel_vcpu_state *s)
+{
+    struct vlapic *l = lapic_of(v);
+    timer_update(l);
+    s->timer_deadline = l->lvt[0] & LVT_MASKED ? UINT64_MAX : l->timer_due;
+    s->want &= ~KEEL_X86_WANT_IRQ_WINDOW;
+    if (!lapic_pending(v) || (s->inject & KEEL_X86_INJECT_VALID)) {
+        return;
+    }
+    if ((s->rflags & RFLAGS_IF) && !(s->interrupt_shadow & 1)) {
+        unsigned vector = (unsigned)highest(l->irr);
+        l->irr[vector / 32] &= ~(1u << (vector % 32));
+        l->isr[vector / 32] |= 1u << (vector % 32);
+        s->inject = KEEL_X86_INJECT_VALID | KEEL_X86_INJECT_EXT_INTR | vector;
+    } else {
+        s->want |= KEEL_X86_WANT_IRQ_WINDOW;
+    }
+}

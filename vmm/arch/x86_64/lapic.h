@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* The local APIC model (lapic.c): one xAPIC per vCPU, behind one guest-physical page. */
+#pragma once
+#include "../../vm.h"
+
+#define LAPIC_BASE 0xfee00000ull
+
+/* The LAPIC page at base (LAPIC_BASE on PCs) for every vCPU of vm. 0 or -1 (too many devices). */
+int lapic_create(struct vm *vm, gpa_t base);
+/* Makes vector pending at vCPU v (VM lock held) and kicks it. */
+void lapic_raise(struct vcpu *v, unsigned vector);
+/* Before v resumes (VM lock held): timer expiry into IRR, the highest deliverable vector into
+ * the state's inject when the guest can take it (else an interrupt-window request), and the
+ * timer's next expiry as the kernel-kept timer_deadline. */
+void lapic_before_resume(struct vcpu *v, struct keel_vcpu_state *s);
+/* Whether v has a vector its guest would take now or once it enables interrupts (HLT: do not
+ * sleep). */
+bool lapic_pending(const struct vcpu *v);
