@@ -4,9 +4,10 @@
 // MWAIT, XSETBV, RDPMC and WBINVD. Each must be answered as on a machine without them (reads of
 // nothing all ones, #GP, #UD) and none may stop the VMM or touch the other VM. (Not ICEBP: QEMU
 // 7.2 has no INT1, it raises #UD itself.)
-// When every answer was right it says so and, with its IDT gone, triple-faults, which must stop
-// its own VM only; a wrong answer powers it off through the exit port with status 60 + the number
-// of the check.
+// When every answer was right it says so, spins with interrupts off for about 4e9 TSC ticks (the
+// kernel must still take the CPU away for the other VM on it), and, with its IDT gone,
+// triple-faults, which must stop its own VM only; a wrong answer powers it off through the exit
+// port with status 60 + the number of the check.
 
     .code32
     .section .text.start, "ax"
@@ -100,7 +101,19 @@ _start:
     wbinvd
     movl    $message, %esi
     call    puts
-    lidt    null_idt                // no IDT: an exception is a triple fault
+    cli
+    rdtsc
+    addl    $4000000000, %eax
+    adcl    $0, %edx
+    movl    %eax, %esi
+    movl    %edx, %edi
+12: rdtsc                           // until edx:eax passes edi:esi
+    cmpl    %edi, %edx
+    jb      12b
+    ja      13f
+    cmpl    %esi, %eax
+    jb      12b
+13: lidt    null_idt                // no IDT: an exception is a triple fault
     int3
 10: jmp     10b
 fail:
