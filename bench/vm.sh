@@ -101,3 +101,13 @@ else
         failed "$n" "$log"
     done
 fi
+# The 16550's THR write -> its interrupt through the VMM's I/O APIC and LAPIC models -> the
+# guest's handler (100 rounds; the write's own exit included, as on the other architectures).
+log=$(mktemp)
+if [ -f "$root/x86_64/boot/vm-irq-bench.cpio" ] && python3 "$top/ci/qemu_run.py" --board q35-x86_64 \
+        --kernel "$root/x86_64/hyp/keel.bin" --initrd "$root/x86_64/boot/vm-irq-bench.cpio" --smp 1 --icount \
+        --timeout 120 --expect "guest powered off, status 100" --expect "KEEL: power off" --log "$log" >/dev/null; then
+    row virq-delivery-device-vmm-x86_64 "$(printf '%d' "$(sed -n 's/.*bench: virq-device \(0x[0-9a-f]*\).*/\1/p' "$log")")" 100 1000000000
+else
+    failed virq-delivery-device-vmm-x86_64 "$log"
+fi

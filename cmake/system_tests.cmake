@@ -121,13 +121,15 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
 # CPUID signature, makes the hypercall the kernel answers (VMMCALL) and powers off through the
 # exit port with status 43; vm2 takes 20 ticks of its local APIC's timer (the VMM's model, MMIO
 # decoded from nested page faults), 10 in HLT and 10 spinning (the kernel keeps the deadline),
-# and powers off with status 20.
+# and powers off with status 20; vm3 takes 101 interrupts of its 16550 through the I/O APIC
+# model (a level line, in service until the guest's EOI) and powers off with status 100.
 keel_add_qemu_test(vm/x86_64-svm-raw-binary BOARD q35-x86_64 ARCH x86_64 INITRD_NAME vm-raw
     TIMEOUT 60 SMP 2 EXPECT "x86: SVM with nested paging" "root: started vm1" "root: started vm2"
-    "root: all programs done" "KEEL: power off"
+    "root: started vm3" "root: all programs done" "KEEL: power off"
     REQUIRE "vm1| guest: hello from a raw binary in 32-bit protected mode"
             "vm1| guest: cpuid says KeelKeelKeel"
             "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 20"
+            "vmm: vm3: guest powered off, status 100"
     EXIT)
 
 # An x86_64 guest misuses its platform (ports, MSRs, string I/O, instructions it does not have):

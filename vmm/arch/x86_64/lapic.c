@@ -2,7 +2,7 @@
 /*
  * The guest's local APIC: an xAPIC (MMIO page at 0xfee00000) per vCPU, modelled by the VMM.
  * Vectors become requested (IRR) from the timer, from interprocessor interrupts (ICR) and from
- * device models (lapic_raise); the highest one above the processor priority goes to the guest
+ * the I/O APIC's lines (lapic_raise); the highest one above the processor priority goes to the guest
  * through the kernel's event injection when the guest has interrupts on (else the kernel is asked
  * for an interrupt-window exit), and stays in service (ISR) until the guest writes EOI.
  *
@@ -14,6 +14,7 @@
  *   lapic@fee00000 { compatible = "intel,ce4100-lapic"; reg = <0x0 0xfee00000 0x0 0x1000>; };
  */
 #include "lapic.h"
+#include "ioapic.h"
 #include "../../vcpu.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
@@ -97,13 +98,15 @@ static void timer_update(struct vlapic *l)
     }
 }
 
-void lapic_raise(struct vcpu *v, unsigned vector)
+void lapic_raise(struct vcpu *v, unsigned vector, bool level)
 {
     struct vlapic *l = lapic_of(v);
+    uint32_t bit = 1u << (vector % 32);
     if (vector < 16 || !(l->svr & SVR_ENABLED)) {
         return; /* vectors 0-15 are illegal; a disabled APIC accepts nothing */
     }
-    l->irr[vector / 32] |= 1u << (vector % 32);
+    l->irr[vector / 32] |= bit;
+    l->tmr[vector / 32] = level ? l->tmr[vector / 32] | bit : l->tmr[vector / 32] & ~bit;
     vcpu_kick(v);
 }
 
@@ -120,7 +123,7 @@ static void send_ipi(struct vm *vm, struct vcpu *self, uint32_t low, uint32_t hi
         bool to = shorthand == 1 ? t == self : shorthand == 2 ? true : shorthand == 3 ? t != self
                                                                      : (high >> 24) == lapic_of(t)->id;
         if (to) {
-            lapic_raise(t, vector);
+            lapic_raise(t, vector, false);
         }
     }
 }
@@ -130,7 +133,7 @@ static bool lapic_read(struct vlapic *l, unsigned reg, uint32_t *value)
     if (reg >= REG_ISR && reg < REG_ISR + 0x80) {
         *value = l->isr[(reg - REG_ISR) / 16];
     } else if (reg >= REG_TMR && reg < REG_TMR + 0x80) {
-        *value = 0; /* every vector is edge-triggered here */
+        *value = l->tmr[(reg - REG_TMR) / 16];
     } else if (reg >= REG_IRR && reg < REG_IRR + 0x80) {
         *value = l->irr[(reg - REG_IRR) / 16];
     } else if (reg >= REG_LVT && reg < REG_LVT_END) {
@@ -174,7 +177,12 @@ static bool lapic_write(struct vm *vm, struct vcpu *v, unsigned reg, uint32_t va
     case REG_EOI: {
         int isr = highest(l->isr);
         if (isr >= 0) {
-            l->isr[isr / 32] &= ~(1u << (isr % 32));
+            uint32_t bit = 1u << (isr % 32);
+            l->isr[isr / 32] &= ~bit;
+            if (l->tmr[isr / 32] & bit) {
+                l->tmr[isr / 32] &= ~bit;
+                ioapic_eoi(vm, (unsigned)isr); /* level-triggered: its line may interrupt again */
+            }
         }
         break;
     }

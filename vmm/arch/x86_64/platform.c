@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The x86_64 parts of a VM's platform from its device tree: the local APICs (lapic.c) and the ISA
-// bus (I/O ports, ports.c). No I/O APIC model yet: device models run without interrupt lines.
+// The x86_64 parts of a VM's platform from its device tree: the local APICs (lapic.c), the I/O
+// APIC (ioapic.c: the lines device models raise) and the ISA bus (I/O ports, ports.c).
 #include "../../platform.h"
 #include "ports.h"
 #include "lapic.h"
+#include "ioapic.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -11,6 +12,14 @@
 int arch_device_create(struct vm *vm, const void *fdt, int node)
 {
     uint64_t base, size;
+    if (fdt_node_check_compatible(fdt, node, "intel,ce4100-ioapic") == 0) {
+        if (!fdt_util_reg(fdt, node, 0, &base, &size) || size != 0x1000 ||
+            ioapic_create(vm, gpa_init(base)) != 0) {
+            printf("vmm: %s: one I/O APIC node, reg = <base 0x1000>\n", vm->name);
+            return -1;
+        }
+        return 1;
+    }
     if (fdt_node_check_compatible(fdt, node, "intel,ce4100-lapic") == 0) {
         if (!fdt_util_reg(fdt, node, 0, &base, &size) || size != 0x1000) {
             printf("vmm: %s: the LAPIC node needs reg = <base 0x1000>\n", vm->name);
@@ -28,17 +37,15 @@ int arch_device_create(struct vm *vm, const void *fdt, int node)
     return ports_create_isa(vm, fdt, node) == 0 ? 1 : -1;
 }
 
+/* interrupts = <line type> (the I/O APIC's two cells; type ignored: the models' lines are
+ * active high, and the redirection entry says edge or level), or one cell, the line. */
 bool arch_device_irq(const void *fdt, int node, unsigned *intid)
 {
-    (void)fdt;
-    (void)node;
-    (void)intid;
-    return false; /* no interrupt controller to name a line of */
-}
-
-void vm_irq_set(struct vm *vm, unsigned intid, bool level)
-{
-    (void)intid;
-    (void)level;
-    vm->arch.irq_reports++; /* no interrupt controller: nothing to raise */
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
+    if (!p || (len != 4 && len != 8) || fdt32_ld(&p[0]) >= 24) {
+        return false;
+    }
+    *intid = fdt32_ld(&p[0]);
+    return true;
 }

@@ -7,7 +7,7 @@
  *
  *   isa {
  *       compatible = "isa"; #address-cells = <2>; #size-cells = <1>;
- *       serial@i3f8 { compatible = "ns16550a"; reg = <1 0x3f8 8>; };
+ *       serial@i3f8 { compatible = "ns16550a"; reg = <1 0x3f8 8>; interrupts = <4 1>; };
  *       exit@i501 { compatible = "keel,exit-port"; reg = <1 0x501 1>; };
  *   };
  *
@@ -17,6 +17,7 @@
 #include "ports.h"
 #include "../../dev/uart_ns16550.h"
 #include "../../vcpu.h"
+#include "../../platform.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -62,6 +63,7 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
     int node;
     fdt_for_each_subnode(node, fdt, isa) {
         uint64_t addr, size;
+        unsigned irq = 0;
         bool uart = fdt_node_check_compatible(fdt, node, "ns16550a") == 0;
         bool exit = fdt_node_check_compatible(fdt, node, "keel,exit-port") == 0;
         if (!uart && !exit) {
@@ -80,7 +82,7 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
         if (exit) {
             d->access = exit_port_access;
             d->state = vm;
-        } else if (uart_ns16550_create(d, vm, 0, 0) != 0) {
+        } else if (uart_ns16550_create(d, vm, arch_device_irq(fdt, node, &irq) ? irq : 0, 0) != 0) {
             printf("vmm: %s: too many UARTs\n", vm->name);
             return -1;
         }

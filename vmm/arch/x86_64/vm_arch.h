@@ -20,6 +20,7 @@ struct vlapic {
     uint64_t timer_start;     /* keel_cycles when the count was loaded */
     uint64_t timer_due;       /* keel_cycles when it reaches 0 (UINT64_MAX: stopped) */
     uint32_t irr[8], isr[8];  /* requested and in-service vectors, a bit each */
+    uint32_t tmr[8];          /* requested as level-triggered (the I/O APIC waits for the EOI) */
 };
 
 struct vcpu_arch {

@@ -9,36 +9,22 @@
 // triple-faults, which must stop its own VM only; a wrong answer powers it off through the exit
 // port with status 60 + the number of the check.
 
-    .code32
-    .section .text.start, "ax"
+#include "guest.inc"
+
     .globl _start
 _start:
     movl    $0x100000, %esp
-    lgdt    gdt_desc
-    ljmp    $0x10, $1f
-1:  movl    $0x18, %eax
-    movl    %eax, %ds
-    movl    %eax, %es
-    movl    %eax, %ss
-    // The IDT: vectors 6 and 13 to their handlers, every other to `unexpected`.
-    movl    $idt, %edi
-    xorl    %ecx, %ecx
-2:  movl    $unexpected, %eax
-    cmpl    $6, %ecx
-    jne     4f
+    FLAT_SEGMENTS
+    movl    $idt, %edi              // 32 gates: every vector to `unexpected`, 6 and 13 to theirs
+    movl    $32, %ecx
+    movl    $unexpected, %eax
+    call    idt_fill
+    movl    $idt + 6 * 8, %edi
     movl    $on_ud, %eax
-4:  cmpl    $13, %ecx
-    jne     5f
+    call    idt_set
+    movl    $idt + 13 * 8, %edi
     movl    $on_gp, %eax
-5:  movw    %ax, (%edi)             // offset 15:0
-    movw    $0x10, 2(%edi)          // code selector
-    movw    $0x8e00, 4(%edi)        // present, DPL 0, 32-bit interrupt gate
-    shrl    $16, %eax
-    movw    %ax, 6(%edi)            // offset 31:16
-    addl    $8, %edi
-    incl    %ecx
-    cmpl    $32, %ecx
-    jne     2b
+    call    idt_set
     lidt    idt_desc
 
     // 1: a port nobody has reads as all ones, and a write there is dropped.
@@ -143,28 +129,11 @@ unexpected:
     movb    $99, %al
     jmp     off
 
-puts:
-    movw    $0x3f8, %dx
-1:  lodsb
-    testb   %al, %al
-    jz      2f
-    outb    %al, %dx
-    jmp     1b
-2:  ret
-
 message:
     .asciz  "guest: every misuse answered as hardware would\n"
 unexpected_msg:
     .asciz  "guest: an unexpected exception\n"
 
-    .balign 8
-gdt:
-    .quad   0, 0
-    .quad   0x00cf9a000000ffff      // 0x10: code, 4 GiB, 32-bit
-    .quad   0x00cf92000000ffff      // 0x18: data, 4 GiB
-gdt_desc:
-    .word   gdt_desc - gdt - 1
-    .long   gdt
 idt_desc:
     .word   32 * 8 - 1
     .long   idt

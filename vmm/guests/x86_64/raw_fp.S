@@ -4,8 +4,8 @@
 // with port-I/O exits in between, checking xmm0, xmm7 and st(0) every time. Exit-port status: 1
 // when the registers always held its value, 99 when anything else showed up in them.
 
-    .code32
-    .section .text.start, "ax"
+#include "guest.inc"
+
     .globl _start
 _start:
     movl    $0x100000, %esp

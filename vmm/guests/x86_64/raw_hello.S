@@ -6,8 +6,8 @@
 // (VMMCALL with eax = KEEL_X86_VMMCALL_NULL), and powers off through the exit port 0x501 with a
 // status: 40 + 1 for the signature + 2 for the hypercall's 0 = 43.
 
-    .code32
-    .section .text.start, "ax"
+#include "guest.inc"
+
     .globl _start
 _start:
     movl    $0x100000, %esp         // the stack: below the image
@@ -34,16 +34,6 @@ _start:
 3:  cli
     hlt
     jmp     3b
-
-// Writes the string at esi to the UART.
-puts:
-    movw    $0x3f8, %dx
-1:  lodsb
-    testb   %al, %al
-    jz      2f
-    outb    %al, %dx
-    jmp     1b
-2:  ret
 
 message:
     .asciz  "guest: hello from a raw binary in 32-bit protected mode\n"

@@ -6,8 +6,8 @@
 // prints "bench: io-read <ticks>" and "bench: vmmcall-null <ticks>" in hex and powers off with
 // status 0 through the exit port.
 
-    .code32
-    .section .text.start, "ax"
+#include "guest.inc"
+
     .globl _start
 _start:
     movl    $0x100000, %esp
@@ -24,7 +24,8 @@ _start:
     subl    %esi, %eax
     movl    %eax, %ebx
     movl    $io_read, %esi
-    call    report
+    call    puts
+    call    puthex
     rdtsc
     movl    %eax, %esi
     movl    $10000, %ecx
@@ -36,7 +37,8 @@ _start:
     subl    %esi, %eax
     movl    %eax, %ebx
     movl    $vmmcall_null, %esi
-    call    report
+    call    puts
+    call    puthex
     xorl    %eax, %eax
     movw    $0x501, %dx
     outb    %al, %dx
@@ -44,32 +46,6 @@ _start:
     hlt
     jmp     3b
 
-// Prints the string at esi, then ebx as 0x and eight hex digits, then a newline.
-report:
-    movw    $0x3f8, %dx
-1:  lodsb
-    testb   %al, %al
-    jz      2f
-    outb    %al, %dx
-    jmp     1b
-2:  movb    $'0', %al
-    outb    %al, %dx
-    movb    $'x', %al
-    outb    %al, %dx
-    movl    $8, %ecx
-3:  roll    $4, %ebx
-    movl    %ebx, %eax
-    andl    $15, %eax
-    movb    hexdigits(%eax), %al
-    outb    %al, %dx
-    decl    %ecx
-    jnz     3b
-    movb    $'\n', %al
-    outb    %al, %dx
-    ret
-
-hexdigits:
-    .ascii  "0123456789abcdef"
 io_read:
     .asciz  "bench: io-read "
 vmmcall_null:

@@ -8,32 +8,19 @@
 // come faster than an emulated guest takes them (the TSC runs in real time): more than 20 is
 // fine, the timer merges the ones it missed.
 
-    .code32
-    .section .text.start, "ax"
+#include "guest.inc"
+
     .globl _start
 _start:
     movl    $0x100000, %esp
-    lgdt    gdt_desc
-    ljmp    $0x10, $1f
-1:  movl    $0x18, %eax
-    movl    %eax, %ds
-    movl    %eax, %es
-    movl    %eax, %ss
+    FLAT_SEGMENTS
     movl    $idt, %edi              // 0x41 gates: every vector to `unexpected`, 0x40 to `tick`
-    xorl    %ecx, %ecx
-2:  movl    $unexpected, %eax
-    cmpl    $0x40, %ecx
-    jne     3f
+    movl    $0x41, %ecx
+    movl    $unexpected, %eax
+    call    idt_fill
+    movl    $idt + 0x40 * 8, %edi
     movl    $tick, %eax
-3:  movw    %ax, (%edi)
-    movw    $0x10, 2(%edi)
-    movw    $0x8e00, 4(%edi)
-    shrl    $16, %eax
-    movw    %ax, 6(%edi)
-    addl    $8, %edi
-    incl    %ecx
-    cmpl    $0x41, %ecx
-    jne     2b
+    call    idt_set
     lidt    idt_desc
 
     movl    $0xfee00000, %ebx       // the LAPIC
@@ -69,14 +56,6 @@ tick:
     movl    $0, 0xfee000b0          // EOI
     iret
 
-    .balign 8
-gdt:
-    .quad   0, 0
-    .quad   0x00cf9a000000ffff      // 0x10: code, 4 GiB, 32-bit
-    .quad   0x00cf92000000ffff      // 0x18: data, 4 GiB
-gdt_desc:
-    .word   gdt_desc - gdt - 1
-    .long   gdt
 idt_desc:
     .word   0x41 * 8 - 1
     .long   idt
