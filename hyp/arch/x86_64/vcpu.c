@@ -372,7 +372,7 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
         uint64_t code = run_once(v, k.gpr, vm);
         ran = true;
         v->event_inject = 0; /* delivered, or in exit_int_info */
-        if (code == SVM_EXIT_INVALID) {
+        if (svm_exit_refused(code)) {
             exit = -KEEL_EINVAL; /* a state the hardware refuses to run */
             break;
         }

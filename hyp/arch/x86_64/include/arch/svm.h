@@ -125,4 +125,9 @@ _Static_assert(sizeof(struct vmcb) == 4096, "one page");
 #define SVM_EXIT_SMI 0x62
 #define SVM_EXIT_VINTR 0x64
 #define SVM_EXIT_VMMCALL 0x81
-#define SVM_EXIT_INVALID ((uint64_t)-1)
+/* VMRUN refused the state (VMEXIT_INVALID, -1; -2 and below are SEV's). QEMU 7.2 stores it as a
+ * 32-bit -1, zero-extended: only the low half is compared. */
+static inline int svm_exit_refused(uint64_t code)
+{
+    return (int32_t)(uint32_t)code < 0;
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Extended vCPU mode on x86_64 (AMD SVM), at the kernel's interface: a thread binds itself to a
+ * VM task and runs a guest of a few instructions in 32-bit protected mode. The kernel refuses an
+ * event it must not inject and a state the hardware refuses, runs a good one to its HLT (an exit
+ * with the SVM exit code, the guest's registers back in the area), answers its own hypercall
+ * without an exit, and turns a fetch outside the VM's memory into a nested page fault for the
+ * VMM. Where the CPU has no SVM with nested paging, resuming is EPROTO.
+ */
+#if defined(__x86_64__)
+#include "ktest_util.h"
+#include <uapi/keel/vcpu.h>
+#include <string.h>
+
+#define GUEST_PA 0x1000
+/* At GUEST_PA: mov $42, %eax; hlt; mov $KEEL_X86_VMMCALL_NULL, %eax; vmmcall; hlt */
+static const uint8_t guest_code[] = { 0xb8, 42, 0, 0, 0, 0xf4,
+                                      0xb8, 0x00, 0x00, 0x4c, 0x4b, 0x0f, 0x01, 0xd9, 0xf4 };
+
+enum { BAD_INJECT, BAD_STATE, HALTED, HYPERCALL, OUTSIDE, RESULTS };
+static volatile int64_t result[RESULTS];
+static volatile uint64_t exit_code[RESULTS], rax[RESULTS], rip[RESULTS], info1, info2;
+static volatile int done;
+static uint64_t vx_vm, vx_area;
+
+static void reset(struct keel_vcpu_state *s, uint64_t pc)
+{
+    const struct keel_x86_segment code = { 0x10, 0xc9b, 0xffffffffu, 0 };
+    const struct keel_x86_segment data = { 0x18, 0xc93, 0xffffffffu, 0 };
+    memset(s, 0, sizeof(*s));
+    s->rip = pc;
+    s->rflags = 2;
+    s->cr0 = 0x11;
+    s->dr6 = 0xffff0ff0;
+    s->dr7 = 0x400;
+    s->pat = 0x0007040600070406ull;
+    s->timer_deadline = UINT64_MAX;
+    s->cs = code;
+    s->ds = s->es = s->ss = s->fs = s->gs = data;
+    s->gdtr.limit = s->idtr.limit = 0xffff;
+    s->ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
+    s->tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
+}
+
+static void run(struct keel_vcpu_state *s, uint64_t self, unsigned i)
+{
+    result[i] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    exit_code[i] = s->exit_code;
+    rax[i] = s->gpr[0];
+    rip[i] = s->rip;
+}
+
+/* The vCPU thread: binds itself, then the cases in order. */
+static void vcpu_thread(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)vx_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, vx_vm, vx_area) != 0) {
+        done = -1;
+        return;
+    }
+    reset(s, GUEST_PA);
+    s->inject = KEEL_X86_INJECT_VALID | (1ull << 8) | 32; /* type 1 is reserved */
+    run(s, self, BAD_INJECT);
+    reset(s, GUEST_PA);
+    s->cr0 = 1ull << 32 | 0x11; /* CR0[63:32] must be zero: VMRUN refuses it */
+    run(s, self, BAD_STATE);
+    reset(s, GUEST_PA);
+    run(s, self, HALTED);
+    reset(s, GUEST_PA + 6);
+    run(s, self, HYPERCALL);
+    reset(s, 0x200000); /* nothing mapped there */
+    run(s, self, OUTSIDE);
+    info1 = s->exit_info1;
+    info2 = s->exit_info2;
+    done = 1;
+}
+
+KTEST(vcpu_x86_svm_runs_a_guest_and_refuses_what_it_must_not_run)
+{
+    uint8_t *page = rt_page_alloc();
+    REQUIRE(page);
+    memcpy(page, guest_code, sizeof(guest_code));
+    vx_vm = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vx_vm, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(KOBJ(vx_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), GUEST_PA), 0);
+    vx_area = root_utcb_page_alloc();
+    REQUIRE(vx_area);
+    done = 0;
+    struct kthread t;
+    kthread_prepare(&t);
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, vcpu_thread, t.cap, 0, 0), 0);
+    for (unsigned i = 0; i < 2000 && !done; i++) {
+        sleep_us(1000);
+    }
+    REQUIRE_EQ(done, 1);
+    CHECK_EQ(result[BAD_INJECT], -KEEL_EINVAL);
+    if (result[HALTED] == -KEEL_EPROTO) {
+        printf("ktest: no SVM with nested paging here: the guest cases are skipped\n");
+    } else {
+        CHECK_EQ(result[BAD_STATE], -KEEL_EINVAL);
+        CHECK_EQ(result[HALTED], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(exit_code[HALTED], KEEL_X86_EXIT_HLT);
+        CHECK_EQ(rax[HALTED], 42);
+        CHECK_EQ(rip[HALTED], GUEST_PA + 5); /* at the HLT: the VMM steps over it */
+        CHECK_EQ(result[HYPERCALL], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(exit_code[HYPERCALL], KEEL_X86_EXIT_HLT); /* the VMMCALL did not exit */
+        CHECK_EQ(rax[HYPERCALL], 0);
+        CHECK_EQ(result[OUTSIDE], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(exit_code[OUTSIDE], KEEL_X86_EXIT_NPF);
+        CHECK_EQ(info2, 0x200000);
+        CHECK((info1 & (1u << 4)) != 0); /* an instruction fetch */
+    }
+    kthread_free(&t);
+    root_utcb_page_free(vx_area);
+    cap_free(vx_vm);
+    rt_page_free(page);
+}
+#endif
