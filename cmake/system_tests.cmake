@@ -122,14 +122,18 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
 # exit port with status 43; vm2 takes 20 ticks of its local APIC's timer (the VMM's model, MMIO
 # decoded from nested page faults), 10 in HLT and 10 spinning (the kernel keeps the deadline),
 # and powers off with status 20; vm3 takes 101 interrupts of its 16550 through the I/O APIC
-# model (a level line, in service until the guest's EOI) and powers off with status 100.
+# model (a level line, in service until the guest's EOI) and powers off with status 100; vm4's
+# guest has two vCPUs (one per CPU): the first starts the second with INIT and STARTUP IPIs, it
+# runs in real mode, and the first powers off with status 2.
 keel_add_qemu_test(vm/x86_64-svm-raw-binary BOARD q35-x86_64 ARCH x86_64 INITRD_NAME vm-raw
     TIMEOUT 60 SMP 2 EXPECT "x86: SVM with nested paging" "root: started vm1" "root: started vm2"
-    "root: started vm3" "root: all programs done" "KEEL: power off"
+    "root: started vm3" "root: started vm4" "root: all programs done" "KEEL: power off"
     REQUIRE "vm1| guest: hello from a raw binary in 32-bit protected mode"
             "vm1| guest: cpuid says KeelKeelKeel"
             "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 20"
             "vmm: vm3: guest powered off, status 100"
+            "vm4| guest: CPU 1 up in real mode" "vm4| guest: CPU 0 saw CPU 1 start"
+            "vmm: vm4: guest powered off, status 2"
     EXIT)
 
 # An x86_64 guest misuses its platform (ports, MSRs, string I/O, instructions it does not have):

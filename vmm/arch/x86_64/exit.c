@@ -371,27 +371,37 @@ void arch_vcpu_before_resume(struct vcpu *v)
     vm_unlock(&v->vm->lock);
 }
 
-/* The state a raw binary starts in: 32-bit protected mode, flat code (selector 0x10) and data
- * (0x18) segments over 4 GiB, paging and interrupts off, esi = ctx (the state Linux's 32-bit
- * boot protocol asks for); the guest loads its own GDT before it reloads a segment. */
+/* The state a vCPU starts in. vCPU 0 runs the loaded guest: 32-bit protected mode, flat code
+ * (selector 0x10) and data (0x18) segments over 4 GiB, paging and interrupts off, esi = ctx (the
+ * state Linux's 32-bit boot protocol asks for); the guest loads its own GDT before it reloads a
+ * segment. The others start as an application processor does on a STARTUP IPI: real mode, at
+ * the page entry (the IPI's vector << 12), CS = entry >> 4, IP 0. */
 void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
 {
     struct keel_vcpu_state *s = v->state;
-    const struct keel_x86_segment code = { 0x10, 0xc9b, 0xffffffffu, 0 };
-    const struct keel_x86_segment data = { 0x18, 0xc93, 0xffffffffu, 0 };
     memset(s, 0, sizeof(*s));
-    s->rip = entry;
-    s->gpr[6] = ctx;
     s->rflags = 2;
-    s->cr0 = 0x11; /* PE, ET */
     s->dr6 = 0xffff0ff0;
     s->dr7 = 0x400;
     s->pat = 0x0007040600070406ull;
     s->timer_deadline = UINT64_MAX;
+    s->idtr.limit = 0xffff;
+    s->ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
+    if (v->id != 0) {
+        const struct keel_x86_segment data = { 0, 0x93, 0xffff, 0 };
+        s->cr0 = 0x10; /* ET: real mode */
+        s->cs = (struct keel_x86_segment){ (uint16_t)(entry >> 4), 0x9b, 0xffff, entry & 0xffff0 };
+        s->ds = s->es = s->ss = s->fs = s->gs = data;
+        s->tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
+        return;
+    }
+    const struct keel_x86_segment code = { 0x10, 0xc9b, 0xffffffffu, 0 };
+    const struct keel_x86_segment data = { 0x18, 0xc93, 0xffffffffu, 0 };
+    s->rip = entry;
+    s->gpr[6] = ctx;
+    s->cr0 = 0x11; /* PE, ET */
     s->cs = code;
     s->ds = s->es = s->ss = s->fs = s->gs = data;
     s->gdtr.limit = 0xffff;
-    s->idtr.limit = 0xffff;
-    s->ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
     s->tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
 }

@@ -110,20 +110,31 @@ void lapic_raise(struct vcpu *v, unsigned vector, bool level)
     vcpu_kick(v);
 }
 
-/* ICR: fixed interrupts to one vCPU (physical destination), to itself, to all, to all others. */
+/* ICR: to one vCPU (physical destination), to itself, to all, to all others; fixed interrupts,
+ * and the INIT / STARTUP pair that starts an application processor: STARTUP powers a vCPU that is
+ * off on at the vector's page, in real mode (arch_vcpu_reset); INIT alone does nothing (a vCPU
+ * that runs is not reset). */
+enum { ICR_FIXED = 0, ICR_INIT = 5, ICR_STARTUP = 6 };
+
 static void send_ipi(struct vm *vm, struct vcpu *self, uint32_t low, uint32_t high)
 {
     unsigned vector = low & 0xff, mode = (low >> 8) & 7, shorthand = (low >> 18) & 3;
-    if (mode != 0) {
-        vm_report(vm, "LAPIC: IPI delivery mode %u is not modelled (only fixed)", mode);
+    if (mode != ICR_FIXED && mode != ICR_INIT && mode != ICR_STARTUP) {
+        vm_report(vm, "LAPIC: IPI delivery mode %u is not modelled", mode);
         return;
     }
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *t = &vm->vcpus[i];
         bool to = shorthand == 1 ? t == self : shorthand == 2 ? true : shorthand == 3 ? t != self
                                                                      : (high >> 24) == lapic_of(t)->id;
-        if (to) {
+        if (!to) {
+            continue;
+        }
+        if (mode == ICR_FIXED) {
             lapic_raise(t, vector, false);
+        } else if (mode == ICR_STARTUP && __atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_OFF &&
+                   vcpu_power_on(t, (uint64_t)vector << 12, 0) != 0) {
+            vm_report(vm, "LAPIC: cannot start vCPU %u", t->id);
         }
     }
 }
@@ -241,7 +252,7 @@ int lapic_create(struct vm *vm, gpa_t base)
     for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
         struct vlapic *l = &vm->vcpus[i].arch.lapic;
         memset(l, 0, sizeof(*l));
-        l->id = i;
+        l->id = i < vm->vcpu_count ? (uint32_t)vm->vcpus[i].mpidr & 0xff : i; /* its cpu node's reg */
         l->dfr = 0xffffffffu;
         l->svr = 0xff; /* disabled until the guest sets SVR.8, spurious vector 0xff */
         for (unsigned j = 0; j < 6; j++) {
