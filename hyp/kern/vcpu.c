@@ -24,8 +24,10 @@ int64_t vcpu_bind(struct thread *t, struct kobj_msg *m)
     }
     struct task *vm = container_of(o, struct task, obj);
     uint64_t va = m->mr[2];
-    if (t->vu) {
-        return -KEEL_EBUSY; /* in plain vCPU mode (VCPU_USER): one mode at a time */
+    if (t->vu || t->vcpu_running) {
+        /* In plain vCPU mode (VCPU_USER): one mode at a time. In a resume (parked in the
+         * scheduler, or in its guest on another CPU): its VM and state must stay. */
+        return -KEEL_EBUSY;
     }
     if (!t->task || !vm->vm || (va & (PAGE_SIZE - 1)) ||
         !task_in_utcb_area(t->task, va_init(va), PAGE_SIZE) ||
@@ -58,7 +60,10 @@ int64_t vcpu_resume(struct thread *t, struct kobj_msg *m)
     if (t->vm->obj.dying) {
         return -KEEL_ENOENT; /* the VM's last capability is gone */
     }
-    return arch_vcpu_run(t, t->vm, t->vcpu_state);
+    t->vcpu_running = true;
+    int64_t r = arch_vcpu_run(t, t->vm, t->vcpu_state);
+    t->vcpu_running = false;
+    return r;
 }
 
 void vcpu_release(struct thread *t)

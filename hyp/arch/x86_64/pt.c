@@ -53,6 +53,7 @@ static bool has_nx(void)
 void arch_tlb_flush_all_local(void)
 {
     write_cr3(read_cr3()); /* tasks' mappings are not global */
+    this_cpu()->arch.guest_tlb_stale = true;
 }
 
 void arch_tlb_flush_local(void);
@@ -79,7 +80,11 @@ static void shootdown(const struct arch_pt *pt)
     struct percpu *me = this_cpu();
     for (unsigned i = 0; i < cpu_count; i++) {
         struct percpu *c = &cpus[i];
-        if (c != me && (c->arch.active_pt == pt || c->arch.guest_pt == pt)) {
+        /* A CPU turned off that runs its idle thread (halted, or on its way there) answers
+         * nothing and runs no task or guest again before it starts anew with an empty TLB
+         * (INIT) and no guest table (svm_init_cpu): it is not asked. */
+        bool stopping = !c->online && c->current == c->idle;
+        if (c != me && !stopping && (c->arch.active_pt == pt || c->arch.guest_pt == pt)) {
             __atomic_store_n(&c->arch.tlb_flush, true, __ATOMIC_RELEASE);
             lapic_send_ipi(c->arch.apic_id, VECTOR_TLB);
         }

@@ -35,6 +35,10 @@
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
 #define GUEST_ASID 1
+#define EVENT_RESERVED 0x7ffff000ull /* EVENTINJ / EXITINTINFO bits 12-30 */
+#define X86_DB 1
+#define X86_AC 17
+#define X86_MC 18
 
 struct vcpu_private {
     uint8_t fx[512];     /* FXSAVE image of the guest's x87/SSE registers (16-byte aligned) */
@@ -46,7 +50,8 @@ _Static_assert(__builtin_offsetof(struct vcpu_private, fx) == 0, "FXSAVE needs 1
 const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
 const uint64_t arch_vcpu_private_size = sizeof(struct vcpu_private);
 
-bool svm_present;
+bool svm_present;         /* the boot CPU has SVM with nested paging */
+static uint32_t svm_cpus; /* the CPUs that have it, a bit each */
 /* All ports and all MSRs are intercepted: the permission maps are all ones, shared, never written
  * after boot. Per CPU: the host save area VMRUN uses, and the page svm_enter keeps the rest of
  * the host's state in. */
@@ -85,6 +90,8 @@ void svm_init_cpu(void)
         return;
     }
     unsigned cpu = this_cpu()->id;
+    this_cpu()->arch.guest_pt = NULL; /* (again) online: no guest's translations here */
+    __atomic_or_fetch(&svm_cpus, 1u << cpu, __ATOMIC_RELAXED);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, pa_of(host_save[cpu]));
     write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
@@ -149,7 +156,7 @@ static bool inject_ok(uint64_t e)
         return true;
     }
     if (type == 1 || type > 4 || (type == 3 && (vector >= 32 || vector == 2)) ||
-        ((e & KEEL_X86_INJECT_ERROR) && type != 3) || (e & 0x7ffff000ull)) {
+        ((e & KEEL_X86_INJECT_ERROR) && type != 3) || (e & EVENT_RESERVED)) {
         return false;
     }
     return true;
@@ -178,7 +185,7 @@ static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, const str
     v->intercept_cr_write = 0;
     v->intercept_dr_read = 0xffff;
     v->intercept_dr_write = 0xffff;
-    v->intercept_exceptions = 0;
+    v->intercept_exceptions = (1u << X86_DB) | (1u << X86_AC) | (1u << X86_MC); /* finish_here() */
     v->intercept_misc1 = SVM_INTERCEPT_INTR | SVM_INTERCEPT_NMI | SVM_INTERCEPT_SMI |
                          SVM_INTERCEPT_INIT | SVM_INTERCEPT_RDPMC | SVM_INTERCEPT_CPUID |
                          SVM_INTERCEPT_INVD | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA |
@@ -202,7 +209,7 @@ static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, const str
     v->vintr = SVM_VINTR_MASKING | (k->cr8 & 0xf) |
                ((k->want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR : 0);
     v->interrupt_shadow = k->interrupt_shadow & 1;
-    v->event_inject = k->inject & ~0x7ffff000ull;
+    v->event_inject = k->inject & ~EVENT_RESERVED;
     v->clean = 0;
     seg_in(&v->es, &k->es);
     seg_in(&v->cs, &k->cs);
@@ -243,6 +250,11 @@ static void vmcb_save(const struct vmcb *v, struct keel_vcpu_state *k)
     seg_out(&k->es, &v->es);
     seg_out(&k->cs, &v->cs);
     seg_out(&k->ss, &v->ss);
+    if ((v->cr0 & 1) && !(v->rflags & (1ull << 17))) {
+        /* The CPL is the VMCB's, which SS.DPL need not match (after SYSRET, on AMD): the area
+         * carries it as SS.DPL, where vmcb_load() takes it from. */
+        k->ss.attr = (uint16_t)((k->ss.attr & ~0x60u) | ((v->cpl & 3u) << 5));
+    }
     seg_out(&k->ds, &v->ds);
     seg_out(&k->fs, &v->fs);
     seg_out(&k->gs, &v->gs);
@@ -313,6 +325,41 @@ static bool timer_due(const struct keel_vcpu_state *k, struct percpu *c)
     return false;
 }
 
+/* The exits the kernel finishes itself (true: back into the guest). #DB and #AC are intercepted
+ * only so that a guest whose delivery of them raises them again (a loop in which the CPU never
+ * opens an interrupt window: CVE-2015-5307, -8104) still exits: each is given back to it. */
+static bool finish_here(struct vmcb *v, uint64_t code)
+{
+    switch (code) {
+    case SVM_EXIT_INTR:
+    case SVM_EXIT_NMI:
+    case SVM_EXIT_SMI:
+    case SVM_EXIT_INIT:
+        if (v->exit_int_info & KEEL_X86_INJECT_VALID) {
+            v->event_inject = v->exit_int_info & ~EVENT_RESERVED; /* an interrupted delivery */
+        }
+        return true; /* the host's: taken in run_once */
+    case SVM_EXIT_VMMCALL:
+        if (v->rax != KEEL_X86_VMMCALL_NULL) {
+            return false;
+        }
+        v->rax = 0; /* the kernel's own hypercall */
+        v->rip += 3;
+        return true;
+    case SVM_EXIT_EXCP(X86_DB):
+        v->event_inject = KEEL_X86_INJECT_VALID | KEEL_X86_INJECT_EXCEPTION | X86_DB;
+        return true;
+    case SVM_EXIT_EXCP(X86_AC):
+        v->event_inject = KEEL_X86_INJECT_VALID | KEEL_X86_INJECT_EXCEPTION |
+                          KEEL_X86_INJECT_ERROR | X86_AC; /* error code 0 */
+        return true;
+    case SVM_EXIT_EXCP(X86_MC):
+        panic("machine check while a guest ran (rip 0x%lx)", (unsigned long)v->rip);
+    default:
+        return false;
+    }
+}
+
 /* One VMRUN, with interrupts masked until the exit is known; an interrupt that ended the run is
  * taken here, through the IDT, without the big lock (as in the idle loop). */
 static uint64_t run_once(struct vmcb *v, uint64_t *gpr, const struct task *vm)
@@ -329,7 +376,7 @@ static uint64_t run_once(struct vmcb *v, uint64_t *gpr, const struct task *vm)
     bkl_unlock();
     svm_enter(gpr, pa_of(v), pa_of(host_state[cpu]));
     __asm__ volatile("stgi" ::: "memory");
-    if (v->exit_code == SVM_EXIT_INTR || v->exit_code == SVM_EXIT_NMI) {
+    if (v->exit_code == SVM_EXIT_INTR) { /* (an NMI is taken at the STGI) */
         __asm__ volatile("sti\n nop\n cli" ::: "memory");
     }
     bkl_lock();
@@ -342,9 +389,6 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
     struct vcpu_private *p = self->vcpu_private;
     if (!svm_present) {
         return -KEEL_EPROTO;
-    }
-    if (!p) {
-        return -KEEL_EINVAL;
     }
     if (!p->vmcb && private_init(self, p) != 0) {
         return -KEEL_ENOMEM;
@@ -368,28 +412,26 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
             exit = KEEL_VCPU_EXIT_VTIMER;
             break;
         }
+        if (!(svm_cpus & (1u << this_cpu()->id))) {
+            exit = -KEEL_EPROTO; /* moved to a CPU without SVM */
+            break;
+        }
         fp_get(self, p);
+        uint64_t injecting = v->event_inject;
         uint64_t code = run_once(v, k.gpr, vm);
         ran = true;
         v->event_inject = 0; /* delivered, or in exit_int_info */
         if (svm_exit_refused(code)) {
+            v->event_inject = injecting; /* not given to the guest: still the VMM's */
             exit = -KEEL_EINVAL; /* a state the hardware refuses to run */
             break;
         }
-        if (code == SVM_EXIT_VMMCALL && v->rax == KEEL_X86_VMMCALL_NULL) {
-            v->rax = 0; /* the kernel's own hypercall: answered here */
-            v->rip += 3;
-        } else if (code == SVM_EXIT_VINTR) {
-            v->vintr &= ~(SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR);
-            v->intercept_misc1 &= ~SVM_INTERCEPT_VINTR;
-            k.want &= ~KEEL_X86_WANT_IRQ_WINDOW;
-            exit = KEEL_VCPU_EXIT_TRAP;
-            break;
-        } else if (code != SVM_EXIT_INTR && code != SVM_EXIT_NMI && code != SVM_EXIT_SMI) {
+        if (!finish_here(v, code)) {
+            if (code == SVM_EXIT_VINTR) {
+                k.want &= ~KEEL_X86_WANT_IRQ_WINDOW; /* the window it asked for is open */
+            }
             exit = KEEL_VCPU_EXIT_TRAP; /* everything else is the VMM's */
             break;
-        } else if (v->exit_int_info & KEEL_X86_INJECT_VALID) {
-            v->event_inject = v->exit_int_info & ~0x7ffff000ull; /* interrupted delivery */
         }
         if (this_cpu()->need_resched) {
             fx(true, p->fx); /* another vCPU may load its own while we are away */

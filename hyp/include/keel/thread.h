@@ -46,6 +46,7 @@ struct thread {
     bool kernel_pager;          /* the root task: page faults resolved by the kernel (sigma0) */
     bool regs_pending;          /* ex_regs while it ran on another CPU: apply on kernel exit */
     bool vu_event;              /* plain vCPU mode: an event may enter on kernel exit */
+    bool vcpu_running;          /* extended vCPU mode: inside VCPU_RESUME (its VM stays bound) */
     bool frame_set;             /* this system call replaced the frame: no reply into it */
     struct keel_vcpu_user *vu;  /* plain vCPU mode: its state area (kernel address), or NULL */
     uint64_t vu_pc, vu_sp;      /* ... and its entry */

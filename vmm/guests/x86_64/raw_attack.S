@@ -4,8 +4,8 @@
 // MWAIT, XSETBV, RDPMC and WBINVD. Each must be answered as on a machine without them (reads of
 // nothing all ones, #GP, #UD) and none may stop the VMM or touch the other VM. (Not ICEBP: QEMU
 // 7.2 has no INT1, it raises #UD itself.)
-// When every answer was right it says so, spins with interrupts off for about 4e9 TSC ticks (the
-// kernel must still take the CPU away for the other VM on it), and, with its IDT gone,
+// When every answer was right it says so, spins with interrupts off for about 6.3e9 TSC ticks
+// (the kernel must still take the CPU away for the other VM on it), and, with its IDT gone,
 // triple-faults, which must stop its own VM only; a wrong answer powers it off through the exit
 // port with status 60 + the number of the check.
 
@@ -89,8 +89,8 @@ _start:
     call    puts
     cli
     rdtsc
-    addl    $4000000000, %eax
-    adcl    $0, %edx
+    addl    $2000000000, %eax       // + 2^32 + 2e9 ticks: about 3 s
+    adcl    $1, %edx
     movl    %eax, %esi
     movl    %edx, %edi
 12: rdtsc                           // until edx:eax passes edi:esi

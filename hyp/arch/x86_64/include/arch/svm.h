@@ -123,6 +123,8 @@ _Static_assert(sizeof(struct vmcb) == 4096, "one page");
 #define SVM_EXIT_INTR 0x60
 #define SVM_EXIT_NMI 0x61
 #define SVM_EXIT_SMI 0x62
+#define SVM_EXIT_INIT 0x63
+#define SVM_EXIT_EXCP(vector) (0x40u + (vector))
 #define SVM_EXIT_VINTR 0x64
 #define SVM_EXIT_VMMCALL 0x81
 /* VMRUN refused the state (VMEXIT_INVALID, -1; -2 and below are SEV's). QEMU 7.2 stores it as a
