@@ -40,8 +40,16 @@
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 #define EFER_GUEST_BITS 0xd01ull /* SCE, LME, LMA, NXE */
+#define EVENT_RESERVED 0x7ffff000ull /* EVENTINJ / EXITINTINFO bits 12-30 */
 #define NPF_FETCH (1ull << 4)
 #define NPF_TABLE_WALK (1ull << 33)
+
+/* Steps over the instruction the VMM emulated: the shadow of an sti or mov ss before it ends. */
+static void step(struct keel_vcpu_state *s, uint64_t len)
+{
+    s->rip += len;
+    s->interrupt_shadow = 0;
+}
 
 static void inject_exception(struct keel_vcpu_state *s, unsigned vector, bool error, uint32_t code)
 {
@@ -76,7 +84,7 @@ static int port_io(struct vm *vm, struct keel_vcpu_state *s)
         /* A 32-bit result clears the upper half, as on hardware; 8 and 16 bits merge. */
         s->gpr[0] = width == 4 ? (uint32_t)value : (s->gpr[0] & ~width_mask(width)) | (value & width_mask(width));
     }
-    s->rip = s->exit_info2; /* the next instruction */
+    step(s, s->exit_info2 - s->rip); /* exit_info2: the next instruction */
     return 0;
 }
 
@@ -90,6 +98,11 @@ static int mmio(struct vm *vm, struct keel_vcpu_state *s)
     uint64_t gpa = s->exit_info2;
     uint8_t code[INSN_MAX_LEN];
     struct mmio_insn m;
+    if (s->exit_int_info & KEEL_X86_INJECT_VALID) {
+        printf("vmm: %s: an event's delivery touched 0x%lx, outside RAM (its IDT, TSS or stack; "
+               "rip 0x%lx); stopping the VM\n", vm->name, (unsigned long)gpa, (unsigned long)s->rip);
+        return -1; /* the instruction at rip is not what faulted: nothing to emulate */
+    }
     if (s->exit_info1 & NPF_TABLE_WALK) {
         printf("vmm: %s: the guest's page tables reach 0x%lx, outside its RAM (rip 0x%lx); "
                "stopping the VM\n", vm->name, (unsigned long)gpa, (unsigned long)s->rip);
@@ -123,13 +136,14 @@ static int mmio(struct vm *vm, struct keel_vcpu_state *s)
     if (!m.write) {
         insn_load_result(s, &m, value);
     }
-    s->rip += m.len;
+    step(s, m.len);
     return 0;
 }
 
-/* MOV to or from a debug register (0F 21 / 0F 23, register operands only). DR0-3 are the VMM's
- * (no breakpoint ever fires: the kernel's DR7 loads only the guest's enables, which SVM keeps),
- * DR6 and DR7 the state's; DR4 and DR5 alias them. */
+/* MOV to or from a debug register (0F 21 / 0F 23, register operands only). The guest's DR0-3 and
+ * DR7 are kept here and never reach the CPU (its DR0-3 are not the guest's, so the DR7 the state
+ * loads enables no breakpoint): breakpoints are not offered. DR6 is the state's; DR4 and DR5
+ * alias DR6 and DR7. */
 static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
 {
     uint8_t c[INSN_MAX_LEN];
@@ -144,22 +158,21 @@ static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
         return 0;
     }
     unsigned dr = (c[i + 2] >> 3) & 7, gpr = (c[i + 2] & 7) | ((rex & 1) << 3);
-    uint64_t *slot = dr < 4 ? &v->arch.dr[dr] : (dr & 1) ? &s->dr7 : &s->dr6;
+    uint64_t *slot = dr < 4 ? &v->arch.dr[dr] : (dr & 1) ? &v->arch.dr7 : &s->dr6;
     if (c[i + 1] == 0x21) {
-        s->gpr[gpr] = insn_code_bits(s) == 64 ? *slot : (uint32_t)*slot;
+        uint64_t value = dr == 7 || dr == 5 ? (*slot & ~0x2000ull) | 0x400 : *slot; /* bit 10 is one */
+        s->gpr[gpr] = insn_code_bits(s) == 64 ? value : (uint32_t)value;
     } else {
-        *slot = dr >= 6 || dr == 4 || dr == 5 ? (s->gpr[gpr] & 0xffffffffu) : s->gpr[gpr];
-        if (dr == 7 || dr == 5) {
-            s->dr7 = (s->dr7 & ~0x2000ull) | 0x400; /* GD off, bit 10 reads as one */
-        }
+        *slot = dr >= 4 ? (s->gpr[gpr] & 0xffffffffu) : s->gpr[gpr];
+        s->dr7 = 0x400; /* no breakpoint enabled in the CPU */
     }
-    s->rip += i + 3;
+    step(s, i + 3);
     return 0;
 }
 
 /* CPUID: the host's answer without what the VM does not have (SVM, MONITOR, XSAVE, x2APIC,
  * performance counters), with the hypervisor bit and Keel's leaf 0x40000000. */
-static void cpuid_exit(struct keel_vcpu_state *s)
+static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
 {
     uint32_t leaf = (uint32_t)s->gpr[0], sub = (uint32_t)s->gpr[1], r[4];
     __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
@@ -167,6 +180,10 @@ static void cpuid_exit(struct keel_vcpu_state *s)
     case 1:
         r[2] &= ~((1u << 3) | (1u << 21) | (1u << 26) | (1u << 27)); /* MONITOR x2APIC XSAVE OSXSAVE */
         r[2] |= 1u << 31;                                             /* a hypervisor */
+        r[1] = (r[1] & 0x00ffffffu) | (uint32_t)(v->arch.lapic.id << 24); /* its initial APIC id */
+        break;
+    case 7:
+        r[2] &= ~((1u << 3) | (1u << 4)); /* no PKU: PKRU is not switched between VMs */
         break;
     case 0xa:
         r[0] = r[1] = r[2] = r[3] = 0; /* no performance counters */
@@ -185,7 +202,29 @@ static void cpuid_exit(struct keel_vcpu_state *s)
     for (unsigned i = 0; i < 4; i++) {
         s->gpr[i == 0 ? 0 : i == 1 ? 3 : i == 2 ? 1 : 2] = r[i]; /* eax, ebx, ecx, edx */
     }
-    s->rip += 2;
+    step(s, 2);
+}
+
+/* A value hardware would take for the MSR (else WRMSR is #GP; VMRUN would refuse some of them). */
+static bool msr_value_ok(uint32_t msr, uint64_t value)
+{
+    switch (msr) {
+    case MSR_PAT:
+        for (unsigned i = 0; i < 8; i++) {
+            unsigned type = (value >> (8 * i)) & 0xff;
+            if (type == 2 || type == 3 || type > 7) {
+                return false;
+            }
+        }
+        return true;
+    case MSR_SFMASK:
+        return (value >> 32) == 0;
+    case MSR_SYSENTER_CS:
+    case MSR_STAR:
+        return true;
+    default: /* an address: canonical (48 bits) */
+        return (uint64_t)((int64_t)(value << 16) >> 16) == value;
+    }
 }
 
 /* The MSR's place in the state area, for those the guest owns. */
@@ -207,21 +246,25 @@ static uint64_t *msr_slot(struct keel_vcpu_state *s, uint32_t msr)
     }
 }
 
-static int msr_exit(struct vm *vm, struct keel_vcpu_state *s)
+static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
 {
+    struct vm *vm = v->vm;
     uint32_t msr = (uint32_t)s->gpr[1];
     bool write = s->exit_info1 & 1;
     uint64_t value = (s->gpr[0] & 0xffffffffu) | s->gpr[2] << 32, *slot = msr_slot(s, msr);
     bool ok = true;
     if (slot) {
-        if (write) {
+        if (write && !msr_value_ok(msr, value)) {
+            ok = false;
+        } else if (write) {
             *slot = value;
         } else {
             value = *slot;
         }
     } else if (msr == MSR_EFER) {
-        if (write && (value & ~EFER_GUEST_BITS)) {
-            ok = false;
+        bool paging = s->cr0 & (1ull << 31);
+        if (write && ((value & ~EFER_GUEST_BITS) || (paging && ((value ^ s->efer) & (1ull << 8))))) {
+            ok = false; /* a reserved bit, or LME changed with paging on */
         } else if (write) {
             s->efer = (value & ~0x400ull) | (s->efer & 0x400); /* LMA is the CPU's */
         } else {
@@ -232,7 +275,7 @@ static int msr_exit(struct vm *vm, struct keel_vcpu_state *s)
         __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
         value = lo | (uint64_t)hi << 32;
     } else if (msr == MSR_APIC_BASE && !write) {
-        value = 0xfee00000u | (1u << 11) | (1u << 8); /* the xAPIC's address, enabled, BSP */
+        value = 0xfee00000u | (1u << 11) | (v->id == 0 ? 1u << 8 : 0); /* the xAPIC, enabled, BSP */
     } else {
         ok = false;
     }
@@ -246,7 +289,7 @@ static int msr_exit(struct vm *vm, struct keel_vcpu_state *s)
         s->gpr[0] = (uint32_t)value;
         s->gpr[2] = value >> 32;
     }
-    s->rip += 2;
+    step(s, 2);
     return 0;
 }
 
@@ -255,7 +298,7 @@ static int msr_exit(struct vm *vm, struct keel_vcpu_state *s)
 static void prepare_resume(struct vcpu *v, struct keel_vcpu_state *s)
 {
     if ((s->exit_int_info & KEEL_X86_INJECT_VALID) && !(s->inject & KEEL_X86_INJECT_VALID)) {
-        s->inject = s->exit_int_info & ~0x7ffff000ull; /* its delivery was cut short: again */
+        s->inject = s->exit_int_info & ~EVENT_RESERVED; /* its delivery was cut short: again */
     }
     s->exit_int_info = 0;
     if (v->vm->arch.lapic) {
@@ -270,7 +313,7 @@ static int halt(struct vcpu *v, struct keel_vcpu_state *s)
 {
     struct vm *vm = v->vm;
     bool on = s->rflags & RFLAGS_IF;
-    s->rip += 1;
+    step(s, 1);
     vm_lock(&vm->lock);
     prepare_resume(v, s); /* the timer may have expired meanwhile */
     bool wake = on && ((s->inject & KEEL_X86_INJECT_VALID) || lapic_pending(v));
@@ -302,17 +345,17 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         v->arch.io_exits++;
         return port_io(vm, s);
     case KEEL_X86_EXIT_CPUID:
-        cpuid_exit(s);
+        cpuid_exit(v, s);
         return 0;
     case KEEL_X86_EXIT_MSR:
-        return msr_exit(vm, s);
+        return msr_exit(v, s);
     case KEEL_X86_EXIT_HLT:
         return halt(v, s);
     case KEEL_X86_EXIT_VINTR:
         return 0; /* the interrupt window the LAPIC asked for: it injects before the resume */
     case KEEL_X86_EXIT_VMMCALL:
         s->gpr[0] = (uint64_t)-1000; /* no hypercalls of the VMM's: Linux's -KVM_ENOSYS */
-        s->rip += 3;
+        step(s, 3);
         return 0;
     case KEEL_X86_EXIT_VMRUN:
     case KEEL_X86_EXIT_VMLOAD:
@@ -336,10 +379,10 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         return 0;
     case KEEL_X86_EXIT_INVD:
     case KEEL_X86_EXIT_WBINVD:
-        s->rip += 2; /* the caches are coherent: nothing to write back or drop */
+        step(s, 2); /* the caches are coherent: nothing to write back or drop */
         return 0;
     case KEEL_X86_EXIT_ICEBP:
-        s->rip += 1;
+        step(s, 1);
         inject_exception(s, X86_DB, false, 0); /* INT1: a debug trap after the instruction */
         return 0;
     case KEEL_X86_EXIT_SHUTDOWN:

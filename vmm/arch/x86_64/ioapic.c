@@ -149,8 +149,11 @@ static bool ioapic_access(struct mmio_device *d, uint64_t offset, unsigned width
 
 int ioapic_create(struct vm *vm, gpa_t base)
 {
+    if (ioapic.vm) {
+        return -1; /* one per VM */
+    }
     struct mmio_device *d = vm_device_add(vm, "ioapic", base, 0x1000);
-    if (!d || ioapic.vm) {
+    if (!d) {
         return -1;
     }
     memset(&ioapic, 0, sizeof(ioapic));

@@ -63,11 +63,24 @@ static uint64_t divisor(const struct vlapic *l)
     return d == 7 ? 1 : 2ull << d;
 }
 
+/* The shortest period the timer runs with: 10 us (a period below the cost of an interrupt would
+ * keep the vCPU in its VMM, delivering). */
+static uint64_t min_ticks(void)
+{
+    return rt_timer_freq() / 100000 + 1;
+}
+
+static uint64_t period(const struct vlapic *l)
+{
+    uint64_t p = l->timer_initial * divisor(l), min = min_ticks();
+    return p < min ? min : p;
+}
+
 static void timer_load(struct vlapic *l, uint32_t count)
 {
     l->timer_initial = count;
     l->timer_start = keel_cycles();
-    l->timer_due = count ? l->timer_start + count * divisor(l) : UINT64_MAX;
+    l->timer_due = count ? l->timer_start + period(l) : UINT64_MAX;
 }
 
 static uint32_t timer_current(const struct vlapic *l)
@@ -91,8 +104,8 @@ static void timer_update(struct vlapic *l)
         l->irr[(lvt & 0xff) / 32] |= 1u << (lvt & 31);
     }
     if ((lvt & LVT_PERIODIC) && l->timer_initial) {
-        uint64_t period = l->timer_initial * divisor(l);
-        l->timer_due += ((now - l->timer_due) / period + 1) * period; /* missed ones merge */
+        uint64_t p = period(l);
+        l->timer_due += ((now - l->timer_due) / p + 1) * p; /* missed ones merge */
     } else {
         l->timer_due = UINT64_MAX;
     }

@@ -25,7 +25,8 @@ struct vlapic {
 
 struct vcpu_arch {
     struct vlapic lapic;
-    uint64_t dr[4];    /* the guest's DR0-3 (exit.c) */
+    uint64_t dr[4];    /* the guest's DR0-3 and DR7 (exit.c: never loaded into the CPU) */
+    uint64_t dr7;
     uint64_t io_exits; /* port I/O exits (statistics) */
 };
 
