@@ -205,7 +205,8 @@ static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, const str
     v->np_enable = SVM_NP_ENABLE;
     v->ncr3 = vm->mem.pt.cr3;
     /* Physical interrupts stay the host's (V_INTR_MASKING); the guest's TPR is its CR8. A wanted
-     * interrupt window is a virtual interrupt that only exits (VINTR) once the guest can take it. */
+     * interrupt window is a virtual interrupt that only exits (VINTR) once the guest can take
+     * it. */
     v->vintr = SVM_VINTR_MASKING | (k->cr8 & 0xf) |
                ((k->want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR : 0);
     v->interrupt_shadow = k->interrupt_shadow & 1;
@@ -325,6 +326,16 @@ static bool timer_due(const struct keel_vcpu_state *k, struct percpu *c)
     return false;
 }
 
+/* Whether an event whose delivery an exit cut short (EXITINTINFO) is injected again. INTn, INT3
+ * and INTO are not: the guest's rip is still at the instruction, which runs again (re-injected,
+ * it would run twice). */
+static bool event_redeliver(uint64_t info)
+{
+    unsigned type = (info >> 8) & 7, vector = info & 0xff;
+    bool software = type == 4 || (type == 3 && (vector == 3 || vector == 4));
+    return (info & KEEL_X86_INJECT_VALID) && !software;
+}
+
 /* The exits the kernel finishes itself (true: back into the guest). #DB and #AC are intercepted
  * only so that a guest whose delivery of them raises them again (a loop in which the CPU never
  * opens an interrupt window: CVE-2015-5307, -8104) still exits: each is given back to it. */
@@ -335,7 +346,7 @@ static bool finish_here(struct vmcb *v, uint64_t code)
     case SVM_EXIT_NMI:
     case SVM_EXIT_SMI:
     case SVM_EXIT_INIT:
-        if (v->exit_int_info & KEEL_X86_INJECT_VALID) {
+        if (event_redeliver(v->exit_int_info)) {
             v->event_inject = v->exit_int_info & ~EVENT_RESERVED; /* an interrupted delivery */
         }
         return true; /* the host's: taken in run_once */

@@ -82,7 +82,8 @@ static int port_io(struct vm *vm, struct keel_vcpu_state *s)
     }
     if (in) {
         /* A 32-bit result clears the upper half, as on hardware; 8 and 16 bits merge. */
-        s->gpr[0] = width == 4 ? (uint32_t)value : (s->gpr[0] & ~width_mask(width)) | (value & width_mask(width));
+        uint64_t mask = width_mask(width);
+        s->gpr[0] = width == 4 ? (uint32_t)value : (s->gpr[0] & ~mask) | (value & mask);
     }
     step(s, s->exit_info2 - s->rip); /* exit_info2: the next instruction */
     return 0;
@@ -100,7 +101,8 @@ static int mmio(struct vm *vm, struct keel_vcpu_state *s)
     struct mmio_insn m;
     if (s->exit_int_info & KEEL_X86_INJECT_VALID) {
         printf("vmm: %s: an event's delivery touched 0x%lx, outside RAM (its IDT, TSS or stack; "
-               "rip 0x%lx); stopping the VM\n", vm->name, (unsigned long)gpa, (unsigned long)s->rip);
+               "rip 0x%lx); stopping the VM\n", vm->name, (unsigned long)gpa,
+               (unsigned long)s->rip);
         return -1; /* the instruction at rip is not what faulted: nothing to emulate */
     }
     if (s->exit_info1 & NPF_TABLE_WALK) {
@@ -151,7 +153,8 @@ static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
     if (n > 0 && (c[0] & 0xf0) == 0x40 && insn_code_bits(s) == 64) {
         rex = c[i++];
     }
-    if (n < i + 3 || c[i] != 0x0f || (c[i + 1] != 0x21 && c[i + 1] != 0x23) || (c[i + 2] >> 6) != 3) {
+    bool mov_dr = n >= i + 3 && c[i] == 0x0f && (c[i + 1] == 0x21 || c[i + 1] == 0x23);
+    if (!mov_dr || (c[i + 2] >> 6) != 3) {
         vm_report(v->vm, "debug register access the VMM cannot decode (rip 0x%lx): #UD injected",
                   (unsigned long)s->rip);
         inject_exception(s, X86_UD, false, 0);
@@ -160,7 +163,8 @@ static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
     unsigned dr = (c[i + 2] >> 3) & 7, gpr = (c[i + 2] & 7) | ((rex & 1) << 3);
     uint64_t *slot = dr < 4 ? &v->arch.dr[dr] : (dr & 1) ? &v->arch.dr7 : &s->dr6;
     if (c[i + 1] == 0x21) {
-        uint64_t value = dr == 7 || dr == 5 ? (*slot & ~0x2000ull) | 0x400 : *slot; /* bit 10 is one */
+        /* DR7: GD clear, bit 10 reads as one */
+        uint64_t value = dr == 7 || dr == 5 ? (*slot & ~0x2000ull) | 0x400 : *slot;
         s->gpr[gpr] = insn_code_bits(s) == 64 ? value : (uint32_t)value;
     } else {
         *slot = dr >= 4 ? (s->gpr[gpr] & 0xffffffffu) : s->gpr[gpr];
@@ -175,10 +179,13 @@ static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
 static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
 {
     uint32_t leaf = (uint32_t)s->gpr[0], sub = (uint32_t)s->gpr[1], r[4];
-    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
     switch (leaf) {
     case 1:
-        r[2] &= ~((1u << 3) | (1u << 21) | (1u << 26) | (1u << 27)); /* MONITOR x2APIC XSAVE OSXSAVE */
+        /* no MONITOR, x2APIC, XSAVE, OSXSAVE */
+        r[2] &= ~((1u << 3) | (1u << 21) | (1u << 26) | (1u << 27));
         r[2] |= 1u << 31;                                             /* a hypervisor */
         r[1] = (r[1] & 0x00ffffffu) | (uint32_t)(v->arch.lapic.id << 24); /* its initial APIC id */
         break;
@@ -263,7 +270,8 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
         }
     } else if (msr == MSR_EFER) {
         bool paging = s->cr0 & (1ull << 31);
-        if (write && ((value & ~EFER_GUEST_BITS) || (paging && ((value ^ s->efer) & (1ull << 8))))) {
+        bool lme_changed = (value ^ s->efer) & (1ull << 8);
+        if (write && ((value & ~EFER_GUEST_BITS) || (paging && lme_changed))) {
             ok = false; /* a reserved bit, or LME changed with paging on */
         } else if (write) {
             s->efer = (value & ~0x400ull) | (s->efer & 0x400); /* LMA is the CPU's */
@@ -297,8 +305,12 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
  * LAPIC's vector or interrupt-window request and its timer's deadline. */
 static void prepare_resume(struct vcpu *v, struct keel_vcpu_state *s)
 {
-    if ((s->exit_int_info & KEEL_X86_INJECT_VALID) && !(s->inject & KEEL_X86_INJECT_VALID)) {
-        s->inject = s->exit_int_info & ~EVENT_RESERVED; /* its delivery was cut short: again */
+    unsigned type = (s->exit_int_info >> 8) & 7, vector = s->exit_int_info & 0xff;
+    bool software = type == 4 || (type == 3 && (vector == 3 || vector == 4)); /* INTn, INT3, INTO */
+    bool cut_short = (s->exit_int_info & KEEL_X86_INJECT_VALID) && !software;
+    if (cut_short && !(s->inject & KEEL_X86_INJECT_VALID)) {
+        /* Its delivery was cut short: again (a software one runs again from its instruction). */
+        s->inject = s->exit_int_info & ~EVENT_RESERVED;
     }
     s->exit_int_info = 0;
     if (v->vm->arch.lapic) {
@@ -325,7 +337,9 @@ static int halt(struct vcpu *v, struct keel_vcpu_state *s)
     uint32_t timeout = on ? 1000000 : KEEL_TIMEOUT_NEVER; /* with no timer, look again in 1 s */
     uint64_t now = keel_cycles(), freq = rt_timer_freq();
     if (on && due != UINT64_MAX) {
-        timeout = due <= now ? 0 : due - now >= freq ? 1000000 : (uint32_t)((due - now) * 1000000 / freq + 1);
+        timeout = due <= now          ? 0
+                  : due - now >= freq ? 1000000
+                                      : (uint32_t)((due - now) * 1000000 / freq + 1);
     }
     v->wfi_sleeps++;
     keel_receive(v->kick, timeout, 0);

@@ -21,7 +21,8 @@
 #define RTE_LEVEL (1ull << 15)
 #define RTE_REMOTE_IRR (1ull << 14)
 #define RTE_RO_BITS ((1ull << 12) | RTE_REMOTE_IRR)
-#define RTE_WRITABLE 0xff0000000001afffull /* vector, mode, dest mode, polarity, trigger, mask, dest */
+/* Vector, delivery and destination mode, polarity, trigger, mask, destination. */
+#define RTE_WRITABLE 0xff0000000001afffull
 
 struct vioapic {
     struct vm *vm;
@@ -39,7 +40,7 @@ static void deliver(struct vioapic *io, uint64_t rte)
     unsigned vector = rte & 0xff, mode = (rte >> 8) & 7, dest = (unsigned)(rte >> 56);
     bool logical = rte & (1ull << 11);
     if (mode > 1) {
-        vm_report(vm, "I/O APIC: delivery mode %u is not modelled (fixed and lowest priority)", mode);
+        vm_report(vm, "I/O APIC: delivery mode %u is not modelled (fixed, lowest priority)", mode);
         return;
     }
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
@@ -58,7 +59,8 @@ static void deliver(struct vioapic *io, uint64_t rte)
 static void level_check(struct vioapic *io, unsigned line)
 {
     uint64_t *rte = &io->rte[line];
-    if ((*rte & RTE_LEVEL) && (io->level & (1u << line)) && !(*rte & (RTE_MASKED | RTE_REMOTE_IRR))) {
+    bool high = io->level & (1u << line);
+    if ((*rte & RTE_LEVEL) && high && !(*rte & (RTE_MASKED | RTE_REMOTE_IRR))) {
         *rte |= RTE_REMOTE_IRR;
         deliver(io, *rte);
     }

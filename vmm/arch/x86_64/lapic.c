@@ -2,9 +2,10 @@
 /*
  * The guest's local APIC: an xAPIC (MMIO page at 0xfee00000) per vCPU, modelled by the VMM.
  * Vectors become requested (IRR) from the timer, from interprocessor interrupts (ICR) and from
- * the I/O APIC's lines (lapic_raise); the highest one above the processor priority goes to the guest
- * through the kernel's event injection when the guest has interrupts on (else the kernel is asked
- * for an interrupt-window exit), and stays in service (ISR) until the guest writes EOI.
+ * the I/O APIC's lines (lapic_raise); the highest one above the processor priority goes to the
+ * guest through the kernel's event injection when the guest has interrupts on (else the kernel is
+ * asked for an interrupt-window exit), and stays in service (ISR) until the guest writes EOI.
+ * The TPR is the MMIO register's; a 64-bit guest's CR8 is not merged with it yet.
  *
  * The timer counts the kernel's timer ticks (keel_cycles: the TSC on x86_64) through the divide
  * register: one-shot and periodic, no TSC-deadline mode (CPUID does not offer it). Its expiry is
@@ -123,7 +124,17 @@ void lapic_raise(struct vcpu *v, unsigned vector, bool level)
     vcpu_kick(v);
 }
 
-/* ICR: to one vCPU (physical destination), to itself, to all, to all others; fixed interrupts,
+/* Whether the ICR's destination names l: physical, its id or 0xff (all); logical (the flat
+ * model), a bit of its logical id. */
+static bool lapic_matches(const struct vlapic *l, uint32_t low, uint32_t dest)
+{
+    if (low & (1u << 11)) {
+        return (dest & (l->ldr >> 24)) != 0;
+    }
+    return dest == 0xff || dest == l->id;
+}
+
+/* ICR: to vCPUs by destination, to itself, to all, to all others; fixed interrupts,
  * and the INIT / STARTUP pair that starts an application processor: STARTUP powers a vCPU that is
  * off on at the vector's page, in real mode (arch_vcpu_reset); INIT alone does nothing (a vCPU
  * that runs is not reset). */
@@ -138,14 +149,17 @@ static void send_ipi(struct vm *vm, struct vcpu *self, uint32_t low, uint32_t hi
     }
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *t = &vm->vcpus[i];
-        bool to = shorthand == 1 ? t == self : shorthand == 2 ? true : shorthand == 3 ? t != self
-                                                                     : (high >> 24) == lapic_of(t)->id;
+        bool to = shorthand == 1   ? t == self
+                  : shorthand == 2 ? true
+                  : shorthand == 3 ? t != self
+                                   : lapic_matches(lapic_of(t), low, high >> 24);
         if (!to) {
             continue;
         }
         if (mode == ICR_FIXED) {
             lapic_raise(t, vector, false);
-        } else if (mode == ICR_STARTUP && __atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_OFF &&
+        } else if (mode == ICR_STARTUP &&
+                   __atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_OFF &&
                    vcpu_power_on(t, (uint64_t)vector << 12, 0) != 0) {
             vm_report(vm, "LAPIC: cannot start vCPU %u", t->id);
         }
@@ -265,7 +279,8 @@ int lapic_create(struct vm *vm, gpa_t base)
     for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
         struct vlapic *l = &vm->vcpus[i].arch.lapic;
         memset(l, 0, sizeof(*l));
-        l->id = i < vm->vcpu_count ? (uint32_t)vm->vcpus[i].mpidr & 0xff : i; /* its cpu node's reg */
+        /* Its cpu node's reg. */
+        l->id = i < vm->vcpu_count ? (uint32_t)vm->vcpus[i].mpidr & 0xff : i;
         l->dfr = 0xffffffffu;
         l->svr = 0xff; /* disabled until the guest sets SVR.8, spurious vector 0xff */
         for (unsigned j = 0; j < 6; j++) {

@@ -28,7 +28,8 @@
 static struct mmio_device ports[VM_MAX_PORT_DEVICES];
 static unsigned port_count;
 
-static struct mmio_device *port_device_add(struct vm *vm, const char *name, uint64_t base, uint64_t size)
+static struct mmio_device *port_device_add(struct vm *vm, const char *name, uint64_t base,
+                                           uint64_t size)
 {
     if (port_count == VM_MAX_PORT_DEVICES || base > 0xffff || size == 0 || size > 0x10000 - base) {
         printf("vmm: %s: %s: too many port devices, or ports outside 0-0xffff\n", vm->name, name);
