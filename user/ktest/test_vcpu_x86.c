@@ -5,7 +5,8 @@
  * event it must not inject and a state the hardware refuses, runs a good one to its HLT (an exit
  * with the SVM exit code, the guest's registers back in the area), answers its own hypercall
  * without an exit, and turns a fetch outside the VM's memory into a nested page fault for the
- * VMM. Where the CPU has no SVM with nested paging, resuming is EPROTO.
+ * VMM; a thread inside its resume cannot be bound elsewhere, and is killed out of its guest.
+ * Where the CPU has no SVM with nested paging, resuming is EPROTO.
  */
 #if defined(__x86_64__)
 #include "ktest_util.h"
@@ -13,9 +14,11 @@
 #include <string.h>
 
 #define GUEST_PA 0x1000
-/* At GUEST_PA: mov $42, %eax; hlt; mov $KEEL_X86_VMMCALL_NULL, %eax; vmmcall; hlt */
+/* At GUEST_PA: mov $42, %eax; hlt; mov $KEEL_X86_VMMCALL_NULL, %eax; vmmcall; hlt; jmp . */
 static const uint8_t guest_code[] = { 0xb8, 42, 0, 0, 0, 0xf4,
-                                      0xb8, 0x00, 0x00, 0x4c, 0x4b, 0x0f, 0x01, 0xd9, 0xf4 };
+                                      0xb8, 0x00, 0x00, 0x4c, 0x4b, 0x0f, 0x01, 0xd9, 0xf4,
+                                      0xeb, 0xfe };
+#define SPIN_PC (GUEST_PA + 15)
 
 enum { BAD_INJECT, BAD_STATE, HALTED, HYPERCALL, OUTSIDE, RESULTS };
 static volatile int64_t result[RESULTS];
@@ -73,6 +76,8 @@ static void vcpu_thread(uint64_t self)
     info1 = s->exit_info1;
     info2 = s->exit_info2;
     done = 1;
+    reset(s, SPIN_PC); /* spins until the thread is killed */
+    KOBJ(self, KEEL_THREAD_VCPU_RESUME);
 }
 
 KTEST(vcpu_x86_svm_runs_a_guest_and_refuses_what_it_must_not_run)
@@ -110,6 +115,9 @@ KTEST(vcpu_x86_svm_runs_a_guest_and_refuses_what_it_must_not_run)
         CHECK_EQ(exit_code[OUTSIDE], KEEL_X86_EXIT_NPF);
         CHECK_EQ(info2, 0x200000);
         CHECK((info1 & (1u << 4)) != 0); /* an instruction fetch */
+        /* In its guest now, spinning: it keeps its VM (no rebinding) and is killed from there. */
+        sleep_us(20000);
+        CHECK_EQ(KOBJ(t.cap, KEEL_THREAD_VCPU, vx_vm, vx_area), -KEEL_EBUSY);
     }
     kthread_free(&t);
     root_utcb_page_free(vx_area);
