@@ -105,11 +105,7 @@ _start:
 fail:
     leal    60(%ebx), %eax
 off:
-    movw    $0x501, %dx
-    outb    %al, %dx
-11: cli
-    hlt
-    jmp     11b
+    jmp     power_off
 
 // #GP (error code on the stack) and #UD: count, and go on at `resume`.
 on_gp:

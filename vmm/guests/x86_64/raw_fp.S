@@ -45,8 +45,4 @@ _start:
 fail:
     movb    $99, %al
 off:
-    movw    $0x501, %dx
-    outb    %al, %dx
-3:  cli
-    hlt
-    jmp     3b
+    jmp     power_off

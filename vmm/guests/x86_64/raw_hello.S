@@ -29,11 +29,7 @@ _start:
     jnz     2f
     addl    $2, %edi
 2:  leal    40(%edi), %eax
-    movw    $0x501, %dx
-    outb    %al, %dx
-3:  cli
-    hlt
-    jmp     3b
+    jmp     power_off
 
 message:
     .asciz  "guest: hello from a raw binary in 32-bit protected mode\n"

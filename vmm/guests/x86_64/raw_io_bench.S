@@ -40,11 +40,7 @@ _start:
     call    puts
     call    puthex
     xorl    %eax, %eax
-    movw    $0x501, %dx
-    outb    %al, %dx
-3:  cli
-    hlt
-    jmp     3b
+    jmp     power_off
 
 io_read:
     .asciz  "bench: io-read "

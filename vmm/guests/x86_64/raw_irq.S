@@ -65,11 +65,7 @@ _start:
 unexpected:
     movb    $99, %al
 off:
-    movw    $0x501, %dx
-    outb    %al, %dx
-6:  cli
-    hlt
-    jmp     6b
+    jmp     power_off
 
 serial:
     pushl   %eax

@@ -33,11 +33,7 @@ _start:
     movb    $2, %al
     jmp     3f
 2:  movb    $99, %al
-3:  movw    $0x501, %dx
-    outb    %al, %dx
-4:  cli
-    hlt
-    jmp     4b
+3:  jmp     power_off
 
 message:
     .asciz  "guest: CPU 0 saw CPU 1 start\n"
