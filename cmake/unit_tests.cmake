@@ -56,3 +56,11 @@ keel_add_unit_test(test_vmm_x86_64 SOURCES vmm/tests/test_vmm_x86_64.c vmm/arch/
              ${CMAKE_SOURCE_DIR}/vmm/tests/host ${CMAKE_SOURCE_DIR}/user/include
              ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_x86_64 PRIVATE KEEL_UAPI_X86_64)
+# The x86_64 VMM's interrupt controllers on the host (vmm/tests/): the local APIC (priorities,
+# injection, timer, IPIs with INIT/STARTUP) and the I/O APIC (edge and level lines, remote IRR).
+keel_add_unit_test(test_vmm_x86_64_irq SOURCES vmm/tests/test_vmm_x86_64_irq.c
+    vmm/arch/x86_64/lapic.c vmm/arch/x86_64/ioapic.c
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64
+             ${CMAKE_SOURCE_DIR}/vmm/tests/host ${CMAKE_SOURCE_DIR}/user/include
+             ${CMAKE_SOURCE_DIR}/hyp/include)
+target_compile_definitions(test_vmm_x86_64_irq PRIVATE KEEL_UAPI_X86_64)

@@ -84,13 +84,19 @@ static void timer_load(struct vlapic *l, uint32_t count)
     l->timer_due = count ? l->timer_start + period(l) : UINT64_MAX;
 }
 
+/* The count left: a periodic timer past its expiry has reloaded already (timer_update() moves
+ * timer_due only at the next resume). */
 static uint32_t timer_current(const struct vlapic *l)
 {
     if (l->timer_due == UINT64_MAX) {
         return 0;
     }
-    uint64_t now = keel_cycles();
-    return now >= l->timer_due ? 0 : (uint32_t)((l->timer_due - now) / divisor(l));
+    uint64_t now = keel_cycles(), due = l->timer_due;
+    if (now >= due && (l->lvt[0] & LVT_PERIODIC) && l->timer_initial) {
+        uint64_t p = period(l);
+        due += ((now - due) / p + 1) * p;
+    }
+    return now >= due ? 0 : (uint32_t)((due - now) / divisor(l));
 }
 
 /* An expired timer requests its vector (when unmasked) and reloads in periodic mode. */
@@ -204,7 +210,9 @@ static bool lapic_write(struct vm *vm, struct vcpu *v, unsigned reg, uint32_t va
     struct vlapic *l = lapic_of(v);
     if (reg >= REG_LVT && reg < REG_LVT_END) {
         unsigned i = (reg - REG_LVT) / 16;
-        l->lvt[i] = value & (i == 0 ? 0x710ffu : 0x1a7ffu);
+        /* Timer: vector, mask, one-shot or periodic (no TSC-deadline); the delivery status
+         * (bit 12) and remote IRR (14) are read-only. */
+        l->lvt[i] = value & (i == 0 ? 0x300ffu : 0x1a7ffu);
         if (!(l->svr & SVR_ENABLED)) {
             l->lvt[i] |= LVT_MASKED; /* a disabled APIC keeps its LVT entries masked */
         }
