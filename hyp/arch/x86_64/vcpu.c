@@ -230,7 +230,7 @@ static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, const str
     v->cr3 = k->cr3;
     v->cr4 = k->cr4;
     v->dr6 = k->dr6;
-    v->dr7 = k->dr7;
+    v->dr7 = k->dr7 & ~0xffull; /* no breakpoint enables: DR0-3 are never the guest's */
     v->rflags = k->rflags;
     v->rip = k->rip;
     v->rsp = k->gpr[4];

@@ -57,11 +57,6 @@ static void inject_exception(struct keel_vcpu_state *s, unsigned vector, bool er
                 (error ? KEEL_X86_INJECT_ERROR | (uint64_t)code << 32 : 0);
 }
 
-static uint64_t width_mask(unsigned width)
-{
-    return width == 8 ? ~0ull : (1ull << (8 * width)) - 1;
-}
-
 static int port_io(struct vm *vm, struct keel_vcpu_state *s)
 {
     uint64_t info = s->exit_info1;
@@ -74,15 +69,15 @@ static int port_io(struct vm *vm, struct keel_vcpu_state *s)
         inject_exception(s, X86_UD, false, 0);
         return 0;
     }
-    uint64_t value = in ? 0 : s->gpr[0] & width_mask(width);
+    uint64_t value = in ? 0 : s->gpr[0] & insn_width_mask(width);
     if (!ports_access(vm, port, width, !in, &value)) {
         vm_report(vm, "guest %s of %u bytes at port 0x%x: no device there (rip 0x%lx)",
                   in ? "read" : "write", width, port, (unsigned long)s->rip);
-        value = width_mask(width); /* an ISA bus with nothing on it reads all ones */
+        value = insn_width_mask(width); /* an ISA bus with nothing on it reads all ones */
     }
     if (in) {
         /* A 32-bit result clears the upper half, as on hardware; 8 and 16 bits merge. */
-        uint64_t mask = width_mask(width);
+        uint64_t mask = insn_width_mask(width);
         s->gpr[0] = width == 4 ? (uint32_t)value : (s->gpr[0] & ~mask) | (value & mask);
     }
     step(s, s->exit_info2 - s->rip); /* exit_info2: the next instruction */
@@ -133,7 +128,7 @@ static int mmio(struct vm *vm, struct keel_vcpu_state *s)
         vm_report(vm, "guest %s of %u bytes at 0x%lx: %s (rip 0x%lx)", m.write ? "write" : "read",
                   m.width, (unsigned long)gpa, d ? "refused by the device" : "no device there",
                   (unsigned long)s->rip);
-        value = width_mask(m.width);
+        value = insn_width_mask(m.width);
     }
     if (!m.write) {
         insn_load_result(s, &m, value);

@@ -27,7 +27,7 @@
 #define REX_W 8u
 #define REX_R 4u
 
-static uint64_t width_mask(unsigned width)
+uint64_t insn_width_mask(unsigned width)
 {
     return width >= 8 ? ~0ull : (1ull << (8 * width)) - 1;
 }
@@ -333,15 +333,15 @@ unsigned insn_fetch(struct vm *vm, const struct keel_vcpu_state *s, uint8_t *buf
 uint64_t insn_store_value(const struct keel_vcpu_state *s, const struct mmio_insn *m)
 {
     if (m->imm) {
-        return m->imm_value & width_mask(m->width);
+        return m->imm_value & insn_width_mask(m->width);
     }
     uint64_t r = s->gpr[m->reg & 15];
-    return (m->high_byte ? r >> 8 : r) & width_mask(m->width);
+    return (m->high_byte ? r >> 8 : r) & insn_width_mask(m->width);
 }
 
 void insn_load_result(struct keel_vcpu_state *s, const struct mmio_insn *m, uint64_t value)
 {
-    uint64_t *r = &s->gpr[m->reg & 15], v = value & width_mask(m->width);
+    uint64_t *r = &s->gpr[m->reg & 15], v = value & insn_width_mask(m->width);
     unsigned dest = m->dest_width ? m->dest_width : m->width;
     if (m->sign && m->width < 8) {
         uint64_t top = 1ull << (8 * m->width - 1);
@@ -352,6 +352,6 @@ void insn_load_result(struct keel_vcpu_state *s, const struct mmio_insn *m, uint
     } else if (dest == 4) {
         *r = (uint32_t)v; /* 32-bit results clear the upper half */
     } else {
-        *r = (*r & ~width_mask(dest)) | (v & width_mask(dest));
+        *r = (*r & ~insn_width_mask(dest)) | (v & insn_width_mask(dest));
     }
 }

@@ -35,6 +35,8 @@ unsigned insn_fetch(struct vm *vm, const struct keel_vcpu_state *s, uint8_t *buf
 unsigned insn_code_bits(const struct keel_vcpu_state *s);
 /* The value a store writes (the register, its high byte, or the immediate), masked to width. */
 uint64_t insn_store_value(const struct keel_vcpu_state *s, const struct mmio_insn *m);
+/* The low width bytes (1, 2, 4, 8) of a register: a mask. */
+uint64_t insn_width_mask(unsigned width);
 /* Writes a loaded value into the register as x86 does: movzx/movsx extend it first, then a 32-bit
  * result clears the upper half, 8- and 16-bit ones merge into the old value. */
 void insn_load_result(struct keel_vcpu_state *s, const struct mmio_insn *m, uint64_t value);
