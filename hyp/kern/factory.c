@@ -7,9 +7,10 @@
 #include <keel/irq.h>
 #include <keel/scheduler.h>
 #include <keel/kobj_call.h>
+#include <keel/quota.h>
 #include <uapi/keel/fpage.h>
 
-struct factory root_factory = { .obj = { .type = KEEL_OBJ_FACTORY } };
+struct factory root_factory = { .obj = KOBJ_STATIC(root_factory.obj, KEEL_OBJ_FACTORY) };
 
 /* Installs a new object's first capability (all rights) at idx in the caller's space. */
 static int64_t install(struct thread *self, struct cap *slot, struct factory *f, struct kobj *o)
@@ -51,8 +52,9 @@ static struct kobj *create(struct factory *f, uint64_t op, struct kobj_msg *m, i
         if (g) {
             g->label = kmsg_has(m, 3) ? m->mr[3] : 0; /* an unbound gate keeps its label too */
         }
-        if (g && th) {
-            ipc_gate_bind(g, container_of(th, struct thread, obj), g->label);
+        if (g && th && (*err = ipc_gate_bind(g, container_of(th, struct thread, obj), g->label))) {
+            quota_free(q, g, sizeof(*g)); /* a dead thread: no gate (nothing else knows it yet) */
+            return NULL;
         }
         return g ? &g->obj : NULL;
     }

@@ -42,11 +42,12 @@ static int kernel_ipc(struct thread *self, uint64_t gate_cap, enum thread_kipc k
         return err;
     }
     struct ipc_gate *g = container_of(o, struct ipc_gate, obj);
-    if (!g->thread) {
+    struct thread *handler = ipc_gate_thread(g);
+    if (!handler) {
         return -KEEL_ENOENT;
     }
     self->kipc = kind;
-    err = ipc_send(self, g->thread, keel_tag(proto, words, 0), g->label, KEEL_TIMEOUT_NEVER, true,
+    err = ipc_send(self, handler, keel_tag(proto, words, 0), g->label, KEEL_TIMEOUT_NEVER, true,
                    KEEL_TIMEOUT_NEVER);
     self->kipc = KIPC_NONE;
     return err;

@@ -5,7 +5,7 @@
 #include <keel/arch/irqchip.h>
 #include <uapi/keel/fpage.h>
 
-struct kobj icu_object = { .type = KEEL_OBJ_ICU };
+struct kobj icu_object = KOBJ_STATIC(icu_object, KEEL_OBJ_ICU);
 
 static int64_t icu_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
 {

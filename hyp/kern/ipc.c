@@ -34,6 +34,7 @@ static void arm_timeout(struct thread *t, uint32_t us)
     }
 }
 
+/* Ends t's wait, whatever it waited for: the one place a wait's links are undone. */
 static void wake(struct thread *t, int err)
 {
     t->ipc_error = err;
@@ -41,8 +42,11 @@ static void wake(struct thread *t, int err)
     if (list_linked(&t->send_link)) {
         list_remove(&t->send_link);
     }
-    t->partner = NULL;
-    t->recv_from = NULL;
+    struct thread *p = thread_partner(t);
+    if (p && p->reply_to == t) {
+        p->reply_to = NULL; /* its caller waits no more: the reply capability goes */
+    }
+    kobj_link_clear(&t->partner);
     t->recv_open = false;
     sched_ready(t);
 }
@@ -201,7 +205,7 @@ static int transfer(struct thread *snd, struct thread *rcv, uint64_t tag, uint64
     if (words + 2 * items > KEEL_MR_COUNT) {
         return -KEEL_EMSGSIZE;
     }
-    if (rcv->kipc != KIPC_NONE && rcv->partner == snd) {
+    if (rcv->kipc != KIPC_NONE && thread_waits_on(rcv, snd)) {
         return transfer_to_kernel_ipc(snd, rcv, tag);
     }
     const uint64_t *src = snd->kipc != KIPC_NONE ? snd->kipc_msg : snd->utcb->mr;
@@ -232,23 +236,24 @@ static int transfer(struct thread *snd, struct thread *rcv, uint64_t tag, uint64
 /* dst accepts a message from snd right now. */
 static bool accepts(struct thread *dst, struct thread *snd)
 {
-    return dst->state == TS_RECV && dst->partner == NULL && dst->recv_from == NULL
-               ? dst->recv_open
-               : dst->state == TS_RECV && dst->partner == snd;
+    return dst->state == TS_RECV && (dst->recv_open || thread_waits_on(dst, snd));
 }
 
 /* After a successful call's send: wait for the callee's reply. */
 static int await_reply(struct thread *self, struct thread *callee, uint32_t rcv_timeout)
 {
+    int err = kobj_link_set(&self->partner, &callee->obj);
+    if (err) {
+        return err; /* (not reached: the callee just took the message, so it lives) */
+    }
     callee->reply_to = self;
-    self->partner = callee;
     return block(self, TS_RECV, rcv_timeout);
 }
 
 int ipc_send(struct thread *self, struct thread *dst, uint64_t tag, uint64_t label,
              uint32_t snd_timeout, bool call, uint32_t rcv_timeout)
 {
-    if (!dst->utcb || dst->state == TS_DEAD || dst->state == TS_INACTIVE) {
+    if (!dst->utcb || dst->obj.dying || dst->state == TS_INACTIVE) {
         return -KEEL_ENOENT;
     }
     if (accepts(dst, self)) {
@@ -266,7 +271,10 @@ int ipc_send(struct thread *self, struct thread *dst, uint64_t tag, uint64_t lab
     self->send_label = label;
     self->send_call = call;
     self->call_rcv_timeout = rcv_timeout;
-    self->partner = dst;
+    int err = kobj_link_set(&self->partner, &dst->obj);
+    if (err) {
+        return err;
+    }
     list_push_back(&dst->senders, &self->send_link);
     return block(self, TS_SEND, snd_timeout);
 }
@@ -319,9 +327,14 @@ int ipc_receive(struct thread *self, struct thread *from, struct irq *irq, uint3
     if (timeout == KEEL_TIMEOUT_ZERO) {
         return -KEEL_ETIMEOUT;
     }
-    self->partner = from;
-    self->recv_from = irq ? &irq->obj : NULL;
-    self->recv_open = !from && !irq;
+    struct kobj *on = from ? &from->obj : irq ? &irq->obj : NULL;
+    if (on) {
+        int err = kobj_link_set(&self->partner, on);
+        if (err) {
+            return err; /* a dead thread sends nothing any more */
+        }
+    }
+    self->recv_open = !on;
     return block(self, TS_RECV, timeout);
 }
 
@@ -329,7 +342,7 @@ int ipc_reply(struct thread *self, uint64_t tag)
 {
     struct thread *c = self->reply_to;
     self->reply_to = NULL;
-    if (!c || c->state != TS_RECV || c->partner != self) {
+    if (!c || c->state != TS_RECV || !thread_waits_on(c, self)) {
         return -KEEL_ENOENT;
     }
     int err = transfer(self, c, tag, 0);
@@ -343,25 +356,12 @@ void ipc_abort(struct thread *t, int err)
     if (t->state != TS_SEND && t->state != TS_RECV) {
         return;
     }
-    if (t->partner && t->partner->reply_to == t) {
-        t->partner->reply_to = NULL;
-    }
     wake(t, err);
-}
-
-void ipc_cancel_partners(struct thread *t)
-{
-    while (!list_empty(&t->senders)) {
-        ipc_abort(container_of(t->senders.next, struct thread, send_link), -KEEL_ECANCELED);
-    }
-    if (t->reply_to) {
-        ipc_abort(t->reply_to, -KEEL_ECANCELED);
-    }
 }
 
 void ipc_notify_irq(struct thread *t, struct irq *irq)
 {
-    if (t->state == TS_RECV && !t->partner && (t->recv_open || t->recv_from == &irq->obj)) {
+    if (t->state == TS_RECV && (t->recv_open || t->partner.to == &irq->obj)) {
         t->rcv_tag = keel_tag(0, 0, 0);
         t->rcv_label = irq->label;
         wake(t, 0);

@@ -74,7 +74,7 @@ static inline struct thread *fast_call(struct thread *self, struct cap *c, uint6
         return NULL;
     }
     struct ipc_gate *g = container_of(c->obj, struct ipc_gate, obj);
-    struct thread *s = g->thread;
+    struct thread *s = ipc_gate_thread(g);
     if (!s || s->state != TS_RECV || !s->recv_open || s->timeout.cpu || !sched_can_hand_over(s)) {
         return NULL;
     }
@@ -82,7 +82,7 @@ static inline struct thread *fast_call(struct thread *self, struct cap *c, uint6
     s->recv_open = false;
     s->utcb->tcr[KEEL_TCR_ITEMS_RCVD] = 0;
     s->reply_to = self;
-    self->partner = s;
+    kobj_link_set_live(&self->partner, &s->obj); /* awaits s's reply (s lives: a gate links it) */
     return s;
 }
 
@@ -90,16 +90,14 @@ static inline struct thread *fast_call(struct thread *self, struct cap *c, uint6
 static inline struct thread *fast_reply_wait(struct thread *self, uint64_t tag)
 {
     struct thread *c = self->reply_to;
-    if (!c || c->state != TS_RECV || c->partner != self || c->kipc != KIPC_NONE || c->timeout.cpu ||
+    if (!c || c->state != TS_RECV || !thread_waits_on(c, self) || c->kipc != KIPC_NONE || c->timeout.cpu ||
         !list_empty(&self->senders) || !list_empty(&self->pending_irqs) || !sched_can_hand_over(c)) {
         return NULL;
     }
     copy_words(self, c, tag, 0);
-    c->partner = NULL;
+    kobj_link_clear(&c->partner);
     self->reply_to = NULL;
-    self->recv_open = true;
-    self->partner = NULL;
-    self->recv_from = NULL;
+    self->recv_open = true; /* (self, running, waits on nothing: its partner link is not set) */
     return c;
 }
 

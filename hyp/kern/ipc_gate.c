@@ -7,6 +7,12 @@
 #include <keel/kobj_call.h>
 #include <uapi/keel/fpage.h>
 
+/* The thread it is bound to dies. */
+static void bound_cut(struct kobj_link *l)
+{
+    ipc_gate_unbind(container_of(l, struct ipc_gate, bound));
+}
+
 struct ipc_gate *ipc_gate_create(struct quota *q, int *err)
 {
     struct ipc_gate *g = quota_alloc(q, sizeof(*g));
@@ -15,24 +21,23 @@ struct ipc_gate *ipc_gate_create(struct quota *q, int *err)
         return NULL;
     }
     kobj_init(&g->obj, KEEL_OBJ_IPC_GATE, q);
-    list_init(&g->bound_link);
+    kobj_link_init(&g->bound, bound_cut);
     return g;
 }
 
-void ipc_gate_bind(struct ipc_gate *g, struct thread *t, uint64_t label)
+int ipc_gate_bind(struct ipc_gate *g, struct thread *t, uint64_t label)
 {
     ipc_gate_unbind(g);
-    g->thread = t;
-    g->label = label;
-    list_push_back(&t->gates, &g->bound_link);
+    int err = kobj_link_set(&g->bound, &t->obj);
+    if (!err) {
+        g->label = label;
+    }
+    return err;
 }
 
 void ipc_gate_unbind(struct ipc_gate *g)
 {
-    if (g->thread) {
-        list_remove(&g->bound_link);
-        g->thread = NULL;
-    }
+    kobj_link_clear(&g->bound);
 }
 
 static int64_t gate_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
@@ -51,12 +56,11 @@ static int64_t gate_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         if (!t) {
             return err;
         }
-        ipc_gate_bind(g, container_of(t, struct thread, obj), m->mr[2]);
-        return 0;
+        return ipc_gate_bind(g, container_of(t, struct thread, obj), m->mr[2]);
     }
     case KEEL_GATE_INFO:
         m->mr[0] = g->label;
-        m->mr[1] = g->thread != NULL;
+        m->mr[1] = g->bound.to != NULL;
         m->out_words = 2;
         return 0;
     default:

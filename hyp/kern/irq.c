@@ -12,6 +12,12 @@
 
 static struct irq *line_owner[IRQ_MAX_LINES];
 
+/* The thread it is attached to dies. */
+static void attached_cut(struct kobj_link *l)
+{
+    irq_detach(container_of(l, struct irq, attached));
+}
+
 struct irq *irq_create(struct quota *q, int *err)
 {
     struct irq *irq = quota_alloc(q, sizeof(*irq));
@@ -20,35 +26,35 @@ struct irq *irq_create(struct quota *q, int *err)
         return NULL;
     }
     kobj_init(&irq->obj, KEEL_OBJ_IRQ, q);
-    list_init(&irq->attach_link);
+    kobj_link_init(&irq->attached, attached_cut);
     list_init(&irq->pending_link);
     irq->line = IRQ_NO_LINE;
     return irq;
 }
 
-void irq_attach(struct irq *irq, struct thread *t, uint64_t label)
+int irq_attach(struct irq *irq, struct thread *t, uint64_t label)
 {
     irq_detach(irq);
-    irq->thread = t;
-    irq->label = label;
-    list_push_back(&t->irqs, &irq->attach_link);
+    int err = kobj_link_set(&irq->attached, &t->obj);
+    if (!err) {
+        irq->label = label;
+    }
+    return err;
 }
 
 void irq_detach(struct irq *irq)
 {
-    if (irq->thread) {
-        list_remove(&irq->attach_link);
-        if (list_linked(&irq->pending_link)) {
-            list_remove(&irq->pending_link);
-        }
-        irq->thread = NULL;
+    if (list_linked(&irq->pending_link)) {
+        list_remove(&irq->pending_link);
     }
+    kobj_link_clear(&irq->attached);
 }
 
 void irq_fire(struct irq *irq)
 {
-    if (irq->thread) {
-        ipc_notify_irq(irq->thread, irq);
+    struct thread *t = irq_thread(irq);
+    if (t) {
+        ipc_notify_irq(t, irq);
     }
 }
 
@@ -102,8 +108,7 @@ static int64_t irq_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         if (!t) {
             return err;
         }
-        irq_attach(irq, container_of(t, struct thread, obj), m->mr[2]);
-        return 0;
+        return irq_attach(irq, container_of(t, struct thread, obj), m->mr[2]);
     }
     case KEEL_IRQ_DETACH:
         if (!(rights & KEEL_CAP_W)) {

@@ -2,6 +2,7 @@
 // Kernel object lifetime (see keel/kobj.h).
 #include <keel/kobj.h>
 #include <keel/quota.h>
+#include <keel/printk.h>
 
 struct list kobj_zombies = LIST_INIT(kobj_zombies);
 
@@ -9,11 +10,13 @@ void kobj_init(struct kobj *o, unsigned type, struct quota *q)
 {
     o->type = (uint8_t)type;
     o->dying = 0;
+    o->dead = 0;
     o->caps = 0;
     o->refs = 0; /* capabilities and kernel links add references */
     o->quota = q;
     o->owner = NULL;
     list_init(&o->zombie_link);
+    list_init(&o->links);
 }
 
 void kobj_get(struct kobj *o)
@@ -60,15 +63,33 @@ void kobj_cap_removed(struct kobj *o)
     kobj_put(o);
 }
 
+void kobj_kill(struct kobj *o)
+{
+    if (o->dead) {
+        return;
+    }
+    o->dying = 1;
+    o->dead = 1;
+    const struct kobj_ops *ops = kobj_ops_table[o->type];
+    if (ops->teardown) {
+        ops->teardown(o);
+    }
+    /* After the teardown, which may itself end some links (a thread leaving its IPC). */
+    while (!list_empty(&o->links)) {
+        struct kobj_link *l = container_of(o->links.next, struct kobj_link, node);
+        l->cut(l);
+        if (l->to == o) {
+            panic("kobj_kill: a cut left its link to a dead object");
+        }
+    }
+}
+
 void kobj_reap_all(void)
 {
     struct list *l;
     while ((l = list_pop_front(&kobj_zombies))) {
         struct kobj *o = container_of(l, struct kobj, zombie_link);
-        const struct kobj_ops *ops = kobj_ops_table[o->type];
-        if (ops->teardown) {
-            ops->teardown(o);
-        }
+        kobj_kill(o);
         kobj_put(o); /* the last capability's reference */
     }
 }

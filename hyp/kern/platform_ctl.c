@@ -7,7 +7,7 @@
 #include <keel/arch/platform.h>
 #include <uapi/keel/fpage.h>
 
-struct kobj platform_object = { .type = KEEL_OBJ_PLATFORM };
+struct kobj platform_object = KOBJ_STATIC(platform_object, KEEL_OBJ_PLATFORM);
 
 static int64_t platform_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
 {

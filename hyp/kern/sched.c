@@ -241,7 +241,7 @@ static inline __attribute__((always_inline)) void switch_begin(struct percpu *c,
     next->switches++;
     c->current = next;
     c->slice_end = now + next->quantum;
-    arch_thread_switch_in(next);
+    arch_thread_switch(prev, next);
 }
 
 /* Switches this CPU from its current thread to next (which the caller chose). */

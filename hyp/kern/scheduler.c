@@ -11,7 +11,7 @@
 #include <keel/arch/timer.h>
 #include <uapi/keel/fpage.h>
 
-struct scheduler scheduler_root = { .obj = { .type = KEEL_OBJ_SCHEDULER },
+struct scheduler scheduler_root = { .obj = KOBJ_STATIC(scheduler_root.obj, KEEL_OBJ_SCHEDULER),
                                      .max_prio = SCHED_PRIOS - 1 };
 
 struct scheduler *scheduler_create(struct quota *q, const struct scheduler *parent,

@@ -83,10 +83,11 @@ static int do_send(struct thread *self, uint64_t idx, unsigned ops, uint64_t tag
     if (keel_tag_words(tag) + 2 * keel_tag_items(tag) > KEEL_MR_COUNT) {
         return -KEEL_EMSGSIZE;
     }
-    if (!g->thread) {
+    struct thread *server = ipc_gate_thread(g);
+    if (!server) {
         return -KEEL_ENOENT;
     }
-    int err = ipc_send(self, g->thread, tag, g->label, (uint32_t)timeouts, call,
+    int err = ipc_send(self, server, tag, g->label, (uint32_t)timeouts, call,
                        (uint32_t)(timeouts >> 32));
     if (!err && call) {
         *reply = self->rcv_tag;
@@ -107,7 +108,7 @@ static int do_closed_receive(struct thread *self, uint64_t idx, uint32_t timeout
     }
     if (c->obj->type == KEEL_OBJ_IRQ) {
         struct irq *irq = container_of(c->obj, struct irq, obj);
-        if (irq->thread != self) {
+        if (irq_thread(irq) != self) {
             return -KEEL_ENOENT;
         }
         return ipc_receive(self, NULL, irq, timeout);

@@ -14,7 +14,7 @@ struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order
     if ((vm && utcb_order) ||
         (utcb_order && (utcb_order < PAGE_SHIFT || size > TASK_UTCB_MAX_PAGES * PAGE_SIZE ||
                         !va_is_aligned(utcb_base, size) ||
-                        va_val(utcb_base) + size > ARCH_USER_VA_LIMIT))) {
+                        va_val(utcb_base) > ARCH_USER_VA_LIMIT - size))) { /* no wrap at 2^64 */
         *err = -KEEL_EINVAL;
         return NULL;
     }
@@ -50,7 +50,9 @@ struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order
 bool task_in_utcb_area(struct task *t, vaddr_t va, uint64_t size)
 {
     uint64_t a = va_val(t->utcb_base), e = a + (uint64_t)t->utcb_pages * PAGE_SIZE;
-    return va_val(va) < e && va_val(va) + size > a;
+    /* [va, va + size) and [a, e) overlap; written so that nothing wraps (the area lies below
+     * ARCH_USER_VA_LIMIT, the range may reach 2^64). */
+    return size && e > a && va_val(va) < e && size - 1 >= (va_val(va) < a ? a - va_val(va) : 0);
 }
 
 void *task_utcb_kva(struct task *t, vaddr_t uva)
@@ -69,7 +71,7 @@ static void task_teardown(struct kobj *o)
     struct task *t = container_of(o, struct task, obj);
     struct list *l;
     list_for_each(l, &t->threads) {
-        thread_kill(container_of(l, struct thread, task_link));
+        kobj_kill(&container_of(l, struct thread, task_link)->obj);
     }
     objspace_destroy(&t->caps);
     memspace_unmap_all(&t->mem);

@@ -30,6 +30,12 @@ static void thread_first_entry(struct arch_regs *frame)
     bkl_unlock();
 }
 
+/* What t's IPC waits on died. */
+static void partner_cut(struct kobj_link *l)
+{
+    ipc_abort(container_of(l, struct thread, partner), -KEEL_ECANCELED);
+}
+
 struct thread *thread_create(struct quota *q, int *err)
 {
     struct thread *t = quota_alloc(q, sizeof(*t));
@@ -55,8 +61,7 @@ struct thread *thread_create(struct quota *q, int *err)
     list_init(&t->senders);
     list_init(&t->send_link);
     list_init(&t->pending_irqs);
-    list_init(&t->gates);
-    list_init(&t->irqs);
+    kobj_link_init(&t->partner, partner_cut);
     arch_regs_init_user(thread_regs(t), 0, 0);
     t->resume = thread_first_entry;
     return t;
@@ -71,6 +76,9 @@ int thread_bind(struct thread *t, struct task *task, vaddr_t uva)
     if (t->task != task) {
         if (t->task) {
             return -KEEL_EBUSY; /* a thread belongs to one task for its life */
+        }
+        if (task->obj.dying) {
+            return -KEEL_ENOENT; /* its threads are killed with it: no new ones */
         }
         kobj_get(&task->obj);
         list_push_back(&task->threads, &t->task_link);
@@ -108,32 +116,20 @@ void thread_timeout(struct thread *t)
     ipc_abort(t, -KEEL_ETIMEOUT);
 }
 
-void thread_kill(struct thread *t)
+/* Killed (kobj_kill, once): it leaves its own IPC and the run queue for good. Whatever links to
+ * it (gates, Irqs, threads waiting on it) kobj_kill cuts after this. */
+static void thread_teardown(struct kobj *o)
 {
-    if (t->state == TS_DEAD) {
-        return;
-    }
+    struct thread *t = container_of(o, struct thread, obj);
     ipc_abort(t, -KEEL_ECANCELED);
-    ipc_cancel_partners(t);
     sched_remove(t);
     t->state = TS_DEAD;
-    while (!list_empty(&t->gates)) {
-        ipc_gate_unbind(container_of(t->gates.next, struct ipc_gate, bound_link));
-    }
-    while (!list_empty(&t->irqs)) {
-        irq_detach(container_of(t->irqs.next, struct irq, attach_link));
-    }
     if (t->cpu->current == t && t->cpu != this_cpu()) {
         /* Running there: make that CPU switch away, and return only once it no longer runs t
          * at user level (or in its guest), so a killed thread does nothing after its kill. */
         sched_poke(t->cpu);
         sched_ask(1u << t->cpu->id, SCHED_ASK_IN_KERNEL);
     }
-}
-
-static void thread_teardown(struct kobj *o)
-{
-    thread_kill(container_of(o, struct thread, obj));
 }
 
 static void thread_release(struct kobj *o)

@@ -100,7 +100,10 @@ int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
     case KEEL_THREAD_VCPU_USER_RESUME:
         return vcpu_user_resume(t, m);
     case KEEL_THREAD_STATE:
-        return t->state == TS_READY ? 1 : (t->state == TS_SEND || t->state == TS_RECV) ? 2 : 0;
+        return t->state == TS_READY                           ? KEEL_THREAD_STATE_READY
+               : t->state == TS_SEND || t->state == TS_RECV ? KEEL_THREAD_STATE_BLOCKED
+               : t->state == TS_DEAD                        ? KEEL_THREAD_STATE_DEAD
+                                                            : KEEL_THREAD_STATE_INACTIVE;
     default:
         return -KEEL_EPROTO;
     }

@@ -4,7 +4,7 @@
 #include <keel/kobj_call.h>
 #include <uapi/keel/fpage.h>
 
-struct kobj vcon_object = { .type = KEEL_OBJ_VCON };
+struct kobj vcon_object = KOBJ_STATIC(vcon_object, KEEL_OBJ_VCON);
 
 #define VCON_MAX ((KEEL_MR_COUNT - 2) * 8)
 

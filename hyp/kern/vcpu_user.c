@@ -28,7 +28,7 @@ _Static_assert(sizeof(struct keel_vcpu_user) <= PAGE_SIZE, "state area is one pa
 static __attribute__((noinline)) void set_space(struct thread *t, struct task *space)
 {
     t->space = space;
-    arch_thread_switch_in(t);
+    arch_thread_switch(t, t);
 }
 
 /* Back to t's own task (t runs on this CPU), letting go of user_task. */

@@ -276,7 +276,7 @@ KTEST(thread_of_destroyed_task_is_dead)
     uint64_t g = kgate_create(KEEL_ROOT_FACTORY, t.cap, 0);
     REQUIRE(g);
     cap_free(task);
-    CHECK_EQ(thread_state(t.cap), 0);
+    CHECK_EQ(thread_state(t.cap), KEEL_THREAD_STATE_DEAD);
     CHECK_EQ(KOBJ(t.cap, KEEL_THREAD_EX_REGS, 0, 0, KEEL_EXREGS_KEEP_PC | KEEL_EXREGS_KEEP_SP), -KEEL_ENOENT);
     CHECK_EQ(KOBJ(t.cap, KEEL_THREAD_CONTROL, ~0ull, t.utcb, 0, 0), -KEEL_ENOENT);
     CHECK_EQ(kthread_place(&t, 0, 10, 0), -KEEL_ENOENT);

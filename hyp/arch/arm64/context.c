@@ -18,8 +18,11 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
     ctx->sp = (uint64_t)(uintptr_t)frame;
 }
 
-__attribute__((always_inline)) inline void arch_thread_switch_in(struct thread *t)
+__attribute__((always_inline)) inline void arch_thread_switch(struct thread *prev, struct thread *next)
 {
-    arch_pt_activate(t->space ? &t->space->mem.pt : NULL);
-    sysreg_write(tpidrro_el0, va_val(t->utcb_uva)); /* the runtime finds its UTCB here */
+    /* EL0 writes TPIDR_EL0 at will (thread-local storage): it goes with the thread. */
+    prev->ctx.tpidr_el0 = sysreg_read(tpidr_el0);
+    sysreg_write(tpidr_el0, next->ctx.tpidr_el0);
+    arch_pt_activate(next->space ? &next->space->mem.pt : NULL);
+    sysreg_write(tpidrro_el0, va_val(next->utcb_uva)); /* the runtime finds its UTCB here */
 }

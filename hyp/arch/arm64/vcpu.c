@@ -124,6 +124,7 @@ static void load_host(struct thread *self)
     sysreg_write(cntkctl_el1, 3);
     sysreg_write(cnthctl_el2, 3);
     sysreg_write(tpidrro_el0, va_val(self->utcb_uva));
+    sysreg_write(tpidr_el0, self->ctx.tpidr_el0); /* the VMM's own, kept at arch_vcpu_run */
     arch_pt_activate(&self->task->mem.pt);
 }
 
@@ -149,6 +150,7 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
     if (!pstate_ok(k.pstate) || !vgic_ok(&k)) {
         return -KEEL_EINVAL;
     }
+    self->ctx.tpidr_el0 = sysreg_read(tpidr_el0); /* the guest's replaces it: load_host restores */
     struct percpu *c = this_cpu();
     int64_t exit = KEEL_VCPU_EXIT_TRAP;
     bool el1_loaded = false, fp_live = false;

@@ -17,7 +17,8 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
     ctx->sp = (uint64_t)(uintptr_t)frame;
 }
 
-__attribute__((always_inline)) inline void arch_thread_switch_in(struct thread *t)
+__attribute__((always_inline)) inline void arch_thread_switch(struct thread *prev, struct thread *t)
 {
+    (void)prev;
     arch_pt_activate(t->space ? &t->space->mem.pt : NULL);
 }

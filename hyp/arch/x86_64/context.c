@@ -18,8 +18,9 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
     ctx->rsp = (uint64_t)(uintptr_t)frame;
 }
 
-__attribute__((always_inline)) inline void arch_thread_switch_in(struct thread *t)
+__attribute__((always_inline)) inline void arch_thread_switch(struct thread *prev, struct thread *t)
 {
+    (void)prev;
     arch_pt_activate(t->space ? &t->space->mem.pt : NULL);
     if (t->kstack) {
         uint64_t top = (uint64_t)(uintptr_t)t->kstack + THREAD_KSTACK_SIZE;

@@ -23,11 +23,8 @@ int ipc_send(struct thread *self, struct thread *dst, uint64_t tag, uint64_t lab
 int ipc_receive(struct thread *self, struct thread *from, struct irq *irq, uint32_t timeout);
 /* Answers the thread whose call self received last. Never blocks. */
 int ipc_reply(struct thread *self, uint64_t tag);
-/* Ends t's IPC wait (if any) with err: timeout, cancel, partner gone. */
+/* Ends t's IPC wait (if any) with err: timeout, cancel, partner gone (its partner link cut). */
 void ipc_abort(struct thread *t, int err);
-/* t is going away: everyone waiting on it (queued senders, the caller awaiting its reply)
- * gets ECANCELED. */
-void ipc_cancel_partners(struct thread *t);
 /* An Irq attached to t fired: deliver now if t waits for it, else keep it pending. */
 void ipc_notify_irq(struct thread *t, struct irq *irq);
 /* The fast path (ipc_fast.c) of the invoke system call of self, which has a UTCB (arguments as in

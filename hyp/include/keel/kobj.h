@@ -8,6 +8,16 @@
  *         thread). When it reaches zero the memory returns to the quota it was charged to.
  * Teardown is deferred to a queue and run iteratively, so releasing one capability cannot recurse
  * through a chain of objects on the kernel stack.
+ *
+ * Pointers between objects are of two kinds, and no other (docs/kernel.md has the table):
+ *   counted  the holder keeps the target's memory (kobj_get/kobj_put): a thread's task, a vCPU's
+ *            VM, a capability's object. The target may die (be torn down) while referenced; its
+ *            holder then finds it dying or emptied, never freed.
+ *   links    struct kobj_link: no reference, and the target keeps a list of the links to it.
+ *            When it dies (kobj_kill), every link is cut: the holder's cut function undoes what
+ *            the link meant (an Irq detaches, a waiting thread gets ECANCELED) and the link is
+ *            cleared. A dying target takes no new link (kobj_link_set). So a link never
+ *            outlives its target, whatever state either is in: one rule, enforced here.
  */
 #pragma once
 #include <stdint.h>
@@ -15,19 +25,67 @@
 #include <stddef.h>
 #include <keel/list.h>
 #include <uapi/keel/kobj.h>
+#include <uapi/keel/err.h>
 
 struct quota;
 struct thread;
 
 struct kobj {
     uint8_t type;   /* keel_kobj_type */
-    uint8_t dying;  /* teardown queued or done */
+    uint8_t dying;  /* last capability gone (teardown queued) or dead: takes no new link */
+    uint8_t dead;   /* torn down (kobj_kill ran) */
     uint32_t caps;
     uint32_t refs;
     struct quota *quota; /* where its memory came from (NULL: static object) */
     struct kobj *owner;  /* the factory whose quota that is (reference held), or NULL */
     struct list zombie_link;
+    struct list links;   /* the kobj_links that point here (kobj_link.node) */
 };
+
+/* A statically allocated object (the root factory, the Vcon, ...). */
+#define KOBJ_STATIC(var, t) { .type = (t), .links = LIST_INIT((var).links) }
+
+/* A pointer to another object that holds no reference (see above). */
+struct kobj_link {
+    struct kobj *to;                      /* NULL: not set */
+    struct list node;                     /* in to->links */
+    void (*cut)(struct kobj_link *l);     /* the target dies: undo what the link meant */
+};
+
+/* A link that is not set, with the function that cuts it when its target dies. The cut function
+ * gets the link still set and must leave it cleared (kobj_link_clear), directly or through
+ * whatever it calls. */
+static inline void kobj_link_init(struct kobj_link *l, void (*cut)(struct kobj_link *l))
+{
+    l->to = NULL;
+    list_init(&l->node);
+    l->cut = cut;
+}
+
+/* Points l (not set) at to, which the caller knows to live (it holds another link to it). */
+static inline void kobj_link_set_live(struct kobj_link *l, struct kobj *to)
+{
+    l->to = to;
+    list_push_back(&to->links, &l->node);
+}
+
+/* Points l (not set) at to. Returns 0, or -KEEL_ENOENT when to is dying: nothing is linked then. */
+static inline int kobj_link_set(struct kobj_link *l, struct kobj *to)
+{
+    if (to->dying) {
+        return -KEEL_ENOENT;
+    }
+    kobj_link_set_live(l, to);
+    return 0;
+}
+
+static inline void kobj_link_clear(struct kobj_link *l)
+{
+    if (l->to) {
+        list_remove(&l->node);
+        l->to = NULL;
+    }
+}
 
 struct kobj_msg; /* one kernel-object invocation, see keel/kobj_call.h */
 
@@ -52,6 +110,9 @@ void kobj_put(struct kobj *o);
 void kobj_cap_added(struct kobj *o);
 /* Drops a capability reference; queues teardown when it was the last capability. */
 void kobj_cap_removed(struct kobj *o);
+/* Kills o now, whatever its capabilities: marks it dead, runs its teardown, then cuts every link
+ * to it. A dead object stays in memory while references remain. Once per object. */
+void kobj_kill(struct kobj *o);
 /* Runs queued teardowns until none are left. Called before returning to user level. */
 void kobj_reap_all(void);
 extern struct list kobj_zombies;

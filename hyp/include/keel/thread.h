@@ -2,7 +2,9 @@
 /*
  * Thread: a kernel stack (the user register frame sits at its top), a task, a UTCB, scheduling
  * parameters and IPC state. States:
- *   INACTIVE  not started (no task/UTCB yet, or never given a pc) — or dead after its task went
+ *   INACTIVE  not started (no task/UTCB yet, or never given a pc)
+ *   DEAD      killed (kobj_kill: its last capability went, or its task died); the memory stays
+ *             while references remain
  *   READY     in its CPU's run queue (also while running)
  *   SEND      blocked sending (queued at the receiver)      RECV  blocked receiving
  */
@@ -65,11 +67,13 @@ struct thread {
     /* IPC. */
     struct list senders;        /* threads blocked sending to this one */
     struct list send_link;      /* in the receiver's senders while SEND */
-    struct thread *partner;     /* SEND: the receiver; RECV closed: the awaited sender */
-    struct kobj *recv_from;     /* RECV closed on an Irq */
+    struct kobj_link partner;   /* SEND: the receiver. RECV: the thread awaited (a call's callee,
+                                 * a closed receive's sender) or the Irq; not set: open wait.
+                                 * Cut when that dies: this IPC ends with ECANCELED */
     bool recv_open;
-    struct thread *reply_to;    /* caller awaiting this thread's reply (implicit reply cap) */
-    struct thread *caller_of;   /* the thread whose reply_to is this one */
+    struct thread *reply_to;    /* the caller awaiting this thread's reply (implicit reply cap):
+                                 * set only while that caller is in RECV with its partner link
+                                 * here; cleared when it leaves that wait (ipc.c, wake) */
     uint64_t send_tag, send_label;
     bool send_call;             /* the queued send is the first half of a call */
     uint32_t call_rcv_timeout;
@@ -79,8 +83,7 @@ struct thread {
     enum thread_kipc kipc;      /* this thread is in a kernel-made IPC (fault, exception) */
     uint64_t kipc_msg[4];
     struct list pending_irqs;   /* Irq objects attached to it that fired */
-    struct list gates;          /* Ipc_gates bound to it */
-    struct list irqs;           /* Irq objects attached to it */
+    /* Irqs attached and Ipc_gates bound to it, and threads waiting on it, are links to obj. */
 };
 
 struct thread *thread_create(struct quota *q, int *err);
@@ -92,7 +95,16 @@ void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp);
 static inline struct arch_regs *thread_regs(struct thread *t) { return t->regs; }
 /* Whether t runs in another task than its own (plain vCPU mode's user_task). */
 static inline bool thread_in_user_task(const struct thread *t) { return t->space != t->task; }
-/* Stops t for good: leaves IPC (partners see ECANCELED), run queue and bindings. */
-void thread_kill(struct thread *t);
+/* Whether t's IPC waits on p (sends to it, or awaits a message or reply from it). */
+static inline bool thread_waits_on(const struct thread *t, const struct thread *p)
+{
+    return t->partner.to == &p->obj;
+}
+/* The thread t's IPC waits on, or NULL (none, or an Irq). */
+static inline struct thread *thread_partner(const struct thread *t)
+{
+    struct kobj *o = t->partner.to;
+    return o && o->type == KEEL_OBJ_THREAD ? container_of(o, struct thread, obj) : NULL;
+}
 /* Called by the timeout code when t's IPC timeout expires. */
 void thread_timeout(struct thread *t);

@@ -17,8 +17,10 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
  * but its user frame), then returns to user level through the frame. The stack it leaves is
  * dropped. */
 noreturn void arch_continue_on(struct arch_regs *frame, arch_resume_fn *fn);
-/* Switches the per-CPU user state (address space, kernel stack for the next entry) to thread t's.
+/* Switches the per-CPU user state from thread prev's to next's (prev == next: next's address
+ * space changed): address space, kernel stack for the next entry, and the user registers no frame
+ * holds (arm64 TPIDR_EL0), so that nothing of one thread's user state reaches another.
  * Defined always_inline (link-time inlining): it is the hot half of every IPC's switch, and a
  * third caller (kern/vcpu_user.c) must not make the compiler take it out of line. */
 struct thread;
-void arch_thread_switch_in(struct thread *t);
+void arch_thread_switch(struct thread *prev, struct thread *next);

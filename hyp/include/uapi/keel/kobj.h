@@ -53,7 +53,7 @@ enum keel_thread_op {
     KEEL_THREAD_EX_REGS = 2, /* MR1 pc, MR2 sp, MR3 flags (KEEL_EXREGS_*) -> MR0 old pc, MR1 old sp */
     KEEL_THREAD_STATS = 3,   /* -> MR0 CPU time (ns), MR1 context switches in, MR2 cpu,
                                 MR3 1 while it is on a CPU */
-    KEEL_THREAD_STATE = 4,   /* -> label: 0 inactive, 1 ready, 2 blocked */
+    KEEL_THREAD_STATE = 4,   /* -> label: KEEL_THREAD_STATE_* */
     KEEL_THREAD_VCPU = 5,    /* MR1 VM task cap, MR2 state area address (a page of the thread's
                                 task's UTCB area): extended vCPU mode (uapi/keel/vcpu.h) */
     KEEL_THREAD_VCPU_RESUME = 6, /* on the calling thread itself: run the guest until an exit
@@ -63,6 +63,14 @@ enum keel_thread_op {
                                     vCPU mode (uapi/keel/vcpu_user.h) */
     KEEL_THREAD_VCPU_USER_RESUME = 8, /* on the calling thread itself: continue with the frame
                                          and flag of its state area (no reply) */
+};
+
+/* Thread STATE answers. */
+enum {
+    KEEL_THREAD_STATE_INACTIVE = 0, /* not started */
+    KEEL_THREAD_STATE_READY = 1,    /* running or ready to */
+    KEEL_THREAD_STATE_BLOCKED = 2,  /* in IPC */
+    KEEL_THREAD_STATE_DEAD = 3,     /* killed: its last capability went, or its task died */
 };
 
 /* Factory TASK flags. A VM task is a guest-physical address space (its page table is the

@@ -43,6 +43,7 @@ static inline void arch_regs_sanitize_user(struct arch_regs *f, const struct arc
 struct arch_context {
     uint64_t x19_x30[12];
     uint64_t sp;
+    uint64_t tpidr_el0; /* the thread's while another runs (context.c); switch.S leaves it */
 };
 
 /* The runtime finds its UTCB in TPIDRRO_EL0, loaded on every switch (context.c). */
