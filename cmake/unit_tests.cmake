@@ -42,9 +42,10 @@ foreach(t IN ITEMS mmio virtq rng blk console net fuzz)
 endforeach()
 
 # The riscv64 VMM's logic on the host (vmm/tests/): instruction decoding and fetching through the
-# guest's page table, the PLIC and NS16550A models. host/sys_arch.h stands in for the system call.
+# guest's page table, the PLIC and NS16550A models, the SBI debug console. host/sys_arch.h stands
+# in for the system call.
 keel_add_unit_test(test_vmm_riscv64 SOURCES vmm/tests/test_vmm_riscv64.c vmm/arch/riscv64/insn.c
-    vmm/arch/riscv64/plic.c vmm/dev/uart_ns16550.c vmm/dev/guest_line.c
+    vmm/arch/riscv64/plic.c vmm/arch/riscv64/sbi.c vmm/dev/uart_ns16550.c vmm/dev/guest_line.c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/riscv64 ${CMAKE_SOURCE_DIR}/vmm/tests/host
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_riscv64 PRIVATE KEEL_UAPI_RISCV64)
