@@ -45,7 +45,21 @@ struct sbi_ext {
     struct sbi_ret (*call)(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid);
 };
 
+/* The guest's console line (legacy putchar, DBCN), one for all vCPUs. SBI calls run on the vCPU
+ * threads without the VM lock, so the line has its own: unguarded, two vCPUs writing at once
+ * could push its length past the buffer. */
 static struct guest_line dbcn_line;
+static struct vm_lock dbcn_line_lock;
+
+/* Adds n bytes to the console line; from any vCPU. */
+static void console_put(struct vm *vm, const char *bytes, uint64_t n)
+{
+    vm_lock(&dbcn_line_lock);
+    for (uint64_t i = 0; i < n; i++) {
+        guest_line_put(vm, &dbcn_line, bytes[i]);
+    }
+    vm_unlock(&dbcn_line_lock);
+}
 
 /*
  * One console_write passes at most this many bytes on. The console is shared by every VM, and
@@ -102,8 +116,9 @@ static struct sbi_ret base(struct vcpu *v, struct keel_vcpu_state *s, uint64_t f
 
 static struct sbi_ret legacy_putchar(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
 {
+    char c = (char)s->x[10];
     (void)fid;
-    guest_line_put(v->vm, &dbcn_line, (char)s->x[10]);
+    console_put(v->vm, &c, 1);
     return (struct sbi_ret){ 0, 0 }; /* legacy calls return in a0 only */
 }
 
@@ -247,13 +262,13 @@ static struct sbi_ret dbcn(struct vcpu *v, struct keel_vcpu_state *s, uint64_t f
             return (struct sbi_ret){ SBI_SUCCESS, 0 };
         }
         n = n < DBCN_WRITE_MAX ? n : DBCN_WRITE_MAX;
-        for (uint64_t i = 0; i < n; i++) {
-            guest_line_put(v->vm, &dbcn_line, p[i]);
-        }
+        console_put(v->vm, p, n);
         return (struct sbi_ret){ SBI_SUCCESS, n }; /* the bytes written: the guest calls again */
-    case 2: /* console_write_byte */
-        guest_line_put(v->vm, &dbcn_line, (char)s->x[10]);
+    case 2: { /* console_write_byte */
+        char c = (char)s->x[10];
+        console_put(v->vm, &c, 1);
         return (struct sbi_ret){ SBI_SUCCESS, 0 };
+    }
     default:
         return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
     }
