@@ -42,12 +42,24 @@ foreach(t IN ITEMS mmio virtq rng blk console net fuzz)
 endforeach()
 
 # The riscv64 VMM's logic on the host (vmm/tests/): instruction decoding and fetching through the
-# guest's page table, the PLIC and NS16550A models. host/sys_arch.h stands in for the system call.
+# guest's page table, the PLIC and NS16550A models, the SBI debug console. host/sys_arch.h stands
+# in for the system call.
 keel_add_unit_test(test_vmm_riscv64 SOURCES vmm/tests/test_vmm_riscv64.c vmm/arch/riscv64/insn.c
-    vmm/arch/riscv64/plic.c vmm/dev/uart_ns16550.c vmm/dev/guest_line.c
+    vmm/arch/riscv64/plic.c vmm/arch/riscv64/sbi.c vmm/dev/uart_ns16550.c vmm/dev/guest_line.c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/riscv64 ${CMAKE_SOURCE_DIR}/vmm/tests/host
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_riscv64 PRIVATE KEEL_UAPI_RISCV64)
+
+# Where the VMM places a Linux Image, its initrd and its device tree (vmm/linux_layout.c), once
+# per architecture with its Image header (vm_arch.h).
+foreach(arch IN ITEMS arm64 riscv64)
+    string(TOUPPER ${arch} ARCH)
+    keel_add_unit_test(test_vmm_linux_layout_${arch} SOURCES vmm/tests/test_vmm_linux_layout.c
+        vmm/linux_layout.c
+        INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/${arch}
+                 ${CMAKE_SOURCE_DIR}/hyp/include)
+    target_compile_definitions(test_vmm_linux_layout_${arch} PRIVATE KEEL_UAPI_${ARCH})
+endforeach()
 
 # The x86_64 VMM's logic on the host (vmm/tests/): decoding the MOV forms behind MMIO exits and
 # fetching them through the guest's paging (none, 32-bit, PAE, 4- and 5-level), the write-back.

@@ -67,13 +67,19 @@ int main(void)
     const struct keel_progenv *env = rt_progenv();
     uint64_t size;
     const void *dt = env ? vm_boot_module(env->args, &size) : NULL;
-    if (!dt || size > sizeof(vm_dt)) {
+    if (!dt) {
         printf("vmm: no VM device tree \"%s\" among the boot modules\n", env ? env->args : "");
         return 1;
     }
-    memcpy(vm_dt, dt, size);
+    /* Nothing of the VM exists yet: refusing here ends this VMM and its VM only. */
+    enum fdt_util_load_result loaded = fdt_util_load(vm_dt, sizeof(vm_dt), dt, size);
+    if (loaded != FDT_UTIL_LOAD_OK) {
+        printf("vmm: VM device tree \"%s\" (%lu bytes, at most %lu): %s\n", env->args,
+               (unsigned long)size, (unsigned long)sizeof(vm_dt), fdt_util_load_strerror(loaded));
+        return 1;
+    }
     const void *fdt = vm_dt;
-    int chosen = fdt_check_header(fdt) == 0 ? fdt_path_offset(fdt, "/chosen") : -1;
+    int chosen = fdt_path_offset(fdt, "/chosen");
     int mem = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
     uint64_t ram_base, ram_size, load = 0;
     const char *image = chosen >= 0 ? fdt_getprop(fdt, chosen, "keel,image", NULL) : NULL;

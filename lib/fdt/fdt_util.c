@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// Typed readers over libfdt (see fdt_util.h).
+// Typed readers over libfdt and the checked copy of a tree file (see fdt_util.h).
 #include "fdt_util.h"
 #include <libfdt.h>
+#include <string.h>
 
 static uint64_t read_cells(const fdt32_t *p, int cells)
 {
@@ -46,4 +47,40 @@ bool fdt_util_u64(const void *fdt, int node, const char *name, uint64_t *out)
     }
     *out = read_cells(p, len / 4);
     return true;
+}
+
+enum fdt_util_load_result fdt_util_load(void *buf, uint64_t buf_size, const void *file,
+                                        uint64_t file_size)
+{
+    if (file_size > buf_size) {
+        return FDT_UTIL_LOAD_TOO_BIG;
+    }
+    /* fdt_check_header() reads a whole header: a shorter file would have it read stale bytes. */
+    if (file_size < sizeof(struct fdt_header)) {
+        return FDT_UTIL_LOAD_BAD_HEADER;
+    }
+    memcpy(buf, file, file_size);
+    if (fdt_check_header(buf) != 0) {
+        return FDT_UTIL_LOAD_BAD_HEADER;
+    }
+    /* fdt_check_header() trusts totalsize and libfdt reads up to it: it must be within the copy. */
+    if (fdt_totalsize(buf) > file_size) {
+        return FDT_UTIL_LOAD_TRUNCATED;
+    }
+    return FDT_UTIL_LOAD_OK;
+}
+
+const char *fdt_util_load_strerror(enum fdt_util_load_result r)
+{
+    switch (r) {
+    case FDT_UTIL_LOAD_OK:
+        return "a valid device tree";
+    case FDT_UTIL_LOAD_TOO_BIG:
+        return "the file is larger than the buffer for it";
+    case FDT_UTIL_LOAD_BAD_HEADER:
+        return "not a device tree (bad or short header)";
+    case FDT_UTIL_LOAD_TRUNCATED:
+        return "its header claims more bytes than the file has (truncated or lying totalsize)";
+    }
+    return "unknown problem";
 }

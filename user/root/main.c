@@ -349,11 +349,14 @@ int main(void)
     uint64_t size;
     const void *file = initrd_file("system.dtb", &size);
     const void *fdt = system_dt;
-    if (file && size <= sizeof(system_dt)) {
-        memcpy(system_dt, file, size);
+    if (!file) {
+        printf("root: no system.dtb in the initrd: nothing to start\n");
+        return 1;
     }
-    if (!file || size > sizeof(system_dt) || fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > size) {
-        printf("root: no valid system.dtb in the initrd: nothing to start\n");
+    enum fdt_util_load_result loaded = fdt_util_load(system_dt, sizeof(system_dt), file, size);
+    if (loaded != FDT_UTIL_LOAD_OK) {
+        printf("root: system.dtb in the initrd (%lu bytes): %s: nothing to start\n",
+               (unsigned long)size, fdt_util_load_strerror(loaded));
         return 1;
     }
     links_setup(fdt);

@@ -3,15 +3,20 @@
  * Host tests of the riscv64 VMM's logic: decoding the loads and stores behind MMIO exits (raw,
  * compressed, and as htinst gives them), reading an instruction through the guest's own page
  * table (superpages, a page crossing, tables outside RAM), the PLIC model (claim, complete,
- * thresholds, level and edge lines) and the NS16550A (interrupts, FIFO, divisor latch) wired to
- * it. Guest RAM is a buffer here; the VM's other services are fakes below.
+ * thresholds, level and edge lines), the NS16550A (interrupts, FIFO, divisor latch) wired to
+ * it, and the SBI debug console (DBCN: bounded writes, ranges outside RAM). Guest RAM is a buffer
+ * here; the VM's other services are fakes below; what the VMM prints is caught from stdout.
  */
+#define _POSIX_C_SOURCE 200809L /* dup, dup2, fileno: catching stdout */
 #include "unit.h"
 #include "vm.h"
+#include "vcpu.h"
 #include "insn.h"
 #include "plic.h"
+#include "sbi.h"
 #include "dev/uart_ns16550.h"
 #include <stdlib.h>
+#include <unistd.h>
 
 uint64_t host_cycles;
 struct keel_utcb host_utcb;
@@ -46,6 +51,17 @@ void vcpu_kick(struct vcpu *v)
 {
     (void)v;
     kicks++;
+}
+
+int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
+{
+    (void)v, (void)pc, (void)ctx;
+    return -KEEL_EINVAL;
+}
+
+void vm_stop(struct vm *v)
+{
+    v->off = true;
 }
 
 static void test_decode(void)
@@ -244,6 +260,145 @@ static void test_uart(struct mmio_device *p, struct mmio_device *u)
     CHECK(!u->access(u, 0, 8, false, &x));
 }
 
+/* What the VMM prints between capture_start() and capture_end() (stdout into a temporary file). */
+static int saved_stdout = -1;
+static FILE *captured;
+
+static void capture_start(void)
+{
+    fflush(stdout);
+    captured = tmpfile();
+    saved_stdout = dup(1);
+    if (!captured || saved_stdout < 0 || dup2(fileno(captured), 1) < 0) {
+        exit(2);
+    }
+}
+
+/* Ends the capture; what was printed is in out (NUL-terminated, at most max - 1 bytes). */
+static size_t capture_end(char *out, size_t max)
+{
+    fflush(stdout);
+    dup2(saved_stdout, 1);
+    close(saved_stdout);
+    rewind(captured);
+    size_t n = fread(out, 1, max - 1, captured);
+    out[n] = '\0';
+    fclose(captured);
+    return n;
+}
+
+enum { EXT_DBCN = 0x4442434e, SBI_ERR_INVALID_PARAM = -3 };
+
+/* One DBCN call (function fid, arguments a0..a2) from vCPU 0; *value gets a1. Returns a0. */
+static int64_t dbcn(uint64_t fid, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t *value)
+{
+    struct keel_vcpu_state s = { 0 };
+    s.pc = 0x80001000;
+    s.x[17] = EXT_DBCN;
+    s.x[16] = fid;
+    s.x[10] = a0, s.x[11] = a1, s.x[12] = a2;
+    s.x[13] = 0x5a5a; /* not an argument: must not matter */
+    CHECK(sbi_call(&vm.vcpus[0], &s) == 0);
+    CHECK_EQ(s.pc, 0x80001004);
+    *value = s.x[11];
+    return (int64_t)s.x[10];
+}
+
+/* A console_write of n bytes at gpa that the VMM must refuse: INVALID_PARAM, nothing printed. */
+static void dbcn_refused(uint64_t n, uint64_t lo, uint64_t hi)
+{
+    char out[64];
+    uint64_t value = 1;
+    capture_start();
+    CHECK_EQ(dbcn(0, n, lo, hi, &value), (uint64_t)SBI_ERR_INVALID_PARAM);
+    CHECK(capture_end(out, sizeof(out)) == 0);
+    CHECK_EQ(value, 0);
+}
+
+static void test_dbcn(void)
+{
+    static char out[RAM_SIZE * 2];
+    uint64_t value = 0;
+    /* All of guest RAM in one call: at most 256 bytes go to the console (two full 127-byte lines
+     * of "t| ..." printed, two bytes still in the line), and the call says how many it took. */
+    for (size_t i = 0; i < RAM_SIZE; i++) {
+        ram[i] = (uint8_t)('a' + i % 26);
+    }
+    capture_start();
+    CHECK_EQ(dbcn(0, RAM_SIZE, RAM_BASE, 0, &value), 0);
+    capture_end(out, sizeof(out));
+    CHECK_EQ(value, 256);
+    CHECK_EQ(strlen(out), 2 * (3 + 127 + 1));
+    CHECK(strncmp(out, "t| abcdefghij", 13) == 0);
+    capture_start();
+    CHECK_EQ(dbcn(2, '\n', 0, 0, &value), 0); /* write_byte: the rest of the line */
+    capture_end(out, sizeof(out));
+    CHECK(strcmp(out, "t| uv\n") == 0); /* bytes 254 and 255: 'u', 'v' */
+    CHECK_EQ(value, 0);
+
+    /* A guest that loops as the spec asks (Linux does): advancing by the count returned, its
+     * text comes out whole, in order, once. */
+    char msg[1001], expect[1400] = "";
+    for (unsigned i = 0; i < 1000; i++) {
+        msg[i] = i % 50 == 49 ? '\n' : (char)('A' + i / 50);
+    }
+    msg[1000] = '\0';
+    for (unsigned line = 0; line < 20; line++) {
+        size_t used = strlen(expect);
+        snprintf(expect + used, sizeof(expect) - used, "t| %.49s\n", msg + 50 * line);
+    }
+    memcpy(ram + 0x100, msg, 1000);
+    unsigned calls = 0;
+    capture_start();
+    for (uint64_t done = 0; done < 1000 && calls < 100; calls++) {
+        int64_t err = dbcn(0, 1000 - done, RAM_BASE + 0x100 + done, 0, &value);
+        CHECK(err == 0 && value > 0 && value <= 256);
+        done += value;
+    }
+    capture_end(out, sizeof(out));
+    CHECK_EQ(calls, 4);
+    CHECK(strcmp(out, expect) == 0);
+
+    /* Ranges that are not all guest RAM: before it, across either end, longer than RAM. */
+    dbcn_refused(16, 0, 0);
+    dbcn_refused(2, RAM_BASE - 1, 0);
+    dbcn_refused(11, RAM_BASE + RAM_SIZE - 10, 0);
+    dbcn_refused(1, RAM_BASE + RAM_SIZE, 0);
+    dbcn_refused(RAM_SIZE + 1, RAM_BASE, 0);
+    dbcn_refused(UINT64_MAX, RAM_BASE, 0);
+    /* High address bits: base_hi (bits 64 and up), bits above RAM in base_lo, a range that wraps
+     * around 2^64 (and would end inside RAM). */
+    dbcn_refused(16, RAM_BASE, 1);
+    dbcn_refused(16, RAM_BASE, ~0ull);
+    dbcn_refused(16, RAM_BASE | 1ull << 63, 0);
+    dbcn_refused(16, RAM_BASE | 1ull << 32, 0);
+    dbcn_refused(RAM_BASE + 0x20, 0ull - RAM_BASE, 0);
+    /* Up to the last byte of RAM is fine. */
+    memcpy(ram + RAM_SIZE - 10, "last bytes", 10);
+    capture_start();
+    CHECK_EQ(dbcn(0, 10, RAM_BASE + RAM_SIZE - 10, 0, &value), 0);
+    CHECK_EQ(dbcn(2, '\n', 0, 0, &value), 0);
+    capture_end(out, sizeof(out));
+    CHECK_EQ(value, 0);
+    CHECK(strcmp(out, "t| last bytes\n") == 0);
+
+    /* Zero length names no memory: success, nothing written, wherever it points. */
+    capture_start();
+    CHECK_EQ(dbcn(0, 0, RAM_BASE, 0, &value), 0);
+    CHECK_EQ(value, 0);
+    CHECK_EQ(dbcn(0, 0, 0, 0, &value), 0);
+    CHECK_EQ(value, 0);
+    CHECK_EQ(dbcn(0, 0, RAM_BASE, 1, &value), 0);
+    CHECK_EQ(value, 0);
+    CHECK(capture_end(out, sizeof(out)) == 0);
+
+    /* console_read: nothing is typed, but its buffer is checked like a write's. */
+    CHECK_EQ(dbcn(1, 16, RAM_BASE, 0, &value), 0);
+    CHECK_EQ(value, 0);
+    CHECK_EQ(dbcn(1, 16, RAM_BASE + RAM_SIZE - 8, 0, &value), (uint64_t)SBI_ERR_INVALID_PARAM);
+    CHECK_EQ(dbcn(1, 16, RAM_BASE, 1, &value), (uint64_t)SBI_ERR_INVALID_PARAM);
+}
+
 int main(void)
 {
     vm.name = "t";
@@ -257,5 +412,6 @@ int main(void)
     struct mmio_device *u = vm_device_add(&vm, "ns16550a", gpa_init(0x10000000), 0x100);
     CHECK(uart_ns16550_create(u, &vm, 10, 0) == 0);
     test_uart(p, u);
+    test_dbcn();
     return unit_done("test_vmm_riscv64");
 }

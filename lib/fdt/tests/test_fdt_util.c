@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
-// fdt_util: reg translation through the parent's cell sizes, short and missing properties.
+// fdt_util: reg translation through the parent's cell sizes, short and missing properties; the
+// checked copy of a tree file (fdt_util_load) with truncated, oversized and lying files.
 #include "unit.h"
 #include <fdt_util.h>
 #include <libfdt.h>
 #include <stdlib.h>
+
+static size_t board_size;
 
 static void *load(const char *path)
 {
@@ -15,11 +18,73 @@ static void *load(const char *path)
     static char blob[65536];
     size_t n = fread(blob, 1, sizeof(blob), f);
     fclose(f);
+    board_size = n;
     if (n == 0 || fdt_check_header(blob) != 0) {
         fprintf(stderr, "%s: not a device tree\n", path);
         exit(2);
     }
     return blob;
+}
+
+/* fdt_util_load() of the first file_size bytes of tree, as a file of exactly that size, into a
+ * buffer of exactly buf_size bytes: ASan reports reads past the file and writes past the buffer. */
+static enum fdt_util_load_result load_as_file(const void *tree, size_t file_size, size_t buf_size)
+{
+    char *file = malloc(file_size ? file_size : 1);
+    void *buf = aligned_alloc(8, (buf_size + 7) & ~(size_t)7);
+    if (!file || !buf) {
+        exit(2);
+    }
+    memcpy(file, tree, file_size);
+    enum fdt_util_load_result r = fdt_util_load(buf, buf_size, file, file_size);
+    if (r == FDT_UTIL_LOAD_OK) {
+        CHECK(memcmp(buf, file, file_size) == 0);
+        CHECK(fdt_path_offset(buf, "/memory@40000000") >= 0); /* walkable where it was copied */
+    }
+    free(buf);
+    free(file);
+    return r;
+}
+
+static void test_load(const void *board)
+{
+    const size_t n = board_size;
+    char tree[65536 + 64];
+    memcpy(tree, board, n);
+    CHECK_EQ(fdt_totalsize(tree), n); /* dtc writes totalsize = the file's size */
+
+    CHECK_EQ(load_as_file(tree, n, 65536), FDT_UTIL_LOAD_OK);
+    CHECK_EQ(load_as_file(tree, n, n), FDT_UTIL_LOAD_OK); /* exactly the buffer's size */
+    /* Larger than the buffer: refused before anything is copied. */
+    CHECK_EQ(load_as_file(tree, n, n - 1), FDT_UTIL_LOAD_TOO_BIG);
+    memset(tree + n, 0, sizeof(tree) - n);
+    CHECK_EQ(load_as_file(tree, 65536 + 8, 65536), FDT_UTIL_LOAD_TOO_BIG);
+    /* Truncated files: the header claims the whole tree. */
+    CHECK_EQ(load_as_file(tree, n - 1, 65536), FDT_UTIL_LOAD_TRUNCATED);
+    CHECK_EQ(load_as_file(tree, n / 2, 65536), FDT_UTIL_LOAD_TRUNCATED);
+    /* A lying header: totalsize beyond the file, a little and far (beyond the 64 KiB buffer). */
+    fdt_set_totalsize(tree, (uint32_t)n + 8);
+    CHECK_EQ(load_as_file(tree, n, 65536), FDT_UTIL_LOAD_TRUNCATED);
+    fdt_set_totalsize(tree, 0x100000);
+    CHECK_EQ(load_as_file(tree, n, 65536), FDT_UTIL_LOAD_TRUNCATED);
+    fdt_set_totalsize(tree, 0xffffffffu); /* fdt_check_header() itself refuses this one */
+    CHECK(load_as_file(tree, n, 65536) != FDT_UTIL_LOAD_OK);
+    /* A smaller totalsize than the file (padding after the tree) is fine. */
+    memcpy(tree, board, n);
+    CHECK_EQ(load_as_file(tree, n + 64, 65536), FDT_UTIL_LOAD_OK);
+    /* Headers fdt_check_header() refuses, and files too short to hold a header. */
+    fdt_set_magic(tree, 0x12345678);
+    CHECK_EQ(load_as_file(tree, n, 65536), FDT_UTIL_LOAD_BAD_HEADER);
+    memcpy(tree, board, n);
+    fdt_set_off_dt_struct(tree, (uint32_t)n + 0x1000); /* the structure block beyond the tree */
+    CHECK_EQ(load_as_file(tree, n, 65536), FDT_UTIL_LOAD_BAD_HEADER);
+    memcpy(tree, board, n);
+    CHECK_EQ(load_as_file(tree, 8, 65536), FDT_UTIL_LOAD_BAD_HEADER);
+    CHECK_EQ(load_as_file(tree, 0, 65536), FDT_UTIL_LOAD_BAD_HEADER);
+
+    CHECK(strstr(fdt_util_load_strerror(FDT_UTIL_LOAD_TRUNCATED), "more bytes than the file"));
+    CHECK(strstr(fdt_util_load_strerror(FDT_UTIL_LOAD_TOO_BIG), "larger than the buffer"));
+    CHECK(strstr(fdt_util_load_strerror(FDT_UTIL_LOAD_BAD_HEADER), "header"));
 }
 
 int main(void)
@@ -53,5 +118,6 @@ int main(void)
     CHECK_EQ(v, 0x48001000);
     CHECK(!fdt_util_u64(fdt, chosen, "stdout-path", &v)); /* a string of another length */
     CHECK(!fdt_util_u64(fdt, chosen, "missing", &v));
+    test_load(fdt);
     return unit_done("test_fdt_util");
 }

@@ -6,7 +6,7 @@
 
 struct vgic;
 
-/* The Linux Image header's magic at offset 0x38 (loader_linux.c). */
+/* The Linux Image header's magic at offset 0x38 (linux_layout.c). */
 #define ARCH_LINUX_IMAGE 1
 #define ARCH_LINUX_MAGIC 0x644d5241u /* "ARM\x64" */
 #define ARCH_LINUX_NAME "arm64"

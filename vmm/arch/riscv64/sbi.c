@@ -9,7 +9,8 @@
  *   RFENCE     remote fence.i / sfence.vma: fences the kernel does before the targets run again
  *   HSM        hart_start / hart_stop / hart_get_status (SMP guests)
  *   SRST       system_reset: the VM stops; the reset reason is its exit status
- *   DBCN       debug console write / write_byte (read: nothing typed)
+ *   DBCN       debug console write (at most DBCN_WRITE_MAX bytes a call) / write_byte (read:
+ *              nothing typed)
  *
  * Requests to other vCPUs (IPI, RFENCE) are bits in their struct vcpu_arch, taken before they
  * resume (sbi_take_requests) after a kick. Guest addresses (DBCN) go through guest_mem_ptr().
@@ -44,7 +45,31 @@ struct sbi_ext {
     struct sbi_ret (*call)(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid);
 };
 
+/* The guest's console line (legacy putchar, DBCN), one for all vCPUs. SBI calls run on the vCPU
+ * threads without the VM lock, so the line has its own: unguarded, two vCPUs writing at once
+ * could push its length past the buffer. */
 static struct guest_line dbcn_line;
+static struct vm_lock dbcn_line_lock;
+
+/* Adds n bytes to the console line; from any vCPU. */
+static void console_put(struct vm *vm, const char *bytes, uint64_t n)
+{
+    vm_lock(&dbcn_line_lock);
+    for (uint64_t i = 0; i < n; i++) {
+        guest_line_put(vm, &dbcn_line, bytes[i]);
+    }
+    vm_unlock(&dbcn_line_lock);
+}
+
+/*
+ * One console_write passes at most this many bytes on. The console is shared by every VM, and
+ * the kernel writes each byte out to the UART before the system call returns (at 115200 baud,
+ * 256 bytes take some 22 ms): without a bound, one call naming all of guest RAM would keep this
+ * vCPU in the VMM and hold everyone's console for as long as that takes (64 MiB: over an hour).
+ * SBI 2.0 lets console_write write fewer bytes than asked and return the count; callers (Linux's)
+ * loop for the rest, and between calls the vCPU takes its interrupts and other VMs their turn.
+ */
+#define DBCN_WRITE_MAX 256
 
 struct vcpu *sbi_vcpu_by_hartid(struct vm *vm, uint64_t hartid)
 {
@@ -91,8 +116,9 @@ static struct sbi_ret base(struct vcpu *v, struct keel_vcpu_state *s, uint64_t f
 
 static struct sbi_ret legacy_putchar(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
 {
+    char c = (char)s->x[10];
     (void)fid;
-    guest_line_put(v->vm, &dbcn_line, (char)s->x[10]);
+    console_put(v->vm, &c, 1);
     return (struct sbi_ret){ 0, 0 }; /* legacy calls return in a0 only */
 }
 
@@ -211,24 +237,38 @@ static struct sbi_ret srst(struct vcpu *v, struct keel_vcpu_state *s, uint64_t f
     return (struct sbi_ret){ SBI_SUCCESS, 0 };
 }
 
+/* The guest's memory [base_hi:base_lo, + n) for console_write/read, or NULL when any of it is
+ * not guest RAM (base_hi holds address bits 64 and up: never RAM). */
+static const char *dbcn_memory(struct vcpu *v, uint64_t n, uint64_t base_lo, uint64_t base_hi)
+{
+    return base_hi == 0 ? guest_mem_ptr(v->vm, gpa_init(base_lo), n) : NULL;
+}
+
 static struct sbi_ret dbcn(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
 {
-    uint64_t n = s->x[10], gpa = s->x[11];
+    uint64_t n = s->x[10];
     const char *p;
     switch (fid) {
     case 0: /* console_write(num_bytes, base_lo, base_hi) */
-        if (s->x[12] != 0 || !(p = guest_mem_ptr(v->vm, gpa_init(gpa), n))) {
+    case 1: /* console_read(num_bytes, base_lo, base_hi): nothing typed */
+        if (n == 0) {
+            return (struct sbi_ret){ SBI_SUCCESS, 0 }; /* no memory named, whatever the base */
+        }
+        /* The spec's INVALID_PARAM: all of the memory named must be the guest's. */
+        if (!(p = dbcn_memory(v, n, s->x[11], s->x[12]))) {
             return (struct sbi_ret){ SBI_ERR_INVALID_PARAM, 0 };
         }
-        for (uint64_t i = 0; i < n; i++) {
-            guest_line_put(v->vm, &dbcn_line, p[i]);
+        if (fid == 1) {
+            return (struct sbi_ret){ SBI_SUCCESS, 0 };
         }
-        return (struct sbi_ret){ SBI_SUCCESS, n };
-    case 1: /* console_read: nothing typed */
+        n = n < DBCN_WRITE_MAX ? n : DBCN_WRITE_MAX;
+        console_put(v->vm, p, n);
+        return (struct sbi_ret){ SBI_SUCCESS, n }; /* the bytes written: the guest calls again */
+    case 2: { /* console_write_byte */
+        char c = (char)s->x[10];
+        console_put(v->vm, &c, 1);
         return (struct sbi_ret){ SBI_SUCCESS, 0 };
-    case 2: /* console_write_byte */
-        guest_line_put(v->vm, &dbcn_line, (char)s->x[10]);
-        return (struct sbi_ret){ SBI_SUCCESS, 0 };
+    }
     default:
         return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
     }

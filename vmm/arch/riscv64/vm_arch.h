@@ -5,7 +5,7 @@
 
 struct vplic;
 
-/* The Linux Image header's magic at offset 0x38 (loader_linux.c). */
+/* The Linux Image header's magic at offset 0x38 (linux_layout.c). */
 #define ARCH_LINUX_IMAGE 1
 #define ARCH_LINUX_MAGIC 0x05435352u /* "RSC\x05" */
 #define ARCH_LINUX_NAME "riscv64"
