@@ -23,7 +23,8 @@ keel_add_unit_test(test_mapdb SOURCES hyp/tests/test_mapdb.c hyp/kern/mapdb.c
 keel_add_unit_test(test_asid SOURCES hyp/tests/test_asid.c hyp/kern/asid.c
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 keel_add_unit_test(test_objspace SOURCES hyp/tests/test_objspace.c ${KEEL_KERN_MEM_SOURCES}
-    hyp/kern/kobj.c hyp/kern/objspace.c hyp/kern/mapdb.c INCLUDES ${KEEL_KERN_TEST_INCLUDES})
+    hyp/kern/kobj.c hyp/kern/objspace.c hyp/kern/mapdb.c LIBS host_keel_fake_arch
+    INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 keel_add_unit_test(test_memspace SOURCES hyp/tests/test_memspace.c ${KEEL_KERN_MEM_SOURCES}
     hyp/kern/memspace.c hyp/kern/mapdb.c hyp/kern/phys.c LIBS host_keel_fake_arch
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})

@@ -3,8 +3,7 @@
 #include <keel/kobj.h>
 #include <keel/quota.h>
 #include <keel/printk.h>
-
-struct list kobj_zombies = LIST_INIT(kobj_zombies);
+#include <keel/sched.h>
 
 void kobj_init(struct kobj *o, unsigned type, struct quota *q)
 {
@@ -57,7 +56,7 @@ void kobj_cap_removed(struct kobj *o)
     o->caps--;
     if (o->caps == 0 && !o->dying) {
         o->dying = 1;
-        list_push_back(&kobj_zombies, &o->zombie_link); /* keeps its ref until torn down */
+        list_push_back(kobj_zombies(), &o->zombie_link); /* keeps its ref until torn down */
         return;
     }
     kobj_put(o);
@@ -84,12 +83,19 @@ void kobj_kill(struct kobj *o)
     }
 }
 
-void kobj_reap_all(void)
+void kobj_reap(void)
 {
-    struct list *l;
-    while ((l = list_pop_front(&kobj_zombies))) {
-        struct kobj *o = container_of(l, struct kobj, zombie_link);
+    struct list *zombies = kobj_zombies();
+    while (!list_empty(zombies)) {
+        struct kobj *o = container_of(zombies->next, struct kobj, zombie_link);
         kobj_kill(o);
+        const struct kobj_ops *ops = kobj_ops_table[o->type];
+        unsigned budget = KOBJ_WORK_STEP;
+        if (ops->drain && !ops->drain(o, &budget)) {
+            sched_preempt(); /* more to do, and o stays first in the queue: others run first */
+            continue;
+        }
+        list_remove(&o->zombie_link);
         kobj_put(o); /* the last capability's reference */
     }
 }

@@ -143,6 +143,7 @@ void percpu_setup(struct percpu *c, unsigned id)
     list_init(&idle->rq_link);
     list_init(&idle->senders);
     list_init(&c->homed);
+    list_init(&idle->zombies);
     c->idle = idle;
     c->current = idle;
     c->timer_armed = UINT64_MAX;

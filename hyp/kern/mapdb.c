@@ -43,13 +43,18 @@ void mapdb_replace(struct mapnode *from, struct mapnode *to)
     from->parent = from->child = from->next = NULL;
 }
 
-void mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf))
+bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf),
+                           unsigned *budget)
 {
     /* Post-order walk that removes as it goes: descend to a leaf, remove it, and carry on from
      * its parent, which is either a leaf now or has further children to descend into. Each
-     * node is passed over a constant number of times: linear in the size of the subtree. */
+     * node is passed over a constant number of times: linear in the size of the subtree. The
+     * tree itself is the walk's state, so it can stop after any leaf and start again. */
     struct mapnode *cur = n;
     while (n->child) {
+        if (!mapdb_spend(budget)) {
+            return false;
+        }
         while (cur->child) {
             cur = cur->child;
         }
@@ -59,4 +64,5 @@ void mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *lea
         remove(cur);
         cur = parent;
     }
+    return true;
 }

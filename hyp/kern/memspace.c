@@ -65,13 +65,23 @@ struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va)
     return s ? *s : NULL;
 }
 
-struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end_va)
+/* Slots looked at for one unit of a bounded walk's budget. */
+#define SLOTS_PER_UNIT 32
+
+/* memspace_next, within a budget (NULL: none) of slots looked at: NULL with *va where it
+ * stopped when the budget ran out, else as memspace_next (*va at end when there is nothing). */
+static struct mem_map *next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end_va,
+                                    unsigned *budget)
 {
     uint64_t a = va_val(*va), end = va_val(end_va);
     if (end > memspace_va_limit(ms)) {
         end = memspace_va_limit(ms);
     }
-    while (ms->dir && a < end) {
+    for (unsigned looked = 0; ms->dir && a < end; looked++) {
+        if (looked % SLOTS_PER_UNIT == SLOTS_PER_UNIT - 1 && !mapdb_spend(budget)) {
+            *va = va_init(a);
+            return NULL;
+        }
         void **table = ms->dir;
         unsigned level = 0;
         while (level < ms->dir_levels - 1 && (table = table[index_at(ms, va_init(a), level)]) != NULL) {
@@ -89,7 +99,13 @@ struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end_va)
         }
         a += PAGE_SIZE;
     }
+    *va = end_va;
     return NULL;
+}
+
+struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end_va)
+{
+    return next_bounded(ms, va, end_va, NULL);
 }
 
 /* Removes one mapping that has no children: hardware entry, slot, node memory. */
@@ -120,13 +136,21 @@ static bool derives_from(const struct mem_map *m, const struct mem_map *anc)
     return false;
 }
 
-static void unmap_page(struct mem_map *m, bool self)
+/* What was mapped from m, then with self m itself; false when the budget (NULL: none) ran out
+ * first, the rest left for the next call. */
+static bool unmap_page(struct mem_map *m, bool self, unsigned *budget)
 {
-    mapdb_revoke_children(&m->node, remove_leaf);
+    if (!mapdb_revoke_children(&m->node, remove_leaf, budget)) {
+        return false;
+    }
     if (self) {
+        if (!mapdb_spend(budget)) {
+            return false;
+        }
         mapdb_unlink_leaf(&m->node);
         remove_one(m);
     }
+    return true;
 }
 
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
@@ -160,7 +184,7 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
         if (derives_from(parent, *s)) {
             return -KEEL_EEXIST;
         }
-        unmap_page(*s, true);
+        unmap_page(*s, true, NULL);
     }
     struct mem_map *m = quota_alloc(ms->quota, sizeof(*m));
     if (!m) {
@@ -195,7 +219,7 @@ int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
         if (derives_from(src, old)) {
             return -KEEL_EEXIST;
         }
-        unmap_page(old, true);
+        unmap_page(old, true, NULL);
     }
     /* Map as a sibling first (may fail without harm), then let it take src's place. */
     struct mem_map *parent = src->node.parent ? container_of(src->node.parent, struct mem_map, node)
@@ -211,14 +235,22 @@ int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
     return 0;
 }
 
+bool memspace_unmap_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end, bool self,
+                            unsigned *budget)
+{
+    struct mem_map *m;
+    while ((m = next_bounded(ms, va, end, budget))) {
+        if (!unmap_page(m, self, budget)) {
+            return false; /* *va is m's address: it goes on there */
+        }
+        *va = va_add(*va, PAGE_SIZE);
+    }
+    return va_val(*va) >= va_val(end); /* else the walk's budget ran out at *va */
+}
+
 void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self)
 {
-    vaddr_t a = va;
-    struct mem_map *m;
-    while ((m = memspace_next(ms, &a, va_add(va, size)))) {
-        unmap_page(m, self);
-        a = va_add(a, PAGE_SIZE);
-    }
+    memspace_unmap_bounded(ms, &va, va_add(va, size), self, NULL);
 }
 
 static void free_tables(struct memspace *ms, void **table, unsigned level)
@@ -234,23 +266,19 @@ static void free_tables(struct memspace *ms, void **table, unsigned level)
     quota_free(ms->quota, table, PAGE_SIZE);
 }
 
-/* Unmaps (self included) every mapping below table, a directory table at level. */
-static void unmap_tables(struct memspace *ms, void **table, unsigned level)
+
+bool memspace_drain(struct memspace *ms, vaddr_t *va, unsigned *budget)
 {
-    for (unsigned i = 0; table && i < LEVEL_ENTRIES; i++) {
-        if (level < ms->dir_levels - 1) {
-            unmap_tables(ms, table[i], level + 1);
-        } else if (table[i]) {
-            unmap_page(table[i], true);
-        }
-    }
+    arch_pt_unmap_begin(&ms->pt);
+    bool done = memspace_unmap_bounded(ms, va, va_init(memspace_va_limit(ms)), true, budget);
+    arch_pt_unmap_end(&ms->pt);
+    return done;
 }
 
 void memspace_unmap_all(struct memspace *ms)
 {
-    arch_pt_unmap_begin(&ms->pt);
-    unmap_tables(ms, ms->dir, 0);
-    arch_pt_unmap_end(&ms->pt);
+    vaddr_t va = va_init(0);
+    memspace_drain(ms, &va, NULL);
 }
 
 void memspace_free(struct memspace *ms)

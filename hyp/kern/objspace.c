@@ -80,17 +80,45 @@ static void remove_leaf(struct mapnode *n)
 
 void cap_revoke_children(struct cap *c)
 {
-    mapdb_revoke_children(&c->node, remove_leaf);
+    mapdb_revoke_children(&c->node, remove_leaf, NULL);
+}
+
+/* cap_release within a budget (NULL: none): false when it ran out first. */
+static bool release_bounded(struct cap *c, unsigned *budget)
+{
+    if (!c->obj) {
+        return true;
+    }
+    if (!mapdb_revoke_children(&c->node, remove_leaf, budget) || !mapdb_spend(budget)) {
+        return false;
+    }
+    mapdb_unlink_leaf(&c->node);
+    cap_clear(c);
+    return true;
 }
 
 void cap_release(struct cap *c)
 {
-    if (!c->obj) {
-        return;
+    release_bounded(c, NULL);
+}
+
+bool objspace_drain(struct objspace *os, uint64_t *index, unsigned *budget)
+{
+    while (os->dir && *index < OBJSPACE_MAX_CAPS) {
+        if (*index % 32 == 31 && !mapdb_spend(budget)) {
+            return false; /* 32 slots looked at cost a unit too */
+        }
+        struct cap *leaf = os->dir[*index / CAPS_PER_LEAF];
+        if (!leaf) {
+            *index = (*index / CAPS_PER_LEAF + 1) * CAPS_PER_LEAF;
+            continue;
+        }
+        if (!release_bounded(&leaf[*index % CAPS_PER_LEAF], budget)) {
+            return false;
+        }
+        ++*index;
     }
-    cap_revoke_children(c);
-    mapdb_unlink_leaf(&c->node);
-    cap_clear(c);
+    return true;
 }
 
 void objspace_destroy(struct objspace *os)
@@ -98,16 +126,17 @@ void objspace_destroy(struct objspace *os)
     if (!os->dir) {
         return;
     }
-    for (size_t d = 0; d < OBJSPACE_DIR; d++) {
-        struct cap *leaf = os->dir[d];
-        if (!leaf) {
-            continue;
-        }
-        for (size_t i = 0; i < CAPS_PER_LEAF; i++) {
-            cap_release(&leaf[i]);
-        }
+    uint64_t index = 0;
+    objspace_drain(os, &index, NULL);
+    objspace_free(os);
+}
+
+void objspace_free(struct objspace *os)
+{
+    if (!os->dir) {
+        return;
     }
-    /* Only now free the leaves: releasing above may have emptied slots in any leaf. */
+    /* Only now free the leaves: releasing may have emptied slots in any leaf. */
     for (size_t d = 0; d < OBJSPACE_DIR; d++) {
         quota_free(os->quota, os->dir[d], CAPS_PER_LEAF * sizeof(struct cap));
     }

@@ -5,6 +5,7 @@
 #include <keel/percpu.h>
 #include <keel/timeout.h>
 #include <keel/kobj.h>
+#include <keel/bkl.h>
 #include <keel/arch/timer.h>
 #include <keel/arch/irqchip.h>
 #include <keel/arch/context.h>
@@ -321,6 +322,17 @@ void sched_reap_slow(void)
     if (t && t != c->current) {
         c->reap = NULL;
         kobj_put(&t->obj);
+    }
+}
+
+void sched_preempt(void)
+{
+    bkl_unlock();
+    arch_irq_window();
+    bkl_lock();
+    struct percpu *c = this_cpu();
+    if (c->need_resched && c->current->state == TS_READY) {
+        schedule();
     }
 }
 

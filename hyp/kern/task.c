@@ -65,7 +65,7 @@ void *task_utcb_kva(struct task *t, vaddr_t uva)
     return (char *)t->utcb_page[off / PAGE_SIZE] + off % PAGE_SIZE;
 }
 
-/* Last capability gone: stop its threads, empty both spaces. */
+/* Last capability gone: stop its threads. (task_drain then empties both spaces.) */
 static void task_teardown(struct kobj *o)
 {
     struct task *t = container_of(o, struct task, obj);
@@ -73,15 +73,27 @@ static void task_teardown(struct kobj *o)
     list_for_each(l, &t->threads) {
         kobj_kill(&container_of(l, struct thread, task_link)->obj);
     }
-    objspace_destroy(&t->caps);
-    memspace_unmap_all(&t->mem);
+}
+
+/* Empties its capabilities, then its memory, a budget's worth a call: a large space (a VM's RAM,
+ * a deep delegation tree) takes many calls, with preemption points between them (kobj.c).
+ * Nothing new lands behind the cursors meanwhile: its threads are dead and nobody else holds a
+ * capability to it; task_release empties whatever might remain anyway. */
+static bool task_drain(struct kobj *o, unsigned *budget)
+{
+    struct task *t = container_of(o, struct task, obj);
+    return objspace_drain(&t->caps, &t->drain_cap, budget) &&
+           memspace_drain(&t->mem, &t->drain_va, budget);
 }
 
 static void task_release(struct kobj *o)
 {
     struct task *t = container_of(o, struct task, obj);
-    objspace_destroy(&t->caps);
-    memspace_unmap_all(&t->mem);
+    /* Whatever task_drain left (all of it for a task that never had a capability): nothing
+     * after a drain, and its cursors say so without a walk. */
+    objspace_drain(&t->caps, &t->drain_cap, NULL);
+    memspace_drain(&t->mem, &t->drain_va, NULL);
+    objspace_free(&t->caps);
     memspace_free(&t->mem);
     for (unsigned i = 0; i < t->utcb_pages; i++) {
         quota_free(o->quota, t->utcb_page[i], PAGE_SIZE);
@@ -94,6 +106,7 @@ int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);
 const struct kobj_ops task_ops = {
     .size = sizeof(struct task),
     .teardown = task_teardown,
+    .drain = task_drain,
     .release = task_release,
     .invoke = task_invoke,
 };

@@ -20,6 +20,11 @@
 #define DEFAULT_PRIO 1
 #define DEFAULT_QUANTUM_US 10000
 
+struct list *kobj_zombies(void)
+{
+    return &this_cpu()->current->zombies;
+}
+
 /* First run of a user thread (its resume function): leave the kernel through its prepared frame. */
 static void thread_first_entry(struct arch_regs *frame)
 {
@@ -61,6 +66,7 @@ struct thread *thread_create(struct quota *q, int *err)
     list_init(&t->senders);
     list_init(&t->send_link);
     list_init(&t->pending_irqs);
+    list_init(&t->zombies);
     kobj_link_init(&t->partner, partner_cut);
     arch_regs_init_user(thread_regs(t), 0, 0);
     t->resume = thread_first_entry;
@@ -124,6 +130,14 @@ static void thread_teardown(struct kobj *o)
     ipc_abort(t, -KEEL_ECANCELED);
     sched_remove(t);
     t->state = TS_DEAD;
+    if (t != this_cpu()->current) {
+        /* Killed while it was switched away in the middle of teardowns (a preemption point):
+         * whoever kills it finishes them. */
+        struct list *l;
+        while ((l = list_pop_front(&t->zombies))) {
+            list_push_back(kobj_zombies(), l);
+        }
+    }
     if (t->cpu->current == t && t->cpu != this_cpu()) {
         /* Running there: make that CPU switch away, and return only once it no longer runs t
          * at user level (or in its guest), so a killed thread does nothing after its kill. */

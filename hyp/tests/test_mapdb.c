@@ -157,7 +157,7 @@ static void test_replace(void)
 
     /* The revoke through the new node reaches the moved children. */
     take_snapshot(7);
-    mapdb_revoke_children(x, remove_cb);
+    mapdb_revoke_children(x, remove_cb, NULL);
     check_revoked(1, 7); /* x is node[1] */
     CHECK(seen[4] == 1 && seen[5] == 1 && seen[2] == 1 && seen[6] == 1 && seen[3] == 1);
 }
@@ -175,7 +175,7 @@ static void test_deep_chain(void)
         mapdb_link(&node[i - 1], &node[i]);
     }
     take_snapshot(DEPTH + 4);
-    mapdb_revoke_children(&node[1], remove_cb);
+    mapdb_revoke_children(&node[1], remove_cb, NULL);
     check_revoked(1, DEPTH + 4);
     CHECK_EQ(removed, DEPTH);
     /* A chain has one order only: deepest first. */
@@ -193,7 +193,7 @@ static void test_deep_chain(void)
         mapdb_link(&node[i - 1], &node[i]);
     }
     take_snapshot(DEPTH);
-    mapdb_revoke_children(&node[DEPTH / 2], remove_cb);
+    mapdb_revoke_children(&node[DEPTH / 2], remove_cb, NULL);
     check_revoked(DEPTH / 2, DEPTH);
     CHECK_EQ(removed, DEPTH - 1 - DEPTH / 2);
     CHECK(node[DEPTH / 2 - 1].child == &node[DEPTH / 2]);
@@ -210,7 +210,7 @@ static void test_wide(void)
     }
     mapdb_link(&node[0], &node[WIDTH + 2]); /* sibling of the fan-out's root */
     take_snapshot(WIDTH + 3);
-    mapdb_revoke_children(&node[1], remove_cb);
+    mapdb_revoke_children(&node[1], remove_cb, NULL);
     check_revoked(1, WIDTH + 3);
     CHECK_EQ(removed, WIDTH);
 
@@ -226,7 +226,7 @@ static void test_wide(void)
         }
     }
     take_snapshot(n);
-    mapdb_revoke_children(&node[0], remove_cb);
+    mapdb_revoke_children(&node[0], remove_cb, NULL);
     check_revoked(0, n);
     CHECK_EQ(removed, n - 1);
 }
@@ -251,11 +251,50 @@ static void test_random_tree(void)
         removed = bad_state = bad_order = 0;
         take_snapshot(COUNT);
         /* Nodes revoked earlier are unlinked roots with no children now: they count as outside. */
-        mapdb_revoke_children(&node[roots[r]], remove_cb);
+        mapdb_revoke_children(&node[roots[r]], remove_cb, NULL);
         check_revoked(roots[r], COUNT);
         total += removed;
     }
     CHECK_EQ(total, COUNT - 1); /* every node but node[0] went exactly once overall */
+}
+
+/* A bounded revoke: the same nodes go, in the same order rules, a budget's worth a call. */
+static void test_bounded(void)
+{
+    enum { COUNT = 5000, STEP = 7 };
+    reset();
+    mapdb_link(NULL, &node[0]);
+    for (unsigned i = 1; i < COUNT; i++) {
+        unsigned span = i < 50 ? i : 50;
+        unsigned p = kern_host_rand() % 3 ? i - 1 - (unsigned)(kern_host_rand() % span)
+                                          : (unsigned)(kern_host_rand() % i);
+        mapdb_link(&node[p], &node[i]);
+    }
+    take_snapshot(COUNT);
+    unsigned calls = 0, over = 0, early = 0, last = 0;
+    for (bool done = false; !done; calls++) {
+        unsigned budget = STEP, before = removed;
+        done = mapdb_revoke_children(&node[0], remove_cb, &budget);
+        over += removed - before > STEP;
+        early += !done && removed - before != STEP; /* stopped with budget left */
+        last = budget;
+        CHECK(calls < COUNT);
+        if (calls >= COUNT) {
+            break;
+        }
+    }
+    check_revoked(0, COUNT);
+    CHECK_EQ(removed, COUNT - 1);
+    CHECK_EQ(over, 0);
+    CHECK_EQ(early, 0);
+    CHECK_EQ(calls, (COUNT - 1 + STEP - 1) / STEP); /* a call that empties it says so */
+    CHECK(last <= STEP);
+    /* Nothing below: done at once, nothing spent. */
+    unsigned budget = STEP;
+    CHECK(mapdb_revoke_children(&node[0], remove_cb, &budget));
+    CHECK_EQ(budget, STEP);
+    budget = 0;
+    CHECK(mapdb_revoke_children(&node[0], remove_cb, &budget));
 }
 
 int main(void)
@@ -265,5 +304,6 @@ int main(void)
     test_deep_chain();
     test_wide();
     test_random_tree();
+    test_bounded();
     return unit_done("test_mapdb");
 }

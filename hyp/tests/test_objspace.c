@@ -15,6 +15,7 @@
 #include <keel/objspace.h>
 #include <keel/quota.h>
 #include <keel/slab.h>
+#include <keel/sched.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
 
@@ -34,7 +35,22 @@ struct tspace {
     struct kobj obj;
     unsigned id;
     struct objspace os;
+    uint64_t drain_index;
 };
+
+/* The kernel's preemption point: counted (kobj_reap calls it between bounded steps). */
+static unsigned preempts;
+void sched_preempt(void)
+{
+    preempts++;
+}
+
+/* The current thread's queue of teardowns: one thread here. */
+static struct list zombies = LIST_INIT(zombies);
+struct list *kobj_zombies(void)
+{
+    return &zombies;
+}
 
 static unsigned id_of(struct kobj *o)
 {
@@ -55,7 +71,13 @@ static void plain_release(struct kobj *o)
 static void space_teardown(struct kobj *o)
 {
     teardowns[id_of(o)]++;
-    objspace_destroy(&container_of(o, struct tspace, obj)->os);
+}
+
+/* Empties its space in bounded steps, as a task does. */
+static bool space_drain(struct kobj *o, unsigned *budget)
+{
+    struct tspace *t = container_of(o, struct tspace, obj);
+    return objspace_drain(&t->os, &t->drain_index, budget);
 }
 
 static void space_release(struct kobj *o)
@@ -80,6 +102,7 @@ static const struct kobj_ops plain_ops = {
 };
 static const struct kobj_ops space_ops = {
     .size = sizeof(struct tspace), .teardown = space_teardown, .release = space_release,
+    .drain = space_drain,
 };
 static const struct kobj_ops defer_ops = {
     .size = sizeof(struct tobj), .teardown = plain_teardown, .release = plain_release,
@@ -483,6 +506,42 @@ static void test_space_object(void)
     CHECK_EQ(kmem_free_bytes(), start);
 }
 
+/* A space object holding many capabilities, some with copies of their own, is emptied in steps
+ * of at most KOBJ_WORK_STEP removals, with a preemption point between steps, and all of it goes. */
+static void test_space_drained_in_steps(void)
+{
+    enum { CAPS = 1000 };
+    uint64_t start = kmem_free_bytes();
+    struct quota qe = { .limit = 1u << 22 }, qobj = { .limit = 1u << 22 };
+    struct objspace e;
+    objspace_init(&e, &qe);
+    struct tspace *t = new_space(&qobj, 13);
+    struct kobj *u = new_obj(TYPE_PLAIN, &qobj, 14);
+    cap_install(slot(&e, 1), &t->obj, KEEL_CAP_ALL);
+    cap_install(slot(&t->os, 1), u, KEEL_CAP_ALL);
+    for (uint64_t i = 2; i <= CAPS; i++) {
+        cap_derive(slot(&t->os, i), slot(&t->os, i - 1), KEEL_CAP_ALL); /* a chain of copies */
+    }
+    cap_derive(slot(&e, 2), slot(&t->os, CAPS / 2), KEEL_CAP_ALL);
+    preempts = 0;
+    cap_release(slot(&e, 1));
+    kobj_reap();
+    CHECK_EQ(teardowns[13], 1);
+    CHECK_EQ(releases[13], 1);
+    CHECK_EQ(releases[14], 1);
+    CHECK(slot(&e, 2)->obj == NULL); /* a copy outside, revoked with the chain */
+    /* CAPS + 1 removals (the chain's copies in the space, the one outside) and a unit per 32
+     * slots looked at, KOBJ_WORK_STEP units between two preemption points. */
+    unsigned units = CAPS + 1, slots = (CAPS / CAPS_PER_LEAF + 1) * CAPS_PER_LEAF;
+    CHECK(preempts >= units / KOBJ_WORK_STEP);
+    CHECK(preempts <= (units + slots / 32) / KOBJ_WORK_STEP + 1);
+    CHECK(list_empty(&zombies));
+    CHECK_EQ(qobj.used, 0);
+    objspace_destroy(&e);
+    CHECK_EQ(qe.used, 0);
+    CHECK_EQ(kmem_free_bytes(), start);
+}
+
 int main(void)
 {
     void *pool = kern_host_pool(1024);
@@ -493,6 +552,7 @@ int main(void)
     test_wide_deep();
     test_destroy();
     test_space_object();
+    test_space_drained_in_steps();
     CHECK_EQ(kmem_free_bytes(), start);
     int rc = unit_done("test_objspace");
     free(pool);

@@ -70,6 +70,100 @@ static void ipc_round_trip(const char *name, unsigned server_cpu)
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, task);
 }
 
+/* Bounded kernel work (docs/kernel.md): how long the kernel keeps interrupts off (and the big
+ * lock held) at a stretch while it tears down a large space. CPU 0 builds a delegation chain of
+ * TEARDOWN_CHAIN tasks ending in a 256 MiB address space (one page mapped 65536 times), then
+ * destroys the chain's first task, which revokes everything below it. An observer at a higher
+ * priority on the same CPU sleeps 1 ms at a time and keeps how late it woke: its timer interrupt
+ * waits for the next preemption point of the teardown. On one CPU under -icount the virtual time
+ * is this CPU's instructions alone (a second CPU would interleave its own slices of QEMU's round
+ * robin). */
+#define TEARDOWN_WINDOW 0x10000000ull
+#define TEARDOWN_BASE 0x40000000ull
+#define TEARDOWN_CHAIN 8
+#define TEARDOWN_COPIES 128
+/* How late a 1 ms tick of a guest may at most come (50 ms of virtual time under -icount
+ * shift=0); bench/<arch>-teardown-lock-wait fails above it. */
+#define TEARDOWN_LATE_LIMIT 50000000ull
+
+static volatile int observer_stop, observer_done, observer_measure;
+static volatile uint64_t observer_worst, observer_wakes;
+
+static void observer(void)
+{
+    uint64_t period = freq / 1000;
+    while (!observer_stop) {
+        uint64_t t0 = keel_cycles();
+        keel_wait(1000, 0);
+        uint64_t dt = keel_cycles() - t0, late = dt > period ? dt - period : 0;
+        if (observer_measure && late > observer_worst) {
+            observer_worst = late;
+        }
+        observer_wakes += observer_measure;
+    }
+    observer_done = 1;
+    keel_wait(KEEL_TIMEOUT_NEVER, 0);
+}
+
+static int64_t teardown_chain(const uint64_t *chain, uint64_t page)
+{
+    int64_t r = 0;
+    for (unsigned i = 0; i <= TEARDOWN_CHAIN && r >= 0; i++) {
+        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, chain[i], 0, 0);
+    }
+    for (uint64_t off = 0; off < (1ull << 21) && r >= 0; off += KEEL_PAGE_SIZE) {
+        r = KOBJ(chain[0], KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_mem(page, 12, KEEL_FP_RW),
+                 TEARDOWN_WINDOW + off);
+    }
+    for (unsigned i = 1; i < TEARDOWN_CHAIN && r >= 0; i++) {
+        r = KOBJ(chain[i], KEEL_TASK_MAP, chain[i - 1],
+                 keel_fpage_mem(TEARDOWN_WINDOW, 21, KEEL_FP_RW), TEARDOWN_WINDOW);
+    }
+    for (uint64_t c = 0; c < TEARDOWN_COPIES && r >= 0; c++) {
+        r = KOBJ(chain[TEARDOWN_CHAIN], KEEL_TASK_MAP, chain[TEARDOWN_CHAIN - 1],
+                 keel_fpage_mem(TEARDOWN_WINDOW, 21, KEEL_FP_RW), TEARDOWN_BASE + (c << 21));
+    }
+    return r;
+}
+
+static void teardown_interrupts_off(void)
+{
+    uint64_t *page = rt_page_alloc();
+    uint64_t chain[TEARDOWN_CHAIN + 1];
+    for (unsigned i = 0; i <= TEARDOWN_CHAIN; i++) {
+        chain[i] = rt_cap_alloc();
+    }
+    struct rt_thread obs;
+    if (!page || teardown_chain(chain, (uint64_t)(uintptr_t)page) < 0 ||
+        rt_thread_start(&obs, KEEL_ROOT_TASK, KEEL_ROOT_UTCB_ADDR + 8 * KEEL_UTCB_SIZE, observer, 0,
+                        0) < 0 ||
+        rt_thread_run(obs.cap, 0, 200, 0) < 0) {
+        printf("BENCH teardown failed to set up\n");
+        return;
+    }
+    keel_wait(5000, 0); /* the observer gets going */
+    observer_measure = 1;
+    uint64_t t0 = keel_cycles();
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, chain[0]);
+    uint64_t took = keel_cycles() - t0;
+    for (unsigned i = 1; i <= TEARDOWN_CHAIN; i++) {
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, chain[i]);
+    }
+    observer_measure = 0;
+    observer_stop = 1;
+    while (!observer_done) {
+        keel_wait(1000, 0);
+    }
+    uint64_t worst = instructions(observer_worst);
+    printf("BENCH teardown-irq-off-max %lu\n", (unsigned long)worst);
+    printf("BENCH teardown-256mib-chain %lu\n", (unsigned long)instructions(took));
+    printf("bench: the observer woke %lu times during the teardowns\n",
+           (unsigned long)observer_wakes);
+    printf("%s\n", worst < TEARDOWN_LATE_LIMIT && observer_wakes > 2 ? "TEARDOWN LATENCY OK"
+                                                                      : "TEARDOWN LATENCY TOO LONG");
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, obs.cap);
+}
+
 int main(void)
 {
     freq = rt_kip()->timer_freq;
@@ -78,6 +172,7 @@ int main(void)
     if (rt_kip()->cpu_count > 1) {
         ipc_round_trip("ipc-call-reply-cross-cpu", 1);
     }
+    teardown_interrupts_off();
     printf("BENCH DONE\n");
     rt_flush();
     KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_POWER_OFF);

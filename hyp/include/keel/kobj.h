@@ -6,8 +6,13 @@
  *         releasing the capability it was created into, which revokes every copy made from it;
  *   refs  everything that keeps the memory: caps plus kernel links (a thread's task, a gate's
  *         thread). When it reaches zero the memory returns to the quota it was charged to.
- * Teardown is deferred to a queue and run iteratively, so releasing one capability cannot recurse
- * through a chain of objects on the kernel stack.
+ * Teardown is deferred to a queue of the thread whose system call released the last capability,
+ * and run iteratively before that thread leaves the kernel, so releasing one capability cannot
+ * recurse through a chain of objects on the kernel stack. What an object holds (a task's mappings
+ * and capabilities) is then emptied in bounded steps (ops.drain) with the big lock let go between
+ * them (sched_preempt): no teardown keeps other CPUs out of the kernel, or a higher priority off
+ * its own CPU, for long, however large the object; and it is that thread's time it takes, no one
+ * else's.
  *
  * Pointers between objects are of two kinds, and no other (docs/kernel.md has the table):
  *   counted  the holder keeps the target's memory (kobj_get/kobj_put): a thread's task, a vCPU's
@@ -98,7 +103,14 @@ struct kobj_ops {
     /* Optional: true when the memory cannot be freed yet (a thread still current on a CPU);
      * the object is then put again later. */
     bool (*defer_free)(struct kobj *o);
+    /* Optional, after the teardown: empties what the object holds, spending at most *budget
+     * units of work (KOBJ_WORK_STEP a call). Returns true when done, false to be called again. */
+    bool (*drain)(struct kobj *o, unsigned *budget);
 };
+
+/* Units of work (a mapping or capability removed) between two preemption points of a long
+ * kernel operation: bounds how long it holds the big lock at a time. */
+#define KOBJ_WORK_STEP 64u
 
 extern const struct kobj_ops *const kobj_ops_table[KEEL_OBJ_TYPE_COUNT];
 
@@ -113,12 +125,8 @@ void kobj_cap_removed(struct kobj *o);
 /* Kills o now, whatever its capabilities: marks it dead, runs its teardown, then cuts every link
  * to it. A dead object stays in memory while references remain. Once per object. */
 void kobj_kill(struct kobj *o);
-/* Runs queued teardowns until none are left. Called before returning to user level. */
-void kobj_reap_all(void);
-extern struct list kobj_zombies;
-static inline void kobj_reap(void)
-{
-    if (!list_empty(&kobj_zombies)) {
-        kobj_reap_all();
-    }
-}
+/* The queue of teardowns the current thread owes (thread.zombies; kern/thread.c). */
+struct list *kobj_zombies(void);
+/* Runs the current thread's queued teardowns until none are left, letting the big lock go
+ * between bounded steps. Called before a thread returns to user level. */
+void kobj_reap(void);

@@ -11,12 +11,26 @@
  */
 #pragma once
 #include <stddef.h>
+#include <stdbool.h>
 
 struct mapnode {
     struct mapnode *parent;
     struct mapnode *child; /* first child */
     struct mapnode *next;  /* next sibling */
 };
+
+/* Takes one unit of a bounded operation's budget (NULL: no bound); false when none is left. */
+static inline bool mapdb_spend(unsigned *budget)
+{
+    if (!budget) {
+        return true;
+    }
+    if (*budget == 0) {
+        return false;
+    }
+    --*budget;
+    return true;
+}
 
 /* Links n as the first child of parent (parent NULL: n becomes a root). */
 void mapdb_link(struct mapnode *parent, struct mapnode *n);
@@ -25,5 +39,8 @@ void mapdb_unlink_leaf(struct mapnode *n);
 /* Puts `to` in `from`'s place (same parent, same children); `from` ends up unlinked. */
 void mapdb_replace(struct mapnode *from, struct mapnode *to);
 /* Calls remove(leaf) for every descendant of n, deepest first; remove must not touch the tree:
- * each leaf is already unlinked when it is called. n itself stays. */
-void mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf));
+ * each leaf is already unlinked when it is called. n itself stays. With a budget, at most *budget
+ * leaves go (it counts down): returns false when it ran out with descendants left, and a later
+ * call goes on where this one stopped. NULL: no bound. */
+bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf),
+                           unsigned *budget);

@@ -39,11 +39,15 @@ uint64_t memspace_va_limit(const struct memspace *ms);
 int memspace_init(struct memspace *ms, struct quota *q, bool guest);
 /* Unmaps everything (revoking what others mapped from here); the tables stay. */
 void memspace_unmap_all(struct memspace *ms);
+/* The same in bounded steps: from *va on, at most *budget mappings removed (NULL: no bound).
+ * Returns true when the space is empty; else false, *va where the next call goes on. */
+bool memspace_drain(struct memspace *ms, vaddr_t *va, unsigned *budget);
 /* Frees the tables of an empty memspace; no CPU may be using its page table any more. */
 void memspace_free(struct memspace *ms);
 struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va);
-/* The first mapping at or above *va and below end (set *va to its address), or NULL. Absent
- * tables are skipped whole, so a walk over a large, mostly empty range costs little. */
+/* The first mapping at or above *va and below end (set *va to its address), or NULL (*va set to
+ * end). Absent tables are skipped whole, so a walk over a large, mostly empty range costs little;
+ * present ones are looked at slot by slot. */
 struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end);
 /* Maps pfn at va with rights as a child of parent (NULL: a root mapping). An existing mapping
  * at va is removed first (with its children), unless it is the same frame mapped again from the
@@ -57,3 +61,8 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
 int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src);
 /* Removes, for each page in [va, va + size), everything mapped from it; with self, the page too. */
 void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self);
+/* The same from *va to end in address order, at most *budget units of work (a mapping removed,
+ * or 32 slots looked at; NULL: no bound). Returns true when done; else false with *va where the
+ * next call goes on. */
+bool memspace_unmap_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end, bool self,
+                            unsigned *budget);

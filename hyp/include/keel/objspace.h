@@ -38,6 +38,11 @@ struct objspace {
 void objspace_init(struct objspace *os, struct quota *q);
 /* Empties every slot (revoking children) and frees the table. */
 void objspace_destroy(struct objspace *os);
+/* Frees the table of an object space whose slots are all empty (objspace_drain). */
+void objspace_free(struct objspace *os);
+/* Empties the slots from *index on, at most *budget units of work (a capability removed, or 32
+ * slots looked at; NULL: no bound); the table stays. Returns true when all are empty; else false, *index where the next call goes on. */
+bool objspace_drain(struct objspace *os, uint64_t *index, unsigned *budget);
 /* The slot for index, or NULL when out of range or its leaf does not exist yet. */
 struct cap *objspace_lookup(struct objspace *os, uint64_t index);
 /* The slot for index, creating its leaf; NULL with *err set (ERANGE, ENOMEM). */

@@ -69,10 +69,16 @@ static inline void sched_exit_to_user(void)
     struct percpu *c = this_cpu();
     struct thread *t = c->current;
     if (c->need_resched || t->state != TS_READY || t->regs_pending || t->vu_event ||
-        !list_empty(&kobj_zombies)) {
+        !list_empty(&t->zombies)) {
         sched_exit_slow();
     }
 }
+/* A preemption point of a long kernel operation (kobj.c: teardown in bounded steps): lets the big
+ * lock go for a moment, so that pending interrupts are taken here and other CPUs waiting for the
+ * lock get it, then schedules if this CPU must (unless the current thread was killed meanwhile:
+ * it finishes the operation first). The caller's state must be consistent, and what it uses
+ * referenced: anything may change meanwhile. */
+void sched_preempt(void);
 /* Timer interrupt work: expire timeouts, end the quantum. The caller then calls schedule()
  * (which programs the next timer interrupt) where switching threads is allowed. */
 void sched_timer_tick(void);

@@ -16,6 +16,8 @@ struct task {
     void *utcb_page[TASK_UTCB_MAX_PAGES];
     struct list threads;    /* threads bound to it (thread.task_link) */
     bool vm;                /* a VM task (KEEL_TASK_VM): guest-physical space, no UTCB area */
+    uint64_t drain_cap;     /* teardown: the slot and the address where emptying goes on */
+    vaddr_t drain_va;
 };
 
 /* Creates a task with a UTCB area of 2^order bytes at base (order 0: none), or with vm a VM

@@ -83,6 +83,8 @@ struct thread {
     enum thread_kipc kipc;      /* this thread is in a kernel-made IPC (fault, exception) */
     uint64_t kipc_msg[4];
     struct list pending_irqs;   /* Irq objects attached to it that fired */
+    struct list zombies;        /* objects whose last capability its system call released: it
+                                 * tears them down before it leaves the kernel (kobj.c) */
     /* Irqs attached and Ipc_gates bound to it, and threads waiting on it, are links to obj. */
 };
 

@@ -22,6 +22,11 @@ static inline void arch_set_this_cpu(struct percpu *p) { sysreg_write(tpidr_el2,
 static inline void arch_irq_enable(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
 static inline void arch_irq_disable(void) { __asm__ volatile("msr daifset, #2" ::: "memory"); }
 static inline void arch_cpu_relax(void) { __asm__ volatile("yield" ::: "memory"); }
+/* Takes the interrupts pending now (kernel code runs with them masked). */
+static inline void arch_irq_window(void)
+{
+    __asm__ volatile("msr daifclr, #2\n isb\n msr daifset, #2" ::: "memory");
+}
 /* Waits for an interrupt with interrupts enabled, then masks them again. */
 static inline void arch_cpu_idle(void)
 {

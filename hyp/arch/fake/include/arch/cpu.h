@@ -18,5 +18,6 @@ static inline void arch_irq_enable(void) {}
 static inline void arch_irq_disable(void) {}
 static inline void arch_cpu_relax(void) {}
 static inline void arch_cpu_idle(void) {}
+static inline void arch_irq_window(void) {}
 /* Index of the highest set bit of v (v != 0). */
 static inline unsigned arch_fls64(uint64_t v) { return 63u - (unsigned)__builtin_clzll(v); }

@@ -34,6 +34,8 @@ static inline void arch_cpu_relax(void)
     csr_set(sip, SIE_SSIE);
     __asm__ volatile("wfi" ::: "memory");
 }
+/* Takes the interrupts pending now (kernel code runs with them masked). */
+static inline void arch_irq_window(void) { __asm__ volatile("csrsi sstatus, 2\n csrci sstatus, 2" ::: "memory"); }
 /* Waits for an interrupt, takes it, and masks interrupts again. */
 static inline void arch_cpu_idle(void)
 {

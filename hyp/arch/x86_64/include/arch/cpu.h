@@ -38,6 +38,9 @@ static inline void arch_cpu_relax(void)
 }
 /* Waits for an interrupt with interrupts enabled (sti's shadow covers hlt), then masks them. */
 static inline void arch_cpu_idle(void) { __asm__ volatile("sti\n hlt\n cli" ::: "memory"); }
+/* Takes the interrupts pending now (kernel code runs with them masked; STI holds them off for one
+ * more instruction). */
+static inline void arch_irq_window(void) { __asm__ volatile("sti\n nop\n cli" ::: "memory"); }
 
 /* Index of the highest set bit of v (v != 0). */
 static inline unsigned arch_fls64(uint64_t v) { return 63u - (unsigned)__builtin_clzll(v); }
