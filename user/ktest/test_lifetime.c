@@ -596,6 +596,63 @@ static void tls_vcpu(uint64_t self)
     kthread_exit();
 }
 
+static volatile int64_t vm_gone_first, vm_gone_then;
+static volatile uint64_t vm_gone_esr;
+
+/* A vCPU whose guest spins until its VM goes: that run ends (its memory is gone, so the next
+ * fetch faults), and the next resume is refused. */
+static void vm_gone_vcpu(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)tls_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, tls_vm, tls_area) == 0) {
+        memset(s, 0, sizeof(*s));
+        s->pc = TLS_GUEST_PA;
+        s->pstate = 0x3c5;
+        s->sctlr_el1 = 0x30d00800;
+        seen[1].done = 1;
+        vm_gone_first = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+        vm_gone_esr = s->exit_esr;
+        vm_gone_then = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    }
+    seen[0].done = 1;
+    kthread_exit();
+}
+
+/* arm64: the VM task's last capability goes while its vCPU runs the guest on another CPU (or
+ * this one): the guest stops at its next access (an instruction abort from stage 2), and the
+ * vCPU's next resume is ENOENT; all kernel memory comes back. */
+KTEST(lifetime_arm64_vm_destroyed_while_its_guest_runs)
+{
+    seen_clear();
+    uint32_t *page = rt_page_alloc();
+    REQUIRE(page);
+    page[0] = 0x14000000; /* b . */
+    tls_area = root_utcb_page_alloc();
+    REQUIRE(tls_area);
+    struct kthread t;
+    kthread_prepare(&t);
+    tls_vm = cap_new_warm();
+    uint64_t before = kmem_free();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, tls_vm, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(KOBJ(tls_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), TLS_GUEST_PA),
+               0);
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, vm_gone_vcpu, t.cap, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&t, cpus_online() - 1, 1, 0), 0);
+    REQUIRE(wait_flag(&seen[1].done, 2000));
+    sleep_us(20000); /* in its guest, spinning */
+    CHECK_EQ(seen[0].done, 0);
+    cap_free(tls_vm);
+    REQUIRE(wait_flag(&seen[0].done, 2000));
+    CHECK_EQ(vm_gone_first, KEEL_VCPU_EXIT_TRAP);
+    CHECK_EQ(vm_gone_esr >> 26, 0x20); /* instruction abort from the guest */
+    CHECK_EQ(vm_gone_then, -KEEL_ENOENT);
+    kthread_free(&t);
+    CHECK_EQ(kmem_free_settled(before), before);
+    root_utcb_page_free(tls_area);
+    rt_page_free(page);
+}
+
 KTEST(lifetime_arm64_guest_thread_pointer_stays_in_the_guest)
 {
     seen_clear();
