@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Reproductions of the review of 813dcea (kobj_link). Each case fails (or crashes the kernel) on
+ * the kernel as reviewed; see the commit that added it for the code path.
+ */
+#include "ktest_util.h"
+#include <string.h>
+
+#if defined(__aarch64__)
+#include <uapi/keel/vcpu.h>
+
+#define RV_GUEST_PA 0x80000000ull
+#define RV_TRIES 5
+
+static uint64_t rv_vm, rv_area;
+static volatile int rv_in_guest, rv_after, rv_bind_err;
+static volatile uint64_t rv_after_tag;
+
+/* A VMM thread whose guest makes the kernel's null hypercall in a loop: every one takes the big
+ * lock on the way out of the guest. The resume is SEND|RECV|OPEN with a receive timeout: a kernel
+ * object call, then an open wait. Nothing after the call may run once the thread is killed. */
+static void rv_vcpu(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)rv_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, rv_vm, rv_area) != 0) {
+        rv_bind_err = 1;
+        kthread_exit();
+    }
+    memset(s, 0, sizeof(*s));
+    s->pc = RV_GUEST_PA;
+    s->pstate = 0x3c5;         /* EL1h, DAIF masked */
+    s->sctlr_el1 = 0x30d00800; /* MMU off */
+    keel_utcb()->mr[0] = KEEL_THREAD_VCPU_RESUME;
+    rv_in_guest = 1;
+    uint64_t label = 0;
+    uint64_t tag = keel_sys_invoke(keel_tag(KEEL_PROTO_KOBJ, 1, 0),
+                                   keel_sel(self, KEEL_OP_SEND | KEEL_OP_RECV | KEEL_OP_OPEN),
+                                   KEEL_TIMEOUTS(0, 20000), &label);
+    rv_after_tag = tag;
+    rv_after = 1; /* a killed thread must never get here */
+    kthread_exit();
+}
+
+/* A VMM thread killed (its last capability released) while its guest runs: its CPU leaves the
+ * guest for a null hypercall and waits for the big lock while the kill runs; then arch_vcpu_run
+ * sees state != READY and returns EXIT_EVENT into the rest of the system call, whose open receive
+ * blocks the dead thread with a timeout armed. The thread is freed when its CPU switches away;
+ * the timeout still fires on it (per-CPU timeout list -> freed thread) and makes it ready again. */
+KTEST(review_killed_vcpu_thread_runs_the_rest_of_its_system_call)
+{
+    if (cpus_online() < 2) {
+        return;
+    }
+    uint32_t *page = rt_page_alloc();
+    REQUIRE(page);
+    page[0] = 0xd2b8c000; /* mov x0, #0xc6000000 (KEEL_HVC_NULL) */
+    page[1] = 0xd4000002; /* hvc #0 */
+    page[2] = 0x17fffffe; /* b page[0] */
+    rv_vm = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, rv_vm, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(KOBJ(rv_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), RV_GUEST_PA),
+               0);
+    rv_area = root_utcb_page_alloc();
+    REQUIRE(rv_area);
+    for (unsigned i = 0; i < RV_TRIES && !ktest_failed_now; i++) {
+        rv_in_guest = rv_after = rv_bind_err = 0;
+        rv_after_tag = 0;
+        struct kthread t;
+        kthread_prepare(&t);
+        REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, rv_vcpu, t.cap, 0, 0), 0);
+        REQUIRE_EQ(kthread_place(&t, 1, 1, 0), 0);
+        REQUIRE(wait_flag(&rv_in_guest, 2000));
+        sleep_us(20000); /* well inside its guest loop */
+        CHECK_EQ(rv_bind_err, 0);
+        CHECK_EQ(rv_after, 0);
+        /* The kill: its last capability. */
+        REQUIRE_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, t.cap), 0);
+        sleep_us(100000); /* the 20 ms receive timeout would have fired */
+        CHECK_EQ(rv_after, 0);
+        if (rv_after) {
+            printf("review: try %u: the killed vCPU thread returned from its system call with tag "
+                   "0x%lx\n",
+                   i, (unsigned long)rv_after_tag);
+        }
+        kthread_free(&t); /* (the slot is empty already) */
+    }
+    root_utcb_page_free(rv_area);
+    cap_free(rv_vm);
+    rt_page_free(page);
+}
+#endif
+
+/* ---- A thread killed while its exception waits for the big lock ---- */
+
+#define RF_COPY_BASE 16384u /* copies of the victim's capability in a child task: a long revoke */
+#define RF_COPY_ORDER 13u
+#define RF_TRIES 32
+
+static volatile uint64_t rf_count, rf_replies, rf_reply_errs;
+
+/* Takes exceptions in a loop; its handler skips each undefined instruction. */
+static void rf_victim(uint64_t arg)
+{
+    (void)arg;
+    for (;;) {
+        ktest_undef();
+        rf_count = rf_count + 1;
+    }
+}
+
+/* The victim's exception handler, on the victim's CPU above it: reply-and-wait. */
+static void rf_handler(uint64_t arg)
+{
+    (void)arg;
+    uint64_t label = 0, tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+    for (;;) {
+        if (keel_tag_is_error(tag) || keel_tag_label(tag) != KEEL_PROTO_EXCEPTION) {
+            tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+            continue;
+        }
+        struct keel_utcb *u = keel_utcb();
+        uint64_t pc = u->mr[1], sp = u->mr[2];
+        u->mr[0] = pc + KTEST_UNDEF_LEN;
+        u->mr[1] = sp;
+        rf_replies = rf_replies + 1;
+        tag = keel_reply_wait(keel_tag(0, 2, 0), KEEL_TIMEOUT_NEVER, &label);
+    }
+}
+
+/* A thread killed (its last capability released) while its CPU, on the way in with an
+ * exception, waits for the big lock: fault_exception() runs for the dead thread anyway (only the
+ * system-call path tests for that), its kernel IPC links it to the handler and makes it the
+ * handler's reply_to, and it is freed when its CPU switches away. The handler's reply then
+ * reaches freed memory (ipc_reply -> transfer -> wake -> sched_ready) and the dead thread runs
+ * again. Racy: the victim must trap while the kill's system call holds the lock (a revoke of
+ * 2^13 copies of its capability makes that last), so it is tried several times. */
+KTEST(review_thread_killed_while_its_exception_waits_for_the_lock_runs_again)
+{
+    if (cpus_online() < 2) {
+        return;
+    }
+    struct kthread h;
+    kthread_prepare(&h);
+    REQUIRE_EQ(kthread_run(&h, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, rf_handler, 0, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&h, 1, 2, 0), 0);
+    uint64_t gate = kgate_create(KEEL_ROOT_FACTORY, h.cap, 0x7e);
+    REQUIRE(gate);
+    REQUIRE(wait_state(h.cap, 2, 1000));
+    for (unsigned i = 0; i < RF_TRIES && !ktest_failed_now; i++) {
+        uint64_t k;
+        REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &k) >= 0);
+        struct kthread t;
+        kthread_prepare(&t);
+        REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, rf_victim, 0, 0, gate), 0);
+        /* 2^13 copies of its capability in k, all descendants of the root task's. */
+        REQUIRE_EQ(ktask_give_cap(k, t.cap, KEEL_CAP_ALL, RF_COPY_BASE), 0);
+        for (unsigned j = 0; j < RF_COPY_ORDER; j++) {
+            REQUIRE_EQ(KOBJ(k, KEEL_TASK_MAP, k, keel_fpage_cap(RF_COPY_BASE, j, KEEL_CAP_ALL),
+                            RF_COPY_BASE + (1u << j)),
+                       0);
+        }
+        rf_count = 0;
+        REQUIRE_EQ(kthread_place(&t, 1, 1, 0), 0);
+        for (unsigned w = 0; w < 1000 && rf_count < 50; w++) {
+            sleep_us(1000);
+        }
+        REQUIRE(rf_count >= 50); /* it loops through its handler */
+        uint64_t t0 = now_us();
+        REQUIRE_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, t.cap), 0); /* the kill */
+        uint64_t t1 = now_us();
+        uint64_t c0 = rf_count;
+        sleep_us(50000);
+        uint64_t c1 = rf_count;
+        printf("review: try %u: kill took %lu us, the killed thread went on %lu times\n", i,
+               (unsigned long)(t1 - t0), (unsigned long)(c1 - c0));
+        CHECK_EQ(c1, c0); /* a killed thread runs nothing after its kill */
+        kthread_free(&t);
+        cap_free(k);
+    }
+    kthread_free(&h);
+    cap_free(gate);
+}
