@@ -181,3 +181,108 @@ KTEST(review_thread_killed_while_its_exception_waits_for_the_lock_runs_again)
     kthread_free(&h);
     cap_free(gate);
 }
+
+#if defined(__aarch64__)
+/* ---- arm64 TPIDR_EL0 in plain vCPU mode ---- */
+#include <uapi/keel/vcpu_user.h>
+
+static volatile uint64_t tp_prog_saw, tp_entry_saw;
+static volatile int tp_done, tp_go;
+static uint64_t tp_thread, tp_task, tp_prog_sp, tp_area;
+
+static uint64_t tp_read(void)
+{
+    uint64_t v;
+    __asm__ volatile("mrs %0, tpidr_el0" : "=r"(v));
+    return v;
+}
+
+static void tp_write(uint64_t v)
+{
+    __asm__ volatile("msr tpidr_el0, %0" ::"r"(v));
+}
+
+/* The program in user_task: what thread pointer does it find, and which one does it leave? */
+static void tp_program(uint64_t arg)
+{
+    (void)arg;
+    tp_prog_saw = tp_read();
+    tp_write(0xbbbb0000bbbbull);
+    ktest_undef(); /* enters the vCPU's entry */
+    for (;;) {
+    }
+}
+
+/* The vCPU's entry, in its own task. */
+static void tp_entry(uint64_t arg)
+{
+    (void)arg;
+    tp_entry_saw = tp_read();
+    tp_done = 1;
+    kthread_exit();
+}
+
+static void tp_vcpu_main(uint64_t arg)
+{
+    (void)arg;
+    while (!tp_go) {
+        sleep_us(1000);
+    }
+    tp_write(0xaaaa0000aaaaull); /* the vCPU's own thread pointer (its TLS) */
+    struct keel_vcpu_user *a = (struct keel_vcpu_user *)(uintptr_t)tp_area;
+    extern char ktest_thread_entry[];
+    for (unsigned i = 0; i < KEEL_VCPU_USER_FRAME_WORDS; i++) {
+        a->frame[i] = 0;
+    }
+    a->frame[32] = (uint64_t)(uintptr_t)ktest_thread_entry; /* pc */
+    a->frame[31] = tp_prog_sp;                              /* sp */
+    a->user_task = tp_task;
+    a->flags = KEEL_VCPU_USER_USER_MODE;
+    KOBJ(tp_thread, KEEL_THREAD_VCPU_USER_RESUME);
+    kthread_exit();
+}
+
+/* Plain vCPU mode runs user_task (another task, another protection domain) on the vCPU thread.
+ * TPIDR_EL0 is in no frame: the program in user_task starts with the vCPU's own thread pointer,
+ * and the value the program leaves is what the vCPU's entry finds (its TLS pointer, chosen by
+ * the program it supervises). riscv64 and x86_64 keep tp / r15 in the frame and reload the UTCB
+ * pointer at the entry. */
+KTEST(review_arm64_vcpu_user_task_shares_the_thread_pointer_with_its_vcpu)
+{
+    struct kthread t;
+    kthread_prepare(&t);
+    tp_task = cap_new_warm();
+    uint64_t *prog_stack = rt_page_alloc(), *entry_stack = rt_page_alloc();
+    tp_area = root_utcb_page_alloc();
+    REQUIRE(prog_stack && entry_stack && tp_area);
+    memset((void *)(uintptr_t)tp_area, 0, KEEL_PAGE_SIZE);
+    REQUIRE_EQ(ktask_create_in(KEEL_ROOT_FACTORY, tp_task), 0);
+    REQUIRE_EQ(ktask_map_page(tp_task, prog_stack, KEEL_FP_RW), 0);
+    uint64_t *ptop = prog_stack + KEEL_PAGE_SIZE / 8 - 2;
+    ptop[0] = 0;
+    ptop[1] = (uint64_t)(uintptr_t)tp_program;
+    tp_prog_sp = (uint64_t)(uintptr_t)ptop;
+    uint64_t *etop = entry_stack + KEEL_PAGE_SIZE / 8 - 2;
+    etop[0] = 0;
+    etop[1] = (uint64_t)(uintptr_t)tp_entry;
+    tp_go = tp_done = 0;
+    tp_prog_saw = tp_entry_saw = 0;
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, tp_vcpu_main, 0, 0, 0), 0);
+    tp_thread = t.cap;
+    extern char ktest_thread_entry[];
+    REQUIRE_EQ(KOBJ(t.cap, KEEL_THREAD_VCPU_USER, tp_area, (uint64_t)(uintptr_t)ktest_thread_entry,
+                    (uint64_t)(uintptr_t)etop),
+               0);
+    tp_go = 1;
+    REQUIRE(wait_flag(&tp_done, 2000));
+    printf("review: program in user_task saw TPIDR_EL0 0x%lx, the vCPU's entry found 0x%lx\n",
+           (unsigned long)tp_prog_saw, (unsigned long)tp_entry_saw);
+    CHECK(tp_prog_saw != 0xaaaa0000aaaaull);  /* the vCPU's thread pointer reached the program */
+    CHECK_EQ(tp_entry_saw, 0xaaaa0000aaaaull); /* the program's value reached the vCPU's entry */
+    kthread_free(&t);
+    cap_free(tp_task);
+    rt_page_free(prog_stack);
+    rt_page_free(entry_stack);
+    root_utcb_page_free(tp_area);
+}
+#endif
