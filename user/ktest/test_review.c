@@ -286,3 +286,75 @@ KTEST(review_arm64_vcpu_user_task_shares_the_thread_pointer_with_its_vcpu)
     root_utcb_page_free(tp_area);
 }
 #endif
+
+/* ---- Error paths of Ipc_gate BIND and Irq ATTACH ---- */
+
+static volatile int eb_done, eb_go;
+static volatile int64_t eb_err;
+static volatile uint64_t eb_label, eb_irq;
+
+static void eb_parked(uint64_t mycap)
+{
+    keel_receive(mycap, KEEL_TIMEOUT_NEVER, 0);
+    kthread_exit();
+}
+
+/* Waits for the Irq alone (closed receive on it), 500 ms at most. */
+static void eb_irq_waiter(uint64_t arg)
+{
+    (void)arg;
+    while (!eb_go) {
+        sleep_us(1000);
+    }
+    uint64_t label = 0, tag = keel_receive(eb_irq, 500000, &label);
+    eb_err = ipc_err(tag);
+    eb_label = label;
+    eb_done = 1;
+    kthread_exit();
+}
+
+/* BIND and ATTACH unbind / detach first, then find the new thread dead and answer ENOENT: the
+ * refused call has cut the gate from its server and the Irq (and its pending fire) from its
+ * thread. */
+KTEST(review_refused_gate_bind_and_irq_attach_leave_the_old_binding_alone)
+{
+    /* A dead thread (killed with its task), its capability kept. */
+    uint64_t task;
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &task) >= 0);
+    struct kthread d;
+    kthread_prepare(&d);
+    REQUIRE_EQ(kthread_run(&d, KEEL_ROOT_FACTORY, task, eb_parked, 0, 0, 0), 0);
+    REQUIRE(wait_state(d.cap, 2, 1000));
+    cap_free(task);
+    REQUIRE_EQ(thread_state(d.cap), KEEL_THREAD_STATE_DEAD);
+
+    /* A live server; a gate bound to it. */
+    eb_done = eb_go = 0;
+    eb_err = 1;
+    eb_irq = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_IRQ, eb_irq), 0);
+    struct kthread s;
+    kthread_prepare(&s);
+    REQUIRE_EQ(kthread_run(&s, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, eb_irq_waiter, 0, 0, 0), 0);
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, s.cap, 0x11);
+    REQUIRE(g);
+    CHECK_EQ(KOBJ(g, KEEL_GATE_BIND, d.cap, 0x22), -KEEL_ENOENT);
+    REQUIRE_EQ(KOBJ(g, KEEL_GATE_INFO), 0);
+    CHECK_EQ(keel_utcb()->mr[1], 1); /* still bound to its server */
+
+    /* An Irq attached to the server, fired while it is not waiting: pending. */
+    REQUIRE_EQ(KOBJ(eb_irq, KEEL_IRQ_ATTACH, s.cap, 0x33), 0);
+    REQUIRE_EQ(KOBJ(eb_irq, KEEL_IRQ_TRIGGER), 0);
+    CHECK_EQ(KOBJ(eb_irq, KEEL_IRQ_ATTACH, d.cap, 0x44), -KEEL_ENOENT);
+    eb_go = 1;
+    REQUIRE(wait_flag(&eb_done, 2000));
+    printf("review: after the refused ATTACH the old thread's receive on the Irq: %ld, label 0x%lx\n",
+           (long)eb_err, (unsigned long)eb_label);
+    CHECK_EQ(eb_err, 0);        /* still attached, its fire still pending */
+    CHECK_EQ(eb_label, 0x33);
+
+    kthread_free(&s);
+    kthread_free(&d);
+    cap_free(g);
+    cap_free(eb_irq);
+}
