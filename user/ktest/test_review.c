@@ -358,3 +358,76 @@ KTEST(review_refused_gate_bind_and_irq_attach_leave_the_old_binding_alone)
     cap_free(g);
     cap_free(eb_irq);
 }
+
+/* ---- A new thread whose last capability goes in a system call that then blocks ---- */
+
+static volatile int fe_ran, fe_after_exc, fe_exc_seen;
+
+/* Its first instructions: note it ran, take an exception, note it came back. */
+static void fe_new_thread(uint64_t arg)
+{
+    (void)arg;
+    fe_ran = 1;
+    ktest_undef();
+    fe_after_exc = 1;
+    kthread_exit();
+}
+
+/* Answers exceptions by skipping the undefined instruction. */
+static void fe_handler(uint64_t arg)
+{
+    (void)arg;
+    uint64_t label = 0, tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+    for (;;) {
+        if (keel_tag_is_error(tag) || keel_tag_label(tag) != KEEL_PROTO_EXCEPTION) {
+            tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+            continue;
+        }
+        struct keel_utcb *u = keel_utcb();
+        u->mr[0] = u->mr[1] + KTEST_UNDEF_LEN;
+        u->mr[1] = u->mr[2];
+        fe_exc_seen = fe_exc_seen + 1;
+        tag = keel_reply_wait(keel_tag(0, 2, 0), KEEL_TIMEOUT_NEVER, &label);
+    }
+}
+
+/* The root thread releases a ready, never-run thread's last capability in a system call that
+ * goes on to an open wait (SEND|RECV|OPEN on the Task: RELEASE, then wait). The release only
+ * queues the teardown; the wait blocks before any reap, and schedule() switches to the new
+ * thread, whose first entry (thread_first_entry) reaps the queue, killing itself, and then
+ * leaves for user level without looking: the dead thread runs. Its exception then goes through
+ * fault_exception() as a dead thread (as in the racy case above), it is freed when the CPU
+ * switches away, and the handler's reply makes the freed thread run on. Deterministic. */
+KTEST(review_new_thread_killed_by_its_first_entry_reap_runs_anyway)
+{
+    fe_ran = fe_after_exc = fe_exc_seen = 0;
+    struct kthread h;
+    kthread_prepare(&h);
+    REQUIRE_EQ(kthread_run(&h, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, fe_handler, 0, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&h, 0, 2, 0), 0);
+    REQUIRE(wait_state(h.cap, 2, 1000));
+    uint64_t gate = kgate_create(KEEL_ROOT_FACTORY, h.cap, 0x5e);
+    REQUIRE(gate);
+    struct kthread n;
+    kthread_prepare(&n);
+    /* Ready on CPU 0 below the root thread: it has not run yet. */
+    REQUIRE_EQ(kthread_run(&n, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, fe_new_thread, 0, 0, gate), 0);
+    CHECK_EQ(thread_state(n.cap), KEEL_THREAD_STATE_READY);
+    CHECK_EQ(fe_ran, 0);
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = KEEL_TASK_RELEASE;
+    u->mr[1] = n.cap;
+    keel_sys_invoke(keel_tag(KEEL_PROTO_KOBJ, 2, 0),
+                    keel_sel(KEEL_ROOT_TASK, KEEL_OP_SEND | KEEL_OP_RECV | KEEL_OP_OPEN),
+                    KEEL_TIMEOUTS(0, 20000), 0);
+    sleep_us(50000);
+    printf("review: killed before its first run: it ran %d, its handler saw %d exception(s), it "
+           "came back %d\n",
+           fe_ran, (int)fe_exc_seen, fe_after_exc);
+    CHECK_EQ(fe_ran, 0);       /* killed before it ever ran */
+    CHECK_EQ(fe_exc_seen, 0);
+    CHECK_EQ(fe_after_exc, 0);
+    kthread_free(&n);
+    kthread_free(&h);
+    cap_free(gate);
+}
