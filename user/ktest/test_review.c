@@ -431,3 +431,46 @@ KTEST(review_new_thread_killed_by_its_first_entry_reap_runs_anyway)
     kthread_free(&h);
     cap_free(gate);
 }
+
+/* ---- A preempted thread killed by the second reap of sched_exit_slow() ---- */
+
+static volatile uint64_t se_spins;
+
+static void se_spinner(uint64_t arg)
+{
+    (void)arg;
+    for (;;) {
+        se_spins = se_spins + 1;
+    }
+}
+
+/* A thread spinning on CPU 0 below the root thread is preempted in sched_exit_slow()'s
+ * schedule() (the root thread's sleep ends). The root thread releases its last capability in a
+ * system call that goes on to an open wait: the wait blocks before any reap, schedule() returns
+ * to the spinner inside sched_exit_slow(), whose second kobj_reap() kills it, and it returns to
+ * user level anyway (no state check after that reap): the dead thread spins on. */
+KTEST(review_thread_killed_by_the_reap_after_its_own_preemption_runs_anyway)
+{
+    se_spins = 0;
+    struct kthread a;
+    kthread_prepare(&a);
+    REQUIRE_EQ(kthread_run(&a, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, se_spinner, 0, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&a, 0, 1, 0), 0);
+    sleep_us(20000); /* it spins meanwhile, and is preempted in its way out when this ends */
+    REQUIRE(se_spins > 0);
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = KEEL_TASK_RELEASE;
+    u->mr[1] = a.cap;
+    uint64_t c0 = se_spins;
+    keel_sys_invoke(keel_tag(KEEL_PROTO_KOBJ, 2, 0),
+                    keel_sel(KEEL_ROOT_TASK, KEEL_OP_SEND | KEEL_OP_RECV | KEEL_OP_OPEN),
+                    KEEL_TIMEOUTS(0, 20000), 0);
+    uint64_t c1 = se_spins;
+    sleep_us(20000);
+    uint64_t c2 = se_spins;
+    printf("review: spins before the release %lu, after it %lu, 20 ms later %lu\n",
+           (unsigned long)c0, (unsigned long)c1, (unsigned long)c2);
+    CHECK_EQ(c1, c0); /* dead before the release's system call returned */
+    CHECK_EQ(c2, c0);
+    kthread_free(&a);
+}
