@@ -23,6 +23,9 @@
 /* Stops a thread that cannot go on (no handler, handler gone); the kernel goes on. */
 static void halt_thread(struct thread *t, const char *why, uint64_t a, uint64_t b)
 {
+    if (t->state == TS_DEAD) {
+        return; /* killed meanwhile: it stays dead */
+    }
     /* A notice, rate-limited: user level can cause any number of these (a fuzzer does). */
     static uint64_t count;
     if (++count <= 8 || count % 1024 == 0) {
@@ -57,6 +60,9 @@ void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
 {
     struct thread *self = this_cpu()->current;
     uint64_t pc = arch_regs_pc(r);
+    if (self->state != TS_READY) {
+        return; /* killed by another CPU on its way in: the way out switches away from it */
+    }
     if (vcpu_user_trap(self, KEEL_VCPU_USER_EV_PAGE_FAULT, addr, access)) {
         return; /* in user_task: the vCPU's entry handles it */
     }
@@ -78,7 +84,12 @@ void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
     self->kipc_msg[1] = access;
     self->kipc_msg[2] = pc;
     int err = kernel_ipc(self, self->pager_cap, KIPC_PAGE_FAULT, KEEL_PROTO_PAGE_FAULT, 3);
-    if (err) {
+    if (err == -KEEL_ENOMEM) {
+        /* The pager answered with a mapping its task's quota had no room for: the pager's
+         * reply-and-wait fails with the same error, so it knows too. */
+        halt_thread(self, "page fault: no kernel memory left in its quota for its pager's mapping",
+                    addr, pc);
+    } else if (err) {
         halt_thread(self, "page fault without a pager", addr, pc);
     } else if (keel_tag_label(self->rcv_tag) < 0) {
         halt_thread(self, "page fault refused by its pager", addr, pc);
@@ -88,6 +99,9 @@ void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
 void fault_exception(struct arch_regs *r, uint64_t cause, uint64_t detail)
 {
     struct thread *self = this_cpu()->current;
+    if (self->state != TS_READY) {
+        return; /* killed by another CPU on its way in */
+    }
     if (vcpu_user_trap(self, KEEL_VCPU_USER_EV_EXCEPTION, cause, detail)) {
         return;
     }

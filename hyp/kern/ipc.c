@@ -16,6 +16,7 @@
 #include <keel/vcpu_user.h>
 #include <keel/irq.h>
 #include <keel/timeout.h>
+#include <keel/printk.h>
 #include <keel/arch/timer.h>
 #include <keel/arch/irqchip.h>
 #include <uapi/keel/syscall.h>
@@ -54,6 +55,9 @@ static void wake(struct thread *t, int err)
 /* Blocks self in state st until someone wakes it; returns the result they left. */
 static int block(struct thread *self, enum thread_state st, uint32_t timeout)
 {
+    if (self->state == TS_DEAD) {
+        panic("ipc: a dead thread would block"); /* ipc_send / ipc_receive refuse it first */
+    }
     self->state = st;
     sched_remove(self);
     arm_timeout(self, timeout);
@@ -244,7 +248,9 @@ static int await_reply(struct thread *self, struct thread *callee, uint32_t rcv_
 {
     int err = kobj_link_set(&self->partner, &callee->obj);
     if (err) {
-        return err; /* (not reached: the callee just took the message, so it lives) */
+        /* The items just delivered took the callee's last capability (a capability item into
+         * its own window): its message went, but no reply will come. */
+        return err;
     }
     callee->reply_to = self;
     return block(self, TS_RECV, rcv_timeout);
@@ -253,6 +259,9 @@ static int await_reply(struct thread *self, struct thread *callee, uint32_t rcv_
 int ipc_send(struct thread *self, struct thread *dst, uint64_t tag, uint64_t label,
              uint32_t snd_timeout, bool call, uint32_t rcv_timeout)
 {
+    if (self->state == TS_DEAD) {
+        return -KEEL_ECANCELED; /* killed while in the kernel (a vCPU leaving its guest): no IPC */
+    }
     if (!dst->utcb || dst->obj.dying || dst->state == TS_INACTIVE) {
         return -KEEL_ENOENT;
     }
@@ -312,6 +321,9 @@ static bool take_irq(struct thread *self, struct irq *only)
 
 int ipc_receive(struct thread *self, struct thread *from, struct irq *irq, uint32_t timeout)
 {
+    if (self->state == TS_DEAD) {
+        return -KEEL_ECANCELED;
+    }
     if (!from && take_irq(self, irq)) {
         return 0;
     }

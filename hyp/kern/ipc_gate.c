@@ -27,12 +27,14 @@ struct ipc_gate *ipc_gate_create(struct quota *q, int *err)
 
 int ipc_gate_bind(struct ipc_gate *g, struct thread *t, uint64_t label)
 {
-    ipc_gate_unbind(g);
-    int err = kobj_link_set(&g->bound, &t->obj);
-    if (!err) {
-        g->label = label;
+    int err = kobj_link_check(&t->obj);
+    if (err) {
+        return err; /* refused: the gate stays bound where it was */
     }
-    return err;
+    ipc_gate_unbind(g);
+    kobj_link_set_live(&g->bound, &t->obj);
+    g->label = label;
+    return 0;
 }
 
 void ipc_gate_unbind(struct ipc_gate *g)

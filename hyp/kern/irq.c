@@ -34,12 +34,14 @@ struct irq *irq_create(struct quota *q, int *err)
 
 int irq_attach(struct irq *irq, struct thread *t, uint64_t label)
 {
-    irq_detach(irq);
-    int err = kobj_link_set(&irq->attached, &t->obj);
-    if (!err) {
-        irq->label = label;
+    int err = kobj_link_check(&t->obj);
+    if (err) {
+        return err; /* refused: the Irq stays where it was */
     }
-    return err;
+    irq_detach(irq);
+    kobj_link_set_live(&irq->attached, &t->obj);
+    irq->label = label;
+    return 0;
 }
 
 void irq_detach(struct irq *irq)

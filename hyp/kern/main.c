@@ -144,6 +144,8 @@ void percpu_setup(struct percpu *c, unsigned id)
     list_init(&idle->senders);
     list_init(&c->homed);
     list_init(&idle->zombies);
+    list_init(&idle->obj.links); /* (nothing links to an idle thread; kept consistent) */
+    kobj_link_init(&idle->partner, NULL);
     c->idle = idle;
     c->current = idle;
     c->timer_armed = UINT64_MAX;

@@ -179,16 +179,18 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
         }
         return err;
     }
-    if (*s) {
-        /* Replacing the very mapping the new one derives from would revoke the source. */
-        if (derives_from(parent, *s)) {
-            return -KEEL_EEXIST;
-        }
-        unmap_page(*s, true, NULL);
+    /* Replacing the very mapping the new one derives from would revoke the source. */
+    if (old && derives_from(parent, old)) {
+        return -KEEL_EEXIST;
     }
+    /* The new record first: when the quota has no room for it, what was at va stays. (With a
+     * mapping there, its page-table entry exists: replacing it needs no memory.) */
     struct mem_map *m = quota_alloc(ms->quota, sizeof(*m));
     if (!m) {
         return -KEEL_ENOMEM;
+    }
+    if (old) {
+        unmap_page(old, true, NULL);
     }
     int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), rights, !phys_is_ram(pfn));
     if (err) {

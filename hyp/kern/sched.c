@@ -173,10 +173,20 @@ void sched_ask(uint32_t mask, unsigned what)
     }
 }
 
+struct percpu *sched_running_on(const struct thread *t)
+{
+    for (unsigned i = 0; i < cpu_count; i++) {
+        if (cpus[i].current == t) {
+            return &cpus[i];
+        }
+    }
+    return NULL;
+}
+
 void sched_kick(struct thread *t)
 {
-    struct percpu *c = t->cpu;
-    if (c->current == t && c != this_cpu() && c->online) {
+    struct percpu *c = sched_running_on(t);
+    if (c && c != this_cpu() && c->online) {
         sched_poke(c);
     }
 }
@@ -338,15 +348,19 @@ void sched_preempt(void)
 
 void sched_exit_slow(void)
 {
-    struct percpu *c = this_cpu();
     /* Tear down first: what died may be the current thread itself (it released its own last
-     * capability, or its task's), which must then not go back to user level. */
-    kobj_reap();
-    if (c->need_resched || c->current->state != TS_READY) {
+     * capability, or its task's), which must then not go back to user level; and again after
+     * each switch back, until nothing is left and it may go. A dead thread never comes back
+     * from schedule(). */
+    for (;;) {
+        kobj_reap();
+        struct percpu *c = this_cpu();
+        if (!c->need_resched && c->current->state == TS_READY) {
+            break;
+        }
         schedule();
     }
-    kobj_reap();
-    struct thread *t = c->current;
+    struct thread *t = this_cpu()->current;
     if (t->regs_pending) {
         thread_set_regs(t, t->pending_pc, t->pending_sp); /* ex_regs while it ran elsewhere */
     }

@@ -108,7 +108,7 @@ static int64_t scheduler_invoke(struct kobj *o, unsigned rights, struct kobj_msg
 uint64_t scheduler_thread_ns(struct thread *t)
 {
     uint64_t ticks = t->cpu_ticks;
-    if (t->cpu->current == t) {
+    if (sched_running_on(t)) {
         ticks += arch_timer_now() - t->ran_since;
     }
     return ns_from_ticks(ticks);

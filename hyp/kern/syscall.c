@@ -147,18 +147,23 @@ static __attribute__((noinline)) void invoke(struct thread *self, struct arch_re
         err = -KEEL_EINVAL;
     } else if (ops & KEEL_OP_SEND) {
         reply = ~0ull;
+        bool caller_waits = self->reply_to != NULL; /* (cleared when the caller stops waiting) */
         err = do_send(self, idx, ops, tag, timeouts, &reply, &label);
         have_reply = reply != ~0ull;
         if (!have_reply) {
             reply = 0; /* a send alone answers with an empty tag, not ~0 (which has the error flag) */
         }
-        if (err && (ops & KEEL_OP_REPLY) && (ops & KEEL_OP_RECV)) {
+        if (err && (ops & KEEL_OP_REPLY) && (ops & KEEL_OP_RECV) && !caller_waits) {
             /* Reply-and-wait whose caller is gone (timed out, destroyed): a server's loop goes
-             * on to its wait, as in L4; the lost reply is not the server's error. */
+             * on to its wait, as in L4; the lost reply is not the server's error. A reply that
+             * failed (its items: no memory left in the receiver's quota) is: no wait then. */
             err = 0;
         }
     }
     if (!err && (ops & KEEL_OP_RECV) && !(have_reply && !(ops & KEEL_OP_OPEN))) {
+        /* What the send half released dies before the wait (a thread whose last capability
+         * went must not run on while its killer waits); this thread may die with it. */
+        kobj_reap();
         uint32_t rcv_timeout = (uint32_t)(timeouts >> 32);
         err = (ops & KEEL_OP_OPEN) ? ipc_receive(self, NULL, NULL, rcv_timeout)
                                    : do_closed_receive(self, idx, rcv_timeout);

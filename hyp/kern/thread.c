@@ -31,7 +31,7 @@ static void thread_first_entry(struct arch_regs *frame)
     (void)frame;
     sched_reap();
     sched_program_timer();
-    kobj_reap();
+    sched_exit_to_user(); /* (its first reap may kill it: then it goes no further) */
     bkl_unlock();
 }
 
@@ -39,6 +39,7 @@ static void thread_first_entry(struct arch_regs *frame)
 static void partner_cut(struct kobj_link *l)
 {
     ipc_abort(container_of(l, struct thread, partner), -KEEL_ECANCELED);
+    kobj_link_clear(l); /* (ipc_abort's wake cleared it: a waiting thread is the only holder) */
 }
 
 struct thread *thread_create(struct quota *q, int *err)
@@ -99,13 +100,14 @@ int thread_bind(struct thread *t, struct task *task, vaddr_t uva)
 
 void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp)
 {
-    if (t->cpu->current == t && t->cpu != this_cpu()) {
+    struct percpu *on = sched_running_on(t);
+    if (on && on != this_cpu()) {
         /* Running at user level on another CPU: its saved frame is stale until it enters the
          * kernel. Make it enter (IPI); it takes the new registers on its way out. */
         t->regs_pending = true;
         t->pending_pc = pc;
         t->pending_sp = sp;
-        sched_poke(t->cpu);
+        sched_poke(on);
         return;
     }
     struct arch_regs *r = thread_regs(t);
@@ -138,17 +140,25 @@ static void thread_teardown(struct kobj *o)
             list_push_back(kobj_zombies(), l);
         }
     }
-    if (t->cpu->current == t && t->cpu != this_cpu()) {
+    struct percpu *on = sched_running_on(t);
+    if (on && on != this_cpu()) {
         /* Running there: make that CPU switch away, and return only once it no longer runs t
-         * at user level (or in its guest), so a killed thread does nothing after its kill. */
-        sched_poke(t->cpu);
-        sched_ask(1u << t->cpu->id, SCHED_ASK_IN_KERNEL);
+         * at user level (or in its guest), so a killed thread does nothing after its kill. In
+         * the kernel there, it starts nothing new (ipc.c, fault.c refuse a dead thread) and
+         * its way out switches away from it for good. */
+        sched_poke(on);
+        sched_ask(1u << on->id, SCHED_ASK_IN_KERNEL);
     }
 }
 
 static void thread_release(struct kobj *o)
 {
     struct thread *t = container_of(o, struct thread, obj);
+    /* Dead, it holds no place anywhere any more (or a freed thread could be woken). */
+    if (t->partner.to || list_linked(&t->send_link) || list_linked(&t->rq_link) ||
+        t->timeout.cpu || !list_empty(&t->zombies) || !list_empty(&t->obj.links)) {
+        panic("thread %p freed while still linked", (void *)t);
+    }
     list_remove(&t->home_link);
     vcpu_release(t);
     vcpu_user_release(t);

@@ -91,8 +91,9 @@ int64_t vcpu_user_bind(struct thread *t, struct kobj_msg *m)
 void vcpu_user_notify(struct thread *t)
 {
     t->vu_event = true;
-    if (t->cpu->current == t && t->cpu != this_cpu()) {
-        sched_poke(t->cpu); /* running elsewhere: make it come in, and out through the entry */
+    struct percpu *on = sched_running_on(t);
+    if (on && on != this_cpu()) {
+        sched_poke(on); /* running elsewhere: make it come in, and out through the entry */
     }
 }
 

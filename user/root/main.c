@@ -303,7 +303,7 @@ static uint32_t next_timeout(void)
 static void serve(void)
 {
     bool have_reply = false;
-    uint64_t reply = 0;
+    uint64_t reply = 0, replied_to = 0;
     while (running_count) {
         uint64_t label;
         uint64_t tag = have_reply ? keel_reply_wait(reply, next_timeout(), &label)
@@ -311,6 +311,17 @@ static void serve(void)
         struct keel_utcb *u = keel_utcb();
         uint64_t mr0 = u->mr[0], mr2 = u->mr[2]; /* stop_due() below reuses the registers */
         bool timeout = keel_tag_is_error(tag);
+        if (timeout && have_reply && keel_ipc_error() != -KEEL_ETIMEOUT) {
+            /* The reply itself failed (nothing was received): the kernel has halted the thread
+             * it was for. Out of kernel memory: its own quota (kernel-memory) is used up. */
+            struct program *p = &programs[replied_to];
+            int err = keel_ipc_error();
+            printf("root: %s: its page fault's mapping failed (%s%s); stopped\n", p->name,
+                   keel_strerror(err), err == -KEEL_ENOMEM ? ": its kernel-memory is used up" : "");
+            if (p->running) {
+                end(p);
+            }
+        }
         have_reply = false;
         stop_due();
         if (timeout || label >= program_count || !programs[label].running) {
@@ -325,6 +336,7 @@ static void serve(void)
                 continue;
             }
             reply = keel_tag(0, 0, (unsigned)r); /* one map item, or none */
+            replied_to = label;
         } else if (keel_tag_label(tag) == KEEL_PROTO_READY) {
             if (p->stop_ms) { /* its set-up does not count against it */
                 p->stop_at = keel_cycles() + p->stop_ms * (rt_kip()->timer_freq / 1000);

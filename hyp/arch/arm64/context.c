@@ -20,9 +20,17 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
 
 __attribute__((always_inline)) inline void arch_thread_switch(struct thread *prev, struct thread *next)
 {
-    /* EL0 writes TPIDR_EL0 at will (thread-local storage): it goes with the thread. */
-    prev->ctx.tpidr_el0 = sysreg_read(tpidr_el0);
-    sysreg_write(tpidr_el0, next->ctx.tpidr_el0);
+    /* EL0 writes TPIDR_EL0 at will (thread-local storage): it goes with the thread, and in plain
+     * vCPU mode (prev == next: its space changed) the program in user_task has its own, kept
+     * while the vCPU runs in its task (and the other way round). */
+    uint64_t live = sysreg_read(tpidr_el0);
+    if (prev == next) {
+        sysreg_write(tpidr_el0, next->ctx.tpidr_el0_other);
+        next->ctx.tpidr_el0_other = live;
+    } else {
+        prev->ctx.tpidr_el0 = live;
+        sysreg_write(tpidr_el0, next->ctx.tpidr_el0);
+    }
     arch_pt_activate(next->space ? &next->space->mem.pt : NULL);
     sysreg_write(tpidrro_el0, va_val(next->utcb_uva)); /* the runtime finds its UTCB here */
 }

@@ -4,8 +4,8 @@
  *   caps  capabilities naming it; when the last one goes, the object is torn down (a task's
  *         threads stop, a thread leaves its IPC, a gate unbinds) — "deleting" an object means
  *         releasing the capability it was created into, which revokes every copy made from it;
- *   refs  everything that keeps the memory: caps plus kernel links (a thread's task, a gate's
- *         thread). When it reaches zero the memory returns to the quota it was charged to.
+ *   refs  everything that keeps the memory: caps plus counted kernel pointers (a thread's task,
+ *         a vCPU's VM). When it reaches zero the memory returns to the quota it was charged to.
  * Teardown is deferred to a queue of the thread whose system call released the last capability,
  * and run iteratively before that thread leaves the kernel, so releasing one capability cannot
  * recurse through a chain of objects on the kernel stack. What an object holds (a task's mappings
@@ -23,6 +23,11 @@
  *            the link meant (an Irq detaches, a waiting thread gets ECANCELED) and the link is
  *            cleared. A dying target takes no new link (kobj_link_set). So a link never
  *            outlives its target, whatever state either is in: one rule, enforced here.
+ * A dead holder starts nothing new: a thread killed while in the kernel is refused IPC and
+ * faults (ipc.c, fault.c) and never leaves it (sched_exit_slow), and must hold no link, queue
+ * place or timeout when it is freed (thread_release checks). One pointer follows another's rule:
+ * a callee's reply_to names its caller only while the caller's partner link is on the callee
+ * (ipc.c, wake).
  */
 #pragma once
 #include <stdint.h>
@@ -74,14 +79,21 @@ static inline void kobj_link_set_live(struct kobj_link *l, struct kobj *to)
     list_push_back(&to->links, &l->node);
 }
 
+/* Whether o takes new links: 0, or -KEEL_ENOENT when it is dying. (For a caller that must undo
+ * an old link first, and must not when the new one would be refused.) */
+static inline int kobj_link_check(const struct kobj *o)
+{
+    return o->dying ? -KEEL_ENOENT : 0;
+}
+
 /* Points l (not set) at to. Returns 0, or -KEEL_ENOENT when to is dying: nothing is linked then. */
 static inline int kobj_link_set(struct kobj_link *l, struct kobj *to)
 {
-    if (to->dying) {
-        return -KEEL_ENOENT;
+    int err = kobj_link_check(to);
+    if (!err) {
+        kobj_link_set_live(l, to);
     }
-    kobj_link_set_live(l, to);
-    return 0;
+    return err;
 }
 
 static inline void kobj_link_clear(struct kobj_link *l)

@@ -73,6 +73,9 @@ static inline void sched_exit_to_user(void)
         sched_exit_slow();
     }
 }
+/* The CPU t is current on (running, or in the kernel for it), or NULL. Not t->cpu: a thread moved
+ * to another CPU stays current where it ran until that CPU switches away. */
+struct percpu *sched_running_on(const struct thread *t);
 /* A preemption point of a long kernel operation (kobj.c: teardown in bounded steps): lets the big
  * lock go for a moment, so that pending interrupts are taken here and other CPUs waiting for the
  * lock get it, then schedules if this CPU must (unless the current thread was killed meanwhile:

@@ -18,8 +18,9 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
  * dropped. */
 noreturn void arch_continue_on(struct arch_regs *frame, arch_resume_fn *fn);
 /* Switches the per-CPU user state from thread prev's to next's (prev == next: next's address
- * space changed): address space, kernel stack for the next entry, and the user registers no frame
- * holds (arm64 TPIDR_EL0), so that nothing of one thread's user state reaches another.
+ * space changed, plain vCPU mode's user_task or back): address space, kernel stack for the next
+ * entry, and the user registers no frame holds (arm64 TPIDR_EL0), so that nothing of one
+ * thread's user state reaches another, nor the vCPU's that of the program in its user_task.
  * Defined always_inline (link-time inlining): it is the hot half of every IPC's switch, and a
  * third caller (kern/vcpu_user.c) must not make the compiler take it out of line. */
 struct thread;

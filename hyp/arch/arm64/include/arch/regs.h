@@ -44,6 +44,7 @@ struct arch_context {
     uint64_t x19_x30[12];
     uint64_t sp;
     uint64_t tpidr_el0; /* the thread's while another runs (context.c); switch.S leaves it */
+    uint64_t tpidr_el0_other; /* plain vCPU mode: the other side's (user_task / its own task) */
 };
 
 /* The runtime finds its UTCB in TPIDRRO_EL0, loaded on every switch (context.c). */

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * Reproductions of the review of 813dcea (kobj_link). Each case fails (or crashes the kernel) on
- * the kernel as reviewed; see the commit that added it for the code path.
+ * A thread killed while the kernel works for it starts nothing new and never runs again (and a
+ * refused binding changes nothing). Written as reproductions by a review of the kobj_link change
+ * (813dcea): each case failed, or crashed the kernel, before the fixes that followed it; their
+ * commits name the code paths. A killed thread used to set new links, become a handler's
+ * reply_to and a timeout's target, be freed, and then be woken by the reply or the timeout.
  */
 #include "ktest_util.h"
 #include <string.h>
@@ -46,7 +49,7 @@ static void rv_vcpu(uint64_t self)
  * sees state != READY and returns EXIT_EVENT into the rest of the system call, whose open receive
  * blocks the dead thread with a timeout armed. The thread is freed when its CPU switches away;
  * the timeout still fires on it (per-CPU timeout list -> freed thread) and makes it ready again. */
-KTEST(review_killed_vcpu_thread_runs_the_rest_of_its_system_call)
+KTEST(lifetime_vcpu_thread_killed_in_its_guest_does_no_more_of_its_system_call)
 {
     if (cpus_online() < 2) {
         return;
@@ -79,7 +82,7 @@ KTEST(review_killed_vcpu_thread_runs_the_rest_of_its_system_call)
         sleep_us(100000); /* the 20 ms receive timeout would have fired */
         CHECK_EQ(rv_after, 0);
         if (rv_after) {
-            printf("review: try %u: the killed vCPU thread returned from its system call with tag "
+            printf("ktest: try %u: the killed vCPU thread returned from its system call with tag "
                    "0x%lx\n",
                    i, (unsigned long)rv_after_tag);
         }
@@ -135,7 +138,7 @@ static void rf_handler(uint64_t arg)
  * reaches freed memory (ipc_reply -> transfer -> wake -> sched_ready) and the dead thread runs
  * again. Racy: the victim must trap while the kill's system call holds the lock (a revoke of
  * 2^13 copies of its capability makes that last), so it is tried several times. */
-KTEST(review_thread_killed_while_its_exception_waits_for_the_lock_runs_again)
+KTEST(lifetime_thread_killed_while_its_exception_waits_for_the_lock_stays_dead)
 {
     if (cpus_online() < 2) {
         return;
@@ -172,7 +175,7 @@ KTEST(review_thread_killed_while_its_exception_waits_for_the_lock_runs_again)
         uint64_t c0 = rf_count;
         sleep_us(50000);
         uint64_t c1 = rf_count;
-        printf("review: try %u: kill took %lu us, the killed thread went on %lu times\n", i,
+        printf("ktest: try %u: kill took %lu us, the killed thread went on %lu times\n", i,
                (unsigned long)(t1 - t0), (unsigned long)(c1 - c0));
         CHECK_EQ(c1, c0); /* a killed thread runs nothing after its kill */
         kthread_free(&t);
@@ -247,7 +250,7 @@ static void tp_vcpu_main(uint64_t arg)
  * and the value the program leaves is what the vCPU's entry finds (its TLS pointer, chosen by
  * the program it supervises). riscv64 and x86_64 keep tp / r15 in the frame and reload the UTCB
  * pointer at the entry. */
-KTEST(review_arm64_vcpu_user_task_shares_the_thread_pointer_with_its_vcpu)
+KTEST(lifetime_arm64_vcpu_and_its_user_task_program_keep_their_own_thread_pointers)
 {
     struct kthread t;
     kthread_prepare(&t);
@@ -275,7 +278,7 @@ KTEST(review_arm64_vcpu_user_task_shares_the_thread_pointer_with_its_vcpu)
                0);
     tp_go = 1;
     REQUIRE(wait_flag(&tp_done, 2000));
-    printf("review: program in user_task saw TPIDR_EL0 0x%lx, the vCPU's entry found 0x%lx\n",
+    printf("ktest: program in user_task saw TPIDR_EL0 0x%lx, the vCPU's entry found 0x%lx\n",
            (unsigned long)tp_prog_saw, (unsigned long)tp_entry_saw);
     CHECK(tp_prog_saw != 0xaaaa0000aaaaull);  /* the vCPU's thread pointer reached the program */
     CHECK_EQ(tp_entry_saw, 0xaaaa0000aaaaull); /* the program's value reached the vCPU's entry */
@@ -316,7 +319,7 @@ static void eb_irq_waiter(uint64_t arg)
 /* BIND and ATTACH unbind / detach first, then find the new thread dead and answer ENOENT: the
  * refused call has cut the gate from its server and the Irq (and its pending fire) from its
  * thread. */
-KTEST(review_refused_gate_bind_and_irq_attach_leave_the_old_binding_alone)
+KTEST(lifetime_refused_gate_bind_and_irq_attach_leave_the_old_binding_alone)
 {
     /* A dead thread (killed with its task), its capability kept. */
     uint64_t task;
@@ -348,7 +351,7 @@ KTEST(review_refused_gate_bind_and_irq_attach_leave_the_old_binding_alone)
     CHECK_EQ(KOBJ(eb_irq, KEEL_IRQ_ATTACH, d.cap, 0x44), -KEEL_ENOENT);
     eb_go = 1;
     REQUIRE(wait_flag(&eb_done, 2000));
-    printf("review: after the refused ATTACH the old thread's receive on the Irq: %ld, label 0x%lx\n",
+    printf("ktest: after the refused ATTACH the old thread's receive on the Irq: %ld, label 0x%lx\n",
            (long)eb_err, (unsigned long)eb_label);
     CHECK_EQ(eb_err, 0);        /* still attached, its fire still pending */
     CHECK_EQ(eb_label, 0x33);
@@ -398,7 +401,7 @@ static void fe_handler(uint64_t arg)
  * leaves for user level without looking: the dead thread runs. Its exception then goes through
  * fault_exception() as a dead thread (as in the racy case above), it is freed when the CPU
  * switches away, and the handler's reply makes the freed thread run on. Deterministic. */
-KTEST(review_new_thread_killed_by_its_first_entry_reap_runs_anyway)
+KTEST(lifetime_new_thread_released_before_its_first_run_never_runs)
 {
     fe_ran = fe_after_exc = fe_exc_seen = 0;
     struct kthread h;
@@ -421,7 +424,7 @@ KTEST(review_new_thread_killed_by_its_first_entry_reap_runs_anyway)
                     keel_sel(KEEL_ROOT_TASK, KEEL_OP_SEND | KEEL_OP_RECV | KEEL_OP_OPEN),
                     KEEL_TIMEOUTS(0, 20000), 0);
     sleep_us(50000);
-    printf("review: killed before its first run: it ran %d, its handler saw %d exception(s), it "
+    printf("ktest: killed before its first run: it ran %d, its handler saw %d exception(s), it "
            "came back %d\n",
            fe_ran, (int)fe_exc_seen, fe_after_exc);
     CHECK_EQ(fe_ran, 0);       /* killed before it ever ran */
@@ -449,7 +452,7 @@ static void se_spinner(uint64_t arg)
  * system call that goes on to an open wait: the wait blocks before any reap, schedule() returns
  * to the spinner inside sched_exit_slow(), whose second kobj_reap() kills it, and it returns to
  * user level anyway (no state check after that reap): the dead thread spins on. */
-KTEST(review_thread_killed_by_the_reap_after_its_own_preemption_runs_anyway)
+KTEST(lifetime_thread_released_while_preempted_runs_no_more)
 {
     se_spins = 0;
     struct kthread a;
@@ -468,7 +471,7 @@ KTEST(review_thread_killed_by_the_reap_after_its_own_preemption_runs_anyway)
     uint64_t c1 = se_spins;
     sleep_us(20000);
     uint64_t c2 = se_spins;
-    printf("review: spins before the release %lu, after it %lu, 20 ms later %lu\n",
+    printf("ktest: spins before the release %lu, after it %lu, 20 ms later %lu\n",
            (unsigned long)c0, (unsigned long)c1, (unsigned long)c2);
     CHECK_EQ(c1, c0); /* dead before the release's system call returned */
     CHECK_EQ(c2, c0);
