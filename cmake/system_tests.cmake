@@ -45,7 +45,9 @@ foreach(arch IN ITEMS arm64 riscv64 x86_64)
 endforeach()
 
 # The root task starts programs from the initrd as the system device tree describes, serves their
-# page faults, stops the one that overruns its memory, and powers off when all are done. hello-d,
+# page faults, stops the one that overruns its memory and the one whose kernel memory runs out
+# while its heap is mapped (its pager's reply-and-wait fails with ENOMEM), and powers off when all
+# are done. hello-d,
 # given a Scheduler (keel,scheduler), moves itself from CPU 1 to CPU 0 but cannot raise its
 # priority above the 50 it was given; the others have none.
 foreach(arch IN ITEMS arm64 riscv64 x86_64)
@@ -61,7 +63,9 @@ foreach(arch IN ITEMS arm64 riscv64 x86_64)
                "root: hello-b exited with status 207" "root: all programs done" "KEEL: power off"
         REQUIRE "hello-d: scheduler: run on CPU 0: ok, now on CPU 0"
                 "hello-d: scheduler: priority 51: out of range"
-        FAIL "hello-a: scheduler" "hello-b: scheduler" "hello-c: scheduler"
+                "page fault: no kernel memory left in its quota for its pager's mapping"
+                "root: hello-e: its page fault's mapping failed (quota exhausted: its kernel-memory is used up); stopped"
+        FAIL "hello-a: scheduler" "hello-b: scheduler" "hello-c: scheduler" "hello-e: 16384 KiB"
         EXIT)
 endforeach()
 # Links (dts/systems/links.dts): ping and pong, on two CPUs, exchange three messages each way through
