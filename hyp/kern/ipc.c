@@ -70,8 +70,21 @@ static bool in_window(uint64_t base, uint64_t size, uint64_t limit)
     return base < limit && size <= limit - base;
 }
 
+/* A preemption point of a long map (Task MAP): src and dst are kept in memory over it; false
+ * when either died meanwhile, or the caller did (what is mapped stays: a teardown takes it). */
+static bool map_preempt(struct task *src, struct task *dst)
+{
+    kobj_get(&src->obj);
+    kobj_get(&dst->obj);
+    sched_preempt();
+    bool go_on = !src->obj.dying && !dst->obj.dying && this_cpu()->current->state == TS_READY;
+    kobj_put(&src->obj);
+    kobj_put(&dst->obj);
+    return go_on;
+}
+
 static int map_mem(struct task *src, uint64_t sbase, struct task *dst, uint64_t dbase,
-                   uint64_t size, unsigned rights, bool grant)
+                   uint64_t size, unsigned rights, bool grant, bool preemptible)
 {
     if (!in_window(sbase, size, memspace_va_limit(&src->mem)) ||
         !in_window(dbase, size, memspace_va_limit(&dst->mem))) {
@@ -82,8 +95,17 @@ static int map_mem(struct task *src, uint64_t sbase, struct task *dst, uint64_t 
     }
     vaddr_t sva = va_init(sbase);
     struct mem_map *m;
+    unsigned step = 0;
     /* Holes in the source stay holes (and cost nothing: memspace_next skips them). */
     while ((m = memspace_next(&src->mem, &sva, va_init(sbase + size)))) {
+        if (preemptible && ++step % KOBJ_WORK_STEP == 0) {
+            if (!map_preempt(src, dst)) {
+                return -KEEL_ECANCELED;
+            }
+            if (!(m = memspace_next(&src->mem, &sva, va_init(sbase + size)))) {
+                break; /* (the source may have changed meanwhile) */
+            }
+        }
         uint64_t off = va_val(sva) - sbase;
         sva = va_add(sva, PAGE_SIZE);
         if (!(m->rights & rights)) {
@@ -144,7 +166,7 @@ static int map_caps(struct task *src, uint64_t sidx, struct task *dst, uint64_t 
 }
 
 int ipc_map_fpage(struct task *src, uint64_t fp, struct task *dst, uint64_t window,
-                  uint64_t hotspot, bool grant)
+                  uint64_t hotspot, bool grant, bool preemptible)
 {
     unsigned kind = keel_fpage_kind(fp);
     unsigned so = keel_fpage_order(fp), wo = keel_fpage_order(window);
@@ -173,7 +195,7 @@ int ipc_map_fpage(struct task *src, uint64_t fp, struct task *dst, uint64_t wind
     }
     unsigned rights = keel_fpage_rights(fp) & keel_fpage_rights(window);
     if (kind == KEEL_FP_MEM) {
-        return map_mem(src, sbase, dst, dbase, size, rights, grant);
+        return map_mem(src, sbase, dst, dbase, size, rights, grant, preemptible);
     }
     return map_caps(src, sbase, dst, dbase, size, rights, grant);
 }
@@ -193,7 +215,7 @@ static int transfer_to_kernel_ipc(struct thread *snd, struct thread *rcv, uint64
             continue;
         }
         int err = ipc_map_fpage(snd->task, fp, rcv->task, space, ctl & ~0xfffull,
-                                ctl & KEEL_ITEM_GRANT);
+                                ctl & KEEL_ITEM_GRANT, false);
         if (err) {
             return err;
         }
@@ -228,7 +250,7 @@ static int transfer(struct thread *snd, struct thread *rcv, uint64_t tag, uint64
             return -KEEL_ENOENT; /* no receive window for this kind of item */
         }
         int err = ipc_map_fpage(snd->task, fp, rcv->task, window, ctl & ~0xfffull,
-                                ctl & KEEL_ITEM_GRANT);
+                                ctl & KEEL_ITEM_GRANT, false);
         if (err) {
             return err;
         }

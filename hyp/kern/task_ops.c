@@ -5,6 +5,7 @@
 #include <keel/thread.h>
 #include <keel/ipc.h>
 #include <keel/kobj_call.h>
+#include <keel/sched.h>
 #include <uapi/keel/fpage.h>
 
 static int64_t task_map(struct task *dst, struct kobj_msg *m)
@@ -28,7 +29,7 @@ static int64_t task_map(struct task *dst, struct kobj_msg *m)
     if ((kind == KEEL_FP_MEM ? keel_fpage_base(window) : keel_fpage_cap_index(window)) != dbase) {
         return -KEEL_EINVAL;
     }
-    return ipc_map_fpage(container_of(so, struct task, obj), fp, dst, window, 0, false);
+    return ipc_map_fpage(container_of(so, struct task, obj), fp, dst, window, 0, false, true);
 }
 
 static int64_t task_unmap(struct task *t, struct kobj_msg *m)
@@ -40,12 +41,24 @@ static int64_t task_unmap(struct task *t, struct kobj_msg *m)
     bool self = m->mr[2] & KEEL_UNMAP_SELF;
     unsigned order = keel_fpage_order(fp);
     if (keel_fpage_kind(fp) == KEEL_FP_MEM) {
-        uint64_t base = keel_fpage_base(fp);
+        uint64_t base = keel_fpage_base(fp), limit = memspace_va_limit(&t->mem);
         if (order < PAGE_SHIFT || order > 48 || (base & ((1ull << order) - 1)) ||
-            base + (1ull << order) > memspace_va_limit(&t->mem)) {
+            (1ull << order) > limit || base > limit - (1ull << order)) {
             return -KEEL_EINVAL;
         }
-        memspace_unmap(&t->mem, va_init(base), 1ull << order, self);
+        /* In steps, with preemption points between them; t stays in memory meanwhile. If it
+         * dies, its teardown removes the rest; if the caller does, what is done stays done. */
+        vaddr_t va = va_init(base), end = va_init(base + (1ull << order));
+        kobj_get(&t->obj);
+        for (;;) {
+            unsigned budget = KOBJ_WORK_STEP;
+            if (memspace_unmap_bounded(&t->mem, &va, end, self, &budget) || t->obj.dying ||
+                m->caller->state != TS_READY) {
+                break;
+            }
+            sched_preempt();
+        }
+        kobj_put(&t->obj);
         return 0;
     }
     if (keel_fpage_kind(fp) == KEEL_FP_CAP) {
@@ -53,7 +66,8 @@ static int64_t task_unmap(struct task *t, struct kobj_msg *m)
         if (order > 20 || (base & ((1ull << order) - 1))) {
             return -KEEL_EINVAL;
         }
-        for (uint64_t i = 0; i < (1ull << order); i++) {
+        /* (Slots beyond the object space do not exist: at most OBJSPACE_MAX_CAPS steps.) */
+        for (uint64_t i = 0; i < (1ull << order) && base + i < OBJSPACE_MAX_CAPS; i++) {
             struct cap *c = objspace_lookup(&t->caps, base + i);
             if (c && c->obj) {
                 if (self) {

@@ -33,6 +33,8 @@ void ipc_notify_irq(struct thread *t, struct irq *irq);
  * kernel with the result once its partner answers. */
 void ipc_fast(struct thread *self, uint64_t tag, uint64_t sel, uint64_t timeouts);
 /* Maps or grants the flexpage fp of src into dst's window (memory or capabilities), placing it
- * by hotspot as L4 does. Returns 0 or -err. */
+ * by hotspot as L4 does. Returns 0 or -err. preemptible (Task MAP, not an IPC item): a large
+ * memory flexpage is mapped in steps with preemption points between them (sched_preempt); it
+ * stops with ECANCELED when either task or the caller dies meanwhile. */
 int ipc_map_fpage(struct task *src, uint64_t fp, struct task *dst, uint64_t window,
-                  uint64_t hotspot, bool grant);
+                  uint64_t hotspot, bool grant, bool preemptible);
