@@ -1,12 +1,40 @@
 // SPDX-License-Identifier: MIT
 // The Vcon object: the kernel console for user level (write bytes, poll for input).
 #include <keel/console.h>
+#include <keel/task.h>
+#include <keel/thread.h>
+#include <keel/printk.h>
+#include <keel/arch/timer.h>
 #include <keel/kobj_call.h>
 #include <uapi/keel/fpage.h>
 
 struct kobj vcon_object = KOBJ_STATIC(vcon_object, KEEL_OBJ_VCON);
 
 #define VCON_MAX ((KEEL_MR_COUNT - 2) * 8)
+/* What one task may write, as a token bucket: a burst, then a rate. The console is shared by all
+ * tasks (every VM's VMM, the root task's programs) and the kernel writes it in the system call:
+ * a task that writes more has its writes dropped, whole, and counted, so it cannot keep others
+ * off the console or the kernel busy with it. (A Linux guest's boot log fits the burst.) */
+#define VCON_BURST (64u * 1024)
+#define VCON_BYTES_PER_SEC (32u * 1024) /* three times a 115200-baud UART */
+
+/* Whether t may write n bytes now; takes them from its bucket when it may. (A task that never
+ * wrote starts with a full one.) */
+static bool vcon_credit(struct task *t, uint64_t n)
+{
+    uint64_t now = arch_timer_now(), per_byte = arch_timer_freq() / VCON_BYTES_PER_SEC;
+    uint64_t earned = per_byte && t->vcon_at ? (now - t->vcon_at) / per_byte : VCON_BURST;
+    if (earned) {
+        t->vcon_credit = earned >= VCON_BURST - t->vcon_credit ? VCON_BURST
+                                                               : t->vcon_credit + (uint32_t)earned;
+        t->vcon_at = now;
+    }
+    if (n > t->vcon_credit) {
+        return false;
+    }
+    t->vcon_credit -= (uint32_t)n;
+    return true;
+}
 
 static int64_t vcon_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
 {
@@ -19,11 +47,24 @@ static int64_t vcon_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         if (!kmsg_has(m, 1) || m->mr[1] > VCON_MAX || m->words < 2 + (m->mr[1] + 7) / 8) {
             return -KEEL_EINVAL;
         }
+        struct task *t = m->caller->task;
+        uint64_t n = m->mr[1];
+        if (!vcon_credit(t, n)) {
+            t->vcon_dropped += n;
+            t->vcon_dropped_unsaid += n;
+            n = 0;
+        } else if (t->vcon_dropped_unsaid) {
+            printk("[vcon: %lu bytes dropped, over the rate]\n",
+                   (unsigned long)t->vcon_dropped_unsaid);
+            t->vcon_dropped_unsaid = 0;
+        }
         const char *bytes = (const char *)&m->mr[2];
-        for (uint64_t i = 0; i < m->mr[1]; i++) {
+        for (uint64_t i = 0; i < n; i++) {
             console_putc(bytes[i]);
         }
-        return (int64_t)m->mr[1];
+        m->mr[0] = t->vcon_dropped;
+        m->out_words = 1;
+        return (int64_t)n;
     }
     case KEEL_VCON_READ: {
         uint64_t max = kmsg_has(m, 1) ? m->mr[1] : 0;

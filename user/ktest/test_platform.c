@@ -14,6 +14,67 @@ static int64_t vcon_write(uint64_t cap, const char *s, uint64_t len, unsigned wo
     return keel_tag_is_error(tag) ? keel_ipc_error() : keel_tag_label(tag);
 }
 
+#define FLOOD_LINE 400
+#define FLOOD_LINES 256 /* 100 KiB: more than a task's burst (64 KiB) */
+static volatile uint64_t flood_written, flood_dropped, flood_us, flood_after;
+static volatile int flood_done;
+
+/* Writes FLOOD_LINES lines as fast as it can, then, after a pause, one more. */
+static void vcon_flooder(uint64_t arg)
+{
+    (void)arg;
+    char line[FLOOD_LINE];
+    memset(line, '.', sizeof(line));
+    memcpy(line, "vcon flood: ", 12);
+    line[FLOOD_LINE - 1] = '\n';
+    uint64_t t0 = keel_cycles(), written = 0; /* (the KIP, for now_us, is the root task's) */
+    for (unsigned i = 0; i < FLOOD_LINES; i++) {
+        struct keel_utcb *u = keel_utcb();
+        u->mr[0] = KEEL_VCON_WRITE;
+        u->mr[1] = FLOOD_LINE;
+        memcpy(&u->mr[2], line, FLOOD_LINE);
+        uint64_t tag = keel_call(KEEL_ROOT_VCON, keel_tag(KEEL_PROTO_KOBJ, 2 + FLOOD_LINE / 8, 0),
+                                 KEEL_NEVER, 0);
+        written += keel_tag_is_error(tag) ? 0 : (uint64_t)keel_tag_label(tag);
+    }
+    flood_us = keel_cycles() - t0; /* ticks, made microseconds by the root */
+    flood_written = written;
+    flood_dropped = keel_utcb()->mr[0];
+    for (unsigned i = 0; i < 100; i++) {
+        keel_wait(10000, 0); /* a second: its credit comes back */
+    }
+    flood_after = (uint64_t)vcon_write(KEEL_ROOT_VCON, "vcon flood: over\n", 17, 2 + 3);
+    flood_done = 1;
+    kthread_exit();
+}
+
+/* A task that writes more than its share has the rest dropped, whole writes, and counted; it
+ * cannot keep others off the console; its credit comes back with time. */
+KTEST(vcon_flood_is_cut_to_the_rate_and_counted)
+{
+    flood_done = 0;
+    uint64_t task;
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &task) >= 0);
+    struct kthread t;
+    kthread_prepare(&t);
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, task, vcon_flooder, 0, 0, 0), 0);
+    REQUIRE(wait_flag(&flood_done, 10000));
+    uint64_t total = (uint64_t)FLOOD_LINE * FLOOD_LINES;
+    flood_us = flood_us * 1000000 / rt_kip()->timer_freq;
+    printf("ktest: a flood of %lu bytes in %lu us: %lu written, %lu dropped\n",
+           (unsigned long)total, (unsigned long)flood_us, (unsigned long)flood_written,
+           (unsigned long)flood_dropped);
+    CHECK_EQ(flood_written + flood_dropped, total);
+    CHECK(flood_dropped > 0);
+    CHECK(flood_written >= 64 * 1024 - FLOOD_LINE); /* the burst went through */
+    CHECK(flood_written <= 64 * 1024 + 32 * 1024 * (flood_us / 1000000 + 1));
+    CHECK_EQ(flood_after, 17);
+    /* This task's own writes were never cut. */
+    CHECK_EQ(vcon_write(KEEL_ROOT_VCON, "vcon: still here\n", 17, 2 + 3), 17);
+    kthread_free(&t);
+    cap_free(task);
+}
+
 KTEST(vcon_write_and_errors)
 {
     rt_flush();

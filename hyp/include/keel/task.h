@@ -18,6 +18,9 @@ struct task {
     bool vm;                /* a VM task (KEEL_TASK_VM): guest-physical space, no UTCB area */
     uint64_t drain_cap;     /* teardown: the slot and the address where emptying goes on */
     vaddr_t drain_va;
+    uint64_t vcon_at;       /* Vcon writes: when its credit was last topped up (vcon.c) */
+    uint32_t vcon_credit;   /* bytes it may write now */
+    uint64_t vcon_dropped, vcon_dropped_unsaid; /* bytes dropped over the rate; not said yet */
 };
 
 /* Creates a task with a UTCB area of 2^order bytes at base (order 0: none), or with vm a VM

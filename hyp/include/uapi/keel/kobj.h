@@ -114,7 +114,8 @@ enum keel_sched_op {
 };
 
 enum keel_vcon_op {
-    KEEL_VCON_WRITE = 1, /* MR1 length (<= 8 * (KEEL_MR_COUNT - 2)), MR2.. bytes */
+    KEEL_VCON_WRITE = 1, /* MR1 length (<= 8 * (KEEL_MR_COUNT - 2)), MR2.. bytes -> label bytes
+                            written (0: dropped, over the task's rate), MR0 bytes dropped so far */
     KEEL_VCON_READ = 2,  /* MR1 max length -> label length, MR0.. bytes */
 };
 
