@@ -64,7 +64,6 @@ foreach(arch IN ITEMS arm64 riscv64 x86_64)
                "root: hello-b exited with status 207" "root: all programs done" "KEEL: power off"
         REQUIRE "hello-d: scheduler: run on CPU 0: ok, now on CPU 0"
                 "hello-d: scheduler: priority 51: out of range"
-                "page fault: no kernel memory left in its quota for its pager's mapping"
                 "root: hello-e: its page fault's mapping failed (quota exhausted: its kernel-memory is used up); stopped"
         FAIL "hello-a: scheduler" "hello-b: scheduler" "hello-c: scheduler" "hello-e: 16384 KiB"
         EXIT)
