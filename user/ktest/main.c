@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The kernel test suite runner (the root task of the test image): runs every KTEST and powers off.
+// The kernel test suite runner (the root task of the test image): runs every KTEST and powers off;
+// with a soak.conf in the initrd, the soak instead (soak.c).
 #include <keel/ktest.h>
 #include <keel/sys.h>
 #include "ktest_util.h"
+#include "lfuzz.h"
 
 extern const struct ktest __start_ktests[], __stop_ktests[];
 
@@ -31,6 +33,12 @@ int main(void)
     printf("ktest: %s, %lu CPUs, %lu MiB kernel memory\n", kip->arch, (unsigned long)kip->cpu_count,
            (unsigned long)(kip->kmem_total >> 20));
     ktest_init();
+    current = "soak";
+    if (soak_main()) {
+        rt_flush();
+        KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_POWER_OFF);
+        return 0;
+    }
     unsigned passed = 0, failed = 0;
     for (const struct ktest *t = __start_ktests; t < __stop_ktests; t++) {
         current = t->name;
