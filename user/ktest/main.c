@@ -5,6 +5,7 @@
 #include <keel/sys.h>
 #include "ktest_util.h"
 #include "lfuzz.h"
+#include <string.h>
 
 extern const struct ktest __start_ktests[], __stop_ktests[];
 
@@ -39,8 +40,16 @@ int main(void)
         KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_POWER_OFF);
         return 0;
     }
+    static char only[64];
+    unsigned only_len = ktest_only(only, sizeof(only));
+    if (only_len) {
+        printf("ktest: only the cases whose names start with %s\n", only);
+    }
     unsigned passed = 0, failed = 0;
     for (const struct ktest *t = __start_ktests; t < __stop_ktests; t++) {
+        if (only_len && strncmp(t->name, only, only_len) != 0) {
+            continue;
+        }
         current = t->name;
         ktest_failed_now = 0;
         t->fn();

@@ -15,6 +15,9 @@
  * health checked. So a leak or a hang is found in the round it happens in, and that round alone
  * can be run again (its seed, or seed= and round=). The last lines are the total, the rate and
  * "SOAK PASS" or "SOAK FAIL: ..." with the round to replay.
+ *
+ * A "ktest.conf" with only=PREFIX runs just the test cases whose names start with PREFIX (a
+ * reproduction, say, without the rest of the suite).
  */
 #include <keel/ktest.h>
 #include <cpio.h>
@@ -62,6 +65,32 @@ static uint64_t conf_value(const char *p, uint64_t size, const char *key, uint64
     return def;
 }
 
+/* The file `name` of the initrd, or NULL. */
+static const char *initrd_file(const char *name, uint64_t *size)
+{
+    const struct keel_kip *k = rt_kip();
+    const char *start = (const char *)(uintptr_t)k->initrd_base;
+    return k->initrd_size ? cpio_find(start, start + k->initrd_size, name, size) : 0;
+}
+
+unsigned ktest_only(char *buf, unsigned max)
+{
+    uint64_t size = 0;
+    const char *p = initrd_file("ktest.conf", &size);
+    for (uint64_t i = 0; p && i + 5 <= size; i++) {
+        if ((i == 0 || p[i - 1] == ' ' || p[i - 1] == '\n') && p[i] == 'o' && p[i + 1] == 'n' &&
+            p[i + 2] == 'l' && p[i + 3] == 'y' && p[i + 4] == '=') {
+            unsigned n = 0;
+            for (uint64_t j = i + 5; j < size && n + 1 < max && p[j] > ' '; j++) {
+                buf[n++] = p[j];
+            }
+            buf[n] = 0;
+            return n;
+        }
+    }
+    return 0;
+}
+
 static uint64_t soak_mix(uint64_t x)
 {
     x += 0x9e3779b97f4a7c15ull;
@@ -72,13 +101,8 @@ static uint64_t soak_mix(uint64_t x)
 
 int soak_main(void)
 {
-    const struct keel_kip *k = rt_kip();
-    const char *start = (const char *)(uintptr_t)k->initrd_base;
     uint64_t size = 0;
-    const char *conf = 0;
-    if (k->initrd_size) {
-        conf = cpio_find(start, start + k->initrd_size, "soak.conf", &size);
-    }
+    const char *conf = initrd_file("soak.conf", &size);
     if (!conf) {
         return 0;
     }
