@@ -29,7 +29,11 @@
  * minion does IPC of its own (also waits that never time out: they end when the partner dies, or
  * with the minion; calls between minions take the fast path when it applies), on whatever its
  * task holds at those slots, cancels other threads' IPC, and in a worker's task releases what the
- * worker made there (itself too, now and then: a thread whose last capability it released).
+ * worker made there (itself too, now and then: a thread whose last capability it released). It
+ * also faults on purpose (a load or store in the receive area, an undefined instruction): its
+ * pager and exception handler are gates the worker chose (Thread CONTROL), so the faults become
+ * kernel-made calls to whatever thread is bound there, whose answer maps memory or sets the
+ * minion's pc and sp to random words (it then faults on; nothing of the test lies there).
  *
  * Turns (lfuzz_turns, the ktest case): the workers pass a token, so that mostly one makes calls
  * at a time, and minions are quiet (lf_minion). Under an emulator that gives each CPU a host
@@ -274,7 +278,8 @@ static uint64_t lf_message(uint64_t r)
             grant = (int)rnd(&r, 2);
             break;
         }
-        u->mr[words + 2 * i] = keel_item_ctl(rnd(&r, 1u << 20) << 12, grant);
+        /* The hotspot lies in the receive area: a page fault's pager maps to it absolutely. */
+        u->mr[words + 2 * i] = keel_item_ctl(LF_RCV + (rnd(&r, 16) << 12), grant);
         u->mr[words + 2 * i + 1] = fp;
     }
     return keel_tag((int64_t)rnd(&r, 8), words, items);
@@ -313,7 +318,7 @@ static void lf_minion(uint64_t arg)
                                                  : (uint32_t)(20000 + rnd(&a, 480000));
         uint64_t tag = 0;
         int64_t e = 0;
-        switch (rnd(&r, 18)) {
+        switch (rnd(&r, 20)) {
         case 0:
         case 1:
         case 2:
@@ -352,6 +357,18 @@ static void lf_minion(uint64_t arg)
             e = KOBJ(pick_minion(&r), KEEL_THREAD_EX_REGS, 0, 0,
                      KEEL_EXREGS_CANCEL | KEEL_EXREGS_KEEP_PC | KEEL_EXREGS_KEEP_SP);
             e = e < 0 ? e : -KEEL_ETIMEOUT;
+            break;
+        case 16: /* a page fault where nothing may be mapped: to its pager (or it halts) */
+            if (rnd(&r, 2)) {
+                ktest_load(LF_RCV + (rnd(&r, 16) << 12));
+            } else {
+                ktest_store(LF_RCV + (rnd(&r, 16) << 12), r);
+            }
+            e = -KEEL_ETIMEOUT;
+            break;
+        case 17: /* an exception: to its handler, whose answer may send it anywhere */
+            ktest_undef();
+            e = -KEEL_ETIMEOUT;
             break;
         default: { /* at user level, where a kill from another CPU finds it */
             uint64_t end = keel_cycles() + (20 + rnd(&r, 200)) * lf.cycles_per_us;
@@ -421,6 +438,12 @@ static void lf_create(struct lf_worker *me, uint64_t a, uint64_t b, uint64_t c)
     }
 }
 
+/* A pager or exception handler for Thread CONTROL: a gate slot (in the thread's task), or none. */
+static uint64_t lf_handler(uint64_t *r)
+{
+    return rnd(r, 3) ? pick_gate(r) : 0;
+}
+
 /* Scheduler RUN: a CPU, a priority below the workers', sometimes a new quantum. */
 static void lf_run(struct lf_worker *me, uint64_t thread, uint64_t *r)
 {
@@ -435,7 +458,8 @@ static void lf_start(struct lf_worker *me, uint64_t w, uint64_t a, uint64_t b, u
     uint64_t j = rnd(&a, N_THREAD), t = SL_OWN + K_THREAD + j;
     if (rnd(&a, 4)) {
         uint64_t task = rnd(&a, 3) ? SL_SELF : pick_task(&b);
-        note(me, KOBJ(t, KEEL_THREAD_CONTROL, task, lf_utcb(w, j), 0, 0));
+        uint64_t pager = lf_handler(&c), exc = lf_handler(&c);
+        note(me, KOBJ(t, KEEL_THREAD_CONTROL, task, lf_utcb(w, j), pager, exc));
     }
     if (rnd(&a, 2)) {
         lf_run(me, t, &a);
@@ -509,8 +533,9 @@ static void lf_do(struct lf_worker *me, uint64_t w, unsigned op, uint64_t a, uin
         lf_start(me, w, a, b, c);
         break;
     case OP_CONTROL: {
-        uint64_t t = pick_minion(&a);
-        note(me, KOBJ(t, KEEL_THREAD_CONTROL, pick_task(&b), lf_slot_utcb(w, t), 0, 0));
+        uint64_t t = pick_minion(&a), task = pick_task(&b);
+        uint64_t pager = lf_handler(&c), exc = lf_handler(&c);
+        note(me, KOBJ(t, KEEL_THREAD_CONTROL, task, lf_slot_utcb(w, t), pager, exc));
         break;
     }
     case OP_RUN:
