@@ -3,10 +3,22 @@
 #   make run   [ARCH=arm64|riscv64] [CHECK=1]   build and boot the demo
 #   make test                                   host unit tests and every system test (ctest)
 #   make bench                                  benchmarks, one row per figure
+#   make soak  [ARCH=] [CALLS=10000000] [SMP=4] [SEED=] [ROUND=] [MTTCG=1]
+#                                               the lifetime fuzzer for CALLS system calls in QEMU
+#                                               (user/ktest/soak.c, docs/ktest.md); not part of test.
+#                                               Last lines: calls/s, total calls, PASS or FAIL: why.
+#                                               SEED: the seed (default: chosen at boot, printed);
+#                                               ROUND: start at that round (to replay a failure);
+#                                               MTTCG=1: a host thread per CPU (slow on a busy host)
 ARCH ?= arm64
 CHECK ?=
+CALLS ?= 10000000
+SMP ?= 4
+SEED ?= 0
+ROUND ?= 0
+MTTCG ?=
 
-.PHONY: all setup configure build run test bench clean
+.PHONY: all setup configure build run test bench soak clean
 all: build
 
 setup:
@@ -27,6 +39,9 @@ test: build
 bench: configure
 	@cmake --build --preset default >build/bench-build.log 2>&1 || { tail -n 40 build/bench-build.log; false; }
 	@bench/run build
+
+soak: setup
+	@ci/soak --arch $(ARCH) --calls $(CALLS) --smp $(SMP) --seed $(SEED) --round $(ROUND) $(if $(MTTCG),--mttcg)
 
 clean:
 	rm -rf build

@@ -100,6 +100,9 @@ uint64_t kmem_free(void);
  * when it switches away); returns the last value seen. */
 uint64_t kmem_free_settled(uint64_t expect);
 unsigned cpus_online(void);
+/* Checks that the kernel still works: a thread and a gate made, 50 calls through it, an Irq
+ * triggered and received (test_fuzz.c). Returns at the first failure, which it records. */
+void ktest_check_kernel_alive(void);
 
 /* Architecture probes (ktest_util.c). The load / store / undefined instruction sit at the
  * *_insn labels, which is the pc the kernel reports for a fault there. */

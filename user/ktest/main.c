@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
-// The kernel test suite runner (the root task of the test image): runs every KTEST and powers off.
+// The kernel test suite runner (the root task of the test image): runs every KTEST and powers off;
+// with a soak.conf in the initrd, the soak instead (soak.c).
 #include <keel/ktest.h>
 #include <keel/sys.h>
 #include "ktest_util.h"
+#include "lfuzz.h"
+#include <string.h>
 
 extern const struct ktest __start_ktests[], __stop_ktests[];
 
@@ -31,8 +34,22 @@ int main(void)
     printf("ktest: %s, %lu CPUs, %lu MiB kernel memory\n", kip->arch, (unsigned long)kip->cpu_count,
            (unsigned long)(kip->kmem_total >> 20));
     ktest_init();
+    current = "soak";
+    if (soak_main()) {
+        rt_flush();
+        KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_POWER_OFF);
+        return 0;
+    }
+    static char only[64];
+    unsigned only_len = ktest_only(only, sizeof(only));
+    if (only_len) {
+        printf("ktest: only the cases whose names start with %s\n", only);
+    }
     unsigned passed = 0, failed = 0;
     for (const struct ktest *t = __start_ktests; t < __stop_ktests; t++) {
+        if (only_len && strncmp(t->name, only, only_len) != 0) {
+            continue;
+        }
         current = t->name;
         ktest_failed_now = 0;
         t->fn();

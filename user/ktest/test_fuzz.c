@@ -192,7 +192,7 @@ static void fuzz_echo(uint64_t unused)
 }
 
 /* The kernel still works: make objects, call through a new gate, revoke a mapping. */
-static void check_kernel_alive(void)
+void ktest_check_kernel_alive(void)
 {
     struct kthread e;
     REQUIRE_EQ(kthread_start_arg(&e, KEEL_ROOT_TASK, fuzz_echo, 0, 0, 0), 0);
@@ -238,7 +238,7 @@ KTEST(syscall_fuzzer_kernel_survives)
         pages[i] = rt_page_alloc();
         REQUIRE(pages[i]);
     }
-    check_kernel_alive(); /* (warms what that needs, too) */
+    ktest_check_kernel_alive(); /* (warms what that needs, too) */
     uint64_t kmem0 = kmem_free(), root0 = factory_used(KEEL_ROOT_FACTORY);
 
     REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, ff, 4ull << 20), 0);
@@ -359,7 +359,7 @@ KTEST(syscall_fuzzer_kernel_survives)
     printf("\n");
 
     /* Alive and consistent. */
-    check_kernel_alive();
+    ktest_check_kernel_alive();
     CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_ANY_TYPE), KEEL_OBJ_TASK);
     /* Everything goes: the fuzzed task (and all it made), its threads, the peer, the rest. */
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, ft);
@@ -385,7 +385,7 @@ KTEST(syscall_fuzzer_kernel_survives)
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, ff);
     CHECK_EQ(factory_used(KEEL_ROOT_FACTORY), root0);
     CHECK_EQ(kmem_free_settled(kmem0), kmem0);
-    check_kernel_alive();
+    ktest_check_kernel_alive();
     for (unsigned i = 0; i < 4; i++) {
         rt_page_free(pages[i]);
     }
