@@ -61,6 +61,32 @@ keel_fuzz_library(fuzz_keel_virtio SOURCES ${KEEL_VIRTIO_SOURCES}
     INCLUDES ${KEEL_VIRTIO_INCLUDES} LIBS fuzz_keel_c WARNINGS)
 target_include_directories(fuzz_keel_virtio SYSTEM PUBLIC ${KEEL_VIRTIO_SYSTEM_INCLUDES})
 
+# The VMM of each architecture, as it builds for the host: its own code (vm.c included), the
+# stand-ins for its surroundings (fuzz/vmm_fakes.c, fuzz/net_link_fake.c) and the modules that keep
+# file-scope state in their resettable form (fuzz/reset/).
+set(KEEL_FUZZ_VMM_COMMON vmm/vm.c vmm/platform.c vmm/dev/guest_line.c
+    fuzz/vmm_fakes.c fuzz/net_link_fake.c fuzz/reset/uart_ns16550.c fuzz/reset/uart_pl011.c
+    fuzz/reset/virtio_devices.c)
+set(KEEL_FUZZ_VMM_LIBS fuzz_keel_virtio fuzz_keel_fdt fuzz_keel_boot fuzz_keel_c)
+keel_fuzz_library(fuzz_vmm_riscv64 WARNINGS
+    SOURCES ${KEEL_FUZZ_VMM_COMMON} vmm/arch/riscv64/insn.c vmm/arch/riscv64/plic.c
+            vmm/arch/riscv64/exit.c vmm/arch/riscv64/platform.c fuzz/reset/sbi.c
+            fuzz/reset/platform_riscv64.c
+    INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/riscv64 ${KEEL_FUZZ_DIR}
+    DEFINES KEEL_UAPI_RISCV64 LIBS ${KEEL_FUZZ_VMM_LIBS})
+keel_fuzz_library(fuzz_vmm_x86_64 WARNINGS
+    SOURCES ${KEEL_FUZZ_VMM_COMMON} vmm/arch/x86_64/insn.c vmm/arch/x86_64/lapic.c
+            vmm/arch/x86_64/exit.c vmm/arch/x86_64/platform.c fuzz/reset/ioapic.c
+            fuzz/reset/ports.c fuzz/reset/platform_x86_64.c
+    INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64 ${KEEL_FUZZ_DIR}
+    DEFINES KEEL_UAPI_X86_64 LIBS ${KEEL_FUZZ_VMM_LIBS})
+keel_fuzz_library(fuzz_vmm_arm64 WARNINGS
+    SOURCES ${KEEL_FUZZ_VMM_COMMON} vmm/arch/arm64/vgic.c vmm/arch/arm64/vgic_v2.c
+            vmm/arch/arm64/vgic_v3.c vmm/arch/arm64/exit.c vmm/arch/arm64/platform.c
+            fuzz/reset/platform_arm64.c
+    INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${KEEL_FUZZ_DIR}
+    DEFINES KEEL_UAPI_ARM64 LIBS ${KEEL_FUZZ_VMM_LIBS})
+
 include(cmake/fuzz_targets.cmake)
 
 # The list ci/fuzz runs (make fuzz), one name a line.

@@ -11,3 +11,20 @@ foreach(device IN ITEMS blk net console rng)
 endforeach()
 keel_fuzz_target(virtq SOURCES fuzz/fuzz_virtq.c LIBS fuzz_keel_virtio)
 
+# The riscv64 VMM: instruction decoding and the guest page walk; the PLIC with a 16550; whole exits
+# (SBI, MMIO, WFI).
+keel_fuzz_target(rv_insn SOURCES fuzz/fuzz_rv_insn.c LIBS fuzz_vmm_riscv64)
+keel_fuzz_target(rv_plic SOURCES fuzz/fuzz_rv_plic.c LIBS fuzz_vmm_riscv64)
+keel_fuzz_target(rv_exit SOURCES fuzz/fuzz_rv_exit.c LIBS fuzz_vmm_riscv64)
+
+# The x86_64 VMM: the MOV decoder, the fetch through the guest's paging, the write-back; the
+# LAPIC and the I/O APIC; whole exits (ports, MMIO with virtio devices, MSRs, CPUID, HLT...).
+keel_fuzz_target(x86_insn SOURCES fuzz/fuzz_x86_insn.c LIBS fuzz_vmm_x86_64)
+keel_fuzz_target(x86_apic SOURCES fuzz/fuzz_x86_apic.c LIBS fuzz_vmm_x86_64)
+keel_fuzz_target(x86_exit SOURCES fuzz/fuzz_x86_exit.c LIBS fuzz_vmm_x86_64)
+
+# The arm64 VMM: the GIC model with its GICv3 and GICv2 front ends; whole exits (the syndrome's
+# decode, PSCI, system registers, WFI).
+keel_fuzz_target(arm64_gic SOURCES fuzz/fuzz_arm64_gic.c LIBS fuzz_vmm_arm64)
+keel_fuzz_target(arm64_exit SOURCES fuzz/fuzz_arm64_exit.c LIBS fuzz_vmm_arm64)
+
