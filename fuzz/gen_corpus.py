@@ -362,11 +362,151 @@ def arm64_seeds():
     seed("arm64_exit", "exits", s)
 
 
+# ---- device trees (fuzz_vm_dt.c, fuzz_boot_dt.c, fuzz_root_links.c) ----
+
+def dtc(source):
+    r = subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", "-", "-"],
+                       input=source.encode(), stdout=subprocess.PIPE, check=True)
+    return r.stdout
+
+
+def dts_file(path):
+    return dtc(open(os.path.join(ROOT, path)).read())
+
+
+SMALL_VMS = {
+    "riscv64": """/dts-v1/;
+/ { #address-cells = <2>; #size-cells = <2>;
+    chosen { keel,image = "a.bin"; keel,load-address = <0x0 0x80000000>; };
+    memory@80000000 { device_type = "memory"; reg = <0x0 0x80000000 0x0 0x200000>; };
+    cpus { #address-cells = <1>; #size-cells = <0>; cpu@0 { device_type = "cpu"; reg = <0>; }; };
+    plic: interrupt-controller@c000000 {
+        compatible = "riscv,plic0"; reg = <0x0 0xc000000 0x0 0x600000>;
+        riscv,ndev = <31>; interrupt-controller; #interrupt-cells = <1>; };
+    serial@10000000 { compatible = "ns16550a"; reg = <0x0 0x10000000 0x0 0x100>; interrupts = <10>;
+        reg-shift = <2>; };
+    pl011@10002000 {
+        compatible = "arm,pl011"; reg = <0x0 0x10002000 0x0 0x1000>; interrupts = <11>; };
+    virtio@10001000 {
+        compatible = "virtio,mmio"; reg = <0x0 0x10001000 0x0 0x200>; interrupts = <1>;
+        keel,device = "rng"; };
+    virtio@10001200 {
+        compatible = "virtio,mmio"; reg = <0x0 0x10001200 0x0 0x200>; interrupts = <2>;
+        keel,device = "console"; };
+    virtio@10001400 {
+        compatible = "virtio,mmio"; reg = <0x0 0x10001400 0x0 0x200>; interrupts = <3>;
+        keel,device = "net"; keel,link = "net0"; local-mac-address = [02 00 00 00 00 01]; };
+};""",
+    "arm64": """/dts-v1/;
+/ { #address-cells = <2>; #size-cells = <2>;
+    chosen { keel,image = "a.bin"; keel,load-address = <0x0 0x40000000>; };
+    memory@40000000 { device_type = "memory"; reg = <0x0 0x40000000 0x0 0x200000>; };
+    intc@8000000 {
+        compatible = "arm,gic-v3"; reg = <0x0 0x8000000 0x0 0x10000>, <0x0 0x80a0000 0x0 0x40000>;
+        interrupt-controller; #interrupt-cells = <3>; };
+    pl011@9000000 {
+        compatible = "arm,pl011"; reg = <0x0 0x9000000 0x0 0x1000>; interrupts = <0 1 4>; };
+    virtio@a000000 {
+        compatible = "virtio,mmio"; reg = <0x0 0xa000000 0x0 0x200>; interrupts = <0 16 1>;
+        keel,device = "rng"; };
+    virtio@a000200 {
+        compatible = "virtio,mmio"; reg = <0x0 0xa000200 0x0 0x200>; interrupts = <0 17 1>;
+        keel,device = "console"; };
+};""",
+    "x86_64": """/dts-v1/;
+/ { #address-cells = <2>; #size-cells = <2>;
+    chosen { keel,image = "a.bin"; keel,load-address = <0x0 0x100000>; };
+    memory@0 { device_type = "memory"; reg = <0x0 0x0 0x0 0x1000000>; };
+    lapic@fee00000 { compatible = "intel,ce4100-lapic"; reg = <0x0 0xfee00000 0x0 0x1000>; };
+    ioapic@fec00000 { compatible = "intel,ce4100-ioapic"; reg = <0x0 0xfec00000 0x0 0x1000>; };
+    isa { compatible = "isa"; #address-cells = <2>; #size-cells = <1>;
+        serial@i3f8 { compatible = "ns16550a"; reg = <1 0x3f8 8>; interrupts = <4 1>; };
+        exit@i501 { compatible = "keel,exit-port"; reg = <1 0x501 1>; }; };
+    virtio@d0000000 {
+        compatible = "virtio,mmio"; reg = <0x0 0xd0000000 0x0 0x200>; interrupts = <5 1>;
+        keel,device = "console"; };
+};""",
+}
+
+VM_TREES = {
+    "arm64": ["dts/vms/linux-arm64.dts", "dts/vms/linux-gicv2-arm64.dts", "dts/vms/net1-arm64.dts"],
+    "riscv64": ["dts/vms/linux-riscv64.dts", "dts/vms/net1-riscv64.dts"],
+    "x86_64": ["dts/vms/raw-irq-x86_64.dts", "dts/vms/raw-hello-x86_64.dts"],
+}
+
+BOOT_TREE = """/dts-v1/;
+/memreserve/ 0x48000000 0x100000;
+/ { #address-cells = <2>; #size-cells = <2>;
+    chosen { linux,initrd-start = <0x0 0x48000000>; linux,initrd-end = <0x0 0x48100000>; };
+    memory@40000000 { device_type = "memory"; reg = <0x0 0x40000000 0x0 0x8000000>,
+                                                     <0x1 0x0 0x0 0x1000000>; };
+    memory@80000000 { device_type = "memory"; reg = <0x0 0x80000000 0x0 0x1000000>; };
+    cpus { #address-cells = <1>; #size-cells = <0>;
+        cpu@0 { device_type = "cpu"; reg = <0>; };
+        cpu@1 { device_type = "cpu"; reg = <1>; status = "okay"; };
+        cpu@2 { device_type = "cpu"; reg = <2>; status = "disabled"; }; };
+    reserved-memory { #address-cells = <2>; #size-cells = <2>; ranges;
+        fw@7f000000 { reg = <0x0 0x7f000000 0x0 0x100000>; }; };
+};"""
+
+
+def dt_seeds():
+    for arch, files in VM_TREES.items():
+        for path in files:
+            seed(f"vm_dt_{arch}", os.path.basename(path)[:-4], dts_file(path))
+        seed(f"vm_dt_{arch}", "small", dtc(SMALL_VMS[arch]))
+    seed("boot_dt", "board", dts_file("lib/fdt/tests/board.dts"))
+    seed("boot_dt", "reserved", dtc(BOOT_TREE))
+    for name in ("links", "vm-net-arm64", "hello", "demo-riscv64"):
+        seed("root_links", name, dts_file(f"dts/systems/{name}.dts"))
+
+
+# ---- the Linux loader, boot modules (fuzz_linux_image.c, fuzz_cpio.c, fuzz_elf.c) ----
+
+def image_header(text_offset, image_size, magic=0x644d5241):
+    return struct.pack("<IIQQQQQQII", 0x91005a4d, 0x14000000, text_offset, image_size, 0xa, 0, 0,
+                       0, magic, 0x40)
+
+
+def boot_seeds():
+    body = bytes(range(256)) * 4
+    for name, base, mib, rd, flags, off, size in (
+            ("basic", 0, 15, 0x10000, 1, 0x80000, 0x200000), ("no_initrd", 1, 7, 0, 0, 0, 0x100000),
+            ("unaligned_ram", 2, 11, 0x2000, 1, 0x1000, 0x180000),
+            ("no_chosen", 0, 15, 0x1000, 3, 0, 0x100000)):
+        s = u8(base) + u8(mib) + u32(rd) + u8(flags) + image_header(off, size) + body
+        seed("linux_image", name, s)
+
+    def newc(name, data):
+        n = name.encode() + b"\0"
+        fields = [1, 0o100644, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(n), 0]
+        h = b"070701" + b"".join(b"%08x" % f for f in fields) + n
+        h += bytes((4 - len(h) % 4) % 4)
+        return h + data + bytes((4 - len(data) % 4) % 4)
+
+    archive = newc("root", b"\x7fELF" + bytes(60)) + newc("./system.dtb", dtc(BOOT_TREE))
+    archive += newc("vmm", b"vmm image") + newc("images/Image", b"I" * 7) + newc("TRAILER!!!", b"")
+    seed("cpio", "archive", archive)
+    seed("cpio", "empty_names", newc("", b"x") + newc("a", b""))
+    for i, machine in enumerate((183, 243, 62)):
+        phdrs = struct.pack("<IIQQQQQQ", 1, 5, 0x1000, 0x400000, 0x400000, 0x100, 0x200, 0x1000)
+        phdrs += struct.pack("<IIQQQQQQ", 1, 6, 0x1100, 0x401000, 0x401000, 0x10, 0x1000, 0x1000)
+        phdrs += struct.pack("<IIQQQQQQ", 4, 4, 0, 0, 0, 0, 0, 0)
+        ident = b"\x7fELF\x02\x01\x01" + bytes(8) + bytes([i])
+        eh = ident + struct.pack("<HHIQQQIHHHHHH", 2, machine, 1, 0x400000, 64, 0, 0, 64, 56, 3,
+                                 64, 0, 0)
+        img = eh + phdrs
+        img += bytes(0x1200 - len(img))
+        seed("elf", f"exec_{machine}", img)
+
+
 def main():
     virtio_seeds()
     rv_seeds()
     x86_seeds()
     arm64_seeds()
+    dt_seeds()
+    boot_seeds()
     total = 0
     for target, seeds in sorted(corpus.items()):
         d = os.path.join(OUT, target)
