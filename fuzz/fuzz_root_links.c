@@ -3,7 +3,7 @@
  * Fuzz target root_links: the root task's reading of the system device tree's links
  * (user/root/links.c: /links nodes with keel,size, the programs' keel,links phandles), then what
  * it gives each program under /programs. The input is the system device tree blob, taken as the
- * root task takes it (a header libfdt accepts, no longer than the file). Memory and kernel
+ * root task takes it (fdt_util_check() on the file). Memory and kernel
  * objects are stand-ins: pages are addresses that are never touched, every kernel call succeeds
  * (vmm/tests/host/sys_arch.h).
  *
@@ -17,6 +17,7 @@
 #include <keel/rt.h>
 #include <keel/progenv.h>
 #include <keel/sys.h>
+#include <fdt_util.h>
 #include <libfdt.h>
 #include <string.h>
 
@@ -44,8 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     void *fdt = malloc(size ? size : 1);
     memcpy(fdt, data, size);
-    if (size < sizeof(struct fdt_header) || fdt_check_header(fdt) != 0 ||
-        fdt_totalsize(fdt) > size) {
+    if (fdt_util_check(fdt, size) != 0) {
         free(fdt);
         return 0;
     }

@@ -4,8 +4,7 @@
  * into a platform (vmm/platform.c, the architecture's platform.c: interrupt controllers and
  * interrupt specifiers, the UARTs, virtio devices by keel,device; on x86_64 the ISA bus of
  * ports.c), over lib/fdt/fdt_util.c and libfdt. The input is the device tree blob itself; it is
- * taken as the VMM takes its tree (a header libfdt accepts, no longer than the file), for a VM of
- * two vCPUs.
+ * taken as the VMM takes its tree (fdt_util_check() on the file), for a VM of two vCPUs.
  *
  * Checked besides the sanitizers: a platform made without error has at most VM_MAX_DEVICES
  * devices, each with its access function and a window that does not wrap around.
@@ -13,6 +12,7 @@
 #include "vmm_fuzz.h"
 #include "platform.h"
 #include "reset/reset.h"
+#include <fdt_util.h>
 #include <libfdt.h>
 #include <string.h>
 
@@ -29,8 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* A copy of exactly the file: AddressSanitizer sees any read past its end. */
     void *fdt = malloc(size ? size : 1);
     memcpy(fdt, data, size);
-    if (size < sizeof(struct fdt_header) || fdt_check_header(fdt) != 0 ||
-        fdt_totalsize(fdt) > size) {
+    if (fdt_util_check(fdt, size) != 0) {
         free(fdt);
         return 0;
     }

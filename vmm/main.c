@@ -73,7 +73,7 @@ int main(void)
     }
     memcpy(vm_dt, dt, size);
     const void *fdt = vm_dt;
-    int chosen = fdt_check_header(fdt) == 0 ? fdt_path_offset(fdt, "/chosen") : -1;
+    int chosen = fdt_util_check(fdt, size) == 0 ? fdt_path_offset(fdt, "/chosen") : -1;
     int mem = fdt_node_offset_by_prop_value(fdt, -1, "device_type", "memory", 7);
     uint64_t ram_base, ram_size, load = 0;
     const char *image = chosen >= 0 ? fdt_getprop(fdt, chosen, "keel,image", NULL) : NULL;

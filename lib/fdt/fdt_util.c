@@ -12,6 +12,24 @@ static uint64_t read_cells(const fdt32_t *p, int cells)
     return v;
 }
 
+int fdt_util_check(const void *fdt, uint64_t size)
+{
+    if (size < sizeof(struct fdt_header)) {
+        return -FDT_ERR_TRUNCATED;
+    }
+    int err = fdt_check_header(fdt);
+    if (err) {
+        return err;
+    }
+    if (fdt_totalsize(fdt) > size) {
+        return -FDT_ERR_TRUNCATED;
+    }
+    if (fdt_off_mem_rsvmap(fdt) % 8 != 0 || fdt_off_dt_struct(fdt) % 4 != 0) {
+        return -FDT_ERR_ALIGNMENT;
+    }
+    return 0;
+}
+
 bool fdt_util_reg(const void *fdt, int node, int index, uint64_t *addr, uint64_t *size)
 {
     int parent = fdt_parent_offset(fdt, node);

@@ -4,6 +4,15 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+/*
+ * Whether a blob of at most size bytes (UINT64_MAX: as its header says) is one to hand to libfdt:
+ * 0, or a negative FDT_ERR_* code. Beyond fdt_check_header(): all of it within size, and its
+ * memory reservation and structure blocks aligned as the Devicetree Specification (5.1) asks,
+ * to 8 and 4 bytes; libfdt reads their entries and tags as aligned words, and a misaligned block
+ * makes those reads misaligned. Every reader of a tree Keel is given calls this first.
+ */
+int fdt_util_check(const void *fdt, uint64_t size);
+
 /* Reads the index-th (address, size) pair of node's "reg", translated by the parent's cell sizes.
  * Returns false when the property is missing, too short or uses more than two cells per number.
  * size may be NULL. */

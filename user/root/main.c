@@ -352,7 +352,7 @@ int main(void)
     if (file && size <= sizeof(system_dt)) {
         memcpy(system_dt, file, size);
     }
-    if (!file || size > sizeof(system_dt) || fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > size) {
+    if (!file || size > sizeof(system_dt) || fdt_util_check(fdt, size) != 0) {
         printf("root: no valid system.dtb in the initrd: nothing to start\n");
         return 1;
     }
