@@ -39,7 +39,9 @@ int linux_load(struct vm *vm, const void *image, uint64_t size, const void *init
     void *kdst = guest_mem_ptr(vm, gpa_init(kernel), h.image_size);
     void *rdst = initrd ? guest_mem_ptr(vm, gpa_init(rd), initrd_size) : NULL;
     void *ddst = guest_mem_ptr(vm, gpa_init(dtb), 0x200000);
-    if (!kdst || !ddst || (initrd && !rdst) || (initrd && rd < kernel + h.image_size)) {
+    /* From the base up: the kernel (text_offset not wrapping around), the initrd, the tree. */
+    if (!kdst || !ddst || (initrd && !rdst) || kernel < base || kernel + h.image_size > dtb ||
+        (initrd && rd < kernel + h.image_size)) {
         printf("vmm: the kernel (%lu bytes) and initrd (%lu bytes) do not fit in guest RAM\n",
                (unsigned long)h.image_size, (unsigned long)initrd_size);
         return -1;
