@@ -2,6 +2,7 @@
 // Typed readers over libfdt (see fdt_util.h).
 #include "fdt_util.h"
 #include <libfdt.h>
+#include <string.h>
 
 static uint64_t read_cells(const fdt32_t *p, int cells)
 {
@@ -10,6 +11,53 @@ static uint64_t read_cells(const fdt32_t *p, int cells)
         v = (v << 32) | fdt32_ld(&p[i]);
     }
     return v;
+}
+
+/*
+ * Whether the structure block is a sequence of whole tags ending in FDT_END, each property's
+ * value inside the block: read once, the way libfdt's fdt_next_tag() reads it. That copy of
+ * libfdt (Linux 6.1's) adds a property's length to its offset without an overflow check, so a
+ * length near 4 GiB brings the offset back to the same tag and every walk over the tree loops.
+ */
+static bool structure_whole(const void *fdt)
+{
+    const uint8_t *block = (const uint8_t *)fdt + fdt_off_dt_struct(fdt);
+    uint32_t size = fdt_size_dt_struct(fdt), off = 0;
+    while (off <= size && size - off >= FDT_TAGSIZE) {
+        uint32_t tag = fdt32_ld((const fdt32_t *)(block + off));
+        off += FDT_TAGSIZE;
+        switch (tag) {
+        case FDT_BEGIN_NODE: {
+            const uint8_t *end = memchr(block + off, '\0', size - off);
+            if (!end) {
+                return false;
+            }
+            off = (uint32_t)(end - block) + 1;
+            break;
+        }
+        case FDT_PROP: {
+            if (size - off < 8) {
+                return false;
+            }
+            uint32_t len = fdt32_ld((const fdt32_t *)(block + off));
+            off += 8; /* the length and the name's offset */
+            if (len > size - off) {
+                return false;
+            }
+            off += len;
+            break;
+        }
+        case FDT_END_NODE:
+        case FDT_NOP:
+            break;
+        case FDT_END:
+            return true;
+        default:
+            return false;
+        }
+        off = (off + FDT_TAGSIZE - 1) & ~(uint32_t)(FDT_TAGSIZE - 1);
+    }
+    return false;
 }
 
 int fdt_util_check(const void *fdt, uint64_t size)
@@ -27,7 +75,12 @@ int fdt_util_check(const void *fdt, uint64_t size)
     if (fdt_off_mem_rsvmap(fdt) % 8 != 0 || fdt_off_dt_struct(fdt) % 4 != 0) {
         return -FDT_ERR_ALIGNMENT;
     }
-    return 0;
+    /* Version 17 has the structure block's size, which libfdt checks; older trees are dtc's of
+     * long ago. */
+    if (fdt_version(fdt) < 17) {
+        return -FDT_ERR_BADVERSION;
+    }
+    return structure_whole(fdt) ? 0 : -FDT_ERR_BADSTRUCTURE;
 }
 
 bool fdt_util_reg(const void *fdt, int node, int index, uint64_t *addr, uint64_t *size)

@@ -6,10 +6,11 @@
 
 /*
  * Whether a blob of at most size bytes (UINT64_MAX: as its header says) is one to hand to libfdt:
- * 0, or a negative FDT_ERR_* code. Beyond fdt_check_header(): all of it within size, and its
- * memory reservation and structure blocks aligned as the Devicetree Specification (5.1) asks,
- * to 8 and 4 bytes; libfdt reads their entries and tags as aligned words, and a misaligned block
- * makes those reads misaligned. Every reader of a tree Keel is given calls this first.
+ * 0, or a negative FDT_ERR_* code. Beyond fdt_check_header(): all of it within size; its memory
+ * reservation and structure blocks aligned as the Devicetree Specification (5.1) asks, to 8 and
+ * 4 bytes (libfdt reads their entries and tags as aligned words); version 17; and a structure
+ * block of whole tags, every property's value inside it (libfdt does not check that a property's
+ * length cannot wrap its offset around). Every reader of a tree Keel is given calls this first.
  */
 int fdt_util_check(const void *fdt, uint64_t size);
 

@@ -73,5 +73,18 @@ int main(void)
     memcpy(copy, fdt, blob_size);
     fdt_set_magic(copy, 0);
     CHECK_EQ(fdt_util_check(copy, blob_size), -FDT_ERR_BADMAGIC);
+    memcpy(copy, fdt, blob_size);
+    fdt_set_version(copy, 16);
+    CHECK_EQ(fdt_util_check(copy, blob_size), -FDT_ERR_BADVERSION);
+    /* A property whose length would take libfdt's offset around to the same tag. */
+    memcpy(copy, fdt, blob_size);
+    const char *path = fdt_getprop(copy, fdt_path_offset(copy, "/chosen"), "stdout-path", NULL);
+    CHECK(path != NULL);
+    fdt32_st((char *)path - 8, 0xfffffff4u); /* the length, before the name's offset */
+    CHECK_EQ(fdt_util_check(copy, blob_size), -FDT_ERR_BADSTRUCTURE);
+    /* The structure block's end tag missing. */
+    memcpy(copy, fdt, blob_size);
+    fdt_set_size_dt_struct(copy, fdt_size_dt_struct(fdt) - 4);
+    CHECK_EQ(fdt_util_check(copy, blob_size), -FDT_ERR_BADSTRUCTURE);
     return unit_done("test_fdt_util");
 }
