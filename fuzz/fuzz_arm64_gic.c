@@ -52,7 +52,7 @@ static unsigned width_of(uint8_t w)
     return widths[w & 7];
 }
 
-static void access(struct mmio_device *d, uint64_t off, struct fuzz_in *in)
+static void guest_access(struct mmio_device *d, uint64_t off, struct fuzz_in *in)
 {
     unsigned width = width_of(fuzz_u8(in));
     bool write = fuzz_u8(in) & 1;
@@ -158,14 +158,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch (fuzz_u8(&in) % OPS) {
         case OP_DIST: {
             fuzz_self = vcpu_of(&in);
-            access(dist, fuzz_u16(&in), &in);
+            guest_access(dist, fuzz_u16(&in), &in);
             break;
         }
         case OP_REDIST: {
             fuzz_self = vcpu_of(&in);
             uint8_t where = fuzz_u8(&in);
             uint64_t frame = (where & 0x7f) % (vcpus + 1), page = (where & 0x80) ? GICR_SGI : 0;
-            access(redist, frame * GICR_FRAME + page + fuzz_u16(&in), &in);
+            guest_access(redist, frame * GICR_FRAME + page + fuzz_u16(&in), &in);
             break;
         }
         case OP_LINE: {
