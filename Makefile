@@ -10,6 +10,7 @@
 #                                               SEED: the seed (default: chosen at boot, printed);
 #                                               ROUND: start at that round (to replay a failure);
 #                                               MTTCG=1: a host thread per CPU (slow on a busy host)
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGET=n]  libFuzzer campaigns, one target after the other
 ARCH ?= arm64
 CHECK ?=
 CALLS ?= 10000000
@@ -17,8 +18,10 @@ SMP ?= 4
 SEED ?= 0
 ROUND ?= 0
 MTTCG ?=
+FUZZ_SECONDS ?= 60
+FUZZ_TARGET ?=
 
-.PHONY: all setup configure build run test bench soak clean
+.PHONY: all setup configure build run test bench soak fuzz clean
 all: build
 
 setup:
@@ -42,6 +45,9 @@ bench: configure
 
 soak: setup
 	@ci/soak --arch $(ARCH) --calls $(CALLS) --smp $(SMP) --seed $(SEED) --round $(ROUND) $(if $(MTTCG),--mttcg)
+fuzz: configure
+	@cmake --build --preset default --target keel-fuzz
+	@ci/fuzz run --build build/fuzz --seconds $(FUZZ_SECONDS) $(if $(FUZZ_TARGET),--target $(FUZZ_TARGET))
 
 clean:
 	rm -rf build

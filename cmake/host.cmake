@@ -58,6 +58,24 @@ foreach(arch IN LISTS KEEL_TARGET_ARCHES)
         USES_TERMINAL_BUILD ON)
 endforeach()
 
+# The fuzz build (cmake/fuzz.cmake) in build/fuzz, with clang; ctest runs each fuzz program once
+# over its corpus and regression inputs (labels unit and fuzz); `make fuzz` runs the campaigns.
+set(KEEL_FUZZ_BUILD ${KEEL_BUILD_ROOT}/fuzz)
+ExternalProject_Add(keel-fuzz
+    SOURCE_DIR ${CMAKE_SOURCE_DIR}
+    BINARY_DIR ${KEEL_FUZZ_BUILD}
+    CMAKE_GENERATOR ${CMAKE_GENERATOR}
+    CMAKE_ARGS -DKEEL_ARCH=fuzz -DCMAKE_C_COMPILER=clang-14
+    BUILD_ALWAYS ON
+    INSTALL_COMMAND ""
+    USES_TERMINAL_BUILD ON)
+function(keel_fuzz_target name)
+    add_test(NAME fuzz/${name} COMMAND ${CMAKE_SOURCE_DIR}/ci/fuzz check ${KEEL_FUZZ_BUILD}/${name}
+        ${CMAKE_SOURCE_DIR}/fuzz/corpus/${name} ${CMAKE_SOURCE_DIR}/fuzz/regress/${name})
+    set_tests_properties(fuzz/${name} PROPERTIES TIMEOUT 120 LABELS "unit;fuzz")
+endfunction()
+include(cmake/fuzz_targets.cmake)
+
 # keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MEMORY m] [MACHINE_OPTS o] [TIMEOUT s]
 #                    [INITRD | INITRD_NAME n (boot/<n>.cpio)] [ICOUNT]
 #                    EXPECT m... [REQUIRE m...] [FAIL m...] [COUNT m n...] [EXIT]): boots

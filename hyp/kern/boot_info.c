@@ -90,7 +90,7 @@ static void read_initrd(struct boot_info *bi, const void *fdt)
 bool boot_info_from_dt(struct boot_info *bi, const void *fdt)
 {
     memset(bi, 0, sizeof(*bi));
-    int err = fdt_check_header(fdt);
+    int err = fdt_util_check(fdt, UINT64_MAX); /* the firmware's: as big as it says */
     if (err) {
         printk("boot: bad device tree: %s\n", fdt_strerror(err));
         return false;

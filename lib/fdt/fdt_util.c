@@ -13,6 +13,76 @@ static uint64_t read_cells(const fdt32_t *p, int cells)
     return v;
 }
 
+/*
+ * Whether the structure block is a sequence of whole tags ending in FDT_END, each property's
+ * value inside the block: read once, the way libfdt's fdt_next_tag() reads it. That copy of
+ * libfdt (Linux 6.1's) adds a property's length to its offset without an overflow check, so a
+ * length near 4 GiB brings the offset back to the same tag and every walk over the tree loops.
+ */
+static bool structure_whole(const void *fdt)
+{
+    const uint8_t *block = (const uint8_t *)fdt + fdt_off_dt_struct(fdt);
+    uint32_t size = fdt_size_dt_struct(fdt), off = 0;
+    while (off <= size && size - off >= FDT_TAGSIZE) {
+        uint32_t tag = fdt32_ld((const fdt32_t *)(block + off));
+        off += FDT_TAGSIZE;
+        switch (tag) {
+        case FDT_BEGIN_NODE: {
+            const uint8_t *end = memchr(block + off, '\0', size - off);
+            if (!end) {
+                return false;
+            }
+            off = (uint32_t)(end - block) + 1;
+            break;
+        }
+        case FDT_PROP: {
+            if (size - off < 8) {
+                return false;
+            }
+            uint32_t len = fdt32_ld((const fdt32_t *)(block + off));
+            off += 8; /* the length and the name's offset */
+            if (len > size - off) {
+                return false;
+            }
+            off += len;
+            break;
+        }
+        case FDT_END_NODE:
+        case FDT_NOP:
+            break;
+        case FDT_END:
+            return true;
+        default:
+            return false;
+        }
+        off = (off + FDT_TAGSIZE - 1) & ~(uint32_t)(FDT_TAGSIZE - 1);
+    }
+    return false;
+}
+
+int fdt_util_check(const void *fdt, uint64_t size)
+{
+    if (size < sizeof(struct fdt_header)) {
+        return -FDT_ERR_TRUNCATED;
+    }
+    int err = fdt_check_header(fdt);
+    if (err) {
+        return err;
+    }
+    if (fdt_totalsize(fdt) > size) {
+        return -FDT_ERR_TRUNCATED;
+    }
+    if (fdt_off_mem_rsvmap(fdt) % 8 != 0 || fdt_off_dt_struct(fdt) % 4 != 0) {
+        return -FDT_ERR_ALIGNMENT;
+    }
+    /* Version 17 has the structure block's size, which libfdt checks; older trees are dtc's of
+     * long ago. */
+    if (fdt_version(fdt) < 17) {
+        return -FDT_ERR_BADVERSION;
+    }
+    return structure_whole(fdt) ? 0 : -FDT_ERR_BADSTRUCTURE;
+}
+
 bool fdt_util_reg(const void *fdt, int node, int index, uint64_t *addr, uint64_t *size)
 {
     int parent = fdt_parent_offset(fdt, node);
@@ -67,6 +137,9 @@ enum fdt_util_load_result fdt_util_load(void *buf, uint64_t buf_size, const void
     if (fdt_totalsize(buf) > file_size) {
         return FDT_UTIL_LOAD_TRUNCATED;
     }
+    if (fdt_util_check(buf, file_size) != 0) {
+        return FDT_UTIL_LOAD_MALFORMED;
+    }
     return FDT_UTIL_LOAD_OK;
 }
 
@@ -81,6 +154,8 @@ const char *fdt_util_load_strerror(enum fdt_util_load_result r)
         return "not a device tree (bad or short header)";
     case FDT_UTIL_LOAD_TRUNCATED:
         return "its header claims more bytes than the file has (truncated or lying totalsize)";
+    case FDT_UTIL_LOAD_MALFORMED:
+        return "a malformed device tree (its blocks unaligned, or a property beyond its structure)";
     }
     return "unknown problem";
 }

@@ -5,6 +5,16 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+/*
+ * Whether a blob of at most size bytes (UINT64_MAX: as its header says) is one to hand to libfdt:
+ * 0, or a negative FDT_ERR_* code. Beyond fdt_check_header(): all of it within size; its memory
+ * reservation and structure blocks aligned as the Devicetree Specification (5.1) asks, to 8 and
+ * 4 bytes (libfdt reads their entries and tags as aligned words); version 17; and a structure
+ * block of whole tags, every property's value inside it (libfdt does not check that a property's
+ * length cannot wrap its offset around). Every reader of a tree Keel is given calls this first.
+ */
+int fdt_util_check(const void *fdt, uint64_t size);
+
 /* Reads the index-th (address, size) pair of node's "reg", translated by the parent's cell sizes.
  * Returns false when the property is missing, too short or uses more than two cells per number.
  * size may be NULL. */
@@ -20,6 +30,7 @@ enum fdt_util_load_result {
     FDT_UTIL_LOAD_TOO_BIG,    /* the file is larger than the buffer it is to be copied into */
     FDT_UTIL_LOAD_BAD_HEADER, /* shorter than a header, or fdt_check_header() refuses it */
     FDT_UTIL_LOAD_TRUNCATED,  /* the header's totalsize claims more bytes than the file has */
+    FDT_UTIL_LOAD_MALFORMED,  /* fdt_util_check() refuses its blocks or structure */
 };
 
 /*

@@ -174,14 +174,8 @@ static int psci(struct vcpu *v, struct keel_vcpu_state *s)
 
 /* WFI: the guest has nothing to do until an interrupt. The one source it can have today is its
  * virtual timer: sleep until it is due (a receive that times out), then resume; the kernel
- * injects the timer's interrupt as soon as the guest runs. WFE goes on at once. */
-static uint64_t counter_freq(void)
-{
-    uint64_t f;
-    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f)); /* readable at EL0 (CNTKCTL_EL1) */
-    return f;
-}
-
+ * injects the timer's interrupt as soon as the guest runs. WFE goes on at once. The counter's
+ * frequency is the kernel's (CNTFRQ_EL0, passed on in our environment page). */
 static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
 {
     s->pc += 4;
@@ -192,7 +186,7 @@ static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_
     if (vgic_has_pending(v->vm, v)) {
         return 0;
     }
-    uint64_t ctl = s->cntv_ctl_el0, freq = counter_freq();
+    uint64_t ctl = s->cntv_ctl_el0, freq = rt_timer_freq();
     uint64_t us = 1000; /* no timer armed: look again in a millisecond */
     if ((ctl & 1) && !(ctl & 2)) {
         uint64_t now = keel_cycles();

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: MIT
+/* Every file-scope state of the arm64 VMM's platform back to its start: the UARTs and the virtio
+ * devices. */
+#include "reset.h"
+
+void fuzz_reset_platform(void)
+{
+    fuzz_reset_uart_ns16550();
+    fuzz_reset_uart_pl011();
+    fuzz_reset_virtio_devices();
+}

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+/* Every file-scope state of the riscv64 VMM's platform back to its start: the UARTs, the virtio
+ * devices and the SBI's debug console. */
+#include "reset.h"
+
+void fuzz_reset_platform(void)
+{
+    fuzz_reset_uart_ns16550();
+    fuzz_reset_uart_pl011();
+    fuzz_reset_virtio_devices();
+    fuzz_reset_sbi();
+}

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: MIT
+/* vmm/arch/x86_64/ports.c: the I/O-port devices with its reset (see reset.h). */
+#include "arch/x86_64/ports.c"
+#include "reset.h"
+
+void fuzz_reset_ports(void)
+{
+    memset(ports, 0, sizeof(ports));
+    port_count = 0;
+}
