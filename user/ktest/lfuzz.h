@@ -35,6 +35,7 @@ void lfuzz_print(const char *what, uint64_t seed, const struct lfuzz_result *res
 /* Soak mode (soak.c): when the initrd holds soak.conf, runs the soak it describes, prints its
  * outcome and returns 1; returns 0 when there is none (the test suite runs). */
 int soak_main(void);
-/* The prefix of ktest.conf's only=PREFIX in the initrd, in buf (NUL-terminated): the cases to run;
- * returns its length, 0 when there is none (soak.c). */
-unsigned ktest_only(char *buf, unsigned max);
+/* The value of key=VALUE in the initrd's ktest.conf (only=PREFIX: just the cases whose names
+ * start with it; skip=PREFIX: not those), in buf (NUL-terminated); returns its length, 0 when
+ * there is none (soak.c). */
+unsigned ktest_conf(const char *key, char *buf, unsigned max);

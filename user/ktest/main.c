@@ -40,14 +40,19 @@ int main(void)
         KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_POWER_OFF);
         return 0;
     }
-    static char only[64];
-    unsigned only_len = ktest_only(only, sizeof(only));
+    static char only[64], skip[64];
+    unsigned only_len = ktest_conf("only", only, sizeof(only));
+    unsigned skip_len = ktest_conf("skip", skip, sizeof(skip));
     if (only_len) {
         printf("ktest: only the cases whose names start with %s\n", only);
     }
+    if (skip_len) {
+        printf("ktest: not the cases whose names start with %s\n", skip);
+    }
     unsigned passed = 0, failed = 0;
     for (const struct ktest *t = __start_ktests; t < __stop_ktests; t++) {
-        if (only_len && strncmp(t->name, only, only_len) != 0) {
+        if ((only_len && strncmp(t->name, only, only_len) != 0) ||
+            (skip_len && strncmp(t->name, skip, skip_len) == 0)) {
             continue;
         }
         current = t->name;

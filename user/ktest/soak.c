@@ -17,12 +17,13 @@
  * "SOAK PASS" or "SOAK FAIL: ..." with the round to replay.
  *
  * A "ktest.conf" with only=PREFIX runs just the test cases whose names start with PREFIX (a
- * reproduction, say, without the rest of the suite).
+ * reproduction, say, without the rest of the suite); skip=PREFIX leaves those out.
  */
 #include <keel/ktest.h>
 #include <cpio.h>
 #include "ktest_util.h"
 #include "lfuzz.h"
+#include <string.h>
 
 #define SOAK_ROUND_CALLS 50000ull /* per worker: 200 000 calls a round */
 
@@ -73,20 +74,25 @@ static const char *initrd_file(const char *name, uint64_t *size)
     return k->initrd_size ? cpio_find(start, start + k->initrd_size, name, size) : 0;
 }
 
-unsigned ktest_only(char *buf, unsigned max)
+unsigned ktest_conf(const char *key, char *buf, unsigned max)
 {
     uint64_t size = 0;
     const char *p = initrd_file("ktest.conf", &size);
-    for (uint64_t i = 0; p && i + 5 <= size; i++) {
-        if ((i == 0 || p[i - 1] == ' ' || p[i - 1] == '\n') && p[i] == 'o' && p[i + 1] == 'n' &&
-            p[i + 2] == 'l' && p[i + 3] == 'y' && p[i + 4] == '=') {
-            unsigned n = 0;
-            for (uint64_t j = i + 5; j < size && n + 1 < max && p[j] > ' '; j++) {
-                buf[n++] = p[j];
-            }
-            buf[n] = 0;
-            return n;
+    unsigned k = 0;
+    while (key[k]) {
+        k++;
+    }
+    for (uint64_t i = 0; p && i + k + 1 <= size; i++) {
+        int word_start = i == 0 || p[i - 1] == ' ' || p[i - 1] == '\n';
+        if (!word_start || p[i + k] != '=' || memcmp(p + i, key, k) != 0) {
+            continue;
         }
+        unsigned n = 0;
+        for (uint64_t j = i + k + 1; j < size && n + 1 < max && p[j] > ' '; j++) {
+            buf[n++] = p[j];
+        }
+        buf[n] = 0;
+        return n;
     }
     return 0;
 }
