@@ -200,7 +200,11 @@ KTEST(thread_ex_regs_redirects_running_thread)
         }
         REQUIRE(counter[0] != c0);
     } else {
-        sleep_us(2000); /* let it spin a little (it is preempted now) */
+        /* Let it spin a little (it runs while we sleep, and is preempted when we wake): as
+         * long as that takes on a loaded host, not a fixed 2 ms (its first run may come late). */
+        for (unsigned i = 0; i < 2000 && counter[0] == 0; i++) {
+            sleep_us(1000);
+        }
         REQUIRE(counter[0] != 0);
     }
     /* Send it to set_flag(2) on a fresh frame at the top of its stack. */
