@@ -45,7 +45,9 @@ def qemu_command(board, args):
         cmd += ["-initrd", args.initrd]
     if args.append is not None:
         cmd += ["-append", args.append]
-    if args.icount:
+    if args.icount_skip_idle:
+        cmd += ["-icount", "shift=0,sleep=off"]
+    elif args.icount:
         cmd += ["-icount", "shift=0"]
     cmd += args.extra
     return cmd
@@ -77,6 +79,10 @@ def main():
     ap.add_argument("--log", help="console log file (default: a temporary file)")
     ap.add_argument("--interactive", action="store_true", help="console on the terminal, no judging")
     ap.add_argument("--icount", action="store_true", help="-icount shift=0: the clock counts instructions")
+    ap.add_argument("--icount-skip-idle", action="store_true",
+                    help="-icount shift=0,sleep=off: also, while every CPU waits, the clock jumps to the "
+                         "next timer instead of following the host's (guest time then owes nothing to "
+                         "the host's load)")
     ap.add_argument("--report", help="regular expression whose matches are printed after the run")
     ap.add_argument("extra", nargs="*", help="further emulator arguments (after --)")
     args = ap.parse_args()

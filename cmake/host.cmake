@@ -77,13 +77,15 @@ endfunction()
 include(cmake/fuzz_targets.cmake)
 
 # keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MEMORY m] [MACHINE_OPTS o] [TIMEOUT s]
-#                    [INITRD | INITRD_NAME n (boot/<n>.cpio)] [ICOUNT]
+#                    [INITRD | INITRD_NAME n (boot/<n>.cpio)] [ICOUNT | ICOUNT_SKIP_IDLE]
 #                    EXPECT m... [REQUIRE m...] [FAIL m...] [COUNT m n...] [EXIT]): boots
 #                    build/<arch> and checks the console: EXPECT markers in order, REQUIRE markers
 #                    anywhere, each COUNT marker m exactly n times.
 #                    ICOUNT: -icount shift=0, the machine's clocks count instructions.
+#                    ICOUNT_SKIP_IDLE: sleep=off as well: time spent with every CPU waiting is
+#                    skipped, not slept on the host (deterministic; for figures in guest time).
 function(keel_add_qemu_test name)
-    cmake_parse_arguments(T "EXIT;INITRD;ICOUNT"
+    cmake_parse_arguments(T "EXIT;INITRD;ICOUNT;ICOUNT_SKIP_IDLE"
         "BOARD;ARCH;SMP;CPU;MEMORY;MACHINE_OPTS;TIMEOUT;INITRD_NAME" "EXPECT;FAIL;REQUIRE;COUNT"
         ${ARGN})
     if(NOT T_TIMEOUT)
@@ -126,7 +128,9 @@ function(keel_add_qemu_test name)
     if(T_EXIT)
         list(APPEND cmd --expect-exit)
     endif()
-    if(T_ICOUNT)
+    if(T_ICOUNT_SKIP_IDLE)
+        list(APPEND cmd --icount-skip-idle)
+    elseif(T_ICOUNT)
         list(APPEND cmd --icount)
     endif()
     add_test(NAME ${name} COMMAND ${cmd})

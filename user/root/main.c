@@ -278,8 +278,8 @@ static void stop_due(void)
     for (unsigned i = 0; i < program_count; i++) {
         struct program *p = &programs[i];
         if (p->running && p->stop_at && p->stop_at <= now) {
+            end(p); /* (said after: its task is gone, its memory freed) */
             printf("root: %s stopped by the system (keel,stop-after-ms)\n", p->name);
-            end(p);
         }
     }
 }
