@@ -12,7 +12,8 @@
  *
  * Checked besides the sanitizers, for a loaded kernel: the kernel at text_offset above a 2 MiB
  * aligned base in RAM, the kernel, the initrd and the device tree inside RAM and apart from
- * each other, the tree one libfdt accepts with the initrd's start and end in /chosen.
+ * each other, the tree one libfdt accepts with the initrd's start and end in /chosen (made when
+ * the VM's tree has none; an empty initrd is none, and leaves nothing there).
  */
 #include "vmm_fuzz.h"
 #include "loader_linux.h"
@@ -101,7 +102,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(apart(boot.entry, kernel_size, boot.dtb, DT_SPACE));
     const void *fdt = guest_mem_ptr(&vm, gpa_init(boot.dtb), DT_SPACE);
     FUZZ_CHECK(fdt_check_header(fdt) == 0 && fdt_totalsize(fdt) <= DT_SPACE);
-    if (with_initrd) {
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    if (!with_initrd || initrd_size == 0) {
+        /* No initrd (an empty one is none): nothing about one in the tree. */
+        FUZZ_CHECK(chosen < 0 || !fdt_getprop(fdt, chosen, "linux,initrd-start", NULL));
+    } else {
         uint64_t start = chosen_u64(fdt, "linux,initrd-start");
         FUZZ_CHECK(chosen_u64(fdt, "linux,initrd-end") == start + initrd_size);
         FUZZ_CHECK(in_ram(start, initrd_size));

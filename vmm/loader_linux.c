@@ -38,12 +38,18 @@ int linux_load(struct vm *vm, const void *image, uint64_t size, const void *init
         memcpy(rdst, initrd, l.initrd_size);
     }
     if (fdt_open_into(vm_dt, ddst, LINUX_DT_AREA) != 0) {
+        printf("vmm: %s: the device tree does not fit the 2 MiB kept for it\n", vm->name);
         return -1;
     }
-    int chosen = fdt_path_offset(ddst, "/chosen");
+    /* The initrd's place goes into /chosen (made if the tree has none); an empty initrd is none. */
     uint64_t initrd_end = l.initrd + l.initrd_size;
+    int chosen = rdst ? fdt_path_offset(ddst, "/chosen") : 0;
+    if (chosen == -FDT_ERR_NOTFOUND) {
+        chosen = fdt_add_subnode(ddst, 0, "chosen");
+    }
     if (rdst && (chosen < 0 || fdt_setprop_u64(ddst, chosen, "linux,initrd-start", l.initrd) != 0 ||
                  fdt_setprop_u64(ddst, chosen, "linux,initrd-end", initrd_end) != 0)) {
+        printf("vmm: %s: cannot note the initrd in the device tree's /chosen\n", vm->name);
         return -1;
     }
     fdt_pack(ddst);
