@@ -83,90 +83,14 @@ static bool map_preempt(struct task *src, struct task *dst)
     return go_on;
 }
 
-static int map_mem(struct task *src, uint64_t sbase, struct task *dst, uint64_t dbase,
-                   uint64_t size, unsigned rights, bool grant, bool preemptible)
-{
-    if (!in_window(sbase, size, memspace_va_limit(&src->mem)) ||
-        !in_window(dbase, size, memspace_va_limit(&dst->mem))) {
-        return -KEEL_ERANGE;
-    }
-    if (task_in_utcb_area(dst, va_init(dbase), size)) {
-        return -KEEL_EINVAL;
-    }
-    vaddr_t sva = va_init(sbase);
-    struct mem_map *m;
-    unsigned step = 0;
-    /* Holes in the source stay holes (and cost nothing: memspace_next skips them). */
-    while ((m = memspace_next(&src->mem, &sva, va_init(sbase + size)))) {
-        if (preemptible && ++step % KOBJ_WORK_STEP == 0) {
-            if (!map_preempt(src, dst)) {
-                return -KEEL_ECANCELED;
-            }
-            if (!(m = memspace_next(&src->mem, &sva, va_init(sbase + size)))) {
-                break; /* (the source may have changed meanwhile) */
-            }
-        }
-        uint64_t off = va_val(sva) - sbase;
-        sva = va_add(sva, PAGE_SIZE);
-        if (!(m->rights & rights)) {
-            continue;
-        }
-        vaddr_t dva = va_init(dbase + off);
-        int err = grant ? memspace_grant(&dst->mem, dva, m)
-                        : memspace_map(&dst->mem, dva, m->pfn, m->rights & rights, m);
-        if (err) {
-            return err;
-        }
-    }
-    return 0;
-}
+/* A flexpage placed in a window: what it maps from where to where. */
+struct fpage_span {
+    unsigned kind, rights;
+    uint64_t sbase, dbase, size; /* bytes (memory) or slots (capabilities) */
+};
 
-static bool cap_is_ancestor(struct cap *a, struct cap *c)
-{
-    for (struct mapnode *n = &c->node; n; n = n->parent) {
-        if (n == &a->node) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static int map_caps(struct task *src, uint64_t sidx, struct task *dst, uint64_t didx,
-                    uint64_t count, unsigned rights, bool grant)
-{
-    /* Source slots beyond the object space do not exist: holes, not 2^48 loop steps. */
-    count = sidx >= OBJSPACE_MAX_CAPS ? 0 : count < OBJSPACE_MAX_CAPS - sidx ? count
-                                                                           : OBJSPACE_MAX_CAPS - sidx;
-    for (uint64_t i = 0; i < count; i++) {
-        struct cap *s = objspace_lookup(&src->caps, sidx + i);
-        if (!s || !s->obj || !(s->rights & KEEL_CAP_S)) {
-            continue; /* empty, or not to be passed on */
-        }
-        int err = 0;
-        struct cap *d = objspace_slot(&dst->caps, didx + i, &err);
-        if (!d) {
-            return err;
-        }
-        if (d == s) {
-            continue;
-        }
-        if (d->obj) {
-            if (cap_is_ancestor(d, s)) {
-                return -KEEL_EEXIST;
-            }
-            cap_release(d);
-        }
-        if (grant) {
-            cap_move(d, s);
-        } else {
-            cap_derive(d, s, rights);
-        }
-    }
-    return 0;
-}
-
-int ipc_map_fpage(struct task *src, uint64_t fp, struct task *dst, uint64_t window,
-                  uint64_t hotspot, bool grant, bool preemptible)
+/* Checks fp against window and places it by hotspot as L4 does; nothing changes yet. */
+static int fpage_place(uint64_t fp, uint64_t window, uint64_t hotspot, struct fpage_span *sp)
 {
     unsigned kind = keel_fpage_kind(fp);
     unsigned so = keel_fpage_order(fp), wo = keel_fpage_order(window);
@@ -193,32 +117,220 @@ int ipc_map_fpage(struct task *src, uint64_t fp, struct task *dst, uint64_t wind
         sbase += hot & (ssize - 1) & ~(wsize - 1);
         size = wsize;
     }
-    unsigned rights = keel_fpage_rights(fp) & keel_fpage_rights(window);
-    if (kind == KEEL_FP_MEM) {
-        return map_mem(src, sbase, dst, dbase, size, rights, grant, preemptible);
+    *sp = (struct fpage_span){ .kind = kind, .rights = keel_fpage_rights(fp) & keel_fpage_rights(window),
+                               .sbase = sbase, .dbase = dbase, .size = size };
+    return 0;
+}
+
+/* Maps the pages of sp present in src. preemptible (Task MAP): in steps with preemption points,
+ * and a mapping at the destination that was passed on is revoked first, in steps too; not
+ * (an IPC item): such a mapping is refused (EBUSY), so the work is the span's pages alone. */
+static int map_mem(struct task *src, struct task *dst, const struct fpage_span *sp, bool grant,
+                   bool preemptible)
+{
+    uint64_t sbase = sp->sbase, dbase = sp->dbase, size = sp->size;
+    if (!in_window(sbase, size, memspace_va_limit(&src->mem)) ||
+        !in_window(dbase, size, memspace_va_limit(&dst->mem))) {
+        return -KEEL_ERANGE;
     }
-    return map_caps(src, sbase, dst, dbase, size, rights, grant);
+    if (task_in_utcb_area(dst, va_init(dbase), size)) {
+        return -KEEL_EINVAL;
+    }
+    vaddr_t sva = va_init(sbase), send = va_init(sbase + size);
+    struct mem_map *m;
+    unsigned budget = KOBJ_WORK_STEP;
+    /* Holes in the source stay holes (and cost nothing: memspace_next skips them). After a
+     * preemption point the walk looks again at the same address: the source may have changed. */
+    while ((m = memspace_next(&src->mem, &sva, send))) {
+        if (preemptible && !mapdb_spend(&budget)) {
+            if (!map_preempt(src, dst)) {
+                return -KEEL_ECANCELED;
+            }
+            budget = KOBJ_WORK_STEP;
+            continue;
+        }
+        vaddr_t dva = va_init(dbase + (va_val(sva) - sbase));
+        if (!(m->rights & sp->rights)) {
+            sva = va_add(sva, PAGE_SIZE);
+            continue;
+        }
+        if (memspace_map_revokes(&dst->mem, dva, m, grant)) {
+            if (!preemptible) {
+                return -KEEL_EBUSY;
+            }
+            vaddr_t v = dva;
+            if (!memspace_unmap_bounded(&dst->mem, &v, va_add(dva, PAGE_SIZE), false, &budget)) {
+                budget = 0; /* a preemption point next, then this page again */
+                continue;
+            }
+        }
+        int err = grant ? memspace_grant(&dst->mem, dva, m)
+                        : memspace_map(&dst->mem, dva, m->pfn, m->rights & sp->rights, m);
+        if (err) {
+            return err;
+        }
+        sva = va_add(sva, PAGE_SIZE);
+    }
+    return 0;
+}
+
+static bool cap_is_ancestor(struct cap *a, struct cap *c)
+{
+    for (struct mapnode *n = &c->node; n; n = n->parent) {
+        if (n == &a->node) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Capabilities as map_mem maps pages: a slot whose capability was passed on is emptied first in
+ * steps (preemptible) or refused (EBUSY). */
+static int map_caps(struct task *src, struct task *dst, const struct fpage_span *sp, bool grant,
+                    bool preemptible)
+{
+    /* Source slots beyond the object space do not exist: holes, not 2^48 loop steps. */
+    uint64_t sidx = sp->sbase, didx = sp->dbase, count = sp->size;
+    count = sidx >= OBJSPACE_MAX_CAPS ? 0 : count < OBJSPACE_MAX_CAPS - sidx ? count
+                                                                           : OBJSPACE_MAX_CAPS - sidx;
+    unsigned budget = KOBJ_WORK_STEP;
+    for (uint64_t i = 0; i < count;) {
+        if (preemptible && !mapdb_spend(&budget)) {
+            if (!map_preempt(src, dst)) {
+                return -KEEL_ECANCELED;
+            }
+            budget = KOBJ_WORK_STEP;
+            continue; /* and this slot again */
+        }
+        struct cap *s = objspace_lookup(&src->caps, sidx + i);
+        if (!s || !s->obj || !(s->rights & KEEL_CAP_S)) {
+            i++;
+            continue; /* empty, or not to be passed on */
+        }
+        int err = 0;
+        struct cap *d = objspace_slot(&dst->caps, didx + i, &err);
+        if (!d) {
+            return err;
+        }
+        if (d == s) {
+            i++;
+            continue;
+        }
+        if (d->obj) {
+            if (cap_is_ancestor(d, s)) {
+                return -KEEL_EEXIST;
+            }
+            if (d->node.child) {
+                if (!preemptible) {
+                    return -KEEL_EBUSY;
+                }
+                uint64_t at = didx + i;
+                if (!objspace_unmap_bounded(&dst->caps, &at, at + 1, false, &budget)) {
+                    budget = 0;
+                    continue;
+                }
+            }
+            cap_release(d); /* no children now: one step */
+        }
+        if (grant) {
+            cap_move(d, s);
+        } else {
+            cap_derive(d, s, sp->rights);
+        }
+        i++;
+    }
+    return 0;
+}
+
+static int map_span(struct task *src, struct task *dst, const struct fpage_span *sp, bool grant,
+                    bool preemptible)
+{
+    return sp->kind == KEEL_FP_MEM ? map_mem(src, dst, sp, grant, preemptible)
+                                   : map_caps(src, dst, sp, grant, preemptible);
+}
+
+int ipc_map_fpage(struct task *src, uint64_t fp, struct task *dst, uint64_t window,
+                  uint64_t hotspot, bool grant, bool preemptible)
+{
+    struct fpage_span sp;
+    int err = fpage_place(fp, window, hotspot, &sp);
+    return err ? err : map_span(src, dst, &sp, grant, preemptible);
+}
+
+/* A message's typed items, taken from the sender's registers once (its other threads may
+ * write them meanwhile), all checked and placed before any is carried out, and at most
+ * KEEL_ITEMS_MAX_PAGES pages and KEEL_ITEMS_MAX_CAPS slots in all: an IPC has no preemption
+ * point, so its work must be bounded (EMSGSIZE beyond; Task MAP has no such limit). */
+struct items {
+    unsigned count;
+    uint64_t word[KEEL_MR_COUNT]; /* control word, flexpage; ... */
+    uint64_t window[3];           /* the receiver's window by kind (0: none) */
+};
+
+static int item_place(const struct items *it, unsigned i, struct fpage_span *sp)
+{
+    uint64_t ctl = it->word[2 * i], fp = it->word[2 * i + 1];
+    unsigned kind = keel_fpage_kind(fp);
+    uint64_t window = kind == KEEL_FP_MEM || kind == KEEL_FP_CAP ? it->window[kind] : 0;
+    if (keel_fpage_kind(window) != kind) {
+        return -KEEL_ENOENT; /* no receive window for this kind of item */
+    }
+    return fpage_place(fp, window, ctl & ~0xfffull, sp);
+}
+
+static int items_check(const struct items *it)
+{
+    uint64_t pages = 0, slots = 0;
+    for (unsigned i = 0; i < it->count; i++) {
+        struct fpage_span sp;
+        int err = item_place(it, i, &sp);
+        if (err) {
+            return err;
+        }
+        if (sp.kind == KEEL_FP_MEM) {
+            pages += sp.size >> PAGE_SHIFT;
+        } else {
+            slots += sp.size;
+        }
+        if (pages > KEEL_ITEMS_MAX_PAGES || slots > KEEL_ITEMS_MAX_CAPS) {
+            return -KEEL_EMSGSIZE;
+        }
+    }
+    return 0;
+}
+
+/* Carries out item i (checked by items_check). */
+static int item_map(struct task *src, struct task *dst, const struct items *it, unsigned i)
+{
+    struct fpage_span sp;
+    int err = item_place(it, i, &sp);
+    return err ? err : map_span(src, dst, &sp, it->word[2 * i] & KEEL_ITEM_GRANT, false);
 }
 
 /* The page-fault reply: map items into the faulter's whole address space. */
 static int transfer_to_kernel_ipc(struct thread *snd, struct thread *rcv, uint64_t tag)
 {
-    uint64_t *mr = snd->utcb->mr;
+    const uint64_t *mr = snd->utcb->mr;
     unsigned words = keel_tag_words(tag), items = keel_tag_items(tag);
     if (rcv->kipc == KIPC_EXCEPTION && words >= 2 && keel_tag_label(tag) >= 0) {
         thread_set_regs(rcv, mr[0], mr[1]);
     }
-    uint64_t space = keel_fpage_mem(0, 39, KEEL_FP_RWX);
+    struct items it; /* (not zeroed as a whole: an IPC path) */
+    it.count = 0;
+    it.window[KEEL_FP_MEM] = keel_fpage_mem(0, 39, KEEL_FP_RWX);
     for (unsigned i = 0; i < items; i++) {
         uint64_t ctl = mr[words + 2 * i], fp = mr[words + 2 * i + 1];
-        if (keel_fpage_kind(fp) != KEEL_FP_MEM) {
-            continue;
+        if (keel_fpage_kind(fp) == KEEL_FP_MEM) { /* (capability items: not for the kernel) */
+            it.word[2 * it.count] = ctl;
+            it.word[2 * it.count++ + 1] = fp;
         }
-        int err = ipc_map_fpage(snd->task, fp, rcv->task, space, ctl & ~0xfffull,
-                                ctl & KEEL_ITEM_GRANT, false);
-        if (err) {
-            return err;
-        }
+    }
+    int err = items_check(&it);
+    for (unsigned i = 0; !err && i < it.count; i++) {
+        err = item_map(snd->task, rcv->task, &it, i);
+    }
+    if (err) {
+        return err;
     }
     rcv->rcv_tag = tag;
     return 0;
@@ -235,23 +347,29 @@ static int transfer(struct thread *snd, struct thread *rcv, uint64_t tag, uint64
         return transfer_to_kernel_ipc(snd, rcv, tag);
     }
     const uint64_t *src = snd->kipc != KIPC_NONE ? snd->kipc_msg : snd->utcb->mr;
+    struct items it; /* (not zeroed as a whole: the IPC path) */
+    it.count = items;
+    it.window[KEEL_FP_MEM] = rcv->utcb->br[KEEL_BR_MEM];
+    it.window[KEEL_FP_CAP] = rcv->utcb->br[KEEL_BR_CAP];
+    for (unsigned i = 0; i < 2 * items; i++) {
+        it.word[i] = src[words + i];
+    }
+    int err = items ? items_check(&it) : 0;
+    if (err) {
+        return err;
+    }
     uint64_t *dst = rcv->utcb->mr;
-    for (unsigned i = 0; i < words + 2 * items; i++) {
+    for (unsigned i = 0; i < words; i++) {
         dst[i] = src[i];
+    }
+    for (unsigned i = 0; i < 2 * items; i++) {
+        dst[words + i] = it.word[i];
     }
     rcv->rcv_tag = tag & ~(uint64_t)KEEL_TAG_ERROR;
     rcv->rcv_label = label;
     rcv->utcb->tcr[KEEL_TCR_ITEMS_RCVD] = 0;
     for (unsigned i = 0; i < items; i++) {
-        uint64_t ctl = src[words + 2 * i], fp = src[words + 2 * i + 1];
-        unsigned kind = keel_fpage_kind(fp);
-        uint64_t window = rcv->utcb->br[kind == KEEL_FP_CAP ? KEEL_BR_CAP : KEEL_BR_MEM];
-        if (keel_fpage_kind(window) != kind) {
-            return -KEEL_ENOENT; /* no receive window for this kind of item */
-        }
-        int err = ipc_map_fpage(snd->task, fp, rcv->task, window, ctl & ~0xfffull,
-                                ctl & KEEL_ITEM_GRANT, false);
-        if (err) {
+        if ((err = item_map(snd->task, rcv->task, &it, i))) {
             return err;
         }
         rcv->utcb->tcr[KEEL_TCR_ITEMS_RCVD]++;

@@ -153,6 +153,16 @@ static bool unmap_page(struct mem_map *m, bool self, unsigned *budget)
     return true;
 }
 
+bool memspace_map_revokes(struct memspace *ms, vaddr_t va, struct mem_map *src, bool grant)
+{
+    struct mem_map *old = memspace_lookup(ms, va);
+    if (!old || !old->node.child || old == src || derives_from(src, old)) {
+        return false; /* nothing passed on from there, or refused (EEXIST) before any work */
+    }
+    /* A map of the same frame from the same parent widens the mapping in place. */
+    return grant || pfn_val(old->pfn) != pfn_val(src->pfn) || old->node.parent != &src->node;
+}
+
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
                  struct mem_map *parent)
 {

@@ -102,9 +102,11 @@ void cap_release(struct cap *c)
     release_bounded(c, NULL);
 }
 
-bool objspace_drain(struct objspace *os, uint64_t *index, unsigned *budget)
+bool objspace_unmap_bounded(struct objspace *os, uint64_t *index, uint64_t end, bool self,
+                            unsigned *budget)
 {
-    while (os->dir && *index < OBJSPACE_MAX_CAPS) {
+    end = end < OBJSPACE_MAX_CAPS ? end : OBJSPACE_MAX_CAPS;
+    while (os->dir && *index < end) {
         if (*index % 32 == 31 && !mapdb_spend(budget)) {
             return false; /* 32 slots looked at cost a unit too */
         }
@@ -113,12 +115,19 @@ bool objspace_drain(struct objspace *os, uint64_t *index, unsigned *budget)
             *index = (*index / CAPS_PER_LEAF + 1) * CAPS_PER_LEAF;
             continue;
         }
-        if (!release_bounded(&leaf[*index % CAPS_PER_LEAF], budget)) {
+        struct cap *c = &leaf[*index % CAPS_PER_LEAF];
+        if (c->obj && !(self ? release_bounded(c, budget)
+                             : mapdb_revoke_children(&c->node, remove_leaf, budget))) {
             return false;
         }
         ++*index;
     }
     return true;
+}
+
+bool objspace_drain(struct objspace *os, uint64_t *index, unsigned *budget)
+{
+    return objspace_unmap_bounded(os, index, OBJSPACE_MAX_CAPS, true, budget);
 }
 
 void objspace_destroy(struct objspace *os)

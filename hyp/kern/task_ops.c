@@ -32,6 +32,27 @@ static int64_t task_map(struct task *dst, struct kobj_msg *m)
     return ipc_map_fpage(container_of(so, struct task, obj), fp, dst, window, 0, false, true);
 }
 
+/* Both kinds of Task UNMAP (and RELEASE) in steps, with preemption points between them; t stays
+ * in memory meanwhile. If it dies, its teardown removes the rest; if the caller does, what is
+ * done stays done. */
+static void unmap_in_steps(struct task *t, struct thread *caller, unsigned kind, uint64_t at,
+                           uint64_t end, bool self)
+{
+    vaddr_t va = va_init(at);
+    kobj_get(&t->obj);
+    for (;;) {
+        unsigned budget = KOBJ_WORK_STEP;
+        bool done = kind == KEEL_FP_MEM
+                        ? memspace_unmap_bounded(&t->mem, &va, va_init(end), self, &budget)
+                        : objspace_unmap_bounded(&t->caps, &at, end, self, &budget);
+        if (done || t->obj.dying || caller->state != TS_READY) {
+            break;
+        }
+        sched_preempt();
+    }
+    kobj_put(&t->obj);
+}
+
 static int64_t task_unmap(struct task *t, struct kobj_msg *m)
 {
     if (!kmsg_has(m, 2)) {
@@ -46,19 +67,7 @@ static int64_t task_unmap(struct task *t, struct kobj_msg *m)
             (1ull << order) > limit || base > limit - (1ull << order)) {
             return -KEEL_EINVAL;
         }
-        /* In steps, with preemption points between them; t stays in memory meanwhile. If it
-         * dies, its teardown removes the rest; if the caller does, what is done stays done. */
-        vaddr_t va = va_init(base), end = va_init(base + (1ull << order));
-        kobj_get(&t->obj);
-        for (;;) {
-            unsigned budget = KOBJ_WORK_STEP;
-            if (memspace_unmap_bounded(&t->mem, &va, end, self, &budget) || t->obj.dying ||
-                m->caller->state != TS_READY) {
-                break;
-            }
-            sched_preempt();
-        }
-        kobj_put(&t->obj);
+        unmap_in_steps(t, m->caller, KEEL_FP_MEM, base, base + (1ull << order), self);
         return 0;
     }
     if (keel_fpage_kind(fp) == KEEL_FP_CAP) {
@@ -66,17 +75,8 @@ static int64_t task_unmap(struct task *t, struct kobj_msg *m)
         if (order > 20 || (base & ((1ull << order) - 1))) {
             return -KEEL_EINVAL;
         }
-        /* (Slots beyond the object space do not exist: at most OBJSPACE_MAX_CAPS steps.) */
-        for (uint64_t i = 0; i < (1ull << order) && base + i < OBJSPACE_MAX_CAPS; i++) {
-            struct cap *c = objspace_lookup(&t->caps, base + i);
-            if (c && c->obj) {
-                if (self) {
-                    cap_release(c);
-                } else {
-                    cap_revoke_children(c);
-                }
-            }
-        }
+        /* (Slots beyond the object space do not exist: at most OBJSPACE_MAX_CAPS of them.) */
+        unmap_in_steps(t, m->caller, KEEL_FP_CAP, base, base + (1ull << order), self);
         return 0;
     }
     return -KEEL_EINVAL;
@@ -121,7 +121,8 @@ int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         if (!c || !c->obj) {
             return -KEEL_ENOCAP;
         }
-        cap_release(c);
+        /* With everything derived from it, which may be much: in steps. */
+        unmap_in_steps(t, m->caller, KEEL_FP_CAP, m->mr[1], m->mr[1] + 1, true);
         return 0;
     }
     default:

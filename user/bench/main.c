@@ -74,7 +74,8 @@ static void ipc_round_trip(const char *name, unsigned server_cpu)
  * lock held) at a stretch while it builds and tears down large spaces. CPU 0 builds a delegation
  * chain of TEARDOWN_CHAIN tasks ending in a 256 MiB address space (one page mapped 65536 times,
  * by Task MAPs of 2 MiB flexpages), unmaps that space in one Task UNMAP, builds it again, and
- * destroys the chain's first task, which revokes everything below it. An observer at a higher
+ * destroys the chain's first task, which revokes everything below it; then it replaces and
+ * releases what was passed on (revoke_by_map_and_release). An observer at a higher
  * priority on the same CPU sleeps 1 ms at a time and keeps how late it woke: its timer interrupt
  * waits for the next preemption point. On one CPU under -icount the virtual time
  * is this CPU's instructions alone (a second CPU would interleave its own slices of QEMU's round
@@ -127,6 +128,43 @@ static int64_t teardown_chain(const uint64_t *chain, uint64_t page)
     return r;
 }
 
+/* Replacing and releasing what was passed on: the chain again, then one Task MAP of a 2 MiB block
+ * over the window of the chain's last but one task (each of its 512 pages has 128 copies below,
+ * revoked first: 65536 revocations in one call), and a capability passed on 4096 times, released
+ * in one Task RELEASE. */
+#define FANOUT_CAPS 4096
+static int64_t revoke_by_map_and_release(uint64_t *chain, uint64_t page)
+{
+    void *block = rt_pages_alloc_aligned(512, 1ull << 21);
+    uint64_t gate = rt_cap_alloc(), holder = rt_cap_alloc();
+    int64_t r = block ? teardown_chain(chain, page) : -KEEL_ENOMEM;
+    if (r >= 0) {
+        r = KOBJ(chain[TEARDOWN_CHAIN - 1], KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                 keel_fpage_mem((uint64_t)(uintptr_t)block, 21, KEEL_FP_RW), TEARDOWN_WINDOW);
+    }
+    for (unsigned i = 0; i <= TEARDOWN_CHAIN; i++) {
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, chain[i]);
+    }
+    if (r >= 0) {
+        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_GATE, gate, ~0ull, 0); /* unbound */
+    }
+    if (r >= 0) {
+        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, holder, 0, 0);
+    }
+    for (unsigned i = 0; i < FANOUT_CAPS && r >= 0; i++) {
+        r = KOBJ(holder, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(gate, 0, KEEL_CAP_ALL),
+                 1024 + i);
+    }
+    if (r >= 0) {
+        r = KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, gate);
+    }
+    if (r >= 0 && KOBJ(holder, KEEL_TASK_CAP_VALID, 1024 + FANOUT_CAPS - 1) != 0) {
+        r = -KEEL_EEXIST; /* a copy outlived the release */
+    }
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, holder);
+    return r;
+}
+
 static void teardown_interrupts_off(void)
 {
     uint64_t *page = rt_page_alloc();
@@ -162,6 +200,10 @@ static void teardown_interrupts_off(void)
     uint64_t took = keel_cycles() - t0;
     for (unsigned i = 1; i <= TEARDOWN_CHAIN; i++) {
         KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, chain[i]);
+    }
+    if (revoke_by_map_and_release(chain, (uint64_t)(uintptr_t)page) < 0) {
+        printf("BENCH teardown failed to set up\n");
+        return;
     }
     observer_measure = 0;
     observer_stop = 1;

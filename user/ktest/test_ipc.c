@@ -3,6 +3,7 @@
 // errors, cancellation by peer death, cross-CPU calls, and typed items (memory, capabilities).
 #include <keel/ktest.h>
 #include "ktest_util.h"
+#include <stdbool.h>
 
 #define WIN 0x1000000000ull /* receive windows in child tasks: far from the image */
 
@@ -679,6 +680,92 @@ KTEST(ipc_map_capability_item_into_window)
     child_free(&c);
 }
 
+KTEST(ipc_items_map_at_most_2_mib_and_512_slots)
+{
+    /* An IPC has no preemption point: its items together may cover at most
+     * KEEL_ITEMS_MAX_PAGES pages and KEEL_ITEMS_MAX_CAPS slots (as placed in the windows, holes
+     * included), else EMSGSIZE for both sides, before anything is mapped. */
+    uint64_t *page = rt_page_alloc();
+    REQUIRE(page);
+    page[0] = 0x5151;
+    uint64_t pa = (uint64_t)(uintptr_t)page, block = pa & ~((1ull << 21) - 1);
+    uint64_t big = pa & ~((1ull << 22) - 1);
+    const struct {
+        uint64_t br0, br1;
+        unsigned n;
+        uint64_t item[4];
+        int64_t err;
+    } cases[] = {
+        { keel_fpage_mem(WIN, 22, KEEL_FP_RW), 0, 1,
+          { keel_item_ctl(0, 0), keel_fpage_mem(big, 22, KEEL_FP_RW) }, -KEEL_EMSGSIZE },
+        { keel_fpage_mem(WIN, 22, KEEL_FP_RW), 0, 2,
+          { keel_item_ctl(0, 0), keel_fpage_mem(block, 21, KEEL_FP_RW),
+            keel_item_ctl(1ull << 21, 0), keel_fpage_mem(block, 21, KEEL_FP_RW) }, -KEEL_EMSGSIZE },
+        { 0, keel_fpage_cap(1024, 10, KEEL_CAP_ALL), 1,
+          { keel_item_ctl(0, 0), keel_fpage_cap(0, 10, KEEL_CAP_R | KEEL_CAP_S) }, -KEEL_EMSGSIZE },
+        { keel_fpage_mem(WIN, 21, KEEL_FP_RW), 0, 1,
+          { keel_item_ctl(0, 0), keel_fpage_mem(block, 21, KEEL_FP_RW) }, 0 },
+    };
+    for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+        result_clear();
+        item_br0 = cases[k].br0;
+        item_br1 = cases[k].br1;
+        item_probe = 0;
+        struct child c;
+        REQUIRE_EQ(child_receiver(&c), 0);
+        REQUIRE(wait_state(c.t.cap, 2, 1000));
+        struct keel_utcb *u = keel_utcb();
+        for (unsigned i = 0; i < 2 * cases[k].n; i++) {
+            u->mr[i] = cases[k].item[i];
+        }
+        uint64_t tag = keel_send(c.gate, keel_tag(0, 0, cases[k].n), KEEL_TIMEOUT_NEVER);
+        CHECK_EQ(ipc_err(tag), cases[k].err);
+        REQUIRE(wait_flag(&res[0].done, 1000));
+        CHECK_EQ(res[0].err, cases[k].err);
+        CHECK_EQ(ktask_mem_rights(c.task, WIN + (pa - block)), cases[k].err ? 0 : KEEL_FP_RW);
+        CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 1024 + KEEL_ROOT_TASK), 0);
+        child_free(&c);
+    }
+    rt_page_free(page);
+}
+
+KTEST(ipc_capability_item_onto_a_capability_passed_on_is_ebusy)
+{
+    /* c holds a gate at slot 69 and has passed it on to d. An IPC item onto slot 69 would revoke
+     * d's copy: refused (EBUSY), nothing changes. Task MAP onto it replaces it (in steps) and
+     * d's copy goes. */
+    result_clear();
+    item_br0 = 0;
+    item_br1 = keel_fpage_cap(64, 4, KEEL_CAP_ALL);
+    item_probe = 0;
+    struct child c;
+    REQUIRE_EQ(child_receiver(&c), 0);
+    REQUIRE(wait_state(c.t.cap, 2, 1000));
+    uint64_t d, g = kgate_create(KEEL_ROOT_FACTORY, ~0ull, 0), g2 = kgate_create(KEEL_ROOT_FACTORY, ~0ull, 0);
+    REQUIRE(g && g2);
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &d) >= 0);
+    REQUIRE_EQ(KOBJ(c.task, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(g, 0, KEEL_CAP_ALL), 69), 0);
+    REQUIRE_EQ(KOBJ(d, KEEL_TASK_MAP, c.task, keel_fpage_cap(69, 0, KEEL_CAP_ALL), 69), 0);
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = keel_item_ctl(5ull << KEEL_ITEM_HOTSPOT_SHIFT, 0);
+    u->mr[1] = keel_fpage_cap(g2, 0, KEEL_CAP_R | KEEL_CAP_S);
+    uint64_t tag = keel_send(c.gate, keel_tag(0, 0, 1), KEEL_TIMEOUT_NEVER);
+    CHECK_EQ(ipc_err(tag), -KEEL_EBUSY);
+    REQUIRE(wait_flag(&res[0].done, 1000));
+    CHECK_EQ(res[0].err, -KEEL_EBUSY);
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 69), 1);
+    CHECK_EQ(KOBJ(d, KEEL_TASK_CAP_VALID, 69), 1);
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(g2, 0, KEEL_CAP_ALL), 69), 0);
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 69), 1);
+    CHECK_EQ(KOBJ(d, KEEL_TASK_CAP_VALID, 69), 0);
+    cap_free(g); /* (nothing of it is left in c or d) */
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 69), 1);
+    cap_free(g2);
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 69), 0);
+    cap_free(d);
+    child_free(&c);
+}
+
 KTEST(ipc_item_without_window_is_enoent)
 {
     result_clear();
@@ -751,49 +838,112 @@ KTEST(ipc_grant_item_moves_mapping)
     rt_page_free(page);
 }
 
-KTEST(ipc_grant_onto_existing_mapping_of_same_page)
+/* b has the page, mapped from a, and with passed_on has passed it on to c; a then grants the page
+ * to b at the same place (grant) or the root task maps it there from a (Task MAP, !grant). */
+struct onto_same_page {
+    uint64_t *page, pa, a, c;
+    struct child b;
+    struct kthread t;
+};
+
+static void onto_same_page_setup(struct onto_same_page *o, bool passed_on)
 {
-    /* b already has the page, mapped from a (and passed on to c); a then grants it to b at the
-     * same place. b ends up with a's mapping in a's place under the root; c's copy (from b's
-     * old mapping) is gone. */
+    *o = (struct onto_same_page){ 0 };
     result_clear();
-    uint64_t *page = rt_page_alloc();
-    REQUIRE(page);
-    page[0] = 0x77aa;
-    uint64_t pa = (uint64_t)(uintptr_t)page;
-    grant_page = pa;
+    o->page = rt_page_alloc();
+    REQUIRE(o->page);
+    o->page[0] = 0x77aa;
+    o->pa = (uint64_t)(uintptr_t)o->page;
+    grant_page = o->pa;
     item_br0 = keel_fpage_mem(WIN, 12, KEEL_FP_RW);
     item_br1 = 0;
     item_probe = WIN;
-    struct child b;
-    REQUIRE_EQ(child_receiver(&b), 0);
-    REQUIRE(wait_state(b.t.cap, 2, 1000));
-    uint64_t a, c;
-    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &a) >= 0);
-    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &c) >= 0);
-    REQUIRE_EQ(ktask_map_page(a, page, KEEL_FP_RW), 0);
-    REQUIRE_EQ(KOBJ(b.task, KEEL_TASK_MAP, a, keel_fpage_mem(pa, 12, KEEL_FP_R), WIN), 0);
-    REQUIRE_EQ(KOBJ(c, KEEL_TASK_MAP, b.task, keel_fpage_mem(WIN, 12, KEEL_FP_R), WIN), 0);
-    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_R);
-    CHECK_EQ(ktask_mem_rights(c, WIN), KEEL_FP_R);
-    REQUIRE_EQ(ktask_give_cap(a, b.gate, KEEL_CAP_R | KEEL_CAP_S, 20), 0);
-    struct kthread t;
-    REQUIRE_EQ(kthread_start_arg(&t, a, granter, 20, 0, 0), 0);
+    REQUIRE_EQ(child_receiver(&o->b), 0);
+    REQUIRE(wait_state(o->b.t.cap, 2, 1000));
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &o->a) >= 0);
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &o->c) >= 0);
+    REQUIRE_EQ(ktask_map_page(o->a, o->page, KEEL_FP_RW), 0);
+    REQUIRE_EQ(KOBJ(o->b.task, KEEL_TASK_MAP, o->a, keel_fpage_mem(o->pa, 12, KEEL_FP_R), WIN), 0);
+    if (passed_on) {
+        REQUIRE_EQ(KOBJ(o->c, KEEL_TASK_MAP, o->b.task, keel_fpage_mem(WIN, 12, KEEL_FP_R), WIN), 0);
+        CHECK_EQ(ktask_mem_rights(o->c, WIN), KEEL_FP_R);
+    }
+    CHECK_EQ(ktask_mem_rights(o->b.task, WIN), KEEL_FP_R);
+    REQUIRE_EQ(ktask_give_cap(o->a, o->b.gate, KEEL_CAP_R | KEEL_CAP_S, 20), 0);
+}
+
+static void onto_same_page_grant(struct onto_same_page *o)
+{
+    REQUIRE_EQ(kthread_start_arg(&o->t, o->a, granter, 20, 0, 0), 0);
     REQUIRE(wait_flag(&res[1].done, 1000));
     CHECK(wait_flag(&res[2].done, 1000));
+}
+
+static void onto_same_page_free(struct onto_same_page *o)
+{
+    if (o->t.cap) {
+        kthread_free(&o->t);
+    }
+    cap_free(o->c);
+    cap_free(o->a);
+    child_free(&o->b);
+    rt_page_free(o->page);
+}
+
+KTEST(ipc_grant_onto_existing_mapping_of_same_page)
+{
+    /* b ends up with a's mapping in a's place under the root, with a's rights. */
+    struct onto_same_page o;
+    onto_same_page_setup(&o, false);
+    onto_same_page_grant(&o);
+    REQUIRE(!ktest_failed_now);
     CHECK_EQ(res[2].err, 0);
     CHECK_EQ(res[0].err, 0);
     CHECK_EQ(res[1].mr0, 0x77aa);
-    CHECK_EQ(ktask_mem_rights(a, pa), 0);
-    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_RW); /* a's rights, not its old R */
-    CHECK_EQ(ktask_mem_rights(c, WIN), 0);
-    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_mem(pa, 12, 0), 0), 0);
-    CHECK_EQ(ktask_mem_rights(b.task, WIN), 0);
-    kthread_free(&t);
-    cap_free(c);
-    cap_free(a);
-    child_free(&b);
-    rt_page_free(page);
+    CHECK_EQ(ktask_mem_rights(o.a, o.pa), 0);
+    CHECK_EQ(ktask_mem_rights(o.b.task, WIN), KEEL_FP_RW); /* a's rights, not its old R */
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_mem(o.pa, 12, 0), 0), 0);
+    CHECK_EQ(ktask_mem_rights(o.b.task, WIN), 0);
+    onto_same_page_free(&o);
+}
+
+KTEST(ipc_item_onto_a_mapping_passed_on_is_ebusy)
+{
+    /* Replacing b's mapping would revoke c's copy, work an IPC does not take on (its items do
+     * bounded work): both sides get EBUSY, and nothing changed. */
+    struct onto_same_page o;
+    onto_same_page_setup(&o, true);
+    onto_same_page_grant(&o);
+    REQUIRE(!ktest_failed_now);
+    CHECK_EQ(res[2].err, -KEEL_EBUSY);
+    CHECK_EQ(res[0].err, -KEEL_EBUSY);
+    CHECK_EQ(ktask_mem_rights(o.a, o.pa), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(o.b.task, WIN), KEEL_FP_R);
+    CHECK_EQ(ktask_mem_rights(o.c, WIN), KEEL_FP_R);
+    /* b can take back what it passed on (a Task UNMAP, preemptible) before such a message. */
+    CHECK_EQ(KOBJ(o.b.task, KEEL_TASK_UNMAP, keel_fpage_mem(WIN, 12, 0), 0), 0);
+    CHECK_EQ(ktask_mem_rights(o.c, WIN), 0);
+    CHECK_EQ(ktask_mem_rights(o.b.task, WIN), KEEL_FP_R);
+    onto_same_page_free(&o);
+}
+
+KTEST(task_map_onto_a_mapping_passed_on_replaces_it_and_what_came_from_it)
+{
+    /* Task MAP, which is preemptible, takes the revocation on (in steps). From a again, the
+     * mapping would only widen in place (same frame, same source: c keeps its copy); from the
+     * root task's own mapping it is replaced. */
+    struct onto_same_page o;
+    onto_same_page_setup(&o, true);
+    REQUIRE(!ktest_failed_now);
+    CHECK_EQ(KOBJ(o.b.task, KEEL_TASK_MAP, o.a, keel_fpage_mem(o.pa, 12, KEEL_FP_RW), WIN), 0);
+    CHECK_EQ(ktask_mem_rights(o.b.task, WIN), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(o.c, WIN), KEEL_FP_R);
+    CHECK_EQ(KOBJ(o.b.task, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_mem(o.pa, 12, KEEL_FP_R), WIN), 0);
+    CHECK_EQ(ktask_mem_rights(o.b.task, WIN), KEEL_FP_R);
+    CHECK_EQ(ktask_mem_rights(o.c, WIN), 0);
+    CHECK_EQ(KOBJ(o.a, KEEL_TASK_UNMAP, keel_fpage_mem(o.pa, 12, 0), 0), 0);
+    CHECK_EQ(ktask_mem_rights(o.b.task, WIN), KEEL_FP_R); /* no longer below a's */
+    onto_same_page_free(&o);
 }
 
 /* Grants the capability in its task's slot 30 to the receiver behind the gate in slot 20. */

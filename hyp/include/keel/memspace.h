@@ -59,6 +59,10 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
 /* Moves src's mapping to va in ms (grant): the new mapping takes src's place in the tree. What
  * was at va goes first (with its children); -KEEL_EEXIST when src derives from it. */
 int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src);
+/* Whether mapping (grant: moving) src to va in ms would first revoke what was mapped on from the
+ * mapping there: work without a bound, which a caller that cannot stop in between refuses and
+ * one that can does first in bounded steps (memspace_unmap_bounded without self). */
+bool memspace_map_revokes(struct memspace *ms, vaddr_t va, struct mem_map *src, bool grant);
 /* Removes, for each page in [va, va + size), everything mapped from it; with self, the page too. */
 void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self);
 /* The same from *va to end in address order, at most *budget units of work (a mapping removed,

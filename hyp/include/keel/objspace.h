@@ -43,6 +43,10 @@ void objspace_free(struct objspace *os);
 /* Empties the slots from *index on, at most *budget units of work (a capability removed, or 32
  * slots looked at; NULL: no bound); the table stays. Returns true when all are empty; else false, *index where the next call goes on. */
 bool objspace_drain(struct objspace *os, uint64_t *index, unsigned *budget);
+/* The same for the slots from *index to end: each one's children revoked (everything mapped
+ * from it, recursively), with self the slot emptied too. */
+bool objspace_unmap_bounded(struct objspace *os, uint64_t *index, uint64_t end, bool self,
+                            unsigned *budget);
 /* The slot for index, or NULL when out of range or its leaf does not exist yet. */
 struct cap *objspace_lookup(struct objspace *os, uint64_t index);
 /* The slot for index, creating its leaf; NULL with *err set (ERANGE, ENOMEM). */

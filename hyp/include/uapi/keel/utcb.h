@@ -10,6 +10,10 @@
 #define KEEL_BR_COUNT 32  /* buffer registers: receive windows */
 #define KEEL_TCR_COUNT 32 /* thread control registers */
 #define KEEL_UTCB_SIZE 1024
+/* An IPC's typed items map at most this much in all (EMSGSIZE beyond): an IPC does bounded work
+ * in the kernel; Task MAP, which is preemptible, has no such limit. */
+#define KEEL_ITEMS_MAX_PAGES 512 /* memory: 2 MiB of 4 KiB pages */
+#define KEEL_ITEMS_MAX_CAPS 512  /* capability slots */
 
 enum keel_br {
     KEEL_BR_MEM = 0, /* receive window for memory flexpages (0: none) */
