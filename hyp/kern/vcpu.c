@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Extended vCPU mode (uapi/keel/vcpu.h): binding a thread to a VM and a state area, and the
- * resume call. The architecture runs the guest (keel/arch/vcpu.h); this file checks arguments.
+ * resume call with its run loop; the architecture's hooks (keel/arch/vcpu.h) load, enter and
+ * leave the guest and finish the exits the kernel takes itself.
  */
 #include <keel/vcpu.h>
 #include <keel/thread.h>
@@ -9,6 +10,9 @@
 #include <keel/kobj_call.h>
 #include <keel/quota.h>
 #include <keel/arch/vcpu.h>
+#include <keel/bkl.h>
+#include <keel/percpu.h>
+#include <keel/sched.h>
 #include <uapi/keel/fpage.h>
 #include <uapi/keel/vcpu.h>
 
@@ -52,6 +56,53 @@ int64_t vcpu_bind(struct thread *t, struct kobj_msg *m)
     return 0;
 }
 
+/* Something for the VMM thread (also what came while it was out of the guest). */
+static bool vmm_has_event(struct thread *self)
+{
+    return self->state != TS_READY || !list_empty(&self->senders) ||
+           !list_empty(&self->pending_irqs) || self->regs_pending;
+}
+
+/* The run loop (keel/arch/vcpu.h): until an exit for the VMM. */
+static int64_t run(struct thread *self, struct task *vm, void *area)
+{
+    struct vcpu_run r;
+    int64_t exit = arch_vcpu_begin(&r, self, vm, area);
+    if (exit != 0) {
+        return exit;
+    }
+    bool loaded = false;
+    for (;;) {
+        if (vmm_has_event(self)) {
+            exit = KEEL_VCPU_EXIT_EVENT;
+            break;
+        }
+        if (!loaded) {
+            arch_vcpu_load(&r);
+            loaded = true;
+        }
+        if ((exit = arch_vcpu_prepare(&r)) != 0) {
+            break;
+        }
+        bkl_unlock();
+        uint64_t raw = arch_vcpu_enter(&r);
+        bkl_lock();
+        if ((exit = arch_vcpu_exit(&r, raw)) != VCPU_GO_ON) {
+            break;
+        }
+        if (this_cpu()->need_resched) {
+            arch_vcpu_put(&r); /* another vCPU may load its own while we are away */
+            loaded = false;
+            schedule();
+        }
+    }
+    if (loaded) {
+        arch_vcpu_put(&r);
+    }
+    arch_vcpu_end(&r, area);
+    return exit;
+}
+
 int64_t vcpu_resume(struct thread *t, struct kobj_msg *m)
 {
     if (m->caller != t || !t->vm || !t->vcpu_state) {
@@ -61,7 +112,7 @@ int64_t vcpu_resume(struct thread *t, struct kobj_msg *m)
         return -KEEL_ENOENT; /* the VM's last capability is gone */
     }
     t->vcpu_running = true;
-    int64_t r = arch_vcpu_run(t, t->vm, t->vcpu_state);
+    int64_t r = run(t, t->vm, t->vcpu_state);
     t->vcpu_running = false;
     return r;
 }

@@ -143,111 +143,130 @@ static bool vgic_ok(const struct keel_vcpu_state *s)
     return (s->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING)) == 0;
 }
 
-int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, const void *area)
 {
-    struct keel_vcpu_state *shared = area, k;
-    memcpy(&k, shared, sizeof(k)); /* work on a copy the VMM cannot change under us */
-    if (!pstate_ok(k.pstate) || !vgic_ok(&k)) {
+    memcpy(&r->k, area, sizeof(r->k));
+    if (!pstate_ok(r->k.pstate) || !vgic_ok(&r->k)) {
         return -KEEL_EINVAL;
     }
+    r->self = self;
+    r->vm = vm;
+    r->fp_live = false;
+    r->vgic = self->vcpu_private && vgic_available()
+                  ? (struct vgic_state *)((char *)self->vcpu_private + FP_SIZE)
+                  : NULL;
+    r->k.vgic_lr_count = r->vgic ? vgic_lr_count() : 0;
     self->ctx.tpidr_el0 = sysreg_read(tpidr_el0); /* the guest's replaces it: load_host restores */
-    struct percpu *c = this_cpu();
-    int64_t exit = KEEL_VCPU_EXIT_TRAP;
-    bool el1_loaded = false, fp_live = false;
-    struct vgic_state *vgic = self->vcpu_private && vgic_available()
-                                  ? (struct vgic_state *)((char *)self->vcpu_private + FP_SIZE)
-                                  : NULL;
-    k.vgic_lr_count = vgic ? vgic_lr_count() : 0;
-    for (;;) {
-        /* Something for the VMM thread (also what came while it was out of the guest): exit. */
-        if (self->state != TS_READY || !list_empty(&self->senders) ||
-            !list_empty(&self->pending_irqs) || self->regs_pending) {
-            exit = KEEL_VCPU_EXIT_EVENT;
-            break;
-        }
-        if (!el1_loaded) {
-            load_el1(&k);
-            el1_loaded = true;
-        }
-        sysreg_write(hcr_el2, HCR_GUEST);
-        sysreg_write(cptr_el2, fp_live ? CPTR_HOST : CPTR_GUEST);
-        sysreg_write(mdcr_el2, MDCR_GUEST);
-        sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
-        arch_pt_activate(&vm->mem.pt);
-        if (vgic) {
-            vgic_load(vgic, k.vgic_lr, k.vgic_flags);
-        }
-        sysreg_write(elr_el2, k.pc);
-        sysreg_write(spsr_el2, k.pstate);
-        sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_guest_vectors);
-        bkl_unlock();
-        uint64_t kind = arch_guest_enter(k.x);
-        bkl_lock();
-        sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_vectors);
-        k.pc = sysreg_read(elr_el2);
-        k.pstate = sysreg_read(spsr_el2);
-        enum guest_irq irq = kind != 0 ? arch_gic_handle_from_guest() : GUEST_IRQ_KERNEL;
-        if (irq == GUEST_IRQ_VTIMER && vgic && vgic_inject_live(VTIMER_INTID)) {
-            irq = GUEST_IRQ_KERNEL; /* delivered: the guest's handler re-arms its timer */
-        }
-        if (vgic) {
-            vgic_save(vgic, k.vgic_lr);
-        }
-        if (kind == 0 && ESR_EC(sysreg_read(esr_el2)) == 0x16 && k.x[0] == KEEL_HVC_NULL) {
-            k.x[0] = 0; /* the kernel's own hypercall: answered here (ELR is past the HVC) */
-            continue;
-        }
-        if (kind == 0 && ESR_EC(sysreg_read(esr_el2)) == 0x07 && !fp_live && self->vcpu_private) {
-            /* The guest's first FP/SIMD access in this run: its registers, then on. */
-            sysreg_write(cptr_el2, CPTR_HOST);
-            isb();
-            arch_fpsimd_load(self->vcpu_private);
-            fp_live = true;
-            continue;
-        }
-        if (kind == 0 && (ESR_EC(sysreg_read(esr_el2)) == EC_DABT_LOW ||
-                          ESR_EC(sysreg_read(esr_el2)) == EC_IABT_LOW) && arch_pt_fault_fixup()) {
-            continue; /* the VM's table had no VMID yet: it has one now */
-        }
-        if (kind == 0) {
-            uint64_t far = sysreg_read(far_el2);
-            k.exit_esr = sysreg_read(esr_el2);
-            k.exit_far = far;
-            k.exit_gpa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (far & 0xfff);
-            exit = KEEL_VCPU_EXIT_TRAP; /* the kernel finishes no trap itself yet */
-            break;
-        }
-        if (irq == GUEST_IRQ_VTIMER) {
-            exit = KEEL_VCPU_EXIT_VTIMER; /* masked at the timer; the VMM delivers it */
-            break;
-        }
-        if (irq == GUEST_IRQ_MAINTENANCE) {
-            exit = KEEL_VCPU_EXIT_VGIC;
-            break;
-        }
-        if (c->need_resched) {
-            if (fp_live) { /* another vCPU may use the FP registers while we are away */
-                sysreg_write(cptr_el2, CPTR_HOST);
-                isb();
-                arch_fpsimd_save(self->vcpu_private);
-                fp_live = false;
-            }
-            save_el1(&k); /* another vCPU may load its own while we are away */
-            el1_loaded = false;
-            load_host(self);
-            schedule();
-            c = this_cpu();
-        }
+    return 0;
+}
+
+void arch_vcpu_load(struct vcpu_run *r)
+{
+    load_el1(&r->k);
+}
+
+int64_t arch_vcpu_prepare(struct vcpu_run *r)
+{
+    sysreg_write(hcr_el2, HCR_GUEST);
+    sysreg_write(cptr_el2, r->fp_live ? CPTR_HOST : CPTR_GUEST);
+    sysreg_write(mdcr_el2, MDCR_GUEST);
+    sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
+    arch_pt_activate(&r->vm->mem.pt);
+    if (r->vgic) {
+        vgic_load(r->vgic, r->k.vgic_lr, r->k.vgic_flags);
     }
-    if (el1_loaded) {
-        save_el1(&k);
+    return 0;
+}
+
+uint64_t arch_vcpu_enter(struct vcpu_run *r)
+{
+    sysreg_write(elr_el2, r->k.pc);
+    sysreg_write(spsr_el2, r->k.pstate);
+    sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_guest_vectors);
+    uint64_t kind = arch_guest_enter(r->k.x);
+    sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_vectors);
+    r->k.pc = sysreg_read(elr_el2);
+    r->k.pstate = sysreg_read(spsr_el2);
+    return kind;
+}
+
+/* The guest's first FP/SIMD access in this run: its registers, then on. */
+static int64_t fp_first_use(struct vcpu_run *r)
+{
+    if (r->fp_live || !r->self->vcpu_private) {
+        return KEEL_VCPU_EXIT_TRAP;
     }
-    if (fp_live) {
+    sysreg_write(cptr_el2, CPTR_HOST);
+    isb();
+    arch_fpsimd_load(r->self->vcpu_private);
+    r->fp_live = true;
+    return VCPU_GO_ON;
+}
+
+/* The kernel's own hypercall: answered here (ELR is past the HVC). */
+static int64_t hvc(struct vcpu_run *r)
+{
+    if (r->k.x[0] != KEEL_HVC_NULL) {
+        return KEEL_VCPU_EXIT_TRAP;
+    }
+    r->k.x[0] = 0;
+    return VCPU_GO_ON;
+}
+
+/* A stage-2 fault the table can fix itself (it had no VMID yet: it has one now). */
+static int64_t stage2_fault(struct vcpu_run *r)
+{
+    (void)r;
+    return arch_pt_fault_fixup() ? VCPU_GO_ON : KEEL_VCPU_EXIT_TRAP;
+}
+
+/* The synchronous exits the kernel may finish itself, by exception class (ESR_EL2.EC). */
+static int64_t (*const trap_here[64])(struct vcpu_run *) = {
+    [0x07] = fp_first_use,
+    [0x16] = hvc,
+    [EC_IABT_LOW] = stage2_fault,
+    [EC_DABT_LOW] = stage2_fault,
+};
+
+int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
+{
+    enum guest_irq irq = kind != 0 ? arch_gic_handle_from_guest() : GUEST_IRQ_KERNEL;
+    if (irq == GUEST_IRQ_VTIMER && r->vgic && vgic_inject_live(VTIMER_INTID)) {
+        irq = GUEST_IRQ_KERNEL; /* delivered: the guest's handler re-arms its timer */
+    }
+    if (r->vgic) {
+        vgic_save(r->vgic, r->k.vgic_lr);
+    }
+    if (kind != 0) {
+        return irq == GUEST_IRQ_VTIMER        ? KEEL_VCPU_EXIT_VTIMER /* masked; the VMM delivers it */
+               : irq == GUEST_IRQ_MAINTENANCE ? KEEL_VCPU_EXIT_VGIC
+                                              : VCPU_GO_ON; /* the kernel's interrupt */
+    }
+    uint64_t esr = sysreg_read(esr_el2);
+    int64_t (*here)(struct vcpu_run *) = trap_here[ESR_EC(esr)];
+    if (here && here(r) == VCPU_GO_ON) {
+        return VCPU_GO_ON;
+    }
+    uint64_t far = sysreg_read(far_el2);
+    r->k.exit_esr = esr;
+    r->k.exit_far = far;
+    r->k.exit_gpa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (far & 0xfff);
+    return KEEL_VCPU_EXIT_TRAP; /* the VMM's */
+}
+
+void arch_vcpu_put(struct vcpu_run *r)
+{
+    if (r->fp_live) { /* another vCPU may use the FP registers while we are away */
         sysreg_write(cptr_el2, CPTR_HOST);
         isb();
-        arch_fpsimd_save(self->vcpu_private);
+        arch_fpsimd_save(r->self->vcpu_private);
+        r->fp_live = false;
     }
-    load_host(self);
-    memcpy(shared, &k, sizeof(k));
-    return exit;
+    save_el1(&r->k);
+    load_host(r->self);
+}
+
+void arch_vcpu_end(struct vcpu_run *r, void *area)
+{
+    memcpy(area, &r->k, sizeof(r->k));
 }

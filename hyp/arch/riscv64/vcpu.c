@@ -144,109 +144,122 @@ static void sbi_timer(struct keel_vcpu_state *k, struct percpu *c)
     }
 }
 
-/* Something for the VMM thread (also what came while it was out of the guest). */
-static bool vmm_has_event(struct thread *self)
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, const void *area)
 {
-    return self->state != TS_READY || !list_empty(&self->senders) ||
-           !list_empty(&self->pending_irqs) || self->regs_pending;
-}
-
-int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
-{
-    struct keel_vcpu_state *shared = area, k;
-    struct vcpu_private *p = self->vcpu_private;
     if (!hext_present) {
         return -KEEL_EPROTO;
     }
-    memcpy(&k, shared, sizeof(k)); /* work on a copy the VMM cannot change under us */
-    if (k.priv > 1 || !p) {
+    memcpy(&r->k, area, sizeof(r->k));
+    if (r->k.priv > 1 || !self->vcpu_private) {
         return -KEEL_EINVAL;
     }
-    k.features = hext_sstc ? KEEL_VCPU_SSTC : 0;
-    struct percpu *c = this_cpu();
-    int64_t exit;
-    bool loaded = false;
-    for (;;) {
-        if (vmm_has_event(self)) {
-            exit = KEEL_VCPU_EXIT_EVENT;
-            break;
-        }
-        if (!loaded) {
-            load_vs(&k, vm);
-            fp_get(self, p);
-            if (p->ran_on && p->ran_on != c->id + 1) {
-                /* Moved: this hart may hold translations or instructions the guest has since
-                 * fenced elsewhere (its sfence.vma and fence.i are local). */
-                k.requests |= KEEL_VCPU_REQ_FENCE_VMA | KEEL_VCPU_REQ_FENCE_I;
-            }
-            p->ran_on = c->id + 1;
-            loaded = true;
-        }
-        if (k.requests) {
-            do_requests(k.requests);
-            k.requests = 0;
-        }
-        if (!hext_sstc) {
-            sbi_timer(&k, c);
-        }
-        csr_write(hvip, k.hvip & HIP_VS);
-        csr_write(hstatus,
-                  HSTATUS_VSXL_64 | HSTATUS_VTW | HSTATUS_SPV | (k.priv ? HSTATUS_SPVP : 0));
-        /* sret: to the guest's privilege, HS interrupts masked again when it comes back. */
-        csr_clear(sstatus, SSTATUS_SPP | SSTATUS_SPIE);
-        csr_set(sstatus, k.priv ? SSTATUS_SPP : 0);
-        csr_write(sepc, k.pc);
-        csr_write(stvec, (uint64_t)(uintptr_t)arch_guest_vector);
-        bkl_unlock();
-        uint64_t cause = arch_guest_enter(k.x);
-        bkl_lock();
-        csr_write(stvec, (uint64_t)(uintptr_t)arch_trap_vector);
-        csr_clear(hstatus, HSTATUS_SPV); /* the next sret (to a task) must not enter a guest */
-        k.pc = csr_read(sepc);
-        k.priv = (csr_read(sstatus) & SSTATUS_SPP) ? 1 : 0;
-        k.hvip = csr_read(hvip) & HIP_VS;
-        if (cause & SCAUSE_INTERRUPT) {
-            arch_irq_handle((unsigned)(cause & 0xff));
-        } else if (cause == EXC_ECALL_VS && k.x[17] == KEEL_SBI_EXT_NULL) {
-            k.x[10] = 0; /* the kernel's own hypercall: answered here */
-            k.x[11] = 0;
-            k.pc += 4;
-            continue;
-        } else if (cause == EXC_ECALL_VS && k.x[17] == SBI_EXT_TIME && k.x[16] == 0) {
-            /* SBI set_timer, the guest's every tick: answered here, not by the VMM. The new
-             * deadline takes back a timer interrupt already pending. */
-            k.vstimecmp = k.x[10];
-            if (hext_sstc) {
-                csr_write(vstimecmp, k.vstimecmp);
-            }
-            k.hvip &= ~KEEL_HVIP_VSTIP;
-            k.x[10] = 0; /* SBI_SUCCESS */
-            k.pc += 4;
-            continue;
-        } else {
-            uint64_t htval = csr_read(htval);
-            k.exit_scause = cause;
-            k.exit_stval = csr_read(stval);
-            k.exit_htval = htval;
-            k.exit_htinst = csr_read(htinst);
-            k.exit_gpa = (htval << 2) | (k.exit_stval & 3);
-            exit = KEEL_VCPU_EXIT_TRAP; /* the kernel finishes no trap itself */
-            break;
-        }
-        if (c->need_resched) {
-            save_vs(&k); /* another vCPU may load its own while we are away */
-            fp_put(p);
-            loaded = false;
-            schedule();
-            c = this_cpu();
-        }
+    r->k.features = hext_sstc ? KEEL_VCPU_SSTC : 0;
+    r->self = self;
+    r->vm = vm;
+    return 0;
+}
+
+void arch_vcpu_load(struct vcpu_run *r)
+{
+    struct vcpu_private *p = r->self->vcpu_private;
+    unsigned cpu = this_cpu()->id;
+    load_vs(&r->k, r->vm);
+    fp_get(r->self, p);
+    if (p->ran_on && p->ran_on != cpu + 1) {
+        /* Moved: this hart may hold translations or instructions the guest has since fenced
+         * elsewhere (its sfence.vma and fence.i are local). */
+        r->k.requests |= KEEL_VCPU_REQ_FENCE_VMA | KEEL_VCPU_REQ_FENCE_I;
     }
-    if (loaded) {
-        save_vs(&k);
-        fp_put(p);
+    p->ran_on = cpu + 1;
+}
+
+int64_t arch_vcpu_prepare(struct vcpu_run *r)
+{
+    if (r->k.requests) {
+        do_requests(r->k.requests);
+        r->k.requests = 0;
     }
-    memcpy(shared, &k, sizeof(k));
-    return exit;
+    if (!hext_sstc) {
+        sbi_timer(&r->k, this_cpu());
+    }
+    csr_write(hvip, r->k.hvip & HIP_VS);
+    csr_write(hstatus,
+              HSTATUS_VSXL_64 | HSTATUS_VTW | HSTATUS_SPV | (r->k.priv ? HSTATUS_SPVP : 0));
+    /* sret: to the guest's privilege, HS interrupts masked again when it comes back. */
+    csr_clear(sstatus, SSTATUS_SPP | SSTATUS_SPIE);
+    csr_set(sstatus, r->k.priv ? SSTATUS_SPP : 0);
+    return 0;
+}
+
+uint64_t arch_vcpu_enter(struct vcpu_run *r)
+{
+    csr_write(sepc, r->k.pc);
+    csr_write(stvec, (uint64_t)(uintptr_t)arch_guest_vector);
+    uint64_t cause = arch_guest_enter(r->k.x);
+    csr_write(stvec, (uint64_t)(uintptr_t)arch_trap_vector);
+    csr_clear(hstatus, HSTATUS_SPV); /* the next sret (to a task) must not enter a guest */
+    r->k.pc = csr_read(sepc);
+    r->k.priv = (csr_read(sstatus) & SSTATUS_SPP) ? 1 : 0;
+    r->k.hvip = csr_read(hvip) & HIP_VS;
+    return cause;
+}
+
+/* The guest's SBI calls the kernel answers itself, by extension: its own hypercall, and
+ * set_timer, the guest's every tick (the new deadline takes back a timer interrupt already
+ * pending). */
+static int64_t sbi_here(struct vcpu_run *r)
+{
+    struct keel_vcpu_state *k = &r->k;
+    if (k->x[17] == KEEL_SBI_EXT_NULL) {
+        k->x[10] = 0;
+        k->x[11] = 0;
+    } else if (k->x[17] == SBI_EXT_TIME && k->x[16] == 0) {
+        k->vstimecmp = k->x[10];
+        if (hext_sstc) {
+            csr_write(vstimecmp, k->vstimecmp);
+        }
+        k->hvip &= ~KEEL_HVIP_VSTIP;
+        k->x[10] = 0; /* SBI_SUCCESS */
+    } else {
+        return KEEL_VCPU_EXIT_TRAP;
+    }
+    k->pc += 4;
+    return VCPU_GO_ON;
+}
+
+/* The synchronous exits the kernel may finish itself, by exception code (scause). */
+static int64_t (*const trap_here[32])(struct vcpu_run *) = {
+    [EXC_ECALL_VS] = sbi_here,
+};
+
+int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t cause)
+{
+    if (cause & SCAUSE_INTERRUPT) {
+        arch_irq_handle((unsigned)(cause & 0xff));
+        return VCPU_GO_ON;
+    }
+    int64_t (*here)(struct vcpu_run *) = cause < 32 ? trap_here[cause] : NULL;
+    if (here && here(r) == VCPU_GO_ON) {
+        return VCPU_GO_ON;
+    }
+    uint64_t htval = csr_read(htval);
+    r->k.exit_scause = cause;
+    r->k.exit_stval = csr_read(stval);
+    r->k.exit_htval = htval;
+    r->k.exit_htinst = csr_read(htinst);
+    r->k.exit_gpa = (htval << 2) | (r->k.exit_stval & 3);
+    return KEEL_VCPU_EXIT_TRAP; /* the VMM's */
+}
+
+void arch_vcpu_put(struct vcpu_run *r)
+{
+    save_vs(&r->k); /* another vCPU may load its own while we are away */
+    fp_put(r->self->vcpu_private);
+}
+
+void arch_vcpu_end(struct vcpu_run *r, void *area)
+{
+    memcpy(area, &r->k, sizeof(r->k));
 }
 
 int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa)

@@ -292,12 +292,6 @@ static void vmcb_save(const struct vmcb *v, struct keel_vcpu_state *k)
 }
 
 /* Something for the VMM thread (also what came while it was out of the guest). */
-static bool vmm_has_event(struct thread *self)
-{
-    return self->state != TS_READY || !list_empty(&self->senders) ||
-           !list_empty(&self->pending_irqs) || self->regs_pending;
-}
-
 /* The guest's x87/SSE registers into this CPU's, unless they are still there. */
 static void fp_get(struct thread *self, struct vcpu_private *p)
 {
@@ -371,32 +365,8 @@ static bool finish_here(struct vmcb *v, uint64_t code)
     }
 }
 
-/* One VMRUN, with interrupts masked until the exit is known; an interrupt that ended the run is
- * taken here, through the IDT, without the big lock (as in the idle loop). */
-static uint64_t run_once(struct vmcb *v, uint64_t *gpr, const struct task *vm)
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, const void *area)
 {
-    struct percpu *c = this_cpu();
-    if (c->arch.guest_pt != &vm->mem.pt || c->arch.guest_tlb_stale) {
-        v->tlb_control = SVM_TLB_FLUSH_ALL;
-        c->arch.guest_pt = &vm->mem.pt;
-        c->arch.guest_tlb_stale = false;
-    } else {
-        v->tlb_control = 0;
-    }
-    unsigned cpu = c->id;
-    bkl_unlock();
-    svm_enter(gpr, pa_of(v), pa_of(host_state[cpu]));
-    __asm__ volatile("stgi" ::: "memory");
-    if (v->exit_code == SVM_EXIT_INTR) { /* (an NMI is taken at the STGI) */
-        __asm__ volatile("sti\n nop\n cli" ::: "memory");
-    }
-    bkl_lock();
-    return v->exit_code;
-}
-
-int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
-{
-    struct keel_vcpu_state *shared = area, k;
     struct vcpu_private *p = self->vcpu_private;
     if (!svm_present) {
         return -KEEL_EPROTO;
@@ -404,59 +374,91 @@ int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *area)
     if (!p->vmcb && private_init(self, p) != 0) {
         return -KEEL_ENOMEM;
     }
-    memcpy(&k, shared, sizeof(k)); /* work on a copy the VMM cannot change under us */
-    if (!inject_ok(k.inject)) {
+    memcpy(&r->k, area, sizeof(r->k));
+    if (!inject_ok(r->k.inject)) {
         return -KEEL_EINVAL;
     }
-    k.features = KEEL_VCPU_X86_SVM;
-    struct vmcb *v = p->vmcb;
-    vmcb_load(v, &k, vm);
-    int64_t exit;
-    bool ran = false; /* the CPU's x87/SSE registers hold the guest's, changed since saved */
-    for (;;) {
-        if (vmm_has_event(self)) {
-            exit = KEEL_VCPU_EXIT_EVENT;
-            break;
-        }
-        if (timer_due(&k, this_cpu())) {
-            k.timer_deadline = UINT64_MAX;
-            exit = KEEL_VCPU_EXIT_VTIMER;
-            break;
-        }
-        if (!(svm_cpus & (1u << this_cpu()->id))) {
-            exit = -KEEL_EPROTO; /* moved to a CPU without SVM */
-            break;
-        }
-        fp_get(self, p);
-        uint64_t injecting = v->event_inject;
-        uint64_t code = run_once(v, k.gpr, vm);
-        ran = true;
-        v->event_inject = 0; /* delivered, or in exit_int_info */
-        if (svm_exit_refused(code)) {
-            v->event_inject = injecting; /* not given to the guest: still the VMM's */
-            exit = -KEEL_EINVAL; /* a state the hardware refuses to run */
-            break;
-        }
-        if (!finish_here(v, code)) {
-            if (code == SVM_EXIT_VINTR) {
-                k.want &= ~KEEL_X86_WANT_IRQ_WINDOW; /* the window it asked for is open */
-            }
-            exit = KEEL_VCPU_EXIT_TRAP; /* everything else is the VMM's */
-            break;
-        }
-        if (this_cpu()->need_resched) {
-            fx(true, p->fx); /* another vCPU may load its own while we are away */
-            ran = false;
-            schedule();
-        }
+    r->k.features = KEEL_VCPU_X86_SVM;
+    r->self = self;
+    r->vm = vm;
+    r->vmcb = p->vmcb;
+    r->ran = false;
+    vmcb_load(r->vmcb, &r->k, vm); /* (the VMCB stays in memory: loaded once a resume) */
+    return 0;
+}
+
+void arch_vcpu_load(struct vcpu_run *r)
+{
+    (void)r; /* x87/SSE come at each entry (fp_get), the rest with VMRUN */
+}
+
+int64_t arch_vcpu_prepare(struct vcpu_run *r)
+{
+    struct percpu *c = this_cpu();
+    if (timer_due(&r->k, c)) {
+        r->k.timer_deadline = UINT64_MAX;
+        return KEEL_VCPU_EXIT_VTIMER;
     }
-    if (ran) {
-        fx(true, p->fx);
+    if (!(svm_cpus & (1u << c->id))) {
+        return -KEEL_EPROTO; /* moved to a CPU without SVM */
     }
-    vmcb_save(v, &k);
-    k.inject = v->event_inject; /* an interrupted delivery not yet retried */
-    memcpy(shared, &k, sizeof(k));
-    return exit;
+    fp_get(r->self, r->self->vcpu_private);
+    struct vmcb *v = r->vmcb;
+    if (c->arch.guest_pt != &r->vm->mem.pt || c->arch.guest_tlb_stale) {
+        v->tlb_control = SVM_TLB_FLUSH_ALL;
+        c->arch.guest_pt = &r->vm->mem.pt;
+        c->arch.guest_tlb_stale = false;
+    } else {
+        v->tlb_control = 0;
+    }
+    r->injecting = v->event_inject;
+    return 0;
+}
+
+/* One VMRUN, with interrupts masked until the exit is known; an interrupt that ended the run is
+ * taken here, through the IDT, without the big lock (as in the idle loop). */
+uint64_t arch_vcpu_enter(struct vcpu_run *r)
+{
+    struct vmcb *v = r->vmcb;
+    svm_enter(r->k.gpr, pa_of(v), pa_of(host_state[this_cpu()->id]));
+    __asm__ volatile("stgi" ::: "memory");
+    if (v->exit_code == SVM_EXIT_INTR) { /* (an NMI is taken at the STGI) */
+        __asm__ volatile("sti\n nop\n cli" ::: "memory");
+    }
+    r->ran = true;
+    return v->exit_code;
+}
+
+int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t code)
+{
+    struct vmcb *v = r->vmcb;
+    v->event_inject = 0; /* delivered, or in exit_int_info */
+    if (svm_exit_refused(code)) {
+        v->event_inject = r->injecting; /* not given to the guest: still the VMM's */
+        return -KEEL_EINVAL;            /* a state the hardware refuses to run */
+    }
+    if (finish_here(v, code)) {
+        return VCPU_GO_ON;
+    }
+    if (code == SVM_EXIT_VINTR) {
+        r->k.want &= ~KEEL_X86_WANT_IRQ_WINDOW; /* the window it asked for is open */
+    }
+    return KEEL_VCPU_EXIT_TRAP; /* everything else is the VMM's */
+}
+
+void arch_vcpu_put(struct vcpu_run *r)
+{
+    if (r->ran) {
+        fx(true, ((struct vcpu_private *)r->self->vcpu_private)->fx);
+        r->ran = false;
+    }
+}
+
+void arch_vcpu_end(struct vcpu_run *r, void *area)
+{
+    vmcb_save(r->vmcb, &r->k);
+    r->k.inject = r->vmcb->event_inject; /* an interrupted delivery not yet retried */
+    memcpy(area, &r->k, sizeof(r->k));
 }
 
 int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa)

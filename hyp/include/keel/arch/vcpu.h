@@ -1,19 +1,49 @@
 /* SPDX-License-Identifier: MIT */
-/* The architecture contract: extended vCPU mode (running a guest CPU, see uapi/keel/vcpu.h). */
+/*
+ * The architecture contract: extended vCPU mode (running a guest CPU, see uapi/keel/vcpu.h).
+ *
+ * The run loop is generic (kern/vcpu.c, vcpu_resume): it checks for events for the VMM thread,
+ * releases the big lock around the world switch, reschedules, and moves the state in and out of
+ * the CPU. The architecture supplies the hooks below and struct vcpu_run (arch/vcpu_run.h): the
+ * kernel's copy of the state area (the VMM may change the area at any time) and what one resume
+ * keeps besides. In order:
+ *
+ *   begin ─> { [load] ─> prepare ─> enter (no lock) ─> exit } ... ─> [put] ─> end
+ *                 └──── put, schedule() when the CPU is wanted ─────┘
+ */
 #pragma once
 #include <stdint.h>
+#include <arch/vcpu_run.h>
 
 struct thread;
 struct task;
+
+/* exit hooks' answer: the kernel finished that exit itself, the guest goes on */
+#define VCPU_GO_ON INT64_MIN
 
 /* Size of the architecture's vCPU state area (it must fit in one page). */
 extern const uint64_t arch_vcpu_state_size;
 /* Size of the kernel-only part of a vCPU's state (allocated from the thread's quota; 0: none). */
 extern const uint64_t arch_vcpu_private_size;
-/* Runs the guest of thread self (the current thread, in the kernel with the big lock held) on
- * VM vm with the state area state (kernel address), until an exit for the VMM. Returns the
- * exit reason (keel_vcpu_exit) or -KEEL_EINVAL for a state the hardware must not run. */
-int64_t arch_vcpu_run(struct thread *self, struct task *vm, void *state);
+
+/* Copies the state area (kernel address) into r and checks what the hardware must not run:
+ * 0, or -KEEL_EINVAL (a bad state), -KEEL_EPROTO (no hardware for it), -KEEL_ENOMEM. */
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, const void *area);
+/* The guest's state into this CPU: before the first entry and after each switch away. */
+void arch_vcpu_load(struct vcpu_run *r);
+/* Before each entry, with the big lock: 0, or an exit for the VMM (its timer is due, say). */
+int64_t arch_vcpu_prepare(struct vcpu_run *r);
+/* Runs the guest until it exits, without the big lock; returns the raw exit (the
+ * architecture's own encoding, for arch_vcpu_exit). */
+uint64_t arch_vcpu_enter(struct vcpu_run *r);
+/* With the big lock again: finishes the exits the kernel takes itself (VCPU_GO_ON), or says
+ * which exit the VMM gets (keel_vcpu_exit, or -KEEL_EINVAL for a state the hardware refused). */
+int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t raw);
+/* The guest's state out of this CPU, the host's back: before a switch away, and at the end. */
+void arch_vcpu_put(struct vcpu_run *r);
+/* The end of a resume that began: r's state back into the area. */
+void arch_vcpu_end(struct vcpu_run *r, void *area);
+
 /* The thread's vCPU state goes away (its private part is freed by the caller). */
 void arch_vcpu_release(struct thread *t);
 /* Maps the interrupt controller's virtual CPU interface into VM task t at guest address gpa
