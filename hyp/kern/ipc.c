@@ -522,9 +522,9 @@ void ipc_notify_irq(struct thread *t, struct irq *irq)
     if (!list_linked(&irq->pending_link)) {
         list_push_back(&t->pending_irqs, &irq->pending_link);
     }
-    if (t->vm) {
+    if (t->vcpu.vm) {
         sched_kick(t); /* a vCPU running its guest elsewhere leaves it to see this */
-    } else if (t->vu) {
+    } else if (t->vcpu.user) {
         vcpu_user_notify(t); /* plain vCPU mode: it enters at its entry point */
     }
 }

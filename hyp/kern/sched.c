@@ -364,7 +364,7 @@ void sched_exit_slow(void)
     if (t->regs_pending) {
         thread_set_regs(t, t->pending_pc, t->pending_sp); /* ex_regs while it ran elsewhere */
     }
-    if (t->vu_event) {
+    if (t->vcpu.event) {
         vcpu_user_enter(t); /* plain vCPU mode: an event at its entry point, if its flag lets */
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Task protocol: map from another task, unmap, capability slots, memory queries.
 #include <keel/task.h>
-#include <keel/arch/vcpu.h>
+#include <keel/arch/vcpu_ext.h>
 #include <keel/thread.h>
 #include <keel/ipc.h>
 #include <keel/kobj_call.h>

@@ -9,7 +9,7 @@
 #include <keel/bkl.h>
 #include <keel/irq.h>
 #include <keel/ipc_gate.h>
-#include <keel/vcpu.h>
+#include <keel/vcpu_ext.h>
 #include <keel/vcpu_user.h>
 #include <keel/arch/context.h>
 #include <keel/arch/irqchip.h>
@@ -160,7 +160,7 @@ static void thread_release(struct kobj *o)
         panic("thread %p freed while still linked", (void *)t);
     }
     list_remove(&t->home_link);
-    vcpu_release(t);
+    vcpu_ext_release(t);
     vcpu_user_release(t);
     if (t->task) {
         list_remove(&t->task_link);

@@ -4,7 +4,7 @@
 #include <keel/task.h>
 #include <keel/ipc.h>
 #include <keel/kobj_call.h>
-#include <keel/vcpu.h>
+#include <keel/vcpu_ext.h>
 #include <keel/vcpu_user.h>
 #include <keel/percpu.h>
 #include <uapi/keel/fpage.h>
@@ -92,9 +92,9 @@ int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         m->out_words = 4;
         return 0;
     case KEEL_THREAD_VCPU:
-        return rights & KEEL_CAP_W ? vcpu_bind(t, m) : -KEEL_EPERM;
+        return rights & KEEL_CAP_W ? vcpu_ext_bind(t, m) : -KEEL_EPERM;
     case KEEL_THREAD_VCPU_RESUME:
-        return vcpu_resume(t, m);
+        return vcpu_ext_resume(t, m);
     case KEEL_THREAD_VCPU_USER:
         return rights & KEEL_CAP_W ? vcpu_user_bind(t, m) : -KEEL_EPERM;
     case KEEL_THREAD_VCPU_USER_RESUME:

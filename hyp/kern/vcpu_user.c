@@ -44,7 +44,7 @@ static void leave_user_task(struct thread *t)
 /* Saves t's frame and flags in its area, writes the event and goes to the entry. */
 static struct keel_vcpu_user *enter(struct thread *t, unsigned event)
 {
-    struct keel_vcpu_user *vu = t->vu;
+    struct keel_vcpu_user *vu = t->vcpu.user;
     struct arch_regs *r = thread_regs(t);
     uint64_t flags = vu->flags;
     memcpy(vu->frame, r, sizeof(*r));
@@ -53,15 +53,15 @@ static struct keel_vcpu_user *enter(struct thread *t, unsigned event)
     vu->event = event;
     vu->entries++;
     leave_user_task(t);
-    arch_regs_set_pc(r, t->vu_pc);
-    arch_regs_set_sp(r, t->vu_sp);
+    arch_regs_set_pc(r, t->vcpu.entry_pc);
+    arch_regs_set_sp(r, t->vcpu.entry_sp);
     arch_regs_set_utcb(r, va_val(t->utcb_uva)); /* riscv64 tp, x86_64 r15: the program's, until now */
     return vu;
 }
 
 int64_t vcpu_user_bind(struct thread *t, struct kobj_msg *m)
 {
-    if (!kmsg_has(m, 3) || !t->task || t->vm) {
+    if (!kmsg_has(m, 3) || !t->task || t->vcpu.vm) {
         return -KEEL_EINVAL;
     }
     if (thread_in_user_task(t)) {
@@ -69,8 +69,8 @@ int64_t vcpu_user_bind(struct thread *t, struct kobj_msg *m)
     }
     uint64_t va = m->mr[1], pc = m->mr[2], sp = m->mr[3];
     if (!va) {
-        t->vu = NULL;
-        t->vu_event = false;
+        t->vcpu.user = NULL;
+        t->vcpu.event = false;
         return 0;
     }
     if ((va & (PAGE_SIZE - 1)) || !task_in_utcb_area(t->task, va_init(va), PAGE_SIZE) ||
@@ -81,16 +81,16 @@ int64_t vcpu_user_bind(struct thread *t, struct kobj_msg *m)
     if (!vu) {
         return -KEEL_EINVAL;
     }
-    t->vu = vu;
-    t->vu_pc = pc;
-    t->vu_sp = sp;
-    t->vu_event = !list_empty(&t->pending_irqs);
+    t->vcpu.user = vu;
+    t->vcpu.entry_pc = pc;
+    t->vcpu.entry_sp = sp;
+    t->vcpu.event = !list_empty(&t->pending_irqs);
     return 0;
 }
 
 void vcpu_user_notify(struct thread *t)
 {
-    t->vu_event = true;
+    t->vcpu.event = true;
     struct percpu *on = sched_running_on(t);
     if (on && on != this_cpu()) {
         sched_poke(on); /* running elsewhere: make it come in, and out through the entry */
@@ -99,9 +99,9 @@ void vcpu_user_notify(struct thread *t)
 
 void vcpu_user_enter(struct thread *t)
 {
-    struct keel_vcpu_user *vu = t->vu;
+    struct keel_vcpu_user *vu = t->vcpu.user;
     if (!vu || list_empty(&t->pending_irqs)) {
-        t->vu_event = false;
+        t->vcpu.event = false;
         return;
     }
     if (!(__atomic_load_n(&vu->flags, __ATOMIC_RELAXED) & KEEL_VCPU_USER_IRQ_ON)) {
@@ -109,7 +109,7 @@ void vcpu_user_enter(struct thread *t)
     }
     struct irq *irq = container_of(t->pending_irqs.next, struct irq, pending_link);
     list_remove(&irq->pending_link);
-    t->vu_event = !list_empty(&t->pending_irqs);
+    t->vcpu.event = !list_empty(&t->pending_irqs);
     enter(t, KEEL_VCPU_USER_EV_IRQ)->label = irq->label;
 }
 
@@ -151,17 +151,17 @@ static struct task *user_task_of(struct thread *t, const struct keel_vcpu_user *
 
 int64_t vcpu_user_resume(struct thread *t, struct kobj_msg *m)
 {
-    if (m->caller != t || !t->vu) {
+    if (m->caller != t || !t->vcpu.user) {
         return -KEEL_EINVAL;
     }
     struct arch_regs f;
-    memcpy(&f, t->vu->frame, sizeof(f)); /* a copy: the area is the thread's to change */
+    memcpy(&f, t->vcpu.user->frame, sizeof(f)); /* a copy: the area is the thread's to change */
     if (arch_regs_pc(&f) >= ARCH_USER_VA_LIMIT) {
         return -KEEL_EINVAL;
     }
-    if (__atomic_load_n(&t->vu->flags, __ATOMIC_RELAXED) & KEEL_VCPU_USER_USER_MODE) {
+    if (__atomic_load_n(&t->vcpu.user->flags, __ATOMIC_RELAXED) & KEEL_VCPU_USER_USER_MODE) {
         int err;
-        struct task *ut = user_task_of(t, t->vu, &err);
+        struct task *ut = user_task_of(t, t->vcpu.user, &err);
         if (!ut) {
             return err;
         }
@@ -170,7 +170,7 @@ int64_t vcpu_user_resume(struct thread *t, struct kobj_msg *m)
     arch_regs_sanitize_user(&f, thread_regs(t));
     *thread_regs(t) = f;
     t->frame_set = true; /* the system call leaves through this frame, no reply in it */
-    t->vu_event = !list_empty(&t->pending_irqs);
+    t->vcpu.event = !list_empty(&t->pending_irqs);
     return 0;
 }
 

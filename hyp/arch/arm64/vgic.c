@@ -13,7 +13,7 @@
 #include <keel/mmio.h>
 #include <keel/task.h>
 #include <keel/arch/pt.h>
-#include <keel/arch/vcpu.h>
+#include <keel/arch/vcpu_ext.h>
 #include <uapi/keel/fpage.h>
 #include <uapi/keel/err.h>
 

@@ -50,7 +50,7 @@ void arch_cpu_init_local(void)
     csr_write(stvec, (uint64_t)(uintptr_t)arch_trap_vector);
     csr_write(sscratch, 0);
     csr_write(sie, SIE_SSIE | SIE_STIE | SIE_SEIE);
-    csr_clear(sstatus, SSTATUS_FS); /* FP registers: guests' only (vcpu.c), off elsewhere */
+    csr_clear(sstatus, SSTATUS_FS); /* FP registers: guests' only (vcpu_hext.c), off elsewhere */
     /* U-mode reads time only: cycle, instret and the event counters would tell a task about the
      * others (and the guests). Before hext_init_cpu(), which keeps this as the tasks' value. */
     csr_write(scounteren, 2);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A guest's floating-point registers (f0..f31, then fcsr: 33 doublewords). Keel and its tasks use
-// none (sstatus.FS is off outside guests); vcpu.c moves them for the guests.
+// none (sstatus.FS is off outside guests); vcpu_hext.c moves them for the guests.
 
     .text
     .option push

@@ -4,7 +4,7 @@
  * hypervisor CSR without H would be an illegal instruction), then configured once per hart.
  * Guests take their own page faults, breakpoints, illegal instructions, system calls of their
  * user mode and their VS-level interrupts; everything else they cause comes to the kernel and,
- * unless it is an interrupt of the kernel's own, to the VMM (vcpu.c).
+ * unless it is an interrupt of the kernel's own, to the VMM (vcpu_hext.c).
  */
 #include "hext.h"
 #include "gstage.h"

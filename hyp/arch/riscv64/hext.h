@@ -6,7 +6,7 @@
 
 extern bool hext_present; /* every hart in the device tree has H: guests can run */
 extern bool hext_sstc;    /* and Sstc for VS-mode (henvcfg.STCE sticks): vstimecmp */
-/* scounteren and senvcfg as the tasks have them (a guest's own are swapped in, vcpu.c). */
+/* scounteren and senvcfg as the tasks have them (a guest's own are swapped in, vcpu_hext.c). */
 extern uint64_t hext_host_scounteren, hext_host_senvcfg;
 
 /* Reads the harts' ISA strings (boot CPU, before the per-CPU set-up). */

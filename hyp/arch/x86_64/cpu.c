@@ -56,7 +56,7 @@ void arch_cpu_init_local(void)
     wrmsr(MSR_KERNEL_GS_BASE, 0);
     /* No x87/MMX/SSE at user level (#NM, #UD: exceptions): the kernel switches no FPU state
      * for tasks, so its registers would carry one task's data to the next (guests' are
-     * switched by vcpu.c, which turns CR4.OSFXSR on for FXSAVE; EM still stops tasks). */
+     * switched by vcpu_svm.c, which turns CR4.OSFXSR on for FXSAVE; EM still stops tasks). */
     write_cr0(read_cr0() | CR0_EM | CR0_MP);
     svm_init_cpu();
 }

@@ -8,7 +8,7 @@
  * the table loaded may hold stale translations of a changed entry: it is sent a TLB IPI and this
  * CPU waits until it has flushed (shootdown() says why that cannot deadlock on the big lock).
  *
- * A VM task's table is the nested page table of its guests (AMD SVM, vcpu.c): the same format,
+ * A VM task's table is the nested page table of its guests (AMD SVM, vcpu_svm.c): the same format,
  * without the kernel half, every level user-accessible (nested walks are user accesses). The
  * guests' translations are tagged with their ASID, which loading CR3 does not flush: a CPU that
  * last ran a guest on a changed table flushes them before its next VMRUN (guest_tlb_stale); one

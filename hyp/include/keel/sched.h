@@ -68,7 +68,7 @@ static inline void sched_exit_to_user(void)
 {
     struct percpu *c = this_cpu();
     struct thread *t = c->current;
-    if (c->need_resched || t->state != TS_READY || t->regs_pending || t->vu_event ||
+    if (c->need_resched || t->state != TS_READY || t->regs_pending || t->vcpu.event ||
         !list_empty(&t->zombies)) {
         sched_exit_slow();
     }

@@ -23,6 +23,18 @@ struct keel_vcpu_user;
 
 enum thread_state { TS_INACTIVE, TS_READY, TS_SEND, TS_RECV, TS_DEAD };
 
+/* A thread as a vCPU (../shared/BRIEF.md's words): in vCPU mode (kern/vcpu_user.c) events enter
+ * at a user entry point; extended mode (kern/vcpu_ext.c) adds the hardware virtualization state. */
+struct thread_vcpu {
+    struct keel_vcpu_user *user; /* vCPU mode: its state area (kernel address), or NULL */
+    uint64_t entry_pc, entry_sp; /* ... and its entry point */
+    bool event;                  /* ... an event may enter on kernel exit */
+    struct task *vm;             /* extended mode: the VM it runs (reference held), or NULL */
+    void *state;                 /* ... its state area (kernel address, in its task's UTCB area) */
+    void *arch;                  /* ... the architecture's kernel-only part (FP registers, VMCB) */
+    bool running;                /* ... inside VCPU_RESUME (its VM stays bound) */
+};
+
 #define THREAD_KSTACK_SIZE 4096
 
 /* Why a thread is in IPC on the kernel's behalf. */
@@ -42,17 +54,11 @@ struct thread {
     struct keel_utcb *utcb;     /* kernel address; NULL until bound */
     vaddr_t utcb_uva;
     uint64_t pager_cap, exc_cap; /* capability indexes in task, 0: none */
-    struct task *vm;            /* extended vCPU mode: the VM it runs (reference held) */
-    void *vcpu_state;           /* its state area (kernel address, in its task's UTCB area) */
-    void *vcpu_private;         /* the architecture's kernel-only vCPU state (arm64: FP/SIMD) */
     bool kernel_pager;          /* the root task: page faults resolved by the kernel (sigma0) */
     bool regs_pending;          /* ex_regs while it ran on another CPU: apply on kernel exit */
-    bool vu_event;              /* plain vCPU mode: an event may enter on kernel exit */
-    bool vcpu_running;          /* extended vCPU mode: inside VCPU_RESUME (its VM stays bound) */
     bool frame_set;             /* this system call replaced the frame: no reply into it */
-    struct keel_vcpu_user *vu;  /* plain vCPU mode: its state area (kernel address), or NULL */
-    uint64_t vu_pc, vu_sp;      /* ... and its entry */
     uint64_t pending_pc, pending_sp;
+    struct thread_vcpu vcpu;    /* vCPU mode or extended mode, one at a time */
 
     /* Scheduling. */
     enum thread_state state;

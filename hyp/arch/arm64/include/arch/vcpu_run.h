@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One resume of an arm64 vCPU (keel/arch/vcpu.h): the kernel's copy of the state area and what
+/* One resume of an arm64 vCPU (keel/arch/vcpu_ext.h): the kernel's copy of the state area and what
  * the run keeps besides. */
 #pragma once
 #include <stdbool.h>

@@ -47,7 +47,7 @@
 #define EXC_VIRTUAL_INST 22
 #define EXC_STORE_GUEST_PAGE 23
 
-/* The H extension (hext.c, vcpu.c). */
+/* The H extension (hext.c, vcpu_hext.c). */
 #define HSTATUS_SPV (1ull << 7)   /* sret goes to V=1 */
 #define HSTATUS_SPVP (1ull << 8)
 #define HSTATUS_VTW (1ull << 21)  /* WFI in VS-mode: a virtual-instruction exception */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* One resume of an x86_64 vCPU under AMD SVM (keel/arch/vcpu.h): the kernel's copy of the state
+/* One resume of an x86_64 vCPU under AMD SVM (keel/arch/vcpu_ext.h): the kernel's copy of the state
  * area and what the run keeps besides. */
 #pragma once
 #include <stdbool.h>

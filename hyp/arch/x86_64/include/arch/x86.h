@@ -32,7 +32,7 @@ void gdt_set_kernel_stack(uint64_t top);
 void idt_init(void);
 void idt_load(void);
 
-/* vcpu.c: SVM on where the CPU has it (per CPU, at start-up). */
+/* vcpu_svm.c: SVM on where the CPU has it (per CPU, at start-up). */
 void svm_init_cpu(void);
 /* pit.c: busy-waits for `us` microseconds (at most 50 ms) on PIT channel 2. */
 void pit_wait_us(unsigned us);

@@ -15,7 +15,7 @@
  * thread's private part while it is out (FXSAVE), and are reloaded only when another vCPU used
  * the CPU's registers since.
  */
-#include <keel/arch/vcpu.h>
+#include <keel/arch/vcpu_ext.h>
 #include <keel/thread.h>
 #include <keel/task.h>
 #include <keel/percpu.h>
@@ -105,7 +105,7 @@ void svm_init_cpu(void)
 
 void arch_vcpu_release(struct thread *t)
 {
-    struct vcpu_private *p = t->vcpu_private;
+    struct vcpu_private *p = t->vcpu.arch;
     for (unsigned i = 0; i < KEEL_MAX_CPUS; i++) {
         if (fp_owner[i] == t) {
             fp_owner[i] = NULL; /* a new thread at the same address must not find them */
@@ -367,7 +367,7 @@ static bool finish_here(struct vmcb *v, uint64_t code)
 
 int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, const void *area)
 {
-    struct vcpu_private *p = self->vcpu_private;
+    struct vcpu_private *p = self->vcpu.arch;
     if (!svm_present) {
         return -KEEL_EPROTO;
     }
@@ -402,7 +402,7 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     if (!(svm_cpus & (1u << c->id))) {
         return -KEEL_EPROTO; /* moved to a CPU without SVM */
     }
-    fp_get(r->self, r->self->vcpu_private);
+    fp_get(r->self, r->self->vcpu.arch);
     struct vmcb *v = r->vmcb;
     if (c->arch.guest_pt != &r->vm->mem.pt || c->arch.guest_tlb_stale) {
         v->tlb_control = SVM_TLB_FLUSH_ALL;
@@ -449,7 +449,7 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t code)
 void arch_vcpu_put(struct vcpu_run *r)
 {
     if (r->ran) {
-        fx(true, ((struct vcpu_private *)r->self->vcpu_private)->fx);
+        fx(true, ((struct vcpu_private *)r->self->vcpu.arch)->fx);
         r->ran = false;
     }
 }

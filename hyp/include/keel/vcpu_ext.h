@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Extended vCPU mode of threads (see uapi/keel/vcpu.h and kern/vcpu.c). */
+/* Extended vCPU mode of threads (see uapi/keel/vcpu.h and kern/vcpu_ext.c). */
 #pragma once
 #include <stdint.h>
 
@@ -7,8 +7,8 @@ struct thread;
 struct kobj_msg;
 
 /* Thread VCPU: bind t to a VM task and a state area in its task's UTCB area. */
-int64_t vcpu_bind(struct thread *t, struct kobj_msg *m);
+int64_t vcpu_ext_bind(struct thread *t, struct kobj_msg *m);
 /* Thread VCPU_RESUME: t (the caller) runs its guest until an exit for the VMM. */
-int64_t vcpu_resume(struct thread *t, struct kobj_msg *m);
+int64_t vcpu_ext_resume(struct thread *t, struct kobj_msg *m);
 /* Drops the VM reference (thread release). */
-void vcpu_release(struct thread *t);
+void vcpu_ext_release(struct thread *t);

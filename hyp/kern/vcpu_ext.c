@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
  * Extended vCPU mode (uapi/keel/vcpu.h): binding a thread to a VM and a state area, and the
- * resume call with its run loop; the architecture's hooks (keel/arch/vcpu.h) load, enter and
+ * resume call with its run loop; the architecture's hooks (keel/arch/vcpu_ext.h) load, enter and
  * leave the guest and finish the exits the kernel takes itself.
  */
-#include <keel/vcpu.h>
+#include <keel/vcpu_ext.h>
 #include <keel/thread.h>
 #include <keel/task.h>
 #include <keel/kobj_call.h>
 #include <keel/quota.h>
-#include <keel/arch/vcpu.h>
+#include <keel/arch/vcpu_ext.h>
 #include <keel/bkl.h>
 #include <keel/percpu.h>
 #include <keel/sched.h>
 #include <uapi/keel/fpage.h>
 #include <uapi/keel/vcpu.h>
 
-int64_t vcpu_bind(struct thread *t, struct kobj_msg *m)
+int64_t vcpu_ext_bind(struct thread *t, struct kobj_msg *m)
 {
     int err;
     if (!kmsg_has(m, 2)) {
@@ -28,7 +28,7 @@ int64_t vcpu_bind(struct thread *t, struct kobj_msg *m)
     }
     struct task *vm = container_of(o, struct task, obj);
     uint64_t va = m->mr[2];
-    if (t->vu || t->vcpu_running) {
+    if (t->vcpu.user || t->vcpu.running) {
         /* In plain vCPU mode (VCPU_USER): one mode at a time. In a resume (parked in the
          * scheduler, or in its guest on another CPU): its VM and state must stay. */
         return -KEEL_EBUSY;
@@ -43,16 +43,16 @@ int64_t vcpu_bind(struct thread *t, struct kobj_msg *m)
     if (!state) {
         return -KEEL_EINVAL;
     }
-    if (!t->vcpu_private && arch_vcpu_private_size &&
-        !(t->vcpu_private = quota_alloc(t->obj.quota, arch_vcpu_private_size))) {
+    if (!t->vcpu.arch && arch_vcpu_private_size &&
+        !(t->vcpu.arch = quota_alloc(t->obj.quota, arch_vcpu_private_size))) {
         return -KEEL_ENOMEM;
     }
     kobj_get(&vm->obj);
-    if (t->vm) {
-        kobj_put(&t->vm->obj);
+    if (t->vcpu.vm) {
+        kobj_put(&t->vcpu.vm->obj);
     }
-    t->vm = vm;
-    t->vcpu_state = state;
+    t->vcpu.vm = vm;
+    t->vcpu.state = state;
     return 0;
 }
 
@@ -63,7 +63,7 @@ static bool vmm_has_event(struct thread *self)
            !list_empty(&self->pending_irqs) || self->regs_pending;
 }
 
-/* The run loop (keel/arch/vcpu.h): until an exit for the VMM. */
+/* The run loop (keel/arch/vcpu_ext.h): until an exit for the VMM. */
 static int64_t run(struct thread *self, struct task *vm, void *area)
 {
     struct vcpu_run r;
@@ -103,30 +103,30 @@ static int64_t run(struct thread *self, struct task *vm, void *area)
     return exit;
 }
 
-int64_t vcpu_resume(struct thread *t, struct kobj_msg *m)
+int64_t vcpu_ext_resume(struct thread *t, struct kobj_msg *m)
 {
-    if (m->caller != t || !t->vm || !t->vcpu_state) {
+    if (m->caller != t || !t->vcpu.vm || !t->vcpu.state) {
         return -KEEL_EINVAL;
     }
-    if (t->vm->obj.dying) {
+    if (t->vcpu.vm->obj.dying) {
         return -KEEL_ENOENT; /* the VM's last capability is gone */
     }
-    t->vcpu_running = true;
-    int64_t r = run(t, t->vm, t->vcpu_state);
-    t->vcpu_running = false;
+    t->vcpu.running = true;
+    int64_t r = run(t, t->vcpu.vm, t->vcpu.state);
+    t->vcpu.running = false;
     return r;
 }
 
-void vcpu_release(struct thread *t)
+void vcpu_ext_release(struct thread *t)
 {
-    if (t->vcpu_private) {
+    if (t->vcpu.arch) {
         arch_vcpu_release(t);
-        quota_free(t->obj.quota, t->vcpu_private, arch_vcpu_private_size);
-        t->vcpu_private = NULL;
+        quota_free(t->obj.quota, t->vcpu.arch, arch_vcpu_private_size);
+        t->vcpu.arch = NULL;
     }
-    if (t->vm) {
-        kobj_put(&t->vm->obj);
-        t->vm = NULL;
-        t->vcpu_state = NULL;
+    if (t->vcpu.vm) {
+        kobj_put(&t->vcpu.vm->obj);
+        t->vcpu.vm = NULL;
+        t->vcpu.state = NULL;
     }
 }

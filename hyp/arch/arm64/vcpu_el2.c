@@ -7,7 +7,7 @@
  * guest runs are the kernel's: it handles them, may schedule, and goes back into the guest
  * unless something arrived for the VMM thread.
  */
-#include <keel/arch/vcpu.h>
+#include <keel/arch/vcpu_ext.h>
 #include <keel/thread.h>
 #include <keel/task.h>
 #include <keel/percpu.h>
@@ -152,8 +152,8 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     r->self = self;
     r->vm = vm;
     r->fp_live = false;
-    r->vgic = self->vcpu_private && vgic_available()
-                  ? (struct vgic_state *)((char *)self->vcpu_private + FP_SIZE)
+    r->vgic = self->vcpu.arch && vgic_available()
+                  ? (struct vgic_state *)((char *)self->vcpu.arch + FP_SIZE)
                   : NULL;
     r->k.vgic_lr_count = r->vgic ? vgic_lr_count() : 0;
     self->ctx.tpidr_el0 = sysreg_read(tpidr_el0); /* the guest's replaces it: load_host restores */
@@ -193,12 +193,12 @@ uint64_t arch_vcpu_enter(struct vcpu_run *r)
 /* The guest's first FP/SIMD access in this run: its registers, then on. */
 static int64_t fp_first_use(struct vcpu_run *r)
 {
-    if (r->fp_live || !r->self->vcpu_private) {
+    if (r->fp_live || !r->self->vcpu.arch) {
         return KEEL_VCPU_EXIT_TRAP;
     }
     sysreg_write(cptr_el2, CPTR_HOST);
     isb();
-    arch_fpsimd_load(r->self->vcpu_private);
+    arch_fpsimd_load(r->self->vcpu.arch);
     r->fp_live = true;
     return VCPU_GO_ON;
 }
@@ -259,7 +259,7 @@ void arch_vcpu_put(struct vcpu_run *r)
     if (r->fp_live) { /* another vCPU may use the FP registers while we are away */
         sysreg_write(cptr_el2, CPTR_HOST);
         isb();
-        arch_fpsimd_save(r->self->vcpu_private);
+        arch_fpsimd_save(r->self->vcpu.arch);
         r->fp_live = false;
     }
     save_el1(&r->k);

@@ -2,7 +2,7 @@
 /*
  * The architecture contract: extended vCPU mode (running a guest CPU, see uapi/keel/vcpu.h).
  *
- * The run loop is generic (kern/vcpu.c, vcpu_resume): it checks for events for the VMM thread,
+ * The run loop is generic (kern/vcpu_ext.c, vcpu_ext_resume): it checks for events for the VMM thread,
  * releases the big lock around the world switch, reschedules, and moves the state in and out of
  * the CPU. The architecture supplies the hooks below and struct vcpu_run (arch/vcpu_run.h): the
  * kernel's copy of the state area (the VMM may change the area at any time) and what one resume

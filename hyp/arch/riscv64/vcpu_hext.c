@@ -12,7 +12,7 @@
  * thread's private part while it is out, and stay in the hart's registers after a run until
  * another vCPU loads its own there (fp_owner), so a VMM round trip reloads nothing.
  */
-#include <keel/arch/vcpu.h>
+#include <keel/arch/vcpu_ext.h>
 #include <keel/thread.h>
 #include <keel/task.h>
 #include <keel/percpu.h>
@@ -150,7 +150,7 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
         return -KEEL_EPROTO;
     }
     memcpy(&r->k, area, sizeof(r->k));
-    if (r->k.priv > 1 || !self->vcpu_private) {
+    if (r->k.priv > 1 || !self->vcpu.arch) {
         return -KEEL_EINVAL;
     }
     r->k.features = hext_sstc ? KEEL_VCPU_SSTC : 0;
@@ -161,7 +161,7 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
 
 void arch_vcpu_load(struct vcpu_run *r)
 {
-    struct vcpu_private *p = r->self->vcpu_private;
+    struct vcpu_private *p = r->self->vcpu.arch;
     unsigned cpu = this_cpu()->id;
     load_vs(&r->k, r->vm);
     fp_get(r->self, p);
@@ -254,7 +254,7 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t cause)
 void arch_vcpu_put(struct vcpu_run *r)
 {
     save_vs(&r->k); /* another vCPU may load its own while we are away */
-    fp_put(r->self->vcpu_private);
+    fp_put(r->self->vcpu.arch);
 }
 
 void arch_vcpu_end(struct vcpu_run *r, void *area)
