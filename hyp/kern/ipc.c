@@ -139,10 +139,15 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
     vaddr_t sva = va_init(sbase), send = va_init(sbase + size);
     struct mem_map *m;
     unsigned budget = KOBJ_WORK_STEP;
-    /* Holes in the source stay holes (and cost nothing: memspace_next skips them). After a
-     * preemption point the walk looks again at the same address: the source may have changed. */
-    while ((m = memspace_next(&src->mem, &sva, send))) {
-        if (preemptible && !mapdb_spend(&budget)) {
+    /* Holes in the source stay holes (absent tables cost nothing; empty slots are looked at, a
+     * unit per 32 when preemptible; an IPC's span is at most 512 pages). After a preemption point
+     * the walk looks again at the same address: the source may have changed. */
+    for (;;) {
+        m = memspace_next_bounded(&src->mem, &sva, send, preemptible ? &budget : NULL);
+        if (!m && va_val(sva) >= va_val(send)) {
+            break;
+        }
+        if (!m || (preemptible && !mapdb_spend(&budget))) {
             if (!map_preempt(src, dst)) {
                 return -KEEL_ECANCELED;
             }
@@ -174,16 +179,6 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
     return 0;
 }
 
-static bool cap_is_ancestor(struct cap *a, struct cap *c)
-{
-    for (struct mapnode *n = &c->node; n; n = n->parent) {
-        if (n == &a->node) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Capabilities as map_mem maps pages: a slot whose capability was passed on is emptied first in
  * steps (preemptible) or refused (EBUSY). */
 static int map_caps(struct task *src, struct task *dst, const struct fpage_span *sp, bool grant,
@@ -207,6 +202,10 @@ static int map_caps(struct task *src, struct task *dst, const struct fpage_span 
             i++;
             continue; /* empty, or not to be passed on */
         }
+        if (grant ? s->node.child != NULL : !mapdb_may_link(&s->node)) {
+            /* A grant moves the node: what was derived from it would all change parent. */
+            return grant ? -KEEL_EBUSY : -KEEL_ERANGE;
+        }
         int err = 0;
         struct cap *d = objspace_slot(&dst->caps, didx + i, &err);
         if (!d) {
@@ -217,7 +216,7 @@ static int map_caps(struct task *src, struct task *dst, const struct fpage_span 
             continue;
         }
         if (d->obj) {
-            if (cap_is_ancestor(d, s)) {
+            if (mapdb_derives_from(&s->node, &d->node)) {
                 return -KEEL_EEXIST;
             }
             if (d->node.child) {
@@ -278,7 +277,27 @@ static int item_place(const struct items *it, unsigned i, struct fpage_span *sp)
     return fpage_place(fp, window, ctl & ~0xfffull, sp);
 }
 
-static int items_check(const struct items *it)
+/* What map_mem and map_caps would refuse on the way, asked before anything is mapped. */
+static int span_check(struct task *src, struct task *dst, const struct fpage_span *sp)
+{
+    if (sp->kind == KEEL_FP_MEM) {
+        if (!in_window(sp->sbase, sp->size, memspace_va_limit(&src->mem)) ||
+            !in_window(sp->dbase, sp->size, memspace_va_limit(&dst->mem))) {
+            return -KEEL_ERANGE;
+        }
+        return task_in_utcb_area(dst, va_init(sp->dbase), sp->size) ? -KEEL_EINVAL : 0;
+    }
+    for (uint64_t i = 0; i < sp->size; i++) { /* (at most KEEL_ITEMS_MAX_CAPS) */
+        struct cap *s = objspace_lookup(&src->caps, sp->sbase + i);
+        uint64_t d = sp->dbase + i;
+        if (s && s->obj && (s->rights & KEEL_CAP_S) && (d == 0 || d >= OBJSPACE_MAX_CAPS)) {
+            return -KEEL_ERANGE; /* no such slot to receive it */
+        }
+    }
+    return 0;
+}
+
+static int items_check(const struct items *it, struct task *src, struct task *dst)
 {
     uint64_t pages = 0, slots = 0;
     for (unsigned i = 0; i < it->count; i++) {
@@ -294,6 +313,9 @@ static int items_check(const struct items *it)
         }
         if (pages > KEEL_ITEMS_MAX_PAGES || slots > KEEL_ITEMS_MAX_CAPS) {
             return -KEEL_EMSGSIZE;
+        }
+        if ((err = span_check(src, dst, &sp))) {
+            return err;
         }
     }
     return 0;
@@ -325,7 +347,7 @@ static int transfer_to_kernel_ipc(struct thread *snd, struct thread *rcv, uint64
             it.word[2 * it.count++ + 1] = fp;
         }
     }
-    int err = items_check(&it);
+    int err = items_check(&it, snd->task, rcv->task);
     for (unsigned i = 0; !err && i < it.count; i++) {
         err = item_map(snd->task, rcv->task, &it, i);
     }
@@ -354,7 +376,7 @@ static int transfer(struct thread *snd, struct thread *rcv, uint64_t tag, uint64
     for (unsigned i = 0; i < 2 * items; i++) {
         it.word[i] = src[words + i];
     }
-    int err = items ? items_check(&it) : 0;
+    int err = items ? items_check(&it, snd->task, rcv->task) : 0;
     if (err) {
         return err;
     }

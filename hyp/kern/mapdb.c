@@ -2,45 +2,76 @@
 // The mapping database (see keel/mapdb.h).
 #include <keel/mapdb.h>
 
+bool mapdb_may_link(const struct mapnode *parent)
+{
+    unsigned depth = 0;
+    for (const struct mapnode *a = parent; a; a = a->parent) {
+        if (++depth > MAPDB_MAX_DEPTH) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool mapdb_derives_from(const struct mapnode *n, const struct mapnode *anc)
+{
+    for (const struct mapnode *a = n; a; a = a->parent) {
+        if (a == anc) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void mapdb_link(struct mapnode *parent, struct mapnode *n)
 {
     n->parent = parent;
     n->child = NULL;
     n->next = NULL;
+    n->prev = NULL;
     if (parent) {
         n->next = parent->child;
+        if (n->next) {
+            n->next->prev = n;
+        }
         parent->child = n;
+    }
+}
+
+/* Puts `to` where n is among its siblings (to NULL: closes the gap). */
+static void sibling_swap(struct mapnode *n, struct mapnode *to)
+{
+    struct mapnode *next = n->next, *prev = n->prev;
+    if (to) {
+        to->next = next;
+        to->prev = prev;
+    }
+    struct mapnode *here = to ? to : next;
+    if (prev) {
+        prev->next = here;
+    } else if (n->parent) {
+        n->parent->child = here;
+    }
+    if (next) {
+        next->prev = to ? to : prev;
     }
 }
 
 void mapdb_unlink_leaf(struct mapnode *n)
 {
-    if (n->parent) {
-        struct mapnode **pp = &n->parent->child;
-        while (*pp != n) {
-            pp = &(*pp)->next;
-        }
-        *pp = n->next;
-    }
-    n->parent = n->next = NULL;
+    sibling_swap(n, NULL);
+    n->parent = n->next = n->prev = NULL;
 }
 
 void mapdb_replace(struct mapnode *from, struct mapnode *to)
 {
     to->parent = from->parent;
     to->child = from->child;
-    to->next = from->next;
-    if (from->parent) {
-        struct mapnode **pp = &from->parent->child;
-        while (*pp != from) {
-            pp = &(*pp)->next;
-        }
-        *pp = to;
-    }
+    sibling_swap(from, to);
     for (struct mapnode *c = to->child; c; c = c->next) {
         c->parent = to;
     }
-    from->parent = from->child = from->next = NULL;
+    from->parent = from->child = from->next = from->prev = NULL;
 }
 
 bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf),
@@ -60,7 +91,10 @@ bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *lea
         }
         struct mapnode *parent = cur->parent;
         parent->child = cur->next; /* a leaf reached through first-child links is the first */
-        cur->parent = cur->next = NULL;
+        if (cur->next) {
+            cur->next->prev = NULL;
+        }
+        cur->parent = cur->next = cur->prev = NULL;
         remove(cur);
         cur = parent;
     }

@@ -68,10 +68,8 @@ struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va)
 /* Slots looked at for one unit of a bounded walk's budget. */
 #define SLOTS_PER_UNIT 32
 
-/* memspace_next, within a budget (NULL: none) of slots looked at: NULL with *va where it
- * stopped when the budget ran out, else as memspace_next (*va at end when there is nothing). */
-static struct mem_map *next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end_va,
-                                    unsigned *budget)
+struct mem_map *memspace_next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end_va,
+                                      unsigned *budget)
 {
     uint64_t a = va_val(*va), end = va_val(end_va);
     if (end > memspace_va_limit(ms)) {
@@ -105,7 +103,7 @@ static struct mem_map *next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t en
 
 struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end_va)
 {
-    return next_bounded(ms, va, end_va, NULL);
+    return memspace_next_bounded(ms, va, end_va, NULL);
 }
 
 /* Removes one mapping that has no children: hardware entry, slot, node memory. */
@@ -125,15 +123,10 @@ static void remove_leaf(struct mapnode *n)
     remove_one(container_of(n, struct mem_map, node));
 }
 
-/* Whether m is anc or was mapped (directly or not) from anc. */
+/* Whether m is anc or was mapped (directly or not) from anc (at most MAPDB_MAX_DEPTH steps). */
 static bool derives_from(const struct mem_map *m, const struct mem_map *anc)
 {
-    for (const struct mapnode *a = m ? &m->node : NULL; a; a = a->parent) {
-        if (a == &anc->node) {
-            return true;
-        }
-    }
-    return false;
+    return m && mapdb_derives_from(&m->node, &anc->node);
 }
 
 /* What was mapped from m, then with self m itself; false when the budget (NULL: none) ran out
@@ -193,6 +186,9 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
     if (old && derives_from(parent, old)) {
         return -KEEL_EEXIST;
     }
+    if (parent && !mapdb_may_link(&parent->node)) {
+        return -KEEL_ERANGE; /* the tree would grow too deep */
+    }
     /* The new record first: when the quota has no room for it, what was at va stays. (With a
      * mapping there, its page-table entry exists: replacing it needs no memory.) */
     struct mem_map *m = quota_alloc(ms->quota, sizeof(*m));
@@ -225,25 +221,36 @@ int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
     if (old == src) {
         return 0; /* granted to itself */
     }
-    if (old) {
-        /* Whatever is at va goes first (even the same frame: memspace_map() would keep it and
-         * its children in place), unless src derives from it and would go with it. */
-        if (derives_from(src, old)) {
-            return -KEEL_EEXIST;
-        }
-        unmap_page(old, true, NULL);
+    if (old && derives_from(src, old)) {
+        return -KEEL_EEXIST; /* src would go with what is at va */
     }
-    /* Map as a sibling first (may fail without harm), then let it take src's place. */
-    struct mem_map *parent = src->node.parent ? container_of(src->node.parent, struct mem_map, node)
-                                              : NULL;
-    int err = memspace_map(ms, va, src->pfn, src->rights, parent);
+    /* The record itself moves, with its place in the tree (what was mapped from it stays below
+     * it: nothing to re-link), and ms's quota takes over its charge. What can fail comes first:
+     * the slot, the charge, the page-table entry (which a mapping at va already has). */
+    uint64_t size = slab_class_size(sizeof(*src));
+    struct mem_map **s = slot_for(ms, va, true);
+    if (!s || quota_charge(ms->quota, size) != 0) {
+        return -KEEL_ENOMEM;
+    }
+    if (old) {
+        unmap_page(old, true, NULL); /* whatever is at va goes, even the same frame */
+    }
+    int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(src->pfn), src->rights,
+                          !phys_is_ram(src->pfn));
     if (err) {
+        quota_uncharge(ms->quota, size);
         return err;
     }
-    struct mem_map *m = memspace_lookup(ms, va);
-    mapdb_unlink_leaf(&m->node);
-    mapdb_replace(&src->node, &m->node);
-    remove_one(src);
+    struct memspace *from = src->space;
+    arch_pt_unmap(&from->pt, src->va);
+    struct mem_map **fs = slot_for(from, src->va, false);
+    if (fs) {
+        *fs = NULL;
+    }
+    quota_uncharge(from->quota, size);
+    src->space = ms;
+    src->va = va;
+    *s = src;
     return 0;
 }
 
@@ -251,7 +258,7 @@ bool memspace_unmap_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end, bool 
                             unsigned *budget)
 {
     struct mem_map *m;
-    while ((m = next_bounded(ms, va, end, budget))) {
+    while ((m = memspace_next_bounded(ms, va, end, budget))) {
         if (!unmap_page(m, self, budget)) {
             return false; /* *va is m's address: it goes on there */
         }

@@ -117,12 +117,13 @@ int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         if (!kmsg_has(m, 1)) {
             return -KEEL_EINVAL;
         }
-        struct cap *c = objspace_lookup(&t->caps, m->mr[1]);
+        uint64_t index = m->mr[1]; /* (read once: the caller's other threads may change it) */
+        struct cap *c = objspace_lookup(&t->caps, index);
         if (!c || !c->obj) {
             return -KEEL_ENOCAP;
         }
         /* With everything derived from it, which may be much: in steps. */
-        unmap_in_steps(t, m->caller, KEEL_FP_CAP, m->mr[1], m->mr[1] + 1, true);
+        unmap_in_steps(t, m->caller, KEEL_FP_CAP, index, index + 1, true);
         return 0;
     }
     default:

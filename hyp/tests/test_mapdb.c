@@ -40,7 +40,7 @@ static void remove_cb(struct mapnode *n)
         bad_state++;
         return;
     }
-    if (n->parent || n->child || n->next) {
+    if (n->parent || n->child || n->next || n->prev) {
         bad_state++;
     }
     if (orig_parent[i] != ~0u && seen[orig_parent[i]]) {
@@ -69,6 +69,22 @@ static bool is_descendant(unsigned i, unsigned of)
     return false;
 }
 
+/* The sibling lists both ways: next and prev agree, and a first child (no prev) is its parent's
+ * child. Returns the number of broken links among nodes[0..count). */
+static unsigned broken_links(unsigned count)
+{
+    unsigned broken = 0;
+    for (unsigned i = 0; i < count; i++) {
+        struct mapnode *n = &node[i];
+        broken += n->next && n->next->prev != n;
+        broken += n->prev && n->prev->next != n;
+        broken += !n->prev && n->parent && n->parent->child != n;
+        broken += n->prev && n->prev->parent != n->parent;
+        broken += n->child && n->child->prev != NULL;
+    }
+    return broken;
+}
+
 /* After revoking `root`'s children: every descendant seen once, nothing else seen, and every
  * node outside the subtree has exactly its old links (root loses its children only). */
 static void check_revoked(unsigned root, unsigned count)
@@ -93,6 +109,7 @@ static void check_revoked(unsigned root, unsigned count)
         }
     }
     CHECK_EQ(removed, expected);
+    CHECK_EQ(broken_links(count), 0);
     CHECK_EQ(wrong_seen, 0);
     CHECK_EQ(changed, 0);
     CHECK_EQ(bad_state, 0);
@@ -114,14 +131,18 @@ static void test_link_unlink(void)
     CHECK(a->child == d && d->next == c && c->next == b && b->next == NULL);
     CHECK(b->parent == a && c->parent == a && d->parent == a);
 
+    CHECK(d->prev == NULL && c->prev == d && b->prev == c);
+    CHECK_EQ(broken_links(4), 0);
     mapdb_unlink_leaf(c); /* middle */
-    CHECK(a->child == d && d->next == b && b->next == NULL);
+    CHECK(a->child == d && d->next == b && b->next == NULL && b->prev == d);
+    CHECK_EQ(broken_links(4), 0);
     CHECK(c->parent == NULL && c->next == NULL);
     mapdb_unlink_leaf(b); /* last */
     CHECK(a->child == d && d->next == NULL);
     mapdb_link(a, b);
     mapdb_unlink_leaf(b); /* first */
-    CHECK(a->child == d && d->next == NULL && b->parent == NULL);
+    CHECK(a->child == d && d->next == NULL && d->prev == NULL && b->parent == NULL);
+    CHECK_EQ(broken_links(4), 0);
     mapdb_unlink_leaf(d);
     CHECK(a->child == NULL);
     mapdb_unlink_leaf(a); /* a root: nothing to unlink from */
@@ -145,7 +166,9 @@ static void test_replace(void)
     CHECK(p->child == x && x->next == r && r->next == y && y->next == NULL);
     CHECK(r->parent == p && r->child == k1 && k1->next == k2);
     CHECK(k1->parent == r && k2->parent == r);
-    CHECK(m->parent == NULL && m->child == NULL && m->next == NULL);
+    CHECK(m->parent == NULL && m->child == NULL && m->next == NULL && m->prev == NULL);
+    CHECK(r->prev == x && y->prev == r);
+    CHECK_EQ(broken_links(7), 0);
 
     /* Replacing the first child and a root. */
     mapdb_replace(x, m);
@@ -154,6 +177,7 @@ static void test_replace(void)
     CHECK(x->parent == NULL && x->child == m && m->parent == x && r->parent == x &&
           y->parent == x);
     CHECK(p->child == NULL && p->parent == NULL);
+    CHECK_EQ(broken_links(7), 0);
 
     /* The revoke through the new node reaches the moved children. */
     take_snapshot(7);
@@ -297,8 +321,26 @@ static void test_bounded(void)
     CHECK(mapdb_revoke_children(&node[0], remove_cb, &budget));
 }
 
+/* Trees stop at MAPDB_MAX_DEPTH (a root is at 0), so that walks up the ancestors are bounded. */
+static void test_depth(void)
+{
+    reset();
+    mapdb_link(NULL, &node[0]);
+    CHECK(mapdb_may_link(NULL));
+    for (unsigned i = 1; i <= MAPDB_MAX_DEPTH; i++) {
+        CHECK(mapdb_may_link(&node[i - 1]));
+        mapdb_link(&node[i - 1], &node[i]);
+    }
+    CHECK(!mapdb_may_link(&node[MAPDB_MAX_DEPTH])); /* a child would be one too deep */
+    CHECK(mapdb_derives_from(&node[MAPDB_MAX_DEPTH], &node[0]));
+    CHECK(mapdb_derives_from(&node[5], &node[5]));
+    CHECK(!mapdb_derives_from(&node[0], &node[5]));
+    CHECK(!mapdb_derives_from(&node[5], &node[MAPDB_MAX_DEPTH + 1]));
+}
+
 int main(void)
 {
+    test_depth();
     test_link_unlink();
     test_replace();
     test_deep_chain();

@@ -838,6 +838,91 @@ KTEST(ipc_grant_item_moves_mapping)
     rt_page_free(page);
 }
 
+KTEST(ipc_grant_of_a_page_passed_on_takes_what_came_from_it_along)
+{
+    /* a passed the page on to c before it grants it to b: the mapping moves with its place in
+     * the tree, so c's copy now hangs below b's, and b taking it back (or the root's revoke)
+     * removes c's copy. */
+    result_clear();
+    uint64_t *page = rt_page_alloc();
+    REQUIRE(page);
+    page[0] = 0x4242;
+    uint64_t pa = (uint64_t)(uintptr_t)page;
+    grant_page = pa;
+    item_br0 = keel_fpage_mem(WIN, 12, KEEL_FP_RW);
+    item_br1 = 0;
+    item_probe = WIN;
+    struct child b;
+    REQUIRE_EQ(child_receiver(&b), 0);
+    REQUIRE(wait_state(b.t.cap, 2, 1000));
+    uint64_t a, c;
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &a) >= 0);
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &c) >= 0);
+    REQUIRE_EQ(ktask_map_page(a, page, KEEL_FP_RW), 0);
+    REQUIRE_EQ(KOBJ(c, KEEL_TASK_MAP, a, keel_fpage_mem(pa, 12, KEEL_FP_R), WIN), 0);
+    REQUIRE_EQ(ktask_give_cap(a, b.gate, KEEL_CAP_R | KEEL_CAP_S, 20), 0);
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, a, granter, 20, 0, 0), 0);
+    REQUIRE(wait_flag(&res[1].done, 1000));
+    CHECK(wait_flag(&res[2].done, 1000));
+    CHECK_EQ(res[2].err, 0);
+    CHECK_EQ(res[0].err, 0);
+    CHECK_EQ(res[1].mr0, 0x4242);
+    CHECK_EQ(ktask_mem_rights(a, pa), 0);
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(c, WIN), KEEL_FP_R); /* still there, now below b's */
+    CHECK_EQ(KOBJ(b.task, KEEL_TASK_UNMAP, keel_fpage_mem(WIN, 12, 0), 0), 0);
+    CHECK_EQ(ktask_mem_rights(c, WIN), 0);
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_RW);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_mem(pa, 12, 0), 0), 0);
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), 0);
+    kthread_free(&t);
+    cap_free(c);
+    cap_free(a);
+    child_free(&b);
+    rt_page_free(page);
+}
+
+KTEST(mapping_trees_stop_at_64_levels)
+{
+    /* The root task's page (level 0) is mapped into t, then from each page of t to the next:
+     * level 64 is the deepest (MAPDB_MAX_DEPTH), a map one deeper is ERANGE and changes
+     * nothing. Bounded depth keeps the kernel's walks up a tree bounded. Capabilities alike. */
+    uint64_t *page = rt_page_alloc();
+    REQUIRE(page);
+    uint64_t t;
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &t) >= 0);
+    REQUIRE_EQ(KOBJ(t, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RW), WIN), 0);
+    for (uint64_t level = 2; level <= 64; level++) {
+        REQUIRE_EQ(KOBJ(t, KEEL_TASK_MAP, t, keel_fpage_mem(WIN + (level - 2) * 0x1000, 12, KEEL_FP_RW),
+                        WIN + (level - 1) * 0x1000), 0);
+    }
+    CHECK_EQ(KOBJ(t, KEEL_TASK_MAP, t, keel_fpage_mem(WIN + 63 * 0x1000, 12, KEEL_FP_RW),
+                  WIN + 64 * 0x1000), -KEEL_ERANGE);
+    CHECK_EQ(ktask_mem_rights(t, WIN + 64 * 0x1000), 0);
+    CHECK_EQ(ktask_mem_rights(t, WIN + 63 * 0x1000), KEEL_FP_RW);
+    /* Revoking from the top takes all 63 levels below. */
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_mem((uint64_t)(uintptr_t)page, 12, 0), 0), 0);
+    CHECK_EQ(ktask_mem_rights(t, WIN), 0);
+    CHECK_EQ(ktask_mem_rights(t, WIN + 63 * 0x1000), 0);
+
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, ~0ull, 0);
+    REQUIRE(g);
+    REQUIRE_EQ(KOBJ(t, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(g, 0, KEEL_CAP_ALL), 100), 0);
+    for (uint64_t level = 2; level <= 64; level++) {
+        REQUIRE_EQ(KOBJ(t, KEEL_TASK_MAP, t, keel_fpage_cap(100 + level - 2, 0, KEEL_CAP_ALL),
+                        100 + level - 1), 0);
+    }
+    CHECK_EQ(KOBJ(t, KEEL_TASK_MAP, t, keel_fpage_cap(163, 0, KEEL_CAP_ALL), 164), -KEEL_ERANGE);
+    CHECK_EQ(KOBJ(t, KEEL_TASK_CAP_VALID, 164), 0);
+    CHECK_EQ(KOBJ(t, KEEL_TASK_CAP_VALID, 163), 1);
+    cap_free(g);
+    CHECK_EQ(KOBJ(t, KEEL_TASK_CAP_VALID, 163), 0);
+    cap_free(t);
+    rt_page_free(page);
+}
+
 /* b has the page, mapped from a, and with passed_on has passed it on to c; a then grants the page
  * to b at the same place (grant) or the root task maps it there from a (Task MAP, !grant). */
 struct onto_same_page {

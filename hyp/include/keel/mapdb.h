@@ -17,7 +17,12 @@ struct mapnode {
     struct mapnode *parent;
     struct mapnode *child; /* first child */
     struct mapnode *next;  /* next sibling */
+    struct mapnode *prev;  /* previous sibling (NULL: the first): unlinking is O(1) */
 };
+
+/* How deep a tree may grow (a root is at depth 0): walks up a node's ancestors (is this mapping
+ * derived from that one?) stay bounded. A map that would go deeper fails (ERANGE). */
+#define MAPDB_MAX_DEPTH 64
 
 /* Takes one unit of a bounded operation's budget (NULL: no bound); false when none is left. */
 static inline bool mapdb_spend(unsigned *budget)
@@ -32,11 +37,19 @@ static inline bool mapdb_spend(unsigned *budget)
     return true;
 }
 
-/* Links n as the first child of parent (parent NULL: n becomes a root). */
+/* Whether a child may be linked below parent (NULL: a root may always be made): parent is
+ * shallower than MAPDB_MAX_DEPTH. At most MAPDB_MAX_DEPTH steps. */
+bool mapdb_may_link(const struct mapnode *parent);
+/* Whether n is anc or below it. At most MAPDB_MAX_DEPTH steps. */
+bool mapdb_derives_from(const struct mapnode *n, const struct mapnode *anc);
+/* Links n as the first child of parent (parent NULL: n becomes a root); mapdb_may_link(parent)
+ * was asked first. O(1). */
 void mapdb_link(struct mapnode *parent, struct mapnode *n);
-/* Unlinks a node that has no children from its parent. */
+/* Unlinks a node that has no children from its parent. O(1). */
 void mapdb_unlink_leaf(struct mapnode *n);
-/* Puts `to` in `from`'s place (same parent, same children); `from` ends up unlinked. */
+/* Puts `to` in `from`'s place (same parent, same children); `from` ends up unlinked. O(1) plus
+ * a step per child of from (their parent changes): callers bound that (an IPC grant of a
+ * mapping that was passed on is refused). */
 void mapdb_replace(struct mapnode *from, struct mapnode *to);
 /* Calls remove(leaf) for every descendant of n, deepest first; remove must not touch the tree:
  * each leaf is already unlinked when it is called. n itself stays. With a budget, at most *budget

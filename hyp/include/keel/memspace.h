@@ -49,6 +49,10 @@ struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va);
  * end). Absent tables are skipped whole, so a walk over a large, mostly empty range costs little;
  * present ones are looked at slot by slot. */
 struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end);
+/* The same within a budget (NULL: none), a unit per 32 slots looked at: NULL with *va where it
+ * stopped when the budget ran out (then *va < end), else as memspace_next. */
+struct mem_map *memspace_next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end,
+                                      unsigned *budget);
 /* Maps pfn at va with rights as a child of parent (NULL: a root mapping). An existing mapping
  * at va is removed first (with its children), unless it is the same frame mapped again from the
  * same parent, whose rights are then widened up to the new ones, or parent itself (nothing to
@@ -56,8 +60,9 @@ struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end);
  * derives from: replacing it would revoke the source). */
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
                  struct mem_map *parent);
-/* Moves src's mapping to va in ms (grant): the new mapping takes src's place in the tree. What
- * was at va goes first (with its children); -KEEL_EEXIST when src derives from it. */
+/* Moves src's mapping to va in ms (grant): the record moves with its place in the tree (what was
+ * mapped from it stays below it), and ms's quota takes over its charge. What was at va goes first
+ * (with its children); -KEEL_EEXIST when src derives from it, -KEEL_ENOMEM (nothing changed). */
 int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src);
 /* Whether mapping (grant: moving) src to va in ms would first revoke what was mapped on from the
  * mapping there: work without a bound, which a caller that cannot stop in between refuses and
