@@ -139,6 +139,7 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
     vaddr_t sva = va_init(sbase), send = va_init(sbase + size);
     struct mem_map *m;
     unsigned budget = KOBJ_WORK_STEP;
+    bool revoking = false; /* a revocation below the page at sva's destination is under way */
     /* Holes in the source stay holes (absent tables cost nothing; empty slots are looked at, a
      * unit per 32 when preemptible; an IPC's span is at most 512 pages). After a preemption point
      * the walk looks again at the same address: the source may have changed. */
@@ -147,24 +148,29 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
         if (!m && va_val(sva) >= va_val(send)) {
             break;
         }
+        vaddr_t dva = va_init(dbase + (va_val(sva) - sbase));
         if (!m || (preemptible && !mapdb_spend(&budget))) {
             if (!map_preempt(src, dst)) {
+                if (revoking) {
+                    memspace_revoke_stop(&dst->mem, dva); /* given up */
+                }
                 return -KEEL_ECANCELED;
             }
             budget = KOBJ_WORK_STEP;
             continue;
         }
-        vaddr_t dva = va_init(dbase + (va_val(sva) - sbase));
         if (!(m->rights & sp->rights)) {
             sva = va_add(sva, PAGE_SIZE);
             continue;
         }
+        revoking = false;
         if (memspace_map_revokes(&dst->mem, dva, m, grant)) {
             if (!preemptible) {
                 return -KEEL_EBUSY;
             }
             vaddr_t v = dva;
-            if (!memspace_unmap_bounded(&dst->mem, &v, va_add(dva, PAGE_SIZE), false, &budget)) {
+            revoking = !memspace_unmap_bounded(&dst->mem, &v, va_add(dva, PAGE_SIZE), false, &budget);
+            if (revoking) {
                 budget = 0; /* a preemption point next, then this page again */
                 continue;
             }
@@ -189,9 +195,13 @@ static int map_caps(struct task *src, struct task *dst, const struct fpage_span 
     count = sidx >= OBJSPACE_MAX_CAPS ? 0 : count < OBJSPACE_MAX_CAPS - sidx ? count
                                                                            : OBJSPACE_MAX_CAPS - sidx;
     unsigned budget = KOBJ_WORK_STEP;
+    bool revoking = false; /* a revocation below slot didx + i is under way */
     for (uint64_t i = 0; i < count;) {
         if (preemptible && !mapdb_spend(&budget)) {
             if (!map_preempt(src, dst)) {
+                if (revoking) {
+                    objspace_revoke_stop(&dst->caps, didx + i); /* given up */
+                }
                 return -KEEL_ECANCELED;
             }
             budget = KOBJ_WORK_STEP;
@@ -202,11 +212,13 @@ static int map_caps(struct task *src, struct task *dst, const struct fpage_span 
             i++;
             continue; /* empty, or not to be passed on */
         }
-        if (grant ? s->node.child != NULL : !mapdb_may_link(&s->node)) {
-            /* A grant moves the node: what was derived from it would all change parent. */
-            return grant ? -KEEL_EBUSY : -KEEL_ERANGE;
+        if (grant && s->node.child) {
+            return -KEEL_EBUSY; /* a grant moves the node: what came from it would change parent */
         }
-        int err = 0;
+        int err = grant ? 0 : mapdb_may_link(&s->node);
+        if (err) {
+            return err; /* too deep, or s is being revoked */
+        }
         struct cap *d = objspace_slot(&dst->caps, didx + i, &err);
         if (!d) {
             return err;
@@ -219,12 +231,14 @@ static int map_caps(struct task *src, struct task *dst, const struct fpage_span 
             if (mapdb_derives_from(&s->node, &d->node)) {
                 return -KEEL_EEXIST;
             }
+            revoking = false;
             if (d->node.child) {
                 if (!preemptible) {
                     return -KEEL_EBUSY;
                 }
                 uint64_t at = didx + i;
-                if (!objspace_unmap_bounded(&dst->caps, &at, at + 1, false, &budget)) {
+                revoking = !objspace_unmap_bounded(&dst->caps, &at, at + 1, false, &budget);
+                if (revoking) {
                     budget = 0;
                     continue;
                 }

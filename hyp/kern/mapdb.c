@@ -1,16 +1,46 @@
 // SPDX-License-Identifier: MIT
 // The mapping database (see keel/mapdb.h).
 #include <keel/mapdb.h>
+#include <stdint.h>
+#include <uapi/keel/err.h>
 
-bool mapdb_may_link(const struct mapnode *parent)
+/* A revocation in steps marks its node in the low bit of its prev link (only this file reads
+ * prev): while it goes on, nothing new is linked below the node, so the subtree cannot grow
+ * faster than it is revoked. */
+#define REVOKING ((uintptr_t)1)
+
+static struct mapnode *prev_of(const struct mapnode *n)
+{
+    return (struct mapnode *)((uintptr_t)n->prev & ~REVOKING);
+}
+
+static void set_prev(struct mapnode *n, struct mapnode *p)
+{
+    n->prev = (struct mapnode *)((uintptr_t)p | ((uintptr_t)n->prev & REVOKING));
+}
+
+static bool revoking(const struct mapnode *n)
+{
+    return (uintptr_t)n->prev & REVOKING;
+}
+
+int mapdb_may_link(const struct mapnode *parent)
 {
     unsigned depth = 0;
     for (const struct mapnode *a = parent; a; a = a->parent) {
         if (++depth > MAPDB_MAX_DEPTH) {
-            return false;
+            return -KEEL_ERANGE;
+        }
+        if (revoking(a)) {
+            return -KEEL_EBUSY;
         }
     }
-    return true;
+    return 0;
+}
+
+void mapdb_revoke_stop(struct mapnode *n)
+{
+    n->prev = prev_of(n);
 }
 
 bool mapdb_derives_from(const struct mapnode *n, const struct mapnode *anc)
@@ -32,7 +62,7 @@ void mapdb_link(struct mapnode *parent, struct mapnode *n)
     if (parent) {
         n->next = parent->child;
         if (n->next) {
-            n->next->prev = n;
+            set_prev(n->next, n);
         }
         parent->child = n;
     }
@@ -41,7 +71,7 @@ void mapdb_link(struct mapnode *parent, struct mapnode *n)
 /* Puts `to` where n is among its siblings (to NULL: closes the gap). */
 static void sibling_swap(struct mapnode *n, struct mapnode *to)
 {
-    struct mapnode *next = n->next, *prev = n->prev;
+    struct mapnode *next = n->next, *prev = prev_of(n);
     if (to) {
         to->next = next;
         to->prev = prev;
@@ -53,7 +83,7 @@ static void sibling_swap(struct mapnode *n, struct mapnode *to)
         n->parent->child = here;
     }
     if (next) {
-        next->prev = to ? to : prev;
+        set_prev(next, to ? to : prev);
     }
 }
 
@@ -84,6 +114,7 @@ bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *lea
     struct mapnode *cur = n;
     while (n->child) {
         if (!mapdb_spend(budget)) {
+            n->prev = (struct mapnode *)((uintptr_t)n->prev | REVOKING); /* until it is done */
             return false;
         }
         while (cur->child) {
@@ -92,11 +123,12 @@ bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *lea
         struct mapnode *parent = cur->parent;
         parent->child = cur->next; /* a leaf reached through first-child links is the first */
         if (cur->next) {
-            cur->next->prev = NULL;
+            set_prev(cur->next, NULL);
         }
         cur->parent = cur->next = cur->prev = NULL;
         remove(cur);
         cur = parent;
     }
+    mapdb_revoke_stop(n);
     return true;
 }

@@ -186,8 +186,9 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
     if (old && derives_from(parent, old)) {
         return -KEEL_EEXIST;
     }
-    if (parent && !mapdb_may_link(&parent->node)) {
-        return -KEEL_ERANGE; /* the tree would grow too deep */
+    int err = parent ? mapdb_may_link(&parent->node) : 0;
+    if (err) {
+        return err; /* too deep, or parent is being revoked */
     }
     /* The new record first: when the quota has no room for it, what was at va stays. (With a
      * mapping there, its page-table entry exists: replacing it needs no memory.) */
@@ -198,7 +199,7 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
     if (old) {
         unmap_page(old, true, NULL);
     }
-    int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), rights, !phys_is_ram(pfn));
+    err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), rights, !phys_is_ram(pfn));
     if (err) {
         quota_free(ms->quota, m, sizeof(*m));
         return err;
@@ -265,6 +266,14 @@ bool memspace_unmap_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end, bool 
         *va = va_add(*va, PAGE_SIZE);
     }
     return va_val(*va) >= va_val(end); /* else the walk's budget ran out at *va */
+}
+
+void memspace_revoke_stop(struct memspace *ms, vaddr_t va)
+{
+    struct mem_map *m = memspace_lookup(ms, va);
+    if (m) {
+        mapdb_revoke_stop(&m->node);
+    }
 }
 
 void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self)

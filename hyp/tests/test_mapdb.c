@@ -9,6 +9,8 @@
 #include "unit.h"
 #include "kern_host.h"
 #include <keel/mapdb.h>
+#include <uapi/keel/err.h>
+#include <stdint.h>
 
 #define MAX_NODES 20000u
 
@@ -74,14 +76,16 @@ static bool is_descendant(unsigned i, unsigned of)
 static unsigned broken_links(unsigned count)
 {
     unsigned broken = 0;
+#define PREV(n) ((struct mapnode *)((uintptr_t)(n)->prev & ~(uintptr_t)1)) /* (a revoke's mark) */
     for (unsigned i = 0; i < count; i++) {
         struct mapnode *n = &node[i];
-        broken += n->next && n->next->prev != n;
-        broken += n->prev && n->prev->next != n;
-        broken += !n->prev && n->parent && n->parent->child != n;
-        broken += n->prev && n->prev->parent != n->parent;
-        broken += n->child && n->child->prev != NULL;
+        broken += n->next && PREV(n->next) != n;
+        broken += PREV(n) && PREV(n)->next != n;
+        broken += !PREV(n) && n->parent && n->parent->child != n;
+        broken += PREV(n) && PREV(n)->parent != n->parent;
+        broken += n->child && PREV(n->child) != NULL;
     }
+#undef PREV
     return broken;
 }
 
@@ -326,21 +330,61 @@ static void test_depth(void)
 {
     reset();
     mapdb_link(NULL, &node[0]);
-    CHECK(mapdb_may_link(NULL));
+    CHECK_EQ(mapdb_may_link(NULL), 0);
     for (unsigned i = 1; i <= MAPDB_MAX_DEPTH; i++) {
-        CHECK(mapdb_may_link(&node[i - 1]));
+        CHECK_EQ(mapdb_may_link(&node[i - 1]), 0);
         mapdb_link(&node[i - 1], &node[i]);
     }
-    CHECK(!mapdb_may_link(&node[MAPDB_MAX_DEPTH])); /* a child would be one too deep */
+    CHECK_EQ(mapdb_may_link(&node[MAPDB_MAX_DEPTH]), -KEEL_ERANGE); /* a child: one too deep */
     CHECK(mapdb_derives_from(&node[MAPDB_MAX_DEPTH], &node[0]));
     CHECK(mapdb_derives_from(&node[5], &node[5]));
     CHECK(!mapdb_derives_from(&node[0], &node[5]));
     CHECK(!mapdb_derives_from(&node[5], &node[MAPDB_MAX_DEPTH + 1]));
 }
 
+/* A revocation in steps cannot be outgrown: while it goes on, nothing new may be linked below
+ * its node or anywhere under it; elsewhere, and after it, as before. */
+static void test_revoking_is_not_outgrown(void)
+{
+    reset();
+    mapdb_link(NULL, &node[0]);
+    mapdb_link(&node[0], &node[1]); /* revoked below */
+    mapdb_link(&node[0], &node[2]); /* its sibling */
+    for (unsigned i = 3; i < 13; i++) {
+        mapdb_link(&node[1], &node[i]);
+    }
+    mapdb_link(&node[3], &node[13]);
+    take_snapshot(14);
+    unsigned budget = 2;
+    CHECK(!mapdb_revoke_children(&node[1], remove_cb, &budget));
+    CHECK_EQ(mapdb_may_link(&node[1]), -KEEL_EBUSY);
+    CHECK_EQ(mapdb_may_link(&node[5]), -KEEL_EBUSY); /* below it too */
+    CHECK_EQ(mapdb_may_link(&node[2]), 0);
+    CHECK_EQ(mapdb_may_link(&node[0]), 0);
+    CHECK_EQ(broken_links(14), 0);
+    mapdb_link(&node[0], &node[14]); /* a new sibling before node[1]: its mark stays */
+    CHECK_EQ(mapdb_may_link(&node[1]), -KEEL_EBUSY);
+    budget = 100;
+    CHECK(mapdb_revoke_children(&node[1], remove_cb, &budget));
+    CHECK_EQ(removed, 11);
+    CHECK_EQ(mapdb_may_link(&node[1]), 0);
+    CHECK_EQ(broken_links(15), 0);
+    /* Given up half way: the caller takes the mark off. */
+    for (unsigned i = 3; i < 6; i++) {
+        mapdb_link(&node[1], &node[i]);
+    }
+    budget = 1;
+    CHECK(!mapdb_revoke_children(&node[1], remove_cb, &budget));
+    CHECK_EQ(mapdb_may_link(&node[4]), -KEEL_EBUSY);
+    mapdb_revoke_stop(&node[1]);
+    CHECK_EQ(mapdb_may_link(&node[4]), 0);
+    CHECK_EQ(broken_links(15), 0);
+}
+
 int main(void)
 {
     test_depth();
+    test_revoking_is_not_outgrown();
     test_link_unlink();
     test_replace();
     test_deep_chain();

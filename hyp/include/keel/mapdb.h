@@ -37,9 +37,10 @@ static inline bool mapdb_spend(unsigned *budget)
     return true;
 }
 
-/* Whether a child may be linked below parent (NULL: a root may always be made): parent is
- * shallower than MAPDB_MAX_DEPTH. At most MAPDB_MAX_DEPTH steps. */
-bool mapdb_may_link(const struct mapnode *parent);
+/* Whether a child may be linked below parent (NULL: a root may always be made): 0, or
+ * -KEEL_ERANGE (parent is MAPDB_MAX_DEPTH deep already), -KEEL_EBUSY (parent or one above it is
+ * being revoked in steps: a revocation is not outgrown). At most MAPDB_MAX_DEPTH steps. */
+int mapdb_may_link(const struct mapnode *parent);
 /* Whether n is anc or below it. At most MAPDB_MAX_DEPTH steps. */
 bool mapdb_derives_from(const struct mapnode *n, const struct mapnode *anc);
 /* Links n as the first child of parent (parent NULL: n becomes a root); mapdb_may_link(parent)
@@ -57,3 +58,6 @@ void mapdb_replace(struct mapnode *from, struct mapnode *to);
  * call goes on where this one stopped. NULL: no bound. */
 bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf),
                            unsigned *budget);
+/* A revocation in steps that stopped with descendants left marks n (no new children below it)
+ * until a later call finishes; one that is given up says so here (n may be passed on again). */
+void mapdb_revoke_stop(struct mapnode *n);
