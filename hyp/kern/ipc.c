@@ -175,7 +175,7 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
                 continue;
             }
         }
-        int err = grant ? memspace_grant(&dst->mem, dva, m)
+        int err = grant ? memspace_grant(&dst->mem, dva, m, sp->rights)
                         : memspace_map(&dst->mem, dva, m->pfn, m->rights & sp->rights, m);
         if (err) {
             return err;
@@ -247,6 +247,7 @@ static int map_caps(struct task *src, struct task *dst, const struct fpage_span 
         }
         if (grant) {
             cap_move(d, s);
+            d->rights &= sp->rights | ~(uint32_t)KEEL_CAP_ALL; /* rights only shrink */
         } else {
             cap_derive(d, s, sp->rights);
         }

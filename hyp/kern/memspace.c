@@ -213,7 +213,7 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
     return 0;
 }
 
-int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
+int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src, unsigned rights)
 {
     if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= memspace_va_limit(ms)) {
         return -KEEL_ERANGE;
@@ -236,7 +236,8 @@ int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
     if (old) {
         unmap_page(old, true, NULL); /* whatever is at va goes, even the same frame */
     }
-    int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(src->pfn), src->rights,
+    rights &= src->rights; /* (what was mapped from it keeps its own) */
+    int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(src->pfn), rights,
                           !phys_is_ram(src->pfn));
     if (err) {
         quota_uncharge(ms->quota, size);
@@ -251,6 +252,7 @@ int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src)
     quota_uncharge(from->quota, size);
     src->space = ms;
     src->va = va;
+    src->rights = rights;
     *s = src;
     return 0;
 }

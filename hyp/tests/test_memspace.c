@@ -71,7 +71,7 @@ static int map(struct space *s, uint64_t va, pfn_t pfn, unsigned rights, struct 
 static int grant(struct space *s, uint64_t va, struct mem_map *src)
 {
     track(s, va);
-    return memspace_grant(&s->ms, va_init(va), src);
+    return memspace_grant(&s->ms, va_init(va), src, ~0u);
 }
 
 static struct mem_map *at(struct space *s, uint64_t va)

@@ -792,11 +792,12 @@ KTEST(ipc_item_without_window_is_enoent)
 
 /* Grants one page from its task to the receiver behind gate (arg), notes the result in res[2]. */
 static volatile uint64_t grant_page;
+static volatile unsigned grant_rights = KEEL_FP_RW;
 static void granter(uint64_t gate)
 {
     struct keel_utcb *u = keel_utcb();
     u->mr[0] = keel_item_ctl(0, 1);
-    u->mr[1] = keel_fpage_mem(grant_page, 12, KEEL_FP_RW);
+    u->mr[1] = keel_fpage_mem(grant_page, 12, grant_rights);
     note(&res[2], keel_send(gate, keel_tag(0, 0, 1), KEEL_TIMEOUT_NEVER), 0);
 }
 
@@ -862,18 +863,20 @@ KTEST(ipc_grant_of_a_page_passed_on_takes_what_came_from_it_along)
     REQUIRE_EQ(KOBJ(c, KEEL_TASK_MAP, a, keel_fpage_mem(pa, 12, KEEL_FP_R), WIN), 0);
     REQUIRE_EQ(ktask_give_cap(a, b.gate, KEEL_CAP_R | KEEL_CAP_S, 20), 0);
     struct kthread t;
+    grant_rights = KEEL_FP_R; /* a grant's rights only shrink too */
     REQUIRE_EQ(kthread_start_arg(&t, a, granter, 20, 0, 0), 0);
     REQUIRE(wait_flag(&res[1].done, 1000));
     CHECK(wait_flag(&res[2].done, 1000));
+    grant_rights = KEEL_FP_RW;
     CHECK_EQ(res[2].err, 0);
     CHECK_EQ(res[0].err, 0);
     CHECK_EQ(res[1].mr0, 0x4242);
     CHECK_EQ(ktask_mem_rights(a, pa), 0);
-    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_R);
     CHECK_EQ(ktask_mem_rights(c, WIN), KEEL_FP_R); /* still there, now below b's */
     CHECK_EQ(KOBJ(b.task, KEEL_TASK_UNMAP, keel_fpage_mem(WIN, 12, 0), 0), 0);
     CHECK_EQ(ktask_mem_rights(c, WIN), 0);
-    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(b.task, WIN), KEEL_FP_R);
     CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP, keel_fpage_mem(pa, 12, 0), 0), 0);
     CHECK_EQ(ktask_mem_rights(b.task, WIN), 0);
     kthread_free(&t);

@@ -60,10 +60,10 @@ struct mem_map *memspace_next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t 
  * derives from: replacing it would revoke the source). */
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
                  struct mem_map *parent);
-/* Moves src's mapping to va in ms (grant): the record moves with its place in the tree (what was
- * mapped from it stays below it), and ms's quota takes over its charge. What was at va goes first
+/* Moves src's mapping to va in ms (grant) with at most rights: the record moves with its place in
+ * the tree (what was mapped from it stays below it), and ms's quota takes over its charge. What was at va goes first
  * (with its children); -KEEL_EEXIST when src derives from it, -KEEL_ENOMEM (nothing changed). */
-int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src);
+int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src, unsigned rights);
 /* A bounded unmap given up at va (its caller stops): the mapping there may be passed on again
  * (mapdb_revoke_stop). */
 void memspace_revoke_stop(struct memspace *ms, vaddr_t va);
