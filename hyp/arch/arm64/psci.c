@@ -7,13 +7,8 @@
 #include <string.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <hw/psci.h>
 
-enum {
-    PSCI_CPU_OFF = 0x84000002,
-    PSCI_CPU_ON = 0xc4000003,
-    PSCI_SYSTEM_OFF = 0x84000008,
-    PSCI_SYSTEM_RESET = 0x84000009,
-};
 
 static bool use_hvc; /* Keel runs at EL2, so firmware is normally reached with SMC */
 

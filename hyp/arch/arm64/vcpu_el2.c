@@ -222,8 +222,8 @@ static int64_t stage2_fault(struct vcpu_run *r)
 
 /* The synchronous exits the kernel may finish itself, by exception class (ESR_EL2.EC). */
 static int64_t (*const trap_here[64])(struct vcpu_run *) = {
-    [0x07] = fp_first_use,
-    [0x16] = hvc,
+    [EC_FP_ASIMD] = fp_first_use,
+    [EC_HVC64] = hvc,
     [EC_IABT_LOW] = stage2_fault,
     [EC_DABT_LOW] = stage2_fault,
 };

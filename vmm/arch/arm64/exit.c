@@ -15,32 +15,12 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
+#include <hw/arm64_esr.h>
+#include <hw/psci.h>
 #include <format.h>
 #include <string.h>
 #include <stddef.h>
 
-#define EC_WFX 0x01
-#define EC_IABT_LOW 0x20
-#define EC_SYS64 0x18
-#define EC_HVC64 0x16
-#define EC_SMC64 0x17
-#define EC_DABT_LOW 0x24
-
-enum {
-    PSCI_VERSION = 0x84000000,
-    PSCI_CPU_OFF = 0x84000002,
-    PSCI_CPU_ON = 0xc4000003,
-    PSCI_AFFINITY_INFO = 0xc4000004,
-    PSCI_SYSTEM_OFF = 0x84000008,
-    PSCI_SYSTEM_RESET = 0x84000009,
-    PSCI_FEATURES = 0x8400000a,
-    PSCI_SUCCESS = 0,
-    PSCI_NOT_SUPPORTED = -1,
-    PSCI_INVALID_PARAMETERS = -2,
-    PSCI_ALREADY_ON = -4,
-    PSCI_ON_PENDING = -5,
-    PSCI_INTERNAL_FAILURE = -6,
-};
 #define ICC_SGI1R_EL1 0x3a3016 /* ISS of MSR ICC_SGI1R_EL1: Op0 3, Op2 5, Op1 0, CRn 12, CRm 11 */
 
 static uint64_t *reg(struct keel_vcpu_state *s, unsigned n, uint64_t *zero)

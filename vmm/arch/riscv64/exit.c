@@ -20,11 +20,7 @@
 #include <string.h>
 #include <stddef.h>
 
-enum {
-    EXC_INST_ACCESS = 1, EXC_ILLEGAL = 2, EXC_LOAD_ACCESS = 5, EXC_STORE_ACCESS = 7,
-    EXC_ECALL_VS = 10, EXC_INST_GUEST_PAGE = 20, EXC_LOAD_GUEST_PAGE = 21, EXC_VIRTUAL_INST = 22,
-    EXC_STORE_GUEST_PAGE = 23,
-};
+#include <hw/riscv_trap.h>
 #define INSN_WFI 0x10500073u
 #define VSSTATUS_SIE (1ull << 1)
 #define VSSTATUS_SPIE (1ull << 5)

@@ -22,16 +22,7 @@
 #include <keel/sys.h>
 #include <string.h>
 
-enum {
-    SBI_SUCCESS = 0, SBI_ERR_FAILED = -1, SBI_ERR_NOT_SUPPORTED = -2, SBI_ERR_INVALID_PARAM = -3,
-    SBI_ERR_ALREADY_AVAILABLE = -6,
-};
-enum {
-    EXT_LEGACY_PUTCHAR = 0x01, EXT_LEGACY_GETCHAR = 0x02, EXT_BASE = 0x10,
-    EXT_TIME = 0x54494d45, EXT_IPI = 0x735049, EXT_RFENCE = 0x52464e43, EXT_HSM = 0x48534d,
-    EXT_SRST = 0x53525354, EXT_DBCN = 0x4442434e,
-};
-enum { HSM_STARTED = 0, HSM_STOPPED = 1, HSM_START_PENDING = 2 };
+#include <hw/sbi.h>
 #define SPEC_VERSION (2u << 24)  /* 2.0 */
 #define IMPL_ID 0x4b65656cu      /* "Keel" (not a registered SBI implementation ID) */
 
@@ -215,9 +206,9 @@ static struct sbi_ret hsm(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fi
         __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
         return (struct sbi_ret){ SBI_SUCCESS, 0 };
     case 2: { /* hart_get_status(hartid) */
-        static const uint64_t status[] = { [VCPU_OFF] = HSM_STOPPED,
-                                           [VCPU_ON_PENDING] = HSM_START_PENDING,
-                                           [VCPU_ON] = HSM_STARTED };
+        static const uint64_t status[] = { [VCPU_OFF] = SBI_HSM_STOPPED,
+                                           [VCPU_ON_PENDING] = SBI_HSM_START_PENDING,
+                                           [VCPU_ON] = SBI_HSM_STARTED };
         enum vcpu_power p = __atomic_load_n(&t->power, __ATOMIC_ACQUIRE);
         return (struct sbi_ret){ SBI_SUCCESS, status[p] };
     }
@@ -275,9 +266,9 @@ static struct sbi_ret dbcn(struct vcpu *v, struct keel_vcpu_state *s, uint64_t f
 }
 
 static const struct sbi_ext extensions[] = {
-    { EXT_BASE, base },           { EXT_LEGACY_PUTCHAR, legacy_putchar },
-    { EXT_LEGACY_GETCHAR, legacy_getchar }, { EXT_TIME, time_ext }, { EXT_IPI, ipi },
-    { EXT_RFENCE, rfence },       { EXT_HSM, hsm },  { EXT_SRST, srst }, { EXT_DBCN, dbcn },
+    { SBI_EXT_BASE, base },           { SBI_EXT_LEGACY_PUTCHAR, legacy_putchar },
+    { SBI_EXT_LEGACY_GETCHAR, legacy_getchar }, { SBI_EXT_TIME, time_ext }, { SBI_EXT_IPI, ipi },
+    { SBI_EXT_RFENCE, rfence },       { SBI_EXT_HSM, hsm },  { SBI_EXT_SRST, srst }, { SBI_EXT_DBCN, dbcn },
 };
 
 static const struct sbi_ext *find(uint64_t eid)
@@ -315,7 +306,7 @@ int sbi_call(struct vcpu *v, struct keel_vcpu_state *s)
     const struct sbi_ext *e = find(eid);
     struct sbi_ret r = e ? e->call(v, s, fid) : (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
     s->x[10] = (uint64_t)r.error;
-    if (eid > EXT_LEGACY_GETCHAR) {
+    if (eid > SBI_EXT_LEGACY_GETCHAR) {
         s->x[11] = r.value; /* legacy extensions leave a1 alone */
     }
     s->pc += 4;

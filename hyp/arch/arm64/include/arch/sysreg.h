@@ -35,19 +35,5 @@
  * exception to EL2 (TGE). Extended vCPUs use their own value. */
 #define HCR_TASK (HCR_RW | HCR_TGE | HCR_DC | HCR_VM | HCR_TSW | HCR_TTLB | HCR_TVM)
 
-/* ESR_EL2 exception classes Keel dispatches on. */
-#define ESR_EC(esr) (((esr) >> 26) & 0x3f)
-#define ESR_ISS(esr) ((esr) & 0x1ffffff)
-#define EC_UNKNOWN 0x00
-#define EC_WFX 0x01
-#define EC_SVC64 0x15
-#define EC_HVC64 0x16
-#define EC_SMC64 0x17
-#define EC_SYS64 0x18
-#define EC_IABT_LOW 0x20
-#define EC_IABT_CUR 0x21
-#define EC_PC_ALIGN 0x22
-#define EC_DABT_LOW 0x24
-#define EC_DABT_CUR 0x25
-#define EC_SP_ALIGN 0x26
-#define EC_BRK64 0x3c
+/* ESR_EL2 exception classes Keel dispatches on: the shared encodings. */
+#include <hw/arm64_esr.h>

@@ -25,27 +25,7 @@
 #define SIE_STIE (1ull << 5)
 #define SIE_SEIE (1ull << 9)
 
-#define SCAUSE_INTERRUPT (1ull << 63)
-#define IRQ_S_SOFT 1
-#define IRQ_S_TIMER 5
-#define IRQ_S_EXT 9
-#define EXC_INST_MISALIGNED 0
-#define EXC_INST_ACCESS 1
-#define EXC_ILLEGAL 2
-#define EXC_BREAKPOINT 3
-#define EXC_LOAD_MISALIGNED 4
-#define EXC_LOAD_ACCESS 5
-#define EXC_STORE_MISALIGNED 6
-#define EXC_STORE_ACCESS 7
-#define EXC_ECALL_U 8
-#define EXC_INST_PAGE 12
-#define EXC_LOAD_PAGE 13
-#define EXC_STORE_PAGE 15
-#define EXC_ECALL_VS 10
-#define EXC_INST_GUEST_PAGE 20
-#define EXC_LOAD_GUEST_PAGE 21
-#define EXC_VIRTUAL_INST 22
-#define EXC_STORE_GUEST_PAGE 23
+#include <hw/riscv_trap.h> /* scause: interrupts and exception codes */
 
 /* The H extension (hext.c, vcpu_hext.c). */
 #define HSTATUS_SPV (1ull << 7)   /* sret goes to V=1 */
