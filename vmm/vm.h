@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <keel/addr_user.h>
+#include <uapi/keel/addr.h>
 #include <uapi/keel/vcpu.h>
 #include "lock.h"
 #include <vm_arch.h> /* vmm/arch/<arch>/: struct vcpu_arch, struct vm_arch */

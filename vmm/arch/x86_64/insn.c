@@ -22,7 +22,6 @@
 #define PTE_PS 0x80ull
 #define PTE_ADDR 0x000ffffffffff000ull /* bits 51:12 of a PAE or long-mode entry */
 #define PTE32_ADDR 0xfffff000ull
-#define PAGE_SIZE 4096u
 
 #define REX_W 8u
 #define REX_R 4u
