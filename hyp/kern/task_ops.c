@@ -121,7 +121,7 @@ int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
     case KEEL_TASK_UNMAP:
         return task_unmap(t, m);
     case KEEL_TASK_MAP_VIRT_CPUIF:
-        return kmsg_has(m, 1) ? arch_task_map_virt_cpuif(t, m->mr[1]) : -KEEL_EINVAL;
+        return kmsg_has(m, 1) ? arch_task_map_virt_cpuif(t, gpa_init(m->mr[1])) : -KEEL_EINVAL;
     case KEEL_TASK_RELEASE: {
         if (!kmsg_has(m, 1)) {
             return -KEEL_EINVAL;

@@ -187,16 +187,16 @@ bool vgic_inject_live(unsigned intid)
     return true;
 }
 
-int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa)
+int64_t arch_task_map_virt_cpuif(struct task *t, gpa_t gpa)
 {
     if (!vgic_available() || !v2()) {
         return -KEEL_EPROTO; /* GICv3: the guest's CPU interface is system registers */
     }
-    if ((gpa & (PAGE_SIZE - 1)) || gpa >= ARCH_USER_VA_LIMIT - 0x2000) {
-        return -KEEL_EINVAL;
+    if (!t->vm || (gpa_val(gpa) & (PAGE_SIZE - 1)) || gpa_val(gpa) >= ARCH_USER_VA_LIMIT - 0x2000) {
+        return -KEEL_EINVAL; /* (a VM's only: an ordinary task has no guest CPU interface) */
     }
     for (uint64_t off = 0; off < 0x2000; off += PAGE_SIZE) { /* GICC's 8 KiB, DIR included */
-        int err = arch_pt_map(&t->mem.pt, t->mem.quota, va_init(gpa + off), pa_init(gicv + off),
+        int err = arch_pt_map(&t->mem.pt, t->mem.quota, vm_va(gpa_add(gpa, off)), pa_init(gicv + off),
                               KEEL_FP_RW, true);
         if (err) {
             return err;

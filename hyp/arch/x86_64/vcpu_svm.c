@@ -461,7 +461,7 @@ void arch_vcpu_end(struct vcpu_run *r, void *area)
     memcpy(area, &r->k, sizeof(r->k));
 }
 
-int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa)
+int64_t arch_task_map_virt_cpuif(struct task *t, gpa_t gpa)
 {
     (void)t;
     (void)gpa;

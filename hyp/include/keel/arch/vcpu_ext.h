@@ -13,6 +13,7 @@
  */
 #pragma once
 #include <stdint.h>
+#include <keel/addr.h>
 #include <arch/vcpu_run.h>
 
 struct thread;
@@ -49,4 +50,4 @@ void arch_vcpu_release(struct thread *t);
 /* Maps the interrupt controller's virtual CPU interface into VM task t at guest address gpa
  * (arm64 with GICv2: the GICV frames, which the guest uses as its GICC). 0, -KEEL_EINVAL for a
  * bad address, -KEEL_EPROTO where there is nothing to map (GICv3: system registers). */
-int64_t arch_task_map_virt_cpuif(struct task *t, uint64_t gpa);
+int64_t arch_task_map_virt_cpuif(struct task *t, gpa_t gpa);

@@ -26,6 +26,7 @@ static inline vaddr_t va_init(uint64_t v) { return (vaddr_t){ v }; }
 static inline uint64_t va_val(vaddr_t a) { return a.v; }
 static inline vaddr_t va_add(vaddr_t a, uint64_t n) { return (vaddr_t){ a.v + n }; }
 static inline gpa_t gpa_init(uint64_t v) { return (gpa_t){ v }; }
+static inline gpa_t gpa_add(gpa_t a, uint64_t n) { return (gpa_t){ a.v + n }; }
 static inline uint64_t gpa_val(gpa_t a) { return a.v; }
 static inline pfn_t pfn_init(uint64_t v) { return (pfn_t){ v }; }
 static inline uint64_t pfn_val(pfn_t f) { return f.v; }
