@@ -70,17 +70,12 @@ static bool in_window(uint64_t base, uint64_t size, uint64_t limit)
     return base < limit && size <= limit - base;
 }
 
-/* A preemption point of a long map (Task MAP): src and dst are kept in memory over it; false
+/* A preemption point of a long map (Task MAP; ipc_map_fpage keeps src and dst in memory): false
  * when either died meanwhile, or the caller did (what is mapped stays: a teardown takes it). */
 static bool map_preempt(struct task *src, struct task *dst)
 {
-    kobj_get(&src->obj);
-    kobj_get(&dst->obj);
     sched_preempt();
-    bool go_on = !src->obj.dying && !dst->obj.dying && this_cpu()->current->state == TS_READY;
-    kobj_put(&src->obj);
-    kobj_put(&dst->obj);
-    return go_on;
+    return !src->obj.dying && !dst->obj.dying && this_cpu()->current->state == TS_READY;
 }
 
 /* A flexpage placed in a window: what it maps from where to where. */
@@ -139,7 +134,6 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
     vaddr_t sva = va_init(sbase), send = va_init(sbase + size);
     struct mem_map *m;
     unsigned budget = KOBJ_WORK_STEP;
-    bool revoking = false; /* a revocation below the page at sva's destination is under way */
     /* Holes in the source stay holes (absent tables cost nothing; empty slots are looked at, a
      * unit per 32 when preemptible; an IPC's span is at most 512 pages). After a preemption point
      * the walk looks again at the same address: the source may have changed. */
@@ -151,9 +145,6 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
         vaddr_t dva = va_init(dbase + (va_val(sva) - sbase));
         if (!m || (preemptible && !mapdb_spend(&budget))) {
             if (!map_preempt(src, dst)) {
-                if (revoking) {
-                    memspace_revoke_stop(&dst->mem, dva); /* given up */
-                }
                 return -KEEL_ECANCELED;
             }
             budget = KOBJ_WORK_STEP;
@@ -163,14 +154,15 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
             sva = va_add(sva, PAGE_SIZE);
             continue;
         }
-        revoking = false;
+        if (grant && mapdb_revoking(&m->node)) {
+            return -KEEL_EBUSY; /* it would carry a revocation's mark away */
+        }
         if (memspace_map_revokes(&dst->mem, dva, m, grant)) {
             if (!preemptible) {
                 return -KEEL_EBUSY;
             }
             vaddr_t v = dva;
-            revoking = !memspace_unmap_bounded(&dst->mem, &v, va_add(dva, PAGE_SIZE), false, &budget);
-            if (revoking) {
+            if (!memspace_unmap_bounded(&dst->mem, &v, va_add(dva, PAGE_SIZE), false, &budget)) {
                 budget = 0; /* a preemption point next, then this page again */
                 continue;
             }
@@ -195,13 +187,9 @@ static int map_caps(struct task *src, struct task *dst, const struct fpage_span 
     count = sidx >= OBJSPACE_MAX_CAPS ? 0 : count < OBJSPACE_MAX_CAPS - sidx ? count
                                                                            : OBJSPACE_MAX_CAPS - sidx;
     unsigned budget = KOBJ_WORK_STEP;
-    bool revoking = false; /* a revocation below slot didx + i is under way */
     for (uint64_t i = 0; i < count;) {
         if (preemptible && !mapdb_spend(&budget)) {
             if (!map_preempt(src, dst)) {
-                if (revoking) {
-                    objspace_revoke_stop(&dst->caps, didx + i); /* given up */
-                }
                 return -KEEL_ECANCELED;
             }
             budget = KOBJ_WORK_STEP;
@@ -212,33 +200,31 @@ static int map_caps(struct task *src, struct task *dst, const struct fpage_span 
             i++;
             continue; /* empty, or not to be passed on */
         }
-        if (grant && s->node.child) {
-            return -KEEL_EBUSY; /* a grant moves the node: what came from it would change parent */
-        }
-        int err = grant ? 0 : mapdb_may_link(&s->node);
-        if (err) {
-            return err; /* too deep, or s is being revoked */
-        }
+        int err = 0;
         struct cap *d = objspace_slot(&dst->caps, didx + i, &err);
         if (!d) {
             return err;
         }
         if (d == s) {
             i++;
-            continue;
+            continue; /* onto itself */
+        }
+        if (grant && s->node.child) {
+            return -KEEL_EBUSY; /* a grant moves the node: what came from it would change parent */
+        }
+        if ((err = grant ? 0 : mapdb_may_link(&s->node))) {
+            return err; /* too deep, or s is being revoked */
         }
         if (d->obj) {
             if (mapdb_derives_from(&s->node, &d->node)) {
                 return -KEEL_EEXIST;
             }
-            revoking = false;
             if (d->node.child) {
                 if (!preemptible) {
                     return -KEEL_EBUSY;
                 }
                 uint64_t at = didx + i;
-                revoking = !objspace_unmap_bounded(&dst->caps, &at, at + 1, false, &budget);
-                if (revoking) {
+                if (!objspace_unmap_bounded(&dst->caps, &at, at + 1, false, &budget)) {
                     budget = 0;
                     continue;
                 }
@@ -268,7 +254,16 @@ int ipc_map_fpage(struct task *src, uint64_t fp, struct task *dst, uint64_t wind
 {
     struct fpage_span sp;
     int err = fpage_place(fp, window, hotspot, &sp);
-    return err ? err : map_span(src, dst, &sp, grant, preemptible);
+    if (err) {
+        return err;
+    }
+    /* Across its preemption points both tasks stay in memory however the map ends. */
+    kobj_get(&src->obj);
+    kobj_get(&dst->obj);
+    err = map_span(src, dst, &sp, grant, preemptible);
+    kobj_put(&src->obj);
+    kobj_put(&dst->obj);
+    return err;
 }
 
 /* A message's typed items, taken from the sender's registers once (its other threads may

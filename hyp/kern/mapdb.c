@@ -19,7 +19,7 @@ static void set_prev(struct mapnode *n, struct mapnode *p)
     n->prev = (struct mapnode *)((uintptr_t)p | ((uintptr_t)n->prev & REVOKING));
 }
 
-static bool revoking(const struct mapnode *n)
+bool mapdb_revoking(const struct mapnode *n)
 {
     return (uintptr_t)n->prev & REVOKING;
 }
@@ -31,16 +31,11 @@ int mapdb_may_link(const struct mapnode *parent)
         if (++depth > MAPDB_MAX_DEPTH) {
             return -KEEL_ERANGE;
         }
-        if (revoking(a)) {
+        if (mapdb_revoking(a)) {
             return -KEEL_EBUSY;
         }
     }
     return 0;
-}
-
-void mapdb_revoke_stop(struct mapnode *n)
-{
-    n->prev = prev_of(n);
 }
 
 bool mapdb_derives_from(const struct mapnode *n, const struct mapnode *anc)
@@ -129,6 +124,6 @@ bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *lea
         remove(cur);
         cur = parent;
     }
-    mapdb_revoke_stop(n);
+    n->prev = prev_of(n); /* done: the mark goes */
     return true;
 }

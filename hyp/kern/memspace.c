@@ -270,14 +270,6 @@ bool memspace_unmap_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end, bool 
     return va_val(*va) >= va_val(end); /* else the walk's budget ran out at *va */
 }
 
-void memspace_revoke_stop(struct memspace *ms, vaddr_t va)
-{
-    struct mem_map *m = memspace_lookup(ms, va);
-    if (m) {
-        mapdb_revoke_stop(&m->node);
-    }
-}
-
 void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self)
 {
     memspace_unmap_bounded(ms, &va, va_add(va, size), self, NULL);

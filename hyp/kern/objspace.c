@@ -125,14 +125,6 @@ bool objspace_unmap_bounded(struct objspace *os, uint64_t *index, uint64_t end, 
     return true;
 }
 
-void objspace_revoke_stop(struct objspace *os, uint64_t index)
-{
-    struct cap *c = objspace_lookup(os, index);
-    if (c) {
-        mapdb_revoke_stop(&c->node);
-    }
-}
-
 bool objspace_drain(struct objspace *os, uint64_t *index, unsigned *budget)
 {
     return objspace_unmap_bounded(os, index, OBJSPACE_MAX_CAPS, true, budget);

@@ -45,17 +45,8 @@ static void unmap_in_steps(struct task *t, struct thread *caller, unsigned kind,
         bool done = kind == KEEL_FP_MEM
                         ? memspace_unmap_bounded(&t->mem, &va, va_init(end), self, &budget)
                         : objspace_unmap_bounded(&t->caps, &at, end, self, &budget);
-        if (done) {
-            break;
-        }
-        if (t->obj.dying || caller->state != TS_READY) {
-            /* Given up: what it was revoking below may be passed on again. */
-            if (kind == KEEL_FP_MEM) {
-                memspace_revoke_stop(&t->mem, va);
-            } else {
-                objspace_revoke_stop(&t->caps, at);
-            }
-            break;
+        if (done || t->obj.dying || caller->state != TS_READY) {
+            break; /* (given up: a mark left on a node stays until a revocation of it ends) */
         }
         sched_preempt();
     }

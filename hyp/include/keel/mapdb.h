@@ -58,6 +58,7 @@ void mapdb_replace(struct mapnode *from, struct mapnode *to);
  * call goes on where this one stopped. NULL: no bound. */
 bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf),
                            unsigned *budget);
-/* A revocation in steps that stopped with descendants left marks n (no new children below it)
- * until a later call finishes; one that is given up says so here (n may be passed on again). */
-void mapdb_revoke_stop(struct mapnode *n);
+/* A revocation in steps that stopped with descendants left marks n (no new children below it,
+ * nor a grant of n) until a call finishes it. One that is given up (its caller killed) leaves
+ * the mark: a revocation of n to the end takes it off (one bit cannot say whose it is). */
+bool mapdb_revoking(const struct mapnode *n);

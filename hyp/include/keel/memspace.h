@@ -64,9 +64,6 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
  * the tree (what was mapped from it stays below it), and ms's quota takes over its charge. What was at va goes first
  * (with its children); -KEEL_EEXIST when src derives from it, -KEEL_ENOMEM (nothing changed). */
 int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src, unsigned rights);
-/* A bounded unmap given up at va (its caller stops): the mapping there may be passed on again
- * (mapdb_revoke_stop). */
-void memspace_revoke_stop(struct memspace *ms, vaddr_t va);
 /* Whether mapping (grant: moving) src to va in ms would first revoke what was mapped on from the
  * mapping there: work without a bound, which a caller that cannot stop in between refuses and
  * one that can does first in bounded steps (memspace_unmap_bounded without self). */

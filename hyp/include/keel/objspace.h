@@ -47,8 +47,6 @@ bool objspace_drain(struct objspace *os, uint64_t *index, unsigned *budget);
  * from it, recursively), with self the slot emptied too. */
 bool objspace_unmap_bounded(struct objspace *os, uint64_t *index, uint64_t end, bool self,
                             unsigned *budget);
-/* One given up at index (its caller stops): the capability there may be passed on again. */
-void objspace_revoke_stop(struct objspace *os, uint64_t index);
 /* The slot for index, or NULL when out of range or its leaf does not exist yet. */
 struct cap *objspace_lookup(struct objspace *os, uint64_t index);
 /* The slot for index, creating its leaf; NULL with *err set (ERANGE, ENOMEM). */
