@@ -8,45 +8,85 @@
 #include <fdt_util.h>
 #include <libfdt.h>
 
-/* Interrupt controllers first: the devices that follow raise their lines through them. */
+static int pl011_from_dt(struct vm *vm, const void *fdt, int node)
+{
+    uint64_t base, size;
+    unsigned irq = 0;
+    if (!fdt_util_reg(fdt, node, 0, &base, &size)) {
+        printf("vmm: %s: %s: no reg\n", vm->name, fdt_get_name(fdt, node, NULL));
+        return -1;
+    }
+    bool has_irq = arch_device_irq(fdt, node, &irq);
+    struct mmio_device *d = vm_device_add(vm, "pl011", gpa_init(base), size);
+    if (!d || uart_pl011_create(d, vm, has_irq ? irq : 0) != 0) {
+        printf("vmm: %s: too many devices\n", vm->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int ns16550_from_dt(struct vm *vm, const void *fdt, int node)
+{
+    uint64_t base, size, shift = 0;
+    unsigned irq = 0;
+    if (!fdt_util_reg(fdt, node, 0, &base, &size)) {
+        printf("vmm: %s: %s: no reg\n", vm->name, fdt_get_name(fdt, node, NULL));
+        return -1;
+    }
+    bool has_irq = arch_device_irq(fdt, node, &irq);
+    struct mmio_device *d = vm_device_add(vm, "ns16550a", gpa_init(base), size);
+    fdt_util_u64(fdt, node, "reg-shift", &shift);
+    if (!d || uart_ns16550_create(d, vm, has_irq ? irq : 0, (unsigned)shift) != 0) {
+        printf("vmm: %s: too many devices (or a reg-shift over 2)\n", vm->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int virtio_mmio_from_dt(struct vm *vm, const void *fdt, int node)
+{
+    uint64_t base, size;
+    unsigned irq;
+    if (!fdt_util_reg(fdt, node, 0, &base, &size)) {
+        printf("vmm: %s: %s: no reg\n", vm->name, fdt_get_name(fdt, node, NULL));
+        return -1;
+    }
+    if (!arch_device_irq(fdt, node, &irq)) {
+        printf("vmm: %s: %s: no interrupt\n", vm->name, fdt_get_name(fdt, node, NULL));
+        return -1;
+    }
+    return virtio_device_create(vm, fdt, node, gpa_init(base), irq);
+}
+
+static const struct device_model models[] = {
+    { "arm,pl011", pl011_from_dt },
+    { "ns16550a", ns16550_from_dt },
+    { "virtio,mmio", virtio_mmio_from_dt },
+    { NULL, NULL },
+};
+
+/* Makes node's device if a model in the table knows its compatible. */
+static int create(const struct device_model *table, struct vm *vm, const void *fdt, int node)
+{
+    for (const struct device_model *m = table; m->compatible; m++) {
+        if (fdt_node_check_compatible(fdt, node, m->compatible) == 0) {
+            return m->create(vm, fdt, node);
+        }
+    }
+    return 0; /* nothing the VMM models (memory, cpus, chosen, ...) */
+}
+
 int platform_devices(struct vm *vm, const void *fdt)
 {
     int node;
     fdt_for_each_subnode(node, fdt, 0) {
-        if (arch_device_create(vm, fdt, node) < 0) {
+        if (create(arch_device_models, vm, fdt, node) != 0) {
             return -1;
         }
     }
     fdt_for_each_subnode(node, fdt, 0) {
-        uint64_t base, size;
-        unsigned irq = 0;
-        if (fdt_node_check_compatible(fdt, node, "arm,pl011") == 0 &&
-            fdt_util_reg(fdt, node, 0, &base, &size)) {
-            bool has_irq = arch_device_irq(fdt, node, &irq);
-            struct mmio_device *d = vm_device_add(vm, "pl011", gpa_init(base), size);
-            if (!d || uart_pl011_create(d, vm, has_irq ? irq : 0) != 0) {
-                printf("vmm: %s: too many devices\n", vm->name);
-                return -1;
-            }
-        } else if (fdt_node_check_compatible(fdt, node, "ns16550a") == 0 &&
-                   fdt_util_reg(fdt, node, 0, &base, &size)) {
-            uint64_t shift = 0;
-            bool has_irq = arch_device_irq(fdt, node, &irq);
-            struct mmio_device *d = vm_device_add(vm, "ns16550a", gpa_init(base), size);
-            fdt_util_u64(fdt, node, "reg-shift", &shift);
-            if (!d || uart_ns16550_create(d, vm, has_irq ? irq : 0, (unsigned)shift) != 0) {
-                printf("vmm: %s: too many devices (or a reg-shift over 2)\n", vm->name);
-                return -1;
-            }
-        } else if (fdt_node_check_compatible(fdt, node, "virtio,mmio") == 0 &&
-                   fdt_util_reg(fdt, node, 0, &base, &size)) {
-            if (!arch_device_irq(fdt, node, &irq)) {
-                printf("vmm: %s: %s: no interrupt\n", vm->name, fdt_get_name(fdt, node, NULL));
-                return -1;
-            }
-            if (virtio_device_create(vm, fdt, node, gpa_init(base), irq) != 0) {
-                return -1;
-            }
+        if (create(models, vm, fdt, node) != 0) {
+            return -1;
         }
     }
     return 0;

@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The virtual platform from the VM device tree: the generic device models (platform.c) and the
- * architecture's own (arch/<arch>/platform.c: interrupt controllers, interrupt specifiers).
+ * The virtual platform from the VM device tree: each top-level node whose compatible a device
+ * model knows becomes that device. The models are const tables of {compatible, create}: the
+ * generic ones (platform.c: UARTs, virtio-mmio) and the architecture's (arch/<arch>/platform.c:
+ * interrupt controllers, made first, since the other devices raise their lines through them).
+ * A new device model is its file and one entry in a table.
  */
 #pragma once
 #include "vm.h"
 
+struct device_model {
+    const char *compatible;
+    /* Makes the device of node: 0, or -1 when it cannot (it says why). */
+    int (*create)(struct vm *vm, const void *fdt, int node);
+};
+
+/* The architecture's models (ended by an entry without compatible). */
+extern const struct device_model arch_device_models[];
+
 /* Creates the devices of the tree's top-level nodes. Returns 0 or -1 (a message said why). */
 int platform_devices(struct vm *vm, const void *fdt);
-/* Creates the device of node if it is the architecture's: 1 done, 0 not ours, -1 error. */
-int arch_device_create(struct vm *vm, const void *fdt, int node);
 /* The interrupt the node's "interrupts" names, as the VM's interrupt number (vm_irq_set). */
 bool arch_device_irq(const void *fdt, int node, unsigned *intid);

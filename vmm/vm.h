@@ -14,7 +14,7 @@
 #include "lock.h"
 #include <vm_arch.h> /* vmm/arch/<arch>/: struct vcpu_arch, struct vm_arch */
 
-#define VM_MAX_DEVICES 16
+#define VM_MAX_DEVICES 48
 #define VM_MAX_VCPUS 8
 /* Lines a guest's misuse of its platform (bad MMIO, aborts) may make the VMM print, in all. */
 #define VM_REPORT_BUDGET 64

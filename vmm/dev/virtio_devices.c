@@ -20,7 +20,7 @@
 #include <libfdt.h>
 #include <string.h>
 
-#define MAX_VIRTIO 8
+#define MAX_VIRTIO 32 /* QEMU's virt board has 32 virtio-mmio transports */
 
 struct vdev {
     struct vm *vm;

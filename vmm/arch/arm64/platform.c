@@ -6,28 +6,34 @@
 #include <fdt_util.h>
 #include <libfdt.h>
 
-int arch_device_create(struct vm *vm, const void *fdt, int node)
+static int gicv2_from_dt(struct vm *vm, const void *fdt, int node)
+{
+    uint64_t dist, dist_size, cpuif, cpuif_size;
+    if (!fdt_util_reg(fdt, node, 0, &dist, &dist_size) ||
+        !fdt_util_reg(fdt, node, 1, &cpuif, &cpuif_size)) {
+        printf("vmm: %s: the GICv2 node needs reg = <distributor>, <cpu interface>\n", vm->name);
+        return -1;
+    }
+    return vgic_create_v2(vm, gpa_init(dist), gpa_init(cpuif)) == 0 ? 0 : -1;
+}
+
+static int gicv3_from_dt(struct vm *vm, const void *fdt, int node)
 {
     uint64_t dist, dist_size, redist, redist_size;
-    if (fdt_node_check_compatible(fdt, node, "arm,cortex-a15-gic") == 0 ||
-        fdt_node_check_compatible(fdt, node, "arm,gic-400") == 0) {
-        if (!fdt_util_reg(fdt, node, 0, &dist, &dist_size) ||
-            !fdt_util_reg(fdt, node, 1, &redist, &redist_size)) {
-            printf("vmm: %s: the GICv2 node needs reg = <distributor>, <cpu interface>\n", vm->name);
-            return -1;
-        }
-        return vgic_create_v2(vm, gpa_init(dist), gpa_init(redist)) == 0 ? 1 : -1;
-    }
-    if (fdt_node_check_compatible(fdt, node, "arm,gic-v3") != 0) {
-        return 0;
-    }
     if (!fdt_util_reg(fdt, node, 0, &dist, &dist_size) ||
         !fdt_util_reg(fdt, node, 1, &redist, &redist_size)) {
         printf("vmm: %s: the GICv3 node needs reg = <distributor>, <redistributors>\n", vm->name);
         return -1;
     }
-    return vgic_create(vm, gpa_init(dist), gpa_init(redist), redist_size) == 0 ? 1 : -1;
+    return vgic_create(vm, gpa_init(dist), gpa_init(redist), redist_size) == 0 ? 0 : -1;
 }
+
+const struct device_model arch_device_models[] = {
+    { "arm,gic-v3", gicv3_from_dt },
+    { "arm,cortex-a15-gic", gicv2_from_dt },
+    { "arm,gic-400", gicv2_from_dt },
+    { NULL, NULL },
+};
 
 bool arch_device_irq(const void *fdt, int node, unsigned *intid)
 {

@@ -6,20 +6,22 @@
 #include <fdt_util.h>
 #include <libfdt.h>
 
-int arch_device_create(struct vm *vm, const void *fdt, int node)
+static int plic_from_dt(struct vm *vm, const void *fdt, int node)
 {
     uint64_t base, size, ndev;
-    if (fdt_node_check_compatible(fdt, node, "riscv,plic0") != 0 &&
-        fdt_node_check_compatible(fdt, node, "sifive,plic-1.0.0") != 0) {
-        return 0;
-    }
     if (!fdt_util_reg(fdt, node, 0, &base, &size) ||
         !fdt_util_u64(fdt, node, "riscv,ndev", &ndev)) {
         printf("vmm: %s: the PLIC node needs reg and riscv,ndev\n", vm->name);
         return -1;
     }
-    return plic_create(vm, gpa_init(base), size, (unsigned)ndev) == 0 ? 1 : -1;
+    return plic_create(vm, gpa_init(base), size, (unsigned)ndev) == 0 ? 0 : -1;
 }
+
+const struct device_model arch_device_models[] = {
+    { "riscv,plic0", plic_from_dt },
+    { "sifive,plic-1.0.0", plic_from_dt },
+    { NULL, NULL },
+};
 
 bool arch_device_irq(const void *fdt, int node, unsigned *intid)
 {

@@ -9,33 +9,42 @@
 #include <fdt_util.h>
 #include <libfdt.h>
 
-int arch_device_create(struct vm *vm, const void *fdt, int node)
+static int ioapic_from_dt(struct vm *vm, const void *fdt, int node)
 {
     uint64_t base, size;
-    if (fdt_node_check_compatible(fdt, node, "intel,ce4100-ioapic") == 0) {
-        if (!fdt_util_reg(fdt, node, 0, &base, &size) || size != 0x1000 ||
-            ioapic_create(vm, gpa_init(base)) != 0) {
-            printf("vmm: %s: one I/O APIC node, reg = <base 0x1000>\n", vm->name);
-            return -1;
-        }
-        return 1;
+    if (!fdt_util_reg(fdt, node, 0, &base, &size) || size != 0x1000 ||
+        ioapic_create(vm, gpa_init(base)) != 0) {
+        printf("vmm: %s: one I/O APIC node, reg = <base 0x1000>\n", vm->name);
+        return -1;
     }
-    if (fdt_node_check_compatible(fdt, node, "intel,ce4100-lapic") == 0) {
-        if (!fdt_util_reg(fdt, node, 0, &base, &size) || size != 0x1000) {
-            printf("vmm: %s: the LAPIC node needs reg = <base 0x1000>\n", vm->name);
-            return -1;
-        }
-        if (lapic_create(vm, gpa_init(base)) != 0) {
-            printf("vmm: %s: too many devices\n", vm->name);
-            return -1;
-        }
-        return 1;
-    }
-    if (fdt_node_check_compatible(fdt, node, "isa") != 0) {
-        return 0;
-    }
-    return ports_create_isa(vm, fdt, node) == 0 ? 1 : -1;
+    return 0;
 }
+
+static int lapic_from_dt(struct vm *vm, const void *fdt, int node)
+{
+    uint64_t base, size;
+    if (!fdt_util_reg(fdt, node, 0, &base, &size) || size != 0x1000) {
+        printf("vmm: %s: the LAPIC node needs reg = <base 0x1000>\n", vm->name);
+        return -1;
+    }
+    if (lapic_create(vm, gpa_init(base)) != 0) {
+        printf("vmm: %s: too many devices\n", vm->name);
+        return -1;
+    }
+    return 0;
+}
+
+static int isa_from_dt(struct vm *vm, const void *fdt, int node)
+{
+    return ports_create_isa(vm, fdt, node) == 0 ? 0 : -1;
+}
+
+const struct device_model arch_device_models[] = {
+    { "intel,ce4100-ioapic", ioapic_from_dt },
+    { "intel,ce4100-lapic", lapic_from_dt },
+    { "isa", isa_from_dt },
+    { NULL, NULL },
+};
 
 /* interrupts = <line type> (the I/O APIC's two cells; type ignored: the models' lines are
  * active high, and the redirection entry says edge or level), or one cell, the line. */
