@@ -25,6 +25,7 @@ struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order
     }
     kobj_init(&t->obj, KEEL_OBJ_TASK, q);
     list_init(&t->threads);
+    list_init(&t->doomed);
     objspace_init(&t->caps, q);
     t->vm = vm;
     *err = memspace_init(&t->mem, q, vm);
@@ -65,23 +66,35 @@ void *task_utcb_kva(struct task *t, vaddr_t uva)
     return (char *)t->utcb_page[off / PAGE_SIZE] + off % PAGE_SIZE;
 }
 
-/* Last capability gone: stop its threads. (task_drain then empties both spaces.) */
+/* Last capability gone: its threads are doomed (task_drain kills them, then empties both spaces;
+ * no thread binds to it now that it is dying). */
 static void task_teardown(struct kobj *o)
 {
     struct task *t = container_of(o, struct task, obj);
-    struct list *l;
-    list_for_each(l, &t->threads) {
-        kobj_kill(&container_of(l, struct thread, task_link)->obj);
+    if (!list_empty(&t->threads)) {
+        list_replace(&t->threads, &t->doomed);
+        list_init(&t->threads);
     }
 }
 
-/* Empties its capabilities, then its memory, a budget's worth a call: a large space (a VM's RAM,
- * a deep delegation tree) takes many calls, with preemption points between them (kobj.c).
- * Nothing new lands behind the cursors meanwhile: its threads are dead and nobody else holds a
- * capability to it; task_release empties whatever might remain anyway. */
+/* Kills its threads, then empties its capabilities, then its memory, a budget's worth a call: many
+ * threads, a large space (a VM's RAM), a deep delegation tree take many calls, with preemption
+ * points between them (kobj.c). Nothing new lands behind the cursors meanwhile: its threads are
+ * dead by then and nobody else holds a capability to it; task_release empties whatever might
+ * remain anyway. */
 static bool task_drain(struct kobj *o, unsigned *budget)
 {
     struct task *t = container_of(o, struct task, obj);
+    /* Its threads first, a unit each: until the last is dead they may still map things in. */
+    struct list *l;
+    while (!list_empty(&t->doomed)) {
+        if (!mapdb_spend(budget)) {
+            return false;
+        }
+        l = list_pop_front(&t->doomed);
+        list_push_back(&t->threads, l); /* (a thread leaves whichever list it is on when freed) */
+        kobj_kill(&container_of(l, struct thread, task_link)->obj);
+    }
     return objspace_drain(&t->caps, &t->drain_cap, budget) &&
            memspace_drain(&t->mem, &t->drain_va, budget);
 }

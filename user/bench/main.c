@@ -75,7 +75,7 @@ static void ipc_round_trip(const char *name, unsigned server_cpu)
  * chain of TEARDOWN_CHAIN tasks ending in a 256 MiB address space (one page mapped 65536 times,
  * by Task MAPs of 2 MiB flexpages), unmaps that space in one Task UNMAP, builds it again, and
  * destroys the chain's first task, which revokes everything below it; then it replaces and
- * releases what was passed on (revoke_by_map_and_release). An observer at a higher
+ * releases what was passed on (revoke_by_map_and_release) and destroys a task with 64 threads. An observer at a higher
  * priority on the same CPU sleeps 1 ms at a time and keeps how late it woke: its timer interrupt
  * waits for the next preemption point. On one CPU under -icount the virtual time
  * is this CPU's instructions alone (a second CPU would interleave its own slices of QEMU's round
@@ -165,6 +165,29 @@ static int64_t revoke_by_map_and_release(uint64_t *chain, uint64_t page)
     return r;
 }
 
+/* A task with as many threads as it can have (its UTCB area is at most 16 pages: 64 UTCBs), never
+ * started, destroyed: its threads are killed in the teardown's steps too. */
+#define MANY_THREADS 64
+static int64_t many_threads_destroyed(void)
+{
+    uint64_t task = rt_cap_alloc(), thread = rt_cap_alloc();
+    const uint64_t utcbs = 0x40000000ull; /* 64 KiB of UTCBs */
+    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, task, keel_fpage_mem(utcbs, 16, KEEL_FP_RW));
+    for (unsigned i = 0; i < MANY_THREADS && r >= 0; i++) {
+        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, thread);
+        if (r >= 0) {
+            r = KOBJ(thread, KEEL_THREAD_CONTROL, task, utcbs + i * KEEL_UTCB_SIZE, 0, 0);
+        }
+        if (r >= 0) { /* its capability lives in the task: the thread goes with it */
+            r = KOBJ(task, KEEL_TASK_MAP, KEEL_ROOT_TASK, keel_fpage_cap(thread, 0, KEEL_CAP_ALL),
+                     16 + i);
+        }
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, thread);
+    }
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, task);
+    return r;
+}
+
 static void teardown_interrupts_off(void)
 {
     uint64_t *page = rt_page_alloc();
@@ -201,7 +224,8 @@ static void teardown_interrupts_off(void)
     for (unsigned i = 1; i <= TEARDOWN_CHAIN; i++) {
         KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, chain[i]);
     }
-    if (revoke_by_map_and_release(chain, (uint64_t)(uintptr_t)page) < 0) {
+    if (revoke_by_map_and_release(chain, (uint64_t)(uintptr_t)page) < 0 ||
+        many_threads_destroyed() < 0) {
         printf("BENCH teardown failed to set up\n");
         return;
     }

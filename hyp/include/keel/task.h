@@ -15,6 +15,7 @@ struct task {
     unsigned utcb_pages;
     void *utcb_page[TASK_UTCB_MAX_PAGES];
     struct list threads;    /* threads bound to it (thread.task_link) */
+    struct list doomed;     /* teardown: those not killed yet (task_drain takes them from here) */
     bool vm;                /* a VM task (KEEL_TASK_VM): guest-physical space, no UTCB area */
     uint64_t drain_cap;     /* teardown: the slot and the address where emptying goes on */
     vaddr_t drain_va;
