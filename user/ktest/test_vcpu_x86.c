@@ -14,13 +14,16 @@
 #include <string.h>
 
 #define GUEST_PA 0x1000
-/* At GUEST_PA: mov $42, %eax; hlt; mov $KEEL_X86_VMMCALL_NULL, %eax; vmmcall; hlt; jmp . */
+/* At GUEST_PA: mov $42, %eax; hlt; mov $KEEL_X86_VMMCALL_NULL, %eax; vmmcall; hlt; jmp .;
+ * mov $0x200, %eax; mov %eax, %cr4; hlt */
 static const uint8_t guest_code[] = { 0xb8, 42, 0, 0, 0, 0xf4,
                                       0xb8, 0x00, 0x00, 0x4c, 0x4b, 0x0f, 0x01, 0xd9, 0xf4,
-                                      0xeb, 0xfe };
+                                      0xeb, 0xfe,
+                                      0xb8, 0x00, 0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0, 0xf4 };
 #define SPIN_PC (GUEST_PA + 15)
+#define CR4_PC (GUEST_PA + 17)
 
-enum { BAD_INJECT, BAD_STATE, HALTED, HYPERCALL, OUTSIDE, RESULTS };
+enum { BAD_INJECT, BAD_STATE, BAD_CR4, HALTED, HYPERCALL, CR4_WRITE, OUTSIDE, RESULTS };
 static volatile int64_t result[RESULTS];
 static volatile uint64_t exit_code[RESULTS], rax[RESULTS], rip[RESULTS], info1, info2;
 static volatile int done;
@@ -68,9 +71,14 @@ static void vcpu_thread(uint64_t self)
     s->cr0 = 1ull << 32 | 0x11; /* CR0[63:32] must be zero: VMRUN refuses it */
     run(s, self, BAD_STATE);
     reset(s, GUEST_PA);
+    s->cr4 = KEEL_X86_CR4_REFUSED; /* protection keys: never run (PKRU is not switched) */
+    run(s, self, BAD_CR4);
+    reset(s, GUEST_PA);
     run(s, self, HALTED);
     reset(s, GUEST_PA + 6);
     run(s, self, HYPERCALL);
+    reset(s, CR4_PC);
+    run(s, self, CR4_WRITE);
     reset(s, 0x200000); /* nothing mapped there */
     run(s, self, OUTSIDE);
     info1 = s->exit_info1;
@@ -104,6 +112,10 @@ KTEST(vcpu_x86_svm_runs_a_guest_and_refuses_what_it_must_not_run)
         printf("ktest: no SVM with nested paging here: the guest cases are skipped\n");
     } else {
         CHECK_EQ(result[BAD_STATE], -KEEL_EINVAL);
+        CHECK_EQ(result[BAD_CR4], -KEEL_EINVAL);
+        CHECK_EQ(result[CR4_WRITE], KEEL_VCPU_EXIT_TRAP); /* a CR4 write is the VMM's to check */
+        CHECK_EQ(exit_code[CR4_WRITE], KEEL_X86_EXIT_WRITE_CR4);
+        CHECK_EQ(rip[CR4_WRITE], CR4_PC + 5); /* at the MOV, not done */
         CHECK_EQ(result[HALTED], KEEL_VCPU_EXIT_TRAP);
         CHECK_EQ(exit_code[HALTED], KEEL_X86_EXIT_HLT);
         CHECK_EQ(rax[HALTED], 42);

@@ -182,7 +182,7 @@ static void seg_out(struct keel_x86_segment *s, const struct vmcb_segment *v)
 static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, const struct task *vm)
 {
     v->intercept_cr_read = 0;
-    v->intercept_cr_write = 0;
+    v->intercept_cr_write = 1u << 4; /* CR4: the VMM emulates it, so that PKE stays off */
     v->intercept_dr_read = 0xffff;
     v->intercept_dr_write = 0xffff;
     v->intercept_exceptions = (1u << X86_DB) | (1u << X86_AC) | (1u << X86_MC); /* finish_here() */
@@ -375,9 +375,14 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
         return -KEEL_ENOMEM;
     }
     memcpy(&r->k, area, sizeof(r->k));
-    if (!inject_ok(r->k.inject)) {
+    if (!inject_ok(r->k.inject) || (r->k.cr4 & KEEL_X86_CR4_REFUSED)) {
         return -KEEL_EINVAL;
     }
+    /* Paging controls the VMM changed (it emulates CR4 writes, and resets vCPUs): the guest's
+     * translations go (VMRUN keeps those of its ASID otherwise). */
+    struct vmcb *last = p->vmcb;
+    r->flush = last->cr0 != r->k.cr0 || last->cr3 != r->k.cr3 || last->cr4 != r->k.cr4 ||
+               (last->efer & ~(uint64_t)EFER_SVME) != r->k.efer;
     r->k.features = KEEL_VCPU_X86_SVM;
     r->self = self;
     r->vm = vm;
@@ -404,7 +409,8 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     }
     fp_get(r->self, r->self->vcpu.arch);
     struct vmcb *v = r->vmcb;
-    if (c->arch.guest_pt != &r->vm->mem.pt || c->arch.guest_tlb_stale) {
+    if (c->arch.guest_pt != &r->vm->mem.pt || c->arch.guest_tlb_stale || r->flush) {
+        r->flush = false;
         v->tlb_control = SVM_TLB_FLUSH_ALL;
         c->arch.guest_pt = &r->vm->mem.pt;
         c->arch.guest_tlb_stale = false;

@@ -169,6 +169,41 @@ static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
     return 0;
 }
 
+/* CR4 bits a guest may set: VME, PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT, UMIP,
+ * LA57, FSGSBASE, PCIDE, SMEP, SMAP. Not VMXE, SMXE, OSXSAVE (no XSAVE in its CPUID), PKE (no PKU:
+ * the kernel refuses it, PKRU not being switched between VMs), CET and the rest: #GP, as on a
+ * CPU without them. */
+#define CR4_OFFERED ((0x1fffull & ~(1ull << 13)) | (1ull << 16) | (1ull << 17) | (1ull << 20) | \
+                     (1ull << 21))
+
+/* MOV to CR4 (0F 22 /r; the kernel intercepts it): checked against CR4_OFFERED, then taken into
+ * the state, which the kernel loads (and flushes the guest's translations for) at the resume. */
+static int control_register(struct vcpu *v, struct keel_vcpu_state *s)
+{
+    uint8_t c[INSN_MAX_LEN];
+    unsigned n = insn_fetch(v->vm, s, c, sizeof(c)), i = 0, rex = 0;
+    if (n > 0 && (c[0] & 0xf0) == 0x40 && insn_code_bits(s) == 64) {
+        rex = c[i++];
+    }
+    if (n < i + 3 || c[i] != 0x0f || c[i + 1] != 0x22 || ((c[i + 2] >> 3) & 7) != 4 || (rex & 4)) {
+        vm_report(v->vm, "CR4 write the VMM cannot decode (rip 0x%lx): #UD injected",
+                  (unsigned long)s->rip);
+        inject_exception(s, X86_UD, false, 0);
+        return 0;
+    }
+    unsigned gpr = (c[i + 2] & 7) | ((rex & 1) << 3);
+    uint64_t value = insn_code_bits(s) == 64 ? s->gpr[gpr] : (uint32_t)s->gpr[gpr];
+    if (value & ~CR4_OFFERED) {
+        vm_report(v->vm, "guest set CR4 to 0x%lx, with bits it does not have: #GP injected",
+                  (unsigned long)value);
+        inject_exception(s, X86_GP, true, 0);
+        return 0;
+    }
+    s->cr4 = value;
+    step(s, i + 3);
+    return 0;
+}
+
 /* CPUID: the host's answer without what the VM does not have (SVM, MONITOR, XSAVE, x2APIC,
  * performance counters), with the hypervisor bit and Keel's leaf 0x40000000. */
 static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
@@ -350,6 +385,8 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
     switch (s->exit_code) {
     case KEEL_X86_EXIT_NPF:
         return mmio(vm, s);
+    case KEEL_X86_EXIT_WRITE_CR4:
+        return control_register(v, s);
     case KEEL_X86_EXIT_IOIO:
         v->arch.io_exits++;
         return port_io(vm, s);

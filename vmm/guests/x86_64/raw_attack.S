@@ -35,7 +35,7 @@ _start:
     movl    $1, %ebx
     cmpb    $0xff, %al
     jne     fail
-    // 2: MSRs it does not have, and EFER with a reserved bit: #GP each.
+    // 2: MSRs it does not have, EFER with a reserved bit, CR4 with PKE: #GP each.
     movl    $9f, resume
     movl    $0x12345678, %ecx
     rdmsr
@@ -46,9 +46,17 @@ _start:
     wrmsr
 9:  movl    $9f, resume
     rdpmc
+9:  movl    %cr4, %eax              // CR4 as it is: taken (the VMM emulates the write)
+    movl    %eax, %cr4
+    movl    $9f, resume
+    orl     $0x400000, %eax         // PKE: its CPUID has no PKU
+    movl    %eax, %cr4
 9:  movl    $2, %ebx
-    cmpl    $3, gp_count
+    cmpl    $4, gp_count
     jne     fail
+    movl    %cr4, %eax
+    testl   $0x400000, %eax         // still off
+    jnz     fail
     // 3: string I/O and the instructions its CPUID does not offer: #UD each.
     movl    $9f, resume
     movl    $message, %esi

@@ -50,6 +50,9 @@ struct keel_vcpu_state {
 
 #define KEEL_VCPU_X86_SVM 1ull
 
+/* CR4 bits the kernel never runs a guest with (VCPU_RESUME is EINVAL): protection keys (PKE), as
+ * PKRU is not switched between VMs. */
+#define KEEL_X86_CR4_REFUSED (1ull << 22)
 #define KEEL_X86_WANT_IRQ_WINDOW 1ull /* exit with KEEL_X86_EXIT_VINTR once IF is set */
 
 #define KEEL_X86_INJECT_VALID (1ull << 31)
@@ -60,6 +63,8 @@ struct keel_vcpu_state {
 #define KEEL_X86_INJECT_SOFT_INT (4ull << 8)
 
 /* SVM exit codes the VMM sees (APM vol. 2, appendix C). */
+#define KEEL_X86_EXIT_WRITE_CR4 0x14 /* MOV to CR4: the kernel intercepts it (the VMM emulates it:
+                                      * a CR4 with PKE is never run, KEEL_X86_CR4_REFUSED) */
 #define KEEL_X86_EXIT_READ_DR0 0x20
 #define KEEL_X86_EXIT_WRITE_DR0 0x30
 #define KEEL_X86_EXIT_EXCP0 0x40
