@@ -72,7 +72,6 @@ static int64_t run_thread(const struct scheduler *s, struct kobj_msg *m)
     return 0;
 }
 
-uint64_t scheduler_thread_ns(struct thread *t);
 
 static int64_t scheduler_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
 {

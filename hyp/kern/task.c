@@ -114,7 +114,6 @@ static void task_release(struct kobj *o)
     t->utcb_pages = 0;
 }
 
-int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);
 
 const struct kobj_ops task_ops = {
     .size = sizeof(struct task),

@@ -82,7 +82,6 @@ static int64_t task_unmap(struct task *t, struct kobj_msg *m)
     return -KEEL_EINVAL;
 }
 
-int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);
 int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
 {
     struct task *t = container_of(o, struct task, obj);

@@ -181,7 +181,6 @@ static bool thread_defer_free(struct kobj *o)
     return false;
 }
 
-int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);
 
 const struct kobj_ops thread_ops = {
     .size = sizeof(struct thread),

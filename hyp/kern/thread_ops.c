@@ -6,10 +6,10 @@
 #include <keel/kobj_call.h>
 #include <keel/vcpu_ext.h>
 #include <keel/vcpu_user.h>
+#include <keel/scheduler.h>
 #include <keel/percpu.h>
 #include <uapi/keel/fpage.h>
 
-uint64_t scheduler_thread_ns(struct thread *t);
 
 static int64_t thread_control(struct thread *t, struct kobj_msg *m)
 {
@@ -70,7 +70,6 @@ static int64_t thread_ex_regs(struct thread *t, struct kobj_msg *m)
     return 0;
 }
 
-int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);
 int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
 {
     struct thread *t = container_of(o, struct thread, obj);

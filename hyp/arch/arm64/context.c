@@ -5,8 +5,8 @@
 #include <keel/task.h>
 #include <keel/arch/pt.h>
 #include <arch/sysreg.h>
+#include "internal.h"
 
-void arch_thread_trampoline(void);
 
 void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_resume_fn *fn)
 {

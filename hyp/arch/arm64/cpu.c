@@ -6,14 +6,10 @@
 #include <keel/arch/context.h>
 #include <arch/sysreg.h>
 #include <uapi/keel/err.h>
+#include "internal.h"
 
 const char arch_name[] = "arm64";
 
-extern char arch_vectors[];
-void arch_mmu_build(const struct boot_info *bi);
-void arch_mmu_enable(void);
-void arch_secondary_entry(void);
-int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context);
 
 noreturn void arch_cpu_halt(void)
 {

@@ -18,6 +18,7 @@
 #include <libfdt.h>
 #include <uapi/keel/err.h>
 #include "vgic.h"
+#include "internal.h"
 
 #define IPI_RESCHED 0
 #define FIRST_SPI 32
@@ -45,7 +46,6 @@
 
 static unsigned version;
 
-unsigned arch_gic_version(void);
 unsigned arch_gic_version(void)
 {
     return version;
@@ -54,7 +54,6 @@ static uintptr_t gicd, gicc, gicr_base;
 static uintptr_t gich; /* GICv2 virtual interface control (0: none) */
 static uint64_t gicv;  /* GICv2 virtual CPU interface, physical (0: none) */
 
-void arch_gic_v2_virt(uintptr_t *control, uint64_t *cpuif);
 void arch_gic_v2_virt(uintptr_t *control, uint64_t *cpuif)
 {
     *control = gich;
@@ -265,7 +264,6 @@ static void eoi(unsigned iar)
     }
 }
 
-void arch_gic_handle(void);
 static void handle(unsigned iar);
 
 /* An interrupt that stopped a guest. Two are the guest's: its virtual timer, which stays

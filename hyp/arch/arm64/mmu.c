@@ -8,6 +8,7 @@
 #include <arch/sysreg.h>
 #include <arch/mmu.h>
 #include <stdint.h>
+#include "internal.h"
 
 #define MAIR_DEVICE_nGnRE 0x04ull
 #define MAIR_NORMAL_WB 0xffull
@@ -33,7 +34,6 @@ static int block_has_ram(const struct boot_info *bi, uint64_t base)
     return 0;
 }
 
-void arch_mmu_build(const struct boot_info *bi);
 void arch_mmu_build(const struct boot_info *bi)
 {
     for (uint64_t i = 0; i < 512; i++) {
@@ -53,7 +53,6 @@ static uint64_t pa_range(void)
 }
 
 /* Turns on the EL2 MMU and caches on this CPU (boot and secondaries). */
-void arch_mmu_enable(void);
 void arch_mmu_enable(void)
 {
     sysreg_write(mair_el2, MAIR_VALUE);

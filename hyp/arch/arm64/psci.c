@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <hw/psci.h>
+#include "internal.h"
 
 
 static bool use_hvc; /* Keel runs at EL2, so firmware is normally reached with SMC */
@@ -26,7 +27,6 @@ static uint64_t psci_call(uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
     return x0;
 }
 
-int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context);
 int64_t psci_cpu_on(uint64_t mpidr, uint64_t entry, uint64_t context)
 {
     return (int64_t)psci_call(PSCI_CPU_ON, mpidr, entry, context);

@@ -11,12 +11,8 @@
 #include <arch/sysreg.h>
 #include <keel/arch/pt.h>
 #include <uapi/keel/syscall.h>
+#include "internal.h"
 
-void arch_gic_handle(void);
-void arch_trap_user_sync(struct arch_regs *r);
-void arch_trap_user_irq(struct arch_regs *r);
-void arch_trap_user_serror(struct arch_regs *r);
-void arch_trap_kernel_irq(struct arch_regs *r);
 noreturn void arch_trap_kernel_sync(struct arch_regs *r);
 noreturn void arch_trap_bad_vector(struct arch_regs *r);
 

@@ -19,6 +19,7 @@
 #include <uapi/keel/err.h>
 #include <string.h>
 #include "vgic.h"
+#include "internal.h"
 
 #define FP_SIZE (32 * 16 + 16)
 #define VTIMER_INTID 27
@@ -28,8 +29,6 @@ const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
  * the guest's first FP access in a run (a CPTR_EL2.TFP trap), saved when the run ends. */
 const uint64_t arch_vcpu_private_size = FP_SIZE + sizeof(struct vgic_state);
 
-void arch_fpsimd_save(void *buf);
-void arch_fpsimd_load(void *buf);
 
 void arch_vcpu_release(struct thread *t)
 {
@@ -128,8 +127,6 @@ static void load_host(struct thread *self)
     arch_pt_activate(&self->task->mem.pt);
 }
 
-uint64_t arch_guest_enter(uint64_t *regs);
-extern char arch_vectors[], arch_guest_vectors[];
 
 /* The VMM's list registers: no HW bit (that would let the guest deactivate a physical
  * interrupt), and only the maintenance conditions a VMM may ask for. */

@@ -16,12 +16,12 @@
 #include <keel/arch/vcpu_ext.h>
 #include <uapi/keel/fpage.h>
 #include <uapi/keel/err.h>
+#include "internal.h"
 
 #define ICH_LR_STATE (KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE)
 
 /* GICv2: the virtual interface control frame. */
 enum { GICH_HCR = 0x0, GICH_VTR = 0x4, GICH_VMCR = 0x8, GICH_APR = 0xf0, GICH_LR0 = 0x100 };
-void arch_gic_v2_virt(uintptr_t *control, uint64_t *cpuif);
 static uintptr_t gich;
 static uint64_t gicv;
 

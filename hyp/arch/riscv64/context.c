@@ -4,8 +4,8 @@
 #include <keel/thread.h>
 #include <keel/task.h>
 #include <keel/arch/pt.h>
+#include "internal.h"
 
-void arch_thread_trampoline(void);
 
 void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_resume_fn *fn)
 {

@@ -8,11 +8,10 @@
 #include <arch/mmu.h>
 #include <uapi/keel/err.h>
 #include "hext.h"
+#include "internal.h"
 
 const char arch_name[] = "riscv64";
 
-extern char arch_trap_vector[];
-void arch_secondary_entry(void);
 noreturn void kern_main(const void *fdt);
 noreturn void kern_main_riscv(const void *fdt, uint64_t hartid);
 noreturn void kern_secondary_riscv(uint64_t hartid);

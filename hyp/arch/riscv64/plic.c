@@ -19,6 +19,7 @@
 #include <fdt_util.h>
 #include <libfdt.h>
 #include <uapi/keel/err.h>
+#include "internal.h"
 
 #define PLIC_PRIORITY 0x0
 #define PLIC_ENABLE 0x2000
@@ -130,7 +131,6 @@ void arch_irq_send_ipi(unsigned cpu)
     sbi_call(SBI_EXT_IPI, 0, 1, (long)cpus[cpu].arch.hartid, 0);
 }
 
-void arch_irq_handle(unsigned cause);
 void arch_irq_handle(unsigned cause)
 {
     if (cause == IRQ_S_TIMER) {

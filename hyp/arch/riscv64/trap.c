@@ -11,11 +11,8 @@
 #include <arch/csr.h>
 #include <keel/arch/pt.h>
 #include <uapi/keel/syscall.h>
+#include "internal.h"
 
-void arch_irq_handle(unsigned cause);
-void arch_trap_user(struct arch_regs *r);
-void arch_syscall(struct arch_regs *r);
-void arch_trap_kernel(struct arch_regs *r);
 
 static void exit_to_user(void)
 {

@@ -26,6 +26,7 @@
 #include <string.h>
 #include "hext.h"
 #include "gstage.h"
+#include "internal.h"
 
 struct vcpu_private {
     uint64_t fp[33];  /* f0..f31, fcsr (fp.S) */
@@ -38,11 +39,6 @@ const uint64_t arch_vcpu_private_size = sizeof(struct vcpu_private);
 
 static struct thread *fp_owner[KEEL_MAX_CPUS]; /* whose f-registers each hart holds */
 
-uint64_t arch_guest_enter(uint64_t *x);
-void arch_fp_save(uint64_t *fp);
-void arch_fp_load(const uint64_t *fp);
-void arch_irq_handle(unsigned cause);
-extern char arch_trap_vector[], arch_guest_vector[];
 
 void arch_vcpu_release(struct thread *t)
 {

@@ -7,8 +7,8 @@
 #include <keel/percpu.h>
 #include <keel/arch/pt.h>
 #include <arch/x86.h>
+#include "internal.h"
 
-void arch_thread_trampoline(void);
 
 void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_resume_fn *fn)
 {

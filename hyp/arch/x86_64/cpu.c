@@ -10,14 +10,13 @@
 #include <arch/x86.h>
 #include <uapi/keel/err.h>
 #include <string.h>
+#include "internal.h"
 
 #define FMASK_BITS 0x47700 /* TF IF DF IOPL NT AC: cleared on syscall entry */
 
 const char arch_name[] = "x86_64";
 
-extern char ap_trampoline[], ap_trampoline_end[], ap_mailbox[];
 extern uint64_t boot_pml4[512];
-void arch_syscall_entry(void);
 noreturn void kern_secondary_main(void);
 noreturn void kern_secondary_x86(void);
 

@@ -7,11 +7,11 @@
  */
 #include <arch/x86.h>
 #include <arch/asm.h>
+#include "internal.h"
 
 #define GATE_INTERRUPT 0x8e /* present, DPL 0, 64-bit interrupt gate */
 #define STUB_SIZE 16
 
-extern char arch_idt_stubs[];
 
 static uint64_t idt[256][2] __attribute__((aligned(16)));
 

@@ -21,6 +21,7 @@
 #include <arch/x86.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
+#include "internal.h"
 
 #define PTE_P (1ull << 0)
 #define PTE_W (1ull << 1)
@@ -56,7 +57,6 @@ void arch_tlb_flush_all_local(void)
     this_cpu()->arch.guest_tlb_stale = true;
 }
 
-void arch_tlb_flush_local(void);
 void arch_tlb_flush_local(void)
 {
     write_cr3(read_cr3());

@@ -16,13 +16,11 @@
 #include <arch/msr.h>
 #include <arch/x86.h>
 #include <uapi/keel/syscall.h>
+#include "internal.h"
 
 #define PF_WRITE (1u << 1)
 #define PF_FETCH (1u << 4)
 
-void arch_trap_user(struct arch_regs *r);
-void arch_trap_kernel(struct arch_regs *r);
-void arch_tlb_flush_local(void);
 
 static void exit_to_user(void)
 {

@@ -31,6 +31,7 @@
 #include <uapi/keel/vcpu.h>
 #include <uapi/keel/err.h>
 #include <string.h>
+#include "internal.h"
 
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
@@ -61,7 +62,6 @@ static uint8_t host_save[KEEL_MAX_CPUS][4096] __attribute__((aligned(4096)));
 static uint8_t host_state[KEEL_MAX_CPUS][4096] __attribute__((aligned(4096)));
 static struct thread *fp_owner[KEEL_MAX_CPUS]; /* whose registers each CPU's x87/SSE hold */
 
-uint64_t svm_enter(uint64_t *gpr, uint64_t vmcb_pa, uint64_t host_pa);
 
 static uint64_t pa_of(const void *p)
 {

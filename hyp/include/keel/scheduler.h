@@ -20,5 +20,8 @@ struct scheduler {
 extern struct scheduler scheduler_root;
 
 /* A Scheduler whose ceiling is max_prio, which must lie in 1..parent->max_prio (else ERANGE). */
+struct thread;
+/* The CPU time t has used, in ns (Thread STATS). */
+uint64_t scheduler_thread_ns(struct thread *t);
 struct scheduler *scheduler_create(struct quota *q, const struct scheduler *parent,
                                    uint64_t max_prio, int *err);

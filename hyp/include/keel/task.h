@@ -32,3 +32,6 @@ struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order
 void *task_utcb_kva(struct task *t, vaddr_t uva);
 /* Whether [va, va + size) overlaps the UTCB area. */
 bool task_in_utcb_area(struct task *t, vaddr_t va, uint64_t size);
+struct kobj_msg;
+/* The Task protocol (task_ops.c), the object's invoke. */
+int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);

@@ -116,3 +116,6 @@ static inline struct thread *thread_partner(const struct thread *t)
 }
 /* Called by the timeout code when t's IPC timeout expires. */
 void thread_timeout(struct thread *t);
+struct kobj_msg;
+/* The Thread protocol (thread_ops.c), the object's invoke. */
+int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);
