@@ -19,7 +19,7 @@ set(KEEL_KERN_MEM_SOURCES hyp/kern/kmem.c hyp/kern/slab.c hyp/kern/quota.c)
 keel_add_unit_test(test_kmem SOURCES hyp/tests/test_kmem.c ${KEEL_KERN_MEM_SOURCES}
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 keel_add_unit_test(test_mapdb SOURCES hyp/tests/test_mapdb.c hyp/kern/mapdb.c
-    INCLUDES ${KEEL_KERN_TEST_INCLUDES})
+    LIBS host_keel_fake_arch INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 keel_add_unit_test(test_asid SOURCES hyp/tests/test_asid.c hyp/kern/asid.c
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 keel_add_unit_test(test_objspace SOURCES hyp/tests/test_objspace.c ${KEEL_KERN_MEM_SOURCES}

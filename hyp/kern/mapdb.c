@@ -2,6 +2,7 @@
 // The mapping database (see keel/mapdb.h).
 #include <keel/mapdb.h>
 #include <stdint.h>
+#include <keel/assert.h>
 #include <uapi/keel/err.h>
 
 /* A revocation in steps marks its node in the low bit of its prev link (only this file reads
@@ -50,6 +51,7 @@ bool mapdb_derives_from(const struct mapnode *n, const struct mapnode *anc)
 
 void mapdb_link(struct mapnode *parent, struct mapnode *n)
 {
+    KASSERT(!parent || !mapdb_revoking(parent)); /* mapdb_may_link() was asked */
     n->parent = parent;
     n->child = NULL;
     n->next = NULL;
@@ -84,6 +86,7 @@ static void sibling_swap(struct mapnode *n, struct mapnode *to)
 
 void mapdb_unlink_leaf(struct mapnode *n)
 {
+    KASSERT(n->child == NULL); /* its children would be lost: revoke them first */
     sibling_swap(n, NULL);
     n->parent = n->next = n->prev = NULL;
 }
