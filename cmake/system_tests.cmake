@@ -185,7 +185,7 @@ keel_add_qemu_test(vm/x86_64-isolation BOARD q35-x86_64 ARCH x86_64 INITRD_NAME 
     REQUIRE "attacker| guest: every misuse answered as hardware would"
             "vmm: attacker: guest read of 1 bytes at port 0x1234: no device there"
             "vmm: attacker: guest read of MSR 0x12345678: #GP injected"
-            "with bits it does not have: #GP injected"
+            "with bits it does not have or may not change now: #GP injected"
             "vmm: attacker: the guest shut down (a triple fault)"
     FAIL "unexpected exception" "guest powered off, status 6" "guest powered off, status 99" EXIT)
 

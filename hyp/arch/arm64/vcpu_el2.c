@@ -123,7 +123,7 @@ static void load_host(struct thread *self)
     sysreg_write(cntkctl_el1, 3);
     sysreg_write(cnthctl_el2, 3);
     sysreg_write(tpidrro_el0, va_val(self->utcb_uva));
-    sysreg_write(tpidr_el0, self->ctx.tpidr_el0); /* the VMM's own, kept at arch_vcpu_run */
+    sysreg_write(tpidr_el0, self->ctx.tpidr_el0); /* the VMM's own, kept at arch_vcpu_begin */
     arch_pt_activate(&self->task->mem.pt);
 }
 

@@ -8,8 +8,10 @@
  * that arrive while the guest runs are the kernel's: the exit is handled here, the interrupt
  * taken through the IDT, and the guest goes on unless something arrived for the VMM thread.
  *
- * Every VM runs with ASID 1: a CPU flushes the guests' TLB entries when it runs another VM than
- * last time, or after one of its nested tables changed (pt.c sets guest_tlb_stale).
+ * Every VM runs with ASID 1: a CPU flushes the guests' TLB entries when it runs another VM or
+ * another vCPU than last time (a vCPU's own translations are not its sibling's), after one of
+ * its nested tables changed (pt.c sets guest_tlb_stale), and for a vCPU whose paging controls its
+ * VMM changed (until a VMRUN has done it).
  *
  * x87/SSE: Keel and its tasks use none (CR0.EM at user level); a guest's registers live in the
  * thread's private part while it is out (FXSAVE), and are reloaded only when another vCPU used
@@ -45,6 +47,7 @@ struct vcpu_private {
     uint8_t fx[512];     /* FXSAVE image of the guest's x87/SSE registers (16-byte aligned) */
     struct vmcb *vmcb;   /* its own page, from the thread's quota on the first run */
     unsigned fp_cpu;     /* the CPU whose registers last held fx */
+    bool flush;          /* its TLB entries go at its next VMRUN, wherever (its paging changed) */
 };
 _Static_assert(__builtin_offsetof(struct vcpu_private, fx) == 0, "FXSAVE needs 16-byte alignment");
 
@@ -110,6 +113,9 @@ void arch_vcpu_release(struct thread *t)
         if (fp_owner[i] == t) {
             fp_owner[i] = NULL; /* a new thread at the same address must not find them */
         }
+        if (cpus[i].arch.guest_vcpu == p) {
+            cpus[i].arch.guest_vcpu = NULL; /* nor its translations */
+        }
     }
     if (p->vmcb) {
         quota_free(t->obj.quota, p->vmcb, PAGE_SIZE);
@@ -131,6 +137,7 @@ static int private_init(struct thread *self, struct vcpu_private *p)
     p->fx[24] = 0x80; /* MXCSR 0x1f80 */
     p->fx[25] = 0x1f;
     p->fp_cpu = UINT32_MAX;
+    p->flush = true;
     return 0;
 }
 
@@ -379,10 +386,12 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
         return -KEEL_EINVAL;
     }
     /* Paging controls the VMM changed (it emulates CR4 writes, and resets vCPUs): the guest's
-     * translations go (VMRUN keeps those of its ASID otherwise). */
+     * translations go at its next VMRUN, whenever that is (VMRUN keeps those of its ASID). */
     struct vmcb *last = p->vmcb;
-    r->flush = last->cr0 != r->k.cr0 || last->cr3 != r->k.cr3 || last->cr4 != r->k.cr4 ||
-               (last->efer & ~(uint64_t)EFER_SVME) != r->k.efer;
+    if (last->cr0 != r->k.cr0 || last->cr3 != r->k.cr3 || last->cr4 != r->k.cr4 ||
+        (last->efer & ~(uint64_t)EFER_SVME) != r->k.efer) {
+        p->flush = true;
+    }
     r->k.features = KEEL_VCPU_X86_SVM;
     r->self = self;
     r->vm = vm;
@@ -409,10 +418,14 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     }
     fp_get(r->self, r->self->vcpu.arch);
     struct vmcb *v = r->vmcb;
-    if (c->arch.guest_pt != &r->vm->mem.pt || c->arch.guest_tlb_stale || r->flush) {
-        r->flush = false;
+    struct vcpu_private *p = r->self->vcpu.arch;
+    /* Another VM's or another vCPU's translations may be here (one ASID for all), or this
+     * vCPU's may be stale (a table changed, it changed its paging, it ran elsewhere since). */
+    if (c->arch.guest_pt != &r->vm->mem.pt || c->arch.guest_vcpu != p || c->arch.guest_tlb_stale ||
+        p->flush) {
         v->tlb_control = SVM_TLB_FLUSH_ALL;
         c->arch.guest_pt = &r->vm->mem.pt;
+        c->arch.guest_vcpu = p;
         c->arch.guest_tlb_stale = false;
     } else {
         v->tlb_control = 0;
@@ -438,6 +451,9 @@ uint64_t arch_vcpu_enter(struct vcpu_run *r)
 int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t code)
 {
     struct vmcb *v = r->vmcb;
+    if (v->tlb_control == SVM_TLB_FLUSH_ALL && !svm_exit_refused(code)) {
+        ((struct vcpu_private *)r->self->vcpu.arch)->flush = false; /* done by this VMRUN */
+    }
     v->event_inject = 0; /* delivered, or in exit_int_info */
     if (svm_exit_refused(code)) {
         v->event_inject = r->injecting; /* not given to the guest: still the VMM's */

@@ -169,20 +169,79 @@ static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
     return 0;
 }
 
-/* CR4 bits a guest may set: VME, PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR, OSXMMEXCPT, UMIP,
- * LA57, FSGSBASE, PCIDE, SMEP, SMAP. Not VMXE, SMXE, OSXSAVE (no XSAVE in its CPUID), PKE (no PKU:
- * the kernel refuses it, PKRU not being switched between VMs), CET and the rest: #GP, as on a
- * CPU without them. */
-#define CR4_OFFERED ((0x1fffull & ~(1ull << 13)) | (1ull << 16) | (1ull << 17) | (1ull << 20) | \
-                     (1ull << 21))
+static void host_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
 
-/* MOV to CR4 (0F 22 /r; the kernel intercepts it): checked against CR4_OFFERED, then taken into
- * the state, which the kernel loads (and flushes the guest's translations for) at the resume. */
+#define CR4_PAE (1ull << 5)
+#define CR4_LA57 (1ull << 12)
+#define CR4_PCIDE (1ull << 17)
+#define EFER_LMA (1ull << 10)
+
+/* The CR4 bits the guest's CPUID offers (cpuid_exit: the host's, without XSAVE and PKU), as on a
+ * CPU that has just those features: VME/PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE, OSFXSR,
+ * OSXMMEXCPT, UMIP, LA57, FSGSBASE, PCIDE, SMEP, SMAP. Never VMXE, SMXE, OSXSAVE, PKE (the kernel
+ * refuses it: PKRU is not switched between VMs), CET. */
+static uint64_t cr4_offered(void)
+{
+    static uint64_t offered;
+    if (offered) {
+        return offered;
+    }
+    uint32_t l1[4], l7[4];
+    host_cpuid(1, 0, l1);
+    host_cpuid(0, 0, l7);
+    if (l7[0] >= 7) {
+        host_cpuid(7, 0, l7);
+    } else {
+        l7[1] = l7[2] = 0;
+    }
+    const struct { uint32_t reg, bit; uint64_t cr4; } map[] = {
+        { 3, 1, 3 }, { 3, 2, 1ull << 3 }, { 3, 3, 1ull << 4 }, { 3, 4, 1ull << 2 },
+        { 3, 6, CR4_PAE }, { 3, 7, 1ull << 6 }, { 3, 13, 1ull << 7 }, { 3, 24, 1ull << 9 },
+        { 3, 25, 1ull << 10 }, { 2, 17, CR4_PCIDE },
+    };
+    const struct { uint32_t reg, bit; uint64_t cr4; } map7[] = {
+        { 1, 0, 1ull << 16 }, { 1, 7, 1ull << 20 }, { 1, 20, 1ull << 21 }, { 2, 2, 1ull << 11 },
+        { 2, 16, CR4_LA57 },
+    };
+    uint64_t o = 1ull << 8; /* PCE: RDPMC is intercepted (#GP) anyway */
+    for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+        o |= (l1[map[i].reg] >> map[i].bit) & 1 ? map[i].cr4 : 0; /* (VME gives VME and PVI) */
+    }
+    for (unsigned i = 0; i < sizeof(map7) / sizeof(map7[0]); i++) {
+        o |= (l7[map7[i].reg] >> map7[i].bit) & 1 ? map7[i].cr4 : 0;
+    }
+    offered = o;
+    return o;
+}
+
+/* Whether hardware would take CR4 = value now: only bits it has, and in long mode PAE kept, LA57
+ * unchanged, PCIDE only with CR3's low 12 bits clear (SDM Vol. 3, 2.5; APM Vol. 2, 3.1.3). */
+static bool cr4_ok(const struct keel_vcpu_state *s, uint64_t value)
+{
+    bool long_mode = s->efer & EFER_LMA;
+    if (value & ~cr4_offered()) {
+        return false;
+    }
+    if (long_mode && (!(value & CR4_PAE) || ((value ^ s->cr4) & CR4_LA57))) {
+        return false;
+    }
+    return !(value & CR4_PCIDE) || (s->cr4 & CR4_PCIDE) || (long_mode && !(s->cr3 & 0xfff));
+}
+
+/* MOV to CR4 (0F 22 /r; the kernel intercepts it): checked as the CPU would, then taken into the
+ * state, which the kernel loads (and flushes the guest's translations for) at the resume. */
 static int control_register(struct vcpu *v, struct keel_vcpu_state *s)
 {
     uint8_t c[INSN_MAX_LEN];
     unsigned n = insn_fetch(v->vm, s, c, sizeof(c)), i = 0, rex = 0;
-    if (n > 0 && (c[0] & 0xf0) == 0x40 && insn_code_bits(s) == 64) {
+    while (i < n && (c[i] == 0x26 || c[i] == 0x2e || c[i] == 0x36 || c[i] == 0x3e ||
+                     c[i] == 0x64 || c[i] == 0x65 || c[i] == 0x66 || c[i] == 0x67)) {
+        i++; /* prefixes MOV CR ignores */
+    }
+    if (i < n && (c[i] & 0xf0) == 0x40 && insn_code_bits(s) == 64) {
         rex = c[i++];
     }
     if (n < i + 3 || c[i] != 0x0f || c[i + 1] != 0x22 || ((c[i + 2] >> 3) & 7) != 4 || (rex & 4)) {
@@ -193,9 +252,9 @@ static int control_register(struct vcpu *v, struct keel_vcpu_state *s)
     }
     unsigned gpr = (c[i + 2] & 7) | ((rex & 1) << 3);
     uint64_t value = insn_code_bits(s) == 64 ? s->gpr[gpr] : (uint32_t)s->gpr[gpr];
-    if (value & ~CR4_OFFERED) {
-        vm_report(v->vm, "guest set CR4 to 0x%lx, with bits it does not have: #GP injected",
-                  (unsigned long)value);
+    if (!cr4_ok(s, value)) {
+        vm_report(v->vm, "guest set CR4 to 0x%lx, with bits it does not have or may not change "
+                  "now: #GP injected", (unsigned long)value);
         inject_exception(s, X86_GP, true, 0);
         return 0;
     }

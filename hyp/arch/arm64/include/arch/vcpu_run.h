@@ -15,5 +15,4 @@ struct vcpu_run {
     struct task *vm;
     struct vgic_state *vgic; /* the list registers' bookkeeping (NULL: no virtual interface) */
     bool fp_live;            /* the FP/SIMD registers hold the guest's (loaded on first use) */
-    bool irq;                /* the last exit was an interrupt (arch_vcpu_enter's raw 1) */
 };

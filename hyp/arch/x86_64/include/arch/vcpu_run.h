@@ -15,6 +15,5 @@ struct vcpu_run {
     struct task *vm;
     struct vmcb *vmcb;  /* loaded from k at the beginning, saved into it at the end */
     uint64_t injecting; /* the event the last entry was to deliver */
-    bool flush;         /* the guest's TLB entries go at the next entry (its paging changed) */
     bool ran;           /* the CPU's x87/SSE registers hold the guest's, changed since saved */
 };
