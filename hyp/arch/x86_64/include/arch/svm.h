@@ -119,14 +119,7 @@ _Static_assert(sizeof(struct vmcb) == 4096, "one page");
 #define SVM_TLB_FLUSH_ALL 1
 #define SVM_NP_ENABLE 1ull
 
-/* Exit codes the kernel handles itself (the VMM's are in uapi/keel/vcpu_state_x86_64.h). */
-#define SVM_EXIT_INTR 0x60
-#define SVM_EXIT_NMI 0x61
-#define SVM_EXIT_SMI 0x62
-#define SVM_EXIT_INIT 0x63
-#define SVM_EXIT_EXCP(vector) (0x40u + (vector))
-#define SVM_EXIT_VINTR 0x64
-#define SVM_EXIT_VMMCALL 0x81
+#include <hw/svm.h> /* exit codes */
 /* VMRUN refused the state (VMEXIT_INVALID, -1; -2 and below are SEV's). QEMU 7.2 stores it as a
  * 32-bit -1, zero-extended: only the low half is compared. */
 static inline int svm_exit_refused(uint64_t code)
