@@ -12,7 +12,7 @@ keel_add_unit_test(test_boot_info SOURCES hyp/tests/test_boot_info.c hyp/kern/bo
 # in the target build. Each test names the kernel sources it links; the fake arch is a library,
 # so a test links only the parts it uses and may define its own printk() instead.
 set(KEEL_KERN_TEST_INCLUDES ${CMAKE_SOURCE_DIR}/hyp/arch/fake/include ${CMAKE_SOURCE_DIR}/hyp/include)
-add_library(host_keel_fake_arch STATIC hyp/arch/fake/pt.c hyp/arch/fake/cpu.c hyp/arch/fake/printk.c)
+add_library(host_keel_fake_arch STATIC hyp/arch/fake/pt.c hyp/arch/fake/pt_format.c hyp/kern/pt_walk.c hyp/arch/fake/cpu.c hyp/arch/fake/printk.c)
 target_include_directories(host_keel_fake_arch PUBLIC ${KEEL_KERN_TEST_INCLUDES})
 target_compile_options(host_keel_fake_arch PRIVATE ${KEEL_WARNINGS} ${KEEL_SANITIZE} -g)
 set(KEEL_KERN_MEM_SOURCES hyp/kern/kmem.c hyp/kern/slab.c hyp/kern/quota.c)
@@ -25,6 +25,9 @@ keel_add_unit_test(test_asid SOURCES hyp/tests/test_asid.c hyp/kern/asid.c
 keel_add_unit_test(test_objspace SOURCES hyp/tests/test_objspace.c ${KEEL_KERN_MEM_SOURCES}
     hyp/kern/kobj.c hyp/kern/objspace.c hyp/kern/mapdb.c LIBS host_keel_fake_arch
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})
+keel_add_unit_test(test_pt_walk SOURCES hyp/tests/test_pt_walk.c ${KEEL_KERN_MEM_SOURCES}
+    hyp/arch/arm64/pt_format.c hyp/arch/riscv64/pt_format.c hyp/arch/x86_64/pt_format.c
+    hyp/arch/x86_64/pt_format_ept.c LIBS host_keel_fake_arch INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 keel_add_unit_test(test_memspace SOURCES hyp/tests/test_memspace.c ${KEEL_KERN_MEM_SOURCES}
     hyp/kern/memspace.c hyp/kern/mapdb.c hyp/kern/phys.c LIBS host_keel_fake_arch
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})

@@ -110,7 +110,7 @@ struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end_va)
 static void remove_one(struct mem_map *m)
 {
     struct memspace *ms = m->space;
-    arch_pt_unmap(&ms->pt, m->va);
+    arch_pt_unmap(&ms->pt, m->va, 0);
     struct mem_map **s = slot_for(ms, m->va, false);
     if (s) {
         *s = NULL;
@@ -176,7 +176,7 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
         if (old == parent || wider == old->rights) {
             return 0;
         }
-        int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), wider, !phys_is_ram(pfn));
+        int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), 0, wider, !phys_is_ram(pfn));
         if (!err) {
             old->rights = wider;
         }
@@ -199,7 +199,7 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
     if (old) {
         unmap_page(old, true, NULL);
     }
-    err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), rights, !phys_is_ram(pfn));
+    err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), 0, rights, !phys_is_ram(pfn));
     if (err) {
         quota_free(ms->quota, m, sizeof(*m));
         return err;
@@ -237,14 +237,14 @@ int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src, unsigne
         unmap_page(old, true, NULL); /* whatever is at va goes, even the same frame */
     }
     rights &= src->rights; /* (what was mapped from it keeps its own) */
-    int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(src->pfn), rights,
+    int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(src->pfn), 0, rights,
                           !phys_is_ram(src->pfn));
     if (err) {
         quota_uncharge(ms->quota, size);
         return err;
     }
     struct memspace *from = src->space;
-    arch_pt_unmap(&from->pt, src->va);
+    arch_pt_unmap(&from->pt, src->va, 0);
     struct mem_map **fs = slot_for(from, src->va, false);
     if (fs) {
         *fs = NULL;

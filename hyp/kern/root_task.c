@@ -119,7 +119,7 @@ void root_task_start(const struct boot_info *bi)
     }
     struct keel_kip *kip = quota_alloc(&root_factory.quota, PAGE_SIZE);
     if (!kip || arch_pt_map(&t->mem.pt, &root_factory.quota, va_init(KEEL_KIP_ADDR),
-                            pa_from_kva(kip), KEEL_FP_R, false)) {
+                            pa_from_kva(kip), 0, KEEL_FP_R, false)) {
         panic("root task: no memory for the KIP");
     }
     fill_kip(kip, bi);

@@ -38,7 +38,7 @@ struct task *task_create(struct quota *q, vaddr_t utcb_base, unsigned utcb_order
         }
         t->utcb_pages++;
         *err = arch_pt_map(&t->mem.pt, q, va_add(utcb_base, i * PAGE_SIZE),
-                           pa_from_kva(t->utcb_page[i]), KEEL_FP_RW, false);
+                           pa_from_kva(t->utcb_page[i]), 0, KEEL_FP_RW, false);
     }
     if (*err) {
         kobj_ops_table[KEEL_OBJ_TASK]->release(&t->obj);

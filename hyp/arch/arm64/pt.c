@@ -14,27 +14,19 @@
 #include <arch/sysreg.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
-
-#define S2_VALID 1ull
-#define S2_TABLE 3ull
-#define S2_PAGE 3ull
-#define S2_AF (1ull << 10)
-#define S2_SH_INNER (3ull << 8)
-#define S2_S2AP_R (1ull << 6)
-#define S2_S2AP_W (1ull << 7)
-#define S2_XN (2ull << 53)
-#define S2_MEMATTR_NORMAL (0xfull << 2) /* outer/inner write-back */
-#define S2_MEMATTR_DEVICE (0x1ull << 2) /* device-nGnRE */
-#define S2_ADDR_MASK 0x0000fffffffff000ull
+#include <keel/pt_formats.h>
 
 static struct asid_pool vmids = { .gen = 1, .count = ASID_POOL_MAX, .next = 1 };
 static struct list tables = LIST_INIT(tables); /* every table: a new generation visits them */
 static uint64_t empty_root[512] __attribute__((aligned(4096)));
 #define EMPTY_VTTBR ((uint64_t)(uintptr_t)empty_root) /* VMID 0: never handed out */
 
-static unsigned idx(vaddr_t va, unsigned level)
+static const struct pt_format *const fmt = &arm64_stage2_format;
+
+/* Three levels from a 512-entry root (arm64 levels 1 to 3). */
+static struct pt_table table_of(const struct arch_pt *pt)
 {
-    return (unsigned)(va_val(va) >> (12 + 9 * (3 - level))) & 511;
+    return (struct pt_table){ fmt, pt->root, 3 };
 }
 
 void arch_tlb_flush_all_local(void)
@@ -61,18 +53,6 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
     return 0;
 }
 
-static void free_level(uint64_t *table, unsigned level, struct quota *q)
-{
-    if (level < 3) {
-        for (unsigned i = 0; i < 512; i++) {
-            if ((table[i] & 3) == S2_TABLE) {
-                free_level((uint64_t *)(uintptr_t)(table[i] & S2_ADDR_MASK), level + 1, q);
-            }
-        }
-    }
-    quota_free(q, table, PAGE_SIZE);
-}
-
 /* Invalidates every stage-1+2 TLB entry of a VMID on all CPUs. */
 static void flush_vmid(uint64_t vmid)
 {
@@ -92,32 +72,11 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
     if (asid_valid(&vmids, &pt->vmid)) {
         flush_vmid(pt->vmid.id); /* (else it has been loaded with no VMID since all were flushed) */
     }
-    free_level(pt->root, 1, q);
+    pt_free_below(fmt, pt->root, 2, PT_ENTRIES, q);
+    quota_free(q, pt->root, PAGE_SIZE);
     asid_release(&vmids, &pt->vmid);
     list_remove(&pt->link);
     pt->root = NULL;
-}
-
-/* The level-3 entry for va, creating tables when create is set. */
-static uint64_t *leaf(struct arch_pt *pt, struct quota *q, vaddr_t va, bool create)
-{
-    uint64_t *table = pt->root;
-    for (unsigned level = 1; level < 3; level++) {
-        uint64_t *e = &table[idx(va, level)];
-        if ((*e & 3) != S2_TABLE) {
-            if (!create) {
-                return NULL;
-            }
-            uint64_t *next = quota_alloc(q, PAGE_SIZE);
-            if (!next) {
-                return NULL;
-            }
-            dsb(ishst);
-            *e = (uint64_t)(uintptr_t)next | S2_TABLE;
-        }
-        table = (uint64_t *)(uintptr_t)(*e & S2_ADDR_MASK);
-    }
-    return &table[idx(va, 3)];
 }
 
 static void tlb_flush_page(struct arch_pt *pt, vaddr_t va)
@@ -135,41 +94,65 @@ static void tlb_flush_page(struct arch_pt *pt, vaddr_t va)
     isb();
 }
 
-int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned rights,
-                bool device)
+unsigned arch_pt_leaf_levels(const struct arch_pt *pt)
 {
-    uint64_t *e = leaf(pt, q, va, true);
+    (void)pt;
+    return fmt->leaf_levels;
+}
+
+/* Break before make (Arm ARM D8.14): a valid entry is made invalid and flushed before anything
+ * else is written there. */
+static void clear_entry(struct arch_pt *pt, uint64_t *e, vaddr_t va)
+{
+    *e = 0;
+    tlb_flush_page(pt, va);
+}
+
+int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned level,
+                unsigned rights, bool device)
+{
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, q);
     if (!e) {
         return -KEEL_ENOMEM;
     }
-    uint64_t desc = (pa_val(pa) & S2_ADDR_MASK) | S2_PAGE | S2_AF |
-                    (device ? S2_MEMATTR_DEVICE | S2_XN : S2_MEMATTR_NORMAL | S2_SH_INNER);
-    if (rights & KEEL_FP_R) {
-        desc |= S2_S2AP_R;
-    }
-    if (rights & KEEL_FP_W) {
-        desc |= S2_S2AP_W | S2_S2AP_R;
-    }
-    if (!(rights & KEEL_FP_X)) {
-        desc |= S2_XN;
-    }
     uint64_t old = *e;
-    if (old & S2_VALID) {
-        *e = 0;
-        tlb_flush_page(pt, va);
+    if (fmt->valid(old)) {
+        clear_entry(pt, e, va);
+        if (!fmt->is_leaf(old, level)) {
+            pt_free_table(fmt, old, level, q); /* an empty table where a block goes now */
+        }
     }
     dsb(ishst);
-    *e = desc;
+    *e = fmt->leaf(pa, level, rights, device);
     dsb(ish);
     return 0;
 }
 
-void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
+int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
-    uint64_t *e = leaf(pt, NULL, va, false);
-    if (e && (*e & S2_VALID)) {
-        *e = 0;
-        tlb_flush_page(pt, va);
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, NULL);
+    if (!e || !fmt->valid(*e) || !fmt->is_leaf(*e, level)) {
+        return 0; /* nothing mapped there as a block */
+    }
+    uint64_t *table = pt_split_block(fmt, *e, level, q);
+    if (!table) {
+        return -KEEL_ENOMEM;
+    }
+    clear_entry(pt, e, va);
+    dsb(ishst);
+    *e = fmt->table(pa_from_kva(table));
+    dsb(ish);
+    return 0;
+}
+
+void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
+{
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, NULL);
+    if (e && fmt->valid(*e) && fmt->is_leaf(*e, level)) {
+        clear_entry(pt, e, va);
     }
 }
 

@@ -196,7 +196,7 @@ int64_t arch_task_map_virt_cpuif(struct task *t, gpa_t gpa)
         return -KEEL_EINVAL; /* (a VM's only: an ordinary task has no guest CPU interface) */
     }
     for (uint64_t off = 0; off < 0x2000; off += PAGE_SIZE) { /* GICC's 8 KiB, DIR included */
-        int err = arch_pt_map(&t->mem.pt, t->mem.quota, vm_va(gpa_add(gpa, off)), pa_init(gicv + off),
+        int err = arch_pt_map(&t->mem.pt, t->mem.quota, vm_va(gpa_add(gpa, off)), pa_init(gicv + off), 0,
                               KEEL_FP_RW, true);
         if (err) {
             return err;

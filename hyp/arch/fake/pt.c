@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * Task page tables of the fake architecture (host unit tests). The table has the shape of arm64's
- * stage 2 (39-bit input, 4 KiB pages, levels 1..3 of 512 entries, table pages charged to the
- * quota), but its entries are a software encoding that fake_pt_lookup() decodes:
- *
- *   table entry: next table's address | FAKE_TABLE
- *   leaf entry:  pa | rights << 1 | device << 4 | FAKE_VALID
+ * stage 2 (39-bit input, 4 KiB pages, three levels of 512 entries, table pages charged to the
+ * quota) and is walked by the generic walker (keel/pt_walk.h) like every other; its entries are
+ * a software encoding (pt_format.c) that fake_pt_lookup() decodes.
  *
  * Every call is logged (<arch/fake_pt.h>) and counted in struct arch_pt, so tests can check that
  * generic code keeps the "hardware" in sync with its own records. A call that breaks the contract
  * of keel/arch/pt.h (unaligned address, beyond the limit, table not initialised) aborts the test.
  */
 #include <keel/arch/pt.h>
+#include <keel/pt_formats.h>
 #include <keel/quota.h>
 #include <arch/fake_pt.h>
 #include <uapi/keel/err.h>
@@ -19,14 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define FAKE_VALID 1ull
-#define FAKE_TABLE 1ull
-#define FAKE_ADDR_MASK 0x0000fffffffff000ull
+static const struct pt_format *const fmt = &fake_format;
 
 struct fake_pt_call fake_pt_log[FAKE_PT_LOG_SIZE];
 unsigned fake_pt_log_count;
 int fake_pt_fail_map;
 int fake_pt_fail_init;
+int fake_pt_fail_split;
 
 void fake_pt_log_reset(void)
 {
@@ -48,17 +46,20 @@ static void record(struct fake_pt_call c)
     fake_pt_log_count++;
 }
 
-static unsigned idx(vaddr_t va, unsigned level)
+static struct pt_table table_of(const struct arch_pt *pt)
 {
-    return (unsigned)(va_val(va) >> (PAGE_SHIFT + 9 * (3 - level))) & 511;
+    return (struct pt_table){ fmt, pt->root, 3 };
 }
 
-static void check_va(const struct arch_pt *pt, vaddr_t va)
+static void check_va(const struct arch_pt *pt, vaddr_t va, unsigned level)
 {
     if (!pt->root) {
         contract_broken("table not initialised", va);
     }
-    if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= ARCH_USER_VA_LIMIT) {
+    if (level > 2 || !(fmt->leaf_levels & (1u << level))) {
+        contract_broken("no leaf at that level", va);
+    }
+    if (!va_is_aligned(va, pt_level_size(level)) || va_val(va) >= ARCH_USER_VA_LIMIT) {
         contract_broken("bad virtual address", va);
     }
 }
@@ -67,6 +68,28 @@ uint64_t arch_pt_va_limit(const struct arch_pt *pt)
 {
     (void)pt; /* tasks and VM tasks alike */
     return ARCH_USER_VA_LIMIT;
+}
+
+unsigned arch_pt_leaf_levels(const struct arch_pt *pt)
+{
+    (void)pt;
+    return fmt->leaf_levels;
+}
+
+/* Table pages are counted as they are allocated from and freed to the quota. */
+static void count_tables(struct arch_pt *pt, const uint64_t *table, unsigned level, int sign)
+{
+    for (unsigned i = 0; i < PT_ENTRIES; i++) {
+        if (!fmt->valid(table[i])) {
+            continue;
+        }
+        if (level == 0 || fmt->is_leaf(table[i], level)) {
+            pt->present -= sign < 0; /* dropped silently, as the contract allows */
+        } else {
+            count_tables(pt, kva_from_pa(fmt->addr(table[i])), level - 1, sign);
+        }
+    }
+    pt->tables += (uint64_t)(int64_t)sign;
 }
 
 int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
@@ -86,86 +109,105 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
     return 0;
 }
 
-static void free_level(struct arch_pt *pt, uint64_t *table, unsigned level, struct quota *q)
-{
-    if (level < 3) {
-        for (unsigned i = 0; i < 512; i++) {
-            if (table[i] & FAKE_TABLE) {
-                free_level(pt, (uint64_t *)(uintptr_t)(table[i] & FAKE_ADDR_MASK), level + 1, q);
-            }
-        }
-    } else {
-        for (unsigned i = 0; i < 512; i++) {
-            if (table[i] & FAKE_VALID) {
-                pt->present--; /* dropped silently, as the contract allows */
-            }
-        }
-    }
-    quota_free(q, table, PAGE_SIZE);
-    pt->tables--;
-}
-
 void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
 {
     if (!pt->root) {
         return;
     }
-    free_level(pt, pt->root, 1, q);
+    count_tables(pt, pt->root, 2, -1);
+    pt_free_below(fmt, pt->root, 2, PT_ENTRIES, q);
+    quota_free(q, pt->root, PAGE_SIZE);
     pt->root = NULL;
 }
 
-/* The level-3 entry for va, creating tables when q is given. */
-static uint64_t *leaf(struct arch_pt *pt, struct quota *q, vaddr_t va)
+/* The entry at level for va, making tables (counted) when q is given. */
+static uint64_t *entry(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
-    uint64_t *table = pt->root;
-    for (unsigned level = 1; level < 3; level++) {
-        uint64_t *e = &table[idx(va, level)];
-        if (!(*e & FAKE_TABLE)) {
-            uint64_t *next = q ? quota_alloc(q, PAGE_SIZE) : NULL;
-            if (!next) {
-                return NULL;
-            }
-            pt->tables++;
-            *e = (uint64_t)(uintptr_t)next | FAKE_TABLE;
-        }
-        table = (uint64_t *)(uintptr_t)(*e & FAKE_ADDR_MASK);
+    uint64_t before = q ? q->used : 0;
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, q);
+    if (q) {
+        pt->tables += (q->used - before) / PAGE_SIZE;
     }
-    return &table[idx(va, 3)];
+    return e;
 }
 
-int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned rights,
-                bool device)
+int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned level,
+                unsigned rights, bool device)
 {
-    check_va(pt, va);
-    if (!pa_is_aligned(pa, PAGE_SIZE) || (pa_val(pa) & ~FAKE_ADDR_MASK) || (rights & ~KEEL_FP_RWX)) {
+    check_va(pt, va, level);
+    if (!pa_is_aligned(pa, pt_level_size(level)) || (pa_val(pa) & ~0x0000fffffffff000ull) ||
+        (rights & ~KEEL_FP_RWX)) {
         contract_broken("bad physical address or rights", va);
+    }
+    unsigned l;
+    const uint64_t *above = pt_lookup(&(struct pt_table){ fmt, pt->root, 3 }, va, &l);
+    if (above && l > level) {
+        contract_broken("a larger leaf maps the address", va);
     }
     if (fake_pt_fail_map) {
         int err = fake_pt_fail_map;
         fake_pt_fail_map = 0;
         return err;
     }
-    uint64_t *e = leaf(pt, q, va);
+    uint64_t *e = entry(pt, q, va, level);
     if (!e) {
         return -KEEL_ENOMEM;
     }
-    bool was_valid = *e & FAKE_VALID;
-    *e = pa_val(pa) | (uint64_t)rights << 1 | (uint64_t)device << 4 | FAKE_VALID;
+    bool was_valid = fmt->valid(*e) && fmt->is_leaf(*e, level);
+    if (fmt->valid(*e) && !was_valid) {
+        const uint64_t *t = kva_from_pa(fmt->addr(*e));
+        for (unsigned i = 0; i < PT_ENTRIES; i++) {
+            if (fmt->valid(t[i]) && (level == 1 || fmt->is_leaf(t[i], level - 1))) {
+                contract_broken("a block over mapped pages", va);
+            }
+        }
+        count_tables(pt, t, level - 1, -1);
+        pt_free_table(fmt, *e, level, q);
+    }
+    *e = fmt->leaf(pa, level, rights, device);
     pt->maps++;
     if (was_valid) {
         pt->remaps++;
     } else {
         pt->present++;
     }
-    record((struct fake_pt_call){ FAKE_PT_MAP, pt, va, pa, rights, device, was_valid });
+    record((struct fake_pt_call){ FAKE_PT_MAP, pt, va, pa, rights, device, was_valid, level });
     return 0;
 }
 
-void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
+int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
-    check_va(pt, va);
-    uint64_t *e = leaf(pt, NULL, va);
-    bool was_valid = e && (*e & FAKE_VALID);
+    check_va(pt, va, level);
+    if (level == 0) {
+        contract_broken("split of a page", va);
+    }
+    uint64_t *e = entry(pt, NULL, va, level);
+    if (!e || !fmt->valid(*e) || !fmt->is_leaf(*e, level)) {
+        return 0;
+    }
+    if (fake_pt_fail_split) {
+        int err = fake_pt_fail_split;
+        fake_pt_fail_split = 0;
+        return err;
+    }
+    uint64_t *table = pt_split_block(fmt, *e, level, q);
+    if (!table) {
+        return -KEEL_ENOMEM;
+    }
+    *e = fmt->table(pa_from_kva(table));
+    pt->tables++;
+    pt->present += PT_ENTRIES - 1;
+    pt->splits++;
+    record((struct fake_pt_call){ .op = FAKE_PT_SPLIT, .pt = pt, .va = va, .level = level });
+    return 0;
+}
+
+void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
+{
+    check_va(pt, va, level);
+    uint64_t *e = entry(pt, NULL, va, level);
+    bool was_valid = e && fmt->valid(*e) && fmt->is_leaf(*e, level);
     if (was_valid) {
         *e = 0;
         pt->present--;
@@ -173,7 +215,8 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
     } else {
         pt->stale_unmaps++;
     }
-    record((struct fake_pt_call){ .op = FAKE_PT_UNMAP, .pt = pt, .va = va, .was_valid = was_valid });
+    record((struct fake_pt_call){ .op = FAKE_PT_UNMAP, .pt = pt, .va = va, .was_valid = was_valid,
+                                  .level = level });
 }
 
 void arch_pt_unmap_begin(struct arch_pt *pt)
@@ -196,20 +239,15 @@ bool fake_pt_lookup(const struct arch_pt *pt, vaddr_t va, struct fake_pte *out)
     if (!pt->root || va_val(va) >= ARCH_USER_VA_LIMIT) {
         return false;
     }
-    const uint64_t *table = pt->root;
-    for (unsigned level = 1; level < 3; level++) {
-        uint64_t e = table[idx(va, level)];
-        if (!(e & FAKE_TABLE)) {
-            return false;
-        }
-        table = (const uint64_t *)(uintptr_t)(e & FAKE_ADDR_MASK);
-    }
-    uint64_t e = table[idx(va, 3)];
-    if (!(e & FAKE_VALID)) {
+    unsigned level;
+    const uint64_t *e = pt_lookup(&(struct pt_table){ fmt, pt->root, 3 }, va, &level);
+    if (!e) {
         return false;
     }
-    out->pa = pa_init(e & FAKE_ADDR_MASK);
-    out->rights = (unsigned)(e >> 1) & KEEL_FP_RWX;
-    out->device = (e >> 4) & 1;
+    uint64_t off = va_val(va) & (pt_level_size(level) - 1) & ~(uint64_t)(PAGE_SIZE - 1);
+    out->pa = pa_add(fmt->addr(*e), off);
+    out->rights = fmt->rights(*e);
+    out->device = fmt->device(*e);
+    out->level = level;
     return true;
 }

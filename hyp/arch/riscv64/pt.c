@@ -18,33 +18,21 @@
 #include <arch/sbi.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
+#include <keel/pt_formats.h>
 #include "gstage.h"
 #include "hext.h"
 #include <keel/sched.h>
-
-#define PTE_V (1ull << 0)
-#define PTE_R (1ull << 1)
-#define PTE_W (1ull << 2)
-#define PTE_X (1ull << 3)
-#define PTE_U (1ull << 4)
-#define PTE_A (1ull << 6)
-#define PTE_D (1ull << 7)
-#define PTE_LEAF (PTE_R | PTE_W | PTE_X)
 
 static struct asid_pool asids = { .gen = 1, .count = ASID_POOL_MAX, .next = 1 };
 static struct list tables = LIST_INIT(tables); /* every task's table: a new generation visits them */
 extern uint64_t boot_pt[512];
 
-static unsigned idx(vaddr_t va, unsigned level)
-{
-    return (unsigned)(va_val(va) >> (12 + 9 * level)) & 511;
-}
+static const struct pt_format *const fmt = &riscv_sv_format;
 
-/* The root's index: no mask, as the root of a VM task is larger than 512 entries, and va is
- * below arch_pt_va_limit(), which keeps it within the root. */
-static unsigned root_idx(const struct arch_pt *pt, vaddr_t va)
+/* A task's Sv39 table (its root's lower half) or a VM's G-stage table (a larger root). */
+static struct pt_table table_of(const struct arch_pt *pt)
 {
-    return (unsigned)(va_val(va) >> (12 + 9 * (pt->levels - 1u)));
+    return (struct pt_table){ fmt, pt->root, pt->levels };
 }
 
 void arch_tlb_flush_all_local(void)
@@ -62,11 +50,6 @@ uint64_t arch_pt_va_limit(const struct arch_pt *pt)
         return ARCH_USER_VA_LIMIT;
     }
     return pt->levels == 4 ? 1ull << 48 : 1ull << 41;
-}
-
-static uint64_t *table_of(uint64_t pte)
-{
-    return kva_from_pa(pa_init((pte >> 10) << 12));
 }
 
 static uint64_t satp_of(const uint64_t *root, unsigned asid)
@@ -142,23 +125,12 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
     }
 }
 
-/* Frees the tables below the first n entries of table, at level (a root: the task's part). */
-static void free_below(uint64_t *table, unsigned level, unsigned n, struct quota *q)
-{
-    for (unsigned i = 0; level > 0 && i < n; i++) {
-        if ((table[i] & PTE_V) && !(table[i] & PTE_LEAF)) {
-            free_below(table_of(table[i]), level - 1, 512, q);
-            quota_free(q, table_of(table[i]), PAGE_SIZE);
-        }
-    }
-}
-
 void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
 {
     if (!pt->root) {
         return;
     }
-    free_below(pt->root, pt->levels - 1u, pt->guest ? GSTAGE_ROOT_ENTRIES : 256, q);
+    pt_free_below(fmt, pt->root, pt->levels - 1u, pt->guest ? GSTAGE_ROOT_ENTRIES : 256, q);
     if (pt->guest) {
         gstage_root_free(pt, q); /* fences its VMID */
         return;
@@ -170,65 +142,72 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
     pt->root = NULL;
 }
 
-static uint64_t *leaf(struct arch_pt *pt, struct quota *q, vaddr_t va, bool create)
+unsigned arch_pt_leaf_levels(const struct arch_pt *pt)
 {
-    unsigned top = pt->levels - 1u;
-    uint64_t *table = pt->root;
-    for (unsigned level = top; level > 0; level--) {
-        uint64_t *e = &table[level == top ? root_idx(pt, va) : idx(va, level)];
-        if (!(*e & PTE_V)) {
-            if (!create) {
-                return NULL;
-            }
-            uint64_t *next = quota_alloc(q, PAGE_SIZE);
-            if (!next) {
-                return NULL;
-            }
-            *e = ((pa_val(pa_from_kva(next)) >> 12) << 10) | PTE_V;
-        }
-        table = table_of(*e);
-    }
-    return &table[idx(va, 0)];
+    (void)pt;
+    return fmt->leaf_levels;
 }
 
-int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned rights,
-                bool device)
+/* After a new entry where none was valid: this hart may have cached the invalid one. */
+static void fence_local(struct arch_pt *pt, vaddr_t va)
 {
-    (void)device; /* memory types come from the platform's PMAs */
-    if (va_val(va) >= arch_pt_va_limit(pt)) {
-        return -KEEL_ERANGE;
-    }
-    uint64_t *e = leaf(pt, q, va, true);
-    if (!e) {
-        return -KEEL_ENOMEM;
-    }
-    uint64_t pte = ((pa_val(pa) >> 12) << 10) | PTE_V | PTE_U | PTE_A | PTE_D;
-    if (rights & KEEL_FP_R) {
-        pte |= PTE_R;
-    }
-    if (rights & KEEL_FP_W) {
-        pte |= PTE_W | PTE_R; /* W without R is reserved */
-    }
-    if (rights & KEEL_FP_X) {
-        pte |= PTE_X;
-    }
-    bool was = *e & PTE_V;
-    __asm__ volatile("fence rw, rw" ::: "memory");
-    *e = pte;
-    if (was) {
-        flush(pt, va, false);
-    } else if (pt->guest) {
+    if (pt->guest) {
         gstage_fence_local(pt, va_val(va));
     } else {
         __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid.id) : "memory");
     }
+}
+
+int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned level,
+                unsigned rights, bool device)
+{
+    if (va_val(va) >= arch_pt_va_limit(pt)) {
+        return -KEEL_ERANGE;
+    }
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, q);
+    if (!e) {
+        return -KEEL_ENOMEM;
+    }
+    uint64_t old = *e;
+    if (fmt->valid(old) && !fmt->is_leaf(old, level)) {
+        *e = 0; /* an empty table where a block goes now: gone from every TLB before it is freed */
+        flush(pt, va, false);
+        pt_free_table(fmt, old, level, q);
+        old = 0;
+    }
+    __asm__ volatile("fence rw, rw" ::: "memory");
+    *e = fmt->leaf(pa, level, rights, device);
+    if (fmt->valid(old)) {
+        flush(pt, va, false);
+    } else {
+        fence_local(pt, va);
+    }
     return 0;
 }
 
-void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
+int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
-    uint64_t *e = leaf(pt, NULL, va, false);
-    if (e && (*e & PTE_V)) {
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, NULL);
+    if (!e || !fmt->valid(*e) || !fmt->is_leaf(*e, level)) {
+        return 0; /* nothing mapped there as a block */
+    }
+    uint64_t *table = pt_split_block(fmt, *e, level, q);
+    if (!table) {
+        return -KEEL_ENOMEM;
+    }
+    __asm__ volatile("fence rw, rw" ::: "memory");
+    *e = fmt->table(pa_from_kva(table)); /* the same translations: the old block may stay cached */
+    flush(pt, va, false);
+    return 0;
+}
+
+void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
+{
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, NULL);
+    if (e && fmt->valid(*e) && fmt->is_leaf(*e, level)) {
         *e = 0;
         flush(pt, va, false);
     }

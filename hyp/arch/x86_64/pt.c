@@ -21,34 +21,25 @@
 #include <arch/x86.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
+#include <keel/pt_formats.h>
 #include "internal.h"
 
-#define PTE_P (1ull << 0)
-#define PTE_W (1ull << 1)
-#define PTE_U (1ull << 2)
-#define PTE_PWT (1ull << 3)
-#define PTE_PCD (1ull << 4)
-#define PTE_A (1ull << 5)
-#define PTE_D (1ull << 6)
-#define PTE_NX (1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
-#define TABLE_FLAGS (PTE_P | PTE_W | PTE_U)
-
 extern uint64_t boot_pml4[512];
-
-static unsigned idx(vaddr_t va, unsigned level)
-{
-    return (unsigned)(va_val(va) >> (12 + 9 * level)) & 511;
-}
-
-static uint64_t *table_of(uint64_t pte)
-{
-    return kva_from_pa(pa_init(pte & PTE_ADDR));
-}
 
 static bool has_nx(void)
 {
     return (rdmsr(MSR_EFER) & EFER_NXE) != 0;
+}
+
+static const struct pt_format *format(void)
+{
+    return has_nx() ? &x86_paging_format : &x86_paging_nonx_format;
+}
+
+/* Four levels from the PML4 (the task's lower half, or a VM's nested table). */
+static struct pt_table table_of(const struct arch_pt *pt)
+{
+    return (struct pt_table){ pt->fmt, pt->root, 4 };
 }
 
 void arch_tlb_flush_all_local(void)
@@ -123,21 +114,12 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
         return -KEEL_ENOMEM;
     }
     pt->guest = guest;
+    pt->fmt = format();
     for (unsigned i = 256; i < 512; i++) {
         pt->root[i] = guest ? 0 : boot_pml4[i];
     }
     pt->cr3 = pa_val(pa_from_kva(pt->root));
     return 0;
-}
-
-static void free_level(uint64_t *table, unsigned level, struct quota *q)
-{
-    for (unsigned i = 0; level > 0 && i < (level == 3 ? 256u : 512u); i++) {
-        if (table[i] & PTE_P) {
-            free_level(table_of(table[i]), level - 1, q);
-        }
-    }
-    quota_free(q, table, PAGE_SIZE);
 }
 
 void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
@@ -153,63 +135,64 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
             cpus[i].arch.guest_pt = NULL; /* a new table at this address is another VM's */
         }
     }
-    free_level(pt->root, 3, q);
+    pt_free_below(pt->fmt, pt->root, 3, 256, q);
+    quota_free(q, pt->root, PAGE_SIZE);
     pt->root = NULL;
 }
 
-static uint64_t *leaf(struct arch_pt *pt, struct quota *q, vaddr_t va, bool create)
+unsigned arch_pt_leaf_levels(const struct arch_pt *pt)
 {
-    uint64_t *table = pt->root;
-    for (unsigned level = 3; level > 0; level--) {
-        uint64_t *e = &table[idx(va, level)];
-        if (!(*e & PTE_P)) {
-            if (!create) {
-                return NULL;
-            }
-            uint64_t *next = quota_alloc(q, PAGE_SIZE);
-            if (!next) {
-                return NULL;
-            }
-            *e = pa_val(pa_from_kva(next)) | TABLE_FLAGS;
-        }
-        table = table_of(*e);
-    }
-    return &table[idx(va, 0)];
+    return pt->fmt->leaf_levels;
 }
 
-int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned rights,
-                bool device)
+int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned level,
+                unsigned rights, bool device)
 {
     if (va_val(va) >= ARCH_USER_VA_LIMIT) {
         return -KEEL_ERANGE;
     }
-    uint64_t *e = leaf(pt, q, va, true);
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, q);
     if (!e) {
         return -KEEL_ENOMEM;
     }
-    /* Present means readable on x86: R, W and X alone all give read access. */
-    uint64_t pte = pa_val(pa) | PTE_P | PTE_U | PTE_A;
-    if (rights & KEEL_FP_W) {
-        pte |= PTE_W | PTE_D;
-    }
-    if (!(rights & KEEL_FP_X) && has_nx()) {
-        pte |= PTE_NX;
-    }
-    if (device) {
-        pte |= PTE_PCD | PTE_PWT;
-    }
     uint64_t old = *e;
-    *e = pte;
-    if (old & PTE_P) {
+    if (pt->fmt->valid(old) && !pt->fmt->is_leaf(old, level)) {
+        *e = 0; /* an empty table where a large page goes now: out of every TLB before it is freed */
+        invalidate(pt, va);
+        pt_free_table(pt->fmt, old, level, q);
+        old = 0;
+    }
+    *e = pt->fmt->leaf(pa, level, rights, device);
+    if (pt->fmt->valid(old)) {
         invalidate(pt, va);
     }
     return 0;
 }
 
-void arch_pt_unmap(struct arch_pt *pt, vaddr_t va)
+int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
-    uint64_t *e = leaf(pt, NULL, va, false);
-    if (e && (*e & PTE_P)) {
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, NULL);
+    if (!e || !pt->fmt->valid(*e) || !pt->fmt->is_leaf(*e, level)) {
+        return 0; /* nothing mapped there as a large page */
+    }
+    uint64_t *table = pt_split_block(pt->fmt, *e, level, q);
+    if (!table) {
+        return -KEEL_ENOMEM;
+    }
+    /* The same translations in smaller pages: the SDM (4.10.2.3) wants the large page out of
+     * the TLBs before it is used again. */
+    *e = pt->fmt->table(pa_from_kva(table));
+    invalidate(pt, va);
+    return 0;
+}
+
+void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
+{
+    struct pt_table t = table_of(pt);
+    uint64_t *e = pt_entry(&t, va, level, NULL);
+    if (e && pt->fmt->valid(*e) && pt->fmt->is_leaf(*e, level)) {
         *e = 0;
         invalidate(pt, va);
     }

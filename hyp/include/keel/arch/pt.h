@@ -17,11 +17,19 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest);
 uint64_t arch_pt_va_limit(const struct arch_pt *pt);
 /* Frees every table page (mappings must already be gone or are dropped silently). */
 void arch_pt_destroy(struct arch_pt *pt, struct quota *q);
-/* Maps one page; rights are KEEL_FP_R/W/X; device selects device memory attributes. */
-int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned rights,
-                bool device);
-/* Removes one page's mapping and invalidates it in every CPU's TLB. */
-void arch_pt_unmap(struct arch_pt *pt, vaddr_t va);
+/* The levels (keel/pt_walk.h: 0 for 4 KiB, 1 for 2 MiB, 2 for 1 GiB) where pt may have a leaf:
+ * bit i set for level i. */
+unsigned arch_pt_leaf_levels(const struct arch_pt *pt);
+/* Maps pt_level_size(level) bytes at va (aligned to that) to pa as one leaf; rights are
+ * KEEL_FP_R/W/X; device selects device memory attributes. What was there goes (a leaf, or an
+ * empty table where a block goes now); nothing larger maps va. */
+int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned level,
+                unsigned rights, bool device);
+/* Replaces the block at level (above 0) that maps va by a table of leaves one level down that
+ * map the same, invalidating the block in every CPU's TLB; -KEEL_ENOMEM leaves the block. */
+int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level);
+/* Removes the leaf at level that maps va and invalidates it in every CPU's TLB. */
+void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level);
 /* Between these two, unmaps in pt may leave other CPUs' TLBs to one invalidation of the whole
  * space in arch_pt_unmap_end() (an address space going away: one remote fence instead of one
  * per page). Both within one kernel operation: no frame is reused in between. */

@@ -12,9 +12,10 @@ struct fake_pte {
     paddr_t pa;
     unsigned rights; /* KEEL_FP_R/W/X */
     bool device;
+    unsigned level; /* of the leaf that maps the address (keel/pt_walk.h) */
 };
 
-enum fake_pt_op { FAKE_PT_MAP, FAKE_PT_UNMAP };
+enum fake_pt_op { FAKE_PT_MAP, FAKE_PT_UNMAP, FAKE_PT_SPLIT };
 
 struct fake_pt_call {
     enum fake_pt_op op;
@@ -24,6 +25,7 @@ struct fake_pt_call {
     unsigned rights;   /* map only */
     bool device;       /* map only */
     bool was_valid;    /* the entry was valid before the call */
+    unsigned level;    /* of the leaf mapped, unmapped or split */
 };
 
 #define FAKE_PT_LOG_SIZE 4096u
@@ -37,6 +39,7 @@ void fake_pt_log_reset(void);
  * cleared. */
 extern int fake_pt_fail_map;
 extern int fake_pt_fail_init;
+extern int fake_pt_fail_split; /* the same for the next arch_pt_split() */
 
 /* The entry for va: false when it is not valid. */
 bool fake_pt_lookup(const struct arch_pt *pt, vaddr_t va, struct fake_pte *out);

@@ -17,10 +17,11 @@ static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uin
  * counters that tests read to check that the table is kept in sync with the memspace. */
 struct arch_pt {
     uint64_t *root;        /* level-1 table, NULL before init and after destroy */
-    uint64_t present;      /* valid leaf entries */
+    uint64_t present;      /* valid leaf entries (a block counts one) */
     uint64_t tables;       /* table pages held, root included */
     uint64_t maps;         /* arch_pt_map() calls that succeeded */
     uint64_t remaps;       /* ... of them, over an entry that was already valid */
     uint64_t unmaps;       /* arch_pt_unmap() calls that removed a valid entry */
     uint64_t stale_unmaps; /* arch_pt_unmap() calls that found nothing to remove */
+    uint64_t splits;       /* blocks split by arch_pt_split() */
 };

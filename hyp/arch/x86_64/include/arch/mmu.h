@@ -22,5 +22,6 @@ struct arch_pt {
     uint64_t *root; /* PML4, kernel virtual */
     uint64_t cr3;   /* what activating it writes: the PML4's physical address (nCR3 of a VM) */
     bool guest;     /* a VM task's nested table: no kernel half, never loaded into CR3 */
+    const struct pt_format *fmt; /* with NX or without (the CPU's) */
 };
 #define ARCH_ELF_MACHINE 62 /* EM_X86_64 */
