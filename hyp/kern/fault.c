@@ -12,6 +12,8 @@
 #include <keel/ipc.h>
 #include <keel/ipc_gate.h>
 #include <keel/phys.h>
+#include <keel/pt_walk.h>
+#include <uapi/keel/kip.h>
 #include <keel/percpu.h>
 #include <keel/printk.h>
 #include <keel/sched.h>
@@ -56,6 +58,33 @@ static int kernel_ipc(struct thread *self, uint64_t gate_cap, enum thread_kipc k
     return err;
 }
 
+/* The root task's pager in the kernel (sigma0): a hole at addr is filled with the physical memory
+ * at the same address, a 2 MiB block where all of it is free RAM and nothing of the block is
+ * mapped, else the page. Only a hole: a fault on a page that is mapped (a write to its own
+ * read-only text, say) must not replace that page. */
+static bool sigma0_map(struct task *t, uint64_t addr)
+{
+    vaddr_t page = va_init(addr & ~(PAGE_SIZE - 1));
+    if (!phys_user_may_map(pfn_from_pa(pa_init(va_val(page)))) || memspace_lookup(&t->mem, page) ||
+        task_in_utcb_area(t, page, PAGE_SIZE)) {
+        return false;
+    }
+    uint64_t block_size = pt_level_size(1);
+    vaddr_t block = va_init(addr & ~(block_size - 1));
+    vaddr_t probe = block;
+    if (memspace_level_ok(&t->mem, 1) && phys_block_user_ram(pa_init(va_val(block)), block_size) &&
+        va_val(block) + block_size <= ARCH_USER_VA_LIMIT &&
+        !task_in_utcb_area(t, block, block_size) &&
+        va_val(block) != (KEEL_KIP_ADDR & ~(block_size - 1)) && /* (mapped past the memspace) */
+        !memspace_next(&t->mem, &probe, va_add(block, block_size)) &&
+        memspace_map(&t->mem, block, pfn_from_pa(pa_init(va_val(block))), 1, KEEL_FP_RWX,
+                     NULL) == 0) {
+        return true;
+    }
+    return memspace_map(&t->mem, page, pfn_from_pa(pa_init(va_val(page))), 0, KEEL_FP_RWX,
+                        NULL) == 0;
+}
+
 void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
 {
     struct thread *self = this_cpu()->current;
@@ -67,14 +96,7 @@ void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
         return; /* in user_task: the vCPU's entry handles it */
     }
     if (self->kernel_pager) {
-        pfn_t pfn = pfn_from_pa(pa_init(addr));
-        /* Only a hole is filled from physical memory: a fault on a page that is mapped (a write
-         * to its own read-only text, say) must not replace that page. */
-        if (addr < ARCH_USER_VA_LIMIT && phys_user_may_map(pfn) &&
-            !memspace_lookup(&self->task->mem, va_init(addr & ~(PAGE_SIZE - 1))) &&
-            !task_in_utcb_area(self->task, va_init(addr & ~(PAGE_SIZE - 1)), PAGE_SIZE) &&
-            memspace_map(&self->task->mem, va_init(addr & ~(PAGE_SIZE - 1)), pfn, KEEL_FP_RWX,
-                         NULL) == 0) {
+        if (addr < ARCH_USER_VA_LIMIT && sigma0_map(self->task, addr)) {
             return;
         }
         halt_thread(self, "root task page fault outside its memory", addr, pc);

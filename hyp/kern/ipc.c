@@ -9,6 +9,7 @@
  *   timeout / cancel / partner death ─> ipc_abort(): READY with an error
  */
 #include <keel/ipc.h>
+#include <keel/pt_walk.h>
 #include <keel/thread.h>
 #include <keel/task.h>
 #include <keel/percpu.h>
@@ -150,29 +151,49 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
             budget = KOBJ_WORK_STEP;
             continue;
         }
+        /* A block goes on as one where both sides are aligned and the span has all of it;
+         * else page by page (a grant splits the block first: its record moves whole). */
+        uint64_t off = va_val(sva) - va_val(m->va);
+        unsigned level = m->level > 0 && off == 0 && va_is_aligned(dva, pt_level_size(m->level)) &&
+                                 pt_level_size(m->level) <= sbase + size - va_val(sva) &&
+                                 memspace_level_ok(&dst->mem, m->level)
+                             ? m->level
+                             : 0;
+        uint64_t step = pt_level_size(level);
         if (!(m->rights & sp->rights)) {
-            sva = va_add(sva, PAGE_SIZE);
+            sva = va_add(sva, step);
             continue;
         }
         if (grant && mapdb_revoking(&m->node)) {
             return -KEEL_EBUSY; /* it would carry a revocation's mark away */
         }
-        if (memspace_map_revokes(&dst->mem, dva, m, grant)) {
+        if (grant && level < m->level) {
+            if (!preemptible && m->node.child) {
+                return -KEEL_EBUSY; /* the split would move what was mapped from it too */
+            }
+            int err = memspace_split(m);
+            if (err) {
+                return err;
+            }
+            continue; /* and this address again, now a page */
+        }
+        pfn_t pfn = pfn_init(pfn_val(m->pfn) + (off >> PAGE_SHIFT));
+        if (memspace_map_revokes(&dst->mem, dva, level, m, pfn, grant)) {
             if (!preemptible) {
                 return -KEEL_EBUSY;
             }
             vaddr_t v = dva;
-            if (!memspace_unmap_bounded(&dst->mem, &v, va_add(dva, PAGE_SIZE), false, &budget)) {
-                budget = 0; /* a preemption point next, then this page again */
+            if (!memspace_unmap_bounded(&dst->mem, &v, va_add(dva, step), false, &budget)) {
+                budget = 0; /* a preemption point next, then this address again */
                 continue;
             }
         }
         int err = grant ? memspace_grant(&dst->mem, dva, m, sp->rights)
-                        : memspace_map(&dst->mem, dva, m->pfn, m->rights & sp->rights, m);
+                        : memspace_map(&dst->mem, dva, pfn, level, m->rights & sp->rights, m);
         if (err) {
             return err;
         }
-        sva = va_add(sva, PAGE_SIZE);
+        sva = va_add(sva, step);
     }
     return 0;
 }

@@ -52,6 +52,11 @@ bool mapdb_derives_from(const struct mapnode *n, const struct mapnode *anc)
 void mapdb_link(struct mapnode *parent, struct mapnode *n)
 {
     KASSERT(!parent || !mapdb_revoking(parent)); /* mapdb_may_link() was asked */
+    mapdb_adopt(parent, n);
+}
+
+void mapdb_adopt(struct mapnode *parent, struct mapnode *n)
+{
     n->parent = parent;
     n->child = NULL;
     n->next = NULL;
@@ -82,6 +87,17 @@ static void sibling_swap(struct mapnode *n, struct mapnode *to)
     if (next) {
         set_prev(next, to ? to : prev);
     }
+}
+
+void mapdb_move(struct mapnode *n, struct mapnode *parent)
+{
+    KASSERT(!parent || !mapdb_derives_from(parent, n));
+    sibling_swap(n, NULL);
+    struct mapnode *child = n->child;
+    uintptr_t mark = (uintptr_t)n->prev & REVOKING;
+    mapdb_adopt(parent, n);
+    n->child = child;
+    n->prev = (struct mapnode *)((uintptr_t)n->prev | mark);
 }
 
 void mapdb_unlink_leaf(struct mapnode *n)

@@ -4,18 +4,47 @@
 #include <keel/quota.h>
 #include <keel/slab.h>
 #include <keel/phys.h>
+#include <keel/assert.h>
+#include <keel/pt_walk.h>
 #include <uapi/keel/err.h>
 
 /* The directory from address to mapping: levels of 512-entry tables, the last holding the
- * mappings. As many as the space needs: three cover 2^39 bytes (a task), four 2^48 (a riscv64
- * VM task's guest-physical space beyond Sv39x4's 2^41). */
+ * mappings of 4 KiB pages. As many as the space needs: three cover 2^39 bytes (a task), four
+ * 2^48 (a riscv64 VM task's guest-physical space beyond Sv39x4's 2^41). A 2 MiB mapping sits one
+ * level up, in the slot that would point to a table of pages, marked by its low bit. */
 #define LEVEL_BITS 9
 #define LEVEL_ENTRIES (1u << LEVEL_BITS)
+#define BLOCK_MARK ((uintptr_t)1)
 
-static unsigned index_at(const struct memspace *ms, vaddr_t va, unsigned level)
+static unsigned index_at(const struct memspace *ms, vaddr_t va, unsigned d)
 {
-    return (unsigned)(va_val(va) >> (PAGE_SHIFT + LEVEL_BITS * (ms->dir_levels - 1 - level))) &
+    return (unsigned)(va_val(va) >> (PAGE_SHIFT + LEVEL_BITS * (ms->dir_levels - 1 - d))) &
            (LEVEL_ENTRIES - 1);
+}
+
+static bool is_block(const void *slot)
+{
+    return (uintptr_t)slot & BLOCK_MARK;
+}
+
+static struct mem_map *block_of(void *slot)
+{
+    return (struct mem_map *)((uintptr_t)slot & ~BLOCK_MARK);
+}
+
+static struct mem_map *map_of(struct mapnode *n)
+{
+    return container_of(n, struct mem_map, node);
+}
+
+static uint64_t size_of(const struct mem_map *m)
+{
+    return pt_level_size(m->level);
+}
+
+static uint64_t end_of(const struct mem_map *m)
+{
+    return va_val(m->va) + size_of(m);
 }
 
 uint64_t memspace_va_limit(const struct memspace *ms)
@@ -36,33 +65,54 @@ int memspace_init(struct memspace *ms, struct quota *q, bool guest)
     return err;
 }
 
-/* The leaf slot for va; with create, missing tables are made. */
-static struct mem_map **slot_for(struct memspace *ms, vaddr_t va, bool create)
+bool memspace_level_ok(const struct memspace *ms, unsigned level)
+{
+    return level <= MEMSPACE_MAX_LEVEL && (arch_pt_leaf_levels(&ms->pt) & (1u << level));
+}
+
+/* The slot for a mapping of `level` at va; with create, missing tables are made. NULL when a
+ * table is missing (or cannot be made) or a block maps va on the way there. */
+static void **slot_for(struct memspace *ms, vaddr_t va, unsigned level, bool create)
 {
     if (va_val(va) >= memspace_va_limit(ms)) {
         return NULL;
     }
+    unsigned last = ms->dir_levels - 1 - level;
     void ***table = (void ***)&ms->dir;
-    for (unsigned level = 0; level < ms->dir_levels - 1; level++) {
+    for (unsigned d = 0;; d++) {
         if (!*table) {
             if (!create || !(*table = quota_alloc(ms->quota, PAGE_SIZE))) {
                 return NULL;
             }
         }
-        table = (void ***)&(*table)[index_at(ms, va, level)];
-    }
-    if (!*table) {
-        if (!create || !(*table = quota_alloc(ms->quota, PAGE_SIZE))) {
+        void **slot = &(*table)[index_at(ms, va, d)];
+        if (d == last) {
+            return slot;
+        }
+        if (is_block(*slot)) {
             return NULL;
         }
+        table = (void ***)slot;
     }
-    return (struct mem_map **)&(*table)[index_at(ms, va, ms->dir_levels - 1)];
 }
 
 struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va)
 {
-    struct mem_map **s = slot_for(ms, va, false);
-    return s ? *s : NULL;
+    if (va_val(va) >= memspace_va_limit(ms)) {
+        return NULL;
+    }
+    void **table = ms->dir;
+    for (unsigned d = 0; table; d++) {
+        void *e = table[index_at(ms, va, d)];
+        if (d == ms->dir_levels - 1) {
+            return e;
+        }
+        if (is_block(e)) {
+            return block_of(e);
+        }
+        table = e;
+    }
+    return NULL;
 }
 
 /* Slots looked at for one unit of a bounded walk's budget. */
@@ -81,21 +131,21 @@ struct mem_map *memspace_next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t 
             return NULL;
         }
         void **table = ms->dir;
-        unsigned level = 0;
-        while (level < ms->dir_levels - 1 && (table = table[index_at(ms, va_init(a), level)]) != NULL) {
-            level++;
+        unsigned d = 0;
+        void *e;
+        while ((e = table[index_at(ms, va_init(a), d)]) != NULL && d < ms->dir_levels - 1 &&
+               !is_block(e)) {
+            table = e;
+            d++;
         }
-        if (!table) { /* a hole as large as the missing table covers: skip it */
-            uint64_t span = 1ull << (PAGE_SHIFT + LEVEL_BITS * (ms->dir_levels - 1 - level));
-            a = (a | (span - 1)) + 1;
-            continue;
-        }
-        struct mem_map *m = table[index_at(ms, va_init(a), ms->dir_levels - 1)];
-        if (m) {
-            *va = va_init(a);
+        if (e && (d == ms->dir_levels - 1 || is_block(e))) {
+            struct mem_map *m = d == ms->dir_levels - 1 ? e : block_of(e);
+            *va = va_init(a > va_val(m->va) ? a : va_val(m->va));
             return m;
         }
-        a += PAGE_SIZE;
+        /* A hole as large as the empty slot covers: skip it. */
+        uint64_t span = 1ull << (PAGE_SHIFT + LEVEL_BITS * (ms->dir_levels - 1 - d));
+        a = (a | (span - 1)) + 1;
     }
     *va = end_va;
     return NULL;
@@ -110,8 +160,8 @@ struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end_va)
 static void remove_one(struct mem_map *m)
 {
     struct memspace *ms = m->space;
-    arch_pt_unmap(&ms->pt, m->va, 0);
-    struct mem_map **s = slot_for(ms, m->va, false);
+    arch_pt_unmap(&ms->pt, m->va, m->level);
+    void **s = slot_for(ms, m->va, m->level, false);
     if (s) {
         *s = NULL;
     }
@@ -120,18 +170,26 @@ static void remove_one(struct mem_map *m)
 
 static void remove_leaf(struct mapnode *n)
 {
-    remove_one(container_of(n, struct mem_map, node));
+    remove_one(map_of(n));
 }
 
-/* Whether m is anc or was mapped (directly or not) from anc (at most MAPDB_MAX_DEPTH steps). */
-static bool derives_from(const struct mem_map *m, const struct mem_map *anc)
+/* Whether m, or a mapping it was mapped from, is in ms and maps part of [va, va + size): what
+ * a map or grant of m there would take away from under it. At most MAPDB_MAX_DEPTH steps. */
+static bool derives_from_range(const struct mem_map *m, const struct memspace *ms, vaddr_t va,
+                               uint64_t size)
 {
-    return m && mapdb_derives_from(&m->node, &anc->node);
+    for (const struct mapnode *n = m ? &m->node : NULL; n; n = n->parent) {
+        const struct mem_map *a = container_of(n, const struct mem_map, node);
+        if (a->space == ms && va_val(a->va) < va_val(va) + size && end_of(a) > va_val(va)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* What was mapped from m, then with self m itself; false when the budget (NULL: none) ran out
  * first, the rest left for the next call. */
-static bool unmap_page(struct mem_map *m, bool self, unsigned *budget)
+static bool unmap_one(struct mem_map *m, bool self, unsigned *budget)
 {
     if (!mapdb_revoke_children(&m->node, remove_leaf, budget)) {
         return false;
@@ -146,115 +204,114 @@ static bool unmap_page(struct mem_map *m, bool self, unsigned *budget)
     return true;
 }
 
-bool memspace_map_revokes(struct memspace *ms, vaddr_t va, struct mem_map *src, bool grant)
+/* Splits block b (whose children are all pages) into its 512 pages: b becomes the first, 511
+ * new records the others, each a child of b's parent (or a root), and each child of b goes
+ * below the page it maps. The directory slot and the page-table block become tables. Charged to
+ * b's space's quota: -KEEL_ENOMEM changes nothing. */
+static int split_block(struct mem_map *b)
 {
-    struct mem_map *old = memspace_lookup(ms, va);
-    if (!old || !old->node.child || old == src || derives_from(src, old)) {
-        return false; /* nothing passed on from there, or refused (EEXIST) before any work */
-    }
-    /* A map of the same frame from the same parent widens the mapping in place. */
-    return grant || pfn_val(old->pfn) != pfn_val(src->pfn) || old->node.parent != &src->node;
-}
-
-int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
-                 struct mem_map *parent)
-{
-    if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= memspace_va_limit(ms)) {
-        return -KEEL_ERANGE;
-    }
-    struct mem_map **s = slot_for(ms, va, true);
-    if (!s) {
+    struct memspace *ms = b->space;
+    KASSERT(b->level == 1);
+    void **slot = slot_for(ms, b->va, 1, false);
+    struct mem_map **pages = quota_alloc(ms->quota, PAGE_SIZE); /* the new table of pages */
+    if (!slot || !pages) {
+        quota_free(ms->quota, pages, PAGE_SIZE);
         return -KEEL_ENOMEM;
     }
-    struct mem_map *old = *s;
-    if (old && pfn_val(old->pfn) == pfn_val(pfn) &&
-        (old == parent || old->node.parent == (parent ? &parent->node : NULL))) {
-        /* The same mapping again: widen its rights in place (its children stay). From another
-         * source it is replaced below instead, so that this source alone can revoke what it
-         * gives. */
-        unsigned wider = old->rights | rights;
-        if (old == parent || wider == old->rights) {
+    unsigned i;
+    for (i = 1; i < LEVEL_ENTRIES && (pages[i] = quota_alloc(ms->quota, sizeof(*b))); i++) {
+    }
+    if (i < LEVEL_ENTRIES || arch_pt_split(&ms->pt, ms->quota, b->va, 1) != 0) {
+        while (--i > 0) {
+            quota_free(ms->quota, pages[i], sizeof(*b));
+        }
+        quota_free(ms->quota, pages, PAGE_SIZE);
+        return -KEEL_ENOMEM;
+    }
+    b->level = 0;
+    pages[0] = b;
+    for (i = 1; i < LEVEL_ENTRIES; i++) {
+        *pages[i] = (struct mem_map){ .space = ms, .va = va_add(b->va, i * PAGE_SIZE),
+                                      .pfn = pfn_init(pfn_val(b->pfn) + i), .rights = b->rights };
+        mapdb_adopt(b->node.parent, &pages[i]->node);
+    }
+    struct mapnode *c = b->node.child, *next;
+    for (; c; c = next) {
+        next = c->next;
+        uint64_t k = pfn_val(map_of(c)->pfn) - pfn_val(b->pfn);
+        KASSERT(map_of(c)->level == 0 && k < LEVEL_ENTRIES);
+        if (k) {
+            mapdb_move(c, &pages[k]->node);
+        }
+    }
+    *slot = pages;
+    return 0;
+}
+
+/* Units of a bounded walk's budget one split costs (a unit per 32 records, as for slots). */
+#define SPLIT_COST (LEVEL_ENTRIES / SLOTS_PER_UNIT)
+
+/*
+ * Splits every block mapped from m (and with self, m itself) into pages, deepest first (a
+ * block's children must be pages when it is split). 1 when done; 0 when the budget ran out first
+ * (the next call goes on: what is split stays split); -KEEL_ENOMEM when a block's quota could
+ * not pay for its pages: that block is left whole, and *failed says which.
+ */
+static int split_tree(struct mem_map *m, bool self, unsigned *budget, struct mem_map **failed)
+{
+    for (;;) {
+        struct mem_map *cur = m;
+        for (;;) {
+            struct mapnode *c = cur->node.child;
+            while (c && map_of(c)->level == 0) {
+                c = c->next;
+            }
+            if (!c) {
+                break;
+            }
+            cur = map_of(c);
+        }
+        if (cur->level == 0 || (cur == m && !self)) {
+            return 1;
+        }
+        if (budget && *budget < SPLIT_COST) {
+            *budget = 0;
             return 0;
         }
-        int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), 0, wider, !phys_is_ram(pfn));
-        if (!err) {
-            old->rights = wider;
+        if (budget) {
+            *budget -= SPLIT_COST;
         }
-        return err;
+        if (split_block(cur) != 0) {
+            *failed = cur;
+            return -KEEL_ENOMEM;
+        }
     }
-    /* Replacing the very mapping the new one derives from would revoke the source. */
-    if (old && derives_from(parent, old)) {
-        return -KEEL_EEXIST;
-    }
-    int err = parent ? mapdb_may_link(&parent->node) : 0;
-    if (err) {
-        return err; /* too deep, or parent is being revoked */
-    }
-    /* The new record first: when the quota has no room for it, what was at va stays. (With a
-     * mapping there, its page-table entry exists: replacing it needs no memory.) */
-    struct mem_map *m = quota_alloc(ms->quota, sizeof(*m));
-    if (!m) {
-        return -KEEL_ENOMEM;
-    }
-    if (old) {
-        unmap_page(old, true, NULL);
-    }
-    err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), 0, rights, !phys_is_ram(pfn));
-    if (err) {
-        quota_free(ms->quota, m, sizeof(*m));
-        return err;
-    }
-    m->space = ms;
-    m->va = va;
-    m->pfn = pfn;
-    m->rights = rights;
-    mapdb_link(parent ? &parent->node : NULL, &m->node);
-    *s = m;
-    return 0;
 }
 
-int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src, unsigned rights)
+int memspace_split(struct mem_map *m)
 {
-    if (!va_is_aligned(va, PAGE_SIZE) || va_val(va) >= memspace_va_limit(ms)) {
-        return -KEEL_ERANGE;
+    struct mem_map *failed;
+    return split_tree(m, true, NULL, &failed) < 0 ? -KEEL_ENOMEM : 0;
+}
+
+/* Removes what was mapped from the pages of block m in [from, to), m's children being pages.
+ * The budget pays for what is removed, not for the children passed over: a call that stops
+ * starts again at the first child, so charging those would let a block with more children than
+ * a step's budget never finish. A step's scan is as long as the block's list of children (at
+ * most 512 per mapping made from it). */
+static bool unmap_children_in(struct mem_map *m, uint64_t from, uint64_t to, unsigned *budget)
+{
+    uint64_t lo = pfn_val(m->pfn) + ((from - va_val(m->va)) >> PAGE_SHIFT);
+    uint64_t hi = pfn_val(m->pfn) + ((to - va_val(m->va)) >> PAGE_SHIFT);
+    for (struct mapnode *c = m->node.child, *next; c; c = next) {
+        next = c->next;
+        struct mem_map *cm = map_of(c);
+        KASSERT(cm->level == 0);
+        if (pfn_val(cm->pfn) >= lo && pfn_val(cm->pfn) < hi && !unmap_one(cm, true, budget)) {
+            return false;
+        }
     }
-    struct mem_map *old = memspace_lookup(ms, va);
-    if (old == src) {
-        return 0; /* granted to itself */
-    }
-    if (old && derives_from(src, old)) {
-        return -KEEL_EEXIST; /* src would go with what is at va */
-    }
-    /* The record itself moves, with its place in the tree (what was mapped from it stays below
-     * it: nothing to re-link), and ms's quota takes over its charge. What can fail comes first:
-     * the slot, the charge, the page-table entry (which a mapping at va already has). */
-    uint64_t size = slab_class_size(sizeof(*src));
-    struct mem_map **s = slot_for(ms, va, true);
-    if (!s || quota_charge(ms->quota, size) != 0) {
-        return -KEEL_ENOMEM;
-    }
-    if (old) {
-        unmap_page(old, true, NULL); /* whatever is at va goes, even the same frame */
-    }
-    rights &= src->rights; /* (what was mapped from it keeps its own) */
-    int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(src->pfn), 0, rights,
-                          !phys_is_ram(src->pfn));
-    if (err) {
-        quota_uncharge(ms->quota, size);
-        return err;
-    }
-    struct memspace *from = src->space;
-    arch_pt_unmap(&from->pt, src->va, 0);
-    struct mem_map **fs = slot_for(from, src->va, false);
-    if (fs) {
-        *fs = NULL;
-    }
-    quota_uncharge(from->quota, size);
-    src->space = ms;
-    src->va = va;
-    src->rights = rights;
-    *s = src;
-    return 0;
+    return true;
 }
 
 bool memspace_unmap_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end, bool self,
@@ -262,10 +319,38 @@ bool memspace_unmap_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end, bool 
 {
     struct mem_map *m;
     while ((m = memspace_next_bounded(ms, va, end, budget))) {
-        if (!unmap_page(m, self, budget)) {
+        uint64_t m_end = end_of(m);
+        if (m->level > 0 && (va_val(m->va) < va_val(*va) || m_end > va_val(end))) {
+            /* A part of a block: the blocks mapped from it are split into pages first (and
+             * with self, the block too); without, the block stays and loses what was mapped
+             * from the part. */
+            struct mem_map *failed;
+            int r = split_tree(m, self, budget, &failed);
+            if (r == 0) {
+                return false;
+            }
+            if (r < 0) {
+                /* A block whose quota cannot pay for its pages goes whole, with what was mapped
+                 * from it, so that a revocation always completes. */
+                if (!unmap_one(failed, true, budget)) {
+                    return false;
+                }
+                continue;
+            }
+            if (self) {
+                continue; /* m is pages now: look at *va again */
+            }
+            uint64_t to = m_end < va_val(end) ? m_end : va_val(end);
+            if (!unmap_children_in(m, va_val(*va), to, budget)) {
+                return false;
+            }
+            *va = va_init(to);
+            continue;
+        }
+        if (!unmap_one(m, self, budget)) {
             return false; /* *va is m's address: it goes on there */
         }
-        *va = va_add(*va, PAGE_SIZE);
+        *va = va_init(m_end);
     }
     return va_val(*va) >= va_val(end); /* else the walk's budget ran out at *va */
 }
@@ -275,19 +360,176 @@ void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self)
     memspace_unmap_bounded(ms, &va, va_add(va, size), self, NULL);
 }
 
-static void free_tables(struct memspace *ms, void **table, unsigned level)
+bool memspace_map_revokes(struct memspace *ms, vaddr_t va, unsigned level, struct mem_map *src,
+                          pfn_t pfn, bool grant)
 {
-    if (!table) {
+    vaddr_t a = va, end = va_add(va, pt_level_size(level));
+    if (derives_from_range(src, ms, va, pt_level_size(level))) {
+        return false; /* refused (EEXIST) before any work */
+    }
+    struct mem_map *o = memspace_lookup(ms, va); /* (a block may start before va) */
+    if (!o) {
+        o = memspace_next(ms, &a, end);
+    }
+    for (; o; o = memspace_next(ms, &a, end)) {
+        /* Nothing passed on from there, or src itself; and a map of the same frames from the
+         * same parent widens the mapping in place. */
+        bool same = !grant && va_val(o->va) == va_val(va) && o->level == level &&
+                    pfn_val(o->pfn) == pfn_val(pfn) && o->node.parent == &src->node;
+        if (o->node.child && o != src && !same) {
+            return true;
+        }
+        a = va_init(end_of(o));
+    }
+    return false;
+}
+
+/* The place for a new mapping of `level` at va, where nothing is mapped any more: a block's slot
+ * may still hold an empty table of pages, which goes. */
+static void **empty_slot(struct memspace *ms, vaddr_t va, unsigned level)
+{
+    void **s = slot_for(ms, va, level, true);
+    if (s && *s) {
+        KASSERT(level > 0 && !is_block(*s));
+        void **pages = *s;
+        for (unsigned i = 0; i < LEVEL_ENTRIES; i++) {
+            KASSERT(pages[i] == NULL);
+        }
+        quota_free(ms->quota, pages, PAGE_SIZE);
+        *s = NULL;
+    }
+    return s;
+}
+
+static void *slot_value(struct mem_map *m)
+{
+    return m->level ? (void *)((uintptr_t)m | BLOCK_MARK) : m;
+}
+
+int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, unsigned rights,
+                 struct mem_map *parent)
+{
+    uint64_t size = pt_level_size(level);
+    if (!memspace_level_ok(ms, level) || !va_is_aligned(va, size) ||
+        (pfn_val(pfn) & ((size >> PAGE_SHIFT) - 1)) || va_val(va) >= memspace_va_limit(ms) ||
+        size > memspace_va_limit(ms) - va_val(va)) {
+        return -KEEL_ERANGE;
+    }
+    struct mem_map *old = memspace_lookup(ms, va);
+    if (old && va_val(old->va) == va_val(va) && old->level == level &&
+        pfn_val(old->pfn) == pfn_val(pfn) &&
+        (old == parent || old->node.parent == (parent ? &parent->node : NULL))) {
+        /* The same mapping again: widen its rights in place (its children stay). From another
+         * source it is replaced below instead, so that this source alone can revoke what it
+         * gives. */
+        unsigned wider = old->rights | rights;
+        if (old == parent || wider == old->rights) {
+            return 0;
+        }
+        int err = arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), level, wider,
+                              !phys_is_ram(pfn));
+        if (!err) {
+            old->rights = wider;
+        }
+        return err;
+    }
+    if (old && old == parent &&
+        pfn_val(pfn) == pfn_val(old->pfn) + ((va_val(va) - va_val(old->va)) >> PAGE_SHIFT)) {
+        return 0; /* a part of parent onto itself */
+    }
+    /* Replacing a mapping the new one derives from would revoke the source. */
+    if (derives_from_range(parent, ms, va, size)) {
+        return -KEEL_EEXIST;
+    }
+    if (parent && (parent->level < level || pfn_val(pfn) < pfn_val(parent->pfn) ||
+                   pfn_val(pfn) + (size >> PAGE_SHIFT) >
+                       pfn_val(parent->pfn) + (size_of(parent) >> PAGE_SHIFT))) {
+        return -KEEL_EINVAL; /* parent does not map all of it */
+    }
+    int err = parent ? mapdb_may_link(&parent->node) : 0;
+    if (err) {
+        return err; /* too deep, or parent is being revoked */
+    }
+    /* The directory's tables first, then the new record: when the quota has no room for them,
+     * what was at va stays. (Under a block, the split makes the table.) */
+    if (!slot_for(ms, va, level, true) && !(old && old->level > level)) {
+        return -KEEL_ENOMEM;
+    }
+    struct mem_map *m = quota_alloc(ms->quota, sizeof(*m));
+    if (!m) {
+        return -KEEL_ENOMEM;
+    }
+    memspace_unmap(ms, va, size, true); /* whatever was there, with what came from it */
+    void **s = empty_slot(ms, va, level);
+    err = s ? arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), level, rights,
+                          !phys_is_ram(pfn))
+            : -KEEL_ENOMEM;
+    if (err) {
+        quota_free(ms->quota, m, sizeof(*m));
+        return err;
+    }
+    *m = (struct mem_map){ .space = ms, .va = va, .pfn = pfn, .rights = rights, .level = level };
+    mapdb_link(parent ? &parent->node : NULL, &m->node);
+    *s = slot_value(m);
+    return 0;
+}
+
+int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src, unsigned rights)
+{
+    uint64_t size = size_of(src);
+    if (!memspace_level_ok(ms, src->level) || !va_is_aligned(va, size) ||
+        va_val(va) >= memspace_va_limit(ms) || size > memspace_va_limit(ms) - va_val(va)) {
+        return -KEEL_ERANGE;
+    }
+    if (memspace_lookup(ms, va) == src) {
+        return 0; /* granted to itself */
+    }
+    if (derives_from_range(src, ms, va, size)) {
+        return -KEEL_EEXIST; /* src would go with what is at va */
+    }
+    /* The record itself moves, with its place in the tree (what was mapped from it stays below
+     * it: nothing to re-link), and ms's quota takes over its charge. What can fail comes first:
+     * the charge, the slot, the page-table entry. */
+    uint64_t charge = slab_class_size(sizeof(*src));
+    if (quota_charge(ms->quota, charge) != 0) {
+        return -KEEL_ENOMEM;
+    }
+    memspace_unmap(ms, va, size, true); /* whatever is at va goes, even the same frame */
+    rights &= src->rights; /* (what was mapped from it keeps its own) */
+    void **s = empty_slot(ms, va, src->level);
+    int err = s ? arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(src->pfn), src->level, rights,
+                              !phys_is_ram(src->pfn))
+                : -KEEL_ENOMEM;
+    if (err) {
+        quota_uncharge(ms->quota, charge);
+        return err;
+    }
+    struct memspace *from = src->space;
+    arch_pt_unmap(&from->pt, src->va, src->level);
+    void **fs = slot_for(from, src->va, src->level, false);
+    if (fs) {
+        *fs = NULL;
+    }
+    quota_uncharge(from->quota, charge);
+    src->space = ms;
+    src->va = va;
+    src->rights = rights;
+    *s = slot_value(src);
+    return 0;
+}
+
+static void free_tables(struct memspace *ms, void **table, unsigned d)
+{
+    if (!table || is_block(table)) {
         return;
     }
-    if (level < ms->dir_levels - 1) {
+    if (d < ms->dir_levels - 1) {
         for (unsigned i = 0; i < LEVEL_ENTRIES; i++) {
-            free_tables(ms, table[i], level + 1);
+            free_tables(ms, table[i], d + 1);
         }
     }
     quota_free(ms->quota, table, PAGE_SIZE);
 }
-
 
 bool memspace_drain(struct memspace *ms, vaddr_t *va, unsigned *budget)
 {

@@ -44,6 +44,21 @@ bool phys_user_may_map(pfn_t pfn)
     return !in(reserved, reserved_count, pa_val(pa_from_pfn(pfn)));
 }
 
+bool phys_block_user_ram(paddr_t base, uint64_t size)
+{
+    uint64_t b = pa_val(base), e = b + size;
+    bool ram_whole = false;
+    for (unsigned i = 0; i < ram_count; i++) {
+        ram_whole |= b >= ram[i].base && e <= ram[i].end;
+    }
+    for (unsigned i = 0; ram_whole && i < reserved_count; i++) {
+        if (b < reserved[i].end && e > reserved[i].base) {
+            return false;
+        }
+    }
+    return ram_whole;
+}
+
 bool phys_ram_range(unsigned i, paddr_t *base, uint64_t *size)
 {
     if (i >= ram_count) {

@@ -35,7 +35,7 @@ static uint64_t load_elf(struct task *t, const void *img, uint64_t size)
         for (uint64_t va = seg.vaddr & ~(PAGE_SIZE - 1); va < seg.vaddr + seg.memsz; va += PAGE_SIZE) {
             struct mem_map *m = memspace_lookup(&t->mem, va_init(va));
             char *page = m ? kva_from_pa(pa_from_pfn(m->pfn)) : quota_alloc(&root_factory.quota, PAGE_SIZE);
-            if (!page || memspace_map(&t->mem, va_init(va), pfn_from_pa(pa_from_kva(page)),
+            if (!page || memspace_map(&t->mem, va_init(va), pfn_from_pa(pa_from_kva(page)), 0,
                                       seg.rights | (m ? m->rights : 0), NULL)) {
                 return 0;
             }

@@ -65,7 +65,7 @@ static void space_init(struct space *s)
 static int map(struct space *s, uint64_t va, pfn_t pfn, unsigned rights, struct mem_map *parent)
 {
     track(s, va);
-    return memspace_map(&s->ms, va_init(va), pfn, rights, parent);
+    return memspace_map(&s->ms, va_init(va), pfn, 0, rights, parent);
 }
 
 static int grant(struct space *s, uint64_t va, struct mem_map *src)
@@ -203,10 +203,10 @@ static void test_map_basic(void)
     check_sync(s);
 
     /* Refused addresses change nothing. */
-    CHECK_EQ(memspace_map(&s->ms, va_init(0x1001), frame(2), KEEL_FP_R, NULL), -KEEL_ERANGE);
-    CHECK_EQ(memspace_map(&s->ms, va_init(ARCH_USER_VA_LIMIT), frame(2), KEEL_FP_R, NULL),
+    CHECK_EQ(memspace_map(&s->ms, va_init(0x1001), frame(2), 0, KEEL_FP_R, NULL), -KEEL_ERANGE);
+    CHECK_EQ(memspace_map(&s->ms, va_init(ARCH_USER_VA_LIMIT), frame(2), 0, KEEL_FP_R, NULL),
              -KEEL_ERANGE);
-    CHECK_EQ(memspace_map(&s->ms, va_init(~0ull << 12), frame(2), KEEL_FP_R, NULL), -KEEL_ERANGE);
+    CHECK_EQ(memspace_map(&s->ms, va_init(~0ull << 12), frame(2), 0, KEEL_FP_R, NULL), -KEEL_ERANGE);
     CHECK_EQ(fake_pt_log_count, 1);
     CHECK_EQ(s->q.used, 6 * PAGE_SIZE + map_size);
     CHECK(at(s, 0x2000) == NULL);
@@ -658,6 +658,141 @@ static void test_enomem(void)
     CHECK_EQ(kmem_free_bytes(), start);
 }
 
+/* Every page of [va, va + size) in s: the hardware maps what the memspace says (the page's frame
+ * within its mapping, the rights), and the table has one leaf per mapping. */
+static void check_range_at(struct space *s, uint64_t va, uint64_t size, int line)
+{
+    unsigned bad = 0;
+    uint64_t leaves = 0;
+    for (uint64_t a = va; a < va + size; a += PAGE_SIZE) {
+        struct mem_map *m = memspace_lookup(&s->ms, va_init(a));
+        struct fake_pte pte;
+        bool hw = fake_pt_lookup(&s->ms.pt, va_init(a), &pte);
+        if (!m) {
+            bad += hw;
+            continue;
+        }
+        leaves += va_val(m->va) == a;
+        uint64_t pa = pa_val(pa_from_pfn(m->pfn)) + (a - va_val(m->va));
+        bad += !hw || pa_val(pte.pa) != pa || pte.rights != m->rights || pte.level != m->level ||
+               m->space != &s->ms;
+    }
+    if (bad || leaves != s->ms.pt.present) {
+        char what[128];
+        snprintf(what, sizeof(what), "space %u range in sync at line %d (%u bad, %llu leaves vs %llu)",
+                 (unsigned)(s - sp), line, bad, (unsigned long long)leaves,
+                 (unsigned long long)s->ms.pt.present);
+        unit_fail(__FILE__, line, what);
+    }
+    unit_checks++;
+}
+#define check_range(s, va, size) check_range_at((s), (va), (size), __LINE__)
+
+#define BLOCK (2ull << 20)
+
+/* 2 MiB blocks: one record and one leaf each; mapped on whole or page by page; split (with the
+ * blocks mapped from them) only when a part is unmapped, and exactly that part goes. */
+static void test_blocks(void)
+{
+    uint64_t start = kmem_free_bytes();
+    struct space *a = &sp[0], *b = &sp[1], *c = &sp[2];
+    for (unsigned k = 0; k < 3; k++) {
+        space_init(&sp[k]);
+    }
+    pfn_t f = frame(512); /* 2 MiB aligned */
+    CHECK_EQ(memspace_map(&a->ms, va_init(BLOCK), f, 1, KEEL_FP_RWX, NULL), 0);
+    CHECK_EQ(memspace_map(&a->ms, va_init(BLOCK + 0x1000), frame(1), 1, KEEL_FP_R, NULL), -KEEL_ERANGE);
+    CHECK_EQ(memspace_map(&a->ms, va_init(2 * BLOCK), frame(1), 1, KEEL_FP_R, NULL), -KEEL_ERANGE);
+    struct mem_map *ab = memspace_lookup(&a->ms, va_init(BLOCK + 0x5000));
+    CHECK(ab && ab->level == 1 && va_val(ab->va) == BLOCK);
+    CHECK_EQ(a->ms.pt.present, 1);
+    CHECK_EQ(memspace_map(&b->ms, va_init(2 * BLOCK), f, 1, KEEL_FP_RW, ab), 0);
+    struct mem_map *bb = memspace_lookup(&b->ms, va_init(2 * BLOCK));
+    CHECK(bb && bb->level == 1 && bb->node.parent == &ab->node);
+    /* A page of the block on, and the block again as a block. */
+    CHECK_EQ(memspace_map(&c->ms, va_init(0x1000), frame(512 + 5), 0, KEEL_FP_R, bb), 0);
+    CHECK_EQ(memspace_map(&c->ms, va_init(3 * BLOCK), f, 1, KEEL_FP_R, bb), 0);
+    CHECK_EQ(memspace_map(&c->ms, va_init(4 * BLOCK), f, 1, KEEL_FP_R, /* a page is no block */
+                          memspace_lookup(&c->ms, va_init(0x1000))), -KEEL_EINVAL);
+    check_range(a, 0, 8 * BLOCK);
+    check_range(b, 0, 8 * BLOCK);
+    check_range(c, 0, 8 * BLOCK);
+    CHECK_EQ(c->ms.pt.present, 2);
+
+    /* B takes page 5 back from what it passed on: C's page and page 5 of C's block go; C's
+     * block is split, B's stays whole. */
+    fake_pt_log_reset();
+    memspace_unmap(&b->ms, va_init(2 * BLOCK + 5 * PAGE_SIZE), PAGE_SIZE, false);
+    CHECK(memspace_lookup(&b->ms, va_init(2 * BLOCK)) == bb && bb->level == 1);
+    CHECK(memspace_lookup(&c->ms, va_init(0x1000)) == NULL);
+    CHECK(memspace_lookup(&c->ms, va_init(3 * BLOCK + 5 * PAGE_SIZE)) == NULL);
+    struct mem_map *c0 = memspace_lookup(&c->ms, va_init(3 * BLOCK));
+    struct mem_map *c9 = memspace_lookup(&c->ms, va_init(3 * BLOCK + 9 * PAGE_SIZE));
+    CHECK(c0 && c0->level == 0 && c0->node.parent == &bb->node);
+    CHECK(c9 && c9->level == 0 && c9->node.parent == &bb->node && pfn_val(c9->pfn) == pfn_val(f) + 9);
+    CHECK_EQ(c->ms.pt.present, 511);
+    CHECK_EQ(c->ms.pt.splits, 1);
+    check_range(b, 0, 8 * BLOCK);
+    check_range(c, 0, 8 * BLOCK);
+
+    /* B unmaps page 7 of its own block: it is split, C loses page 7 too. */
+    memspace_unmap(&b->ms, va_init(2 * BLOCK + 7 * PAGE_SIZE), PAGE_SIZE, true);
+    CHECK(memspace_lookup(&b->ms, va_init(2 * BLOCK + 7 * PAGE_SIZE)) == NULL);
+    CHECK(memspace_lookup(&c->ms, va_init(3 * BLOCK + 7 * PAGE_SIZE)) == NULL);
+    struct mem_map *b9 = memspace_lookup(&b->ms, va_init(2 * BLOCK + 9 * PAGE_SIZE));
+    CHECK(b9 && b9->level == 0 && b9->node.parent == &ab->node);
+    CHECK(c9 == memspace_lookup(&c->ms, va_init(3 * BLOCK + 9 * PAGE_SIZE)) &&
+          c9->node.parent == &b9->node);
+    CHECK_EQ(b->ms.pt.present, 511);
+    CHECK_EQ(c->ms.pt.present, 510);
+    CHECK(ab->level == 1);
+    check_range(a, 0, 8 * BLOCK);
+    check_range(b, 0, 8 * BLOCK);
+    check_range(c, 0, 8 * BLOCK);
+
+    /* A block over pages: they go (with what came from them), one leaf replaces them. */
+    CHECK_EQ(memspace_map(&b->ms, va_init(2 * BLOCK), f, 1, KEEL_FP_R, ab), 0);
+    CHECK_EQ(b->ms.pt.present, 1);
+    CHECK_EQ(c->ms.pt.present, 0);
+    check_range(b, 0, 8 * BLOCK);
+    check_range(c, 0, 8 * BLOCK);
+
+    /* A grant of a part of a block splits it first; a grant of a block moves it whole. */
+    bb = memspace_lookup(&b->ms, va_init(2 * BLOCK));
+    CHECK_EQ(memspace_grant(&c->ms, va_init(5 * BLOCK), bb, KEEL_FP_R), 0);
+    CHECK(memspace_lookup(&b->ms, va_init(2 * BLOCK)) == NULL);
+    CHECK(memspace_lookup(&c->ms, va_init(5 * BLOCK + PAGE_SIZE)) == bb && bb->level == 1);
+    CHECK_EQ(memspace_split(bb), 0);
+    CHECK_EQ(c->ms.pt.present, 512);
+    check_range(b, 0, 8 * BLOCK);
+    check_range(c, 0, 8 * BLOCK);
+
+    /* A split the quota cannot pay for: the block goes whole, so the revocation completes. */
+    memspace_unmap(&c->ms, va_init(0), 8 * BLOCK, true);
+    CHECK_EQ(memspace_map(&b->ms, va_init(2 * BLOCK), f, 1, KEEL_FP_RW, ab), 0);
+    bb = memspace_lookup(&b->ms, va_init(2 * BLOCK));
+    CHECK_EQ(memspace_map(&c->ms, va_init(0x1000), frame(512 + 3), 0, KEEL_FP_R, bb), 0);
+    b->q.limit = b->q.used; /* no room for 511 records */
+    memspace_unmap(&b->ms, va_init(2 * BLOCK), PAGE_SIZE, true);
+    CHECK(memspace_lookup(&b->ms, va_init(2 * BLOCK + PAGE_SIZE)) == NULL);
+    CHECK(memspace_lookup(&c->ms, va_init(0x1000)) == NULL);
+    check_range(b, 0, 8 * BLOCK);
+    check_range(c, 0, 8 * BLOCK);
+    b->q.limit = 64u << 20;
+
+    /* A takes its block back: everything goes. */
+    CHECK_EQ(memspace_map(&b->ms, va_init(2 * BLOCK), f, 1, KEEL_FP_RW, ab), 0);
+    memspace_unmap(&a->ms, va_init(BLOCK), BLOCK, false);
+    CHECK_EQ(b->ms.pt.present, 0);
+    CHECK_EQ(a->ms.pt.present, 1);
+    for (unsigned k = 0; k < 3; k++) {
+        memspace_unmap_all(&sp[k].ms);
+        memspace_free(&sp[k].ms);
+        CHECK_EQ(sp[k].q.used, 0);
+    }
+    CHECK_EQ(kmem_free_bytes(), start);
+}
+
 int main(void)
 {
     void *pool = kern_host_pool(4096);
@@ -673,6 +808,7 @@ int main(void)
     test_recursive_unmap();
     test_unmap_all_free();
     test_enomem();
+    test_blocks();
     CHECK_EQ(kmem_free_bytes(), start);
     int rc = unit_done("test_memspace");
     free(pool);

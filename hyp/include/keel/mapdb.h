@@ -46,6 +46,12 @@ bool mapdb_derives_from(const struct mapnode *n, const struct mapnode *anc);
 /* Links n as the first child of parent (parent NULL: n becomes a root); mapdb_may_link(parent)
  * was asked first. O(1). */
 void mapdb_link(struct mapnode *parent, struct mapnode *n);
+/* Links n as a child of parent like mapdb_link, also while parent is being revoked in steps: for
+ * the pieces of a split node, which take the place of one that was there (a revocation under way
+ * removes them as it would have removed it). O(1). */
+void mapdb_adopt(struct mapnode *parent, struct mapnode *n);
+/* Moves n, with everything below it, to be a child of parent (which must not be below n). O(1). */
+void mapdb_move(struct mapnode *n, struct mapnode *parent);
 /* Unlinks a node that has no children from its parent. O(1). */
 void mapdb_unlink_leaf(struct mapnode *n);
 /* Puts `to` in `from`'s place (same parent, same children); `from` ends up unlinked. O(1) plus

@@ -3,7 +3,13 @@
  * A task's memory space: which page is mapped at each virtual address, and from where it came.
  *
  *   memspace.dir ─> [512] ─> [512] ─> [512 x struct mem_map*]    (39-bit VA, 4 KiB pages)
- *   struct mem_map: pfn, rights, mapdb node (parent = the mapping it was mapped from)
+ *                             └─ or a 2 MiB block's struct mem_map* (marked) in place of a table
+ *   struct mem_map: pfn, rights, level, mapdb node (parent = the mapping it was mapped from)
+ *
+ * A mapping is a 4 KiB page (level 0) or a 2 MiB block (level 1, where the page table has
+ * blocks): one record and one page-table entry either way. A block may be mapped on as a block
+ * or page by page; a page is never mapped on as a block. A block is split into its pages (and
+ * every block mapped from it too) only when a part of it is unmapped or granted.
  *
  * The hardware page table (arch_pt) mirrors it. Root mappings (no parent) are made by the kernel
  * for the root task from physical memory; every other mapping derives from one, and unmapping a
@@ -22,9 +28,14 @@ struct mem_map {
     struct mapnode node;
     struct memspace *space;
     vaddr_t va;
-    pfn_t pfn;
+    pfn_t pfn;      /* the first frame */
     unsigned rights;
+    unsigned level; /* 0: a 4 KiB page; 1: a 2 MiB block (keel/pt_walk.h's levels) */
 };
+
+/* The largest mapping the mapping database keeps as one record: 2 MiB. (1 GiB leaves, which
+ * the page-table formats allow, would need splits across two levels.) */
+#define MEMSPACE_MAX_LEVEL 1u
 
 struct memspace {
     void **dir;
@@ -44,31 +55,44 @@ void memspace_unmap_all(struct memspace *ms);
 bool memspace_drain(struct memspace *ms, vaddr_t *va, unsigned *budget);
 /* Frees the tables of an empty memspace; no CPU may be using its page table any more. */
 void memspace_free(struct memspace *ms);
+/* Whether ms keeps mappings of `level` as one (MEMSPACE_MAX_LEVEL, and its page table's). */
+bool memspace_level_ok(const struct memspace *ms, unsigned level);
+/* The mapping that maps va (a block may start below it), or NULL. */
 struct mem_map *memspace_lookup(struct memspace *ms, vaddr_t va);
-/* The first mapping at or above *va and below end (set *va to its address), or NULL (*va set to
- * end). Absent tables are skipped whole, so a walk over a large, mostly empty range costs little;
+/* The first mapping that maps an address in [*va, end), with *va set to the first such address
+ * (a block's may be below it), or NULL (*va set to end). Absent tables are skipped whole, so a walk over a large, mostly empty range costs little;
  * present ones are looked at slot by slot. */
 struct mem_map *memspace_next(struct memspace *ms, vaddr_t *va, vaddr_t end);
 /* The same within a budget (NULL: none), a unit per 32 slots looked at: NULL with *va where it
  * stopped when the budget ran out (then *va < end), else as memspace_next. */
 struct mem_map *memspace_next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end,
                                       unsigned *budget);
-/* Maps pfn at va with rights as a child of parent (NULL: a root mapping). An existing mapping
- * at va is removed first (with its children), unless it is the same frame mapped again from the
- * same parent, whose rights are then widened up to the new ones, or parent itself (nothing to
- * do). Returns 0 or -KEEL_ENOMEM / -KEEL_ERANGE / -KEEL_EEXIST (the mapping at va is one parent
- * derives from: replacing it would revoke the source). */
-int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned rights,
+/* Maps the frames from pfn at va as one mapping of `level` (both aligned to its size) with rights,
+ * as a child of parent (NULL: a root mapping), which maps those frames and is at least as large.
+ * What is mapped in the range is removed first (with its children; a block around it split),
+ * unless it is the same frames mapped again from the same parent, whose rights are then widened
+ * up to the new ones, or parent itself (nothing to do). Returns 0 or -KEEL_ENOMEM /
+ * -KEEL_ERANGE (also a level ms does not keep) / -KEEL_EEXIST (a mapping in the range is one
+ * parent derives from: replacing it would revoke the source). */
+int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, unsigned rights,
                  struct mem_map *parent);
+/* Splits block m into pages, and every block mapped from it: 0, or -KEEL_ENOMEM when a quota
+ * could not pay for a split (what was split stays split; the rest is unchanged). */
+int memspace_split(struct mem_map *m);
 /* Moves src's mapping to va in ms (grant) with at most rights: the record moves with its place in
- * the tree (what was mapped from it stays below it), and ms's quota takes over its charge. What was at va goes first
- * (with its children); -KEEL_EEXIST when src derives from it, -KEEL_ENOMEM (nothing changed). */
+ * the tree (what was mapped from it stays below it), and ms's quota takes over its charge; va is
+ * aligned to src's size. What was in the range goes first (with its children); -KEEL_EEXIST
+ * when src derives from it, -KEEL_ENOMEM / -KEEL_ERANGE (nothing changed). */
 int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src, unsigned rights);
-/* Whether mapping (grant: moving) src to va in ms would first revoke what was mapped on from the
- * mapping there: work without a bound, which a caller that cannot stop in between refuses and
- * one that can does first in bounded steps (memspace_unmap_bounded without self). */
-bool memspace_map_revokes(struct memspace *ms, vaddr_t va, struct mem_map *src, bool grant);
-/* Removes, for each page in [va, va + size), everything mapped from it; with self, the page too. */
+/* Whether mapping (grant: moving) pfn of src to va in ms as a mapping of `level` would first
+ * revoke what was mapped on from a mapping in that range: work without a bound, which a caller
+ * that cannot stop in between refuses and one that can does first in bounded steps
+ * (memspace_unmap_bounded with self). At most 512 mappings looked at. */
+bool memspace_map_revokes(struct memspace *ms, vaddr_t va, unsigned level, struct mem_map *src,
+                          pfn_t pfn, bool grant);
+/* Removes, for each page in [va, va + size), everything mapped from it; with self, the page too.
+ * A block only partly in the range is split first; one whose quota cannot pay for that is
+ * removed whole instead (without self, what was mapped from it), so that this always ends. */
 void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self);
 /* The same from *va to end in address order, at most *budget units of work (a mapping removed,
  * or 32 slots looked at; NULL: no bound). Returns true when done; else false with *va where the
