@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Task protocol: map from another task, unmap, capability slots, memory queries.
 #include <keel/task.h>
+#include <keel/pt_walk.h>
 #include <keel/arch/vcpu_ext.h>
 #include <keel/thread.h>
 #include <keel/ipc.h>
@@ -99,7 +100,8 @@ int64_t task_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
                                  : NULL;
         m->mr[0] = mm ? mm->rights : 0;
         m->mr[1] = memspace_va_limit(&t->mem); /* where the space ends */
-        m->out_words = 2;
+        m->mr[2] = mm ? PAGE_SHIFT + PT_LEVEL_BITS * mm->level : 0; /* the mapping's size */
+        m->out_words = 3;
         return mm != NULL;
     }
     if (!(rights & KEEL_CAP_W)) {

@@ -300,6 +300,12 @@ uint64_t ktask_mem_rights(uint64_t task, uint64_t addr)
     return r == 1 ? keel_utcb()->mr[0] : 0;
 }
 
+unsigned ktask_mem_order(uint64_t task, uint64_t addr)
+{
+    int64_t r = KOBJ(task, KEEL_TASK_MEM_INFO, addr);
+    return r == 1 ? (unsigned)keel_utcb()->mr[2] : 0;
+}
+
 uint64_t kgate_create(uint64_t factory, uint64_t thread, uint64_t label)
 {
     uint64_t g = cap_new();

@@ -82,6 +82,8 @@ int64_t ktask_map_page(uint64_t task, void *page, unsigned rights);
 int64_t ktask_give_cap(uint64_t task, uint64_t src, unsigned rights, uint64_t dst);
 /* MEM_INFO of addr in task: rights (0 when unmapped). */
 uint64_t ktask_mem_rights(uint64_t task, uint64_t addr);
+/* MEM_INFO of addr in task: the order of the mapping that holds it (12, 21; 0 when unmapped). */
+unsigned ktask_mem_order(uint64_t task, uint64_t addr);
 /* A gate from `factory` bound to thread cap `thread` (~0: unbound); 0 on failure. */
 uint64_t kgate_create(uint64_t factory, uint64_t thread, uint64_t label);
 

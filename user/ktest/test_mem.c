@@ -4,6 +4,7 @@
 // root task, and large flexpages.
 #include <keel/ktest.h>
 #include "ktest_util.h"
+#include <stdbool.h>
 
 #define X 0x2000000000ull /* addresses in child tasks, far from the image */
 #define Y 0x2100000000ull
@@ -396,5 +397,88 @@ KTEST(mem_more_tasks_than_tlb_tags_each_sees_its_own_page)
     CHECK_EQ(kmem_free_settled(kmem0), kmem0);
     for (unsigned i = 0; i < MANY_TASKS; i++) {
         rt_page_free(page[i]);
+    }
+}
+
+/* Blocks split under a reader: SPLIT_BLOCKS 2 MiB blocks of the root's memory mapped whole into a
+ * task, whose thread reads a tag from every page of them, over and over, on another CPU. */
+#define SPLIT_BLOCKS 8u
+#define SPLIT_TAG(b, p) (0x5b000000ull + ((uint64_t)(b) << 12) + (p))
+static volatile uint64_t split_passes, split_wrong;
+static volatile unsigned split_skip[SPLIT_BLOCKS]; /* the page of each block not to read (512: none) */
+
+static void split_reader(uint64_t base)
+{
+    for (;;) {
+        for (unsigned b = 0; b < SPLIT_BLOCKS; b++) {
+            for (unsigned p = 0; p < 512; p++) {
+                if (p != split_skip[b] &&
+                    ktest_load(base + ((uint64_t)b << 21) + ((uint64_t)p << 12)) != SPLIT_TAG(b, p)) {
+                    split_wrong++;
+                }
+            }
+        }
+        split_passes++;
+    }
+}
+
+/* Waits until the reader has begun and ended a whole pass after this call. */
+static bool split_reader_passes(void)
+{
+    uint64_t p0 = split_passes;
+    for (unsigned ms = 0; ms < 5000; ms++) {
+        if (split_passes >= p0 + 2) {
+            return true;
+        }
+        sleep_us(1000);
+    }
+    return false;
+}
+
+KTEST(mem_block_split_under_a_reader_on_another_cpu)
+{
+    /* The root takes one page of each block back from the task (children only) while the reader
+     * runs on another CPU: the task's block is split into pages under it (arm64: through an
+     * invalid entry, break before make; riscv64 and x86_64: a table in the block's place, then
+     * the invalidation), the root's stays a block, and the reader never faults on the pages
+     * that stay (it has no pager: a fault would stop it) nor reads a wrong tag. */
+    REQUIRE(cpus_online() >= 2);
+    uint64_t *mem = rt_pages_alloc_aligned(512 * SPLIT_BLOCKS, 1ull << 21);
+    REQUIRE(mem);
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    for (unsigned b = 0; b < SPLIT_BLOCKS; b++) {
+        split_skip[b] = 512;
+        for (unsigned p = 0; p < 512; p++) {
+            mem[(b * 512 + p) * 512] = SPLIT_TAG(b, p);
+        }
+        REQUIRE_EQ(ktask_mem_order(KEEL_ROOT_TASK, base + ((uint64_t)b << 21)), 21);
+    }
+    uint64_t task;
+    REQUIRE(ktask_create(KEEL_ROOT_FACTORY, &task) >= 0);
+    for (unsigned b = 0; b < SPLIT_BLOCKS; b++) {
+        REQUIRE_EQ(map(task, KEEL_ROOT_TASK, base + ((uint64_t)b << 21), 21, KEEL_FP_R,
+                       X + ((uint64_t)b << 21)), 0);
+        CHECK_EQ(ktask_mem_order(task, X + ((uint64_t)b << 21) + 0x3000), 21);
+    }
+    split_passes = split_wrong = 0;
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, task, split_reader, X, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&t, 1, 50, 0), 0);
+    CHECK(split_reader_passes());
+    for (unsigned b = 0; b < SPLIT_BLOCKS; b++) {
+        unsigned page = 5 + 61 * b;
+        split_skip[b] = page;
+        CHECK(split_reader_passes()); /* it skips the page from now on */
+        CHECK_EQ(unmap(KEEL_ROOT_TASK, base + ((uint64_t)b << 21) + ((uint64_t)page << 12), 12, 0), 0);
+        CHECK_EQ(ktask_mem_rights(task, X + ((uint64_t)b << 21) + ((uint64_t)page << 12)), 0);
+        CHECK_EQ(ktask_mem_order(task, X + ((uint64_t)b << 21) + ((uint64_t)(page + 1) << 12)), 12);
+        CHECK_EQ(ktask_mem_order(KEEL_ROOT_TASK, base + ((uint64_t)b << 21) + ((uint64_t)page << 12)), 21);
+    }
+    CHECK(split_reader_passes()); /* still alive: no fault on the pages that stayed */
+    CHECK_EQ(split_wrong, 0);
+    kthread_free(&t);
+    cap_free(task);
+    for (unsigned i = 0; i < 512 * SPLIT_BLOCKS; i++) {
+        rt_page_free((char *)mem + (uint64_t)i * KEEL_PAGE_SIZE);
     }
 }

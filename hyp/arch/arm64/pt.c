@@ -140,6 +140,7 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
     if (!table) {
         return -KEEL_ENOMEM;
     }
+    pt->splits++;
     clear_entry(pt, e, va);
     dsb(ishst);
     *e = fmt->table(pa_from_kva(table));
@@ -172,6 +173,20 @@ void arch_pt_activate(struct arch_pt *pt)
     sysreg_write(vttbr_el2, pt ? pt->vttbr : EMPTY_VTTBR); /* no ISB: the ERET synchronizes */
 }
 
+/* Whether the fault came in the moment a block was being split on another CPU (break before
+ * make leaves the entry invalid in between): the address is mapped now, the access is tried
+ * again. Tasks and guests alike run on stage 2 alone, so HPFAR_EL2 has the faulting address.
+ * Only tables that ever had a block split pay for the walk. */
+static bool split_raced(struct arch_pt *pt)
+{
+    if (!pt->splits || (sysreg_read(esr_el2) & 0x3c) != 0x04) {
+        return false; /* (the window gives translation faults; a permission fault is real) */
+    }
+    unsigned level;
+    struct pt_table t = table_of(pt);
+    return pt_lookup(&t, va_init((sysreg_read(hpfar_el2) >> 4) << 12), &level) != NULL;
+}
+
 bool arch_pt_fault_fixup(void)
 {
     struct arch_pt *pt = this_cpu()->arch.active_pt;
@@ -180,7 +195,7 @@ bool arch_pt_fault_fixup(void)
     }
     if (asid_valid(&vmids, &pt->vmid)) {
         if (sysreg_read(vttbr_el2) == pt->vttbr) {
-            return false; /* a fault of the task's (or guest's) own */
+            return split_raced(pt); /* else a fault of the task's (or guest's) own */
         }
         sysreg_write(vttbr_el2, pt->vttbr); /* another CPU gave it its VMID meanwhile */
         isb();

@@ -42,7 +42,7 @@ enum keel_task_op {
     KEEL_TASK_UNMAP = 2,   /* MR1 flexpage in this task, MR2 KEEL_UNMAP_* flags */
     KEEL_TASK_CAP_VALID = 3, /* MR1 cap index in this task -> label 1 valid, 0 empty */
     KEEL_TASK_RELEASE = 4, /* MR1 cap index in this task: empty the slot (children revoked) */
-    KEEL_TASK_MEM_INFO = 5, /* MR1 address -> label 1 mapped, MR0 rights */
+    KEEL_TASK_MEM_INFO = 5, /* MR1 address -> label 1 mapped, MR0 rights, MR2 order */
     KEEL_TASK_MAP_VIRT_CPUIF = 6, /* MR1 address: the interrupt controller's virtual CPU
                                      interface appears there (arm64 GICv2: GICV), for a VM */
 };

@@ -17,5 +17,6 @@ struct arch_pt {
     uint64_t vttbr;   /* what loading it writes: VMID and root (pt.c) */
     struct asid vmid; /* given at its first fault after loading (pt.c) */
     struct list link; /* in pt.c's list of tables */
+    uint32_t splits;  /* blocks split (pt.c: a fault may have raced with one) */
 };
 #define ARCH_ELF_MACHINE 183 /* EM_AARCH64 */
