@@ -128,3 +128,25 @@ for arch in arm64:qemu-virt-arm64 riscv64:qemu-virt-riscv64 x86_64:q35-x86_64; d
         failed "vm-kernel-memory-per-mib-ram-$a" "$log"
     fi
 done
+
+# A VM with 512 MiB of RAM made and destroyed (dts/systems/vm-lifecycle-<arch>.dts, one CPU under
+# -icount: a microsecond is 1000 instructions): vm-create from the VMM's start until the RAM is
+# mapped into the VM (its heap filled by the root task, zeroed there: most of it), vm-destroy the
+# root task's release of the VMM's task, thread and factory once the guest has powered off.
+for arch in arm64:qemu-virt-arm64 riscv64:qemu-virt-riscv64 x86_64:q35-x86_64; do
+    a=${arch%%:*}
+    log=$(mktemp)
+    if [ -f "$root/$a/boot/vm-lifecycle.cpio" ] && python3 "$top/ci/qemu_run.py" --board "${arch#*:}" \
+            --kernel "$root/$a/hyp/keel.bin" --initrd "$root/$a/boot/vm-lifecycle.cpio" --smp 1 --icount \
+            --memory 2G --timeout 240 --expect "vmm: big: guest powered off" --expect "KEEL: power off" \
+            --log "$log" >/dev/null; then
+        us() { sed -n "s/$1/\1/p" "$log"; }
+        printf '%-40s %16s  %s\n' "vm-create-512mib-$a" \
+            "$(us '.*vmm: big: 512 MiB of guest RAM mapped, .*, \([0-9]*\) us after the VMM started.*')000" instructions
+        printf '%-40s %16s  %s\n' "vm-destroy-512mib-$a" \
+            "$(us '.*root: big: its task, thread and factory released in \([0-9]*\) us.*')000" instructions
+    else
+        failed "vm-create-512mib-$a" "$log"
+        failed "vm-destroy-512mib-$a" "$log"
+    fi
+done

@@ -64,6 +64,7 @@ static int cpus(const void *fdt, const struct keel_progenv *env)
 
 int main(void)
 {
+    uint64_t start = keel_cycles();
     const struct keel_progenv *env = rt_progenv();
     uint64_t size;
     const void *dt = env ? vm_boot_module(env->args, &size) : NULL;
@@ -105,9 +106,10 @@ int main(void)
     struct keel_utcb *u = keel_utcb();
     if (KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_INFO) >= 0 && ram_size >= (1u << 20)) {
         printf("vmm: %s: %lu MiB of guest RAM mapped, %lu KiB of kernel memory used (%lu bytes per "
-               "MiB)\n",
+               "MiB), %lu us after the VMM started\n",
                env->name, (unsigned long)(ram_size >> 20), (unsigned long)(u->mr[1] >> 10),
-               (unsigned long)(u->mr[1] / (ram_size >> 20)));
+               (unsigned long)(u->mr[1] / (ram_size >> 20)),
+               (unsigned long)((keel_cycles() - start) * 1000000 / env->timer_freq));
     }
     uint64_t isize, entry = load, dtb = 0;
     if (kernel && !ARCH_LINUX_IMAGE) {

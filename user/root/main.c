@@ -199,6 +199,7 @@ static int start(const void *fdt, int node, unsigned index)
 /* Ends a program: releasing its task, thread and factory frees everything it had. */
 static void end(struct program *p)
 {
+    uint64_t start = keel_cycles();
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->thread);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->task);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->factory);
@@ -208,6 +209,8 @@ static void end(struct program *p)
     }
     p->running = 0;
     running_count--;
+    printf("root: %s: its task, thread and factory released in %lu us\n", p->name,
+           (unsigned long)((keel_cycles() - start) * 1000000 / rt_kip()->timer_freq));
 }
 
 static bool bit(const uint64_t *map, uint64_t i)
