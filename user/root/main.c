@@ -10,7 +10,9 @@
  *           cpu = <0>;                   // where its thread runs
  *           priority = <50>;             // 1..255
  *           kernel-memory = <0x200000>;  // bytes: the quota of its own factory
- *           memory = <0x100000>;         // bytes of heap, filled on first touch
+ *           memory = <0x100000>;         // bytes of heap, filled on first touch (2 MiB
+ *                                        // blocks where they fit, one record each in the kernel)
+ *           keel,heap-in-pages;          // ... page by page instead (a record per 4 KiB)
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
  *           keel,stop-after-ms = <300>;  // the system stops it this long after it said it is
  *                                        // ready (KEEL_PROTO_READY; tests: a VMM killed)
@@ -48,6 +50,7 @@ struct program {
     uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY */
     uint64_t stop_at;  /* counter value at which the system stops it, or 0 */
     int running;
+    bool heap_in_pages; /* keel,heap-in-pages: no 2 MiB blocks */
 };
 
 static struct program programs[MAX_PROGRAMS];
@@ -112,6 +115,7 @@ static int start(const void *fdt, int node, unsigned index)
         return -1;
     }
     p->heap_size = prop_u64(fdt, node, "memory", 1 << 20);
+    p->heap_in_pages = fdt_getprop(fdt, node, "keel,heap-in-pages", NULL) != NULL;
     p->factory = rt_cap_alloc();
     p->task = rt_cap_alloc();
     p->thread = rt_cap_alloc();
@@ -224,7 +228,7 @@ static bool bit(const uint64_t *map, uint64_t i)
 static int heap_block(struct program *p, uint64_t block_va, struct keel_utcb *u)
 {
     uint64_t i = (block_va - KEEL_PROG_HEAP_BASE) / HEAP_BLOCK;
-    if (i >= HEAP_BLOCKS || bit(p->heap_small, i) ||
+    if (p->heap_in_pages || i >= HEAP_BLOCKS || bit(p->heap_small, i) ||
         block_va + HEAP_BLOCK > KEEL_PROG_HEAP_BASE + p->heap_size ||
         p->heap_used + HEAP_BLOCK > p->heap_size) {
         return 0;
