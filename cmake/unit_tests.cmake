@@ -54,6 +54,12 @@ keel_add_unit_test(test_vmm_riscv64 SOURCES vmm/tests/test_vmm_riscv64.c vmm/arc
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_riscv64 PRIVATE KEEL_UAPI_RISCV64)
 
+# The arm64 VMM's exit decoding on the host (vmm/tests/): the data abort's syndrome (width,
+# register, sign extension, W registers, XZR) and the external abort injected into the guest.
+keel_add_unit_test(test_vmm_arm64 SOURCES vmm/tests/test_vmm_arm64.c vmm/arch/arm64/syndrome.c
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${CMAKE_SOURCE_DIR}/hyp/include)
+target_compile_definitions(test_vmm_arm64 PRIVATE KEEL_UAPI_ARM64)
+
 # Where the VMM places a Linux Image, its initrd and its device tree (vmm/linux_layout.c), once
 # per architecture with its Image header (vm_arch.h).
 foreach(arch IN ITEMS arm64 riscv64)

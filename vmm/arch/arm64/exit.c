@@ -6,12 +6,13 @@
  * number of lines, vm_report()) and the guest goes on: an access no device takes reads as zero
  * and writes nothing; an access the VMM cannot decode (no syndrome, e.g. a load pair) and an
  * instruction fetch from outside RAM come back to the guest as a synchronous external abort, as
- * on a bus with nothing there. Anything else stops the VM with a message; nothing the guest
+ * on a bus with nothing there (the syndrome's decoding: syndrome.c). Anything else stops the VM with a message; nothing the guest
  * does stops the VMM.
  */
 #include "../../vm.h"
 #include "../../vcpu.h"
 #include "vgic.h"
+#include "syndrome.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
@@ -29,62 +30,34 @@ static uint64_t *reg(struct keel_vcpu_state *s, unsigned n, uint64_t *zero)
     return n == 31 ? zero : &s->x[n]; /* register 31 is XZR for loads and stores */
 }
 
-/*
- * Makes the guest take a synchronous external abort (instruction or data) for the access that
- * just trapped, as the CPU would: ESR/FAR/ELR/SPSR_EL1 set, EL1h with DAIF masked, at the
- * vector for its exception level and stack pointer.
- */
-static void inject_abort(struct keel_vcpu_state *s, bool instruction, bool write)
-{
-    unsigned mode = s->pstate & 0xf; /* EL0t 0, EL1t 4, EL1h 5 (the kernel accepts no other) */
-    uint64_t vector = mode == 0 ? 0x400 : mode == 5 ? 0x200 : 0x000;
-    uint64_t ec = (instruction ? 0x20 : 0x24) | (mode == 0 ? 0 : 1); /* lower / same EL */
-    s->esr_el1 = ec << 26 | 1u << 25 /* IL */ | (write ? 1u << 6 : 0) | 0x10 /* external abort */;
-    s->far_el1 = s->exit_far;
-    s->elr_el1 = s->pc;
-    s->spsr_el1 = s->pstate;
-    s->pstate = 0x3c5;
-    s->pc = s->vbar_el1 + vector;
-}
-
 static int data_abort(struct vm *vm, struct keel_vcpu_state *s, uint64_t esr)
 {
-    bool ok;
-    uint64_t iss = esr & 0x1ffffff;
+    struct arm64_mmio a;
     gpa_t gpa = gpa_init(s->exit_gpa);
-    if (!(iss & (1u << 24))) {
+    if (!arm64_mmio_decode(esr, &a)) {
         vm_report(vm, "guest access at 0x%lx without a syndrome (pc 0x%lx): abort injected",
                   (unsigned long)gpa_val(gpa), (unsigned long)s->pc);
-        inject_abort(s, false, iss & (1u << 6));
+        arm64_inject_abort(s, false, esr & (1u << 6));
         return 0;
     }
-    unsigned width = 1u << ((iss >> 22) & 3), rt = (iss >> 16) & 31;
-    bool write = iss & (1u << 6), sign = iss & (1u << 21), sf = iss & (1u << 15);
     struct mmio_device *d = vm_device_at(vm, gpa);
     uint64_t off = d ? gpa_val(gpa) - gpa_val(d->base) : 0;
-    uint64_t zero, *r = reg(s, rt, &zero);
-    uint64_t value = write ? (width == 8 ? *r : *r & ((1ull << (8 * width)) - 1)) : 0;
+    uint64_t value = a.write ? arm64_mmio_store_value(s, &a) : 0;
     vm_lock(&vm->lock);
     /* An access that runs past the end of its device's window is none of the device's. */
-    ok = d && width <= d->size - off && d->access(d, off, width, write, &value);
+    bool ok = d && a.width <= d->size - off && d->access(d, off, a.width, a.write, &value);
     vm_unlock(&vm->lock);
     if (!ok) {
         char where[48];
         if (d) {
             snformat(where, sizeof(where), "refused by %s", d->name);
         }
-        vm_report(vm, "guest %s of %u bytes at 0x%lx: %s (pc 0x%lx)", write ? "write" : "read",
-                  width, (unsigned long)gpa_val(gpa), d ? where : "no device there",
+        vm_report(vm, "guest %s of %u bytes at 0x%lx: %s (pc 0x%lx)", a.write ? "write" : "read",
+                  a.width, (unsigned long)gpa_val(gpa), d ? where : "no device there",
                   (unsigned long)s->pc);
         value = 0; /* reads of nothing return zero; the guest goes on */
     }
-    if (!write) {
-        if (sign && width < 8 && (value >> (8 * width - 1)) & 1) {
-            value |= ~0ull << (8 * width);
-        }
-        *r = sf ? value : value & 0xffffffffull;
-    }
-    s->pc += 4;
+    arm64_mmio_complete(s, &a, value);
     return 0;
 }
 
@@ -218,7 +191,7 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         }
         vm_report(v->vm, "guest runs code at 0x%lx, outside RAM: abort injected",
                   (unsigned long)s->exit_gpa);
-        inject_abort(s, true, false);
+        arm64_inject_abort(s, true, false);
         return 0;
     case EC_HVC64:
         return psci(v, s); /* the return address is already past the HVC */
