@@ -14,7 +14,7 @@ set(KEEL_FUZZ_CFLAGS ${KEEL_FUZZ_SANITIZE} -fsanitize=fuzzer-no-link -g -O1)
 set(KEEL_FUZZ_DIR ${CMAKE_SOURCE_DIR}/fuzz)
 # Where a VMM's code finds its headers on the host; vm_arch.h comes from the architecture's
 # folder, the system call from the unit tests' stand-in (vmm/tests/host/sys_arch.h).
-set(KEEL_FUZZ_VMM_INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/tests/host
+set(KEEL_FUZZ_VMM_INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/vmm/tests/host
     ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 
 # keel_fuzz_library(name SOURCES ... [INCLUDES ...] [DEFINES ...] [LIBS ...] [WARNINGS]):
@@ -69,23 +69,26 @@ set(KEEL_FUZZ_VMM_COMMON vmm/vm.c vmm/platform.c vmm/dev/guest_line.c
     fuzz/reset/virtio_devices.c)
 set(KEEL_FUZZ_VMM_LIBS fuzz_keel_virtio fuzz_keel_fdt fuzz_keel_boot fuzz_keel_c)
 keel_fuzz_library(fuzz_vmm_riscv64 WARNINGS
-    SOURCES ${KEEL_FUZZ_VMM_COMMON} vmm/arch/riscv64/insn.c vmm/arch/riscv64/plic.c
+    SOURCES ${KEEL_FUZZ_VMM_COMMON} vcpu/arch/riscv64/insn.c vmm/arch/riscv64/plic.c
             vmm/arch/riscv64/exit.c vmm/arch/riscv64/platform.c fuzz/reset/sbi.c
             fuzz/reset/platform_riscv64.c
-    INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/riscv64 ${KEEL_FUZZ_DIR}
+    INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/riscv64
+             ${CMAKE_SOURCE_DIR}/vcpu/arch/riscv64 ${KEEL_FUZZ_DIR}
     DEFINES KEEL_UAPI_RISCV64 LIBS ${KEEL_FUZZ_VMM_LIBS})
 keel_fuzz_library(fuzz_vmm_x86_64 WARNINGS
-    SOURCES ${KEEL_FUZZ_VMM_COMMON} vmm/arch/x86_64/insn.c vmm/arch/x86_64/lapic.c
+    SOURCES ${KEEL_FUZZ_VMM_COMMON} vcpu/arch/x86_64/insn.c vmm/arch/x86_64/lapic.c
             vmm/arch/x86_64/exit.c vmm/arch/x86_64/platform.c fuzz/reset/ioapic.c
             fuzz/reset/ports.c fuzz/reset/platform_x86_64.c
-    INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64 ${KEEL_FUZZ_DIR}
+    INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64
+             ${CMAKE_SOURCE_DIR}/vcpu/arch/x86_64 ${KEEL_FUZZ_DIR}
     DEFINES KEEL_UAPI_X86_64 LIBS ${KEEL_FUZZ_VMM_LIBS})
 keel_fuzz_library(fuzz_vmm_arm64 WARNINGS
     SOURCES ${KEEL_FUZZ_VMM_COMMON} vmm/arch/arm64/vgic.c vmm/arch/arm64/vgic_v2.c
-            vmm/arch/arm64/vgic_v3.c vmm/arch/arm64/exit.c vmm/arch/arm64/syndrome.c
+            vmm/arch/arm64/vgic_v3.c vmm/arch/arm64/exit.c vcpu/arch/arm64/syndrome.c
             vmm/arch/arm64/platform.c
             vmm/loader_linux.c vmm/linux_layout.c fuzz/reset/platform_arm64.c
-    INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${KEEL_FUZZ_DIR}
+    INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/arm64
+             ${CMAKE_SOURCE_DIR}/vcpu/arch/arm64 ${KEEL_FUZZ_DIR}
     DEFINES KEEL_UAPI_ARM64 LIBS ${KEEL_FUZZ_VMM_LIBS})
 
 include(cmake/fuzz_targets.cmake)

@@ -48,17 +48,12 @@ endforeach()
 # The riscv64 VMM's logic on the host (vmm/tests/): instruction decoding and fetching through the
 # guest's page table, the PLIC and NS16550A models, the SBI debug console. host/sys_arch.h stands
 # in for the system call.
-keel_add_unit_test(test_vmm_riscv64 SOURCES vmm/tests/test_vmm_riscv64.c vmm/arch/riscv64/insn.c
+keel_add_unit_test(test_vmm_riscv64 SOURCES vmm/tests/test_vmm_riscv64.c vcpu/arch/riscv64/insn.c
     vmm/arch/riscv64/plic.c vmm/arch/riscv64/sbi.c vmm/dev/uart_ns16550.c vmm/dev/guest_line.c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/riscv64 ${CMAKE_SOURCE_DIR}/vmm/tests/host
+             ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/vcpu/arch/riscv64
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_riscv64 PRIVATE KEEL_UAPI_RISCV64)
-
-# The arm64 VMM's exit decoding on the host (vmm/tests/): the data abort's syndrome (width,
-# register, sign extension, W registers, XZR) and the external abort injected into the guest.
-keel_add_unit_test(test_vmm_arm64 SOURCES vmm/tests/test_vmm_arm64.c vmm/arch/arm64/syndrome.c
-    INCLUDES ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${CMAKE_SOURCE_DIR}/hyp/include)
-target_compile_definitions(test_vmm_arm64 PRIVATE KEEL_UAPI_ARM64)
 
 # Where the VMM places a Linux Image, its initrd and its device tree (vmm/linux_layout.c), once
 # per architecture with its Image header (vm_arch.h).
@@ -71,18 +66,14 @@ foreach(arch IN ITEMS arm64 riscv64)
     target_compile_definitions(test_vmm_linux_layout_${arch} PRIVATE KEEL_UAPI_${ARCH})
 endforeach()
 
-# The x86_64 VMM's logic on the host (vmm/tests/): decoding the MOV forms behind MMIO exits and
-# fetching them through the guest's paging (none, 32-bit, PAE, 4- and 5-level), the write-back.
-keel_add_unit_test(test_vmm_x86_64 SOURCES vmm/tests/test_vmm_x86_64.c vmm/arch/x86_64/insn.c
-    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64
-             ${CMAKE_SOURCE_DIR}/vmm/tests/host ${CMAKE_SOURCE_DIR}/user/include
-             ${CMAKE_SOURCE_DIR}/hyp/include)
-target_compile_definitions(test_vmm_x86_64 PRIVATE KEEL_UAPI_X86_64)
 # The x86_64 VMM's interrupt controllers on the host (vmm/tests/): the local APIC (priorities,
 # injection, timer, IPIs with INIT/STARTUP) and the I/O APIC (edge and level lines, remote IRR).
 keel_add_unit_test(test_vmm_x86_64_irq SOURCES vmm/tests/test_vmm_x86_64_irq.c
     vmm/arch/x86_64/lapic.c vmm/arch/x86_64/ioapic.c
-    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64 ${CMAKE_SOURCE_DIR}/vcpu
              ${CMAKE_SOURCE_DIR}/vmm/tests/host ${CMAKE_SOURCE_DIR}/user/include
              ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_x86_64_irq PRIVATE KEEL_UAPI_X86_64)
+
+# The user-level vCPU library's tests (vcpu/CMakeLists.txt).
+add_subdirectory(vcpu)

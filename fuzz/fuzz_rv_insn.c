@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz target rv_insn: the riscv64 VMM's decoder of the loads and stores behind MMIO exits
- * (vmm/arch/riscv64/insn.c: raw, compressed, and as htinst gives them) and its fetch of the
+ * (vcpu/arch/riscv64/insn.c: raw, compressed, and as htinst gives them) and its fetch of the
  * guest's instruction through the guest's own page table (Bare, Sv39, Sv48, Sv57), with 64 KiB
  * of guest RAM between guard pages, read only through vm.c's guest_mem_ptr().
  *

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Fuzz target x86_insn: the x86_64 VMM's MMIO instruction emulation (vmm/arch/x86_64/insn.c):
+ * Fuzz target x86_insn: the x86_64 VMM's MMIO instruction emulation (vcpu/arch/x86_64/insn.c):
  * the MOV-family decoder on instruction bytes from the input, the fetch of the instruction at
  * cs:rip through the guest's paging (none, 32-bit with and without PSE, PAE, 4- and 5-level) in
  * 64 KiB of guest RAM at guest-physical 0 between guard pages, and the register write-back.

@@ -12,6 +12,7 @@
 #include <uapi/keel/addr.h>
 #include <uapi/keel/vcpu.h>
 #include "lock.h"
+#include "guest_mem.h" /* vcpu/ */
 #include <vm_arch.h> /* vmm/arch/<arch>/: struct vcpu_arch, struct vm_arch */
 
 #define VM_MAX_DEVICES 48
@@ -73,8 +74,8 @@ struct vm {
     unsigned reports;      /* vm_report() lines so far (atomic) */
 };
 
-/* The VMM's pointer for [gpa, gpa + size) of guest RAM, or NULL when any of it is not RAM. */
-void *guest_mem_ptr(struct vm *vm, gpa_t gpa, uint64_t size);
+/* guest_mem_ptr(vm, gpa, size): the VMM's pointer for [gpa, gpa + size) of guest RAM, or NULL
+ * when any of it is not RAM (declared in vcpu/guest_mem.h, for the vCPU library too). */
 /* Backs and maps guest RAM [base, base + size) into the VM task. Returns 0 or -err. */
 int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size);
 /* Memory of our heap after guest RAM (page-aligned, never freed: device buffers, disk copies),

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What an arm64 exit's syndrome says, as pure functions over the vCPU state (host-tested in
- * vmm/tests/test_vmm_arm64.c): the MMIO access behind a data abort (Arm ARM D17.2.40, ESR_EL2's
+ * vcpu/tests/test_vcpu_arm64.c): the MMIO access behind a data abort (Arm ARM D17.2.40, ESR_EL2's
  * ISS for EC 0x24 with ISV set: SAS width, SSE sign extension, SRT register, SF 64-bit register,
  * WnR), its write value and read write-back, and a synchronous external abort injected into the
  * guest as the CPU would take it (D1.10: ESR/FAR/ELR/SPSR_EL1, vector by the mode it came from).

@@ -5,7 +5,9 @@
  * the guest's own paging and decodes the MOV forms drivers use for MMIO.
  */
 #pragma once
-#include "../../vm.h"
+#include <stdbool.h>
+#include <uapi/keel/vcpu.h>
+#include "guest_mem.h"
 
 #define INSN_MAX_LEN 15 /* the architecture's limit, prefixes included */
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host tests of the arm64 VMM's exit decoding (vmm/arch/arm64/syndrome.c), against the Arm ARM's
+ * Host tests of the vCPU library's arm64 exit decoding (arch/arm64/syndrome.c), against the Arm ARM's
  * encodings written out here as the instructions' syndromes: loads and stores of every width into
  * X and W registers, sign-extending loads (LDRSB/LDRSH/LDRSW into W and X), XZR as source and
  * destination, a data abort without a valid syndrome, and the external abort injected into the
@@ -144,5 +144,5 @@ int main(void)
     test_store_values();
     test_load_writeback();
     test_inject_abort();
-    return unit_done("test_vmm_arm64");
+    return unit_done("test_vcpu_arm64");
 }

@@ -4,7 +4,9 @@
  * otherwise read from guest memory through the guest's own translation (vsatp).
  */
 #pragma once
-#include "../../vm.h"
+#include <stdbool.h>
+#include <uapi/keel/vcpu.h>
+#include "guest_mem.h"
 
 struct mmio_insn {
     bool write;
