@@ -139,6 +139,10 @@ function(keel_add_qemu_test name)
 endfunction()
 
 include(cmake/system_tests.cmake)
+
+# The C lines the last commit changed, as .clang-format has them (ci/format-check).
+add_test(NAME style/clang-format COMMAND ${CMAKE_SOURCE_DIR}/ci/format-check)
+set_tests_properties(style/clang-format PROPERTIES TIMEOUT 60 LABELS style)
 include(cmake/images.cmake)
 
 # The demo: make run [ARCH=...] [CHECK=1] (CHECK is read from the environment by ci/demo).
