@@ -61,11 +61,19 @@ static int kernel_ipc(struct thread *self, uint64_t gate_cap, enum thread_kipc k
 /* The root task's pager in the kernel (sigma0): a hole at addr is filled with the physical memory
  * at the same address, a 2 MiB block where all of it is free RAM and nothing of the block is
  * mapped, else the page. Only a hole: a fault on a page that is mapped (a write to its own
- * read-only text, say) must not replace that page. */
-static bool sigma0_map(struct task *t, uint64_t addr)
+ * read-only text, say) must not replace that page; one that the mapping allows came while
+ * another of its threads had the block mapped (it is tried again). */
+static bool sigma0_map(struct task *t, uint64_t addr, unsigned access)
 {
     vaddr_t page = va_init(addr & ~(PAGE_SIZE - 1));
-    if (!phys_user_may_map(pfn_from_pa(pa_init(va_val(page)))) || memspace_lookup(&t->mem, page) ||
+    struct mem_map *m = memspace_lookup(&t->mem, page);
+    if (m) {
+        unsigned need = access & KEEL_PF_WRITE  ? KEEL_FP_W
+                        : access & KEEL_PF_EXEC ? KEEL_FP_X
+                                                : KEEL_FP_R;
+        return (m->rights & need) != 0;
+    }
+    if (!phys_user_may_map(pfn_from_pa(pa_init(va_val(page)))) ||
         task_in_utcb_area(t, page, PAGE_SIZE)) {
         return false;
     }
@@ -96,7 +104,7 @@ void fault_page(struct arch_regs *r, uint64_t addr, unsigned access)
         return; /* in user_task: the vCPU's entry handles it */
     }
     if (self->kernel_pager) {
-        if (addr < ARCH_USER_VA_LIMIT && sigma0_map(self->task, addr)) {
+        if (addr < ARCH_USER_VA_LIMIT && sigma0_map(self->task, addr, access)) {
             return;
         }
         halt_thread(self, "root task page fault outside its memory", addr, pc);

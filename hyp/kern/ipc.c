@@ -178,20 +178,23 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
             continue; /* and this address again, now a page */
         }
         pfn_t pfn = pfn_init(pfn_val(m->pfn) + (off >> PAGE_SHIFT));
-        if (memspace_map_revokes(&dst->mem, dva, level, m, pfn, grant)) {
-            if (!preemptible) {
-                return -KEEL_EBUSY;
-            }
-            vaddr_t v = dva;
-            if (!memspace_unmap_bounded(&dst->mem, &v, va_add(dva, step), false, &budget)) {
-                budget = 0; /* a preemption point next, then this address again */
-                continue;
-            }
+        if (!preemptible && memspace_map_revokes(&dst->mem, dva, level, m, pfn, grant)) {
+            return -KEEL_EBUSY;
+        }
+        /* Task MAP: what is in the destination range goes first, in steps, so that the map
+         * itself finds it empty. */
+        if (preemptible && !memspace_clear_for_map(&dst->mem, dva, level, m, pfn, grant, &budget)) {
+            budget = 0; /* a preemption point next, then this address again */
+            continue;
         }
         int err = grant ? memspace_grant(&dst->mem, dva, m, sp->rights)
                         : memspace_map(&dst->mem, dva, pfn, level, m->rights & sp->rights, m);
         if (err) {
             return err;
+        }
+        if (preemptible && level > 0) {
+            /* A block: its tables and records count as 16 units. */
+            budget = budget > 15 ? budget - 15 : 0;
         }
         sva = va_add(sva, step);
     }

@@ -384,6 +384,23 @@ bool memspace_map_revokes(struct memspace *ms, vaddr_t va, unsigned level, struc
     return false;
 }
 
+int memspace_clear_for_map(struct memspace *ms, vaddr_t va, unsigned level, struct mem_map *src,
+                           pfn_t pfn, bool grant, unsigned *budget)
+{
+    uint64_t size = pt_level_size(level);
+    if (derives_from_range(src, ms, va, size)) {
+        return 1; /* the map says EEXIST (or maps a part of src onto itself): nothing to clear */
+    }
+    struct mem_map *old = memspace_lookup(ms, va);
+    if (old && va_val(old->va) == va_val(va) && old->level == level &&
+        pfn_val(old->pfn) == pfn_val(pfn) &&
+        (grant ? old == src : old->node.parent == &src->node)) {
+        return 1; /* the same mapping again (its rights widened in place), or a grant to itself */
+    }
+    vaddr_t v = va;
+    return memspace_unmap_bounded(ms, &v, va_add(va, size), true, budget) ? 1 : 0;
+}
+
 /* The place for a new mapping of `level` at va, where nothing is mapped any more: a block's slot
  * may still hold an empty table of pages, which goes. */
 static void **empty_slot(struct memspace *ms, vaddr_t va, unsigned level)

@@ -27,6 +27,7 @@ uint64_t *pt_entry(const struct pt_table *t, vaddr_t va, unsigned level, struct 
             if (!next) {
                 return NULL;
             }
+            arch_pt_publish();
             *e = f->table(pa_from_kva(next));
         } else if (f->is_leaf(*e, l)) {
             return NULL;

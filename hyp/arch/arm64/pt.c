@@ -104,6 +104,7 @@ unsigned arch_pt_leaf_levels(const struct arch_pt *pt)
  * else is written there. */
 static void clear_entry(struct arch_pt *pt, uint64_t *e, vaddr_t va)
 {
+    pt->bbm++;
     *e = 0;
     tlb_flush_page(pt, va);
 }
@@ -140,7 +141,6 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
     if (!table) {
         return -KEEL_ENOMEM;
     }
-    pt->splits++;
     clear_entry(pt, e, va);
     dsb(ishst);
     *e = fmt->table(pa_from_kva(table));
@@ -153,7 +153,8 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
     struct pt_table t = table_of(pt);
     uint64_t *e = pt_entry(&t, va, level, NULL);
     if (e && fmt->valid(*e) && fmt->is_leaf(*e, level)) {
-        clear_entry(pt, e, va);
+        *e = 0; /* (for good: no retry for a fault there) */
+        tlb_flush_page(pt, va);
     }
 }
 
@@ -173,18 +174,23 @@ void arch_pt_activate(struct arch_pt *pt)
     sysreg_write(vttbr_el2, pt ? pt->vttbr : EMPTY_VTTBR); /* no ISB: the ERET synchronizes */
 }
 
-/* Whether the fault came in the moment a block was being split on another CPU (break before
- * make leaves the entry invalid in between): the address is mapped now, the access is tried
- * again. Tasks and guests alike run on stage 2 alone, so HPFAR_EL2 has the faulting address.
- * Only tables that ever had a block split pay for the walk. */
+/* Whether the fault came in the moment an entry was being replaced on another CPU (a block split,
+ * a table replaced by a block, rights widened: break before make leaves the entry invalid in
+ * between): the address is mapped now, the access is tried again. Tasks and guests alike run on
+ * stage 2 alone, so HPFAR_EL2 has the faulting address. Only tables that ever had an entry
+ * replaced pay for the walk. */
 static bool split_raced(struct arch_pt *pt)
 {
-    if (!pt->splits || (sysreg_read(esr_el2) & 0x3c) != 0x04) {
+    if (!pt->bbm || (sysreg_read(esr_el2) & 0x3c) != 0x04) {
         return false; /* (the window gives translation faults; a permission fault is real) */
+    }
+    uint64_t ipa = (sysreg_read(hpfar_el2) >> 4) << 12;
+    if (ipa >= arch_pt_va_limit(pt)) {
+        return false; /* beyond the table (a 39-bit input): the walk would leave the root */
     }
     unsigned level;
     struct pt_table t = table_of(pt);
-    return pt_lookup(&t, va_init((sysreg_read(hpfar_el2) >> 4) << 12), &level) != NULL;
+    return pt_lookup(&t, va_init(ipa), &level) != NULL;
 }
 
 bool arch_pt_fault_fixup(void)

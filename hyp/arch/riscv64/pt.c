@@ -171,8 +171,14 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
     }
     uint64_t old = *e;
     if (fmt->valid(old) && !fmt->is_leaf(old, level)) {
-        *e = 0; /* an empty table where a block goes now: gone from every TLB before it is freed */
-        flush(pt, va, false);
+        /* An empty table where a block goes now: gone from every hart's walk caches before it is
+         * freed. A fence by address drops leaf entries only: the whole space is fenced (and on
+         * this hart every space, as non-leaf entries need not be tagged). */
+        *e = 0;
+        flush(pt, va, true);
+        if (!pt->guest) {
+            __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+        }
         pt_free_table(fmt, old, level, q);
         old = 0;
     }

@@ -71,9 +71,11 @@ struct mem_map *memspace_next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t 
  * as a child of parent (NULL: a root mapping), which maps those frames and is at least as large.
  * What is mapped in the range is removed first (with its children; a block around it split),
  * unless it is the same frames mapped again from the same parent, whose rights are then widened
- * up to the new ones, or parent itself (nothing to do). Returns 0 or -KEEL_ENOMEM /
- * -KEEL_ERANGE (also a level ms does not keep) / -KEEL_EEXIST (a mapping in the range is one
- * parent derives from: replacing it would revoke the source). */
+ * up to the new ones, or parent itself (nothing to do). Returns 0 or -KEEL_ENOMEM (no room for
+ * the directory or the record: nothing changed; for a page table: what was in the range may be
+ * gone) / -KEEL_ERANGE (also a level ms does not keep) / -KEEL_EEXIST (a mapping in the range
+ * is one parent derives from: replacing it would revoke the source) / -KEEL_EINVAL (parent does
+ * not map all of it). */
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, unsigned rights,
                  struct mem_map *parent);
 /* Splits block m into pages, and every block mapped from it: 0, or -KEEL_ENOMEM when a quota
@@ -82,7 +84,8 @@ int memspace_split(struct mem_map *m);
 /* Moves src's mapping to va in ms (grant) with at most rights: the record moves with its place in
  * the tree (what was mapped from it stays below it), and ms's quota takes over its charge; va is
  * aligned to src's size. What was in the range goes first (with its children); -KEEL_EEXIST
- * when src derives from it, -KEEL_ENOMEM / -KEEL_ERANGE (nothing changed). */
+ * when src derives from it (nothing changed), -KEEL_ERANGE (nothing changed), -KEEL_ENOMEM (src
+ * stays where it was; what was in the range may be gone). */
 int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src, unsigned rights);
 /* Whether mapping (grant: moving) pfn of src to va in ms as a mapping of `level` would first
  * revoke what was mapped on from a mapping in that range: work without a bound, which a caller
@@ -90,6 +93,12 @@ int memspace_grant(struct memspace *ms, vaddr_t va, struct mem_map *src, unsigne
  * (memspace_unmap_bounded with self). At most 512 mappings looked at. */
 bool memspace_map_revokes(struct memspace *ms, vaddr_t va, unsigned level, struct mem_map *src,
                           pfn_t pfn, bool grant);
+/* Before a map (grant: a move) of pfn of src to va in ms as a mapping of `level`, in steps: what
+ * is in that range goes (with what was mapped from it; a block around it split), unless the map
+ * will refuse (EEXIST) or only widen the same mapping. 1 when done, 0 when the budget ran out
+ * first (the next call goes on). Then memspace_map/grant do a bounded amount of work. */
+int memspace_clear_for_map(struct memspace *ms, vaddr_t va, unsigned level, struct mem_map *src,
+                           pfn_t pfn, bool grant, unsigned *budget);
 /* Removes, for each page in [va, va + size), everything mapped from it; with self, the page too.
  * A block only partly in the range is split first; one whose quota cannot pay for that is
  * removed whole instead (without self, what was mapped from it), so that this always ends. */

@@ -10,6 +10,12 @@
 static inline void *kva_from_pa(paddr_t pa) { return (void *)(uintptr_t)pa_val(pa); }
 static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uintptr_t)p); }
 
+/* Orders a new table page's zeroing before the entry that points to it (nothing walks it). */
+static inline void arch_pt_publish(void)
+{
+    __asm__ volatile("" ::: "memory");
+}
+
 /* Highest user virtual address + 1: 39 bits, as arm64 stage 2. */
 #define ARCH_USER_VA_LIMIT (1ull << 39)
 

@@ -11,6 +11,13 @@
 static inline void *kva_from_pa(paddr_t pa) { return (void *)(uintptr_t)(pa_val(pa) + KERNEL_OFFSET); }
 static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uintptr_t)p - KERNEL_OFFSET); }
 
+/* Orders a new table page's zeroing before the entry that points to it (the walker reads it
+ * without the hart's ordering). */
+static inline void arch_pt_publish(void)
+{
+    __asm__ volatile("fence w, w" ::: "memory");
+}
+
 /* Highest user virtual address + 1 (Sv39 lower half). */
 #define ARCH_USER_VA_LIMIT (1ull << 38)
 

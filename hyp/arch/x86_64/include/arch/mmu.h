@@ -13,6 +13,13 @@ static inline paddr_t pa_from_kva(const void *p)
     return pa_init(v >= KERNEL_IMAGE_BASE ? v - KERNEL_IMAGE_BASE : v - DIRECT_MAP_BASE);
 }
 
+/* Orders a new table page's zeroing before the entry that points to it: x86 stores are seen
+ * in order, the compiler must keep them so. */
+static inline void arch_pt_publish(void)
+{
+    __asm__ volatile("" ::: "memory");
+}
+
 /* Highest user virtual address + 1: 39 bits, as on arm64 (stage-2 input), so that tasks see the
  * same space everywhere; the kernel's page-fault receive window is that large too (ipc.c). */
 #define ARCH_USER_VA_LIMIT (1ull << 39)
