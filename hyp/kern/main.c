@@ -129,6 +129,9 @@ static void kmem_setup(const struct boot_info *bi)
     for (unsigned i = 0; i < bi->reserved_count; i++) {
         phys_reserve(bi->reserved[i].base, bi->reserved[i].size);
     }
+    if (pa_val(bi->initrd_start)) {
+        phys_keep_in_pages(bi->initrd_start, pa_val(bi->initrd_end) - pa_val(bi->initrd_start));
+    }
     printk("kmem: %lu MiB at 0x%lx\n", (unsigned long)(want >> 20), (unsigned long)base);
 }
 

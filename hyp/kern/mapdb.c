@@ -57,15 +57,27 @@ void mapdb_link(struct mapnode *parent, struct mapnode *n)
 
 void mapdb_adopt(struct mapnode *parent, struct mapnode *n)
 {
+    mapdb_adopt_after(parent, NULL, n);
+}
+
+void mapdb_adopt_after(struct mapnode *parent, struct mapnode *after, struct mapnode *n)
+{
+    KASSERT(!after || (parent && after->parent == parent));
     n->parent = parent;
     n->child = NULL;
     n->next = NULL;
     n->prev = NULL;
-    if (parent) {
-        n->next = parent->child;
-        if (n->next) {
-            set_prev(n->next, n);
-        }
+    if (!parent) {
+        return;
+    }
+    n->next = after ? after->next : parent->child;
+    if (n->next) {
+        set_prev(n->next, n);
+    }
+    if (after) {
+        after->next = n;
+        set_prev(n, after);
+    } else {
         parent->child = n;
     }
 }
@@ -91,11 +103,17 @@ static void sibling_swap(struct mapnode *n, struct mapnode *to)
 
 void mapdb_move(struct mapnode *n, struct mapnode *parent)
 {
+    mapdb_move_after(n, parent, NULL);
+}
+
+void mapdb_move_after(struct mapnode *n, struct mapnode *parent, struct mapnode *after)
+{
     KASSERT(!parent || !mapdb_derives_from(parent, n));
+    KASSERT(after != n);
     sibling_swap(n, NULL);
     struct mapnode *child = n->child;
     uintptr_t mark = (uintptr_t)n->prev & REVOKING;
-    mapdb_adopt(parent, n);
+    mapdb_adopt_after(parent, after, n);
     n->child = child;
     n->prev = (struct mapnode *)((uintptr_t)n->prev | mark);
 }
@@ -118,7 +136,8 @@ void mapdb_replace(struct mapnode *from, struct mapnode *to)
     from->parent = from->child = from->next = from->prev = NULL;
 }
 
-bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf),
+bool mapdb_revoke_children(struct mapnode *n,
+                           void (*remove)(struct mapnode *leaf, struct mapnode *parent),
                            unsigned *budget)
 {
     /* Post-order walk that removes as it goes: descend to a leaf, remove it, and carry on from
@@ -140,7 +159,7 @@ bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *lea
             set_prev(cur->next, NULL);
         }
         cur->parent = cur->next = cur->prev = NULL;
-        remove(cur);
+        remove(cur, parent);
         cur = parent;
     }
     n->prev = prev_of(n); /* done: the mark goes */

@@ -168,9 +168,27 @@ static void remove_one(struct mem_map *m)
     quota_free(ms->quota, m, sizeof(*m));
 }
 
-static void remove_leaf(struct mapnode *n)
+static void remove_leaf(struct mapnode *n, struct mapnode *parent)
 {
+    map_of(parent)->children--;
     remove_one(map_of(n));
+}
+
+/* Links m below parent (NULL: a root): a block's children are kept blocks first, so that the
+ * blocks below a block are found without walking its pages. O(the blocks among its children). */
+static void link_child(struct mem_map *parent, struct mem_map *m)
+{
+    struct mapnode *after = NULL;
+    if (parent && parent->level > 0 && m->level == 0) {
+        for (struct mapnode *c = parent->node.child; c && map_of(c)->level > 0; c = c->next) {
+            after = c;
+        }
+    }
+    KASSERT(!parent || !mapdb_revoking(&parent->node)); /* mapdb_may_link() was asked */
+    mapdb_adopt_after(parent ? &parent->node : NULL, after, &m->node);
+    if (parent) {
+        parent->children++;
+    }
 }
 
 /* Whether m, or a mapping it was mapped from, is in ms and maps part of [va, va + size): what
@@ -198,6 +216,9 @@ static bool unmap_one(struct mem_map *m, bool self, unsigned *budget)
         if (!mapdb_spend(budget)) {
             return false;
         }
+        if (m->node.parent) {
+            map_of(m->node.parent)->children--;
+        }
         mapdb_unlink_leaf(&m->node);
         remove_one(m);
     }
@@ -207,11 +228,17 @@ static bool unmap_one(struct mem_map *m, bool self, unsigned *budget)
 /* Splits block b (whose children are all pages) into its 512 pages: b becomes the first, 511
  * new records the others, each a child of b's parent (or a root), and each child of b goes
  * below the page it maps. The directory slot and the page-table block become tables. Charged to
- * b's space's quota: -KEEL_ENOMEM changes nothing. */
+ * b's space's quota: -KEEL_ENOMEM changes nothing; so does -KEEL_EBUSY, when b's parent is a
+ * block that cannot take 511 more children. O(MEMSPACE_BLOCK_MAX_CHILDREN). */
 static int split_block(struct mem_map *b)
 {
     struct memspace *ms = b->space;
     KASSERT(b->level == 1);
+    struct mem_map *parent = b->node.parent ? map_of(b->node.parent) : NULL;
+    if (parent && parent->level > 0 &&
+        parent->children + (LEVEL_ENTRIES - 1) > MEMSPACE_BLOCK_MAX_CHILDREN) {
+        return -KEEL_EBUSY;
+    }
     void **slot = slot_for(ms, b->va, 1, false);
     struct mem_map **pages = quota_alloc(ms->quota, PAGE_SIZE); /* the new table of pages */
     if (!slot || !pages) {
@@ -228,12 +255,25 @@ static int split_block(struct mem_map *b)
         quota_free(ms->quota, pages, PAGE_SIZE);
         return -KEEL_ENOMEM;
     }
+    /* b, a page now, goes after its parent's blocks, and its 511 siblings after it. */
     b->level = 0;
+    if (parent) {
+        struct mapnode *after = NULL;
+        for (struct mapnode *c = parent->node.child; c && (c == &b->node || map_of(c)->level > 0);
+             c = c->next) {
+            after = c != &b->node ? c : after;
+        }
+        mapdb_move_after(&b->node, &parent->node, after);
+    }
     pages[0] = b;
     for (i = 1; i < LEVEL_ENTRIES; i++) {
         *pages[i] = (struct mem_map){ .space = ms, .va = va_add(b->va, i * PAGE_SIZE),
                                       .pfn = pfn_init(pfn_val(b->pfn) + i), .rights = b->rights };
-        mapdb_adopt(b->node.parent, &pages[i]->node);
+        mapdb_adopt_after(b->node.parent, b->node.parent ? &pages[i - 1]->node : NULL,
+                          &pages[i]->node);
+        if (parent) {
+            parent->children++;
+        }
     }
     struct mapnode *c = b->node.child, *next;
     for (; c; c = next) {
@@ -242,6 +282,8 @@ static int split_block(struct mem_map *b)
         KASSERT(map_of(c)->level == 0 && k < LEVEL_ENTRIES);
         if (k) {
             mapdb_move(c, &pages[k]->node);
+            b->children--;
+            pages[k]->children++;
         }
     }
     *slot = pages;
@@ -255,21 +297,15 @@ static int split_block(struct mem_map *b)
  * Splits every block mapped from m (and with self, m itself) into pages, deepest first (a
  * block's children must be pages when it is split). 1 when done; 0 when the budget ran out first
  * (the next call goes on: what is split stays split); -KEEL_ENOMEM when a block's quota could
- * not pay for its pages: that block is left whole, and *failed says which.
+ * not pay for its pages (or its parent, a block, has no room for them: EBUSY): that block is
+ * left whole, and *failed says which.
  */
 static int split_tree(struct mem_map *m, bool self, unsigned *budget, struct mem_map **failed)
 {
     for (;;) {
-        struct mem_map *cur = m;
-        for (;;) {
-            struct mapnode *c = cur->node.child;
-            while (c && map_of(c)->level == 0) {
-                c = c->next;
-            }
-            if (!c) {
-                break;
-            }
-            cur = map_of(c);
+        struct mem_map *cur = m; /* the deepest block: a block's blocks come first */
+        while (cur->node.child && map_of(cur->node.child)->level > 0) {
+            cur = map_of(cur->node.child);
         }
         if (cur->level == 0 || (cur == m && !self)) {
             return 1;
@@ -281,9 +317,10 @@ static int split_tree(struct mem_map *m, bool self, unsigned *budget, struct mem
         if (budget) {
             *budget -= SPLIT_COST;
         }
-        if (split_block(cur) != 0) {
+        int err = split_block(cur);
+        if (err) {
             *failed = cur;
-            return -KEEL_ENOMEM;
+            return err;
         }
     }
 }
@@ -291,14 +328,14 @@ static int split_tree(struct mem_map *m, bool self, unsigned *budget, struct mem
 int memspace_split(struct mem_map *m)
 {
     struct mem_map *failed;
-    return split_tree(m, true, NULL, &failed) < 0 ? -KEEL_ENOMEM : 0;
+    int r = split_tree(m, true, NULL, &failed);
+    return r < 0 ? r : 0;
 }
 
 /* Removes what was mapped from the pages of block m in [from, to), m's children being pages.
  * The budget pays for what is removed, not for the children passed over: a call that stops
  * starts again at the first child, so charging those would let a block with more children than
- * a step's budget never finish. A step's scan is as long as the block's list of children (at
- * most 512 per mapping made from it). */
+ * a step's budget never finish. A step's scan is at most MEMSPACE_BLOCK_MAX_CHILDREN long. */
 static bool unmap_children_in(struct mem_map *m, uint64_t from, uint64_t to, unsigned *budget)
 {
     uint64_t lo = pfn_val(m->pfn) + ((from - va_val(m->va)) >> PAGE_SHIFT);
@@ -463,6 +500,9 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, uns
                        pfn_val(parent->pfn) + (size_of(parent) >> PAGE_SHIFT))) {
         return -KEEL_EINVAL; /* parent does not map all of it */
     }
+    if (parent && parent->level > 0 && parent->children >= MEMSPACE_BLOCK_MAX_CHILDREN) {
+        return -KEEL_EBUSY; /* a block passed on that many times: pass on its pages' mappings */
+    }
     int err = parent ? mapdb_may_link(&parent->node) : 0;
     if (err) {
         return err; /* too deep, or parent is being revoked */
@@ -485,8 +525,10 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, uns
         quota_free(ms->quota, m, sizeof(*m));
         return err;
     }
-    *m = (struct mem_map){ .space = ms, .va = va, .pfn = pfn, .rights = rights, .level = level };
-    mapdb_link(parent ? &parent->node : NULL, &m->node);
+    *m = (struct mem_map){
+        .space = ms, .va = va, .pfn = pfn, .rights = (uint16_t)rights, .level = (uint8_t)level
+    };
+    link_child(parent, m);
     *s = slot_value(m);
     return 0;
 }

@@ -73,8 +73,9 @@ static void cap_clear(struct cap *c)
     }
 }
 
-static void remove_leaf(struct mapnode *n)
+static void remove_leaf(struct mapnode *n, struct mapnode *parent)
 {
+    (void)parent;
     cap_clear(container_of(n, struct cap, node));
 }
 

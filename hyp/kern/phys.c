@@ -7,8 +7,8 @@ struct range {
     uint64_t base, end;
 };
 
-static struct range ram[PHYS_MAX_RANGES], reserved[PHYS_MAX_RANGES];
-static unsigned ram_count, reserved_count;
+static struct range ram[PHYS_MAX_RANGES], reserved[PHYS_MAX_RANGES], paged[PHYS_MAX_RANGES];
+static unsigned ram_count, reserved_count, paged_count;
 
 void phys_add_ram(paddr_t base, uint64_t size)
 {
@@ -21,6 +21,13 @@ void phys_reserve(paddr_t base, uint64_t size)
 {
     if (reserved_count < PHYS_MAX_RANGES) {
         reserved[reserved_count++] = (struct range){ pa_val(base), pa_val(base) + size };
+    }
+}
+
+void phys_keep_in_pages(paddr_t base, uint64_t size)
+{
+    if (paged_count < PHYS_MAX_RANGES) {
+        paged[paged_count++] = (struct range){ pa_val(base), pa_val(base) + size };
     }
 }
 
@@ -53,6 +60,11 @@ bool phys_block_user_ram(paddr_t base, uint64_t size)
     }
     for (unsigned i = 0; ram_whole && i < reserved_count; i++) {
         if (b < reserved[i].end && e > reserved[i].base) {
+            return false;
+        }
+    }
+    for (unsigned i = 0; ram_whole && i < paged_count; i++) {
+        if (b < paged[i].end && e > paged[i].base) {
             return false;
         }
     }

@@ -11,6 +11,7 @@
 #include <keel/mapdb.h>
 #include <uapi/keel/err.h>
 #include <stdint.h>
+#include <string.h>
 
 #define MAX_NODES 20000u
 
@@ -35,7 +36,7 @@ static void reset(void)
 
 /* The callback: n must be unlinked, childless, seen for the first time, and its parent (as it
  * was before the revoke) must not have been removed yet. */
-static void remove_cb(struct mapnode *n)
+static void remove_cb(struct mapnode *n, struct mapnode *parent)
 {
     unsigned i = id(n);
     if (i >= MAX_NODES) {
@@ -44,6 +45,9 @@ static void remove_cb(struct mapnode *n)
     }
     if (n->parent || n->child || n->next || n->prev) {
         bad_state++;
+    }
+    if (orig_parent[i] != ~0u && parent != &node[orig_parent[i]]) {
+        bad_state++; /* the callback is told the parent the leaf had */
     }
     if (orig_parent[i] != ~0u && seen[orig_parent[i]]) {
         bad_order++;
@@ -383,8 +387,36 @@ static void test_revoking_is_not_outgrown(void)
     CHECK_EQ(broken_links(15), 0);
 }
 
+/* mapdb_adopt_after puts a child right after the one named (at the head without one), and
+ * unlinking keeps the order of the rest. */
+static void test_adopt_after(void)
+{
+    memset(node, 0, sizeof(node));
+    mapdb_link(NULL, &node[0]);
+    mapdb_adopt_after(&node[0], NULL, &node[1]);     /* 1 */
+    mapdb_adopt_after(&node[0], &node[1], &node[2]); /* 1 2 */
+    mapdb_adopt_after(&node[0], &node[1], &node[3]); /* 1 3 2 */
+    mapdb_adopt_after(&node[0], NULL, &node[4]);     /* 4 1 3 2 */
+    mapdb_adopt_after(&node[0], &node[2], &node[5]); /* 4 1 3 2 5 */
+    const unsigned want[] = { 4, 1, 3, 2, 5 };
+    unsigned k = 0;
+    for (struct mapnode *c = node[0].child; c; c = c->next, k++) {
+        CHECK(k < 5 && c == &node[want[k]] && c->parent == &node[0]);
+    }
+    CHECK_EQ(k, 5);
+    mapdb_unlink_leaf(&node[3]);
+    mapdb_unlink_leaf(&node[5]);
+    const unsigned rest[] = { 4, 1, 2 };
+    k = 0;
+    for (struct mapnode *c = node[0].child; c; c = c->next, k++) {
+        CHECK(k < 3 && c == &node[rest[k]]);
+    }
+    CHECK_EQ(k, 3);
+}
+
 int main(void)
 {
+    test_adopt_after();
     test_depth();
     test_revoking_is_not_outgrown();
     test_link_unlink();

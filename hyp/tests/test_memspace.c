@@ -132,11 +132,16 @@ static void check_tree_at(unsigned nspaces, int line)
                 }
                 bad += c == NULL;
             }
-            for (struct mapnode *c = m->node.child; c; c = c->next) {
+            uint32_t n = 0;
+            bool page_seen = false;
+            for (struct mapnode *c = m->node.child; c; c = c->next, n++) {
                 struct mem_map *cm = map_of(c);
                 bad += c->parent != &m->node || c == &m->node;
                 bad += memspace_lookup(cm->space, cm->va) != cm;
+                bad += page_seen && cm->level > 0; /* a block's blocks come first */
+                page_seen |= cm->level == 0;
             }
+            bad += n != m->children;
         }
     }
     if (bad) {
@@ -690,6 +695,19 @@ static void check_range_at(struct space *s, uint64_t va, uint64_t size, int line
 
 #define BLOCK (2ull << 20)
 
+/* m's count of children is its list's length, and its blocks come first. */
+static bool counts_ok(const struct mem_map *m)
+{
+    uint32_t n = 0;
+    bool page_seen = false, ok = true;
+    for (const struct mapnode *c = m->node.child; c; c = c->next, n++) {
+        const struct mem_map *cm = container_of(c, const struct mem_map, node);
+        ok &= !(page_seen && cm->level > 0) && c->parent == &m->node;
+        page_seen |= cm->level == 0;
+    }
+    return ok && n == m->children;
+}
+
 /* 2 MiB blocks: one record and one leaf each; mapped on whole or page by page; split (with the
  * blocks mapped from them) only when a part is unmapped, and exactly that part goes. */
 static void test_blocks(void)
@@ -730,6 +748,8 @@ static void test_blocks(void)
     struct mem_map *c9 = memspace_lookup(&c->ms, va_init(3 * BLOCK + 9 * PAGE_SIZE));
     CHECK(c0 && c0->level == 0 && c0->node.parent == &bb->node);
     CHECK(c9 && c9->level == 0 && c9->node.parent == &bb->node && pfn_val(c9->pfn) == pfn_val(f) + 9);
+    CHECK(counts_ok(ab) && counts_ok(bb) && counts_ok(c0));
+    CHECK_EQ(bb->children, 511); /* C's block's pages but page 5 */
     CHECK_EQ(c->ms.pt.present, 511);
     CHECK_EQ(c->ms.pt.splits, 1);
     check_range(b, 0, 8 * BLOCK);
@@ -743,6 +763,9 @@ static void test_blocks(void)
     CHECK(b9 && b9->level == 0 && b9->node.parent == &ab->node);
     CHECK(c9 == memspace_lookup(&c->ms, va_init(3 * BLOCK + 9 * PAGE_SIZE)) &&
           c9->node.parent == &b9->node);
+    CHECK(counts_ok(ab) && counts_ok(b9));
+    CHECK_EQ(ab->children, 511); /* B's pages but page 7 */
+    CHECK_EQ(b9->children, 1);
     CHECK_EQ(b->ms.pt.present, 511);
     CHECK_EQ(c->ms.pt.present, 510);
     CHECK(ab->level == 1);
@@ -779,6 +802,31 @@ static void test_blocks(void)
     check_range(b, 0, 8 * BLOCK);
     check_range(c, 0, 8 * BLOCK);
     b->q.limit = 64u << 20;
+
+    /* A block passed on MEMSPACE_BLOCK_MAX_CHILDREN times takes no more (EBUSY); a block mapped
+     * from it cannot be split then (its pages would be 511 more): a part of it unmapped takes it
+     * whole, so that the revocation ends. */
+    memspace_unmap(&b->ms, va_init(0), 8 * BLOCK, true);
+    CHECK_EQ(memspace_map(&b->ms, va_init(2 * BLOCK), f, 1, KEEL_FP_RW, ab), 0);
+    bb = memspace_lookup(&b->ms, va_init(2 * BLOCK));
+    uint64_t va = 64 * BLOCK;
+    int err = 0;
+    unsigned made = 1;
+    for (; made < MEMSPACE_BLOCK_MAX_CHILDREN; made++, va += PAGE_SIZE) {
+        err |= memspace_map(&c->ms, va_init(va), frame(512 + made % 512), 0, KEEL_FP_R, ab);
+    }
+    CHECK_EQ(err, 0);
+    CHECK_EQ(ab->children, MEMSPACE_BLOCK_MAX_CHILDREN);
+    CHECK(counts_ok(ab));
+    CHECK_EQ(memspace_map(&c->ms, va_init(va), frame(512), 0, KEEL_FP_R, ab), -KEEL_EBUSY);
+    CHECK_EQ(memspace_map(&c->ms, va_init(va), frame(512), 0, KEEL_FP_R, bb), 0); /* from B */
+    memspace_unmap(&b->ms, va_init(2 * BLOCK + PAGE_SIZE), PAGE_SIZE, true);
+    CHECK(memspace_lookup(&b->ms, va_init(2 * BLOCK)) == NULL); /* taken whole */
+    CHECK(memspace_lookup(&c->ms, va_init(va)) == NULL);
+    CHECK_EQ(ab->children, MEMSPACE_BLOCK_MAX_CHILDREN - 1);
+    CHECK(counts_ok(ab));
+    memspace_unmap(&c->ms, va_init(0), 128 * BLOCK, true);
+    CHECK_EQ(ab->children, 0);
 
     /* A takes its block back: everything goes. */
     CHECK_EQ(memspace_map(&b->ms, va_init(2 * BLOCK), f, 1, KEEL_FP_RW, ab), 0);

@@ -50,19 +50,24 @@ void mapdb_link(struct mapnode *parent, struct mapnode *n);
  * the pieces of a split node, which take the place of one that was there (a revocation under way
  * removes them as it would have removed it). O(1). */
 void mapdb_adopt(struct mapnode *parent, struct mapnode *n);
-/* Moves n, with everything below it, to be a child of parent (which must not be below n). O(1). */
+/* mapdb_adopt, with n right after `after` among parent's children (NULL: the first). O(1). */
+void mapdb_adopt_after(struct mapnode *parent, struct mapnode *after, struct mapnode *n);
+/* Moves n, with everything below it, to be a child of parent (which must not be below n), right
+ * after `after` among its children (NULL: the first). O(1). */
 void mapdb_move(struct mapnode *n, struct mapnode *parent);
+void mapdb_move_after(struct mapnode *n, struct mapnode *parent, struct mapnode *after);
 /* Unlinks a node that has no children from its parent. O(1). */
 void mapdb_unlink_leaf(struct mapnode *n);
 /* Puts `to` in `from`'s place (same parent, same children); `from` ends up unlinked. O(1) plus
  * a step per child of from (their parent changes): callers bound that (an IPC grant of a
  * mapping that was passed on is refused). */
 void mapdb_replace(struct mapnode *from, struct mapnode *to);
-/* Calls remove(leaf) for every descendant of n, deepest first; remove must not touch the tree:
- * each leaf is already unlinked when it is called. n itself stays. With a budget, at most *budget
+/* Calls remove(leaf, its parent) for every descendant of n, deepest first; remove must not touch
+ * the tree: each leaf is already unlinked when it is called. n itself stays. With a budget, at most *budget
  * leaves go (it counts down): returns false when it ran out with descendants left, and a later
  * call goes on where this one stopped. NULL: no bound. */
-bool mapdb_revoke_children(struct mapnode *n, void (*remove)(struct mapnode *leaf),
+bool mapdb_revoke_children(struct mapnode *n,
+                           void (*remove)(struct mapnode *leaf, struct mapnode *parent),
                            unsigned *budget);
 /* A revocation in steps that stopped with descendants left marks n (no new children below it,
  * nor a grant of n) until a call finishes it. One that is given up (its caller killed) leaves

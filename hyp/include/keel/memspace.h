@@ -29,9 +29,16 @@ struct mem_map {
     struct memspace *space;
     vaddr_t va;
     pfn_t pfn;      /* the first frame */
-    unsigned rights;
-    unsigned level; /* 0: a 4 KiB page; 1: a 2 MiB block (keel/pt_walk.h's levels) */
+    uint16_t rights;
+    uint8_t level; /* 0: a 4 KiB page; 1: a 2 MiB block (keel/pt_walk.h's levels) */
+    uint8_t unused;
+    uint32_t children; /* mappings made from this one (its mapdb children) */
 };
+
+/* How many mappings a block may have made from it directly (its children: blocks first, then
+ * pages). A map from a block that has them all fails with EBUSY. Every walk over a block's
+ * children (splitting it, taking a part of it back from them) is bounded by this. */
+#define MEMSPACE_BLOCK_MAX_CHILDREN 4096u
 
 /* The largest mapping the mapping database keeps as one record: 2 MiB. (1 GiB leaves, which
  * the page-table formats allow, would need splits across two levels.) */

@@ -16,8 +16,12 @@ void phys_reserve(paddr_t base, uint64_t size);
 bool phys_is_ram(pfn_t pfn);
 /* Whether the root task may have this frame. */
 bool phys_user_may_map(pfn_t pfn);
-/* Whether [base, base + size) is RAM of one range with nothing of it reserved (a block the root
- * task may have as one mapping). */
+/* Keeps [base, base + size) out of the root task's blocks: the initrd, whose pages the root task
+ * passes on one by one to every program that reads the boot modules (on a block, they would
+ * count against MEMSPACE_BLOCK_MAX_CHILDREN). */
+void phys_keep_in_pages(paddr_t base, uint64_t size);
+/* Whether [base, base + size) is RAM of one range with nothing of it reserved or kept in pages
+ * (a block the root task may have as one mapping). */
 bool phys_block_user_ram(paddr_t base, uint64_t size);
 /* The i-th RAM range (for the boot information page); false past the last. */
 bool phys_ram_range(unsigned i, paddr_t *base, uint64_t *size);
