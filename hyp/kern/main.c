@@ -4,6 +4,7 @@
  * pool vs user memory), interrupt controller and timer, the root task, the other CPUs, and then
  * each CPU's idle loop.
  */
+#include <keel/entry.h>
 #include <keel/boot_info.h>
 #include <keel/console.h>
 #include <keel/printk.h>
@@ -50,8 +51,6 @@ __attribute__((noinline)) void bkl_wait(uint32_t me)
 }
 static struct thread idle_threads[KEEL_MAX_CPUS];
 static struct boot_info boot_info;
-
-noreturn void kern_main(const void *boot_data);
 
 static uint64_t align_down(uint64_t v, uint64_t a) { return v & ~(a - 1); }
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // CPUs coming and going (see keel/smp.h).
+#include <keel/entry.h>
 #include <keel/smp.h>
 #include <keel/arch/pt.h>
 #include <keel/percpu.h>
@@ -12,8 +13,6 @@
 #include <keel/arch/irqchip.h>
 #include <keel/arch/timer.h>
 #include <uapi/keel/err.h>
-
-noreturn void kern_secondary_main(void);
 
 static int start(struct percpu *c)
 {

@@ -4,9 +4,6 @@
 
 extern char __image_start[], __image_end[];
 
-/* A new thread starts here with [sp] = arg and [sp + 8] = fn: it calls fn(arg), then exits. */
-void ktest_thread_entry(void);
-
 #if defined(__aarch64__)
 __asm__(".text\n"
         ".globl ktest_thread_entry\n"

@@ -112,6 +112,8 @@ uint64_t ktest_load(uint64_t addr);
 void ktest_store(uint64_t addr, uint64_t value);
 void ktest_undef(void);
 extern char ktest_load_insn[], ktest_store_insn[], ktest_undef_insn[];
+/* Where a new thread starts ([sp] = arg, [sp + 8] = fn): it calls fn(arg), then exits. */
+extern char ktest_thread_entry[];
 #if defined(__aarch64__)
 #define KTEST_UNDEF_CAUSE 0u /* ESR_EL2.EC: unknown reason */
 #define KTEST_UNDEF_LEN 4u

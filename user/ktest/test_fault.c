@@ -277,7 +277,6 @@ KTEST(fault_without_pager_halts_thread)
         uint64_t *top = (uint64_t *)((char *)t.stack + KEEL_PAGE_SIZE) - 2;
         top[0] = 5;
         top[1] = (uint64_t)(uintptr_t)set_phase;
-        extern char ktest_thread_entry[];
         REQUIRE_EQ(KOBJ(t.cap, KEEL_THREAD_EX_REGS, (uint64_t)(uintptr_t)ktest_thread_entry,
                         (uint64_t)(uintptr_t)top, 0), 0);
         CHECK(wait_flag(&phase, 1000));
@@ -345,7 +344,6 @@ KTEST(exception_goes_to_handler_which_sets_pc_and_sp)
     uint64_t *frame = (uint64_t *)((char *)t.stack + KEEL_PAGE_SIZE) - 64;
     frame[0] = 7;
     frame[1] = (uint64_t)(uintptr_t)set_phase;
-    extern char ktest_thread_entry[];
     exc_resume_pc = (uint64_t)(uintptr_t)ktest_thread_entry;
     exc_resume_sp = (uint64_t)(uintptr_t)frame;
     REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, s.task, undefined, 0, PAGER_SLOT, EXC_SLOT), 0);

@@ -147,7 +147,7 @@ static struct {
 /* A minion's stack: that of the thread in its owner's slot SL_OWN + K_THREAD + j. */
 static uint8_t lf_stack[LFUZZ_WORKERS][N_THREAD][LF_STACK] __attribute__((aligned(16)));
 
-extern char ktest_thread_entry[], __image_start[], __image_end[];
+extern char __image_start[], __image_end[];
 
 int lfuzz_verbose;
 int lfuzz_turns = 1;

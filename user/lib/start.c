@@ -5,7 +5,6 @@
 #include <keel/sys.h>
 #include <keel/progenv.h>
 
-void keel_start(void);
 void keel_start(void)
 {
     int status = main();

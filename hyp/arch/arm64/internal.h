@@ -3,6 +3,7 @@
  * and PSCI between files); the arch contract proper is keel/arch/. */
 #pragma once
 #include <stdint.h>
+#include <stdnoreturn.h>
 
 struct arch_regs;
 struct boot_info;
@@ -10,6 +11,9 @@ struct boot_info;
 /* Assembly (vectors.S, switch.S, guest.S, fpsimd.S, boot.S). */
 extern char arch_vectors[], arch_guest_vectors[];
 void arch_thread_trampoline(void);
+/* C entries from vectors.S: a synchronous exception of the kernel itself, a vector never used. */
+noreturn void arch_trap_kernel_sync(struct arch_regs *r);
+noreturn void arch_trap_bad_vector(struct arch_regs *r);
 void arch_secondary_entry(void);
 uint64_t arch_guest_enter(uint64_t *regs);
 void arch_fpsimd_save(void *buf);

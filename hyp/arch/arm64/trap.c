@@ -13,9 +13,6 @@
 #include <uapi/keel/syscall.h>
 #include "internal.h"
 
-noreturn void arch_trap_kernel_sync(struct arch_regs *r);
-noreturn void arch_trap_bad_vector(struct arch_regs *r);
-
 /* Leaving the kernel: run whoever should run, free what died, let the other CPUs in. */
 static void exit_to_user(void)
 {

@@ -9,13 +9,9 @@
 #include <uapi/keel/err.h>
 #include "hext.h"
 #include "internal.h"
+#include <keel/entry.h>
 
 const char arch_name[] = "riscv64";
-
-noreturn void kern_main(const void *fdt);
-noreturn void kern_main_riscv(const void *fdt, uint64_t hartid);
-noreturn void kern_secondary_riscv(uint64_t hartid);
-noreturn void kern_secondary_main(void);
 
 static uint64_t boot_hartid;
 

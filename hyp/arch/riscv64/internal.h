@@ -3,6 +3,7 @@
  * interrupt dispatch between files); the arch contract proper is keel/arch/. */
 #pragma once
 #include <stdint.h>
+#include <stdnoreturn.h>
 
 struct arch_regs;
 
@@ -10,6 +11,9 @@ struct arch_regs;
 extern char arch_trap_vector[], arch_guest_vector[];
 void arch_thread_trampoline(void);
 void arch_secondary_entry(void);
+/* C entries from boot.S: the boot hart, and the others. */
+noreturn void kern_main_riscv(const void *fdt, uint64_t hartid);
+noreturn void kern_secondary_riscv(uint64_t hartid);
 uint64_t arch_guest_enter(uint64_t *x);
 void arch_fp_save(uint64_t *fp);
 void arch_fp_load(const uint64_t *fp);

@@ -11,14 +11,13 @@
 #include <uapi/keel/err.h>
 #include <string.h>
 #include "internal.h"
+#include <keel/entry.h>
 
 #define FMASK_BITS 0x47700 /* TF IF DF IOPL NT AC: cleared on syscall entry */
 
 const char arch_name[] = "x86_64";
 
 extern uint64_t boot_pml4[512];
-noreturn void kern_secondary_main(void);
-noreturn void kern_secondary_x86(void);
 
 /* Filled before each start; the trampoline sets `arrived` once it has taken the stack. */
 struct ap_mailbox {

@@ -3,6 +3,7 @@
  * between files); the arch contract proper is keel/arch/. */
 #pragma once
 #include <stdint.h>
+#include <stdnoreturn.h>
 
 struct arch_regs;
 
@@ -10,6 +11,9 @@ struct arch_regs;
 extern char arch_idt_stubs[];
 extern char ap_trampoline[], ap_trampoline_end[], ap_mailbox[];
 void arch_thread_trampoline(void);
+/* C entries from multiboot.S and the AP trampoline: the boot CPU, and the others. */
+noreturn void kern_main_x86(uint32_t magic, uint32_t info_pa);
+noreturn void kern_secondary_x86(void);
 void arch_syscall_entry(void);
 uint64_t svm_enter(uint64_t *gpr, uint64_t vmcb_pa, uint64_t host_pa);
 /* Called from the entry stubs (trap.c); the local TLB (pt.c). */

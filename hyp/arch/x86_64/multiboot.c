@@ -9,9 +9,11 @@
 #include <keel/boot_info.h>
 #include <keel/console.h>
 #include <keel/printk.h>
+#include <keel/entry.h>
 #include <arch/mmu.h>
 #include <arch/x86.h>
 #include <string.h>
+#include "internal.h"
 
 #define MB_INFO_MAGIC 0x2badb002
 #define MB_INFO_CMDLINE (1u << 2)
@@ -38,8 +40,6 @@ struct mb_mmap_entry {
 } __attribute__((packed));
 
 extern const struct console_driver uart_ns16550_pio_driver;
-noreturn void kern_main(const void *boot_data);
-noreturn void kern_main_x86(uint32_t magic, uint32_t info_pa);
 
 /* From multiboot.S, in long mode on the boot stack. */
 noreturn void kern_main_x86(uint32_t magic, uint32_t info_pa)

@@ -42,3 +42,5 @@ uint64_t rt_cap_alloc(void);
 
 /* Program entry after crt0: sets up the runtime and calls main(). */
 int main(void);
+/* What crt0 calls (start.c): main(), the console flushed, the parent told, the thread stopped. */
+void keel_start(void);
