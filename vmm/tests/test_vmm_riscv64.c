@@ -53,10 +53,16 @@ void vcpu_kick(struct vcpu *v)
     kicks++;
 }
 
+static unsigned power_ons;
+static uint64_t power_on_pc, power_on_ctx;
+
 int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
 {
-    (void)v, (void)pc, (void)ctx;
-    return -KEEL_EINVAL;
+    (void)v;
+    power_ons++;
+    power_on_pc = pc;
+    power_on_ctx = ctx;
+    return 0;
 }
 
 void vm_stop(struct vm *v)
@@ -287,7 +293,12 @@ static size_t capture_end(char *out, size_t max)
     return n;
 }
 
-enum { EXT_DBCN = 0x4442434e, SBI_ERR_INVALID_PARAM = -3 };
+enum {
+    EXT_DBCN = 0x4442434e,
+    SBI_SUCCESS = 0,
+    SBI_ERR_INVALID_PARAM = -3,
+    SBI_ERR_INVALID_ADDRESS = -5
+};
 
 /* One DBCN call (function fid, arguments a0..a2) from vCPU 0; *value gets a1. Returns a0. */
 static int64_t dbcn(uint64_t fid, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t *value)
@@ -399,6 +410,31 @@ static void test_dbcn(void)
     CHECK_EQ(dbcn(1, 16, RAM_BASE, 1, &value), (uint64_t)SBI_ERR_INVALID_PARAM);
 }
 
+/* HSM hart_start (SBI 2.0, 9.1): a start address outside guest RAM (or odd) is INVALID_ADDRESS
+ * and starts nothing; an unknown hart INVALID_PARAM; in RAM, the hart starts there with opaque. */
+static void test_hart_start(void)
+{
+    const uint64_t bad[] = { 0, RAM_BASE - 2, RAM_BASE + RAM_SIZE, RAM_BASE + 1, ~0ull - 1 };
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct keel_vcpu_state s = { .pc = 0x80001000 };
+        s.x[17] = 0x48534d, s.x[16] = 0, s.x[10] = 1, s.x[11] = bad[i], s.x[12] = 0x1234;
+        CHECK(sbi_call(&vm.vcpus[0], &s) == 0);
+        CHECK_EQ((int64_t)s.x[10], SBI_ERR_INVALID_ADDRESS);
+    }
+    CHECK_EQ(power_ons, 0);
+    struct keel_vcpu_state s = { .pc = 0x80001000 };
+    s.x[17] = 0x48534d, s.x[16] = 0, s.x[10] = 7, s.x[11] = RAM_BASE, s.x[12] = 0x1234;
+    CHECK(sbi_call(&vm.vcpus[0], &s) == 0);
+    CHECK_EQ((int64_t)s.x[10], SBI_ERR_INVALID_PARAM);
+    s = (struct keel_vcpu_state){ .pc = 0x80001000 };
+    s.x[17] = 0x48534d, s.x[16] = 0, s.x[10] = 1, s.x[11] = RAM_BASE + 0x100, s.x[12] = 0x1234;
+    CHECK(sbi_call(&vm.vcpus[0], &s) == 0);
+    CHECK_EQ((int64_t)s.x[10], SBI_SUCCESS);
+    CHECK_EQ(power_ons, 1);
+    CHECK_EQ(power_on_pc, RAM_BASE + 0x100);
+    CHECK_EQ(power_on_ctx, 0x1234);
+}
+
 int main(void)
 {
     vm.name = "t";
@@ -413,5 +449,10 @@ int main(void)
     CHECK(uart_ns16550_create(u, &vm, 10, 0) == 0);
     test_uart(p, u);
     test_dbcn();
+    vm.vcpu_count = 2;
+    vm.vcpus[1].vm = &vm;
+    vm.vcpus[1].id = 1;
+    vm.vcpus[1].mpidr = 1; /* hart 1 */
+    test_hart_start();
     return unit_done("test_vmm_riscv64");
 }

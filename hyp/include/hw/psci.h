@@ -22,3 +22,6 @@
 #define PSCI_ALREADY_ON (-4)
 #define PSCI_ON_PENDING (-5)
 #define PSCI_INTERNAL_FAILURE (-6)
+#define PSCI_NOT_PRESENT (-7)
+#define PSCI_DISABLED (-8)
+#define PSCI_INVALID_ADDRESS (-9) /* CPU_ON: the entry point is known to be invalid */

@@ -77,6 +77,9 @@ static int64_t psci_cpu_on(struct vm *vm, uint64_t target, uint64_t pc, uint64_t
     if (!t) {
         return PSCI_INVALID_PARAMETERS;
     }
+    if ((pc & 3) || !guest_mem_ptr(vm, gpa_init(pc), 4)) {
+        return PSCI_INVALID_ADDRESS; /* (PSCI 1.0, 5.6: an entry point known to be invalid) */
+    }
     int64_t r = vcpu_power_on(t, pc, ctx);
     if (r == -KEEL_EBUSY) {
         return __atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_ON ? PSCI_ALREADY_ON : PSCI_ON_PENDING;

@@ -192,6 +192,9 @@ static struct sbi_ret hsm(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fi
     }
     switch (fid) {
     case 0: { /* hart_start(hartid, start_addr, opaque) */
+        if ((s->x[11] & 1) || !guest_mem_ptr(v->vm, gpa_init(s->x[11]), 2)) {
+            return (struct sbi_ret){ SBI_ERR_INVALID_ADDRESS, 0 }; /* (SBI 2.0, 9.1) */
+        }
         int64_t r = vcpu_power_on(t, s->x[11], s->x[12]);
         if (r == -KEEL_EBUSY) {
             return (struct sbi_ret){ SBI_ERR_ALREADY_AVAILABLE, 0 };
