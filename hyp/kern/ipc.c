@@ -171,11 +171,14 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
             if (!preemptible && m->node.child) {
                 return -KEEL_EBUSY; /* the split would move what was mapped from it too */
             }
-            int err = memspace_split(m);
-            if (err) {
-                return err;
+            int r = memspace_split(m, preemptible ? &budget : NULL);
+            if (r < 0) {
+                return r;
             }
-            continue; /* and this address again, now a page */
+            if (r == 0) {
+                budget = 0; /* a preemption point next, then this address again */
+            }
+            continue; /* and this address again, a page once split */
         }
         pfn_t pfn = pfn_init(pfn_val(m->pfn) + (off >> PAGE_SHIFT));
         if (!preemptible && memspace_map_revokes(&dst->mem, dva, level, m, pfn, grant)) {

@@ -174,6 +174,18 @@ static void remove_leaf(struct mapnode *n, struct mapnode *parent)
     remove_one(map_of(n));
 }
 
+/* How many blocks were mapped from block b as blocks (they come first among its children). At
+ * most MEMSPACE_BLOCK_MAX_BLOCKS steps. */
+static unsigned block_children(const struct mem_map *b)
+{
+    unsigned n = 0;
+    for (const struct mapnode *c = b->node.child; c && map_of((struct mapnode *)c)->level > 0;
+         c = c->next) {
+        n++;
+    }
+    return n;
+}
+
 /* Links m below parent (NULL: a root): a block's children are kept blocks first, so that the
  * blocks below a block are found without walking its pages. O(the blocks among its children). */
 static void link_child(struct mem_map *parent, struct mem_map *m)
@@ -325,11 +337,10 @@ static int split_tree(struct mem_map *m, bool self, unsigned *budget, struct mem
     }
 }
 
-int memspace_split(struct mem_map *m)
+int memspace_split(struct mem_map *m, unsigned *budget)
 {
     struct mem_map *failed;
-    int r = split_tree(m, true, NULL, &failed);
-    return r < 0 ? r : 0;
+    return split_tree(m, true, budget, &failed);
 }
 
 /* Removes what was mapped from the pages of block m in [from, to), m's children being pages.
@@ -476,7 +487,7 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, uns
         /* The same mapping again: widen its rights in place (its children stay). From another
          * source it is replaced below instead, so that this source alone can revoke what it
          * gives. */
-        unsigned wider = old->rights | rights;
+        unsigned wider = (old->rights | rights) & 0xffffu;
         if (old == parent || wider == old->rights) {
             return 0;
         }
@@ -502,6 +513,9 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, uns
     }
     if (parent && parent->level > 0 && parent->children >= MEMSPACE_BLOCK_MAX_CHILDREN) {
         return -KEEL_EBUSY; /* a block passed on that many times: pass on its pages' mappings */
+    }
+    if (parent && level > 0 && block_children(parent) >= MEMSPACE_BLOCK_MAX_BLOCKS) {
+        return -KEEL_EBUSY; /* as blocks: the walk over them when a page is linked stays short */
     }
     int err = parent ? mapdb_may_link(&parent->node) : 0;
     if (err) {

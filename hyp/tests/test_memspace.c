@@ -785,7 +785,7 @@ static void test_blocks(void)
     CHECK_EQ(memspace_grant(&c->ms, va_init(5 * BLOCK), bb, KEEL_FP_R), 0);
     CHECK(memspace_lookup(&b->ms, va_init(2 * BLOCK)) == NULL);
     CHECK(memspace_lookup(&c->ms, va_init(5 * BLOCK + PAGE_SIZE)) == bb && bb->level == 1);
-    CHECK_EQ(memspace_split(bb), 0);
+    CHECK_EQ(memspace_split(bb, NULL), 1);
     CHECK_EQ(c->ms.pt.present, 512);
     check_range(b, 0, 8 * BLOCK);
     check_range(c, 0, 8 * BLOCK);
@@ -826,6 +826,33 @@ static void test_blocks(void)
     CHECK_EQ(ab->children, MEMSPACE_BLOCK_MAX_CHILDREN - 1);
     CHECK(counts_ok(ab));
     memspace_unmap(&c->ms, va_init(0), 128 * BLOCK, true);
+    CHECK_EQ(ab->children, 0);
+
+    /* A split in steps (Task MAP's grant of a part): a split a call, deepest first. */
+    CHECK_EQ(memspace_map(&b->ms, va_init(2 * BLOCK), f, 1, KEEL_FP_RW, ab), 0);
+    bb = memspace_lookup(&b->ms, va_init(2 * BLOCK));
+    CHECK_EQ(memspace_map(&c->ms, va_init(3 * BLOCK), f, 1, KEEL_FP_R, bb), 0);
+    struct mem_map *cb = memspace_lookup(&c->ms, va_init(3 * BLOCK));
+    unsigned budget = 16;
+    CHECK_EQ(memspace_split(bb, &budget), 0);
+    CHECK(cb->level == 0 && bb->level == 1); /* the deepest first */
+    budget = 16;
+    CHECK_EQ(memspace_split(bb, &budget), 1);
+    CHECK(bb->level == 0);
+    CHECK(counts_ok(ab) && counts_ok(bb));
+    check_range(b, 0, 8 * BLOCK);
+    check_range(c, 0, 8 * BLOCK);
+    memspace_unmap(&b->ms, va_init(0), 8 * BLOCK, true);
+
+    /* At most MEMSPACE_BLOCK_MAX_BLOCKS blocks from a block as blocks. */
+    for (unsigned k = 0; k < MEMSPACE_BLOCK_MAX_BLOCKS; k++) {
+        err |= memspace_map(&c->ms, va_init((128 + k) * BLOCK), f, 1, KEEL_FP_R, ab);
+    }
+    CHECK_EQ(err, 0);
+    CHECK_EQ(memspace_map(&c->ms, va_init(256 * BLOCK), f, 1, KEEL_FP_R, ab), -KEEL_EBUSY);
+    CHECK_EQ(memspace_map(&c->ms, va_init(256 * BLOCK), f, 0, KEEL_FP_R, ab), 0); /* a page: yes */
+    CHECK(counts_ok(ab));
+    memspace_unmap(&c->ms, va_init(0), 512 * BLOCK, true);
     CHECK_EQ(ab->children, 0);
 
     /* A takes its block back: everything goes. */

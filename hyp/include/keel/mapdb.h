@@ -52,8 +52,8 @@ void mapdb_link(struct mapnode *parent, struct mapnode *n);
 void mapdb_adopt(struct mapnode *parent, struct mapnode *n);
 /* mapdb_adopt, with n right after `after` among parent's children (NULL: the first). O(1). */
 void mapdb_adopt_after(struct mapnode *parent, struct mapnode *after, struct mapnode *n);
-/* Moves n, with everything below it, to be a child of parent (which must not be below n), right
- * after `after` among its children (NULL: the first). O(1). */
+/* Moves n, with everything below it, to be a child of parent (which must not be n nor below it:
+ * the caller's to know), right after `after` among its children (NULL: the first). O(1). */
 void mapdb_move(struct mapnode *n, struct mapnode *parent);
 void mapdb_move_after(struct mapnode *n, struct mapnode *parent, struct mapnode *after);
 /* Unlinks a node that has no children from its parent. O(1). */

@@ -39,6 +39,8 @@ struct mem_map {
  * pages). A map from a block that has them all fails with EBUSY. Every walk over a block's
  * children (splitting it, taking a part of it back from them) is bounded by this. */
 #define MEMSPACE_BLOCK_MAX_CHILDREN 4096u
+/* ... of them blocks (mapped on as blocks), which come first: linking a page walks past them. */
+#define MEMSPACE_BLOCK_MAX_BLOCKS 64u
 
 /* The largest mapping the mapping database keeps as one record: 2 MiB. (1 GiB leaves, which
  * the page-table formats allow, would need splits across two levels.) */
@@ -85,9 +87,11 @@ struct mem_map *memspace_next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t 
  * not map all of it). */
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, unsigned rights,
                  struct mem_map *parent);
-/* Splits block m into pages, and every block mapped from it: 0, or -KEEL_ENOMEM when a quota
- * could not pay for a split (what was split stays split; the rest is unchanged). */
-int memspace_split(struct mem_map *m);
+/* Splits block m into pages, and every block mapped from it, deepest first, within a budget
+ * (NULL: none; 16 units a split): 1 done, 0 when the budget ran out first (what is split stays
+ * split: the next call goes on), or -KEEL_ENOMEM / -KEEL_EBUSY when a block could not be split
+ * (its quota, or its parent block's room for children; the rest is unchanged). */
+int memspace_split(struct mem_map *m, unsigned *budget);
 /* Moves src's mapping to va in ms (grant) with at most rights: the record moves with its place in
  * the tree (what was mapped from it stays below it), and ms's quota takes over its charge; va is
  * aligned to src's size. What was in the range goes first (with its children); -KEEL_EEXIST
