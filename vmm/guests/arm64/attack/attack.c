@@ -206,8 +206,14 @@ static void psci_abuse(void)
     step_begin("psci-bad-cpus");
     step_want("CPU_ON of a CPU that does not exist",
               (uint64_t)psci_hvc(PSCI_CPU_ON, 0x12345, RAM_END, 0), invalid);
-    step_want("CPU_ON of itself", (uint64_t)psci_hvc(PSCI_CPU_ON, 0, RAM_END, 0),
+    step_want("CPU_ON of itself", (uint64_t)psci_hvc(PSCI_CPU_ON, 0, FREE_AREA, 0),
               (uint64_t)PSCI_ALREADY_ON);
+    /* An entry outside RAM is INVALID_ADDRESS before the target's state is looked at (PSCI 1.0
+     * 5.6; the order of Arm's Trusted Firmware, the reference implementation). */
+    step_want("CPU_ON of itself at an entry outside RAM",
+              (uint64_t)psci_hvc(PSCI_CPU_ON, 0, RAM_END, 0), (uint64_t)PSCI_INVALID_ADDRESS);
+    step_want("CPU_ON of itself at a misaligned entry",
+              (uint64_t)psci_hvc(PSCI_CPU_ON, 0, FREE_AREA + 2, 0), (uint64_t)PSCI_INVALID_ADDRESS);
     step_want("AFFINITY_INFO of a CPU that does not exist",
               (uint64_t)psci_hvc(PSCI_AFFINITY_INFO, 0x777, 0, 0), invalid);
     step_want("AFFINITY_INFO at level 3", (uint64_t)psci_hvc(PSCI_AFFINITY_INFO, 0, 3, 0), invalid);

@@ -23,6 +23,7 @@
 #define PSCI_NOT_SUPPORTED (-1)
 #define PSCI_INVALID_PARAMETERS (-2)
 #define PSCI_ALREADY_ON (-4)
+#define PSCI_INVALID_ADDRESS (-9)
 
 /* Prints to the PL011 (printf formats of lib/c/include/format.h). */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
