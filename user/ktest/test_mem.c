@@ -482,3 +482,42 @@ KTEST(mem_block_split_under_a_reader_on_another_cpu)
         rt_page_free((char *)mem + (uint64_t)i * KEEL_PAGE_SIZE);
     }
 }
+
+KTEST(mem_a_block_is_passed_on_at_most_4096_times)
+{
+    /* A 2 MiB block of the root's memory mapped on page by page into a task: at most 4096
+     * mappings are made from the block itself (every walk over them stays bounded), the next is
+     * EBUSY; one taken back makes room again; and a page mapped from one of those pages (not
+     * from the block) is no further bound. */
+    uint64_t *mem = rt_pages_alloc_aligned(512, 1ull << 21);
+    REQUIRE(mem);
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    mem[0] = 1; /* ours by sigma0, as a block */
+    REQUIRE_EQ(ktask_mem_order(KEEL_ROOT_TASK, base), 21);
+    uint64_t task = bare_task();
+    REQUIRE(task);
+    unsigned made = 0;
+    int64_t r = 0;
+    for (; made < 5000; made++) {
+        r = (int64_t)map(task, KEEL_ROOT_TASK, base + (made % 512) * KEEL_PAGE_SIZE, 12, KEEL_FP_R,
+                         X + (uint64_t)made * KEEL_PAGE_SIZE);
+        if (r != 0) {
+            break;
+        }
+    }
+    CHECK_EQ(r, -KEEL_EBUSY);
+    CHECK(made > 4000 && made <= 4096); /* (other mappings from the block may count too) */
+    CHECK_EQ(unmap(task, X, 12, KEEL_UNMAP_SELF), 0);
+    CHECK_EQ(map(task, KEEL_ROOT_TASK, base, 12, KEEL_FP_R, X), 0);
+    /* From the task's page, not from the block: no such bound. */
+    uint64_t other = bare_task();
+    REQUIRE(other);
+    for (unsigned i = 0; i < 8; i++) {
+        CHECK_EQ(map(other, task, X, 12, KEEL_FP_R, Y + i * KEEL_PAGE_SIZE), 0);
+    }
+    cap_free(other);
+    cap_free(task);
+    for (unsigned i = 0; i < 512; i++) {
+        rt_page_free((char *)mem + (uint64_t)i * KEEL_PAGE_SIZE);
+    }
+}
