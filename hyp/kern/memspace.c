@@ -436,10 +436,13 @@ int memspace_clear_for_map(struct memspace *ms, vaddr_t va, unsigned level, stru
                            pfn_t pfn, bool grant, unsigned *budget)
 {
     uint64_t size = pt_level_size(level);
+    struct mem_map *old = memspace_lookup(ms, va);
+    if (!old && level == 0) {
+        return 1; /* an empty page: nothing to clear (the common case, kept short) */
+    }
     if (derives_from_range(src, ms, va, size)) {
         return 1; /* the map says EEXIST (or maps a part of src onto itself): nothing to clear */
     }
-    struct mem_map *old = memspace_lookup(ms, va);
     if (old && va_val(old->va) == va_val(va) && old->level == level &&
         pfn_val(old->pfn) == pfn_val(pfn) &&
         (grant ? old == src : old->node.parent == &src->node)) {
@@ -502,8 +505,10 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, uns
         pfn_val(pfn) == pfn_val(old->pfn) + ((va_val(va) - va_val(old->va)) >> PAGE_SHIFT)) {
         return 0; /* a part of parent onto itself */
     }
+    /* Nothing there (a page's range is its own slot): nothing to remove, nothing to refuse. */
+    bool empty = !old && level == 0;
     /* Replacing a mapping the new one derives from would revoke the source. */
-    if (derives_from_range(parent, ms, va, size)) {
+    if (!empty && derives_from_range(parent, ms, va, size)) {
         return -KEEL_EEXIST;
     }
     if (parent && (parent->level < level || pfn_val(pfn) < pfn_val(parent->pfn) ||
@@ -530,7 +535,9 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, uns
     if (!m) {
         return -KEEL_ENOMEM;
     }
-    memspace_unmap(ms, va, size, true); /* whatever was there, with what came from it */
+    if (!empty) {
+        memspace_unmap(ms, va, size, true); /* whatever was there, with what came from it */
+    }
     void **s = empty_slot(ms, va, level);
     err = s ? arch_pt_map(&ms->pt, ms->quota, va, pa_from_pfn(pfn), level, rights,
                           !phys_is_ram(pfn))

@@ -5,55 +5,6 @@
 #include <keel/assert.h>
 #include <arch/mmu.h>
 
-static unsigned index_at(const struct pt_table *t, vaddr_t va, unsigned level)
-{
-    uint64_t i = va_val(va) >> (PAGE_SHIFT + PT_LEVEL_BITS * level);
-    return (unsigned)(level == t->levels - 1 ? i : i & (PT_ENTRIES - 1));
-}
-
-static uint64_t *table_at(const struct pt_format *f, uint64_t e)
-{
-    return kva_from_pa(f->addr(e));
-}
-
-uint64_t *pt_entry(const struct pt_table *t, vaddr_t va, unsigned level, struct quota *q)
-{
-    const struct pt_format *f = t->fmt;
-    uint64_t *table = t->root;
-    for (unsigned l = t->levels - 1; l > level; l--) {
-        uint64_t *e = &table[index_at(t, va, l)];
-        if (!f->valid(*e)) {
-            uint64_t *next = q ? quota_alloc(q, PAGE_SIZE) : NULL;
-            if (!next) {
-                return NULL;
-            }
-            arch_pt_publish();
-            *e = f->table(pa_from_kva(next));
-        } else if (f->is_leaf(*e, l)) {
-            return NULL;
-        }
-        table = table_at(f, *e);
-    }
-    return &table[index_at(t, va, level)];
-}
-
-const uint64_t *pt_lookup(const struct pt_table *t, vaddr_t va, unsigned *level)
-{
-    const struct pt_format *f = t->fmt;
-    const uint64_t *table = t->root;
-    for (unsigned l = t->levels - 1;; l--) {
-        const uint64_t *e = &table[index_at(t, va, l)];
-        if (!f->valid(*e)) {
-            return NULL;
-        }
-        if (l == 0 || f->is_leaf(*e, l)) {
-            *level = l;
-            return e;
-        }
-        table = table_at(f, *e);
-    }
-}
-
 void pt_free_below(const struct pt_format *f, uint64_t *table, unsigned level, unsigned n,
                    struct quota *q)
 {
@@ -67,7 +18,7 @@ void pt_free_below(const struct pt_format *f, uint64_t *table, unsigned level, u
 void pt_free_table(const struct pt_format *f, uint64_t e, unsigned level, struct quota *q)
 {
     KASSERT(level > 0 && f->valid(e) && !f->is_leaf(e, level));
-    uint64_t *table = table_at(f, e);
+    uint64_t *table = pt_table_at(f, e);
     pt_free_below(f, table, level - 1, PT_ENTRIES, q); /* (at most two levels deep) */
     quota_free(q, table, PAGE_SIZE);
 }

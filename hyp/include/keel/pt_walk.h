@@ -53,12 +53,6 @@ struct pt_table {
     unsigned levels;
 };
 
-/* The entry at `level` for va. Missing tables on the way are made when q is given (charged to
- * it); else, or when q has no room, NULL. NULL too when a leaf above `level` maps va (a block:
- * the caller splits it first). */
-uint64_t *pt_entry(const struct pt_table *t, vaddr_t va, unsigned level, struct quota *q);
-/* The valid leaf that maps va, with its level; NULL when none does. */
-const uint64_t *pt_lookup(const struct pt_table *t, vaddr_t va, unsigned *level);
 /* Frees the tables below the first n entries of table (at level), not table itself. */
 void pt_free_below(const struct pt_format *f, uint64_t *table, unsigned level, unsigned n,
                    struct quota *q);
@@ -69,3 +63,62 @@ void pt_free_table(const struct pt_format *f, uint64_t e, unsigned level, struct
  * when a part of it is unmapped. */
 uint64_t *pt_split_block(const struct pt_format *f, uint64_t block, unsigned level,
                          struct quota *q);
+
+/* Inline parts of the walker (kernel memory through kva_from_pa, quota for new tables). */
+#include <keel/quota.h>
+#include <arch/mmu.h>
+
+static inline unsigned pt_index_at(const struct pt_table *t, vaddr_t va, unsigned level)
+{
+    uint64_t i = va_val(va) >> (PAGE_SHIFT + PT_LEVEL_BITS * level);
+    return (unsigned)(level == t->levels - 1 ? i : i & (PT_ENTRIES - 1));
+}
+
+static inline uint64_t *pt_table_at(const struct pt_format *f, uint64_t e)
+{
+    return kva_from_pa(f->addr(e));
+}
+
+/* The entry at `level` for va. Missing tables on the way are made when q is given (charged to
+ * it); else, or when q has no room, NULL. NULL too when a leaf above `level` maps va (a block:
+ * the caller splits it first). Inline: with the caller's format a constant, the entry functions
+ * are called directly. */
+static inline uint64_t *pt_entry(const struct pt_table *t, vaddr_t va, unsigned level,
+                                 struct quota *q)
+{
+    const struct pt_format *f = t->fmt;
+    uint64_t *table = t->root;
+    for (unsigned l = t->levels - 1; l > level; l--) {
+        uint64_t *e = &table[pt_index_at(t, va, l)];
+        if (!f->valid(*e)) {
+            uint64_t *next = q ? quota_alloc(q, PAGE_SIZE) : NULL;
+            if (!next) {
+                return NULL;
+            }
+            arch_pt_publish();
+            *e = f->table(pa_from_kva(next));
+        } else if (f->is_leaf(*e, l)) {
+            return NULL;
+        }
+        table = pt_table_at(f, *e);
+    }
+    return &table[pt_index_at(t, va, level)];
+}
+
+/* The valid leaf that maps va, with its level; NULL when none does. */
+static inline const uint64_t *pt_lookup(const struct pt_table *t, vaddr_t va, unsigned *level)
+{
+    const struct pt_format *f = t->fmt;
+    const uint64_t *table = t->root;
+    for (unsigned l = t->levels - 1;; l--) {
+        const uint64_t *e = &table[pt_index_at(t, va, l)];
+        if (!f->valid(*e)) {
+            return NULL;
+        }
+        if (l == 0 || f->is_leaf(*e, l)) {
+            *level = l;
+            return e;
+        }
+        table = pt_table_at(f, *e);
+    }
+}
