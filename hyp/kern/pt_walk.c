@@ -18,7 +18,7 @@ void pt_free_below(const struct pt_format *f, uint64_t *table, unsigned level, u
 void pt_free_table(const struct pt_format *f, uint64_t e, unsigned level, struct quota *q)
 {
     KASSERT(level > 0 && f->valid(e) && !f->is_leaf(e, level));
-    uint64_t *table = pt_table_at(f, e);
+    uint64_t *table = kva_from_pa(f->addr(e));
     pt_free_below(f, table, level - 1, PT_ENTRIES, q); /* (at most two levels deep) */
     quota_free(q, table, PAGE_SIZE);
 }

@@ -14,14 +14,23 @@
 #include <arch/sysreg.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
-#include <keel/pt_formats.h>
+#include "pt_format.h"
 
 static struct asid_pool vmids = { .gen = 1, .count = ASID_POOL_MAX, .next = 1 };
 static struct list tables = LIST_INIT(tables); /* every table: a new generation visits them */
 static uint64_t empty_root[512] __attribute__((aligned(4096)));
 #define EMPTY_VTTBR ((uint64_t)(uintptr_t)empty_root) /* VMID 0: never handed out */
 
-static const struct pt_format *const fmt = &arm64_stage2_format;
+/* This file's own copy of the format (pt_format.h): its entry functions are called directly. */
+static const struct pt_format stage2 = ARM64_STAGE2_FORMAT;
+static const struct pt_format *const fmt = &stage2;
+
+/* The walker over this format, its entry functions called directly (keel/pt_walk.h). */
+#define S2W_VALID(t, e) s2_valid(e)
+#define S2W_IS_LEAF(t, e, l) s2_is_leaf((e), (l))
+#define S2W_TABLE(t, pa) s2_table(pa)
+#define S2W_ADDR(t, e) s2_addr(e)
+PT_WALKER(s2, S2W_VALID, S2W_IS_LEAF, S2W_TABLE, S2W_ADDR)
 
 /* Three levels from a 512-entry root (arm64 levels 1 to 3). */
 static struct pt_table table_of(const struct arch_pt *pt)
@@ -113,7 +122,7 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
                 unsigned rights, bool device)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = pt_entry(&t, va, level, q);
+    uint64_t *e = s2_entry(&t, va, level, q);
     if (!e) {
         return -KEEL_ENOMEM;
     }
@@ -133,7 +142,7 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
 int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = pt_entry(&t, va, level, NULL);
+    uint64_t *e = s2_entry(&t, va, level, NULL);
     if (!e || !fmt->valid(*e) || !fmt->is_leaf(*e, level)) {
         return 0; /* nothing mapped there as a block */
     }
@@ -151,7 +160,7 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
 void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = pt_entry(&t, va, level, NULL);
+    uint64_t *e = s2_entry(&t, va, level, NULL);
     if (e && fmt->valid(*e) && fmt->is_leaf(*e, level)) {
         *e = 0; /* (for good: no retry for a fault there) */
         tlb_flush_page(pt, va);
@@ -190,7 +199,7 @@ static bool split_raced(struct arch_pt *pt)
     }
     unsigned level;
     struct pt_table t = table_of(pt);
-    return pt_lookup(&t, va_init(ipa), &level) != NULL;
+    return s2_lookup(&t, va_init(ipa), &level) != NULL;
 }
 
 bool arch_pt_fault_fixup(void)

@@ -18,7 +18,7 @@
 #include <arch/sbi.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
-#include <keel/pt_formats.h>
+#include "pt_format.h"
 #include "gstage.h"
 #include "hext.h"
 #include <keel/sched.h>
@@ -27,7 +27,16 @@ static struct asid_pool asids = { .gen = 1, .count = ASID_POOL_MAX, .next = 1 };
 static struct list tables = LIST_INIT(tables); /* every task's table: a new generation visits them */
 extern uint64_t boot_pt[512];
 
-static const struct pt_format *const fmt = &riscv_sv_format;
+/* This file's own copy of the format (pt_format.h): its entry functions are called directly. */
+static const struct pt_format sv = RISCV_SV_FORMAT;
+static const struct pt_format *const fmt = &sv;
+
+/* The walker over this format, its entry functions called directly (keel/pt_walk.h). */
+#define SVW_VALID(t, e) sv_valid(e)
+#define SVW_IS_LEAF(t, e, l) sv_is_leaf((e), (l))
+#define SVW_TABLE(t, pa) sv_table(pa)
+#define SVW_ADDR(t, e) sv_addr(e)
+PT_WALKER(sv, SVW_VALID, SVW_IS_LEAF, SVW_TABLE, SVW_ADDR)
 
 /* A task's Sv39 table (its root's lower half) or a VM's G-stage table (a larger root). */
 static struct pt_table table_of(const struct arch_pt *pt)
@@ -165,7 +174,7 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
         return -KEEL_ERANGE;
     }
     struct pt_table t = table_of(pt);
-    uint64_t *e = pt_entry(&t, va, level, q);
+    uint64_t *e = sv_entry(&t, va, level, q);
     if (!e) {
         return -KEEL_ENOMEM;
     }
@@ -195,7 +204,7 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
 int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = pt_entry(&t, va, level, NULL);
+    uint64_t *e = sv_entry(&t, va, level, NULL);
     if (!e || !fmt->valid(*e) || !fmt->is_leaf(*e, level)) {
         return 0; /* nothing mapped there as a block */
     }
@@ -212,7 +221,7 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
 void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = pt_entry(&t, va, level, NULL);
+    uint64_t *e = sv_entry(&t, va, level, NULL);
     if (e && fmt->valid(*e) && fmt->is_leaf(*e, level)) {
         *e = 0;
         flush(pt, va, false);

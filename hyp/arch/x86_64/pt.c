@@ -21,7 +21,7 @@
 #include <arch/x86.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
-#include <keel/pt_formats.h>
+#include "pt_format.h"
 #include "internal.h"
 
 extern uint64_t boot_pml4[512];
@@ -35,6 +35,14 @@ static const struct pt_format *format(void)
 {
     return has_nx() ? &x86_paging_format : &x86_paging_nonx_format;
 }
+
+/* The walker over x86 paging, its entry functions called directly (keel/pt_walk.h): the two
+ * formats (with NX, without) differ in their leaves alone, which come from pt->fmt. */
+#define X86W_VALID(t, e) x86_valid(e)
+#define X86W_IS_LEAF(t, e, l) x86_is_leaf((e), (l))
+#define X86W_TABLE(t, pa) x86_table(pa)
+#define X86W_ADDR(t, e) x86_addr(e)
+PT_WALKER(x86, X86W_VALID, X86W_IS_LEAF, X86W_TABLE, X86W_ADDR)
 
 /* Four levels from the PML4 (the task's lower half, or a VM's nested table). */
 static struct pt_table table_of(const struct arch_pt *pt)
@@ -152,19 +160,19 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
         return -KEEL_ERANGE;
     }
     struct pt_table t = table_of(pt);
-    uint64_t *e = pt_entry(&t, va, level, q);
+    uint64_t *e = x86_entry(&t, va, level, q);
     if (!e) {
         return -KEEL_ENOMEM;
     }
     uint64_t old = *e;
-    if (pt->fmt->valid(old) && !pt->fmt->is_leaf(old, level)) {
+    if (x86_valid(old) && !x86_is_leaf(old, level)) {
         *e = 0; /* an empty table where a large page goes now: out of every TLB before it is freed */
         invalidate(pt, va);
         pt_free_table(pt->fmt, old, level, q);
         old = 0;
     }
     *e = pt->fmt->leaf(pa, level, rights, device);
-    if (pt->fmt->valid(old)) {
+    if (x86_valid(old)) {
         invalidate(pt, va);
     }
     return 0;
@@ -173,8 +181,8 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
 int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = pt_entry(&t, va, level, NULL);
-    if (!e || !pt->fmt->valid(*e) || !pt->fmt->is_leaf(*e, level)) {
+    uint64_t *e = x86_entry(&t, va, level, NULL);
+    if (!e || !x86_valid(*e) || !x86_is_leaf(*e, level)) {
         return 0; /* nothing mapped there as a large page */
     }
     uint64_t *table = pt_split_block(pt->fmt, *e, level, q);
@@ -183,7 +191,7 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
     }
     /* The same translations in smaller pages: the SDM (4.10.2.3) wants the large page out of
      * the TLBs before it is used again. */
-    *e = pt->fmt->table(pa_from_kva(table));
+    *e = x86_table(pa_from_kva(table));
     invalidate(pt, va);
     return 0;
 }
@@ -191,8 +199,8 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
 void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = pt_entry(&t, va, level, NULL);
-    if (e && pt->fmt->valid(*e) && pt->fmt->is_leaf(*e, level)) {
+    uint64_t *e = x86_entry(&t, va, level, NULL);
+    if (e && x86_valid(*e) && x86_is_leaf(*e, level)) {
         *e = 0;
         invalidate(pt, va);
     }

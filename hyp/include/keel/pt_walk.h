@@ -74,51 +74,59 @@ static inline unsigned pt_index_at(const struct pt_table *t, vaddr_t va, unsigne
     return (unsigned)(level == t->levels - 1 ? i : i & (PT_ENTRIES - 1));
 }
 
-static inline uint64_t *pt_table_at(const struct pt_format *f, uint64_t e)
-{
-    return kva_from_pa(f->addr(e));
-}
-
-/* The entry at `level` for va. Missing tables on the way are made when q is given (charged to
- * it); else, or when q has no room, NULL. NULL too when a leaf above `level` maps va (a block:
- * the caller splits it first). Inline: with the caller's format a constant, the entry functions
- * are called directly. */
-static inline uint64_t *pt_entry(const struct pt_table *t, vaddr_t va, unsigned level,
-                                 struct quota *q)
-{
-    const struct pt_format *f = t->fmt;
-    uint64_t *table = t->root;
-    for (unsigned l = t->levels - 1; l > level; l--) {
-        uint64_t *e = &table[pt_index_at(t, va, l)];
-        if (!f->valid(*e)) {
-            uint64_t *next = q ? quota_alloc(q, PAGE_SIZE) : NULL;
-            if (!next) {
-                return NULL;
-            }
-            arch_pt_publish();
-            *e = f->table(pa_from_kva(next));
-        } else if (f->is_leaf(*e, l)) {
-            return NULL;
-        }
-        table = pt_table_at(f, *e);
+/*
+ * The walker's two loops, written once, for a format given as four function-like macros of
+ * (table, entry): VALID, IS_LEAF (with the level as a third argument), TABLE (of a next table's
+ * physical address) and ADDR. PT_WALKER(pt, ...) below makes pt_entry() and pt_lookup() over
+ * the table's own format (struct pt_format's functions); an architecture whose format is fixed
+ * makes its own pair over its inline entry functions (arch/<arch>/pt_format.h), so that the walk
+ * that every map and unmap takes calls nothing.
+ *
+ * <name>_entry(t, va, level, q): the entry at `level` for va. Missing tables on the way are made
+ * when q is given (charged to it); else, or when q has no room, NULL. NULL too when a leaf above
+ * `level` maps va (a block: the caller splits it first).
+ * <name>_lookup(t, va, &level): the valid leaf that maps va, with its level; NULL when none does.
+ */
+#define PT_WALKER(name, VALID, IS_LEAF, TABLE, ADDR)                                               \
+    static inline uint64_t *name##_entry(const struct pt_table *t, vaddr_t va, unsigned level,     \
+                                         struct quota *q)                                          \
+    {                                                                                              \
+        uint64_t *table = t->root;                                                                 \
+        for (unsigned l = t->levels - 1; l > level; l--) {                                         \
+            uint64_t *e = &table[pt_index_at(t, va, l)];                                           \
+            if (!VALID(t, *e)) {                                                                   \
+                uint64_t *next = q ? quota_alloc(q, PAGE_SIZE) : NULL;                             \
+                if (!next) {                                                                       \
+                    return NULL;                                                                   \
+                }                                                                                  \
+                arch_pt_publish();                                                                 \
+                *e = TABLE(t, pa_from_kva(next));                                                  \
+            } else if (IS_LEAF(t, *e, l)) {                                                        \
+                return NULL;                                                                       \
+            }                                                                                      \
+            table = kva_from_pa(ADDR(t, *e));                                                      \
+        }                                                                                          \
+        return &table[pt_index_at(t, va, level)];                                                  \
+    }                                                                                              \
+    static inline const uint64_t *name##_lookup(const struct pt_table *t, vaddr_t va,              \
+                                                unsigned *level)                                   \
+    {                                                                                              \
+        const uint64_t *table = t->root;                                                           \
+        for (unsigned l = t->levels - 1;; l--) {                                                   \
+            const uint64_t *e = &table[pt_index_at(t, va, l)];                                     \
+            if (!VALID(t, *e)) {                                                                   \
+                return NULL;                                                                       \
+            }                                                                                      \
+            if (l == 0 || IS_LEAF(t, *e, l)) {                                                     \
+                *level = l;                                                                        \
+                return e;                                                                          \
+            }                                                                                      \
+            table = kva_from_pa(ADDR(t, *e));                                                      \
+        }                                                                                          \
     }
-    return &table[pt_index_at(t, va, level)];
-}
 
-/* The valid leaf that maps va, with its level; NULL when none does. */
-static inline const uint64_t *pt_lookup(const struct pt_table *t, vaddr_t va, unsigned *level)
-{
-    const struct pt_format *f = t->fmt;
-    const uint64_t *table = t->root;
-    for (unsigned l = t->levels - 1;; l--) {
-        const uint64_t *e = &table[pt_index_at(t, va, l)];
-        if (!f->valid(*e)) {
-            return NULL;
-        }
-        if (l == 0 || f->is_leaf(*e, l)) {
-            *level = l;
-            return e;
-        }
-        table = pt_table_at(f, *e);
-    }
-}
+#define PT_FMT_VALID(t, e) ((t)->fmt->valid(e))
+#define PT_FMT_IS_LEAF(t, e, l) ((t)->fmt->is_leaf((e), (l)))
+#define PT_FMT_TABLE(t, pa) ((t)->fmt->table(pa))
+#define PT_FMT_ADDR(t, e) ((t)->fmt->addr(e))
+PT_WALKER(pt, PT_FMT_VALID, PT_FMT_IS_LEAF, PT_FMT_TABLE, PT_FMT_ADDR)
