@@ -142,8 +142,8 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
 int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = s2_entry(&t, va, level, NULL);
-    if (!e || !fmt->valid(*e) || !fmt->is_leaf(*e, level)) {
+    uint64_t *e = s2_leaf_at(&t, va, level);
+    if (!e || level == 0) {
         return 0; /* nothing mapped there as a block */
     }
     uint64_t *table = pt_split_block(fmt, *e, level, q);
@@ -160,8 +160,8 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
 void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = s2_entry(&t, va, level, NULL);
-    if (e && fmt->valid(*e) && fmt->is_leaf(*e, level)) {
+    uint64_t *e = s2_leaf_at(&t, va, level);
+    if (e) {
         *e = 0; /* (for good: no retry for a fault there) */
         tlb_flush_page(pt, va);
     }

@@ -204,8 +204,8 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
 int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = sv_entry(&t, va, level, NULL);
-    if (!e || !fmt->valid(*e) || !fmt->is_leaf(*e, level)) {
+    uint64_t *e = sv_leaf_at(&t, va, level);
+    if (!e || level == 0) {
         return 0; /* nothing mapped there as a block */
     }
     uint64_t *table = pt_split_block(fmt, *e, level, q);
@@ -221,8 +221,8 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
 void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
 {
     struct pt_table t = table_of(pt);
-    uint64_t *e = sv_entry(&t, va, level, NULL);
-    if (e && fmt->valid(*e) && fmt->is_leaf(*e, level)) {
+    uint64_t *e = sv_leaf_at(&t, va, level);
+    if (e) {
         *e = 0;
         flush(pt, va, false);
     }

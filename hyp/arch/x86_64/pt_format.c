@@ -8,26 +8,14 @@
  */
 #include "pt_format.h"
 
-const struct pt_format x86_paging_format = {
-    .name = "x86 paging",
-    .leaf_levels = 3,
-    .valid = x86_valid,
-    .is_leaf = x86_is_leaf,
-    .table = x86_table,
-    .leaf = x86_leaf,
-    .addr = x86_addr,
-    .rights = x86_rights,
-    .device = x86_device,
-};
+/* The two differ in their leaves alone (NX on a CPU that has it). */
+#define X86_PAGING_FORMAT(fmt_name, leaf_fn)                                                       \
+    {                                                                                              \
+        .name = fmt_name, .leaf_levels = 3, .valid = x86_valid, .is_leaf = x86_is_leaf,            \
+        .table = x86_table, .leaf = leaf_fn, .addr = x86_addr, .rights = x86_rights,               \
+        .device = x86_device,                                                                      \
+    }
 
-const struct pt_format x86_paging_nonx_format = {
-    .name = "x86 paging without NX",
-    .leaf_levels = 3,
-    .valid = x86_valid,
-    .is_leaf = x86_is_leaf,
-    .table = x86_table,
-    .leaf = x86_leaf_nonx,
-    .addr = x86_addr,
-    .rights = x86_rights,
-    .device = x86_device,
-};
+const struct pt_format x86_paging_format = X86_PAGING_FORMAT("x86 paging", x86_leaf);
+const struct pt_format x86_paging_nonx_format = X86_PAGING_FORMAT("x86 paging without NX",
+                                                                  x86_leaf_nonx);

@@ -86,6 +86,8 @@ static inline unsigned pt_index_at(const struct pt_table *t, vaddr_t va, unsigne
  * when q is given (charged to it); else, or when q has no room, NULL. NULL too when a leaf above
  * `level` maps va (a block: the caller splits it first).
  * <name>_lookup(t, va, &level): the valid leaf that maps va, with its level; NULL when none does.
+ * <name>_leaf_at(t, va, level): the entry at `level` for va when it is a valid leaf, else NULL
+ * (what an unmap or a split of a mapping of that level acts on).
  */
 #define PT_WALKER(name, VALID, IS_LEAF, TABLE, ADDR)                                               \
     static inline uint64_t *name##_entry(const struct pt_table *t, vaddr_t va, unsigned level,     \
@@ -123,6 +125,11 @@ static inline unsigned pt_index_at(const struct pt_table *t, vaddr_t va, unsigne
             }                                                                                      \
             table = kva_from_pa(ADDR(t, *e));                                                      \
         }                                                                                          \
+    }                                                                                              \
+    static inline uint64_t *name##_leaf_at(const struct pt_table *t, vaddr_t va, unsigned level)   \
+    {                                                                                              \
+        uint64_t *e = name##_entry(t, va, level, NULL);                                            \
+        return e && VALID(t, *e) && (level == 0 || IS_LEAF(t, *e, level)) ? e : NULL;              \
     }
 
 #define PT_FMT_VALID(t, e) ((t)->fmt->valid(e))
