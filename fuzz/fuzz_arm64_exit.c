@@ -63,15 +63,19 @@ static void field(struct fuzz_in *in)
     struct keel_vcpu_state *s = vcpu_of(in)->state;
     unsigned f = fuzz_u8(in) % 7;
     uint64_t v = fuzz_u64(in);
+    // clang-format off: one field per line
     switch (f) {
     case 0: s->pc = v; break;
     case 1: s->pstate = v; break;
-    case 2: s->vbar_el1 = v; break;
+    case 2:
+        s->sys.vbar_el1 = v;
+        break;
     case 3: s->exit_far = v; break;
     case 4: s->exit_gpa = address(v); break;
     case 5: s->cntv_ctl_el0 = v; break;
     default: s->cntv_cval_el0 = v; break;
     }
+    // clang-format on
 }
 
 static bool psci_answer(int64_t r)

@@ -76,6 +76,7 @@ static void field(struct fuzz_in *in)
     struct keel_vcpu_state *s = vcpu_of(in)->state;
     unsigned f = fuzz_u8(in) % FIELDS;
     uint64_t v = fuzz_u64(in);
+    // clang-format off: one field per line
     switch (f) {
     case F_PC: s->pc = address(v); break;
     case F_PRIV: s->priv = v & 1; break;
@@ -83,13 +84,18 @@ static void field(struct fuzz_in *in)
     case F_HTINST: s->exit_htinst = v; break;
     case F_STVAL: s->exit_stval = v; break;
     case F_GPA: s->exit_gpa = address(v); break;
-    case F_VSSTATUS: s->vsstatus = v; break;
-    case F_VSTVEC: s->vstvec = address(v); break;
+    case F_VSSTATUS:
+        s->sys.vsstatus = v;
+        break;
+    case F_VSTVEC:
+        s->sys.vstvec = address(v);
+        break;
     case F_VSIE: s->vsie = v; break;
     case F_HVIP: s->hvip = v; break;
     case F_VSTIMECMP: s->vstimecmp = v; break;
     default: s->features = v & 1; break;
     }
+    // clang-format on
 }
 
 static void exit_once(struct fuzz_in *in)

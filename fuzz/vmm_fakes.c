@@ -17,6 +17,13 @@ struct vcpu *vcpu_self(struct vm *vm)
     return fuzz_self;
 }
 
+/* As vcpu.c, without a kernel: the area is taken to hold the whole state. */
+int vcpu_state_sync(struct vcpu *v)
+{
+    v->state->sync.valid |= KEEL_VCPU_SYNC_SYS;
+    return 0;
+}
+
 void vcpu_kick(struct vcpu *v)
 {
     fuzz_kicks++;

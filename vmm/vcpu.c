@@ -115,6 +115,19 @@ int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
     return r;
 }
 
+int vcpu_state_sync(struct vcpu *v)
+{
+    if (v->state->sync.valid & KEEL_VCPU_SYNC_SYS) {
+        return 0;
+    }
+    int64_t r = KOBJ(v->thread, KEEL_THREAD_VCPU_SYNC);
+    if (r < 0) {
+        printf("vmm: %s: vCPU %u: its state: %s\n", v->vm->name, v->id, keel_strerror(r));
+        return -1;
+    }
+    return 0;
+}
+
 /* Takes the kicks that are queued (they only made the vCPU look). */
 static void drain_kicks(struct vcpu *v)
 {

@@ -16,6 +16,9 @@ int64_t vcpu_create(struct vm *vm, unsigned id, uint64_t mpidr, unsigned pcpu);
 int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx);
 /* Runs vCPU 0 (the calling thread) until the guest powers off (0) or must be stopped (-1). */
 int vcpu_run(struct vcpu *v);
+/* Makes the whole vCPU state current in v's area (its own thread, between resumes: the kernel
+ * keeps the groups of uapi/keel/vcpu.h's sync until asked). 0, or -1 (reported). */
+int vcpu_state_sync(struct vcpu *v);
 /* Prints each vCPU's exit counts (when the VM ends). */
 void vcpu_print_stats(struct vm *vm);
 /* Stops every vCPU (the guest powered off or broke). */

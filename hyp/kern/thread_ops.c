@@ -94,6 +94,8 @@ int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         return rights & KEEL_CAP_W ? vcpu_ext_bind(t, m) : -KEEL_EPERM;
     case KEEL_THREAD_VCPU_RESUME:
         return vcpu_ext_resume(t, m);
+    case KEEL_THREAD_VCPU_SYNC:
+        return vcpu_ext_sync(t, m);
     case KEEL_THREAD_VCPU_USER:
         return rights & KEEL_CAP_W ? vcpu_user_bind(t, m) : -KEEL_EPERM;
     case KEEL_THREAD_VCPU_USER_RESUME:

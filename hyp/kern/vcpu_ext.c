@@ -53,6 +53,7 @@ int64_t vcpu_ext_bind(struct thread *t, struct kobj_msg *m)
     }
     t->vcpu.vm = vm;
     t->vcpu.state = state;
+    t->vcpu.fresh = true;
     return 0;
 }
 
@@ -71,6 +72,7 @@ static int64_t run(struct thread *self, struct task *vm, void *area)
     if (exit != 0) {
         return exit;
     }
+    self->vcpu.fresh = false;
     bool loaded = false;
     for (;;) {
         if (vmm_has_event(self)) {
@@ -115,6 +117,18 @@ int64_t vcpu_ext_resume(struct thread *t, struct kobj_msg *m)
     int64_t r = run(t, t->vcpu.vm, t->vcpu.state);
     t->vcpu.running = false;
     return r;
+}
+
+int64_t vcpu_ext_sync(struct thread *t, struct kobj_msg *m)
+{
+    if (m->caller != t || !t->vcpu.vm || !t->vcpu.state) {
+        return -KEEL_EINVAL;
+    }
+    if (t->vcpu.fresh) {
+        return 0; /* nothing taken from the area since it was bound: it holds every group */
+    }
+    arch_vcpu_sync(t, t->vcpu.state);
+    return 0;
 }
 
 void vcpu_ext_release(struct thread *t)

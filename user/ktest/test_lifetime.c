@@ -586,10 +586,11 @@ static void tls_vcpu(uint64_t self)
         memset(s, 0, sizeof(*s));
         s->pc = TLS_GUEST_PA;
         s->pstate = 0x3c5; /* EL1h, DAIF masked */
-        s->sctlr_el1 = 0x30d00800; /* MMU off */
-        s->tpidr_el0 = 0x9999;
+        s->sys.sctlr_el1 = 0x30d00800; /* MMU off */
+        s->sys.tpidr_el0 = 0x9999;
+        s->sync.want = KEEL_VCPU_SYNC_SYS; /* the guest's thread pointer back at the exit */
         tls_resume = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
-        tls_guest_exit = s->tpidr_el0;
+        tls_guest_exit = (s->sync.valid & KEEL_VCPU_SYNC_SYS) ? s->sys.tpidr_el0 : 0;
     }
     tls_vmm_after = tpidr_read();
     seen[0].done = 1;
@@ -608,7 +609,7 @@ static void vm_gone_vcpu(uint64_t self)
         memset(s, 0, sizeof(*s));
         s->pc = TLS_GUEST_PA;
         s->pstate = 0x3c5;
-        s->sctlr_el1 = 0x30d00800;
+        s->sys.sctlr_el1 = 0x30d00800;
         seen[1].done = 1;
         vm_gone_first = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
         vm_gone_esr = s->exit_esr;

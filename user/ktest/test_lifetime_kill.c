@@ -32,7 +32,7 @@ static void rv_vcpu(uint64_t self)
     memset(s, 0, sizeof(*s));
     s->pc = RV_GUEST_PA;
     s->pstate = 0x3c5;         /* EL1h, DAIF masked */
-    s->sctlr_el1 = 0x30d00800; /* MMU off */
+    s->sys.sctlr_el1 = 0x30d00800; /* MMU off */
     keel_utcb()->mr[0] = KEEL_THREAD_VCPU_RESUME;
     rv_in_guest = 1;
     uint64_t label = 0;

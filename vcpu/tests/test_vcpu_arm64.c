@@ -116,26 +116,27 @@ static void test_inject_abort(void)
         memset(&s, 0, sizeof(s));
         s.pstate = from[i].pstate;
         s.pc = 0x40001000;
-        s.vbar_el1 = 0x40000800;
+        s.sys.vbar_el1 = 0x40000800;
         s.exit_far = 0x9000010;
         arm64_inject_abort(&s, false, true);
         CHECK_EQ(s.pc, 0x40000800 + from[i].vector);
-        CHECK_EQ(s.esr_el1 >> 26, from[i].ec);
-        CHECK_EQ(s.esr_el1 & (1u << 25), 1u << 25); /* IL: a 32-bit instruction */
-        CHECK_EQ(s.esr_el1 & (1u << 6), 1u << 6);   /* WnR */
-        CHECK_EQ(s.esr_el1 & 0x3f, 0x10);           /* synchronous external abort */
-        CHECK_EQ(s.far_el1, 0x9000010);
-        CHECK_EQ(s.elr_el1, 0x40001000);
-        CHECK_EQ(s.spsr_el1, from[i].pstate);
+        CHECK_EQ(s.sys.esr_el1 >> 26, from[i].ec);
+        CHECK_EQ(s.sys.esr_el1 & (1u << 25), 1u << 25); /* IL: a 32-bit instruction */
+        CHECK_EQ(s.sys.esr_el1 & (1u << 6), 1u << 6);   /* WnR */
+        CHECK_EQ(s.sys.esr_el1 & 0x3f, 0x10);           /* synchronous external abort */
+        CHECK_EQ(s.sys.far_el1, 0x9000010);
+        CHECK_EQ(s.sys.elr_el1, 0x40001000);
+        CHECK_EQ(s.sys.spsr_el1, from[i].pstate);
         CHECK_EQ(s.pstate, 0x3c5); /* EL1h, DAIF masked */
+        CHECK_EQ(s.sync.dirty, KEEL_VCPU_SYNC_SYS); /* the kernel must take the EL1 registers */
     }
     /* An instruction abort: class 0x20 from EL0, 0x21 from EL1. */
     struct keel_vcpu_state s;
     memset(&s, 0, sizeof(s));
     s.pstate = 0x3c5;
     arm64_inject_abort(&s, true, false);
-    CHECK_EQ(s.esr_el1 >> 26, 0x21);
-    CHECK_EQ(s.esr_el1 & (1u << 6), 0);
+    CHECK_EQ(s.sys.esr_el1 >> 26, 0x21);
+    CHECK_EQ(s.sys.esr_el1 & (1u << 6), 0);
 }
 
 int main(void)

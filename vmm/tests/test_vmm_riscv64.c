@@ -47,6 +47,16 @@ struct mmio_device *vm_device_add(struct vm *v, const char *name, gpa_t base, ui
     return d;
 }
 
+static unsigned state_syncs;
+
+/* As vcpu.c, without a kernel: the area is taken to hold the whole state. */
+int vcpu_state_sync(struct vcpu *v)
+{
+    state_syncs++;
+    v->state->sync.valid |= KEEL_VCPU_SYNC_SYS;
+    return 0;
+}
+
 void vcpu_kick(struct vcpu *v)
 {
     (void)v;

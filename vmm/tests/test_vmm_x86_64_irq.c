@@ -54,6 +54,13 @@ struct vcpu *vcpu_self(struct vm *v)
     return self;
 }
 
+/* As vcpu.c, without a kernel: the area is taken to hold the whole state. */
+int vcpu_state_sync(struct vcpu *v)
+{
+    v->state->sync.valid |= KEEL_VCPU_SYNC_SYS;
+    return 0;
+}
+
 void vcpu_kick(struct vcpu *v)
 {
     kicks[v->id]++;

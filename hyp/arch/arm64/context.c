@@ -23,6 +23,9 @@ __attribute__((always_inline)) inline void arch_thread_switch(struct thread *pre
     /* EL0 writes TPIDR_EL0 at will (thread-local storage): it goes with the thread, and in plain
      * vCPU mode (prev == next: its space changed) the program in user_task has its own, kept
      * while the vCPU runs in its task (and the other way round). */
+    if (prev->vcpu.arch) {
+        arch_vcpu_switch_out(prev); /* its guest's EL1 registers, if still in this CPU */
+    }
     uint64_t live = sysreg_read(tpidr_el0);
     if (prev == next) {
         sysreg_write(tpidr_el0, next->ctx.tpidr_el0_other);

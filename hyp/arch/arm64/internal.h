@@ -7,6 +7,7 @@
 
 struct arch_regs;
 struct boot_info;
+struct thread;
 
 /* Assembly (vectors.S, switch.S, guest.S, fpsimd.S, boot.S). */
 extern char arch_vectors[], arch_guest_vectors[];
@@ -18,6 +19,9 @@ void arch_secondary_entry(void);
 uint64_t arch_guest_enter(uint64_t *regs);
 void arch_fpsimd_save(void *buf);
 void arch_fpsimd_load(void *buf);
+/* The thread switches away from this CPU: its guest's EL1 registers into its private part
+ * (vcpu_el2.c). */
+void arch_vcpu_switch_out(struct thread *t);
 /* Called from the vectors (trap.c). */
 void arch_trap_user_sync(struct arch_regs *r);
 void arch_trap_user_irq(struct arch_regs *r);

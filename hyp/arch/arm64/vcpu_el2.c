@@ -24,15 +24,25 @@
 #define FP_SIZE (32 * 16 + 16)
 #define VTIMER_INTID 27
 
-const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
-/* FP/SIMD: q0..q31, FPSR, FPCR (fpsimd.S). Guests only: Keel and its tasks use none. Loaded on
- * the guest's first FP access in a run (a CPTR_EL2.TFP trap), saved when the run ends. */
-const uint64_t arch_vcpu_private_size = FP_SIZE + sizeof(struct vgic_state);
+/* The kernel-only part of a vCPU: FP/SIMD (q0..q31, FPSR, FPCR: fpsimd.S; guests only, Keel and
+ * its tasks use none; loaded on the guest's first FP access in a run, a CPTR_EL2.TFP trap, saved
+ * when the run ends), the GIC's virtual CPU interface, and the EL1 registers. Of these, the
+ * ones tasks use too (HOST_SHARED) are swapped at every exit to the VMM; the others the host
+ * never touches, so they stay in the CPU while the vCPU thread keeps it (sys_live) and come out
+ * only when it switches away (arch_vcpu_switch_out), or when the VMM asks (the area's sync). */
+struct vcpu_private {
+    uint8_t fp[FP_SIZE] __attribute__((aligned(16)));
+    struct vgic_state vgic;
+    struct keel_arm64_sys sys;
+    bool sys_live;
+};
 
+const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
+const uint64_t arch_vcpu_private_size = sizeof(struct vcpu_private);
 
 void arch_vcpu_release(struct thread *t)
 {
-    (void)t; /* nothing stays live in the registers between runs */
+    (void)t; /* nothing of it stays in a CPU once it is not current there */
 }
 
 /* Guest: stage 2 on, physical interrupts and aborts to EL2, traps of SMC, WFI, set/way cache
@@ -52,10 +62,9 @@ static bool pstate_ok(uint64_t p)
     return (p & ~0xf00003dfull) == 0 && (m == 0x0 || m == 0x4 || m == 0x5);
 }
 
-static void load_el1(const struct keel_vcpu_state *s)
+/* The EL1 registers no task uses: they can stay in the CPU while the VMM handles an exit. */
+static void guest_only_load(const struct keel_arm64_sys *s)
 {
-    sysreg_write(sctlr_el1, s->sctlr_el1);
-    sysreg_write(cpacr_el1, s->cpacr_el1);
     sysreg_write(ttbr0_el1, s->ttbr0_el1);
     sysreg_write(ttbr1_el1, s->ttbr1_el1);
     sysreg_write(tcr_el1, s->tcr_el1);
@@ -71,21 +80,13 @@ static void load_el1(const struct keel_vcpu_state *s)
     sysreg_write(elr_el1, s->elr_el1);
     sysreg_write(spsr_el1, s->spsr_el1);
     sysreg_write(par_el1, s->par_el1);
-    sysreg_write(cntkctl_el1, s->cntkctl_el1);
-    sysreg_write(tpidr_el0, s->tpidr_el0);
-    sysreg_write(tpidrro_el0, s->tpidrro_el0);
     sysreg_write(csselr_el1, s->csselr_el1);
-    sysreg_write(sp_el0, s->sp_el0);
     sysreg_write(sp_el1, s->sp_el1);
-    sysreg_write(cntv_cval_el0, s->cntv_cval_el0);
-    sysreg_write(cntv_ctl_el0, s->cntv_ctl_el0);
     sysreg_write(vmpidr_el2, s->vmpidr | (1ull << 31));
 }
 
-static void save_el1(struct keel_vcpu_state *s)
+static void guest_only_save(struct keel_arm64_sys *s)
 {
-    s->sctlr_el1 = sysreg_read(sctlr_el1);
-    s->cpacr_el1 = sysreg_read(cpacr_el1);
     s->ttbr0_el1 = sysreg_read(ttbr0_el1);
     s->ttbr1_el1 = sysreg_read(ttbr1_el1);
     s->tcr_el1 = sysreg_read(tcr_el1);
@@ -101,14 +102,39 @@ static void save_el1(struct keel_vcpu_state *s)
     s->elr_el1 = sysreg_read(elr_el1);
     s->spsr_el1 = sysreg_read(spsr_el1);
     s->par_el1 = sysreg_read(par_el1);
+    s->csselr_el1 = sysreg_read(csselr_el1);
+    s->sp_el1 = sysreg_read(sp_el1);
+}
+
+/* HOST_SHARED: the EL0/EL1 registers tasks use too (stage 1 off, traps of EL0's cache and FP
+ * use, counters, thread pointers, EL0's stack), swapped at every exit and resume. */
+static void shared_load(const struct keel_arm64_sys *s)
+{
+    sysreg_write(sctlr_el1, s->sctlr_el1);
+    sysreg_write(cpacr_el1, s->cpacr_el1);
+    sysreg_write(cntkctl_el1, s->cntkctl_el1);
+    sysreg_write(tpidr_el0, s->tpidr_el0);
+    sysreg_write(tpidrro_el0, s->tpidrro_el0);
+    sysreg_write(sp_el0, s->sp_el0);
+}
+
+static void shared_save(struct keel_arm64_sys *s)
+{
+    s->sctlr_el1 = sysreg_read(sctlr_el1);
+    s->cpacr_el1 = sysreg_read(cpacr_el1);
     s->cntkctl_el1 = sysreg_read(cntkctl_el1);
     s->tpidr_el0 = sysreg_read(tpidr_el0);
     s->tpidrro_el0 = sysreg_read(tpidrro_el0);
-    s->csselr_el1 = sysreg_read(csselr_el1);
     s->sp_el0 = sysreg_read(sp_el0);
-    s->sp_el1 = sysreg_read(sp_el1);
-    s->cntv_cval_el0 = sysreg_read(cntv_cval_el0);
-    s->cntv_ctl_el0 = sysreg_read(cntv_ctl_el0);
+}
+
+void arch_vcpu_switch_out(struct thread *t)
+{
+    struct vcpu_private *p = t->vcpu.arch;
+    if (p && p->sys_live) {
+        guest_only_save(&p->sys);
+        p->sys_live = false;
+    }
 }
 
 /* What ordinary tasks (and the VMM) expect of the EL1/EL0 registers. */
@@ -127,39 +153,44 @@ static void load_host(struct thread *self)
     arch_pt_activate(&self->task->mem.pt);
 }
 
-
-/* The VMM's list registers: no HW bit (that would let the guest deactivate a physical
- * interrupt), and only the maintenance conditions a VMM may ask for. */
-static bool vgic_ok(const struct keel_vcpu_state *s)
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area)
 {
-    for (unsigned i = 0; i < KEEL_VGIC_LRS; i++) {
-        if (s->vgic_lr[i] & KEEL_VGIC_LR_HW) {
-            return false;
-        }
+    struct keel_vcpu_state *a = area;
+    struct vcpu_private *p = self->vcpu.arch;
+    r->pstate = __atomic_load_n(&a->pstate, __ATOMIC_RELAXED);
+    r->pc = __atomic_load_n(&a->pc, __ATOMIC_RELAXED);
+    r->vgic_flags = __atomic_load_n(&a->vgic_flags, __ATOMIC_RELAXED);
+    if (!pstate_ok(r->pstate) || (r->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING))) {
+        return -KEEL_EINVAL; /* (the list registers are checked as they are loaded) */
     }
-    return (s->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING)) == 0;
-}
-
-int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, const void *area)
-{
-    memcpy(&r->k, area, sizeof(r->k));
-    if (!pstate_ok(r->k.pstate) || !vgic_ok(&r->k)) {
-        return -KEEL_EINVAL;
+    uint64_t dirty = self->vcpu.fresh ? ~0ull : __atomic_load_n(&a->sync.dirty, __ATOMIC_RELAXED);
+    if (dirty & KEEL_VCPU_SYNC_SYS) {
+        memcpy(&p->sys, &a->sys, sizeof(p->sys)); /* (any values: the guest's own registers) */
+        p->sys_live = false;
     }
+    a->sync.dirty = 0;
+    r->area = a;
+    r->cntv_ctl = a->cntv_ctl_el0;
+    r->cntv_cval = a->cntv_cval_el0;
     r->self = self;
     r->vm = vm;
+    r->p = p;
     r->fp_live = false;
-    r->vgic = self->vcpu.arch && vgic_available()
-                  ? (struct vgic_state *)((char *)self->vcpu.arch + FP_SIZE)
-                  : NULL;
-    r->k.vgic_lr_count = r->vgic ? vgic_lr_count() : 0;
+    r->vgic = vgic_available() ? &p->vgic : NULL;
     self->ctx.tpidr_el0 = sysreg_read(tpidr_el0); /* the guest's replaces it: load_host restores */
     return 0;
 }
 
 void arch_vcpu_load(struct vcpu_run *r)
 {
-    load_el1(&r->k);
+    struct vcpu_private *p = r->p;
+    if (!p->sys_live) {
+        guest_only_load(&p->sys);
+        p->sys_live = true;
+    }
+    shared_load(&p->sys);
+    sysreg_write(cntv_cval_el0, r->cntv_cval);
+    sysreg_write(cntv_ctl_el0, r->cntv_ctl);
 }
 
 int64_t arch_vcpu_prepare(struct vcpu_run *r)
@@ -169,33 +200,33 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     sysreg_write(mdcr_el2, MDCR_GUEST);
     sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
     arch_pt_activate(&r->vm->mem.pt);
-    if (r->vgic) {
-        vgic_load(r->vgic, r->k.vgic_lr, r->k.vgic_flags);
+    if (r->vgic && !vgic_load(r->vgic, r->area->vgic_lr, r->vgic_flags)) {
+        return -KEEL_EINVAL; /* a list register with the HW bit */
     }
     return 0;
 }
 
 uint64_t arch_vcpu_enter(struct vcpu_run *r)
 {
-    sysreg_write(elr_el2, r->k.pc);
-    sysreg_write(spsr_el2, r->k.pstate);
+    sysreg_write(elr_el2, r->pc);
+    sysreg_write(spsr_el2, r->pstate);
     sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_guest_vectors);
-    uint64_t kind = arch_guest_enter(r->k.x);
+    uint64_t kind = arch_guest_enter(r->area->x);
     sysreg_write(vbar_el2, (uint64_t)(uintptr_t)arch_vectors);
-    r->k.pc = sysreg_read(elr_el2);
-    r->k.pstate = sysreg_read(spsr_el2);
+    r->pc = sysreg_read(elr_el2);
+    r->pstate = sysreg_read(spsr_el2);
     return kind;
 }
 
 /* The guest's first FP/SIMD access in this run: its registers, then on. */
 static int64_t fp_first_use(struct vcpu_run *r)
 {
-    if (r->fp_live || !r->self->vcpu.arch) {
+    if (r->fp_live) {
         return KEEL_VCPU_EXIT_TRAP;
     }
     sysreg_write(cptr_el2, CPTR_HOST);
     isb();
-    arch_fpsimd_load(r->self->vcpu.arch);
+    arch_fpsimd_load(r->p->fp);
     r->fp_live = true;
     return VCPU_GO_ON;
 }
@@ -203,10 +234,10 @@ static int64_t fp_first_use(struct vcpu_run *r)
 /* The kernel's own hypercall: answered here (ELR is past the HVC). */
 static int64_t hvc(struct vcpu_run *r)
 {
-    if (r->k.x[0] != KEEL_HVC_NULL) {
+    if (r->area->x[0] != KEEL_HVC_NULL) {
         return KEEL_VCPU_EXIT_TRAP;
     }
-    r->k.x[0] = 0;
+    r->area->x[0] = 0;
     return VCPU_GO_ON;
 }
 
@@ -232,7 +263,7 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
         irq = GUEST_IRQ_KERNEL; /* delivered: the guest's handler re-arms its timer */
     }
     if (r->vgic) {
-        vgic_save(r->vgic, r->k.vgic_lr);
+        vgic_save(r->vgic, r->area->vgic_lr);
     }
     if (kind != 0) {
         return irq == GUEST_IRQ_VTIMER        ? KEEL_VCPU_EXIT_VTIMER /* masked; the VMM delivers it */
@@ -245,25 +276,50 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
         return VCPU_GO_ON;
     }
     uint64_t far = sysreg_read(far_el2);
-    r->k.exit_esr = esr;
-    r->k.exit_far = far;
-    r->k.exit_gpa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (far & 0xfff);
+    r->area->exit_esr = esr;
+    r->area->exit_far = far;
+    r->area->exit_gpa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (far & 0xfff);
     return KEEL_VCPU_EXIT_TRAP; /* the VMM's */
 }
 
 void arch_vcpu_put(struct vcpu_run *r)
 {
-    if (r->fp_live) { /* another vCPU may use the FP registers while we are away */
+    if (r->fp_live) { /* another vCPU may use the FP/SIMD registers while we are away */
         sysreg_write(cptr_el2, CPTR_HOST);
         isb();
-        arch_fpsimd_save(r->self->vcpu.arch);
+        arch_fpsimd_save(r->p->fp);
         r->fp_live = false;
     }
-    save_el1(&r->k);
+    shared_save(&r->p->sys);
+    r->cntv_cval = sysreg_read(cntv_cval_el0);
+    r->cntv_ctl = sysreg_read(cntv_ctl_el0);
     load_host(r->self);
+}
+
+/* The groups the VMM asked for (or all) into the area: the registers still in the CPU first. */
+static void sync_out(struct vcpu_private *p, struct keel_vcpu_state *a, uint64_t groups)
+{
+    if (groups & KEEL_VCPU_SYNC_SYS) {
+        if (p->sys_live) {
+            guest_only_save(&p->sys);
+        }
+        memcpy(&a->sys, &p->sys, sizeof(a->sys));
+    }
+    a->sync.valid = groups & KEEL_VCPU_SYNC_SYS;
 }
 
 void arch_vcpu_end(struct vcpu_run *r, void *area)
 {
-    memcpy(area, &r->k, sizeof(r->k));
+    struct keel_vcpu_state *a = area;
+    a->pc = r->pc;
+    a->pstate = r->pstate;
+    a->cntv_ctl_el0 = r->cntv_ctl;
+    a->cntv_cval_el0 = r->cntv_cval;
+    a->vgic_lr_count = r->vgic ? vgic_lr_count() : 0;
+    sync_out(r->p, a, __atomic_load_n(&a->sync.want, __ATOMIC_RELAXED));
+}
+
+void arch_vcpu_sync(struct thread *t, void *area)
+{
+    sync_out(t->vcpu.arch, area, KEEL_VCPU_SYNC_SYS);
 }

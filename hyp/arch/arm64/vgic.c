@@ -12,6 +12,7 @@
 #include <arch/sysreg.h>
 #include <keel/mmio.h>
 #include <keel/task.h>
+#include <keel/percpu.h>
 #include <keel/arch/pt.h>
 #include <keel/arch/vcpu_ext.h>
 #include <uapi/keel/fpage.h>
@@ -58,6 +59,10 @@ static uint64_t lr_from_v2(uint32_t v)
            (uint64_t)((v >> 23) & 0x1f) << 51 | (uint64_t)((v >> 28) & 3) << 62 |
            (uint64_t)((v >> 30) & 1) << 60;
 }
+
+/* Per CPU, the list registers that may hold an entry (the others hold 0): only those are read
+ * at an exit, and cleared when the next vCPU's are loaded. (At reset: any.) */
+static uint32_t lr_used[KEEL_MAX_CPUS] = { [0 ... KEEL_MAX_CPUS - 1] = ~0u };
 
 /* The number of list registers (ICH_VTR_EL2), read once: it is on every VM exit's path. */
 unsigned vgic_lr_count(void)
@@ -123,31 +128,54 @@ static void lr_write(unsigned n, uint64_t v)
     }
 }
 
-void vgic_load(const struct vgic_state *v, const uint64_t *lr, uint32_t flags)
+bool vgic_load(struct vgic_state *v, const uint64_t *lr, uint32_t flags)
 {
     unsigned n = vgic_lr_count();
+    uint32_t used = lr_used[this_cpu()->id];
+    bool ok = true;
     for (unsigned i = 0; i < n; i++) {
-        /* An invalid entry goes in as 0: an EOI bit left on it would raise maintenance again. */
-        lr_write(i, (lr[i] & ICH_LR_STATE) ? lr[i] : 0);
+        /* Read once (the VMM may change its area meanwhile), checked, written. An invalid entry
+         * goes in as 0: an EOI bit left on it would raise maintenance again. */
+        uint64_t x = __atomic_load_n(&lr[i], __ATOMIC_RELAXED);
+        if (x & KEEL_VGIC_LR_HW) {
+            ok = false; /* it would let the guest deactivate a physical interrupt */
+            x = 0;
+        }
+        x = (x & ICH_LR_STATE) ? x : 0;
+        if (x || (used & (1u << i))) { /* (zero already: left alone) */
+            lr_write(i, x);
+        }
+        used = x ? used | (1u << i) : used & ~(1u << i);
+    }
+    lr_used[this_cpu()->id] = used;
+    if (!ok) {
+        return false; /* (En stays off: vgic_save turned it off) */
     }
     if (v2()) {
         mmio_write32(gich + GICH_VMCR, (uint32_t)v->vmcr);
         mmio_write32(gich + GICH_APR, (uint32_t)v->ap1r0);
         mmio_write32(gich + GICH_HCR, 1u | flags); /* En, UIE and NPIE at the same bits */
-        return;
+        return true;
     }
     __asm__ volatile("msr S3_4_C12_C11_7, %0" : : "r"(v->vmcr)); /* ICH_VMCR_EL2 */
     __asm__ volatile("msr S3_4_C12_C8_0, %0" : : "r"(v->ap0r0));  /* ICH_AP0R0_EL2 */
     __asm__ volatile("msr S3_4_C12_C9_0, %0" : : "r"(v->ap1r0));  /* ICH_AP1R0_EL2 */
     /* ICH_HCR_EL2: En, and the maintenance conditions the VMM asked for. */
     __asm__ volatile("msr S3_4_C12_C11_0, %0\n isb" : : "r"(1ull | flags));
+    return true;
 }
 
 void vgic_save(struct vgic_state *v, uint64_t *lr)
 {
     unsigned n = vgic_lr_count();
+    uint32_t *used = &lr_used[this_cpu()->id];
     for (unsigned i = 0; i < n; i++) {
-        lr[i] = lr_read(i);
+        /* Only those loaded hold anything: the others are 0 (vgic_load, vgic_inject_live). */
+        uint64_t x = (*used & (1u << i)) ? lr_read(i) : 0;
+        lr[i] = x;
+        if (!(x & ICH_LR_STATE)) {
+            *used &= ~(1u << i);
+        }
     }
     if (v2()) {
         v->vmcr = mmio_read32(gich + GICH_VMCR);
@@ -163,9 +191,10 @@ void vgic_save(struct vgic_state *v, uint64_t *lr)
 
 bool vgic_inject_live(unsigned intid)
 {
+    uint32_t *used = &lr_used[this_cpu()->id];
     unsigned n = vgic_lr_count(), free = n;
     for (unsigned i = 0; i < n; i++) {
-        uint64_t lr = lr_read(i);
+        uint64_t lr = (*used & (1u << i)) ? lr_read(i) : 0;
         if ((lr & ICH_LR_STATE) == 0) {
             if (free == n) {
                 free = i;
@@ -184,6 +213,7 @@ bool vgic_inject_live(unsigned intid)
     /* Group 1 on GICv3, group 0 on GICv2: where Linux puts its interrupts on each. */
     lr_write(free, KEEL_VGIC_LR_PENDING | (v2() ? 0 : KEEL_VGIC_LR_GROUP1) |
                        KEEL_VGIC_LR_PRIORITY(0xa0) | intid);
+    *used |= 1u << free;
     return true;
 }
 

@@ -21,7 +21,7 @@ bool vgic_available(void);
 unsigned vgic_lr_count(void);
 /* Loads a vCPU's state into the CPU interface and enables it with the maintenance conditions
  * flags (KEEL_VGIC_UNDERFLOW, KEEL_VGIC_NO_PENDING), before entering the guest. */
-void vgic_load(const struct vgic_state *v, const uint64_t *lr, uint32_t flags);
+bool vgic_load(struct vgic_state *v, const uint64_t *lr, uint32_t flags);
 /* Saves it and disables the interface (after the guest's run). */
 void vgic_save(struct vgic_state *v, uint64_t *lr);
 /* Makes intid pending in a free list register of the loaded vCPU; false when none is free. */

@@ -19,6 +19,8 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
 
 __attribute__((always_inline)) inline void arch_thread_switch(struct thread *prev, struct thread *t)
 {
-    (void)prev;
+    if (prev->vcpu.arch) {
+        arch_vcpu_switch_out(prev); /* its guest's VS CSRs, if still in this hart */
+    }
     arch_pt_activate(t->space ? &t->space->mem.pt : NULL);
 }

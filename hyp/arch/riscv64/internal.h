@@ -6,6 +6,7 @@
 #include <stdnoreturn.h>
 
 struct arch_regs;
+struct thread;
 
 /* Assembly (trap.S, switch.S, guest.S, fp.S, boot.S). */
 extern char arch_trap_vector[], arch_guest_vector[];
@@ -17,6 +18,9 @@ noreturn void kern_secondary_riscv(uint64_t hartid);
 uint64_t arch_guest_enter(uint64_t *x);
 void arch_fp_save(uint64_t *fp);
 void arch_fp_load(const uint64_t *fp);
+/* The thread switches away from this hart: its guest's VS CSRs into its private part
+ * (vcpu_hext.c). */
+void arch_vcpu_switch_out(struct thread *t);
 /* Called from the trap vector (trap.c); interrupts by cause (plic.c). */
 void arch_trap_user(struct arch_regs *r);
 void arch_syscall(struct arch_regs *r);

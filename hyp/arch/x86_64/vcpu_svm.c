@@ -372,7 +372,7 @@ static bool finish_here(struct vmcb *v, uint64_t code)
     }
 }
 
-int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, const void *area)
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area)
 {
     struct vcpu_private *p = self->vcpu.arch;
     if (!svm_present) {
@@ -480,7 +480,15 @@ void arch_vcpu_end(struct vcpu_run *r, void *area)
 {
     vmcb_save(r->vmcb, &r->k);
     r->k.inject = r->vmcb->event_inject; /* an interrupted delivery not yet retried */
+    r->k.sync.valid = KEEL_VCPU_SYNC_SYS; /* (every group moves at every exit here) */
+    r->k.sync.dirty = 0;
     memcpy(area, &r->k, sizeof(r->k));
+}
+
+void arch_vcpu_sync(struct thread *t, void *area)
+{
+    (void)t;
+    (void)area; /* the area holds every group after each exit */
 }
 
 int64_t arch_task_map_virt_cpuif(struct task *t, gpa_t gpa)

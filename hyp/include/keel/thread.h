@@ -33,6 +33,7 @@ struct thread_vcpu {
     void *state;                 /* ... its state area (kernel address, in its task's UTCB area) */
     void *arch;                  /* ... the architecture's kernel-only part (FP registers, VMCB) */
     bool running;                /* ... inside VCPU_RESUME (its VM stays bound) */
+    bool fresh;                  /* ... bound since its last resume: that takes every group */
 };
 
 #define THREAD_KSTACK_SIZE 4096

@@ -10,5 +10,7 @@ struct kobj_msg;
 int64_t vcpu_ext_bind(struct thread *t, struct kobj_msg *m);
 /* Thread VCPU_RESUME: t (the caller) runs its guest until an exit for the VMM. */
 int64_t vcpu_ext_resume(struct thread *t, struct kobj_msg *m);
+/* Thread VCPU_SYNC: the whole vCPU state into the area (see uapi/keel/vcpu.h). */
+int64_t vcpu_ext_sync(struct thread *t, struct kobj_msg *m);
 /* Drops the VM reference (thread release). */
 void vcpu_ext_release(struct thread *t);

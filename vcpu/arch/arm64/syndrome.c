@@ -43,10 +43,12 @@ void arm64_inject_abort(struct keel_vcpu_state *s, bool instruction, bool write)
     unsigned mode = s->pstate & 0xf; /* EL0t 0, EL1t 4, EL1h 5 (the kernel accepts no other) */
     uint64_t vector = mode == 0 ? 0x400 : mode == 5 ? 0x200 : 0x000;
     uint64_t ec = (instruction ? 0x20 : 0x24) | (mode == 0 ? 0 : 1); /* lower / same EL */
-    s->esr_el1 = ec << 26 | 1u << 25 /* IL */ | (write ? 1u << 6 : 0) | 0x10 /* external abort */;
-    s->far_el1 = s->exit_far;
-    s->elr_el1 = s->pc;
-    s->spsr_el1 = s->pstate;
+    s->sys.esr_el1 = ec << 26 | 1u << 25 /* IL */ | (write ? 1u << 6 : 0) |
+                     0x10 /* external abort */;
+    s->sys.far_el1 = s->exit_far;
+    s->sys.elr_el1 = s->pc;
+    s->sys.spsr_el1 = s->pstate;
     s->pstate = 0x3c5;
-    s->pc = s->vbar_el1 + vector;
+    s->pc = s->sys.vbar_el1 + vector;
+    s->sync.dirty |= KEEL_VCPU_SYNC_SYS;
 }

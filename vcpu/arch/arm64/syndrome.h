@@ -29,5 +29,6 @@ uint64_t arm64_mmio_store_value(const struct keel_vcpu_state *s, const struct ar
 void arm64_mmio_complete(struct keel_vcpu_state *s, const struct arm64_mmio *a, uint64_t value);
 /* The guest takes a synchronous external abort (instruction or data) for the access that just
  * trapped: ESR/FAR/ELR/SPSR_EL1 set, EL1h with DAIF masked, at the vector for its exception level
- * and stack pointer (EL0t: lower EL; EL1t: current EL with SP0; EL1h: current EL with SPx). */
+ * and stack pointer (EL0t: lower EL; EL1t: current EL with SP0; EL1h: current EL with SPx).
+ * Needs the EL1 registers in s (KEEL_VCPU_SYNC_SYS valid), and marks them dirty. */
 void arm64_inject_abort(struct keel_vcpu_state *s, bool instruction, bool write);

@@ -118,12 +118,25 @@ static bool fetch16(struct vm *vm, uint64_t vsatp, uint64_t va, uint16_t *half)
 
 bool insn_fetch(struct vm *vm, const struct keel_vcpu_state *s, uint64_t pc, uint32_t *insn)
 {
+    uint64_t gpa;
     uint16_t lo, hi = 0;
-    if (!fetch16(vm, s->vsatp, pc, &lo)) {
+    if (!translate(vm, s->vsatp, pc, &gpa)) {
         return false;
     }
-    if ((lo & 3) == 3 && !fetch16(vm, s->vsatp, pc + 2, &hi)) {
-        return false; /* a 32-bit instruction may cross into another page */
+    /* Both halves through one translation when they share the page (the common case). */
+    bool one_page = (pc & 0xfff) != 0xffe;
+    const uint8_t *p4 = one_page ? guest_mem_ptr(vm, gpa_init(gpa), 4) : NULL;
+    const uint8_t *p = p4 ? p4 : guest_mem_ptr(vm, gpa_init(gpa), 2);
+    if (!p) {
+        return false;
+    }
+    memcpy(&lo, p, 2);
+    if ((lo & 3) == 3) {
+        if (p4) {
+            memcpy(&hi, p4 + 2, 2);
+        } else if (one_page || !fetch16(vm, s->vsatp, pc + 2, &hi)) {
+            return false; /* past the end of RAM, or the next page is not readable */
+        }
     }
     *insn = (uint32_t)lo | (uint32_t)hi << 16;
     return true;

@@ -21,5 +21,6 @@ struct mmio_insn {
  * stores included: the VMM cannot reach the guest's f-registers). */
 bool insn_decode_mmio(uint32_t insn, bool transformed, struct mmio_insn *out);
 /* Reads the guest's instruction at its virtual address pc (translated with vsatp unless that is
- * Bare). Returns false when it cannot be read (not in RAM, not mapped). */
+ * Bare). Returns false when it cannot be read (not in RAM,
+ * not mapped). */
 bool insn_fetch(struct vm *vm, const struct keel_vcpu_state *s, uint64_t pc, uint32_t *insn);

@@ -30,13 +30,17 @@ static uint64_t *reg(struct keel_vcpu_state *s, unsigned n, uint64_t *zero)
     return n == 31 ? zero : &s->x[n]; /* register 31 is XZR for loads and stores */
 }
 
-static int data_abort(struct vm *vm, struct keel_vcpu_state *s, uint64_t esr)
+static int data_abort(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
 {
+    struct vm *vm = v->vm;
     struct arm64_mmio a;
     gpa_t gpa = gpa_init(s->exit_gpa);
     if (!arm64_mmio_decode(esr, &a)) {
         vm_report(vm, "guest access at 0x%lx without a syndrome (pc 0x%lx): abort injected",
                   (unsigned long)gpa_val(gpa), (unsigned long)s->pc);
+        if (vcpu_state_sync(v) != 0) {
+            return -1;
+        }
         arm64_inject_abort(s, false, esr & (1u << 6));
         return 0;
     }
@@ -185,11 +189,15 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
     case EC_SYS64:
         return system_register(v, s, esr);
     case EC_DABT_LOW:
-        return data_abort(v->vm, s, esr);
+        return data_abort(v, s, esr);
     case EC_IABT_LOW: /* stage 2: an instruction fetch from outside RAM */
-        if (s->pc - s->vbar_el1 < 0x800) {
+        if (vcpu_state_sync(v) != 0) {
+            return -1;
+        }
+        if (s->pc - s->sys.vbar_el1 < 0x800) {
             printf("vmm: %s: the guest's exception vectors at 0x%lx are outside RAM; stopping "
-                   "the VM\n", v->vm->name, (unsigned long)s->vbar_el1);
+                   "the VM\n",
+                   v->vm->name, (unsigned long)s->sys.vbar_el1);
             return -1; /* an abort would only come back here */
         }
         vm_report(v->vm, "guest runs code at 0x%lx, outside RAM: abort injected",
@@ -234,9 +242,11 @@ void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
     struct keel_vcpu_state *s = v->state;
     /* Everything but the list registers: the interrupt controller model owns those. */
     memset(s, 0, offsetof(struct keel_vcpu_state, vgic_lr));
+    memset(&s->sys, 0, sizeof(s->sys));
+    s->sync.dirty = KEEL_VCPU_SYNC_SYS;
     s->x[0] = ctx;
-    s->vmpidr = v->mpidr;
+    s->sys.vmpidr = v->mpidr;
     s->pc = entry;
     s->pstate = 0x3c5; /* EL1h, interrupts masked: as the Linux boot protocol asks */
-    s->sctlr_el1 = 0x30d00800; /* MMU and caches off */
+    s->sys.sctlr_el1 = 0x30d00800; /* MMU and caches off */
 }

@@ -26,21 +26,28 @@
 #define VSSTATUS_SPIE (1ull << 5)
 #define VSSTATUS_SPP (1ull << 8)
 
-/* Enters the guest's own trap handler with an exception, as the hardware would have. */
-static void inject(struct keel_vcpu_state *s, uint64_t cause, uint64_t tval)
+/* Enters the guest's own trap handler with an exception, as the hardware would have. 0, or -1
+ * when its state could not be had. */
+static int inject(struct vcpu *v, struct keel_vcpu_state *s, uint64_t cause, uint64_t tval)
 {
-    uint64_t st = s->vsstatus & ~(VSSTATUS_SPP | VSSTATUS_SPIE | VSSTATUS_SIE);
-    st |= (s->priv ? VSSTATUS_SPP : 0) | ((s->vsstatus & VSSTATUS_SIE) ? VSSTATUS_SPIE : 0);
-    s->vsstatus = st;
-    s->vsepc = s->pc;
-    s->vscause = cause;
-    s->vstval = tval;
+    if (vcpu_state_sync(v) != 0) {
+        return -1;
+    }
+    uint64_t st = s->sys.vsstatus & ~(VSSTATUS_SPP | VSSTATUS_SPIE | VSSTATUS_SIE);
+    st |= (s->priv ? VSSTATUS_SPP : 0) | ((s->sys.vsstatus & VSSTATUS_SIE) ? VSSTATUS_SPIE : 0);
+    s->sys.vsstatus = st;
+    s->sys.vsepc = s->pc;
+    s->sys.vscause = cause;
+    s->sys.vstval = tval;
     s->priv = 1;
-    s->pc = s->vstvec & ~3ull; /* exceptions go to the base in both modes */
+    s->pc = s->sys.vstvec & ~3ull; /* exceptions go to the base in both modes */
+    s->sync.dirty |= KEEL_VCPU_SYNC_SYS;
+    return 0;
 }
 
-static int mmio(struct vm *vm, struct keel_vcpu_state *s)
+static int mmio(struct vcpu *v, struct keel_vcpu_state *s)
 {
+    struct vm *vm = v->vm;
     struct mmio_insn m;
     uint32_t raw = 0;
     gpa_t gpa = gpa_init(s->exit_gpa);
@@ -54,8 +61,7 @@ static int mmio(struct vm *vm, struct keel_vcpu_state *s)
         vm_report(vm, "guest access at 0x%lx by an instruction the VMM cannot decode (pc 0x%lx, "
                   "insn 0x%x): access fault injected", (unsigned long)gpa_val(gpa),
                   (unsigned long)s->pc, raw);
-        inject(s, store ? EXC_STORE_ACCESS : EXC_LOAD_ACCESS, s->exit_stval);
-        return 0;
+        return inject(v, s, store ? EXC_STORE_ACCESS : EXC_LOAD_ACCESS, s->exit_stval);
     }
     struct mmio_device *d = vm_device_at(vm, gpa);
     uint64_t off = d ? gpa_val(gpa) - gpa_val(d->base) : 0;
@@ -128,8 +134,7 @@ static int virtual_instruction(struct vcpu *v, struct keel_vcpu_state *s)
     if (insn == INSN_WFI) {
         return wait_for_interrupt(v, s);
     }
-    inject(s, EXC_ILLEGAL, insn); /* a hypervisor instruction or CSR: not for this guest */
-    return 0;
+    return inject(v, s, EXC_ILLEGAL, insn); /* a hypervisor instruction or CSR: not the guest's */
 }
 
 static int trap(struct vcpu *v, struct keel_vcpu_state *s)
@@ -139,14 +144,13 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         return sbi_call(v, s);
     case EXC_LOAD_GUEST_PAGE:
     case EXC_STORE_GUEST_PAGE:
-        return mmio(v->vm, s);
+        return mmio(v, s);
     case EXC_VIRTUAL_INST:
         return virtual_instruction(v, s);
     case EXC_INST_GUEST_PAGE:
         vm_report(v->vm, "guest fetch at 0x%lx outside its RAM: access fault injected",
                   (unsigned long)s->exit_gpa);
-        inject(s, EXC_INST_ACCESS, s->exit_stval);
-        return 0;
+        return inject(v, s, EXC_INST_ACCESS, s->exit_stval);
     default:
         printf("vmm: %s: unhandled exit, scause %lu at pc 0x%lx (stval 0x%lx, guest-physical "
                "0x%lx); stopping the VM\n", v->vm->name, (unsigned long)s->exit_scause,
@@ -185,5 +189,6 @@ void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
     s->pc = entry;
     s->priv = 1;
     s->vstimecmp = UINT64_MAX;
-    s->scounteren = 7; /* cycle, time, instret for its user mode, as OpenSBI leaves it */
+    s->sys.scounteren = 7; /* cycle, time, instret for its user mode, as OpenSBI leaves it */
+    s->sync.dirty = KEEL_VCPU_SYNC_SYS;
 }

@@ -27,9 +27,10 @@ extern const uint64_t arch_vcpu_state_size;
 /* Size of the kernel-only part of a vCPU's state (allocated from the thread's quota; 0: none). */
 extern const uint64_t arch_vcpu_private_size;
 
-/* Copies the state area (kernel address) into r and checks what the hardware must not run:
+/* Takes from the state area (kernel address) what moves at every resume and the groups the VMM
+ * marked dirty (every group when self->vcpu.fresh), and checks what the hardware must not run:
  * 0, or -KEEL_EINVAL (a bad state), -KEEL_EPROTO (no hardware for it), -KEEL_ENOMEM. */
-int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, const void *area);
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area);
 /* The guest's state into this CPU: before the first entry and after each switch away. */
 void arch_vcpu_load(struct vcpu_run *r);
 /* Before each entry, with the big lock: 0, or an exit for the VMM (its timer is due, say). */
@@ -42,8 +43,11 @@ uint64_t arch_vcpu_enter(struct vcpu_run *r);
 int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t raw);
 /* The guest's state out of this CPU, the host's back: before a switch away, and at the end. */
 void arch_vcpu_put(struct vcpu_run *r);
-/* The end of a resume that began: r's state back into the area. */
+/* The end of a resume that began: what moves at every exit, and the groups the area's
+ * sync.want asks for, into the area (sync.valid says which groups are there). */
 void arch_vcpu_end(struct vcpu_run *r, void *area);
+/* Thread VCPU_SYNC, between resumes on the vCPU's own thread: every group into the area. */
+void arch_vcpu_sync(struct thread *t, void *area);
 
 /* The thread's vCPU state goes away (its private part is freed by the caller). */
 void arch_vcpu_release(struct thread *t);

@@ -50,19 +50,22 @@ enum keel_task_op {
 enum keel_thread_op {
     KEEL_THREAD_CONTROL = 1, /* MR1 task cap (~0: keep), MR2 UTCB address, MR3 pager cap,
                                 MR4 exception handler cap (~0: keep) */
-    KEEL_THREAD_EX_REGS = 2, /* MR1 pc, MR2 sp, MR3 flags (KEEL_EXREGS_*) -> MR0 old pc, MR1 old sp */
-    KEEL_THREAD_STATS = 3,   /* -> MR0 CPU time (ns), MR1 context switches in, MR2 cpu,
+    KEEL_THREAD_EX_REGS =
+        2,                 /* MR1 pc, MR2 sp, MR3 flags (KEEL_EXREGS_*) -> MR0 old pc, MR1 old sp */
+    KEEL_THREAD_STATS = 3, /* -> MR0 CPU time (ns), MR1 context switches in, MR2 cpu,
                                 MR3 1 while it is on a CPU */
-    KEEL_THREAD_STATE = 4,   /* -> label: KEEL_THREAD_STATE_* */
-    KEEL_THREAD_VCPU = 5,    /* MR1 VM task cap, MR2 state area address (a page of the thread's
+    KEEL_THREAD_STATE = 4, /* -> label: KEEL_THREAD_STATE_* */
+    KEEL_THREAD_VCPU = 5,  /* MR1 VM task cap, MR2 state area address (a page of the thread's
                                 task's UTCB area): extended vCPU mode (uapi/keel/vcpu.h) */
-    KEEL_THREAD_VCPU_RESUME = 6, /* on the calling thread itself: run the guest until an exit
+    KEEL_THREAD_VCPU_RESUME = 6,      /* on the calling thread itself: run the guest until an exit
                                     -> label keel_vcpu_exit */
-    KEEL_THREAD_VCPU_USER = 7,   /* MR1 state area address (a page of the thread's task's UTCB
+    KEEL_THREAD_VCPU_USER = 7,        /* MR1 state area address (a page of the thread's task's UTCB
                                     area; 0: leave the mode), MR2 entry pc, MR3 entry sp: plain
                                     vCPU mode (uapi/keel/vcpu_user.h) */
     KEEL_THREAD_VCPU_USER_RESUME = 8, /* on the calling thread itself: continue with the frame
                                          and flag of its state area (no reply) */
+    KEEL_THREAD_VCPU_SYNC = 9, /* on the calling thread itself, between resumes: every group of
+                                  its vCPU state into the area (keel_vcpu_sync.valid) */
 };
 
 /* Thread STATE answers. */

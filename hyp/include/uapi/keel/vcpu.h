@@ -30,6 +30,23 @@ enum keel_vcpu_exit {
 #define KEEL_SBI_EXT_NULL 0x0a4b4c00u /* returns a0 = 0 (SBI_SUCCESS), a1 = 0 */
 #define KEEL_X86_VMMCALL_NULL 0x4b4c0000u /* VMMCALL with it in eax: eax = 0 */
 
+/*
+ * State transfer by need. Each architecture's area (below) has the state that moves at every
+ * exit and resume (general registers, pc, the exit's details, the virtual interrupts and timer)
+ * and groups that stay in the kernel (or in the CPU, while the vCPU thread keeps its CPU) until
+ * the VMM asks for them:
+ *   want   (VMM)    groups the kernel writes into the area at every exit;
+ *   valid  (kernel) groups whose values in the area are the vCPU's at this exit (or after
+ *                   Thread VCPU_SYNC, which writes every group into the area at once);
+ *   dirty  (VMM)    groups the VMM wrote into the area: the next resume takes them (all of the
+ *                   group's fields) and clears the bits. A VMM that changes part of a group
+ *                   has it valid first.
+ */
+struct keel_vcpu_sync {
+    uint64_t want, valid, dirty;
+};
+#define KEEL_VCPU_SYNC_SYS 1ull /* arm64 EL1, riscv64 VS-level, x86_64 control/segment/MSR state */
+
 #if defined(__aarch64__) || defined(KEEL_UAPI_ARM64)
 #include <uapi/keel/vcpu_state_arm64.h>
 #elif defined(__riscv) || defined(KEEL_UAPI_RISCV64)

@@ -1,23 +1,30 @@
 /* SPDX-License-Identifier: MIT */
-/* The arm64 vCPU state area (extended vCPU mode, see uapi/keel/vcpu.h). The kernel reads the
- * guest registers from it on resume and writes them back on every exit to the VMM. */
+/* The arm64 vCPU state area (extended vCPU mode, see uapi/keel/vcpu.h). What moves at each exit
+ * and resume, and what only on the VMM's request: struct keel_vcpu_sync (uapi/keel/vcpu.h). */
 #pragma once
 #include <stdint.h>
 
 #define KEEL_VGIC_LRS 8
 
-struct keel_vcpu_state {
-    /* Guest general registers and PSTATE (only EL0t/EL1t/EL1h AArch64 modes are accepted). */
-    uint64_t x[31];
-    uint64_t pc;
-    uint64_t pstate;
+/* The EL1 system registers the guest owns (group KEEL_VCPU_SYNC_SYS: in the area only when the
+ * VMM asks, uapi/keel/vcpu.h). */
+struct keel_arm64_sys {
     uint64_t sp_el0, sp_el1;
-    /* EL1 system registers the guest owns. */
     uint64_t sctlr_el1, cpacr_el1, ttbr0_el1, ttbr1_el1, tcr_el1, esr_el1, far_el1;
     uint64_t afsr0_el1, afsr1_el1, mair_el1, amair_el1, vbar_el1, contextidr_el1, tpidr_el1;
     uint64_t elr_el1, spsr_el1, par_el1, cntkctl_el1, tpidr_el0, tpidrro_el0, csselr_el1;
-    uint64_t cntv_ctl_el0, cntv_cval_el0;
     uint64_t vmpidr; /* the MPIDR the guest reads (Aff fields; the kernel sets bit 31) */
+};
+
+struct keel_vcpu_state {
+    struct keel_vcpu_sync sync;
+    /* Always in the area at an exit, always taken on resume: general registers and PSTATE (only
+     * EL0t/EL1t/EL1h AArch64 modes are accepted), the virtual timer, the exit and the list
+     * registers. */
+    uint64_t x[31];
+    uint64_t pc;
+    uint64_t pstate;
+    uint64_t cntv_ctl_el0, cntv_cval_el0;
     /* Exit details (written by the kernel). */
     uint64_t exit_esr;   /* ESR_EL2 */
     uint64_t exit_far;   /* FAR_EL2: the guest-virtual fault address */
@@ -29,6 +36,7 @@ struct keel_vcpu_state {
     uint64_t vgic_lr[KEEL_VGIC_LRS];
     uint32_t vgic_lr_count; /* written by the kernel: list registers in use here (0: none, GICv2) */
     uint32_t vgic_flags;    /* KEEL_VGIC_*: when to exit with KEEL_VCPU_EXIT_VGIC */
+    struct keel_arm64_sys sys; /* KEEL_VCPU_SYNC_SYS */
 };
 
 #define KEEL_VGIC_LR_EOI (1ull << 41)       /* exit (VGIC) when the guest deactivates it */

@@ -1,20 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /* The riscv64 vCPU state area (extended vCPU mode with the H extension, see uapi/keel/vcpu.h).
- * The kernel reads the guest state from it on resume and writes it back on every exit. */
+ * What moves at each exit and resume, and what only on the VMM's request: struct keel_vcpu_sync
+ * (uapi/keel/vcpu.h). */
 #pragma once
 #include <stdint.h>
 
+/* The VS-level CSRs the guest owns (but vsie and vsatp, which move at every exit), and the two
+ * supervisor CSRs that have no VS copy, which the kernel swaps: scounteren (what the guest's
+ * user mode may count; firmware usually leaves cycle, time, instret: 7) and senvcfg. Group
+ * KEEL_VCPU_SYNC_SYS: in the area only when the VMM asks (uapi/keel/vcpu.h). */
+struct keel_riscv_sys {
+    uint64_t vsstatus, vstvec, vsscratch, vsepc, vscause, vstval;
+    uint64_t scounteren, senvcfg;
+};
+
 struct keel_vcpu_state {
+    struct keel_vcpu_sync sync;
+    /* Always in the area at an exit, always taken on resume: */
     /* Guest general registers (x[0] is ignored and reads back 0), pc, and the guest's nominal
      * privilege: 1 VS-mode, 0 VU-mode (anything else: EINVAL). */
     uint64_t x[32];
     uint64_t pc;
     uint64_t priv;
-    /* VS-level CSRs the guest owns (vsie in VS bit positions: SSIE 1, STIE 5, SEIE 9), and the
-     * two supervisor CSRs that have no VS copy, which the kernel swaps: scounteren (what the
-     * guest's user mode may count; firmware usually leaves cycle, time, instret: 7) and senvcfg. */
-    uint64_t vsstatus, vsie, vstvec, vsscratch, vsepc, vscause, vstval, vsatp;
-    uint64_t scounteren, senvcfg;
+    /* The interrupts the guest enables (vsie, in VS bit positions: SSIE 1, STIE 5, SEIE 9), and
+     * its address translation (vsatp: the VMM reads the trapped instruction through it). */
+    uint64_t vsie, vsatp;
     /* The guest's timer compare (Sstc vstimecmp, in time-CSR ticks; UINT64_MAX: none). With
      * KEEL_VCPU_SSTC the hardware raises the guest's timer interrupt itself when time reaches
      * it; without, the VMM must (hvip VSTIP). */
@@ -30,6 +40,7 @@ struct keel_vcpu_state {
      * guest-page fault the guest-physical address (htval << 2 | stval's low two bits). */
     uint64_t exit_scause, exit_stval, exit_htval, exit_htinst, exit_gpa;
     uint64_t features; /* written by the kernel: KEEL_VCPU_* */
+    struct keel_riscv_sys sys; /* KEEL_VCPU_SYNC_SYS */
 };
 
 #define KEEL_HVIP_VSSIP (1ull << 2)

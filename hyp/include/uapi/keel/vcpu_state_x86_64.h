@@ -20,6 +20,7 @@ struct keel_x86_segment {
 };
 
 struct keel_vcpu_state {
+    struct keel_vcpu_sync sync;
     /* General registers by their encoding: rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5, rsi 6, rdi 7,
      * r8..r15 8..15. */
     uint64_t gpr[16];
