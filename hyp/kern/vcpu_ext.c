@@ -15,6 +15,7 @@
 #include <keel/sched.h>
 #include <uapi/keel/fpage.h>
 #include <uapi/keel/vcpu.h>
+#include <string.h>
 
 int64_t vcpu_ext_bind(struct thread *t, struct kobj_msg *m)
 {
@@ -43,9 +44,14 @@ int64_t vcpu_ext_bind(struct thread *t, struct kobj_msg *m)
     if (!state) {
         return -KEEL_EINVAL;
     }
-    if (!t->vcpu.arch && arch_vcpu_private_size &&
-        !(t->vcpu.arch = quota_alloc(t->obj.quota, arch_vcpu_private_size))) {
+    if (t->vcpu.arch) {
+        arch_vcpu_release(t); /* a new binding starts clean: nothing of the last VM's */
+    } else if (arch_vcpu_private_size &&
+               !(t->vcpu.arch = quota_alloc(t->obj.quota, arch_vcpu_private_size))) {
         return -KEEL_ENOMEM;
+    }
+    if (t->vcpu.arch) {
+        memset(t->vcpu.arch, 0, arch_vcpu_private_size);
     }
     kobj_get(&vm->obj);
     if (t->vcpu.vm) {

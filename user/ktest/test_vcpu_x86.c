@@ -34,18 +34,19 @@ static void reset(struct keel_vcpu_state *s, uint64_t pc)
     const struct keel_x86_segment code = { 0x10, 0xc9b, 0xffffffffu, 0 };
     const struct keel_x86_segment data = { 0x18, 0xc93, 0xffffffffu, 0 };
     memset(s, 0, sizeof(*s));
+    s->sync.dirty = KEEL_VCPU_SYNC_SYS;
     s->rip = pc;
     s->rflags = 2;
     s->cr0 = 0x11;
-    s->dr6 = 0xffff0ff0;
-    s->dr7 = 0x400;
-    s->pat = 0x0007040600070406ull;
+    s->sys.dr6 = 0xffff0ff0;
+    s->sys.dr7 = 0x400;
+    s->sys.pat = 0x0007040600070406ull;
     s->timer_deadline = UINT64_MAX;
     s->cs = code;
-    s->ds = s->es = s->ss = s->fs = s->gs = data;
-    s->gdtr.limit = s->idtr.limit = 0xffff;
-    s->ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
-    s->tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
+    s->sys.ds = s->sys.es = s->sys.ss = s->sys.fs = s->sys.gs = data;
+    s->sys.gdtr.limit = s->sys.idtr.limit = 0xffff;
+    s->sys.ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
+    s->sys.tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
 }
 
 static void run(struct keel_vcpu_state *s, uint64_t self, unsigned i)

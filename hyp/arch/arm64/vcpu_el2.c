@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * Extended vCPU mode on arm64: the guest runs at EL1/EL0 with stage 2 (the VM task's table) and
- * traps configured so that it cannot touch what it does not own. The kernel works on its own
- * copy of the state area (the VMM may change the area at any time), checks PSTATE, loads the EL1
- * registers, and runs the guest until an exit the VMM must see. Interrupts that arrive while the
+ * traps configured so that it cannot touch what it does not own. From the state area (which the
+ * VMM may change at any time) the kernel reads what it checks once (PC, PSTATE, each list
+ * register), takes the general registers directly, the EL1 registers only when the VMM marks
+ * them dirty (they live in the thread's private part and, while it keeps its CPU, in the CPU),
+ * and runs the guest until an exit the VMM must see. Interrupts that arrive while the
  * guest runs are the kernel's: it handles them, may schedule, and goes back into the guest
  * unless something arrived for the VMM thread.
  */
@@ -163,12 +165,12 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     if (!pstate_ok(r->pstate) || (r->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING))) {
         return -KEEL_EINVAL; /* (the list registers are checked as they are loaded) */
     }
-    uint64_t dirty = self->vcpu.fresh ? ~0ull : __atomic_load_n(&a->sync.dirty, __ATOMIC_RELAXED);
+    uint64_t dirty = __atomic_exchange_n(&a->sync.dirty, 0, __ATOMIC_RELAXED);
+    dirty = self->vcpu.fresh ? ~0ull : dirty;
     if (dirty & KEEL_VCPU_SYNC_SYS) {
         memcpy(&p->sys, &a->sys, sizeof(p->sys)); /* (any values: the guest's own registers) */
         p->sys_live = false;
     }
-    a->sync.dirty = 0;
     r->area = a;
     r->cntv_ctl = a->cntv_ctl_el0;
     r->cntv_cval = a->cntv_cval_el0;

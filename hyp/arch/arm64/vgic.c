@@ -173,8 +173,9 @@ void vgic_save(struct vgic_state *v, uint64_t *lr)
         /* Only those loaded hold anything: the others are 0 (vgic_load, vgic_inject_live). */
         uint64_t x = (*used & (1u << i)) ? lr_read(i) : 0;
         lr[i] = x;
-        if (!(x & ICH_LR_STATE)) {
-            *used &= ~(1u << i);
+        if (x == 0) {
+            *used &= ~(
+                1u << i); /* (an invalid entry with its EOI bit is cleared at the next load) */
         }
     }
     if (v2()) {

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * Extended vCPU mode on riscv64 (H extension): the guest runs in VS/VU-mode with the VM task's
- * G-stage table in hgatp. The kernel works on its own copy of the state area (the VMM may change
- * the area at any time), checks the privilege it is asked to return to (hstatus.SPV/SPVP and
- * sstatus.SPP are the kernel's), loads the VS CSRs, the virtual interrupts the VMM asserts
- * (hvip) and the guest's timer (Sstc vstimecmp), and runs the guest until an exit the VMM must
- * see. Interrupts that arrive while the guest runs are the kernel's: it handles them, may
+ * G-stage table in hgatp. From the state area (which the VMM may change at any time) the kernel
+ * reads once and checks the privilege it is asked to return to (hstatus.SPV/SPVP and
+ * sstatus.SPP are the kernel's), takes the general registers directly, the virtual interrupts
+ * the VMM asserts (hvip), the guest's timer (Sstc vstimecmp), vsie and vsatp at every resume,
+ * the other VS CSRs only when the VMM marks them dirty, and runs the guest until an exit the VMM
+ * must see. Interrupts that arrive while the guest runs are the kernel's: it handles them, may
  * schedule, and goes back into the guest unless something arrived for the VMM thread.
  *
  * Floating point: Keel and its tasks run with sstatus.FS off; a guest's f-registers live in the
@@ -146,12 +147,12 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     if (r->priv > 1 || !p) {
         return -KEEL_EINVAL;
     }
-    uint64_t dirty = self->vcpu.fresh ? ~0ull : __atomic_load_n(&a->sync.dirty, __ATOMIC_RELAXED);
+    uint64_t dirty = __atomic_exchange_n(&a->sync.dirty, 0, __ATOMIC_RELAXED);
+    dirty = self->vcpu.fresh ? ~0ull : dirty;
     if (dirty & KEEL_VCPU_SYNC_SYS) {
         memcpy(&p->sys, &a->sys, sizeof(p->sys)); /* (any values: the guest's own CSRs) */
         p->sys_live = false;
     }
-    a->sync.dirty = 0;
     r->area = a;
     r->pc = a->pc;
     r->vsie = a->vsie;

@@ -20,7 +20,9 @@ void arch_context_init(struct arch_context *ctx, struct arch_regs *frame, arch_r
 
 __attribute__((always_inline)) inline void arch_thread_switch(struct thread *prev, struct thread *t)
 {
-    (void)prev;
+    if (prev->vcpu.arch) {
+        arch_vcpu_switch_out(prev); /* its guest's x87/SSE registers, if still in this CPU */
+    }
     arch_pt_activate(t->space ? &t->space->mem.pt : NULL);
     if (t->kstack) {
         uint64_t top = (uint64_t)(uintptr_t)t->kstack + THREAD_KSTACK_SIZE;

@@ -6,6 +6,7 @@
 #include <stdnoreturn.h>
 
 struct arch_regs;
+struct thread;
 
 /* Assembly (entry.S, switch.S, svm_enter.S, the AP trampoline). */
 extern char arch_idt_stubs[];
@@ -16,6 +17,9 @@ noreturn void kern_main_x86(uint32_t magic, uint32_t info_pa);
 noreturn void kern_secondary_x86(void);
 void arch_syscall_entry(void);
 uint64_t svm_enter(uint64_t *gpr, uint64_t vmcb_pa, uint64_t host_pa);
+/* The thread switches away from this CPU: its guest's x87/SSE registers into its private part
+ * (vcpu_svm.c). */
+void arch_vcpu_switch_out(struct thread *t);
 /* Called from the entry stubs (trap.c); the local TLB (pt.c). */
 void arch_trap_user(struct arch_regs *r);
 void arch_trap_kernel(struct arch_regs *r);

@@ -45,8 +45,10 @@
 
 struct vcpu_private {
     uint8_t fx[512];     /* FXSAVE image of the guest's x87/SSE registers (16-byte aligned) */
-    struct vmcb *vmcb;   /* its own page, from the thread's quota on the first run */
+    struct vmcb *vmcb;   /* its own page, from the thread's quota on the first run: the vCPU's
+                          * state between runs (what the area does not carry at every exit) */
     unsigned fp_cpu;     /* the CPU whose registers last held fx */
+    bool fx_live;        /* the CPU's x87/SSE registers hold the guest's, changed since fx */
     bool flush;          /* its TLB entries go at its next VMRUN, wherever (its paging changed) */
 };
 _Static_assert(__builtin_offsetof(struct vcpu_private, fx) == 0, "FXSAVE needs 16-byte alignment");
@@ -185,8 +187,8 @@ static void seg_out(struct keel_x86_segment *s, const struct vmcb_segment *v)
     s->base = v->base;
 }
 
-/* The VMCB from the state (checked by the caller), with the kernel's controls. */
-static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, const struct task *vm)
+/* The controls the kernel relies on (whatever the VMM asks), and the interrupt window. */
+static void vmcb_controls(struct vmcb *v, const struct task *vm, uint64_t want)
 {
     v->intercept_cr_read = 0;
     v->intercept_cr_write = 1u << 4; /* CR4: the VMM emulates it, so that PKE stays off */
@@ -198,7 +200,7 @@ static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, const str
                          SVM_INTERCEPT_INVD | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA |
                          SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR | SVM_INTERCEPT_TASK_SWITCH |
                          SVM_INTERCEPT_FERR_FREEZE | SVM_INTERCEPT_SHUTDOWN |
-                         ((k->want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_INTERCEPT_VINTR : 0);
+                         ((want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_INTERCEPT_VINTR : 0);
     v->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
                          SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
                          SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_ICEBP | SVM_INTERCEPT_WBINVD |
@@ -211,94 +213,111 @@ static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, const str
     v->asid = GUEST_ASID;
     v->np_enable = SVM_NP_ENABLE;
     v->ncr3 = vm->mem.pt.cr3;
+    v->clean = 0;
+}
+
+/* What moves at every resume (checked by the caller), into the VMCB. */
+static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, uint64_t want)
+{
     /* Physical interrupts stay the host's (V_INTR_MASKING); the guest's TPR is its CR8. A wanted
      * interrupt window is a virtual interrupt that only exits (VINTR) once the guest can take
      * it. */
     v->vintr = SVM_VINTR_MASKING | (k->cr8 & 0xf) |
-               ((k->want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR : 0);
+               ((want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR : 0);
     v->interrupt_shadow = k->interrupt_shadow & 1;
-    v->event_inject = k->inject & ~EVENT_RESERVED;
-    v->clean = 0;
-    seg_in(&v->es, &k->es);
     seg_in(&v->cs, &k->cs);
-    seg_in(&v->ss, &k->ss);
-    seg_in(&v->ds, &k->ds);
-    seg_in(&v->fs, &k->fs);
-    seg_in(&v->gs, &k->gs);
-    seg_in(&v->gdtr, &k->gdtr);
-    seg_in(&v->ldtr, &k->ldtr);
-    seg_in(&v->idtr, &k->idtr);
-    seg_in(&v->tr, &k->tr);
-    /* The CPL is SS.DPL in protected mode, 0 in real mode, 3 in virtual-8086 mode. */
-    v->cpl = (uint8_t)(!(k->cr0 & 1) ? 0 : (k->rflags & (1ull << 17)) ? 3 : (k->ss.attr >> 5) & 3);
     v->efer = k->efer | EFER_SVME;
     v->cr0 = k->cr0;
-    v->cr2 = k->cr2;
     v->cr3 = k->cr3;
     v->cr4 = k->cr4;
-    v->dr6 = k->dr6;
-    v->dr7 = k->dr7 & ~0xffull; /* no breakpoint enables: DR0-3 are never the guest's */
     v->rflags = k->rflags;
     v->rip = k->rip;
     v->rsp = k->gpr[4];
     v->rax = k->gpr[0];
-    v->star = k->star;
-    v->lstar = k->lstar;
-    v->cstar = k->cstar;
-    v->sfmask = k->sfmask;
-    v->kernel_gs_base = k->kernel_gs_base;
-    v->sysenter_cs = k->sysenter_cs;
-    v->sysenter_esp = k->sysenter_esp;
-    v->sysenter_eip = k->sysenter_eip;
-    v->g_pat = k->pat;
 }
 
+/* KEEL_VCPU_SYNC_SYS into the VMCB (the VMM wrote it), and the CPL that goes with it. */
+static void vmcb_load_sys(struct vmcb *v, const struct keel_vcpu_state *k)
+{
+    const struct keel_x86_sys *s = &k->sys;
+    seg_in(&v->es, &s->es);
+    seg_in(&v->ss, &s->ss);
+    seg_in(&v->ds, &s->ds);
+    seg_in(&v->fs, &s->fs);
+    seg_in(&v->gs, &s->gs);
+    seg_in(&v->gdtr, &s->gdtr);
+    seg_in(&v->ldtr, &s->ldtr);
+    seg_in(&v->idtr, &s->idtr);
+    seg_in(&v->tr, &s->tr);
+    /* The CPL is SS.DPL in protected mode, 0 in real mode, 3 in virtual-8086 mode. */
+    v->cpl = (uint8_t)(!(v->cr0 & 1) ? 0 : (v->rflags & (1ull << 17)) ? 3 : (v->ss.attr >> 5) & 3);
+    v->cr2 = s->cr2;
+    v->dr6 = s->dr6;
+    v->dr7 = s->dr7 & ~0xffull; /* no breakpoint enables: DR0-3 are never the guest's */
+    v->star = s->star;
+    v->lstar = s->lstar;
+    v->cstar = s->cstar;
+    v->sfmask = s->sfmask;
+    v->kernel_gs_base = s->kernel_gs_base;
+    v->sysenter_cs = s->sysenter_cs;
+    v->sysenter_esp = s->sysenter_esp;
+    v->sysenter_eip = s->sysenter_eip;
+    v->g_pat = s->pat;
+}
+
+/* What moves at every exit, from the VMCB. */
 static void vmcb_save(const struct vmcb *v, struct keel_vcpu_state *k)
 {
-    seg_out(&k->es, &v->es);
     seg_out(&k->cs, &v->cs);
-    seg_out(&k->ss, &v->ss);
-    if ((v->cr0 & 1) && !(v->rflags & (1ull << 17))) {
-        /* The CPL is the VMCB's, which SS.DPL need not match (after SYSRET, on AMD): the area
-         * carries it as SS.DPL, where vmcb_load() takes it from. */
-        k->ss.attr = (uint16_t)((k->ss.attr & ~0x60u) | ((v->cpl & 3u) << 5));
-    }
-    seg_out(&k->ds, &v->ds);
-    seg_out(&k->fs, &v->fs);
-    seg_out(&k->gs, &v->gs);
-    seg_out(&k->gdtr, &v->gdtr);
-    seg_out(&k->ldtr, &v->ldtr);
-    seg_out(&k->idtr, &v->idtr);
-    seg_out(&k->tr, &v->tr);
     k->efer = v->efer & ~(uint64_t)EFER_SVME;
     k->cr0 = v->cr0;
-    k->cr2 = v->cr2;
     k->cr3 = v->cr3;
     k->cr4 = v->cr4;
     k->cr8 = v->vintr & 0xf;
-    k->dr6 = v->dr6;
-    k->dr7 = v->dr7;
     k->rflags = v->rflags;
     k->rip = v->rip;
     k->gpr[4] = v->rsp;
     k->gpr[0] = v->rax;
-    k->star = v->star;
-    k->lstar = v->lstar;
-    k->cstar = v->cstar;
-    k->sfmask = v->sfmask;
-    k->kernel_gs_base = v->kernel_gs_base;
-    k->sysenter_cs = v->sysenter_cs;
-    k->sysenter_esp = v->sysenter_esp;
-    k->sysenter_eip = v->sysenter_eip;
-    k->pat = v->g_pat;
     k->interrupt_shadow = v->interrupt_shadow & 1;
     k->exit_code = v->exit_code;
     k->exit_info1 = v->exit_info1;
     k->exit_info2 = v->exit_info2;
     k->exit_int_info = v->exit_int_info;
+    k->inject = v->event_inject; /* an interrupted delivery not yet retried */
 }
 
-/* Something for the VMM thread (also what came while it was out of the guest). */
+/* KEEL_VCPU_SYNC_SYS from the VMCB. */
+static void vmcb_save_sys(const struct vmcb *v, struct keel_vcpu_state *k)
+{
+    struct keel_x86_sys *s = &k->sys;
+    seg_out(&s->es, &v->es);
+    seg_out(&s->ss, &v->ss);
+    if ((v->cr0 & 1) && !(v->rflags & (1ull << 17))) {
+        /* The CPL is the VMCB's, which SS.DPL need not match (after SYSRET, on AMD): the area
+         * carries it as SS.DPL, where vmcb_load_sys() takes it from. */
+        s->ss.attr = (uint16_t)((s->ss.attr & ~0x60u) | ((v->cpl & 3u) << 5));
+    }
+    seg_out(&s->ds, &v->ds);
+    seg_out(&s->fs, &v->fs);
+    seg_out(&s->gs, &v->gs);
+    seg_out(&s->gdtr, &v->gdtr);
+    seg_out(&s->ldtr, &v->ldtr);
+    seg_out(&s->idtr, &v->idtr);
+    seg_out(&s->tr, &v->tr);
+    s->cr2 = v->cr2;
+    s->dr6 = v->dr6;
+    s->dr7 = v->dr7;
+    s->star = v->star;
+    s->lstar = v->lstar;
+    s->cstar = v->cstar;
+    s->sfmask = v->sfmask;
+    s->kernel_gs_base = v->kernel_gs_base;
+    s->sysenter_cs = v->sysenter_cs;
+    s->sysenter_esp = v->sysenter_esp;
+    s->sysenter_eip = v->sysenter_eip;
+    s->pat = v->g_pat;
+}
+
 /* The guest's x87/SSE registers into this CPU's, unless they are still there. */
 static void fp_get(struct thread *self, struct vcpu_private *p)
 {
@@ -312,17 +331,17 @@ static void fp_get(struct thread *self, struct vcpu_private *p)
 
 /* The guest's timer: due, or this CPU's timer armed for it (its interrupt ends the run, and the
  * next look here finds it due). */
-static bool timer_due(const struct keel_vcpu_state *k, struct percpu *c)
+static bool timer_due(uint64_t deadline, struct percpu *c)
 {
-    if (k->timer_deadline == UINT64_MAX) {
+    if (deadline == UINT64_MAX) {
         return false;
     }
-    if (arch_timer_now() >= k->timer_deadline) {
+    if (arch_timer_now() >= deadline) {
         return true;
     }
-    if (k->timer_deadline < c->timer_armed) {
-        c->timer_armed = k->timer_deadline;
-        arch_timer_set_deadline(k->timer_deadline);
+    if (deadline < c->timer_armed) {
+        c->timer_armed = deadline;
+        arch_timer_set_deadline(deadline);
     }
     return false;
 }
@@ -374,6 +393,7 @@ static bool finish_here(struct vmcb *v, uint64_t code)
 
 int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area)
 {
+    struct keel_vcpu_state *a = area;
     struct vcpu_private *p = self->vcpu.arch;
     if (!svm_present) {
         return -KEEL_EPROTO;
@@ -381,23 +401,36 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     if (!p->vmcb && private_init(self, p) != 0) {
         return -KEEL_ENOMEM;
     }
-    memcpy(&r->k, area, sizeof(r->k));
-    if (!inject_ok(r->k.inject) || (r->k.cr4 & KEEL_X86_CR4_REFUSED)) {
+    /* What is checked is read once (the VMM may change its area meanwhile). */
+    uint64_t inject = __atomic_load_n(&a->inject, __ATOMIC_RELAXED);
+    uint64_t cr4 = __atomic_load_n(&a->cr4, __ATOMIC_RELAXED);
+    if (!inject_ok(inject) || (cr4 & KEEL_X86_CR4_REFUSED)) {
         return -KEEL_EINVAL;
+    }
+    struct vmcb *v = p->vmcb;
+    uint64_t cr0 = v->cr0, cr3 = v->cr3, cr4_was = v->cr4, efer = v->efer; /* as it last ran */
+    r->want = a->want;
+    vmcb_controls(v, vm, r->want);
+    vmcb_load(v, a, r->want);
+    v->cr4 = cr4;
+    v->event_inject = inject & ~EVENT_RESERVED;
+    uint64_t dirty = __atomic_exchange_n(&a->sync.dirty, 0, __ATOMIC_RELAXED);
+    dirty = self->vcpu.fresh ? ~0ull : dirty;
+    if (dirty & KEEL_VCPU_SYNC_SYS) {
+        vmcb_load_sys(v, a);
     }
     /* Paging controls the VMM changed (it emulates CR4 writes, and resets vCPUs): the guest's
      * translations go at its next VMRUN, whenever that is (VMRUN keeps those of its ASID). */
-    struct vmcb *last = p->vmcb;
-    if (last->cr0 != r->k.cr0 || last->cr3 != r->k.cr3 || last->cr4 != r->k.cr4 ||
-        (last->efer & ~(uint64_t)EFER_SVME) != r->k.efer) {
+    if (self->vcpu.fresh || v->cr0 != cr0 || v->cr3 != cr3 || v->cr4 != cr4_was ||
+        v->efer != efer) {
         p->flush = true;
     }
-    r->k.features = KEEL_VCPU_X86_SVM;
+    r->timer_deadline = a->timer_deadline;
+    r->area = a;
     r->self = self;
     r->vm = vm;
-    r->vmcb = p->vmcb;
-    r->ran = false;
-    vmcb_load(r->vmcb, &r->k, vm); /* (the VMCB stays in memory: loaded once a resume) */
+    r->p = p;
+    r->vmcb = v;
     return 0;
 }
 
@@ -409,16 +442,16 @@ void arch_vcpu_load(struct vcpu_run *r)
 int64_t arch_vcpu_prepare(struct vcpu_run *r)
 {
     struct percpu *c = this_cpu();
-    if (timer_due(&r->k, c)) {
-        r->k.timer_deadline = UINT64_MAX;
+    if (timer_due(r->timer_deadline, c)) {
+        r->timer_deadline = UINT64_MAX;
         return KEEL_VCPU_EXIT_VTIMER;
     }
     if (!(svm_cpus & (1u << c->id))) {
         return -KEEL_EPROTO; /* moved to a CPU without SVM */
     }
-    fp_get(r->self, r->self->vcpu.arch);
     struct vmcb *v = r->vmcb;
-    struct vcpu_private *p = r->self->vcpu.arch;
+    struct vcpu_private *p = r->p;
+    fp_get(r->self, p);
     /* Another VM's or another vCPU's translations may be here (one ASID for all), or this
      * vCPU's may be stale (a table changed, it changed its paging, it ran elsewhere since). */
     if (c->arch.guest_pt != &r->vm->mem.pt || c->arch.guest_vcpu != p || c->arch.guest_tlb_stale ||
@@ -439,12 +472,12 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
 uint64_t arch_vcpu_enter(struct vcpu_run *r)
 {
     struct vmcb *v = r->vmcb;
-    svm_enter(r->k.gpr, pa_of(v), pa_of(host_state[this_cpu()->id]));
+    svm_enter(r->area->gpr, pa_of(v), pa_of(host_state[this_cpu()->id]));
     __asm__ volatile("stgi" ::: "memory");
     if (v->exit_code == SVM_EXIT_INTR) { /* (an NMI is taken at the STGI) */
         __asm__ volatile("sti\n nop\n cli" ::: "memory");
     }
-    r->ran = true;
+    r->p->fx_live = true; /* (saved when the thread leaves the CPU: arch_vcpu_switch_out) */
     return v->exit_code;
 }
 
@@ -452,7 +485,7 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t code)
 {
     struct vmcb *v = r->vmcb;
     if (v->tlb_control == SVM_TLB_FLUSH_ALL && !svm_exit_refused(code)) {
-        ((struct vcpu_private *)r->self->vcpu.arch)->flush = false; /* done by this VMRUN */
+        r->p->flush = false; /* done by this VMRUN */
     }
     v->event_inject = 0; /* delivered, or in exit_int_info */
     if (svm_exit_refused(code)) {
@@ -463,32 +496,47 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t code)
         return VCPU_GO_ON;
     }
     if (code == SVM_EXIT_VINTR) {
-        r->k.want &= ~KEEL_X86_WANT_IRQ_WINDOW; /* the window it asked for is open */
+        r->want &= ~KEEL_X86_WANT_IRQ_WINDOW; /* the window it asked for is open */
     }
     return KEEL_VCPU_EXIT_TRAP; /* everything else is the VMM's */
 }
 
 void arch_vcpu_put(struct vcpu_run *r)
 {
-    if (r->ran) {
-        fx(true, ((struct vcpu_private *)r->self->vcpu.arch)->fx);
-        r->ran = false;
+    (void)r; /* the VMCB is memory; x87/SSE stay in the CPU until the thread leaves it */
+}
+
+void arch_vcpu_switch_out(struct thread *t)
+{
+    struct vcpu_private *p = t->vcpu.arch;
+    if (p && p->fx_live) {
+        fx(true, p->fx);
+        p->fx_live = false;
     }
 }
 
 void arch_vcpu_end(struct vcpu_run *r, void *area)
 {
-    vmcb_save(r->vmcb, &r->k);
-    r->k.inject = r->vmcb->event_inject; /* an interrupted delivery not yet retried */
-    r->k.sync.valid = KEEL_VCPU_SYNC_SYS; /* (every group moves at every exit here) */
-    r->k.sync.dirty = 0;
-    memcpy(area, &r->k, sizeof(r->k));
+    struct keel_vcpu_state *a = area;
+    vmcb_save(r->vmcb, a);
+    a->want = r->want;
+    a->timer_deadline = r->timer_deadline;
+    a->features = KEEL_VCPU_X86_SVM;
+    uint64_t want = __atomic_load_n(&a->sync.want, __ATOMIC_RELAXED);
+    if (want & KEEL_VCPU_SYNC_SYS) {
+        vmcb_save_sys(r->vmcb, a);
+    }
+    a->sync.valid = want & KEEL_VCPU_SYNC_SYS;
 }
 
 void arch_vcpu_sync(struct thread *t, void *area)
 {
-    (void)t;
-    (void)area; /* the area holds every group after each exit */
+    struct vcpu_private *p = t->vcpu.arch;
+    struct keel_vcpu_state *a = area;
+    if (p->vmcb) {
+        vmcb_save_sys(p->vmcb, a);
+        a->sync.valid = KEEL_VCPU_SYNC_SYS;
+    }
 }
 
 int64_t arch_task_map_virt_cpuif(struct task *t, gpa_t gpa)

@@ -143,6 +143,9 @@ static int mmio(struct vm *vm, struct keel_vcpu_state *s)
  * alias DR6 and DR7. */
 static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
 {
+    if (vcpu_state_sync(v) != 0) {
+        return -1;
+    }
     uint8_t c[INSN_MAX_LEN];
     unsigned n = insn_fetch(v->vm, s, c, sizeof(c)), i = 0, rex = 0;
     if (n > 0 && (c[0] & 0xf0) == 0x40 && insn_code_bits(s) == 64) {
@@ -156,15 +159,16 @@ static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
         return 0;
     }
     unsigned dr = (c[i + 2] >> 3) & 7, gpr = (c[i + 2] & 7) | ((rex & 1) << 3);
-    uint64_t *slot = dr < 4 ? &v->arch.dr[dr] : (dr & 1) ? &v->arch.dr7 : &s->dr6;
+    uint64_t *slot = dr < 4 ? &v->arch.dr[dr] : (dr & 1) ? &v->arch.dr7 : &s->sys.dr6;
     if (c[i + 1] == 0x21) {
         /* DR7: GD clear, bit 10 reads as one */
         uint64_t value = dr == 7 || dr == 5 ? (*slot & ~0x2000ull) | 0x400 : *slot;
         s->gpr[gpr] = insn_code_bits(s) == 64 ? value : (uint32_t)value;
     } else {
         *slot = dr >= 4 ? (s->gpr[gpr] & 0xffffffffu) : s->gpr[gpr];
-        s->dr7 = 0x400; /* no breakpoint enabled in the CPU */
+        s->sys.dr7 = 0x400; /* no breakpoint enabled in the CPU */
     }
+    s->sync.dirty |= KEEL_VCPU_SYNC_SYS;
     step(s, i + 3);
     return 0;
 }
@@ -327,17 +331,28 @@ static bool msr_value_ok(uint32_t msr, uint64_t value)
 static uint64_t *msr_slot(struct keel_vcpu_state *s, uint32_t msr)
 {
     switch (msr) {
-    case MSR_SYSENTER_CS: return &s->sysenter_cs;
-    case MSR_SYSENTER_ESP: return &s->sysenter_esp;
-    case MSR_SYSENTER_EIP: return &s->sysenter_eip;
-    case MSR_PAT: return &s->pat;
-    case MSR_STAR: return &s->star;
-    case MSR_LSTAR: return &s->lstar;
-    case MSR_CSTAR: return &s->cstar;
-    case MSR_SFMASK: return &s->sfmask;
-    case MSR_FS_BASE: return &s->fs.base;
-    case MSR_GS_BASE: return &s->gs.base;
-    case MSR_KERNEL_GS_BASE: return &s->kernel_gs_base;
+    case MSR_SYSENTER_CS:
+        return &s->sys.sysenter_cs;
+    case MSR_SYSENTER_ESP:
+        return &s->sys.sysenter_esp;
+    case MSR_SYSENTER_EIP:
+        return &s->sys.sysenter_eip;
+    case MSR_PAT:
+        return &s->sys.pat;
+    case MSR_STAR:
+        return &s->sys.star;
+    case MSR_LSTAR:
+        return &s->sys.lstar;
+    case MSR_CSTAR:
+        return &s->sys.cstar;
+    case MSR_SFMASK:
+        return &s->sys.sfmask;
+    case MSR_FS_BASE:
+        return &s->sys.fs.base;
+    case MSR_GS_BASE:
+        return &s->sys.gs.base;
+    case MSR_KERNEL_GS_BASE:
+        return &s->sys.kernel_gs_base;
     default: return NULL;
     }
 }
@@ -349,11 +364,15 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
     bool write = s->exit_info1 & 1;
     uint64_t value = (s->gpr[0] & 0xffffffffu) | s->gpr[2] << 32, *slot = msr_slot(s, msr);
     bool ok = true;
+    if (slot && vcpu_state_sync(v) != 0) {
+        return -1;
+    }
     if (slot) {
         if (write && !msr_value_ok(msr, value)) {
             ok = false;
         } else if (write) {
             *slot = value;
+            s->sync.dirty |= KEEL_VCPU_SYNC_SYS;
         } else {
             value = *slot;
         }
@@ -528,19 +547,20 @@ void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
 {
     struct keel_vcpu_state *s = v->state;
     memset(s, 0, sizeof(*s));
+    s->sync.dirty = KEEL_VCPU_SYNC_SYS;
     s->rflags = 2;
-    s->dr6 = 0xffff0ff0;
-    s->dr7 = 0x400;
-    s->pat = 0x0007040600070406ull;
+    s->sys.dr6 = 0xffff0ff0;
+    s->sys.dr7 = 0x400;
+    s->sys.pat = 0x0007040600070406ull;
     s->timer_deadline = UINT64_MAX;
-    s->idtr.limit = 0xffff;
-    s->ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
+    s->sys.idtr.limit = 0xffff;
+    s->sys.ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
     if (v->id != 0) {
         const struct keel_x86_segment data = { 0, 0x93, 0xffff, 0 };
         s->cr0 = 0x10; /* ET: real mode */
         s->cs = (struct keel_x86_segment){ (uint16_t)(entry >> 4), 0x9b, 0xffff, entry & 0xffff0 };
-        s->ds = s->es = s->ss = s->fs = s->gs = data;
-        s->tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
+        s->sys.ds = s->sys.es = s->sys.ss = s->sys.fs = s->sys.gs = data;
+        s->sys.tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
         return;
     }
     const struct keel_x86_segment code = { 0x10, 0xc9b, 0xffffffffu, 0 };
@@ -549,7 +569,7 @@ void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
     s->gpr[6] = ctx;
     s->cr0 = 0x11; /* PE, ET */
     s->cs = code;
-    s->ds = s->es = s->ss = s->fs = s->gs = data;
-    s->gdtr.limit = 0xffff;
-    s->tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
+    s->sys.ds = s->sys.es = s->sys.ss = s->sys.fs = s->sys.gs = data;
+    s->sys.gdtr.limit = 0xffff;
+    s->sys.tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
 }

@@ -49,7 +49,8 @@ void arch_vcpu_end(struct vcpu_run *r, void *area);
 /* Thread VCPU_SYNC, between resumes on the vCPU's own thread: every group into the area. */
 void arch_vcpu_sync(struct thread *t, void *area);
 
-/* The thread's vCPU state goes away (its private part is freed by the caller). */
+/* The thread's vCPU state goes away (its private part is then freed, or zeroed for a new
+ * binding, by the caller). */
 void arch_vcpu_release(struct thread *t);
 /* Maps the interrupt controller's virtual CPU interface into VM task t at guest address gpa
  * (arm64 with GICv2: the GICV frames, which the guest uses as its GICC). 0, -KEEL_EINVAL for a

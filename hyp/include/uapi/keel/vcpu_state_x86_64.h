@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The x86_64 vCPU state area (extended vCPU mode, see uapi/keel/vcpu.h). Back end: AMD SVM
- * (KEEL_VCPU_X86_SVM in features); a VT-x back end will fill the same area. The kernel copies the
- * area on resume, checks it, runs the guest, and writes it back on every exit to the VMM.
+ * (KEEL_VCPU_X86_SVM in features); a VT-x back end will fill the same area. What moves at each
+ * exit and resume, and what only on the VMM's request: struct keel_vcpu_sync (uapi/keel/vcpu.h).
  *
  * Segments use SVM's packed attribute format (bits 0-7: type, S, DPL, P; bits 8-11: AVL, L, D/B,
  * G). Exits to the VMM (KEEL_VCPU_EXIT_TRAP) carry the SVM exit code and its two information
@@ -19,20 +19,28 @@ struct keel_x86_segment {
     uint64_t base;
 };
 
+/* The state the VMM needs only now and then (group KEEL_VCPU_SYNC_SYS: in the area only when
+ * it asks, uapi/keel/vcpu.h): CR2, the debug registers, the segments but CS, the descriptor
+ * tables, and the MSRs the guest owns (the kernel loads them with the guest, VMLOAD/VMSAVE). */
+struct keel_x86_sys {
+    uint64_t cr2, dr6, dr7;
+    struct keel_x86_segment es, ss, ds, fs, gs, gdtr, ldtr, idtr, tr;
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
+};
+
 struct keel_vcpu_state {
     struct keel_vcpu_sync sync;
+    /* Always in the area at an exit, always taken on resume: */
     /* General registers by their encoding: rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5, rsi 6, rdi 7,
      * r8..r15 8..15. */
     uint64_t gpr[16];
     uint64_t rip, rflags;
-    /* Control state. EFER.SVME is the kernel's (it reads back clear); the hardware refuses
-     * inconsistent combinations (an exit with -KEEL_EINVAL). */
-    uint64_t cr0, cr2, cr3, cr4, cr8, efer;
-    uint64_t dr6, dr7;
-    struct keel_x86_segment es, cs, ss, ds, fs, gs, gdtr, ldtr, idtr, tr;
-    /* MSRs the guest owns (the kernel loads them with the guest, VMLOAD/VMSAVE). */
-    uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
-    uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
+    /* Control state and the code segment (what decoding an instruction needs). EFER.SVME is the
+     * kernel's (it reads back clear); the hardware refuses inconsistent combinations (an exit
+     * with -KEEL_EINVAL). */
+    uint64_t cr0, cr3, cr4, cr8, efer;
+    struct keel_x86_segment cs;
     /* The guest's instruction after sti or mov ss: interrupts held off (bit 0). */
     uint64_t interrupt_shadow;
     /* An event to inject on resume, in SVM EVENTINJ format (vector 0-7, type 8-10, error code
@@ -48,6 +56,7 @@ struct keel_vcpu_state {
      * (an event whose delivery the exit interrupted: inject it again). */
     uint64_t exit_code, exit_info1, exit_info2, exit_int_info;
     uint64_t features; /* written by the kernel: KEEL_VCPU_X86_* */
+    struct keel_x86_sys sys; /* KEEL_VCPU_SYNC_SYS */
 };
 
 #define KEEL_VCPU_X86_SVM 1ull

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* One resume of an x86_64 vCPU under AMD SVM (keel/arch/vcpu_ext.h): the kernel's copy of the state
- * area and what the run keeps besides. */
+/* One resume of an x86_64 vCPU under AMD SVM (keel/arch/vcpu_ext.h): the VMCB (the vCPU's state
+ * in the kernel, built from what the area gives and checked), and what the run keeps besides.
+ * The general registers but rax and rsp go between the area and the CPU directly. */
 #pragma once
 #include <stdbool.h>
 #include <uapi/keel/vcpu.h>
@@ -8,12 +9,14 @@
 struct thread;
 struct task;
 struct vmcb;
+struct vcpu_private;
 
 struct vcpu_run {
-    struct keel_vcpu_state k;
+    struct keel_vcpu_state *area;
+    uint64_t want, timer_deadline;
     struct thread *self;
     struct task *vm;
-    struct vmcb *vmcb;  /* loaded from k at the beginning, saved into it at the end */
+    struct vcpu_private *p;
+    struct vmcb *vmcb;
     uint64_t injecting; /* the event the last entry was to deliver */
-    bool ran;           /* the CPU's x87/SSE registers hold the guest's, changed since saved */
 };

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+/*
+ * State transfer by need (uapi/keel/vcpu.h, struct keel_vcpu_sync), at the kernel's interface,
+ * on every architecture: a guest sets a register of the group the kernel keeps (arm64
+ * TPIDR_EL1, riscv64 vsscratch, x86_64 CR2) and reads it back after each exit. The area does not
+ * carry it unless asked; Thread VCPU_SYNC gives it, also after the vCPU thread left its CPU (the
+ * register saved on the way out, and another VM's vCPU run on that CPU meanwhile); a value the VMM writes without marking the group dirty is not
+ * taken, whether the register was still in the CPU or not; marked dirty it is, and sync.want
+ * brings it back at the exit.
+ */
+#include "ktest_util.h"
+#include <uapi/keel/vcpu.h>
+#include <string.h>
+
+#define VAL_A 0x1111222233334444ull
+#define VAL_B 0xbbbbbbbbbbbbbbbbull
+#define VAL_C 0x5555666677778888ull
+#define VAL_D 0x0123456789abcdefull
+
+#if defined(__aarch64__)
+#define GUEST_PA 0x80000000ull
+/* msr tpidr_el1, x1; hvc #0; mrs x2, tpidr_el1; hvc #0; mrs x3, ..; hvc #0; mrs x4, ..; hvc #0;
+ * b . */
+static const uint32_t guest_code[] = { 0xd518d081, 0xd4000002, 0xd538d082, 0xd4000002, 0xd538d083,
+                                       0xd4000002, 0xd538d084, 0xd4000002, 0x14000000 };
+
+static void start(struct keel_vcpu_state *s)
+{
+    s->pc = GUEST_PA;
+    s->pstate = 0x3c5;             /* EL1h, DAIF masked */
+    s->sys.sctlr_el1 = 0x30d00800; /* MMU off */
+    s->x[0] = 1;                   /* not the kernel's own hypercall: each HVC is the VMM's */
+}
+static void set_value(struct keel_vcpu_state *s, uint64_t v)
+{
+    s->x[1] = v;
+}
+static void spin(struct keel_vcpu_state *s)
+{
+    s->pc = GUEST_PA + 32; /* the b . */
+}
+static uint64_t kept(const struct keel_vcpu_state *s)
+{
+    return s->sys.tpidr_el1;
+}
+static void set_kept(struct keel_vcpu_state *s, uint64_t v)
+{
+    s->sys.tpidr_el1 = v;
+}
+static uint64_t read_back(const struct keel_vcpu_state *s, unsigned i)
+{
+    return s->x[2 + i];
+}
+static void step(struct keel_vcpu_state *s)
+{
+    (void)s; /* ELR is past the HVC */
+}
+#elif defined(__riscv)
+#define GUEST_PA 0x80000000ull
+/* csrw sscratch, a1; ecall; csrr a2, sscratch; ecall; csrr a3, ..; ecall; csrr a4, ..; ecall;
+ * c.j .; c.j . */
+static const uint32_t guest_code[] = { 0x14059073, 0x00000073, 0x14002673, 0x00000073, 0x140026f3,
+                                       0x00000073, 0x14002773, 0x00000073, 0xa001a001 };
+
+static void start(struct keel_vcpu_state *s)
+{
+    s->pc = GUEST_PA;
+    s->priv = 1; /* VS-mode, translation off */
+    s->vstimecmp = UINT64_MAX;
+    s->x[17] = 0x0a4b4cffu; /* an SBI extension the kernel does not answer: the VMM's */
+}
+static void set_value(struct keel_vcpu_state *s, uint64_t v)
+{
+    s->x[11] = v;
+}
+static void spin(struct keel_vcpu_state *s)
+{
+    s->pc = GUEST_PA + 32; /* the c.j . */
+}
+static uint64_t kept(const struct keel_vcpu_state *s)
+{
+    return s->sys.vsscratch;
+}
+static void set_kept(struct keel_vcpu_state *s, uint64_t v)
+{
+    s->sys.vsscratch = v;
+}
+static uint64_t read_back(const struct keel_vcpu_state *s, unsigned i)
+{
+    return s->x[12 + i];
+}
+static void step(struct keel_vcpu_state *s)
+{
+    s->pc += 4;
+}
+#elif defined(__x86_64__)
+#define GUEST_PA 0x1000ull
+/* (32-bit) mov %eax, %cr2; hlt; mov %cr2, %ebx; hlt; mov %cr2, %ecx; hlt; mov %cr2, %edx; hlt;
+ * jmp . */
+static const uint8_t guest_code[] = { 0x0f, 0x22, 0xd0, 0xf4, 0x0f, 0x20, 0xd3, 0xf4, 0x0f,
+                                      0x20, 0xd1, 0xf4, 0x0f, 0x20, 0xd2, 0xf4, 0xeb, 0xfe };
+
+static void start(struct keel_vcpu_state *s)
+{
+    const struct keel_x86_segment code = { 0x10, 0xc9b, 0xffffffffu, 0 };
+    const struct keel_x86_segment data = { 0x18, 0xc93, 0xffffffffu, 0 };
+    s->rip = GUEST_PA;
+    s->rflags = 2;
+    s->cr0 = 0x11; /* PE, ET */
+    s->timer_deadline = UINT64_MAX;
+    s->cs = code;
+    s->sys.ds = s->sys.es = s->sys.ss = s->sys.fs = s->sys.gs = data;
+    s->sys.dr6 = 0xffff0ff0;
+    s->sys.dr7 = 0x400;
+    s->sys.pat = 0x0007040600070406ull;
+    s->sys.gdtr.limit = s->sys.idtr.limit = 0xffff;
+    s->sys.ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
+    s->sys.tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
+}
+static void set_value(struct keel_vcpu_state *s, uint64_t v)
+{
+    s->gpr[0] = (uint32_t)v; /* (32-bit mode: CR2's upper half stays 0) */
+}
+static void spin(struct keel_vcpu_state *s)
+{
+    s->rip = GUEST_PA + 16; /* the jmp . */
+}
+static uint64_t kept(const struct keel_vcpu_state *s)
+{
+    return s->sys.cr2;
+}
+static void set_kept(struct keel_vcpu_state *s, uint64_t v)
+{
+    s->sys.cr2 = (uint32_t)v;
+}
+static uint64_t read_back(const struct keel_vcpu_state *s, unsigned i)
+{
+    static const unsigned reg[] = { 3, 1, 2 }; /* ebx, ecx, edx */
+    return s->gpr[reg[i]];
+}
+static void step(struct keel_vcpu_state *s)
+{
+    s->rip += 1; /* over the HLT */
+}
+#endif
+
+#if defined(GUEST_PA)
+#if defined(__x86_64__)
+#define WORD(v) ((uint32_t)(v))
+#else
+#define WORD(v) (v)
+#endif
+
+enum { R_FIRST, R_SYNC, R_SECOND, R_THIRD, R_FOURTH, RESULTS };
+static volatile int64_t res[RESULTS];
+static volatile uint64_t valid_first, valid_synced, valid_last, dirty_last;
+static volatile uint64_t synced, second, third, fourth, kept_last;
+static volatile int done, first_out, neighbour_done;
+static uint64_t vs_vm, vs_area, nb_vm, nb_area;
+
+/* Another VM's vCPU on the same CPU: its guest sets the same register to its own value. */
+static void neighbour_thread(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)nb_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, nb_vm, nb_area) == 0) {
+        memset(s, 0, sizeof(*s));
+        start(s);
+        set_value(s, VAL_D);
+        KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    }
+    neighbour_done = 1;
+    kthread_exit();
+}
+
+static void vcpu_thread(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)vs_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, vs_vm, vs_area) != 0) {
+        done = -1;
+        kthread_exit();
+    }
+    memset(s, 0, sizeof(*s));
+    start(s); /* (the first resume after binding takes every group) */
+    set_value(s, VAL_A);
+    res[R_FIRST] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    if (res[R_FIRST] != KEEL_VCPU_EXIT_TRAP) {
+        done = 1; /* (x86_64 without SVM: EPROTO, said by the test) */
+        kthread_exit();
+    }
+    valid_first = s->sync.valid;
+    first_out = 1; /* off its CPU while the neighbour runs: what the guest set is saved */
+    for (unsigned i = 0; i < 2000 && !neighbour_done; i++) {
+        sleep_us(1000);
+    }
+    res[R_SYNC] = KOBJ(self, KEEL_THREAD_VCPU_SYNC);
+    valid_synced = s->sync.valid;
+    synced = kept(s);
+    set_kept(s, VAL_B); /* not marked dirty: the kernel's value stays */
+    step(s);
+    res[R_SECOND] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    second = read_back(s, 0);
+    set_kept(s, VAL_B); /* again, now that it is still in the CPU */
+    step(s);
+    res[R_THIRD] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    third = read_back(s, 1);
+    set_kept(s, VAL_C); /* marked dirty: taken; wanted: given back at the exit */
+    s->sync.dirty = KEEL_VCPU_SYNC_SYS;
+    s->sync.want = KEEL_VCPU_SYNC_SYS;
+    step(s);
+    res[R_FOURTH] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    fourth = read_back(s, 2);
+    kept_last = kept(s);
+    valid_last = s->sync.valid;
+    dirty_last = s->sync.dirty;
+    done = 1;
+    kthread_exit();
+}
+
+KTEST(vcpu_state_the_kernel_keeps_moves_only_when_asked_or_marked)
+{
+    uint8_t *page = rt_page_alloc();
+    REQUIRE(page);
+    memcpy(page, guest_code, sizeof(guest_code));
+    vs_vm = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vs_vm, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(KOBJ(vs_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), GUEST_PA),
+               0);
+    nb_vm = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, nb_vm, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(KOBJ(nb_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), GUEST_PA),
+               0);
+    vs_area = root_utcb_page_alloc();
+    nb_area = root_utcb_page_alloc();
+    REQUIRE(vs_area && nb_area);
+    done = first_out = neighbour_done = 0;
+    struct kthread t, nb;
+    kthread_prepare(&t);
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, vcpu_thread, t.cap, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&t, 0, ROOT_PRIO - 1, 0), 0);
+    REQUIRE(wait_flag(&first_out, 2000) || done);
+    if (first_out) {
+        kthread_prepare(&nb);
+        REQUIRE_EQ(
+            kthread_run(&nb, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, neighbour_thread, nb.cap, 0, 0), 0);
+        REQUIRE_EQ(kthread_place(&nb, 0, ROOT_PRIO - 1, 0), 0); /* the same CPU */
+    }
+    for (unsigned i = 0; i < 2000 && !done; i++) {
+        sleep_us(1000);
+    }
+    REQUIRE_EQ(done, 1);
+    if (res[R_FIRST] == -KEEL_EPROTO) {
+        printf("ktest: no hardware virtualization here: skipped\n");
+    } else {
+        CHECK_EQ(res[R_FIRST], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(valid_first & KEEL_VCPU_SYNC_SYS, 0); /* not asked for */
+        CHECK_EQ(res[R_SYNC], 0);
+        CHECK_EQ(valid_synced & KEEL_VCPU_SYNC_SYS, KEEL_VCPU_SYNC_SYS);
+        CHECK_EQ(synced, WORD(VAL_A));
+        CHECK_EQ(res[R_SECOND], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(second, WORD(VAL_A));
+        CHECK_EQ(res[R_THIRD], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(third, WORD(VAL_A));
+        CHECK_EQ(res[R_FOURTH], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(fourth, WORD(VAL_C));
+        CHECK_EQ(kept_last, WORD(VAL_C));
+        CHECK_EQ(valid_last & KEEL_VCPU_SYNC_SYS, KEEL_VCPU_SYNC_SYS);
+        CHECK_EQ(dirty_last, 0); /* taken */
+    }
+    kthread_free(&t);
+    if (first_out) {
+        kthread_free(&nb);
+    }
+    root_utcb_page_free(vs_area);
+    root_utcb_page_free(nb_area);
+    cap_free(vs_vm);
+    cap_free(nb_vm);
+    rt_page_free(page);
+}
+
+static volatile int spinning;
+
+/* A vCPU whose guest spins: the kernel's interrupts take it out and back in, again and again. */
+static void spin_thread(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)vs_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, vs_vm, vs_area) == 0) {
+        memset(s, 0, sizeof(*s));
+        start(s);
+        spin(s);
+        spinning = 1;
+        res[R_FIRST] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    }
+    spinning = -1; /* (its guest refused: x86_64 without SVM) */
+    kthread_exit();
+}
+
+/* The area is the VMM's: another of its threads may write any word of it while the guest runs
+ * (on another CPU, or preempted on this one) and the kernel keeps nothing there that it relies
+ * on (once, riscv64's exit path took its own stack pointer from x[0]). */
+KTEST(vcpu_area_scribbled_while_its_guest_runs_harms_only_the_guest)
+{
+    uint8_t *page = rt_page_alloc();
+    REQUIRE(page);
+    memcpy(page, guest_code, sizeof(guest_code));
+    vs_vm = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vs_vm, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(KOBJ(vs_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), GUEST_PA),
+               0);
+    vs_area = root_utcb_page_alloc();
+    REQUIRE(vs_area);
+    spinning = 0;
+    struct kthread t;
+    kthread_prepare(&t);
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, spin_thread, t.cap, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&t, cpus_online() > 1 ? 1 : 0, ROOT_PRIO - 1, 0), 0);
+    REQUIRE(wait_flag(&spinning, 2000));
+    volatile uint64_t *w = (volatile uint64_t *)(uintptr_t)vs_area;
+    for (unsigned round = 0; round < 20 && spinning == 1; round++) {
+        for (unsigned i = 0; i < sizeof(struct keel_vcpu_state) / 8; i++) {
+            w[i] = (round & 1) ? ~0ull : (uint64_t)(uintptr_t)w + 64 * i; /* junk, "pointers" */
+        }
+        sleep_us(1000); /* exits come and go meanwhile */
+    }
+    if (spinning == 1) {
+        CHECK_EQ(thread_state(t.cap), KEEL_THREAD_STATE_READY); /* still in its guest */
+    } else {
+        printf("ktest: no hardware virtualization here: skipped\n");
+    }
+    kthread_free(&t); /* killed out of it */
+    root_utcb_page_free(vs_area);
+    cap_free(vs_vm);
+    rt_page_free(page);
+}
+#endif
