@@ -135,6 +135,9 @@ void arch_vcpu_switch_out(struct thread *t)
     struct vcpu_private *p = t->vcpu.arch;
     if (p && p->sys_live) {
         guest_only_save(&p->sys);
+        if (vgic_available()) {
+            vgic_state_save(&p->vgic);
+        }
         p->sys_live = false;
     }
 }
@@ -188,6 +191,9 @@ void arch_vcpu_load(struct vcpu_run *r)
     struct vcpu_private *p = r->p;
     if (!p->sys_live) {
         guest_only_load(&p->sys);
+        if (r->vgic) {
+            vgic_state_load(r->vgic);
+        }
         p->sys_live = true;
     }
     shared_load(&p->sys);
@@ -202,7 +208,7 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     sysreg_write(mdcr_el2, MDCR_GUEST);
     sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
     arch_pt_activate(&r->vm->mem.pt);
-    if (r->vgic && !vgic_load(r->vgic, r->area->vgic_lr, r->vgic_flags)) {
+    if (r->vgic && !vgic_load(r->area->vgic_lr, r->vgic_flags)) {
         return -KEEL_EINVAL; /* a list register with the HW bit */
     }
     return 0;
@@ -265,7 +271,7 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
         irq = GUEST_IRQ_KERNEL; /* delivered: the guest's handler re-arms its timer */
     }
     if (r->vgic) {
-        vgic_save(r->vgic, r->area->vgic_lr);
+        vgic_save(r->area->vgic_lr);
     }
     if (kind != 0) {
         return irq == GUEST_IRQ_VTIMER        ? KEEL_VCPU_EXIT_VTIMER /* masked; the VMM delivers it */
@@ -323,5 +329,10 @@ void arch_vcpu_end(struct vcpu_run *r, void *area)
 
 void arch_vcpu_sync(struct thread *t, void *area)
 {
+    struct keel_vcpu_state *a = area;
+    if (__atomic_load_n(&a->sync.dirty, __ATOMIC_RELAXED) & KEEL_VCPU_SYNC_SYS) {
+        a->sync.valid = KEEL_VCPU_SYNC_SYS; /* the area has the VMM's newer values */
+        return;
+    }
     sync_out(t->vcpu.arch, area, KEEL_VCPU_SYNC_SYS);
 }

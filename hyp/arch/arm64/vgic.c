@@ -128,7 +128,7 @@ static void lr_write(unsigned n, uint64_t v)
     }
 }
 
-bool vgic_load(struct vgic_state *v, const uint64_t *lr, uint32_t flags)
+bool vgic_load(const uint64_t *lr, uint32_t flags)
 {
     unsigned n = vgic_lr_count();
     uint32_t used = lr_used[this_cpu()->id];
@@ -151,21 +151,17 @@ bool vgic_load(struct vgic_state *v, const uint64_t *lr, uint32_t flags)
     if (!ok) {
         return false; /* (En stays off: vgic_save turned it off) */
     }
+    /* En, and the maintenance conditions the VMM asked for (UIE and NPIE at the same bits in
+     * GICH_HCR and ICH_HCR_EL2). */
     if (v2()) {
-        mmio_write32(gich + GICH_VMCR, (uint32_t)v->vmcr);
-        mmio_write32(gich + GICH_APR, (uint32_t)v->ap1r0);
-        mmio_write32(gich + GICH_HCR, 1u | flags); /* En, UIE and NPIE at the same bits */
+        mmio_write32(gich + GICH_HCR, 1u | flags);
         return true;
     }
-    __asm__ volatile("msr S3_4_C12_C11_7, %0" : : "r"(v->vmcr)); /* ICH_VMCR_EL2 */
-    __asm__ volatile("msr S3_4_C12_C8_0, %0" : : "r"(v->ap0r0));  /* ICH_AP0R0_EL2 */
-    __asm__ volatile("msr S3_4_C12_C9_0, %0" : : "r"(v->ap1r0));  /* ICH_AP1R0_EL2 */
-    /* ICH_HCR_EL2: En, and the maintenance conditions the VMM asked for. */
     __asm__ volatile("msr S3_4_C12_C11_0, %0\n isb" : : "r"(1ull | flags));
     return true;
 }
 
-void vgic_save(struct vgic_state *v, uint64_t *lr)
+void vgic_save(uint64_t *lr)
 {
     unsigned n = vgic_lr_count();
     uint32_t *used = &lr_used[this_cpu()->id];
@@ -179,15 +175,34 @@ void vgic_save(struct vgic_state *v, uint64_t *lr)
         }
     }
     if (v2()) {
+        mmio_write32(gich + GICH_HCR, 0);
+        return;
+    }
+    __asm__ volatile("msr S3_4_C12_C11_0, %0\n isb" : : "r"(0ull)); /* off for the host */
+}
+
+void vgic_state_load(const struct vgic_state *v)
+{
+    if (v2()) {
+        mmio_write32(gich + GICH_VMCR, (uint32_t)v->vmcr);
+        mmio_write32(gich + GICH_APR, (uint32_t)v->ap1r0);
+        return;
+    }
+    __asm__ volatile("msr S3_4_C12_C11_7, %0" : : "r"(v->vmcr)); /* ICH_VMCR_EL2 */
+    __asm__ volatile("msr S3_4_C12_C8_0, %0" : : "r"(v->ap0r0)); /* ICH_AP0R0_EL2 */
+    __asm__ volatile("msr S3_4_C12_C9_0, %0" : : "r"(v->ap1r0)); /* ICH_AP1R0_EL2 */
+}
+
+void vgic_state_save(struct vgic_state *v)
+{
+    if (v2()) {
         v->vmcr = mmio_read32(gich + GICH_VMCR);
         v->ap1r0 = mmio_read32(gich + GICH_APR);
-        mmio_write32(gich + GICH_HCR, 0);
         return;
     }
     __asm__ volatile("mrs %0, S3_4_C12_C11_7" : "=r"(v->vmcr));
     __asm__ volatile("mrs %0, S3_4_C12_C8_0" : "=r"(v->ap0r0));
     __asm__ volatile("mrs %0, S3_4_C12_C9_0" : "=r"(v->ap1r0));
-    __asm__ volatile("msr S3_4_C12_C11_0, %0\n isb" : : "r"(0ull)); /* off for the host */
 }
 
 bool vgic_inject_live(unsigned intid)

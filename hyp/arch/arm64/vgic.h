@@ -19,11 +19,16 @@ unsigned arch_gic_version(void);
 bool vgic_available(void);
 /* The number of list registers used (at most VGIC_MAX_LRS). */
 unsigned vgic_lr_count(void);
-/* Loads a vCPU's state into the CPU interface and enables it with the maintenance conditions
- * flags (KEEL_VGIC_UNDERFLOW, KEEL_VGIC_NO_PENDING), before entering the guest. */
-bool vgic_load(struct vgic_state *v, const uint64_t *lr, uint32_t flags);
-/* Saves it and disables the interface (after the guest's run). */
-void vgic_save(struct vgic_state *v, uint64_t *lr);
+/* Loads a vCPU's list registers (checked: false for one with the HW bit) and enables the
+ * interface with the maintenance conditions flags (KEEL_VGIC_UNDERFLOW, KEEL_VGIC_NO_PENDING),
+ * before entering the guest. */
+bool vgic_load(const uint64_t *lr, uint32_t flags);
+/* Saves them and disables the interface (after the guest's run). */
+void vgic_save(uint64_t *lr);
+/* The rest of a vCPU's interface state (VMCR, active priorities), which no task uses: into the
+ * CPU when the vCPU's EL1 registers go there, out when they leave (vcpu_el2.c). */
+void vgic_state_load(const struct vgic_state *v);
+void vgic_state_save(struct vgic_state *v);
 /* Makes intid pending in a free list register of the loaded vCPU; false when none is free. */
 bool vgic_inject_live(unsigned intid);
 

@@ -317,6 +317,11 @@ void arch_vcpu_end(struct vcpu_run *r, void *area)
 
 void arch_vcpu_sync(struct thread *t, void *area)
 {
+    struct keel_vcpu_state *a = area;
+    if (__atomic_load_n(&a->sync.dirty, __ATOMIC_RELAXED) & KEEL_VCPU_SYNC_SYS) {
+        a->sync.valid = KEEL_VCPU_SYNC_SYS; /* the area has the VMM's newer values */
+        return;
+    }
     sync_out(t->vcpu.arch, area, KEEL_VCPU_SYNC_SYS);
 }
 

@@ -48,6 +48,7 @@ struct vcpu_private {
     struct vmcb *vmcb;   /* its own page, from the thread's quota on the first run: the vCPU's
                           * state between runs (what the area does not carry at every exit) */
     unsigned fp_cpu;     /* the CPU whose registers last held fx */
+    unsigned ran_on;     /* the CPU it last ran on, + 1 (0: none yet) */
     bool fx_live;        /* the CPU's x87/SSE registers hold the guest's, changed since fx */
     bool flush;          /* its TLB entries go at its next VMRUN, wherever (its paging changed) */
 };
@@ -58,6 +59,9 @@ const uint64_t arch_vcpu_private_size = sizeof(struct vcpu_private);
 
 bool svm_present;         /* the boot CPU has SVM with nested paging */
 static uint32_t svm_cpus; /* the CPUs that have it, a bit each */
+/* AMD CPUs without CPUID 0x80000008 EBX[2] (RstrFpErrPtrs): FXRSTOR does not always restore
+ * FIP/FDP/FOP. */
+static bool fx_keeps_error_pointers;
 /* All ports and all MSRs are intercepted: the permission maps are all ones, shared, never written
  * after boot. Per CPU: the host save area VMRUN uses, and the page svm_enter keeps the rest of
  * the host's state in. */
@@ -96,6 +100,7 @@ void svm_init_cpu(void)
     }
     unsigned cpu = this_cpu()->id;
     this_cpu()->arch.guest_pt = NULL; /* (again) online: no guest's translations here */
+    fp_owner[cpu] = NULL;             /* ... nor x87/SSE registers */
     __atomic_or_fetch(&svm_cpus, 1u << cpu, __ATOMIC_RELAXED);
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, pa_of(host_save[cpu]));
@@ -104,6 +109,8 @@ void svm_init_cpu(void)
         memset(iopm, 0xff, sizeof(iopm));
         memset(msrpm, 0xff, sizeof(msrpm));
         svm_present = true;
+        fx_keeps_error_pointers = cpuid(0x80000000, 0).eax < 0x80000008 ||
+                                  !(cpuid(0x80000008, 0).ebx & (1u << 2));
         printk("x86: SVM with nested paging (%u ASIDs)\n", cpuid(0x8000000a, 0).ebx);
     }
 }
@@ -151,6 +158,13 @@ static void fx(bool save, uint8_t *area)
     if (save) {
         __asm__ volatile("fxsave64 %0" : "=m"(*(uint8_t(*)[512])area));
     } else {
+        if (fx_keeps_error_pointers) {
+            /* FXRSTOR leaves the last x87 instruction and data pointers alone when no x87
+             * exception is pending: load them with the kernel's first (another VM's would be
+             * there to read with FNSTENV). */
+            static const uint32_t zero;
+            __asm__ volatile("fnclex\n emms\n fildl %0" : : "m"(zero));
+        }
         __asm__ volatile("fxrstor64 %0" : : "m"(*(const uint8_t(*)[512])area));
     }
     write_cr0(cr0);
@@ -217,7 +231,7 @@ static void vmcb_controls(struct vmcb *v, const struct task *vm, uint64_t want)
 }
 
 /* What moves at every resume (checked by the caller), into the VMCB. */
-static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, uint64_t want)
+static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, uint64_t want, uint64_t cr4)
 {
     /* Physical interrupts stay the host's (V_INTR_MASKING); the guest's TPR is its CR8. A wanted
      * interrupt window is a virtual interrupt that only exits (VINTR) once the guest can take
@@ -226,11 +240,21 @@ static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, uint64_t 
                ((want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR : 0);
     v->interrupt_shadow = k->interrupt_shadow & 1;
     seg_in(&v->cs, &k->cs);
+    bool was_protected = (v->cr0 & 1) && !(v->rflags & (1ull << 17));
     v->efer = k->efer | EFER_SVME;
     v->cr0 = k->cr0;
     v->cr3 = k->cr3;
-    v->cr4 = k->cr4;
+    v->cr4 = cr4;
     v->rflags = k->rflags;
+    /* The CPL is 0 in real mode, 3 in virtual-8086 mode, SS.DPL when protected mode comes back;
+     * in protected mode it stays the VMCB's (which SS.DPL need not match: vmcb_save_sys). */
+    if (!(v->cr0 & 1)) {
+        v->cpl = 0;
+    } else if (v->rflags & (1ull << 17)) {
+        v->cpl = 3;
+    } else if (!was_protected) {
+        v->cpl = (v->ss.attr >> 5) & 3;
+    }
     v->rip = k->rip;
     v->rsp = k->gpr[4];
     v->rax = k->gpr[0];
@@ -411,8 +435,7 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     uint64_t cr0 = v->cr0, cr3 = v->cr3, cr4_was = v->cr4, efer = v->efer; /* as it last ran */
     r->want = a->want;
     vmcb_controls(v, vm, r->want);
-    vmcb_load(v, a, r->want);
-    v->cr4 = cr4;
+    vmcb_load(v, a, r->want, cr4);
     v->event_inject = inject & ~EVENT_RESERVED;
     uint64_t dirty = __atomic_exchange_n(&a->sync.dirty, 0, __ATOMIC_RELAXED);
     dirty = self->vcpu.fresh ? ~0ull : dirty;
@@ -455,7 +478,7 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     /* Another VM's or another vCPU's translations may be here (one ASID for all), or this
      * vCPU's may be stale (a table changed, it changed its paging, it ran elsewhere since). */
     if (c->arch.guest_pt != &r->vm->mem.pt || c->arch.guest_vcpu != p || c->arch.guest_tlb_stale ||
-        p->flush) {
+        p->flush || p->ran_on != c->id + 1) {
         v->tlb_control = SVM_TLB_FLUSH_ALL;
         c->arch.guest_pt = &r->vm->mem.pt;
         c->arch.guest_vcpu = p;
@@ -463,6 +486,7 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     } else {
         v->tlb_control = 0;
     }
+    p->ran_on = c->id + 1; /* (what its guest flushes on another CPU stays in this one's TLB) */
     r->injecting = v->event_inject;
     return 0;
 }
@@ -533,10 +557,10 @@ void arch_vcpu_sync(struct thread *t, void *area)
 {
     struct vcpu_private *p = t->vcpu.arch;
     struct keel_vcpu_state *a = area;
-    if (p->vmcb) {
-        vmcb_save_sys(p->vmcb, a);
-        a->sync.valid = KEEL_VCPU_SYNC_SYS;
+    if (p->vmcb && !(__atomic_load_n(&a->sync.dirty, __ATOMIC_RELAXED) & KEEL_VCPU_SYNC_SYS)) {
+        vmcb_save_sys(p->vmcb, a); /* (marked dirty: the area has the VMM's newer values) */
     }
+    a->sync.valid = KEEL_VCPU_SYNC_SYS;
 }
 
 int64_t arch_task_map_virt_cpuif(struct task *t, gpa_t gpa)

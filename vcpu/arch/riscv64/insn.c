@@ -9,6 +9,9 @@
 #include "insn.h"
 #include <string.h>
 
+/* Small copies out of guest memory (any alignment) inline, on the path of every MMIO exit. */
+#define copy_in(dst, src, n) __builtin_memcpy((dst), (src), (n))
+
 enum { OP_LOAD = 0x03, OP_STORE = 0x23 };
 #define PTE_V 1u
 #define PTE_R 2u
@@ -90,7 +93,7 @@ static bool translate(struct vm *vm, uint64_t vsatp, uint64_t va, uint64_t *gpa)
         if (!e) {
             return false;
         }
-        memcpy(&pte, e, 8);
+        copy_in(&pte, e, 8);
         if (!(pte & PTE_V)) {
             return false;
         }
@@ -112,7 +115,7 @@ static bool fetch16(struct vm *vm, uint64_t vsatp, uint64_t va, uint16_t *half)
     if (!translate(vm, vsatp, va, &gpa) || !(p = guest_mem_ptr(vm, gpa_init(gpa), 2))) {
         return false;
     }
-    memcpy(half, p, 2);
+    copy_in(half, p, 2);
     return true;
 }
 
@@ -130,10 +133,10 @@ bool insn_fetch(struct vm *vm, const struct keel_vcpu_state *s, uint64_t pc, uin
     if (!p) {
         return false;
     }
-    memcpy(&lo, p, 2);
+    copy_in(&lo, p, 2);
     if ((lo & 3) == 3) {
         if (p4) {
-            memcpy(&hi, p4 + 2, 2);
+            copy_in(&hi, p4 + 2, 2);
         } else if (one_page || !fetch16(vm, s->vsatp, pc + 2, &hi)) {
             return false; /* past the end of RAM, or the next page is not readable */
         }

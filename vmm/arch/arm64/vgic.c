@@ -244,6 +244,16 @@ static struct vgic_irq *best_deliverable(struct vgic *g, unsigned cpu, unsigned 
     return best;
 }
 
+/* Whether cpu has candidates (read without the lock). */
+static bool candidates(struct vgic *g, unsigned cpu)
+{
+    uint64_t any = 0;
+    for (unsigned w = 0; w < (32 + VGIC_SPIS) / 64; w++) {
+        any |= __atomic_load_n(&g->maybe[cpu][w], __ATOMIC_RELAXED);
+    }
+    return any != 0;
+}
+
 void vgic_flush(struct vm *vm, struct vcpu *v)
 {
     struct vgic *g = vm->arch.gic;
@@ -251,12 +261,16 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
         return;
     }
     struct keel_vcpu_state *s = v->state;
+    if (!v->arch.lr_owned && !candidates(g, v->id)) {
+        /* Nothing in its list registers, nothing to put there. (A candidate marked meanwhile
+         * comes with a kick: the vCPU exits and looks again.) */
+        s->vgic_flags = 0;
+        return;
+    }
     vm_lock(&vm->lock);
     /* What the guest finished: level lines still high are pending again. */
-    for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
-        if (!(v->arch.lr_owned & (1u << l))) {
-            continue;
-        }
+    for (uint32_t owned = v->arch.lr_owned; owned; owned &= owned - 1) {
+        unsigned l = (unsigned)__builtin_ctz(owned);
         struct vgic_irq *i = vgic_irq_of(g, v->id, v->arch.lr_intid[l]);
         bool taken_over = (uint32_t)s->vgic_lr[l] != v->arch.lr_intid[l]; /* the kernel's timer */
         if (!(s->vgic_lr[l] & LR_STATE) || taken_over) {
@@ -280,10 +294,10 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
         printf("vmm: %s: no GICv3 list registers (GICv2 board?): interrupts cannot be delivered\n",
                vm->name);
     }
+    unsigned l = 0;
     while (count && (i = best_deliverable(g, v->id, &intid))) {
-        unsigned l = 0;
         while (l < count && (s->vgic_lr[l] & LR_STATE)) {
-            l++;
+            l++; /* (the ones before are taken: the search goes on from here) */
         }
         if (l == count) {
             more = true; /* all in use: exit when they drain */
