@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Guest CPUs (see vcpu.h).
 #include "vcpu.h"
+#include "vcpu_loop.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
@@ -117,10 +118,7 @@ int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
 
 int vcpu_state_sync(struct vcpu *v)
 {
-    if (v->state->sync.valid & KEEL_VCPU_SYNC_SYS) {
-        return 0;
-    }
-    int64_t r = KOBJ(v->thread, KEEL_THREAD_VCPU_SYNC);
+    int64_t r = vcpu_state_fetch(v->thread, v->state);
     if (r < 0) {
         printf("vmm: %s: vCPU %u: its state: %s\n", v->vm->name, v->id, keel_strerror(r));
         return -1;
@@ -128,43 +126,53 @@ int vcpu_state_sync(struct vcpu *v)
     return 0;
 }
 
-/* Takes the kicks that are queued (they only made the vCPU look). */
-static void drain_kicks(struct vcpu *v)
+/* The platform's side of the resume loop (vcpu/vcpu_loop.h). */
+static bool vm_is_off(void *arg)
 {
-    while (!keel_tag_is_error(keel_receive(v->kick, KEEL_TIMEOUT_ZERO, 0))) {
+    struct vcpu *v = arg;
+    return __atomic_load_n(&v->vm->off, __ATOMIC_ACQUIRE);
+}
+
+static int before_resume(void *arg)
+{
+    struct vcpu *v = arg;
+    enum vcpu_power p = __atomic_load_n(&v->power, __ATOMIC_ACQUIRE);
+    if (p == VCPU_OFF) {
+        keel_receive(v->kick, KEEL_TIMEOUT_NEVER, 0); /* until PSCI CPU_ON or the VM's end */
+        return 1;
     }
+    if (p == VCPU_ON_PENDING) {
+        arch_vcpu_reset(v, v->start_pc, v->start_ctx);
+        __atomic_store_n(&v->power, VCPU_ON, __ATOMIC_RELEASE);
+    }
+    arch_vcpu_before_resume(v);
+    return 0;
+}
+
+static int on_exit(void *arg, int64_t reason)
+{
+    struct vcpu *v = arg;
+    struct vm *vm = v->vm;
+    if (reason < 0) {
+        printf("vmm: %s: vCPU %u: resume refused: %s\n", vm->name, v->id, keel_strerror(reason));
+    }
+    if (reason < 0 || arch_vcpu_exit(v, reason) != 0) {
+        vm->broken = true;
+        vm_stop(vm);
+        return -1;
+    }
+    return 0;
 }
 
 int vcpu_run(struct vcpu *v)
 {
-    struct vm *vm = v->vm;
-    while (!__atomic_load_n(&vm->off, __ATOMIC_ACQUIRE)) {
-        enum vcpu_power p = __atomic_load_n(&v->power, __ATOMIC_ACQUIRE);
-        if (p == VCPU_OFF) {
-            keel_receive(v->kick, KEEL_TIMEOUT_NEVER, 0);
-            continue;
-        }
-        if (p == VCPU_ON_PENDING) {
-            arch_vcpu_reset(v, v->start_pc, v->start_ctx);
-            __atomic_store_n(&v->power, VCPU_ON, __ATOMIC_RELEASE);
-        }
-        arch_vcpu_before_resume(v);
-        int64_t r = KOBJ(v->thread, KEEL_THREAD_VCPU_RESUME);
-        if (r < 0) {
-            printf("vmm: %s: vCPU %u: resume refused: %s\n", vm->name, v->id, keel_strerror(r));
-            vm->broken = true;
-            vm_stop(vm);
-            return -1;
-        }
-        v->exits[r < 8 ? r : 0]++;
-        if (r == KEEL_VCPU_EXIT_EVENT) {
-            drain_kicks(v);
-        }
-        if (arch_vcpu_exit(v, r) != 0) {
-            vm->broken = true;
-            vm_stop(vm);
-            return -1;
-        }
-    }
-    return 0;
+    static const struct vcpu_loop_ops ops = { vm_is_off, before_resume, on_exit };
+    const struct vcpu_loop loop = {
+        .thread = v->thread,
+        .kick = v->kick,
+        .exits = v->exits,
+        .ops = &ops,
+        .arg = v,
+    };
+    return vcpu_loop_run(&loop);
 }
