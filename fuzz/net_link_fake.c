@@ -12,7 +12,8 @@ struct net_link {
 static struct net_link the_link;
 
 struct net_link *net_link_open(struct vm *vm, const char *name,
-                               bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx)
+                               bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx,
+                               struct vm_lock *lock)
 {
     the_link.opened++;
     return &the_link;

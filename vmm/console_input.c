@@ -32,9 +32,9 @@ static void input_thread(void)
         }
         size_t taken = 0;
         if (have) {
-            vm_lock(&input_vm->lock);
+            vm_lock(input_vm->console_lock);
             taken = input_vm->console_input(input_vm, pending, have);
-            vm_unlock(&input_vm->lock);
+            vm_unlock(input_vm->console_lock);
             memmove(pending, pending + taken, have - taken);
             have -= taken;
         }

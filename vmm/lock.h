@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VM lock: one per VM, held while device models and the interrupt controller model change
- * state, whichever vCPU or I/O thread runs them. Held for short stretches only (one register
- * access, one queue's requests), so a ticket spin lock is enough, with one caution: the holder
+ * The VMM's locks: one per device (struct mmio_device's, taken around each access and by the
+ * I/O threads that feed it: a link's frames, console input) and one for the interrupt
+ * controller model (vm->irq_lock, which its own windows share, taken inside a device's when it
+ * raises a line, never the other way round), so that vCPUs working on different devices do not
+ * wait for each other. Held for short stretches only (one register access, one queue's
+ * requests), so a ticket spin lock is enough, with one caution: the holder
  * may be a thread of lower priority on the same CPU (an I/O thread), which never runs while we
  * spin. After a while of spinning, the waiter sleeps a little to let it.
  */

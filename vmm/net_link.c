@@ -33,6 +33,7 @@ struct net_link {
     uint64_t irq, peer_irq, thread;
     bool (*deliver)(void *ctx, const void *frame, size_t len);
     void *ctx;
+    struct vm_lock *lock; /* held around deliver: the receiving device's */
     uint64_t sent, dropped, received, bad;
     uint8_t stack[8192] __attribute__((aligned(16)));
 };
@@ -93,9 +94,9 @@ static void receive(struct net_link *l)
         if (len > FRAME_MAX) {
             l->bad++;
         } else {
-            vm_lock(&l->vm->lock);
+            vm_lock(l->lock);
             bool taken = l->deliver(l->ctx, slot + 8, len);
-            vm_unlock(&l->vm->lock);
+            vm_unlock(l->lock);
             if (!taken) {
                 break; /* no guest buffer: keep it; a poke brings us back */
             }
@@ -116,7 +117,8 @@ static void link_thread(void)
 }
 
 struct net_link *net_link_open(struct vm *vm, const char *name,
-                               bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx)
+                               bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx,
+                               struct vm_lock *lock)
 {
     const struct keel_progenv *env = rt_progenv();
     const struct keel_prog_link *pl = NULL;
@@ -134,6 +136,7 @@ struct net_link *net_link_open(struct vm *vm, const char *name,
     struct net_link *l = &links[link_count];
     memset(l, 0, sizeof(*l));
     l->vm = vm;
+    l->lock = lock;
     char *base = (char *)(uintptr_t)pl->va;
     l->tx = (struct ring *)(base + (pl->end ? half : 0));
     l->rx = (struct ring *)(base + (pl->end ? 0 : half));

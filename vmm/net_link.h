@@ -9,11 +9,12 @@
 
 struct net_link;
 
-/* Opens the link named name for the VM; deliver(ctx, frame, len) is called (VM lock held) with
- * each frame the peer sent, and returns false to leave it queued (no guest buffer yet). NULL
- * (with a message) when there is no such link. */
+/* Opens the link named name for the VM; deliver(ctx, frame, len) is called (with lock, the
+ * receiving device's, held) with each frame the peer sent, and returns false to leave it queued
+ * (no guest buffer yet). NULL (with a message) when there is no such link. */
 struct net_link *net_link_open(struct vm *vm, const char *name,
-                               bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx);
+                               bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx,
+                               struct vm_lock *lock);
 /* Sends a frame to the peer; false when its ring is full (the frame is dropped). */
 bool net_link_send(struct net_link *l, const void *frame, size_t len);
 /* The receiving side can take frames again (e.g. the guest gave buffers): look at the ring. */

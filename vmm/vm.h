@@ -50,11 +50,16 @@ struct mmio_device {
      * for an access the device does not support (the VMM reports it and the guest goes on). */
     bool (*access)(struct mmio_device *d, uint64_t offset, unsigned width, bool write, uint64_t *value);
     void *state;
+    /* What serializes its accesses: its own lock (vm_device_add), or the one it shares (the
+     * interrupt controller's windows: vm->irq_lock). A device that raises a line takes the
+     * interrupt controller's lock inside its own (vm_irq_set), never the other way round. */
+    struct vm_lock *lock;
+    struct vm_lock own;
 };
 
 struct vm {
     uint64_t task;         /* capability of the VM task */
-    struct vm_lock lock;   /* devices and the interrupt controller model (lock.h) */
+    struct vm_lock irq_lock; /* the interrupt controller model (lock.h; devices have their own) */
     struct vcpu vcpus[VM_MAX_VCPUS];
     unsigned vcpu_count;
     struct vm_arch arch;   /* the interrupt controller model, if the VM has one */
@@ -67,8 +72,10 @@ struct vm {
     const char *name;
     bool off;              /* the guest powered off, or was stopped (atomic) */
     bool broken;           /* stopped because a vCPU could not go on */
-    /* Console input for the guest (the first UART takes it; VM lock held): bytes taken. */
+    /* Console input for the guest (the first UART takes it; called with console_lock, the
+     * UART's, held): bytes taken. */
     size_t (*console_input)(struct vm *vm, const char *buf, size_t n);
+    struct vm_lock *console_lock;
     uint64_t vtimer_exits;
     int64_t exit_status;
     unsigned reports;      /* vm_report() lines so far (atomic) */
@@ -98,6 +105,10 @@ int64_t vm_thread_create(uint64_t cap, uint64_t utcb);
 int64_t vm_thread_start(uint64_t cap, void (*fn)(void), void *stack_top, unsigned cpu, bool *placed);
 /* The device at gpa, or NULL. */
 struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa);
+/* One access at off in d's window under d's lock: false for no device, an access past the end of
+ * its window, or one the device refuses. */
+bool vm_device_access(struct mmio_device *d, uint64_t off, unsigned width, bool write,
+                      uint64_t *value);
 struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, uint64_t size);
 
 /* The vCPU the calling thread runs, or NULL (an I/O thread). */
@@ -105,5 +116,6 @@ struct vcpu *vcpu_self(struct vm *vm);
 /* Makes v leave its guest (or its wait) to look at its interrupts; nothing when v is the caller. */
 void vcpu_kick(struct vcpu *v);
 /* Raises (level true) or lowers the VM's interrupt line intid (an SPI, 32 and up); for an edge
- * line, a rise is one interrupt. Called with the VM lock held (device models are). */
+ * line, a rise is one interrupt. Takes the interrupt controller's lock (vm->irq_lock): a device
+ * calls it with its own lock held, the interrupt controller's code never does. */
 void vm_irq_set(struct vm *vm, unsigned intid, bool level);

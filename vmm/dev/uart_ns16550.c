@@ -163,6 +163,7 @@ int uart_ns16550_create(struct mmio_device *d, struct vm *vm, unsigned irq, unsi
     u->rx.size = RX_FIFO;
     if (!vm->console_input) {
         vm->console_input = uart_ns16550_input;
+        vm->console_lock = d->lock;
     }
     d->state = u;
     d->access = ns16550_access;

@@ -8,5 +8,5 @@
  * Returns 0 or -1 (too many). */
 int uart_ns16550_create(struct mmio_device *d, struct vm *vm, unsigned irq, unsigned reg_shift);
 /* Bytes typed for the guest: into the receive FIFO of the VM's first 16550 (vm->console_input,
- * VM lock held). Returns how many were taken. */
+ * UART's lock held: vm->console_lock). Returns how many were taken. */
 size_t uart_ns16550_input(struct vm *vm, const char *buf, size_t n);

@@ -140,6 +140,7 @@ int uart_pl011_create(struct mmio_device *d, struct vm *vm, unsigned irq)
     u->rx.size = RX_FIFO;
     if (!vm->console_input) {
         vm->console_input = uart_pl011_input;
+        vm->console_lock = d->lock;
     }
     d->state = u;
     d->access = pl011_access;

@@ -24,6 +24,8 @@
 
 struct vdev {
     struct vm *vm;
+    struct vm_lock
+        lock; /* its window's accesses and the link's deliveries (independent of others) */
     unsigned irq;
     const char *name;
     struct virtio_host host;
@@ -153,7 +155,7 @@ static int create_net(struct vdev *d, const void *fdt, int node)
     const uint8_t *mac = fdt_getprop(fdt, node, "local-mac-address", &len);
     struct virtio_net_backend b = { .ctx = d, .tx = net_tx, .rx_ready = net_rx_ready };
     memcpy(b.mac, mac && len == 6 ? mac : default_mac, 6);
-    if (!link || !(d->link = net_link_open(d->vm, link, net_deliver, d))) {
+    if (!link || !(d->link = net_link_open(d->vm, link, net_deliver, d, &d->lock))) {
         if (!link) {
             printf("vmm: %s: virtio-net needs keel,link\n", d->vm->name);
         }
@@ -201,6 +203,7 @@ int virtio_device_create(struct vm *vm, const void *fdt, int node, gpa_t base, u
     }
     m->state = d;
     m->access = access;
+    m->lock = &d->lock;
     vdev_count++;
     return 0;
 }

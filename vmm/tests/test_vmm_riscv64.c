@@ -44,6 +44,7 @@ struct mmio_device *vm_device_add(struct vm *v, const char *name, gpa_t base, ui
     d->name = name;
     d->base = base;
     d->size = size;
+    d->lock = &d->own; /* as vm.c */
     return d;
 }
 
@@ -226,6 +227,29 @@ static uint64_t urd(struct mmio_device *u, uint64_t off)
 static void uwr(struct mmio_device *u, uint64_t off, uint64_t v)
 {
     CHECK(u->access(u, off, 1, true, &v));
+}
+
+/* The locks (vmm/lock.h): the UART has its own, which console input takes too; the PLIC's window
+ * shares the interrupt controller's, which the UART takes inside its own to raise its line. */
+static void test_locks(struct mmio_device *p, struct mmio_device *u)
+{
+    CHECK(p->lock == &vm.irq_lock);
+    CHECK(u->lock == &u->own);
+    CHECK(vm.console_lock == u->lock);
+    uint64_t value = 0x02; /* IER: THR empty, which rises at once */
+    uint32_t taken = vm.irq_lock.next;
+    vm_lock(u->lock);
+    CHECK(u->access(u, 1, 1, true, &value));
+    vm_unlock(u->lock);
+    CHECK(vm.irq_lock.next != taken);              /* the line went through the PLIC's lock */
+    CHECK_EQ(vm.irq_lock.owner, vm.irq_lock.next); /* ... and let it go */
+    CHECK_EQ(u->own.owner, u->own.next);
+    value = 0;
+    CHECK(u->access(u, 1, 1, true, &value)); /* (IER off again) */
+    struct vcpu *v = &vm.vcpus[0];
+    if (plic_pending(&vm, v)) {
+        wr(p, CLAIM, rd(p, CLAIM));
+    }
 }
 
 static void test_uart(struct mmio_device *p, struct mmio_device *u)
@@ -458,6 +482,7 @@ int main(void)
     struct mmio_device *u = vm_device_add(&vm, "ns16550a", gpa_init(0x10000000), 0x100);
     CHECK(uart_ns16550_create(u, &vm, 10, 0) == 0);
     test_uart(p, u);
+    test_locks(p, u);
     test_dbcn();
     vm.vcpu_count = 2;
     vm.vcpus[1].vm = &vm;

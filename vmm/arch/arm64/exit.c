@@ -47,10 +47,7 @@ static int data_abort(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
     struct mmio_device *d = vm_device_at(vm, gpa);
     uint64_t off = d ? gpa_val(gpa) - gpa_val(d->base) : 0;
     uint64_t value = a.write ? arm64_mmio_store_value(s, &a) : 0;
-    vm_lock(&vm->lock);
-    /* An access that runs past the end of its device's window is none of the device's. */
-    bool ok = d && a.width <= d->size - off && d->access(d, off, a.width, a.write, &value);
-    vm_unlock(&vm->lock);
+    bool ok = vm_device_access(d, off, a.width, a.write, &value);
     if (!ok) {
         char where[48];
         if (d) {

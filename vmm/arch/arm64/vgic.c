@@ -53,6 +53,7 @@ void vm_irq_set(struct vm *vm, unsigned intid, bool level)
     if (!i) {
         return;
     }
+    vm_lock(&vm->irq_lock);
     bool rise = level && !i->line;
     i->line = level;
     if (rise) {
@@ -61,6 +62,7 @@ void vm_irq_set(struct vm *vm, unsigned intid, bool level)
         }
         vgic_wake(g, i->target, intid);
     }
+    vm_unlock(&vm->irq_lock);
 }
 
 /* ---- registers with one bit, two bits or one byte per INTID ---- */
@@ -267,7 +269,7 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
         s->vgic_flags = 0;
         return;
     }
-    vm_lock(&vm->lock);
+    vm_lock(&vm->irq_lock);
     /* What the guest finished: level lines still high are pending again. */
     for (uint32_t owned = v->arch.lr_owned; owned; owned &= owned - 1) {
         unsigned l = (unsigned)__builtin_ctz(owned);
@@ -312,7 +314,7 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
         g->maybe[v->id][intid / 64] &= ~(1ull << (intid % 64));
     }
     s->vgic_flags = more ? KEEL_VGIC_UNDERFLOW : 0;
-    vm_unlock(&vm->lock);
+    vm_unlock(&vm->irq_lock);
 }
 
 bool vgic_has_pending(struct vm *vm, struct vcpu *v)
@@ -333,9 +335,9 @@ bool vgic_has_pending(struct vm *vm, struct vcpu *v)
 void vgic_vtimer(struct vm *vm, struct vcpu *v)
 {
     if (vm->arch.gic) {
-        vm_lock(&vm->lock);
+        vm_lock(&vm->irq_lock);
         vm->arch.gic->priv[v->id][VTIMER_INTID].latch = true;
         mark(vm->arch.gic, v->id, VTIMER_INTID);
-        vm_unlock(&vm->lock);
+        vm_unlock(&vm->irq_lock);
     }
 }

@@ -16,7 +16,7 @@ int vgic_create(struct vm *vm, gpa_t dist, gpa_t redist, uint64_t redist_size);
  * kernel maps the hardware's virtual CPU interface at cpuif (the tree's GICC). */
 int vgic_create_v2(struct vm *vm, gpa_t dist, gpa_t cpuif);
 /* Before the calling vCPU resumes: retires what the guest finished from its list registers and
- * fills free ones with its pending interrupts, by priority (takes the VM lock). */
+ * fills free ones with its pending interrupts, by priority (takes the interrupt controller's lock, vm->irq_lock). */
 void vgic_flush(struct vm *vm, struct vcpu *v);
 /* Whether v has an interrupt to take (a WFI need not wait). After vgic_flush. */
 bool vgic_has_pending(struct vm *vm, struct vcpu *v);

@@ -2,7 +2,7 @@
 /*
  * The VM's interrupt controller model, shared by its GICv3 (vgic_v3.c) and GICv2 (vgic_v2.c)
  * register front ends: interrupt state per INTID and the list registers (vgic.c). Everything
- * here runs with the VM lock held.
+ * here runs with the interrupt controller's lock (vm->irq_lock) held.
  */
 #pragma once
 #include "vgic.h"

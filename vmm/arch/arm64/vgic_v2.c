@@ -115,6 +115,7 @@ int vgic_create_v2(struct vm *vm, gpa_t dist, gpa_t cpuif)
         return -1;
     }
     dd->state = g;
+    dd->lock = &vm->irq_lock; /* the model's state is one */
     dd->access = dist_access;
     return 0;
 }

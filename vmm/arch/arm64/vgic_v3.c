@@ -138,6 +138,7 @@ int vgic_create(struct vm *vm, gpa_t dist, gpa_t redist, uint64_t redist_size)
     }
     g->ctlr = CTLR_ARE | CTLR_DS;
     dd->state = rd->state = g;
+    dd->lock = rd->lock = &vm->irq_lock; /* the model's state is one */
     dd->access = dist_access;
     rd->access = redist_access;
     return 0;
@@ -152,7 +153,7 @@ void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t r)
     unsigned intid = (r >> 24) & 0xf;
     uint64_t aff321 = (r >> 16 & 0xff) << 8 | (r >> 32 & 0xff) << 16 | (r >> 48 & 0xff) << 24;
     unsigned rs = (r >> 44) & 0xf;
-    vm_lock(&vm->lock);
+    vm_lock(&vm->irq_lock);
     for (unsigned c = 0; c < vm->vcpu_count; c++) {
         uint64_t m = vm->vcpus[c].mpidr;
         uint64_t aff = (m & 0xff00) | (m & 0xff0000) | ((m >> 32 & 0xff) << 24);
@@ -164,6 +165,6 @@ void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t r)
             vgic_wake(g, c, intid);
         }
     }
-    vm_unlock(&vm->lock);
+    vm_unlock(&vm->irq_lock);
 }
 

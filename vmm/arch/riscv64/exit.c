@@ -69,10 +69,7 @@ static int mmio(struct vcpu *v, struct keel_vcpu_state *s)
     if (m.width < 8) {
         value &= (1ull << (8 * m.width)) - 1;
     }
-    vm_lock(&vm->lock);
-    /* An access that runs past the end of its device's window is none of the device's. */
-    ok = d && m.width <= d->size - off && d->access(d, off, m.width, m.write, &value);
-    vm_unlock(&vm->lock);
+    ok = vm_device_access(d, off, m.width, m.write, &value);
     if (!ok) {
         char where[48];
         if (d) {

@@ -85,12 +85,14 @@ void vm_irq_set(struct vm *vm, unsigned intid, bool level)
     if (!p || intid == 0 || intid >= p->sources) {
         return;
     }
+    vm_lock(&vm->irq_lock);
     bool rise = level && !bit(p->line, intid);
     set_bit(p->line, intid, level);
     if (rise) {
         set_bit(p->pending, intid, true);
         wake(p, intid);
     }
+    vm_unlock(&vm->irq_lock);
 }
 
 bool plic_pending(struct vm *vm, struct vcpu *v)
@@ -99,9 +101,9 @@ bool plic_pending(struct vm *vm, struct vcpu *v)
     if (!p) {
         return false;
     }
-    vm_lock(&vm->lock);
+    vm_lock(&vm->irq_lock);
     bool r = best(p, 2 * v->id + 1) != 0;
-    vm_unlock(&vm->lock);
+    vm_unlock(&vm->irq_lock);
     return r;
 }
 
@@ -206,6 +208,7 @@ int plic_create(struct vm *vm, gpa_t base, uint64_t size, unsigned sources)
         printf("vmm: %s: too many devices\n", vm->name);
         return -1;
     }
+    d->lock = &vm->irq_lock; /* the model is the interrupt controller */
     memset(p, 0, sizeof(*p));
     p->vm = vm;
     p->sources = sources + 1;

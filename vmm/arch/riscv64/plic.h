@@ -11,5 +11,5 @@
 /* Creates the model from the VM device tree's PLIC node (base, size, riscv,ndev sources).
  * Returns 0 or -1 (a message said why). */
 int plic_create(struct vm *vm, gpa_t base, uint64_t size, unsigned sources);
-/* Whether v's S-mode context has an interrupt to claim (takes the VM lock). */
+/* Whether v's S-mode context has an interrupt to claim (takes the interrupt controller's lock, vm->irq_lock). */
 bool plic_pending(struct vm *vm, struct vcpu *v);

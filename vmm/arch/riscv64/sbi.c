@@ -37,7 +37,7 @@ struct sbi_ext {
 };
 
 /* The guest's console line (legacy putchar, DBCN), one for all vCPUs. SBI calls run on the vCPU
- * threads without the VM lock, so the line has its own: unguarded, two vCPUs writing at once
+ * threads without a device's lock, so the line has its own: unguarded, two vCPUs writing at once
  * could push its length past the buffer. */
 static struct guest_line dbcn_line;
 static struct vm_lock dbcn_line_lock;

@@ -120,10 +120,7 @@ static int mmio(struct vm *vm, struct keel_vcpu_state *s)
     struct mmio_device *d = vm_device_at(vm, gpa_init(gpa));
     uint64_t off = d ? gpa - gpa_val(d->base) : 0;
     uint64_t value = m.write ? insn_store_value(s, &m) : 0;
-    vm_lock(&vm->lock);
-    /* An access that runs past the end of its device's window is none of the device's. */
-    bool ok = d && m.width <= d->size - off && d->access(d, off, m.width, m.write, &value);
-    vm_unlock(&vm->lock);
+    bool ok = vm_device_access(d, off, m.width, m.write, &value);
     if (!ok) {
         vm_report(vm, "guest %s of %u bytes at 0x%lx: %s (rip 0x%lx)", m.write ? "write" : "read",
                   m.width, (unsigned long)gpa, d ? "refused by the device" : "no device there",
@@ -409,7 +406,7 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
     return 0;
 }
 
-/* Events for the guest before it resumes (VM lock held): a delivery the exit cut short, then the
+/* Events for the guest before it resumes (vm->irq_lock held): a delivery the exit cut short, then the
  * LAPIC's vector or interrupt-window request and its timer's deadline. */
 static void prepare_resume(struct vcpu *v, struct keel_vcpu_state *s)
 {
@@ -434,11 +431,11 @@ static int halt(struct vcpu *v, struct keel_vcpu_state *s)
     struct vm *vm = v->vm;
     bool on = s->rflags & RFLAGS_IF;
     step(s, 1);
-    vm_lock(&vm->lock);
+    vm_lock(&vm->irq_lock);
     prepare_resume(v, s); /* the timer may have expired meanwhile */
     bool wake = on && ((s->inject & KEEL_X86_INJECT_VALID) || lapic_pending(v));
     uint64_t due = s->timer_deadline;
-    vm_unlock(&vm->lock);
+    vm_unlock(&vm->irq_lock);
     if (wake) {
         return 0;
     }
@@ -533,9 +530,9 @@ int arch_vcpu_exit(struct vcpu *v, int64_t reason)
 
 void arch_vcpu_before_resume(struct vcpu *v)
 {
-    vm_lock(&v->vm->lock);
+    vm_lock(&v->vm->irq_lock);
     prepare_resume(v, v->state);
-    vm_unlock(&v->vm->lock);
+    vm_unlock(&v->vm->irq_lock);
 }
 
 /* The state a vCPU starts in. vCPU 0 runs the loaded guest: 32-bit protected mode, flat code

@@ -66,7 +66,17 @@ static void level_check(struct vioapic *io, unsigned line)
     }
 }
 
+static void irq_line(struct vm *vm, unsigned intid, bool level);
+
 void vm_irq_set(struct vm *vm, unsigned intid, bool level)
+{
+    vm_lock(&vm->irq_lock);
+    irq_line(vm, intid, level);
+    vm_unlock(&vm->irq_lock);
+}
+
+/* vm_irq_set with the lock held. */
+static void irq_line(struct vm *vm, unsigned intid, bool level)
 {
     struct vioapic *io = &ioapic;
     if (io->vm != vm || intid >= LINES) {
@@ -158,6 +168,7 @@ int ioapic_create(struct vm *vm, gpa_t base)
     if (!d) {
         return -1;
     }
+    d->lock = &vm->irq_lock; /* with the LAPICs, the interrupt controller */
     memset(&ioapic, 0, sizeof(ioapic));
     ioapic.vm = vm;
     for (unsigned i = 0; i < LINES; i++) {

@@ -6,5 +6,5 @@
 /* The I/O APIC at base (0xfec00000 on PCs), 24 lines. 0 or -1 (too many devices). */
 int ioapic_create(struct vm *vm, gpa_t base);
 /* The guest ended a level-triggered vector at a local APIC (its EOI): lines routed to it may
- * interrupt again (VM lock held). */
+ * interrupt again (vm->irq_lock held). */
 void ioapic_eoi(struct vm *vm, unsigned vector);

@@ -282,6 +282,7 @@ int lapic_create(struct vm *vm, gpa_t base)
         return -1;
     }
     vm->arch.lapic = true;
+    d->lock = &vm->irq_lock; /* with the I/O APIC, the interrupt controller */
     d->access = lapic_access;
     d->state = vm;
     for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {

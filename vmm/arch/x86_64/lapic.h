@@ -7,10 +7,10 @@
 
 /* The LAPIC page at base (LAPIC_BASE on PCs) for every vCPU of vm. 0 or -1 (too many devices). */
 int lapic_create(struct vm *vm, gpa_t base);
-/* Makes vector pending at vCPU v (VM lock held) and kicks it; level: its EOI goes on to the I/O
+/* Makes vector pending at vCPU v (vm->irq_lock held) and kicks it; level: its EOI goes on to the I/O
  * APIC (ioapic_eoi). */
 void lapic_raise(struct vcpu *v, unsigned vector, bool level);
-/* Before v resumes (VM lock held): timer expiry into IRR, the highest deliverable vector into
+/* Before v resumes (vm->irq_lock held): timer expiry into IRR, the highest deliverable vector into
  * the state's inject when the guest can take it (else an interrupt-window request), and the
  * timer's next expiry as the kernel-kept timer_deadline. */
 void lapic_before_resume(struct vcpu *v, struct keel_vcpu_state *s);

@@ -40,6 +40,7 @@ static struct mmio_device *port_device_add(struct vm *vm, const char *name, uint
     d->name = name;
     d->base = gpa_init(base);
     d->size = size;
+    d->lock = &d->own;
     return d;
 }
 
@@ -97,10 +98,7 @@ bool ports_access(struct vm *vm, unsigned port, unsigned width, bool write, uint
         struct mmio_device *d = &ports[i];
         uint64_t base = gpa_val(d->base);
         if (port >= base && port + width <= base + d->size) {
-            vm_lock(&vm->lock);
-            bool ok = d->access(d, port - base, width, write, value);
-            vm_unlock(&vm->lock);
-            return ok;
+            return vm_device_access(d, port - base, width, write, value);
         }
     }
     return false;
