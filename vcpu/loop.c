@@ -5,13 +5,16 @@
 int vcpu_loop_run(const struct vcpu_loop *l)
 {
     const struct vcpu_loop_ops *ops = l->ops;
-    while (!ops->stop(l->arg)) {
-        int ready = ops->before_resume(l->arg);
-        if (ready < 0) {
-            return -1;
+    for (;;) {
+        int next = ops->before_resume(l->arg);
+        if (next == VCPU_LOOP_STOP) {
+            return 0;
         }
-        if (ready > 0) {
-            continue;
+        if (next != VCPU_LOOP_RESUME) {
+            if (next == VCPU_LOOP_NOT_NOW) {
+                continue;
+            }
+            return -1;
         }
         int64_t r = vcpu_resume(l->thread, l->kick);
         if (l->exits) {
@@ -21,5 +24,4 @@ int vcpu_loop_run(const struct vcpu_loop *l)
             return -1;
         }
     }
-    return 0;
 }

@@ -11,11 +11,16 @@
 
 struct keel_vcpu_state;
 
+/* before_resume's answers. */
+enum vcpu_loop_next {
+    VCPU_LOOP_RESUME = 0,  /* resume now */
+    VCPU_LOOP_NOT_NOW = 1, /* ask again (the vCPU waited while powered off, say) */
+    VCPU_LOOP_STOP = 2,    /* the VM is off: the loop ends (0) */
+    VCPU_LOOP_FAIL = -1,   /* the loop ends (-1) */
+};
+
 struct vcpu_loop_ops {
-    /* Looked at before each resume: true ends the loop (0). */
-    bool (*stop)(void *arg);
-    /* Before each resume: 0 resume now, 1 not now (stop is looked at again: the vCPU waited
-     * while powered off, say), -1 end the loop (-1). */
+    /* Before each resume: what next (enum vcpu_loop_next). */
     int (*before_resume)(void *arg);
     /* One exit: the kernel's reason (enum keel_vcpu_exit) or its refusal to resume (-err). 0 go
      * on, -1 end the loop (-1). */
@@ -29,7 +34,7 @@ struct vcpu_loop {
     void *arg;
 };
 
-/* Runs l on the calling thread until ops->stop (0) or an end (-1). */
+/* Runs l on the calling thread until VCPU_LOOP_STOP (0) or an end (-1). */
 int vcpu_loop_run(const struct vcpu_loop *l);
 
 /* One resume of the calling thread's vCPU (Thread VCPU_RESUME): the exit reason, or -err. After

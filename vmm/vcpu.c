@@ -127,26 +127,23 @@ int vcpu_state_sync(struct vcpu *v)
 }
 
 /* The platform's side of the resume loop (vcpu/vcpu_loop.h). */
-static bool vm_is_off(void *arg)
-{
-    struct vcpu *v = arg;
-    return __atomic_load_n(&v->vm->off, __ATOMIC_ACQUIRE);
-}
-
 static int before_resume(void *arg)
 {
     struct vcpu *v = arg;
+    if (__atomic_load_n(&v->vm->off, __ATOMIC_ACQUIRE)) {
+        return VCPU_LOOP_STOP;
+    }
     enum vcpu_power p = __atomic_load_n(&v->power, __ATOMIC_ACQUIRE);
     if (p == VCPU_OFF) {
         keel_receive(v->kick, KEEL_TIMEOUT_NEVER, 0); /* until PSCI CPU_ON or the VM's end */
-        return 1;
+        return VCPU_LOOP_NOT_NOW;
     }
     if (p == VCPU_ON_PENDING) {
         arch_vcpu_reset(v, v->start_pc, v->start_ctx);
         __atomic_store_n(&v->power, VCPU_ON, __ATOMIC_RELEASE);
     }
     arch_vcpu_before_resume(v);
-    return 0;
+    return VCPU_LOOP_RESUME;
 }
 
 static int on_exit(void *arg, int64_t reason)
@@ -166,7 +163,7 @@ static int on_exit(void *arg, int64_t reason)
 
 int vcpu_run(struct vcpu *v)
 {
-    static const struct vcpu_loop_ops ops = { vm_is_off, before_resume, on_exit };
+    static const struct vcpu_loop_ops ops = { before_resume, on_exit };
     const struct vcpu_loop loop = {
         .thread = v->thread,
         .kick = v->kick,

@@ -86,19 +86,6 @@ struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa)
     return NULL;
 }
 
-bool vm_device_access(struct mmio_device *d, uint64_t off, unsigned width, bool write,
-                      uint64_t *value)
-{
-    /* An access that runs past the end of its device's window is none of the device's. */
-    if (!d || width > d->size - off) {
-        return false;
-    }
-    vm_lock(d->lock);
-    bool ok = d->access(d, off, width, write, value);
-    vm_unlock(d->lock);
-    return ok;
-}
-
 struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, uint64_t size)
 {
     if (vm->device_count == VM_MAX_DEVICES) {

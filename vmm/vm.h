@@ -106,9 +106,19 @@ int64_t vm_thread_start(uint64_t cap, void (*fn)(void), void *stack_top, unsigne
 /* The device at gpa, or NULL. */
 struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa);
 /* One access at off in d's window under d's lock: false for no device, an access past the end of
- * its window, or one the device refuses. */
-bool vm_device_access(struct mmio_device *d, uint64_t off, unsigned width, bool write,
-                      uint64_t *value);
+ * its window, or one the device refuses. (Inline: it is on every MMIO exit's path.) */
+static inline bool vm_device_access(struct mmio_device *d, uint64_t off, unsigned width, bool write,
+                                    uint64_t *value)
+{
+    /* An access that runs past the end of its device's window is none of the device's. */
+    if (!d || width > d->size - off) {
+        return false;
+    }
+    vm_lock(d->lock);
+    bool ok = d->access(d, off, width, write, value);
+    vm_unlock(d->lock);
+    return ok;
+}
 struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, uint64_t size);
 
 /* The vCPU the calling thread runs, or NULL (an I/O thread). */

@@ -28,23 +28,20 @@ struct vmm {
     int64_t seen[16];
 };
 
-static bool stop(void *arg)
-{
-    struct vmm *m = arg;
-    return m->handled >= m->stop_after;
-}
-
 static int before_resume(void *arg)
 {
     struct vmm *m = arg;
+    if (m->handled >= m->stop_after) {
+        return VCPU_LOOP_STOP;
+    }
     if ((int)m->prepares++ == m->fail_prepare_at) {
-        return -1;
+        return VCPU_LOOP_FAIL;
     }
     if (m->not_now) {
         m->not_now--;
-        return 1;
+        return VCPU_LOOP_NOT_NOW;
     }
-    return 0;
+    return VCPU_LOOP_RESUME;
 }
 
 static int on_exit(void *arg, int64_t reason)
@@ -54,7 +51,7 @@ static int on_exit(void *arg, int64_t reason)
     return (int)m->handled++ == m->fail_exit_at ? -1 : 0;
 }
 
-static const struct vcpu_loop_ops ops = { stop, before_resume, on_exit };
+static const struct vcpu_loop_ops ops = { before_resume, on_exit };
 
 static int run(struct vmm *m, const int64_t *answers, unsigned n, uint64_t *exits)
 {

@@ -39,6 +39,7 @@ struct ns16550 {
     struct guest_line line;
     uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
     bool thr_pending; /* THR empty interrupt, until IIR reports it or THR is written */
+    bool irq_level;   /* the level its interrupt line has (told only when it changes) */
     struct rx_fifo rx;
 };
 
@@ -59,8 +60,10 @@ static uint8_t iir(const struct ns16550 *u)
 
 static void update_irq(struct ns16550 *u)
 {
-    if (u->irq) {
-        vm_irq_set(u->vm, u->irq, !(iir(u) & IIR_NONE));
+    bool level = !(iir(u) & IIR_NONE);
+    if (u->irq && level != u->irq_level) {
+        u->irq_level = level;
+        vm_irq_set(u->vm, u->irq, level);
     }
 }
 

@@ -34,6 +34,7 @@ struct pl011 {
     unsigned used;
     uint32_t regs[UARTDMACR / 4 + 1]; /* the plain read/write registers */
     uint32_t ris;
+    bool irq_level; /* the level its interrupt line has (told only when it changes) */
     struct rx_fifo rx;
 };
 
@@ -42,8 +43,10 @@ static unsigned uart_count;
 
 static void update_irq(struct pl011 *u)
 {
-    if (u->irq) {
-        vm_irq_set(u->vm, u->irq, (u->ris & u->regs[UARTIMSC / 4]) != 0);
+    bool level = (u->ris & u->regs[UARTIMSC / 4]) != 0;
+    if (u->irq && level != u->irq_level) {
+        u->irq_level = level;
+        vm_irq_set(u->vm, u->irq, level);
     }
 }
 

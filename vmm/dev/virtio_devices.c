@@ -155,14 +155,18 @@ static int create_net(struct vdev *d, const void *fdt, int node)
     const uint8_t *mac = fdt_getprop(fdt, node, "local-mac-address", &len);
     struct virtio_net_backend b = { .ctx = d, .tx = net_tx, .rx_ready = net_rx_ready };
     memcpy(b.mac, mac && len == 6 ? mac : default_mac, 6);
-    if (!link || !(d->link = net_link_open(d->vm, link, net_deliver, d, &d->lock))) {
-        if (!link) {
-            printf("vmm: %s: virtio-net needs keel,link\n", d->vm->name);
-        }
+    if (!link) {
+        printf("vmm: %s: virtio-net needs keel,link\n", d->vm->name);
         return -1;
     }
-    virtio_net_init(&d->u.net, &d->host, &b);
-    return 0;
+    /* The link's thread may deliver a frame at once: not before the device is made. */
+    vm_lock(&d->lock);
+    d->link = net_link_open(d->vm, link, net_deliver, d, &d->lock);
+    if (d->link) {
+        virtio_net_init(&d->u.net, &d->host, &b);
+    }
+    vm_unlock(&d->lock);
+    return d->link ? 0 : -1;
 }
 
 int virtio_device_create(struct vm *vm, const void *fdt, int node, gpa_t base, unsigned irq)

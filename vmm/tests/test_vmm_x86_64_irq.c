@@ -45,6 +45,7 @@ struct mmio_device *vm_device_add(struct vm *v, const char *name, gpa_t base, ui
     d->name = name;
     d->base = base;
     d->size = size;
+    d->lock = &d->own; /* as vm.c */
     return d;
 }
 

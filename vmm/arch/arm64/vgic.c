@@ -34,7 +34,8 @@ static bool deliverable(const struct vgic *g, const struct vgic_irq *i)
 
 static void mark(struct vgic *g, unsigned cpu, unsigned intid)
 {
-    g->maybe[cpu][intid / 64] |= 1ull << (intid % 64);
+    /* (Atomic: candidates() reads them without the lock.) */
+    __atomic_fetch_or(&g->maybe[cpu][intid / 64], 1ull << (intid % 64), __ATOMIC_RELAXED);
 }
 
 /* Marks that intid may be deliverable to cpu now, and makes cpu look. */
@@ -236,7 +237,7 @@ static struct vgic_irq *best_deliverable(struct vgic *g, unsigned cpu, unsigned 
             unsigned n = w * 64 + (unsigned)__builtin_ctzll(bits);
             struct vgic_irq *i = vgic_irq_of(g, cpu, n);
             if ((n >= 32 && i->target != cpu) || !deliverable(g, i)) {
-                g->maybe[cpu][w] &= ~(1ull << (n % 64));
+                __atomic_fetch_and(&g->maybe[cpu][w], ~(1ull << (n % 64)), __ATOMIC_RELAXED);
             } else if (!best || i->priority < best->priority) {
                 best = i;
                 *intid = n;
@@ -311,7 +312,7 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
         v->arch.lr_intid[l] = intid;
         i->in_lr = (uint8_t)(v->id + 1);
         i->latch = false; /* an edge, or pending set by software: delivered once */
-        g->maybe[v->id][intid / 64] &= ~(1ull << (intid % 64));
+        __atomic_fetch_and(&g->maybe[v->id][intid / 64], ~(1ull << (intid % 64)), __ATOMIC_RELAXED);
     }
     s->vgic_flags = more ? KEEL_VGIC_UNDERFLOW : 0;
     vm_unlock(&vm->irq_lock);
@@ -325,7 +326,7 @@ bool vgic_has_pending(struct vm *vm, struct vcpu *v)
         }
     }
     for (unsigned w = 0; vm->arch.gic && w < (32 + VGIC_SPIS) / 64; w++) {
-        if (vm->arch.gic->maybe[v->id][w]) {
+        if (__atomic_load_n(&vm->arch.gic->maybe[v->id][w], __ATOMIC_RELAXED)) {
             return true;
         }
     }

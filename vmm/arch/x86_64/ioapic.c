@@ -66,21 +66,13 @@ static void level_check(struct vioapic *io, unsigned line)
     }
 }
 
-static void irq_line(struct vm *vm, unsigned intid, bool level);
-
 void vm_irq_set(struct vm *vm, unsigned intid, bool level)
 {
-    vm_lock(&vm->irq_lock);
-    irq_line(vm, intid, level);
-    vm_unlock(&vm->irq_lock);
-}
-
-/* vm_irq_set with the lock held. */
-static void irq_line(struct vm *vm, unsigned intid, bool level)
-{
     struct vioapic *io = &ioapic;
+    vm_lock(&vm->irq_lock);
     if (io->vm != vm || intid >= LINES) {
         vm->arch.irq_reports++; /* no I/O APIC, or no such line */
+        vm_unlock(&vm->irq_lock);
         return;
     }
     bool was = io->level & (1u << intid);
@@ -91,6 +83,7 @@ static void irq_line(struct vm *vm, unsigned intid, bool level)
     } else if (level && !was && !(rte & RTE_MASKED)) {
         deliver(io, rte); /* an edge */
     }
+    vm_unlock(&vm->irq_lock);
 }
 
 void ioapic_eoi(struct vm *vm, unsigned vector)

@@ -313,11 +313,15 @@ void lapic_before_resume(struct vcpu *v, struct keel_vcpu_state *s)
     timer_update(l);
     s->timer_deadline = l->lvt[0] & LVT_MASKED ? UINT64_MAX : l->timer_due;
     s->want &= ~KEEL_X86_WANT_IRQ_WINDOW;
-    if (!lapic_pending(v) || (s->inject & KEEL_X86_INJECT_VALID)) {
+    if (s->inject & KEEL_X86_INJECT_VALID) {
+        return;
+    }
+    int irr = highest(l->irr); /* (once: as lapic_pending, on every resume's path) */
+    if (irr < 0 || ((unsigned)irr & 0xf0) <= (ppr(l) & 0xf0)) {
         return;
     }
     if ((s->rflags & RFLAGS_IF) && !(s->interrupt_shadow & 1)) {
-        unsigned vector = (unsigned)highest(l->irr);
+        unsigned vector = (unsigned)irr;
         l->irr[vector / 32] &= ~(1u << (vector % 32));
         l->isr[vector / 32] |= 1u << (vector % 32);
         s->inject = KEEL_X86_INJECT_VALID | KEEL_X86_INJECT_EXT_INTR | vector;
