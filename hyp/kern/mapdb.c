@@ -25,6 +25,16 @@ bool mapdb_revoking(const struct mapnode *n)
     return (uintptr_t)n->prev & REVOKING;
 }
 
+void mapdb_mark_revoking(struct mapnode *n)
+{
+    n->prev = (struct mapnode *)((uintptr_t)n->prev | REVOKING);
+}
+
+void mapdb_unmark_revoking(struct mapnode *n)
+{
+    n->prev = prev_of(n);
+}
+
 int mapdb_may_link(const struct mapnode *parent)
 {
     unsigned depth = 0;
@@ -146,7 +156,7 @@ bool mapdb_revoke_children(struct mapnode *n,
     struct mapnode *cur = n;
     while (n->child) {
         if (!mapdb_spend(budget)) {
-            n->prev = (struct mapnode *)((uintptr_t)n->prev | REVOKING); /* until it is done */
+            mapdb_mark_revoking(n); /* until it is done */
             return false;
         }
         while (cur->child) {
@@ -161,6 +171,6 @@ bool mapdb_revoke_children(struct mapnode *n,
         remove(cur, parent);
         cur = parent;
     }
-    n->prev = prev_of(n); /* done: the mark goes */
+    mapdb_unmark_revoking(n); /* done: the mark goes */
     return true;
 }

@@ -390,8 +390,12 @@ bool memspace_unmap_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end, bool 
             }
             uint64_t to = m_end < va_val(end) ? m_end : va_val(end);
             if (!unmap_children_in(m, va_val(*va), to, budget)) {
+                /* Nothing new is mapped from m until this part is done (it starts again at m's
+                 * first child): else a deriver on another CPU could keep it from ending. */
+                mapdb_mark_revoking(&m->node);
                 return false;
             }
+            mapdb_unmark_revoking(&m->node);
             *va = va_init(to);
             continue;
         }
@@ -516,10 +520,15 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, uns
                        pfn_val(parent->pfn) + (size_of(parent) >> PAGE_SHIFT))) {
         return -KEEL_EINVAL; /* parent does not map all of it */
     }
-    if (parent && parent->level > 0 && parent->children >= MEMSPACE_BLOCK_MAX_CHILDREN) {
+    /* What is replaced goes first: one of parent's own (a page mapped again) gives its room. */
+    bool replaces_child = parent && old && old->node.parent == &parent->node &&
+                          va_val(old->va) >= va_val(va) && end_of(old) <= va_val(va) + size;
+    if (parent && parent->level > 0 &&
+        parent->children - replaces_child >= MEMSPACE_BLOCK_MAX_CHILDREN) {
         return -KEEL_EBUSY; /* a block passed on that many times: pass on its pages' mappings */
     }
-    if (parent && level > 0 && block_children(parent) >= MEMSPACE_BLOCK_MAX_BLOCKS) {
+    if (parent && level > 0 &&
+        block_children(parent) - (replaces_child && old->level > 0) >= MEMSPACE_BLOCK_MAX_BLOCKS) {
         return -KEEL_EBUSY; /* as blocks: the walk over them when a page is linked stays short */
     }
     int err = parent ? mapdb_may_link(&parent->node) : 0;

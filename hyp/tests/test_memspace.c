@@ -708,6 +708,43 @@ static bool counts_ok(const struct mem_map *m)
     return ok && n == m->children;
 }
 
+/* A part of a block taken back from what was mapped from it, in steps: until it is done,
+ * nothing new is mapped from the block (else a deriver on another CPU could keep it from
+ * ending); then the block takes children again. */
+static void test_partial_unmap_in_steps(void)
+{
+    uint64_t start = kmem_free_bytes();
+    struct space *a = &sp[0], *b = &sp[1];
+    space_init(a);
+    space_init(b);
+    pfn_t f = frame(512);
+    CHECK_EQ(memspace_map(&a->ms, va_init(BLOCK), f, 1, KEEL_FP_RWX, NULL), 0);
+    struct mem_map *ab = memspace_lookup(&a->ms, va_init(BLOCK));
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x1000), frame(512 + 1), 0, KEEL_FP_R, ab), 0);
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x2000), frame(512 + 2), 0, KEEL_FP_R, ab), 0);
+    vaddr_t from = va_init(BLOCK + PAGE_SIZE), to = va_init(BLOCK + 3 * PAGE_SIZE);
+    unsigned step = 1;
+    CHECK(!memspace_unmap_bounded(&a->ms, &from, to, false, &step));
+    CHECK((memspace_lookup(&b->ms, va_init(0x1000)) != NULL) +
+              (memspace_lookup(&b->ms, va_init(0x2000)) != NULL) ==
+          1); /* stopped after one */
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x3000), frame(512 + 1), 0, KEEL_FP_R, ab), -KEEL_EBUSY);
+    unsigned steps = 1;
+    for (step = 1; !memspace_unmap_bounded(&a->ms, &from, to, false, &step) && steps < 100;
+         steps++) {
+        step = 1;
+    }
+    CHECK(steps < 100);
+    CHECK(memspace_lookup(&b->ms, va_init(0x1000)) == NULL);
+    CHECK(memspace_lookup(&b->ms, va_init(0x2000)) == NULL);
+    CHECK(memspace_lookup(&a->ms, va_init(BLOCK)) == ab && ab->level == 1); /* it stays whole */
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x3000), frame(512 + 1), 0, KEEL_FP_R, ab), 0);
+    CHECK(counts_ok(ab));
+    space_fini(b);
+    space_fini(a);
+    CHECK_EQ(kmem_free_bytes(), start);
+}
+
 /* 2 MiB blocks: one record and one leaf each; mapped on whole or page by page; split (with the
  * blocks mapped from them) only when a part is unmapped, and exactly that part goes. */
 static void test_blocks(void)
@@ -819,6 +856,10 @@ static void test_blocks(void)
     CHECK_EQ(ab->children, MEMSPACE_BLOCK_MAX_CHILDREN);
     CHECK(counts_ok(ab));
     CHECK_EQ(memspace_map(&c->ms, va_init(va), frame(512), 0, KEEL_FP_R, ab), -KEEL_EBUSY);
+    /* A page of it mapped again over one of its own: the old one's room is the new one's. */
+    CHECK_EQ(memspace_map(&c->ms, va_init(64 * BLOCK), frame(512 + 7), 0, KEEL_FP_R, ab), 0);
+    CHECK_EQ(ab->children, MEMSPACE_BLOCK_MAX_CHILDREN);
+    CHECK(counts_ok(ab));
     CHECK_EQ(memspace_map(&c->ms, va_init(va), frame(512), 0, KEEL_FP_R, bb), 0); /* from B */
     memspace_unmap(&b->ms, va_init(2 * BLOCK + PAGE_SIZE), PAGE_SIZE, true);
     CHECK(memspace_lookup(&b->ms, va_init(2 * BLOCK)) == NULL); /* taken whole */
@@ -884,6 +925,7 @@ int main(void)
     test_unmap_all_free();
     test_enomem();
     test_blocks();
+    test_partial_unmap_in_steps();
     CHECK_EQ(kmem_free_bytes(), start);
     int rc = unit_done("test_memspace");
     free(pool);

@@ -73,3 +73,7 @@ bool mapdb_revoke_children(struct mapnode *n,
  * nor a grant of n) until a call finishes it. One that is given up (its caller killed) leaves
  * the mark: a revocation of n to the end takes it off (one bit cannot say whose it is). */
 bool mapdb_revoking(const struct mapnode *n);
+/* The same mark set and taken off by a revocation of part of n's children that goes in steps
+ * (memspace.c: a part of a block unmapped from those it was mapped to). */
+void mapdb_mark_revoking(struct mapnode *n);
+void mapdb_unmark_revoking(struct mapnode *n);
