@@ -10,12 +10,14 @@
  */
 #include "ktest_util.h"
 #include <uapi/keel/vcpu.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define VAL_A 0x1111222233334444ull
 #define VAL_B 0xbbbbbbbbbbbbbbbbull
 #define VAL_C 0x5555666677778888ull
 #define VAL_D 0x0123456789abcdefull
+#define FP_PC (GUEST_PA + 0x100) /* fp_code, in the same page as guest_code */
 
 #if defined(__aarch64__)
 #define GUEST_PA 0x80000000ull
@@ -38,6 +40,19 @@ static void set_value(struct keel_vcpu_state *s, uint64_t v)
 static void spin(struct keel_vcpu_state *s)
 {
     s->pc = GUEST_PA + 32; /* the b . */
+}
+/* At FP_PC: fmov d0, x1; hvc #0; fmov x2, d0; hvc #0; b . */
+static const uint32_t fp_code[] = { 0x9e670020, 0xd4000002, 0x9e660002, 0xd4000002, 0x14000000 };
+static void fp_start(struct keel_vcpu_state *s, uint64_t v)
+{
+    start(s);
+    s->pc = FP_PC;
+    s->sys.cpacr_el1 = 3u << 20; /* FPEN: its own FP/SIMD does not trap to itself */
+    s->x[1] = v;
+}
+static uint64_t fp_read_back(const struct keel_vcpu_state *s)
+{
+    return s->x[2];
 }
 static uint64_t kept(const struct keel_vcpu_state *s)
 {
@@ -76,6 +91,19 @@ static void set_value(struct keel_vcpu_state *s, uint64_t v)
 static void spin(struct keel_vcpu_state *s)
 {
     s->pc = GUEST_PA + 32; /* the c.j . */
+}
+/* At FP_PC: fmv.d.x f0, a1; ecall; fmv.x.d a2, f0; ecall; c.j .; c.j . */
+static const uint32_t fp_code[] = { 0xf2058053, 0x00000073, 0xe2000653, 0x00000073, 0xa001a001 };
+static void fp_start(struct keel_vcpu_state *s, uint64_t v)
+{
+    start(s);
+    s->pc = FP_PC;
+    s->sys.vsstatus = 1u << 13; /* FS Initial: its f-registers are on */
+    s->x[11] = v;
+}
+static uint64_t fp_read_back(const struct keel_vcpu_state *s)
+{
+    return s->x[12];
 }
 static uint64_t kept(const struct keel_vcpu_state *s)
 {
@@ -124,6 +152,20 @@ static void set_value(struct keel_vcpu_state *s, uint64_t v)
 static void spin(struct keel_vcpu_state *s)
 {
     s->rip = GUEST_PA + 16; /* the jmp . */
+}
+/* At FP_PC (32-bit): movd %eax, %xmm0; hlt; movd %xmm0, %ebx; hlt; jmp . */
+static const uint8_t fp_code[] = { 0x66, 0x0f, 0x6e, 0xc0, 0xf4, 0x66,
+                                   0x0f, 0x7e, 0xc3, 0xf4, 0xeb, 0xfe };
+static void fp_start(struct keel_vcpu_state *s, uint64_t v)
+{
+    start(s);
+    s->rip = FP_PC;
+    s->cr4 = 1u << 9; /* OSFXSR: SSE on */
+    s->gpr[0] = (uint32_t)v;
+}
+static uint64_t fp_read_back(const struct keel_vcpu_state *s)
+{
+    return s->gpr[3];
 }
 static uint64_t kept(const struct keel_vcpu_state *s)
 {
@@ -332,6 +374,97 @@ KTEST(vcpu_area_scribbled_while_its_guest_runs_harms_only_the_guest)
     kthread_free(&t); /* killed out of it */
     root_utcb_page_free(vs_area);
     cap_free(vs_vm);
+    rt_page_free(page);
+}
+
+static volatile int fp_first_out, fp_neighbour_done, fp_done;
+static volatile int64_t fp_res[2];
+static volatile uint64_t fp_got;
+
+/* A vCPU sets its first FP/SIMD register, exits, waits while another VM's vCPU sets the same
+ * register on the same CPU, then reads it back. */
+static void fp_thread(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)vs_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, vs_vm, vs_area) != 0) {
+        fp_done = -1;
+        kthread_exit();
+    }
+    memset(s, 0, sizeof(*s));
+    fp_start(s, VAL_A);
+    fp_res[0] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    fp_first_out = 1;
+    for (unsigned i = 0; i < 2000 && !fp_neighbour_done && fp_res[0] == KEEL_VCPU_EXIT_TRAP; i++) {
+        sleep_us(1000);
+    }
+    step(s);
+    fp_res[1] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    fp_got = fp_read_back(s);
+    fp_done = 1;
+    kthread_exit();
+}
+
+static void fp_neighbour(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)nb_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, nb_vm, nb_area) == 0) {
+        memset(s, 0, sizeof(*s));
+        fp_start(s, VAL_D);
+        KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    }
+    fp_neighbour_done = 1;
+    kthread_exit();
+}
+
+/* The guests' FP/SIMD registers are theirs: kept by the kernel between runs (lazily, in the CPU
+ * while the vCPU thread keeps it), never another VM's after a vCPU of it ran on the same CPU. */
+KTEST(vcpu_fp_registers_stay_their_guests_across_another_vms_vcpu)
+{
+    uint8_t *page = rt_page_alloc();
+    REQUIRE(page);
+    memcpy(page, guest_code, sizeof(guest_code));
+    memcpy(page + (FP_PC - GUEST_PA), fp_code, sizeof(fp_code));
+    vs_vm = cap_new();
+    nb_vm = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vs_vm, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, nb_vm, 0, KEEL_TASK_VM), 0);
+    uint64_t fp = keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX);
+    REQUIRE_EQ(KOBJ(vs_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, fp, GUEST_PA), 0);
+    REQUIRE_EQ(KOBJ(nb_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, fp, GUEST_PA), 0);
+    vs_area = root_utcb_page_alloc();
+    nb_area = root_utcb_page_alloc();
+    REQUIRE(vs_area && nb_area);
+    fp_first_out = fp_neighbour_done = fp_done = 0;
+    struct kthread t, nb;
+    kthread_prepare(&t);
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, fp_thread, t.cap, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&t, 0, ROOT_PRIO - 1, 0), 0);
+    REQUIRE(wait_flag(&fp_first_out, 2000) || fp_done);
+    bool ran = fp_first_out && fp_res[0] == KEEL_VCPU_EXIT_TRAP;
+    if (ran) {
+        kthread_prepare(&nb);
+        REQUIRE_EQ(kthread_run(&nb, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, fp_neighbour, nb.cap, 0, 0),
+                   0);
+        REQUIRE_EQ(kthread_place(&nb, 0, ROOT_PRIO - 1, 0), 0); /* the same CPU */
+    }
+    for (unsigned i = 0; i < 3000 && fp_done != 1; i++) {
+        sleep_us(1000);
+    }
+    REQUIRE_EQ(fp_done, 1);
+    if (!ran) {
+        printf("ktest: no hardware virtualization here: skipped\n");
+    } else {
+        CHECK_EQ(fp_res[1], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(fp_got, WORD(VAL_A));
+    }
+    kthread_free(&t);
+    if (ran) {
+        kthread_free(&nb);
+    }
+    root_utcb_page_free(vs_area);
+    root_utcb_page_free(nb_area);
+    cap_free(vs_vm);
+    cap_free(nb_vm);
     rt_page_free(page);
 }
 #endif
