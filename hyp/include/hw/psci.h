@@ -25,3 +25,8 @@
 #define PSCI_NOT_PRESENT (-7)
 #define PSCI_DISABLED (-8)
 #define PSCI_INVALID_ADDRESS (-9) /* CPU_ON: the entry point is known to be invalid */
+
+/* AFFINITY_INFO's answers (PSCI 1.0, 5.7). */
+#define PSCI_AFFINITY_ON 0
+#define PSCI_AFFINITY_OFF 1
+#define PSCI_AFFINITY_ON_PENDING 2

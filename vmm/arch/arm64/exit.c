@@ -114,11 +114,14 @@ static int psci(struct vcpu *v, struct keel_vcpu_state *s)
     case PSCI_CPU_OFF:
         __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
         return 0; /* does not return to the guest (until a CPU_ON) */
-    case PSCI_AFFINITY_INFO: /* lowest affinity level only */
+    case PSCI_AFFINITY_INFO: { /* lowest affinity level only */
+        static const int64_t state[] = { [VCPU_OFF] = PSCI_AFFINITY_OFF,
+                                         [VCPU_ON_PENDING] = PSCI_AFFINITY_ON_PENDING,
+                                         [VCPU_ON] = PSCI_AFFINITY_ON };
         t = s->x[2] == 0 ? vcpu_by_mpidr(vm, s->x[1]) : NULL;
-        r = !t ? PSCI_INVALID_PARAMETERS
-               : (int64_t)"\0\2\1"[__atomic_load_n(&t->power, __ATOMIC_ACQUIRE)]; /* ON 0, OFF 1, PENDING 2 */
+        r = t ? state[__atomic_load_n(&t->power, __ATOMIC_ACQUIRE)] : PSCI_INVALID_PARAMETERS;
         break;
+    }
     case PSCI_SYSTEM_OFF:
     case PSCI_SYSTEM_RESET:
         vm->exit_status = (int64_t)s->x[1];

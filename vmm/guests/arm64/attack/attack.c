@@ -219,6 +219,24 @@ static void psci_abuse(void)
     step_want("AFFINITY_INFO at level 3", (uint64_t)psci_hvc(PSCI_AFFINITY_INFO, 0, 3, 0), invalid);
     step_end();
 
+    /* CPU_ON's context argument reaches the new CPU's x0 (PSCI 1.0 5.6); AFFINITY_INFO says OFF
+     * before and ON after (5.7: ON 0, OFF 1, ON_PENDING 2). */
+    step_begin("psci-cpu-on-context");
+    const uint64_t context = 0x5eed0001beef0002ull;
+    step_want("AFFINITY_INFO of CPU 1: off", (uint64_t)psci_hvc(PSCI_AFFINITY_INFO, 1, 0, 0), 1);
+    __asm__ volatile("dc civac, %0\n dsb sy" : : "r"(&secondary_context) : "memory");
+    step_want("CPU_ON of CPU 1 with a context",
+              (uint64_t)psci_hvc(PSCI_CPU_ON, 1, (uint64_t)(uintptr_t)secondary_entry, context), 0);
+    uint64_t got = 0;
+    for (unsigned i = 0; i < 200 && got != context; i++) {
+        guest_sleep(counter_freq() / 1000); /* 1 ms: the other vCPU may run */
+        __asm__ volatile("dc ivac, %0\n dsb sy" : : "r"(&secondary_context) : "memory");
+        got = *(volatile uint64_t *)&secondary_context; /* (it writes with its MMU off) */
+    }
+    step_want("the context in the new CPU's x0", got, context);
+    step_want("AFFINITY_INFO of CPU 1: on", (uint64_t)psci_hvc(PSCI_AFFINITY_INFO, 1, 0, 0), 0);
+    step_end();
+
     step_begin("sysreg-trapped");
     uint64_t v;
     __asm__ volatile("msr pmcr_el0, %1; mrs %0, pmcr_el0" : "=r"(v) : "r"(~0ull));

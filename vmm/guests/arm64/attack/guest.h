@@ -21,6 +21,9 @@
 #define PSCI_AFFINITY_INFO 0xc4000004u
 #define PSCI_FEATURES 0x8400000au
 #define PSCI_NOT_SUPPORTED (-1)
+/* start.S: a secondary's entry, and where it leaves its context argument. */
+void secondary_entry(void);
+extern uint64_t secondary_context;
 #define PSCI_INVALID_PARAMETERS (-2)
 #define PSCI_ALREADY_ON (-4)
 #define PSCI_INVALID_ADDRESS (-9)

@@ -101,6 +101,23 @@ trap:
     add     sp, sp, #176
     eret
 
+// A secondary CPU started by PSCI CPU_ON (attack.c): MMU off, it stores its context argument (x0)
+// where the primary looks for it, and waits for good.
+    .globl secondary_entry
+secondary_entry:
+    adr     x1, secondary_context
+    str     x0, [x1]
+    dsb     sy
+1:  wfi
+    b       1b
+
+    .data
+    .balign 64
+    .globl secondary_context
+secondary_context:
+    .quad   0
+    .balign 64
+
     .section .rodata.level1, "a"
     .balign 4096
 level1:
