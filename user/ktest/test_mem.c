@@ -521,3 +521,34 @@ KTEST(mem_a_block_is_passed_on_at_most_4096_times)
         rt_page_free((char *)mem + (uint64_t)i * KEEL_PAGE_SIZE);
     }
 }
+
+/* arm64 GICv2: the virtual CPU interface a VM task has (Task MAP_VIRT_CPUIF) has no record in the
+ * mapping database; a 2 MiB block mapped over it must not drop it silently, nor may it go inside
+ * a block (EEXIST both ways). Elsewhere there is no such interface: EPROTO. */
+KTEST(mem_vm_cpu_interface_and_a_block_do_not_replace_each_other)
+{
+    uint64_t *mem = rt_pages_alloc_aligned(512, 1ull << 21);
+    REQUIRE(mem);
+    uint64_t base = (uint64_t)(uintptr_t)mem;
+    mem[0] = 1; /* ours by sigma0, as a block */
+    REQUIRE_EQ(ktask_mem_order(KEEL_ROOT_TASK, base), 21);
+    uint64_t a = cap_new(), b = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, a, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, b, 0, KEEL_TASK_VM), 0);
+    const uint64_t gicc = 0x8010000, window = 0x8000000; /* QEMU virt's GICC, its 2 MiB */
+    int64_t r = KOBJ(a, KEEL_TASK_MAP_VIRT_CPUIF, gicc);
+    if (r == -KEEL_EPROTO) {
+        printf("ktest: no GICv2 virtual CPU interface here: skipped\n");
+    } else {
+        CHECK_EQ(r, 0);
+        CHECK_EQ((int64_t)map(a, KEEL_ROOT_TASK, base, 21, KEEL_FP_RW, window), -KEEL_EEXIST);
+        CHECK_EQ((int64_t)map(b, KEEL_ROOT_TASK, base, 21, KEEL_FP_RW, window), 0);
+        CHECK_EQ(KOBJ(b, KEEL_TASK_MAP_VIRT_CPUIF, gicc), -KEEL_EEXIST);
+        CHECK_EQ(ktask_mem_order(b, window), 21); /* the block stays */
+    }
+    cap_free(b);
+    cap_free(a);
+    for (unsigned i = 0; i < 512; i++) {
+        rt_page_free((char *)mem + (uint64_t)i * KEEL_PAGE_SIZE);
+    }
+}

@@ -118,15 +118,36 @@ static void clear_entry(struct arch_pt *pt, uint64_t *e, vaddr_t va)
     tlb_flush_page(pt, va);
 }
 
+/* Whether the table below entry e (at level) still maps anything. The mapping database has taken
+ * out what it holds before a block replaces a table: only what it does not hold can be left, the
+ * GICv2 virtual CPU interface (arch_task_map_virt_cpuif), which a block must not silently drop. */
+static bool table_in_use(uint64_t e, unsigned level)
+{
+    const uint64_t *table = kva_from_pa(fmt->addr(e));
+    for (unsigned i = 0; i < PT_ENTRIES; i++) {
+        if (fmt->valid(table[i]) && (level == 1 || fmt->is_leaf(table[i], level - 1) ||
+                                     table_in_use(table[i], level - 1))) {
+            return true;
+        }
+    }
+    return false;
+}
+
 int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned level,
                 unsigned rights, bool device)
 {
     struct pt_table t = table_of(pt);
     uint64_t *e = s2_entry(&t, va, level, q);
     if (!e) {
-        return -KEEL_ENOMEM;
+        unsigned at;
+        const uint64_t *leaf = s2_lookup(&t, va, &at);
+        return leaf && at > level ? -KEEL_EEXIST /* a block there (not the database's caller) */
+                                  : -KEEL_ENOMEM;
     }
     uint64_t old = *e;
+    if (fmt->valid(old) && !fmt->is_leaf(old, level) && table_in_use(old, level)) {
+        return -KEEL_EEXIST;
+    }
     if (fmt->valid(old)) {
         clear_entry(pt, e, va);
         if (!fmt->is_leaf(old, level)) {
