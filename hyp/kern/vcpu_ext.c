@@ -70,14 +70,24 @@ static bool vmm_has_event(struct thread *self)
            !list_empty(&self->pending_irqs) || self->regs_pending;
 }
 
+/* The area's sync words (the first field of every architecture's area). */
+static struct keel_vcpu_sync *sync_of(void *area)
+{
+    _Static_assert(__builtin_offsetof(struct keel_vcpu_state, sync) == 0, "sync comes first");
+    return area;
+}
+
 /* The run loop (keel/arch/vcpu_ext.h): until an exit for the VMM. */
 static int64_t run(struct thread *self, struct task *vm, void *area)
 {
     struct vcpu_run r;
-    int64_t exit = arch_vcpu_begin(&r, self, vm, area);
+    struct keel_vcpu_sync *sync = sync_of(area);
+    uint64_t dirty = __atomic_load_n(&sync->dirty, __ATOMIC_RELAXED);
+    int64_t exit = arch_vcpu_begin(&r, self, vm, area, self->vcpu.fresh ? ~0ull : dirty);
     if (exit != 0) {
-        return exit;
+        return exit; /* (nothing taken: the marks stay) */
     }
+    __atomic_fetch_and(&sync->dirty, ~dirty, __ATOMIC_RELAXED); /* what was taken */
     self->vcpu.fresh = false;
     bool loaded = false;
     for (;;) {
@@ -130,8 +140,11 @@ int64_t vcpu_ext_sync(struct thread *t, struct kobj_msg *m)
     if (m->caller != t || !t->vcpu.vm || !t->vcpu.state) {
         return -KEEL_EINVAL;
     }
-    if (t->vcpu.fresh) {
-        return 0; /* nothing taken from the area since it was bound: it holds every group */
+    struct keel_vcpu_sync *sync = sync_of(t->vcpu.state);
+    if (t->vcpu.fresh || (__atomic_load_n(&sync->dirty, __ATOMIC_RELAXED) & KEEL_VCPU_SYNC_SYS)) {
+        /* Bound since the last resume, or marked: the area has the newest values already. */
+        sync->valid |= KEEL_VCPU_SYNC_SYS;
+        return 0;
     }
     arch_vcpu_sync(t, t->vcpu.state);
     return 0;

@@ -33,6 +33,25 @@ static int64_t unmap(uint64_t task, uint64_t addr, unsigned order, unsigned flag
     return KOBJ(task, KEEL_TASK_UNMAP, keel_fpage_mem(addr, order, KEEL_FP_RWX), flags);
 }
 
+/* 2 MiB of the root's memory, 2 MiB aligned, that sigma0 gave it as one block (NULL if not). */
+static uint64_t *root_block(void)
+{
+    uint64_t *mem = rt_pages_alloc_aligned(512, 1ull << 21);
+    if (mem) {
+        mem[0] = 1; /* ours by sigma0, as a block */
+        CHECK_EQ(ktask_mem_order(KEEL_ROOT_TASK, (uint64_t)(uintptr_t)mem), 21);
+    }
+    return mem;
+}
+
+/* Gives count pages from mem on back to the root's allocator. */
+static void root_pages_free(void *mem, unsigned count)
+{
+    for (unsigned i = 0; i < count; i++) {
+        rt_page_free((char *)mem + (uint64_t)i * KEEL_PAGE_SIZE);
+    }
+}
+
 static volatile int done;
 static volatile uint64_t loaded;
 
@@ -478,9 +497,7 @@ KTEST(mem_block_split_under_a_reader_on_another_cpu)
     CHECK_EQ(split_wrong, 0);
     kthread_free(&t);
     cap_free(task);
-    for (unsigned i = 0; i < 512 * SPLIT_BLOCKS; i++) {
-        rt_page_free((char *)mem + (uint64_t)i * KEEL_PAGE_SIZE);
-    }
+    root_pages_free(mem, 512 * SPLIT_BLOCKS);
 }
 
 KTEST(mem_a_block_is_passed_on_at_most_4096_times)
@@ -489,11 +506,9 @@ KTEST(mem_a_block_is_passed_on_at_most_4096_times)
      * mappings are made from the block itself (every walk over them stays bounded), the next is
      * EBUSY; one taken back makes room again; and a page mapped from one of those pages (not
      * from the block) is no further bound. */
-    uint64_t *mem = rt_pages_alloc_aligned(512, 1ull << 21);
+    uint64_t *mem = root_block();
     REQUIRE(mem);
     uint64_t base = (uint64_t)(uintptr_t)mem;
-    mem[0] = 1; /* ours by sigma0, as a block */
-    REQUIRE_EQ(ktask_mem_order(KEEL_ROOT_TASK, base), 21);
     uint64_t task = bare_task();
     REQUIRE(task);
     unsigned made = 0;
@@ -517,9 +532,7 @@ KTEST(mem_a_block_is_passed_on_at_most_4096_times)
     }
     cap_free(other);
     cap_free(task);
-    for (unsigned i = 0; i < 512; i++) {
-        rt_page_free((char *)mem + (uint64_t)i * KEEL_PAGE_SIZE);
-    }
+    root_pages_free(mem, 512);
 }
 
 /* arm64 GICv2: the virtual CPU interface a VM task has (Task MAP_VIRT_CPUIF) has no record in the
@@ -527,11 +540,9 @@ KTEST(mem_a_block_is_passed_on_at_most_4096_times)
  * a block (EEXIST both ways). Elsewhere there is no such interface: EPROTO. */
 KTEST(mem_vm_cpu_interface_and_a_block_do_not_replace_each_other)
 {
-    uint64_t *mem = rt_pages_alloc_aligned(512, 1ull << 21);
+    uint64_t *mem = root_block();
     REQUIRE(mem);
     uint64_t base = (uint64_t)(uintptr_t)mem;
-    mem[0] = 1; /* ours by sigma0, as a block */
-    REQUIRE_EQ(ktask_mem_order(KEEL_ROOT_TASK, base), 21);
     uint64_t a = cap_new(), b = cap_new();
     REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, a, 0, KEEL_TASK_VM), 0);
     REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, b, 0, KEEL_TASK_VM), 0);
@@ -548,7 +559,5 @@ KTEST(mem_vm_cpu_interface_and_a_block_do_not_replace_each_other)
     }
     cap_free(b);
     cap_free(a);
-    for (unsigned i = 0; i < 512; i++) {
-        rt_page_free((char *)mem + (uint64_t)i * KEEL_PAGE_SIZE);
-    }
+    root_pages_free(mem, 512);
 }

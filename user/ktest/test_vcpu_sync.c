@@ -197,6 +197,23 @@ enum { R_FIRST, R_SYNC, R_SECOND, R_THIRD, R_FOURTH, RESULTS };
 static volatile int64_t res[RESULTS];
 static volatile uint64_t valid_first, valid_synced, valid_last, dirty_last;
 static volatile uint64_t synced, second, third, fourth, kept_last;
+/* A VM task with page (the guests' code) at GUEST_PA; 0 (with the failure printed) if not. */
+static uint64_t vm_with(uint8_t *page)
+{
+    uint64_t vm = cap_new();
+    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vm, 0, KEEL_TASK_VM);
+    if (r == 0) {
+        r = KOBJ(vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                 keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), GUEST_PA);
+    }
+    if (r != 0) {
+        printf("ktest: a VM with the guest's page: error %ld\n", (long)-r);
+        cap_free(vm);
+        return 0;
+    }
+    return vm;
+}
+
 static volatile int done, first_out, neighbour_done;
 static uint64_t vs_vm, vs_area, nb_vm, nb_area;
 
@@ -263,16 +280,7 @@ KTEST(vcpu_state_the_kernel_keeps_moves_only_when_asked_or_marked)
     uint8_t *page = rt_page_alloc();
     REQUIRE(page);
     memcpy(page, guest_code, sizeof(guest_code));
-    vs_vm = cap_new();
-    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vs_vm, 0, KEEL_TASK_VM), 0);
-    REQUIRE_EQ(KOBJ(vs_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
-                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), GUEST_PA),
-               0);
-    nb_vm = cap_new();
-    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, nb_vm, 0, KEEL_TASK_VM), 0);
-    REQUIRE_EQ(KOBJ(nb_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
-                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), GUEST_PA),
-               0);
+    REQUIRE((vs_vm = vm_with(page)) && (nb_vm = vm_with(page)));
     vs_area = root_utcb_page_alloc();
     nb_area = root_utcb_page_alloc();
     REQUIRE(vs_area && nb_area);
@@ -346,11 +354,7 @@ KTEST(vcpu_area_scribbled_while_its_guest_runs_harms_only_the_guest)
     uint8_t *page = rt_page_alloc();
     REQUIRE(page);
     memcpy(page, guest_code, sizeof(guest_code));
-    vs_vm = cap_new();
-    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vs_vm, 0, KEEL_TASK_VM), 0);
-    REQUIRE_EQ(KOBJ(vs_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
-                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), GUEST_PA),
-               0);
+    REQUIRE((vs_vm = vm_with(page)));
     vs_area = root_utcb_page_alloc();
     REQUIRE(vs_area);
     spinning = 0;
@@ -424,13 +428,7 @@ KTEST(vcpu_fp_registers_stay_their_guests_across_another_vms_vcpu)
     REQUIRE(page);
     memcpy(page, guest_code, sizeof(guest_code));
     memcpy(page + (FP_PC - GUEST_PA), fp_code, sizeof(fp_code));
-    vs_vm = cap_new();
-    nb_vm = cap_new();
-    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vs_vm, 0, KEEL_TASK_VM), 0);
-    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, nb_vm, 0, KEEL_TASK_VM), 0);
-    uint64_t fp = keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX);
-    REQUIRE_EQ(KOBJ(vs_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, fp, GUEST_PA), 0);
-    REQUIRE_EQ(KOBJ(nb_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK, fp, GUEST_PA), 0);
+    REQUIRE((vs_vm = vm_with(page)) && (nb_vm = vm_with(page)));
     vs_area = root_utcb_page_alloc();
     nb_area = root_utcb_page_alloc();
     REQUIRE(vs_area && nb_area);

@@ -136,7 +136,8 @@ static void sbi_timer(struct vcpu_run *r, struct percpu *c)
     }
 }
 
-int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area)
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area,
+                        uint64_t dirty)
 {
     struct keel_vcpu_state *a = area;
     struct vcpu_private *p = self->vcpu.arch;
@@ -147,8 +148,6 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     if (r->priv > 1 || !p) {
         return -KEEL_EINVAL;
     }
-    uint64_t dirty = __atomic_exchange_n(&a->sync.dirty, 0, __ATOMIC_RELAXED);
-    dirty = self->vcpu.fresh ? ~0ull : dirty;
     if (dirty & KEEL_VCPU_SYNC_SYS) {
         memcpy(&p->sys, &a->sys, sizeof(p->sys)); /* (any values: the guest's own CSRs) */
         p->sys_live = false;
@@ -317,11 +316,6 @@ void arch_vcpu_end(struct vcpu_run *r, void *area)
 
 void arch_vcpu_sync(struct thread *t, void *area)
 {
-    struct keel_vcpu_state *a = area;
-    if (__atomic_load_n(&a->sync.dirty, __ATOMIC_RELAXED) & KEEL_VCPU_SYNC_SYS) {
-        a->sync.valid = KEEL_VCPU_SYNC_SYS; /* the area has the VMM's newer values */
-        return;
-    }
     sync_out(t->vcpu.arch, area, KEEL_VCPU_SYNC_SYS);
 }
 

@@ -201,8 +201,9 @@ static void seg_out(struct keel_x86_segment *s, const struct vmcb_segment *v)
     s->base = v->base;
 }
 
-/* The controls the kernel relies on (whatever the VMM asks), and the interrupt window. */
-static void vmcb_controls(struct vmcb *v, const struct task *vm, uint64_t want)
+/* The controls the kernel relies on, set when the thread is bound to a VM (only the kernel writes
+ * the VMCB: they stay), but the interrupt window's, set at each resume (vmcb_load). */
+static void vmcb_controls(struct vmcb *v, const struct task *vm)
 {
     v->intercept_cr_read = 0;
     v->intercept_cr_write = 1u << 4; /* CR4: the VMM emulates it, so that PKE stays off */
@@ -213,8 +214,7 @@ static void vmcb_controls(struct vmcb *v, const struct task *vm, uint64_t want)
                          SVM_INTERCEPT_INIT | SVM_INTERCEPT_RDPMC | SVM_INTERCEPT_CPUID |
                          SVM_INTERCEPT_INVD | SVM_INTERCEPT_HLT | SVM_INTERCEPT_INVLPGA |
                          SVM_INTERCEPT_IOIO | SVM_INTERCEPT_MSR | SVM_INTERCEPT_TASK_SWITCH |
-                         SVM_INTERCEPT_FERR_FREEZE | SVM_INTERCEPT_SHUTDOWN |
-                         ((want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_INTERCEPT_VINTR : 0);
+                         SVM_INTERCEPT_FERR_FREEZE | SVM_INTERCEPT_SHUTDOWN;
     v->intercept_misc2 = SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL | SVM_INTERCEPT_VMLOAD |
                          SVM_INTERCEPT_VMSAVE | SVM_INTERCEPT_STGI | SVM_INTERCEPT_CLGI |
                          SVM_INTERCEPT_SKINIT | SVM_INTERCEPT_ICEBP | SVM_INTERCEPT_WBINVD |
@@ -227,7 +227,6 @@ static void vmcb_controls(struct vmcb *v, const struct task *vm, uint64_t want)
     v->asid = GUEST_ASID;
     v->np_enable = SVM_NP_ENABLE;
     v->ncr3 = vm->mem.pt.cr3;
-    v->clean = 0;
 }
 
 /* What moves at every resume (checked by the caller), into the VMCB. */
@@ -236,8 +235,12 @@ static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, uint64_t 
     /* Physical interrupts stay the host's (V_INTR_MASKING); the guest's TPR is its CR8. A wanted
      * interrupt window is a virtual interrupt that only exits (VINTR) once the guest can take
      * it. */
+    bool window = want & KEEL_X86_WANT_IRQ_WINDOW;
+    v->intercept_misc1 = window ? v->intercept_misc1 | SVM_INTERCEPT_VINTR
+                                : v->intercept_misc1 & ~(uint32_t)SVM_INTERCEPT_VINTR;
     v->vintr = SVM_VINTR_MASKING | (k->cr8 & 0xf) |
-               ((want & KEEL_X86_WANT_IRQ_WINDOW) ? SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR : 0);
+               (window ? SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR : 0);
+    v->clean = 0;
     v->interrupt_shadow = k->interrupt_shadow & 1;
     seg_in(&v->cs, &k->cs);
     bool was_protected = (v->cr0 & 1) && !(v->rflags & (1ull << 17));
@@ -415,7 +418,8 @@ static bool finish_here(struct vmcb *v, uint64_t code)
     }
 }
 
-int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area)
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area,
+                        uint64_t dirty)
 {
     struct keel_vcpu_state *a = area;
     struct vcpu_private *p = self->vcpu.arch;
@@ -434,11 +438,11 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     struct vmcb *v = p->vmcb;
     uint64_t cr0 = v->cr0, cr3 = v->cr3, cr4_was = v->cr4, efer = v->efer; /* as it last ran */
     r->want = a->want;
-    vmcb_controls(v, vm, r->want);
+    if (self->vcpu.fresh) {
+        vmcb_controls(v, vm);
+    }
     vmcb_load(v, a, r->want, cr4);
     v->event_inject = inject & ~EVENT_RESERVED;
-    uint64_t dirty = __atomic_exchange_n(&a->sync.dirty, 0, __ATOMIC_RELAXED);
-    dirty = self->vcpu.fresh ? ~0ull : dirty;
     if (dirty & KEEL_VCPU_SYNC_SYS) {
         vmcb_load_sys(v, a);
     }
@@ -557,8 +561,8 @@ void arch_vcpu_sync(struct thread *t, void *area)
 {
     struct vcpu_private *p = t->vcpu.arch;
     struct keel_vcpu_state *a = area;
-    if (p->vmcb && !(__atomic_load_n(&a->sync.dirty, __ATOMIC_RELAXED) & KEEL_VCPU_SYNC_SYS)) {
-        vmcb_save_sys(p->vmcb, a); /* (marked dirty: the area has the VMM's newer values) */
+    if (p->vmcb) {
+        vmcb_save_sys(p->vmcb, a);
     }
     a->sync.valid = KEEL_VCPU_SYNC_SYS;
 }

@@ -27,10 +27,11 @@ extern const uint64_t arch_vcpu_state_size;
 /* Size of the kernel-only part of a vCPU's state (allocated from the thread's quota; 0: none). */
 extern const uint64_t arch_vcpu_private_size;
 
-/* Takes from the state area (kernel address) what moves at every resume and the groups the VMM
- * marked dirty (every group when self->vcpu.fresh), and checks what the hardware must not run:
- * 0, or -KEEL_EINVAL (a bad state), -KEEL_EPROTO (no hardware for it), -KEEL_ENOMEM. */
-int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area);
+/* Takes from the state area (kernel address) what moves at every resume and the groups in dirty
+ * (KEEL_VCPU_SYNC_*: those the VMM marked, all on a fresh binding), and checks what the hardware
+ * must not run: 0, or -KEEL_EINVAL (a bad state), -KEEL_EPROTO (no hardware), -KEEL_ENOMEM. */
+int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm, void *area,
+                        uint64_t dirty);
 /* The guest's state into this CPU: before the first entry and after each switch away. */
 void arch_vcpu_load(struct vcpu_run *r);
 /* Before each entry, with the big lock: 0, or an exit for the VMM (its timer is due, say). */
@@ -46,7 +47,8 @@ void arch_vcpu_put(struct vcpu_run *r);
 /* The end of a resume that began: what moves at every exit, and the groups the area's
  * sync.want asks for, into the area (sync.valid says which groups are there). */
 void arch_vcpu_end(struct vcpu_run *r, void *area);
-/* Thread VCPU_SYNC, between resumes on the vCPU's own thread: every group into the area. */
+/* Thread VCPU_SYNC, between resumes on the vCPU's own thread: every group into the area (the
+ * caller leaves a group the VMM marked dirty alone: the area has its newer values). */
 void arch_vcpu_sync(struct thread *t, void *area);
 
 /* The thread's vCPU state goes away (its private part is then freed, or zeroed for a new
