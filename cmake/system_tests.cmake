@@ -17,17 +17,20 @@ keel_add_qemu_test(boot/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 TIMEOUT 30 SMP 
     REQUIRE "smp: CPU 1 up" "smp: CPU 2 up" "smp: CPU 3 up")
 
 # The kernel test suite (user/ktest as the root task), on both interrupt controllers, both CPU
-# models and 1 and 4 CPUs. Every case prints PASS/FAIL; any FAIL fails the test at once.
+# models and 1 and 4 CPUs. Every case prints PASS/FAIL; any FAIL fails the test at once. The
+# 4-CPU runs have 2 GiB of memory: a whole GiB free for the 1 GiB mapping case (REQUIRE: it ran).
 keel_add_qemu_test(ktest/arm64-gicv3-a72-smp1 BOARD qemu-virt-arm64 ARCH arm64 INITRD TIMEOUT 300
     SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
 keel_add_qemu_test(ktest/arm64-gicv3-a72-smp4 BOARD qemu-virt-arm64 ARCH arm64 INITRD TIMEOUT 300
-    SMP 4 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+    SMP 4 MEMORY 2G EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT
+    REQUIRE "ktest: a GiB mapped on twice")
 keel_add_qemu_test(ktest/arm64-gicv2-max-smp4 BOARD qemu-virt-arm64 ARCH arm64 INITRD TIMEOUT 300
     SMP 4 CPU max MACHINE_OPTS gic-version=2 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
 keel_add_qemu_test(ktest/riscv64-smp1 BOARD qemu-virt-riscv64 ARCH riscv64 INITRD TIMEOUT 300
     SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
 keel_add_qemu_test(ktest/riscv64-smp4 BOARD qemu-virt-riscv64 ARCH riscv64 INITRD TIMEOUT 300
-    SMP 4 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+    SMP 4 MEMORY 2G EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT
+    REQUIRE "ktest: a GiB mapped on twice")
 
 # Bounded kernel work (docs/kernel.md): the benchmark program's scenario, one CPU under -icount
 # (virtual time counts instructions, so the host's load does not matter): a thread sleeping 1 ms

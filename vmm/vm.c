@@ -31,9 +31,18 @@ int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size)
     for (uint64_t off = 0; off < size; off += KEEL_PAGE_SIZE) {
         vm->ram[off] = 0; /* our pager gives us the page; the guest gets it through the map */
     }
-    for (uint64_t off = 0; off < size; off += chunk) {
+    /* A GiB at a time where both sides are aligned to it (the kernel maps it as one where its
+     * tables and our own mapping allow), else 2 MiB. */
+    for (uint64_t off = 0, step; off < size; off += step) {
+        const uint64_t gib = 1ull << 30;
+        unsigned order = (((uint64_t)(uintptr_t)vm->ram + off) | (gpa_val(base) + off)) &
+                                     (gib - 1) ||
+                                 size - off < gib
+                             ? 21
+                             : 30;
+        step = 1ull << order;
         int64_t r = KOBJ(vm->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
-                         keel_fpage_mem((uint64_t)(uintptr_t)vm->ram + off, 21, KEEL_FP_RWX),
+                         keel_fpage_mem((uint64_t)(uintptr_t)vm->ram + off, order, KEEL_FP_RWX),
                          gpa_val(base) + off);
         if (r < 0) {
             return r;

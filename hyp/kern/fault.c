@@ -59,10 +59,10 @@ static int kernel_ipc(struct thread *self, uint64_t gate_cap, enum thread_kipc k
 }
 
 /* The root task's pager in the kernel (sigma0): a hole at addr is filled with the physical memory
- * at the same address, a 2 MiB block where all of it is free RAM and nothing of the block is
- * mapped, else the page. Only a hole: a fault on a page that is mapped (a write to its own
- * read-only text, say) must not replace that page; one that the mapping allows came while
- * another of its threads had the block mapped (it is tried again). */
+ * at the same address, as the largest block (1 GiB, 2 MiB) around it that is all free RAM and
+ * has nothing of it mapped yet, else the page. Only a hole: a fault on a page that is mapped (a
+ * write to its own read-only text, say) must not replace that page; one that the mapping allows
+ * came while another of its threads had the block mapped (it is tried again). */
 static bool sigma0_map(struct task *t, uint64_t addr, unsigned access)
 {
     vaddr_t page = va_init(addr & ~(PAGE_SIZE - 1));
@@ -77,17 +77,20 @@ static bool sigma0_map(struct task *t, uint64_t addr, unsigned access)
         task_in_utcb_area(t, page, PAGE_SIZE)) {
         return false;
     }
-    uint64_t block_size = pt_level_size(1);
-    vaddr_t block = va_init(addr & ~(block_size - 1));
-    vaddr_t probe = block;
-    if (memspace_level_ok(&t->mem, 1) && phys_block_user_ram(pa_init(va_val(block)), block_size) &&
-        va_val(block) + block_size <= ARCH_USER_VA_LIMIT &&
-        !task_in_utcb_area(t, block, block_size) &&
-        va_val(block) != (KEEL_KIP_ADDR & ~(block_size - 1)) && /* (mapped past the memspace) */
-        !memspace_next(&t->mem, &probe, va_add(block, block_size)) &&
-        memspace_map(&t->mem, block, pfn_from_pa(pa_init(va_val(block))), 1, KEEL_FP_RWX,
-                     NULL) == 0) {
-        return true;
+    for (unsigned level = MEMSPACE_MAX_LEVEL; level > 0; level--) {
+        uint64_t block_size = pt_level_size(level);
+        vaddr_t block = va_init(addr & ~(block_size - 1));
+        vaddr_t probe = block;
+        if (memspace_level_ok(&t->mem, level) &&
+            phys_block_user_ram(pa_init(va_val(block)), block_size) &&
+            va_val(block) + block_size <= ARCH_USER_VA_LIMIT &&
+            !task_in_utcb_area(t, block, block_size) &&
+            (KEEL_KIP_ADDR & ~(block_size - 1)) != va_val(block) && /* (mapped past the memspace) */
+            !memspace_next(&t->mem, &probe, va_add(block, block_size)) &&
+            memspace_map(&t->mem, block, pfn_from_pa(pa_init(va_val(block))), level, KEEL_FP_RWX,
+                         NULL) == 0) {
+            return true;
+        }
     }
     return memspace_map(&t->mem, page, pfn_from_pa(pa_init(va_val(page))), 0, KEEL_FP_RWX,
                         NULL) == 0;

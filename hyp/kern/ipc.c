@@ -151,14 +151,17 @@ static int map_mem(struct task *src, struct task *dst, const struct fpage_span *
             budget = KOBJ_WORK_STEP;
             continue;
         }
-        /* A block goes on as one where both sides are aligned and the span has all of it;
-         * else page by page (a grant splits the block first: its record moves whole). */
+        /* A block goes on as the largest part of it (all of it, 2 MiB, a page) that both sides
+         * are aligned to and the span has all of (a grant splits the block first: its record
+         * moves whole). */
         uint64_t off = va_val(sva) - va_val(m->va);
-        unsigned level = m->level > 0 && off == 0 && va_is_aligned(dva, pt_level_size(m->level)) &&
-                                 pt_level_size(m->level) <= sbase + size - va_val(sva) &&
-                                 memspace_level_ok(&dst->mem, m->level)
-                             ? m->level
-                             : 0;
+        unsigned level = m->level;
+        while (level > 0 && !(va_is_aligned(sva, pt_level_size(level)) &&
+                              va_is_aligned(dva, pt_level_size(level)) &&
+                              pt_level_size(level) <= sbase + size - va_val(sva) &&
+                              memspace_level_ok(&dst->mem, level))) {
+            level--;
+        }
         uint64_t step = pt_level_size(level);
         if (!(m->rights & sp->rights)) {
             sva = va_add(sva, step);

@@ -73,12 +73,42 @@ static unsigned busy_ranges(const struct boot_info *bi, struct mem_range *out)
     return n;
 }
 
-/* Picks the kernel-memory pool: 1/8 of RAM (within bounds), at the top of the largest free gap. */
+#define GIB (1ull << 30)
+
+static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+{
+    return a < b_end && b < a_end;
+}
+
+/* How many whole GiBs of RAM neither a busy range nor [kb, ke) touches: where 1 GiB mappings of
+ * user memory can go. */
+static unsigned free_gibs(const struct boot_info *bi, const struct mem_range *busy, unsigned nbusy,
+                          uint64_t kb, uint64_t ke)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < bi->mem_count; i++) {
+        uint64_t e = pa_val(bi->mem[i].base) + bi->mem[i].size;
+        for (uint64_t g = align_up(pa_val(bi->mem[i].base), GIB); g + GIB <= e; g += GIB) {
+            bool free = !overlaps(g, g + GIB, kb, ke);
+            for (unsigned b = 0; b < nbusy; b++) {
+                free &= !overlaps(g, g + GIB, pa_val(busy[b].base),
+                                  pa_val(busy[b].base) + busy[b].size);
+            }
+            n += free;
+        }
+    }
+    return n;
+}
+
+/* Picks the kernel-memory pool: 1/8 of RAM (within bounds), at an end of a free gap: the one that
+ * leaves the most whole GiBs free, else the top of the largest gap. */
 static void kmem_setup(const struct boot_info *bi)
 {
     struct mem_range busy[4 + BOOT_MAX_MEM_RANGES];
     unsigned nbusy = busy_ranges(bi, busy);
-    uint64_t total = 0, best_base = 0, best_end = 0;
+    struct mem_range gaps[BOOT_MAX_MEM_RANGES * (5 + BOOT_MAX_MEM_RANGES)];
+    unsigned ngaps = 0, largest = 0;
+    uint64_t total = 0;
     for (unsigned i = 0; i < bi->mem_count; i++) {
         total += bi->mem[i].size;
         phys_add_ram(bi->mem[i].base, bi->mem[i].size);
@@ -105,9 +135,10 @@ static void kmem_setup(const struct boot_info *bi)
                     next = be;
                 }
             }
-            if (gap_end > cur && gap_end - cur > best_end - best_base) {
-                best_base = cur;
-                best_end = gap_end;
+            if (gap_end > cur && ngaps < sizeof(gaps) / sizeof(gaps[0])) {
+                gaps[ngaps] = (struct mem_range){ pa_init(cur), gap_end - cur };
+                largest = gaps[ngaps].size > gaps[largest].size ? ngaps : largest;
+                ngaps++;
             }
             cur = next > cur ? next : e;
         }
@@ -115,12 +146,26 @@ static void kmem_setup(const struct boot_info *bi)
     uint64_t want = total / 8;
     want = want < KMEM_MIN ? KMEM_MIN : want > KMEM_MAX ? KMEM_MAX : want;
     want = align_down(want, 2ull << 20);
-    if (best_end - best_base < want + (2ull << 20)) {
-        want = align_down((best_end - best_base) / 2, PAGE_SIZE);
+    uint64_t best_size = ngaps ? gaps[largest].size : 0;
+    if (best_size < want + (2ull << 20)) {
+        want = align_down(best_size / 2, PAGE_SIZE);
     }
-    uint64_t base = align_down(best_end - want, 2ull << 20);
-    if (base < best_base || want < KMEM_MIN / 2) {
+    if (!ngaps || want < KMEM_MIN / 2) {
         panic("not enough free RAM for kernel memory");
+    }
+    uint64_t base = align_down(pa_val(gaps[largest].base) + best_size - want, 2ull << 20);
+    unsigned most = free_gibs(bi, busy, nbusy, base, base + want);
+    for (unsigned i = 0; i < ngaps; i++) {
+        uint64_t gb = pa_val(gaps[i].base), ge = gb + gaps[i].size;
+        uint64_t low = align_up(gb, 2ull << 20), high = align_down(ge - want, 2ull << 20);
+        for (uint64_t c = low; want <= gaps[i].size && c <= high;
+             c += high - low ? high - low : 1) {
+            unsigned n = free_gibs(bi, busy, nbusy, c, c + want);
+            if (n > most) {
+                most = n;
+                base = c;
+            }
+        }
     }
     kmem_add(kva_from_pa(pa_init(base)), want);
     phys_reserve(pa_init(base), want);

@@ -11,7 +11,8 @@
 /* The directory from address to mapping: levels of 512-entry tables, the last holding the
  * mappings of 4 KiB pages. As many as the space needs: three cover 2^39 bytes (a task), four
  * 2^48 (a riscv64 VM task's guest-physical space beyond Sv39x4's 2^41). A 2 MiB mapping sits one
- * level up, in the slot that would point to a table of pages, marked by its low bit. */
+ * level up, in the slot that would point to a table of pages, a 1 GiB one two levels up; both
+ * are marked by the pointer's low bit. */
 #define LEVEL_BITS 9
 #define LEVEL_ENTRIES (1u << LEVEL_BITS)
 #define BLOCK_MARK ((uintptr_t)1)
@@ -45,6 +46,12 @@ static uint64_t size_of(const struct mem_map *m)
 static uint64_t end_of(const struct mem_map *m)
 {
     return va_val(m->va) + size_of(m);
+}
+
+/* What a directory slot holds for m: a block's pointer is marked. */
+static void *slot_value(struct mem_map *m)
+{
+    return m->level ? (void *)((uintptr_t)m | BLOCK_MARK) : m;
 }
 
 uint64_t memspace_va_limit(const struct memspace *ms)
@@ -174,27 +181,40 @@ static void remove_leaf(struct mapnode *n, struct mapnode *parent)
     remove_one(map_of(n));
 }
 
-/* How many blocks were mapped from block b as blocks (they come first among its children). At
- * most MEMSPACE_BLOCK_MAX_BLOCKS steps. */
-static unsigned block_children(const struct mem_map *b)
+/* Whether child c of block b is as large as b: what must be split before b is. A block keeps
+ * those first among its children, so that they are found without walking the others. */
+static bool whole_child(const struct mem_map *b, const struct mapnode *c)
+{
+    return c && container_of(c, const struct mem_map, node)->level == b->level;
+}
+
+/* How many children block b has of its own size. At most MEMSPACE_BLOCK_MAX_BLOCKS steps. */
+static unsigned whole_children(const struct mem_map *b)
 {
     unsigned n = 0;
-    for (const struct mapnode *c = b->node.child; c && map_of((struct mapnode *)c)->level > 0;
-         c = c->next) {
+    for (const struct mapnode *c = b->node.child; whole_child(b, c); c = c->next) {
         n++;
     }
     return n;
 }
 
-/* Links m below parent (NULL: a root): a block's children are kept blocks first, so that the
- * blocks below a block are found without walking its pages. O(the blocks among its children). */
+/* The last of block b's children of its own size, but `skip` (NULL: none). */
+static struct mapnode *last_whole_child(struct mem_map *b, const struct mapnode *skip)
+{
+    struct mapnode *last = NULL;
+    for (struct mapnode *c = b->node.child; c && (c == skip || whole_child(b, c)); c = c->next) {
+        last = c != skip ? c : last;
+    }
+    return last;
+}
+
+/* Links m below parent (NULL: a root), after parent's children of parent's size when m is
+ * smaller. O(those children). */
 static void link_child(struct mem_map *parent, struct mem_map *m)
 {
     struct mapnode *after = NULL;
-    if (parent && parent->level > 0 && m->level == 0) {
-        for (struct mapnode *c = parent->node.child; c && map_of(c)->level > 0; c = c->next) {
-            after = c;
-        }
+    if (parent && m->level < parent->level) {
+        after = last_whole_child(parent, NULL);
     }
     KASSERT(!parent || !mapdb_revoking(&parent->node)); /* mapdb_may_link() was asked */
     mapdb_adopt_after(parent ? &parent->node : NULL, after, &m->node);
@@ -237,68 +257,79 @@ static bool unmap_one(struct mem_map *m, bool self, unsigned *budget)
     return true;
 }
 
-/* Splits block b (whose children are all pages) into its 512 pages: b becomes the first, 511
- * new records the others, each a child of b's parent (or a root), and each child of b goes
- * below the page it maps. The directory slot and the page-table block become tables. Charged to
- * b's space's quota: -KEEL_ENOMEM changes nothing; so does -KEEL_EBUSY, when b's parent is a
- * block that cannot take 511 more children. O(MEMSPACE_BLOCK_MAX_CHILDREN). */
+/* Splits block b (whose children are all smaller than it) into the 512 mappings of the next
+ * size down: b becomes the first, 511 new records the others, each a child of b's parent (or a
+ * root), and each child of b goes below the piece it falls in. The directory slot and the
+ * page-table block become tables. Charged to b's space's quota: -KEEL_ENOMEM changes nothing;
+ * so does -KEEL_EBUSY, when b's parent is a block that cannot take 511 more children.
+ * O(MEMSPACE_BLOCK_MAX_CHILDREN). */
 static int split_block(struct mem_map *b)
 {
     struct memspace *ms = b->space;
-    KASSERT(b->level == 1);
+    unsigned level = b->level;
+    KASSERT(level > 0);
     struct mem_map *parent = b->node.parent ? map_of(b->node.parent) : NULL;
     if (parent && parent->level > 0 &&
         parent->children + (LEVEL_ENTRIES - 1) > MEMSPACE_BLOCK_MAX_CHILDREN) {
         return -KEEL_EBUSY;
     }
-    void **slot = slot_for(ms, b->va, 1, false);
-    struct mem_map **pages = quota_alloc(ms->quota, PAGE_SIZE); /* the new table of pages */
-    if (!slot || !pages) {
-        quota_free(ms->quota, pages, PAGE_SIZE);
+    void **slot = slot_for(ms, b->va, level, false);
+    struct mem_map **pieces = quota_alloc(ms->quota, PAGE_SIZE); /* becomes the new table */
+    if (!slot || !pieces) {
+        quota_free(ms->quota, pieces, PAGE_SIZE);
         return -KEEL_ENOMEM;
     }
     unsigned i;
-    for (i = 1; i < LEVEL_ENTRIES && (pages[i] = quota_alloc(ms->quota, sizeof(*b))); i++) {
+    for (i = 1; i < LEVEL_ENTRIES && (pieces[i] = quota_alloc(ms->quota, sizeof(*b))); i++) {
     }
-    if (i < LEVEL_ENTRIES || arch_pt_split(&ms->pt, ms->quota, b->va, 1) != 0) {
+    if (i < LEVEL_ENTRIES || arch_pt_split(&ms->pt, ms->quota, b->va, level) != 0) {
         while (--i > 0) {
-            quota_free(ms->quota, pages[i], sizeof(*b));
+            quota_free(ms->quota, pieces[i], sizeof(*b));
         }
-        quota_free(ms->quota, pages, PAGE_SIZE);
+        quota_free(ms->quota, pieces, PAGE_SIZE);
         return -KEEL_ENOMEM;
     }
-    /* b, a page now, goes after its parent's blocks, and its 511 siblings after it. */
-    b->level = 0;
-    if (parent) {
-        struct mapnode *after = NULL;
-        for (struct mapnode *c = parent->node.child; c && (c == &b->node || map_of(c)->level > 0);
-             c = c->next) {
-            after = c != &b->node ? c : after;
-        }
-        mapdb_move_after(&b->node, &parent->node, after);
+    /* b, smaller now, leaves its parent's children of its old size; its 511 siblings follow it. */
+    b->level = (uint8_t)(level - 1);
+    if (parent && parent->level == level) {
+        mapdb_move_after(&b->node, &parent->node, last_whole_child(parent, &b->node));
     }
-    pages[0] = b;
+    pieces[0] = b;
+    uint64_t piece_size = pt_level_size(level - 1);
     for (i = 1; i < LEVEL_ENTRIES; i++) {
-        *pages[i] = (struct mem_map){ .space = ms, .va = va_add(b->va, i * PAGE_SIZE),
-                                      .pfn = pfn_init(pfn_val(b->pfn) + i), .rights = b->rights };
-        mapdb_adopt_after(b->node.parent, b->node.parent ? &pages[i - 1]->node : NULL,
-                          &pages[i]->node);
+        *pieces[i] = (struct mem_map){ .space = ms,
+                                       .va = va_add(b->va, i * piece_size),
+                                       .pfn = pfn_init(pfn_val(b->pfn) +
+                                                       i * (piece_size >> PAGE_SHIFT)),
+                                       .rights = b->rights,
+                                       .level = b->level };
+        mapdb_adopt_after(b->node.parent, b->node.parent ? &pieces[i - 1]->node : NULL,
+                          &pieces[i]->node);
         if (parent) {
             parent->children++;
         }
     }
-    struct mapnode *c = b->node.child, *next;
-    for (; c; c = next) {
-        next = c->next;
-        uint64_t k = pfn_val(map_of(c)->pfn) - pfn_val(b->pfn);
-        KASSERT(map_of(c)->level == 0 && k < LEVEL_ENTRIES);
-        if (k) {
-            mapdb_move(c, &pages[k]->node);
+    /* Each child to the head of its piece's list: the smaller ones first, then those of a
+     * piece's size, which so come first, as a block's must. */
+    for (unsigned whole = 0; whole < 2; whole++) {
+        for (struct mapnode *c = b->node.child, *next; c; c = next) {
+            next = c->next;
+            struct mem_map *cm = map_of(c);
+            KASSERT(cm->level < level);
+            if ((cm->level == level - 1) != whole) {
+                continue;
+            }
+            uint64_t k = (pfn_val(cm->pfn) - pfn_val(b->pfn)) / (piece_size >> PAGE_SHIFT);
+            KASSERT(k < LEVEL_ENTRIES);
+            mapdb_move(c, &pieces[k]->node);
             b->children--;
-            pages[k]->children++;
+            pieces[k]->children++;
         }
     }
-    *slot = pages;
+    for (i = 0; i < LEVEL_ENTRIES; i++) {
+        ((void **)pieces)[i] = slot_value(pieces[i]);
+    }
+    *slot = pieces;
     return 0;
 }
 
@@ -306,21 +337,18 @@ static int split_block(struct mem_map *b)
 #define SPLIT_COST (LEVEL_ENTRIES / SLOTS_PER_UNIT)
 
 /*
- * Splits every block mapped from m (and with self, m itself) into pages, deepest first (a
- * block's children must be pages when it is split). 1 when done; 0 when the budget ran out first
- * (the next call goes on: what is split stays split); -KEEL_ENOMEM when a block's quota could
- * not pay for its pages (or its parent, a block, has no room for them: EBUSY): that block is
- * left whole, and *failed says which.
+ * Splits block m one size down, what was mapped from it as large as it first, and from those
+ * what was mapped as large as them, deepest first (a block is split once its children are all
+ * smaller than it). 1 when done; 0 when the budget ran out first (the next call goes on: what is
+ * split stays split); -KEEL_ENOMEM when a block's quota could not pay for its pieces (or its
+ * parent, a block, has no room for them: EBUSY): that block is left whole, and *failed says which.
  */
-static int split_tree(struct mem_map *m, bool self, unsigned *budget, struct mem_map **failed)
+static int split_tree(struct mem_map *m, unsigned *budget, struct mem_map **failed)
 {
-    for (;;) {
-        struct mem_map *cur = m; /* the deepest block: a block's blocks come first */
-        while (cur->node.child && map_of(cur->node.child)->level > 0) {
+    for (unsigned level = m->level; m->level == level;) {
+        struct mem_map *cur = m;
+        while (whole_child(cur, cur->node.child)) {
             cur = map_of(cur->node.child);
-        }
-        if (cur->level == 0 || (cur == m && !self)) {
-            return 1;
         }
         if (budget && *budget < SPLIT_COST) {
             *budget = 0;
@@ -335,18 +363,21 @@ static int split_tree(struct mem_map *m, bool self, unsigned *budget, struct mem
             return err;
         }
     }
+    return 1;
 }
 
 int memspace_split(struct mem_map *m, unsigned *budget)
 {
     struct mem_map *failed;
-    return split_tree(m, true, budget, &failed);
+    return split_tree(m, budget, &failed);
 }
 
-/* Removes what was mapped from the pages of block m in [from, to), m's children being pages.
- * The budget pays for what is removed, not for the children passed over: a call that stops
- * starts again at the first child, so charging those would let a block with more children than
- * a step's budget never finish. A step's scan is at most MEMSPACE_BLOCK_MAX_CHILDREN long. */
+/* Removes what was mapped from the pages of block m in [from, to): a child wholly in there goes
+ * (with what was mapped from it), one partly in there is split first (one whose quota cannot pay
+ * for that goes whole). The budget pays for what is removed and split, not for the children
+ * passed over: a call that stops starts again at the first child, so charging those would let a
+ * block with more children than a step's budget never finish. A scan is at most
+ * MEMSPACE_BLOCK_MAX_CHILDREN long, and starts again after a split. */
 static bool unmap_children_in(struct mem_map *m, uint64_t from, uint64_t to, unsigned *budget)
 {
     uint64_t lo = pfn_val(m->pfn) + ((from - va_val(m->va)) >> PAGE_SHIFT);
@@ -354,10 +385,22 @@ static bool unmap_children_in(struct mem_map *m, uint64_t from, uint64_t to, uns
     for (struct mapnode *c = m->node.child, *next; c; c = next) {
         next = c->next;
         struct mem_map *cm = map_of(c);
-        KASSERT(cm->level == 0);
-        if (pfn_val(cm->pfn) >= lo && pfn_val(cm->pfn) < hi && !unmap_one(cm, true, budget)) {
+        uint64_t c_lo = pfn_val(cm->pfn), c_hi = c_lo + (size_of(cm) >> PAGE_SHIFT);
+        if (c_hi <= lo || c_lo >= hi) {
+            continue;
+        }
+        if (c_lo >= lo && c_hi <= hi) {
+            if (!unmap_one(cm, true, budget)) {
+                return false;
+            }
+            continue;
+        }
+        struct mem_map *failed;
+        int r = split_tree(cm, budget, &failed);
+        if (r == 0 || (r < 0 && !unmap_one(failed, true, budget))) {
             return false;
         }
+        next = m->node.child; /* the pieces are among m's children now: look again */
     }
     return true;
 }
@@ -369,24 +412,17 @@ bool memspace_unmap_bounded(struct memspace *ms, vaddr_t *va, vaddr_t end, bool 
     while ((m = memspace_next_bounded(ms, va, end, budget))) {
         uint64_t m_end = end_of(m);
         if (m->level > 0 && (va_val(m->va) < va_val(*va) || m_end > va_val(end))) {
-            /* A part of a block: the blocks mapped from it are split into pages first (and
-             * with self, the block too); without, the block stays and loses what was mapped
-             * from the part. */
-            struct mem_map *failed;
-            int r = split_tree(m, self, budget, &failed);
-            if (r == 0) {
-                return false;
-            }
-            if (r < 0) {
-                /* A block whose quota cannot pay for its pages goes whole, with what was mapped
-                 * from it, so that a revocation always completes. */
-                if (!unmap_one(failed, true, budget)) {
+            /* A part of a block: with self, the block is split one size down (the pieces are
+             * looked at again); without, it stays and loses what was mapped from the part. */
+            if (self) {
+                struct mem_map *failed;
+                int r = split_tree(m, budget, &failed);
+                /* A block whose quota cannot pay for its pieces goes whole, with what was
+                 * mapped from it, so that a revocation always completes. */
+                if (r == 0 || (r < 0 && !unmap_one(failed, true, budget))) {
                     return false;
                 }
-                continue;
-            }
-            if (self) {
-                continue; /* m is pages now: look at *va again */
+                continue; /* look at *va again */
             }
             uint64_t to = m_end < va_val(end) ? m_end : va_val(end);
             if (!unmap_children_in(m, va_val(*va), to, budget)) {
@@ -456,26 +492,22 @@ int memspace_clear_for_map(struct memspace *ms, vaddr_t va, unsigned level, stru
     return memspace_unmap_bounded(ms, &v, va_add(va, size), true, budget) ? 1 : 0;
 }
 
+static void free_tables(struct memspace *ms, void **table, unsigned d);
+
 /* The place for a new mapping of `level` at va, where nothing is mapped any more: a block's slot
- * may still hold an empty table of pages, which goes. */
+ * may still hold empty tables (of a block split before), which go. */
 static void **empty_slot(struct memspace *ms, vaddr_t va, unsigned level)
 {
     void **s = slot_for(ms, va, level, true);
     if (s && *s) {
         KASSERT(level > 0 && !is_block(*s));
-        void **pages = *s;
-        for (unsigned i = 0; i < LEVEL_ENTRIES; i++) {
-            KASSERT(pages[i] == NULL);
-        }
-        quota_free(ms->quota, pages, PAGE_SIZE);
+        vaddr_t probe = va;
+        KASSERT(!memspace_next(ms, &probe, va_add(va, pt_level_size(level))));
+        (void)probe;
+        free_tables(ms, *s, ms->dir_levels - level);
         *s = NULL;
     }
     return s;
-}
-
-static void *slot_value(struct mem_map *m)
-{
-    return m->level ? (void *)((uintptr_t)m | BLOCK_MARK) : m;
 }
 
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, unsigned rights,
@@ -527,9 +559,10 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, uns
         parent->children - replaces_child >= MEMSPACE_BLOCK_MAX_CHILDREN) {
         return -KEEL_EBUSY; /* a block passed on that many times: pass on its pages' mappings */
     }
-    if (parent && level > 0 &&
-        block_children(parent) - (replaces_child && old->level > 0) >= MEMSPACE_BLOCK_MAX_BLOCKS) {
-        return -KEEL_EBUSY; /* as blocks: the walk over them when a page is linked stays short */
+    if (parent && level > 0 && level == parent->level &&
+        whole_children(parent) - (replaces_child && old->level == level) >=
+            MEMSPACE_BLOCK_MAX_BLOCKS) {
+        return -KEEL_EBUSY; /* whole: the walk past them when a smaller one is linked stays short */
     }
     int err = parent ? mapdb_may_link(&parent->node) : 0;
     if (err) {

@@ -133,13 +133,14 @@ static void check_tree_at(unsigned nspaces, int line)
                 bad += c == NULL;
             }
             uint32_t n = 0;
-            bool page_seen = false;
+            bool smaller_seen = false;
             for (struct mapnode *c = m->node.child; c; c = c->next, n++) {
                 struct mem_map *cm = map_of(c);
-                bad += c->parent != &m->node || c == &m->node;
+                bad += c->parent != &m->node || c == &m->node || cm->level > m->level;
                 bad += memspace_lookup(cm->space, cm->va) != cm;
-                bad += page_seen && cm->level > 0; /* a block's blocks come first */
-                page_seen |= cm->level == 0;
+                /* a block's children of its own size come first */
+                bad += smaller_seen && cm->level == m->level && m->level > 0;
+                smaller_seen |= cm->level < m->level;
             }
             bad += n != m->children;
         }
@@ -695,15 +696,17 @@ static void check_range_at(struct space *s, uint64_t va, uint64_t size, int line
 
 #define BLOCK (2ull << 20)
 
-/* m's count of children is its list's length, and its blocks come first. */
+/* m's count of children is its list's length, none is larger than m, and those of m's size
+ * come first. */
 static bool counts_ok(const struct mem_map *m)
 {
     uint32_t n = 0;
-    bool page_seen = false, ok = true;
+    bool smaller_seen = false, ok = true;
     for (const struct mapnode *c = m->node.child; c; c = c->next, n++) {
         const struct mem_map *cm = container_of(c, const struct mem_map, node);
-        ok &= !(page_seen && cm->level > 0) && c->parent == &m->node;
-        page_seen |= cm->level == 0;
+        ok &= !(smaller_seen && cm->level == m->level && m->level > 0) && c->parent == &m->node &&
+              cm->level <= m->level;
+        smaller_seen |= cm->level < m->level;
     }
     return ok && n == m->children;
 }
@@ -909,6 +912,141 @@ static void test_blocks(void)
     CHECK_EQ(kmem_free_bytes(), start);
 }
 
+#define GIB (1ull << 30)
+
+/* check_tree() looks at what the space has at these addresses. */
+static void track_range(struct space *s, uint64_t va, uint64_t size, uint64_t step)
+{
+    for (uint64_t a = va; a < va + size; a += step) {
+        track(s, a);
+    }
+}
+
+/* 1 GiB blocks: one record and one leaf each, mapped on whole, as 2 MiB blocks or as pages; a
+ * part unmapped splits only as far down as its ends need. */
+static void test_gib_blocks(void)
+{
+    uint64_t start = kmem_free_bytes();
+    struct space *a = &sp[0], *b = &sp[1], *c = &sp[2];
+    for (unsigned k = 0; k < 3; k++) {
+        space_init(&sp[k]);
+    }
+    pfn_t f = frame(0); /* RAM_BASE: 1 GiB aligned */
+    CHECK_EQ(memspace_map(&a->ms, va_init(GIB + BLOCK), f, 2, KEEL_FP_RWX, NULL), -KEEL_ERANGE);
+    CHECK_EQ(memspace_map(&a->ms, va_init(GIB), frame(512), 2, KEEL_FP_RWX, NULL), -KEEL_ERANGE);
+    CHECK_EQ(memspace_map(&a->ms, va_init(GIB), f, 2, KEEL_FP_RWX, NULL), 0);
+    struct mem_map *ag = memspace_lookup(&a->ms, va_init(GIB + 77 * PAGE_SIZE));
+    CHECK(ag && ag->level == 2 && va_val(ag->va) == GIB);
+    CHECK_EQ(a->ms.pt.present, 1);
+    uint64_t a_used = a->q.used;
+
+    /* On to B whole; to C: a page of it, a 2 MiB part of it, and later a whole one; from B's:
+     * a 2 MiB part (block 3, which B will lose a page of). */
+    CHECK_EQ(memspace_map(&c->ms, va_init(0x1000), pfn_init(pfn_val(f) + 5), 0, KEEL_FP_R, ag), 0);
+    CHECK_EQ(
+        memspace_map(&c->ms, va_init(4 * BLOCK), pfn_init(pfn_val(f) + 512 * 9), 1, KEEL_FP_R, ag),
+        0);
+    uint64_t b_used = b->q.used;
+    CHECK_EQ(memspace_map(&b->ms, va_init(2 * GIB), f, 2, KEEL_FP_RW, ag), 0);
+    struct mem_map *bg = memspace_lookup(&b->ms, va_init(2 * GIB));
+    CHECK(bg && bg->level == 2 && bg->node.parent == &ag->node);
+    CHECK(map_of(ag->node.child) == bg && counts_ok(ag)); /* whole ones first */
+    /* One record; the directory slot and the leaf are in the tables that cover 512 GiB. */
+    CHECK_EQ(b->q.used - b_used, map_size + PAGE_SIZE);
+    CHECK_EQ(
+        memspace_map(&c->ms, va_init(8 * BLOCK), pfn_init(pfn_val(f) + 512 * 3), 1, KEEL_FP_R, bg),
+        0);
+    CHECK_EQ(
+        memspace_map(&c->ms, va_init(8 * BLOCK), pfn_init(pfn_val(f) + 512 * 3), 2, KEEL_FP_R, bg),
+        -KEEL_ERANGE); /* not 1 GiB aligned */
+    /* Whole-size children are limited (a smaller one walks past them); smaller ones are not. */
+    for (unsigned k = 0; k < 100; k++) {
+        CHECK_EQ(memspace_map(&c->ms, va_init(GIB + k * BLOCK), pfn_init(pfn_val(f) + 512 * k), 1,
+                              KEEL_FP_R, ag),
+                 0);
+    }
+    CHECK_EQ(ag->children, 103);
+    memspace_unmap(&c->ms, va_init(GIB), GIB, true);
+    CHECK_EQ(ag->children, 3);
+    check_range(a, GIB, GIB);
+    check_range(b, 2 * GIB, GIB);
+    check_range(c, 0, GIB);
+
+    /* B unmaps a page of its block 3: its 1 GiB becomes 2 MiB blocks, block 3 pages (C's block
+     * from it first), and the page goes with C's page. */
+    fake_pt_log_reset();
+    uint64_t page = 3 * BLOCK + 7 * PAGE_SIZE;
+    memspace_unmap(&b->ms, va_init(2 * GIB + page), PAGE_SIZE, true);
+    CHECK(memspace_lookup(&b->ms, va_init(2 * GIB + page)) == NULL);
+    CHECK(memspace_lookup(&c->ms, va_init(8 * BLOCK + 7 * PAGE_SIZE)) == NULL);
+    struct mem_map *b0 = memspace_lookup(&b->ms, va_init(2 * GIB));
+    struct mem_map *b3 = memspace_lookup(&b->ms, va_init(2 * GIB + 3 * BLOCK + 8 * PAGE_SIZE));
+    struct mem_map *b511 = memspace_lookup(&b->ms, va_init(3 * GIB - PAGE_SIZE));
+    CHECK(b0 == bg && bg->level == 1 && b511 && b511->level == 1 &&
+          pfn_val(b511->pfn) == pfn_val(f) + 511 * 512 && b511->node.parent == &ag->node);
+    CHECK(b3 && b3->level == 0 && pfn_val(b3->pfn) == pfn_val(f) + 3 * 512 + 8);
+    CHECK_EQ(b->ms.pt.present, 511 + 511);
+    CHECK_EQ(b->ms.pt.splits, 2);
+    CHECK_EQ(c->ms.pt.present, 1 + 1 + 511); /* its page and block from A; B's block less a page */
+    CHECK_EQ(ag->children, 2 + 511 + 511);
+    CHECK(counts_ok(ag) && counts_ok(bg) && counts_ok(b3) && counts_ok(b511));
+    check_range(b, 2 * GIB, GIB);
+    check_range(c, 0, GIB);
+    CHECK_EQ(a->ms.pt.present, 1); /* A's stays whole */
+    CHECK_EQ(a->q.used, a_used);
+    track(a, GIB);
+    track_range(b, 2 * GIB, GIB, BLOCK);
+    track_range(b, 2 * GIB + 3 * BLOCK, BLOCK, PAGE_SIZE);
+    track_range(c, 8 * BLOCK, BLOCK, PAGE_SIZE);
+    track(c, 0x1000);
+    track(c, 4 * BLOCK);
+    check_tree(3);
+
+    /* A takes a 2 MiB part back from what it passed on (block 9): C's block and B's go; then a
+     * page of block 20: B's block 20 is split, its page goes. A stays one record. */
+    memspace_unmap(&a->ms, va_init(GIB + 9 * BLOCK), BLOCK, false);
+    CHECK(memspace_lookup(&c->ms, va_init(4 * BLOCK)) == NULL);
+    CHECK(memspace_lookup(&b->ms, va_init(2 * GIB + 9 * BLOCK)) == NULL);
+    memspace_unmap(&a->ms, va_init(GIB + 20 * BLOCK + PAGE_SIZE), PAGE_SIZE, false);
+    CHECK(memspace_lookup(&b->ms, va_init(2 * GIB + 20 * BLOCK + PAGE_SIZE)) == NULL);
+    struct mem_map *b20 = memspace_lookup(&b->ms, va_init(2 * GIB + 20 * BLOCK));
+    CHECK(b20 && b20->level == 0);
+    CHECK_EQ(b->ms.pt.present, 509 + 511 + 511); /* blocks; block 3's pages; block 20's */
+    CHECK(memspace_lookup(&a->ms, va_init(GIB)) == ag && ag->level == 2);
+    CHECK(counts_ok(ag));
+    check_range(a, GIB, GIB);
+    check_range(b, 2 * GIB, GIB);
+    check_tree(3);
+
+    /* A split in steps: A's block with a whole child (C's, mapped from A again): the child first. */
+    memspace_unmap(&b->ms, va_init(2 * GIB), GIB, true);
+    CHECK_EQ(memspace_map(&c->ms, va_init(GIB), f, 2, KEEL_FP_R, ag), 0);
+    struct mem_map *cg = memspace_lookup(&c->ms, va_init(GIB));
+    unsigned budget = 16;
+    CHECK_EQ(memspace_split(ag, &budget), 0);
+    CHECK(cg->level == 1 && ag->level == 2);
+    budget = 16;
+    CHECK_EQ(memspace_split(ag, &budget), 1);
+    CHECK(ag->level == 1 && counts_ok(ag));
+    CHECK(memspace_lookup(&a->ms, va_init(2 * GIB - PAGE_SIZE))->level == 1);
+    check_range(a, GIB, GIB);
+    check_range(c, 0, 2 * GIB);
+    check_tree(3);
+
+    /* Empty tables left by a split make room for a 1 GiB block again. */
+    memspace_unmap(&a->ms, va_init(GIB), GIB, true);
+    CHECK_EQ(c->ms.pt.present, 0); /* (C's page from A went too) */
+    CHECK_EQ(memspace_map(&a->ms, va_init(GIB), f, 2, KEEL_FP_RWX, NULL), 0);
+    CHECK_EQ(a->ms.pt.present, 1);
+    check_range(a, GIB, GIB);
+    for (unsigned k = 0; k < 3; k++) {
+        memspace_unmap_all(&sp[k].ms);
+        memspace_free(&sp[k].ms);
+        CHECK_EQ(sp[k].q.used, 0);
+    }
+    CHECK_EQ(kmem_free_bytes(), start);
+}
+
 int main(void)
 {
     void *pool = kern_host_pool(4096);
@@ -926,6 +1064,7 @@ int main(void)
     test_enomem();
     test_blocks();
     test_partial_unmap_in_steps();
+    test_gib_blocks();
     CHECK_EQ(kmem_free_bytes(), start);
     int rc = unit_done("test_memspace");
     free(pool);

@@ -2,10 +2,13 @@
 /*
  * The root task's physical page allocator: a bump pointer through the KIP's RAM ranges, skipping
  * what the kernel keeps, the initrd and the device tree; freed pages go to a free list.
- * Contiguous runs (rt_pages_alloc) come from the bump pointer only.
+ * Contiguous runs (rt_pages_alloc) come from the bump pointer only; whole GiBs (rt_gib_alloc)
+ * from the top down, so that neither side breaks up what the other needs: the bump pointer
+ * stops below the lowest GiB given out (the ceiling).
  */
 #include <keel/rt.h>
 #include <keel/progenv.h>
+#include <stdbool.h>
 #include <string.h>
 #include <uapi/keel/kobj.h>
 
@@ -14,6 +17,14 @@ static uint64_t next;
 static void *free_list;
 static uint64_t free_count;
 static uint64_t cap_next; /* 0: not chosen yet */
+static uint64_t ceiling = UINT64_MAX;
+
+/* Where RAM range r ends for the bump pointer. */
+static uint64_t range_end(const struct keel_kip *k, unsigned r)
+{
+    uint64_t end = k->ram[r].base + k->ram[r].size;
+    return end < ceiling ? end : ceiling > k->ram[r].base ? ceiling : k->ram[r].base;
+}
 
 static int busy(const struct keel_kip *k, uint64_t a)
 {
@@ -42,7 +53,7 @@ void *rt_page_alloc(void)
         if (next < k->ram[range].base) {
             next = (k->ram[range].base + 4095) & ~4095ull;
         }
-        if (next + KEEL_PAGE_SIZE > k->ram[range].base + k->ram[range].size) {
+        if (next + KEEL_PAGE_SIZE > range_end(k, range)) {
             range++;
             continue;
         }
@@ -68,7 +79,7 @@ void *rt_pages_alloc_aligned(uint64_t count, uint64_t align)
         return NULL;
     }
     while (count && range < k->ram_count) {
-        uint64_t end = k->ram[range].base + k->ram[range].size;
+        uint64_t end = range_end(k, range);
         if (next < k->ram[range].base) {
             next = (k->ram[range].base + 4095) & ~4095ull;
         }
@@ -117,9 +128,32 @@ uint64_t rt_pages_free(void)
     uint64_t n = free_count;
     for (unsigned r = range; r < k->ram_count; r++) {
         uint64_t from = r == range && next > k->ram[r].base ? next : k->ram[r].base;
-        n += (k->ram[r].base + k->ram[r].size - from) / KEEL_PAGE_SIZE;
+        n += (range_end(k, r) > from ? range_end(k, r) - from : 0) / KEEL_PAGE_SIZE;
     }
     return n;
+}
+
+void *rt_gib_alloc(void)
+{
+    const struct keel_kip *k = rt_kip();
+    const uint64_t gib = 1ull << 30;
+    for (unsigned r = k->ram_count; r-- > range;) {
+        uint64_t floor = r == range && next > k->ram[r].base ? next : k->ram[r].base;
+        for (uint64_t top = range_end(k, r) & ~(gib - 1); top > gib && top - gib >= floor;
+             top -= gib) {
+            uint64_t g = top - gib;
+            bool free = true;
+            for (uint64_t a = g; free && a < top; a += KEEL_PAGE_SIZE) {
+                free = !busy(k, a);
+            }
+            if (free) {
+                ceiling = g;
+                memset((void *)(uintptr_t)g, 0, gib);
+                return (void *)(uintptr_t)g;
+            }
+        }
+    }
+    return NULL;
 }
 
 uint64_t rt_cap_alloc(void)

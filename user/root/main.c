@@ -10,8 +10,9 @@
  *           cpu = <0>;                   // where its thread runs
  *           priority = <50>;             // 1..255
  *           kernel-memory = <0x200000>;  // bytes: the quota of its own factory
- *           memory = <0x100000>;         // bytes of heap, filled on first touch (2 MiB
- *                                        // blocks where they fit, one record each in the kernel)
+ *           memory = <0x100000>;         // bytes of heap, filled on first touch (whole GiBs
+ *                                        // and 2 MiB blocks where they fit, one record each in
+ *                                        // the kernel)
  *           keel,heap-in-pages;          // ... page by page instead (a record per 4 KiB)
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
  *           keel,stop-after-ms = <300>;  // the system stops it this long after it said it is
@@ -39,7 +40,7 @@
 #define MAX_PROGRAMS 16
 
 #define HEAP_BLOCK (1ull << 21)
-#define HEAP_BLOCKS 1024 /* the first 2 GiB of a heap may be filled in 2 MiB blocks */
+#define HEAP_BLOCKS 1024 /* the first 2 GiB of a heap may be filled in GiBs and 2 MiB blocks */
 
 struct program {
     char name[32];
@@ -244,8 +245,43 @@ static int heap_block(struct program *p, uint64_t block_va, struct keel_utcb *u)
     return 1;
 }
 
-/* A page fault of program p: its heap is filled on first touch, up to its budget: in 2 MiB blocks
- * where it can be, else a page at a time. Returns 1 with a mapping in u, 0 when the page is
+/* Fills the GiB of the heap around addr in one go (a VMM's guest RAM of a GiB or more: one mapping
+ * down to stage 2) when it lies wholly in the heap and budget and none of it is filled yet. By
+ * Task MAP, not by the reply (an IPC's items are bounded to 2 MiB: it has no preemption point).
+ * 1 done, 0 not possible (2 MiB blocks then), or -err. */
+static int64_t heap_gib(struct program *p, uint64_t addr)
+{
+    const uint64_t gib = 1ull << 30, per_gib = gib / HEAP_BLOCK;
+    uint64_t gib_va = addr & ~(gib - 1), first = (gib_va - KEEL_PROG_HEAP_BASE) / HEAP_BLOCK;
+    if (p->heap_in_pages || gib_va < KEEL_PROG_HEAP_BASE || first + per_gib > HEAP_BLOCKS ||
+        gib_va + gib > KEEL_PROG_HEAP_BASE + p->heap_size || p->heap_used + gib > p->heap_size) {
+        return 0;
+    }
+    for (uint64_t i = first; i < first + per_gib; i++) {
+        if (bit(p->heap_small, i) || bit(p->heap_big, i)) {
+            return 0;
+        }
+    }
+    void *mem = rt_gib_alloc();
+    if (!mem) {
+        return 0;
+    }
+    p->heap_used += gib;
+    for (uint64_t i = first; i < first + per_gib; i++) {
+        p->heap_big[i / 64] |= 1ull << (i % 64);
+    }
+    int64_t r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                     keel_fpage_mem((uint64_t)(uintptr_t)mem, 30, KEEL_FP_RWX), gib_va);
+    if (r < 0) {
+        printf("root: %s: a GiB of its memory could not be mapped (error %ld); stopped\n", p->name,
+               (long)r);
+        return r;
+    }
+    return 1;
+}
+
+/* A page fault of program p: its heap is filled on first touch, up to its budget: in whole GiBs
+ * and 2 MiB blocks where it can be, else a page at a time. Returns 1 with a mapping in u, 0 when the page is
  * already there (another thread's fault on the same block came first), or -err. */
 static int64_t page_fault(struct program *p, uint64_t addr, uint64_t pc, struct keel_utcb *u)
 {
@@ -258,6 +294,10 @@ static int64_t page_fault(struct program *p, uint64_t addr, uint64_t pc, struct 
     uint64_t i = (block_va - KEEL_PROG_HEAP_BASE) / HEAP_BLOCK;
     if (i < HEAP_BLOCKS && bit(p->heap_big, i)) {
         return 0;
+    }
+    int64_t gib = heap_gib(p, addr);
+    if (gib) {
+        return gib < 0 ? gib : 0; /* mapped already: no item in the reply */
     }
     if (heap_block(p, block_va, u)) {
         return 1;

@@ -3,13 +3,15 @@
  * A task's memory space: which page is mapped at each virtual address, and from where it came.
  *
  *   memspace.dir ─> [512] ─> [512] ─> [512 x struct mem_map*]    (39-bit VA, 4 KiB pages)
- *                             └─ or a 2 MiB block's struct mem_map* (marked) in place of a table
+ *                    │        └─ or a 2 MiB block's struct mem_map* (marked) in place of a table
+ *                    └─ or a 1 GiB block's struct mem_map* (marked) in place of a table
  *   struct mem_map: pfn, rights, level, mapdb node (parent = the mapping it was mapped from)
  *
- * A mapping is a 4 KiB page (level 0) or a 2 MiB block (level 1, where the page table has
- * blocks): one record and one page-table entry either way. A block may be mapped on as a block
- * or page by page; a page is never mapped on as a block. A block is split into its pages (and
- * every block mapped from it too) only when a part of it is unmapped or granted.
+ * A mapping is a 4 KiB page (level 0), a 2 MiB block (level 1) or a 1 GiB block (level 2, where
+ * the page table has them): one record and one page-table entry each. A block may be mapped on
+ * whole or in parts of the smaller sizes; nothing is mapped on larger than it is. A block is
+ * split one size down (and what was mapped from it whole, first) only when a part of it is
+ * unmapped or granted: a 1 GiB block with one page unmapped is 511 blocks of 2 MiB and 511 pages.
  *
  * The hardware page table (arch_pt) mirrors it. Root mappings (no parent) are made by the kernel
  * for the root task from physical memory; every other mapping derives from one, and unmapping a
@@ -30,21 +32,22 @@ struct mem_map {
     vaddr_t va;
     pfn_t pfn;      /* the first frame */
     uint16_t rights;
-    uint8_t level; /* 0: a 4 KiB page; 1: a 2 MiB block (keel/pt_walk.h's levels) */
+    uint8_t level; /* 0: a 4 KiB page; 1: a 2 MiB block; 2: 1 GiB (keel/pt_walk.h's levels) */
     uint8_t unused;
     uint32_t children; /* mappings made from this one (its mapdb children) */
 };
 
-/* How many mappings a block may have made from it directly (its children: blocks first, then
- * pages). A map from a block that has them all fails with EBUSY. Every walk over a block's
- * children (splitting it, taking a part of it back from them) is bounded by this. */
+/* How many mappings a block may have made from it directly (its children: those of its own
+ * size first, then the smaller ones). A map from a block that has them all fails with EBUSY.
+ * Every walk over a block's children (splitting it, taking a part of it back from them) is
+ * bounded by this. */
 #define MEMSPACE_BLOCK_MAX_CHILDREN 4096u
-/* ... of them blocks (mapped on as blocks), which come first: linking a page walks past them. */
+/* ... of them of its own size (mapped on whole), which come first: linking a smaller one walks
+ * past them. */
 #define MEMSPACE_BLOCK_MAX_BLOCKS 64u
 
-/* The largest mapping the mapping database keeps as one record: 2 MiB. (1 GiB leaves, which
- * the page-table formats allow, would need splits across two levels.) */
-#define MEMSPACE_MAX_LEVEL 1u
+/* The largest mapping the mapping database keeps as one record: 1 GiB. */
+#define MEMSPACE_MAX_LEVEL 2u
 
 struct memspace {
     void **dir;
@@ -87,10 +90,11 @@ struct mem_map *memspace_next_bounded(struct memspace *ms, vaddr_t *va, vaddr_t 
  * not map all of it). */
 int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, unsigned rights,
                  struct mem_map *parent);
-/* Splits block m into pages, and every block mapped from it, deepest first, within a budget
- * (NULL: none; 16 units a split): 1 done, 0 when the budget ran out first (what is split stays
- * split: the next call goes on), or -KEEL_ENOMEM / -KEEL_EBUSY when a block could not be split
- * (its quota, or its parent block's room for children; the rest is unchanged). */
+/* Splits block m one size down (2 MiB blocks into pages, 1 GiB into 2 MiB blocks), and first
+ * what was mapped from it whole, deepest first, within a budget (NULL: none; 16 units a split):
+ * 1 done, 0 when the budget ran out first (what is split stays split: the next call goes on), or
+ * -KEEL_ENOMEM / -KEEL_EBUSY when a block could not be split (its quota, or its parent block's
+ * room for children; the rest is unchanged). */
 int memspace_split(struct mem_map *m, unsigned *budget);
 /* Moves src's mapping to va in ms (grant) with at most rights: the record moves with its place in
  * the tree (what was mapped from it stays below it), and ms's quota takes over its charge; va is
@@ -111,8 +115,9 @@ bool memspace_map_revokes(struct memspace *ms, vaddr_t va, unsigned level, struc
 int memspace_clear_for_map(struct memspace *ms, vaddr_t va, unsigned level, struct mem_map *src,
                            pfn_t pfn, bool grant, unsigned *budget);
 /* Removes, for each page in [va, va + size), everything mapped from it; with self, the page too.
- * A block only partly in the range is split first; one whose quota cannot pay for that is
- * removed whole instead (without self, what was mapped from it), so that this always ends. */
+ * A block only partly in the range is split first (as far down as the range's ends need); one
+ * whose quota cannot pay for that is removed whole instead (without self, what was mapped from
+ * it), so that this always ends. */
 void memspace_unmap(struct memspace *ms, vaddr_t va, uint64_t size, bool self);
 /* The same from *va to end in address order, at most *budget units of work (a mapping removed,
  * or 32 slots looked at; NULL: no bound). Returns true when done; else false with *va where the

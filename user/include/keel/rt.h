@@ -34,6 +34,11 @@ void rt_page_free(void *p);
 void *rt_pages_alloc(uint64_t count);
 /* The same, starting at a multiple of align (a power of two, in bytes). */
 void *rt_pages_alloc_aligned(uint64_t count, uint64_t align);
+/* A zeroed GiB of physical memory at its own address, 1 GiB aligned (sigma0 maps it to the root
+ * task as one mapping where the kernel's tables have them), from the top of RAM down; NULL when
+ * no whole free GiB is left. What lies above it in its RAM range (when the range does not end on
+ * a GiB) is no longer given out. */
+void *rt_gib_alloc(void);
 /* Free pages left. */
 uint64_t rt_pages_free(void);
 /* Capability index allocator for this task (from KEEL_ROOT_FIRST_FREE up in a root task, from
