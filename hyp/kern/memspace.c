@@ -279,6 +279,20 @@ static int split_block(struct mem_map *b)
         quota_free(ms->quota, pieces, PAGE_SIZE);
         return -KEEL_ENOMEM;
     }
+    uint64_t piece_size = pt_level_size(level - 1);
+    if (level > 1) {
+        /* b's children of a piece's size become its pieces' children of their own size: at most
+         * MEMSPACE_BLOCK_MAX_BLOCKS each (counted in the new table's page, zeroed). */
+        uint64_t *whole = (uint64_t *)pieces;
+        for (struct mapnode *c = b->node.child; c; c = c->next) {
+            if (map_of(c)->level == level - 1 &&
+                ++whole[(pfn_val(map_of(c)->pfn) - pfn_val(b->pfn)) / (piece_size >> PAGE_SHIFT)] >
+                    MEMSPACE_BLOCK_MAX_BLOCKS) {
+                quota_free(ms->quota, pieces, PAGE_SIZE);
+                return -KEEL_EBUSY;
+            }
+        }
+    }
     unsigned i;
     for (i = 1; i < LEVEL_ENTRIES && (pieces[i] = quota_alloc(ms->quota, sizeof(*b))); i++) {
     }
@@ -295,7 +309,6 @@ static int split_block(struct mem_map *b)
         mapdb_move_after(&b->node, &parent->node, last_whole_child(parent, &b->node));
     }
     pieces[0] = b;
-    uint64_t piece_size = pt_level_size(level - 1);
     for (i = 1; i < LEVEL_ENTRIES; i++) {
         *pieces[i] = (struct mem_map){ .space = ms,
                                        .va = va_add(b->va, i * piece_size),
@@ -500,10 +513,7 @@ static void **empty_slot(struct memspace *ms, vaddr_t va, unsigned level)
 {
     void **s = slot_for(ms, va, level, true);
     if (s && *s) {
-        KASSERT(level > 0 && !is_block(*s));
-        vaddr_t probe = va;
-        KASSERT(!memspace_next(ms, &probe, va_add(va, pt_level_size(level))));
-        (void)probe;
+        KASSERT(level > 0 && !is_block(*s)); /* (and empty: memspace_map unmapped the range) */
         free_tables(ms, *s, ms->dir_levels - level);
         *s = NULL;
     }
@@ -551,6 +561,22 @@ int memspace_map(struct memspace *ms, vaddr_t va, pfn_t pfn, unsigned level, uns
                    pfn_val(pfn) + (size >> PAGE_SHIFT) >
                        pfn_val(parent->pfn) + (size_of(parent) >> PAGE_SHIFT))) {
         return -KEEL_EINVAL; /* parent does not map all of it */
+    }
+    /* A root block (sigma0's: the root task did not choose its size) with no room for more
+     * children is split one size down, so that its pieces take them: once, or twice for a GiB
+     * whose 2 MiB piece is full too (a page has no bound). Only one with no children of its own
+     * size: splitting those first could be unbounded work here. O(MEMSPACE_BLOCK_MAX_CHILDREN). */
+    while (parent && !parent->node.parent && level < parent->level &&
+           parent->children >= MEMSPACE_BLOCK_MAX_CHILDREN &&
+           !whole_child(parent, parent->node.child) && !mapdb_revoking(&parent->node)) {
+        struct memspace *ps = parent->space;
+        vaddr_t at = va_add(parent->va, (pfn_val(pfn) - pfn_val(parent->pfn)) << PAGE_SHIFT);
+        int split = split_block(parent);
+        if (split) {
+            return split;
+        }
+        parent = memspace_lookup(ps, at);
+        old = memspace_lookup(ms, va);
     }
     /* What is replaced goes first: one of parent's own (a page mapped again) gives its room. */
     bool replaces_child = parent && old && old->node.parent == &parent->node &&

@@ -1033,6 +1033,42 @@ static void test_gib_blocks(void)
     check_range(c, 0, 2 * GIB);
     check_tree(3);
 
+    /* A root block (sigma0's) that has passed on all it may is split to take more; one that is
+     * not a root says EBUSY. */
+    memspace_unmap(&c->ms, va_init(0), 4 * GIB, true);
+    memspace_unmap(&a->ms, va_init(GIB), GIB, true);
+    CHECK_EQ(memspace_map(&a->ms, va_init(GIB), f, 2, KEEL_FP_RWX, NULL), 0);
+    ag = memspace_lookup(&a->ms, va_init(GIB));
+    int err = 0;
+    for (unsigned k = 0; k < MEMSPACE_BLOCK_MAX_CHILDREN; k++) {
+        err |= memspace_map(&c->ms, va_init((uint64_t)k * PAGE_SIZE), pfn_init(pfn_val(f) + k), 0,
+                            KEEL_FP_R, ag);
+    }
+    CHECK_EQ(err, 0);
+    CHECK(ag->level == 2 && ag->children == MEMSPACE_BLOCK_MAX_CHILDREN);
+    CHECK_EQ(memspace_map(&c->ms, va_init(GIB), pfn_init(pfn_val(f) + 4096), 0, KEEL_FP_R, ag), 0);
+    CHECK(ag->level == 1 && counts_ok(ag)); /* split: its 2 MiB pieces hold the 4097 */
+    CHECK(memspace_lookup(&c->ms, va_init(GIB))->node.parent ==
+          &memspace_lookup(&a->ms, va_init(GIB + 8 * BLOCK))->node);
+    check_range(a, GIB, GIB);
+    /* A split that would give a piece more than MEMSPACE_BLOCK_MAX_BLOCKS children of its own
+     * size is refused: the unmap of a part then takes the block whole. */
+    memspace_unmap(&c->ms, va_init(0), 4 * GIB, true);
+    memspace_unmap(&a->ms, va_init(GIB), GIB, true);
+    CHECK_EQ(memspace_map(&a->ms, va_init(GIB), f, 2, KEEL_FP_RWX, NULL), 0);
+    ag = memspace_lookup(&a->ms, va_init(GIB));
+    CHECK_EQ(memspace_map(&b->ms, va_init(GIB), f, 2, KEEL_FP_RWX, ag), 0);
+    bg = memspace_lookup(&b->ms, va_init(GIB));
+    err = 0;
+    for (unsigned k = 0; k <= MEMSPACE_BLOCK_MAX_BLOCKS; k++) {
+        err |= memspace_map(&c->ms, va_init(GIB + k * BLOCK), f, 1, KEEL_FP_R, bg);
+    }
+    CHECK_EQ(err, 0);
+    CHECK_EQ(memspace_split(bg, NULL), -KEEL_EBUSY);
+    memspace_unmap(&b->ms, va_init(GIB + 5 * BLOCK), PAGE_SIZE, true);
+    CHECK(memspace_lookup(&b->ms, va_init(GIB)) == NULL && c->ms.pt.present == 0);
+    check_tree(3);
+
     /* Empty tables left by a split make room for a 1 GiB block again. */
     memspace_unmap(&a->ms, va_init(GIB), GIB, true);
     CHECK_EQ(c->ms.pt.present, 0); /* (C's page from A went too) */

@@ -4,7 +4,7 @@
  * what the kernel keeps, the initrd and the device tree; freed pages go to a free list.
  * Contiguous runs (rt_pages_alloc) come from the bump pointer only; whole GiBs (rt_gib_alloc)
  * from the top down, so that neither side breaks up what the other needs: the bump pointer
- * stops below the lowest GiB given out (the ceiling).
+ * passes over the GiBs given out.
  */
 #include <keel/rt.h>
 #include <keel/progenv.h>
@@ -17,17 +17,32 @@ static uint64_t next;
 static void *free_list;
 static uint64_t free_count;
 static uint64_t cap_next; /* 0: not chosen yet */
-static uint64_t ceiling = UINT64_MAX;
+#define GIB (1ull << 30)
+#define MAX_GIBS 64
+static uint64_t gibs[MAX_GIBS]; /* given out by rt_gib_alloc */
+static unsigned gib_count;
 
-/* Where RAM range r ends for the bump pointer. */
 static uint64_t range_end(const struct keel_kip *k, unsigned r)
 {
-    uint64_t end = k->ram[r].base + k->ram[r].size;
-    return end < ceiling ? end : ceiling > k->ram[r].base ? ceiling : k->ram[r].base;
+    return k->ram[r].base + k->ram[r].size;
+}
+
+/* The GiB given out that holds a, or 0. */
+static uint64_t gib_at(uint64_t a)
+{
+    for (unsigned i = 0; i < gib_count; i++) {
+        if (a >= gibs[i] && a - gibs[i] < GIB) {
+            return gibs[i];
+        }
+    }
+    return 0;
 }
 
 static int busy(const struct keel_kip *k, uint64_t a)
 {
+    if (gib_at(a)) {
+        return 1;
+    }
     for (uint64_t i = 0; i < k->reserved_count; i++) {
         if (a >= k->reserved[i].base && a < k->reserved[i].base + k->reserved[i].size) {
             return 1;
@@ -130,14 +145,22 @@ uint64_t rt_pages_free(void)
         uint64_t from = r == range && next > k->ram[r].base ? next : k->ram[r].base;
         n += (range_end(k, r) > from ? range_end(k, r) - from : 0) / KEEL_PAGE_SIZE;
     }
+    for (unsigned i = 0; i < gib_count; i++) { /* given out, still above the bump pointer */
+        bool above = false;
+        for (unsigned r = range; r < k->ram_count; r++) {
+            uint64_t from = r == range && next > k->ram[r].base ? next : k->ram[r].base;
+            above |= gibs[i] >= from && gibs[i] < range_end(k, r);
+        }
+        n -= above ? GIB / KEEL_PAGE_SIZE : 0;
+    }
     return n;
 }
 
 void *rt_gib_alloc(void)
 {
     const struct keel_kip *k = rt_kip();
-    const uint64_t gib = 1ull << 30;
-    for (unsigned r = k->ram_count; r-- > range;) {
+    const uint64_t gib = GIB;
+    for (unsigned r = k->ram_count; gib_count < MAX_GIBS && r-- > range;) {
         uint64_t floor = r == range && next > k->ram[r].base ? next : k->ram[r].base;
         for (uint64_t top = range_end(k, r) & ~(gib - 1); top > gib && top - gib >= floor;
              top -= gib) {
@@ -147,7 +170,7 @@ void *rt_gib_alloc(void)
                 free = !busy(k, a);
             }
             if (free) {
-                ceiling = g;
+                gibs[gib_count++] = g;
                 memset((void *)(uintptr_t)g, 0, gib);
                 return (void *)(uintptr_t)g;
             }

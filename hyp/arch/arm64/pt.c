@@ -103,6 +103,21 @@ static void tlb_flush_page(struct arch_pt *pt, vaddr_t va)
     isb();
 }
 
+/* Every entry of this VMID, the walk caches' too: what a table replaced above 2 MiB needs (TLBI
+ * by IPA reaches only the cached walks for that IPA's 2 MiB, not the other tables freed). */
+static void tlb_flush_vmid(struct arch_pt *pt)
+{
+    if (!asid_valid(&vmids, &pt->vmid)) {
+        return;
+    }
+    uint64_t saved = sysreg_read(vttbr_el2);
+    sysreg_write(vttbr_el2, ((uint64_t)pt->vmid.id << 48) | (uint64_t)(uintptr_t)pt->root);
+    isb();
+    __asm__ volatile("dsb ishst\n tlbi vmalls12e1is\n dsb ish\n isb" : : : "memory");
+    sysreg_write(vttbr_el2, saved);
+    isb();
+}
+
 unsigned arch_pt_leaf_levels(const struct arch_pt *pt)
 {
     (void)pt;
@@ -151,6 +166,9 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
     if (fmt->valid(old)) {
         clear_entry(pt, e, va);
         if (!fmt->is_leaf(old, level)) {
+            if (level > 1) {
+                tlb_flush_vmid(pt); /* cached walks through the tables below */
+            }
             pt_free_table(fmt, old, level, q); /* an empty table where a block goes now */
         }
     }

@@ -35,9 +35,9 @@ void *rt_pages_alloc(uint64_t count);
 /* The same, starting at a multiple of align (a power of two, in bytes). */
 void *rt_pages_alloc_aligned(uint64_t count, uint64_t align);
 /* A zeroed GiB of physical memory at its own address, 1 GiB aligned (sigma0 maps it to the root
- * task as one mapping where the kernel's tables have them), from the top of RAM down; NULL when
- * no whole free GiB is left. What lies above it in its RAM range (when the range does not end on
- * a GiB) is no longer given out. */
+ * task as one mapping where the kernel's tables have them), from the top of RAM down, above what
+ * the page allocator gave out (which passes over it later); NULL when no whole free GiB is left
+ * (or 64 were given). */
 void *rt_gib_alloc(void);
 /* Free pages left. */
 uint64_t rt_pages_free(void);
