@@ -49,6 +49,17 @@ static void set_bit(uint32_t *w, unsigned s, bool on)
     w[s / 32] = on ? w[s / 32] | (1u << (s % 32)) : w[s / 32] & ~(1u << (s % 32));
 }
 
+/* The number of x's lowest set bit (x not 0), without a ctz instruction (rv64imac has none, and
+ * libgcc's is built for another float ABI): a de Bruijn multiply. */
+static unsigned lowest_bit(uint32_t x)
+{
+    static const uint8_t index[32] = {
+        0,  1,  28, 2,  29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4,  8,
+        31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6,  11, 5,  10, 9
+    };
+    return index[((x & -x) * 0x077cb531u) >> 27];
+}
+
 /* The source context c would claim now (highest priority over its threshold, lowest number
  * first), or 0. */
 static unsigned best(const struct vplic *p, unsigned c)
@@ -57,9 +68,9 @@ static unsigned best(const struct vplic *p, unsigned c)
     uint32_t prio = p->threshold[c];
     for (unsigned w = 0; w < WORDS; w++) {
         uint32_t ready = p->pending[w] & ~p->in_service[w] & p->enable[c][w];
-        for (unsigned b = 0; ready; b++, ready >>= 1) {
-            unsigned s = 32 * w + b;
-            if ((ready & 1) && p->priority[s] > prio) {
+        for (; ready; ready &= ready - 1) { /* only the sources that are ready, lowest first */
+            unsigned s = 32 * w + lowest_bit(ready);
+            if (p->priority[s] > prio) {
                 prio = p->priority[s];
                 found = s;
             }
