@@ -5,16 +5,32 @@
 #include <arch/pio.h>
 
 enum {
-    NS16550_RBR = 0, /* receive buffer (read) / transmit holding (write) */
-    NS16550_IER = 1,
+    NS16550_RBR = 0, /* receive buffer (read) / transmit holding (write); DLL with LCR.DLAB */
+    NS16550_IER = 1, /* DLM with LCR.DLAB */
+    NS16550_FCR = 2,
+    NS16550_LCR = 3,
+    NS16550_MCR = 4,
     NS16550_LSR = 5,
+    NS16550_LCR_DLAB = 0x80,
+    NS16550_LCR_8N1 = 0x03,
+    NS16550_FCR_FIFO_CLEAR = 0x07,   /* FIFOs on, both emptied */
+    NS16550_MCR_DTR_RTS_OUT2 = 0x0b, /* OUT2: a PC's gate of the UART's interrupt line */
     NS16550_LSR_DR = 1u << 0,
     NS16550_LSR_THRE = 1u << 5,
 };
 
+/* 115200 baud (divisor 1), 8N1, FIFOs: what was left there is not relied on (a BIOS that set
+ * nothing leaves 5-bit characters: Bochs' model then drops the high bits). */
 static void ns16550_pio_init(uintptr_t port)
 {
-    outb((uint16_t)(port + NS16550_IER), 0); /* polled until an Irq object takes over */
+    uint16_t p = (uint16_t)port;
+    outb((uint16_t)(p + NS16550_IER), 0); /* polled until an Irq object takes over */
+    outb((uint16_t)(p + NS16550_LCR), NS16550_LCR_DLAB);
+    outb((uint16_t)(p + NS16550_RBR), 1);
+    outb((uint16_t)(p + NS16550_IER), 0);
+    outb((uint16_t)(p + NS16550_LCR), NS16550_LCR_8N1);
+    outb((uint16_t)(p + NS16550_FCR), NS16550_FCR_FIFO_CLEAR);
+    outb((uint16_t)(p + NS16550_MCR), NS16550_MCR_DTR_RTS_OUT2);
 }
 
 static void ns16550_pio_putc(uintptr_t port, char c)

@@ -108,10 +108,12 @@ KTEST(vcpu_x86_svm_runs_a_guest_and_refuses_what_it_must_not_run)
         sleep_us(1000);
     }
     REQUIRE_EQ(done, 1);
-    CHECK_EQ(result[BAD_INJECT], -KEEL_EINVAL);
     if (result[HALTED] == -KEEL_EPROTO) {
+        /* No back end on this CPU (VT-x's is not there yet): every resume is refused alike. */
         printf("ktest: no SVM with nested paging here: the guest cases are skipped\n");
+        CHECK_EQ(result[BAD_INJECT], -KEEL_EPROTO);
     } else {
+        CHECK_EQ(result[BAD_INJECT], -KEEL_EINVAL);
         CHECK_EQ(result[BAD_STATE], -KEEL_EINVAL);
         CHECK_EQ(result[BAD_CR4], -KEEL_EINVAL);
         CHECK_EQ(result[CR4_WRITE], KEEL_VCPU_EXIT_TRAP); /* a CR4 write is the VMM's to check */

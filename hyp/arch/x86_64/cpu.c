@@ -57,6 +57,7 @@ void arch_cpu_init_local(void)
      * switched by vcpu_svm.c, which turns CR4.OSFXSR on for FXSAVE; EM still stops tasks). */
     write_cr0(read_cr0() | CR0_EM | CR0_MP);
     svm_init_cpu();
+    vmx_probe_cpu();
 }
 
 uint64_t arch_cpu_hwid(void)

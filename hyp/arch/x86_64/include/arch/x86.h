@@ -34,6 +34,8 @@ void idt_load(void);
 
 /* vcpu_svm.c: SVM on where the CPU has it (per CPU, at start-up). */
 void svm_init_cpu(void);
+/* vmx.c: what VT-x this CPU has (per CPU, at start-up). */
+void vmx_probe_cpu(void);
 /* pit.c: busy-waits for `us` microseconds (at most 50 ms) on PIT channel 2. */
 void pit_wait_us(unsigned us);
 

@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Boots Keel on Bochs (platforms/bochs-x86_64: the Intel VT-x board) and copies its console to
+stdout, so that ci/qemu_run.py drives Bochs as it drives QEMU (markers, timeouts, the kill).
+
+Bochs has no -kernel: this makes a GRUB image (grub-mkrescue: keel.bin by multiboot, the initrd
+as its module) and a bochsrc in a temporary directory, starts Bochs with COM1 written into a FIFO
+and its own screen (the term display, the only one Debian's bochs-term has besides VNC) on a
+pseudo-terminal that is read and dropped, and ends when Bochs does (ACPI power-off: it quits) or
+when it is killed (SIGTERM: Bochs goes with it). The clock: `clock: sync=none` and a fixed `ips`,
+so guest time is instructions (Bochs' counterpart of QEMU's -icount) and a run repeats.
+"""
+import argparse, ctypes, os, pathlib, pty, selectors, shutil, signal, subprocess, sys, tempfile
+
+BIOS = "/usr/share/bochs/BIOS-bochs-latest"
+VGABIOS = "/usr/share/vgabios/vgabios.bin"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kernel", required=True, help="keel.bin (multiboot)")
+    ap.add_argument("--initrd")
+    ap.add_argument("--append", default="", help="kernel command line")
+    ap.add_argument("--cpu", required=True, help="Bochs CPU model (bochs --help cpu)")
+    ap.add_argument("--memory", default="512M", help="RAM, in MiB or with an M/G suffix")
+    ap.add_argument("--smp", type=int, default=1)
+    ap.add_argument("--ips", type=int, default=1_000_000_000,
+                    help="instructions per emulated second (a PC's order: a 1 us quantum is then "
+                         "1000 instructions, more than a timer interrupt costs)")
+    args = ap.parse_args()
+
+    for tool in ("bochs", "grub-mkrescue", "xorriso"):
+        if not shutil.which(tool):
+            sys.exit(f"bochs_boot: '{tool}' not found (ci/setup installs it)")
+    mem = args.memory.upper()
+    megs = int(mem[:-1]) * 1024 if mem.endswith("G") else int(mem.rstrip("M"))
+    with tempfile.TemporaryDirectory(prefix="keel-bochs-") as tmp:
+        tmp = pathlib.Path(tmp)
+        grub = tmp / "iso" / "boot" / "grub"
+        grub.mkdir(parents=True)
+        shutil.copy(args.kernel, tmp / "iso" / "keel.bin")
+        module = ""
+        if args.initrd:
+            shutil.copy(args.initrd, tmp / "iso" / "initrd.cpio")
+            module = "    module /initrd.cpio\n"
+        (grub / "grub.cfg").write_text(
+            "set timeout=0\nset default=0\nterminal_output console\n"
+            f'menuentry "keel" {{\n    multiboot /keel.bin {args.append}\n{module}    boot\n}}\n')
+        iso = tmp / "keel.iso"
+        made = subprocess.run(["grub-mkrescue", "-o", str(iso), str(tmp / "iso")],
+                              capture_output=True, text=True)
+        if made.returncode != 0:
+            sys.exit(f"bochs_boot: grub-mkrescue failed:\n{made.stderr[-2000:]}")
+        com1 = tmp / "com1"
+        os.mkfifo(com1)
+        (tmp / "bochsrc").write_text(f"""megs: {megs}
+cpu: model={args.cpu}, count={args.smp}, ips={args.ips}, reset_on_triple_fault=0
+romimage: file={BIOS}
+vgaromimage: file={VGABIOS}
+pci: enabled=1, chipset=i440fx
+ata0-master: type=cdrom, path={iso}, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev={com1}
+display_library: term
+speaker: enabled=0
+clock: sync=none, time0=utc
+log: {tmp}/bochs.log
+panic: action=fatal
+error: action=ignore
+info: action=ignore
+debug: action=ignore
+""")
+        (tmp / "commands").write_text("c\n")  # Debian's Bochs has its debugger: continue at once
+        def die_with_us():  # Bochs must not outlive this script, however it ends
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+        screen, screen_slave = pty.openpty()
+        proc = subprocess.Popen(["bochs", "-q", "-f", str(tmp / "bochsrc"), "-rc", str(tmp / "commands")],
+                                stdin=screen_slave, stdout=screen_slave, stderr=subprocess.DEVNULL,
+                                cwd=tmp, env=dict(os.environ, TERM="vt100"), preexec_fn=die_with_us)
+        os.close(screen_slave)
+
+        def stop(signum, frame):
+            proc.kill()
+            sys.exit(128 + signum)
+
+        signal.signal(signal.SIGTERM, stop)
+        # Read and write: the FIFO never reads as ended (no busy loop before Bochs opens it).
+        console = os.open(com1, os.O_RDWR | os.O_NONBLOCK)
+        sel = selectors.DefaultSelector()
+        sel.register(console, selectors.EVENT_READ)
+        sel.register(screen, selectors.EVENT_READ)
+        out = sys.stdout.buffer
+        try:
+            while proc.poll() is None:
+                for key, _ in sel.select(timeout=0.5):
+                    try:
+                        data = os.read(key.fd, 65536)
+                    except OSError:  # (the screen's end once Bochs is gone)
+                        data = b""
+                        sel.unregister(key.fd)
+                    if key.fd == console and data:
+                        out.write(data)
+                        out.flush()
+            while True:  # what is left in the FIFO
+                try:
+                    data = os.read(console, 65536)
+                except OSError:
+                    break
+                if not data:
+                    break
+                out.write(data)
+            out.flush()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        # Bochs ends an ACPI power-off (S5) as a "panic" with status 1: that one is the guest's
+        # own ending; any other panic is Bochs giving up, said on stderr (the console log).
+        log = (tmp / "bochs.log").read_text(errors="replace") if (tmp / "bochs.log").exists() else ""
+        panics = [l for l in log.splitlines() if ">>PANIC<<" in l]
+        if any("ACPI control: soft power off" in l for l in panics):
+            return 0
+        for l in panics[-3:]:
+            print(f"bochs_boot: {l}", file=sys.stderr)
+        return 0 if proc.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
