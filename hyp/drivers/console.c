@@ -5,6 +5,7 @@
 #include <libfdt.h>
 #include <string.h>
 #include <arch/mmu.h>
+#include <arch/cpu.h>
 
 extern const struct console_driver uart_pl011_driver;
 extern const struct console_driver uart_ns16550_driver;
@@ -76,15 +77,145 @@ bool console_init(const void *fdt)
     return false;
 }
 
+#define OUT_SIZE 8192u           /* a power of two */
+#define OUT_KERNEL_RESERVE 1024u /* what a task's writes leave for the kernel's messages */
+#define LOCK_SPINS 10000000u     /* far more than a holder takes (a copy of at most 1 KiB) */
+static char out[OUT_SIZE];
+static uint32_t out_head, out_tail; /* free-running: the next to fill, the next to send */
+static uint32_t out_lock;           /* printk may come from any CPU, with or without the big lock */
+
+/* The lock, or false after LOCK_SPINS: its holder is this CPU, interrupted where nothing
+ * masks (an x86 NMI or machine check, a fault inside the lock): the caller then writes to the
+ * UART directly, past the buffer, rather than wait for ever. */
+static bool lock(void)
+{
+    for (unsigned i = 0; __atomic_exchange_n(&out_lock, 1, __ATOMIC_ACQUIRE); i++) {
+        if (i == LOCK_SPINS) {
+            return false;
+        }
+        arch_cpu_relax();
+    }
+    return true;
+}
+
+static bool try_lock(void)
+{
+    return !__atomic_exchange_n(&out_lock, 1, __ATOMIC_ACQUIRE);
+}
+
+static void unlock(void)
+{
+    __atomic_store_n(&out_lock, 0, __ATOMIC_RELEASE);
+}
+
+static uint32_t out_used(void)
+{
+    return out_head - out_tail;
+}
+
+/* Waits (bounded) until the UART takes a character; how many it takes then (at least 1). */
+static unsigned wait_room(void)
+{
+    unsigned room = 0;
+    for (unsigned i = 0; i < LOCK_SPINS && !(room = active->tx_room(active_base)); i++) {
+    }
+    return room ? room : 1; /* (a UART that never says so: write anyway, as before) */
+}
+
+/* Sends what the UART takes now; with wait, all of it. Locked. */
+static void send(bool wait)
+{
+    while (out_used()) {
+        unsigned room = active->tx_room(active_base);
+        if (!room && !wait) {
+            return;
+        }
+        for (room = room ? room : wait_room(); room && out_used(); room--) {
+            active->tx(active_base, out[out_tail++ % OUT_SIZE]);
+        }
+    }
+}
+
+static void put(char c)
+{
+    if (c == '\n') {
+        out[out_head++ % OUT_SIZE] = '\r';
+    }
+    out[out_head++ % OUT_SIZE] = c;
+}
+
 void console_putc(char c)
 {
     if (!active) {
         return;
     }
-    if (c == '\n') {
-        active->putc(active_base, '\r');
+    if (!lock()) { /* (see lock()) */
+        if (c == '\n') {
+            wait_room();
+            active->tx(active_base, '\r');
+        }
+        wait_room();
+        active->tx(active_base, c);
+        return;
     }
-    active->putc(active_base, c);
+    while (OUT_SIZE - out_used() < 2) { /* full: the kernel's message waits for room */
+        for (unsigned room = wait_room(); room && out_used(); room--) {
+            active->tx(active_base, out[out_tail++ % OUT_SIZE]);
+        }
+    }
+    put(c);
+    send(false);
+    unlock();
+}
+
+bool console_write(const char *bytes, uint64_t n)
+{
+    if (!active) {
+        return true; /* nowhere to say it: as good as said */
+    }
+    uint64_t need = n;
+    for (uint64_t i = 0; i < n; i++) {
+        need += bytes[i] == '\n';
+    }
+    if (!lock()) {
+        return false;
+    }
+    bool fits = need + OUT_KERNEL_RESERVE <= OUT_SIZE - out_used();
+    for (uint64_t i = 0; fits && i < n; i++) {
+        put(bytes[i]);
+    }
+    send(false);
+    unlock();
+    return fits;
+}
+
+bool console_poll(void)
+{
+    if (!active || !try_lock()) {
+        return active != NULL; /* (another CPU is sending: look again in a moment) */
+    }
+    send(false);
+    bool left = out_used() != 0;
+    unlock();
+    return left;
+}
+
+bool console_pending(void)
+{
+    return active && __atomic_load_n(&out_head, __ATOMIC_RELAXED) !=
+                         __atomic_load_n(&out_tail, __ATOMIC_RELAXED);
+}
+
+void console_flush(void)
+{
+    if (!active || !lock()) {
+        return;
+    }
+    send(true);
+    /* ... and out of the UART's FIFO and shift register: a power-off comes next. */
+    for (unsigned i = 0; i < LOCK_SPINS && !active->tx_idle(active_base); i++) {
+    }
+    unlock();
 }
 
 int console_getc(void)

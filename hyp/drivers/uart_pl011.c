@@ -6,6 +6,7 @@
 enum {
     PL011_DR = 0x00,
     PL011_FR = 0x18,
+    PL011_FR_BUSY = 1u << 3,
     PL011_FR_RXFE = 1u << 4,
     PL011_FR_TXFF = 1u << 5,
 };
@@ -15,11 +16,19 @@ static void pl011_init(uintptr_t base)
     (void)base;
 }
 
-static void pl011_putc(uintptr_t base, char c)
+static unsigned pl011_tx_room(uintptr_t base)
 {
-    while (mmio_read32(base + PL011_FR) & PL011_FR_TXFF) {
-    }
+    return !(mmio_read32(base + PL011_FR) & PL011_FR_TXFF); /* (asked again after each) */
+}
+
+static void pl011_tx(uintptr_t base, char c)
+{
     mmio_write32(base + PL011_DR, (uint8_t)c);
+}
+
+static bool pl011_tx_idle(uintptr_t base)
+{
+    return !(mmio_read32(base + PL011_FR) & PL011_FR_BUSY);
 }
 
 static int pl011_getc(uintptr_t base)
@@ -33,6 +42,8 @@ static int pl011_getc(uintptr_t base)
 const struct console_driver uart_pl011_driver = {
     .compatible = "arm,pl011",
     .init = pl011_init,
-    .putc = pl011_putc,
+    .tx_room = pl011_tx_room,
+    .tx = pl011_tx,
+    .tx_idle = pl011_tx_idle,
     .getc = pl011_getc,
 };

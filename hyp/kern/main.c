@@ -210,6 +210,7 @@ noreturn void kern_idle_loop(void)
             smp_stop_this_cpu(); /* Platform_control CPU_OFF: its threads have moved away */
         }
         sched_poke_watch(); /* no timer otherwise may come to send a lost IPI again */
+        console_poll();     /* (while some is left, schedule() armed the timer for the next go) */
         bkl_unlock();
         arch_cpu_idle();
         bkl_lock();

@@ -3,6 +3,7 @@
 #include <keel/kmem.h>
 #include <keel/smp.h>
 #include <keel/printk.h>
+#include <keel/console.h>
 #include <keel/kobj_call.h>
 #include <keel/arch/platform.h>
 #include <uapi/keel/fpage.h>
@@ -25,9 +26,11 @@ static int64_t platform_invoke(struct kobj *o, unsigned rights, struct kobj_msg 
     switch (op) {
     case KEEL_PLATFORM_POWER_OFF:
         printk("KEEL: power off\n");
+        console_flush();
         arch_platform_power_off();
     case KEEL_PLATFORM_RESET:
         printk("KEEL: reset\n");
+        console_flush();
         arch_platform_reset();
     case KEEL_PLATFORM_CPU_ON:
     case KEEL_PLATFORM_CPU_OFF:

@@ -27,5 +27,6 @@ noreturn void panic(const char *fmt, ...)
     format(console_sink, NULL, fmt, ap);
     va_end(ap);
     printk("\n");
+    console_flush();
     arch_cpu_halt();
 }

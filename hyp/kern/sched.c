@@ -10,6 +10,7 @@
 #include <keel/arch/irqchip.h>
 #include <keel/arch/context.h>
 #include <keel/printk.h>
+#include <keel/console.h>
 #include <keel/vcpu_user.h>
 
 void sched_init_cpu(struct percpu *c)
@@ -235,6 +236,10 @@ void sched_program_timer(void)
     if (c->current != c->idle && c->slice_end < next) {
         next = c->slice_end;
     }
+    if (console_pending()) { /* the UART is behind: come back for it (11 characters a ms) */
+        uint64_t drain = arch_timer_now() + timeout_ticks_from_us(1000);
+        next = drain < next ? drain : next;
+    }
     if (next < c->timer_armed) {
         c->timer_armed = next;
         arch_timer_set_deadline(next);
@@ -374,6 +379,7 @@ void sched_timer_tick(void)
     struct percpu *c = this_cpu();
     uint64_t now = arch_timer_now();
     c->timer_armed = UINT64_MAX; /* it fired (the arch code masked it) */
+    console_poll();
     c->need_resched = true;
     timeout_expire(c, now);
     sched_poke_retry(now);

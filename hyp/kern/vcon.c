@@ -48,22 +48,27 @@ static int64_t vcon_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
             return -KEEL_EINVAL;
         }
         struct task *t = m->caller->task;
-        uint64_t n = m->mr[1];
-        if (!vcon_credit(t, n)) {
+        uint64_t n = m->mr[1], now = arch_timer_now();
+        bool rate = vcon_credit(t, n);
+        if (rate && t->vcon_dropped_unsaid && now - t->vcon_said_at >= arch_timer_freq()) {
+            /* Before the write; at most once a second: the note must not flood the console. */
+            printk("[vcon: %lu bytes dropped: over the rate or the console full]\n",
+                   (unsigned long)t->vcon_dropped_unsaid);
+            t->vcon_dropped_unsaid = 0;
+            t->vcon_said_at = now;
+        }
+        if (!rate || (n && !console_write((const char *)&m->mr[2], n))) {
+            if (rate) { /* the console's buffer is full (the UART is behind): credit back */
+                t->vcon_full += n;
+                t->vcon_credit += (uint32_t)n;
+            }
             t->vcon_dropped += n;
             t->vcon_dropped_unsaid += n;
             n = 0;
-        } else if (t->vcon_dropped_unsaid) {
-            printk("[vcon: %lu bytes dropped, over the rate]\n",
-                   (unsigned long)t->vcon_dropped_unsaid);
-            t->vcon_dropped_unsaid = 0;
-        }
-        const char *bytes = (const char *)&m->mr[2];
-        for (uint64_t i = 0; i < n; i++) {
-            console_putc(bytes[i]);
         }
         m->mr[0] = t->vcon_dropped;
-        m->out_words = 1;
+        m->mr[1] = t->vcon_full;
+        m->out_words = 2;
         return (int64_t)n;
     }
     case KEEL_VCON_READ: {

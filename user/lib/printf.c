@@ -4,6 +4,7 @@
 // since the holder may be a lower-priority thread on the same CPU.
 #include <keel/rt.h>
 #include <keel/sys.h>
+#include <stdbool.h>
 #include <format.h>
 #include <string.h>
 
@@ -28,16 +29,27 @@ static void unlock(void)
     __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }
 
+/* A line the kernel's console buffer had no room for (the UART is behind: Vcon WRITE's MR1
+ * grew) is written again a millisecond later, for at most a fifth of a second: waiting is ours
+ * to do, not the kernel's. One over the rate stays dropped. */
 static void flush_locked(void)
 {
-    if (!used) {
-        return;
+    static uint64_t full_before;
+    for (unsigned tries = 0; used && tries < 200; tries++) {
+        struct keel_utcb *u = keel_utcb();
+        u->mr[0] = KEEL_VCON_WRITE;
+        u->mr[1] = used;
+        memcpy(&u->mr[2], line, used);
+        uint64_t tag = keel_call(rt_vcon_cap,
+                                 keel_tag(KEEL_PROTO_KOBJ, 2 + (unsigned)((used + 7) / 8), 0),
+                                 KEEL_NEVER, 0);
+        bool full = !keel_tag_is_error(tag) && keel_tag_label(tag) == 0 && u->mr[1] > full_before;
+        full_before = keel_tag_is_error(tag) ? full_before : u->mr[1];
+        if (!full) {
+            break;
+        }
+        keel_wait(1000, 0);
     }
-    struct keel_utcb *u = keel_utcb();
-    u->mr[0] = KEEL_VCON_WRITE;
-    u->mr[1] = used;
-    memcpy(&u->mr[2], line, used);
-    keel_call(rt_vcon_cap, keel_tag(KEEL_PROTO_KOBJ, 2 + (unsigned)((used + 7) / 8), 0), KEEL_NEVER, 0);
     used = 0;
 }
 

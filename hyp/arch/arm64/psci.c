@@ -3,6 +3,7 @@
 #include <keel/arch/platform.h>
 #include <keel/arch/cpu.h>
 #include <keel/printk.h>
+#include <keel/console.h>
 #include <libfdt.h>
 #include <string.h>
 #include <stdint.h>
@@ -52,6 +53,7 @@ noreturn void arch_platform_power_off(void)
 {
     psci_call(PSCI_SYSTEM_OFF, 0, 0, 0);
     printk("psci: SYSTEM_OFF refused\n");
+    console_flush();
     arch_cpu_halt();
 }
 
@@ -59,5 +61,6 @@ noreturn void arch_platform_reset(void)
 {
     psci_call(PSCI_SYSTEM_RESET, 0, 0, 0);
     printk("psci: SYSTEM_RESET refused\n");
+    console_flush();
     arch_cpu_halt();
 }

@@ -3,6 +3,7 @@
 #include <keel/arch/platform.h>
 #include <keel/arch/cpu.h>
 #include <keel/printk.h>
+#include <keel/console.h>
 #include <arch/sbi.h>
 #include <arch/csr.h>
 
@@ -33,6 +34,7 @@ noreturn void arch_platform_power_off(void)
 {
     struct sbiret r = sbi_call(SBI_EXT_SRST, 0, SBI_SRST_SHUTDOWN, 0, 0);
     printk("sbi: SRST shutdown refused (%ld)\n", r.error);
+    console_flush();
     arch_cpu_halt();
 }
 
@@ -40,5 +42,6 @@ noreturn void arch_platform_reset(void)
 {
     struct sbiret r = sbi_call(SBI_EXT_SRST, 0, SBI_SRST_COLD_REBOOT, 0, 0);
     printk("sbi: SRST reboot refused (%ld)\n", r.error);
+    console_flush();
     arch_cpu_halt();
 }

@@ -8,6 +8,7 @@
 #include <keel/arch/platform.h>
 #include <keel/arch/cpu.h>
 #include <keel/printk.h>
+#include <keel/console.h>
 #include <arch/pio.h>
 #include <arch/x86.h>
 
@@ -33,6 +34,7 @@ noreturn void arch_platform_power_off(void)
     outw(0xb004, PM1_SLP_EN_S5);
     settle();
     printk("x86: ACPI power-off did not happen\n");
+    console_flush();
     arch_cpu_halt();
 }
 
@@ -44,5 +46,6 @@ noreturn void arch_platform_reset(void)
     outb(0x64, 0xfe);  /* keyboard controller: pulse the reset line */
     settle();
     printk("x86: reset did not happen\n");
+    console_flush();
     arch_cpu_halt();
 }

@@ -21,7 +21,9 @@ struct task {
     vaddr_t drain_va;
     uint64_t vcon_at;       /* Vcon writes: when its credit was last topped up (vcon.c) */
     uint32_t vcon_credit;   /* bytes it may write now */
-    uint64_t vcon_dropped, vcon_dropped_unsaid; /* bytes dropped over the rate; not said yet */
+    uint64_t vcon_dropped, vcon_dropped_unsaid; /* bytes dropped; not said yet */
+    uint64_t vcon_full;    /* ... of them because the console's buffer was full */
+    uint64_t vcon_said_at; /* when the kernel last said how many were dropped */
 };
 
 /* Creates a task with a UTCB area of 2^order bytes at base (order 0: none), or with vm a VM
