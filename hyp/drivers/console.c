@@ -189,21 +189,24 @@ bool console_write(const char *bytes, uint64_t n)
     return fits;
 }
 
+bool console_pending(void)
+{
+    return active && __atomic_load_n(&out_head, __ATOMIC_RELAXED) !=
+                         __atomic_load_n(&out_tail, __ATOMIC_RELAXED);
+}
+
 bool console_poll(void)
 {
-    if (!active || !try_lock()) {
+    if (!console_pending()) {
+        return false; /* the common case, without the lock: the idle loop's and every tick's */
+    }
+    if (!try_lock()) {
         return active != NULL; /* (another CPU is sending: look again in a moment) */
     }
     send(false);
     bool left = out_used() != 0;
     unlock();
     return left;
-}
-
-bool console_pending(void)
-{
-    return active && __atomic_load_n(&out_head, __ATOMIC_RELAXED) !=
-                         __atomic_load_n(&out_tail, __ATOMIC_RELAXED);
 }
 
 void console_flush(void)
