@@ -269,7 +269,8 @@ keel_add_qemu_test(vm/riscv64-isolation BOARD qemu-virt-riscv64 ARCH riscv64 INI
 keel_add_qemu_test(ktest/x86_64-smp1 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300
     SMP 1 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
 keel_add_qemu_test(ktest/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT 300
-    SMP 4 EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT)
+    SMP 4 MEMORY 3G EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT
+    REQUIRE "ktest: a GiB mapped on twice")
 # Isolation (dts/systems/vm-isolation-arm64.dts): vm1's VMM is stopped by the system while its
 # guest runs. vm2's guest (vmm/guests/arm64/attack/attack.c) attacks its VMM as a malicious driver:
 # bad MMIO (read-only and write-only registers, wrong widths, unaligned, no device, beyond RAM, no

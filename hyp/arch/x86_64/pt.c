@@ -31,6 +31,10 @@ static bool has_nx(void)
     return (rdmsr(MSR_EFER) & EFER_NXE) != 0;
 }
 
+/* The leaf levels this CPU takes: 1 GiB pages (CPUID pdpe1gb) in 4-level paging and in AMD's
+ * nested tables alike. Asked once, by the first table made (before any mapping). */
+static unsigned cpu_leaf_levels;
+
 static const struct pt_format *format(void)
 {
     return has_nx() ? &x86_paging_format : &x86_paging_nonx_format;
@@ -123,6 +127,9 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
     }
     pt->guest = guest;
     pt->fmt = format();
+    if (!cpu_leaf_levels) {
+        cpu_leaf_levels = cpuid(0x80000001, 0).edx & (1u << 26) ? 7u : 3u;
+    }
     for (unsigned i = 256; i < 512; i++) {
         pt->root[i] = guest ? 0 : boot_pml4[i];
     }
@@ -150,7 +157,7 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
 
 unsigned arch_pt_leaf_levels(const struct arch_pt *pt)
 {
-    return pt->fmt->leaf_levels;
+    return pt->fmt->leaf_levels & cpu_leaf_levels;
 }
 
 int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned level,
