@@ -308,6 +308,9 @@ static int split_block(struct mem_map *b)
     if (parent && parent->level == level) {
         mapdb_move_after(&b->node, &parent->node, last_whole_child(parent, &b->node));
     }
+    /* A revocation in steps that marked b goes on by address over the pieces, marking the one it
+     * stops in: b's mark would stay on the first piece for ever (no more maps from it). */
+    mapdb_unmark_revoking(&b->node);
     pieces[0] = b;
     for (i = 1; i < LEVEL_ENTRIES; i++) {
         *pieces[i] = (struct mem_map){ .space = ms,

@@ -748,6 +748,44 @@ static void test_partial_unmap_in_steps(void)
     CHECK_EQ(kmem_free_bytes(), start);
 }
 
+/* A block whose part is being taken back in steps (marked: nothing new is mapped from it) is
+ * split meanwhile (its owner unmaps another part of it): the revocation goes on over the pieces
+ * and ends, and then every piece takes new mappings again (the mark did not stay on the first
+ * piece for ever). */
+static void test_split_of_a_block_being_revoked(void)
+{
+    uint64_t start = kmem_free_bytes();
+    struct space *a = &sp[0], *b = &sp[1];
+    space_init(a);
+    space_init(b);
+    pfn_t f = frame(512);
+    CHECK_EQ(memspace_map(&a->ms, va_init(BLOCK), f, 1, KEEL_FP_RWX, NULL), 0);
+    struct mem_map *ab = memspace_lookup(&a->ms, va_init(BLOCK));
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x1000), frame(512 + 1), 0, KEEL_FP_R, ab), 0);
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x2000), frame(512 + 2), 0, KEEL_FP_R, ab), 0);
+    vaddr_t from = va_init(BLOCK + PAGE_SIZE), to = va_init(BLOCK + 3 * PAGE_SIZE);
+    unsigned step = 1;
+    CHECK(!memspace_unmap_bounded(&a->ms, &from, to, false, &step));
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x3000), frame(512), 0, KEEL_FP_R, ab), -KEEL_EBUSY);
+    memspace_unmap(&a->ms, va_init(BLOCK + 100 * PAGE_SIZE), PAGE_SIZE, true); /* the split */
+    CHECK(ab->level == 0);
+    unsigned steps = 0;
+    for (step = 1; !memspace_unmap_bounded(&a->ms, &from, to, false, &step) && steps < 100;
+         steps++) {
+        step = 1;
+    }
+    CHECK(steps < 100);
+    CHECK(memspace_lookup(&b->ms, va_init(0x1000)) == NULL);
+    CHECK(memspace_lookup(&b->ms, va_init(0x2000)) == NULL);
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x3000), frame(512), 0, KEEL_FP_R, ab), 0);
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x4000), frame(512 + 7), 0, KEEL_FP_R,
+                          memspace_lookup(&a->ms, va_init(BLOCK + 7 * PAGE_SIZE))),
+             0);
+    space_fini(b);
+    space_fini(a);
+    CHECK_EQ(kmem_free_bytes(), start);
+}
+
 /* 2 MiB blocks: one record and one leaf each; mapped on whole or page by page; split (with the
  * blocks mapped from them) only when a part is unmapped, and exactly that part goes. */
 static void test_blocks(void)
@@ -1101,6 +1139,7 @@ int main(void)
     test_blocks();
     test_partial_unmap_in_steps();
     test_gib_blocks();
+    test_split_of_a_block_being_revoked();
     CHECK_EQ(kmem_free_bytes(), start);
     int rc = unit_done("test_memspace");
     free(pool);
