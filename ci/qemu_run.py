@@ -92,6 +92,9 @@ def main():
     ap.add_argument("--expect-file", nargs=2, action="append", default=[], metavar=("FILE", "MARKER"),
                     help="after the run FILE (e.g. a chardev's output) must contain MARKER")
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--silence", type=float, default=0,
+                    help="fail when the console says nothing for this many seconds (0: never), "
+                         "naming the last line: a hung test fails in seconds, not at its timeout")
     ap.add_argument("--log", help="console log file (default: a temporary file)")
     ap.add_argument("--interactive", action="store_true", help="console on the terminal, no judging")
     ap.add_argument("--icount", action="store_true", help="-icount shift=0: the clock counts instructions")
@@ -122,10 +125,17 @@ def main():
         sel.register(proc.stdout, selectors.EVENT_READ)
         text, pending, verdict, cursor = "", list(args.expect), None, 0
         deadline = time.monotonic() + args.timeout
+        last_output = time.monotonic()
+        longest_silence = 0.0
         try:
             failing = False
             while verdict is None or (failing and time.monotonic() < deadline):
                 left = deadline - time.monotonic()
+                quiet = time.monotonic() - last_output
+                if args.silence and quiet > args.silence and not failing and verdict is None:
+                    last = next((l for l in reversed(text.splitlines()) if l.strip()), "")
+                    verdict = f"no console output for {args.silence:.0f} s, after '{last[:120]}'"
+                    break
                 if left <= 0:
                     if failing:
                         break
@@ -145,6 +155,9 @@ def main():
                         else:
                             verdict = "ok"
                         break
+                    now = time.monotonic()
+                    longest_silence = max(longest_silence, now - last_output)
+                    last_output = now
                     s = chunk.decode(errors="replace").replace("\r", "")
                     log.write(s)
                     log.flush()
@@ -169,6 +182,8 @@ def main():
                     if failing:
                         continue
         finally:
+            longest_silence = max(longest_silence, time.monotonic() - last_output)
+            log.write(f"\n# qemu_run: longest silence {longest_silence:.1f} s\n")
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 try:

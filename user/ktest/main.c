@@ -57,6 +57,7 @@ int main(void)
         }
         current = t->name;
         ktest_failed_now = 0;
+        printf("RUN: %s\n", t->name); /* (a hung case is named by the runner's silence limit) */
         t->fn();
         if (ktest_failed_now) {
             failed++;
