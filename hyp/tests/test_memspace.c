@@ -711,6 +711,24 @@ static bool counts_ok(const struct mem_map *m)
     return ok && n == m->children;
 }
 
+/* A's root block at BLOCK with pages 1 and 2 mapped on to B at 0x1000 and 0x2000, and A taking
+ * those two back (without self) in steps: stopped after one, [*from, *to) where it goes on. */
+static struct mem_map *block_being_revoked(struct space *a, struct space *b, vaddr_t *from,
+                                           vaddr_t *to)
+{
+    space_init(a);
+    space_init(b);
+    CHECK_EQ(memspace_map(&a->ms, va_init(BLOCK), frame(512), 1, KEEL_FP_RWX, NULL), 0);
+    struct mem_map *ab = memspace_lookup(&a->ms, va_init(BLOCK));
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x1000), frame(512 + 1), 0, KEEL_FP_R, ab), 0);
+    CHECK_EQ(memspace_map(&b->ms, va_init(0x2000), frame(512 + 2), 0, KEEL_FP_R, ab), 0);
+    *from = va_init(BLOCK + PAGE_SIZE);
+    *to = va_init(BLOCK + 3 * PAGE_SIZE);
+    unsigned step = 1;
+    CHECK(!memspace_unmap_bounded(&a->ms, from, *to, false, &step));
+    return ab;
+}
+
 /* A part of a block taken back from what was mapped from it, in steps: until it is done,
  * nothing new is mapped from the block (else a deriver on another CPU could keep it from
  * ending); then the block takes children again. */
@@ -718,16 +736,9 @@ static void test_partial_unmap_in_steps(void)
 {
     uint64_t start = kmem_free_bytes();
     struct space *a = &sp[0], *b = &sp[1];
-    space_init(a);
-    space_init(b);
-    pfn_t f = frame(512);
-    CHECK_EQ(memspace_map(&a->ms, va_init(BLOCK), f, 1, KEEL_FP_RWX, NULL), 0);
-    struct mem_map *ab = memspace_lookup(&a->ms, va_init(BLOCK));
-    CHECK_EQ(memspace_map(&b->ms, va_init(0x1000), frame(512 + 1), 0, KEEL_FP_R, ab), 0);
-    CHECK_EQ(memspace_map(&b->ms, va_init(0x2000), frame(512 + 2), 0, KEEL_FP_R, ab), 0);
-    vaddr_t from = va_init(BLOCK + PAGE_SIZE), to = va_init(BLOCK + 3 * PAGE_SIZE);
-    unsigned step = 1;
-    CHECK(!memspace_unmap_bounded(&a->ms, &from, to, false, &step));
+    vaddr_t from, to;
+    struct mem_map *ab = block_being_revoked(a, b, &from, &to);
+    unsigned step;
     CHECK((memspace_lookup(&b->ms, va_init(0x1000)) != NULL) +
               (memspace_lookup(&b->ms, va_init(0x2000)) != NULL) ==
           1); /* stopped after one */
@@ -756,16 +767,9 @@ static void test_split_of_a_block_being_revoked(void)
 {
     uint64_t start = kmem_free_bytes();
     struct space *a = &sp[0], *b = &sp[1];
-    space_init(a);
-    space_init(b);
-    pfn_t f = frame(512);
-    CHECK_EQ(memspace_map(&a->ms, va_init(BLOCK), f, 1, KEEL_FP_RWX, NULL), 0);
-    struct mem_map *ab = memspace_lookup(&a->ms, va_init(BLOCK));
-    CHECK_EQ(memspace_map(&b->ms, va_init(0x1000), frame(512 + 1), 0, KEEL_FP_R, ab), 0);
-    CHECK_EQ(memspace_map(&b->ms, va_init(0x2000), frame(512 + 2), 0, KEEL_FP_R, ab), 0);
-    vaddr_t from = va_init(BLOCK + PAGE_SIZE), to = va_init(BLOCK + 3 * PAGE_SIZE);
-    unsigned step = 1;
-    CHECK(!memspace_unmap_bounded(&a->ms, &from, to, false, &step));
+    vaddr_t from, to;
+    struct mem_map *ab = block_being_revoked(a, b, &from, &to);
+    unsigned step;
     CHECK_EQ(memspace_map(&b->ms, va_init(0x3000), frame(512), 0, KEEL_FP_R, ab), -KEEL_EBUSY);
     memspace_unmap(&a->ms, va_init(BLOCK + 100 * PAGE_SIZE), PAGE_SIZE, true); /* the split */
     CHECK(ab->level == 0);

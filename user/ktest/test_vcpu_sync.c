@@ -198,6 +198,42 @@ static volatile int64_t res[RESULTS];
 static volatile uint64_t valid_first, valid_synced, valid_last, dirty_last;
 static volatile uint64_t synced, second, third, fourth, kept_last;
 /* A VM task with page (the guests' code) at GUEST_PA; 0 (with the failure printed) if not. */
+static uint64_t vs_vm, vs_area, nb_vm, nb_area;
+static uint64_t vm_with(uint8_t *page);
+
+/* Two VMs (vs_vm, nb_vm) with the guest's page (guest_code at GUEST_PA), a state area for each:
+ * the page, or NULL (what was made is freed again by two_vms_free). */
+static uint8_t *two_vms(void)
+{
+    uint8_t *page = rt_page_alloc();
+    if (!page) {
+        return NULL;
+    }
+    memcpy(page, guest_code, sizeof(guest_code));
+    vs_vm = vm_with(page);
+    nb_vm = vs_vm ? vm_with(page) : 0;
+    vs_area = root_utcb_page_alloc();
+    nb_area = root_utcb_page_alloc();
+    return page;
+}
+
+static void two_vms_free(uint8_t *page)
+{
+    if (vs_area) {
+        root_utcb_page_free(vs_area);
+    }
+    if (nb_area) {
+        root_utcb_page_free(nb_area);
+    }
+    if (vs_vm) {
+        cap_free(vs_vm);
+    }
+    if (nb_vm) {
+        cap_free(nb_vm);
+    }
+    rt_page_free(page);
+}
+
 static uint64_t vm_with(uint8_t *page)
 {
     uint64_t vm = cap_new();
@@ -215,7 +251,6 @@ static uint64_t vm_with(uint8_t *page)
 }
 
 static volatile int done, first_out, neighbour_done;
-static uint64_t vs_vm, vs_area, nb_vm, nb_area;
 
 /* Another VM's vCPU on the same CPU: its guest sets the same register to its own value. */
 static void neighbour_thread(uint64_t self)
@@ -277,13 +312,9 @@ static void vcpu_thread(uint64_t self)
 
 KTEST(vcpu_state_the_kernel_keeps_moves_only_when_asked_or_marked)
 {
-    uint8_t *page = rt_page_alloc();
+    uint8_t *page = two_vms();
     REQUIRE(page);
-    memcpy(page, guest_code, sizeof(guest_code));
-    REQUIRE((vs_vm = vm_with(page)) && (nb_vm = vm_with(page)));
-    vs_area = root_utcb_page_alloc();
-    nb_area = root_utcb_page_alloc();
-    REQUIRE(vs_area && nb_area);
+    REQUIRE(vs_vm && nb_vm && vs_area && nb_area);
     done = first_out = neighbour_done = 0;
     struct kthread t, nb;
     kthread_prepare(&t);
@@ -322,11 +353,7 @@ KTEST(vcpu_state_the_kernel_keeps_moves_only_when_asked_or_marked)
     if (first_out) {
         kthread_free(&nb);
     }
-    root_utcb_page_free(vs_area);
-    root_utcb_page_free(nb_area);
-    cap_free(vs_vm);
-    cap_free(nb_vm);
-    rt_page_free(page);
+    two_vms_free(page);
 }
 
 static volatile int spinning;
@@ -424,14 +451,10 @@ static void fp_neighbour(uint64_t self)
  * while the vCPU thread keeps it), never another VM's after a vCPU of it ran on the same CPU. */
 KTEST(vcpu_fp_registers_stay_their_guests_across_another_vms_vcpu)
 {
-    uint8_t *page = rt_page_alloc();
+    uint8_t *page = two_vms();
     REQUIRE(page);
-    memcpy(page, guest_code, sizeof(guest_code));
     memcpy(page + (FP_PC - GUEST_PA), fp_code, sizeof(fp_code));
-    REQUIRE((vs_vm = vm_with(page)) && (nb_vm = vm_with(page)));
-    vs_area = root_utcb_page_alloc();
-    nb_area = root_utcb_page_alloc();
-    REQUIRE(vs_area && nb_area);
+    REQUIRE(vs_vm && nb_vm && vs_area && nb_area);
     fp_first_out = fp_neighbour_done = fp_done = 0;
     struct kthread t, nb;
     kthread_prepare(&t);
@@ -459,10 +482,6 @@ KTEST(vcpu_fp_registers_stay_their_guests_across_another_vms_vcpu)
     if (ran) {
         kthread_free(&nb);
     }
-    root_utcb_page_free(vs_area);
-    root_utcb_page_free(nb_area);
-    cap_free(vs_vm);
-    cap_free(nb_vm);
-    rt_page_free(page);
+    two_vms_free(page);
 }
 #endif
