@@ -10,7 +10,7 @@ pseudo-terminal that is read and dropped, and ends when Bochs does (ACPI power-o
 when it is killed (SIGTERM: Bochs goes with it). The clock: `clock: sync=none` and a fixed `ips`,
 so guest time is instructions (Bochs' counterpart of QEMU's -icount) and a run repeats.
 """
-import argparse, ctypes, os, pathlib, pty, selectors, shutil, signal, subprocess, sys, tempfile
+import argparse, ctypes, os, pathlib, pty, selectors, shutil, signal, socket, subprocess, sys, tempfile
 
 BIOS = "/usr/share/bochs/BIOS-bochs-latest"
 VGABIOS = "/usr/share/vgabios/vgabios.bin"
@@ -24,6 +24,7 @@ def main():
     ap.add_argument("--cpu", required=True, help="Bochs CPU model (bochs --help cpu)")
     ap.add_argument("--memory", default="512M", help="RAM, in MiB or with an M/G suffix")
     ap.add_argument("--smp", type=int, default=1)
+    ap.add_argument("--log", help="keep Bochs' own log (errors included) in this file")
     ap.add_argument("--ips", type=int, default=1_000_000_000,
                     help="instructions per emulated second (a PC's order: a 1 us quantum is then "
                          "1000 instructions, more than a timer interrupt costs)")
@@ -51,8 +52,12 @@ def main():
                               capture_output=True, text=True)
         if made.returncode != 0:
             sys.exit(f"bochs_boot: grub-mkrescue failed:\n{made.stderr[-2000:]}")
-        com1 = tmp / "com1"
-        os.mkfifo(com1)
+        # COM1 through a socket Bochs connects to: it sends each byte as the UART does (its file
+        # mode buffers, so a hung kernel's last lines would never be seen).
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        com1 = f"localhost:{listener.getsockname()[1]}"
         (tmp / "bochsrc").write_text(f"""megs: {megs}
 cpu: model={args.cpu}, count={args.smp}, ips={args.ips}, reset_on_triple_fault=0
 romimage: file={BIOS}
@@ -60,13 +65,14 @@ vgaromimage: file={VGABIOS}
 pci: enabled=1, chipset=i440fx
 ata0-master: type=cdrom, path={iso}, status=inserted
 boot: cdrom
-com1: enabled=1, mode=file, dev={com1}
+com1: enabled=1, mode=socket-client, dev={com1}
 display_library: term
 speaker: enabled=0
+port_e9_hack: enabled=1
 clock: sync=none, time0=utc
-log: {tmp}/bochs.log
+log: {args.log or tmp / "bochs.log"}
 panic: action=fatal
-error: action=ignore
+error: action={"report" if args.log else "ignore"}
 info: action=ignore
 debug: action=ignore
 """)
@@ -85,8 +91,13 @@ debug: action=ignore
             sys.exit(128 + signum)
 
         signal.signal(signal.SIGTERM, stop)
-        # Read and write: the FIFO never reads as ended (no busy loop before Bochs opens it).
-        console = os.open(com1, os.O_RDWR | os.O_NONBLOCK)
+        listener.settimeout(30)
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            proc.kill()
+            sys.exit("bochs_boot: Bochs did not connect its COM1 within 30 s")
+        console = conn.fileno()
         sel = selectors.DefaultSelector()
         sel.register(console, selectors.EVENT_READ)
         sel.register(screen, selectors.EVENT_READ)
@@ -99,10 +110,14 @@ debug: action=ignore
                     except OSError:  # (the screen's end once Bochs is gone)
                         data = b""
                         sel.unregister(key.fd)
+                    if key.fd == screen and data and os.environ.get("KEEL_BOCHS_SCREEN"):
+                        with open(os.environ["KEEL_BOCHS_SCREEN"], "ab") as f:
+                            f.write(data)
                     if key.fd == console and data:
                         out.write(data)
                         out.flush()
-            while True:  # what is left in the FIFO
+            conn.setblocking(False)
+            while True:  # what is left in the socket
                 try:
                     data = os.read(console, 65536)
                 except OSError:
@@ -117,7 +132,8 @@ debug: action=ignore
                 proc.wait()
         # Bochs ends an ACPI power-off (S5) as a "panic" with status 1: that one is the guest's
         # own ending; any other panic is Bochs giving up, said on stderr (the console log).
-        log = (tmp / "bochs.log").read_text(errors="replace") if (tmp / "bochs.log").exists() else ""
+        log_file = pathlib.Path(args.log) if args.log else tmp / "bochs.log"
+        log = log_file.read_text(errors="replace") if log_file.exists() else ""
         panics = [l for l in log.splitlines() if ">>PANIC<<" in l]
         if any("ACPI control: soft power off" in l for l in panics):
             return 0

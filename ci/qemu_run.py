@@ -38,6 +38,8 @@ def bochs_command(board, args):
         cmd += ["--initrd", args.initrd]
     if args.append:
         cmd += ["--append", args.append]
+    if os.environ.get("KEEL_BOCHS_LOG"):
+        cmd += ["--log", os.environ["KEEL_BOCHS_LOG"]]  # Bochs' own log, errors included
     return cmd  # (its clock counts instructions always: --icount has nothing to add)
 
 

@@ -1,31 +1,44 @@
 // SPDX-License-Identifier: MIT
 /*
- * Extended vCPU mode on x86_64 (AMD SVM), at the kernel's interface: a thread binds itself to a
- * VM task and runs a guest of a few instructions in 32-bit protected mode. The kernel refuses an
- * event it must not inject and a state the hardware refuses, runs a good one to its HLT (an exit
- * with the SVM exit code, the guest's registers back in the area), answers its own hypercall
- * without an exit, and turns a fetch outside the VM's memory into a nested page fault for the
- * VMM; a thread inside its resume cannot be bound elsewhere, and is killed out of its guest.
- * Where the CPU has no SVM with nested paging, resuming is EPROTO.
+ * Extended vCPU mode on x86_64 (AMD SVM or Intel VT-x: one state area), at the kernel's
+ * interface: a thread binds itself to a VM task and runs a guest of a few instructions in 32-bit
+ * protected mode. The kernel refuses an event it must not inject and a state the hardware
+ * refuses, runs a good one to its HLT (an exit with the area's exit code, the guest's registers
+ * back in the area), answers its own hypercall (VMMCALL on AMD, VMCALL on Intel) without an exit,
+ * and turns a fetch outside the VM's memory into a nested page fault for the VMM; a thread inside
+ * its resume cannot be bound elsewhere, and is killed out of its guest. Where the CPU has neither
+ * back end, resuming is EPROTO.
  */
 #if defined(__x86_64__)
 #include "ktest_util.h"
 #include <uapi/keel/vcpu.h>
+#include <stdbool.h>
 #include <string.h>
 
 #define GUEST_PA 0x1000
-/* At GUEST_PA: mov $42, %eax; hlt; mov $KEEL_X86_VMMCALL_NULL, %eax; vmmcall; hlt; jmp .;
- * mov $0x200, %eax; mov %eax, %cr4; hlt */
+/* At GUEST_PA: mov $42, %eax; hlt; mov $KEEL_X86_VMMCALL_NULL, %eax; vmmcall (vmcall on
+ * Intel: VMCALL_MODRM); hlt; jmp .; mov $0x200, %eax; mov %eax, %cr4; hlt */
 static const uint8_t guest_code[] = { 0xb8, 42, 0, 0, 0, 0xf4,
                                       0xb8, 0x00, 0x00, 0x4c, 0x4b, 0x0f, 0x01, 0xd9, 0xf4,
                                       0xeb, 0xfe,
                                       0xb8, 0x00, 0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0, 0xf4 };
+#define VMCALL_MODRM 13 /* 0f 01 d9 is VMMCALL, 0f 01 c1 VMCALL */
 #define SPIN_PC (GUEST_PA + 15)
 #define CR4_PC (GUEST_PA + 17)
 
-enum { BAD_INJECT, BAD_STATE, BAD_CR4, HALTED, HYPERCALL, CR4_WRITE, OUTSIDE, RESULTS };
+enum {
+    BAD_INJECT,
+    BAD_ERROR_CODE,
+    BAD_STATE,
+    BAD_CR4,
+    HALTED,
+    HYPERCALL,
+    CR4_WRITE,
+    OUTSIDE,
+    RESULTS
+};
 static volatile int64_t result[RESULTS];
-static volatile uint64_t exit_code[RESULTS], rax[RESULTS], rip[RESULTS], info1, info2;
+static volatile uint64_t exit_code[RESULTS], rax[RESULTS], rip[RESULTS], info1, info2, features;
 static volatile int done;
 static uint64_t vx_vm, vx_area;
 
@@ -69,6 +82,9 @@ static void vcpu_thread(uint64_t self)
     s->inject = KEEL_X86_INJECT_VALID | (1ull << 8) | 32; /* type 1 is reserved */
     run(s, self, BAD_INJECT);
     reset(s, GUEST_PA);
+    s->inject = KEEL_X86_INJECT_VALID | KEEL_X86_INJECT_EXCEPTION | 13; /* #GP needs its code */
+    run(s, self, BAD_ERROR_CODE);
+    reset(s, GUEST_PA);
     s->cr0 = 1ull << 32 | 0x11; /* CR0[63:32] must be zero: VMRUN refuses it */
     run(s, self, BAD_STATE);
     reset(s, GUEST_PA);
@@ -76,6 +92,7 @@ static void vcpu_thread(uint64_t self)
     run(s, self, BAD_CR4);
     reset(s, GUEST_PA);
     run(s, self, HALTED);
+    features = s->features;
     reset(s, GUEST_PA + 6);
     run(s, self, HYPERCALL);
     reset(s, CR4_PC);
@@ -89,11 +106,22 @@ static void vcpu_thread(uint64_t self)
     KOBJ(self, KEEL_THREAD_VCPU_RESUME);
 }
 
-KTEST(vcpu_x86_svm_runs_a_guest_and_refuses_what_it_must_not_run)
+/* Whether this CPU is Intel's (CPUID vendor GenuineIntel): its hypercall is VMCALL. */
+static bool intel(void)
+{
+    uint32_t a = 0, b, c, d;
+    __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+    return b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e;
+}
+
+KTEST(vcpu_x86_runs_a_guest_and_refuses_what_it_must_not_run)
 {
     uint8_t *page = rt_page_alloc();
     REQUIRE(page);
     memcpy(page, guest_code, sizeof(guest_code));
+    if (intel()) {
+        page[VMCALL_MODRM] = 0xc1;
+    }
     vx_vm = cap_new();
     REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vx_vm, 0, KEEL_TASK_VM), 0);
     REQUIRE_EQ(KOBJ(vx_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
@@ -109,11 +137,14 @@ KTEST(vcpu_x86_svm_runs_a_guest_and_refuses_what_it_must_not_run)
     }
     REQUIRE_EQ(done, 1);
     if (result[HALTED] == -KEEL_EPROTO) {
-        /* No back end on this CPU (VT-x's is not there yet): every resume is refused alike. */
-        printf("ktest: no SVM with nested paging here: the guest cases are skipped\n");
+        /* No back end on this CPU: every resume is refused alike. */
+        printf("ktest: no SVM or VT-x here: the guest cases are skipped\n");
         CHECK_EQ(result[BAD_INJECT], -KEEL_EPROTO);
     } else {
+        printf("ktest: guest on %s\n", features == KEEL_VCPU_X86_VMX ? "VT-x" : "SVM");
+        CHECK_EQ(features, intel() ? KEEL_VCPU_X86_VMX : KEEL_VCPU_X86_SVM);
         CHECK_EQ(result[BAD_INJECT], -KEEL_EINVAL);
+        CHECK_EQ(result[BAD_ERROR_CODE], -KEEL_EINVAL);
         CHECK_EQ(result[BAD_STATE], -KEEL_EINVAL);
         CHECK_EQ(result[BAD_CR4], -KEEL_EINVAL);
         CHECK_EQ(result[CR4_WRITE], KEEL_VCPU_EXIT_TRAP); /* a CR4 write is the VMM's to check */

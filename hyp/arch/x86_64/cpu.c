@@ -11,6 +11,7 @@
 #include <uapi/keel/err.h>
 #include <string.h>
 #include "internal.h"
+#include "vcpu_x86.h"
 #include <keel/entry.h>
 
 #define FMASK_BITS 0x47700 /* TF IF DF IOPL NT AC: cleared on syscall entry */
@@ -44,20 +45,26 @@ void arch_cpu_early_init(const struct boot_info *bi)
     idt_init();
 }
 
-void arch_cpu_init_local(void)
+void x86_syscall_msrs(void)
 {
-    gdt_init_cpu();
-    idt_load();
     wrmsr(MSR_STAR, (uint64_t)(GDT_USER_DS - 8) << 48 | (uint64_t)GDT_KERNEL_CS << 32);
     wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)arch_syscall_entry);
     wrmsr(MSR_FMASK, FMASK_BITS);
     wrmsr(MSR_KERNEL_GS_BASE, 0);
+}
+
+void arch_cpu_init_local(void)
+{
+    gdt_init_cpu();
+    idt_load();
+    x86_syscall_msrs();
     /* No x87/MMX/SSE at user level (#NM, #UD: exceptions): the kernel switches no FPU state
      * for tasks, so its registers would carry one task's data to the next (guests' are
-     * switched by vcpu_svm.c, which turns CR4.OSFXSR on for FXSAVE; EM still stops tasks). */
+     * switched by vcpu_x86.c, which turns CR4.OSFXSR on for FXSAVE; EM still stops tasks). */
     write_cr0(read_cr0() | CR0_EM | CR0_MP);
     svm_init_cpu();
     vmx_probe_cpu();
+    vcpu_x86_init_cpu();
 }
 
 uint64_t arch_cpu_hwid(void)
@@ -67,6 +74,7 @@ uint64_t arch_cpu_hwid(void)
 
 noreturn void arch_cpu_stop(void)
 {
+    vmx_cpu_off();   /* (in VMX operation, INIT would be ignored) */
     arch_cpu_halt(); /* INIT-SIPI-SIPI starts it again */
 }
 

@@ -17,8 +17,8 @@ noreturn void kern_main_x86(uint32_t magic, uint32_t info_pa);
 noreturn void kern_secondary_x86(void);
 void arch_syscall_entry(void);
 uint64_t svm_enter(uint64_t *gpr, uint64_t vmcb_pa, uint64_t host_pa);
-/* The thread switches away from this CPU: its guest's x87/SSE registers into its private part
- * (vcpu_svm.c). */
+/* The thread switches away from this CPU: its guest's x87/SSE registers into its private part,
+ * its VMCS out of the CPU (vcpu_x86.c). */
 void arch_vcpu_switch_out(struct thread *t);
 /* Called from the entry stubs (trap.c); the local TLB (pt.c). */
 void arch_trap_user(struct arch_regs *r);

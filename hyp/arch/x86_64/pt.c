@@ -8,11 +8,12 @@
  * the table loaded may hold stale translations of a changed entry: it is sent a TLB IPI and this
  * CPU waits until it has flushed (shootdown() says why that cannot deadlock on the big lock).
  *
- * A VM task's table is the nested page table of its guests (AMD SVM, vcpu_svm.c): the same format,
- * without the kernel half, every level user-accessible (nested walks are user accesses). The
- * guests' translations are tagged with their ASID, which loading CR3 does not flush: a CPU that
- * last ran a guest on a changed table flushes them before its next VMRUN (guest_tlb_stale); one
- * running that guest now is sent the TLB IPI too, which makes the guest exit.
+ * A VM task's table is the nested page table of its guests: with AMD SVM (vcpu_svm.c) the same
+ * format, without the kernel half, every level user-accessible (nested walks are user accesses);
+ * with Intel VT-x (vcpu_vmx.c) EPT's format (pt_format_ept.c), walked through the format's
+ * functions. The guests' translations are tagged (ASID; VPID and EPTP), which loading CR3 does
+ * not flush: a CPU that last ran a guest on a changed table flushes them before its next entry
+ * (guest_tlb_stale); one running that guest now is sent the TLB IPI too, which makes it exit.
  */
 #include <keel/arch/pt.h>
 #include <keel/quota.h>
@@ -23,6 +24,8 @@
 #include <uapi/keel/fpage.h>
 #include "pt_format.h"
 #include "internal.h"
+#include "vcpu_x86.h"
+#include <hw/vmx.h>
 
 extern uint64_t boot_pml4[512];
 
@@ -32,8 +35,9 @@ static bool has_nx(void)
 }
 
 /* The leaf levels this CPU takes: 1 GiB pages (CPUID pdpe1gb) in 4-level paging and in AMD's
- * nested tables alike. Asked once, by the first table made (before any mapping). */
-static unsigned cpu_leaf_levels;
+ * nested tables alike; EPT's where IA32_VMX_EPT_VPID_CAP says. Asked once, by the first table
+ * made (before any mapping). */
+static unsigned cpu_leaf_levels, ept_leaf_levels;
 
 static const struct pt_format *format(void)
 {
@@ -52,6 +56,24 @@ PT_WALKER(x86, X86W_VALID, X86W_IS_LEAF, X86W_TABLE, X86W_ADDR)
 static struct pt_table table_of(const struct arch_pt *pt)
 {
     return (struct pt_table){ pt->fmt, pt->root, 4 };
+}
+
+/* The walks, over x86 paging or EPT (whose entries only the format's functions know). */
+static bool is_ept(const struct arch_pt *pt)
+{
+    return pt->fmt == &x86_ept_format;
+}
+
+static uint64_t *entry_at(const struct arch_pt *pt, vaddr_t va, unsigned level, struct quota *q)
+{
+    struct pt_table t = table_of(pt);
+    return is_ept(pt) ? pt_entry(&t, va, level, q) : x86_entry(&t, va, level, q);
+}
+
+static uint64_t *leaf_at(const struct arch_pt *pt, vaddr_t va, unsigned level)
+{
+    struct pt_table t = table_of(pt);
+    return is_ept(pt) ? pt_leaf_at(&t, va, level) : x86_leaf_at(&t, va, level);
 }
 
 void arch_tlb_flush_all_local(void)
@@ -126,9 +148,10 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
         return -KEEL_ENOMEM;
     }
     pt->guest = guest;
-    pt->fmt = format();
+    pt->fmt = guest && vmx_present && !svm_present ? &x86_ept_format : format();
     if (!cpu_leaf_levels) {
         cpu_leaf_levels = cpuid(0x80000001, 0).edx & (1u << 26) ? 7u : 3u;
+        ept_leaf_levels = vmx_caps.ept_vpid & VMX_EPT_CAP_1G ? 7u : 3u;
     }
     for (unsigned i = 256; i < 512; i++) {
         pt->root[i] = guest ? 0 : boot_pml4[i];
@@ -157,7 +180,7 @@ void arch_pt_destroy(struct arch_pt *pt, struct quota *q)
 
 unsigned arch_pt_leaf_levels(const struct arch_pt *pt)
 {
-    return pt->fmt->leaf_levels & cpu_leaf_levels;
+    return pt->fmt->leaf_levels & (is_ept(pt) ? ept_leaf_levels : cpu_leaf_levels);
 }
 
 int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, unsigned level,
@@ -166,20 +189,19 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
     if (va_val(va) >= ARCH_USER_VA_LIMIT) {
         return -KEEL_ERANGE;
     }
-    struct pt_table t = table_of(pt);
-    uint64_t *e = x86_entry(&t, va, level, q);
+    uint64_t *e = entry_at(pt, va, level, q);
     if (!e) {
         return -KEEL_ENOMEM;
     }
     uint64_t old = *e;
-    if (x86_valid(old) && !x86_is_leaf(old, level)) {
+    if (pt->fmt->valid(old) && !pt->fmt->is_leaf(old, level)) {
         *e = 0; /* an empty table where a large page goes now: out of every TLB before it is freed */
         invalidate(pt, va);
         pt_free_table(pt->fmt, old, level, q);
         old = 0;
     }
     *e = pt->fmt->leaf(pa, level, rights, device);
-    if (x86_valid(old)) {
+    if (pt->fmt->valid(old)) {
         invalidate(pt, va);
     }
     return 0;
@@ -187,8 +209,7 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
 
 int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned level)
 {
-    struct pt_table t = table_of(pt);
-    uint64_t *e = x86_leaf_at(&t, va, level);
+    uint64_t *e = leaf_at(pt, va, level);
     if (!e || level == 0) {
         return 0; /* nothing mapped there as a large page */
     }
@@ -198,15 +219,14 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
     }
     /* The same translations in smaller pages: the SDM (4.10.2.3) wants the large page out of
      * the TLBs before it is used again. */
-    *e = x86_table(pa_from_kva(table));
+    *e = pt->fmt->table(pa_from_kva(table));
     invalidate(pt, va);
     return 0;
 }
 
 void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level)
 {
-    struct pt_table t = table_of(pt);
-    uint64_t *e = x86_leaf_at(&t, va, level);
+    uint64_t *e = leaf_at(pt, va, level);
     if (e) {
         *e = 0;
         invalidate(pt, va);

@@ -57,6 +57,13 @@ static bool device(uint64_t e)
 }
 
 const struct pt_format x86_ept_format = {
-    .name = "x86 EPT", .leaf_levels = 3, .valid = valid, .is_leaf = is_leaf, .table = table,
-    .leaf = leaf, .addr = addr, .rights = rights, .device = device,
+    .name = "x86 EPT",
+    .leaf_levels = 7,
+    .valid = valid,
+    .is_leaf = is_leaf,
+    .table = table,
+    .leaf = leaf,
+    .addr = addr,
+    .rights = rights,
+    .device = device,
 };

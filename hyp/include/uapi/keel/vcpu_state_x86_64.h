@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The x86_64 vCPU state area (extended vCPU mode, see uapi/keel/vcpu.h). Back end: AMD SVM
- * (KEEL_VCPU_X86_SVM in features); a VT-x back end will fill the same area. What moves at each
- * exit and resume, and what only on the VMM's request: struct keel_vcpu_sync (uapi/keel/vcpu.h).
+ * The x86_64 vCPU state area (extended vCPU mode, see uapi/keel/vcpu.h), one format for both
+ * back ends: AMD SVM and Intel VT-x (features says which: KEEL_VCPU_X86_SVM, KEEL_VCPU_X86_VMX).
+ * What moves at each exit and resume, and what only on the VMM's request: struct
+ * keel_vcpu_sync (uapi/keel/vcpu.h).
  *
  * Segments use SVM's packed attribute format (bits 0-7: type, S, DPL, P; bits 8-11: AVL, L, D/B,
- * G). Exits to the VMM (KEEL_VCPU_EXIT_TRAP) carry the SVM exit code and its two information
- * words as the hardware gives them (AMD64 APM vol. 2, §15 and appendix C).
+ * G); a segment without P is unusable. Exits to the VMM (KEEL_VCPU_EXIT_TRAP) carry an exit
+ * code and two information words in SVM's format (AMD64 APM vol. 2, §15 and appendix C, without
+ * decode assists or next-RIP save but where named below), whichever back end runs: with VT-x the
+ * kernel translates (IOIO with the next rip in exit_info2, NPF with SVM's error-code bits and the
+ * address, MSR's read/write, the debug register number in the code). A few exits only VT-x has
+ * come as KEEL_X86_EXIT_VMX_*. The guest's hypercall instruction is its CPU's: VMMCALL on AMD,
+ * VMCALL on Intel (both exit as KEEL_X86_EXIT_VMMCALL, 3 bytes).
  */
 #pragma once
 #include <hw/svm.h>
@@ -44,7 +50,12 @@ struct keel_vcpu_state {
     /* The guest's instruction after sti or mov ss: interrupts held off (bit 0). */
     uint64_t interrupt_shadow;
     /* An event to inject on resume, in SVM EVENTINJ format (vector 0-7, type 8-10, error code
-     * valid 11, valid 31, error code 32-63); the kernel clears it once delivered. */
+     * valid 11, valid 31, error code 32-63); the kernel clears it once delivered. Resuming is
+     * EINVAL for a reserved type, an NMI not on vector 2, an exception vector above 31 (or 2), an
+     * error code with anything but an exception, or above 16 bits, and in protected mode an
+     * exception with an error code that pushes none or without one that pushes one (#DF, #TS,
+     * #NP, #SS, #GP, #PF, #AC, #CP); in real mode the error code is dropped. VT-x without
+     * zero-length injection refuses software interrupts (type 4). */
     uint64_t inject;
     /* Exit when the guest can take an interrupt (rflags.IF set, no shadow): KEEL_X86_WANT_*. */
     uint64_t want;
@@ -60,6 +71,7 @@ struct keel_vcpu_state {
 };
 
 #define KEEL_VCPU_X86_SVM 1ull
+#define KEEL_VCPU_X86_VMX 2ull
 
 /* CR4 bits the kernel never runs a guest with (VCPU_RESUME is EINVAL): protection keys (PKE), as
  * PKRU is not switched between VMs. */
@@ -106,3 +118,7 @@ struct keel_vcpu_state {
 #define KEEL_X86_EXIT_XSETBV SVM_EXIT_XSETBV
 #define KEEL_X86_EXIT_RDPRU SVM_EXIT_RDPRU
 #define KEEL_X86_EXIT_NPF SVM_EXIT_NPF
+/* VT-x only: a VMX instruction, GETSEC, INVEPT, INVVPID or VMFUNC (the guest has no VMX: #UD);
+ * an exit the kernel has no translation for (exit_info1: VMX's basic exit reason). */
+#define KEEL_X86_EXIT_VMX_INSN 0x1000
+#define KEEL_X86_EXIT_VMX_OTHER 0x1001

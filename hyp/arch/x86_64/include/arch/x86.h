@@ -36,6 +36,8 @@ void idt_load(void);
 void svm_init_cpu(void);
 /* vmx.c: what VT-x this CPU has (per CPU, at start-up). */
 void vmx_probe_cpu(void);
+/* cpu.c: the system-call MSRs as the kernel wants them (at start-up; after a VT-x guest's). */
+void x86_syscall_msrs(void);
 /* pit.c: busy-waits for `us` microseconds (at most 50 ms) on PIT channel 2. */
 void pit_wait_us(unsigned us);
 
