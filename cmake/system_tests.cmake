@@ -176,48 +176,63 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
     TIMEOUT 60 SMP 1 EXPECT "root: started vmA" "root: started vmB" "root: all programs done" "KEEL: power off"
     FAIL "status 99" EXIT)
 
-# The first x86_64 VMs (AMD SVM, nested paging): two VMMs, one per CPU, with raw-binary guests
-# in 32-bit protected mode. vm1 prints through the 16550 at port 0x3f8, reads the hypervisor's
-# CPUID signature, makes the hypercall the kernel answers (VMMCALL) and powers off through the
-# exit port with status 43; vm2 takes 20 ticks of its local APIC's timer (the VMM's model, MMIO
-# decoded from nested page faults), 10 in HLT and 10 spinning (the kernel keeps the deadline),
-# and powers off with status 20; vm3 takes 101 interrupts of its 16550 through the I/O APIC
-# model (a level line, in service until the guest's EOI) and powers off with status 100; vm4's
-# guest has two vCPUs (one per CPU): the first starts the second with INIT and STARTUP IPIs, it
-# runs in real mode, and the first powers off with status 2.
-keel_add_qemu_test(vm/x86_64-svm-raw-binary BOARD q35-x86_64 ARCH x86_64 INITRD_NAME vm-raw
-    TIMEOUT 60 SMP 2 EXPECT "x86: SVM with nested paging" "root: started vm1" "root: started vm2"
-    "root: started vm3" "root: started vm4" "root: all programs done" "KEEL: power off"
-    REQUIRE "vm1| guest: hello from a raw binary in 32-bit protected mode"
-            "vm1| guest: cpuid says KeelKeelKeel"
-            "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 20"
-            "vmm: vm3: guest powered off, status 100"
-            "vm4| guest: CPU 1 up in real mode" "vm4| guest: CPU 0 saw CPU 1 start"
-            "vmm: vm4: guest powered off, status 2"
-    EXIT)
-
-# An x86_64 guest misuses its platform (ports, MSRs, string I/O, instructions it does not have):
-# every misuse is answered as hardware would, the VMM reports and survives. It then spins with
-# interrupts off for about 3 s, and the victim on the same CPU, which needs a few hundred ms of
-# CPU, still finishes first (the kernel's timer takes the CPU back); the attacker's final triple
-# fault stops its own VM only.
-keel_add_qemu_test(vm/x86_64-isolation BOARD q35-x86_64 ARCH x86_64 INITRD_NAME vm-isolation
-    TIMEOUT 60 SMP 1 EXPECT "root: started attacker" "root: started victim"
-    "vmm: victim: guest powered off, status 1" "vmm: attacker: the guest shut down (a triple fault)"
-    "root: all programs done" "KEEL: power off"
-    REQUIRE "attacker| guest: every misuse answered as hardware would"
-            "vmm: attacker: guest read of 1 bytes at port 0x1234: no device there"
-            "vmm: attacker: guest read of MSR 0x12345678: #GP injected"
-            "with bits it does not have or may not change now: #GP injected"
-            "vmm: attacker: the guest shut down (a triple fault)"
-    FAIL "unexpected exception" "guest powered off, status 6" "guest powered off, status 99" EXIT)
-
-# Two x86_64 guests on one CPU keep their own x87 and SSE registers (left in the CPU after a run,
+# The x86_64 VMs, on both back ends from the same VMM and guests: AMD SVM with nested paging
+# (q35) and Intel VT-x with EPT (Bochs, whose two-CPU firmware is silent for about 50 s of the
+# host's time; Bochs counts its time in instructions, so a guest's 3 s are a minute here).
+# vm-raw: two VMMs, one per CPU, with raw-binary guests in 32-bit protected mode. vm1 prints
+# through the 16550 at port 0x3f8, reads the hypervisor's CPUID signature, makes the hypercall
+# the kernel answers (VMMCALL on AMD, VMCALL on Intel) and powers off through the exit port with
+# status 43; vm2 takes 20 ticks of its local APIC's timer (the VMM's model, MMIO decoded from
+# nested page faults), 10 in HLT and 10 spinning (the kernel keeps the deadline), and powers off
+# with status 20; vm3 takes 101 interrupts of its 16550 through the I/O APIC model (a level line,
+# in service until the guest's EOI) and powers off with status 100; vm4's guest has two vCPUs
+# (one per CPU): the first starts the second with INIT and STARTUP IPIs, it runs in real mode,
+# and the first powers off with status 2.
+# vm-isolation: a guest misuses its platform (ports, MSRs, string I/O, instructions it does not
+# have): every misuse is answered as hardware would, the VMM reports and survives. It then spins
+# with interrupts off for about 3 s, and the victim on the same CPU, which needs a few hundred ms
+# of CPU, still finishes first (the kernel's timer takes the CPU back); the attacker's final
+# triple fault stops its own VM only.
+# vm-fp: two guests on one CPU keep their own x87 and SSE registers (left in the CPU after a run,
 # reloaded when the other vCPU has used them).
-keel_add_qemu_test(vm/x86_64-fp-two-guests-one-cpu BOARD q35-x86_64 ARCH x86_64 INITRD_NAME vm-fp
-    TIMEOUT 60 SMP 1 EXPECT "root: started vmA" "root: started vmB" "root: all programs done" "KEEL: power off"
-    REQUIRE "vmm: vmA: guest powered off, status 1" "vmm: vmB: guest powered off, status 1"
-    FAIL "status 99" EXIT)
+foreach(backend IN ITEMS svm vmx)
+    if(backend STREQUAL "svm")
+        set(board q35-x86_64)
+        set(found "x86: SVM with nested paging")
+        set(pre "x86_64")
+        set(slow TIMEOUT 60)
+    else()
+        set(board bochs-x86_64)
+        set(found "x86: VT-x (VMCS revision")
+        set(pre "x86_64-vmx")
+        set(slow TIMEOUT 300 SILENCE 120)
+    endif()
+    keel_add_qemu_test(vm/x86_64-${backend}-raw-binary BOARD ${board} ARCH x86_64 INITRD_NAME vm-raw
+        ${slow} SMP 2 EXPECT "${found}" "root: started vm1" "root: started vm2"
+        "root: started vm3" "root: started vm4" "root: all programs done" "KEEL: power off"
+        REQUIRE "vm1| guest: hello from a raw binary in 32-bit protected mode"
+                "vm1| guest: cpuid says KeelKeelKeel"
+                "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 20"
+                "vmm: vm3: guest powered off, status 100"
+                "vm4| guest: CPU 1 up in real mode" "vm4| guest: CPU 0 saw CPU 1 start"
+                "vmm: vm4: guest powered off, status 2"
+        EXIT)
+    keel_add_qemu_test(vm/${pre}-isolation BOARD ${board} ARCH x86_64 INITRD_NAME vm-isolation
+        ${slow} SMP 1 EXPECT "${found}" "root: started attacker" "root: started victim"
+        "vmm: victim: guest powered off, status 1" "vmm: attacker: the guest shut down (a triple fault)"
+        "root: all programs done" "KEEL: power off"
+        REQUIRE "attacker| guest: every misuse answered as hardware would"
+                "vmm: attacker: guest read of 1 bytes at port 0x1234: no device there"
+                "vmm: attacker: guest read of MSR 0x12345678: #GP injected"
+                "with bits it does not have or may not change now: #GP injected"
+                "vmm: attacker: the guest shut down (a triple fault)"
+        FAIL "unexpected exception" "guest powered off, status 6" "guest powered off, status 99" EXIT)
+    keel_add_qemu_test(vm/${pre}-fp-two-guests-one-cpu BOARD ${board} ARCH x86_64 INITRD_NAME vm-fp
+        ${slow} SMP 1 EXPECT "${found}" "root: started vmA" "root: started vmB" "root: all programs done"
+        "KEEL: power off"
+        REQUIRE "vmm: vmA: guest powered off, status 1" "vmm: vmB: guest powered off, status 1"
+        FAIL "status 99" EXIT)
+endforeach()
 
 # The first riscv64 VMs (H extension): the root task starts two VMMs; vm1's raw-binary guest runs in
 # VS-mode under G-stage translation, prints through the emulated 16550 and the SBI debug console,

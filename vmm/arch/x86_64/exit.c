@@ -264,8 +264,8 @@ static int control_register(struct vcpu *v, struct keel_vcpu_state *s)
     return 0;
 }
 
-/* CPUID: the host's answer without what the VM does not have (SVM, MONITOR, XSAVE, x2APIC,
- * performance counters), with the hypervisor bit and Keel's leaf 0x40000000. */
+/* CPUID: the host's answer without what the VM does not have (SVM, VMX, SMX, MONITOR, XSAVE,
+ * x2APIC, performance counters), with the hypervisor bit and Keel's leaf 0x40000000. */
 static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
 {
     uint32_t leaf = (uint32_t)s->gpr[0], sub = (uint32_t)s->gpr[1], r[4];
@@ -274,8 +274,8 @@ static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
                      : "a"(leaf), "c"(sub));
     switch (leaf) {
     case 1:
-        /* no MONITOR, x2APIC, XSAVE, OSXSAVE */
-        r[2] &= ~((1u << 3) | (1u << 21) | (1u << 26) | (1u << 27));
+        /* no MONITOR, VMX, SMX, x2APIC, XSAVE, OSXSAVE */
+        r[2] &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 21) | (1u << 26) | (1u << 27));
         r[2] |= 1u << 31;                                             /* a hypervisor */
         r[1] = (r[1] & 0x00ffffffu) | (uint32_t)(v->arch.lapic.id << 24); /* its initial APIC id */
         break;

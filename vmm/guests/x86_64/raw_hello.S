@@ -24,7 +24,7 @@ _start:
     movl    $message2, %esi
     call    puts
 1:  movl    $0x4b4c0000, %eax       // KEEL_X86_VMMCALL_NULL: eax = 0 from the kernel
-    vmmcall
+    call    hypercall
     testl   %eax, %eax
     jnz     2f
     addl    $2, %edi

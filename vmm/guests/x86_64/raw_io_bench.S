@@ -26,11 +26,14 @@ _start:
     movl    $io_read, %esi
     call    puts
     call    puthex
+    movl    $hcall, %edi
+    call    hypercall_patch
     rdtsc
     movl    %eax, %esi
     movl    $10000, %ecx
 2:  movl    $0x4b4c0000, %eax       // KEEL_X86_VMMCALL_NULL
-    vmmcall
+hcall:
+    vmmcall                         // (VMCALL on Intel: hypercall_patch)
     decl    %ecx
     jnz     2b
     rdtsc
