@@ -29,9 +29,12 @@ int64_t vcpu_ext_bind(struct thread *t, struct kobj_msg *m)
     }
     struct task *vm = container_of(o, struct task, obj);
     uint64_t va = m->mr[2];
-    if (t->vcpu.user || t->vcpu.running) {
+    struct percpu *on = sched_running_on(t);
+    if (t->vcpu.user || t->vcpu.running || (on && on != this_cpu())) {
         /* In plain vCPU mode (VCPU_USER): one mode at a time. In a resume (parked in the
-         * scheduler, or in its guest on another CPU): its VM and state must stay. */
+         * scheduler, or in its guest on another CPU): its VM and state must stay. Running on
+         * another CPU at all: its guest's state may still be that CPU's (a VT-x VMCS active
+         * there until the thread switches away). */
         return -KEEL_EBUSY;
     }
     if (!t->task || !vm->vm || (va & (PAGE_SIZE - 1)) ||

@@ -389,6 +389,9 @@ KTEST(mem_more_tasks_than_tlb_tags_each_sees_its_own_page)
                         keel_fpage_mem((uint64_t)(uintptr_t)page[i], 12, KEEL_FP_R), X), 0);
         REQUIRE_EQ(kthread_run(&t[i], KEEL_ROOT_FACTORY, task[i], many_worker, i, 0, 0), 0);
         REQUIRE_EQ(kthread_place(&t[i], i % ncpu, 50, 0), 0);
+        if (i % 50 == 49) {
+            printf("ktest: %u tasks started\n", i + 1); /* (a loaded host: seconds each) */
+        }
     }
     /* Three rounds each: every round through the tasks runs out of tags at least once. */
     unsigned slow = 0;
@@ -401,6 +404,12 @@ KTEST(mem_more_tasks_than_tlb_tags_each_sees_its_own_page)
             break;
         }
         slow = i;
+        if (ms % 1000 == 999) {
+            /* Under a loaded host this takes tens of seconds: the run is not silent meanwhile
+             * (the system tests fail a run that says nothing for 30 s). */
+            printf("ktest: task %u of %u is the first still to have its three turns\n", i,
+                   MANY_TASKS);
+        }
         sleep_us(1000);
     }
     for (unsigned i = 0; i < MANY_TASKS; i++) {

@@ -72,12 +72,12 @@ void svm_init_cpu(void)
     }
 }
 
-static bool svm_on_cpu(unsigned cpu)
+bool svm_vcpu_on_cpu(unsigned cpu)
 {
     return svm_cpus & (1u << cpu);
 }
 
-static int svm_init(struct thread *self, struct vcpu_private *p)
+int svm_vcpu_init(struct thread *self, struct vcpu_private *p)
 {
     p->hw = quota_alloc(self->obj.quota, PAGE_SIZE);
     if (!p->hw) {
@@ -87,7 +87,7 @@ static int svm_init(struct thread *self, struct vcpu_private *p)
     return 0;
 }
 
-static void svm_release(struct thread *t, struct vcpu_private *p)
+void svm_vcpu_release(struct thread *t, struct vcpu_private *p)
 {
     quota_free(t->obj.quota, p->hw, PAGE_SIZE);
     p->hw = NULL;
@@ -289,8 +289,8 @@ static bool finish_here(struct vmcb *v, uint64_t code)
     }
 }
 
-static int64_t svm_load(struct vcpu_run *r, const struct keel_vcpu_state *a, uint64_t dirty,
-                        uint64_t inject, uint64_t cr0, uint64_t cr4)
+int64_t svm_vcpu_load(struct vcpu_run *r, const struct keel_vcpu_state *a, uint64_t dirty,
+                      uint64_t inject, uint64_t cr0, uint64_t cr4)
 {
     struct vmcb *v = r->p->hw;
     uint64_t cr0_was = v->cr0, cr3 = v->cr3, cr4_was = v->cr4, efer = v->efer; /* as it last ran */
@@ -311,7 +311,7 @@ static int64_t svm_load(struct vcpu_run *r, const struct keel_vcpu_state *a, uin
     return 0;
 }
 
-static int64_t svm_prepare(struct vcpu_run *r, struct percpu *c)
+int64_t svm_vcpu_prepare(struct vcpu_run *r, struct percpu *c)
 {
     struct vmcb *v = r->p->hw;
     struct vcpu_private *p = r->p;
@@ -333,7 +333,7 @@ static int64_t svm_prepare(struct vcpu_run *r, struct percpu *c)
 
 /* One VMRUN, with interrupts masked until the exit is known; an interrupt that ended the run is
  * taken here, through the IDT, without the big lock (as in the idle loop). */
-static uint64_t svm_run(struct vcpu_run *r)
+uint64_t svm_vcpu_enter(struct vcpu_run *r)
 {
     struct vmcb *v = r->p->hw;
     svm_enter(r->area->gpr, pa_of(v), pa_of(host_state[this_cpu()->id]));
@@ -344,7 +344,7 @@ static uint64_t svm_run(struct vcpu_run *r)
     return v->exit_code;
 }
 
-static int64_t svm_exit(struct vcpu_run *r, uint64_t code)
+int64_t svm_vcpu_exit(struct vcpu_run *r, uint64_t code)
 {
     struct vmcb *v = r->p->hw;
     if (v->tlb_control == SVM_TLB_FLUSH_ALL && !svm_exit_refused(code)) {
@@ -364,37 +364,22 @@ static int64_t svm_exit(struct vcpu_run *r, uint64_t code)
     return KEEL_VCPU_EXIT_TRAP; /* everything else is the VMM's */
 }
 
-static void svm_put(struct vcpu_run *r)
+void svm_vcpu_put(struct vcpu_run *r)
 {
     (void)r; /* the VMCB is memory; x87/SSE stay in the CPU until the thread leaves it */
 }
 
-static void svm_save(struct vcpu_run *r, struct keel_vcpu_state *a)
+void svm_vcpu_save(struct vcpu_run *r, struct keel_vcpu_state *a)
 {
     vmcb_save(r->p->hw, a);
 }
 
-static void svm_save_sys(struct vcpu_private *p, struct keel_vcpu_state *a)
+void svm_vcpu_save_sys(struct vcpu_private *p, struct keel_vcpu_state *a)
 {
     vmcb_save_sys(p->hw, a);
 }
 
-static void svm_switch_out(struct vcpu_private *p)
+void svm_vcpu_switch_out(struct vcpu_private *p)
 {
     (void)p; /* the VMCB is memory: it runs anywhere */
 }
-
-const struct vcpu_backend vcpu_svm = {
-    .feature = KEEL_VCPU_X86_SVM,
-    .on_cpu = svm_on_cpu,
-    .init = svm_init,
-    .release = svm_release,
-    .load = svm_load,
-    .prepare = svm_prepare,
-    .enter = svm_run,
-    .exit = svm_exit,
-    .put = svm_put,
-    .save = svm_save,
-    .save_sys = svm_save_sys,
-    .switch_out = svm_switch_out,
-};

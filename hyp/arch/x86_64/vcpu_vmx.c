@@ -60,6 +60,7 @@
 #define X86_MC 18
 #define INTERRUPTIBILITY_STI 1u
 #define INTERRUPTIBILITY_MOV_SS 2u
+#define INTERRUPTIBILITY_NMI 8u
 #define PENDING_DBG_BS (1ull << 14)
 #define VAPIC_TPR 0x80
 #define VMFAIL (1ull << 63) /* enter's answer when VMLAUNCH/VMRESUME did not enter */
@@ -82,7 +83,7 @@ struct descriptor_table {
 /* This CPU's GDT and IDT as the kernel loaded them (a VM exit leaves their limits at 0xffff). */
 static struct descriptor_table host_gdt[KEEL_MAX_CPUS], host_idt[KEEL_MAX_CPUS];
 
-static bool vmx_on_cpu(unsigned cpu)
+bool vmx_vcpu_on_cpu(unsigned cpu)
 {
     return vmx_usable_on(cpu);
 }
@@ -184,7 +185,7 @@ static void vmcs_controls(struct vcpu_private *p, const struct task *vm)
     vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 }
 
-static int vmx_init(struct thread *self, struct vcpu_private *p)
+int vmx_vcpu_init(struct thread *self, struct vcpu_private *p)
 {
     p->hw = quota_alloc(self->obj.quota, PAGE_SIZE);
     p->vapic = p->hw ? quota_alloc(self->obj.quota, PAGE_SIZE) : NULL;
@@ -219,7 +220,7 @@ static void vmcs_clear(struct vcpu_private *p)
     }
 }
 
-static void vmx_release(struct thread *t, struct vcpu_private *p)
+void vmx_vcpu_release(struct thread *t, struct vcpu_private *p)
 {
     vmcs_clear(p);
     quota_free(t->obj.quota, p->vapic, PAGE_SIZE);
@@ -228,7 +229,7 @@ static void vmx_release(struct thread *t, struct vcpu_private *p)
     p->vapic = NULL;
 }
 
-static void vmx_switch_out(struct vcpu_private *p)
+void vmx_vcpu_switch_out(struct vcpu_private *p)
 {
     if (p->hw) {
         vmcs_clear(p);
@@ -261,10 +262,20 @@ static bool load_pdptes(const struct task *vm, uint64_t cr3)
     return true;
 }
 
-/* KEEL_VCPU_SYNC_SYS into the VMCS and the private part (the VMM wrote it). */
-static void load_sys(struct vcpu_private *p, const struct keel_vcpu_state *k)
+static bool canonical(uint64_t va)
+{
+    return (uint64_t)((int64_t)(va << 16) >> 16) == va; /* 48-bit addresses (no LA57 here) */
+}
+
+/* KEEL_VCPU_SYNC_SYS into the VMCS and the private part (the VMM wrote it): false for MSR values
+ * WRMSR would refuse (#GP in the kernel), which the kernel loads itself. */
+static bool load_sys(struct vcpu_private *p, const struct keel_vcpu_state *k)
 {
     const struct keel_x86_sys *s = &k->sys;
+    uint64_t lstar = s->lstar, cstar = s->cstar, sfmask = s->sfmask, kgs = s->kernel_gs_base;
+    if (!canonical(lstar) || !canonical(cstar) || !canonical(kgs) || (sfmask >> 32)) {
+        return false;
+    }
     seg_in(VMX_SEG_ES, &s->es);
     seg_in(VMX_SEG_SS, &s->ss);
     seg_in(VMX_SEG_DS, &s->ds);
@@ -284,20 +295,21 @@ static void load_sys(struct vcpu_private *p, const struct keel_vcpu_state *k)
     p->cr2 = s->cr2;
     p->dr6 = s->dr6;
     p->star = s->star;
-    p->lstar = s->lstar;
-    p->cstar = s->cstar;
-    p->sfmask = s->sfmask;
-    p->kernel_gs_base = s->kernel_gs_base;
+    p->lstar = lstar;
+    p->cstar = cstar;
+    p->sfmask = sfmask;
+    p->kernel_gs_base = kgs;
     p->msrs_live = false; /* the CPU's are not these */
+    return true;
 }
 
-static int64_t vmx_load(struct vcpu_run *r, const struct keel_vcpu_state *a, uint64_t dirty,
-                        uint64_t inject, uint64_t cr0, uint64_t cr4)
+int64_t vmx_vcpu_load(struct vcpu_run *r, const struct keel_vcpu_state *a, uint64_t dirty,
+                      uint64_t inject, uint64_t cr0, uint64_t cr4)
 {
     struct vcpu_private *p = r->p;
     struct percpu *c = this_cpu();
     unsigned type = (inject >> 8) & 7;
-    if (!vmx_on_cpu(c->id) || !vmcs_current(p, c)) {
+    if (!vmx_vcpu_on_cpu(c->id) || !vmcs_current(p, c)) {
         return -KEEL_EPROTO;
     }
     if ((inject & KEEL_X86_INJECT_VALID) && type == VMX_INTR_SOFT_INT &&
@@ -310,13 +322,15 @@ static int64_t vmx_load(struct vcpu_run *r, const struct keel_vcpu_state *a, uin
     uint64_t cr0_was = guest_cr0(), cr3_was = vmread(VMCS_GUEST_CR3);
     uint64_t cr4_was = vmread(VMCS_CR4_SHADOW), efer_was = vmread(VMCS_GUEST_EFER);
     uint64_t cr0_mask = vmread(VMCS_CR0_MASK);
+    uint64_t cr3 = __atomic_load_n(&a->cr3, __ATOMIC_RELAXED);
+    uint64_t efer = __atomic_load_n(&a->efer, __ATOMIC_RELAXED);
     vmwrite(VMCS_GUEST_CR0, cr0 | cr0_mask);
     vmwrite(VMCS_CR0_SHADOW, cr0);
-    vmwrite(VMCS_GUEST_CR3, a->cr3);
+    vmwrite(VMCS_GUEST_CR3, cr3);
     vmwrite(VMCS_GUEST_CR4, cr4 | vmx_caps.cr4_fixed0);
     vmwrite(VMCS_CR4_SHADOW, cr4);
-    vmwrite(VMCS_GUEST_EFER, a->efer);
-    vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | (a->efer & EFER_LMA ? VMX_ENTRY_IA32E : 0));
+    vmwrite(VMCS_GUEST_EFER, efer);
+    vmwrite(VMCS_ENTRY_CTLS, vmx_caps.entry | (efer & EFER_LMA ? VMX_ENTRY_IA32E : 0));
     vmwrite(VMCS_GUEST_RIP, a->rip);
     vmwrite(VMCS_GUEST_RSP, a->gpr[4]);
     uint64_t rflags = a->rflags;
@@ -344,21 +358,40 @@ static int64_t vmx_load(struct vcpu_run *r, const struct keel_vcpu_state *a, uin
     vmwrite(VMCS_ENTRY_ERROR_CODE, inject >> 32);
     vmwrite(VMCS_ENTRY_INSN_LEN, 0);
     r->injecting = inject;
-    if (dirty & KEEL_VCPU_SYNC_SYS) {
-        load_sys(p, a);
+    if ((dirty & KEEL_VCPU_SYNC_SYS) && !load_sys(p, a)) {
+        return -KEEL_EINVAL;
     }
-    bool changed = cr0 != cr0_was || a->cr3 != cr3_was || cr4 != cr4_was || a->efer != efer_was;
+    bool changed = cr0 != cr0_was || cr3 != cr3_was || cr4 != cr4_was || efer != efer_was;
     if (r->self->vcpu.fresh || changed) {
         p->flush = true; /* paging controls the VMM changed: the guest's translations go */
     }
-    if ((r->self->vcpu.fresh || changed || (dirty & KEEL_VCPU_SYNC_SYS)) && (cr0 & CR0_PG) &&
-        (cr4 & CR4_PAE) && !(a->efer & EFER_LMA) && !load_pdptes(r->vm, a->cr3)) {
-        return -KEEL_EINVAL;
+    /* (A state whose PDPTEs could not be read is looked at again, changed or not.) */
+    if ((r->self->vcpu.fresh || changed || p->pdptes_stale || (dirty & KEEL_VCPU_SYNC_SYS)) &&
+        (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA)) {
+        p->pdptes_stale = !load_pdptes(r->vm, cr3);
+        if (p->pdptes_stale) {
+            return -KEEL_EINVAL;
+        }
     }
     return 0;
 }
 
-static int64_t vmx_prepare(struct vcpu_run *r, struct percpu *c)
+/* The area's event format from VMX's interruption information and error code: software
+ * exceptions (INT3, INTO) as exceptions and ICEBP as a software interrupt, as SVM reports them. */
+static uint64_t event_from(uint32_t info, uint32_t error)
+{
+    if (!(info & VMX_INTR_VALID)) {
+        return 0;
+    }
+    unsigned type = VMX_INTR_TYPE(info);
+    unsigned area_type = type == VMX_INTR_SOFT_EXCEPTION        ? 3
+                         : type == VMX_INTR_PRIV_SOFT_EXCEPTION ? 4
+                                                                : type;
+    uint64_t e = KEEL_X86_INJECT_VALID | (info & 0xff) | (uint64_t)area_type << 8;
+    return info & VMX_INTR_ERROR ? e | KEEL_X86_INJECT_ERROR | (uint64_t)error << 32 : e;
+}
+
+int64_t vmx_vcpu_prepare(struct vcpu_run *r, struct percpu *c)
 {
     struct vcpu_private *p = r->p;
     if (!vmcs_current(p, c)) {
@@ -399,12 +432,15 @@ static int64_t vmx_prepare(struct vcpu_run *r, struct percpu *c)
         vmwrite(VMCS_PREEMPTION_TIMER, ticks);
     }
     vmwrite(VMCS_PIN_CTLS, pin);
+    /* What this entry is to deliver (the VMM's event, or one the kernel gives again). */
+    r->injecting = event_from((uint32_t)vmread(VMCS_ENTRY_INTR_INFO),
+                              (uint32_t)vmread(VMCS_ENTRY_ERROR_CODE));
     return 0;
 }
 
 /* One VMLAUNCH or VMRESUME with interrupts masked; an interrupt that ended the run is taken here,
  * through the IDT, without the big lock (as in the idle loop), an NMI through its gate. */
-static uint64_t vmx_run(struct vcpu_run *r)
+uint64_t vmx_vcpu_enter(struct vcpu_run *r)
 {
     struct vcpu_private *p = r->p;
     unsigned cpu = this_cpu()->id;
@@ -427,21 +463,6 @@ static uint64_t vmx_run(struct vcpu_run *r)
     return reason;
 }
 
-/* The area's event format from VMX's interruption information and error code: software
- * exceptions (INT3, INTO) as exceptions and ICEBP as a software interrupt, as SVM reports them. */
-static uint64_t event_from(uint32_t info, uint32_t error)
-{
-    if (!(info & VMX_INTR_VALID)) {
-        return 0;
-    }
-    unsigned type = VMX_INTR_TYPE(info);
-    unsigned area_type = type == VMX_INTR_SOFT_EXCEPTION        ? 3
-                         : type == VMX_INTR_PRIV_SOFT_EXCEPTION ? 4
-                                                                : type;
-    uint64_t e = KEEL_X86_INJECT_VALID | (info & 0xff) | (uint64_t)area_type << 8;
-    return info & VMX_INTR_ERROR ? e | KEEL_X86_INJECT_ERROR | (uint64_t)error << 32 : e;
-}
-
 /* An event whose delivery the exit cut short, delivered again at the next entry. */
 static void redeliver(void)
 {
@@ -450,6 +471,12 @@ static void redeliver(void)
     if (vcpu_x86_redeliver(e)) {
         vmwrite(VMCS_ENTRY_INTR_INFO, info & (VMX_INTR_VALID | VMX_INTR_ERROR | 0x7ff));
         vmwrite(VMCS_ENTRY_ERROR_CODE, e >> 32);
+        if (VMX_INTR_TYPE(info) == VMX_INTR_NMI) {
+            /* Its delivery had not begun: NMIs are not blocked yet (VM entry refuses an NMI
+             * injected while they are). */
+            vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+                    vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~INTERRUPTIBILITY_NMI);
+        }
     }
 }
 
@@ -501,8 +528,6 @@ static bool finish_here(struct vcpu_run *r, unsigned reason, uint64_t qual)
         }
         panic("machine check while a guest ran (rip 0x%lx)", (unsigned long)vmread(VMCS_GUEST_RIP));
     }
-    case VMX_EXIT_MACHINE_CHECK:
-        panic("machine check at a VM entry (rip 0x%lx)", (unsigned long)vmread(VMCS_GUEST_RIP));
     case VMX_EXIT_VMCALL:
         if (r->area->gpr[0] != KEEL_X86_VMMCALL_NULL) {
             return false;
@@ -585,7 +610,18 @@ static void translate(struct vcpu_run *r, unsigned reason, uint64_t qual)
                              : 1u << 6) |
                 (qual >> 16 & 0xffff) << 16;
         if (qual & (1u << 4)) {
-            info1 |= (1ull << (7 + ((insn >> 7) & 3))) | (uint64_t)((insn >> 15) & 7) << 10;
+            /* The address size and (OUTS) segment from the instruction information where the
+             * CPU gives them there (IA32_VMX_BASIC[54]), else from the code segment; INS
+             * always writes through ES (0). */
+            unsigned asz, seg = 3; /* DS */
+            if (vmx_caps.basic & VMX_BASIC_INSN_INFO_IO) {
+                asz = (insn >> 7) & 3;
+                seg = (insn >> 15) & 7;
+            } else {
+                uint32_t ar = (uint32_t)vmread(VMCS_GUEST_AR(VMX_SEG_CS));
+                asz = ar & (1u << 13) ? 2 : ar & (1u << 14) ? 1 : 0;
+            }
+            info1 |= (1ull << (7 + (asz < 3 ? asz : 2))) | (uint64_t)(qual & 8 ? 0 : seg) << 10;
         }
         info2 = vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN);
         break;
@@ -616,9 +652,7 @@ static void translate(struct vcpu_run *r, unsigned reason, uint64_t qual)
          * 4; the final address 32, a guest page-table walk 33; EXITINFO2 the address. */
         code = KEEL_X86_EXIT_NPF;
         info1 = (qual & 0x38 ? 1u : 0) | (qual & 2) | 4u | (qual & 4 ? 1u << 4 : 0);
-        if (qual & (1u << 7)) {
-            info1 |= qual & (1u << 8) ? 1ull << 32 : 1ull << 33;
-        }
+        info1 |= (qual & (1u << 7)) && !(qual & (1u << 8)) ? 1ull << 33 : 1ull << 32;
         info2 = vmread(VMCS_GUEST_PHYS_ADDR);
         break;
     case VMX_EXIT_GETSEC:
@@ -642,16 +676,23 @@ static void translate(struct vcpu_run *r, unsigned reason, uint64_t qual)
                                   (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR));
 }
 
-static int64_t vmx_exit(struct vcpu_run *r, uint64_t raw)
+int64_t vmx_vcpu_exit(struct vcpu_run *r, uint64_t raw)
 {
     struct vcpu_private *p = r->p;
     if (raw & VMFAIL) {
         /* A control field the kernel wrote refused (VMfailValid): the kernel's own mistake,
-         * reported, and the state not run. */
-        printk("VT-x: VM entry refused (VM-instruction error %lu)\n",
-               (raw & 3) == 2 ? (unsigned long)vmread(VMCS_INSN_ERROR) : 0ul);
+         * reported (the first few times), and the state not run. */
+        static unsigned reported;
+        if (reported < 4) {
+            reported++;
+            printk("VT-x: VM entry refused (VM-instruction error %lu)\n",
+                   (raw & 3) == 2 ? (unsigned long)vmread(VMCS_INSN_ERROR) : 0ul);
+        }
         r->exit_code = EXIT_REFUSED;
         return -KEEL_EINVAL;
+    }
+    if ((raw & 0xffff) == VMX_EXIT_MACHINE_CHECK) {
+        panic("machine check at a VM entry (rip 0x%lx)", (unsigned long)vmread(VMCS_GUEST_RIP));
     }
     if (raw & VMX_EXIT_ENTRY_FAILED) {
         /* The guest state does not pass VM entry's checks (SVM: VMEXIT_INVALID). The VMCS
@@ -677,7 +718,7 @@ static int64_t vmx_exit(struct vcpu_run *r, uint64_t raw)
 }
 
 /* The host's system-call MSRs back (the guest's KERNEL_GS_BASE changes with its SWAPGS). */
-static void vmx_put(struct vcpu_run *r)
+void vmx_vcpu_put(struct vcpu_run *r)
 {
     struct vcpu_private *p = r->p;
     if (p->msrs_live) {
@@ -687,9 +728,14 @@ static void vmx_put(struct vcpu_run *r)
     }
 }
 
-static void vmx_save(struct vcpu_run *r, struct keel_vcpu_state *a)
+void vmx_vcpu_save(struct vcpu_run *r, struct keel_vcpu_state *a)
 {
     struct vcpu_private *p = r->p;
+    /* (A resume may end after its thread was switched out, on a CPU that cleared its VMCS, or
+     * moved to one without VT-x: the area then keeps what the VMM gave.) */
+    if (!vmx_vcpu_on_cpu(this_cpu()->id) || !vmcs_current(p, this_cpu())) {
+        return;
+    }
     a->rip = vmread(VMCS_GUEST_RIP);
     a->gpr[4] = vmread(VMCS_GUEST_RSP);
     a->rflags = vmread(VMCS_GUEST_RFLAGS);
@@ -711,10 +757,10 @@ static void vmx_save(struct vcpu_run *r, struct keel_vcpu_state *a)
                                                           (uint32_t)vmread(VMCS_ENTRY_ERROR_CODE));
 }
 
-static void vmx_save_sys(struct vcpu_private *p, struct keel_vcpu_state *a)
+void vmx_vcpu_save_sys(struct vcpu_private *p, struct keel_vcpu_state *a)
 {
     struct keel_x86_sys *s = &a->sys;
-    if (!vmcs_current(p, this_cpu())) {
+    if (!vmx_vcpu_on_cpu(this_cpu()->id) || !vmcs_current(p, this_cpu())) {
         return;
     }
     seg_out(&s->es, VMX_SEG_ES);
@@ -741,18 +787,3 @@ static void vmx_save_sys(struct vcpu_private *p, struct keel_vcpu_state *a)
     s->sysenter_eip = vmread(VMCS_GUEST_SYSENTER_EIP);
     s->pat = vmread(VMCS_GUEST_PAT);
 }
-
-const struct vcpu_backend vcpu_vmx = {
-    .feature = KEEL_VCPU_X86_VMX,
-    .on_cpu = vmx_on_cpu,
-    .init = vmx_init,
-    .release = vmx_release,
-    .load = vmx_load,
-    .prepare = vmx_prepare,
-    .enter = vmx_run,
-    .exit = vmx_exit,
-    .put = vmx_put,
-    .save = vmx_save,
-    .save_sys = vmx_save_sys,
-    .switch_out = vmx_switch_out,
-};

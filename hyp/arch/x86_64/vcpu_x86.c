@@ -28,7 +28,9 @@
 const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
 const uint64_t arch_vcpu_private_size = sizeof(struct vcpu_private);
 
-static const struct vcpu_backend *backend;     /* NULL: no guests on this machine */
+/* The machine's back end: none (no guests), SVM or VT-x. */
+static enum { NO_BACKEND, SVM, VMX } backend;
+#define BACKEND(fn, ...) (backend == VMX ? vmx_vcpu_##fn(__VA_ARGS__) : svm_vcpu_##fn(__VA_ARGS__))
 static struct thread *fp_owner[KEEL_MAX_CPUS]; /* whose registers each CPU's x87/SSE hold */
 /* AMD CPUs without CPUID 0x80000008 EBX[2] (RstrFpErrPtrs): FXRSTOR does not always restore
  * FIP/FDP/FOP. (Intel's always do.) */
@@ -41,11 +43,11 @@ void vcpu_x86_init_cpu(void)
     c->arch.guest_vcpu = NULL;
     fp_owner[c->id] = NULL; /* ... nor x87/SSE registers */
     if (c->id == 0) {
-        backend = svm_present ? &vcpu_svm : vmx_present ? &vcpu_vmx : NULL;
+        backend = svm_present ? SVM : vmx_present ? VMX : NO_BACKEND;
         fx_keeps_error_pointers = svm_present && (cpuid(0x80000000, 0).eax < 0x80000008 ||
                                                   !(cpuid(0x80000008, 0).ebx & (1u << 2)));
     }
-    if (backend && backend->on_cpu(c->id)) {
+    if (backend && BACKEND(on_cpu, c->id)) {
         /* FXSAVE covers the SSE registers; user level still has none (CR0.EM). */
         __asm__ volatile("mov %0, %%cr4" : : "r"(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT));
     }
@@ -105,17 +107,19 @@ bool vcpu_x86_redeliver(uint64_t info)
 }
 
 /* The exceptions that push an error code in protected mode (SDM vol. 3, table 6-1: #DF, #TS,
- * #NP, #SS, #GP, #PF, #AC, #CP). */
+ * #NP, #SS, #GP, #PF, #AC). #CP (21) is left out: VM entry on CPUs without CET wants it without
+ * one, and no guest here has CET. */
 static bool pushes_error_code(unsigned vector)
 {
-    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17 || vector == 21;
+    return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
 }
 
 /* An event the VMM injects, checked as both back ends' hardware would have it (EINVAL): a known
  * type (external interrupt, NMI with vector 2, exception 0-31 but 2, software interrupt), no
  * reserved bits, and an error code of at most 16 bits exactly with the exceptions that push one
- * in protected mode. In real mode no exception pushes one: the code is dropped. Returns the
- * event to inject, or UINT64_MAX. */
+ * in protected mode. In real mode no exception pushes one: the code is dropped; without the
+ * error-code bit the upper half is ignored (as EVENTINJ does). Returns the event to inject, or
+ * UINT64_MAX. */
 static uint64_t inject_checked(uint64_t e, uint64_t cr0)
 {
     unsigned type = (e >> 8) & 7, vector = e & 0xff;
@@ -123,15 +127,19 @@ static uint64_t inject_checked(uint64_t e, uint64_t cr0)
     if (!(e & KEEL_X86_INJECT_VALID)) {
         return 0;
     }
+    if (!error || !(cr0 & CR0_PE)) {
+        e &= ~(KEEL_X86_INJECT_ERROR | 0xffffffff00000000ull);
+        error = false;
+        if (type == 3 && (cr0 & CR0_PE) && pushes_error_code(vector)) {
+            return UINT64_MAX; /* the code the exception pushes is missing */
+        }
+    }
     if (type == 1 || type > 4 || (e & EVENT_RESERVED) || (type == 2 && vector != 2) ||
         (type == 3 && (vector >= 32 || vector == 2)) || (error && type != 3) ||
-        (e >> 32) > (error ? 0xffffu : 0)) {
+        (e >> 32) > 0xffffu || (error && !pushes_error_code(vector))) {
         return UINT64_MAX;
     }
-    if (!(cr0 & CR0_PE)) {
-        return e & ~(KEEL_X86_INJECT_ERROR | 0xffffffff00000000ull);
-    }
-    return type == 3 && error != pushes_error_code(vector) ? UINT64_MAX : e;
+    return e;
 }
 
 void arch_vcpu_release(struct thread *t)
@@ -146,7 +154,7 @@ void arch_vcpu_release(struct thread *t)
         }
     }
     if (backend && p->hw) {
-        backend->release(t, p);
+        BACKEND(release, t, p);
     }
 }
 
@@ -167,7 +175,7 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
         p->fx[25] = 0x1f;
         p->fp_cpu = UINT32_MAX;
         p->flush = true;
-        if (backend->init(self, p) != 0) {
+        if (BACKEND(init, self, p) != 0) {
             return -KEEL_ENOMEM;
         }
     }
@@ -185,7 +193,7 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     r->self = self;
     r->vm = vm;
     r->p = p;
-    return backend->load(r, a, dirty, inject, cr0, cr4);
+    return BACKEND(load, r, a, dirty, inject, cr0, cr4);
 }
 
 void arch_vcpu_load(struct vcpu_run *r)
@@ -200,28 +208,28 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
         r->timer_deadline = UINT64_MAX;
         return KEEL_VCPU_EXIT_VTIMER;
     }
-    if (!backend->on_cpu(c->id)) {
+    if (!BACKEND(on_cpu, c->id)) {
         return -KEEL_EPROTO; /* moved to a CPU without it */
     }
     fp_get(r->self, r->p);
-    return backend->prepare(r, c);
+    return BACKEND(prepare, r, c);
 }
 
 uint64_t arch_vcpu_enter(struct vcpu_run *r)
 {
-    uint64_t raw = backend->enter(r);
+    uint64_t raw = BACKEND(enter, r);
     r->p->fx_live = true; /* (saved when the thread leaves the CPU: arch_vcpu_switch_out) */
     return raw;
 }
 
 int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t raw)
 {
-    return backend->exit(r, raw);
+    return BACKEND(exit, r, raw);
 }
 
 void arch_vcpu_put(struct vcpu_run *r)
 {
-    backend->put(r);
+    BACKEND(put, r);
 }
 
 void arch_vcpu_switch_out(struct thread *t)
@@ -232,20 +240,20 @@ void arch_vcpu_switch_out(struct thread *t)
         p->fx_live = false;
     }
     if (p && backend) {
-        backend->switch_out(p);
+        BACKEND(switch_out, p);
     }
 }
 
 void arch_vcpu_end(struct vcpu_run *r, void *area)
 {
     struct keel_vcpu_state *a = area;
-    backend->save(r, a);
+    BACKEND(save, r, a);
     a->want = r->want;
     a->timer_deadline = r->timer_deadline;
-    a->features = backend->feature;
+    a->features = backend == VMX ? KEEL_VCPU_X86_VMX : KEEL_VCPU_X86_SVM;
     uint64_t want = __atomic_load_n(&a->sync.want, __ATOMIC_RELAXED);
     if (want & KEEL_VCPU_SYNC_SYS) {
-        backend->save_sys(r->p, a);
+        BACKEND(save_sys, r->p, a);
     }
     a->sync.valid = want & KEEL_VCPU_SYNC_SYS;
 }
@@ -255,7 +263,7 @@ void arch_vcpu_sync(struct thread *t, void *area)
     struct vcpu_private *p = t->vcpu.arch;
     struct keel_vcpu_state *a = area;
     if (backend && p->hw) {
-        backend->save_sys(p, a);
+        BACKEND(save_sys, p, a);
     }
     a->sync.valid = KEEL_VCPU_SYNC_SYS;
 }

@@ -28,35 +28,36 @@ struct vcpu_private {
     /* VT-x: what the VMCS does not hold, and where the VMCS is. */
     bool launched;     /* VMLAUNCH done since the VMCS was last cleared (next: VMRESUME) */
     bool msrs_live;    /* this CPU's system-call MSRs hold the guest's */
+    bool pdptes_stale; /* the PDPTEs could not be loaded: again at the next resume */
     unsigned vmcs_cpu; /* the CPU the VMCS is active on, + 1 (0: cleared, all in memory) */
     uint64_t cr2, dr6, star, lstar, cstar, sfmask, kernel_gs_base;
 };
 _Static_assert(__builtin_offsetof(struct vcpu_private, fx) == 0, "FXSAVE needs 16-byte alignment");
 
-/* A back end: its part of each hook (vcpu_x86.c does the rest). */
-struct vcpu_backend {
-    uint64_t feature;             /* the area's features: KEEL_VCPU_X86_SVM or KEEL_VCPU_X86_VMX */
-    bool (*on_cpu)(unsigned cpu); /* whether a CPU has it (SVM with nested paging; VT-x with
-                                   * all vmx.c needs) */
-    /* The first run of a binding: its pages (ENOMEM); the binding goes: they go. */
-    int (*init)(struct thread *self, struct vcpu_private *p);
-    void (*release)(struct thread *t, struct vcpu_private *p);
-    /* What moves at every resume, and the groups in dirty, from the area; inject, cr0 and cr4
-     * are the values vcpu_x86.c read once and checked. 0 or -KEEL_EINVAL. */
-    int64_t (*load)(struct vcpu_run *r, const struct keel_vcpu_state *a, uint64_t dirty,
-                    uint64_t inject, uint64_t cr0, uint64_t cr4);
-    /* On the CPU, before each entry (x87/SSE are loaded): 0 or -KEEL_EPROTO. */
-    int64_t (*prepare)(struct vcpu_run *r, struct percpu *c);
-    uint64_t (*enter)(struct vcpu_run *r);
-    int64_t (*exit)(struct vcpu_run *r, uint64_t raw);
-    void (*put)(struct vcpu_run *r);
-    /* What moves at every exit; the KEEL_VCPU_SYNC_SYS group (of a vCPU that has run). */
-    void (*save)(struct vcpu_run *r, struct keel_vcpu_state *a);
-    void (*save_sys)(struct vcpu_private *p, struct keel_vcpu_state *a);
-    /* The thread leaves its CPU (its VMCS must not stay active there: it may run elsewhere). */
-    void (*switch_out)(struct vcpu_private *p);
-};
-extern const struct vcpu_backend vcpu_svm, vcpu_vmx;
+/* A back end: its part of each hook (vcpu_x86.c does the rest), as functions with one prefix
+ * each (svm_vcpu_, vmx_vcpu_), called directly (LTO inlines them into the run loop). */
+#define VCPU_BACKEND(p)                                                                             \
+    /* whether a CPU has it (SVM with nested paging; VT-x with all vmx.c needs) */                  \
+    bool p##on_cpu(unsigned cpu);                                                                   \
+    /* the first run of a binding: its pages (ENOMEM); the binding goes: they go */                 \
+    int p##init(struct thread *self, struct vcpu_private *pv);                                      \
+    void p##release(struct thread *t, struct vcpu_private *pv);                                     \
+    /* what moves at every resume, and the groups in dirty, from the area; inject, cr0 and cr4    \
+     * are the values vcpu_x86.c read once and checked: 0, -KEEL_EINVAL or -KEEL_EPROTO */ \
+    int64_t p##load(struct vcpu_run *r, const struct keel_vcpu_state *a, uint64_t dirty,            \
+                    uint64_t inject, uint64_t cr0, uint64_t cr4);                                   \
+    /* on the CPU, before each entry (x87/SSE are loaded): 0 or -KEEL_EPROTO */                     \
+    int64_t p##prepare(struct vcpu_run *r, struct percpu *c);                                       \
+    uint64_t p##enter(struct vcpu_run *r);                                                          \
+    int64_t p##exit(struct vcpu_run *r, uint64_t raw);                                              \
+    void p##put(struct vcpu_run *r);                                                                \
+    /* what moves at every exit; the KEEL_VCPU_SYNC_SYS group (of a vCPU that has run) */           \
+    void p##save(struct vcpu_run *r, struct keel_vcpu_state *a);                                    \
+    void p##save_sys(struct vcpu_private *pv, struct keel_vcpu_state *a);                           \
+    /* the thread leaves its CPU (a VMCS must not stay active there: it may run elsewhere) */       \
+    void p##switch_out(struct vcpu_private *pv);
+VCPU_BACKEND(svm_vcpu_)
+VCPU_BACKEND(vmx_vcpu_)
 
 extern bool svm_present; /* the boot CPU has SVM with nested paging */
 extern bool vmx_present; /* ... VT-x with what the back end needs */
@@ -77,6 +78,7 @@ void vmx_cpu_off(void);
 bool vmx_usable_on(unsigned cpu);
 struct vmx_caps {
     uint32_t revision;
+    uint64_t basic;
     uint64_t pin, proc, proc2, exit, entry; /* allowed settings: 0s low, 1s high (TRUE_ MSRs) */
     uint64_t misc, ept_vpid, cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
     bool preemption_timer; /* the VMX-preemption timer is there (vcpu_vmx.c says why it is used) */

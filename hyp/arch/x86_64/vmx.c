@@ -50,6 +50,7 @@ static bool vmx_usable(struct vmx_caps *k)
     }
     bool true_ctls = basic & VMX_BASIC_TRUE_CTLS;
     k->revision = (uint32_t)(basic & 0x7fffffff);
+    k->basic = basic;
     k->misc = rdmsr(MSR_IA32_VMX_MISC);
     k->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
     k->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
@@ -134,6 +135,9 @@ bool vmx_cpu_on(void)
     unsigned cpu = this_cpu()->id;
     if (vmx_operation[cpu]) {
         return true;
+    }
+    if (!vmx_usable_on(cpu)) {
+        return false; /* (its FEATURE_CONTROL or VMXON could fault) */
     }
     uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
     if (!(fc & FEATURE_CONTROL_LOCK)) {

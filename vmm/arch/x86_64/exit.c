@@ -490,7 +490,9 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
     case KEEL_X86_EXIT_MWAIT_COND:
     case KEEL_X86_EXIT_XSETBV:
     case KEEL_X86_EXIT_RDPRU:
-        /* The guest's CPUID has no SVM, MONITOR, XSAVE or RDPRU: #UD, as on such a CPU. */
+    case KEEL_X86_EXIT_VMX_INSN:
+        /* The guest's CPUID has no SVM, VMX, SMX, MONITOR, XSAVE or RDPRU: #UD, as on such a
+         * CPU. */
         vm_report(vm, "guest used an instruction it does not have (exit 0x%lx): #UD injected "
                   "(rip 0x%lx)", (unsigned long)s->exit_code, (unsigned long)s->rip);
         inject_exception(s, X86_UD, false, 0);

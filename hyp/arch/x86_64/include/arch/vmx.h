@@ -18,6 +18,7 @@
 #define MSR_IA32_VMX_TRUE_EXIT_CTLS 0x48f
 #define MSR_IA32_VMX_TRUE_ENTRY_CTLS 0x490
 #define MSR_IA32_PAT 0x277
+#define VMX_BASIC_INSN_INFO_IO (1ull << 54) /* the instruction information of INS/OUTS exits */
 #define VMX_BASIC_TRUE_CTLS (1ull << 55)
 #define VMX_MISC_INJECT_LEN0 (1ull << 30) /* software events injected with length 0 */
 
@@ -215,8 +216,8 @@ enum {
 /* The instructions. vmread/vmwrite of fields the kernel names: they cannot fail on a current VMCS. */
 static inline uint64_t vmread(uint64_t field)
 {
-    uint64_t v;
-    __asm__ volatile("vmread %1, %0" : "=rm"(v) : "r"(field) : "cc");
+    uint64_t v = 0; /* (what a failed VMREAD, which writes nothing, gives: never stack contents) */
+    __asm__ volatile("vmread %1, %0" : "+rm"(v) : "r"(field) : "cc");
     return v;
 }
 
