@@ -29,6 +29,7 @@ static const uint8_t guest_code[] = { 0xb8, 42, 0, 0, 0, 0xf4,
 enum {
     BAD_INJECT,
     BAD_ERROR_CODE,
+    BAD_MSR,
     BAD_STATE,
     BAD_CR4,
     HALTED,
@@ -84,6 +85,9 @@ static void vcpu_thread(uint64_t self)
     reset(s, GUEST_PA);
     s->inject = KEEL_X86_INJECT_VALID | KEEL_X86_INJECT_EXCEPTION | 13; /* #GP needs its code */
     run(s, self, BAD_ERROR_CODE);
+    reset(s, GUEST_PA);
+    s->sys.lstar = 0x8000000000000000ull; /* not canonical: WRMSR would fault in the kernel */
+    run(s, self, BAD_MSR);
     reset(s, GUEST_PA);
     s->cr0 = 1ull << 32 | 0x11; /* CR0[63:32] must be zero: VMRUN refuses it */
     run(s, self, BAD_STATE);
@@ -145,6 +149,7 @@ KTEST(vcpu_x86_runs_a_guest_and_refuses_what_it_must_not_run)
         CHECK_EQ(features, intel() ? KEEL_VCPU_X86_VMX : KEEL_VCPU_X86_SVM);
         CHECK_EQ(result[BAD_INJECT], -KEEL_EINVAL);
         CHECK_EQ(result[BAD_ERROR_CODE], -KEEL_EINVAL);
+        CHECK_EQ(result[BAD_MSR], -KEEL_EINVAL);
         CHECK_EQ(result[BAD_STATE], -KEEL_EINVAL);
         CHECK_EQ(result[BAD_CR4], -KEEL_EINVAL);
         CHECK_EQ(result[CR4_WRITE], KEEL_VCPU_EXIT_TRAP); /* a CR4 write is the VMM's to check */

@@ -142,6 +142,19 @@ static uint64_t inject_checked(uint64_t e, uint64_t cr0)
     return e;
 }
 
+static bool canonical(uint64_t va)
+{
+    return (uint64_t)((int64_t)(va << 16) >> 16) == va; /* 48-bit addresses (no LA57 here) */
+}
+
+/* The system-call MSRs of the SYNC_SYS group as WRMSR takes them (both back ends alike):
+ * canonical addresses, SFMASK's upper half clear. */
+static bool sys_msrs_ok(const struct keel_x86_sys *s)
+{
+    return canonical(s->lstar) && canonical(s->cstar) && canonical(s->kernel_gs_base) &&
+           !(s->sfmask >> 32);
+}
+
 void arch_vcpu_release(struct thread *t)
 {
     struct vcpu_private *p = t->vcpu.arch;
@@ -185,6 +198,9 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     uint64_t inject = inject_checked(__atomic_load_n(&a->inject, __ATOMIC_RELAXED), cr0);
     if (inject == UINT64_MAX || (cr4 & KEEL_X86_CR4_REFUSED)) {
         return -KEEL_EINVAL;
+    }
+    if ((dirty & KEEL_VCPU_SYNC_SYS) && !sys_msrs_ok(&a->sys)) {
+        return -KEEL_EINVAL; /* (VT-x loads them with WRMSR, and checks its own copy again) */
     }
     *r = (struct vcpu_run){ 0 };
     r->area = a;
