@@ -408,6 +408,64 @@ KTEST(vcpu_area_scribbled_while_its_guest_runs_harms_only_the_guest)
     rt_page_free(page);
 }
 
+static volatile int rb_state; /* 1: ran its guest, now at user level; 2: told to stop; 3: stopped */
+
+/* A vCPU thread that ran its guest once, then spins at user level (on its own CPU) until told. */
+static void rebind_thread(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)vs_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, vs_vm, vs_area) != 0) {
+        rb_state = -1;
+        kthread_exit();
+    }
+    memset(s, 0, sizeof(*s));
+    start(s);
+    res[R_FIRST] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    rb_state = 1;
+    while (rb_state == 1) {
+    }
+    rb_state = 3;
+    keel_wait(KEEL_TIMEOUT_NEVER, 0);
+}
+
+/* A thread running on another CPU cannot be bound anew: its guest's state may still be that
+ * CPU's (a VT-x VMCS stays active there until the thread switches away; freeing it from here
+ * let the CPU write it back into a freed page — the kernel panicked instead). Once it blocks, it
+ * may. */
+KTEST(vcpu_binding_a_thread_that_runs_on_another_cpu_is_refused)
+{
+    if (cpus_online() < 2) {
+        printf("ktest: one CPU: skipped\n");
+        return;
+    }
+    uint8_t *page = rt_page_alloc();
+    REQUIRE(page);
+    memcpy(page, guest_code, sizeof(guest_code));
+    REQUIRE((vs_vm = vm_with(page)));
+    vs_area = root_utcb_page_alloc();
+    REQUIRE(vs_area);
+    rb_state = 0;
+    struct kthread t;
+    kthread_prepare(&t);
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, rebind_thread, t.cap, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&t, 1, ROOT_PRIO - 1, 0), 0);
+    REQUIRE(wait_flag(&rb_state, 2000));
+    REQUIRE_EQ(rb_state, 1);
+    sleep_us(2000); /* (at user level there now) */
+    CHECK_EQ(KOBJ(t.cap, KEEL_THREAD_VCPU, vs_vm, vs_area), -KEEL_EBUSY);
+    rb_state = 2;
+    for (unsigned i = 0; i < 2000 && rb_state != 3; i++) {
+        sleep_us(1000);
+    }
+    REQUIRE_EQ(rb_state, 3);
+    sleep_us(2000); /* (blocked in its wait now) */
+    CHECK_EQ(KOBJ(t.cap, KEEL_THREAD_VCPU, vs_vm, vs_area), 0);
+    kthread_free(&t);
+    root_utcb_page_free(vs_area);
+    cap_free(vs_vm);
+    rt_page_free(page);
+}
+
 static volatile int fp_first_out, fp_neighbour_done, fp_done;
 static volatile int64_t fp_res[2];
 static volatile uint64_t fp_got;
