@@ -66,6 +66,12 @@ foreach(arch IN ITEMS arm64 riscv64)
     target_compile_definitions(test_vmm_linux_layout_${arch} PRIVATE KEEL_UAPI_${ARCH})
 endforeach()
 
+# The x86_64 VMM's Linux boot protocol (bzImage layout, zero page) and ACPI tables.
+keel_add_unit_test(test_vmm_x86_64_linux SOURCES vmm/tests/test_vmm_x86_64_linux.c
+    vmm/arch/x86_64/bzimage.c vmm/arch/x86_64/acpi_tables.c
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64)
+target_compile_definitions(test_vmm_x86_64_linux PRIVATE _GNU_SOURCE)
+
 # The x86_64 VMM's interrupt controllers on the host (vmm/tests/): the local APIC (priorities,
 # injection, timer, IPIs with INIT/STARTUP) and the I/O APIC (edge and level lines, remote IRR).
 keel_add_unit_test(test_vmm_x86_64_irq SOURCES vmm/tests/test_vmm_x86_64_irq.c

@@ -9,6 +9,13 @@
  * its nodes describe (platform.c).
  */
 #include "vm.h"
+#include <vm_arch.h>
+#ifndef ARCH_LINUX_BZIMAGE
+#define ARCH_LINUX_BZIMAGE 0
+#endif
+#if ARCH_LINUX_BZIMAGE
+#include "arch/x86_64/linux_x86.h"
+#endif
 #include "vcpu.h"
 #include "platform.h"
 #include "console_input.h"
@@ -112,11 +119,11 @@ int main(void)
                (unsigned long)((keel_cycles() - start) * 1000000 / env->timer_freq));
     }
     uint64_t isize, entry = load, dtb = 0;
-    if (kernel && !ARCH_LINUX_IMAGE) {
+    if (kernel && !ARCH_LINUX_IMAGE && !ARCH_LINUX_BZIMAGE) {
         printf("vmm: %s: keel,linux: no Linux loader for %s yet\n", env->name, ARCH_LINUX_NAME);
         return 1;
     }
-    if (kernel) {
+    if (kernel && ARCH_LINUX_IMAGE) {
         const char *rdname = fdt_getprop(fdt, chosen, "keel,initrd", NULL);
         uint64_t rdsize = 0;
         const void *k = vm_boot_module(kernel, &isize);
@@ -141,6 +148,25 @@ int main(void)
     if (cpus(fdt, env) != 0 || platform_devices(&vm, fdt) != 0) {
         return 1;
     }
+#if ARCH_LINUX_BZIMAGE
+    if (kernel) {
+        /* x86: after the platform, which its ACPI tables describe. */
+        const char *rdname = fdt_getprop(fdt, chosen, "keel,initrd", NULL);
+        const char *bootargs = fdt_getprop(fdt, chosen, "bootargs", NULL);
+        uint64_t rdsize = 0;
+        const void *k = vm_boot_module(kernel, &isize);
+        const void *rd = rdname ? vm_boot_module(rdname, &rdsize) : NULL;
+        struct linux_boot lb;
+        if (!k || (rdname && !rd) ||
+            x86_linux_load(&vm, k, isize, rd, rdsize, bootargs ? bootargs : "", &lb) != 0) {
+            printf("vmm: %s: cannot load Linux \"%s\"\n", env->name, kernel);
+            return 1;
+        }
+        entry = lb.entry;
+        dtb = lb.dtb;
+        image = kernel;
+    }
+#endif
     if (fdt_getprop(fdt, chosen, "keel,console-input", NULL) && console_input_start(&vm) < 0) {
         return 1;
     }

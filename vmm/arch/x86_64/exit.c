@@ -27,6 +27,7 @@
 
 #define MSR_TSC 0x10
 #define MSR_APIC_BASE 0x1b
+#define MSR_TSC_DEADLINE 0x6e0
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
@@ -277,6 +278,9 @@ static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
         /* no MONITOR, VMX, SMX, x2APIC, XSAVE, OSXSAVE */
         r[2] &= ~((1u << 3) | (1u << 5) | (1u << 6) | (1u << 21) | (1u << 26) | (1u << 27));
         r[2] |= 1u << 31;                                             /* a hypervisor */
+        if (v->vm->arch.lapic) {
+            r[2] |= 1u << 24; /* TSC-deadline timer: the LAPIC model has it */
+        }
         r[1] = (r[1] & 0x00ffffffu) | (uint32_t)(v->arch.lapic.id << 24); /* its initial APIC id */
         break;
     case 7:
@@ -387,6 +391,12 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
         uint32_t lo, hi;
         __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
         value = lo | (uint64_t)hi << 32;
+    } else if (msr == MSR_TSC_DEADLINE && v->vm->arch.lapic) {
+        if (write) {
+            lapic_tsc_deadline_write(v, value);
+        } else {
+            value = lapic_tsc_deadline_read(v);
+        }
     } else if (msr == MSR_APIC_BASE && !write) {
         value = 0xfee00000u | (1u << 11) | (v->id == 0 ? 1u << 8 : 0); /* the xAPIC, enabled, BSP */
     } else {

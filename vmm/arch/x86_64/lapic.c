@@ -8,8 +8,9 @@
  * The TPR is the MMIO register's; a 64-bit guest's CR8 is not merged with it yet.
  *
  * The timer counts the kernel's timer ticks (keel_cycles: the TSC on x86_64) through the divide
- * register: one-shot and periodic, no TSC-deadline mode (CPUID does not offer it). Its expiry is
- * the vCPU's timer_deadline, which the kernel keeps while the guest runs (a VTIMER exit).
+ * register: one-shot, periodic, and TSC-deadline mode (LVT timer mode 2: IA32_TSC_DEADLINE, an
+ * MSR, holds the TSC value it fires at; the guest's TSC is the host's). Its expiry is the vCPU's
+ * timer_deadline, which the kernel keeps while the guest runs (a VTIMER exit).
  *
  *   The device tree names it like Linux's x86 trees do:
  *   lapic@fee00000 { compatible = "intel,ce4100-lapic"; reg = <0x0 0xfee00000 0x0 0x1000>; };
@@ -30,6 +31,8 @@ enum {
 };
 #define LVT_MASKED (1u << 16)
 #define LVT_PERIODIC (1u << 17)
+#define LVT_MODE (3u << 17)
+#define LVT_TSC_DEADLINE (2u << 17)
 #define SVR_ENABLED (1u << 8)
 #define VERSION 0x00050014u /* a version 0x14 xAPIC with six LVT entries */
 #define RFLAGS_IF (1ull << 9)
@@ -92,7 +95,10 @@ static uint32_t timer_current(const struct vlapic *l)
         return 0;
     }
     uint64_t now = keel_cycles(), due = l->timer_due;
-    if (now >= due && (l->lvt[0] & LVT_PERIODIC) && l->timer_initial) {
+    if ((l->lvt[0] & LVT_MODE) == LVT_TSC_DEADLINE) {
+        return 0; /* the count is not used in TSC-deadline mode */
+    }
+    if (now >= due && (l->lvt[0] & LVT_MODE) == LVT_PERIODIC && l->timer_initial) {
         uint64_t p = period(l);
         due += ((now - due) / p + 1) * p;
     }
@@ -110,7 +116,7 @@ static void timer_update(struct vlapic *l)
     if (!(lvt & LVT_MASKED) && (l->svr & SVR_ENABLED) && (lvt & 0xff) >= 16) {
         l->irr[(lvt & 0xff) / 32] |= 1u << (lvt & 31);
     }
-    if ((lvt & LVT_PERIODIC) && l->timer_initial) {
+    if ((lvt & LVT_MODE) == LVT_PERIODIC && l->timer_initial) {
         uint64_t p = period(l);
         l->timer_due += ((now - l->timer_due) / p + 1) * p; /* missed ones merge */
     } else {
@@ -210,9 +216,16 @@ static bool lapic_write(struct vm *vm, struct vcpu *v, unsigned reg, uint32_t va
     struct vlapic *l = lapic_of(v);
     if (reg >= REG_LVT && reg < REG_LVT_END) {
         unsigned i = (reg - REG_LVT) / 16;
-        /* Timer: vector, mask, one-shot or periodic (no TSC-deadline); the delivery status
-         * (bit 12) and remote IRR (14) are read-only. */
-        l->lvt[i] = value & (i == 0 ? 0x300ffu : 0x1a7ffu);
+        /* Timer: vector, mask, mode (one-shot, periodic, TSC-deadline); the delivery status
+         * (bit 12) and remote IRR (14) are read-only. A change to or from TSC-deadline mode
+         * disarms the timer (SDM vol. 3, 11.5.4.1). */
+        uint32_t was = l->lvt[i];
+        l->lvt[i] = value & (i == 0 ? 0x700ffu : 0x1a7ffu);
+        if (i == 0 && ((was & LVT_MODE) == LVT_TSC_DEADLINE) !=
+                          ((l->lvt[0] & LVT_MODE) == LVT_TSC_DEADLINE)) {
+            l->timer_due = UINT64_MAX;
+            l->tsc_deadline = 0;
+        }
         if (!(l->svr & SVR_ENABLED)) {
             l->lvt[i] |= LVT_MASKED; /* a disabled APIC keeps its LVT entries masked */
         }
@@ -245,7 +258,11 @@ static bool lapic_write(struct vm *vm, struct vcpu *v, unsigned reg, uint32_t va
     case REG_ESR: l->esr = 0; break;
     case REG_ICR_LOW: send_ipi(vm, v, value, l->icr_high); break;
     case REG_ICR_HIGH: l->icr_high = value & 0xff000000u; break;
-    case REG_TIMER_INITIAL: timer_load(l, value); break;
+    case REG_TIMER_INITIAL:
+        if ((l->lvt[0] & LVT_MODE) != LVT_TSC_DEADLINE) {
+            timer_load(l, value); /* (ignored in TSC-deadline mode) */
+        }
+        break;
     case REG_TIMER_DIVIDE: l->timer_divide = value & 0xb; break;
     case REG_ID: case REG_VERSION: case REG_APR: case REG_PPR: case REG_TIMER_CURRENT:
         break; /* read-only: writes are ignored, as on hardware */
@@ -298,6 +315,26 @@ int lapic_create(struct vm *vm, gpa_t base)
         l->timer_due = UINT64_MAX;
     }
     return 0;
+}
+
+/* IA32_TSC_DEADLINE: the TSC value the timer fires at in TSC-deadline mode (0: disarmed; a
+ * write in another mode is ignored, and it then reads 0). */
+void lapic_tsc_deadline_write(struct vcpu *v, uint64_t tsc)
+{
+    struct vlapic *l = lapic_of(v);
+    if ((l->lvt[0] & LVT_MODE) != LVT_TSC_DEADLINE) {
+        return;
+    }
+    l->tsc_deadline = tsc;
+    l->timer_due = tsc ? tsc : UINT64_MAX;
+}
+
+uint64_t lapic_tsc_deadline_read(struct vcpu *v)
+{
+    struct vlapic *l = lapic_of(v);
+    return (l->lvt[0] & LVT_MODE) == LVT_TSC_DEADLINE && l->timer_due != UINT64_MAX
+               ? l->tsc_deadline
+               : 0;
 }
 
 bool lapic_pending(const struct vcpu *v)

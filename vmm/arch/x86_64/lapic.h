@@ -17,3 +17,6 @@ void lapic_before_resume(struct vcpu *v, struct keel_vcpu_state *s);
 /* Whether v has a vector its guest would take now or once it enables interrupts (HLT: do not
  * sleep). */
 bool lapic_pending(const struct vcpu *v);
+/* IA32_TSC_DEADLINE (MSR 0x6e0) of the vCPU's timer in TSC-deadline mode. */
+void lapic_tsc_deadline_write(struct vcpu *v, uint64_t tsc);
+uint64_t lapic_tsc_deadline_read(struct vcpu *v);

@@ -17,6 +17,7 @@ static int ioapic_from_dt(struct vm *vm, const void *fdt, int node)
         printf("vmm: %s: one I/O APIC node, reg = <base 0x1000>\n", vm->name);
         return -1;
     }
+    vm->arch.ioapic_base = base;
     return 0;
 }
 
@@ -31,6 +32,7 @@ static int lapic_from_dt(struct vm *vm, const void *fdt, int node)
         printf("vmm: %s: too many devices\n", vm->name);
         return -1;
     }
+    vm->arch.lapic_base = base;
     return 0;
 }
 

@@ -15,6 +15,7 @@
  * test convention, like QEMU's isa-debug-exit).
  */
 #include "ports.h"
+#include "acpi_tables.h"
 #include "../../dev/uart_ns16550.h"
 #include "../../vcpu.h"
 #include "../../platform.h"
@@ -60,6 +61,58 @@ static bool exit_port_access(struct mmio_device *d, uint64_t offset, unsigned wi
     return true;
 }
 
+/* keel,acpi-pm: the FADT's PM1a event and control blocks and PM timer (acpi_tables.h). ACPI is
+ * always on (PM1a_CNT reads SCI_EN); writing SLP_EN with the S5 sleep type powers the VM off
+ * (status 0); the timer counts 24 bits at 3.579545 MHz from the kernel's clock. Events (and so
+ * the SCI) are never raised: the status and enable registers read 0 and take what is written. */
+static bool acpi_pm_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
+                           uint64_t *value)
+{
+    struct vm *vm = d->state;
+    if (offset == ACPI_PM_TMR && width == 4 && !write) {
+        uint64_t t = keel_cycles(), f = rt_timer_freq();
+        *value = (uint32_t)(((unsigned __int128)t * 3579545 / f) & 0xffffff);
+        return true;
+    }
+    if (offset == ACPI_PM_CNT && (width == 2 || width == 1) && write) {
+        if ((*value & (1u << 13)) && ((*value >> 10) & 7) == ACPI_SLP_TYP_S5) {
+            vm->exit_status = 0;
+            vm_stop(vm);
+        }
+        return true;
+    }
+    if (offset == ACPI_PM_CNT && !write) {
+        *value = 1; /* SCI_EN */
+        return true;
+    }
+    if (offset < ACPI_PM_CNT) {
+        if (!write) {
+            *value = 0;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* The reset register (port 0xcf9, the FADT's): the reset value ends the VM with status 6 (a
+ * reboot is not modelled: the system's policy decides what comes next). */
+static bool reset_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
+                              uint64_t *value)
+{
+    struct vm *vm = d->state;
+    if (offset != 0 || width != 1) {
+        return false;
+    }
+    if (write && (*value & 0xff) == ACPI_RESET_VALUE) {
+        printf("vmm: %s: the guest reset the system; stopping the VM\n", vm->name);
+        vm->exit_status = ACPI_RESET_VALUE;
+        vm_stop(vm);
+    } else if (!write) {
+        *value = 0;
+    }
+    return true;
+}
+
 int ports_create_isa(struct vm *vm, const void *fdt, int isa)
 {
     int node;
@@ -68,7 +121,8 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
         unsigned irq = 0;
         bool uart = fdt_node_check_compatible(fdt, node, "ns16550a") == 0;
         bool exit = fdt_node_check_compatible(fdt, node, "keel,exit-port") == 0;
-        if (!uart && !exit) {
+        bool pm = fdt_node_check_compatible(fdt, node, "keel,acpi-pm") == 0;
+        if (!uart && !exit && !pm) {
             continue;
         }
         if (!fdt_util_reg(fdt, node, 0, &addr, &size) || (addr >> 32) != ISA_SPACE_IO) {
@@ -76,12 +130,26 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
                    fdt_get_name(fdt, node, NULL));
             return -1;
         }
-        struct mmio_device *d = port_device_add(vm, uart ? "ns16550a" : "exit-port",
+        struct mmio_device *d = port_device_add(vm,
+                                                uart   ? "ns16550a"
+                                                : exit ? "exit-port"
+                                                       : "acpi-pm",
                                                 addr & 0xffffffffu, size);
         if (!d) {
             return -1;
         }
-        if (exit) {
+        if (pm) {
+            struct mmio_device *reset = port_device_add(vm, "reset", ACPI_RESET_PORT, 1);
+            if (size != ACPI_PM_PORTS || !reset) {
+                printf("vmm: %s: keel,acpi-pm: reg = <1 port 0x%x>\n", vm->name, ACPI_PM_PORTS);
+                return -1;
+            }
+            d->access = acpi_pm_access;
+            d->state = vm;
+            reset->access = reset_port_access;
+            reset->state = vm;
+            vm->arch.acpi_pm_base = (uint16_t)addr;
+        } else if (exit) {
             d->access = exit_port_access;
             d->state = vm;
         } else if (uart_ns16550_create(d, vm, arch_device_irq(fdt, node, &irq) ? irq : 0, 0) != 0) {

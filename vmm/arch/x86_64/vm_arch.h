@@ -4,9 +4,10 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-/* No Linux Image format on x86: a Linux guest needs the bzImage boot protocol (not yet), so
- * main.c refuses keel,linux and loader_linux.c is never called. */
+/* No Linux Image format on x86: a Linux guest is a bzImage (the x86 boot protocol,
+ * linux_x86.c), loaded by arch_linux_load(); loader_linux.c is never called. */
 #define ARCH_LINUX_IMAGE 0
+#define ARCH_LINUX_BZIMAGE 1
 #define ARCH_LINUX_MAGIC 0u
 #define ARCH_LINUX_NAME "x86_64"
 
@@ -19,6 +20,7 @@ struct vlapic {
     uint32_t timer_initial, timer_divide;
     uint64_t timer_start;     /* keel_cycles when the count was loaded */
     uint64_t timer_due;       /* keel_cycles when it reaches 0 (UINT64_MAX: stopped) */
+    uint64_t tsc_deadline;    /* IA32_TSC_DEADLINE as written (TSC-deadline mode) */
     uint32_t irr[8], isr[8];  /* requested and in-service vectors, a bit each */
     uint32_t tmr[8];          /* requested as level-triggered (the I/O APIC waits for the EOI) */
 };
@@ -32,5 +34,7 @@ struct vcpu_arch {
 
 struct vm_arch {
     bool lapic;           /* the VM has local APICs (lapic.c) */
+    uint64_t lapic_base, ioapic_base; /* their guest-physical pages (the ACPI MADT names them) */
+    uint16_t acpi_pm_base;            /* keel,acpi-pm's first port (0: none) */
     unsigned irq_reports; /* lines raised with no interrupt controller to take them */
 };

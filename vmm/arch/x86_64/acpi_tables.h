@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ACPI tables the VMM gives an x86 guest (ACPI 6.4): RSDP, XSDT, FADT (the PM timer and PM1
+ * blocks of acpi_pm.c, the reset register), FACS, a DSDT that names the S5 sleep state (power-off)
+ * and nothing else, and a MADT with a local APIC per vCPU, the I/O APIC and the ISA interrupt
+ * overrides. Devices are not in the DSDT: the 16550 is at its legacy port, virtio-mmio devices
+ * are named on the kernel command line. A pure function of its arguments (host-tested).
+ */
+#pragma once
+#include <stdint.h>
+
+#define ACPI_PM_EVT 0x0 /* PM1a_EVT_BLK (4 ports), from pm_base */
+#define ACPI_PM_CNT 0x4 /* PM1a_CNT_BLK (2) */
+#define ACPI_PM_TMR 0x8 /* PM_TMR_BLK (4): 24 bits at 3.579545 MHz */
+#define ACPI_PM_PORTS 0x10
+#define ACPI_RESET_PORT 0xcf9
+#define ACPI_RESET_VALUE 0x06
+#define ACPI_SLP_TYP_S5 5
+#define ACPI_SCI_IRQ 9
+
+struct acpi_config {
+    unsigned cpus; /* local APIC ids 0 .. cpus - 1 */
+    uint32_t lapic_base, ioapic_base;
+    uint16_t pm_base; /* the PM blocks' first port */
+};
+
+/* Builds the tables into area (size bytes, guest-physical gpa); returns the RSDP's guest-physical
+ * address, or 0 when they do not fit. */
+uint64_t acpi_build(uint8_t *area, uint64_t size, uint64_t gpa, const struct acpi_config *c);

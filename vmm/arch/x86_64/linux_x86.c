@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Loading an x86 Linux bzImage (bzimage.h: the boot protocol's 32-bit entry) with its initrd and
+ * command line, and the ACPI tables (acpi_tables.h) built from the VM's platform: its vCPUs, the
+ * local APIC and I/O APIC pages, the keel,acpi-pm ports. vCPU 0 then starts at the kernel's
+ * 32-bit entry with esi at the zero page (arch_vcpu_reset: flat 32-bit protected mode).
+ */
+#include "linux_x86.h"
+#include "bzimage.h"
+#include "acpi_tables.h"
+#include <keel/rt.h>
+#include <string.h>
+
+int x86_linux_load(struct vm *vm, const void *image, uint64_t size, const void *initrd,
+                   uint64_t initrd_size, const char *cmdline, struct linux_boot *out)
+{
+    struct bz_layout l;
+    uint64_t cmdline_len = strlen(cmdline);
+    enum bz_result r = bz_plan(image, size, initrd ? initrd_size : 0, cmdline_len,
+                               gpa_val(vm->ram_base), vm->ram_size, &l);
+    if (r != BZ_OK) {
+        printf("vmm: %s: bzImage (%lu bytes), initrd %lu bytes, RAM 0x%lx + 0x%lx: %s\n", vm->name,
+               (unsigned long)size, (unsigned long)initrd_size,
+               (unsigned long)gpa_val(vm->ram_base), (unsigned long)vm->ram_size, bz_strerror(r));
+        return -1;
+    }
+    if (!vm->arch.acpi_pm_base || !vm->arch.lapic_base || !vm->arch.ioapic_base) {
+        printf("vmm: %s: a Linux guest needs the LAPIC, the I/O APIC and keel,acpi-pm in its "
+               "device tree (the ACPI tables name them)\n",
+               vm->name);
+        return -1;
+    }
+    uint8_t *zp = guest_mem_ptr(vm, gpa_init(BZ_ZERO_PAGE), 4096);
+    char *cl = guest_mem_ptr(vm, gpa_init(BZ_CMDLINE), cmdline_len + 1);
+    uint8_t *acpi = guest_mem_ptr(vm, gpa_init(BZ_ACPI), BZ_ACPI_SIZE);
+    void *k = guest_mem_ptr(vm, gpa_init(l.kernel), l.kernel_size);
+    void *rd = l.initrd_size ? guest_mem_ptr(vm, gpa_init(l.initrd), l.initrd_size) : NULL;
+    if (!zp || !cl || !acpi || !k || (l.initrd_size && !rd)) {
+        return -1; /* bz_plan() placed all of them in RAM: not reached */
+    }
+    struct acpi_config ac = { vm->vcpu_count, (uint32_t)vm->arch.lapic_base,
+                              (uint32_t)vm->arch.ioapic_base, vm->arch.acpi_pm_base };
+    uint64_t rsdp = acpi_build(acpi, BZ_ACPI_SIZE, BZ_ACPI, &ac);
+    if (!rsdp) {
+        printf("vmm: %s: the ACPI tables do not fit (%u vCPUs)\n", vm->name, vm->vcpu_count);
+        return -1;
+    }
+    memcpy(k, (const uint8_t *)image + l.setup_size, l.kernel_size);
+    if (rd) {
+        memcpy(rd, initrd, l.initrd_size);
+    }
+    memcpy(cl, cmdline, cmdline_len + 1);
+    memset(zp, 0, 4096);
+    bz_zero_page(zp, image, &l, rsdp);
+    out->entry = l.kernel;
+    out->dtb = BZ_ZERO_PAGE; /* (esi at the entry) */
+    printf("vmm: %s: bzImage protocol %u.%02u at 0x%lx (%lu KiB to decompress in), initrd at "
+           "0x%lx, ACPI at 0x%lx\n",
+           vm->name, l.version >> 8, l.version & 0xff, (unsigned long)l.kernel,
+           (unsigned long)(l.init_size >> 10), (unsigned long)l.initrd, (unsigned long)rsdp);
+    return 0;
+}
