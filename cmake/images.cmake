@@ -7,11 +7,7 @@
 #  - their system tests: each guest kernel directly on its QEMU board (linux-bare/...), and Keel
 #    booted by U-Boot from the FIT (uboot/...); a host unit test of the init's helpers.
 
-option(KEEL_IMAGES_X86_64 "also build the x86_64 guest kernel and root file system" OFF)
-set(KEEL_IMAGE_ARCHES arm64 riscv64)
-if(KEEL_IMAGES_X86_64)
-    list(APPEND KEEL_IMAGE_ARCHES x86_64)
-endif()
+set(KEEL_IMAGE_ARCHES arm64 riscv64 x86_64)
 set(KEEL_IMAGES_DIR ${CMAKE_BINARY_DIR}/images)
 
 keel_add_unit_test(test_init_util SOURCES images/init/tests/test_init_util.c images/init/util.c
@@ -166,6 +162,25 @@ add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-ar
     --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/arm64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
+
+# The first x86_64 Linux VM (AMD SVM, q35): the images/ bzImage and initramfs through the x86
+# boot protocol (dts/vms/linux-x86_64.dts: two vCPUs, LAPICs, I/O APIC, 16550, 8254, the ACPI
+# tables and PM blocks the VMM makes), to the init's checks and the ACPI S5 power-off.
+set(vm_linux_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-linux.cpio)
+keel_add_vm_modules(vm-linux-x86_64 x86_64 ${vm_linux_x86}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-x86_64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-x86_64.dts)
+add_test(NAME vm/x86_64-svm-linux-guest COMMAND ${KEEL_QEMU_RUN} --board q35-x86_64
+    --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_linux_x86} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-svm-linux-guest.log
+    --expect "x86: SVM with nested paging" --expect "root: started vm1"
+    --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| Linux version 6.1"
+    --expect "vm1| ACPI: PM-Timer IO Port: 0x608" --expect "vm1| smpboot: Allowing 2 CPUs"
+    --expect "vm1| Run /init as init process" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
+    --expect "vm1| KEEL-INIT DONE 1 passed, 0 failed" --fail "CHECK cpus FAIL"
+    --expect "vm1| ACPI: PM: Preparing to enter system sleep state S5" --expect "vm1| reboot: Power down"
+    --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/x86_64-svm-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
 
 # The first riscv64 Linux VM: the images/ kernel and initramfs as a VS-mode guest of Keel's VMM
 # (dts/vms/linux-riscv64.dts: two harts, PLIC, 16550, virtio-mmio, the VMM's SBI), and its test.

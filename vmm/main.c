@@ -136,7 +136,7 @@ int main(void)
         entry = lb.entry;
         dtb = lb.dtb;
         image = kernel;
-    } else {
+    } else if (!kernel) {
         const void *img = vm_boot_module(image, &isize);
         void *dst = img ? guest_mem_ptr(&vm, gpa_init(load), isize) : NULL;
         if (!dst) {

@@ -7,4 +7,5 @@ void fuzz_reset_ports(void)
 {
     memset(ports, 0, sizeof(ports));
     port_count = 0;
+    pit_init(&pit);
 }

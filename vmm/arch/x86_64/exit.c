@@ -266,7 +266,8 @@ static int control_register(struct vcpu *v, struct keel_vcpu_state *s)
 }
 
 /* CPUID: the host's answer without what the VM does not have (SVM, VMX, SMX, MONITOR, XSAVE,
- * x2APIC, performance counters), with the hypervisor bit and Keel's leaf 0x40000000. */
+ * x2APIC, MTRRs, performance counters), with the hypervisor bit, the LAPIC model's TSC-deadline
+ * mode and Keel's leaf 0x40000000. */
 static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
 {
     uint32_t leaf = (uint32_t)s->gpr[0], sub = (uint32_t)s->gpr[1], r[4];
@@ -281,6 +282,8 @@ static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
         if (v->vm->arch.lapic) {
             r[2] |= 1u << 24; /* TSC-deadline timer: the LAPIC model has it */
         }
+        r[3] &= ~(
+            1u << 12); /* no MTRRs (their MSRs are not modelled; memory types are EPT's/NPT's) */
         r[1] = (r[1] & 0x00ffffffu) | (uint32_t)(v->arch.lapic.id << 24); /* its initial APIC id */
         break;
     case 7:

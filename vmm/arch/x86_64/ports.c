@@ -16,6 +16,7 @@
  */
 #include "ports.h"
 #include "acpi_tables.h"
+#include "pit.h"
 #include "../../dev/uart_ns16550.h"
 #include "../../vcpu.h"
 #include "../../platform.h"
@@ -113,6 +114,39 @@ static bool reset_port_access(struct mmio_device *d, uint64_t offset, unsigned w
     return true;
 }
 
+/* intel,8254 (ports 0x40-0x43) and port 0x61 (pit.c), on the kernel's clock in PIT ticks. */
+static struct pit pit;
+
+static uint64_t pit_now(void)
+{
+    return (uint64_t)((unsigned __int128)keel_cycles() * PIT_HZ / rt_timer_freq());
+}
+
+static bool pit_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
+                            uint64_t *value)
+{
+    (void)d;
+    uint8_t b = (uint8_t)*value;
+    if (width != 1 || !pit_access(&pit, (unsigned)offset, write, &b, pit_now())) {
+        return false;
+    }
+    *value = b;
+    return true;
+}
+
+static bool port61_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
+                          uint64_t *value)
+{
+    (void)d;
+    uint8_t b = (uint8_t)*value;
+    if (offset != 0 || width != 1) {
+        return false;
+    }
+    pit_port61_access(&pit, write, &b, pit_now());
+    *value = b;
+    return true;
+}
+
 int ports_create_isa(struct vm *vm, const void *fdt, int isa)
 {
     int node;
@@ -122,7 +156,8 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
         bool uart = fdt_node_check_compatible(fdt, node, "ns16550a") == 0;
         bool exit = fdt_node_check_compatible(fdt, node, "keel,exit-port") == 0;
         bool pm = fdt_node_check_compatible(fdt, node, "keel,acpi-pm") == 0;
-        if (!uart && !exit && !pm) {
+        bool pit8254 = fdt_node_check_compatible(fdt, node, "intel,8254") == 0;
+        if (!uart && !exit && !pm && !pit8254) {
             continue;
         }
         if (!fdt_util_reg(fdt, node, 0, &addr, &size) || (addr >> 32) != ISA_SPACE_IO) {
@@ -130,15 +165,21 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
                    fdt_get_name(fdt, node, NULL));
             return -1;
         }
-        struct mmio_device *d = port_device_add(vm,
-                                                uart   ? "ns16550a"
-                                                : exit ? "exit-port"
-                                                       : "acpi-pm",
-                                                addr & 0xffffffffu, size);
+        const char *name = uart ? "ns16550a" : exit ? "exit-port" : pm ? "acpi-pm" : "8254";
+        struct mmio_device *d = port_device_add(vm, name, addr & 0xffffffffu, size);
         if (!d) {
             return -1;
         }
-        if (pm) {
+        if (pit8254) {
+            struct mmio_device *p61 = port_device_add(vm, "port61", 0x61, 1);
+            if (size != 4 || !p61) {
+                printf("vmm: %s: intel,8254: reg = <1 port 4>\n", vm->name);
+                return -1;
+            }
+            pit_init(&pit);
+            d->access = pit_port_access;
+            p61->access = port61_access;
+        } else if (pm) {
             struct mmio_device *reset = port_device_add(vm, "reset", ACPI_RESET_PORT, 1);
             if (size != ACPI_PM_PORTS || !reset) {
                 printf("vmm: %s: keel,acpi-pm: reg = <1 port 0x%x>\n", vm->name, ACPI_PM_PORTS);
