@@ -28,6 +28,8 @@
 #define MSR_TSC 0x10
 #define MSR_APIC_BASE 0x1b
 #define MSR_TSC_DEADLINE 0x6e0
+#define MSR_UCODE_REV 0x8b
+#define MSR_MISC_ENABLE 0x1a0
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
@@ -288,6 +290,8 @@ static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
         break;
     case 7:
         r[2] &= ~((1u << 3) | (1u << 4)); /* no PKU: PKRU is not switched between VMs */
+        r[2] &= ~(1u << 22);              /* no RDPID: TSC_AUX is not switched (the host's) */
+        r[1] &= ~(1u << 1);               /* no IA32_TSC_ADJUST (not modelled) */
         break;
     case 0xa:
         r[0] = r[1] = r[2] = r[3] = 0; /* no performance counters */
@@ -298,6 +302,8 @@ static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
         break;
     case 0x80000001:
         r[2] &= ~(1u << 2); /* no SVM */
+        r[3] &= ~(
+            1u << 27); /* no RDTSCP: TSC_AUX is not switched (the guest would read the host's) */
         break;
     case 0x8000000a:
         r[0] = r[1] = r[2] = r[3] = 0;
@@ -394,6 +400,12 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
         uint32_t lo, hi;
         __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
         value = lo | (uint64_t)hi << 32;
+    } else if (msr == MSR_MISC_ENABLE) {
+        /* Fast strings on, no branch trace or PEBS; writes are taken and change nothing (Linux's
+         * early code clears XD-disable with a plain WRMSR on Intel CPUs). */
+        value = write ? value : 0x1801;
+    } else if (msr == MSR_UCODE_REV) {
+        value = 0; /* no microcode revision to report; the write that asks for it is taken */
     } else if (msr == MSR_TSC_DEADLINE && v->vm->arch.lapic) {
         if (write) {
             lapic_tsc_deadline_write(v, value);
