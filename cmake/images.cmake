@@ -165,7 +165,8 @@ set_tests_properties(vm/arm64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
 
 # The first x86_64 Linux VM (AMD SVM, q35): the images/ bzImage and initramfs through the x86
 # boot protocol (dts/vms/linux-x86_64.dts: two vCPUs, LAPICs, I/O APIC, 16550, 8254, the ACPI
-# tables and PM blocks the VMM makes), to the init's checks and the ACPI S5 power-off.
+# tables and PM blocks the VMM makes, virtio-mmio block, rng and console named on the kernel's
+# command line), to the init's checks and the ACPI S5 power-off.
 set(vm_linux_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-linux.cpio)
 keel_add_vm_modules(vm-linux-x86_64 x86_64 ${vm_linux_x86}
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-x86_64.dts
@@ -176,8 +177,11 @@ add_test(NAME vm/x86_64-svm-linux-guest COMMAND ${KEEL_QEMU_RUN} --board q35-x86
     --expect "x86: SVM with nested paging" --expect "root: started vm1"
     --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| Linux version 6.1"
     --expect "vm1| ACPI: PM-Timer IO Port: 0x608" --expect "vm1| smpboot: Allowing 2 CPUs"
+    --expect "vm1| virtio-mmio: Registering device virtio-mmio.0 at 0xfeb00000-0xfeb001ff, IRQ 5."
     --expect "vm1| Run /init as init process" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
-    --expect "vm1| KEEL-INIT DONE 1 passed, 0 failed" --fail "CHECK cpus FAIL"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
     --expect "vm1| ACPI: PM: Preparing to enter system sleep state S5" --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/x86_64-svm-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
@@ -192,7 +196,9 @@ add_test(NAME vm/x86_64-vmx-linux-guest COMMAND ${KEEL_QEMU_RUN} --board bochs-x
     --memory 1G --timeout 400 --silence 150 --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-vmx-linux-guest.log
     --expect "x86: VT-x (VMCS revision" --expect "root: started vm1"
     --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
-    --expect "vm1| KEEL-INIT DONE 1 passed, 0 failed" --fail "CHECK cpus FAIL"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/x86_64-vmx-linux-guest PROPERTIES TIMEOUT 450 LABELS system)
 
