@@ -149,6 +149,9 @@ keel_add_vm_modules(demo-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/demo.cpio
 keel_add_vm_modules(demo-riscv64 riscv64 ${KEEL_IMAGES_DIR}/riscv64/demo.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/demo-riscv64.dts
     ${CMAKE_SOURCE_DIR}/dts/vms/demo-linux-riscv64.dts)
+keel_add_vm_modules(demo-x86_64 x86_64 ${KEEL_IMAGES_DIR}/x86_64/demo.cpio
+    ${CMAKE_SOURCE_DIR}/dts/systems/demo-x86_64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/demo-linux-x86_64.dts)
 add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
     --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_linux} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-guest.log
@@ -200,7 +203,7 @@ add_test(NAME vm/x86_64-vmx-linux-guest COMMAND ${KEEL_QEMU_RUN} --board bochs-x
     --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
     --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
-set_tests_properties(vm/x86_64-vmx-linux-guest PROPERTIES TIMEOUT 450 LABELS system)
+set_tests_properties(vm/x86_64-vmx-linux-guest PROPERTIES TIMEOUT 450 LABELS system COST 2000)
 
 # The first riscv64 Linux VM: the images/ kernel and initramfs as a VS-mode guest of Keel's VMM
 # (dts/vms/linux-riscv64.dts: two harts, PLIC, 16550, virtio-mmio, the VMM's SBI), and its test.
