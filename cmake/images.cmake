@@ -115,12 +115,16 @@ add_test(NAME vm/arm64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-
 set_tests_properties(vm/arm64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
 
 # The VMM of one Linux VM is stopped mid-boot; the other runs on and passes its checks.
-foreach(arch arm64 riscv64)
+foreach(arch arm64 riscv64 x86_64)
+    set(board qemu-virt-${arch})
+    if(arch STREQUAL "x86_64")
+        set(board q35-x86_64)
+    endif()
     set(vm_kill ${KEEL_IMAGES_DIR}/${arch}/vm-kill.cpio)
     keel_add_vm_modules(vm-kill-${arch} ${arch} ${vm_kill}
         ${CMAKE_SOURCE_DIR}/dts/systems/vm-kill-${arch}.dts
         ${CMAKE_SOURCE_DIR}/dts/vms/linux-${arch}.dts ${CMAKE_SOURCE_DIR}/dts/vms/victim-${arch}.dts)
-    add_test(NAME vm/${arch}-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-${arch}
+    add_test(NAME vm/${arch}-linux-vmm-killed COMMAND ${KEEL_QEMU_RUN} --board ${board}
         --kernel ${KEEL_BUILD_ROOT}/${arch}/hyp/keel.bin --initrd ${vm_kill} --smp 2 --timeout 120
         --log ${CMAKE_BINARY_DIR}/logs/vm/${arch}-linux-vmm-killed.log
         --expect "vmm: vm2: 48 MiB RAM" --expect "root: vm2 stopped by the system"
@@ -188,6 +192,21 @@ add_test(NAME vm/x86_64-svm-linux-guest COMMAND ${KEEL_QEMU_RUN} --board q35-x86
     --expect "vm1| ACPI: PM: Preparing to enter system sleep state S5" --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/x86_64-svm-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
+# Two x86_64 Linux VMs (one vCPU each, on the two CPUs) that ping each other over virtio-net and a
+# shared-memory link.
+set(vm_net_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-net.cpio)
+keel_add_vm_modules(vm-net-x86_64 x86_64 ${vm_net_x86}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-x86_64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/net1-x86_64.dts ${CMAKE_SOURCE_DIR}/dts/vms/net2-x86_64.dts)
+add_test(NAME vm/x86_64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board q35-x86_64
+    --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_net_x86} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-linux-two-vms-ping.log
+    --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
+    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
+    --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
+    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
+set_tests_properties(vm/x86_64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
+
 # ... and on Intel VT-x (Bochs, 2 CPUs; its two-CPU firmware alone is silent for about 50 s of
 # the host's time), with a quiet kernel (dts/vms/linux-quiet-x86_64.dts).
 set(vm_linux_x86_quiet ${KEEL_IMAGES_DIR}/x86_64/vm-linux-quiet.cpio)

@@ -11,10 +11,52 @@
 #include <keel/rt.h>
 #include <string.h>
 
+/* The command line the guest gets: the tree's, with the TSC's rate (tsc_early_khz=, Linux 5.5+)
+ * unless it names one. Linux calibrates the TSC against the PIT and a reference timer whose reads
+ * must each take less than 50 000 TSC cycles (an SMI, else); every PM timer read is a VM exit to
+ * the VMM, which under load took longer: "could not calculate TSC khz", and the TSC-deadline
+ * timers then never fired. The VMM knows the rate: it is the kernel's timer. */
+static bool names(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+    for (; *s; s++) {
+        if (strncmp(s, word, n) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *guest_cmdline(const char *tree, char *buf, uint64_t size)
+{
+    if (names(tree, "tsc_early_khz=") || strlen(tree) + 40 > size) {
+        return tree;
+    }
+    char digits[24];
+    unsigned n = 0;
+    for (uint64_t khz = rt_timer_freq() / 1000; n == 0 || khz; khz /= 10) {
+        digits[n++] = (char)('0' + khz % 10);
+    }
+    size_t len = strlen(tree);
+    memcpy(buf, tree, len);
+    if (len) {
+        buf[len++] = ' ';
+    }
+    memcpy(buf + len, "tsc_early_khz=", 14);
+    len += 14;
+    while (n) {
+        buf[len++] = digits[--n];
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
 int x86_linux_load(struct vm *vm, const void *image, uint64_t size, const void *initrd,
-                   uint64_t initrd_size, const char *cmdline, struct linux_boot *out)
+                   uint64_t initrd_size, const char *tree_cmdline, struct linux_boot *out)
 {
     struct bz_layout l;
+    static char buf[BZ_CMDLINE_MAX];
+    const char *cmdline = guest_cmdline(tree_cmdline, buf, sizeof(buf));
     uint64_t cmdline_len = strlen(cmdline);
     enum bz_result r = bz_plan(image, size, initrd ? initrd_size : 0, cmdline_len,
                                gpa_val(vm->ram_base), vm->ram_size, &l);
