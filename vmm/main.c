@@ -152,7 +152,12 @@ int main(void)
     if (kernel) {
         /* x86: after the platform, which its ACPI tables describe. */
         const char *rdname = fdt_getprop(fdt, chosen, "keel,initrd", NULL);
-        const char *bootargs = fdt_getprop(fdt, chosen, "bootargs", NULL);
+        int blen = 0;
+        const char *bootargs = fdt_getprop(fdt, chosen, "bootargs", &blen);
+        if (bootargs && (blen < 1 || bootargs[blen - 1] != '\0')) {
+            printf("vmm: %s: /chosen bootargs is not a string\n", env->name);
+            return 1;
+        }
         uint64_t rdsize = 0;
         const void *k = vm_boot_module(kernel, &isize);
         const void *rd = rdname ? vm_boot_module(rdname, &rdsize) : NULL;

@@ -4,6 +4,7 @@
  * 5.2.5.3 RSDP, 5.2.8 XSDT, 5.2.9 FADT, 5.2.10 FACS, 5.2.12 MADT); every table is checksummed.
  */
 #include "acpi_tables.h"
+#include <stdbool.h>
 #include <string.h>
 
 enum { RSDP = 0x0, XSDT = 0x40, FADT = 0x100, FACS = 0x240, DSDT = 0x280, MADT = 0x300 };
@@ -79,14 +80,16 @@ uint64_t acpi_build(uint8_t *area, uint64_t size, uint64_t gpa, const struct acp
     f[91] = 4; /* PM_TMR_LEN */
     /* IAPC_BOOT_ARCH: no VGA, no CMOS RTC (not modelled yet); no 8042, no legacy devices. */
     wr(f, 109, 2, (1u << 2) | (1u << 5));
-    /* WBINVD, C1 on all processors, power and sleep buttons not fixed, a reset register. */
-    wr(f, 112, 4, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 10));
+    /* WBINVD, C1 on all processors, power and sleep buttons not fixed, no RTC wake status
+     * (FIX_RTC), a reset register. */
+    wr(f, 112, 4, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 10));
     gas_io(f + 116, 8, ACPI_RESET_PORT);
     f[128] = ACPI_RESET_VALUE;
     f[131] = 4; /* FADT minor version: 6.4 */
     wr(f, 132, 8, gpa + FACS);
     wr(f, 140, 8, gpa + DSDT);
     gas_io(f + 148, 32, c->pm_base + ACPI_PM_EVT);
+    f[148 + 3] = 2; /* (PM1_STS and PM1_EN are 16-bit registers) */
     gas_io(f + 172, 16, c->pm_base + ACPI_PM_CNT);
     gas_io(f + 208, 32, c->pm_base + ACPI_PM_TMR);
     seal(f);
@@ -111,16 +114,26 @@ uint64_t acpi_build(uint8_t *area, uint64_t size, uint64_t gpa, const struct acp
     wr(m, 36, 4, c->lapic_base);
     wr(m, 40, 4, 0); /* no 8259s (no PCAT_COMPAT) */
     uint8_t *e = m + 44;
+    bool used[256] = { false };
     for (unsigned i = 0; i < c->cpus; i++, e += 8) {
+        uint8_t id = c->apic_ids ? c->apic_ids[i] : (uint8_t)i;
+        if (id == 0xff || used[id]) {
+            return 0; /* the broadcast id, or one twice */
+        }
+        used[id] = true;
         e[0] = 0; /* processor local APIC */
         e[1] = 8;
         e[2] = (uint8_t)i; /* ACPI processor UID */
-        e[3] = (uint8_t)i; /* APIC id */
-        wr(e, 4, 4, 1);    /* enabled */
+        e[3] = id;
+        wr(e, 4, 4, 1); /* enabled */
     }
-    e[0] = 1; /* I/O APIC, id = the number of CPUs (after the local APICs), GSI base 0 */
+    unsigned ioapic_id = 0;
+    while (used[ioapic_id]) {
+        ioapic_id++; /* the lowest id no local APIC has (at most 254 are taken) */
+    }
+    e[0] = 1; /* I/O APIC, GSI base 0 */
     e[1] = 12;
-    e[2] = (uint8_t)c->cpus;
+    e[2] = (uint8_t)ioapic_id;
     wr(e, 4, 4, c->ioapic_base);
     wr(e, 8, 4, 0);
     e += 12;

@@ -19,7 +19,8 @@
 #define ACPI_SCI_IRQ 9
 
 struct acpi_config {
-    unsigned cpus; /* local APIC ids 0 .. cpus - 1 */
+    unsigned cpus;
+    const uint8_t *apic_ids; /* each CPU's local APIC id (distinct, not 0xff); NULL: 0..cpus-1 */
     uint32_t lapic_base, ioapic_base;
     uint16_t pm_base; /* the PM blocks' first port */
 };

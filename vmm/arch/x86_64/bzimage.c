@@ -86,22 +86,16 @@ enum bz_result bz_plan(const uint8_t *image, uint64_t size, uint64_t initrd_size
         return BZ_CMDLINE_LONG;
     }
     uint64_t ram_end = ram_base + ram_size;
-    if (ram_base != 0 || ram_size <= 2 * MIB || ram_end < ram_size) {
+    if (ram_base != 0 || ram_size <= 2 * MIB || ram_end > BZ_RAM_MAX) {
         return BZ_RAM;
     }
-    /* The kernel where it prefers to run (no relocation), else the lowest place above 1 MiB
-     * aligned as it asks (a relocatable one). */
-    uint64_t align = rd(image, HDR_KERNEL_ALIGNMENT, 4);
-    uint64_t pref = rd(image, HDR_PREF_ADDRESS, 8);
-    l->kernel = pref;
-    if (pref < MIB || pref > ram_end || l->init_size > ram_end - pref) {
-        if (!image[HDR_RELOCATABLE] || align == 0 || (align & (align - 1))) {
-            return BZ_NO_ROOM;
-        }
-        l->kernel = (MIB + align - 1) & ~(align - 1);
-        if (l->kernel > ram_end || l->init_size > ram_end - l->kernel) {
-            return BZ_NO_ROOM;
-        }
+    /* The kernel where it prefers to run: a relocatable Linux never runs below that address
+     * (LOAD_PHYSICAL_ADDR, its decompressor moves itself up to it), so it is the only place. All
+     * of it below 4 GiB (the 32-bit entry). */
+    l->kernel = rd(image, HDR_PREF_ADDRESS, 8);
+    if (l->kernel < MIB || l->kernel > ram_end || l->init_size > ram_end - l->kernel ||
+        l->kernel + l->init_size > 4096 * MIB) {
+        return BZ_NO_ROOM;
     }
     uint64_t kernel_end = l->kernel + l->init_size;
     /* The initrd at the top of RAM the kernel can reach (initrd_addr_max is its last byte). */
@@ -140,9 +134,10 @@ const char *bz_strerror(enum bz_result r)
     case BZ_NOT_HIGH:
         return "not loaded high (a zImage)";
     case BZ_RAM:
-        return "RAM must start at 0 and be larger than 2 MiB";
+        return "RAM must start at 0, be larger than 2 MiB and end below 3 GiB (devices above)";
     case BZ_NO_ROOM:
-        return "the kernel (with the room it decompresses in) and the initrd do not fit in RAM";
+        return "the kernel (at its preferred address, with the room it decompresses in) and the "
+               "initrd do not fit in RAM";
     case BZ_CMDLINE_LONG:
         return "the command line is longer than the kernel takes";
     }

@@ -16,6 +16,8 @@
 #define BZ_ACPI_SIZE 0x10000ull
 #define BZ_LOW_END 0x9fc00ull /* RAM below 1 MiB ends here for the guest (EBDA, ROMs above) */
 #define BZ_E820_MAX 8
+#define BZ_RAM_MAX 0xc0000000ull  /* RAM ends below the devices (one range, no hole yet) */
+#define BZ_RSDP_LEGACY 0xe0000ull /* a copy of the RSDP where older OSes search for it */
 
 struct bz_e820 {
     uint64_t addr, size;

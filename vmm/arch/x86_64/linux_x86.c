@@ -80,13 +80,37 @@ int x86_linux_load(struct vm *vm, const void *image, uint64_t size, const void *
     if (!zp || !cl || !acpi || !k || (l.initrd_size && !rd)) {
         return -1; /* bz_plan() placed all of them in RAM: not reached */
     }
-    struct acpi_config ac = { vm->vcpu_count, (uint32_t)vm->arch.lapic_base,
-                              (uint32_t)vm->arch.ioapic_base, vm->arch.acpi_pm_base };
-    uint64_t rsdp = acpi_build(acpi, BZ_ACPI_SIZE, BZ_ACPI, &ac);
-    if (!rsdp) {
-        printf("vmm: %s: the ACPI tables do not fit (%u vCPUs)\n", vm->name, vm->vcpu_count);
+    if (vm->arch.lapic_base != 0xfee00000u || vm->arch.ioapic_base >= (1ull << 32)) {
+        printf("vmm: %s: a Linux guest's LAPIC is at 0xfee00000 (IA32_APIC_BASE says so) and its "
+               "I/O APIC below 4 GiB\n",
+               vm->name);
         return -1;
     }
+    uint8_t ids[VM_MAX_VCPUS];
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        ids[i] = (uint8_t)vm->vcpus[i].arch.lapic.id;
+    }
+    struct acpi_config ac = { vm->vcpu_count, ids, (uint32_t)vm->arch.lapic_base,
+                              (uint32_t)vm->arch.ioapic_base, vm->arch.acpi_pm_base };
+    uint64_t rsdp = acpi_build(acpi, BZ_ACPI_SIZE, BZ_ACPI, &ac);
+    uint8_t *legacy = guest_mem_ptr(vm, gpa_init(BZ_RSDP_LEGACY), 36);
+    if (!rsdp || !legacy) {
+        printf("vmm: %s: no ACPI tables for %u vCPUs (their local APIC ids must differ and not be "
+               "0xff)\n",
+               vm->name, vm->vcpu_count);
+        return -1;
+    }
+    /* Where OSes that do not read boot_params' acpi_rsdp_addr (Linux before 5.0) search. */
+    memcpy(legacy, acpi, 36);
+    /* The 32-bit entry wants a GDT with flat code and data at __BOOT_CS (0x10) and __BOOT_DS
+     * (0x18) (boot.rst): the reset state's GDTR is base 0, so they go at 0x10 and 0x18 (Linux
+     * loads its own before it reloads a segment since 5.7; older ones reload these). */
+    uint64_t *gdt = guest_mem_ptr(vm, gpa_init(0), 32);
+    if (!gdt) {
+        return -1;
+    }
+    gdt[2] = 0x00cf9b000000ffffull;
+    gdt[3] = 0x00cf93000000ffffull;
     memcpy(k, (const uint8_t *)image + l.setup_size, l.kernel_size);
     if (rd) {
         memcpy(rd, initrd, l.initrd_size);

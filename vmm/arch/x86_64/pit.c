@@ -4,7 +4,7 @@
  * use them to measure time: Linux calibrates its TSC against counter 2 (gated by port 0x61 bit
  * 0, its output read back in bit 5) and reads the counters' values. Counters count PIT ticks
  * (1.193182 MHz) of the kernel's clock from the moment their count is written, in modes 0-5
- * (the output of modes 0, 1, 4, 5 goes high at terminal count; 2 and 3 are periodic). Counter 0
+ * (modes 1 and 5 taken as triggered by the write; 2 and 3 periodic; no BCD, no read-back command). Counter 0
  * raises no interrupt: the VM has no 8259s, and its guests' timers are the local APICs'
  * (documented in docs/x86_64.md). Gates of counters 0 and 1 are always high; counter 2's gate
  * is taken as high once written (a guest that stops it with the gate sees it run on).
@@ -32,12 +32,23 @@ static uint16_t count_of(const struct pit_channel *c, uint64_t now, bool *out)
     }
     uint64_t t = now - c->loaded;
     unsigned mode = c->mode > 5 ? c->mode - 4 : c->mode;
-    if (mode == 2 || mode == 3) {
+    if (mode == 2) {
         uint64_t r = c->reload, left = r - t % r;
-        *out = mode == 2 ? left != 1 : left > r / 2;
-        return (uint16_t)(mode == 3 ? (left * 2) % 65536 : left % 65536);
+        *out = left != 1; /* low for the count of 1 */
+        return (uint16_t)left;
     }
-    *out = t >= c->reload; /* terminal count reached (then it counts on from 0xffff) */
+    if (mode == 3) {
+        /* Square wave: the count goes down by 2 through each half of the period (the first
+         * half the longer one for an odd count), OUT high in the first half. */
+        uint64_t r = c->reload, ph = t % r, half = (r + 1) / 2;
+        *out = ph < half;
+        return (uint16_t)(ph < half ? r - 2 * ph : r - 2 * (ph - half));
+    }
+    /* Modes 0, 1, 4, 5 count down once from the write (1 and 5 are gate-triggered: taken as
+     * triggered by it); OUT of 0 and 1 goes high at terminal count, of 4 and 5 is high but for
+     * the one tick of it. Then the count goes on from 0xffff. */
+    bool terminal = t >= c->reload;
+    *out = mode <= 1 ? terminal : t != c->reload;
     return (uint16_t)((c->reload - t) & 0xffff);
 }
 
@@ -128,6 +139,6 @@ bool pit_port61_access(struct pit *p, bool write, uint8_t *value, uint64_t now)
     bool out;
     count_of(&p->ch[2], now, &out);
     p->refresh ^= 0x10;
-    *value = (uint8_t)(p->port61 | p->refresh | (out && (p->port61 & 1) ? 0x20 : 0));
+    *value = (uint8_t)(p->port61 | p->refresh | (out ? 0x20 : 0));
     return true;
 }

@@ -75,15 +75,17 @@ static bool acpi_pm_access(struct mmio_device *d, uint64_t offset, unsigned widt
         *value = (uint32_t)(((unsigned __int128)t * 3579545 / f) & 0xffffff);
         return true;
     }
-    if (offset == ACPI_PM_CNT && (width == 2 || width == 1) && write) {
-        if ((*value & (1u << 13)) && ((*value >> 10) & 7) == ACPI_SLP_TYP_S5) {
+    if ((offset == ACPI_PM_CNT || offset == ACPI_PM_CNT + 1) && write &&
+        (width == 1 || (width == 2 && offset == ACPI_PM_CNT))) {
+        uint64_t v = offset == ACPI_PM_CNT + 1 ? *value << 8 : *value; /* (a byte-wise OSPM) */
+        if ((v & (1u << 13)) && ((v >> 10) & 7) == ACPI_SLP_TYP_S5) {
             vm->exit_status = 0;
             vm_stop(vm);
         }
         return true;
     }
-    if (offset == ACPI_PM_CNT && !write) {
-        *value = 1; /* SCI_EN */
+    if ((offset == ACPI_PM_CNT || offset == ACPI_PM_CNT + 1) && !write) {
+        *value = offset == ACPI_PM_CNT ? 1 : 0; /* SCI_EN */
         return true;
     }
     if (offset < ACPI_PM_CNT) {
@@ -95,7 +97,8 @@ static bool acpi_pm_access(struct mmio_device *d, uint64_t offset, unsigned widt
     return false;
 }
 
-/* The reset register (port 0xcf9, the FADT's): the reset value ends the VM with status 6 (a
+/* The reset register (port 0xcf9, the FADT's; the PIIX/ICH reset control register): setting
+ * RST_CPU (bit 2: 0x06 the FADT's value, 0x0e Linux's reboot=pci) ends the VM with status 6 (a
  * reboot is not modelled: the system's policy decides what comes next). */
 static bool reset_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
                               uint64_t *value)
@@ -104,7 +107,7 @@ static bool reset_port_access(struct mmio_device *d, uint64_t offset, unsigned w
     if (offset != 0 || width != 1) {
         return false;
     }
-    if (write && (*value & 0xff) == ACPI_RESET_VALUE) {
+    if (write && (*value & 0x04)) {
         printf("vmm: %s: the guest reset the system; stopping the VM\n", vm->name);
         vm->exit_status = ACPI_RESET_VALUE;
         vm_stop(vm);
@@ -171,14 +174,17 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
             return -1;
         }
         if (pit8254) {
-            struct mmio_device *p61 = port_device_add(vm, "port61", 0x61, 1);
-            if (size != 4 || !p61) {
-                printf("vmm: %s: intel,8254: reg = <1 port 4>\n", vm->name);
+            static bool one;
+            struct mmio_device *p61 = one ? NULL : port_device_add(vm, "port61", 0x61, 1);
+            if (size != 4 || !p61 || rt_timer_freq() == 0) {
+                printf("vmm: %s: one intel,8254: reg = <1 port 4>\n", vm->name);
                 return -1;
             }
+            one = true;
             pit_init(&pit);
             d->access = pit_port_access;
             p61->access = port61_access;
+            p61->lock = d->lock; /* (one timer: its counters and port 0x61 under one lock) */
         } else if (pm) {
             struct mmio_device *reset = port_device_add(vm, "reset", ACPI_RESET_PORT, 1);
             if (size != ACPI_PM_PORTS || !reset) {
