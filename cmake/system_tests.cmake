@@ -192,8 +192,8 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
 # and the first powers off with status 2.
 # vm-isolation: a guest misuses its platform (ports, MSRs, string I/O, instructions it does not
 # have): every misuse is answered as hardware would, the VMM reports and survives. It then spins
-# with interrupts off for about 3 s, and the victim on the same CPU, which needs a few hundred ms
-# of CPU, still finishes first (the kernel's timer takes the CPU back); the attacker's final
+# with interrupts off through four times the loop the victim on the same CPU needs (a length in
+# work: Bochs' clock is its instruction count), and the victim still finishes first (the kernel's timer takes the CPU back); the attacker's final
 # triple fault stops its own VM only.
 # vm-fp: two guests on one CPU keep their own x87 and SSE registers (left in the CPU after a run,
 # reloaded when the other vCPU has used them).

@@ -4,8 +4,10 @@
 // MWAIT, XSETBV, RDPMC and WBINVD. Each must be answered as on a machine without them (reads of
 // nothing all ones, #GP, #UD) and none may stop the VMM or touch the other VM. (Not ICEBP: QEMU
 // 7.2 has no INT1, it raises #UD itself.)
-// When every answer was right it says so, spins with interrupts off for about 6.3e9 TSC ticks
-// (the kernel must still take the CPU away for the other VM on it), and, with its IDT gone,
+// When every answer was right it says so, spins with interrupts off through 4 times the rounds
+// the victim (raw_fp.S) needs of the same loop body, so that the victim finishes first only if the
+// kernel takes the CPU away from this guest for it (a length in work, not in TSC ticks: Bochs
+// counts about 70 million instructions a second, QEMU several times more), and, with its IDT gone,
 // triple-faults, which must stop its own VM only; a wrong answer powers it off through the exit
 // port with status 60 + the number of the check.
 
@@ -96,17 +98,26 @@ _start:
     movl    $message, %esi
     call    puts
     cli
-    rdtsc
-    addl    $2000000000, %eax       // + 2^32 + 2e9 ticks: about 3 s
-    adcl    $1, %edx
-    movl    %eax, %esi
-    movl    %edx, %edi
-12: rdtsc                           // until edx:eax passes edi:esi
-    cmpl    %edi, %edx
-    jb      12b
-    ja      13f
-    cmpl    %esi, %eax
-    jb      12b
+    movl    %cr4, %eax
+    orl     $(1 << 9), %eax         // OSFXSR: SSE on
+    movl    %eax, %cr4
+    movl    $5, %ebx                // 5: its SSE registers keep their value meanwhile
+    movl    $0x5a5a1234, %ebp
+    movl    %ebp, %eax
+    movd    %eax, %xmm0
+    pshufd  $0, %xmm0, %xmm0
+    movdqa  %xmm0, %xmm7
+    movl    $16000000, %edi         // 4x the victim's rounds of the same body, without its exits
+12: movd    %xmm0, %eax
+    cmpl    %eax, %ebp
+    jne     fail
+    psrldq  $12, %xmm7
+    movd    %xmm7, %eax
+    pshufd  $0, %xmm7, %xmm7
+    cmpl    %eax, %ebp
+    jne     fail
+    decl    %edi
+    jnz     12b
 13: lidt    null_idt                // no IDT: an exception is a triple fault
     int3
 10: jmp     10b
