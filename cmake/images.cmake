@@ -207,22 +207,22 @@ add_test(NAME vm/x86_64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board q35-
     --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
 set_tests_properties(vm/x86_64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
 
-# ... and on Intel VT-x (Bochs, 2 CPUs; its two-CPU firmware alone is silent for about 50 s of
-# the host's time), with a quiet kernel (dts/vms/linux-quiet-x86_64.dts).
+# ... and on Intel VT-x (Bochs, 2 CPUs; about 50 s of the host's time), with a quiet kernel
+# (dts/vms/linux-quiet-x86_64.dts).
 set(vm_linux_x86_quiet ${KEEL_IMAGES_DIR}/x86_64/vm-linux-quiet.cpio)
 keel_add_vm_modules(vm-linux-quiet-x86_64 x86_64 ${vm_linux_x86_quiet}
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-quiet-x86_64.dts
     ${CMAKE_SOURCE_DIR}/dts/vms/linux-quiet-x86_64.dts)
 add_test(NAME vm/x86_64-vmx-linux-guest COMMAND ${KEEL_QEMU_RUN} --board bochs-x86_64
     --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_linux_x86_quiet} --smp 2
-    --memory 1G --timeout 400 --silence 150 --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-vmx-linux-guest.log
+    --memory 1G --timeout 200 --silence 90 --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-vmx-linux-guest.log
     --expect "x86: VT-x (VMCS revision" --expect "root: started vm1"
     --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
     --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
     --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
     --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
-set_tests_properties(vm/x86_64-vmx-linux-guest PROPERTIES TIMEOUT 450 LABELS system COST 2000)
+set_tests_properties(vm/x86_64-vmx-linux-guest PROPERTIES TIMEOUT 240 LABELS system COST 2000)
 
 # The first riscv64 Linux VM: the images/ kernel and initramfs as a VS-mode guest of Keel's VMM
 # (dts/vms/linux-riscv64.dts: two harts, PLIC, 16550, virtio-mmio, the VMM's SBI), and its test.

@@ -16,8 +16,7 @@ keel_add_qemu_test(boot/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 TIMEOUT 30 SMP 
     EXPECT "boot: 4 CPUs" "KEEL BOOT OK" "no root task"
     REQUIRE "smp: CPU 1 up" "smp: CPU 2 up" "smp: CPU 3 up")
 # The Intel VT-x board (Bochs, booted by GRUB: ci/bochs_boot.py): the kernel comes up and finds
-# VT-x with what the back end needs (no SVM there). One CPU: with four, the firmware and GRUB take
-# 90 s of the host's time before the kernel starts (docs/x86_64.md).
+# VT-x with what the back end needs (no SVM there). One CPU (the other Bochs tests have two).
 keel_add_qemu_test(boot/x86_64-bochs-vmx BOARD bochs-x86_64 ARCH x86_64 TIMEOUT 90
     EXPECT "Keel hypervisor (x86_64)" "x86: VT-x (VMCS revision" "boot: 1 CPUs" "KEEL BOOT OK"
            "no root task"
@@ -26,7 +25,7 @@ keel_add_qemu_test(boot/x86_64-bochs-vmx BOARD bochs-x86_64 ARCH x86_64 TIMEOUT 
 # cases run on SVM in the q35 ktest runs): the x86 one, the state area's sync and scribbling,
 # x87/SSE across VMs, rebinding a thread that runs elsewhere, plain vCPU mode. ACPI power-off
 # ends Bochs.
-keel_add_qemu_test(ktest/x86_64-bochs-vcpu BOARD bochs-x86_64 ARCH x86_64 TIMEOUT 300 SILENCE 120
+keel_add_qemu_test(ktest/x86_64-bochs-vcpu BOARD bochs-x86_64 ARCH x86_64 TIMEOUT 120 SILENCE 60
     SMP 2 INITRD_NAME ktest-vcpu-x86
     EXPECT "x86: VT-x (VMCS revision" "KTEST DONE: 7 passed, 0 failed" "KEEL: power off" EXIT
     REQUIRE "ktest: guest on VT-x" "PASS: vcpu_x86_runs_a_guest_and_refuses_what_it_must_not_run"
@@ -179,8 +178,8 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
     FAIL "status 99" EXIT)
 
 # The x86_64 VMs, on both back ends from the same VMM and guests: AMD SVM with nested paging
-# (q35) and Intel VT-x with EPT (Bochs, whose two-CPU firmware is silent for about 50 s of the
-# host's time; Bochs counts its time in instructions, so a guest's 3 s are a minute here).
+# (q35) and Intel VT-x with EPT (Bochs, which counts its time in instructions: a guest's second
+# takes about 15 s of the host's time).
 # vm-raw: two VMMs, one per CPU, with raw-binary guests in 32-bit protected mode. vm1 prints
 # through the 16550 at port 0x3f8, reads the hypervisor's CPUID signature, makes the hypercall
 # the kernel answers (VMMCALL on AMD, VMCALL on Intel) and powers off through the exit port with
@@ -193,8 +192,8 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
 # vm-isolation: a guest misuses its platform (ports, MSRs, string I/O, instructions it does not
 # have): every misuse is answered as hardware would, the VMM reports and survives. It then spins
 # with interrupts off through four times the loop the victim on the same CPU needs (a length in
-# work: Bochs' clock is its instruction count), and the victim still finishes first (the kernel's timer takes the CPU back); the attacker's final
-# triple fault stops its own VM only.
+# work: Bochs' clock is its instruction count), and the victim still finishes first (the kernel's
+# timer takes the CPU back); the attacker's final triple fault stops its own VM only.
 # vm-fp: two guests on one CPU keep their own x87 and SSE registers (left in the CPU after a run,
 # reloaded when the other vCPU has used them).
 foreach(backend IN ITEMS svm vmx)
@@ -207,7 +206,7 @@ foreach(backend IN ITEMS svm vmx)
         set(board bochs-x86_64)
         set(found "x86: VT-x (VMCS revision")
         set(pre "x86_64-vmx")
-        set(slow TIMEOUT 300 SILENCE 120)
+        set(slow TIMEOUT 120 SILENCE 60)
     endif()
     keel_add_qemu_test(vm/x86_64-${backend}-raw-binary BOARD ${board} ARCH x86_64 INITRD_NAME vm-raw
         ${slow} SMP 2 EXPECT "${found}" "root: started vm1" "root: started vm2"
