@@ -225,6 +225,8 @@ foreach(backend IN ITEMS svm vmx)
         REQUIRE "attacker| guest: every misuse answered as hardware would"
                 "vmm: attacker: guest read of 1 bytes at port 0x1234: no device there"
                 "vmm: attacker: guest read of MSR 0x12345678: #GP injected"
+                "attacker| guest: a line by rep outsb"
+                "vmm: attacker: guest string read of 4 elements at port 0x1234: no device there"
                 "with bits it does not have or may not change now: #GP injected"
                 "vmm: attacker: the guest shut down (a triple fault)"
         FAIL "unexpected exception" "guest powered off, status 6" "guest powered off, status 99" EXIT)

@@ -18,7 +18,10 @@
 #define SEG_L 0x200u  /* CS.L: 64-bit code (SVM packed attributes) */
 #define SEG_DB 0x400u /* CS.D: 32-bit code */
 
+#define CR0_WP (1ull << 16)
 #define PTE_P 1ull
+#define PTE_RW 2ull
+#define PTE_US 4ull
 #define PTE_PS 0x80ull
 #define PTE_ADDR 0x000ffffffffff000ull /* bits 51:12 of a PAE or long-mode entry */
 #define PTE32_ADDR 0xfffff000ull
@@ -234,12 +237,15 @@ static bool read_entry(struct vm *vm, uint64_t gpa, unsigned entry_bytes, uint64
 
 /* The guest-physical address of linear address la under the guest's paging. Each level is read
  * once; false when an entry is not present, a large-page bit is where no large page can be, or
- * a paging structure is not in RAM. Access rights are not checked: the CPU has just run it. */
-static bool translate(struct vm *vm, const struct keel_vcpu_state *s, uint64_t la, uint64_t *gpa)
+ * a paging structure is not in RAM. *rights gets what every level allows: PTE_RW and PTE_US
+ * (without paging both). */
+static bool translate(struct vm *vm, const struct keel_vcpu_state *s, uint64_t la, uint64_t *gpa,
+                      uint64_t *rights)
 {
     enum paging mode;
     unsigned levels, entry_bytes, index_bits;
     uint64_t table;
+    *rights = PTE_RW | PTE_US;
     if (!(s->cr0 & CR0_PG)) {
         *gpa = la;
         return true;
@@ -269,6 +275,9 @@ static bool translate(struct vm *vm, const struct keel_vcpu_state *s, uint64_t l
         if (!read_entry(vm, table + index * entry_bytes, entry_bytes, &e) || !(e & PTE_P)) {
             return false;
         }
+        if (mode != PAGING_PAE || level < 3) { /* PAE PDPTEs have no R/W or U/S */
+            *rights &= e & (PTE_RW | PTE_US);
+        }
         bool leaf = level == 1; /* bit 7 of a PTE is PAT */
         if (level > 1 && (e & PTE_PS)) {
             if (mode == PAGING_LONG ? level <= 3 : level == 2) {
@@ -295,6 +304,24 @@ static bool translate(struct vm *vm, const struct keel_vcpu_state *s, uint64_t l
     return false;
 }
 
+bool insn_translate(struct vm *vm, const struct keel_vcpu_state *s, uint64_t la, bool write,
+                    uint64_t *gpa, uint32_t *pf_error)
+{
+    bool user = ((s->cs.attr >> 5) & 3) == 3;
+    uint64_t rights;
+    *pf_error = (write ? INSN_PF_WRITE : 0) | (user ? INSN_PF_USER : 0);
+    if (!translate(vm, s, la, gpa, &rights)) {
+        return false;
+    }
+    /* Supervisor writes ignore R/W unless CR0.WP; user accesses need U/S (and R/W to write). */
+    bool ok = (!user || (rights & PTE_US)) &&
+              (!write || (rights & PTE_RW) || (!user && !(s->cr0 & CR0_WP)));
+    if (!ok) {
+        *pf_error |= INSN_PF_PRESENT;
+    }
+    return ok;
+}
+
 /* A 64-bit linear address whose bits above the paging's width copy its top bit. */
 static bool canonical(uint64_t la, unsigned va_bits)
 {
@@ -312,8 +339,9 @@ unsigned insn_fetch(struct vm *vm, const struct keel_vcpu_state *s, uint8_t *buf
     /* Page by page: the instruction may cross into a page mapped elsewhere, or not at all. */
     while (n < max) {
         /* 64-bit code ignores the CS base; other code wraps at 4 GiB. */
-        uint64_t la = code64 ? s->rip + n : (s->cs.base + s->rip + n) & 0xffffffffu, gpa;
-        if ((code64 && !canonical(la, va_bits)) || !translate(vm, s, la, &gpa)) {
+        uint64_t la = code64 ? s->rip + n : (s->cs.base + s->rip + n) & 0xffffffffu, gpa, rights;
+        /* Access rights are not checked: the CPU has just run the instruction. */
+        if ((code64 && !canonical(la, va_bits)) || !translate(vm, s, la, &gpa, &rights)) {
             break;
         }
         uint64_t in_page = PAGE_SIZE - (la & (PAGE_SIZE - 1));

@@ -33,6 +33,15 @@ bool insn_decode_mmio(const uint8_t *code, unsigned avail, unsigned bits, struct
  * the guest's paging (none, 32-bit, PAE, 4- or 5-level), page by page. Stops at the first byte
  * it cannot reach (not mapped, not RAM). Returns the number of bytes read. */
 unsigned insn_fetch(struct vm *vm, const struct keel_vcpu_state *s, uint8_t *buf, unsigned max);
+/* A data access at linear address la through the guest's paging, with its access rights as the
+ * CPU checks them (present, R/W and U/S at every level; a supervisor write to a read-only page
+ * only with CR0.WP; the privilege level is CS's DPL). Sets *gpa and returns true when the access
+ * is allowed; else false with *pf_error the #PF error code the CPU would push (INSN_PF_*). */
+#define INSN_PF_PRESENT 1u
+#define INSN_PF_WRITE 2u
+#define INSN_PF_USER 4u
+bool insn_translate(struct vm *vm, const struct keel_vcpu_state *s, uint64_t la, bool write,
+                    uint64_t *gpa, uint32_t *pf_error);
 /* The code segment's size: 64 in long mode with CS.L, else 32 with CS.D, else 16. */
 unsigned insn_code_bits(const struct keel_vcpu_state *s);
 /* The value a store writes (the register, its high byte, or the immediate), masked to width. */

@@ -12,6 +12,7 @@
 #include "ports.h"
 #include "lapic.h"
 #include "insn.h"
+#include "string_io.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
@@ -19,7 +20,6 @@
 
 #define IOIO_IN (1u << 0)
 #define IOIO_STR (1u << 2)
-#define IOIO_REP (1u << 3)
 #define RFLAGS_IF (1ull << 9)
 #define X86_DB 1
 #define X86_UD 6
@@ -60,17 +60,50 @@ static void inject_exception(struct keel_vcpu_state *s, unsigned vector, bool er
                 (error ? KEEL_X86_INJECT_ERROR | (uint64_t)code << 32 : 0);
 }
 
-static int port_io(struct vm *vm, struct keel_vcpu_state *s)
+static bool string_port(void *ctx, unsigned port, unsigned width, bool write, uint64_t *value)
 {
+    return ports_access(ctx, port, width, write, value);
+}
+
+/* INS and OUTS (string_io.c): up to 1024 elements per exit, the rest when the guest runs the
+ * instruction again. */
+static int string_port_io(struct vcpu *v, struct keel_vcpu_state *s)
+{
+    struct vm *vm = v->vm;
+    unsigned port = (unsigned)(s->exit_info1 >> 16) & 0xffff;
+    if (vcpu_state_sync(v) != 0) {
+        return -1;
+    }
+    struct string_io_result r = string_io(vm, s, string_port, vm, 1024);
+    if (r.unanswered) {
+        vm_report(vm, "guest string %s of %u elements at port 0x%x: no device there (rip 0x%lx)",
+                  (s->exit_info1 & IOIO_IN) ? "read" : "write", r.unanswered, port,
+                  (unsigned long)s->rip);
+    }
+    switch (r.end) {
+    case STRING_IO_DONE:
+        step(s, s->exit_info2 - s->rip);
+        return 0;
+    case STRING_IO_AGAIN:
+    case STRING_IO_FAULT: /* injected as the CPU raises it: the guest's handler sees it */
+        return 0;
+    default:
+        printf("vmm: %s: string I/O at port 0x%x with memory at 0x%lx outside RAM (rip 0x%lx): "
+               "not emulated; stopping the VM\n",
+               vm->name, port, (unsigned long)r.la, (unsigned long)s->rip);
+        return -1;
+    }
+}
+
+static int port_io(struct vcpu *v, struct keel_vcpu_state *s)
+{
+    struct vm *vm = v->vm;
     uint64_t info = s->exit_info1;
     unsigned port = (unsigned)(info >> 16) & 0xffff;
     unsigned width = (info & (1u << 4)) ? 1 : (info & (1u << 5)) ? 2 : 4;
     bool in = info & IOIO_IN;
-    if (info & (IOIO_STR | IOIO_REP)) {
-        vm_report(vm, "string I/O at port 0x%x is not emulated: #UD injected (rip 0x%lx)", port,
-                  (unsigned long)s->rip);
-        inject_exception(s, X86_UD, false, 0);
-        return 0;
+    if (info & IOIO_STR) {
+        return string_port_io(v, s);
     }
     uint64_t value = in ? 0 : s->gpr[0] & insn_width_mask(width);
     if (!ports_access(vm, port, width, !in, &value)) {
@@ -489,7 +522,7 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         return control_register(v, s);
     case KEEL_X86_EXIT_IOIO:
         v->arch.io_exits++;
-        return port_io(vm, s);
+        return port_io(v, s);
     case KEEL_X86_EXIT_CPUID:
         cpuid_exit(v, s);
         return 0;

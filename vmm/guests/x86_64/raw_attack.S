@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A bare-metal x86_64 guest that misuses its platform (32-bit protected mode, its own GDT and
-// IDT): ports with no device, MSRs it does not have, string I/O, the SVM instructions, MONITOR,
-// MWAIT, XSETBV, RDPMC and WBINVD. Each must be answered as on a machine without them (reads of
+// IDT): ports with no device, MSRs it does not have, string I/O (which works as on hardware:
+// through the UART, from a port with no device, into a read-only segment), the SVM instructions,
+// MONITOR, MWAIT, XSETBV, RDPMC and WBINVD. Each must be answered as on a machine without them (reads of
 // nothing all ones, #GP, #UD) and none may stop the VMM or touch the other VM. (Not ICEBP: QEMU
 // 7.2 has no INT1, it raises #UD itself.)
 // When every answer was right it says so, spins with interrupts off through 4 times the rounds
@@ -59,14 +60,39 @@ _start:
     movl    %cr4, %eax
     testl   $0x400000, %eax         // still off
     jnz     fail
-    // 3: string I/O and the instructions its CPUID does not offer: #UD each.
-    movl    $9f, resume
-    movl    $message, %esi
+    // 3: string I/O as on hardware: REP INSB from a port nobody has fills memory with all ones
+    // and counts ECX and EDI; INSB into a read-only ES is #GP with nothing moved; REP OUTSB
+    // writes a line through the UART. Then the instructions its CPUID does not offer: #UD each.
+    movl    $3, %ebx
+    cld
+    movl    $strbuf, %edi
     movl    $4, %ecx
+    movw    $0x1234, %dx
+    rep insb
+    cmpl    $0xffffffff, strbuf
+    jne     fail
+    testl   %ecx, %ecx
+    jnz     fail
+    cmpl    $strbuf + 4, %edi
+    jne     fail
+    movl    $9f, resume
+    movl    $0x20, %eax
+    movl    %eax, %es
+    insb
+9:  movl    $0x18, %eax
+    movl    %eax, %es
+    cmpl    $5, gp_count
+    jne     fail
+    cmpl    $strbuf + 4, %edi
+    jne     fail
+    movl    $string_line, %esi
+    movl    $string_line_end - string_line, %ecx
     movw    $0x3f8, %dx
     rep outsb
-9:  movl    $9f, resume
+    cmpl    $string_line_end, %esi
+    jne     fail
     movl    $0x100000, %eax
+    movl    $9f, resume
     vmrun
 9:  movl    $9f, resume
     vmload
@@ -90,8 +116,7 @@ _start:
     xorl    %edx, %edx
     movl    $1, %eax
     xsetbv
-9:  movl    $3, %ebx
-    cmpl    $11, ud_count
+9:  cmpl    $10, ud_count
     jne     fail
     // 4: WBINVD goes on (nothing to write back: the VMM skips it).
     wbinvd
@@ -146,6 +171,9 @@ unexpected:
 
 message:
     .asciz  "guest: every misuse answered as hardware would\n"
+string_line:
+    .ascii  "guest: a line by rep outsb\n"
+string_line_end:
 unexpected_msg:
     .asciz  "guest: an unexpected exception\n"
 
@@ -160,6 +188,8 @@ resume:
 gp_count:
     .long   0
 ud_count:
+    .long   0
+strbuf:
     .long   0
     .balign 8
 idt:
