@@ -19,6 +19,7 @@
 #define SEG_DB 0x400u /* CS.D: 32-bit code */
 
 #define CR0_WP (1ull << 16)
+#define RFLAGS_VM (1ull << 17)
 #define PTE_P 1ull
 #define PTE_RW 2ull
 #define PTE_US 4ull
@@ -307,7 +308,9 @@ static bool translate(struct vm *vm, const struct keel_vcpu_state *s, uint64_t l
 bool insn_translate(struct vm *vm, const struct keel_vcpu_state *s, uint64_t la, bool write,
                     uint64_t *gpa, uint32_t *pf_error)
 {
-    bool user = ((s->cs.attr >> 5) & 3) == 3;
+    /* CPL: SS's DPL in protected mode (CS's DPL differs in conforming code; the SVM back end
+     * keeps the VMCB's CPL there, VT-x has it so by architecture); 3 in virtual-8086 mode. */
+    bool user = (s->cr0 & 1) && ((s->rflags & RFLAGS_VM) || ((s->sys.ss.attr >> 5) & 3) == 3);
     uint64_t rights;
     *pf_error = (write ? INSN_PF_WRITE : 0) | (user ? INSN_PF_USER : 0);
     if (!translate(vm, s, la, gpa, &rights)) {

@@ -35,7 +35,8 @@ bool insn_decode_mmio(const uint8_t *code, unsigned avail, unsigned bits, struct
 unsigned insn_fetch(struct vm *vm, const struct keel_vcpu_state *s, uint8_t *buf, unsigned max);
 /* A data access at linear address la through the guest's paging, with its access rights as the
  * CPU checks them (present, R/W and U/S at every level; a supervisor write to a read-only page
- * only with CR0.WP; the privilege level is CS's DPL). Sets *gpa and returns true when the access
+ * only with CR0.WP; the privilege level is SS's DPL: needs KEEL_VCPU_SYNC_SYS). Accessed and
+ * dirty bits are not set. Sets *gpa and returns true when the access
  * is allowed; else false with *pf_error the #PF error code the CPU would push (INSN_PF_*). */
 #define INSN_PF_PRESENT 1u
 #define INSN_PF_WRITE 2u

@@ -79,7 +79,7 @@ struct element {
 };
 
 static enum string_io_end resolve(struct vm *vm, struct keel_vcpu_state *s, uint64_t la,
-                                  unsigned width, bool write, struct element *el,
+                                  unsigned width, bool write, bool long64, struct element *el,
                                   uint64_t *fault_la)
 {
     unsigned first = (unsigned)(PAGE_BYTES - (la & (PAGE_BYTES - 1)));
@@ -87,6 +87,9 @@ static enum string_io_end resolve(struct vm *vm, struct keel_vcpu_state *s, uint
     el->len[1] = width - el->len[0];
     for (unsigned i = 0; i < 2; i++) {
         uint64_t part_la = la + (i ? el->len[0] : 0), gpa;
+        if (!long64) {
+            part_la &= 0xffffffffu; /* linear addresses wrap at 4 GiB outside 64-bit mode */
+        }
         uint32_t error;
         el->part[i] = NULL;
         if (!el->len[i]) {
@@ -99,13 +102,57 @@ static enum string_io_end resolve(struct vm *vm, struct keel_vcpu_state *s, uint
             *fault_la = part_la;
             return STRING_IO_FAULT;
         }
-        el->part[i] = guest_mem_ptr(vm, gpa_init(gpa), el->len[i]);
-        if (!el->part[i]) {
-            *fault_la = part_la;
-            return STRING_IO_NOT_RAM;
-        }
+        el->part[i] = guest_mem_ptr(vm, gpa_init(gpa), el->len[i]); /* NULL: not RAM */
     }
     return STRING_IO_DONE;
+}
+
+/* The segment and address size (16, 32, 64) of the INS or OUTS at cs:rip, from its prefixes:
+ * the last segment override counts, 67h switches the code segment's size (64 to 32, 32 to 16,
+ * 16 to 32); false when the bytes there are no INS or OUTS. */
+static bool decode(struct vm *vm, const struct keel_vcpu_state *s, unsigned *seg, unsigned *asz)
+{
+    uint8_t code[INSN_MAX_LEN];
+    unsigned n = insn_fetch(vm, s, code, sizeof(code)), bits = insn_code_bits(s);
+    *seg = SEG_DS;
+    *asz = bits;
+    for (unsigned i = 0; i < n; i++) {
+        switch (code[i]) {
+        case 0x26:
+            *seg = SEG_ES;
+            continue;
+        case 0x2e:
+            *seg = SEG_CS;
+            continue;
+        case 0x36:
+            *seg = SEG_SS;
+            continue;
+        case 0x3e:
+            *seg = SEG_DS;
+            continue;
+        case 0x64:
+            *seg = SEG_FS;
+            continue;
+        case 0x65:
+            *seg = SEG_GS;
+            continue;
+        case 0x67:
+            *asz = bits == 32 ? 16 : 32;
+            continue;
+        case 0x66:
+        case 0xf0:
+        case 0xf2:
+        case 0xf3:
+            continue;
+        default:
+            break;
+        }
+        if (bits == 64 && (code[i] & 0xf0) == 0x40) {
+            continue; /* REX */
+        }
+        return code[i] >= 0x6c && code[i] <= 0x6f;
+    }
+    return false;
 }
 
 /* Adds delta to a register in the address size: 16 bits merge, 32 bits clear the upper half. */
@@ -118,14 +165,23 @@ static void advance(uint64_t *reg, int64_t delta, uint64_t mask)
 struct string_io_result string_io(struct vm *vm, struct keel_vcpu_state *s, string_io_port_fn port,
                                   void *ctx, unsigned max_elements)
 {
-    struct string_io_result r = { STRING_IO_DONE, 0, 0, 0 };
+    struct string_io_result r = { STRING_IO_DONE, 0, 0, 0, 0 };
     uint64_t info = s->exit_info1;
-    unsigned portno = (unsigned)(info >> 16) & 0xffff;
+    unsigned portno = (unsigned)(info >> 16) & 0xffff, seg, asz;
     unsigned width = (info & (1u << 4)) ? 1 : (info & (1u << 5)) ? 2 : 4;
-    uint64_t mask = (info & (1u << 7)) ? 0xffffu : (info & (1u << 8)) ? 0xffffffffu : ~0ull;
     bool in = info & IOIO_IN, rep = info & IOIO_REP;
-    unsigned seg = in ? SEG_ES : (unsigned)(info >> 10) & 7; /* INS writes through ES always */
     bool long64 = (s->efer & EFER_LMA) && (s->cs.attr & SEG_L);
+    if (!decode(vm, s, &seg, &asz)) {
+        r.end = STRING_IO_RETRY;
+        return r;
+    }
+    if (in) {
+        seg = SEG_ES; /* INS writes through ES, whatever the prefixes */
+    }
+    uint64_t mask = asz == 16 ? 0xffffu : asz == 32 ? 0xffffffffu : ~0ull;
+    if (max_elements == 0) {
+        max_elements = 1;
+    }
     const struct keel_x86_segment *sg = segment(s, seg);
     uint64_t *index = &s->gpr[in ? 7 : 6]; /* rDI or rSI */
     uint64_t count = rep ? s->gpr[1] & mask : 1;
@@ -163,16 +219,23 @@ struct string_io_result string_io(struct vm *vm, struct keel_vcpu_state *s, stri
         }
         /* Memory first (for INS too: a fault must not lose the port's input), then the port. */
         struct element el;
-        enum string_io_end e = resolve(vm, s, la, width, in, &el, &r.la);
+        enum string_io_end e = resolve(vm, s, la, width, in, long64, &el, &r.la);
         if (e != STRING_IO_DONE) {
             r.end = e;
             return r;
         }
-        uint8_t buf[4];
+        if ((el.len[0] && !el.part[0]) || (el.len[1] && !el.part[1])) {
+            if (r.not_ram++ == 0) {
+                r.la = la;
+            }
+        }
+        uint8_t buf[4] = { 0xff, 0xff, 0xff, 0xff }; /* memory that is not RAM reads all ones */
         uint64_t value = 0;
         if (!in) {
-            memcpy(buf, el.part[0], el.len[0]);
-            if (el.len[1]) {
+            if (el.part[0]) {
+                memcpy(buf, el.part[0], el.len[0]);
+            }
+            if (el.part[1]) {
                 memcpy(buf + el.len[0], el.part[1], el.len[1]);
             }
             memcpy(&value, buf, width); /* little-endian, as the guest */
@@ -183,8 +246,10 @@ struct string_io_result string_io(struct vm *vm, struct keel_vcpu_state *s, stri
         }
         if (in) {
             memcpy(buf, &value, width);
-            memcpy(el.part[0], buf, el.len[0]);
-            if (el.len[1]) {
+            if (el.part[0]) {
+                memcpy(el.part[0], buf, el.len[0]);
+            }
+            if (el.part[1]) {
                 memcpy(el.part[1], buf + el.len[0], el.len[1]);
             }
         }

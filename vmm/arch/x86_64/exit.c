@@ -66,7 +66,7 @@ static bool string_port(void *ctx, unsigned port, unsigned width, bool write, ui
 }
 
 /* INS and OUTS (string_io.c): up to 1024 elements per exit, the rest when the guest runs the
- * instruction again. */
+ * instruction again. Nothing it does this way stops the VM. */
 static int string_port_io(struct vcpu *v, struct keel_vcpu_state *s)
 {
     struct vm *vm = v->vm;
@@ -75,24 +75,24 @@ static int string_port_io(struct vcpu *v, struct keel_vcpu_state *s)
         return -1;
     }
     struct string_io_result r = string_io(vm, s, string_port, vm, 1024);
+    bool in = s->exit_info1 & IOIO_IN;
     if (r.unanswered) {
         vm_report(vm, "guest string %s of %u elements at port 0x%x: no device there (rip 0x%lx)",
-                  (s->exit_info1 & IOIO_IN) ? "read" : "write", r.unanswered, port,
+                  in ? "read" : "write", r.unanswered, port, (unsigned long)s->rip);
+    }
+    if (r.not_ram) {
+        vm_report(vm,
+                  "guest string I/O at port 0x%x with memory at 0x%lx outside RAM: %s "
+                  "(rip 0x%lx)",
+                  port, (unsigned long)r.la, in ? "the input dropped" : "all ones sent",
                   (unsigned long)s->rip);
     }
-    switch (r.end) {
-    case STRING_IO_DONE:
+    if (r.end == STRING_IO_DONE) {
         step(s, s->exit_info2 - s->rip);
-        return 0;
-    case STRING_IO_AGAIN:
-    case STRING_IO_FAULT: /* injected as the CPU raises it: the guest's handler sees it */
-        return 0;
-    default:
-        printf("vmm: %s: string I/O at port 0x%x with memory at 0x%lx outside RAM (rip 0x%lx): "
-               "not emulated; stopping the VM\n",
-               vm->name, port, (unsigned long)r.la, (unsigned long)s->rip);
-        return -1;
     }
+    /* AGAIN: the guest runs the instruction again for the rest; FAULT: injected as the CPU
+     * raises it; RETRY: no string instruction there any more, the CPU runs what is. */
+    return 0;
 }
 
 static int port_io(struct vcpu *v, struct keel_vcpu_state *s)
