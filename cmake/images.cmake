@@ -171,7 +171,7 @@ add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-ar
 set_tests_properties(vm/arm64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
 
 # The first x86_64 Linux VM (AMD SVM, q35): the images/ bzImage and initramfs through the x86
-# boot protocol (dts/vms/linux-x86_64.dts: two vCPUs, LAPICs, I/O APIC, 16550, 8254, the ACPI
+# boot protocol (dts/vms/linux-x86_64.dts: two vCPUs, LAPICs, I/O APIC, 16550, 8254, CMOS clock, the ACPI
 # tables and PM blocks the VMM makes, virtio-mmio block, rng and console named on the kernel's
 # command line), to the init's checks and the ACPI S5 power-off.
 set(vm_linux_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-linux.cpio)
@@ -185,7 +185,8 @@ add_test(NAME vm/x86_64-svm-linux-guest COMMAND ${KEEL_QEMU_RUN} --board q35-x86
     --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| Linux version 6.1"
     --expect "vm1| ACPI: PM-Timer IO Port: 0x608" --expect "vm1| smpboot: Allowing 2 CPUs"
     --expect "vm1| virtio-mmio: Registering device virtio-mmio.0 at 0xfeb00000-0xfeb001ff, IRQ 5."
-    --expect "vm1| Run /init as init process" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
+    --expect "vm1| Run /init as init process"
+    --expect "vm1| KEEL-INIT CLOCK realtime=17672" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
     --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
     --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
     --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
@@ -217,7 +218,8 @@ add_test(NAME vm/x86_64-vmx-linux-guest COMMAND ${KEEL_QEMU_RUN} --board bochs-x
     --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_linux_x86_quiet} --smp 2
     --memory 1G --timeout 200 --silence 90 --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-vmx-linux-guest.log
     --expect "x86: VT-x (VMCS revision" --expect "root: started vm1"
-    --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
+    --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| KEEL-INIT CLOCK realtime=17672"
+    --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
     --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
     --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
     --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"

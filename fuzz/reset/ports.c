@@ -8,4 +8,6 @@ void fuzz_reset_ports(void)
     memset(ports, 0, sizeof(ports));
     port_count = 0;
     pit_init(&pit);
+    memset(&rtc, 0, sizeof(rtc));
+    rtc_created = false;
 }

@@ -582,6 +582,10 @@ int main(void)
     printf(MARK " START counter=%llu freq=%llu ns=%llu uptime_ns=%llu\n", (unsigned long long)ticks,
            (unsigned long long)freq, (unsigned long long)ticks_to_ns(ticks, freq),
            (unsigned long long)monotonic_ns());
+    /* The wall clock as the kernel took it at boot (x86: the CMOS clock; 0 where none). */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    printf(MARK " CLOCK realtime=%lld\n", (long long)wall.tv_sec);
 
     int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {

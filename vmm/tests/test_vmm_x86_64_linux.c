@@ -4,12 +4,14 @@
  * tables the VMM builds (acpi_tables.c): fake bzImages (a setup header as boot.rst lays it out)
  * placed where they prefer, relocated when RAM is small, refused when they are no bzImage, too
  * old, not loaded high, too large, or given too long a command line; every table checksummed,
- * the XSDT pointing at what it names, the MADT listing each CPU, the I/O APIC and the overrides.
+ * the XSDT pointing at what it names, the MADT listing each CPU, the I/O APIC and the overrides;
+ * the 8254 and the CMOS clock (rtc.c) on a clock the tests move.
  */
 #include "unit.h"
 #include "bzimage.h"
 #include "acpi_tables.h"
 #include "pit.h"
+#include "rtc.h"
 #include <stdlib.h>
 
 #define MiB (1ull << 20)
@@ -156,7 +158,7 @@ static void test_acpi_tables(void)
 {
     static uint8_t area[BZ_ACPI_SIZE];
     const uint64_t base = BZ_ACPI;
-    struct acpi_config c = { 3, NULL, 0xfee00000, 0xfec00000, 0x600 };
+    struct acpi_config c = { 3, NULL, 0xfee00000, 0xfec00000, 0x600, false };
     uint64_t rsdp = acpi_build(area, sizeof(area), base, &c);
     CHECK_EQ(rsdp, base);
     const uint8_t *r = area;
@@ -174,6 +176,13 @@ static void test_acpi_tables(void)
     CHECK_EQ(get(f, 116 + 4, 8), ACPI_RESET_PORT);
     CHECK_EQ(f[128], ACPI_RESET_VALUE);
     CHECK_EQ(get(f, 140, 8), get(f, 40, 4)); /* X_DSDT and DSDT agree */
+    CHECK_EQ(get(f, 109, 2) & (1u << 5), 1u << 5); /* no CMOS RTC */
+    CHECK_EQ(f[108], 0);
+    c.rtc = true;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    CHECK_EQ(get(f, 109, 2) & (1u << 5), 0);
+    CHECK_EQ(f[108], 0x32); /* CENTURY */
+    CHECK_EQ(sum(f, 276), 0);
     const uint8_t *d = table(area, base, get(f, 140, 8), "DSDT");
     CHECK(memmem(d + 36, get(d, 4, 4) - 36, "_S5_", 4) != NULL);
     CHECK(memcmp(area + (get(f, 132, 8) - base), "FACS", 4) == 0);
@@ -272,9 +281,161 @@ static void test_pit(void)
     CHECK_EQ(lo | hi << 8, 50);
 }
 
+/* The CMOS clock: calendar arithmetic, a date read in BCD and binary, 12- and 24-hour form, the
+ * century; UIP in the 244 us before each update; setting the time under SET and without it;
+ * register C's flags since its last read (update, periodic, alarm with don't-care codes, IRQF);
+ * the firmware's memory bytes; RAM. */
+static uint8_t rtc_reg(struct rtc *r, uint8_t index, uint64_t now)
+{
+    uint8_t v = index;
+    CHECK(rtc_access(r, 0, true, &v, now));
+    CHECK(rtc_access(r, 1, false, &v, now));
+    return v;
+}
+
+static void rtc_set(struct rtc *r, uint8_t index, uint8_t value, uint64_t now)
+{
+    uint8_t v = index;
+    CHECK(rtc_access(r, 0, true, &v, now));
+    v = value;
+    CHECK(rtc_access(r, 1, true, &v, now));
+}
+
+static void test_rtc(void)
+{
+    /* Calendar: 1970-01-01 is day 0, 2000-03-01 follows 2000-02-29, 2100 is no leap year. */
+    CHECK_EQ(rtc_days_from_civil(1970, 1, 1), 0);
+    CHECK_EQ(rtc_days_from_civil(2000, 3, 1) - rtc_days_from_civil(2000, 2, 29), 1);
+    CHECK_EQ(rtc_days_from_civil(2100, 3, 1) - rtc_days_from_civil(2100, 2, 28), 1);
+    for (int64_t d = -800000; d < 800000; d += 997) {
+        int64_t y;
+        unsigned m, dd;
+        rtc_civil_from_days(d, &y, &m, &dd);
+        CHECK_EQ(rtc_days_from_civil(y, m, dd), d);
+    }
+    /* 2026-12-06 21:07:09 UTC, a Sunday, at tick T0 (not a whole second: 0.25 s in). */
+    const int64_t epoch = rtc_days_from_civil(2026, 12, 6) * 86400 + 21 * 3600 + 7 * 60 + 9;
+    const uint64_t T0 = 1000 * (uint64_t)RTC_HZ + RTC_HZ / 4;
+    struct rtc r;
+    struct rtc_config c = { epoch, 3ull << 30, 1ull << 30, 4 };
+    rtc_init(&r, &c, T0);
+    CHECK_EQ(rtc_reg(&r, 0x0a, T0), 0x26);
+    CHECK_EQ(rtc_reg(&r, 0x0b, T0), 0x02);
+    CHECK_EQ(rtc_reg(&r, 0x0d, T0), 0x80);
+    CHECK_EQ(rtc_reg(&r, 0x00, T0), 0x09);
+    CHECK_EQ(rtc_reg(&r, 0x02, T0), 0x07);
+    CHECK_EQ(rtc_reg(&r, 0x04, T0), 0x21);
+    CHECK_EQ(rtc_reg(&r, 0x06, T0), 1); /* Sunday */
+    CHECK_EQ(rtc_reg(&r, 0x07, T0), 0x06);
+    CHECK_EQ(rtc_reg(&r, 0x08, T0), 0x12);
+    CHECK_EQ(rtc_reg(&r, 0x09, T0), 0x26);
+    CHECK_EQ(rtc_reg(&r, 0x32, T0), 0x20);
+    /* It runs: 51 s later it is 21:08:00; the index port reads 0xff. */
+    CHECK_EQ(rtc_reg(&r, 0x00, T0 + 51 * RTC_HZ), 0x00);
+    CHECK_EQ(rtc_reg(&r, 0x02, T0 + 51 * RTC_HZ), 0x08);
+    uint8_t v = 0;
+    CHECK(rtc_access(&r, 0, false, &v, T0) && v == 0xff);
+    CHECK(!rtc_access(&r, 2, false, &v, T0));
+    /* Binary and 12-hour: 9 PM is 0x89. */
+    rtc_set(&r, 0x0b, 0x04, T0);
+    CHECK_EQ(rtc_reg(&r, 0x04, T0), 0x89);
+    CHECK_EQ(rtc_reg(&r, 0x09, T0), 26);
+    rtc_set(&r, 0x0b, 0x00, T0); /* BCD, 12-hour */
+    CHECK_EQ(rtc_reg(&r, 0x04, T0), 0x89);
+    rtc_set(&r, 0x0b, 0x02, T0);
+    /* UIP: only in the last 8 ticks of a second. */
+    const uint64_t second = 1001 * (uint64_t)RTC_HZ;
+    CHECK_EQ(rtc_reg(&r, 0x0a, second - 9) & 0x80, 0);
+    CHECK_EQ(rtc_reg(&r, 0x0a, second - 8) & 0x80, 0x80);
+    CHECK_EQ(rtc_reg(&r, 0x0a, second) & 0x80, 0);
+    /* Setting the time under SET: it holds while set, runs from the new time after. */
+    rtc_set(&r, 0x0b, 0x82, T0);
+    rtc_set(&r, 0x04, 0x05, T0);
+    rtc_set(&r, 0x02, 0x30, T0);
+    rtc_set(&r, 0x00, 0x00, T0);
+    rtc_set(&r, 0x08, 0x02, T0);
+    rtc_set(&r, 0x07, 0x29, T0);
+    rtc_set(&r, 0x09, 0x24, T0);
+    CHECK_EQ(rtc_reg(&r, 0x00, T0 + 10 * RTC_HZ), 0x00); /* held */
+    CHECK_EQ(rtc_reg(&r, 0x0a, second - 1) & 0x80, 0);   /* no UIP while SET */
+    rtc_set(&r, 0x0b, 0x02, T0 + 10 * RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x00, T0 + 13 * RTC_HZ), 0x03);
+    CHECK_EQ(rtc_reg(&r, 0x07, T0 + 13 * RTC_HZ), 0x29); /* 2024-02-29 exists */
+    CHECK_EQ(rtc_reg(&r, 0x06, T0 + 13 * RTC_HZ), 5);    /* a Thursday */
+    CHECK_EQ(rtc_reg(&r, 0x04, T0 + 13 * RTC_HZ), 0x05);
+    /* 12-hour writes: 12 AM is hour 0, 12 PM hour 12. SET clears UIE. */
+    rtc_set(&r, 0x0b, 0x00, T0 + 13 * RTC_HZ);
+    rtc_set(&r, 0x04, 0x12, T0 + 13 * RTC_HZ);
+    rtc_set(&r, 0x0b, 0x02, T0 + 13 * RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x04, T0 + 13 * RTC_HZ), 0x00);
+    rtc_set(&r, 0x0b, 0x00, T0 + 13 * RTC_HZ);
+    rtc_set(&r, 0x04, 0x92, T0 + 13 * RTC_HZ);
+    rtc_set(&r, 0x0b, 0x12, T0 + 13 * RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x04, T0 + 13 * RTC_HZ), 0x12);
+    rtc_set(&r, 0x0b, 0x92, T0 + 13 * RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x0b, T0 + 13 * RTC_HZ), 0x82);
+    rtc_set(&r, 0x04, 0x05, T0 + 13 * RTC_HZ);
+    rtc_set(&r, 0x0b, 0x02, T0 + 13 * RTC_HZ);
+    /* Bad values are dropped: minute 0x60, month 0x13, a BCD digit above 9. */
+    rtc_set(&r, 0x02, 0x60, T0 + 13 * RTC_HZ);
+    rtc_set(&r, 0x08, 0x13, T0 + 13 * RTC_HZ);
+    rtc_set(&r, 0x00, 0x1a, T0 + 13 * RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x02, T0 + 13 * RTC_HZ), 0x30);
+    CHECK_EQ(rtc_reg(&r, 0x08, T0 + 13 * RTC_HZ), 0x02);
+    /* Without SET: the century moves the year. */
+    rtc_set(&r, 0x32, 0x21, T0 + 13 * RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x09, T0 + 13 * RTC_HZ), 0x24);
+    CHECK_EQ(rtc_reg(&r, 0x32, T0 + 13 * RTC_HZ), 0x21);
+    /* Register C: read clears; an update since the last read sets UF, a periodic period PF (rate
+     * 6: 32 ticks), IRQF with the matching enable. */
+    uint64_t t = T0 + 20 * RTC_HZ;
+    (void)rtc_reg(&r, 0x0c, t);
+    CHECK_EQ(rtc_reg(&r, 0x0c, t), 0);
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 32), 0x40);
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + RTC_HZ), 0x50);
+    rtc_set(&r, 0x0b, 0x02 | 0x40, t); /* PIE */
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 2 * RTC_HZ), 0xd0);
+    rtc_set(&r, 0x0a, 0x21, t); /* rate 1: 256 Hz, 128 ticks (not 1 << 0) */
+    (void)rtc_reg(&r, 0x0c, t + 2 * RTC_HZ + 64);
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 2 * RTC_HZ + 127) & 0x40, 0);
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 2 * RTC_HZ + 128) & 0x40, 0x40);
+    rtc_set(&r, 0x0a, 0x20, t); /* no periodic rate */
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 3 * RTC_HZ), 0x10);
+    /* The alarm: hh:mm:ss of an update since the last read; 0xc0-0xff match anything. */
+    rtc_set(&r, 0x0b, 0x02, t);
+    rtc_set(&r, 0x05, 0x05, t);
+    rtc_set(&r, 0x03, 0x31, t);
+    rtc_set(&r, 0x01, 0x00, t);
+    (void)rtc_reg(&r, 0x0c, t + 3 * RTC_HZ);            /* 05:30:13 */
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 49 * RTC_HZ), 0x10); /* to 05:30:59: not yet */
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 50 * RTC_HZ), 0x30); /* 05:31:00 */
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 51 * RTC_HZ), 0x10);
+    rtc_set(&r, 0x01, 0xff, t); /* any second of 05:31 */
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 55 * RTC_HZ), 0x30);
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 115 * RTC_HZ), 0x30); /* 05:31:06 .. 05:32:05 */
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 116 * RTC_HZ), 0x10); /* 05:32:06 */
+    rtc_set(&r, 0x03, 0xc0, t);
+    rtc_set(&r, 0x05, 0xc0, t);
+    rtc_set(&r, 0x0b, 0x02 | 0x20, t); /* AIE */
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 117 * RTC_HZ), 0xb0);
+    CHECK_EQ(rtc_reg(&r, 0x0c, t + 117 * RTC_HZ + 5), 0);
+    /* Firmware's bytes: 3 GiB below 4 GiB, 1 GiB above, 4 CPUs; RAM keeps what is written. */
+    CHECK_EQ(rtc_reg(&r, 0x15, t) | rtc_reg(&r, 0x16, t) << 8, 640);
+    CHECK_EQ(rtc_reg(&r, 0x17, t) | rtc_reg(&r, 0x18, t) << 8, 0xffff);
+    CHECK_EQ(rtc_reg(&r, 0x34, t) | rtc_reg(&r, 0x35, t) << 8, ((3ull << 30) - (16 << 20)) >> 16);
+    CHECK_EQ(rtc_reg(&r, 0x5b, t) | rtc_reg(&r, 0x5c, t) << 8 | rtc_reg(&r, 0x5d, t) << 16,
+             (1ull << 30) >> 16);
+    CHECK_EQ(rtc_reg(&r, 0x5f, t), 3);
+    rtc_set(&r, 0x40, 0x5a, t);
+    CHECK_EQ(rtc_reg(&r, 0x40, t), 0x5a);
+    rtc_set(&r, 0x0d, 0x00, t); /* D is read-only */
+    CHECK_EQ(rtc_reg(&r, 0x0d, t), 0x80);
+}
+
 int main(void)
 {
     test_pit();
+    test_rtc();
     test_fits_where_it_prefers();
     test_relocated_and_refused();
     test_acpi_tables();

@@ -78,8 +78,10 @@ uint64_t acpi_build(uint8_t *area, uint64_t size, uint64_t gpa, const struct acp
     f[88] = 4; /* PM1_EVT_LEN */
     f[89] = 2; /* PM1_CNT_LEN */
     f[91] = 4; /* PM_TMR_LEN */
-    /* IAPC_BOOT_ARCH: no VGA, no CMOS RTC (not modelled yet); no 8042, no legacy devices. */
-    wr(f, 109, 2, (1u << 2) | (1u << 5));
+    /* IAPC_BOOT_ARCH: no VGA, no 8042, no legacy devices; a CMOS RTC when there is one, whose
+     * century register is CENTURY. */
+    wr(f, 109, 2, (1u << 2) | (c->rtc ? 0 : 1u << 5));
+    f[108] = c->rtc ? 0x32 : 0;
     /* WBINVD, C1 on all processors, power and sleep buttons not fixed, no RTC wake status
      * (FIX_RTC), a reset register. */
     wr(f, 112, 4, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 10));

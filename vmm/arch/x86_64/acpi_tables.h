@@ -3,10 +3,11 @@
  * The ACPI tables the VMM gives an x86 guest (ACPI 6.4): RSDP, XSDT, FADT (the PM timer and PM1
  * blocks of acpi_pm.c, the reset register), FACS, a DSDT that names the S5 sleep state (power-off)
  * and nothing else, and a MADT with a local APIC per vCPU, the I/O APIC and the ISA interrupt
- * overrides. Devices are not in the DSDT: the 16550 is at its legacy port, virtio-mmio devices
+ * overrides; the FADT says whether there is a CMOS clock. Devices are not in the DSDT: the 16550 is at its legacy port, virtio-mmio devices
  * are named on the kernel command line. A pure function of its arguments (host-tested).
  */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 #define ACPI_PM_EVT 0x0 /* PM1a_EVT_BLK (4 ports), from pm_base */
@@ -23,6 +24,7 @@ struct acpi_config {
     const uint8_t *apic_ids; /* each CPU's local APIC id (distinct, not 0xff); NULL: 0..cpus-1 */
     uint32_t lapic_base, ioapic_base;
     uint16_t pm_base; /* the PM blocks' first port */
+    bool rtc;         /* a CMOS clock at ports 0x70-0x71, with the century at 0x32 */
 };
 
 /* Builds the tables into area (size bytes, guest-physical gpa); returns the RSDP's guest-physical

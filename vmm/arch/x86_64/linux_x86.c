@@ -90,8 +90,12 @@ int x86_linux_load(struct vm *vm, const void *image, uint64_t size, const void *
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
         ids[i] = (uint8_t)vm->vcpus[i].arch.lapic.id;
     }
-    struct acpi_config ac = { vm->vcpu_count, ids, (uint32_t)vm->arch.lapic_base,
-                              (uint32_t)vm->arch.ioapic_base, vm->arch.acpi_pm_base };
+    struct acpi_config ac = { vm->vcpu_count,
+                              ids,
+                              (uint32_t)vm->arch.lapic_base,
+                              (uint32_t)vm->arch.ioapic_base,
+                              vm->arch.acpi_pm_base,
+                              vm->arch.rtc };
     uint64_t rsdp = acpi_build(acpi, BZ_ACPI_SIZE, BZ_ACPI, &ac);
     uint8_t *legacy = guest_mem_ptr(vm, gpa_init(BZ_RSDP_LEGACY), 36);
     if (!rsdp || !legacy) {

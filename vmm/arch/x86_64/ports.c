@@ -9,6 +9,7 @@
  *       compatible = "isa"; #address-cells = <2>; #size-cells = <1>;
  *       serial@i3f8 { compatible = "ns16550a"; reg = <1 0x3f8 8>; interrupts = <4 1>; };
  *       exit@i501 { compatible = "keel,exit-port"; reg = <1 0x501 1>; };
+ *       rtc@i70 { compatible = "motorola,mc146818"; reg = <1 0x70 2>; keel,epoch = <0 1767225600>; };
  *   };
  *
  * keel,exit-port: a byte written there powers the VM off with that byte as its exit status (a
@@ -17,6 +18,7 @@
 #include "ports.h"
 #include "acpi_tables.h"
 #include "pit.h"
+#include "rtc.h"
 #include "../../dev/uart_ns16550.h"
 #include "../../vcpu.h"
 #include "../../platform.h"
@@ -150,6 +152,53 @@ static bool port61_access(struct mmio_device *d, uint64_t offset, unsigned width
     return true;
 }
 
+/* motorola,mc146818 (ports 0x70-0x71, rtc.c), on the kernel's clock in 32768 Hz ticks. The wall
+ * clock starts at keel,epoch (seconds since 1970-01-01 00:00 UTC; default 2000-01-01): nothing
+ * below the VMM knows the time of day yet. */
+static struct rtc rtc;
+static bool rtc_created;
+
+static uint64_t rtc_now(void)
+{
+    return (uint64_t)((unsigned __int128)keel_cycles() * RTC_HZ / rt_timer_freq());
+}
+
+static bool rtc_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
+                            uint64_t *value)
+{
+    (void)d;
+    uint8_t b = (uint8_t)*value;
+    if (width != 1 || !rtc_access(&rtc, (unsigned)offset, write, &b, rtc_now())) {
+        return false;
+    }
+    *value = b;
+    return true;
+}
+
+static int rtc_create(struct vm *vm, const void *fdt, int node, struct mmio_device *d)
+{
+    uint64_t epoch = 946684800, end = gpa_val(vm->ram_base) + vm->ram_size;
+    const uint64_t four_g = 1ull << 32;
+    if (rtc_created || d->size != 2 || rt_timer_freq() == 0 ||
+        (fdt_getprop(fdt, node, "keel,epoch", NULL) &&
+         !fdt_util_u64(fdt, node, "keel,epoch", &epoch)) ||
+        epoch > (1ull << 40)) {
+        printf("vmm: %s: one motorola,mc146818: reg = <1 0x70 2>, keel,epoch a 64-bit count of "
+               "seconds\n",
+               vm->name);
+        return -1;
+    }
+    rtc_created = true;
+    struct rtc_config c = { (int64_t)epoch, 0, 0, vm->vcpu_count };
+    uint64_t base = gpa_val(vm->ram_base);
+    c.ram_below_4g = base < four_g ? (end < four_g ? end : four_g) - base : 0;
+    c.ram_above_4g = vm->ram_size - c.ram_below_4g;
+    rtc_init(&rtc, &c, rtc_now());
+    d->access = rtc_port_access;
+    vm->arch.rtc = true;
+    return 0;
+}
+
 int ports_create_isa(struct vm *vm, const void *fdt, int isa)
 {
     int node;
@@ -160,7 +209,8 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
         bool exit = fdt_node_check_compatible(fdt, node, "keel,exit-port") == 0;
         bool pm = fdt_node_check_compatible(fdt, node, "keel,acpi-pm") == 0;
         bool pit8254 = fdt_node_check_compatible(fdt, node, "intel,8254") == 0;
-        if (!uart && !exit && !pm && !pit8254) {
+        bool cmos = fdt_node_check_compatible(fdt, node, "motorola,mc146818") == 0;
+        if (!uart && !exit && !pm && !pit8254 && !cmos) {
             continue;
         }
         if (!fdt_util_reg(fdt, node, 0, &addr, &size) || (addr >> 32) != ISA_SPACE_IO) {
@@ -168,12 +218,20 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
                    fdt_get_name(fdt, node, NULL));
             return -1;
         }
-        const char *name = uart ? "ns16550a" : exit ? "exit-port" : pm ? "acpi-pm" : "8254";
+        const char *name = uart      ? "ns16550a"
+                           : exit    ? "exit-port"
+                           : pm      ? "acpi-pm"
+                           : pit8254 ? "8254"
+                                     : "mc146818";
         struct mmio_device *d = port_device_add(vm, name, addr & 0xffffffffu, size);
         if (!d) {
             return -1;
         }
-        if (pit8254) {
+        if (cmos) {
+            if (rtc_create(vm, fdt, node, d) != 0) {
+                return -1;
+            }
+        } else if (pit8254) {
             static bool one;
             struct mmio_device *p61 = one ? NULL : port_device_add(vm, "port61", 0x61, 1);
             if (size != 4 || !p61 || rt_timer_freq() == 0) {
