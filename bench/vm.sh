@@ -5,6 +5,8 @@
 # time CSR, 100 ns a tick):
 #   vm-exit-mmio-read-user-vmm   a raw guest reads an emulated device register 10 000 times: each
 #                                read is a VM exit to the user-level VMM, its emulation, the resume
+#                                (x86_64: a virtio-mmio register: a nested page fault, the
+#                                instruction read back and decoded)
 #   hypercall-kernel             10 000 KEEL_HVC_NULL hypercalls (riscv64: KEEL_SBI_EXT_NULL
 #                                ecalls; x86_64: VMMCALLs with KEEL_X86_VMMCALL_NULL), answered
 #                                by the kernel
@@ -90,7 +92,8 @@ fi
 # x86_64, both back ends from the same guests: AMD SVM on q35 under -icount (the TSC counts one
 # tick per instruction, 1 GHz) and Intel VT-x on Bochs (its clock counts instructions: ips 10^9,
 # sync=none, so its TSC ticks once per instruction too, whatever the host's load). The guest
-# prints its sums (port 0x3fd reads: IOIO exits to the VMM; hypercalls the kernel answers).
+# prints its sums (port 0x3fd reads: IOIO exits to the VMM; virtio-mmio register reads: nested
+# page faults the VMM decodes; hypercalls the kernel answers).
 # The 16550's THR write -> its interrupt through the VMM's I/O APIC and LAPIC models -> the
 # guest's handler (100 rounds; the write's own exit included, as on the other architectures).
 for x86 in q35-x86_64:x86_64:--icount bochs-x86_64:x86_64-vmx:; do
@@ -102,9 +105,10 @@ for x86 in q35-x86_64:x86_64:--icount bochs-x86_64:x86_64-vmx:; do
             --timeout 300 --expect "guest powered off, status 0" --expect "KEEL: power off" --log "$log" >/dev/null; then
         hex() { printf '%d' "$(sed -n "s/.*bench: $1 \(0x[0-9a-f]*\).*/\1/p" "$log")"; }
         row "vm-exit-io-read-user-vmm-$name" "$(hex io-read)" 10000 1000000000
+        row "vm-exit-mmio-read-user-vmm-$name" "$(hex mmio-read)" 10000 1000000000
         row "hypercall-kernel-$name" "$(hex vmmcall-null)" 10000 1000000000
     else
-        for n in vm-exit-io-read-user-vmm hypercall-kernel; do
+        for n in vm-exit-io-read-user-vmm vm-exit-mmio-read-user-vmm hypercall-kernel; do
             failed "$n-$name" "$log"
         done
     fi

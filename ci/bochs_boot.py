@@ -44,7 +44,7 @@ def cmos_image(megs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--kernel", required=True, help="keel.bin (multiboot)")
+    ap.add_argument("--kernel", required=True, help="keel.bin (multiboot), or a Linux bzImage")
     ap.add_argument("--initrd")
     ap.add_argument("--append", default="", help="kernel command line")
     ap.add_argument("--cpu", required=True, help="Bochs CPU model (bochs --help cpu)")
@@ -65,14 +65,18 @@ def main():
         tmp = pathlib.Path(tmp)
         grub = tmp / "iso" / "boot" / "grub"
         grub.mkdir(parents=True)
+        # keel.bin by multiboot; a Linux bzImage (its setup header says "HdrS") by GRUB's linux
+        # loader, for the bare board's figures (bench/linux-boot.sh).
+        linux = pathlib.Path(args.kernel).read_bytes()[0x202:0x206] == b"HdrS"
         shutil.copy(args.kernel, tmp / "iso" / "keel.bin")
         module = ""
         if args.initrd:
             shutil.copy(args.initrd, tmp / "iso" / "initrd.cpio")
-            module = "    module /initrd.cpio\n"
+            module = f"    {'initrd' if linux else 'module'} /initrd.cpio\n"
         (grub / "grub.cfg").write_text(
             "set timeout=0\nset default=0\nterminal_output console\n"
-            f'menuentry "keel" {{\n    multiboot /keel.bin {args.append}\n{module}    boot\n}}\n')
+            f'menuentry "keel" {{\n    {"linux" if linux else "multiboot"} /keel.bin {args.append}\n'
+            f"{module}    boot\n}}\n")
         iso = tmp / "keel.iso"
         made = subprocess.run(["grub-mkrescue", "-o", str(iso), str(tmp / "iso")],
                               capture_output=True, text=True)

@@ -65,12 +65,53 @@ static uint64_t counter_now(void)
     uint64_t v;
     __asm__ volatile("rdtime %0" : "=r"(v));
     return v;
+#elif defined(__x86_64__)
+    uint32_t lo, hi;
+    __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)); /* zero at power-on on QEMU q35 */
+    return (uint64_t)hi << 32 | lo;
 #else
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 #endif
 }
+
+#if defined(__x86_64__)
+/* The TSC's rate as the kernel measured it: /proc/cpuinfo's "cpu MHz" (kHz precision); 0 when
+ * it is not there. */
+static uint64_t tsc_hz(void)
+{
+    char buf[4096];
+    int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return 0;
+    }
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *p = strstr(buf, "cpu MHz");
+    p = p ? strchr(p, ':') : NULL;
+    if (!p) {
+        return 0;
+    }
+    uint64_t mhz = 0, khz = 0;
+    unsigned digits = 0;
+    for (p++; *p == ' ' || *p == '\t'; p++) {
+    }
+    for (; *p >= '0' && *p <= '9'; p++) {
+        mhz = mhz * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.') {
+        for (p++; digits < 3 && *p >= '0' && *p <= '9'; p++, digits++) {
+            khz = khz * 10 + (uint64_t)(*p - '0');
+        }
+    }
+    for (; digits < 3; digits++) {
+        khz *= 10;
+    }
+    return (mhz * 1000 + khz) * 1000;
+}
+#endif
 
 #if defined(__riscv)
 static uint64_t read_be_u32_file(const char *path)
@@ -95,6 +136,8 @@ static uint64_t counter_freq(void)
     return v;
 #elif defined(__riscv)
     return read_be_u32_file("/sys/firmware/devicetree/base/cpus/timebase-frequency");
+#elif defined(__x86_64__)
+    return tsc_hz();
 #else
     return 1000000000ull;
 #endif

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 // A bare-metal x86_64 guest that measures VM exits (32-bit protected mode, like raw_hello.S):
 // 10 000 reads of the emulated 16550's line status register at port 0x3fd (each one an IOIO exit
-// to the user-level VMM, its emulation and the resume), then 10 000 VMMCALLs the kernel answers
-// itself, each timed with the TSC (one tick per instruction under QEMU -icount shift=0). It
-// prints "bench: io-read <ticks>" and "bench: vmmcall-null <ticks>" in hex and powers off with
-// status 0 through the exit port.
+// to the user-level VMM, its emulation and the resume), 10 000 reads of a virtio-mmio device's
+// magic-value register (each one a nested page fault: the VMM reads the instruction back through
+// the guest's paging, decodes it and asks the device model), then 10 000 VMMCALLs the kernel answers itself,
+// each timed with the TSC (one tick per instruction under QEMU -icount shift=0). It prints
+// "bench: io-read <ticks>", "bench: mmio-read <ticks>" and "bench: vmmcall-null <ticks>" in hex
+// and powers off with status 0 through the exit port.
 
 #include "guest.inc"
 
@@ -24,6 +26,19 @@ _start:
     subl    %esi, %eax
     movl    %eax, %ebx
     movl    $io_read, %esi
+    call    puts
+    call    puthex
+    movl    0xfeb00000, %eax        // warm up
+    rdtsc
+    movl    %eax, %esi
+    movl    $10000, %ecx
+3:  movl    0xfeb00000, %eax        // virtio-mmio MagicValue
+    decl    %ecx
+    jnz     3b
+    rdtsc
+    subl    %esi, %eax
+    movl    %eax, %ebx
+    movl    $mmio_read, %esi
     call    puts
     call    puthex
     movl    $hcall, %edi
@@ -47,5 +62,7 @@ hcall:
 
 io_read:
     .asciz  "bench: io-read "
+mmio_read:
+    .asciz  "bench: mmio-read "
 vmmcall_null:
     .asciz  "bench: vmmcall-null "
