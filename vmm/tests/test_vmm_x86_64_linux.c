@@ -382,6 +382,29 @@ static void test_rtc(void)
     rtc_set(&r, 0x00, 0x1a, T0 + 13 * RTC_HZ);
     CHECK_EQ(rtc_reg(&r, 0x02, T0 + 13 * RTC_HZ), 0x30);
     CHECK_EQ(rtc_reg(&r, 0x08, T0 + 13 * RTC_HZ), 0x02);
+    CHECK_EQ(rtc_reg(&r, 0x00, T0 + 13 * RTC_HZ), 0x03);
+    /* Without SET, as SeaBIOS sets a date (year, month, day one after the other): 2026-01-31 to
+     * 2026-02-28 passes through 31 February, which must not roll over into March. Written in
+     * another second, 31 February is 3 March. */
+    const uint64_t t2 = T0 + 14 * RTC_HZ;
+    rtc_set(&r, 0x32, 0x20, t2);
+    rtc_set(&r, 0x09, 0x26, t2);
+    rtc_set(&r, 0x08, 0x01, t2);
+    rtc_set(&r, 0x07, 0x31, t2 + RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x07, t2 + 2 * RTC_HZ), 0x31);
+    rtc_set(&r, 0x09, 0x26, t2 + 3 * RTC_HZ);
+    rtc_set(&r, 0x08, 0x02, t2 + 3 * RTC_HZ);
+    rtc_set(&r, 0x07, 0x28, t2 + 3 * RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x08, t2 + 3 * RTC_HZ), 0x02);
+    CHECK_EQ(rtc_reg(&r, 0x07, t2 + 4 * RTC_HZ), 0x28);
+    rtc_set(&r, 0x07, 0x31, t2 + 5 * RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x08, t2 + 6 * RTC_HZ), 0x03);
+    CHECK_EQ(rtc_reg(&r, 0x07, t2 + 6 * RTC_HZ), 0x03);
+    /* Back to 2024-02-29 05:30:0x. */
+    rtc_set(&r, 0x09, 0x24, t2 + 6 * RTC_HZ);
+    rtc_set(&r, 0x08, 0x02, t2 + 6 * RTC_HZ);
+    rtc_set(&r, 0x07, 0x29, t2 + 6 * RTC_HZ);
+    rtc_set(&r, 0x32, 0x20, t2 + 6 * RTC_HZ);
     /* Without SET: the century moves the year. */
     rtc_set(&r, 0x32, 0x21, T0 + 13 * RTC_HZ);
     CHECK_EQ(rtc_reg(&r, 0x09, T0 + 13 * RTC_HZ), 0x24);

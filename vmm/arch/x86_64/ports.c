@@ -167,11 +167,19 @@ static bool rtc_port_access(struct mmio_device *d, uint64_t offset, unsigned wid
                             uint64_t *value)
 {
     (void)d;
-    uint8_t b = (uint8_t)*value;
-    if (width != 1 || !rtc_access(&rtc, (unsigned)offset, write, &b, rtc_now())) {
-        return false;
+    /* A wider access is bytes at consecutive ports, as an ISA bus splits it (out 0x70, ax: the
+     * index, then the data). */
+    uint64_t now = rtc_now(), in = 0;
+    for (unsigned k = 0; k < width; k++) {
+        uint8_t b = (uint8_t)(*value >> (8 * k));
+        if (!rtc_access(&rtc, (unsigned)offset + k, write, &b, now)) {
+            return false;
+        }
+        in |= (uint64_t)b << (8 * k);
     }
-    *value = b;
+    if (!write) {
+        *value = in;
+    }
     return true;
 }
 

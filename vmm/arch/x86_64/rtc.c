@@ -9,7 +9,8 @@
  * the century at 0x32 (the FADT's CENTURY) and the rest as battery-backed RAM.
  * The clock is the wall clock's seconds as an offset from the ticks: writing a time moves the
  * offset. Register C's flags are worked out when it is read, from the ticks since the last read.
- * Its interrupt (IRQ 8) is not raised: guests that use the clock poll it, as Linux does at boot.
+ * Its interrupt (IRQ 8) is not raised: guests that read the clock poll it, as Linux does at boot;
+ * one that waits for the interrupt (hwclock through rtc-cmos, rtcwake) waits in vain.
  */
 #include "rtc.h"
 #include <string.h>
@@ -270,6 +271,7 @@ void rtc_init(struct rtc *r, const struct rtc_config *c, uint64_t now)
     r->reg[REG_B] = B_24H;
     r->offset = c->epoch - (int64_t)(now / RTC_HZ);
     r->c_read = now;
+    r->written_second = UINT64_MAX;
     /* What PC firmware (and QEMU) put there: base memory 640 KiB; KiB above 1 MiB; 64 KiB blocks
      * above 16 MiB and above 4 GiB; the CPUs less one. The checksum covers 0x10-0x2d. */
     uint64_t ext_kib = c->ram_below_4g > (1u << 20) ? (c->ram_below_4g - (1u << 20)) >> 10 : 0;
@@ -335,13 +337,17 @@ bool rtc_access(struct rtc *r, unsigned offset, bool write, uint8_t *value, uint
     }
     uint8_t b = *value;
     if (is_time_register(i)) {
-        /* Under SET the fields are kept as written; a running clock takes the new time at once
-         * (a 31st in a shorter month runs on into the next, as the date would). */
-        struct rtc_time t = shown(r, now);
+        /* Under SET the fields are kept as written; a running clock takes the new time at once,
+         * from the fields written in this second if there were any (a 31st in a shorter month
+         * runs on into the next only if it is still there when the second ends). */
+        bool set = r->reg[REG_B] & B_SET, recent = r->written_second == now / RTC_HZ;
+        struct rtc_time t = !set && recent ? r->written : shown(r, now);
         if (set_time_register(r, i, b, &t)) {
-            if (r->reg[REG_B] & B_SET) {
+            if (set) {
                 r->held = t;
             } else {
+                r->written = t;
+                r->written_second = now / RTC_HZ;
                 r->offset = join(&t) - (int64_t)(now / RTC_HZ);
             }
         }

@@ -24,6 +24,11 @@ struct rtc {
     struct rtc_time held; /* with SET (register B bit 7): the time the guest is setting, field
                            * by field (a date is whole only when SET ends) */
     uint64_t c_read;      /* the ticks at the last read of register C: its flags count from there */
+    /* Without SET, the fields as the guest last wrote them, within the second it wrote them:
+     * firmware sets year, month and day one after the other, and a date that is invalid in
+     * between (31 February) must not roll over before the next field comes. */
+    struct rtc_time written;
+    uint64_t written_second; /* the ticks' second of that write; UINT64_MAX: none */
 };
 
 /* What the firmware finds in the CMOS besides the clock (QEMU's layout): memory below 4 GiB and
