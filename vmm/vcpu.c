@@ -39,6 +39,9 @@ void vcpu_print_stats(struct vm *vm)
                vm->name, i, (unsigned long)v->exits[KEEL_VCPU_EXIT_TRAP],
                (unsigned long)v->wfi_sleeps, (unsigned long)v->exits[KEEL_VCPU_EXIT_EVENT],
                (unsigned long)v->exits[KEEL_VCPU_EXIT_VTIMER], (unsigned long)v->exits[KEEL_VCPU_EXIT_VGIC]);
+#ifdef ARCH_VCPU_STATS
+        arch_vcpu_print_stats(vm, v);
+#endif
     }
 }
 

@@ -517,18 +517,22 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
     }
     switch (s->exit_code) {
     case KEEL_X86_EXIT_NPF:
+        v->arch.exits_mmio++;
         return mmio(vm, s);
     case KEEL_X86_EXIT_WRITE_CR4:
         return control_register(v, s);
     case KEEL_X86_EXIT_IOIO:
-        v->arch.io_exits++;
+        v->arch.exits_port++;
         return port_io(v, s);
     case KEEL_X86_EXIT_CPUID:
+        v->arch.exits_cpuid++;
         cpuid_exit(v, s);
         return 0;
     case KEEL_X86_EXIT_MSR:
+        v->arch.exits_msr++;
         return msr_exit(v, s);
     case KEEL_X86_EXIT_HLT:
+        v->arch.exits_hlt++;
         return halt(v, s);
     case KEEL_X86_EXIT_VINTR:
         return 0; /* the interrupt window the LAPIC asked for: it injects before the resume */
@@ -576,6 +580,18 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
                (unsigned long)s->exit_info1, (unsigned long)s->exit_info2);
         return -1;
     }
+}
+
+void arch_vcpu_print_stats(const struct vm *vm, const struct vcpu *v)
+{
+    const struct vcpu_arch *a = &v->arch;
+    uint64_t kinds = a->exits_port + a->exits_mmio + a->exits_msr + a->exits_cpuid + a->exits_hlt;
+    uint64_t traps = v->exits[KEEL_VCPU_EXIT_TRAP];
+    printf("vmm: %s: vCPU %u traps by kind: %lu port, %lu mmio, %lu msr, %lu cpuid, %lu hlt, "
+           "%lu other\n",
+           vm->name, v->id, (unsigned long)a->exits_port, (unsigned long)a->exits_mmio,
+           (unsigned long)a->exits_msr, (unsigned long)a->exits_cpuid, (unsigned long)a->exits_hlt,
+           (unsigned long)(traps > kinds ? traps - kinds : 0));
 }
 
 int arch_vcpu_exit(struct vcpu *v, int64_t reason)

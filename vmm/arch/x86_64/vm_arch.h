@@ -29,8 +29,15 @@ struct vcpu_arch {
     struct vlapic lapic;
     uint64_t dr[4];    /* the guest's DR0-3 and DR7 (exit.c: never loaded into the CPU) */
     uint64_t dr7;
-    uint64_t io_exits; /* port I/O exits (statistics) */
+    /* Exits to the VMM by kind (statistics, printed when the VM ends). */
+    uint64_t exits_port, exits_mmio, exits_msr, exits_cpuid, exits_hlt;
 };
+
+/* The VMM prints each vCPU's exits by kind at the end (vcpu_print_stats). */
+#define ARCH_VCPU_STATS 1
+struct vm;
+struct vcpu;
+void arch_vcpu_print_stats(const struct vm *vm, const struct vcpu *v);
 
 struct vm_arch {
     bool lapic;           /* the VM has local APICs (lapic.c) */
