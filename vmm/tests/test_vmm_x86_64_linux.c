@@ -442,6 +442,29 @@ static void test_rtc(void)
     rtc_set(&r, 0x0b, 0x02 | 0x20, t); /* AIE */
     CHECK_EQ(rtc_reg(&r, 0x0c, t + 117 * RTC_HZ), 0xb0);
     CHECK_EQ(rtc_reg(&r, 0x0c, t + 117 * RTC_HZ + 5), 0);
+    /* A divider reset holds the clock (and its updates) as SET does; it runs on when the divider
+     * runs again. Flags raised before a write that changes what raises them are kept. */
+    uint64_t u = t + 200 * RTC_HZ;
+    rtc_set(&r, 0x0b, 0x02, u);
+    (void)rtc_reg(&r, 0x0c, u);
+    uint8_t sec = rtc_reg(&r, 0x00, u);
+    CHECK((sec & 15) < 7);               /* (so that sec + 3 is still BCD) */
+    rtc_set(&r, 0x0a, 0x70, u + RTC_HZ); /* divider reset: UF of the second before is latched */
+    CHECK_EQ(rtc_reg(&r, 0x00, u + 5 * RTC_HZ), (uint8_t)(sec + 1));
+    CHECK_EQ(rtc_reg(&r, 0x0a, u + 6 * RTC_HZ - 1) & 0x80, 0); /* no UIP while held */
+    CHECK_EQ(rtc_reg(&r, 0x0c, u + 6 * RTC_HZ), 0x30);         /* the latched update (and the alarm
+                                                        * that matches every second) only */
+    CHECK_EQ(rtc_reg(&r, 0x0c, u + 8 * RTC_HZ), 0x00);
+    rtc_set(&r, 0x0a, 0x26, u + 8 * RTC_HZ);
+    CHECK_EQ(rtc_reg(&r, 0x00, u + 10 * RTC_HZ), (uint8_t)(sec + 3));
+    /* An alarm that matched, then changed before C is read: still AF. */
+    rtc_set(&r, 0x05, 0xc0, u);
+    rtc_set(&r, 0x03, 0xc0, u);
+    rtc_set(&r, 0x01, 0xc0, u + 10 * RTC_HZ);
+    (void)rtc_reg(&r, 0x0c, u + 10 * RTC_HZ);
+    rtc_set(&r, 0x01, 0x70, u + 11 * RTC_HZ); /* no second 0x70: never matches */
+    CHECK_EQ(rtc_reg(&r, 0x0c, u + 11 * RTC_HZ) & 0x20, 0x20);
+    CHECK_EQ(rtc_reg(&r, 0x0c, u + 12 * RTC_HZ) & 0x20, 0);
     /* Firmware's bytes: 3 GiB below 4 GiB, 1 GiB above, 4 CPUs; RAM keeps what is written. */
     CHECK_EQ(rtc_reg(&r, 0x15, t) | rtc_reg(&r, 0x16, t) << 8, 640);
     CHECK_EQ(rtc_reg(&r, 0x17, t) | rtc_reg(&r, 0x18, t) << 8, 0xffff);

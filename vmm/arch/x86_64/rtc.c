@@ -92,10 +92,17 @@ static int64_t join(const struct rtc_time *f)
            f->sec;
 }
 
-/* The time the registers show: held under SET, else running. */
+/* Whether the clock holds: under SET, or with its divider not running (reset or another time
+ * base than 32.768 kHz). */
+static bool holding(const struct rtc *r)
+{
+    return (r->reg[REG_B] & B_SET) || (r->reg[REG_A] & 0x70) != A_DIVIDER_NORMAL;
+}
+
+/* The time the registers show: held, or running. */
 static struct rtc_time shown(const struct rtc *r, uint64_t now)
 {
-    return (r->reg[REG_B] & B_SET) ? r->held : split((int64_t)(now / RTC_HZ) + r->offset);
+    return holding(r) ? r->held : split((int64_t)(now / RTC_HZ) + r->offset);
 }
 
 /* 1 (Sunday) to 7 of a date: 1970-01-01 was a Thursday. */
@@ -234,7 +241,7 @@ static uint64_t periodic_ticks(const struct rtc *r)
 /* Register C: the flags raised between the last read and now. Updates happen at whole seconds
  * of the ticks (the offset is whole seconds); none while SET holds the clock or the divider is
  * not running; an alarm matches at an update. */
-static uint8_t read_c(struct rtc *r, uint64_t now)
+static uint8_t raised_since(const struct rtc *r, uint64_t now)
 {
     uint8_t c = 0;
     uint64_t last = r->c_read;
@@ -243,7 +250,7 @@ static uint8_t read_c(struct rtc *r, uint64_t now)
     if (running && p && now / p > last / p) {
         c |= C_PF;
     }
-    if (running && !(r->reg[REG_B] & B_SET) && now / RTC_HZ > last / RTC_HZ) {
+    if (!holding(r) && now / RTC_HZ > last / RTC_HZ) {
         c |= C_UF;
         /* Each update since the last read, at most a day of them (every alarm matches once a
          * day); the newest first. */
@@ -257,9 +264,24 @@ static uint8_t read_c(struct rtc *r, uint64_t now)
             }
         }
     }
+    return c;
+}
+
+/* The flags raised so far, kept: before a write changes what raises them (the rate, SET, the
+ * divider, the alarms, the time), so that they are worked out with the settings they had. */
+static void latch_c(struct rtc *r, uint64_t now)
+{
+    r->c_latched |= raised_since(r, now);
+    r->c_read = now;
+}
+
+static uint8_t read_c(struct rtc *r, uint64_t now)
+{
+    uint8_t c = r->c_latched | raised_since(r, now);
     if (c & r->reg[REG_B] & (B_PIE | B_AIE | B_UIE)) {
         c |= C_IRQF;
     }
+    r->c_latched = 0;
     r->c_read = now;
     return c;
 }
@@ -336,11 +358,15 @@ bool rtc_access(struct rtc *r, unsigned offset, bool write, uint8_t *value, uint
         return true;
     }
     uint8_t b = *value;
+    if (is_time_register(i) || i == REG_A || i == REG_B || i == ALARM_SEC || i == ALARM_MIN ||
+        i == ALARM_HOUR) {
+        latch_c(r, now);
+    }
     if (is_time_register(i)) {
-        /* Under SET the fields are kept as written; a running clock takes the new time at once,
+        /* A held clock keeps the fields as written; a running one takes the new time at once,
          * from the fields written in this second if there were any (a 31st in a shorter month
          * runs on into the next only if it is still there when the second ends). */
-        bool set = r->reg[REG_B] & B_SET, recent = r->written_second == now / RTC_HZ;
+        bool set = holding(r), recent = r->written_second == now / RTC_HZ;
         struct rtc_time t = !set && recent ? r->written : shown(r, now);
         if (set_time_register(r, i, b, &t)) {
             if (set) {
@@ -351,17 +377,21 @@ bool rtc_access(struct rtc *r, unsigned offset, bool write, uint8_t *value, uint
                 r->offset = join(&t) - (int64_t)(now / RTC_HZ);
             }
         }
-    } else if (i == REG_A) {
-        r->reg[REG_A] = b & 0x7f; /* UIP is read-only */
-    } else if (i == REG_B) {
-        bool was_set = r->reg[REG_B] & B_SET, set = b & B_SET;
-        if (set && !was_set) {
-            r->held = shown(r, now);
-            b &= (uint8_t)~B_UIE; /* SET clears UIE */
-        } else if (!set && was_set) {
+    } else if (i == REG_A || i == REG_B) {
+        /* SET, or a divider that does not run, holds the clock at what it showed; when neither
+         * holds it any more it runs on from what it holds. SET clears UIE. */
+        bool held = holding(r);
+        struct rtc_time t = shown(r, now);
+        if (i == REG_A) {
+            r->reg[REG_A] = b & 0x7f; /* UIP is read-only */
+        } else {
+            r->reg[REG_B] = (b & B_SET) && !(r->reg[REG_B] & B_SET) ? b & (uint8_t)~B_UIE : b;
+        }
+        if (!held && holding(r)) {
+            r->held = t;
+        } else if (held && !holding(r)) {
             r->offset = join(&r->held) - (int64_t)(now / RTC_HZ);
         }
-        r->reg[REG_B] = b;
     } else if (i != REG_C && i != REG_D) {
         r->reg[i] = b; /* alarms and battery-backed RAM */
     }

@@ -21,9 +21,10 @@ struct rtc {
     uint8_t nmi_mask;     /* as written: nothing here raises NMIs */
     uint8_t reg[128];     /* what is stored: alarms, A, B, NVRAM; the time registers are computed */
     int64_t offset;       /* the wall clock's seconds minus the ticks' seconds */
-    struct rtc_time held; /* with SET (register B bit 7): the time the guest is setting, field
-                           * by field (a date is whole only when SET ends) */
+    struct rtc_time held; /* with SET (register B bit 7) or the divider stopped: the time held,
+                           * field by field (a date is whole only when the clock runs again) */
     uint64_t c_read;      /* the ticks at the last read of register C: its flags count from there */
+    uint8_t c_latched;    /* flags raised before a write changed what raises them */
     /* Without SET, the fields as the guest last wrote them, within the second it wrote them:
      * firmware sets year, month and day one after the other, and a date that is invalid in
      * between (31 February) must not roll over before the next field comes. */
