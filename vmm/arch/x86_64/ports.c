@@ -127,16 +127,38 @@ static uint64_t pit_now(void)
     return (uint64_t)((unsigned __int128)keel_cycles() * PIT_HZ / rt_timer_freq());
 }
 
+/* A byte access of an 8-bit ISA device at offset, at now in the device's clock. */
+typedef bool (*isa_byte_fn)(unsigned offset, bool write, uint8_t *b, uint64_t now);
+
+/* An access to an 8-bit ISA device: a wider one is bytes at consecutive ports, as the bus splits
+ * it (out 0x70, ax: the CMOS clock's index, then its data; out 0x40, ax: counter 0, then 1). */
+static bool isa_bytes(isa_byte_fn byte, uint64_t now, uint64_t offset, unsigned width, bool write,
+                      uint64_t *value)
+{
+    uint64_t in = 0;
+    for (unsigned k = 0; k < width; k++) {
+        uint8_t b = (uint8_t)(*value >> (8 * k));
+        if (!byte((unsigned)offset + k, write, &b, now)) {
+            return false;
+        }
+        in |= (uint64_t)b << (8 * k);
+    }
+    if (!write) {
+        *value = in;
+    }
+    return true;
+}
+
+static bool pit_byte(unsigned offset, bool write, uint8_t *b, uint64_t now)
+{
+    return pit_access(&pit, offset, write, b, now);
+}
+
 static bool pit_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
                             uint64_t *value)
 {
     (void)d;
-    uint8_t b = (uint8_t)*value;
-    if (width != 1 || !pit_access(&pit, (unsigned)offset, write, &b, pit_now())) {
-        return false;
-    }
-    *value = b;
-    return true;
+    return isa_bytes(pit_byte, pit_now(), offset, width, write, value);
 }
 
 static bool port61_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
@@ -163,24 +185,16 @@ static uint64_t rtc_now(void)
     return (uint64_t)((unsigned __int128)keel_cycles() * RTC_HZ / rt_timer_freq());
 }
 
+static bool rtc_byte(unsigned offset, bool write, uint8_t *b, uint64_t now)
+{
+    return rtc_access(&rtc, offset, write, b, now);
+}
+
 static bool rtc_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
                             uint64_t *value)
 {
     (void)d;
-    /* A wider access is bytes at consecutive ports, as an ISA bus splits it (out 0x70, ax: the
-     * index, then the data). */
-    uint64_t now = rtc_now(), in = 0;
-    for (unsigned k = 0; k < width; k++) {
-        uint8_t b = (uint8_t)(*value >> (8 * k));
-        if (!rtc_access(&rtc, (unsigned)offset + k, write, &b, now)) {
-            return false;
-        }
-        in |= (uint64_t)b << (8 * k);
-    }
-    if (!write) {
-        *value = in;
-    }
-    return true;
+    return isa_bytes(rtc_byte, rtc_now(), offset, width, write, value);
 }
 
 static int rtc_create(struct vm *vm, const void *fdt, int node, struct mmio_device *d)
