@@ -219,6 +219,13 @@ static void test_segments(void)
     s.cs.attr = FLAT_CODE;
     r = run(&s, B | PORT(0x80), 1024, "\x2e\x6e");
     CHECK_EQ(r.end, STRING_IO_DONE);
+    /* Virtual-8086 mode: segments are real mode's, whatever attributes the state holds. */
+    s.rflags |= 1u << 17;
+    s.sys.ds = (struct keel_x86_segment){ 0x100, 0, 0xffff, 0x1000 };
+    s.gpr[6] = 0x10;
+    r = run(&s, B | PORT(0x80), 1024, "\x6e");
+    CHECK_EQ(r.end, STRING_IO_DONE);
+    s.rflags = 2;
 }
 
 /* Long mode, 4-level paging: PML4 0x8000, PDPT 0x9000, PD 0xa000, PT 0xb000, mapping

@@ -15,6 +15,7 @@
 #define CR4_LA57 (1ull << 12)
 #define EFER_LMA (1ull << 10)
 #define RFLAGS_DF (1ull << 10)
+#define RFLAGS_VM (1ull << 17)
 #define SEG_P 0x80u
 #define SEG_L 0x200u
 #define SEG_DB 0x400u
@@ -204,11 +205,13 @@ struct string_io_result string_io(struct vm *vm, struct keel_vcpu_state *s, stri
                 return r;
             }
         } else {
-            bool usable = !(s->cr0 & CR0_PE) || (sg->attr & SEG_P);
-            /* In protected mode INS writes a data segment with W, OUTS reads a data segment or a
-             * code segment with R (type bit 1 both). */
+            /* In protected mode (not virtual-8086 mode, whose segments are real mode's whatever
+             * attributes the state holds) INS writes a data segment with W, OUTS reads a data
+             * segment or a code segment with R (type bit 1 both). */
+            bool protected_mode = (s->cr0 & CR0_PE) && !(s->rflags & RFLAGS_VM);
             bool code = sg->attr & SEG_CODE, rw = sg->attr & 2;
-            bool allowed = !(s->cr0 & CR0_PE) || (in ? !code && rw : !code || rw);
+            bool usable = !protected_mode || (sg->attr & SEG_P);
+            bool allowed = !protected_mode || (in ? !code && rw : !code || rw);
             if (!usable || !allowed || !within_limit(sg, ea, width)) {
                 inject(s, fault_vector, 0);
                 r.end = STRING_IO_FAULT;
