@@ -21,6 +21,8 @@
 //                                    configures the interface, pings the address (raw ICMP socket)
 //   keel.hold=SECONDS                after the checks, stay up that long before powering off
 //   keel.blkread=1                   times reading the whole disk with O_DIRECT (BLKREAD line)
+//   keel.dmesg=1                     after the checks, prints the kernel's log buffer (DMESG lines:
+//                                    a quiet boot's messages, e.g. initcall_debug's timings)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -36,6 +38,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/klog.h>
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -505,6 +508,29 @@ static void blk_read_timing(void)
            n < 0 ? " (read error)" : "");
 }
 
+// keel.dmesg=1: the kernel's log as it holds it, each line prefixed, after the checks (a boot
+// with `quiet` kept its messages out of the console, whose output costs time in a VM).
+static void print_kernel_log(void)
+{
+    static char log[1 << 20];
+    char flag[4];
+    if (!param("keel.dmesg", flag, sizeof flag) || strcmp(flag, "1") != 0) {
+        return;
+    }
+    int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, (int)sizeof log - 1);
+    if (n < 0) {
+        printf(MARK " DMESG (the kernel's log cannot be read: %s)\n", strerror(errno));
+        return;
+    }
+    log[n] = 0;
+    for (char *line = log, *end; *line; line = end) {
+        end = strchrnul(line, '\n');
+        printf(MARK " DMESG %.*s\n", (int)(end - line), line);
+        end += *end == '\n';
+    }
+    fflush(stdout);
+}
+
 static void run_checks(void)
 {
     passed = failed = 0;
@@ -516,6 +542,7 @@ static void run_checks(void)
     check_net();
     printf(MARK " DONE %u passed, %u failed\n", passed, failed);
     fflush(stdout);
+    print_kernel_log();
     char hold[16];
     if (param("keel.hold", hold, sizeof hold)) {
         sleep((unsigned)atoi(hold)); // peers may still be talking to us (two VMs pinging)
