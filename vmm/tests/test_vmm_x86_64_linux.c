@@ -158,7 +158,7 @@ static void test_acpi_tables(void)
 {
     static uint8_t area[BZ_ACPI_SIZE];
     const uint64_t base = BZ_ACPI;
-    struct acpi_config c = { 3, NULL, 0xfee00000, 0xfec00000, 0x600, false };
+    struct acpi_config c = { 3, NULL, 0xfee00000, 0xfec00000, 0x600, true, false };
     uint64_t rsdp = acpi_build(area, sizeof(area), base, &c);
     CHECK_EQ(rsdp, base);
     const uint8_t *r = area;
@@ -172,12 +172,23 @@ static void test_acpi_tables(void)
     const uint8_t *m = table(area, base, get(x, 44, 8), "APIC");
     CHECK_EQ(get(f, 4, 4), 276);
     CHECK_EQ(get(f, 76, 4), 0x608); /* PM_TMR_BLK */
+    CHECK_EQ(f[91], 4);             /* PM_TMR_LEN */
+    CHECK_EQ(get(f, 208 + 4, 8), 0x608);
     CHECK_EQ(get(f, 64, 4), 0x604); /* PM1a_CNT_BLK */
     CHECK_EQ(get(f, 116 + 4, 8), ACPI_RESET_PORT);
     CHECK_EQ(f[128], ACPI_RESET_VALUE);
     CHECK_EQ(get(f, 140, 8), get(f, 40, 4)); /* X_DSDT and DSDT agree */
     CHECK_EQ(get(f, 109, 2) & (1u << 5), 1u << 5); /* no CMOS RTC */
     CHECK_EQ(f[108], 0);
+    /* Without a PM timer: no block, length 0 (ACPI 5.0 on), the PM1 blocks as before. */
+    c.pm_timer = false;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    CHECK_EQ(get(f, 76, 4), 0);
+    CHECK_EQ(f[91], 0);
+    CHECK_EQ(get(f, 208, 4) | get(f, 212, 8), 0);
+    CHECK_EQ(get(f, 64, 4), 0x604);
+    CHECK_EQ(sum(f, 276), 0);
+    c.pm_timer = true;
     c.rtc = true;
     CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
     CHECK_EQ(get(f, 109, 2) & (1u << 5), 0);
@@ -229,6 +240,55 @@ static void test_acpi_tables(void)
     CHECK_EQ(acpi_build(area, sizeof(area), base, &c), 0);
     c.cpus = 200;
     CHECK_EQ(acpi_build(area, 0x400, base, &c), 0);
+}
+
+/* The PM1 registers as ACPI 6.4 4.8.3 has them: PM1_EN keeps its defined bits (ACPICA checks
+ * that GBL_EN sticks before it takes the global lock), PM1_STS raises nothing, PM1_CNT reads
+ * SCI_EN and keeps SLP_TYP, SLP_EN with S5 powers off (also byte by byte), the timer only where
+ * there is one and only as a 32-bit read. */
+static void test_acpi_pm(void)
+{
+    struct acpi_pm pm = { .timer = true };
+    uint64_t v = 0xffff;
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_EVT + 2, 2, true, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_EVT + 2, 2, false, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(v, 0x4721); /* TMR_EN, GBL_EN, PWRBTN_EN, SLPBTN_EN, RTC_EN, PCIEXP_WAKE_DIS */
+    v = 0x20;
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_EVT + 2, 1, true, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_EVT, 4, false, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(v, 0x47200000u); /* STS 0; the byte write changed EN's low byte only */
+    v = 0xffff;
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_EVT, 2, true, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_EVT, 2, false, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(v, 0);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT, 2, false, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(v, 1);         /* SCI_EN */
+    v = (3u << 10) | 2 | 4; /* SLP_TYP 3, BM_RLD, GBL_RLS (write-only) */
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT, 2, true, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT, 2, false, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(v, (3u << 10) | 2 | 1);
+    v = (uint64_t)(1u << 13 | 3u << 10) >> 8; /* SLP_EN with another sleep type: not S5 */
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT + 1, 1, true, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT + 1, 1, false, &v, 0), ACPI_PM_DONE);
+    CHECK_EQ(v, 3u << 2); /* SLP_EN reads 0 */
+    v = (uint64_t)(1u << 13 | ACPI_SLP_TYP_S5 << 10) >> 8;
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT + 1, 1, true, &v, 0), ACPI_PM_POWER_OFF);
+    v = 1u << 13 | ACPI_SLP_TYP_S5 << 10 | 1;
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT, 2, true, &v, 0), ACPI_PM_POWER_OFF);
+    v = ACPI_SLP_TYP_S5 << 10; /* the type alone */
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT, 2, true, &v, 0), ACPI_PM_DONE);
+    /* Across the blocks, past PM1_CNT, odd widths: refused. */
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_EVT + 2, 4, false, &v, 0), ACPI_PM_REFUSED);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT + 1, 2, false, &v, 0), ACPI_PM_REFUSED);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT + 2, 1, false, &v, 0), ACPI_PM_REFUSED);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_EVT, 3, false, &v, 0), ACPI_PM_REFUSED);
+    /* The timer: 24 bits, a 32-bit read, never written; absent without one. */
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_TMR, 4, false, &v, 0x12345678), ACPI_PM_DONE);
+    CHECK_EQ(v, 0x345678);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_TMR, 2, false, &v, 0), ACPI_PM_REFUSED);
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_TMR, 4, true, &v, 0), ACPI_PM_REFUSED);
+    pm.timer = false;
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_TMR, 4, false, &v, 0), ACPI_PM_REFUSED);
 }
 
 /* The 8254: counter 2 in mode 0 as Linux calibrates with it (OUT2 in port 0x61 at terminal
@@ -485,5 +545,6 @@ int main(void)
     test_fits_where_it_prefers();
     test_relocated_and_refused();
     test_acpi_tables();
+    test_acpi_pm();
     return unit_done("test_vmm_x86_64_linux");
 }

@@ -74,10 +74,12 @@ uint64_t acpi_build(uint8_t *area, uint64_t size, uint64_t gpa, const struct acp
     /* SMI_CMD 0: ACPI is always on (PM1a_CNT reads SCI_EN). */
     wr(f, 56, 4, c->pm_base + ACPI_PM_EVT);
     wr(f, 64, 4, c->pm_base + ACPI_PM_CNT);
-    wr(f, 76, 4, c->pm_base + ACPI_PM_TMR);
     f[88] = 4; /* PM1_EVT_LEN */
     f[89] = 2; /* PM1_CNT_LEN */
-    f[91] = 4; /* PM_TMR_LEN */
+    if (c->pm_timer) { /* (optional since ACPI 5.0: block and length 0 without) */
+        wr(f, 76, 4, c->pm_base + ACPI_PM_TMR);
+        f[91] = 4; /* PM_TMR_LEN */
+    }
     /* IAPC_BOOT_ARCH: no VGA, no 8042, no legacy devices; a CMOS RTC when there is one, whose
      * century register is CENTURY. */
     wr(f, 109, 2, (1u << 2) | (c->rtc ? 0 : 1u << 5));
@@ -93,7 +95,9 @@ uint64_t acpi_build(uint8_t *area, uint64_t size, uint64_t gpa, const struct acp
     gas_io(f + 148, 32, c->pm_base + ACPI_PM_EVT);
     f[148 + 3] = 2; /* (PM1_STS and PM1_EN are 16-bit registers) */
     gas_io(f + 172, 16, c->pm_base + ACPI_PM_CNT);
-    gas_io(f + 208, 32, c->pm_base + ACPI_PM_TMR);
+    if (c->pm_timer) {
+        gas_io(f + 208, 32, c->pm_base + ACPI_PM_TMR);
+    }
     seal(f);
 
     uint8_t *s = area + FACS;

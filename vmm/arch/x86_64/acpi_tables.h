@@ -10,13 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define ACPI_PM_EVT 0x0 /* PM1a_EVT_BLK (4 ports), from pm_base */
-#define ACPI_PM_CNT 0x4 /* PM1a_CNT_BLK (2) */
-#define ACPI_PM_TMR 0x8 /* PM_TMR_BLK (4): 24 bits at 3.579545 MHz */
-#define ACPI_PM_PORTS 0x10
+#include "acpi_pm.h"
+
 #define ACPI_RESET_PORT 0xcf9
 #define ACPI_RESET_VALUE 0x06
-#define ACPI_SLP_TYP_S5 5
 #define ACPI_SCI_IRQ 9
 
 struct acpi_config {
@@ -24,6 +21,7 @@ struct acpi_config {
     const uint8_t *apic_ids; /* each CPU's local APIC id (distinct, not 0xff); NULL: 0..cpus-1 */
     uint32_t lapic_base, ioapic_base;
     uint16_t pm_base; /* the PM blocks' first port */
+    bool pm_timer;    /* with a PM timer at pm_base + ACPI_PM_TMR */
     bool rtc;         /* a CMOS clock at ports 0x70-0x71, with the century at 0x32 */
 };
 

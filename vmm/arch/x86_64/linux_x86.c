@@ -95,6 +95,7 @@ int x86_linux_load(struct vm *vm, const void *image, uint64_t size, const void *
                               (uint32_t)vm->arch.lapic_base,
                               (uint32_t)vm->arch.ioapic_base,
                               vm->arch.acpi_pm_base,
+                              vm->arch.acpi_pm_timer,
                               vm->arch.rtc };
     uint64_t rsdp = acpi_build(acpi, BZ_ACPI_SIZE, BZ_ACPI, &ac);
     uint8_t *legacy = guest_mem_ptr(vm, gpa_init(BZ_RSDP_LEGACY), 36);

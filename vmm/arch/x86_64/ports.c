@@ -64,39 +64,26 @@ static bool exit_port_access(struct mmio_device *d, uint64_t offset, unsigned wi
     return true;
 }
 
-/* keel,acpi-pm: the FADT's PM1a event and control blocks and PM timer (acpi_tables.h). ACPI is
- * always on (PM1a_CNT reads SCI_EN); writing SLP_EN with the S5 sleep type powers the VM off
- * (status 0); the timer counts 24 bits at 3.579545 MHz from the kernel's clock. Events (and so
- * the SCI) are never raised: the status and enable registers read 0 and take what is written. */
-static bool acpi_pm_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
-                           uint64_t *value)
+/* keel,acpi-pm (acpi_pm.c): the FADT's PM1a blocks, and its PM timer when reg covers it, counting
+ * at 3.579545 MHz from the kernel's clock. */
+static struct acpi_pm acpi_pm;
+
+static bool acpi_pm_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
+                                uint64_t *value)
 {
     struct vm *vm = d->state;
-    if (offset == ACPI_PM_TMR && width == 4 && !write) {
-        uint64_t t = keel_cycles(), f = rt_timer_freq();
-        *value = (uint32_t)(((unsigned __int128)t * 3579545 / f) & 0xffffff);
+    uint64_t t = keel_cycles(), f = rt_timer_freq();
+    uint32_t timer = (uint32_t)((unsigned __int128)t * ACPI_PM_TIMER_HZ / f);
+    switch (acpi_pm_access(&acpi_pm, (unsigned)offset, width, write, value, timer)) {
+    case ACPI_PM_POWER_OFF:
+        vm->exit_status = 0;
+        vm_stop(vm);
         return true;
-    }
-    if ((offset == ACPI_PM_CNT || offset == ACPI_PM_CNT + 1) && write &&
-        (width == 1 || (width == 2 && offset == ACPI_PM_CNT))) {
-        uint64_t v = offset == ACPI_PM_CNT + 1 ? *value << 8 : *value; /* (a byte-wise OSPM) */
-        if ((v & (1u << 13)) && ((v >> 10) & 7) == ACPI_SLP_TYP_S5) {
-            vm->exit_status = 0;
-            vm_stop(vm);
-        }
+    case ACPI_PM_DONE:
         return true;
+    default:
+        return false;
     }
-    if ((offset == ACPI_PM_CNT || offset == ACPI_PM_CNT + 1) && !write) {
-        *value = offset == ACPI_PM_CNT ? 1 : 0; /* SCI_EN */
-        return true;
-    }
-    if (offset < ACPI_PM_CNT) {
-        if (!write) {
-            *value = 0;
-        }
-        return true;
-    }
-    return false;
 }
 
 /* The reset register (port 0xcf9, the FADT's; the PIIX/ICH reset control register): setting
@@ -267,15 +254,19 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
             p61->lock = d->lock; /* (one timer: its counters and port 0x61 under one lock) */
         } else if (pm) {
             struct mmio_device *reset = port_device_add(vm, "reset", ACPI_RESET_PORT, 1);
-            if (size != ACPI_PM_PORTS || !reset) {
-                printf("vmm: %s: keel,acpi-pm: reg = <1 port 0x%x>\n", vm->name, ACPI_PM_PORTS);
+            if ((size != ACPI_PM_PORTS && size != ACPI_PM_PORTS_NO_TIMER) || !reset ||
+                rt_timer_freq() == 0 || vm->arch.acpi_pm_base) {
+                printf("vmm: %s: one keel,acpi-pm: reg = <1 port 0x%x> (0x%x: no PM timer)\n",
+                       vm->name, ACPI_PM_PORTS, ACPI_PM_PORTS_NO_TIMER);
                 return -1;
             }
-            d->access = acpi_pm_access;
+            acpi_pm.timer = size == ACPI_PM_PORTS;
+            d->access = acpi_pm_port_access;
             d->state = vm;
             reset->access = reset_port_access;
             reset->state = vm;
             vm->arch.acpi_pm_base = (uint16_t)addr;
+            vm->arch.acpi_pm_timer = acpi_pm.timer;
         } else if (exit) {
             d->access = exit_port_access;
             d->state = vm;

@@ -43,6 +43,7 @@ struct vm_arch {
     bool lapic;           /* the VM has local APICs (lapic.c) */
     uint64_t lapic_base, ioapic_base; /* their guest-physical pages (the ACPI MADT names them) */
     uint16_t acpi_pm_base;            /* keel,acpi-pm's first port (0: none) */
+    bool acpi_pm_timer;               /* with its PM timer */
     bool rtc;                         /* a CMOS clock at ports 0x70-0x71 (the FADT says so) */
     unsigned irq_reports; /* lines raised with no interrupt controller to take them */
 };
