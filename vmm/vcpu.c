@@ -43,6 +43,10 @@ void vcpu_print_stats(struct vm *vm)
         arch_vcpu_print_stats(vm, v);
 #endif
     }
+    if (vm->reports_repeated) {
+        printf("vmm: %s: %lu reports of the guest's bad accesses not said again (repeats)\n",
+               vm->name, (unsigned long)vm->reports_repeated);
+    }
 }
 
 void vm_stop(struct vm *vm)

@@ -63,24 +63,50 @@ void *vm_heap_alloc(struct vm *vm, uint64_t size)
     return (char *)(uintptr_t)KEEL_PROG_HEAP_BASE + start;
 }
 
+static uint32_t report_hash(const char *msg)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (; *msg; msg++) {
+        h = (h ^ (uint8_t)*msg) * 16777619u;
+    }
+    return h;
+}
+
 void vm_report(struct vm *vm, const char *fmt, ...)
 {
     char msg[160];
     if (__atomic_load_n(&vm->reports, __ATOMIC_RELAXED) > VM_REPORT_BUDGET) {
         return; /* (the count stays bounded: no wrap-around after billions of accesses) */
     }
-    unsigned n = __atomic_fetch_add(&vm->reports, 1, __ATOMIC_RELAXED);
-    if (n > VM_REPORT_BUDGET) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnformat(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    /* A line said before (a guest probing in a loop: the same access from the same place) is
+     * counted, not said again: the console's time is the guest's too. */
+    uint32_t h = report_hash(msg);
+    vm_lock(&vm->report_lock);
+    unsigned n = vm->reports;
+    bool seen = false;
+    for (unsigned i = 0; i < n && i < VM_REPORT_BUDGET && !seen; i++) {
+        seen = vm->report_seen[i] == h;
+    }
+    if (seen) {
+        vm->reports_repeated++;
+    } else if (n <= VM_REPORT_BUDGET) {
+        if (n < VM_REPORT_BUDGET) {
+            vm->report_seen[n] = h;
+        }
+        __atomic_store_n(&vm->reports, n + 1, __ATOMIC_RELAXED);
+    }
+    vm_unlock(&vm->report_lock);
+    if (seen || n > VM_REPORT_BUDGET) {
         return;
     }
     if (n == VM_REPORT_BUDGET) {
         printf("vmm: %s: further reports of the guest's bad accesses suppressed\n", vm->name);
         return;
     }
-    va_list ap;
-    va_start(ap, fmt);
-    vsnformat(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     printf("vmm: %s: %s\n", vm->name, msg);
 }
 

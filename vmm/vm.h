@@ -78,7 +78,10 @@ struct vm {
     struct vm_lock *console_lock;
     uint64_t vtimer_exits;
     int64_t exit_status;
-    unsigned reports;      /* vm_report() lines so far (atomic) */
+    unsigned reports; /* distinct vm_report() lines so far (atomic; under report_lock) */
+    struct vm_lock report_lock;
+    uint32_t report_seen[VM_REPORT_BUDGET]; /* their hashes */
+    uint64_t reports_repeated;              /* lines not said again (under report_lock) */
 };
 
 /* guest_mem_ptr(vm, gpa, size): the VMM's pointer for [gpa, gpa + size) of guest RAM, or NULL
@@ -89,9 +92,10 @@ int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size);
  * or NULL when the heap (the system tree's memory for this program) is too small. */
 void *vm_heap_alloc(struct vm *vm, uint64_t size);
 /*
- * Reports the guest's misuse of its platform: one line "vmm: <vm>: <message>". A guest can make
- * the VMM say at most VM_REPORT_BUDGET such lines; then one more says the rest is dropped. Any
- * thread may call it.
+ * Reports the guest's misuse of its platform: one line "vmm: <vm>: <message>", once: a line
+ * said before is only counted (vcpu_print_stats says how many). A guest can make the VMM say at
+ * most VM_REPORT_BUDGET distinct lines; then one more says the rest is dropped. Any thread may
+ * call it.
  */
 void vm_report(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The boot module (a file of the initrd this VMM was given, keel,boot-modules) called name, or
