@@ -191,8 +191,10 @@ add_test(NAME vm/x86_64-svm-linux-guest COMMAND ${KEEL_QEMU_RUN} --board q35-x86
     --expect "vm1| Run /init as init process"
     --expect "vm1| KEEL-INIT CLOCK realtime=17672" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
     --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
-    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT CHECK rtc PASS 2026-01-01"
+    --expect "vm1| KEEL-INIT DONE 5 passed, 0 failed"
     --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
+    --fail "CHECK rtc FAIL"
     --fail "vm1| ACPI Error" --fail "vm1| ACPI BIOS Error"
     --expect "vm1| ACPI: PM: Preparing to enter system sleep state S5" --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
@@ -225,8 +227,10 @@ add_test(NAME vm/x86_64-vmx-linux-guest COMMAND ${KEEL_QEMU_RUN} --board bochs-x
     --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| KEEL-INIT CLOCK realtime=17672"
     --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
     --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
-    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT CHECK rtc PASS 2026-01-01"
+    --expect "vm1| KEEL-INIT DONE 5 passed, 0 failed"
     --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
+    --fail "CHECK rtc FAIL"
     --fail "vm1| ACPI Error" --fail "vm1| ACPI BIOS Error"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/x86_64-vmx-linux-guest PROPERTIES TIMEOUT 240 LABELS system COST 2000)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz target x86_exit: the x86_64 VMM's exit handling as a guest drives it
- * (vmm/arch/x86_64/exit.c): port I/O to the ISA devices (ports.c: a 16550 and the exit port),
+ * (vmm/arch/x86_64/exit.c): port I/O to the ISA devices (ports.c: a 16550, the exit port, the
+ * 8254, the CMOS clock and the ACPI PM registers, whose clock events run before each resume),
  * nested page faults decoded by insn.c (the instruction fetched through the guest's paging) and
  * sent to the LAPIC, the I/O APIC and a virtio console and net device (vmm/dev/virtio_devices.c
  * over virtio/), CPUID, MSRs, debug registers, HLT, the instructions the guest does not have,
@@ -62,13 +63,15 @@ static void fdt_cells(void *fdt, const char *name, const uint32_t *cells, unsign
     fdt_property(fdt, name, be, (int)(n * 4));
 }
 
-/* The VM's device tree: LAPIC, I/O APIC, the ISA bus with a 16550 and the exit port, a virtio
- * console and a virtio net device on I/O APIC lines. */
+/* The VM's device tree: LAPIC, I/O APIC, the ISA bus with a 16550, the exit port, the 8254, the
+ * CMOS clock and the ACPI PM block, a virtio console and a virtio net device on I/O APIC lines. */
 static void build_platform(void *fdt)
 {
     static const uint32_t lapic_reg[4] = { 0, 0xfee00000, 0, 0x1000 };
     static const uint32_t ioapic_reg[4] = { 0, 0xfec00000, 0, 0x1000 };
     static const uint32_t serial_reg[3] = { 1, 0x3f8, 8 }, exit_reg[3] = { 1, 0x501, 1 };
+    static const uint32_t pit_reg[3] = { 1, 0x40, 4 }, rtc_reg[3] = { 1, 0x70, 2 };
+    static const uint32_t pm_reg[3] = { 1, 0x600, 0x10 };
     static const uint32_t v0_reg[4] = { 0, 0xd0000000, 0, 0x200 };
     static const uint32_t v1_reg[4] = { 0, 0xd0000200, 0, 0x200 };
     static const uint32_t two[1] = { 2 }, one[1] = { 1 };
@@ -98,6 +101,18 @@ static void build_platform(void *fdt)
     fdt_begin_node(fdt, "exit@i501");
     fdt_property_string(fdt, "compatible", "keel,exit-port");
     fdt_cells(fdt, "reg", exit_reg, 3);
+    fdt_end_node(fdt);
+    fdt_begin_node(fdt, "timer@i40");
+    fdt_property_string(fdt, "compatible", "intel,8254");
+    fdt_cells(fdt, "reg", pit_reg, 3);
+    fdt_end_node(fdt);
+    fdt_begin_node(fdt, "rtc@i70");
+    fdt_property_string(fdt, "compatible", "motorola,mc146818");
+    fdt_cells(fdt, "reg", rtc_reg, 3);
+    fdt_end_node(fdt);
+    fdt_begin_node(fdt, "acpi-pm@i600");
+    fdt_property_string(fdt, "compatible", "keel,acpi-pm");
+    fdt_cells(fdt, "reg", pm_reg, 3);
     fdt_end_node(fdt);
     fdt_end_node(fdt);
     fdt_begin_node(fdt, "virtio@d0000000");

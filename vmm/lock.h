@@ -8,6 +8,8 @@
  * requests), so a ticket spin lock is enough, with one caution: the holder
  * may be a thread of lower priority on the same CPU (an I/O thread), which never runs while we
  * spin. After a while of spinning, the waiter sleeps a little to let it.
+ * The innermost is vm->report_lock (vm_report's table of lines said): taken under any other,
+ * held over no call.
  */
 #pragma once
 #include <stdint.h>

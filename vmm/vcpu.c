@@ -43,9 +43,12 @@ void vcpu_print_stats(struct vm *vm)
         arch_vcpu_print_stats(vm, v);
 #endif
     }
-    if (vm->reports_repeated) {
-        printf("vmm: %s: %lu reports of the guest's bad accesses not said again (repeats)\n",
-               vm->name, (unsigned long)vm->reports_repeated);
+    uint64_t repeated = __atomic_load_n(&vm->reports_repeated, __ATOMIC_RELAXED);
+    uint64_t dropped = __atomic_load_n(&vm->reports_dropped, __ATOMIC_RELAXED);
+    if (repeated || dropped) {
+        printf("vmm: %s: reports of the guest's bad accesses not printed: %lu repeats, %lu after "
+               "the budget\n",
+               vm->name, (unsigned long)repeated, (unsigned long)dropped);
     }
 }
 

@@ -76,6 +76,7 @@ void vm_report(struct vm *vm, const char *fmt, ...)
 {
     char msg[160];
     if (__atomic_load_n(&vm->reports, __ATOMIC_RELAXED) > VM_REPORT_BUDGET) {
+        __atomic_fetch_add(&vm->reports_dropped, 1, __ATOMIC_RELAXED);
         return; /* (the count stays bounded: no wrap-around after billions of accesses) */
     }
     va_list ap;
@@ -92,7 +93,7 @@ void vm_report(struct vm *vm, const char *fmt, ...)
         seen = vm->report_seen[i] == h;
     }
     if (seen) {
-        vm->reports_repeated++;
+        __atomic_fetch_add(&vm->reports_repeated, 1, __ATOMIC_RELAXED);
     } else if (n <= VM_REPORT_BUDGET) {
         if (n < VM_REPORT_BUDGET) {
             vm->report_seen[n] = h;
@@ -100,6 +101,9 @@ void vm_report(struct vm *vm, const char *fmt, ...)
         __atomic_store_n(&vm->reports, n + 1, __ATOMIC_RELAXED);
     }
     vm_unlock(&vm->report_lock);
+    if (!seen && n > VM_REPORT_BUDGET) {
+        __atomic_fetch_add(&vm->reports_dropped, 1, __ATOMIC_RELAXED);
+    }
     if (seen || n > VM_REPORT_BUDGET) {
         return;
     }

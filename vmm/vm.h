@@ -79,9 +79,10 @@ struct vm {
     uint64_t vtimer_exits;
     int64_t exit_status;
     unsigned reports; /* distinct vm_report() lines so far (atomic; under report_lock) */
-    struct vm_lock report_lock;
+    struct vm_lock report_lock; /* innermost: held for the hash table only, nothing called */
     uint32_t report_seen[VM_REPORT_BUDGET]; /* their hashes */
-    uint64_t reports_repeated;              /* lines not said again (under report_lock) */
+    uint64_t reports_repeated;              /* lines not said again (atomic) */
+    uint64_t reports_dropped;               /* lines after the budget ran out (atomic) */
 };
 
 /* guest_mem_ptr(vm, gpa, size): the VMM's pointer for [gpa, gpa + size) of guest RAM, or NULL

@@ -10,4 +10,9 @@ void fuzz_reset_ports(void)
     pit_init(&pit);
     memset(&rtc, 0, sizeof(rtc));
     rtc_created = false;
+    memset(&acpi_pm, 0, sizeof(acpi_pm));
+    acpi_pm_created = false;
+    pit_dev = rtc_dev = NULL;
+    pit_next = rtc_next = UINT64_MAX;
+    rtc_level = false;
 }

@@ -17,6 +17,8 @@
 //   blk   keel.blk=SHA256 [keel.blkdev=/dev/vda]   the whole disk has that SHA-256
 //   rng   keel.rng=1                 the hardware RNG is virtio-rng and /dev/hwrng gives bytes
 //   hvc   keel.hvc=1                 /dev/hvc0 (virtio-console) takes a line of text
+//   rtc   keel.rtc=1                 /dev/rtc0 reads a date, and its update interrupt comes
+//                                    (RTC_UIE_ON: Linux sets the clock's alarm for the next second)
 //   net   keel.ping=A.B.C.D keel.ip=A.B.C.D/LEN [keel.netdev=eth0]
 //                                    configures the interface, pings the address (raw ICMP socket)
 //   keel.hold=SECONDS                after the checks, stay up that long before powering off
@@ -36,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/rtc.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/klog.h>
@@ -458,6 +461,46 @@ static int ping(uint32_t dst_be, char *msg, size_t msglen)
     return -1;
 }
 
+// keel.rtc=1: the real-time clock as a program uses it (hwclock, rtcwake): its date, then one
+// update interrupt, which Linux's RTC core makes from the clock's alarm (on a PC: the CMOS
+// clock's IRQ 8), within 3 s.
+static void check_rtc(void)
+{
+    char want[8];
+    if (!param("keel.rtc", want, sizeof want) || strcmp(want, "0") == 0) {
+        skip("rtc", "not requested (keel.rtc=1)");
+        return;
+    }
+    int fd = open("/dev/rtc0", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        result("rtc", 0, "/dev/rtc0: %s", strerror(errno));
+        return;
+    }
+    struct rtc_time tm;
+    if (ioctl(fd, RTC_RD_TIME, &tm) != 0) {
+        result("rtc", 0, "RTC_RD_TIME: %s", strerror(errno));
+        close(fd);
+        return;
+    }
+    uint64_t t0 = monotonic_ns();
+    if (ioctl(fd, RTC_UIE_ON, 0) != 0) {
+        result("rtc", 0, "RTC_UIE_ON: %s", strerror(errno));
+        close(fd);
+        return;
+    }
+    struct pollfd p = { fd, POLLIN, 0 };
+    unsigned long data = 0;
+    int ready = poll(&p, 1, 3000);
+    ssize_t n = ready == 1 ? read(fd, &data, sizeof data) : -1;
+    uint64_t waited = (monotonic_ns() - t0) / 1000000;
+    ioctl(fd, RTC_UIE_OFF, 0);
+    close(fd);
+    result("rtc", n == (ssize_t)sizeof data && (data & RTC_UF),
+           "%04d-%02d-%02d %02d:%02d:%02d, update interrupt %s after %llu ms", tm.tm_year + 1900,
+           tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+           n == (ssize_t)sizeof data ? "came" : "did not come", (unsigned long long)waited);
+}
+
 static void check_net(void)
 {
     char dst[32], ip[32], ifname[IFNAMSIZ] = "eth0", msg[256];
@@ -539,6 +582,7 @@ static void run_checks(void)
     blk_read_timing();
     check_rng();
     check_hvc();
+    check_rtc();
     check_net();
     printf(MARK " DONE %u passed, %u failed\n", passed, failed);
     fflush(stdout);

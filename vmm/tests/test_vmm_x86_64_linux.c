@@ -242,7 +242,7 @@ static void test_acpi_tables(void)
     CHECK_EQ(acpi_build(area, 0x400, base, &c), 0);
 }
 
-/* The PM1 registers as ACPI 6.4 4.8.3 has them: PM1_EN keeps its defined bits (ACPICA checks
+/* The PM1 registers as ACPI 6.4 4.8.4 has them: PM1_EN keeps its defined bits (ACPICA checks
  * that GBL_EN sticks before it takes the global lock), PM1_STS raises nothing, PM1_CNT reads
  * SCI_EN and keeps SLP_TYP, SLP_EN with S5 powers off (also byte by byte), the timer only where
  * there is one and only as a 32-bit read. */
@@ -339,6 +339,77 @@ static void test_pit(void)
     pit_access(&p, 1, false, &lo, 250);
     pit_access(&p, 1, false, &hi, 250);
     CHECK_EQ(lo | hi << 8, 50);
+}
+
+/* IRQ 0: counter 0's rising edges, each period in mode 2 (missed ones one interrupt), once at
+ * terminal count in mode 0, none before a count is written or after a new control word. */
+static void test_pit_irq0(void)
+{
+    struct pit p;
+    pit_init(&p);
+    uint64_t next;
+    CHECK(!pit_irq0(&p, 10, &next));
+    CHECK_EQ(next, UINT64_MAX);
+    uint8_t v = 0x34; /* counter 0, LSB then MSB, mode 2 */
+    pit_access(&p, 3, true, &v, 100);
+    v = 100;
+    pit_access(&p, 0, true, &v, 100);
+    v = 0;
+    pit_access(&p, 0, true, &v, 100);
+    CHECK(!pit_irq0(&p, 150, &next));
+    CHECK_EQ(next, 200);
+    CHECK(!pit_irq0(&p, 199, &next));
+    CHECK(pit_irq0(&p, 200, &next));
+    CHECK_EQ(next, 300);
+    CHECK(!pit_irq0(&p, 200, &next)); /* once */
+    CHECK(pit_irq0(&p, 650, &next));  /* 300 .. 600: one interrupt */
+    CHECK_EQ(next, 700);
+    v = 0x30; /* mode 0: OUT low until terminal count */
+    pit_access(&p, 3, true, &v, 660);
+    CHECK(!pit_irq0(&p, 680, &next));
+    CHECK_EQ(next, UINT64_MAX);
+    v = 50;
+    pit_access(&p, 0, true, &v, 700);
+    v = 0;
+    pit_access(&p, 0, true, &v, 700);
+    CHECK(!pit_irq0(&p, 749, &next));
+    CHECK_EQ(next, 750);
+    CHECK(pit_irq0(&p, 900, &next));
+    CHECK_EQ(next, UINT64_MAX);
+    CHECK(!pit_irq0(&p, 5000, &next));
+    /* Mode 3 (square wave): a rise at each period's start after the first. */
+    v = 0x36;
+    pit_access(&p, 3, true, &v, 6000);
+    v = 0x10;
+    pit_access(&p, 0, true, &v, 6000);
+    v = 0;
+    pit_access(&p, 0, true, &v, 6000);
+    CHECK(!pit_irq0(&p, 6010, &next));
+    CHECK_EQ(next, 6016);
+    /* Mode 4 (Linux's one-shot, 0x38): OUT low for the tick at terminal count, the rise after it. */
+    v = 0x38;
+    pit_access(&p, 3, true, &v, 7000);
+    CHECK(pit_irq0(&p, 7000, &next)); /* (mode 3 was in its low half: the control word's edge) */
+    v = 20;
+    pit_access(&p, 0, true, &v, 7000);
+    v = 0;
+    pit_access(&p, 0, true, &v, 7000);
+    CHECK(!pit_irq0(&p, 7020, &next));
+    CHECK_EQ(next, 7021);
+    CHECK(pit_irq0(&p, 7021, &next));
+    CHECK_EQ(next, UINT64_MAX);
+    /* A control word of modes 1-5 while OUT is low (mode 0 counting) sets it high: an edge. */
+    v = 0x30;
+    pit_access(&p, 3, true, &v, 8000);
+    v = 0xff;
+    pit_access(&p, 0, true, &v, 8000);
+    pit_access(&p, 0, true, &v, 8000);
+    CHECK(!pit_irq0(&p, 8100, &next));
+    v = 0x34;
+    pit_access(&p, 3, true, &v, 8200);
+    CHECK(pit_irq0(&p, 8200, &next));
+    CHECK_EQ(next, UINT64_MAX); /* (mode 2 waits for its count) */
+    CHECK(!pit_irq0(&p, 8300, &next));
 }
 
 /* The CMOS clock: calendar arithmetic, a date read in BCD and binary, 12- and 24-hour form, the
@@ -538,9 +609,64 @@ static void test_rtc(void)
     CHECK_EQ(rtc_reg(&r, 0x0d, t), 0x80);
 }
 
+/* IRQ 8: asserted while an enabled flag is raised and register C not read; the next event at the
+ * periodic rate, at the next update for update and alarm interrupts, none while SET holds. */
+static void test_rtc_irq(void)
+{
+    const uint64_t T0 = 5000 * (uint64_t)RTC_HZ + 100;
+    struct rtc r;
+    struct rtc_config c = { 1767225600, 64ull << 20, 0, 1 };
+    rtc_init(&r, &c, T0);
+    uint64_t next;
+    CHECK(!rtc_poll(&r, T0, &next)); /* nothing enabled (1024 Hz periodic flags, unseen) */
+    CHECK_EQ(next, UINT64_MAX);
+    rtc_set(&r, 0x0b, 0x02 | 0x40, T0); /* PIE at 1024 Hz: 32 ticks */
+    rtc_reg(&r, 0x0c, T0 + 1);          /* whatever was raised so far is read */
+    CHECK(!rtc_poll(&r, T0 + 2, &next));
+    CHECK_EQ(next, (T0 + 2) / 32 * 32 + 32);
+    CHECK(rtc_poll(&r, next, &next)); /* asserted, stays so until C is read */
+    CHECK_EQ(next, UINT64_MAX);
+    CHECK(rtc_poll(&r, T0 + 500, &next));
+    CHECK_EQ(rtc_reg(&r, 0x0c, T0 + 500), 0xc0); /* IRQF | PF */
+    CHECK(!rtc_poll(&r, T0 + 500, &next));
+    /* UIE: the next update (whole second); an alarm's interrupt too (looked at each second). */
+    rtc_set(&r, 0x0b, 0x02 | 0x10, T0 + 500);
+    rtc_reg(&r, 0x0c, T0 + 500);
+    CHECK(!rtc_poll(&r, T0 + 600, &next));
+    CHECK_EQ(next, 5001 * (uint64_t)RTC_HZ);
+    CHECK(rtc_poll(&r, 5001 * (uint64_t)RTC_HZ, &next));
+    CHECK_EQ(rtc_reg(&r, 0x0c, 5001 * (uint64_t)RTC_HZ) & 0x90, 0x90);
+    rtc_set(&r, 0x0b, 0x02 | 0x20, 5001 * (uint64_t)RTC_HZ); /* AIE, alarm at a second not due */
+    rtc_set(&r, 0x01, 0x59, 5001 * (uint64_t)RTC_HZ);
+    rtc_set(&r, 0x03, 0xc0, 5001 * (uint64_t)RTC_HZ);
+    rtc_set(&r, 0x05, 0xc0, 5001 * (uint64_t)RTC_HZ);
+    rtc_reg(&r, 0x0c, 5001 * (uint64_t)RTC_HZ);
+    CHECK(!rtc_poll(&r, 5001 * (uint64_t)RTC_HZ + 5, &next));
+    CHECK_EQ(next, 5002 * (uint64_t)RTC_HZ);
+    CHECK(!rtc_poll(&r, next, &next)); /* an update, but no alarm: no interrupt */
+    CHECK_EQ(next, 5003 * (uint64_t)RTC_HZ);
+    rtc_set(&r, 0x01, 0x03, 5002 * (uint64_t)RTC_HZ + 9); /* 00:00:03 */
+    CHECK(rtc_poll(&r, 5003 * (uint64_t)RTC_HZ, &next));
+    CHECK_EQ(rtc_reg(&r, 0x0c, 5003 * (uint64_t)RTC_HZ), 0xf0); /* IRQF, PF (not enabled), AF, UF */
+    /* The divider held in reset: no periodic event either. */
+    rtc_set(&r, 0x0b, 0x02 | 0x40, 5003 * (uint64_t)RTC_HZ);
+    rtc_set(&r, 0x0a, 0x66, 5003 * (uint64_t)RTC_HZ);
+    rtc_reg(&r, 0x0c, 5003 * (uint64_t)RTC_HZ);
+    CHECK(!rtc_poll(&r, 5003 * (uint64_t)RTC_HZ + 100, &next));
+    CHECK_EQ(next, UINT64_MAX);
+    rtc_set(&r, 0x0a, 0x26, 5003 * (uint64_t)RTC_HZ + 100);
+    /* SET holds the clock: no update, no alarm, nothing next. */
+    rtc_set(&r, 0x0b, 0x82 | 0x30, 5003 * (uint64_t)RTC_HZ);
+    rtc_reg(&r, 0x0c, 5003 * (uint64_t)RTC_HZ);
+    CHECK(!rtc_poll(&r, 5004 * (uint64_t)RTC_HZ, &next));
+    CHECK_EQ(next, UINT64_MAX);
+}
+
 int main(void)
 {
     test_pit();
+    test_pit_irq0();
+    test_rtc_irq();
     test_rtc();
     test_fits_where_it_prefers();
     test_relocated_and_refused();

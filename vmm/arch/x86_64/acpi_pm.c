@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * ACPI PM1 registers and PM timer (ACPI 6.4, 4.8.3). ACPI is always on: there is no SMI_CMD,
- * PM1_CNT's SCI_EN reads 1. No event is ever raised (so no SCI): PM1_STS reads 0 and its
- * write-one-to-clear bits have nothing to clear. PM1_EN holds its defined enable bits as OSPM
- * writes them (an OS checks that GBL_EN sticks before it uses the global lock in the FACS; with
- * no firmware to share it with, the lock is OSPM's alone). PM1_CNT keeps BM_RLD and SLP_TYP;
- * GBL_RLS and SLP_EN are write-only; SLP_EN with SLP_TYP S5 is the power-off (the DSDT's _S5).
- * The registers take byte and word accesses as an I/O block does; the timer a 32-bit read.
+ * ACPI PM1 registers and PM timer (ACPI 6.4, 4.8.4: the PM1 event and control registers, Tables
+ * 4.11-4.13). ACPI is always on: there is no SMI_CMD, PM1_CNT's SCI_EN reads 1. No event is ever
+ * raised (so no SCI): PM1_STS reads 0 and its write-one-to-clear bits have nothing to clear.
+ * PM1_EN holds its defined enable bits as OSPM writes them (an OS checks that GBL_EN sticks
+ * before it uses the global lock in the FACS; with no firmware to share it with, the lock is
+ * OSPM's alone). PM1_CNT keeps BM_RLD and SLP_TYP; GBL_RLS and SLP_EN are write-only; SLP_EN
+ * with SLP_TYP S5 is the power-off (the DSDT's _S5). The registers take byte and word accesses
+ * as an I/O block does; the timer a 32-bit read.
  */
 #include "acpi_pm.h"
 

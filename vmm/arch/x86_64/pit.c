@@ -4,10 +4,13 @@
  * use them to measure time: Linux calibrates its TSC against counter 2 (gated by port 0x61 bit
  * 0, its output read back in bit 5) and reads the counters' values. Counters count PIT ticks
  * (1.193182 MHz) of the kernel's clock from the moment their count is written, in modes 0-5
- * (modes 1 and 5 taken as triggered by the write; 2 and 3 periodic; no BCD, no read-back command). Counter 0
- * raises no interrupt: the VM has no 8259s, and its guests' timers are the local APICs'
- * (documented in docs/x86_64.md). Gates of counters 0 and 1 are always high; counter 2's gate
- * is taken as high once written (a guest that stops it with the gate sees it run on).
+ * (modes 1 and 5 taken as triggered by the write; 2 and 3 periodic; no BCD, no read-back command).
+ * Counter 0's output is IRQ 0: pit_irq0 gives its rising edges (a control word of modes 1-5 sets
+ * a low OUT high: one too), which the VMM raises on the I/O APIC's line 2 (the MADT's override).
+ * Not as the data sheet: a new count in modes 2 and 3 starts at once, not at the end of the
+ * period; modes 1 and 5, which on a PC's counter 0 would wait for a gate edge that never comes,
+ * start at the count's write like the others. Gates of counters 0 and 1 are always high; counter
+ * 2's gate is taken as high once written (a guest that stops it with the gate sees it run on).
  * Pure logic over a time argument, host-tested.
  */
 #include "pit.h"
@@ -123,11 +126,46 @@ bool pit_access(struct pit *p, unsigned offset, bool write, uint8_t *value, uint
         }
         return true;
     }
+    bool out;
+    count_of(c, now, &out);
+    unsigned mode = (*value >> 1) & 7;
+    if (sel == 0 && c->set && !out && mode != 0) {
+        p->irq0_rose = true; /* modes 1-5 set OUT high at the control word: an edge */
+    }
     c->access = (uint8_t)access;
-    c->mode = (*value >> 1) & 7;
+    c->mode = (uint8_t)mode;
+    c->set = true;
     c->write_msb = c->read_msb = c->latched = false;
     c->loaded = UINT64_MAX; /* a new mode waits for its count */
     return true;
+}
+
+/* The first rising edge of the counter's output after time after: at each period's end in modes 2
+ * and 3 (mode 2's one low tick ends, mode 3's second half ends), at terminal count in modes 0
+ * and 1, after the strobe's low tick in modes 4 and 5. */
+static uint64_t next_rise(const struct pit_channel *c, uint64_t after)
+{
+    if (c->loaded == UINT64_MAX) {
+        return UINT64_MAX;
+    }
+    uint64_t l = c->loaded, r = c->reload;
+    unsigned mode = c->mode > 5 ? c->mode - 4 : c->mode;
+    if (mode == 2 || mode == 3) {
+        return after < l + r ? l + r : l + ((after - l) / r + 1) * r;
+    }
+    uint64_t rise = l + r + (mode >= 4 ? 1 : 0);
+    return rise > after ? rise : UINT64_MAX;
+}
+
+bool pit_irq0(struct pit *p, uint64_t now, uint64_t *next)
+{
+    bool rose = p->irq0_rose || next_rise(&p->ch[0], p->irq0_seen) <= now;
+    p->irq0_rose = false;
+    if (now > p->irq0_seen) {
+        p->irq0_seen = now;
+    }
+    *next = next_rise(&p->ch[0], p->irq0_seen);
+    return rose;
 }
 
 bool pit_port61_access(struct pit *p, bool write, uint8_t *value, uint64_t now)

@@ -67,6 +67,7 @@ static bool exit_port_access(struct mmio_device *d, uint64_t offset, unsigned wi
 /* keel,acpi-pm (acpi_pm.c): the FADT's PM1a blocks, and its PM timer when reg covers it, counting
  * at 3.579545 MHz from the kernel's clock. */
 static struct acpi_pm acpi_pm;
+static bool acpi_pm_created;
 
 static bool acpi_pm_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
                                 uint64_t *value)
@@ -141,11 +142,109 @@ static bool pit_byte(unsigned offset, bool write, uint8_t *b, uint64_t now)
     return pit_access(&pit, offset, write, b, now);
 }
 
+/* motorola,mc146818 (ports 0x70-0x71, rtc.c), on the kernel's clock in 32768 Hz ticks. The wall
+ * clock starts at keel,epoch (seconds since 1970-01-01 00:00 UTC; default 2000-01-01): nothing
+ * below the VMM knows the time of day yet. */
+static struct rtc rtc;
+static bool rtc_created;
+
+static uint64_t rtc_now(void)
+{
+    return (uint64_t)((unsigned __int128)keel_cycles() * RTC_HZ / rt_timer_freq());
+}
+
+/* The clock events of the 8254 (IRQ 0: the I/O APIC's line 2, as the MADT's override says) and
+ * the CMOS clock (IRQ 8), when the VM has an I/O APIC. vCPU 0 raises what is due and sleeps or
+ * runs no longer than to the next (ports_clock_events, at each of its resumes: its timer deadline
+ * is the earlier of its local APIC's and these); an access that moves the next event kicks it. */
+#define PIT_LINE 2
+#define RTC_LINE 8
+static struct mmio_device *pit_dev, *rtc_dev;
+static uint64_t pit_next = UINT64_MAX, rtc_next = UINT64_MAX; /* kernel ticks */
+static bool rtc_level;
+
+static uint64_t ticks_at(uint64_t device_tick, uint64_t hz)
+{
+    if (device_tick == UINT64_MAX) {
+        return UINT64_MAX;
+    }
+    unsigned __int128 t = ((unsigned __int128)device_tick * rt_timer_freq() + hz - 1) / hz;
+    return t >= UINT64_MAX ? UINT64_MAX : (uint64_t)t;
+}
+
+/* With the device's lock held, at the device's time now: raises what is due, records when the next
+ * event is (kernel ticks) and returns whether it came earlier. IRQ 0 comes at most every 10 us
+ * (as the local APIC's timer: a period below an interrupt's cost would keep vCPU 0 in the VMM;
+ * the edges in between are one interrupt, as pit_irq0 merges them). */
+static bool pit_events(struct vm *vm, uint64_t now)
+{
+    uint64_t next, before = pit_next;
+    if (pit_irq0(&pit, now, &next)) {
+        vm_irq_set(vm, PIT_LINE, true); /* an edge (the output's low phase is not a level here) */
+        vm_irq_set(vm, PIT_LINE, false);
+    }
+    uint64_t at = ticks_at(next, PIT_HZ), soonest = keel_cycles() + rt_timer_freq() / 100000 + 1;
+    pit_next = at != UINT64_MAX && at < soonest ? soonest : at;
+    return pit_next < before;
+}
+
+static bool rtc_events(struct vm *vm, uint64_t now)
+{
+    uint64_t next, before = rtc_next;
+    bool level = rtc_poll(&rtc, now, &next);
+    if (level != rtc_level) {
+        rtc_level = level;
+        vm_irq_set(vm, RTC_LINE, level);
+    }
+    rtc_next = ticks_at(next, RTC_HZ);
+    return rtc_next < before;
+}
+
+/* After a guest's access that brought an event earlier: vCPU 0 looks again (unless it is us). */
+static void clock_moved(struct vm *vm)
+{
+    if (vm->vcpu_count && vcpu_self(vm) != &vm->vcpus[0]) {
+        vcpu_kick(&vm->vcpus[0]);
+    }
+}
+
+uint64_t ports_clock_events(struct vm *vm)
+{
+    uint64_t pit_due = UINT64_MAX, rtc_due = UINT64_MAX;
+    if (!vm->arch.ioapic_base) {
+        return UINT64_MAX;
+    }
+    if (pit_dev) {
+        vm_lock(pit_dev->lock);
+        pit_events(vm, pit_now());
+        pit_due = pit_next;
+        vm_unlock(pit_dev->lock);
+    }
+    if (rtc_dev) {
+        vm_lock(rtc_dev->lock);
+        rtc_events(vm, rtc_now());
+        rtc_due = rtc_next;
+        vm_unlock(rtc_dev->lock);
+    }
+    return pit_due < rtc_due ? pit_due : rtc_due;
+}
+
+/* A write may program counter 0 (a control word, or a count; a 16-bit write at 0x42 reaches the
+ * control word too): its old programming's edges are raised first, at the access's one time. */
 static bool pit_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
                             uint64_t *value)
 {
-    (void)d;
-    return isa_bytes(pit_byte, pit_now(), offset, width, write, value);
+    struct vm *vm = d->state;
+    uint64_t now = pit_now();
+    bool events = write && vm->arch.ioapic_base;
+    if (events) {
+        pit_events(vm, now);
+    }
+    bool ok = isa_bytes(pit_byte, now, offset, width, write, value);
+    if (events && pit_events(vm, now)) {
+        clock_moved(vm);
+    }
+    return ok;
 }
 
 static bool port61_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
@@ -161,27 +260,23 @@ static bool port61_access(struct mmio_device *d, uint64_t offset, unsigned width
     return true;
 }
 
-/* motorola,mc146818 (ports 0x70-0x71, rtc.c), on the kernel's clock in 32768 Hz ticks. The wall
- * clock starts at keel,epoch (seconds since 1970-01-01 00:00 UTC; default 2000-01-01): nothing
- * below the VMM knows the time of day yet. */
-static struct rtc rtc;
-static bool rtc_created;
-
-static uint64_t rtc_now(void)
-{
-    return (uint64_t)((unsigned __int128)keel_cycles() * RTC_HZ / rt_timer_freq());
-}
-
 static bool rtc_byte(unsigned offset, bool write, uint8_t *b, uint64_t now)
 {
     return rtc_access(&rtc, offset, write, b, now);
 }
 
+/* Every access may change IRQ 8 (reading register C lowers it; writing B or A may raise it, or
+ * move the next event). */
 static bool rtc_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
                             uint64_t *value)
 {
-    (void)d;
-    return isa_bytes(rtc_byte, rtc_now(), offset, width, write, value);
+    struct vm *vm = d->state;
+    uint64_t now = rtc_now(); /* (one time: a read of C and the poll after it must agree) */
+    bool ok = isa_bytes(rtc_byte, now, offset, width, write, value);
+    if (vm->arch.ioapic_base && rtc_events(vm, now)) {
+        clock_moved(vm);
+    }
+    return ok;
 }
 
 static int rtc_create(struct vm *vm, const void *fdt, int node, struct mmio_device *d)
@@ -204,6 +299,8 @@ static int rtc_create(struct vm *vm, const void *fdt, int node, struct mmio_devi
     c.ram_above_4g = vm->ram_size - c.ram_below_4g;
     rtc_init(&rtc, &c, rtc_now());
     d->access = rtc_port_access;
+    d->state = vm;
+    rtc_dev = d;
     vm->arch.rtc = true;
     return 0;
 }
@@ -241,26 +338,27 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
                 return -1;
             }
         } else if (pit8254) {
-            static bool one;
-            struct mmio_device *p61 = one ? NULL : port_device_add(vm, "port61", 0x61, 1);
+            struct mmio_device *p61 = pit_dev ? NULL : port_device_add(vm, "port61", 0x61, 1);
             if (size != 4 || !p61 || rt_timer_freq() == 0) {
                 printf("vmm: %s: one intel,8254: reg = <1 port 4>\n", vm->name);
                 return -1;
             }
-            one = true;
             pit_init(&pit);
             d->access = pit_port_access;
+            d->state = vm;
+            pit_dev = d;
             p61->access = port61_access;
             p61->lock = d->lock; /* (one timer: its counters and port 0x61 under one lock) */
         } else if (pm) {
             struct mmio_device *reset = port_device_add(vm, "reset", ACPI_RESET_PORT, 1);
             if ((size != ACPI_PM_PORTS && size != ACPI_PM_PORTS_NO_TIMER) || !reset ||
-                rt_timer_freq() == 0 || vm->arch.acpi_pm_base) {
+                rt_timer_freq() == 0 || acpi_pm_created) {
                 printf("vmm: %s: one keel,acpi-pm: reg = <1 port 0x%x> (0x%x: no PM timer)\n",
                        vm->name, ACPI_PM_PORTS, ACPI_PM_PORTS_NO_TIMER);
                 return -1;
             }
-            acpi_pm.timer = size == ACPI_PM_PORTS;
+            acpi_pm = (struct acpi_pm){ .timer = size == ACPI_PM_PORTS };
+            acpi_pm_created = true;
             d->access = acpi_pm_port_access;
             d->state = vm;
             reset->access = reset_port_access;

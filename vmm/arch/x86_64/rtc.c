@@ -8,9 +8,9 @@
  * C's flags (periodic, alarm, update-ended; IRQF; cleared by reading), register D's valid-RAM bit,
  * the century at 0x32 (the FADT's CENTURY) and the rest as battery-backed RAM.
  * The clock is the wall clock's seconds as an offset from the ticks: writing a time moves the
- * offset. Register C's flags are worked out when it is read, from the ticks since the last read.
- * Its interrupt (IRQ 8) is not raised: guests that read the clock poll it, as Linux does at boot;
- * one that waits for the interrupt (hwclock through rtc-cmos, rtcwake) waits in vain.
+ * offset. Register C's flags are worked out when it is read, from the ticks since the last read,
+ * and by rtc_poll, which says when the interrupt (IRQ 8, IRQF) is asserted and when it may be
+ * next: the VMM raises the line then.
  */
 #include "rtc.h"
 #include <string.h>
@@ -284,6 +284,25 @@ static uint8_t read_c(struct rtc *r, uint64_t now)
     r->c_latched = 0;
     r->c_read = now;
     return c;
+}
+
+bool rtc_poll(struct rtc *r, uint64_t now, uint64_t *next)
+{
+    latch_c(r, now);
+    uint8_t enabled = r->reg[REG_B] & (B_PIE | B_AIE | B_UIE); /* (C's PF, AF, UF bits) */
+    *next = UINT64_MAX;
+    if (r->c_latched & enabled) {
+        return true;
+    }
+    uint64_t p = periodic_ticks(r);
+    if ((enabled & B_PIE) && p && (r->reg[REG_A] & 0x70) == A_DIVIDER_NORMAL) {
+        *next = (now / p + 1) * p;
+    }
+    uint64_t update = (now / RTC_HZ + 1) * RTC_HZ;
+    if ((enabled & (B_UIE | B_AIE)) && !holding(r) && update < *next) {
+        *next = update;
+    }
+    return false;
 }
 
 void rtc_init(struct rtc *r, const struct rtc_config *c, uint64_t now)

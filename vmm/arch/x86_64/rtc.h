@@ -43,6 +43,12 @@ struct rtc_config {
 void rtc_init(struct rtc *r, const struct rtc_config *c, uint64_t now);
 /* A byte access at port 0x70 (offset 0) or 0x71 (offset 1) at now (ticks). */
 bool rtc_access(struct rtc *r, unsigned offset, bool write, uint8_t *value, uint64_t now);
+/* IRQ 8: whether the interrupt request is asserted now (IRQF: a flag of register C raised since
+ * its last read whose interrupt register B enables), and in *next the first time after now that
+ * an enabled flag may be raised (UINT64_MAX: none, or the request already asserted: it drops
+ * when register C is read). Once a second while alarms are enabled: whether one matches is seen
+ * at that update. Keeps what it works out (as a read of C would, without clearing it). */
+bool rtc_poll(struct rtc *r, uint64_t now, uint64_t *next);
 /* Days since 1970-01-01 of a proleptic Gregorian date, and back (also for the tests). */
 int64_t rtc_days_from_civil(int64_t y, unsigned m, unsigned d);
 void rtc_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
