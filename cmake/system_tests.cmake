@@ -180,7 +180,7 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
 # The x86_64 VMs, on both back ends from the same VMM and guests: AMD SVM with nested paging
 # (q35) and Intel VT-x with EPT (Bochs, which counts its time in instructions: a guest's second
 # takes about 15 s of the host's time).
-# vm-raw: two VMMs, one per CPU, with raw-binary guests in 32-bit protected mode. vm1 prints
+# vm-raw: five VMMs on two CPUs with raw-binary guests in 32-bit protected mode. vm1 prints
 # through the 16550 at port 0x3f8, reads the hypervisor's CPUID signature, makes the hypercall
 # the kernel answers (VMMCALL on AMD, VMCALL on Intel) and powers off through the exit port with
 # status 43; vm2 takes 20 ticks of its local APIC's timer (the VMM's model, MMIO decoded from
@@ -188,7 +188,9 @@ keel_add_qemu_test(vm/arm64-fpsimd-two-guests-one-cpu BOARD qemu-virt-arm64 ARCH
 # with status 20; vm3 takes 101 interrupts of its 16550 through the I/O APIC model (a level line,
 # in service until the guest's EOI) and powers off with status 100; vm4's guest has two vCPUs
 # (one per CPU): the first starts the second with INIT and STARTUP IPIs, it runs in real mode,
-# and the first powers off with status 2.
+# and the first powers off with status 2; vm5 takes 21 interrupts of the 8254 (IRQ 0, line 2)
+# and 21 of the CMOS clock's periodic flag (IRQ 8), each no sooner and not much later than its
+# period allows by the PM timer, none after its source is stopped, and powers off with status 30.
 # vm-isolation: a guest misuses its platform (ports, MSRs, string I/O, instructions it does not
 # have): every misuse is answered as hardware would, the VMM reports and survives. It then spins
 # with interrupts off through four times the loop the victim on the same CPU needs (a length in
@@ -210,13 +212,16 @@ foreach(backend IN ITEMS svm vmx)
     endif()
     keel_add_qemu_test(vm/x86_64-${backend}-raw-binary BOARD ${board} ARCH x86_64 INITRD_NAME vm-raw
         ${slow} SMP 2 EXPECT "${found}" "root: started vm1" "root: started vm2"
-        "root: started vm3" "root: started vm4" "root: all programs done" "KEEL: power off"
+        "root: started vm3" "root: started vm4" "root: started vm5" "root: all programs done"
+        "KEEL: power off"
         REQUIRE "vm1| guest: hello from a raw binary in 32-bit protected mode"
                 "vm1| guest: cpuid says KeelKeelKeel"
                 "vmm: vm1: guest powered off, status 43" "vmm: vm2: guest powered off, status 20"
                 "vmm: vm3: guest powered off, status 100"
                 "vm4| guest: CPU 1 up in real mode" "vm4| guest: CPU 0 saw CPU 1 start"
                 "vmm: vm4: guest powered off, status 2"
+                "vm5| guest: pit 21 periods 0x" "vm5| guest: rtc 20 periods 0x"
+                "vmm: vm5: guest powered off, status 30"
         EXIT)
     keel_add_qemu_test(vm/${pre}-isolation BOARD ${board} ARCH x86_64 INITRD_NAME vm-isolation
         ${slow} SMP 1 EXPECT "${found}" "root: started attacker" "root: started victim"
