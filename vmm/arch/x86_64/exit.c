@@ -481,6 +481,22 @@ static void prepare_resume(struct vcpu *v, struct keel_vcpu_state *s)
     }
 }
 
+/* vCPU 0 also keeps the clock of the devices' timers (ports_clock_events): its deadline is the
+ * earlier of its local APIC's and theirs, so it comes back (a VTIMER exit) to raise their
+ * interrupts. (Their lines go through the I/O APIC to whichever vCPU they name.) */
+static uint64_t clock_events(struct vcpu *v)
+{
+    return v->id == 0 && v->vm->arch.clock_devices ? ports_clock_events(v->vm) : UINT64_MAX;
+}
+
+/* After prepare_resume (which sets the local APIC's deadline, where there is one). */
+static void deadline_with(struct vcpu *v, struct keel_vcpu_state *s, uint64_t devices)
+{
+    if (!v->vm->arch.lapic || devices < s->timer_deadline) {
+        s->timer_deadline = devices;
+    }
+}
+
 /* HLT: the guest has nothing to do until an interrupt. Sleep until its APIC timer is due (a
  * receive that times out) or a kick (a vector from another thread) ends the wait. With
  * interrupts off it is halted for good: the VMM waits until the VM is stopped. */
@@ -489,13 +505,12 @@ static int halt(struct vcpu *v, struct keel_vcpu_state *s)
     struct vm *vm = v->vm;
     bool on = s->rflags & RFLAGS_IF;
     step(s, 1);
-    uint64_t devices = v->id == 0 ? ports_clock_events(vm) : UINT64_MAX;
+    uint64_t devices = clock_events(v);
     vm_lock(&vm->irq_lock);
     prepare_resume(v, s); /* the timer may have expired meanwhile */
     bool wake = on && ((s->inject & KEEL_X86_INJECT_VALID) || lapic_pending(v));
-    uint64_t lapic = vm->arch.lapic ? s->timer_deadline : UINT64_MAX;
-    uint64_t due = lapic < devices ? lapic : devices;
-    s->timer_deadline = due;
+    deadline_with(v, s, devices);
+    uint64_t due = s->timer_deadline;
     vm_unlock(&vm->irq_lock);
     if (wake) {
         return 0;
@@ -607,16 +622,12 @@ int arch_vcpu_exit(struct vcpu *v, int64_t reason)
     }
 }
 
-/* vCPU 0 also keeps the clock of the devices' timers (ports_clock_events): its deadline is the
- * earlier of its local APIC's and theirs, so it comes back (a VTIMER exit) to raise their
- * interrupts. (Their lines go through the I/O APIC to whichever vCPU they name.) */
 void arch_vcpu_before_resume(struct vcpu *v)
 {
-    uint64_t devices = v->id == 0 ? ports_clock_events(v->vm) : UINT64_MAX;
+    uint64_t devices = clock_events(v);
     vm_lock(&v->vm->irq_lock);
     prepare_resume(v, v->state);
-    uint64_t lapic = v->vm->arch.lapic ? v->state->timer_deadline : UINT64_MAX;
-    v->state->timer_deadline = lapic < devices ? lapic : devices;
+    deadline_with(v, v->state, devices);
     vm_unlock(&v->vm->irq_lock);
 }
 

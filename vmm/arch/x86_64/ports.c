@@ -184,7 +184,7 @@ static bool pit_events(struct vm *vm, uint64_t now)
         vm_irq_set(vm, PIT_LINE, false);
     }
     uint64_t at = ticks_at(next, PIT_HZ), soonest = keel_cycles() + rt_timer_freq() / 100000 + 1;
-    pit_next = at != UINT64_MAX && at < soonest ? soonest : at;
+    __atomic_store_n(&pit_next, at != UINT64_MAX && at < soonest ? soonest : at, __ATOMIC_RELAXED);
     return pit_next < before;
 }
 
@@ -196,7 +196,7 @@ static bool rtc_events(struct vm *vm, uint64_t now)
         rtc_level = level;
         vm_irq_set(vm, RTC_LINE, level);
     }
-    rtc_next = ticks_at(next, RTC_HZ);
+    __atomic_store_n(&rtc_next, ticks_at(next, RTC_HZ), __ATOMIC_RELAXED);
     return rtc_next < before;
 }
 
@@ -210,9 +210,13 @@ static void clock_moved(struct vm *vm)
 
 uint64_t ports_clock_events(struct vm *vm)
 {
-    uint64_t pit_due = UINT64_MAX, rtc_due = UINT64_MAX;
-    if (!vm->arch.ioapic_base) {
-        return UINT64_MAX;
+    /* Nothing due yet: the devices change their next events only when the guest accesses them,
+     * which works them out again (the common case on every resume: no lock, no model). */
+    uint64_t pit_due = __atomic_load_n(&pit_next, __ATOMIC_RELAXED);
+    uint64_t rtc_due = __atomic_load_n(&rtc_next, __ATOMIC_RELAXED);
+    uint64_t due = pit_due < rtc_due ? pit_due : rtc_due;
+    if (!vm->arch.ioapic_base || due == UINT64_MAX || keel_cycles() < due) {
+        return due;
     }
     if (pit_dev) {
         vm_lock(pit_dev->lock);
@@ -301,6 +305,7 @@ static int rtc_create(struct vm *vm, const void *fdt, int node, struct mmio_devi
     d->access = rtc_port_access;
     d->state = vm;
     rtc_dev = d;
+    vm->arch.clock_devices = true;
     vm->arch.rtc = true;
     return 0;
 }
@@ -347,6 +352,7 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
             d->access = pit_port_access;
             d->state = vm;
             pit_dev = d;
+            vm->arch.clock_devices = true;
             p61->access = port61_access;
             p61->lock = d->lock; /* (one timer: its counters and port 0x61 under one lock) */
         } else if (pm) {

@@ -45,5 +45,6 @@ struct vm_arch {
     uint16_t acpi_pm_base;            /* keel,acpi-pm's first port (0: none) */
     bool acpi_pm_timer;               /* with its PM timer */
     bool rtc;                         /* a CMOS clock at ports 0x70-0x71 (the FADT says so) */
+    bool clock_devices;               /* an 8254 or a CMOS clock: ports_clock_events */
     unsigned irq_reports; /* lines raised with no interrupt controller to take them */
 };
