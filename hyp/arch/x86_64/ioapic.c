@@ -97,16 +97,19 @@ unsigned arch_irq_line_count(void)
     return lines;
 }
 
+/* Masking and unmasking write the entry's low half alone (the mask bit is there): one register
+ * write, and no moment in which the entry is rewritten unmasked (an I/O APIC without remote IRR,
+ * as Bochs' is, sends a level line's vector again on any write to the entry while it is high). */
 void arch_irq_line_mask(unsigned line)
 {
     redir_low[line] |= REDIR_MASKED;
-    write_line(line);
+    wr(IOAPIC_REDIR + 2 * line, redir_low[line]);
 }
 
 void arch_irq_line_unmask(unsigned line)
 {
     redir_low[line] &= ~REDIR_MASKED;
-    write_line(line);
+    wr(IOAPIC_REDIR + 2 * line, redir_low[line]);
 }
 
 int arch_irq_line_set_mode(unsigned line, unsigned mode)
