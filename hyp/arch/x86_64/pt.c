@@ -13,7 +13,9 @@
  * with Intel VT-x (vcpu_vmx.c) EPT's format (pt_format_ept.c), walked through the format's
  * functions. The guests' translations are tagged (ASID; VPID and EPTP), which loading CR3 does
  * not flush: a CPU that last ran a guest on a changed table flushes them before its next entry
- * (guest_tlb_stale); one running that guest now is sent the TLB IPI too, which makes it exit.
+ * (guest_tlb_stale; on VT-x, where CPUs keep several VMs' translations, every CPU that may hold
+ * the table's flushes before it next enters one of its guests: stale_cpus); one running that
+ * guest now is sent the TLB IPI too, which makes it exit.
  */
 #include <keel/arch/pt.h>
 #include <keel/quota.h>
@@ -124,6 +126,9 @@ static void shootdown(const struct arch_pt *pt)
 static void invalidate(const struct arch_pt *pt, vaddr_t va)
 {
     if (pt->guest) {
+        /* Before the shootdown: a CPU that enters after it, or that the IPI makes exit, sees it
+         * (both under the big lock). */
+        ((struct arch_pt *)pt)->stale_cpus = ~0u;
         if (this_cpu()->arch.guest_pt == pt) {
             this_cpu()->arch.guest_tlb_stale = true;
         }
@@ -149,6 +154,9 @@ int arch_pt_init(struct arch_pt *pt, struct quota *q, bool guest)
     }
     pt->guest = guest;
     pt->fmt = guest && vmx_present && !svm_present ? &x86_ept_format : format();
+    _Static_assert(KEEL_MAX_CPUS <= 32, "a bit per CPU in stale_cpus");
+    pt->stale_cpus = ~0u; /* every CPU flushes before it first enters a guest of this table (one
+                           * at this address before was another VM's) */
     if (!cpu_leaf_levels) {
         cpu_leaf_levels = cpuid(0x80000001, 0).edx & (1u << 26) ? 7u : 3u;
         ept_leaf_levels = vmx_caps.ept_vpid & VMX_EPT_CAP_1G ? 7u : 3u;

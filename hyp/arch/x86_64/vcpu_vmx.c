@@ -48,7 +48,8 @@
 #include <string.h>
 #include "internal.h"
 
-#define GUEST_VPID 1
+#define VPIDS 65536   /* 16 bits; 0 is the host's */
+#define SHARED_VPID 1 /* when all others are taken: the vCPUs with it flush as they take turns */
 #define CR0_PE (1ull << 0)
 #define CR0_PG (1ull << 31)
 #define CR4_PAE (1ull << 5)
@@ -160,7 +161,7 @@ static void vmcs_controls(struct vcpu_private *p, const struct task *vm)
     vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
     vmwrite(VMCS_CR0_MASK, vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG));
     vmwrite(VMCS_CR4_MASK, ~0ull);
-    vmwrite(VMCS_VPID, GUEST_VPID);
+    vmwrite(VMCS_VPID, p->vpid);
     vmwrite(VMCS_EPTP, vm->mem.pt.cr3 | 6 | (3 << 3)); /* write-back, 4 levels */
     vmwrite(VMCS_VAPIC_PAGE, pa_of(p->vapic));
     vmwrite(VMCS_TPR_THRESHOLD, 0);
@@ -185,8 +186,39 @@ static void vmcs_controls(struct vcpu_private *p, const struct task *vm)
     vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 }
 
+/* Each vCPU has its own VPID while its binding lasts (taken at its first run, under the big lock
+ * as every vCPU hook): its guest's translations are its own, in no other vCPU's way. A VPID
+ * given back may still tag translations in the CPUs it ran on: the next vCPU with it flushes
+ * them on each CPU it comes to, as every vCPU does on a CPU it did not run on last. When all are
+ * taken (they are not charged to a quota: one VMM must not keep others' vCPUs from running),
+ * vCPUs share VPID 1 and flush whenever a CPU enters another of them than last time. */
+static uint64_t vpid_used[VPIDS / 64] = { 3 }; /* (VPID 0: the host; 1: shared) */
+
+static uint16_t vpid_take(void)
+{
+    for (unsigned w = 0; w < VPIDS / 64; w++) {
+        if (~vpid_used[w]) {
+            unsigned b = (unsigned)__builtin_ctzll(~vpid_used[w]);
+            vpid_used[w] |= 1ull << b;
+            return (uint16_t)(w * 64 + b);
+        }
+    }
+    return 0; /* all taken */
+}
+
+static void vpid_give_back(uint16_t vpid)
+{
+    if (vpid > SHARED_VPID) {
+        vpid_used[vpid / 64] &= ~(1ull << (vpid % 64));
+    }
+}
+
 int vmx_vcpu_init(struct thread *self, struct vcpu_private *p)
 {
+    p->vpid = vpid_take();
+    if (!p->vpid) {
+        p->vpid = SHARED_VPID;
+    }
     p->hw = quota_alloc(self->obj.quota, PAGE_SIZE);
     p->vapic = p->hw ? quota_alloc(self->obj.quota, PAGE_SIZE) : NULL;
     if (!p->vapic) {
@@ -194,6 +226,8 @@ int vmx_vcpu_init(struct thread *self, struct vcpu_private *p)
             quota_free(self->obj.quota, p->hw, PAGE_SIZE);
             p->hw = NULL;
         }
+        vpid_give_back(p->vpid);
+        p->vpid = 0;
         return -KEEL_ENOMEM;
     }
     memset(p->hw, 0, PAGE_SIZE);
@@ -227,6 +261,8 @@ void vmx_vcpu_release(struct thread *t, struct vcpu_private *p)
     quota_free(t->obj.quota, p->hw, PAGE_SIZE);
     p->hw = NULL;
     p->vapic = NULL;
+    vpid_give_back(p->vpid);
+    p->vpid = 0;
 }
 
 void vmx_vcpu_switch_out(struct vcpu_private *p)
@@ -398,20 +434,27 @@ int64_t vmx_vcpu_prepare(struct vcpu_run *r, struct percpu *c)
         return -KEEL_EPROTO;
     }
     vmwrite(VMCS_HOST_CR3, read_cr3());
-    /* All vCPUs have VPID 1: as with SVM's one ASID, another VM's or vCPU's translations may be
-     * here, or this vCPU's may be stale. */
-    if (c->arch.guest_pt != &r->vm->mem.pt || c->arch.guest_vcpu != p || c->arch.guest_tlb_stale ||
-        p->flush || p->ran_on != c->id + 1) {
-        /* (Single-context INVEPT drops this table's only: another's go when it runs next, as
-         * guest_pt is then not it.) */
-        invept(vmx_caps.ept_vpid & VMX_EPT_CAP_INVEPT_SINGLE ? 1 : 2,
-               r->vm->mem.pt.cr3 | 6 | (3 << 3));
-        invvpid(vmx_caps.ept_vpid & VMX_VPID_CAP_SINGLE ? 1 : 2, GUEST_VPID);
-        c->arch.guest_pt = &r->vm->mem.pt;
-        c->arch.guest_vcpu = p;
-        c->arch.guest_tlb_stale = false;
-        p->flush = false;
+    /* Translations are tagged by VPID (this vCPU's) and EPTP (its VM's table): another vCPU's or
+     * VM's in this TLB are not in the way. What may be stale here: this VM's table's, when it
+     * changed since this CPU last flushed it (its count; a shootdown raised the count before it
+     * made this CPU leave the guest), or a flush was asked of this CPU (guest_tlb_stale); and
+     * this vCPU's own, when it ran elsewhere meanwhile (its guest's INVLPGs and CR3 loads there
+     * did not reach this TLB), its paging controls changed (flush), or it ran another VM. */
+    struct arch_pt *pt = &r->vm->mem.pt;
+    uint32_t me = 1u << c->id;
+    c->arch.guest_pt = pt; /* (a shootdown of this table now reaches this CPU) */
+    if (c->arch.guest_tlb_stale || (pt->stale_cpus & me)) {
+        invept(vmx_caps.ept_vpid & VMX_EPT_CAP_INVEPT_SINGLE ? 1 : 2, pt->cr3 | 6 | (3 << 3));
+        pt->stale_cpus &= ~me;
+        c->arch.guest_tlb_stale = false; /* (another VM's table: its own bit says) */
     }
+    bool shared = p->vpid == SHARED_VPID && c->arch.guest_vcpu != p;
+    if (p->flush || p->ran_on != c->id + 1 || p->ran_pt != pt || shared) {
+        invvpid(vmx_caps.ept_vpid & VMX_VPID_CAP_SINGLE ? 1 : 2, p->vpid);
+        p->flush = false;
+        p->ran_pt = pt;
+    }
+    c->arch.guest_vcpu = p; /* (what the shared VPID's translations are now) */
     p->ran_on = c->id + 1;
     if (!p->msrs_live) {
         wrmsr(MSR_STAR, p->star);

@@ -30,6 +30,8 @@ struct vcpu_private {
     bool msrs_live;    /* this CPU's system-call MSRs hold the guest's */
     bool pdptes_stale; /* the PDPTEs could not be loaded: again at the next resume */
     unsigned vmcs_cpu; /* the CPU the VMCS is active on, + 1 (0: cleared, all in memory) */
+    uint16_t vpid;     /* its own (vcpu_vmx.c), 0 before its first run */
+    const void *ran_pt; /* the VM table it last ran on */
     uint64_t cr2, dr6, star, lstar, cstar, sfmask, kernel_gs_base;
 };
 _Static_assert(__builtin_offsetof(struct vcpu_private, fx) == 0, "FXSAVE needs 16-byte alignment");

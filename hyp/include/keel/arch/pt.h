@@ -35,7 +35,9 @@ void arch_pt_unmap(struct arch_pt *pt, vaddr_t va, unsigned level);
  * per page). Both within one kernel operation: no frame is reused in between. */
 void arch_pt_unmap_begin(struct arch_pt *pt);
 void arch_pt_unmap_end(struct arch_pt *pt);
-/* Drops every translation this CPU may hold, of tasks and guests (SCHED_ASK_TLB_FLUSH). */
+/* Drops every translation this CPU may hold, of tasks and guests (SCHED_ASK_TLB_FLUSH; x86: a
+ * guest's go before this CPU next enters it, and on VT-x, where a CPU keeps several VMs', every
+ * change of a guest table also marks every CPU for it: stale_cpus). */
 void arch_tlb_flush_all_local(void);
 /* Makes pt the current user address space of this CPU. */
 void arch_pt_activate(struct arch_pt *pt);

@@ -16,8 +16,9 @@ struct arch_percpu {
     bool tlb_flush;         /* another CPU changed a page table this CPU uses: flush */
     const void *active_pt;  /* the task page table loaded (NULL: the boot PML4) */
     const void *guest_pt;   /* the VM table (nested paging) this CPU last ran a guest on */
-    const void *guest_vcpu; /* ... and the vCPU (its private part): every VM has ASID 1, so one
-                             * vCPU's translations are not another's, even in the same VM */
+    const void *guest_vcpu; /* ... and the vCPU (its private part): on SVM every VM has ASID 1
+                             * (on VT-x vCPUs that share VPID 1), so one vCPU's translations are
+                             * not another's, even in the same VM */
     bool guest_tlb_stale;   /* guests' TLB entries may be stale: flush on the next VMRUN */
     struct tss *tss;
 };

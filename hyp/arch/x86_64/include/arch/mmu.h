@@ -30,5 +30,10 @@ struct arch_pt {
     uint64_t cr3;   /* what activating it writes: the PML4's physical address (nCR3 of a VM) */
     bool guest;     /* a VM task's nested table: no kernel half, never loaded into CR3 */
     const struct pt_format *fmt; /* with NX or without (the CPU's) */
+    /* VT-x (each vCPU its own VPID; pt.c, vcpu_vmx.c): the CPUs that may hold stale
+     * translations of this guest table (one bit each; all when made, all again whenever an entry
+     * is changed or removed): such a CPU flushes them (INVEPT) before it enters one of its
+     * guests, and clears its bit. A bit cannot wrap around, as a count could. */
+    uint32_t stale_cpus;
 };
 #define ARCH_ELF_MACHINE 62 /* EM_X86_64 */
