@@ -129,6 +129,20 @@ unexpected:
 // With interrupts on: 1 ms to take what was pending, then 5 ms of the PM timer in which no
 // interrupt may come (97 if one does).
 quiet_5ms:
+    movl    $3579545 / 1000, %esi
+    call    pm_wait
+    movl    count, %ecx
+    movl    $3579545 / 200, %esi
+    call    pm_wait
+    cmpl    count, %ecx
+    je      1f
+    movb    $97, %al
+    jmp     power_off
+1:  ret
+
+// Waits esi PM timer ticks with interrupts on (then off again).
+pm_wait:
+    pushl   %edx
     movw    $PM_TMR, %dx
     inl     %dx, %eax
     movl    %eax, %edi
@@ -136,24 +150,11 @@ quiet_5ms:
 1:  inl     %dx, %eax
     subl    %edi, %eax
     andl    $0xffffff, %eax
-    cmpl    $3579545 / 1000, %eax
+    cmpl    %esi, %eax
     jb      1b
     cli
-    movl    count, %ecx
-    inl     %dx, %eax
-    movl    %eax, %edi
-    sti
-2:  inl     %dx, %eax
-    subl    %edi, %eax
-    andl    $0xffffff, %eax
-    cmpl    $3579545 / 200, %eax
-    jb      2b
-    cli
-    cmpl    count, %ecx
-    je      3f
-    movb    $97, %al
-    jmp     power_off
-3:  ret
+    popl    %edx
+    ret
 
 // The PM timer's time now, as the source's start.
 start_now:
