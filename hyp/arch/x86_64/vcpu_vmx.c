@@ -436,8 +436,8 @@ int64_t vmx_vcpu_prepare(struct vcpu_run *r, struct percpu *c)
     vmwrite(VMCS_HOST_CR3, read_cr3());
     /* Translations are tagged by VPID (this vCPU's) and EPTP (its VM's table): another vCPU's or
      * VM's in this TLB are not in the way. What may be stale here: this VM's table's, when it
-     * changed since this CPU last flushed it (its count; a shootdown raised the count before it
-     * made this CPU leave the guest), or a flush was asked of this CPU (guest_tlb_stale); and
+     * changed since this CPU last flushed it (its bit in stale_cpus, set before the shootdown
+     * that made this CPU leave the guest), or a flush was asked of this CPU (guest_tlb_stale); and
      * this vCPU's own, when it ran elsewhere meanwhile (its guest's INVLPGs and CR3 loads there
      * did not reach this TLB), its paging controls changed (flush), or it ran another VM. */
     struct arch_pt *pt = &r->vm->mem.pt;
