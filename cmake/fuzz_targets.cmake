@@ -3,7 +3,8 @@
 # (cmake/fuzz.cmake) makes a libFuzzer program of each; the host build (cmake/host.cmake) adds a
 # ctest entry per target that runs the program once over its corpus and regression inputs.
 
-# virtio/: each device model through its MMIO transport; the split virtqueue on its own.
+# virtio/: each device model through its virtio-mmio or virtio-pci transport (the input's first
+# byte chooses); the split virtqueue on its own.
 foreach(device IN ITEMS blk net console rng)
     string(TOUPPER ${device} upper)
     keel_fuzz_target(virtio_${device} SOURCES fuzz/fuzz_virtio.c

@@ -148,6 +148,12 @@ keel_add_vm_modules(vm-linux-bench-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/vm-linux
 keel_add_vm_modules(vm-linux-bench-riscv64 riscv64 ${KEEL_IMAGES_DIR}/riscv64/vm-linux-bench.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-riscv64.dts
     ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-riscv64.dts)
+keel_add_vm_modules(vm-linux-bench-pci-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/vm-linux-bench-pci.cpio
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-pci-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-pci-arm64.dts)
+keel_add_vm_modules(vm-linux-bench-pci-riscv64 riscv64 ${KEEL_IMAGES_DIR}/riscv64/vm-linux-bench-pci.cpio
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-pci-riscv64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-pci-riscv64.dts)
 keel_add_vm_modules(vm-linux-bench-x86_64 x86_64 ${KEEL_IMAGES_DIR}/x86_64/vm-linux-bench.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-x86_64.dts
     ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-x86_64.dts)
@@ -176,6 +182,30 @@ add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-ar
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/arm64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
 
+# The same guest with its devices on PCI (dts/vms/linux-pci-arm64.dts): the VMM's generic ECAM
+# host bridge, virtio-pci block, rng and console, MSI-X to the GICv3's message-based SPIs.
+set(vm_linux_pci ${KEEL_IMAGES_DIR}/arm64/vm-linux-pci.cpio)
+keel_add_vm_modules(vm-linux-pci-arm64 arm64 ${vm_linux_pci}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-pci-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-pci-arm64.dts)
+add_test(NAME vm/arm64-linux-pci COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_linux_pci} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-pci.log
+    --expect "root: started vm1" --expect "vm1| Linux version 6.1"
+    --expect "vm1| pci-host-generic 30000000.pcie: ECAM at [mem 0x30000000-0x300fffff] for [bus 00]"
+    --expect "vm1| pci 0000:00:01.0: [1af4:1042] type 00 class 0x010000"
+    --expect "vm1| pci 0000:00:02.0: [1af4:1044] type 00 class 0xff0000"
+    --expect "vm1| pci 0000:00:03.0: [1af4:1043] type 00 class 0x078000"
+    --expect "vm1| Run /init as init process" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
+    --fail "vmm: vm1: PCI:" --fail "not the GICv3's GICD_SETSPI_NSR"
+    --expect "vm1| reboot: Power down"
+    --expect "vmm: vm1: PCI 00:01.0 [1af4:1042]: " --fail "[1af4:1042]: 0 MSI-X messages"
+    --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/arm64-linux-pci PROPERTIES TIMEOUT 150 LABELS system)
+
 # The first x86_64 Linux VM (AMD SVM, q35): the images/ bzImage and initramfs through the x86
 # boot protocol (dts/vms/linux-x86_64.dts: two vCPUs, LAPICs, I/O APIC, 16550, 8254, CMOS clock, the ACPI
 # tables and PM blocks the VMM makes, virtio-mmio block, rng and console named on the kernel's
@@ -202,6 +232,35 @@ add_test(NAME vm/x86_64-svm-linux-guest COMMAND ${KEEL_QEMU_RUN} --board q35-x86
     --expect "vm1| ACPI: PM: Preparing to enter system sleep state S5" --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/x86_64-svm-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
+# The same guest with its devices on PCI (dts/vms/linux-pci-x86_64.dts): the VMM's ECAM host
+# bridge described in ACPI (MCFG, the root bridge and its windows in the DSDT), virtio-pci block,
+# rng and console with MSI-X to the local APICs.
+set(vm_linux_pci_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-linux-pci.cpio)
+keel_add_vm_modules(vm-linux-pci-x86_64 x86_64 ${vm_linux_pci_x86}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-pci-x86_64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-pci-x86_64.dts)
+add_test(NAME vm/x86_64-svm-linux-pci COMMAND ${KEEL_QEMU_RUN} --board q35-x86_64
+    --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_linux_pci_x86} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-svm-linux-pci.log
+    --expect "root: started vm1" --expect "vm1| Linux version 6.1"
+    --expect "vm1| PCI: MMCONFIG for domain 0000 [bus 00-00] at [mem 0xe0000000-0xe00fffff]"
+    --expect "vm1| PCI: MMCONFIG at [mem 0xe0000000-0xe00fffff] reserved in ACPI motherboard resources"
+    --expect "vm1| ACPI: PCI Root Bridge [PCI0] (domain 0000 [bus 00])"
+    --expect "vm1| pci 0000:00:01.0: [1af4:1042] type 00 class 0x010000"
+    --expect "vm1| pci 0000:00:02.0: [1af4:1044] type 00 class 0xff0000"
+    --expect "vm1| pci 0000:00:03.0: [1af4:1043] type 00 class 0x078000"
+    --expect "vm1| Run /init as init process"
+    --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT CHECK rtc PASS 2026-01-01"
+    --expect "vm1| KEEL-INIT DONE 5 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
+    --fail "CHECK rtc FAIL" --fail "vm1| ACPI Error" --fail "vm1| ACPI BIOS Error" --fail "vmm: vm1: PCI:"
+    --fail "no GSI" --fail "MMCONFIG at [mem 0xe0000000-0xe00fffff] not reserved"
+    --expect "vm1| reboot: Power down"
+    --expect "vmm: vm1: PCI 00:01.0 [1af4:1042]: " --fail "[1af4:1042]: 0 MSI-X messages"
+    --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/x86_64-svm-linux-pci PROPERTIES TIMEOUT 150 LABELS system)
 # Two x86_64 Linux VMs (one vCPU each, on the two CPUs) that ping each other over virtio-net and a
 # shared-memory link.
 set(vm_net_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-net.cpio)
@@ -259,6 +318,30 @@ add_test(NAME vm/riscv64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-
     --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/riscv64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
+# The same guest with its devices on PCI (dts/vms/linux-pci-riscv64.dts): the VMM's generic ECAM
+# host bridge, virtio-pci block, rng and console, INTx through the PLIC (riscv64 has no MSI here).
+set(vm_linux_pci_rv ${KEEL_IMAGES_DIR}/riscv64/vm-linux-pci.cpio)
+keel_add_vm_modules(vm-linux-pci-riscv64 riscv64 ${vm_linux_pci_rv}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-pci-riscv64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-pci-riscv64.dts)
+add_test(NAME vm/riscv64-linux-pci COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
+    --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_linux_pci_rv} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-pci.log
+    --expect "root: started vm1" --expect "vm1| Linux version 6.1"
+    --expect "vm1| pci-host-generic 30000000.pcie: ECAM at [mem 0x30000000-0x300fffff] for [bus 00]"
+    --expect "vm1| pci 0000:00:01.0: [1af4:1042] type 00 class 0x010000"
+    --expect "vm1| pci 0000:00:02.0: [1af4:1044] type 00 class 0xff0000"
+    --expect "vm1| pci 0000:00:03.0: [1af4:1043] type 00 class 0x078000"
+    --expect "vm1| Run /init as init process" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
+    --fail "vmm: vm1: PCI:"
+    --fail "[1af4:1042]: 0 MSI-X messages, 0 INTx assertions"
+    --expect "vm1| reboot: Power down"
+    --expect "vmm: vm1: PCI 00:01.0 [1af4:1042]: 0 MSI-X messages, "
+    --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/riscv64-linux-pci PROPERTIES TIMEOUT 150 LABELS system)
 
 # Two riscv64 Linux VMs that ping each other over virtio-net and a shared-memory link.
 set(vm_net_rv ${KEEL_IMAGES_DIR}/riscv64/vm-net.cpio)

@@ -301,11 +301,18 @@ keel_add_qemu_test(ktest/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT
 # bad MMIO (read-only and write-only registers, wrong widths, unaligned, no device, beyond RAM, no
 # syndrome, code outside RAM, a flood), GIC garbage, bad PSCI calls, and broken virtio setups,
 # descriptors, chains, indirect tables, block requests and frames; it checks every answer itself
-# (FAIL: lines) and ends with a good read of sector 0. vm3's guest (worker.c) reads the same disk
-# from before vm2 says (over their virtio-net link) that the attack starts until it says it is done.
-# The VMM must log one line per bad input (counted per device; bad MMIO up to its budget of 64,
-# then one line says the rest is dropped: "vmm: vm2: guest " counts those 64 and the power-off
-# line), survive, and leave vm3 untouched.
+# (FAIL: lines) and ends with a good read of sector 0. First (attack_pci.c) it attacks its PCI
+# host bridge and two virtio-pci functions (rng in slot 1, the disk in slot 2): absent functions,
+# ECAM accesses of 8 bytes or misaligned, read-only header fields, the extended space, BARs sized,
+# moved onto RAM, the GIC, the ECAM window, each other and out of the window, decoding off; MSI-X
+# entries aimed at RAM and 2^64-16, data naming no SPI, masked vectors, PBA writes, narrow table
+# accesses; rings and buffers outside RAM or in a BAR, notifications of absent queues, a wide ISR
+# read, the PCI cfg access capability with bad BARs, lengths and offsets. vm3's guest (worker.c)
+# reads the same disk from before vm2 says (over their virtio-net link) that the attack starts
+# until it says it is done. The VMM must log one line per bad input (counted per device; bad
+# accesses, misdirected MSIs and odd ECAM accesses up to its budget of 64, then one line says the
+# rest is dropped: "vmm: vm2: guest " counts 61 of those 64 and the power-off line, the other three
+# are the ECAM and MSI lines), survive, and leave vm3 untouched.
 keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-isolation
     TIMEOUT 120 SMP 2
     EXPECT "root: started vm1" "root: started vm2" "root: started vm3"
@@ -313,7 +320,7 @@ keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NA
            "vm2| attack: final read of sector 0: ok" "vm3| worker: the attacker is done"
            "vm3| worker: done" "all correct"
            "vmm: vm3: guest powered off, status 0" "root: all programs done" "KEEL: power off"
-    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 92 steps passed"
+    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 125 steps passed"
             "vmm: vm2: guest powered off, status 0" "root: vm2 exited with status 0"
             "root: vm3 exited with status 0"
             "vmm: vm2: guest write of 4 bytes at 0xa000000: refused by blk"
@@ -340,9 +347,26 @@ keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NA
             "vm2:hvc| attack: through an indirect table"
             "virtio-net: transmit frame of 2000 bytes dropped"
             "virtio-net: queue 1: transmit chain 0: shorter than the header"
-    COUNT "vmm: vm2: guest " 65 "vmm: vm2: virtio_mmio@a000000: " 17
+            "vmm: vm2: guest read of 2 bytes at 0xc000012: no device there"
+            "vmm: vm2: guest write of 1 bytes at 0xc000014: no device there"
+            "vmm: vm2: guest read of 4 bytes at 0x10000004: refused by pci-mem32"
+            "vmm: vm2: MSI to 0x40800000 (data 0x60): not the GICv3's GICD_SETSPI_NSR"
+            "vmm: vm2: MSI to 0xfffffffffffffff0 (data 0xffffffff): not the GICv3's"
+            "vmm: vm2: guest write of 4 bytes at 0x10008800: refused by pci-mem32"
+            "vmm: vm2: guest read of 1 bytes at 0x10008008: refused by pci-mem32"
+            "vmm: vm2: guest write of 1 bytes at 0x1000800c: refused by pci-mem32"
+            "vmm: vm2: guest write of 2 bytes at 0x10007014: refused by pci-mem32"
+            "virtio-blk: queue 0: descriptor area at 0x41000000 (0x80 bytes) is outside RAM"
+            "virtio-blk: queue 0: driver area at 0x10000000 (0x16 bytes) is outside RAM"
+            "virtio-blk: queue 0: descriptor 1: buffer 0x10000000+0x200 outside RAM"
+            "virtio-blk: queue 9, which does not exist, configured"
+            "virtio-rng: PCI cfg access to BAR 2 offset 0x12 length 2 refused"
+            "virtio-rng: PCI cfg access to BAR 4 offset 0x12 length 3 refused"
+    COUNT "vmm: vm2: guest " 62 "vmm: vm2: virtio_mmio@a000000: " 17
           "vmm: vm2: virtio_mmio@a000200: " 1 "vmm: vm2: virtio_mmio@a000400: " 20
           "vmm: vm2: virtio_mmio@a000600: " 10 "vmm: vm2: virtio_mmio@a000800: " 2
+          "vmm: vm2: virtio@1: " 9 "vmm: vm2: virtio@2: " 9
+          "vmm: vm2: PCI: configuration access of an odd width or misaligned, ignored" 1
     FAIL "stopping the VM" "resume refused" "messages suppressed" "vmm: vm3: guest read"
          "vmm: vm3: guest write" "vmm: vm3: virtio_mmio"
     EXIT)

@@ -33,14 +33,15 @@ keel_add_unit_test(test_memspace SOURCES hyp/tests/test_memspace.c ${KEEL_KERN_M
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})
 
 # The virtio library (virtio/) on the host: the same sources as the target's keel_virtio; each test
-# drives a device through its MMIO window with a fake guest (virtio/tests/driver.c).
+# drives a device with a fake guest (virtio/tests/driver.c) through its virtio-mmio window and its
+# virtio-pci structures (the device tests run over both; mmio and pci test each transport itself).
 include(${CMAKE_SOURCE_DIR}/virtio/virtio.cmake)
 add_library(host_keel_virtio STATIC ${KEEL_VIRTIO_SOURCES})
 target_include_directories(host_keel_virtio PUBLIC ${KEEL_VIRTIO_INCLUDES})
 target_include_directories(host_keel_virtio SYSTEM PUBLIC ${KEEL_VIRTIO_SYSTEM_INCLUDES})
 target_compile_options(host_keel_virtio PRIVATE ${KEEL_WARNINGS} ${KEEL_SANITIZE} -g)
 target_link_libraries(host_keel_virtio PUBLIC host_keel_c)
-foreach(t IN ITEMS mmio virtq rng blk console net fuzz)
+foreach(t IN ITEMS mmio pci virtq rng blk console net fuzz)
     keel_add_unit_test(test_virtio_${t} SOURCES virtio/tests/test_virtio_${t}.c virtio/tests/driver.c
         LIBS host_keel_virtio)
 endforeach()
@@ -84,3 +85,8 @@ target_compile_definitions(test_vmm_x86_64_irq PRIVATE KEEL_UAPI_X86_64)
 
 # The user-level vCPU library's tests (vcpu/CMakeLists.txt).
 add_subdirectory(vcpu)
+
+# The VMM's PCI model on the host (vmm/pci/): configuration space, BARs, MSI-X, the host bridge.
+keel_add_unit_test(test_vmm_pci SOURCES vmm/tests/test_vmm_pci.c vmm/pci/pci_function.c
+    vmm/pci/pci_msix.c vmm/pci/pci_host.c INCLUDES ${CMAKE_SOURCE_DIR}/vmm/pci)
+

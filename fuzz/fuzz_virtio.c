@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz targets virtio_blk, virtio_net, virtio_console, virtio_rng: one virtio device model
- * (FUZZ_DEVICE, set by the build) behind its virtio-mmio window, driven by a guest that the
- * fuzz input plays. Guest RAM is 64 KiB between guard pages; the blk disk lies between guard
- * pages too. The input decides every register access, the bytes of RAM (descriptor tables,
- * rings, request headers) and what the backend does (console input, received frames, link).
+ * (FUZZ_DEVICE, set by the build) behind its virtio-mmio window or its virtio-pci structures and
+ * capabilities (the input's first byte chooses), driven by a guest that the fuzz input plays.
+ * Guest RAM is 64 KiB between guard pages; the blk disk lies between guard pages too. The input
+ * decides every register access, the bytes of RAM (descriptor tables, rings, request headers),
+ * what the backend does (console input, received frames, link) and, for virtio-pci, the
+ * capability accesses (with the PCI cfg access window) and whether MSI-X or INTx is on.
  *
- * Input: one byte of backend options (bit 0: read-only disk; bits 1-4: disk sectors; bit 5: a
- * partial last sector; bit 6: the backend takes new receive buffers at once), then operations:
- *   0 reg width value      register write (reg: < 0x80 the word at reg * 4, 0x80-0xfe the byte
- *                          at 0x100 + reg - 0x80 (configuration space), 0xff a 16-bit offset)
+ * Input: one byte of options (bit 0: read-only disk; bits 1-4: disk sectors; bit 5: a partial
+ * last sector; bit 6: the backend takes new receive buffers at once; bit 7: virtio-pci, else
+ * virtio-mmio), then operations:
+ *   0 reg width value      register write. virtio-mmio: reg < 0x80 the word at reg * 4, 0x80-0xfe
+ *                          the byte at 0x100 + reg - 0x80 (configuration space). virtio-pci, in
+ *                          the BAR: reg < 0x40 the common configuration's byte reg, 0x40-0x5f the
+ *                          notifications' byte reg - 0x40, 0x60-0x7f the ISR's byte reg - 0x60,
+ *                          0x80-0xfe the device configuration's byte reg - 0x80. Both: 0xff a
+ *                          16-bit offset follows
  *   1 reg width            register read
  *   2 off16 n bytes...     n bytes into RAM at off16
  *   3 q i mode addr len flags next   descriptor i of queue q where its table is (mode bits 0-1:
@@ -17,25 +24,37 @@
  *                          16-bit flags)
  *   4 q head16 mode        an available entry (mode bit 0: NO_INTERRUPT, bit 1: used_event
  *                          byte follows, bit 2: the index is 16 bits that follow)
- *   5 q                    QueueNotify = q
+ *   5 q                    notify queue q (QueueNotify = q; virtio-pci: 16 bits at q's address)
  *   6 features64 mode sizes...   the driver's start sequence (mode bit 0: features AND the
  *                          device's, bit 1: OR VERSION_1, bit 2: ring addresses follow per
- *                          queue as three 16-bit RAM offsets, else a fixed layout)
+ *                          queue as three 16-bit RAM offsets, else a fixed layout; virtio-pci:
+ *                          bit 3: the configuration vector, then each queue's after its
+ *                          addresses, follow as a byte (0xff NO_VECTOR), else 0 and queue + 1;
+ *                          bit 4: addresses written as 8 bytes, else as two halves)
  *   7 len16 what           backend: console input / a received frame of len bytes; net what
  *                          bit 0: link down/up instead
  *   8                      device reset (status 0)
+ *   9 off width flags [value32]   virtio-pci: a capability access at off (< 96, relative to the
+ *                          first capability; flags bit 0: a write of value32, which follows)
+ *  10 mode                 virtio-pci: the function's MSI-X enable = mode bit 0 (off: INTx)
  *
  * Checked besides the sanitizers: the transport's status rules (FEATURES_OK only for features
  * the device offers with VERSION_1; DRIVER_OK only after it), interrupt status bits, every ready
  * queue's areas inside RAM, every chain taken returned (these devices answer at once), the log
  * budget, a read-only disk that stays unchanged, and no byte of RAM written by the device outside
  * the ranges it was given pointers to (rings, buffers; within RAM, where the guards do not help).
+ * virtio-pci besides: every vector in the MSI-X table or NO_VECTOR, MSI-X messages only for
+ * those, INTx raised only with MSI-X off and held exactly while the ISR is not 0 (unless bits
+ * came in while MSI-X was on), the capability chain intact whatever the driver writes, and a
+ * refused read giving 0 in both spaces.
  */
 #include "fuzz.h"
 #include <string.h>
 #include <virtio/blk.h>
 #include <virtio/console.h>
+#include <virtio/mmio.h>
 #include <virtio/net.h>
+#include <virtio/pci.h>
 #include <virtio/rng.h>
 
 enum { FUZZ_BLK, FUZZ_NET, FUZZ_CONSOLE, FUZZ_RNG };
@@ -48,9 +67,28 @@ enum { FUZZ_BLK, FUZZ_NET, FUZZ_CONSOLE, FUZZ_RNG };
 #define RING_AREA 0x8000ull    /* the fixed layout: queue i's rings at RING_AREA + i * 0x3000 */
 #define MAX_SECTORS 16u
 #define MAX_DISK (MAX_SECTORS * VIRTIO_BLK_SECTOR + VIRTIO_BLK_SECTOR - 1)
+/* virtio-pci: the BAR's layout as pci.h draws it (test_virtio_pci checks the capabilities say
+ * so), where the capabilities start, and the PCI cfg access window's data. */
+enum { PCI_COMMON = 0x0000, PCI_ISR = 0x1000, PCI_DEVICE = 0x2000, PCI_NOTIFY = 0x3000 };
+#define PCI_NOTIFY_MULT 4
+#define PCI_BAR 4
+#define PCI_CAP_BASE 0x40
+#define PCI_CFG_DATA 84
 
-enum { OP_WRITE, OP_READ, OP_RAM, OP_DESC, OP_AVAIL, OP_NOTIFY, OP_START, OP_BACKEND, OP_RESET,
-       OPS };
+enum {
+    OP_WRITE,
+    OP_READ,
+    OP_RAM,
+    OP_DESC,
+    OP_AVAIL,
+    OP_NOTIFY,
+    OP_START,
+    OP_BACKEND,
+    OP_RESET,
+    OP_CAP,
+    OP_MSIX,
+    OPS
+};
 
 static struct fuzz_ram ram;
 /* Guest RAM before a step, and the bytes the device has been given pointers to (a bit each). */
@@ -62,12 +100,18 @@ static unsigned logs, irqs;
 static bool rx_at_once;
 
 static union {
-    struct virtio_mmio mmio; /* each model starts with its transport */
+    struct virtio_device core; /* each model starts with it */
     struct virtio_blk blk;
     struct virtio_net net;
     struct virtio_console con;
     struct virtio_rng rng;
 } dev;
+static bool pci; /* the transport of this input: virtio-pci, else virtio-mmio */
+static struct virtio_mmio mmio_transport;
+static struct virtio_pci pci_transport;
+/* virtio-pci: the PCI function around the transport. */
+static bool msix_enabled, intx;
+static bool isr_by_msix; /* an ISR bit came with a notification sent as MSI-X */
 
 /* Marks RAM offsets [start, end) as given to the device. */
 static void mark_mapped(uint64_t start, uint64_t end)
@@ -114,7 +158,29 @@ __attribute__((no_sanitize("coverage"))) static void check_writes(void)
 
 static void notify_irq(void *ctx)
 {
+    FUZZ_CHECK(!pci);
     irqs++;
+}
+
+/* The function's MSI-X table has pci_transport.msix_vectors entries; NO_VECTOR sends nothing. */
+static bool notify_msix(void *ctx, uint16_t vector)
+{
+    FUZZ_CHECK(pci);
+    FUZZ_CHECK(vector < pci_transport.msix_vectors || vector == VIRTIO_PCI_NO_VECTOR);
+    if (!msix_enabled) {
+        return false;
+    }
+    irqs += vector != VIRTIO_PCI_NO_VECTOR;
+    isr_by_msix = true;
+    return true;
+}
+
+static void set_intx(void *ctx, bool level)
+{
+    FUZZ_CHECK(pci);
+    FUZZ_CHECK(!level || !msix_enabled); /* INTx only when MSI-X is off */
+    irqs += level && !intx;
+    intx = level;
 }
 
 static void log_line(void *ctx, const char *msg)
@@ -168,8 +234,15 @@ static void net_rx_ready(void *ctx)
 
 static void device_init(uint8_t options)
 {
-    struct virtio_host host = { .gpa_ptr = gpa_ptr, .notify_irq = notify_irq, .log = log_line };
+    struct virtio_host host = { .gpa_ptr = gpa_ptr,
+                                .notify_irq = notify_irq,
+                                .notify_msix = notify_msix,
+                                .set_intx = set_intx,
+                                .log = log_line };
     rx_at_once = options & 0x40;
+    pci = options & 0x80;
+    msix_enabled = true; /* as Linux turns it on */
+    intx = isr_by_msix = false;
     switch (FUZZ_DEVICE) {
     case FUZZ_BLK: {
         disk_size = ((options >> 1) & 15) * VIRTIO_BLK_SECTOR + ((options & 0x20) ? 100 : 0);
@@ -199,15 +272,30 @@ static void device_init(uint8_t options)
         break;
     }
     }
+    if (pci) {
+        FUZZ_CHECK(virtio_pci_init(&pci_transport, &dev.core, PCI_BAR, PCI_CAP_BASE, 0,
+                                   dev.core.num_queues + 1));
+    } else {
+        virtio_mmio_init(&mmio_transport, &dev.core);
+    }
 }
 
 static uint64_t reg_offset(struct fuzz_in *in)
 {
     uint8_t r = fuzz_u8(in);
-    if (r < 0x80) {
-        return r * 4u;
+    if (r == 0xff) {
+        return fuzz_u16(in);
     }
-    return r < 0xff ? VIRTIO_MMIO_CONFIG + (r - 0x80u) : fuzz_u16(in);
+    if (!pci) {
+        return r < 0x80 ? r * 4u : VIRTIO_MMIO_CONFIG + (r - 0x80u);
+    }
+    if (r < 0x40) {
+        return PCI_COMMON + r;
+    }
+    if (r < 0x60) {
+        return PCI_NOTIFY + (r - 0x40u);
+    }
+    return r < 0x80 ? PCI_ISR + (r - 0x60u) : PCI_DEVICE + (r - 0x80u);
 }
 
 static unsigned access_width(struct fuzz_in *in)
@@ -216,16 +304,91 @@ static unsigned access_width(struct fuzz_in *in)
     return widths[fuzz_u8(in) & 7];
 }
 
-static bool mmio(uint64_t offset, unsigned width, bool write, uint64_t value)
+/* One access to the device's registers: the virtio-mmio window or the virtio-pci BAR. */
+static bool reg_access(uint64_t offset, unsigned width, bool write, uint64_t *value)
 {
-    return virtio_mmio_access(&dev.mmio, offset, width, write, &value);
+    return pci ? virtio_pci_bar_access(&pci_transport, offset, width, write, value)
+               : virtio_mmio_access(&mmio_transport, offset, width, write, value);
+}
+
+static bool reg(uint64_t offset, unsigned width, bool write, uint64_t value)
+{
+    return reg_access(offset, width, write, &value);
+}
+
+/* Whether a write at offset notifies (the device may then write RAM). */
+static bool notifies(uint64_t offset)
+{
+    return pci ? offset >= PCI_NOTIFY && offset < VIRTIO_PCI_BAR_SIZE
+               : offset == VIRTIO_MMIO_QUEUE_NOTIFY;
+}
+
+static void set_status(uint32_t status)
+{
+    if (pci) {
+        reg(PCI_COMMON + VIRTIO_PCI_COMMON_STATUS, 1, true, status);
+    } else {
+        reg(VIRTIO_MMIO_STATUS, 4, true, status);
+    }
+}
+
+static void notify(uint8_t q)
+{
+    if (pci) {
+        reg(PCI_NOTIFY + PCI_NOTIFY_MULT * q, 2, true, q);
+    } else {
+        reg(VIRTIO_MMIO_QUEUE_NOTIFY, 4, true, q);
+    }
+}
+
+/* A vector from the input: 0xff is NO_VECTOR (others may lie beyond the table). */
+static uint16_t vector_of(struct fuzz_in *in)
+{
+    uint8_t v = fuzz_u8(in);
+    return v == 0xff ? VIRTIO_PCI_NO_VECTOR : v;
+}
+
+/* virtio-pci: the common configuration's 64-bit field at off, as 8 bytes or two halves. */
+static void pci_wr64(uint32_t off, uint64_t v, bool whole)
+{
+    if (whole) {
+        reg(PCI_COMMON + off, 8, true, v);
+    } else {
+        reg(PCI_COMMON + off, 4, true, (uint32_t)v);
+        reg(PCI_COMMON + off + 4, 4, true, (uint32_t)(v >> 32));
+    }
+}
+
+/* Queue q's setup as Linux's drivers write it. */
+static void queue_setup(unsigned q, unsigned num, uint64_t desc, uint64_t avail, uint64_t used,
+                        uint16_t vector, uint8_t mode)
+{
+    if (pci) {
+        reg(PCI_COMMON + VIRTIO_PCI_COMMON_Q_SELECT, 2, true, q);
+        reg(PCI_COMMON + VIRTIO_PCI_COMMON_Q_SIZE, 2, true, num);
+        pci_wr64(VIRTIO_PCI_COMMON_Q_DESCLO, desc, mode & 16);
+        pci_wr64(VIRTIO_PCI_COMMON_Q_AVAILLO, avail, mode & 16);
+        pci_wr64(VIRTIO_PCI_COMMON_Q_USEDLO, used, mode & 16);
+        reg(PCI_COMMON + VIRTIO_PCI_COMMON_Q_MSIX, 2, true, vector);
+        reg(PCI_COMMON + VIRTIO_PCI_COMMON_Q_ENABLE, 2, true, 1);
+        return;
+    }
+    reg(VIRTIO_MMIO_QUEUE_SEL, 4, true, q);
+    reg(VIRTIO_MMIO_QUEUE_NUM, 4, true, num);
+    reg(VIRTIO_MMIO_QUEUE_DESC_LOW, 4, true, (uint32_t)desc);
+    reg(VIRTIO_MMIO_QUEUE_DESC_HIGH, 4, true, (uint32_t)(desc >> 32));
+    reg(VIRTIO_MMIO_QUEUE_AVAIL_LOW, 4, true, (uint32_t)avail);
+    reg(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 4, true, (uint32_t)(avail >> 32));
+    reg(VIRTIO_MMIO_QUEUE_USED_LOW, 4, true, (uint32_t)used);
+    reg(VIRTIO_MMIO_QUEUE_USED_HIGH, 4, true, (uint32_t)(used >> 32));
+    reg(VIRTIO_MMIO_QUEUE_READY, 4, true, 1);
 }
 
 /* The driver's start sequence: reset, ACKNOWLEDGE, DRIVER, features, FEATURES_OK, the queues,
  * DRIVER_OK (each step as Linux's driver does it; the device may refuse any). */
 static void driver_start(struct fuzz_in *in)
 {
-    struct virtio_mmio *t = &dev.mmio;
+    struct virtio_device *t = &dev.core;
     uint64_t features = fuzz_u64(in);
     uint8_t mode = fuzz_u8(in);
     if (mode & 1) {
@@ -234,14 +397,24 @@ static void driver_start(struct fuzz_in *in)
     if (mode & 2) {
         features |= 1ull << VIRTIO_F_VERSION_1;
     }
-    mmio(VIRTIO_MMIO_STATUS, 4, true, 0);
-    mmio(VIRTIO_MMIO_STATUS, 4, true, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-    mmio(VIRTIO_MMIO_STATUS, 4, true, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+    set_status(0);
+    set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE);
+    set_status(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
     for (uint32_t sel = 0; sel < 2; sel++) {
-        mmio(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, true, sel);
-        mmio(VIRTIO_MMIO_DRIVER_FEATURES, 4, true, (uint32_t)(features >> 32 * sel));
+        uint32_t word = (uint32_t)(features >> 32 * sel);
+        if (pci) {
+            reg(PCI_COMMON + VIRTIO_PCI_COMMON_GFSELECT, 4, true, sel);
+            reg(PCI_COMMON + VIRTIO_PCI_COMMON_GF, 4, true, word);
+        } else {
+            reg(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 4, true, sel);
+            reg(VIRTIO_MMIO_DRIVER_FEATURES, 4, true, word);
+        }
     }
-    mmio(VIRTIO_MMIO_STATUS, 4, true, t->status | VIRTIO_CONFIG_S_FEATURES_OK);
+    set_status(t->status | VIRTIO_CONFIG_S_FEATURES_OK);
+    bool vectors = pci && (mode & 8);
+    if (pci) {
+        reg(PCI_COMMON + VIRTIO_PCI_COMMON_MSIX, 2, true, vectors ? vector_of(in) : 0);
+    }
     for (unsigned q = 0; q < t->num_queues; q++) {
         uint64_t area = RAM_BASE + RING_AREA + q * 0x3000ull;
         uint64_t desc = area, avail = area + 0x1000, used = area + 0x2000;
@@ -251,24 +424,17 @@ static void driver_start(struct fuzz_in *in)
             avail = RAM_BASE + fuzz_u16(in);
             used = RAM_BASE + fuzz_u16(in);
         }
-        mmio(VIRTIO_MMIO_QUEUE_SEL, 4, true, q);
-        mmio(VIRTIO_MMIO_QUEUE_NUM, 4, true, num);
-        mmio(VIRTIO_MMIO_QUEUE_DESC_LOW, 4, true, (uint32_t)desc);
-        mmio(VIRTIO_MMIO_QUEUE_DESC_HIGH, 4, true, (uint32_t)(desc >> 32));
-        mmio(VIRTIO_MMIO_QUEUE_AVAIL_LOW, 4, true, (uint32_t)avail);
-        mmio(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, 4, true, (uint32_t)(avail >> 32));
-        mmio(VIRTIO_MMIO_QUEUE_USED_LOW, 4, true, (uint32_t)used);
-        mmio(VIRTIO_MMIO_QUEUE_USED_HIGH, 4, true, (uint32_t)(used >> 32));
-        mmio(VIRTIO_MMIO_QUEUE_READY, 4, true, 1);
+        uint16_t vector = vectors ? vector_of(in) : (uint16_t)(q + 1);
+        queue_setup(q, num, desc, avail, used, vector, mode);
     }
-    mmio(VIRTIO_MMIO_STATUS, 4, true, t->status | VIRTIO_CONFIG_S_DRIVER_OK);
+    set_status(t->status | VIRTIO_CONFIG_S_DRIVER_OK);
 }
 
 /* The queue an operation names, or NULL (the guest knows where it put the rings). */
 static struct virtq *queue_of(struct fuzz_in *in)
 {
     uint8_t q = fuzz_u8(in);
-    return q < dev.mmio.num_queues ? &dev.mmio.queues[q] : NULL;
+    return q < dev.core.num_queues ? &dev.core.queues[q] : NULL;
 }
 
 static void descriptor(struct fuzz_in *in)
@@ -335,14 +501,14 @@ static void backend(struct fuzz_in *in)
 /* What the transport and the rings must hold after any step of the guest. */
 static void check_device(void)
 {
-    const struct virtio_mmio *t = &dev.mmio;
-    FUZZ_CHECK((t->interrupt_status & ~3u) == 0);
+    const struct virtio_device *t = &dev.core;
+    FUZZ_CHECK((t->isr & ~3u) == 0);
     if (t->status & VIRTIO_CONFIG_S_DRIVER_OK) {
         FUZZ_CHECK(t->status & VIRTIO_CONFIG_S_FEATURES_OK);
     }
     if (t->status & VIRTIO_CONFIG_S_FEATURES_OK) {
         FUZZ_CHECK((t->driver_features & ~t->device_features) == 0);
-        FUZZ_CHECK(virtio_mmio_has(t, VIRTIO_F_VERSION_1));
+        FUZZ_CHECK(virtio_has(t, VIRTIO_F_VERSION_1));
     }
     for (unsigned i = 0; i < t->num_queues; i++) {
         const struct virtq *q = &t->queues[i];
@@ -356,6 +522,73 @@ static void check_device(void)
         FUZZ_CHECK(fuzz_ram_holds(&ram, q->used, 6 + 8ull * q->num));
         FUZZ_CHECK(q->last_avail == q->used_idx); /* each chain taken was given back */
     }
+}
+
+/* virtio-pci after any step: vectors in the table, INTx following the ISR. */
+static void check_pci(void)
+{
+    const struct virtio_pci *p = &pci_transport;
+    FUZZ_CHECK(p->config_vector < p->msix_vectors || p->config_vector == VIRTIO_PCI_NO_VECTOR);
+    for (unsigned i = 0; i < VIRTIO_PCI_MAX_QUEUES; i++) {
+        FUZZ_CHECK(p->queue_vector[i] < p->msix_vectors ||
+                   p->queue_vector[i] == VIRTIO_PCI_NO_VECTOR);
+    }
+    if (dev.core.isr == 0) {
+        isr_by_msix = false;
+    }
+    FUZZ_CHECK(!intx || dev.core.isr != 0); /* lowered by the ISR read that clears it */
+    if (!msix_enabled && !isr_by_msix) {
+        FUZZ_CHECK(intx == (dev.core.isr != 0));
+    }
+}
+
+/* virtio-pci: the capability chain, whatever the driver wrote into the capabilities. */
+static void check_caps(void)
+{
+    static const uint8_t with_device[] = { 1, 2, 3, 4, 5 }, without[] = { 1, 2, 3, 5 };
+    bool has_device = dev.core.config_size != 0;
+    const uint8_t *types = has_device ? with_device : without;
+    unsigned n = has_device ? 5 : 4, pos = PCI_CAP_BASE;
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t vndr, type, bar, next;
+        unsigned off = pos - PCI_CAP_BASE;
+        FUZZ_CHECK(pos >= PCI_CAP_BASE && off < VIRTIO_PCI_CAPS_LEN);
+        FUZZ_CHECK(virtio_pci_cap_access(&pci_transport, off, 1, false, &vndr) && vndr == 0x09);
+        FUZZ_CHECK(virtio_pci_cap_access(&pci_transport, off + 3, 1, false, &type) &&
+                   type == types[i]);
+        FUZZ_CHECK(virtio_pci_cap_access(&pci_transport, off + 4, 1, false, &bar));
+        FUZZ_CHECK(type == VIRTIO_PCI_CAP_PCI_CFG || bar == PCI_BAR);
+        FUZZ_CHECK(virtio_pci_cap_access(&pci_transport, off + 1, 1, false, &next));
+        pos = (unsigned)next;
+    }
+    FUZZ_CHECK(pos == 0); /* cap_next */
+}
+
+/* virtio-pci: one capability access (the PCI cfg access window among them). */
+static void capability(struct fuzz_in *in)
+{
+    unsigned off = fuzz_u8(in) % (VIRTIO_PCI_CAPS_LEN + 8);
+    unsigned width = access_width(in);
+    bool write = fuzz_u8(in) & 1;
+    uint64_t value = write ? fuzz_u32(in) : 0x1234;
+    if (!pci) {
+        return;
+    }
+    if (!write) {
+        if (!virtio_pci_cap_access(&pci_transport, off, width, false, &value)) {
+            FUZZ_CHECK(value == 0); /* a refused read gives 0 */
+        }
+        return;
+    }
+    bool window = off == PCI_CFG_DATA; /* may notify through the window */
+    if (window) {
+        snapshot();
+    }
+    virtio_pci_cap_access(&pci_transport, off, width, true, &value);
+    if (window) {
+        check_writes();
+    }
+    check_caps();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -377,11 +610,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t off = reg_offset(&in);
             unsigned width = access_width(&in);
             uint64_t value = width == 8 ? fuzz_u64(&in) : fuzz_u32(&in);
-            bool notify = off == VIRTIO_MMIO_QUEUE_NOTIFY;
+            bool notify = notifies(off);
             if (notify) {
                 snapshot();
             }
-            mmio(off, width, true, value);
+            reg(off, width, true, value);
             if (notify) {
                 check_writes();
             }
@@ -390,7 +623,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_READ: {
             uint64_t off = reg_offset(&in), value = 0x1234;
             unsigned width = access_width(&in);
-            if (!virtio_mmio_access(&dev.mmio, off, width, false, &value)) {
+            if (!reg_access(off, width, false, &value)) {
                 FUZZ_CHECK(value == 0); /* a refused read gives 0 */
             }
             break;
@@ -404,7 +637,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_AVAIL: available(&in); break;
         case OP_NOTIFY:
             snapshot();
-            mmio(VIRTIO_MMIO_QUEUE_NOTIFY, 4, true, fuzz_u8(&in));
+            notify(fuzz_u8(&in));
             check_writes();
             break;
         case OP_START: driver_start(&in); break;
@@ -413,9 +646,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             backend(&in);
             check_writes();
             break;
-        default: mmio(VIRTIO_MMIO_STATUS, 4, true, 0); break;
+        case OP_RESET:
+            set_status(0);
+            break;
+        case OP_CAP:
+            capability(&in);
+            break;
+        default: /* OP_MSIX */
+            msix_enabled = fuzz_u8(&in) & 1;
+            break;
         }
         check_device();
+        if (pci) {
+            check_pci();
+        }
     }
     if (FUZZ_DEVICE == FUZZ_BLK && dev.blk.backend.read_only) {
         FUZZ_CHECK(memcmp(disk, pristine, disk_size) == 0);

@@ -69,16 +69,36 @@ def v_notify(q):
     return u8(5) + u8(q)
 
 
-def v_start(queue_sizes, features=0xffffffffffffffff, mode=3, places=None):
-    """The start sequence; with places (three RAM offsets per queue) the rings go there."""
-    s = u8(6) + u64(features) + u8(mode | (4 if places else 0))
+def v_start(queue_sizes, features=0xffffffffffffffff, mode=3, places=None, vectors=None):
+    """The start sequence; with places (three RAM offsets per queue) the rings go there; with
+    vectors (virtio-pci: the configuration's, then each queue's) the driver programs those."""
+    s = u8(6) + u64(features) + u8(mode | (4 if places else 0) | (8 if vectors else 0))
+    s += u8(vectors[0]) if vectors else b""
     for i, size in enumerate(queue_sizes):
         s += u8(size) + (b"".join(u16(o) for o in places[i]) if places else b"")
+        s += u8(vectors[i + 1]) if vectors else b""
     return s
 
 
 def v_backend(length, what=0):
     return u8(7) + u16(length) + u8(what)
+
+
+def v_cap(off, width_sel=3, value=None):
+    """virtio-pci: a capability read (value None) or write."""
+    return u8(9) + u8(off) + u8(width_sel) + (u8(0) if value is None else u8(1) + u32(value))
+
+
+def v_msix(on):
+    return u8(10) + u8(1 if on else 0)
+
+
+V_PCI = 0x80  # options: the virtio-pci transport
+# virtio-pci's common configuration: (byte, width selector) of each field at its natural width.
+V_PCI_COMMON = [(0x00, 0), (0x04, 0), (0x08, 0), (0x0c, 0), (0x10, 4), (0x12, 4), (0x14, 3),
+                (0x15, 3), (0x16, 4), (0x18, 4), (0x1a, 4), (0x1c, 4), (0x1e, 4), (0x20, 5),
+                (0x28, 5), (0x30, 5)]
+V_PCI_ISR = (0x60, 3)
 
 
 def blk_header(kind, sector):
@@ -123,6 +143,25 @@ def virtio_seeds():
         s += v_start([8] * queues, places=[(0x1000 * q, 0x1000 * q + 0x400, 0x1000 * q + 0x800)
                                             for q in range(queues)])
         seed(f"virtio_{device}", "registers", s)
+    # virtio-pci: every request above through it (MSI-X on); its registers and capabilities
+    # read, the PCI cfg access window reading num_queues, a start with vectors of its own;
+    # a request with INTx, the ISR read twice.
+    for device, queues in (("blk", 1), ("net", 2), ("console", 2), ("rng", 1)):
+        target = f"virtio_{device}"
+        for name, data in list(corpus[target]):
+            if name != "registers":
+                seed(target, "pci_" + name, bytes([data[0] | V_PCI]) + data[1:])
+        s = u8(0x10 | V_PCI) + b"".join(v_read(r, w) for r, w in V_PCI_COMMON)
+        s += v_read(*V_PCI_ISR) + b"".join(v_read(0x80 + i, 3) for i in range(0x40))
+        s += b"".join(v_cap(i) for i in range(88))
+        s += v_cap(72, 3, 4) + v_cap(76, 0, 0x12) + v_cap(80, 0, 2) + v_cap(84, 0) + u8(8)
+        s += v_start([8] * queues, places=[(0x1000 * q, 0x1000 * q + 0x400, 0x1000 * q + 0x800)
+                                            for q in range(queues)],
+                     vectors=[queues] + list(range(queues)))
+        seed(target, "pci_registers", s)
+    s = u8(V_PCI) + v_msix(False) + v_start([3]) + v_desc(0, 0, 0x1000, 64, WRITE, 0)
+    s += v_avail(0, 0) + v_notify(0) + v_read(*V_PCI_ISR) + v_read(*V_PCI_ISR)
+    seed("virtio_rng", "pci_intx", s)
     # virtq: a chain of three, an indirect one, used and interrupt decisions with EVENT_IDX.
     def q_desc(i, off, length, flags, nxt):
         return u8(1) + u8(i) + u8(1) + u16(off) + u16(length) + u8(flags) + u8(nxt)

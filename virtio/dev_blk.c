@@ -97,7 +97,7 @@ static void blk_request(struct virtio_blk *d, struct virtq *q, const struct virt
     virtq_push(q, c, written + 1);
 }
 
-static void blk_notify(struct virtio_mmio *t, struct virtq *q)
+static void blk_notify(struct virtio_device *t, struct virtq *q)
 {
     struct virtio_blk *d = (struct virtio_blk *)t;
     struct virtq_chain c;
@@ -106,7 +106,7 @@ static void blk_notify(struct virtio_mmio *t, struct virtq *q)
     }
 }
 
-static const struct virtio_mmio_ops blk_ops = {
+static const struct virtio_device_ops blk_ops = {
     .name = "virtio-blk",
     .device_id = VIRTIO_ID_BLOCK,
     .queue_notify = blk_notify,
@@ -115,14 +115,14 @@ static const struct virtio_mmio_ops blk_ops = {
 void virtio_blk_init(struct virtio_blk *d, const struct virtio_host *host,
                      const struct virtio_blk_backend *backend)
 {
-    virtio_mmio_init(&d->mmio, host, &blk_ops, &d->requestq, 1);
+    virtio_device_init(&d->dev, host, &blk_ops, &d->requestq, 1);
     d->backend = *backend;
     d->reads = d->writes = d->flushes = d->errors = 0;
-    d->mmio.device_features |= 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_FLUSH |
-                               (backend->read_only ? 1ull << VIRTIO_BLK_F_RO : 0);
+    d->dev.device_features |= 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_FLUSH |
+                              (backend->read_only ? 1ull << VIRTIO_BLK_F_RO : 0);
     memset(&d->config, 0, sizeof(d->config));
     d->config.capacity = backend->size / VIRTIO_BLK_SECTOR;
     d->config.seg_max = VIRTQ_MAX_SEGS - 2; /* a chain also holds the header and the status */
-    d->mmio.config = (uint8_t *)&d->config;
-    d->mmio.config_size = sizeof(d->config);
+    d->dev.config = (uint8_t *)&d->config;
+    d->dev.config_size = sizeof(d->config);
 }

@@ -33,7 +33,7 @@ static void console_transmit(struct virtio_console *d, struct virtq *q)
     }
 }
 
-static void console_notify(struct virtio_mmio *t, struct virtq *q)
+static void console_notify(struct virtio_device *t, struct virtq *q)
 {
     struct virtio_console *d = (struct virtio_console *)t;
     if (q->index == TRANSMITQ) {
@@ -45,7 +45,7 @@ static void console_notify(struct virtio_mmio *t, struct virtq *q)
 
 size_t virtio_console_input(struct virtio_console *d, const char *buf, size_t n)
 {
-    struct virtq *q = virtio_mmio_queue(&d->mmio, RECEIVEQ);
+    struct virtq *q = virtio_queue(&d->dev, RECEIVEQ);
     if (q == NULL) {
         return 0;
     }
@@ -61,11 +61,11 @@ size_t virtio_console_input(struct virtio_console *d, const char *buf, size_t n)
         taken += k;
     }
     d->rx_bytes += taken;
-    virtio_mmio_queue_done(&d->mmio, q);
+    virtio_queue_done(&d->dev, q);
     return taken;
 }
 
-static const struct virtio_mmio_ops console_ops = {
+static const struct virtio_device_ops console_ops = {
     .name = "virtio-console",
     .device_id = VIRTIO_ID_CONSOLE,
     .queue_notify = console_notify,
@@ -74,10 +74,10 @@ static const struct virtio_mmio_ops console_ops = {
 void virtio_console_init(struct virtio_console *d, const struct virtio_host *host,
                          const struct virtio_console_backend *backend)
 {
-    virtio_mmio_init(&d->mmio, host, &console_ops, d->queues, 2);
+    virtio_device_init(&d->dev, host, &console_ops, d->queues, 2);
     d->backend = *backend;
     d->tx_bytes = d->tx_dropped = d->rx_bytes = 0;
     memset(&d->config, 0, sizeof(d->config)); /* no SIZE, MULTIPORT or EMERG_WRITE: unused */
-    d->mmio.config = (uint8_t *)&d->config;
-    d->mmio.config_size = sizeof(d->config);
+    d->dev.config = (uint8_t *)&d->config;
+    d->dev.config_size = sizeof(d->config);
 }

@@ -25,7 +25,7 @@ static void net_transmit(struct virtio_net *d, struct virtq *q)
         }
         uint64_t len = c.rlen - VIRTIO_NET_HDR_SIZE;
         if (len > VIRTIO_NET_MAX_FRAME) {
-            virtio_env_log(&d->mmio.env, "transmit frame of %llu bytes dropped",
+            virtio_env_log(&d->dev.env, "transmit frame of %llu bytes dropped",
                            (unsigned long long)len);
             d->tx_dropped++;
         } else if (len == 0) {
@@ -39,7 +39,7 @@ static void net_transmit(struct virtio_net *d, struct virtq *q)
     }
 }
 
-static void net_notify(struct virtio_mmio *t, struct virtq *q)
+static void net_notify(struct virtio_device *t, struct virtq *q)
 {
     struct virtio_net *d = (struct virtio_net *)t;
     if (q->index == TRANSMITQ) {
@@ -58,7 +58,7 @@ static bool rx_fill(struct virtio_net *d, struct virtq *q, const struct virtq_ch
         return false;
     }
     if (c->wlen < VIRTIO_NET_HDR_SIZE + len) {
-        virtio_env_log(&d->mmio.env, "receive chain %u of %llu bytes too small for a frame of %zu",
+        virtio_env_log(&d->dev.env, "receive chain %u of %llu bytes too small for a frame of %zu",
                        c->head, (unsigned long long)c->wlen, len);
         virtq_push(q, c, 0);
         return false;
@@ -72,14 +72,14 @@ static bool rx_fill(struct virtio_net *d, struct virtq *q, const struct virtq_ch
 
 bool virtio_net_rx(struct virtio_net *d, const void *frame, size_t len)
 {
-    struct virtq *q = virtio_mmio_queue(&d->mmio, RECEIVEQ);
+    struct virtq *q = virtio_queue(&d->dev, RECEIVEQ);
     struct virtq_chain c;
     bool done = false;
     if (q != NULL && len <= VIRTIO_NET_MAX_FRAME && virtq_pop(q, &c)) {
         done = rx_fill(d, q, &c, frame, len);
     }
     if (q != NULL) {
-        virtio_mmio_queue_done(&d->mmio, q);
+        virtio_queue_done(&d->dev, q);
     }
     if (done) {
         d->rx_frames++;
@@ -92,10 +92,10 @@ bool virtio_net_rx(struct virtio_net *d, const void *frame, size_t len)
 void virtio_net_set_link(struct virtio_net *d, bool up)
 {
     d->config.status = up ? VIRTIO_NET_S_LINK_UP : 0;
-    virtio_mmio_config_changed(&d->mmio);
+    virtio_config_changed(&d->dev);
 }
 
-static const struct virtio_mmio_ops net_ops = {
+static const struct virtio_device_ops net_ops = {
     .name = "virtio-net",
     .device_id = VIRTIO_ID_NET,
     .queue_notify = net_notify,
@@ -104,14 +104,14 @@ static const struct virtio_mmio_ops net_ops = {
 void virtio_net_init(struct virtio_net *d, const struct virtio_host *host,
                      const struct virtio_net_backend *backend)
 {
-    virtio_mmio_init(&d->mmio, host, &net_ops, d->queues, 2);
+    virtio_device_init(&d->dev, host, &net_ops, d->queues, 2);
     d->backend = *backend;
     d->tx_frames = d->tx_dropped = d->rx_frames = d->rx_dropped = 0;
-    d->mmio.device_features |= 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS;
+    d->dev.device_features |= 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS;
     memset(&d->config, 0, sizeof(d->config));
     memcpy(d->config.mac, backend->mac, sizeof(d->config.mac));
     d->config.status = VIRTIO_NET_S_LINK_UP;
     d->config.max_virtqueue_pairs = 1;
-    d->mmio.config = (uint8_t *)&d->config;
-    d->mmio.config_size = sizeof(d->config);
+    d->dev.config = (uint8_t *)&d->config;
+    d->dev.config_size = sizeof(d->config);
 }

@@ -7,7 +7,7 @@
  */
 #include <virtio/rng.h>
 
-static void rng_notify(struct virtio_mmio *t, struct virtq *q)
+static void rng_notify(struct virtio_device *t, struct virtq *q)
 {
     struct virtio_rng *d = (struct virtio_rng *)t;
     struct virtq_chain c;
@@ -30,7 +30,7 @@ static void rng_notify(struct virtio_mmio *t, struct virtq *q)
     }
 }
 
-static const struct virtio_mmio_ops rng_ops = {
+static const struct virtio_device_ops rng_ops = {
     .name = "virtio-rng",
     .device_id = VIRTIO_ID_RNG,
     .queue_notify = rng_notify,
@@ -39,7 +39,7 @@ static const struct virtio_mmio_ops rng_ops = {
 void virtio_rng_init(struct virtio_rng *d, const struct virtio_host *host,
                      const struct virtio_rng_backend *backend)
 {
-    virtio_mmio_init(&d->mmio, host, &rng_ops, &d->requestq, 1);
+    virtio_device_init(&d->dev, host, &rng_ops, &d->requestq, 1);
     d->backend = *backend;
     d->bytes = 0;
 }

@@ -8,8 +8,9 @@ set(KEEL_VIRTIO_SOURCES
     ${KEEL_VIRTIO_DIR}/env.c
     ${KEEL_VIRTIO_DIR}/virtq.c
     ${KEEL_VIRTIO_DIR}/virtq_chain.c
+    ${KEEL_VIRTIO_DIR}/device.c
     ${KEEL_VIRTIO_DIR}/mmio.c
-    ${KEEL_VIRTIO_DIR}/mmio_queue.c
+    ${KEEL_VIRTIO_DIR}/pci.c
     ${KEEL_VIRTIO_DIR}/dev_rng.c
     ${KEEL_VIRTIO_DIR}/dev_blk.c
     ${KEEL_VIRTIO_DIR}/dev_console.c

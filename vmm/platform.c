@@ -4,6 +4,7 @@
 #include "dev/uart_pl011.h"
 #include "dev/uart_ns16550.h"
 #include "dev/virtio_devices.h"
+#include "dev/pci_bus.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -58,10 +59,18 @@ static int virtio_mmio_from_dt(struct vm *vm, const void *fdt, int node)
     return virtio_device_create(vm, fdt, node, gpa_init(base), irq);
 }
 
+bool arch_device_irq(const void *fdt, int node, unsigned *intid)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
+    return p != NULL && arch_irq_cells(p, len, intid);
+}
+
 static const struct device_model models[] = {
     { "arm,pl011", pl011_from_dt },
     { "ns16550a", ns16550_from_dt },
     { "virtio,mmio", virtio_mmio_from_dt },
+    { "pci-host-ecam-generic", pci_bus_from_dt },
     { NULL, NULL },
 };
 

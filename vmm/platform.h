@@ -8,6 +8,7 @@
  */
 #pragma once
 #include "vm.h"
+#include <libfdt.h>
 
 struct device_model {
     const char *compatible;
@@ -22,3 +23,8 @@ extern const struct device_model arch_device_models[];
 int platform_devices(struct vm *vm, const void *fdt);
 /* The interrupt the node's "interrupts" names, as the VM's interrupt number (vm_irq_set). */
 bool arch_device_irq(const void *fdt, int node, unsigned *intid);
+/* The same from an interrupt specifier of len bytes (the interrupt controller's cells). */
+bool arch_irq_cells(const fdt32_t *cells, int len, unsigned *intid);
+/* Sends an MSI (a PCI function's message) to the interrupt controller model; takes
+ * vm->irq_lock. An address the model does not decode is reported. */
+void arch_msi_send(struct vm *vm, uint64_t address, uint32_t data);

@@ -2,6 +2,7 @@
 // Guest CPUs (see vcpu.h).
 #include "vcpu.h"
 #include "vcpu_loop.h"
+#include "dev/pci_bus.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
@@ -43,6 +44,7 @@ void vcpu_print_stats(struct vm *vm)
         arch_vcpu_print_stats(vm, v);
 #endif
     }
+    pci_bus_print_stats(vm);
     uint64_t repeated = __atomic_load_n(&vm->reports_repeated, __ATOMIC_RELAXED);
     uint64_t dropped = __atomic_load_n(&vm->reports_dropped, __ATOMIC_RELAXED);
     if (repeated || dropped) {

@@ -8,5 +8,6 @@ void fuzz_reset_platform(void)
     fuzz_reset_uart_ns16550();
     fuzz_reset_uart_pl011();
     fuzz_reset_virtio_devices();
+    fuzz_reset_pci_bus();
     fuzz_reset_sbi();
 }

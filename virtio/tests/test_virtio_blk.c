@@ -3,6 +3,7 @@
  * virtio-blk over a memory disk: configuration, IN/OUT with the data checked byte for byte and
  * scattered over several buffers, FLUSH, GET_ID, unknown types, requests outside the disk or not
  * whole sectors, writes to a read-only disk, and chains without room for header or status.
+ * Over each transport.
  */
 #include "driver.h"
 #include "unit.h"
@@ -12,6 +13,8 @@
 #define F_V1 (1ull << VIRTIO_F_VERSION_1)
 #define DISK_SIZE (64 * 1024 + 100) /* 128 sectors and a partial one the guest does not see */
 #define SECTORS 128
+
+static enum drv_transport transport; /* the pass main() runs */
 
 struct t {
     struct fake_guest g;
@@ -32,7 +35,7 @@ static void start(struct t *t, bool read_only, const char *id)
         .data = t->disk, .size = DISK_SIZE, .read_only = read_only, .id = id
     };
     virtio_blk_init(&t->blk, &t->g.host, &b);
-    drv_init(&t->d, &t->g, &t->blk.mmio);
+    drv_attach(&t->d, &t->g, &t->blk.dev, transport);
     drv_start(&t->d, F_V1 | 1ull << VIRTIO_BLK_F_FLUSH | 1ull << VIRTIO_BLK_F_SEG_MAX, 1, 16);
     t->hdr = drv_alloc(&t->d, 16, 16);
     t->data = drv_alloc(&t->d, 4096, 16);
@@ -89,21 +92,20 @@ static void test_config(void)
     struct t t;
     start(&t, false, NULL);
     uint64_t v;
-    CHECK(virtio_mmio_access(&t.blk.mmio, 0x100, 8, false, &v));
+    CHECK(drv_config(&t.d, 0, 8, false, &v));
     CHECK_EQ(v, SECTORS);
-    CHECK(virtio_mmio_access(&t.blk.mmio, 0x100 + 12, 4, false, &v));
+    CHECK(drv_config(&t.d, 12, 4, false, &v));
     CHECK_EQ(v, VIRTQ_MAX_SEGS - 2);
-    CHECK(!virtio_mmio_access(&t.blk.mmio, 0x100, 4, true, &v)); /* nothing writable */
-    drv_wr(&t.d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    uint32_t f = drv_rd(&t.d, VIRTIO_MMIO_DEVICE_FEATURES);
+    CHECK(!drv_config(&t.d, 0, 4, true, &v)); /* nothing writable */
+    uint32_t f = drv_device_features(&t.d, 0);
     CHECK(f & 1u << VIRTIO_BLK_F_FLUSH);
     CHECK(f & 1u << VIRTIO_BLK_F_SEG_MAX);
     CHECK(!(f & 1u << VIRTIO_BLK_F_RO));
-    CHECK_EQ(drv_rd(&t.d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_BLOCK);
+    CHECK_EQ(drv_device_id(&t.d), VIRTIO_ID_BLOCK);
     finish(&t);
 
     start(&t, true, NULL);
-    f = drv_rd(&t.d, VIRTIO_MMIO_DEVICE_FEATURES);
+    f = drv_device_features(&t.d, 0);
     CHECK(f & 1u << VIRTIO_BLK_F_RO);
     finish(&t);
 }
@@ -260,12 +262,15 @@ static void test_malformed(void)
 
 int main(void)
 {
-    test_config();
-    test_read();
-    test_write();
-    test_flush_id_unsupported();
-    test_errors();
-    test_malformed();
-    CHECK_EQ(drv_failures, 0);
+    for (transport = DRV_MMIO; transport < DRV_TRANSPORTS; transport++) {
+        printf("transport: %s\n", drv_transport_name(transport));
+        test_config();
+        test_read();
+        test_write();
+        test_flush_id_unsupported();
+        test_errors();
+        test_malformed();
+        CHECK_EQ(drv_failures, 0);
+    }
     return unit_done("test_virtio_blk");
 }

@@ -2,7 +2,7 @@
 /*
  * virtio-console: output chains (one and several buffers) reach the backend in order; input
  * fills the guest's receive buffers, returns what it took, interrupts; wrong-direction chains
- * break their queue; nothing moves before the driver is ready.
+ * break their queue; nothing moves before the driver is ready. Over each transport.
  */
 #include "driver.h"
 #include "unit.h"
@@ -14,6 +14,7 @@ enum { RX = 0, TX = 1 };
 static char out[256];
 static size_t out_len;
 static unsigned ready_calls;
+static enum drv_transport transport; /* the pass main() runs */
 
 static void write_out(void *ctx, const char *buf, size_t n)
 {
@@ -41,7 +42,7 @@ static void start(struct t *t, bool ready)
 {
     guest_init(&t->g);
     virtio_console_init(&t->con, &t->g.host, &backend);
-    drv_init(&t->d, &t->g, &t->con.mmio);
+    drv_attach(&t->d, &t->g, &t->con.dev, transport);
     if (ready) {
         drv_start(&t->d, F_V1, 2, 8);
     }
@@ -60,7 +61,7 @@ static void test_output(void)
     struct t t;
     uint32_t id, len;
     start(&t, true);
-    CHECK_EQ(drv_rd(&t.d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
+    CHECK_EQ(drv_device_id(&t.d), VIRTIO_ID_CONSOLE);
     struct drv_buf one[] = { { put(&t, 0, "hello "), 6, false } };
     struct drv_buf two[] = { { put(&t, 100, "wor"), 3, false },
                              { put(&t, 200, "ld\n"), 3, false } };
@@ -151,8 +152,12 @@ static void test_input(void)
 
 int main(void)
 {
-    test_output();
-    test_input();
-    CHECK_EQ(drv_failures, 0);
+    for (transport = DRV_MMIO; transport < DRV_TRANSPORTS; transport++) {
+        printf("transport: %s\n", drv_transport_name(transport));
+        ready_calls = 0;
+        test_output();
+        test_input();
+        CHECK_EQ(drv_failures, 0);
+    }
     return unit_done("test_virtio_console");
 }

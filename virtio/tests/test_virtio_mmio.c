@@ -15,24 +15,25 @@
 #define S_NEEDS_RESET VIRTIO_CONFIG_S_NEEDS_RESET
 
 struct test_dev {
-    struct virtio_mmio mmio;
+    struct virtio_device dev;
     struct virtq queues[2];
     uint8_t config[8];
     unsigned notified[2], resets;
 };
 
-static void dev_notify(struct virtio_mmio *t, struct virtq *q)
+static void dev_notify(struct virtio_device *t, struct virtq *q)
 {
     ((struct test_dev *)t)->notified[q->index]++;
 }
 
-static void dev_reset(struct virtio_mmio *t)
+static void dev_reset(struct virtio_device *t)
 {
     ((struct test_dev *)t)->resets++;
 }
 
 /* Byte 0 is writable (with any width that covers only it). */
-static bool dev_config_write(struct virtio_mmio *t, uint32_t offset, unsigned width, uint64_t value)
+static bool dev_config_write(struct virtio_device *t, uint32_t offset, unsigned width,
+                             uint64_t value)
 {
     if (offset != 0 || width != 1) {
         return false;
@@ -41,7 +42,7 @@ static bool dev_config_write(struct virtio_mmio *t, uint32_t offset, unsigned wi
     return true;
 }
 
-static const struct virtio_mmio_ops dev_ops = {
+static const struct virtio_device_ops dev_ops = {
     .name = "virtio-test",
     .device_id = 42,
     .queue_notify = dev_notify,
@@ -53,11 +54,11 @@ static void dev_init(struct test_dev *dev, struct fake_guest *g, struct drv *d)
 {
     guest_init(g);
     *dev = (struct test_dev){ .config = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 } };
-    virtio_mmio_init(&dev->mmio, &g->host, &dev_ops, dev->queues, 2);
-    dev->mmio.device_features |= 1ull << 3;
-    dev->mmio.config = dev->config;
-    dev->mmio.config_size = sizeof(dev->config);
-    drv_init(d, g, &dev->mmio);
+    virtio_device_init(&dev->dev, &g->host, &dev_ops, dev->queues, 2);
+    dev->dev.device_features |= 1ull << 3;
+    dev->dev.config = dev->config;
+    dev->dev.config_size = sizeof(dev->config);
+    drv_init(d, g, &dev->dev);
 }
 
 static bool access(struct drv *d, uint64_t offset, unsigned width, bool write, uint64_t *v)
@@ -124,12 +125,12 @@ static void test_features(void)
 
     /* A subset with VERSION_1 is accepted; later feature writes change nothing. */
     CHECK(drv_negotiate(&d, F_V1 | 1ull << 3));
-    CHECK(virtio_mmio_has(&dev.mmio, 3));
-    CHECK(virtio_mmio_has(&dev.mmio, VIRTIO_F_VERSION_1));
-    CHECK(!virtio_mmio_has(&dev.mmio, VIRTIO_RING_F_EVENT_IDX));
+    CHECK(virtio_has(&dev.dev, 3));
+    CHECK(virtio_has(&dev.dev, VIRTIO_F_VERSION_1));
+    CHECK(!virtio_has(&dev.dev, VIRTIO_RING_F_EVENT_IDX));
     drv_wr(&d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
     drv_wr(&d, VIRTIO_MMIO_DRIVER_FEATURES, 0);
-    CHECK(virtio_mmio_has(&dev.mmio, 3));
+    CHECK(virtio_has(&dev.dev, 3));
     CHECK_EQ(g.logs, 4);
 
     /* The driver may not clear status bits (other than by writing 0). */
@@ -144,7 +145,7 @@ static void test_features(void)
     unsigned resets = dev.resets;
     drv_wr(&d, VIRTIO_MMIO_STATUS, 0);
     CHECK_EQ(drv_status(&d), 0);
-    CHECK(!virtio_mmio_has(&dev.mmio, 3));
+    CHECK(!virtio_has(&dev.dev, 3));
     CHECK_EQ(dev.resets, resets + 1);
     CHECK_EQ(g.irqs, 0);
     CHECK(guest_fini(&g));
@@ -269,11 +270,11 @@ static void test_notify_and_interrupts(void)
     CHECK_EQ(g.irqs, 0);
 
     /* A device failure after DRIVER_OK: NEEDS_RESET and a configuration interrupt, once. */
-    virtio_mmio_fail(&dev.mmio, "test failure %d", 1);
+    virtio_fail(&dev.dev, "test failure %d", 1);
     CHECK(guest_logged(&g, "virtio-test: test failure 1"));
     CHECK_EQ(g.irqs, 1);
     CHECK_EQ(drv_rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
-    virtio_mmio_fail(&dev.mmio, "again");
+    virtio_fail(&dev.dev, "again");
     CHECK_EQ(g.irqs, 1);
     drv_wr(&d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
     CHECK_EQ(drv_rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
@@ -312,12 +313,12 @@ static void test_config_space(void)
 
     /* A change of the device's configuration: generation and (after DRIVER_OK) interrupt. */
     uint32_t gen = drv_rd(&d, VIRTIO_MMIO_CONFIG_GENERATION);
-    virtio_mmio_config_changed(&dev.mmio);
+    virtio_config_changed(&dev.dev);
     CHECK_EQ(drv_rd(&d, VIRTIO_MMIO_CONFIG_GENERATION), gen + 1);
     CHECK_EQ(g.irqs, 0);
     CHECK(drv_negotiate(&d, F_V1));
     drv_wr(&d, VIRTIO_MMIO_STATUS, drv_status(&d) | S_DRIVER_OK);
-    virtio_mmio_config_changed(&dev.mmio);
+    virtio_config_changed(&dev.dev);
     CHECK_EQ(g.irqs, 1);
     CHECK_EQ(drv_rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
     CHECK(guest_fini(&g));

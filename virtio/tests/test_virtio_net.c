@@ -3,7 +3,7 @@
  * virtio-net: configuration (MAC, link status), transmit with the header stripped (one buffer or
  * several), oversized and empty frames dropped, receive behind a fresh header (num_buffers = 1),
  * no buffer / too small a buffer / oversized frame dropped and counted, wrong directions and
- * short transmit chains breaking their queue, link changes.
+ * short transmit chains breaking their queue, link changes. Over each transport.
  */
 #include "driver.h"
 #include "unit.h"
@@ -16,6 +16,7 @@ enum { RX = 0, TX = 1 };
 static uint8_t sent[2048];
 static size_t sent_len;
 static unsigned sent_count, ready_calls;
+static enum drv_transport transport; /* the pass main() runs */
 
 static void tx(void *ctx, const void *frame, size_t len)
 {
@@ -45,7 +46,7 @@ static void start(struct t *t)
 {
     guest_init(&t->g);
     virtio_net_init(&t->net, &t->g.host, &backend);
-    drv_init(&t->d, &t->g, &t->net.mmio);
+    drv_attach(&t->d, &t->g, &t->net.dev, transport);
     drv_start(&t->d, F_NET, 2, 16);
     t->buf = drv_alloc(&t->d, 8192, 16);
     sent_len = sent_count = 0;
@@ -62,27 +63,26 @@ static void test_config(void)
 {
     struct t t;
     start(&t);
-    CHECK_EQ(drv_rd(&t.d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
-    drv_wr(&t.d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    uint32_t f = drv_rd(&t.d, VIRTIO_MMIO_DEVICE_FEATURES);
+    CHECK_EQ(drv_device_id(&t.d), VIRTIO_ID_NET);
+    uint32_t f = drv_device_features(&t.d, 0);
     CHECK(f & 1u << VIRTIO_NET_F_MAC);
     CHECK(f & 1u << VIRTIO_NET_F_STATUS);
     CHECK(!(f & 1u << VIRTIO_NET_F_MRG_RXBUF));
     CHECK(!(f & 1u << VIRTIO_NET_F_CSUM));
     uint64_t v;
     for (unsigned i = 0; i < 6; i++) {
-        CHECK(virtio_mmio_access(&t.net.mmio, 0x100 + i, 1, false, &v));
+        CHECK(drv_config(&t.d, i, 1, false, &v));
         CHECK_EQ(v, backend.mac[i]);
     }
-    CHECK(virtio_mmio_access(&t.net.mmio, 0x106, 2, false, &v));
+    CHECK(drv_config(&t.d, 6, 2, false, &v));
     CHECK_EQ(v, VIRTIO_NET_S_LINK_UP);
 
-    uint32_t gen = drv_rd(&t.d, VIRTIO_MMIO_CONFIG_GENERATION);
+    uint32_t gen = drv_config_generation(&t.d);
     virtio_net_set_link(&t.net, false);
-    CHECK(virtio_mmio_access(&t.net.mmio, 0x106, 2, false, &v));
+    CHECK(drv_config(&t.d, 6, 2, false, &v));
     CHECK_EQ(v, 0);
-    CHECK_EQ(drv_rd(&t.d, VIRTIO_MMIO_CONFIG_GENERATION), gen + 1);
-    CHECK_EQ(drv_rd(&t.d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+    CHECK_EQ(drv_config_generation(&t.d), gen + 1);
+    CHECK_EQ(drv_isr(&t.d), VIRTIO_ISR_CONFIG);
     CHECK_EQ(t.g.irqs, 1);
     CHECK(guest_fini(&t.g));
 }
@@ -225,10 +225,14 @@ static void test_receive(void)
 
 int main(void)
 {
-    test_config();
-    test_transmit();
-    test_transmit_broken();
-    test_receive();
-    CHECK_EQ(drv_failures, 0);
+    for (transport = DRV_MMIO; transport < DRV_TRANSPORTS; transport++) {
+        printf("transport: %s\n", drv_transport_name(transport));
+        ready_calls = 0;
+        test_config();
+        test_transmit();
+        test_transmit_broken();
+        test_receive();
+        CHECK_EQ(drv_failures, 0);
+    }
     return unit_done("test_virtio_net");
 }

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* virtio-rng: random bytes into the guest's buffers; a readable buffer breaks the queue. */
+/*
+ * virtio-rng: random bytes into the guest's buffers; a readable buffer breaks the queue. Over
+ * each transport.
+ */
 #include "driver.h"
 #include "unit.h"
 #include <virtio/rng.h>
@@ -19,6 +22,7 @@ static void fill(void *ctx, void *buf, size_t n)
 }
 
 static const struct virtio_rng_backend backend = { .fill = fill };
+static enum drv_transport transport; /* the pass main() runs */
 
 static void test_fill(void)
 {
@@ -27,8 +31,8 @@ static void test_fill(void)
     struct drv d;
     guest_init(&g);
     virtio_rng_init(&rng, &g.host, &backend);
-    drv_init(&d, &g, &rng.mmio);
-    CHECK_EQ(drv_rd(&d, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_RNG);
+    drv_attach(&d, &g, &rng.dev, transport);
+    CHECK_EQ(drv_device_id(&d), VIRTIO_ID_RNG);
     drv_start(&d, F_V1, 1, 8);
 
     uint64_t a = drv_alloc(&d, 16, 1), b = drv_alloc(&d, 32, 1);
@@ -46,9 +50,8 @@ static void test_fill(void)
     CHECK_EQ(pb[0], 17);
     CHECK_EQ(pb[31], 48);
     CHECK_EQ(g.irqs, 1);
-    CHECK_EQ(drv_rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_VRING);
-    drv_wr(&d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
-    CHECK_EQ(drv_rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+    CHECK_EQ(drv_isr(&d), VIRTIO_ISR_QUEUE); /* read and acknowledged */
+    CHECK_EQ(drv_isr(&d), 0);
     CHECK_EQ(rng.bytes, 48);
     CHECK(!drv_used(&d, 0, &id, &len));
 
@@ -71,7 +74,7 @@ static void test_readable_buffer(void)
     struct drv d;
     guest_init(&g);
     virtio_rng_init(&rng, &g.host, &backend);
-    drv_init(&d, &g, &rng.mmio);
+    drv_attach(&d, &g, &rng.dev, transport);
     drv_start(&d, F_V1, 1, 8);
 
     uint64_t a = drv_alloc(&d, 16, 1);
@@ -85,7 +88,7 @@ static void test_readable_buffer(void)
     CHECK_EQ(g.logs, 1);
     CHECK(guest_logged(&g, "device-readable"));
     CHECK(drv_status(&d) & VIRTIO_CONFIG_S_NEEDS_RESET);
-    CHECK_EQ(drv_rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+    CHECK_EQ(drv_isr(&d), VIRTIO_ISR_CONFIG);
     CHECK_EQ(g.irqs, 1);
 
     /* Broken until reset: a good request is not served. */
@@ -107,8 +110,11 @@ static void test_readable_buffer(void)
 
 int main(void)
 {
-    test_fill();
-    test_readable_buffer();
-    CHECK_EQ(drv_failures, 0);
+    for (transport = DRV_MMIO; transport < DRV_TRANSPORTS; transport++) {
+        printf("transport: %s\n", drv_transport_name(transport));
+        test_fill();
+        test_readable_buffer();
+        CHECK_EQ(drv_failures, 0);
+    }
     return unit_done("test_virtio_rng");
 }

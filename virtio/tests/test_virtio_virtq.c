@@ -5,7 +5,7 @@
  * tables (not negotiated, nested, badly sized or placed). Each must give one log line,
  * DEVICE_NEEDS_RESET with a configuration interrupt, no used entry, and no access outside the
  * fake RAM. Also the good paths: zero-length and indirect descriptors, EVENT_IDX and
- * NO_INTERRUPT. virtio-rng (all buffers device-writable) is the device.
+ * NO_INTERRUPT. virtio-rng (all buffers device-writable) is the device, behind each transport.
  */
 #include "driver.h"
 #include "unit.h"
@@ -24,6 +24,7 @@ static void fill(void *ctx, void *buf, size_t n)
 }
 
 static const struct virtio_rng_backend backend = { .fill = fill };
+static enum drv_transport transport; /* the pass main() runs */
 
 struct t {
     struct fake_guest g;
@@ -36,7 +37,7 @@ static void start(struct t *t, uint64_t features, uint16_t num)
 {
     guest_init(&t->g);
     virtio_rng_init(&t->rng, &t->g.host, &backend);
-    drv_init(&t->d, &t->g, &t->rng.mmio);
+    drv_attach(&t->d, &t->g, &t->rng.dev, transport);
     drv_start(&t->d, features, 1, num);
     t->buf = drv_alloc(&t->d, 4096, 16);
 }
@@ -65,7 +66,7 @@ static void expect_broken(struct t *t, const char *why, int line)
     CHECK_EQ(t->g.logs, 1);
     CHECK(guest_logged(&t->g, why));
     CHECK(drv_status(&t->d) & VIRTIO_CONFIG_S_NEEDS_RESET);
-    CHECK_EQ(drv_rd(&t->d, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+    CHECK_EQ(drv_isr(&t->d), VIRTIO_ISR_CONFIG);
     CHECK_EQ(t->g.irqs, 1);
     CHECK_EQ(drv_used_ring(&t->d, 0)->idx, 0);
     CHECK_EQ(t->rng.bytes, 0);
@@ -74,7 +75,7 @@ static void expect_broken(struct t *t, const char *why, int line)
     CHECK_EQ(t->g.logs, 1);
     CHECK(guest_fini(&t->g));
     if (unit_failures != failures) {
-        fprintf(stderr, "  (case at line %d)\n", line);
+        fprintf(stderr, "  (case at line %d, %s)\n", line, drv_transport_name(transport));
     }
 }
 
@@ -336,13 +337,16 @@ static void test_wrap(void)
 
 int main(void)
 {
-    test_good_chain();
-    test_outside_ram();
-    test_loops_and_indexes();
-    test_indirect();
-    test_event_idx();
-    test_no_interrupt_flag();
-    test_wrap();
-    CHECK_EQ(drv_failures, 0);
+    for (transport = DRV_MMIO; transport < DRV_TRANSPORTS; transport++) {
+        printf("transport: %s\n", drv_transport_name(transport));
+        test_good_chain();
+        test_outside_ram();
+        test_loops_and_indexes();
+        test_indirect();
+        test_event_idx();
+        test_no_interrupt_flag();
+        test_wrap();
+        CHECK_EQ(drv_failures, 0);
+    }
     return unit_done("test_virtio_virtq");
 }

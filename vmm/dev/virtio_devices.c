@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: MIT
 /*
- * The VM's virtio-mmio devices (the models are virtio/'s): each "virtio,mmio" node of the VM
- * device tree names its model and backend with keel-specific properties:
+ * The VM's virtio devices (the models are virtio/'s): each "virtio,mmio" node of the VM device
+ * tree, and each child of its PCI host bridge with keel,device (pci_bus.c), names its model and
+ * backend with keel-specific properties:
  *   keel,device = "blk" | "rng" | "console" | "net";
  *   blk:  keel,disk = "<boot module>"; keel,writable (the guest's writes go to a private copy;
  *         without it the disk is read-only);
  *   net:  keel,link = "<link of the system tree>"; local-mac-address = [02 00 00 00 00 01];
- * The interrupt is an edge (interrupts = <0 n 1> on the GIC), one per used-buffer notification.
+ * virtio-mmio: the interrupt is an edge (interrupts = <0 n 1> on the GIC), one per notification.
+ * virtio-pci: the structures in BAR 4 (64-bit), MSI-X (a vector per queue and one for
+ * configuration changes) in BAR 1, INTx through the bridge's interrupt-map when MSI-X is off.
  */
 #include "virtio_devices.h"
+#include "pci_bus.h"
 #include "../net_link.h"
+#include "../platform.h"
 #include <virtio/blk.h>
 #include <virtio/console.h>
+#include <virtio/mmio.h>
 #include <virtio/net.h>
+#include <virtio/pci.h>
 #include <virtio/rng.h>
 #include <keel/rt.h>
 #include <keel/sys.h>
@@ -21,21 +28,29 @@
 #include <string.h>
 
 #define MAX_VIRTIO 32 /* QEMU's virt board has 32 virtio-mmio transports */
+#define PCI_MSIX_BAR 1
+#define PCI_VIRTIO_BAR 4
 
 struct vdev {
     struct vm *vm;
-    struct vm_lock
-        lock; /* its window's accesses and the link's deliveries (independent of others) */
-    unsigned irq;
+    /* Its register accesses and the link's deliveries: its own lock (virtio-mmio: independent of
+     * other devices), or the PCI bus's. */
+    struct vm_lock *lock;
+    struct vm_lock own;
+    unsigned irq; /* virtio-mmio's edge, or the PCI function's INTx line */
+    bool on_pci;
     const char *name;
     struct virtio_host host;
     union {
-        struct virtio_mmio mmio; /* each model starts with it */
+        struct virtio_device dev; /* each model starts with it */
         struct virtio_blk blk;
         struct virtio_rng rng;
         struct virtio_console console;
         struct virtio_net net;
     } u;
+    struct virtio_mmio mmio; /* the transport: one of these two */
+    struct virtio_pci pci;
+    struct pci_function fn;
     struct net_link *link;
     char line[128]; /* console output, a line at a time */
     unsigned used;
@@ -45,9 +60,18 @@ struct vdev {
 static struct vdev vdevs[MAX_VIRTIO];
 static unsigned vdev_count;
 
+/* A PCI function reaches guest memory only while the guest lets it master the bus (command
+ * register bit 2): without it, no DMA, as on hardware (drivers turn it off to stop a device). */
+static bool dma_allowed(void *ctx)
+{
+    struct vdev *d = ctx;
+    return !d->on_pci || (d->fn.command & PCI_COMMAND_BUS_MASTER);
+}
+
 static void *gpa_ptr(void *ctx, uint64_t gpa, uint64_t size)
 {
-    return guest_mem_ptr(((struct vdev *)ctx)->vm, gpa_init(gpa), size);
+    struct vdev *d = ctx;
+    return dma_allowed(d) ? guest_mem_ptr(d->vm, gpa_init(gpa), size) : NULL;
 }
 
 static void notify_irq(void *ctx)
@@ -55,6 +79,16 @@ static void notify_irq(void *ctx)
     struct vdev *d = ctx;
     vm_irq_set(d->vm, d->irq, true); /* an edge: up and down */
     vm_irq_set(d->vm, d->irq, false);
+}
+
+static bool notify_msix(void *ctx, uint16_t vector)
+{
+    return pci_msix_notify(&((struct vdev *)ctx)->fn, vector);
+}
+
+static void set_intx(void *ctx, bool level)
+{
+    pci_intx(&((struct vdev *)ctx)->fn, level);
 }
 
 static void log_line(void *ctx, const char *msg)
@@ -65,7 +99,7 @@ static void log_line(void *ctx, const char *msg)
 
 static bool access(struct mmio_device *m, uint64_t off, unsigned width, bool write, uint64_t *v)
 {
-    return virtio_mmio_access(&((struct vdev *)m->state)->u.mmio, off, width, write, v);
+    return virtio_mmio_access(&((struct vdev *)m->state)->mmio, off, width, write, v);
 }
 
 /* rng: xoshiro-style mixing of the counter, reseeded from it on every request. Keel has no
@@ -141,8 +175,9 @@ static int create_blk(struct vdev *d, const void *fdt, int node)
         memcpy(copy, data, size);
         data = copy;
     }
-    struct virtio_blk_backend b = { .data = (uint8_t *)(uintptr_t)data, .size = size,
-                                    .read_only = !writable, .id = disk };
+    struct virtio_blk_backend b = {
+        .data = (uint8_t *)(uintptr_t)data, .size = size, .read_only = !writable, .id = disk
+    };
     virtio_blk_init(&d->u.blk, &d->host, &b);
     return 0;
 }
@@ -159,29 +194,36 @@ static int create_net(struct vdev *d, const void *fdt, int node)
         printf("vmm: %s: virtio-net needs keel,link\n", d->vm->name);
         return -1;
     }
-    /* The link's thread may deliver a frame at once: not before the device is made. */
-    vm_lock(&d->lock);
-    d->link = net_link_open(d->vm, link, net_deliver, d, &d->lock);
+    /* The link's thread may deliver a frame at once: not before the device (and its transport,
+     * attached by the caller under the same lock) is made. */
+    d->link = net_link_open(d->vm, link, net_deliver, d, d->lock);
     if (d->link) {
         virtio_net_init(&d->u.net, &d->host, &b);
     }
-    vm_unlock(&d->lock);
     return d->link ? 0 : -1;
 }
 
-int virtio_device_create(struct vm *vm, const void *fdt, int node, gpa_t base, unsigned irq)
+/* The model the node's keel,device names, with its backend (a new vdev; NULL when it cannot). */
+static struct vdev *model_create(struct vm *vm, const void *fdt, int node, struct vm_lock *lock)
 {
     const char *kind = fdt_getprop(fdt, node, "keel,device", NULL);
     if (vdev_count == MAX_VIRTIO || !kind) {
-        printf("vmm: %s: %s\n", vm->name, kind ? "too many virtio devices" : "a virtio,mmio node without keel,device");
-        return -1;
+        printf("vmm: %s: %s\n", vm->name,
+               kind ? "too many virtio devices" : "a virtio,mmio node without keel,device");
+        return NULL;
     }
     struct vdev *d = &vdevs[vdev_count];
     memset(d, 0, sizeof(*d));
     d->vm = vm;
-    d->irq = irq;
+    d->lock = lock ? lock : &d->own;
     d->name = fdt_get_name(fdt, node, NULL); /* in the VM device tree, which stays */
-    d->host = (struct virtio_host){ .ctx = d, .gpa_ptr = gpa_ptr, .notify_irq = notify_irq, .log = log_line };
+    d->host = (struct virtio_host){ .ctx = d,
+                                    .gpa_ptr = gpa_ptr,
+                                    .notify_irq = notify_irq,
+                                    .notify_msix = notify_msix,
+                                    .set_intx = set_intx,
+                                    .dma_allowed = dma_allowed,
+                                    .log = log_line };
     int r = 0;
     if (strcmp(kind, "blk") == 0) {
         r = create_blk(d, fdt, node);
@@ -196,18 +238,108 @@ int virtio_device_create(struct vm *vm, const void *fdt, int node, gpa_t base, u
         r = create_net(d, fdt, node);
     } else {
         printf("vmm: %s: unknown virtio device \"%s\"\n", vm->name, kind);
-        return -1;
+        return NULL;
     }
-    struct mmio_device *m = r == 0 ? vm_device_add(vm, kind, base, VIRTIO_MMIO_WINDOW) : NULL;
-    if (!m) {
-        if (r == 0) {
-            printf("vmm: %s: too many devices\n", vm->name);
-        }
-        return -1;
+    if (r != 0) {
+        return NULL;
     }
-    m->state = d;
-    m->access = access;
-    m->lock = &d->lock;
     vdev_count++;
-    return 0;
+    return d;
+}
+
+int virtio_device_create(struct vm *vm, const void *fdt, int node, gpa_t base, unsigned irq)
+{
+    const char *kind = fdt_getprop(fdt, node, "keel,device", NULL);
+    struct mmio_device *m = vm_device_add(vm, kind ? kind : "virtio", base, VIRTIO_MMIO_WINDOW);
+    if (!m) {
+        printf("vmm: %s: too many devices\n", vm->name);
+        return -1;
+    }
+    vm_lock(&m->own); /* a link may deliver as soon as it is open */
+    struct vdev *d = model_create(vm, fdt, node, &m->own);
+    if (d) {
+        d->irq = irq;
+        virtio_mmio_init(&d->mmio, &d->u.dev);
+        m->state = d;
+        m->access = access;
+    }
+    vm_unlock(&m->own);
+    return d ? 0 : -1;
+}
+
+/* virtio-pci: the function's BARs (only the structures' BAR reaches here; MSI-X is the PCI
+ * model's) and its capabilities. */
+static bool pci_bar(struct pci_function *f, unsigned bar, uint64_t off, unsigned width, bool write,
+                    uint64_t *v)
+{
+    struct vdev *d = f->ctx;
+    return bar == PCI_VIRTIO_BAR && virtio_pci_bar_access(&d->pci, off, width, write, v);
+}
+
+static bool pci_cap(struct pci_function *f, unsigned off, unsigned width, bool write, uint64_t *v)
+{
+    return virtio_pci_cap_access(&((struct vdev *)f->ctx)->pci, off, width, write, v);
+}
+
+static void pci_msi(struct pci_function *f, uint64_t address, uint32_t data)
+{
+    struct vdev *d = f->ctx;
+    if (!(f->command & PCI_COMMAND_BUS_MASTER)) {
+        return; /* a message is a memory write: none without bus mastering */
+    }
+    pci_bus_of(d->vm)->msi_sent[f->slot]++;
+    arch_msi_send(d->vm, address, data);
+}
+
+static void pci_intx_line(struct pci_function *f, bool level)
+{
+    pci_bus_intx_set(pci_bus_of(((struct vdev *)f->ctx)->vm), f->slot, level);
+}
+
+static const struct pci_function_ops pci_ops = {
+    .bar_access = pci_bar,
+    .cap_access = pci_cap,
+    .msi_send = pci_msi,
+    .intx_set = pci_intx_line,
+};
+
+int virtio_pci_device_create(struct vm *vm, const void *fdt, int node, struct pci_bus *bus,
+                             unsigned slot)
+{
+    vm_lock(&bus->lock); /* a link may deliver as soon as it is open */
+    struct vdev *d = model_create(vm, fdt, node, &bus->lock);
+    bool ok = d != NULL;
+    if (ok) {
+        struct pci_function *f = &d->fn;
+        unsigned vectors = d->u.dev.num_queues + 1;
+        d->on_pci = true;
+        d->irq = bus->intx[slot];
+        pci_function_init(f, &pci_ops, d);
+        f->vendor_id = f->subsystem_vendor_id = VIRTIO_PCI_VENDOR;
+        f->device_id = virtio_pci_device_id(&d->u.dev);
+        f->subsystem_id = 0x1100; /* QEMU's subsystem id for its virtio devices */
+        f->revision = 1;          /* a modern-only device (virtio 1.2 §4.1.2.1) */
+        uint32_t class = virtio_pci_class(&d->u.dev);
+        f->class_code = (uint8_t)(class >> 16);
+        f->subclass = (uint8_t)(class >> 8);
+        f->prog_if = (uint8_t) class;
+        f->interrupt_pin = 1;
+        f->interrupt_line = (uint8_t)d->irq; /* what firmware leaves there for the OS */
+        f->bar[PCI_MSIX_BAR] = (struct pci_bar){ .kind = PCI_BAR_MEM32, .size = PCI_MSIX_BAR_SIZE };
+        f->bar[PCI_VIRTIO_BAR] = (struct pci_bar){ .kind = PCI_BAR_MEM64,
+                                                   .prefetchable = true,
+                                                   .size = VIRTIO_PCI_BAR_SIZE };
+        f->caps_len = VIRTIO_PCI_CAPS_LEN;
+        f->msix_vectors = vectors;
+        f->msix_bar = PCI_MSIX_BAR;
+        ok = virtio_pci_init(&d->pci, &d->u.dev, PCI_VIRTIO_BAR, PCI_CAPS_BASE,
+                             pci_msix_cap_offset(f), vectors) &&
+             pci_host_attach(&bus->host, slot, f);
+        if (!ok) {
+            printf("vmm: %s: %s: slot %u taken, or a device PCI cannot carry\n", vm->name, d->name,
+                   slot);
+        }
+    }
+    vm_unlock(&bus->lock);
+    return ok ? 0 : -1;
 }

@@ -5,6 +5,8 @@
  * placed where they prefer, relocated when RAM is small, refused when they are no bzImage, too
  * old, not loaded high, too large, or given too long a command line; every table checksummed,
  * the XSDT pointing at what it names, the MADT listing each CPU, the I/O APIC and the overrides;
+ * with a PCI host bridge the MCFG and the DSDT's AML, walked package by package and its resource
+ * templates and INTx routing table decoded back (and disassembled by iasl when it is installed);
  * the 8254 and the CMOS clock (rtc.c) on a clock the tests move.
  */
 #include "unit.h"
@@ -13,6 +15,7 @@
 #include "pit.h"
 #include "rtc.h"
 #include <stdlib.h>
+#include <unistd.h>
 
 #define MiB (1ull << 20)
 
@@ -158,7 +161,11 @@ static void test_acpi_tables(void)
 {
     static uint8_t area[BZ_ACPI_SIZE];
     const uint64_t base = BZ_ACPI;
-    struct acpi_config c = { 3, NULL, 0xfee00000, 0xfec00000, 0x600, true, false };
+    struct acpi_config c = { .cpus = 3,
+                             .lapic_base = 0xfee00000,
+                             .ioapic_base = 0xfec00000,
+                             .pm_base = 0x600,
+                             .pm_timer = true };
     uint64_t rsdp = acpi_build(area, sizeof(area), base, &c);
     CHECK_EQ(rsdp, base);
     const uint8_t *r = area;
@@ -177,7 +184,7 @@ static void test_acpi_tables(void)
     CHECK_EQ(get(f, 64, 4), 0x604); /* PM1a_CNT_BLK */
     CHECK_EQ(get(f, 116 + 4, 8), ACPI_RESET_PORT);
     CHECK_EQ(f[128], ACPI_RESET_VALUE);
-    CHECK_EQ(get(f, 140, 8), get(f, 40, 4)); /* X_DSDT and DSDT agree */
+    CHECK_EQ(get(f, 140, 8), get(f, 40, 4));       /* X_DSDT and DSDT agree */
     CHECK_EQ(get(f, 109, 2) & (1u << 5), 1u << 5); /* no CMOS RTC */
     CHECK_EQ(f[108], 0);
     /* Without a PM timer: no block, length 0 (ACPI 5.0 on), the PM1 blocks as before. */
@@ -240,6 +247,502 @@ static void test_acpi_tables(void)
     CHECK_EQ(acpi_build(area, sizeof(area), base, &c), 0);
     c.cpus = 200;
     CHECK_EQ(acpi_build(area, 0x400, base, &c), 0);
+}
+
+/*
+ * A reader of the AML acpi_tables.c makes (ACPI 6.4 20.2), independent of it: it walks a term
+ * list of Scope, Device and Name with integers, EISA ids, Packages and Buffers, checks that each
+ * package ends where its PkgLength says and a Buffer's size is its contents', and keeps the
+ * _HID, the _CRS buffer and the _PRT package of each device it meets.
+ */
+struct aml_dev {
+    char name[5];
+    uint32_t hid; /* the DWordConst's bytes, little-endian; 0: none */
+    const uint8_t *crs;
+    unsigned crs_len;
+    const uint8_t *prt, *prt_end; /* the Package's opcode and its end; NULL: none */
+};
+
+struct aml_walk {
+    struct aml_dev dev[4];
+    unsigned devs;
+    bool bad;
+};
+
+/* A PkgLength at *p (advanced past it): the package's end, or NULL past `end`. */
+static const uint8_t *aml_pkg(const uint8_t **p, const uint8_t *end)
+{
+    const uint8_t *start = *p;
+    unsigned n = start[0] >> 6, len = n ? start[0] & 0xfu : start[0] & 0x3fu;
+    for (unsigned i = 0; i < n; i++) {
+        len |= (unsigned)start[1 + i] << (4 + 8 * i);
+    }
+    *p = start + 1 + n;
+    return len >= 1 + n && len <= (unsigned)(end - start) ? start + len : NULL;
+}
+
+/* A DataRefObject at *p: its end, or NULL. */
+static const uint8_t *aml_data(const uint8_t *p, const uint8_t *end, uint64_t *value)
+{
+    static const unsigned size[256] = {
+        [0x00] = 1, [0x01] = 1, [0xff] = 1, [0x0a] = 2, [0x0b] = 3, [0x0c] = 5, [0x0e] = 9
+    };
+    if (p >= end) {
+        return NULL;
+    }
+    uint8_t op = *p;
+    if (size[op]) {
+        if (p + size[op] > end) {
+            return NULL;
+        }
+        *value = size[op] == 1 ? (op == 0xff ? ~0ull : op) : get(p, 1, size[op] - 1);
+        return p + size[op];
+    }
+    if (op != 0x11 && op != 0x12) {
+        return NULL;
+    }
+    const uint8_t *q = p + 1, *pkg_end = aml_pkg(&q, end);
+    if (!pkg_end) {
+        return NULL;
+    }
+    if (op == 0x11) { /* Buffer: its size, then exactly that many bytes */
+        uint64_t n;
+        q = aml_data(q, pkg_end, &n);
+        if (!q || n != (uint64_t)(pkg_end - q)) {
+            return NULL;
+        }
+        *value = (uint64_t)(q - p); /* (where its bytes start) */
+        return pkg_end;
+    }
+    unsigned count = *q++, seen = 0; /* Package: NumElements, then the elements */
+    while (q < pkg_end) {
+        uint64_t v;
+        q = aml_data(q, pkg_end, &v);
+        if (!q) {
+            return NULL;
+        }
+        seen++;
+    }
+    return seen == count ? pkg_end : NULL;
+}
+
+static void aml_terms(struct aml_walk *w, const uint8_t *p, const uint8_t *end, struct aml_dev *in)
+{
+    while (p < end && !w->bad) {
+        if (p[0] == 0x08 && end - p >= 6) { /* Name (seg, data) */
+            const uint8_t *name = p + 1, *v_end;
+            uint64_t v;
+            v_end = aml_data(p + 5, end, &v);
+            if (!v_end) {
+                w->bad = true;
+                return;
+            }
+            if (in && memcmp(name, "_HID", 4) == 0 && p[5] == 0x0c) {
+                in->hid = (uint32_t)v;
+            }
+            if (in && memcmp(name, "_CRS", 4) == 0 && p[5] == 0x11) {
+                in->crs = p + 5 + v;
+                in->crs_len = (unsigned)(v_end - in->crs);
+            }
+            if (in && memcmp(name, "_PRT", 4) == 0 && p[5] == 0x12) {
+                in->prt = p + 5;
+                in->prt_end = v_end;
+            }
+            p = v_end;
+        } else if (p[0] == 0x10 || (p[0] == 0x5b && end - p >= 2 && p[1] == 0x82)) {
+            bool device = p[0] == 0x5b;
+            const uint8_t *q = p + (device ? 2 : 1), *pkg_end = aml_pkg(&q, end);
+            if (!pkg_end) {
+                w->bad = true;
+                return;
+            }
+            if (!device && q < pkg_end && *q == '\\') {
+                q++; /* a scope from the root */
+            }
+            struct aml_dev *d = NULL;
+            if (device && w->devs < 4) {
+                d = &w->dev[w->devs++];
+                memcpy(d->name, q, 4);
+            }
+            aml_terms(w, q + 4, pkg_end, d);
+            p = pkg_end;
+        } else {
+            w->bad = true;
+            return;
+        }
+    }
+}
+
+static const struct aml_dev *aml_device(const struct aml_walk *w, const char *name)
+{
+    for (unsigned i = 0; i < w->devs; i++) {
+        if (strcmp(w->dev[i].name, name) == 0) {
+            return &w->dev[i];
+        }
+    }
+    return NULL;
+}
+
+/* One address space descriptor of a resource template (6.4.3.5). */
+struct aml_range {
+    uint8_t tag, type, flags, type_flags;
+    uint64_t gran, min, max, tra, len;
+};
+
+/* The address space descriptors of crs (up to max), or -1 when its descriptors do not fill it up
+ * to an end tag that is its last two bytes. */
+static int aml_ranges(const uint8_t *crs, unsigned len, struct aml_range *r, unsigned max)
+{
+    unsigned off = 0, n = 0;
+    while (off < len) {
+        if (crs[off] == 0x79) {
+            return off + 2 == len ? (int)n : -1;
+        }
+        unsigned width = crs[off] == 0x88 ? 2 : crs[off] == 0x87 ? 4 : crs[off] == 0x8a ? 8 : 0;
+        if (!width || n == max || off + 3 > len || get(crs, off + 1, 2) != 3 + 5 * width ||
+            off + 6 + 5 * width > len) {
+            return -1;
+        }
+        const uint8_t *d = crs + off;
+        r[n] = (struct aml_range){ d[0],
+                                   d[3],
+                                   d[4],
+                                   d[5],
+                                   get(d, 6, width),
+                                   get(d, 6 + width, width),
+                                   get(d, 6 + 2 * width, width),
+                                   get(d, 6 + 3 * width, width),
+                                   get(d, 6 + 4 * width, width) };
+        n++;
+        off += 6 + 5 * width;
+    }
+    return -1;
+}
+
+/* One entry of a PCI routing table (ACPI 6.4 6.2.13) whose Source is an integer. */
+struct aml_prt {
+    uint64_t addr, pin, source, index;
+};
+
+/* The entries of the _PRT package at [pkg, end) (up to max), or -1 unless it is a Package of
+ * Package (4) { integer x 4 }, each holding as many elements as it says. */
+static int aml_prt_entries(const uint8_t *pkg, const uint8_t *end, struct aml_prt *e, unsigned max)
+{
+    if (pkg >= end || pkg[0] != 0x12) {
+        return -1;
+    }
+    const uint8_t *q = pkg + 1, *pkg_end = aml_pkg(&q, end);
+    if (!pkg_end || q >= pkg_end) {
+        return -1;
+    }
+    unsigned count = *q++, n = 0;
+    while (q < pkg_end) {
+        const uint8_t *r = q + 1, *entry_end = q[0] == 0x12 ? aml_pkg(&r, pkg_end) : NULL;
+        if (n == max || !entry_end || r >= entry_end || *r++ != 4) {
+            return -1;
+        }
+        uint64_t v[4];
+        for (unsigned i = 0; i < 4; i++) {
+            if (r >= entry_end || *r == 0x11 || *r == 0x12) {
+                return -1; /* not an integer */
+            }
+            r = aml_data(r, entry_end, &v[i]);
+            if (!r) {
+                return -1;
+            }
+        }
+        if (r != entry_end) {
+            return -1;
+        }
+        e[n++] = (struct aml_prt){ v[0], v[1], v[2], v[3] };
+        q = entry_end;
+    }
+    return n == count ? (int)n : -1;
+}
+
+/* The DSDT the FADT of the tables in area names (checksummed). */
+static const uint8_t *dsdt(const uint8_t *area, uint64_t base)
+{
+    const uint8_t *x = table(area, base, get(area, 24, 8), "XSDT");
+    const uint8_t *f = table(area, base, get(x, 36, 8), "FACP");
+    return table(area, base, get(f, 140, 8), "DSDT");
+}
+
+/* When iasl is on PATH: the DSDT d disassembled by it (iasl -d), which must exit 0 and print no
+ * ACPI error or warning (it stops at AML it cannot parse). Nothing without iasl. */
+static void iasl_disassembles(const uint8_t *d)
+{
+    if (system("command -v iasl >/dev/null 2>&1") != 0) {
+        return;
+    }
+    char dir[] = "/tmp/keel_dsdt_XXXXXX", path[64], cmd[256];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof(path), "%s/dsdt.dat", dir);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f) {
+        return;
+    }
+    size_t len = (size_t)get(d, 4, 4);
+    CHECK_EQ(fwrite(d, 1, len, f), len);
+    fclose(f);
+    snprintf(
+        cmd, sizeof(cmd),
+        "cd %s && iasl -d dsdt.dat >iasl.log 2>&1 && ! grep -E 'ACPI (Error|Warning)' iasl.log",
+        dir);
+    int rc = system(cmd);
+    CHECK_EQ(rc, 0);
+    if (rc != 0) {
+        fprintf(stderr, "iasl -d failed: see %s/iasl.log\n", dir);
+        return;
+    }
+    static const char *const out[] = { "dsdt.dat", "dsdt.dsl", "iasl.log" };
+    for (unsigned i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, out[i]);
+        remove(path);
+    }
+    rmdir(dir);
+}
+
+/* With a PCI host bridge: the MCFG after the MADT in the XSDT, for bus 0 at the ECAM window; the
+ * DSDT with \_SB.PCI0 (PNP0A08, its bus, I/O and memory windows as producers) and \_SB.MRES
+ * (PNP0C02, the ECAM window as a consumer), its AML well formed; the S5 package kept. Invalid
+ * windows make no tables. */
+static void test_acpi_tables_pci(void)
+{
+    static uint8_t area[BZ_ACPI_SIZE];
+    const uint64_t base = BZ_ACPI;
+    struct acpi_config c = { .cpus = 2,
+                             .lapic_base = 0xfee00000,
+                             .ioapic_base = 0xfec00000,
+                             .pm_base = 0x600,
+                             .pm_timer = true,
+                             .pci = true,
+                             .ecam_base = 0xe0000000,
+                             .mem32_base = 0xc0000000,
+                             .mem32_size = 0x20000000,
+                             .mem64_base = 0x8000000000,
+                             .mem64_size = 0x4000000000 };
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    const uint8_t *x = table(area, base, get(area, 24, 8), "XSDT");
+    CHECK_EQ(get(x, 4, 4), 36 + 24);
+    table(area, base, get(x, 36, 8), "FACP");
+    table(area, base, get(x, 44, 8), "APIC");
+    const uint8_t *g = table(area, base, get(x, 52, 8), "MCFG");
+    CHECK_EQ(get(g, 4, 4), 60);
+    CHECK_EQ(g[8], 1);
+    CHECK_EQ(get(g, 36, 8), 0); /* reserved */
+    CHECK_EQ(get(g, 44, 8), 0xe0000000);
+    CHECK_EQ(get(g, 52, 2), 0); /* segment */
+    CHECK_EQ(g[54], 0);         /* buses 0 to 0 */
+    CHECK_EQ(g[55], 0);
+    CHECK_EQ(get(g, 56, 4), 0);
+
+    const uint8_t *f = table(area, base, get(x, 36, 8), "FACP");
+    const uint8_t *d = table(area, base, get(f, 140, 8), "DSDT");
+    CHECK_EQ(get(f, 40, 4), get(f, 140, 8));
+    unsigned len = (unsigned)get(d, 4, 4);
+    CHECK(len > 36 && len < 1024);
+    CHECK(memmem(d + 36, len - 36, "_S5_", 4) != NULL);
+    static const uint8_t pnp0a08[] = { 0x0c, 0x41, 0xd0, 0x0a, 0x08 }; /* EisaId ("PNP0A08") */
+    CHECK(memmem(d + 36, len - 36, pnp0a08, sizeof(pnp0a08)) != NULL);
+    static const uint8_t scope_sb[] = { '\\', '_', 'S', 'B', '_' };
+    CHECK(memmem(d + 36, len - 36, scope_sb, sizeof(scope_sb)) != NULL);
+
+    struct aml_walk w = { .devs = 0 };
+    aml_terms(&w, d + 36, d + len, NULL);
+    CHECK(!w.bad);
+    CHECK_EQ(w.devs, 2);
+    const struct aml_dev *pci = aml_device(&w, "PCI0"), *mres = aml_device(&w, "MRES");
+    CHECK(pci && mres);
+    if (!pci || !mres) {
+        return;
+    }
+    CHECK_EQ(pci->hid, 0x080ad041);                                         /* PNP0A08 */
+    CHECK_EQ(mres->hid, 0x020cd041);                                        /* PNP0C02 */
+    CHECK(memmem(d + 36, len - 36, "_CID\x0c\x41\xd0\x0a\x03", 9) != NULL); /* PNP0A03 */
+    struct aml_range r[6];
+    CHECK(pci->crs != NULL);
+    CHECK_EQ(aml_ranges(pci->crs, pci->crs_len, r, 6), 4);
+    /* WordBusNumber 0-0; WordIO 0xd00-0xffff; DWordMemory and QWordMemory the windows: all
+     * ResourceProducer, MinFixed, MaxFixed, PosDecode. */
+    const struct {
+        uint8_t tag, type, type_flags;
+        uint64_t min, len;
+    } want[4] = { { 0x88, 2, 0x00, 0, 1 },
+                  { 0x88, 1, 0x03, 0xd00, 0xf300 },
+                  { 0x87, 0, 0x01, 0xc0000000, 0x20000000 },
+                  { 0x8a, 0, 0x03, 0x8000000000, 0x4000000000 } };
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK_EQ(r[i].tag, want[i].tag);
+        CHECK_EQ(r[i].type, want[i].type);
+        CHECK_EQ(r[i].flags, 0x0c);
+        CHECK_EQ(r[i].type_flags, want[i].type_flags);
+        CHECK_EQ(r[i].gran, 0);
+        CHECK_EQ(r[i].min, want[i].min);
+        CHECK_EQ(r[i].max, want[i].min + want[i].len - 1);
+        CHECK_EQ(r[i].tra, 0);
+        CHECK_EQ(r[i].len, want[i].len);
+    }
+    CHECK(mres->crs != NULL);
+    CHECK_EQ(aml_ranges(mres->crs, mres->crs_len, r, 6), 1);
+    CHECK_EQ(r[0].tag, 0x87);
+    CHECK_EQ(r[0].flags, 0x0d); /* ResourceConsumer */
+    CHECK_EQ(r[0].type_flags, 0x01);
+    CHECK_EQ(r[0].min, 0xe0000000);
+    CHECK_EQ(r[0].max, 0xe00fffff);
+    CHECK_EQ(r[0].len, 1u << 20);
+
+    /* No 64-bit window: no QWordMemory, the rest as before. */
+    c.mem64_size = 0;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    d = table(area, base, get(f, 140, 8), "DSDT");
+    len = (unsigned)get(d, 4, 4);
+    w = (struct aml_walk){ .devs = 0 };
+    aml_terms(&w, d + 36, d + len, NULL);
+    CHECK(!w.bad);
+    pci = aml_device(&w, "PCI0");
+    CHECK(pci && pci->crs);
+    if (pci && pci->crs) {
+        CHECK_EQ(aml_ranges(pci->crs, pci->crs_len, r, 6), 3);
+        CHECK_EQ(r[2].tag, 0x87);
+        CHECK_EQ(r[2].max, 0xdfffffff);
+    }
+
+    /* ECAM misaligned or above 4 GiB, overlapping a window or an APIC page; a 32-bit window
+     * past 4 GiB or empty: no tables. An area too small for the DSDT: none either. */
+    const struct acpi_config good = c;
+    c.ecam_base = 0xe0080000;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), 0);
+    c.ecam_base = 0x100000000;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), 0);
+    c.ecam_base = 0xc0000000;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), 0);
+    c.ecam_base = 0xfec00000;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), 0);
+    c = good;
+    c.mem32_size = 0x40000000;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), 0);
+    c.mem32_size = 0;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), 0);
+    c = good;
+    c.mem64_base = 0xd0000000;
+    c.mem64_size = 0x1000;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), 0);
+    c = good;
+    CHECK_EQ(acpi_build(area, 0xc00 + 36 + 40, base, &c), 0);
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    /* Without PCI: no MCFG, and the DSDT is the S5 package alone. */
+    c.pci = false;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    CHECK_EQ(get(x, 4, 4), 36 + 16);
+    d = table(area, base, get(f, 140, 8), "DSDT");
+    CHECK_EQ(get(d, 4, 4), 36 + 14);
+}
+
+/* INTx routing: the slots with a GSI (1, 2, 3 on 17, 18, 19) in a _PRT in PCI0, in slot order,
+ * each Package (4) { (slot << 16) | 0xffff, INTA, 0, GSI } with its integers in their smallest
+ * encoding; all 32 slots (a two-byte PkgLength, slot 0's address a WordConst, GSI 1 a OneOp). No
+ * GSI: no _PRT, the DSDT as before; without PCI no _PRT either. iasl, when installed, takes both
+ * tables. */
+static void test_acpi_tables_prt(void)
+{
+    static uint8_t area[BZ_ACPI_SIZE], before[1024];
+    const uint64_t base = BZ_ACPI;
+    struct acpi_config c = { .cpus = 2,
+                             .lapic_base = 0xfee00000,
+                             .ioapic_base = 0xfec00000,
+                             .pm_base = 0x600,
+                             .pm_timer = true,
+                             .pci = true,
+                             .ecam_base = 0xe0000000,
+                             .mem32_base = 0xc0000000,
+                             .mem32_size = 0x20000000,
+                             .mem64_base = 0x8000000000,
+                             .mem64_size = 0x4000000000 };
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    const uint8_t *d = dsdt(area, base);
+    unsigned len_before = (unsigned)get(d, 4, 4);
+    CHECK(len_before <= sizeof(before));
+    memcpy(before, d, len_before);
+    CHECK(memmem(d, len_before, "_PRT", 4) == NULL);
+
+    c.pci_intx_gsi[1] = 17;
+    c.pci_intx_gsi[2] = 18;
+    c.pci_intx_gsi[3] = 19;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    d = dsdt(area, base);
+    unsigned len = (unsigned)get(d, 4, 4);
+    struct aml_walk w = { .devs = 0 };
+    aml_terms(&w, d + 36, d + len, NULL);
+    CHECK(!w.bad);
+    CHECK_EQ(w.devs, 2);
+    const struct aml_dev *pci = aml_device(&w, "PCI0"), *mres = aml_device(&w, "MRES");
+    CHECK(pci && mres && pci->prt && !mres->prt);
+    if (!pci || !mres || !pci->prt) {
+        return;
+    }
+    const uint8_t *prt = memmem(d, len, "_PRT", 4);
+    CHECK(prt && memmem(prt + 4, len - (unsigned)(prt + 4 - d), "_PRT", 4) == NULL); /* one */
+    struct aml_range r[6];
+    CHECK_EQ(aml_ranges(pci->crs, pci->crs_len, r, 6), 4); /* the windows as before */
+    struct aml_prt e[33];
+    CHECK_EQ(aml_prt_entries(pci->prt, pci->prt_end, e, 33), 3);
+    for (unsigned i = 0; i < 3; i++) {
+        CHECK_EQ(e[i].addr, (i + 1) << 16 | 0xffff);
+        CHECK_EQ(e[i].pin, 0);
+        CHECK_EQ(e[i].source, 0);
+        CHECK_EQ(e[i].index, 17 + i);
+    }
+    /* Slot 1's entry byte for byte: Package, PkgLength 11, 4 elements, DWordConst 0x0001ffff,
+     * ZeroOp, ZeroOp, ByteConst 17. */
+    static const uint8_t slot1[] = { 0x12, 0x0b, 0x04, 0x0c, 0xff, 0xff,
+                                     0x01, 0x00, 0x00, 0x00, 0x0a, 0x11 };
+    CHECK(memmem(pci->prt, (size_t)(pci->prt_end - pci->prt), slot1, sizeof(slot1)) != NULL);
+    iasl_disassembles(d);
+
+    for (unsigned s = 0; s < 32; s++) {
+        c.pci_intx_gsi[s] = (uint8_t)(16 + s % 8);
+    }
+    c.pci_intx_gsi[5] = 1;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    d = dsdt(area, base);
+    len = (unsigned)get(d, 4, 4);
+    w = (struct aml_walk){ .devs = 0 };
+    aml_terms(&w, d + 36, d + len, NULL);
+    CHECK(!w.bad);
+    pci = aml_device(&w, "PCI0");
+    CHECK(pci && pci->prt);
+    if (!pci || !pci->prt) {
+        return;
+    }
+    CHECK_EQ(aml_prt_entries(pci->prt, pci->prt_end, e, 33), 32);
+    for (unsigned s = 0; s < 32; s++) {
+        CHECK_EQ(e[s].addr, s << 16 | 0xffff);
+        CHECK_EQ(e[s].pin, 0);
+        CHECK_EQ(e[s].source, 0);
+        CHECK_EQ(e[s].index, s == 5 ? 1 : 16 + s % 8);
+    }
+    CHECK_EQ(pci->prt[1] >> 6, 1); /* a PkgLength of two bytes */
+    CHECK_EQ(pci->prt[3], 32);     /* NumElements */
+    static const uint8_t slot0[] = { 0x12, 0x09, 0x04, 0x0b, 0xff, 0xff, 0x00, 0x00, 0x0a, 0x10 };
+    static const uint8_t slot5[] = { 0x12, 0x0a, 0x04, 0x0c, 0xff, 0xff,
+                                     0x05, 0x00, 0x00, 0x00, 0x01 };
+    CHECK_EQ(memcmp(pci->prt + 4, slot0, sizeof(slot0)), 0);
+    CHECK(memmem(pci->prt, (size_t)(pci->prt_end - pci->prt), slot5, sizeof(slot5)) != NULL);
+    iasl_disassembles(d);
+
+    memset(c.pci_intx_gsi, 0, sizeof(c.pci_intx_gsi));
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    d = dsdt(area, base);
+    CHECK_EQ(get(d, 4, 4), len_before);
+    CHECK_EQ(memcmp(d, before, len_before), 0);
+    c.pci_intx_gsi[1] = 17;
+    c.pci = false;
+    CHECK_EQ(acpi_build(area, sizeof(area), base, &c), base);
+    d = dsdt(area, base);
+    CHECK_EQ(get(d, 4, 4), 36 + 14);
+    CHECK(memmem(d, 36 + 14, "_PRT", 4) == NULL);
 }
 
 /* The PM1 registers as ACPI 6.4 4.8.4 has them: PM1_EN keeps its defined bits (ACPICA checks
@@ -671,6 +1174,8 @@ int main(void)
     test_fits_where_it_prefers();
     test_relocated_and_refused();
     test_acpi_tables();
+    test_acpi_tables_pci();
+    test_acpi_tables_prt();
     test_acpi_pm();
     return unit_done("test_vmm_x86_64_linux");
 }

@@ -5,7 +5,7 @@
  * FLUSH, RO for a read-only disk (plus the transport's EVENT_IDX and INDIRECT_DESC).
  */
 #pragma once
-#include <virtio/mmio.h>
+#include <virtio/device.h>
 
 #define VIRTIO_BLK_SECTOR 512u
 
@@ -17,7 +17,7 @@ struct virtio_blk_backend {
 };
 
 struct virtio_blk {
-    struct virtio_mmio mmio; /* the VMM routes the device's MMIO window here */
+    struct virtio_device dev; /* what the VMM attaches a transport to */
     struct virtq requestq;
     struct virtio_blk_backend backend;
     struct virtio_blk_config config;

@@ -4,7 +4,7 @@
  * the guest, queue 1 (transmitq) output from it.
  */
 #pragma once
-#include <virtio/mmio.h>
+#include <virtio/device.h>
 
 #define VIRTIO_CONSOLE_MAX_TX 65536 /* bytes passed on per transmit chain; the rest is dropped */
 
@@ -14,13 +14,13 @@ struct virtio_console_backend {
     void (*write)(void *ctx, const char *buf, size_t n);
     /*
      * The guest gave new receive buffers (it notified the receiveq). May be NULL. Called inside
-     * virtio_mmio_access(); it may call virtio_console_input() right away.
+     * the transport; it may call virtio_console_input() right away.
      */
     void (*input_ready)(void *ctx);
 };
 
 struct virtio_console {
-    struct virtio_mmio mmio; /* the VMM routes the device's MMIO window here */
+    struct virtio_device dev; /* what the VMM attaches a transport to */
     struct virtq queues[2];  /* receiveq, transmitq */
     struct virtio_console_backend backend;
     struct virtio_console_config config;

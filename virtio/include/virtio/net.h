@@ -5,7 +5,7 @@
  * struct virtio_net_hdr_v1 (12 bytes with VERSION_1). Features: VERSION_1, MAC, STATUS.
  */
 #pragma once
-#include <virtio/mmio.h>
+#include <virtio/device.h>
 
 /* The largest frame either way: Ethernet header, 1500 bytes of payload, a VLAN tag (no GSO). */
 #define VIRTIO_NET_MAX_FRAME 1518u
@@ -18,13 +18,13 @@ struct virtio_net_backend {
     void (*tx)(void *ctx, const void *frame, size_t len);
     /*
      * The guest gave new receive buffers (it notified the receiveq). May be NULL. Called inside
-     * virtio_mmio_access(); it may call virtio_net_rx() right away.
+     * the transport; it may call virtio_net_rx() right away.
      */
     void (*rx_ready)(void *ctx);
 };
 
 struct virtio_net {
-    struct virtio_mmio mmio; /* the VMM routes the device's MMIO window here */
+    struct virtio_device dev; /* what the VMM attaches a transport to */
     struct virtq queues[2];  /* receiveq1, transmitq1 */
     struct virtio_net_backend backend;
     struct virtio_net_config config;

@@ -4,7 +4,7 @@
  * random bytes from the backend.
  */
 #pragma once
-#include <virtio/mmio.h>
+#include <virtio/device.h>
 
 #define VIRTIO_RNG_MAX_REQUEST 65536 /* bytes filled per request at most */
 
@@ -15,7 +15,7 @@ struct virtio_rng_backend {
 };
 
 struct virtio_rng {
-    struct virtio_mmio mmio; /* the VMM routes the device's MMIO window here */
+    struct virtio_device dev; /* what the VMM attaches a transport to */
     struct virtq requestq;
     struct virtio_rng_backend backend;
     uint64_t bytes;          /* bytes given to the guest */

@@ -35,11 +35,9 @@ const struct device_model arch_device_models[] = {
     { NULL, NULL },
 };
 
-bool arch_device_irq(const void *fdt, int node, unsigned *intid)
+bool arch_irq_cells(const fdt32_t *p, int len, unsigned *intid)
 {
-    int len;
-    const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
-    if (!p || len < 12 || fdt32_ld(&p[0]) != 0 || fdt32_ld(&p[1]) >= 988) {
+    if (len < 12 || fdt32_ld(&p[0]) != 0 || fdt32_ld(&p[1]) >= 988) {
         return false; /* the GIC's three cells, an SPI */
     }
     *intid = 32 + fdt32_ld(&p[1]);

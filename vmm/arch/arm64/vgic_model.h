@@ -12,13 +12,31 @@
 #define LR_STATE (KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE)
 
 enum {
-    GICD_CTLR = 0x0, GICD_TYPER = 0x4, GICD_IIDR = 0x8, GICD_TYPER2 = 0xc,
-    GICD_IGROUPR = 0x80, GICD_ISENABLER = 0x100, GICD_ICENABLER = 0x180,
-    GICD_ISPENDR = 0x200, GICD_ICPENDR = 0x280, GICD_ISACTIVER = 0x300, GICD_ICACTIVER = 0x380,
-    GICD_IPRIORITYR = 0x400, GICD_ITARGETSR = 0x800, GICD_ICFGR = 0xc00, GICD_IGRPMODR = 0xd00,
-    GICD_IROUTER = 0x6000, GIC_PIDR2 = 0xffe8,
-    GICR_CTLR = 0x0, GICR_IIDR = 0x4, GICR_TYPER = 0x8, GICR_WAKER = 0x14,
-    GICR_FRAME = 0x20000, GICR_SGI = 0x10000,
+    GICD_CTLR = 0x0,
+    GICD_TYPER = 0x4,
+    GICD_IIDR = 0x8,
+    GICD_TYPER2 = 0xc,
+    GICD_SETSPI_NSR = 0x40,
+    GICD_CLRSPI_NSR = 0x48,
+    GICD_IGROUPR = 0x80,
+    GICD_ISENABLER = 0x100,
+    GICD_ICENABLER = 0x180,
+    GICD_ISPENDR = 0x200,
+    GICD_ICPENDR = 0x280,
+    GICD_ISACTIVER = 0x300,
+    GICD_ICACTIVER = 0x380,
+    GICD_IPRIORITYR = 0x400,
+    GICD_ITARGETSR = 0x800,
+    GICD_ICFGR = 0xc00,
+    GICD_IGRPMODR = 0xd00,
+    GICD_IROUTER = 0x6000,
+    GIC_PIDR2 = 0xffe8,
+    GICR_CTLR = 0x0,
+    GICR_IIDR = 0x4,
+    GICR_TYPER = 0x8,
+    GICR_WAKER = 0x14,
+    GICR_FRAME = 0x20000,
+    GICR_SGI = 0x10000,
 };
 #define CTLR_ENABLE_G0 1u
 #define CTLR_ENABLE_G1 2u
@@ -54,6 +72,7 @@ struct vgic {
      * fill of its list registers; a clear bit is certainly not deliverable there). */
     uint64_t maybe[VM_MAX_VCPUS][(32 + VGIC_SPIS) / 64];
     bool warned_no_lrs;
+    uint64_t dist_base; /* guest-physical (GICv3: where MSIs to GICD_SETSPI_NSR arrive) */
 };
 
 

@@ -3,8 +3,11 @@
  * The GICv3 register front end of the VM's interrupt controller (vgic_model.h): the distributor
  * and one redistributor per vCPU as MMIO devices, and SGIs from the trapped ICC_SGI1R_EL1.
  * Affinity routing only (ARE is always on), one security state (DS reads as one), no LPIs or ITS.
+ * Message-based SPIs (GICD_TYPER.MBIS): GICD_SETSPI_NSR / GICD_CLRSPI_NSR, which PCI functions'
+ * MSIs write (the device tree's msi-controller and mbi-ranges on the GIC node tell Linux).
  */
 #include "vgic_model.h"
+#include "../../platform.h"
 #include <keel/rt.h>
 #include <string.h>
 
@@ -21,6 +24,34 @@ static unsigned route(struct vgic *g, uint64_t router)
         }
     }
     return 0;
+}
+
+/* GICD_SETSPI_NSR (set) or GICD_CLRSPI_NSR: the SPI's pending latch, as GICD_ISPENDR /
+ * ICPENDR set it (a level SPI's wire stays its device's) (vm->irq_lock held). Other INTIDs are
+ * ignored, as the architecture says. */
+static void spi_message(struct vgic *g, uint32_t intid, bool set)
+{
+    if (intid < 32 || intid >= 32 + VGIC_SPIS) {
+        return;
+    }
+    struct vgic_irq *i = &g->spi[intid - 32];
+    i->latch = set;
+    if (set) {
+        vgic_wake(g, i->target, intid);
+    }
+}
+
+void arch_msi_send(struct vm *vm, uint64_t address, uint32_t data)
+{
+    struct vgic *g = vm->arch.gic;
+    if (!g || g->version != 3 || address != g->dist_base + GICD_SETSPI_NSR) {
+        vm_report(vm, "MSI to 0x%llx (data 0x%x): not the GICv3's GICD_SETSPI_NSR",
+                  (unsigned long long)address, data);
+        return;
+    }
+    vm_lock(&vm->irq_lock);
+    spi_message(g, data & 0x3ff, true);
+    vm_unlock(&vm->irq_lock);
 }
 
 static bool dist_access(struct mmio_device *d, uint64_t off, unsigned width, bool write, uint64_t *v)
@@ -41,8 +72,19 @@ static bool dist_access(struct mmio_device *d, uint64_t off, unsigned width, boo
             *v = g->ctlr; /* RWP (bit 31) is never set: changes take effect at once */
         }
         return true;
-    case GICD_TYPER: /* ITLinesNumber, 10 INTID bits, no LPIs, no security extension */
-        return vgic_const32(write, width, v, ((32 + VGIC_SPIS) / 32 - 1) | (9u << 19));
+    case GICD_TYPER: /* ITLinesNumber, MBIS, 10 INTID bits, no LPIs, no security extension */
+        return vgic_const32(write, width, v, ((32 + VGIC_SPIS) / 32 - 1) | (1u << 16) | (9u << 19));
+    case GICD_SETSPI_NSR:
+    case GICD_CLRSPI_NSR:
+        if (width != 4) {
+            return false;
+        }
+        if (write) {
+            spi_message(g, (uint32_t)*v & 0x3ff, off == GICD_SETSPI_NSR);
+        } else {
+            *v = 0; /* write-only */
+        }
+        return true;
     case GICD_IIDR:
     case GICD_TYPER2:
         return vgic_const32(write, width, v, 0);
@@ -137,6 +179,7 @@ int vgic_create(struct vm *vm, gpa_t dist, gpa_t redist, uint64_t redist_size)
         return -1;
     }
     g->ctlr = CTLR_ARE | CTLR_DS;
+    g->dist_base = gpa_val(dist);
     dd->state = rd->state = g;
     dd->lock = rd->lock = &vm->irq_lock; /* the model's state is one */
     dd->access = dist_access;

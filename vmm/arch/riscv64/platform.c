@@ -23,13 +23,18 @@ const struct device_model arch_device_models[] = {
     { NULL, NULL },
 };
 
-bool arch_device_irq(const void *fdt, int node, unsigned *intid)
+bool arch_irq_cells(const fdt32_t *p, int len, unsigned *intid)
 {
-    int len;
-    const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
-    if (!p || len != 4 || fdt32_ld(&p[0]) == 0) {
+    if (len != 4 || fdt32_ld(&p[0]) == 0) {
         return false; /* the PLIC's one cell: a source number */
     }
     *intid = fdt32_ld(&p[0]);
     return true;
+}
+
+/* No MSI controller is modelled yet (PCI functions use INTx here). */
+void arch_msi_send(struct vm *vm, uint64_t address, uint32_t data)
+{
+    vm_report(vm, "MSI to 0x%llx (data 0x%x): this platform has no MSI controller",
+              (unsigned long long)address, data);
 }

@@ -146,6 +146,29 @@ static bool lapic_matches(const struct vlapic *l, uint32_t low, uint32_t dest)
     return dest == 0xff || dest == l->id;
 }
 
+void lapic_msi(struct vm *vm, uint64_t address, uint32_t data)
+{
+    unsigned vector = data & 0xff, mode = (data >> 8) & 7, dest = (address >> 12) & 0xff;
+    uint32_t dm = address & (1u << 2) ? 1u << 11 : 0; /* the ICR's destination mode bit */
+    if ((address >> 20) != 0xfee || (mode != 0 && mode != 1)) {
+        vm_report(vm,
+                  "MSI to 0x%llx with data 0x%x not modelled (fixed or lowest priority to "
+                  "0xfeexxxxx)",
+                  (unsigned long long)address, data);
+        return;
+    }
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *t = &vm->vcpus[i];
+        struct vlapic *l = lapic_of(t);
+        if (lapic_matches(l, dm, dest) && (mode == 0 || (l->svr & SVR_ENABLED))) {
+            lapic_raise(t, vector, (data & (1u << 15)) != 0);
+            if (mode == 1) {
+                break; /* lowest priority: the first that takes it */
+            }
+        }
+    }
+}
+
 /* ICR: to vCPUs by destination, to itself, to all, to all others; fixed interrupts,
  * and the INIT / STARTUP pair that starts an application processor: STARTUP powers a vCPU that is
  * off on at the vector's page, in real mode (arch_vcpu_reset); INIT alone does nothing (a vCPU

@@ -14,6 +14,9 @@ void lapic_raise(struct vcpu *v, unsigned vector, bool level);
  * the state's inject when the guest can take it (else an interrupt-window request), and the
  * timer's next expiry as the kernel-kept timer_deadline. */
 void lapic_before_resume(struct vcpu *v, struct keel_vcpu_state *s);
+/* An MSI (vm->irq_lock held): address 0xfeeDD00M (destination DD, logical when M has bit 2),
+ * data's vector and delivery mode (fixed, lowest priority) and trigger (bit 15: level). */
+void lapic_msi(struct vm *vm, uint64_t address, uint32_t data);
 /* Whether v has a vector its guest would take now or once it enables interrupts (HLT: do not
  * sleep). */
 bool lapic_pending(const struct vcpu *v);

@@ -48,13 +48,18 @@ const struct device_model arch_device_models[] = {
     { NULL, NULL },
 };
 
+void arch_msi_send(struct vm *vm, uint64_t address, uint32_t data)
+{
+    vm_lock(&vm->irq_lock);
+    lapic_msi(vm, address, data);
+    vm_unlock(&vm->irq_lock);
+}
+
 /* interrupts = <line type> (the I/O APIC's two cells; type ignored: the models' lines are
  * active high, and the redirection entry says edge or level), or one cell, the line. */
-bool arch_device_irq(const void *fdt, int node, unsigned *intid)
+bool arch_irq_cells(const fdt32_t *p, int len, unsigned *intid)
 {
-    int len;
-    const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
-    if (!p || (len != 4 && len != 8) || fdt32_ld(&p[0]) >= 24) {
+    if ((len != 4 && len != 8) || fdt32_ld(&p[0]) >= 24) {
         return false;
     }
     *intid = fdt32_ld(&p[0]);

@@ -20,6 +20,7 @@
 #include "pit.h"
 #include "rtc.h"
 #include "../../dev/uart_ns16550.h"
+#include "../../dev/pci_bus.h"
 #include "../../vcpu.h"
 #include "../../platform.h"
 #include <keel/rt.h>
@@ -384,6 +385,10 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
 
 bool ports_access(struct vm *vm, unsigned port, unsigned width, bool write, uint64_t *value)
 {
+    struct pci_bus *pci = pci_bus_of(vm); /* 0xcf8's dword and 0xcfc-0xcff, before the reset port */
+    if (pci && pci_bus_io(pci, port, width, write, value)) {
+        return true;
+    }
     for (unsigned i = 0; i < port_count; i++) {
         struct mmio_device *d = &ports[i];
         uint64_t base = gpa_val(d->base);

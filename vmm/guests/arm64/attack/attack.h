@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The attacker's VM (dts/vms/attack-arm64.dts) and its two halves (attack.c, attack_virtio.c). */
+/* The attacker's VM (dts/vms/attack-arm64.dts) and its parts (attack.c, attack_virtio.c,
+ * attack_pci.c). */
 #pragma once
 #include "step.h"
 #include "vdrv.h"
@@ -16,6 +17,11 @@
 #define NO_DEVICE 0x0a000a00ull
 #define GICD 0x08000000ull
 #define GICR 0x080a0000ull
+#define PCI_ECAM 0x20000000ull   /* 256 buses of 1 MiB */
+#define PCI_WINDOW 0x10000000ull /* the bridge's 32-bit memory window, where the BARs are */
+#define PCI_WINDOW_SIZE 0x10000000ull
+#define PCI_RNG_SLOT 1
+#define PCI_BLK_SLOT 2
 #define DISK_SECTORS 128
 #define MAGIC 0x74726976u /* "virt" */
 
@@ -32,3 +38,5 @@
 bool attack_virtio_signal(const char *what);
 /* Every virtio step, then the final good read of sector 0. */
 void attack_virtio(void);
+/* Every PCI step (the host bridge, BARs, MSI-X, virtio-pci). */
+void attack_pci(void);
