@@ -90,3 +90,10 @@ add_subdirectory(vcpu)
 keel_add_unit_test(test_vmm_pci SOURCES vmm/tests/test_vmm_pci.c vmm/pci/pci_function.c
     vmm/pci/pci_msix.c vmm/pci/pci_host.c INCLUDES ${CMAKE_SOURCE_DIR}/vmm/pci)
 
+# The VMM's fw_cfg device on the host (vmm/dev/fw_cfg.c): items, file directory, both interfaces, DMA.
+keel_add_unit_test(test_vmm_fw_cfg SOURCES vmm/tests/test_vmm_fw_cfg.c vmm/dev/fw_cfg.c
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm/dev)
+
+# The VMM's CFI flash on the host (vmm/dev/cfi_flash.c): commands, CFI query, program, erase.
+keel_add_unit_test(test_vmm_cfi_flash SOURCES vmm/tests/test_vmm_cfi_flash.c vmm/dev/cfi_flash.c
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm/dev)
