@@ -67,6 +67,33 @@ keel_boot() { # keel_boot ARCH SMP INSTRUCTIONS-PER-TICK
 keel_boot arm64 2 16
 keel_boot riscv64 1 100
 
+# The same disk read through virtio-pci (dts/vms/bench-linux-pci-<arch>.dts: the block device on
+# the VMM's PCI host bridge; arm64 with MSI-X, riscv64 with INTx), and its ratio to virtio-mmio's
+# figure above: the transport's cost per MiB (notifications, interrupts, their acknowledgement).
+pci_blk() { # pci_blk ARCH SMP
+    local arch=$1 smp=$2 cpio log mmio pci
+    cpio="$root/host/images/$arch/vm-linux-bench-pci.cpio"
+    log="$root/host/logs/bench/linux-blk-pci-keel-$arch.log"
+    mmio=$(sed -n 's/.*KEEL-INIT BLKREAD \([0-9]*\) bytes \([0-9]*\) ns$/\1 \2/p' \
+        "$root/host/logs/bench/linux-boot-keel-$arch.log" 2>/dev/null | head -n 1 |
+        awk '$1 > 0 { printf "%.0f", $2 * 1048576 / $1 }')
+    if [ -f "$cpio" ] && python3 "$top/ci/qemu_run.py" --board "qemu-virt-$arch" --kernel "$root/$arch/hyp/keel.bin" \
+        --initrd "$cpio" --smp "$smp" --timeout 300 --log "$log" --expect "KEEL-INIT BLKREAD" \
+        --expect "KEEL: power off" --expect-exit -- -icount shift=0,sleep=off -seed 1 >/dev/null; then
+        pci=$(sed -n 's/.*KEEL-INIT BLKREAD \([0-9]*\) bytes \([0-9]*\) ns$/\1 \2/p' "$log" | head -n 1 |
+            awk '$1 > 0 { printf "%.0f", $2 * 1048576 / $1 }')
+        printf '%-40s %16s  %s\n' "virtio-pci-blk-read-per-mib-keel-$arch" "${pci:--}" "instructions"
+        if [ -n "$pci" ] && [ -n "$mmio" ]; then
+            awk -v p="$pci" -v m="$mmio" -v n="virtio-blk-read-ratio-pci-mmio-$arch" \
+                'BEGIN { printf "%-40s %16.3f  %s\n", n, p / m, "ratio" }'
+        fi
+    else
+        printf '%-40s %16s  %s\n' "virtio-pci-blk-read-per-mib-keel-$arch" "-" "(failed: $log)"
+    fi
+}
+pci_blk arm64 2
+pci_blk riscv64 1
+
 # x86_64 on both back ends, one vCPU (with two, a bare boot under -icount stalls bringing up the
 # second CPU, as riscv64's does), 64 MiB, counted in TSC ticks (one per instruction: under
 # -icount shift=0, and on Bochs with ips 10^9 and sync=none). The bare board is QEMU's microvm
