@@ -307,12 +307,15 @@ keel_add_qemu_test(ktest/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT
 # moved onto RAM, the GIC, the ECAM window, each other and out of the window, decoding off; MSI-X
 # entries aimed at RAM and 2^64-16, data naming no SPI, masked vectors, PBA writes, narrow table
 # accesses; rings and buffers outside RAM or in a BAR, notifications of absent queues, a wide ISR
-# read, the PCI cfg access capability with bad BARs, lengths and offsets. vm3's guest (worker.c)
-# reads the same disk from before vm2 says (over their virtio-net link) that the attack starts
-# until it says it is done. The VMM must log one line per bad input (counted per device; bad
-# accesses, misdirected MSIs and odd ECAM accesses up to its budget of 64, then one line says the
-# rest is dropped: "vmm: vm2: guest " counts 61 of those 64 and the power-off line, the other three
-# are the ECAM and MSI lines), survive, and leave vm3 untouched.
+# read, the PCI cfg access capability with bad BARs, lengths and offsets. Then (attack_fwcfg.c) its
+# fw_cfg: signature, ID, items, FILE_DIR, the file (the test disk) through the data register and by
+# DMA; DMA buffers and descriptors outside RAM, a DMA write, reads past the end, absent selectors,
+# and a read of the selector (its one report). vm3's guest (worker.c) reads the same disk from
+# before vm2 says (over their virtio-net link) that the attack starts until it says it is done.
+# The VMM must log one line per bad input (counted per device; bad accesses, misdirected MSIs and
+# odd ECAM accesses up to its budget of 64, then one line says the rest is dropped: "vmm: vm2:
+# guest " counts 61 of those 64 and the power-off line, the other three are the ECAM and MSI
+# lines), survive, and leave vm3 untouched.
 keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-isolation
     TIMEOUT 120 SMP 2
     EXPECT "root: started vm1" "root: started vm2" "root: started vm3"
@@ -320,7 +323,7 @@ keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NA
            "vm2| attack: final read of sector 0: ok" "vm3| worker: the attacker is done"
            "vm3| worker: done" "all correct"
            "vmm: vm3: guest powered off, status 0" "root: all programs done" "KEEL: power off"
-    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 125 steps passed"
+    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 139 steps passed"
             "vmm: vm2: guest powered off, status 0" "root: vm2 exited with status 0"
             "root: vm3 exited with status 0"
             "vmm: vm2: guest write of 4 bytes at 0xa000000: refused by blk"
@@ -350,6 +353,7 @@ keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NA
             "vmm: vm2: guest read of 2 bytes at 0xc000012: no device there"
             "vmm: vm2: guest write of 1 bytes at 0xc000014: no device there"
             "vmm: vm2: guest read of 4 bytes at 0x10000004: refused by pci-mem32"
+            "vmm: vm2: guest read of 2 bytes at 0x9020008: refused by fw-cfg"
             "vmm: vm2: MSI to 0x40800000 (data 0x60): not the GICv3's GICD_SETSPI_NSR"
             "vmm: vm2: MSI to 0xfffffffffffffff0 (data 0xffffffff): not the GICv3's"
             "vmm: vm2: guest write of 4 bytes at 0x10008800: refused by pci-mem32"

@@ -5,6 +5,7 @@
 #include "dev/uart_ns16550.h"
 #include "dev/virtio_devices.h"
 #include "dev/pci_bus.h"
+#include "dev/fw_cfg_vm.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -71,6 +72,7 @@ static const struct device_model models[] = {
     { "ns16550a", ns16550_from_dt },
     { "virtio,mmio", virtio_mmio_from_dt },
     { "pci-host-ecam-generic", pci_bus_from_dt },
+    { "qemu,fw-cfg-mmio", fw_cfg_vm_from_dt },
     { NULL, NULL },
 };
 

@@ -9,4 +9,5 @@ void fuzz_reset_platform(void)
     fuzz_reset_uart_pl011();
     fuzz_reset_virtio_devices();
     fuzz_reset_pci_bus();
+    fuzz_reset_fw_cfg_vm();
 }

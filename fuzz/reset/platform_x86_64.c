@@ -9,6 +9,7 @@ void fuzz_reset_platform(void)
     fuzz_reset_uart_pl011();
     fuzz_reset_virtio_devices();
     fuzz_reset_pci_bus();
+    fuzz_reset_fw_cfg_vm();
     fuzz_reset_ioapic();
     fuzz_reset_ports();
 }

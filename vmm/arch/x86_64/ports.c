@@ -14,6 +14,9 @@
  *
  * keel,exit-port: a byte written there powers the VM off with that byte as its exit status (a
  * test convention, like QEMU's isa-debug-exit).
+ *
+ * keel,fw-cfg: QEMU's fw_cfg at its ports, reg = <1 0x510 0xc> (dev/fw_cfg_vm.c has the rest of
+ * the binding: the files, the boot order).
  */
 #include "ports.h"
 #include "acpi_tables.h"
@@ -21,6 +24,7 @@
 #include "rtc.h"
 #include "../../dev/uart_ns16550.h"
 #include "../../dev/pci_bus.h"
+#include "../../dev/fw_cfg_vm.h"
 #include "../../vcpu.h"
 #include "../../platform.h"
 #include <keel/rt.h>
@@ -322,7 +326,8 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
         bool pm = fdt_node_check_compatible(fdt, node, "keel,acpi-pm") == 0;
         bool pit8254 = fdt_node_check_compatible(fdt, node, "intel,8254") == 0;
         bool cmos = fdt_node_check_compatible(fdt, node, "motorola,mc146818") == 0;
-        if (!uart && !exit && !pm && !pit8254 && !cmos) {
+        bool fw_cfg = fdt_node_check_compatible(fdt, node, "keel,fw-cfg") == 0;
+        if (!uart && !exit && !pm && !pit8254 && !cmos && !fw_cfg) {
             continue;
         }
         if (!fdt_util_reg(fdt, node, 0, &addr, &size) || (addr >> 32) != ISA_SPACE_IO) {
@@ -334,6 +339,7 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
                            : exit    ? "exit-port"
                            : pm      ? "acpi-pm"
                            : pit8254 ? "8254"
+                           : fw_cfg  ? "fw-cfg"
                                      : "mc146818";
         struct mmio_device *d = port_device_add(vm, name, addr & 0xffffffffu, size);
         if (!d) {
@@ -341,6 +347,10 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
         }
         if (cmos) {
             if (rtc_create(vm, fdt, node, d) != 0) {
+                return -1;
+            }
+        } else if (fw_cfg) {
+            if (fw_cfg_vm_ports(vm, fdt, node, d) != 0) {
                 return -1;
             }
         } else if (pit8254) {

@@ -11,7 +11,7 @@
 #define ARCH_LINUX_MAGIC 0u
 #define ARCH_LINUX_NAME "x86_64"
 
-#define VM_MAX_PORT_DEVICES 8 /* I/O-port devices (ports.c) */
+#define VM_MAX_PORT_DEVICES 16 /* I/O-port devices (ports.c) */
 
 /* The local APIC model's state of one vCPU (lapic.c). */
 struct vlapic {

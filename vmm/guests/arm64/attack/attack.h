@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The attacker's VM (dts/vms/attack-arm64.dts) and its parts (attack.c, attack_virtio.c,
- * attack_pci.c). */
+ * attack_pci.c, attack_fwcfg.c). */
 #pragma once
 #include "step.h"
 #include "vdrv.h"
@@ -22,6 +22,7 @@
 #define PCI_WINDOW_SIZE 0x10000000ull
 #define PCI_RNG_SLOT 1
 #define PCI_BLK_SLOT 2
+#define FW_CFG 0x09020000ull /* QEMU's fw_cfg window (0x18 bytes), where QEMU's virt has it */
 #define DISK_SECTORS 128
 #define MAGIC 0x74726976u /* "virt" */
 
@@ -40,3 +41,5 @@ bool attack_virtio_signal(const char *what);
 void attack_virtio(void);
 /* Every PCI step (the host bridge, BARs, MSI-X, virtio-pci). */
 void attack_pci(void);
+/* Every fw_cfg step (signature, items, files, DMA). */
+void attack_fwcfg(void);

@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+/* vmm/dev/fw_cfg_vm.c: the VM's fw_cfg with its reset (see reset.h). */
+#include "dev/fw_cfg_vm.c"
+#include "reset.h"
+
+void fuzz_reset_fw_cfg_vm(void)
+{
+    memset(&cfg, 0, sizeof(cfg));
+    memset(cpus_le16, 0, sizeof(cpus_le16));
+    memset(ram_le64, 0, sizeof(ram_le64));
+    made = false;
+}
