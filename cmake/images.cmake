@@ -261,6 +261,27 @@ add_test(NAME vm/x86_64-svm-linux-pci COMMAND ${KEEL_QEMU_RUN} --board q35-x86_6
     --expect "vmm: vm1: PCI 00:01.0 [1af4:1042]: " --fail "[1af4:1042]: 0 MSI-X messages"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/x86_64-svm-linux-pci PROPERTIES TIMEOUT 150 LABELS system)
+# ... and with MSI off in the guest (pci=nomsi): INTx, level, through the ACPI _PRT to I/O APIC
+# lines 17-19 (dts/vms/linux-pci-intx-x86_64.dts).
+set(vm_linux_pci_intx_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-linux-pci-intx.cpio)
+keel_add_vm_modules(vm-linux-pci-intx-x86_64 x86_64 ${vm_linux_pci_intx_x86}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-pci-intx-x86_64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-pci-intx-x86_64.dts)
+add_test(NAME vm/x86_64-svm-linux-pci-intx COMMAND ${KEEL_QEMU_RUN} --board q35-x86_64
+    --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_linux_pci_intx_x86} --smp 2
+    --timeout 120 --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-svm-linux-pci-intx.log
+    --expect "root: started vm1" --expect "vm1| Linux version 6.1"
+    --expect "vm1| ACPI: PCI Root Bridge [PCI0] (domain 0000 [bus 00])"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 5 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
+    --fail "CHECK rtc FAIL" --fail "vm1| ACPI Error" --fail "vm1| ACPI BIOS Error" --fail "vmm: vm1: PCI:"
+    --fail "no GSI" --fail "can't derive routing"
+    --expect "vm1| reboot: Power down"
+    --expect "vmm: vm1: PCI 00:01.0 [1af4:1042]: 0 MSI-X messages, "
+    --fail "[1af4:1042]: 0 MSI-X messages, 0 INTx assertions"
+    --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/x86_64-svm-linux-pci-intx PROPERTIES TIMEOUT 150 LABELS system)
 # Two x86_64 Linux VMs (one vCPU each, on the two CPUs) that ping each other over virtio-net and a
 # shared-memory link.
 set(vm_net_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-net.cpio)
