@@ -1,0 +1,2 @@
+initrd \initramfs.cpio
+\Image console=ttyAMA0 keel.test=1

@@ -1,0 +1,1 @@
+\bzImage console=ttyS0 initrd=\initramfs.cpio keel.test=1
