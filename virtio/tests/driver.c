@@ -504,3 +504,42 @@ bool drv_used(struct drv *d, unsigned qi, uint32_t *id, uint32_t *len)
     q->used_seen++;
     return true;
 }
+
+static void test_dev_notify(struct virtio_device *t, struct virtq *q)
+{
+    ((struct test_dev *)t)->notified[q->index]++;
+}
+
+static void test_dev_reset(struct virtio_device *t)
+{
+    ((struct test_dev *)t)->resets++;
+}
+
+/* Byte 0 is writable (width 1 only). */
+static bool test_dev_config_write(struct virtio_device *t, uint32_t offset, unsigned width,
+                                  uint64_t value)
+{
+    if (offset != 0 || width != 1) {
+        return false;
+    }
+    ((struct test_dev *)t)->config[0] = (uint8_t)value;
+    return true;
+}
+
+static const struct virtio_device_ops test_dev_ops = {
+    .name = "virtio-test",
+    .device_id = 42,
+    .queue_notify = test_dev_notify,
+    .reset = test_dev_reset,
+    .config_write = test_dev_config_write,
+};
+
+void test_dev_setup(struct test_dev *dev, struct fake_guest *g)
+{
+    guest_init(g);
+    *dev = (struct test_dev){ .config = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 } };
+    virtio_device_init(&dev->dev, &g->host, &test_dev_ops, dev->queues, 2);
+    dev->dev.device_features |= 1ull << 3;
+    dev->dev.config = dev->config;
+    dev->dev.config_size = sizeof(dev->config);
+}

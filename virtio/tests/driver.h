@@ -160,3 +160,18 @@ void drv_bar_wr(struct drv *d, uint64_t off, unsigned width, uint64_t value);
 /* A field of the common configuration (VIRTIO_PCI_COMMON_*), at its offset in the BAR. */
 uint64_t drv_common_rd(struct drv *d, uint32_t field, unsigned width);
 void drv_common_wr(struct drv *d, uint32_t field, unsigned width, uint64_t value);
+
+/*
+ * A device of no particular kind for the transport tests (id 42, two queues, feature bit 3, an
+ * 8-byte configuration space 11 22 .. 88 whose byte 0 is writable by 1-byte writes), counting
+ * its notifications and resets.
+ */
+struct test_dev {
+    struct virtio_device dev;
+    struct virtq queues[2];
+    uint8_t config[8];
+    unsigned notified[2], resets;
+};
+
+/* guest_init(g), then the test device set up on it (no transport attached). */
+void test_dev_setup(struct test_dev *dev, struct fake_guest *g);

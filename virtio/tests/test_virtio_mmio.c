@@ -14,50 +14,9 @@
 #define S_DRIVER_OK VIRTIO_CONFIG_S_DRIVER_OK
 #define S_NEEDS_RESET VIRTIO_CONFIG_S_NEEDS_RESET
 
-struct test_dev {
-    struct virtio_device dev;
-    struct virtq queues[2];
-    uint8_t config[8];
-    unsigned notified[2], resets;
-};
-
-static void dev_notify(struct virtio_device *t, struct virtq *q)
-{
-    ((struct test_dev *)t)->notified[q->index]++;
-}
-
-static void dev_reset(struct virtio_device *t)
-{
-    ((struct test_dev *)t)->resets++;
-}
-
-/* Byte 0 is writable (with any width that covers only it). */
-static bool dev_config_write(struct virtio_device *t, uint32_t offset, unsigned width,
-                             uint64_t value)
-{
-    if (offset != 0 || width != 1) {
-        return false;
-    }
-    ((struct test_dev *)t)->config[0] = (uint8_t)value;
-    return true;
-}
-
-static const struct virtio_device_ops dev_ops = {
-    .name = "virtio-test",
-    .device_id = 42,
-    .queue_notify = dev_notify,
-    .reset = dev_reset,
-    .config_write = dev_config_write,
-};
-
 static void dev_init(struct test_dev *dev, struct fake_guest *g, struct drv *d)
 {
-    guest_init(g);
-    *dev = (struct test_dev){ .config = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 } };
-    virtio_device_init(&dev->dev, &g->host, &dev_ops, dev->queues, 2);
-    dev->dev.device_features |= 1ull << 3;
-    dev->dev.config = dev->config;
-    dev->dev.config_size = sizeof(dev->config);
+    test_dev_setup(dev, g);
     drv_init(d, g, &dev->dev);
 }
 

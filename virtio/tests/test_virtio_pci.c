@@ -33,57 +33,10 @@ enum {
     CFG_DATA = CAP_PCI_CFG + 16
 };
 
-struct test_dev {
-    struct virtio_device dev;
-    struct virtq queues[2];
-    uint8_t config[8];
-    unsigned notified[2], resets;
-};
-
-static void dev_notify(struct virtio_device *t, struct virtq *q)
-{
-    ((struct test_dev *)t)->notified[q->index]++;
-}
-
-static void dev_reset(struct virtio_device *t)
-{
-    ((struct test_dev *)t)->resets++;
-}
-
-/* Byte 0 is writable (with width 1 only). */
-static bool dev_config_write(struct virtio_device *t, uint32_t offset, unsigned width,
-                             uint64_t value)
-{
-    if (offset != 0 || width != 1) {
-        return false;
-    }
-    ((struct test_dev *)t)->config[0] = (uint8_t)value;
-    return true;
-}
-
-static const struct virtio_device_ops dev_ops = {
-    .name = "virtio-test",
-    .device_id = 42,
-    .queue_notify = dev_notify,
-    .reset = dev_reset,
-    .config_write = dev_config_write,
-};
-
-/* The test device, set up but not attached. */
-static void dev_setup(struct test_dev *dev, struct fake_guest *g)
-{
-    guest_init(g);
-    *dev = (struct test_dev){ .config = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88 } };
-    virtio_device_init(&dev->dev, &g->host, &dev_ops, dev->queues, 2);
-    dev->dev.device_features |= 1ull << 3;
-    dev->dev.config = dev->config;
-    dev->dev.config_size = sizeof(dev->config);
-}
-
 /* The test device behind virtio-pci (3 MSI-X vectors), as the driver found it. */
 static void dev_init(struct test_dev *dev, struct fake_guest *g, struct drv *d)
 {
-    dev_setup(dev, g);
+    test_dev_setup(dev, g);
     drv_init_pci(d, g, &dev->dev);
 }
 
@@ -150,7 +103,7 @@ static void test_init(void)
     struct fake_guest g;
     struct test_dev dev;
     struct virtio_pci t;
-    dev_setup(&dev, &g);
+    test_dev_setup(&dev, &g);
     CHECK(!virtio_pci_init(&t, &dev.dev, 6, 0x40, 0, 3));     /* BARs 0 to 5 */
     CHECK(!virtio_pci_init(&t, &dev.dev, 4, 0x3c, 0, 3));     /* inside the header */
     CHECK(!virtio_pci_init(&t, &dev.dev, 4, 0x42, 0, 3));     /* not 4-aligned */
@@ -163,7 +116,7 @@ static void test_init(void)
     CHECK(guest_fini(&g));
 
     /* No INTx callback: refused (it is the fallback of every notification). */
-    dev_setup(&dev, &g);
+    test_dev_setup(&dev, &g);
     dev.dev.env.host.set_intx = NULL;
     CHECK(!virtio_pci_init(&t, &dev.dev, 4, 0x40, 0, 3));
     CHECK(guest_fini(&g));
@@ -172,9 +125,9 @@ static void test_init(void)
     guest_init(&g);
     struct virtio_device big;
     struct virtq queues[VIRTIO_PCI_MAX_QUEUES + 1];
-    virtio_device_init(&big, &g.host, &dev_ops, queues, VIRTIO_PCI_MAX_QUEUES + 1);
+    virtio_device_init(&big, &g.host, dev.dev.ops, queues, VIRTIO_PCI_MAX_QUEUES + 1);
     CHECK(!virtio_pci_init(&t, &big, 4, 0x40, 0, 3));
-    virtio_device_init(&big, &g.host, &dev_ops, queues, VIRTIO_PCI_MAX_QUEUES);
+    virtio_device_init(&big, &g.host, dev.dev.ops, queues, VIRTIO_PCI_MAX_QUEUES);
     CHECK(virtio_pci_init(&t, &big, 4, 0x40, 0, 3));
     CHECK(guest_fini(&g));
 
@@ -311,7 +264,7 @@ static void test_capabilities(void)
     CHECK(guest_fini(&g));
 
     /* Another layout: BAR 2, from 0x48, the list going on to the VMM's capability at 0xd0. */
-    dev_setup(&dev, &g);
+    test_dev_setup(&dev, &g);
     d = (struct drv){ .g = &g, .dev = &dev.dev, .transport = DRV_PCI };
     CHECK(virtio_pci_init(&d.pci, &dev.dev, 2, 0x48, 0xd0, 0));
     CHECK_EQ(walk(&d, types, 8, &next), 5);
@@ -629,7 +582,7 @@ static void test_vectors(void)
     CHECK(guest_fini(&g));
 
     /* A function without MSI-X: every vector reads back NO_VECTOR. */
-    dev_setup(&dev, &g);
+    test_dev_setup(&dev, &g);
     d = (struct drv){ .g = &g, .dev = &dev.dev, .transport = DRV_PCI };
     CHECK(virtio_pci_init(&d.pci, &dev.dev, 4, 0x40, 0, 0));
     d.cap[VIRTIO_PCI_CAP_COMMON_CFG].offset = COMMON;
