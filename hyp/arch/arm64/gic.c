@@ -266,16 +266,31 @@ static void eoi(unsigned iar)
 
 static void handle(unsigned iar);
 
+/* Per CPU: whether the guests' timer interrupt is disabled here (arch_gic_vtimer_mask). */
+static bool vtimer_masked[KEEL_MAX_CPUS];
+
+void arch_gic_vtimer_mask(bool masked)
+{
+    unsigned cpu = this_cpu()->id;
+    if (vtimer_masked[cpu] == masked) {
+        return;
+    }
+    vtimer_masked[cpu] = masked;
+    uintptr_t base = version == 3 ? gicr_of_cpu[cpu] + GICR_SGI : gicd; /* (v2: banked) */
+    mmio_write32(base + (masked ? GICD_ICENABLER : GICD_ISENABLER), 1u << vtimer_ppi);
+}
+
 /* An interrupt that stopped a guest. Two are the guest's: its virtual timer, which stays
- * asserted while the timer condition holds, so it is masked at the timer (CNTV_CTL.IMASK) for
- * the caller to deliver; and the vGIC maintenance interrupt, which ends when the caller saves
- * the list registers and disables the virtual interface. Everything else is the kernel's. */
+ * asserted while the timer condition holds, so it is disabled here at the GIC (never at the
+ * timer: the guest's CNTV_CTL stays as the guest set it) until the guest has taken it
+ * (vcpu_el2.c); and the vGIC maintenance interrupt, which ends when the caller saves the list
+ * registers and disables the virtual interface. Everything else is the kernel's. */
 enum guest_irq arch_gic_handle_from_guest(void)
 {
     unsigned iar = ack();
     unsigned id = iar & 0x3ff;
     if (id == vtimer_ppi) {
-        sysreg_write(cntv_ctl_el0, sysreg_read(cntv_ctl_el0) | 2);
+        arch_gic_vtimer_mask(true);
         eoi(iar);
         return GUEST_IRQ_VTIMER;
     }

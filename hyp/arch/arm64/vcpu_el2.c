@@ -24,7 +24,7 @@
 #include "internal.h"
 
 #define FP_SIZE (32 * 16 + 16)
-#define VTIMER_INTID 27
+#define VTIMER_INTID VGIC_VTIMER_INTID
 
 /* The kernel-only part of a vCPU: FP/SIMD (q0..q31, FPSR, FPCR: fpsimd.S; guests only, Keel and
  * its tasks use none; loaded on the guest's first FP access in a run, a CPTR_EL2.TFP trap, saved
@@ -176,6 +176,7 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     r->area = a;
     r->cntv_ctl = a->cntv_ctl_el0;
     r->cntv_cval = a->cntv_cval_el0;
+    r->vtimer_held = __atomic_load_n(&a->vtimer_held, __ATOMIC_RELAXED) != 0;
     r->self = self;
     r->vm = vm;
     r->p = p;
@@ -207,6 +208,7 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     sysreg_write(mdcr_el2, MDCR_GUEST);
     sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
     arch_pt_activate(&r->vm->mem.pt);
+    arch_gic_vtimer_mask(r->vtimer_held); /* (this CPU's last guest may have held its own) */
     if (r->vgic && !vgic_load(r->area->vgic_lr, r->vgic_flags)) {
         return -KEEL_EINVAL; /* a list register with the HW bit */
     }
@@ -263,17 +265,49 @@ static int64_t (*const trap_here[64])(struct vcpu_run *) = {
     [EC_DABT_LOW] = stage2_fault,
 };
 
+/*
+ * The guest's timer interrupt is level: asserted while the timer condition holds. When it stops
+ * a guest, gic.c disables it at the GIC, and it stays held (r->vtimer_held, also while the vCPU
+ * is away: arch_vcpu_prepare) until the guest has deactivated INTID 27 in a list register: then
+ * the timer's level counts again, as on hardware. (Masking it at the timer instead, as the
+ * kernel once did, changes the guest's CNTV_CTL: a guest that takes the interrupt before it has
+ * a handler for it never unmasks it again, EDK2 among them.) The list registers' EOI bit for
+ * INTID 27 (vgic_load, vgic_inject_live) makes that deactivation a maintenance interrupt, which
+ * the kernel answers itself unless the VMM's own entries or conditions want it too.
+ */
+static enum guest_irq vtimer_taken(struct vcpu_run *r, enum guest_irq irq)
+{
+    bool timer_done = false, others_done = false;
+    for (unsigned i = 0; i < vgic_lr_count(); i++) {
+        uint64_t lr = r->area->vgic_lr[i];
+        if (!(lr & (KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE)) && (lr & KEEL_VGIC_LR_EOI)) {
+            *((uint32_t)lr == VTIMER_INTID ? &timer_done : &others_done) = true;
+        }
+    }
+    if (timer_done) {
+        r->vtimer_held = false;
+    }
+    if (irq == GUEST_IRQ_MAINTENANCE && timer_done && !others_done && r->vgic_flags == 0) {
+        return GUEST_IRQ_KERNEL;
+    }
+    return irq;
+}
+
 int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
 {
     enum guest_irq irq = kind != 0 ? arch_gic_handle_from_guest() : GUEST_IRQ_KERNEL;
-    if (irq == GUEST_IRQ_VTIMER && r->vgic && vgic_inject_live(VTIMER_INTID)) {
-        irq = GUEST_IRQ_KERNEL; /* delivered: the guest's handler re-arms its timer */
+    if (irq == GUEST_IRQ_VTIMER) {
+        r->vtimer_held = true;
+        if (r->vgic && vgic_inject_live(VTIMER_INTID)) {
+            irq = GUEST_IRQ_KERNEL; /* delivered without the VMM */
+        }
     }
     if (r->vgic) {
         vgic_save(r->area->vgic_lr);
+        irq = vtimer_taken(r, irq);
     }
     if (kind != 0) {
-        return irq == GUEST_IRQ_VTIMER        ? KEEL_VCPU_EXIT_VTIMER /* masked; the VMM delivers it */
+        return irq == GUEST_IRQ_VTIMER ? KEEL_VCPU_EXIT_VTIMER /* held; the VMM delivers it */
                : irq == GUEST_IRQ_MAINTENANCE ? KEEL_VCPU_EXIT_VGIC
                                               : VCPU_GO_ON; /* the kernel's interrupt */
     }
@@ -322,6 +356,7 @@ void arch_vcpu_end(struct vcpu_run *r, void *area)
     a->pstate = r->pstate;
     a->cntv_ctl_el0 = r->cntv_ctl;
     a->cntv_cval_el0 = r->cntv_cval;
+    a->vtimer_held = r->vtimer_held;
     a->vgic_lr_count = r->vgic ? vgic_lr_count() : 0;
     sync_out(r->p, a, __atomic_load_n(&a->sync.want, __ATOMIC_RELAXED));
 }

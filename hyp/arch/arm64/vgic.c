@@ -142,6 +142,9 @@ bool vgic_load(const uint64_t *lr, uint32_t flags)
             x = 0;
         }
         x = (x & ICH_LR_STATE) ? x : 0;
+        if (x && (uint32_t)x == VGIC_VTIMER_INTID) {
+            x |= KEEL_VGIC_LR_EOI;
+        }
         if (x || (used & (1u << i))) { /* (zero already: left alone) */
             lr_write(i, x);
         }
@@ -227,7 +230,7 @@ bool vgic_inject_live(unsigned intid)
         return false;
     }
     /* Group 1 on GICv3, group 0 on GICv2: where Linux puts its interrupts on each. */
-    lr_write(free, KEEL_VGIC_LR_PENDING | (v2() ? 0 : KEEL_VGIC_LR_GROUP1) |
+    lr_write(free, KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_EOI | (v2() ? 0 : KEEL_VGIC_LR_GROUP1) |
                        KEEL_VGIC_LR_PRIORITY(0xa0) | intid);
     *used |= 1u << free;
     return true;

@@ -8,6 +8,7 @@
 
 #define VGIC_MAX_LRS KEEL_VGIC_LRS
 #define VGIC_MAINTENANCE_PPI 25 /* the GIC architecture's recommended INTID, QEMU virt's */
+#define VGIC_VTIMER_INTID 27    /* the guest's virtual timer, as guests see it (the SBSA's) */
 
 /* What the kernel keeps of a vCPU's interface (the list registers are in the state area). */
 struct vgic_state {
@@ -21,7 +22,8 @@ bool vgic_available(void);
 unsigned vgic_lr_count(void);
 /* Loads a vCPU's list registers (checked: false for one with the HW bit) and enables the
  * interface with the maintenance conditions flags (KEEL_VGIC_UNDERFLOW, KEEL_VGIC_NO_PENDING),
- * before entering the guest. */
+ * before entering the guest. An entry for the virtual timer's INTID gets the EOI bit, so that
+ * the kernel learns when the guest has taken it. */
 bool vgic_load(const uint64_t *lr, uint32_t flags);
 /* Saves them and disables the interface (after the guest's run). */
 void vgic_save(uint64_t *lr);
@@ -29,9 +31,12 @@ void vgic_save(uint64_t *lr);
  * CPU when the vCPU's EL1 registers go there, out when they leave (vcpu_el2.c). */
 void vgic_state_load(const struct vgic_state *v);
 void vgic_state_save(struct vgic_state *v);
-/* Makes intid pending in a free list register of the loaded vCPU; false when none is free. */
+/* Makes intid pending in a free list register of the loaded vCPU, with the EOI bit (its
+ * deactivation raises maintenance); false when none is free. */
 bool vgic_inject_live(unsigned intid);
 
+/* Disables (or enables) the guests' virtual timer interrupt at this CPU's GIC (gic.c). */
+void arch_gic_vtimer_mask(bool masked);
 /* What an interrupt that stopped a guest was (gic.c). */
 enum guest_irq { GUEST_IRQ_KERNEL, GUEST_IRQ_VTIMER, GUEST_IRQ_MAINTENANCE };
 enum guest_irq arch_gic_handle_from_guest(void);

@@ -134,7 +134,9 @@ static int psci(struct vcpu *v, struct keel_vcpu_state *s)
 
 /* WFI: the guest has nothing to do until an interrupt. The one source it can have today is its
  * virtual timer: sleep until it is due (a receive that times out), then resume; the kernel
- * injects the timer's interrupt as soon as the guest runs. WFE goes on at once. The counter's
+ * injects the timer's interrupt as soon as the guest runs. While the kernel holds the timer's
+ * interrupt (the guest has not deactivated the last one yet) the timer cannot wake the guest:
+ * look again in a millisecond, as with no timer armed. WFE goes on at once. The counter's
  * frequency is the kernel's (CNTFRQ_EL0, passed on in our environment page). */
 static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
 {
@@ -148,7 +150,7 @@ static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_
     }
     uint64_t ctl = s->cntv_ctl_el0, freq = rt_timer_freq();
     uint64_t us = 1000; /* no timer armed: look again in a millisecond */
-    if ((ctl & 1) && !(ctl & 2)) {
+    if ((ctl & 1) && !(ctl & 2) && !s->vtimer_held) {
         uint64_t now = keel_cycles();
         us = s->cntv_cval_el0 > now ? (s->cntv_cval_el0 - now) * 1000000 / freq + 1 : 0;
     }

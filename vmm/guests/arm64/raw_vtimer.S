@@ -2,7 +2,8 @@
 // A bare-metal arm64 guest that lets its virtual timer fire with interrupts masked: it programs
 // CNTV to expire soon, waits until the timer condition shows (ISTATUS), and powers off through
 // PSCI with CNTV_CTL as the status (x1, a Keel test convention). Its interrupt reaches the kernel,
-// which masks it at the timer (IMASK) and hands it to the VMM: the status is then 7.
+// which holds it at the GIC and hands it to the VMM or a list register; the guest's own timer
+// register is not touched: the status is 5 (ENABLE, ISTATUS; 7 would be a hypervisor's IMASK).
 
     .section .text.start, "ax"
     .globl _start

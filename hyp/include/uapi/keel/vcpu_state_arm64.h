@@ -29,10 +29,18 @@ struct keel_vcpu_state {
     uint64_t exit_esr;   /* ESR_EL2 */
     uint64_t exit_far;   /* FAR_EL2: the guest-virtual fault address */
     uint64_t exit_gpa;   /* guest-physical fault address (from HPFAR_EL2 and FAR's page offset) */
+    /* 1 while the guest's timer interrupt is held: the kernel took it (and made INTID 27 pending
+     * in a list register, or ended the run with KEEL_VCPU_EXIT_VTIMER) and keeps it disabled at
+     * the physical GIC until the guest deactivates INTID 27 in a list register; CNTV_CTL stays as
+     * the guest set it. The VMM may write 0 (a reset, or its model dropped the interrupt): the
+     * timer's level is then looked at again when the vCPU resumes. */
+    uint32_t vtimer_held;
+    uint32_t reserved0;
     /* Virtual interrupts (GICv3): the list registers, in ICH_LR<n>_EL2 format, are the VMM's
      * interrupt-controller model's. The kernel loads them on resume (the HW bit must be clear:
      * EINVAL; an entry whose state is invalid is loaded as 0) and stores them back on every
-     * exit. It may itself make the guest's virtual timer (INTID 27) pending in a free one. */
+     * exit. It may itself make the guest's virtual timer (INTID 27) pending in a free one, and
+     * it sets the EOI bit of any entry for INTID 27 (see vtimer_held). */
     uint64_t vgic_lr[KEEL_VGIC_LRS];
     uint32_t vgic_lr_count; /* written by the kernel: list registers in use here (0: none, GICv2) */
     uint32_t vgic_flags;    /* KEEL_VGIC_*: when to exit with KEEL_VCPU_EXIT_VGIC */

@@ -16,6 +16,7 @@ struct vcpu_run {
     uint64_t pc, pstate;          /* checked */
     uint32_t vgic_flags;          /* checked */
     uint64_t cntv_ctl, cntv_cval; /* the guest's virtual timer while it is out of the CPU */
+    bool vtimer_held;             /* its interrupt taken, not yet deactivated by the guest */
     struct thread *self;
     struct task *vm;
     struct vcpu_private *p;
