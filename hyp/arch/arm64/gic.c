@@ -39,6 +39,8 @@
 #define GICC_IAR 0x000c
 #define GICC_EOIR 0x0010
 
+#define GICR_CTLR 0x0000
+#define GICR_CTLR_RWP (1u << 3) /* register write pending (ICENABLER0's disables) */
 #define GICR_WAKER 0x0014
 #define GICR_TYPER 0x0008
 #define GICR_SGI 0x10000
@@ -64,6 +66,8 @@ static unsigned lines;
 static unsigned timer_ppi = 26;
 static unsigned vtimer_ppi = 27;
 static uintptr_t gicr_of_cpu[KEEL_MAX_CPUS];
+/* Per CPU: whether the guests' timer interrupt is disabled here (arch_gic_vtimer_mask). */
+static bool vtimer_masked[KEEL_MAX_CPUS];
 static uint8_t gicv2_cpu_mask[KEEL_MAX_CPUS];
 
 static void reserve_regs(const void *fdt, int node)
@@ -167,6 +171,7 @@ void arch_irq_init_cpu(void)
     if (version == 3) {
         uintptr_t r = find_redistributor(sysreg_read(mpidr_el1));
         gicr_of_cpu[c->id] = r;
+        vtimer_masked[c->id] = false; /* (enabled below, also when the CPU comes back online) */
         mmio_write32(r + GICR_WAKER, mmio_read32(r + GICR_WAKER) & ~(1u << 1));
         while (mmio_read32(r + GICR_WAKER) & (1u << 2)) {
         }
@@ -184,6 +189,7 @@ void arch_irq_init_cpu(void)
         __asm__ volatile("msr S3_0_C12_C12_4, %0\n isb" : : "r"(0ull)); /* ICC_CTLR_EL1: EOImode 0 */
     } else {
         gicv2_cpu_mask[c->id] = (uint8_t)mmio_read32(gicd + GICD_ITARGETSR);
+        vtimer_masked[c->id] = false;
         mmio_write32(gicd + GICD_ICENABLER, 0xffffffff);
         for (unsigned i = 0; i < 32; i += 4) {
             mmio_write32(gicd + GICD_IPRIORITYR + i, 0x80808080);
@@ -266,9 +272,6 @@ static void eoi(unsigned iar)
 
 static void handle(unsigned iar);
 
-/* Per CPU: whether the guests' timer interrupt is disabled here (arch_gic_vtimer_mask). */
-static bool vtimer_masked[KEEL_MAX_CPUS];
-
 void arch_gic_vtimer_mask(bool masked)
 {
     unsigned cpu = this_cpu()->id;
@@ -278,6 +281,12 @@ void arch_gic_vtimer_mask(bool masked)
     vtimer_masked[cpu] = masked;
     uintptr_t base = version == 3 ? gicr_of_cpu[cpu] + GICR_SGI : gicd; /* (v2: banked) */
     mmio_write32(base + (masked ? GICD_ICENABLER : GICD_ISENABLER), 1u << vtimer_ppi);
+    if (masked && version == 3) {
+        while (mmio_read32(gicr_of_cpu[cpu] + GICR_CTLR) & GICR_CTLR_RWP) {
+        } /* the disable has taken effect: no second interrupt after the EOI */
+    } else if (masked) {
+        (void)mmio_read32(base + GICD_ISENABLER); /* (GICv2: a read completes the write) */
+    }
 }
 
 /* An interrupt that stopped a guest. Two are the guest's: its virtual timer, which stays
@@ -290,6 +299,11 @@ enum guest_irq arch_gic_handle_from_guest(void)
     unsigned iar = ack();
     unsigned id = iar & 0x3ff;
     if (id == vtimer_ppi) {
+        uint64_t ctl = sysreg_read(cntv_ctl_el0);
+        if ((ctl & 7) != 5) { /* ENABLE and ISTATUS, not IMASK: else the level of the timer of */
+            eoi(iar);         /* the guest before this one, gone meanwhile: nothing to deliver */
+            return GUEST_IRQ_KERNEL;
+        }
         arch_gic_vtimer_mask(true);
         eoi(iar);
         return GUEST_IRQ_VTIMER;

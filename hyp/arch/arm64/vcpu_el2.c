@@ -166,7 +166,8 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     r->pstate = __atomic_load_n(&a->pstate, __ATOMIC_RELAXED);
     r->pc = __atomic_load_n(&a->pc, __ATOMIC_RELAXED);
     r->vgic_flags = __atomic_load_n(&a->vgic_flags, __ATOMIC_RELAXED);
-    if (!pstate_ok(r->pstate) || (r->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING))) {
+    if (!pstate_ok(r->pstate) ||
+        (r->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING | KEEL_VGIC_VTIMER_ON))) {
         return -KEEL_EINVAL; /* (the list registers are checked as they are loaded) */
     }
     if (dirty & KEEL_VCPU_SYNC_SYS) {
@@ -209,7 +210,7 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
     arch_pt_activate(&r->vm->mem.pt);
     arch_gic_vtimer_mask(r->vtimer_held); /* (this CPU's last guest may have held its own) */
-    if (r->vgic && !vgic_load(r->area->vgic_lr, r->vgic_flags)) {
+    if (r->vgic && !vgic_load(r->area->vgic_lr, r->vgic_flags & ~KEEL_VGIC_VTIMER_ON)) {
         return -KEEL_EINVAL; /* a list register with the HW bit */
     }
     return 0;
@@ -275,19 +276,23 @@ static int64_t (*const trap_here[64])(struct vcpu_run *) = {
  * INTID 27 (vgic_load, vgic_inject_live) makes that deactivation a maintenance interrupt, which
  * the kernel answers itself unless the VMM's own entries or conditions want it too.
  */
-static enum guest_irq vtimer_taken(struct vcpu_run *r, enum guest_irq irq)
+static enum guest_irq vtimer_taken(struct vcpu_run *r, const uint64_t *lrs, enum guest_irq irq)
 {
-    bool timer_done = false, others_done = false;
+    bool timer_done = false, timer_live = false, others_done = false;
     for (unsigned i = 0; i < vgic_lr_count(); i++) {
-        uint64_t lr = r->area->vgic_lr[i];
-        if (!(lr & (KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE)) && (lr & KEEL_VGIC_LR_EOI)) {
+        uint64_t lr = lrs[i];
+        bool live = lr & (KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE);
+        if ((uint32_t)lr == VTIMER_INTID && live) {
+            timer_live = true;
+        } else if (!live && (lr & KEEL_VGIC_LR_EOI)) {
             *((uint32_t)lr == VTIMER_INTID ? &timer_done : &others_done) = true;
         }
     }
-    if (timer_done) {
+    if (timer_done && !timer_live) {
         r->vtimer_held = false;
     }
-    if (irq == GUEST_IRQ_MAINTENANCE && timer_done && !others_done && r->vgic_flags == 0) {
+    if (irq == GUEST_IRQ_MAINTENANCE && timer_done && !others_done &&
+        !(r->vgic_flags & ~KEEL_VGIC_VTIMER_ON)) {
         return GUEST_IRQ_KERNEL;
     }
     return irq;
@@ -298,13 +303,15 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
     enum guest_irq irq = kind != 0 ? arch_gic_handle_from_guest() : GUEST_IRQ_KERNEL;
     if (irq == GUEST_IRQ_VTIMER) {
         r->vtimer_held = true;
-        if (r->vgic && vgic_inject_live(VTIMER_INTID)) {
+        if (r->vgic && (r->vgic_flags & KEEL_VGIC_VTIMER_ON) && vgic_inject_live(VTIMER_INTID)) {
             irq = GUEST_IRQ_KERNEL; /* delivered without the VMM */
         }
     }
     if (r->vgic) {
-        vgic_save(r->area->vgic_lr);
-        irq = vtimer_taken(r, irq);
+        uint64_t lrs[VGIC_MAX_LRS] = { 0 };
+        vgic_save(lrs); /* (the area is the VMM's memory: the kernel decides on its own copy) */
+        memcpy(r->area->vgic_lr, lrs, vgic_lr_count() * sizeof(lrs[0]));
+        irq = vtimer_taken(r, lrs, irq);
     }
     if (kind != 0) {
         return irq == GUEST_IRQ_VTIMER ? KEEL_VCPU_EXIT_VTIMER /* held; the VMM delivers it */

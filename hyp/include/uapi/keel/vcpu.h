@@ -12,14 +12,15 @@
 #include <stdint.h>
 
 enum keel_vcpu_exit {
-    KEEL_VCPU_EXIT_TRAP = 1,  /* a synchronous trap: syndrome in the state area (arm64 ESR_EL2,
+    KEEL_VCPU_EXIT_TRAP = 1,   /* a synchronous trap: syndrome in the state area (arm64 ESR_EL2,
                                  riscv64 scause) */
-    KEEL_VCPU_EXIT_EVENT = 2, /* something for the VMM thread arrived (IPC, Irq) */
-    KEEL_VCPU_EXIT_VTIMER = 3, /* the guest's virtual timer fired; the kernel set its mask bit
-                                  (arm64 CNTV_CTL.IMASK) in the state: deliver, then unmask;
-                                  x86_64: timer_deadline passed (now UINT64_MAX) */
-    KEEL_VCPU_EXIT_VGIC = 4,  /* a list-register condition the VMM asked for (arm64: an LR with
-                                 the EOI bit deactivated, KEEL_VGIC_UNDERFLOW, _NO_PENDING) */
+    KEEL_VCPU_EXIT_EVENT = 2,  /* something for the VMM thread arrived (IPC, Irq) */
+    KEEL_VCPU_EXIT_VTIMER = 3, /* the guest's virtual timer fired and the kernel did not inject
+                                  it (arm64: held until the guest deactivates INTID 27, see
+                                  vtimer_held); x86_64: timer_deadline passed (now UINT64_MAX) */
+    KEEL_VCPU_EXIT_VGIC = 4,   /* a list-register condition the VMM asked for (arm64: an LR with
+                                 the EOI bit deactivated, other than INTID 27's alone,
+                                 KEEL_VGIC_UNDERFLOW, _NO_PENDING) */
 };
 
 /* Hypercalls the kernel answers itself, without an exit to the VMM (arm64: HVC #0 with the

@@ -33,7 +33,8 @@ struct keel_vcpu_state {
      * in a list register, or ended the run with KEEL_VCPU_EXIT_VTIMER) and keeps it disabled at
      * the physical GIC until the guest deactivates INTID 27 in a list register; CNTV_CTL stays as
      * the guest set it. The VMM may write 0 (a reset, or its model dropped the interrupt): the
-     * timer's level is then looked at again when the vCPU resumes. */
+     * timer's level is then looked at again when the vCPU resumes. (Without list registers, a
+     * GICv2 without virtualization extensions, only the VMM can end it.) */
     uint32_t vtimer_held;
     uint32_t reserved0;
     /* Virtual interrupts (GICv3): the list registers, in ICH_LR<n>_EL2 format, are the VMM's
@@ -55,3 +56,8 @@ struct keel_vcpu_state {
 #define KEEL_VGIC_LR_PRIORITY(p) ((uint64_t)((p) & 0xff) << 48)
 #define KEEL_VGIC_UNDERFLOW (1u << 1)       /* exit when at most one list register is in use */
 #define KEEL_VGIC_NO_PENDING (1u << 3)      /* exit when no list register is pending */
+/* The guest may take its timer's interrupt now (the VMM's model has INTID 27 enabled for this
+ * vCPU, and its group): the kernel injects it itself. Without it the kernel ends the run with
+ * KEEL_VCPU_EXIT_VTIMER instead (the interrupt held) for the model to keep pending. A VMM
+ * without an interrupt-controller model sets it always. */
+#define KEEL_VGIC_VTIMER_ON (1u << 16)
