@@ -206,6 +206,70 @@ add_test(NAME vm/arm64-linux-pci COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm6
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/arm64-linux-pci PROPERTIES TIMEOUT 150 LABELS system)
 
+# UEFI firmware in a VM (docs/uefi.md): Debian's EDK2 for QEMU's arm64 virt board runs from the
+# VM's flash, finds a FAT disk on virtio-pci (images/uefi-disk) and its shell runs startup.nsh:
+# a variable is written to the flash store, the VM is reset (restarted in place by its VMM), the
+# variable is found again, and the images/ kernel boots through its EFI stub to the init's checks.
+# (Linux powers off through the firmware's runtime services, whose PSCI call leaves x1 undefined:
+# the status is not checked.)
+set(KEEL_EDK2_arm64 /usr/share/qemu-efi-aarch64/QEMU_EFI.fd)
+set(uefi_disk_arm64 ${KEEL_IMAGES_DIR}/arm64/uefi/uefi-disk.img)
+add_custom_target(uefi-disk-arm64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/uefi-disk ${uefi_disk_arm64} ${KEEL_IMAGES_DIR}/arm64
+        ${CMAKE_SOURCE_DIR}/images/uefi/linux-arm64.nsh
+    COMMENT "images: arm64 UEFI disk (FAT: kernel, initramfs, startup.nsh)")
+add_dependencies(uefi-disk-arm64 images-arm64)
+set(vm_uefi_arm64 ${KEEL_IMAGES_DIR}/arm64/vm-uefi-linux.cpio)
+keel_add_vm_modules(vm-uefi-linux-arm64 arm64 ${vm_uefi_arm64}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-uefi-linux-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/uefi-linux-arm64.dts ${KEEL_EDK2_arm64} ${uefi_disk_arm64})
+add_dependencies(vm-uefi-linux-arm64 uefi-disk-arm64)
+add_test(NAME vm/arm64-uefi-linux COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_uefi_arm64} --smp 2 --timeout 240
+    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-uefi-linux.log
+    --expect "vmm: vm1: 128 MiB RAM at 0x40000000, 2 vCPUs, QEMU_EFI.fd (2097152 bytes) at 0x0"
+    --expect "vm1| KEEL-UEFI-SHELL startup.nsh runs" --expect "vm1| KEEL-UEFI-VAR written"
+    --expect "vmm: vm1: the guest reset the system: restarting it (reset 1)"
+    --expect "vm1| KEEL-UEFI-SHELL startup.nsh runs" --expect "vm1| KEEL-UEFI-VAR found after the reset"
+    --fail "(reset 2)" --fail "vmm: vm1: guest write" --fail "vmm: vm1: guest read"
+    --expect "vm1| EFI stub: Loaded initrd from LINUX_EFI_INITRD_MEDIA_GUID device path"
+    --expect "vm1| Linux version 6.1" --expect "vm1| Run /init as init process"
+    --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vdb 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
+    --fail "KEEL-UEFI-LINUX-RETURNED" --fail "Synchronous Exception"
+    --expect "vm1| reboot: Power down" --expect "vmm: vm1: guest powered off, status"
+    --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/arm64-uefi-linux PROPERTIES TIMEOUT 300 LABELS system)
+
+# x86_64 (AMD SVM): Debian's OVMF (no SMM) starts at the reset vector in its read-only flash bank,
+# takes the Q35 identity, fw_cfg and CMOS for its platform, enumerates PCI, finds a FAT disk on
+# virtio-pci and its shell runs startup.nsh (a marker, then the firmware's own power-off).
+set(KEEL_OVMF_CODE /usr/share/OVMF/OVMF_CODE_4M.fd)
+set(KEEL_OVMF_VARS /usr/share/OVMF/OVMF_VARS_4M.fd)
+set(uefi_disk_x86 ${KEEL_IMAGES_DIR}/x86_64/uefi/uefi-disk.img)
+add_custom_target(uefi-disk-x86_64 ALL
+    COMMAND ${CMAKE_SOURCE_DIR}/images/uefi-disk ${uefi_disk_x86} ${KEEL_IMAGES_DIR}/x86_64
+        ${CMAKE_SOURCE_DIR}/images/uefi/shell-x86_64.nsh
+    COMMENT "images: x86_64 UEFI disk (FAT: kernel, initramfs, startup.nsh)")
+add_dependencies(uefi-disk-x86_64 images-x86_64)
+set(vm_uefi_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-uefi-shell.cpio)
+keel_add_vm_modules(vm-uefi-shell-x86_64 x86_64 ${vm_uefi_x86}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-uefi-shell-x86_64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/uefi-shell-x86_64.dts ${KEEL_OVMF_CODE} ${KEEL_OVMF_VARS}
+    ${uefi_disk_x86})
+add_dependencies(vm-uefi-shell-x86_64 uefi-disk-x86_64)
+add_test(NAME vm/x86_64-svm-uefi-shell COMMAND ${KEEL_QEMU_RUN} --board q35-x86_64
+    --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_uefi_x86} --smp 2 --timeout 240
+    --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-svm-uefi-shell.log
+    --expect "vmm: vm1: 256 MiB RAM at 0x0, 1 vCPU, OVMF_CODE_4M.fd (3653632 bytes) at 0xfffffff0"
+    --expect "UEFI Interactive Shell v2.2" --expect "FS0:" --expect "PciRoot(0x0)/Pci(0x1,0x0)"
+    --expect "vm1| KEEL-UEFI-SHELL startup.nsh runs on x86_64"
+    --expect "vmm: vm1: PCI 00:01.0 [1af4:1042]: "
+    --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/x86_64-svm-uefi-shell PROPERTIES TIMEOUT 300 LABELS system)
+
 # The first x86_64 Linux VM (AMD SVM, q35): the images/ bzImage and initramfs through the x86
 # boot protocol (dts/vms/linux-x86_64.dts: two vCPUs, LAPICs, I/O APIC, 16550, 8254, CMOS clock, the ACPI
 # tables and PM blocks the VMM makes, virtio-mmio block, rng and console named on the kernel's

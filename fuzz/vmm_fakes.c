@@ -50,6 +50,13 @@ void vm_stop(struct vm *vm)
     __atomic_store_n(&vm->off, true, __ATOMIC_RELEASE);
 }
 
+/* A reset ends the input's run as a stop does (the restart is vcpu.c's, not fuzzed here). */
+void vm_reset(struct vm *vm, int64_t status)
+{
+    vm->exit_status = status;
+    vm_stop(vm);
+}
+
 uint64_t rt_timer_freq(void)
 {
     return FUZZ_TIMER_FREQ;

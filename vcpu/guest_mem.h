@@ -14,3 +14,6 @@
 struct vm;
 
 void *guest_mem_ptr(struct vm *vm, gpa_t gpa, uint64_t size);
+/* The same for an instruction fetch (x86 insn_fetch): guest RAM, or memory the guest runs from
+ * read-only (firmware in a flash bank); NULL otherwise. Never written through. */
+const void *guest_code_ptr(struct vm *vm, gpa_t gpa, uint64_t size);

@@ -4,9 +4,9 @@
  * args naming the VM's device tree among the boot modules. It creates the VM task, backs and maps
  * guest RAM, instantiates the devices the tree lists, loads the guest and runs its vCPU.
  *
- * A raw binary guest (chosen/keel,image at chosen/keel,load-address) or a Linux Image
- * (chosen/keel,linux, keel,initrd) runs on the CPUs of the tree's /cpus node, with the devices
- * its nodes describe (platform.c).
+ * A raw binary guest (chosen/keel,image at chosen/keel,load-address), a Linux Image
+ * (chosen/keel,linux, keel,initrd) or UEFI firmware from a flash bank (chosen/keel,firmware)
+ * runs on the CPUs of the tree's /cpus node, with the devices its nodes describe (platform.c).
  */
 #include "vm.h"
 #include <vm_arch.h>
@@ -20,6 +20,7 @@
 #include "platform.h"
 #include "console_input.h"
 #include "loader_linux.h"
+#include "loader_firmware.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
@@ -69,6 +70,72 @@ static int cpus(const void *fdt, const struct keel_progenv *env)
     return 0;
 }
 
+/* What vCPU 0 starts in, from the tree's /chosen (main): loaded at start and at every reset. */
+static struct boot {
+    const void *fdt;
+    int chosen;
+    const char *image, *kernel, *firmware;
+    uint64_t load;
+} boot;
+
+/* Puts the guest into RAM: 0 with where vCPU 0 starts and its argument (the device tree's
+ * address, where there is one), or -1 after saying why. */
+static int load_guest(struct vm *v, uint64_t *entry, uint64_t *ctx)
+{
+    const struct boot *b = &boot;
+    struct linux_boot lb = { .entry = b->load, .dtb = 0 };
+    uint64_t isize = 0, rdsize = 0;
+    const char *rdname = b->kernel ? fdt_getprop(b->fdt, b->chosen, "keel,initrd", NULL) : NULL;
+    const void *k = b->kernel ? vm_boot_module(b->kernel, &isize) : NULL;
+    const void *rd = rdname ? vm_boot_module(rdname, &rdsize) : NULL;
+    if (b->kernel && (!k || (rdname && !rd))) {
+        printf("vmm: %s: cannot load Linux \"%s\": %s is not among the boot modules\n", v->name,
+               b->kernel, !k ? "it" : rdname);
+        return -1;
+    }
+    if (b->firmware) {
+        if (firmware_load(v, b->fdt, b->firmware, &lb) != 0) {
+            return -1;
+        }
+    } else if (b->kernel && ARCH_LINUX_IMAGE) {
+        if (linux_load(v, k, isize, rd, rdsize, b->fdt, &lb) != 0) {
+            printf("vmm: %s: cannot load Linux \"%s\"\n", v->name, b->kernel);
+            return -1;
+        }
+    } else if (b->kernel) {
+#if ARCH_LINUX_BZIMAGE
+        int blen = 0;
+        const char *bootargs = fdt_getprop(b->fdt, b->chosen, "bootargs", &blen);
+        if (bootargs && (blen < 1 || bootargs[blen - 1] != '\0')) {
+            printf("vmm: %s: /chosen bootargs is not a string\n", v->name);
+            return -1;
+        }
+        if (x86_linux_load(v, k, isize, rd, rdsize, bootargs ? bootargs : "", &lb) != 0) {
+            printf("vmm: %s: cannot load Linux \"%s\"\n", v->name, b->kernel);
+            return -1;
+        }
+#endif
+    } else {
+        const void *img = vm_boot_module(b->image, &isize);
+        void *dst = img ? guest_mem_ptr(v, gpa_init(b->load), isize) : NULL;
+        if (!dst) {
+            printf("vmm: %s: image \"%s\" missing or outside guest RAM\n", v->name, b->image);
+            return -1;
+        }
+        memcpy(dst, img, isize);
+    }
+    *entry = lb.entry;
+    *ctx = lb.dtb;
+    return 0;
+}
+
+/* A reset of the VM (vcpu.c): RAM as at power on, the guest in it again. */
+static int restart(struct vm *v, uint64_t *entry, uint64_t *ctx)
+{
+    memset(v->ram, 0, v->ram_size);
+    return load_guest(v, entry, ctx);
+}
+
 int main(void)
 {
     uint64_t start = keel_cycles();
@@ -92,10 +159,19 @@ int main(void)
     uint64_t ram_base, ram_size, load = 0;
     const char *image = chosen >= 0 ? fdt_getprop(fdt, chosen, "keel,image", NULL) : NULL;
     const char *kernel = chosen >= 0 ? fdt_getprop(fdt, chosen, "keel,linux", NULL) : NULL;
-    if (chosen < 0 || mem < 0 || !(image || kernel) || !fdt_util_reg(fdt, mem, 0, &ram_base, &ram_size) ||
+    const char *firmware = chosen >= 0 ? fdt_getprop(fdt, chosen, "keel,firmware", NULL) : NULL;
+    if (firmware && (image || kernel)) {
+        printf("vmm: %s: /chosen keel,firmware starts the VM in its firmware: no keel,image or "
+               "keel,linux beside it\n",
+               env->args);
+        return 1;
+    }
+    if (chosen < 0 || mem < 0 || !(image || kernel || firmware) ||
+        !fdt_util_reg(fdt, mem, 0, &ram_base, &ram_size) ||
         (image && !fdt_util_u64(fdt, chosen, "keel,load-address", &load))) {
-        printf("vmm: %s: the VM device tree needs a memory node and /chosen keel,linux, or "
-               "keel,image and keel,load-address\n", env->args);
+        printf("vmm: %s: the VM device tree needs a memory node and /chosen keel,linux, "
+               "keel,firmware, or keel,image and keel,load-address\n",
+               env->args);
         return 1;
     }
     vm.name = env->name;
@@ -118,60 +194,23 @@ int main(void)
                (unsigned long)(u->mr[1] / (ram_size >> 20)),
                (unsigned long)((keel_cycles() - start) * 1000000 / env->timer_freq));
     }
-    uint64_t isize, entry = load, dtb = 0;
     if (kernel && !ARCH_LINUX_IMAGE && !ARCH_LINUX_BZIMAGE) {
         printf("vmm: %s: keel,linux: no Linux loader for %s yet\n", env->name, ARCH_LINUX_NAME);
         return 1;
     }
-    if (kernel && ARCH_LINUX_IMAGE) {
-        const char *rdname = fdt_getprop(fdt, chosen, "keel,initrd", NULL);
-        uint64_t rdsize = 0;
-        const void *k = vm_boot_module(kernel, &isize);
-        const void *rd = rdname ? vm_boot_module(rdname, &rdsize) : NULL;
-        struct linux_boot lb;
-        if (!k || (rdname && !rd) || linux_load(&vm, k, isize, rd, rdsize, fdt, &lb) != 0) {
-            printf("vmm: %s: cannot load Linux \"%s\"\n", env->name, kernel);
-            return 1;
-        }
-        entry = lb.entry;
-        dtb = lb.dtb;
-        image = kernel;
-    } else if (!kernel) {
-        const void *img = vm_boot_module(image, &isize);
-        void *dst = img ? guest_mem_ptr(&vm, gpa_init(load), isize) : NULL;
-        if (!dst) {
-            printf("vmm: %s: image \"%s\" missing or outside guest RAM\n", env->name, image);
-            return 1;
-        }
-        memcpy(dst, img, isize);
-    }
     if (cpus(fdt, env) != 0 || platform_devices(&vm, fdt) != 0) {
         return 1;
     }
-#if ARCH_LINUX_BZIMAGE
-    if (kernel) {
-        /* x86: after the platform, which its ACPI tables describe. */
-        const char *rdname = fdt_getprop(fdt, chosen, "keel,initrd", NULL);
-        int blen = 0;
-        const char *bootargs = fdt_getprop(fdt, chosen, "bootargs", &blen);
-        if (bootargs && (blen < 1 || bootargs[blen - 1] != '\0')) {
-            printf("vmm: %s: /chosen bootargs is not a string\n", env->name);
-            return 1;
-        }
-        uint64_t rdsize = 0;
-        const void *k = vm_boot_module(kernel, &isize);
-        const void *rd = rdname ? vm_boot_module(rdname, &rdsize) : NULL;
-        struct linux_boot lb;
-        if (!k || (rdname && !rd) ||
-            x86_linux_load(&vm, k, isize, rd, rdsize, bootargs ? bootargs : "", &lb) != 0) {
-            printf("vmm: %s: cannot load Linux \"%s\"\n", env->name, kernel);
-            return 1;
-        }
-        entry = lb.entry;
-        dtb = lb.dtb;
-        image = kernel;
+    /* After the platform: x86's ACPI tables describe it, the firmware runs from its flash. */
+    boot = (struct boot){ fdt, chosen, image, kernel, firmware, load };
+    vm.firmware = firmware != NULL;
+    uint64_t isize = 0, entry, dtb;
+    const char *shown = firmware ? firmware : kernel ? kernel : image;
+    vm_boot_module(shown, &isize);
+    if (load_guest(&vm, &entry, &dtb) != 0) {
+        return 1;
     }
-#endif
+    vm.restart = restart;
     if (fdt_getprop(fdt, chosen, "keel,console-input", NULL) && console_input_start(&vm) < 0) {
         return 1;
     }
@@ -179,7 +218,7 @@ int main(void)
     arch_vcpu_reset(&vm.vcpus[0], entry, dtb);
     printf("vmm: %s: %lu MiB RAM at 0x%lx, %u vCPU%s, %s (%lu bytes) at 0x%lx\n", env->name,
            (unsigned long)(ram_size >> 20), (unsigned long)ram_base, vm.vcpu_count,
-           vm.vcpu_count > 1 ? "s" : "", image, (unsigned long)isize, (unsigned long)entry);
+           vm.vcpu_count > 1 ? "s" : "", shown, (unsigned long)isize, (unsigned long)entry);
     keel_call(KEEL_PROG_PARENT, keel_tag(KEEL_PROTO_READY, 0, 0), KEEL_NEVER, 0);
     /* For the boot benchmark: the guest's counter reads are measured from here. */
     printf("vmm: %s: first resume at counter %lu\n", env->name, (unsigned long)keel_cycles());

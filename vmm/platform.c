@@ -6,6 +6,7 @@
 #include "dev/virtio_devices.h"
 #include "dev/pci_bus.h"
 #include "dev/fw_cfg_vm.h"
+#include "dev/flash_vm.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -73,6 +74,7 @@ static const struct device_model models[] = {
     { "virtio,mmio", virtio_mmio_from_dt },
     { "pci-host-ecam-generic", pci_bus_from_dt },
     { "qemu,fw-cfg-mmio", fw_cfg_vm_from_dt },
+    { "cfi-flash", flash_vm_from_dt },
     { NULL, NULL },
 };
 

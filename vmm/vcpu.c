@@ -3,6 +3,7 @@
 #include "vcpu.h"
 #include "vcpu_loop.h"
 #include "dev/pci_bus.h"
+#include "dev/flash_vm.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
@@ -45,6 +46,7 @@ void vcpu_print_stats(struct vm *vm)
 #endif
     }
     pci_bus_print_stats(vm);
+    flash_vm_print_stats(vm);
     uint64_t repeated = __atomic_load_n(&vm->reports_repeated, __ATOMIC_RELAXED);
     uint64_t dropped = __atomic_load_n(&vm->reports_dropped, __ATOMIC_RELAXED);
     if (repeated || dropped) {
@@ -57,6 +59,20 @@ void vcpu_print_stats(struct vm *vm)
 void vm_stop(struct vm *vm)
 {
     __atomic_store_n(&vm->off, true, __ATOMIC_RELEASE);
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        vcpu_kick(&vm->vcpus[i]);
+    }
+}
+
+void vm_reset(struct vm *vm, int64_t status)
+{
+    vm->exit_status = status; /* (if the VM must stop instead) */
+    if (!vm->restart) {
+        printf("vmm: %s: the guest reset the system; stopping the VM\n", vm->name);
+        vm_stop(vm);
+        return;
+    }
+    __atomic_store_n(&vm->reset_pending, true, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
         vcpu_kick(&vm->vcpus[i]);
     }
@@ -138,12 +154,66 @@ int vcpu_state_sync(struct vcpu *v)
     return 0;
 }
 
+/*
+ * A reset of the VM (vm_reset) in place: every vCPU but 0 parks (powered off, as at power on)
+ * and says so; vCPU 0 waits for them, then puts the devices, the interrupt controller and guest
+ * RAM back as they were at power on (the guest reloaded: vm->restart) and starts the guest
+ * again. What the devices keep across a reset is theirs to say (a flash's contents, a disk's:
+ * the variable store of UEFI firmware survives it, as on a board). The VMM's own threads (I/O,
+ * links) go on meanwhile: the devices' locks keep them apart from the resets.
+ */
+static int park(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    unsigned next = __atomic_load_n(&vm->reset_gen, __ATOMIC_ACQUIRE) + 1;
+    if (__atomic_load_n(&v->parked_gen, __ATOMIC_ACQUIRE) != next) {
+        __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
+        __atomic_store_n(&v->parked_gen, next, __ATOMIC_RELEASE);
+        vcpu_kick(&vm->vcpus[0]);
+    }
+    keel_receive(v->kick, KEEL_TIMEOUT_NEVER, 0); /* until a PSCI CPU_ON (or the VM's end) */
+    return VCPU_LOOP_NOT_NOW;
+}
+
+static int reset_vm(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    unsigned next = __atomic_load_n(&vm->reset_gen, __ATOMIC_ACQUIRE) + 1;
+    for (unsigned i = 1; i < vm->vcpu_count; i++) {
+        struct vcpu *o = &vm->vcpus[i];
+        while (__atomic_load_n(&o->thread_started, __ATOMIC_ACQUIRE) &&
+               __atomic_load_n(&o->parked_gen, __ATOMIC_ACQUIRE) != next) {
+            if (__atomic_load_n(&vm->off, __ATOMIC_ACQUIRE)) {
+                return VCPU_LOOP_STOP;
+            }
+            keel_receive(v->kick, 1000, 0); /* (its kick says it parked) */
+        }
+    }
+    printf("vmm: %s: the guest reset the system: restarting it (reset %u)\n", vm->name, next);
+    vm_devices_reset(vm);
+    uint64_t entry, ctx;
+    if (!arch_vm_reset(vm) || vm->restart(vm, &entry, &ctx) != 0) {
+        printf("vmm: %s: cannot restart the VM here; stopping it\n", vm->name);
+        vm_stop(vm);
+        return VCPU_LOOP_STOP;
+    }
+    __atomic_store_n(&vm->reset_gen, next, __ATOMIC_RELEASE);
+    __atomic_store_n(&vm->reset_pending, false, __ATOMIC_RELEASE);
+    arch_vcpu_reset(v, entry, ctx);
+    __atomic_store_n(&v->power, VCPU_ON, __ATOMIC_RELEASE);
+    arch_vcpu_before_resume(v);
+    return VCPU_LOOP_RESUME;
+}
+
 /* The platform's side of the resume loop (vcpu/vcpu_loop.h). */
 static int before_resume(void *arg)
 {
     struct vcpu *v = arg;
     if (__atomic_load_n(&v->vm->off, __ATOMIC_ACQUIRE)) {
         return VCPU_LOOP_STOP;
+    }
+    if (__atomic_load_n(&v->vm->reset_pending, __ATOMIC_ACQUIRE)) {
+        return v->id == 0 ? reset_vm(v) : park(v);
     }
     enum vcpu_power p = __atomic_load_n(&v->power, __ATOMIC_ACQUIRE);
     if (p == VCPU_OFF) {

@@ -23,6 +23,10 @@ int vcpu_state_sync(struct vcpu *v);
 void vcpu_print_stats(struct vm *vm);
 /* Stops every vCPU (the guest powered off or broke). */
 void vm_stop(struct vm *vm);
+/* The guest reset the system (PSCI SYSTEM_RESET, ...): the VM starts again in place as at power
+ * on (vcpu.c says how), or, when the VMM cannot restart it, stops with status `status`. Any
+ * thread may call it. */
+void vm_reset(struct vm *vm, int64_t status);
 
 /* Architecture hooks (arch/<arch>/exit.c). */
 /* Handles one exit with the kernel's reason; 0 to resume the guest, -1 to stop the VM. */
@@ -31,3 +35,6 @@ int arch_vcpu_exit(struct vcpu *v, int64_t reason);
 void arch_vcpu_before_resume(struct vcpu *v);
 /* The state of a CPU at reset, starting at entry with ctx in its first argument register. */
 void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx);
+/* The interrupt controller model back to its power-on state (the lines' levels, which the
+ * devices drive, stay): false when the architecture's VMM cannot do that yet. */
+bool arch_vm_reset(struct vm *vm);

@@ -31,24 +31,83 @@ int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size)
     for (uint64_t off = 0; off < size; off += KEEL_PAGE_SIZE) {
         vm->ram[off] = 0; /* our pager gives us the page; the guest gets it through the map */
     }
-    /* A GiB at a time where both sides are aligned to it (the kernel maps it as one where its
-     * tables and our own mapping allow), else 2 MiB. */
+    return vm_map(vm, vm->ram, base, size, KEEL_FP_RWX);
+}
+
+/* The flexpage order for the next step at a and b (both page-aligned) with left bytes to go: a
+ * GiB or 2 MiB where both sides are aligned to it (the kernel maps those as one block where its
+ * tables and our own mapping allow), else a page. */
+static unsigned map_order(uint64_t a, uint64_t b, uint64_t left)
+{
+    static const unsigned orders[] = { 30, 21 };
+    for (unsigned i = 0; i < 2; i++) {
+        uint64_t step = 1ull << orders[i];
+        if (!((a | b) & (step - 1)) && left >= step) {
+            return orders[i];
+        }
+    }
+    return 12;
+}
+
+int64_t vm_map(struct vm *vm, void *src, gpa_t gpa, uint64_t size, unsigned rights)
+{
+    uint64_t s = (uint64_t)(uintptr_t)src;
+    if ((s | gpa_val(gpa) | size) & (KEEL_PAGE_SIZE - 1)) {
+        return -KEEL_EINVAL;
+    }
     for (uint64_t off = 0, step; off < size; off += step) {
-        const uint64_t gib = 1ull << 30;
-        unsigned order = (((uint64_t)(uintptr_t)vm->ram + off) | (gpa_val(base) + off)) &
-                                     (gib - 1) ||
-                                 size - off < gib
-                             ? 21
-                             : 30;
+        unsigned order = map_order(s + off, gpa_val(gpa) + off, size - off);
         step = 1ull << order;
         int64_t r = KOBJ(vm->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
-                         keel_fpage_mem((uint64_t)(uintptr_t)vm->ram + off, order, KEEL_FP_RWX),
-                         gpa_val(base) + off);
+                         keel_fpage_mem(s + off, order, rights), gpa_val(gpa) + off);
         if (r < 0) {
             return r;
         }
     }
     return 0;
+}
+
+int64_t vm_unmap(void *src, uint64_t size)
+{
+    uint64_t s = (uint64_t)(uintptr_t)src;
+    if ((s | size) & (KEEL_PAGE_SIZE - 1)) {
+        return -KEEL_EINVAL;
+    }
+    for (uint64_t off = 0, step; off < size; off += step) {
+        unsigned order = map_order(s + off, s + off, size - off);
+        step = 1ull << order;
+        int64_t r = KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP,
+                         keel_fpage_mem(s + off, order, KEEL_FP_RWX), 0);
+        if (r < 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+struct vm_rom *vm_rom_add(struct vm *vm, gpa_t base, uint64_t size, const uint8_t *data)
+{
+    if (vm->rom_count == VM_MAX_ROMS) {
+        return NULL;
+    }
+    struct vm_rom *r = &vm->roms[vm->rom_count++];
+    *r = (struct vm_rom){ .base = base, .size = size, .data = data };
+    return r;
+}
+
+const void *guest_code_ptr(struct vm *vm, gpa_t gpa, uint64_t size)
+{
+    void *p = guest_mem_ptr(vm, gpa, size);
+    uint64_t a = gpa_val(gpa);
+    for (unsigned i = 0; !p && i < vm->rom_count; i++) {
+        const struct vm_rom *r = &vm->roms[i];
+        uint64_t base = gpa_val(r->base);
+        if (__atomic_load_n(&r->readable, __ATOMIC_ACQUIRE) && a >= base && size <= r->size &&
+            a - base <= r->size - size) {
+            return r->data + (a - base);
+        }
+    }
+    return p;
 }
 
 void *vm_heap_alloc(struct vm *vm, uint64_t size)
@@ -137,6 +196,18 @@ struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, u
     d->size = size;
     d->lock = &d->own;
     return d;
+}
+
+void vm_devices_reset(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->device_count; i++) {
+        struct mmio_device *d = &vm->devices[i];
+        if (d->reset) {
+            vm_lock(d->lock);
+            d->reset(d);
+            vm_unlock(d->lock);
+        }
+    }
 }
 
 const void *vm_boot_module(const char *name, uint64_t *size)

@@ -16,6 +16,7 @@
 #include <vm_arch.h> /* vmm/arch/<arch>/: struct vcpu_arch, struct vm_arch */
 
 #define VM_MAX_DEVICES 48
+#define VM_MAX_ROMS 4 /* read-only memory the guest runs from (guest_code_ptr) */
 #define VM_MAX_VCPUS 8
 /* Lines a guest's misuse of its platform (bad MMIO, aborts) may make the VMM print, in all. */
 #define VM_REPORT_BUDGET 64
@@ -39,6 +40,7 @@ struct vcpu {
     bool thread_started;
     uint64_t exits[8];        /* by KEEL_VCPU_EXIT_* reason (statistics) */
     uint64_t wfi_sleeps;      /* WFI exits on which the vCPU thread slept */
+    unsigned parked_gen;      /* reset_gen + 1 once parked for that reset (atomic; vcpu.c) */
     struct vcpu_arch arch;    /* the interrupt-controller model's per-vCPU part */
 };
 
@@ -50,6 +52,10 @@ struct mmio_device {
      * for an access the device does not support (the VMM reports it and the guest goes on). */
     bool (*access)(struct mmio_device *d, uint64_t offset, unsigned width, bool write, uint64_t *value);
     void *state;
+    /* Puts the device back in its power-on state at a reset of the VM (vm_reset), under its
+     * lock; what it keeps across (a flash's contents, a disk's) is the device's to say. May be
+     * NULL: nothing to reset. */
+    void (*reset)(struct mmio_device *d);
     /* What serializes its accesses: its own lock (vm_device_add), or the one it shares (the
      * interrupt controller's windows: vm->irq_lock). A device that raises a line takes the
      * interrupt controller's lock inside its own (vm_irq_set), never the other way round. */
@@ -69,8 +75,23 @@ struct vm {
     uint64_t heap_used;    /* of our heap, after guest RAM (vm_heap_alloc) */
     struct mmio_device devices[VM_MAX_DEVICES];
     unsigned device_count;
+    struct vm_rom {
+        gpa_t base;
+        uint64_t size;
+        const uint8_t *data;
+        bool
+            readable; /* (atomic) what the guest reads there is data (a flash in read-array mode) */
+    } roms[VM_MAX_ROMS];
+    unsigned rom_count;
     const char *name;
+    bool firmware;         /* vCPU 0 starts in firmware (keel,firmware): the CPU's reset state */
     bool off;              /* the guest powered off, or was stopped (atomic) */
+    /* A reset the guest asked for (vm_reset; atomic): vCPU 0 carries it out once the others
+     * have parked (vcpu.c). restart puts the guest back into RAM (main.c): 0 with where vCPU 0
+     * starts, or -1 (said why: the VM stops). */
+    bool reset_pending;
+    unsigned reset_gen; /* resets done (atomic) */
+    int (*restart)(struct vm *vm, uint64_t *entry, uint64_t *ctx);
     bool broken;           /* stopped because a vCPU could not go on */
     /* Console input for the guest (the first UART takes it; called with console_lock, the
      * UART's, held): bytes taken. */
@@ -89,6 +110,15 @@ struct vm {
  * when any of it is not RAM (declared in vcpu/guest_mem.h, for the vCPU library too). */
 /* Backs and maps guest RAM [base, base + size) into the VM task. Returns 0 or -err. */
 int64_t vm_ram_create(struct vm *vm, gpa_t base, uint64_t size);
+/* Maps size bytes of our memory at src (page-aligned, already touched: our pager filled it) at
+ * gpa in the VM with rights (KEEL_FP_R/W/X): what the guest may do there without an exit; an
+ * access beyond them is an MMIO exit at that address. 0 or -err. */
+int64_t vm_map(struct vm *vm, void *src, gpa_t gpa, uint64_t size, unsigned rights);
+/* Takes what vm_map() mapped from [src, src + size) back out of the VM. 0 or -err. */
+int64_t vm_unmap(void *src, uint64_t size);
+/* Registers [base, base + size) as memory the guest may run code from, read-only, whose bytes
+ * are data[] while the returned entry is readable (guest_code_ptr); NULL when there are too many. */
+struct vm_rom *vm_rom_add(struct vm *vm, gpa_t base, uint64_t size, const uint8_t *data);
 /* Memory of our heap after guest RAM (page-aligned, never freed: device buffers, disk copies),
  * or NULL when the heap (the system tree's memory for this program) is too small. */
 void *vm_heap_alloc(struct vm *vm, uint64_t size);
@@ -125,6 +155,8 @@ static inline bool vm_device_access(struct mmio_device *d, uint64_t off, unsigne
     return ok;
 }
 struct mmio_device *vm_device_add(struct vm *vm, const char *name, gpa_t base, uint64_t size);
+/* Every device's reset hook, each under its lock (vm_reset, with the vCPUs parked). */
+void vm_devices_reset(struct vm *vm);
 
 /* The vCPU the calling thread runs, or NULL (an I/O thread). */
 struct vcpu *vcpu_self(struct vm *vm);

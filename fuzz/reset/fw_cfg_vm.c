@@ -8,5 +8,6 @@ void fuzz_reset_fw_cfg_vm(void)
     memset(&cfg, 0, sizeof(cfg));
     memset(cpus_le16, 0, sizeof(cpus_le16));
     memset(ram_le64, 0, sizeof(ram_le64));
+    memset(e820, 0, sizeof(e820));
     made = false;
 }

@@ -10,6 +10,7 @@ void fuzz_reset_platform(void)
     fuzz_reset_virtio_devices();
     fuzz_reset_pci_bus();
     fuzz_reset_fw_cfg_vm();
+    fuzz_reset_flash_vm();
     fuzz_reset_ioapic();
     fuzz_reset_ports();
 }

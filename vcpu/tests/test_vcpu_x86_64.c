@@ -29,6 +29,12 @@ void *guest_mem_ptr(struct vm *v, gpa_t gpa, uint64_t size)
     return ram + a;
 }
 
+/* No read-only memory beside RAM here. */
+const void *guest_code_ptr(struct vm *v, gpa_t gpa, uint64_t size)
+{
+    return guest_mem_ptr(v, gpa, size);
+}
+
 /* Decodes a heap copy of exactly n bytes: AddressSanitizer catches any read past avail. */
 static bool decode(unsigned bits, const char *code, unsigned n, struct mmio_insn *m)
 {

@@ -30,6 +30,12 @@ void *guest_mem_ptr(struct vm *v, gpa_t gpa, uint64_t size)
     return ram + a;
 }
 
+/* No read-only memory beside RAM here. */
+const void *guest_code_ptr(struct vm *v, gpa_t gpa, uint64_t size)
+{
+    return guest_mem_ptr(v, gpa, size);
+}
+
 /* The ports: every access logged; reads answer `next_in`, counting up; port 0x99 has nothing. */
 static struct {
     unsigned port, width;

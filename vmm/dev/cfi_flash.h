@@ -23,7 +23,8 @@
  *   program      0x10/0x40, then one data write of any width: stored as written
  *   erase        0x20 at an address in the block, then 0xd0: the block becomes all 0xff
  *   buffer       0xe8, the count N-1 (the low chip's lane), N data writes inside one aligned
- *                write buffer (per chip 256 bytes at bank width 1, else 2 KiB), then 0xd0
+ *                write buffer (per chip 256 bytes at bank width 1, else 2 KiB), then 0xd0; a
+ *                data write outside that window is a program error (0x10), not stored
  *   lock         0x60, then 0x01 (lock), 0xd0 (unlock), 0x2f (lock down) or 0x03 (configure):
  *                accepted and ignored, as QEMU does (no block is ever locked)
  * In read status, read ID and CFI query each chip answers on its own byte lanes of the bank:

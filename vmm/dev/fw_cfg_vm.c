@@ -17,6 +17,7 @@
  *   isa { ... fw-cfg@i510 { compatible = "keel,fw-cfg"; reg = <1 0x510 0xc>; keel,fw-cfg-... }; };
  *
  * Items: NB_CPUS and MAX_CPUS (le16: the VM's vCPU count; no CPU is hot-plugged), RAM_SIZE (le64),
+ * on x86 etc/e820 (the RAM as one E820_RAM entry, as QEMU gives it to firmware),
  * a file per entry of keel,fw-cfg-files whose contents are the boot module at the same place in
  * keel,fw-cfg-modules (read-only; borrowed: the boot modules stay mapped for the VMM's life), and
  * "bootorder" from keel,fw-cfg-bootorder (QEMU's format: OpenFirmware device paths, one per line;
@@ -38,8 +39,10 @@
 #define MODULES "keel,fw-cfg-modules"
 #define BOOTORDER "keel,fw-cfg-bootorder"
 
-static struct fw_cfg cfg; /* its items point at the two below, at boot modules and the tree */
+static struct fw_cfg cfg; /* its items point at those below, at boot modules and the tree */
 static uint8_t cpus_le16[2], ram_le64[8];
+static uint8_t
+    e820[20]; /* x86: etc/e820, the RAM as one entry (le64 base, le64 length, le32 type) */
 static bool made;
 
 static void *gpa_ptr(void *ctx, uint64_t gpa, uint64_t size)
@@ -57,6 +60,11 @@ static bool port_access(struct mmio_device *d, uint64_t off, unsigned width, boo
                         uint64_t *value)
 {
     return fw_cfg_io(d->state, (uint16_t)off, width, write, value); /* off < FW_CFG_IO_SIZE */
+}
+
+static void reset(struct mmio_device *d)
+{
+    fw_cfg_reset(d->state);
 }
 
 /* A file per keel,fw-cfg-files entry, the boot module of the same keel,fw-cfg-modules entry. */
@@ -152,6 +160,7 @@ int fw_cfg_vm_from_dt(struct vm *vm, const void *fdt, int node)
         return -1;
     }
     d->access = mmio_access;
+    d->reset = reset;
     d->state = &cfg;
     return 0;
 }
@@ -166,7 +175,20 @@ int fw_cfg_vm_ports(struct vm *vm, const void *fdt, int node, struct mmio_device
     if (items(vm, fdt, node) != 0) {
         return -1;
     }
+    /* x86 firmware (OVMF's PlatformPei, SeaBIOS) takes the memory map from etc/e820 (it falls
+     * back to CMOS, which holds only 16 bits of 64 KiB units below 4 GiB). */
+    for (unsigned i = 0; i < 8; i++) {
+        e820[i] = (uint8_t)(gpa_val(vm->ram_base) >> (8 * i));
+        e820[8 + i] = (uint8_t)(vm->ram_size >> (8 * i));
+    }
+    e820[16] = 1; /* E820_RAM */
+    if (fw_cfg_add_file(&cfg, "etc/e820", e820, sizeof(e820)) == 0) {
+        printf("vmm: %s: %s: no room for etc/e820 (or a file of that name given)\n", vm->name,
+               fdt_get_name(fdt, node, NULL));
+        return -1;
+    }
     d->access = port_access;
+    d->reset = reset;
     d->state = &cfg;
     return 0;
 }

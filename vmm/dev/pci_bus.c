@@ -31,6 +31,11 @@ static bool ecam_access(struct mmio_device *d, uint64_t off, unsigned width, boo
     return true; /* the host bridge answers everything (all ones for what is absent) */
 }
 
+static void bus_reset(struct mmio_device *d)
+{
+    pci_host_reset(&((struct pci_bus *)d->state)->host);
+}
+
 static bool window_access(struct mmio_device *d, uint64_t off, unsigned width, bool write,
                           uint64_t *value)
 {
@@ -169,16 +174,60 @@ bool pci_bus_intx(const struct pci_bus *b, const void *fdt, unsigned slot, unsig
     return false;
 }
 
+/*
+ * keel,chipset = "q35": the two functions of QEMU's q35 board that x86 firmware identifies the
+ * platform by (OVMF's PlatformPei reads 00:00.0's device ID, then finds the ACPI PM block through
+ * the LPC bridge's PMBASE): Intel's Q35 MCH as the host bridge and ICH9's LPC bridge at 00:1f.0,
+ * whose class (ISA bridge) also makes OVMF's SioBusDxe offer COM1 as the console. Only what
+ * firmware reads of them is there: PMBASE (0x40) reads 0x601 (the PM block at I/O 0x600, the
+ * acpi-pm node's, in I/O space) and ACPI_CNTL (0x44) 0x80 (ACPI enabled), so that firmware finds
+ * them set and leaves them; writes to the chipset registers (PCIEXBAR, PIRQ routing, RCBA) are
+ * taken and ignored: ECAM stays where the tree's reg puts it (0xb0000000, where OVMF looks).
+ */
+#define Q35_PMBASE 0x600u
+#define Q35_ECAM 0xb0000000u
+
+static bool lpc_regs(struct pci_function *f, unsigned off, unsigned width, bool write,
+                     uint64_t *value)
+{
+    (void)f;
+    if (write) {
+        return true;
+    }
+    unsigned reg = PCI_CAPS_BASE + off;
+    uint32_t dword = (reg & ~3u) == 0x40 ? Q35_PMBASE | 1 : (reg & ~3u) == 0x44 ? 0x80 : 0;
+    *value = (dword >> (8 * (reg & 3))) & (width == 4 ? 0xffffffffu : (1u << (8 * width)) - 1);
+    return true;
+}
+
+static const struct pci_function_ops lpc_ops = { .cap_access = lpc_regs };
+
 /* Slot 0: a host bridge (class 0x0600), as on QEMU's boards: OSes look for one (Linux's check
- * that configuration mechanism #1 works on x86). */
-static bool bridge_make(struct pci_bus *b)
+ * that configuration mechanism #1 works on x86). Its identity is QEMU's generic PCIe host
+ * bridge's, or with keel,chipset = "q35" the Q35 MCH's, with the LPC bridge beside it. */
+static bool bridge_make(struct pci_bus *b, bool q35)
 {
     struct pci_function *f = &b->bridge;
     pci_function_init(f, NULL, b);
-    f->vendor_id = f->subsystem_vendor_id = 0x1b36; /* Red Hat (QEMU's PCIe host bridge) */
-    f->device_id = 0x0008;
+    f->vendor_id = f->subsystem_vendor_id = q35 ? 0x8086 : 0x1b36; /* Intel; Red Hat (QEMU) */
+    f->device_id = q35 ? 0x29c0 : 0x0008;
     f->class_code = 0x06;
-    return pci_host_attach(&b->host, 0, f);
+    if (!pci_host_attach(&b->host, 0, f)) {
+        return false;
+    }
+    if (!q35) {
+        return true;
+    }
+    struct pci_function *l = &b->lpc;
+    pci_function_init(l, &lpc_ops, b);
+    l->vendor_id = l->subsystem_vendor_id = 0x8086;
+    l->device_id = 0x2918; /* ICH9 LPC interface */
+    l->revision = 2;
+    l->class_code = 0x06;
+    l->subclass = 0x01; /* ISA bridge */
+    l->caps_len = 0x100 - PCI_CAPS_BASE;
+    l->no_cap_list = true;
+    return pci_host_attach(&b->host, 0x1f, l);
 }
 
 /* Each child node with keel,device: reg's phys.hi names the slot (bus 0, function 0). */
@@ -217,6 +266,7 @@ int pci_bus_from_dt(struct vm *vm, const void *fdt, int node)
         return -1;
     }
     memset(b, 0, sizeof(*b));
+    struct mmio_device *ecam = NULL;
     b->vm = vm;
     b->node = node;
     pci_host_init(&b->host);
@@ -224,20 +274,28 @@ int pci_bus_from_dt(struct vm *vm, const void *fdt, int node)
     b->host.report_ctx = vm;
     if (!fdt_util_reg(fdt, node, 0, &b->ecam_base, &b->ecam_size) || b->ecam_size == 0 ||
         b->ecam_size > 256 * PCI_ECAM_BUS_SIZE || b->ecam_size % PCI_ECAM_BUS_SIZE != 0 ||
-        !window_add(b, "pci-ecam", b->ecam_base, b->ecam_size, ecam_access)) {
+        !(ecam = window_add(b, "pci-ecam", b->ecam_base, b->ecam_size, ecam_access))) {
         printf("vmm: %s: %s: reg must be the ECAM window, 1 MiB per bus\n", vm->name,
                fdt_get_name(fdt, node, NULL));
         return -1;
     }
+    ecam->reset = bus_reset; /* (the whole bus: the windows share its lock) */
     if (ranges(b, fdt, node) != 0) {
         printf("vmm: %s: %s: ranges must give one 32-bit memory window (untranslated) and at most "
                "one 64-bit one\n",
                vm->name, fdt_get_name(fdt, node, NULL));
         return -1;
     }
-    b->made = true;
-    if (!bridge_make(b) || children(b, fdt, node) != 0) {
+    const char *chipset = fdt_getprop(fdt, node, "keel,chipset", NULL);
+    bool q35 = chipset && strcmp(chipset, "q35") == 0;
+    if (chipset && (!q35 || b->ecam_base != Q35_ECAM)) {
+        printf("vmm: %s: %s: keel,chipset: only \"q35\", with the ECAM window at 0x%x\n", vm->name,
+               fdt_get_name(fdt, node, NULL), Q35_ECAM);
         return -1;
+    }
+    b->made = true;
+    if (!bridge_make(b, q35) || children(b, fdt, node) != 0) {
+        return -1; /* (said why; with keel,chipset, slot 31 is the LPC bridge's) */
     }
     if (!pci_host_place(&b->host)) {
         printf("vmm: %s: the PCI devices' BARs do not fit in the windows\n", vm->name);

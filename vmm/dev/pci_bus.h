@@ -26,6 +26,7 @@ struct pci_bus {
     struct pci_host host;
     struct vm_lock lock;
     struct pci_function bridge;
+    struct pci_function lpc; /* keel,chipset = "q35": ICH9's LPC bridge at 00:1f.0 */
     uint64_t ecam_base, ecam_size;
     unsigned intx[PCI_SLOTS];   /* each slot's INTA as the VM's interrupt line (0: none) */
     bool intx_level[PCI_SLOTS]; /* each function's INTx as it drives it */

@@ -247,6 +247,12 @@ static struct vdev *model_create(struct vm *vm, const void *fdt, int node, struc
     return d;
 }
 
+/* A reset of the VM: the device as the driver's write of 0 to its status leaves it. */
+static void mmio_reset(struct mmio_device *m)
+{
+    virtio_status_write(&((struct vdev *)m->state)->u.dev, 0);
+}
+
 int virtio_device_create(struct vm *vm, const void *fdt, int node, gpa_t base, unsigned irq)
 {
     const char *kind = fdt_getprop(fdt, node, "keel,device", NULL);
@@ -262,6 +268,7 @@ int virtio_device_create(struct vm *vm, const void *fdt, int node, gpa_t base, u
         virtio_mmio_init(&d->mmio, &d->u.dev);
         m->state = d;
         m->access = access;
+        m->reset = mmio_reset;
     }
     vm_unlock(&m->own);
     return d ? 0 : -1;
@@ -296,7 +303,13 @@ static void pci_intx_line(struct pci_function *f, bool level)
     pci_bus_intx_set(pci_bus_of(((struct vdev *)f->ctx)->vm), f->slot, level);
 }
 
+static void pci_reset(struct pci_function *f)
+{
+    virtio_status_write(&((struct vdev *)f->ctx)->u.dev, 0);
+}
+
 static const struct pci_function_ops pci_ops = {
+    .reset = pci_reset,
     .bar_access = pci_bar,
     .cap_access = pci_cap,
     .msi_send = pci_msi,

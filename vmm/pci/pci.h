@@ -49,6 +49,8 @@ enum pci_bar_kind { PCI_BAR_NONE, PCI_BAR_MEM32, PCI_BAR_MEM64, PCI_BAR_IO };
 struct pci_function;
 
 struct pci_function_ops {
+    /* A reset of the VM (pci_host_reset): the device's own state as at power on. May be NULL. */
+    void (*reset)(struct pci_function *f);
     /* An access of `width` (1, 2, 4 or 8) bytes at off of BAR bar, all inside the BAR's size,
      * which the guest has enabled (command's memory or I/O bit); false for one the device
      * refuses. Not called for the MSI-X BAR. */
@@ -84,6 +86,8 @@ struct pci_function {
     uint8_t interrupt_pin; /* 1 = INTA (the only one used here), 0 = none */
     struct pci_bar bar[PCI_BARS];
     unsigned caps_len;     /* bytes of the device's own capabilities from PCI_CAPS_BASE */
+    bool no_cap_list;      /* those bytes are chipset registers, no capability list: the status
+                            * bit and the capabilities pointer stay 0 (and no MSI-X then) */
     unsigned msix_vectors; /* 0: no MSI-X; else up to PCI_MSIX_MAX */
     unsigned msix_bar;     /* the BAR that holds the MSI-X table and PBA (4 KiB memory) */
     const struct pci_function_ops *ops;
@@ -140,6 +144,9 @@ bool pci_host_attach(struct pci_host *h, unsigned slot, struct pci_function *f);
  * False when they do not fit, and then nothing has changed.
  */
 bool pci_host_place(struct pci_host *h);
+/* A reset of the VM: every function's configuration as at power on (then the device's own
+ * reset), the CONFIG_ADDRESS port 0, and the BARs placed again as pci_host_place() does. */
+void pci_host_reset(struct pci_host *h);
 /* An access at off of the ECAM window (bus 0 at offset 0). */
 void pci_host_ecam(struct pci_host *h, uint64_t off, unsigned width, bool write, uint64_t *value);
 /* An access to ports 0xcf8-0xcff (x86 configuration mechanism #1; a byte at 0xcfb is the

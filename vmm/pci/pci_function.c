@@ -105,12 +105,15 @@ static void bar_write(struct pci_function *f, unsigned i, uint32_t value)
 
 static uint16_t status(const struct pci_function *f)
 {
-    bool caps = f->caps_len > 0 || f->msix_vectors > 0;
+    bool caps = !f->no_cap_list && (f->caps_len > 0 || f->msix_vectors > 0);
     return (uint16_t)((caps ? STATUS_CAPS : 0) | (f->intx_asserted ? STATUS_INTERRUPT : 0));
 }
 
 static uint32_t caps_pointer(const struct pci_function *f)
 {
+    if (f->no_cap_list) {
+        return 0;
+    }
     return f->caps_len > 0 ? PCI_CAPS_BASE : pci_msix_cap_offset(f);
 }
 

@@ -273,3 +273,29 @@ bool pci_host_place(struct pci_host *h)
 {
     return place_all(h, false) && place_all(h, true);
 }
+
+void pci_host_reset(struct pci_host *h)
+{
+    h->cf8 = 0;
+    for (unsigned s = 0; s < PCI_SLOTS; s++) {
+        struct pci_function *f = h->slot[s];
+        if (!f) {
+            continue;
+        }
+        f->command = 0;
+        f->latency_timer = 0;
+        f->msix_control = 0;
+        for (unsigned v = 0; v < PCI_MSIX_MAX; v++) {
+            f->msix[v] = (struct pci_msix_entry){ .control = 1 }; /* masked, as at power on */
+        }
+        f->msix_pending = 0;
+        for (unsigned i = 0; i < PCI_BARS; i++) {
+            f->bar[i].base = 0;
+        }
+        if (f->ops && f->ops->reset) {
+            f->ops->reset(f);
+        }
+        pci_intx_update(f);
+    }
+    pci_host_place(h); /* (they fitted before: they fit again) */
+}

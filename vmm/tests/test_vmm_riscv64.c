@@ -81,6 +81,16 @@ void vm_stop(struct vm *v)
     v->off = true;
 }
 
+static int resets;
+static int64_t reset_status;
+
+void vm_reset(struct vm *v, int64_t status)
+{
+    (void)v;
+    resets++;
+    reset_status = status;
+}
+
 static void test_decode(void)
 {
     struct mmio_insn m;
@@ -469,6 +479,24 @@ static void test_hart_start(void)
     CHECK_EQ(power_on_ctx, 0x1234);
 }
 
+/* SRST system_reset (SBI 2.0, 10.1): shutdown stops the VM with the reason as its status, a
+ * cold or warm reboot resets it, another type is INVALID_PARAM and does nothing. */
+static void test_srst(void)
+{
+    static const uint64_t types[] = { 1, 2, 0, 3 };
+    for (unsigned i = 0; i < 4; i++) {
+        struct keel_vcpu_state s = { .pc = 0x80001000 };
+        s.x[17] = 0x53525354, s.x[16] = 0, s.x[10] = types[i], s.x[11] = 40 + i;
+        CHECK(sbi_call(&vm.vcpus[0], &s) == 0);
+        CHECK_EQ((int64_t)s.x[10], i < 3 ? SBI_SUCCESS : SBI_ERR_INVALID_PARAM);
+    }
+    CHECK_EQ(resets, 2);
+    CHECK_EQ(reset_status, 41);
+    CHECK(vm.off);
+    CHECK_EQ(vm.exit_status, 42);
+    vm.off = false;
+}
+
 int main(void)
 {
     vm.name = "t";
@@ -489,5 +517,6 @@ int main(void)
     vm.vcpus[1].id = 1;
     vm.vcpus[1].mpidr = 1; /* hart 1 */
     test_hart_start();
+    test_srst();
     return unit_done("test_vmm_riscv64");
 }

@@ -747,7 +747,8 @@ static void test_acpi_tables_prt(void)
 
 /* The PM1 registers as ACPI 6.4 4.8.4 has them: PM1_EN keeps its defined bits (ACPICA checks
  * that GBL_EN sticks before it takes the global lock), PM1_STS raises nothing, PM1_CNT reads
- * SCI_EN and keeps SLP_TYP, SLP_EN with S5 powers off (also byte by byte), the timer only where
+ * SCI_EN and keeps SLP_TYP, SLP_EN with S5 (or QEMU's 0) powers off (also byte by byte), the
+ * timer only where
  * there is one and only as a 32-bit read. */
 static void test_acpi_pm(void)
 {
@@ -780,6 +781,10 @@ static void test_acpi_pm(void)
     CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT, 2, true, &v, 0), ACPI_PM_POWER_OFF);
     v = ACPI_SLP_TYP_S5 << 10; /* the type alone */
     CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT, 2, true, &v, 0), ACPI_PM_DONE);
+    v = 1u << 13; /* SLP_TYP 0 with SLP_EN: QEMU's soft off, which OVMF writes */
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT, 2, true, &v, 0), ACPI_PM_POWER_OFF);
+    v = (uint64_t)(1u << 13 | 1u << 10) >> 8; /* SLP_TYP 1 (S1): not off */
+    CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT + 1, 1, true, &v, 0), ACPI_PM_DONE);
     /* Across the blocks, past PM1_CNT, odd widths: refused. */
     CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_EVT + 2, 4, false, &v, 0), ACPI_PM_REFUSED);
     CHECK_EQ(acpi_pm_access(&pm, ACPI_PM_CNT + 1, 2, false, &v, 0), ACPI_PM_REFUSED);

@@ -350,7 +350,7 @@ unsigned insn_fetch(struct vm *vm, const struct keel_vcpu_state *s, uint8_t *buf
         uint64_t in_page = PAGE_SIZE - (la & (PAGE_SIZE - 1));
         unsigned chunk = in_page < max - n ? (unsigned)in_page : max - n;
         for (unsigned i = 0; i < chunk; i++, n++) {
-            const uint8_t *p = guest_mem_ptr(vm, gpa_init(gpa + i), 1);
+            const uint8_t *p = guest_code_ptr(vm, gpa_init(gpa + i), 1);
             if (!p) {
                 return n;
             }

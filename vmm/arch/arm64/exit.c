@@ -123,9 +123,11 @@ static int psci(struct vcpu *v, struct keel_vcpu_state *s)
         break;
     }
     case PSCI_SYSTEM_OFF:
-    case PSCI_SYSTEM_RESET:
         vm->exit_status = (int64_t)s->x[1];
         vm_stop(vm);
+        return 0;
+    case PSCI_SYSTEM_RESET:
+        vm_reset(vm, (int64_t)s->x[1]); /* (x1: the status, should the VM stop instead) */
         return 0;
     }
     s->x[0] = (uint64_t)r;
@@ -225,7 +227,7 @@ int arch_vcpu_exit(struct vcpu *v, int64_t reason)
         return trap(v, v->state);
     case KEEL_VCPU_EXIT_VTIMER:
         if (!v->vm->arch.gic && v->vm->vtimer_exits++ == 0) {
-            printf("vmm: %s: virtual timer fired\n", v->vm->name); /* no GIC: it stays masked */
+            printf("vmm: %s: virtual timer fired\n", v->vm->name); /* no GIC: it stays held */
         }
         vgic_vtimer(v->vm, v);
         return 0;
@@ -237,6 +239,12 @@ int arch_vcpu_exit(struct vcpu *v, int64_t reason)
 void arch_vcpu_before_resume(struct vcpu *v)
 {
     vgic_flush(v->vm, v);
+}
+
+bool arch_vm_reset(struct vm *vm)
+{
+    vgic_model_reset(vm);
+    return true;
 }
 
 void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)

@@ -5,7 +5,9 @@
  * interrupt goes into one list register of its target vCPU at a time; level ones carry the EOI
  * bit, so their deactivation ends the run and the line is looked at again. The kernel's own
  * injection of the virtual timer (INTID 27) uses list registers the model does not own; they are
- * left alone.
+ * left alone. The model tells the kernel when it may inject it (KEEL_VGIC_VTIMER_ON: INTID 27
+ * and its group enabled) and ends the kernel's hold on it when the guest dropped it
+ * (vtimer_release; uapi/keel/vcpu_state_arm64.h).
  */
 #include "vgic_model.h"
 #include <keel/rt.h>
@@ -215,6 +217,67 @@ struct vgic *vgic_model_create(struct vm *vm, unsigned version)
     return g;
 }
 
+/* Whether the kernel may inject v's timer interrupt itself: INTID 27 enabled at v's
+ * redistributor and its group enabled at the distributor. (Read without the lock: a change comes
+ * with an exit of v, whose next resume looks again.) */
+static uint32_t vtimer_flag(struct vgic *g, struct vcpu *v)
+{
+    const struct vgic_irq *t = &g->priv[v->id][VTIMER_INTID];
+    uint32_t group_on = __atomic_load_n(&t->group1, __ATOMIC_RELAXED) ? CTLR_ENABLE_G1
+                                                                      : CTLR_ENABLE_G0;
+    bool on = __atomic_load_n(&t->enabled, __ATOMIC_RELAXED) &&
+              (__atomic_load_n(&g->ctlr, __ATOMIC_RELAXED) & group_on);
+    return on ? KEEL_VGIC_VTIMER_ON : 0;
+}
+
+/* The kernel holds v's timer interrupt until the guest deactivates it from a list register.
+ * When it is in none and the model no longer has it pending (the guest cleared it: GICR
+ * ICPENDR0), that will not come: let the kernel look at the timer's level again, as a level
+ * interrupt's pending state follows its line on hardware. */
+static void vtimer_release(struct vgic *g, struct vcpu *v)
+{
+    struct keel_vcpu_state *s = v->state;
+    for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
+        if ((uint32_t)s->vgic_lr[l] == VTIMER_INTID && (s->vgic_lr[l] & LR_STATE)) {
+            return;
+        }
+    }
+    vm_lock(&g->vm->irq_lock);
+    if (!g->priv[v->id][VTIMER_INTID].latch) {
+        s->vtimer_held = 0;
+    }
+    vm_unlock(&g->vm->irq_lock);
+}
+
+void vgic_model_reset(struct vm *vm)
+{
+    struct vgic *g = vm->arch.gic;
+    if (!g) {
+        return;
+    }
+    vm_lock(&vm->irq_lock);
+    /* The registers as at power on; the lines stay as the devices drive them. */
+    for (unsigned i = 0; i < VGIC_SPIS; i++) {
+        g->spi[i] = (struct vgic_irq){ .line = g->spi[i].line };
+    }
+    for (unsigned c = 0; c < VM_MAX_VCPUS; c++) {
+        for (unsigned i = 0; i < 32; i++) {
+            g->priv[c][i] = (struct vgic_irq){ .edge = i < 16, .enabled = i < 16 };
+        }
+        g->waker[c] = 0;
+    }
+    g->ctlr = 0;
+    memset(g->maybe, 0, sizeof(g->maybe));
+    for (unsigned c = 0; c < vm->vcpu_count; c++) {
+        struct vcpu *v = &vm->vcpus[c];
+        memset(v->state->vgic_lr, 0, sizeof(v->state->vgic_lr));
+        v->state->vgic_flags = 0;
+        v->state->vtimer_held = 0;
+        v->arch.lr_owned = 0;
+    }
+    vm_unlock(&vm->irq_lock);
+}
+
 void vgic_send_sgi(struct vgic *g, unsigned intid, uint32_t targets)
 {
     for (unsigned c = 0; c < g->vm->vcpu_count; c++) {
@@ -260,14 +323,19 @@ static bool candidates(struct vgic *g, unsigned cpu)
 void vgic_flush(struct vm *vm, struct vcpu *v)
 {
     struct vgic *g = vm->arch.gic;
+    struct keel_vcpu_state *s = v->state;
     if (!g) {
+        s->vgic_flags = KEEL_VGIC_VTIMER_ON; /* no model: the guest's own GIC interface */
         return;
     }
-    struct keel_vcpu_state *s = v->state;
+    const uint32_t timer = vtimer_flag(g, v);
+    if (s->vtimer_held) {
+        vtimer_release(g, v);
+    }
     if (!v->arch.lr_owned && !candidates(g, v->id)) {
         /* Nothing in its list registers, nothing to put there. (A candidate marked meanwhile
          * comes with a kick: the vCPU exits and looks again.) */
-        s->vgic_flags = 0;
+        s->vgic_flags = timer;
         return;
     }
     vm_lock(&vm->irq_lock);
@@ -314,7 +382,7 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
         i->latch = false; /* an edge, or pending set by software: delivered once */
         __atomic_fetch_and(&g->maybe[v->id][intid / 64], ~(1ull << (intid % 64)), __ATOMIC_RELAXED);
     }
-    s->vgic_flags = more ? KEEL_VGIC_UNDERFLOW : 0;
+    s->vgic_flags = (more ? KEEL_VGIC_UNDERFLOW : 0) | timer;
     vm_unlock(&vm->irq_lock);
 }
 

@@ -24,3 +24,6 @@ bool vgic_has_pending(struct vm *vm, struct vcpu *v);
 void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t sgi1r);
 /* The kernel had no free list register for v's virtual timer: deliver it through the model. */
 void vgic_vtimer(struct vm *vm, struct vcpu *v);
+/* A reset of the VM: the distributor, redistributors and every vCPU's list registers as at
+ * power on (the vCPUs parked); the devices' line levels stay. */
+void vgic_model_reset(struct vm *vm);

@@ -176,6 +176,12 @@ void arch_vcpu_before_resume(struct vcpu *v)
     s->hvip = (s->hvip & ~KEEL_HVIP_VSEIP) | (plic_pending(v->vm, v) ? KEEL_HVIP_VSEIP : 0);
 }
 
+bool arch_vm_reset(struct vm *vm)
+{
+    (void)vm;
+    return false; /* (the PLIC have no reset yet: the VM stops instead) */
+}
+
 void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
 {
     struct keel_vcpu_state *s = v->state;

@@ -225,9 +225,13 @@ static struct sbi_ret srst(struct vcpu *v, struct keel_vcpu_state *s, uint64_t f
     if (fid != 0 || s->x[10] > 2) {
         return (struct sbi_ret){ fid != 0 ? SBI_ERR_NOT_SUPPORTED : SBI_ERR_INVALID_PARAM, 0 };
     }
-    /* system_reset(type, reason): shutdown, cold or warm reboot all end the VM here. */
-    v->vm->exit_status = (int64_t)(uint32_t)s->x[11];
-    vm_stop(v->vm);
+    /* system_reset(type, reason): shutdown ends the VM; a cold or warm reboot resets it. */
+    if (s->x[10] == 0) {
+        v->vm->exit_status = (int64_t)(uint32_t)s->x[11];
+        vm_stop(v->vm);
+    } else {
+        vm_reset(v->vm, (int64_t)(uint32_t)s->x[11]);
+    }
     return (struct sbi_ret){ SBI_SUCCESS, 0 };
 }
 

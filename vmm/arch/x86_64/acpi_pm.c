@@ -6,7 +6,9 @@
  * PM1_EN holds its defined enable bits as OSPM writes them (an OS checks that GBL_EN sticks
  * before it uses the global lock in the FACS; with no firmware to share it with, the lock is
  * OSPM's alone). PM1_CNT keeps BM_RLD and SLP_TYP; GBL_RLS and SLP_EN are write-only; SLP_EN
- * with SLP_TYP S5 is the power-off (the DSDT's _S5). The registers take byte and word accesses
+ * with SLP_TYP S5 is the power-off (the DSDT's _S5), and so is SLP_TYP 0: QEMU's chipsets take
+ * that as soft off (their DSDTs' _S5 is 0), and firmware built for them (OVMF's ResetSystem)
+ * writes it; no sleep state is 0 here. The registers take byte and word accesses
  * as an I/O block does; the timer a 32-bit read.
  */
 #include "acpi_pm.h"
@@ -46,7 +48,8 @@ static bool write_byte(struct acpi_pm *pm, unsigned offset, uint8_t byte)
         pm->control = (uint16_t)((pm->control & ~mask) | (v & PM1_CNT_KEPT));
         /* SLP_EN and SLP_TYP are in one byte: the write that sets SLP_EN carries the type */
         return (v & PM1_CNT_SLP_EN) &&
-               ((pm->control >> PM1_CNT_SLP_TYP_SHIFT) & 7) == ACPI_SLP_TYP_S5;
+               (((pm->control >> PM1_CNT_SLP_TYP_SHIFT) & 7) == ACPI_SLP_TYP_S5 ||
+                ((pm->control >> PM1_CNT_SLP_TYP_SHIFT) & 7) == 0);
     default:
         return false; /* PM1_STS: write one to clear, nothing is set */
     }

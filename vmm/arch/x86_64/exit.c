@@ -329,6 +329,13 @@ static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
     case 0xa:
         r[0] = r[1] = r[2] = r[3] = 0; /* no performance counters */
         break;
+    case 0xb:
+    case 0x1f:
+        r[3] = v->arch.lapic.id; /* the topology leaves' x2APIC id: this vCPU's, not the host's */
+        break;
+    case 0x8000001f:
+        r[0] = r[1] = r[2] = r[3] = 0; /* no SEV (firmware would read its MSRs) */
+        break;
     case 0x40000000:
         r[0] = 0x40000000;
         memcpy(&r[1], "KeelKeelKeel", 12);
@@ -634,8 +641,15 @@ void arch_vcpu_before_resume(struct vcpu *v)
 /* The state a vCPU starts in. vCPU 0 runs the loaded guest: 32-bit protected mode, flat code
  * (selector 0x10) and data (0x18) segments over 4 GiB, paging and interrupts off, esi = ctx (the
  * state Linux's 32-bit boot protocol asks for); the guest loads its own GDT before it reloads a
- * segment. The others start as an application processor does on a STARTUP IPI: real mode, at
- * the page entry (the IPI's vector << 12), CS = entry >> 4, IP 0. */
+ * segment. In a VM that starts in firmware, vCPU 0 starts at the reset vector instead. The
+ * others start as an application processor does on a STARTUP IPI: real mode, at the page entry
+ * (the IPI's vector << 12), CS = entry >> 4, IP 0. */
+bool arch_vm_reset(struct vm *vm)
+{
+    (void)vm;
+    return false; /* (the local and I/O APICs, timers have no reset yet: the VM stops instead) */
+}
+
 void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
 {
     struct keel_vcpu_state *s = v->state;
@@ -648,6 +662,16 @@ void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
     s->timer_deadline = UINT64_MAX;
     s->sys.idtr.limit = 0xffff;
     s->sys.ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
+    if (v->id == 0 && v->vm->firmware) {
+        /* The reset vector (SDM 3A 9.1.4): CS 0xf000 with base 0xffff0000, IP 0xfff0. */
+        const struct keel_x86_segment data = { 0, 0x93, 0xffff, 0 };
+        s->cr0 = 0x10; /* ET; (CD and NW stay out of the CR0 the hardware runs with) */
+        s->cs = (struct keel_x86_segment){ 0xf000, 0x9b, 0xffff, 0xffff0000u };
+        s->rip = entry & 0xffff;
+        s->sys.ds = s->sys.es = s->sys.ss = s->sys.fs = s->sys.gs = data;
+        s->sys.tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
+        return;
+    }
     if (v->id != 0) {
         const struct keel_x86_segment data = { 0, 0x93, 0xffff, 0 };
         s->cr0 = 0x10; /* ET: real mode */

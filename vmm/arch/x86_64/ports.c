@@ -93,8 +93,8 @@ static bool acpi_pm_port_access(struct mmio_device *d, uint64_t offset, unsigned
 }
 
 /* The reset register (port 0xcf9, the FADT's; the PIIX/ICH reset control register): setting
- * RST_CPU (bit 2: 0x06 the FADT's value, 0x0e Linux's reboot=pci) ends the VM with status 6 (a
- * reboot is not modelled: the system's policy decides what comes next). */
+ * RST_CPU (bit 2: 0x06 the FADT's value, 0x0e Linux's reboot=pci) resets the VM (vm_reset; where
+ * it cannot restart, it ends with status 6). */
 static bool reset_port_access(struct mmio_device *d, uint64_t offset, unsigned width, bool write,
                               uint64_t *value)
 {
@@ -103,9 +103,7 @@ static bool reset_port_access(struct mmio_device *d, uint64_t offset, unsigned w
         return false;
     }
     if (write && (*value & 0x04)) {
-        printf("vmm: %s: the guest reset the system; stopping the VM\n", vm->name);
-        vm->exit_status = ACPI_RESET_VALUE;
-        vm_stop(vm);
+        vm_reset(vm, ACPI_RESET_VALUE);
     } else if (!write) {
         *value = 0;
     }
