@@ -97,3 +97,13 @@ keel_add_unit_test(test_vmm_fw_cfg SOURCES vmm/tests/test_vmm_fw_cfg.c vmm/dev/f
 # The VMM's CFI flash on the host (vmm/dev/cfi_flash.c): commands, CFI query, program, erase.
 keel_add_unit_test(test_vmm_cfi_flash SOURCES vmm/tests/test_vmm_cfi_flash.c vmm/dev/cfi_flash.c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm/dev)
+
+# The VMM's PL031 real-time clock on the host (vmm/dev/rtc_pl031.c): registers, count, match
+# interrupt, reset; and the device from its device tree node, linked in its resettable form
+# (fuzz/reset/rtc_pl031.c: one device per VMM) with the arm64 VMM's headers.
+keel_add_unit_test(test_vmm_pl031 SOURCES vmm/tests/test_vmm_pl031.c fuzz/reset/rtc_pl031.c
+    LIBS host_keel_fdt
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/arm64
+             ${CMAKE_SOURCE_DIR}/vmm/tests/host ${CMAKE_SOURCE_DIR}/fuzz/reset
+             ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
+target_compile_definitions(test_vmm_pl031 PRIVATE KEEL_UAPI_ARM64)

@@ -7,6 +7,7 @@
 #include "dev/pci_bus.h"
 #include "dev/fw_cfg_vm.h"
 #include "dev/flash_vm.h"
+#include "dev/rtc_pl031.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -75,6 +76,7 @@ static const struct device_model models[] = {
     { "pci-host-ecam-generic", pci_bus_from_dt },
     { "qemu,fw-cfg-mmio", fw_cfg_vm_from_dt },
     { "cfi-flash", flash_vm_from_dt },
+    { "arm,pl031", rtc_pl031_from_dt },
     { NULL, NULL },
 };
 

@@ -11,4 +11,5 @@ void fuzz_reset_platform(void)
     fuzz_reset_pci_bus();
     fuzz_reset_fw_cfg_vm();
     fuzz_reset_flash_vm();
+    fuzz_reset_rtc_pl031();
 }

@@ -11,6 +11,7 @@ void fuzz_reset_platform(void)
     fuzz_reset_pci_bus();
     fuzz_reset_fw_cfg_vm();
     fuzz_reset_flash_vm();
+    fuzz_reset_rtc_pl031();
     fuzz_reset_ioapic();
     fuzz_reset_ports();
 }
