@@ -312,8 +312,17 @@ keel_add_qemu_test(ktest/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT
 # read, the PCI cfg access capability with bad BARs, lengths and offsets. Then (attack_fwcfg.c) its
 # fw_cfg: signature, ID, items, FILE_DIR, the file (the test disk) through the data register and by
 # DMA; DMA buffers and descriptors outside RAM, a DMA write, reads past the end, absent selectors,
-# and a read of the selector (its one report). vm3's guest (worker.c) reads the same disk from
-# before vm2 says (over their virtio-net link) that the attack starts until it says it is done.
+# and a read of the selector (its one report). After the MMIO steps (attack_flash.c) its CFI flash:
+# a read-only bank holding the test disk and a writable one, erased (dts/vms/attack-arm64.dts):
+# CFI query, read ID and status reads from the model with the bank unmapped (a load pair there
+# takes an abort), the array mapped again after 0xff; program, erase and buffered program refused
+# by the read-only bank (error bits, contents unchanged); buffer counts over the buffer, data
+# outside its window, bad confirms (nothing written); program and erase of the writable bank,
+# with nothing changed past its blocks (the other bank, the end of RAM and the writable disk's
+# copy, which lie beside it in the VMM); a write just past the bank (the budget's 64th line). The
+# VMM's count of each bank's switches out of read-array mode must match the steps' commands.
+# vm3's guest (worker.c) reads the same disk from before vm2 says (over their virtio-net link)
+# that the attack starts until it says it is done.
 # The VMM must log one line per bad input (counted per device; bad accesses, misdirected MSIs and
 # odd ECAM accesses up to its budget of 64, then one line says the rest is dropped: "vmm: vm2:
 # guest " counts 61 of those 64 and the power-off line, the other three are the ECAM and MSI
@@ -325,7 +334,7 @@ keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NA
            "vm2| attack: final read of sector 0: ok" "vm3| worker: the attacker is done"
            "vm3| worker: done" "all correct"
            "vmm: vm3: guest powered off, status 0" "root: all programs done" "KEEL: power off"
-    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 139 steps passed"
+    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 156 steps passed"
             "vmm: vm2: guest powered off, status 0" "root: vm2 exited with status 0"
             "root: vm3 exited with status 0"
             "vmm: vm2: guest write of 4 bytes at 0xa000000: refused by blk"
@@ -368,6 +377,9 @@ keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NA
             "virtio-blk: queue 9, which does not exist, configured"
             "virtio-rng: PCI cfg access to BAR 2 offset 0x12 length 2 refused"
             "virtio-rng: PCI cfg access to BAR 4 offset 0x12 length 3 refused"
+            "vmm: vm2: guest write of 4 bytes at 0x4100000: no device there"
+            "vmm: vm2: flash bank 0 at 0x4000000 (attack-disk.img, read-only): 8 commands"
+            "vmm: vm2: flash bank 1 at 0x4040000 (erased): 26 commands took it out of read-array"
     COUNT "vmm: vm2: guest " 62 "vmm: vm2: virtio_mmio@a000000: " 17
           "vmm: vm2: virtio_mmio@a000200: " 1 "vmm: vm2: virtio_mmio@a000400: " 20
           "vmm: vm2: virtio_mmio@a000600: " 10 "vmm: vm2: virtio_mmio@a000800: " 2

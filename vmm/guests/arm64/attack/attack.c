@@ -8,14 +8,15 @@
  * resets its devices and does one good read of sector 0 (the VMM still works), then powers off
  * with status 0 (1 if any step failed). This file: main, MMIO, GIC, PSCI, system registers;
  * attack_virtio.c: the virtio devices; attack_pci.c: the PCI host bridge and its virtio-pci
- * functions (BARs, MSI-X); attack_fwcfg.c: the fw_cfg device (items, files, DMA).
+ * functions (BARs, MSI-X); attack_fwcfg.c: the fw_cfg device (items, files, DMA);
+ * attack_flash.c: the CFI flash (a read-only and a writable bank).
  *
  * Its VM (dts/vms/attack-arm64.dts): 16 MiB of RAM at 0x40000000, a GICv3, a PL011 and five
  * virtio-mmio devices: a read-only disk (the test disk, disk.S), a writable copy of it, an rng,
  * a console, and a network link to the well-behaved VM beside it (worker.c), which it tells
  * when it starts and when it is done, so that the neighbour reads its own disk the whole time;
- * a PCI host bridge with a virtio-pci rng and disk; and QEMU's fw_cfg, with the test disk as a
- * file.
+ * a PCI host bridge with a virtio-pci rng and disk; QEMU's fw_cfg, with the test disk as a
+ * file; and a CFI flash of two banks (the test disk in the read-only one).
  * The VMM's side of the steps (the lines it logs) is checked by cmake/system_tests.cmake
  * (vm/arm64-isolation).
  */
@@ -260,6 +261,7 @@ int main(void)
     attack_pci(); /* first: the VMM's report budget is spent by the MMIO steps */
     attack_fwcfg(); /* (one report) */
     mmio_registers();
+    attack_flash(); /* (its first bad access takes the report budget's last line) */
     mmio_flood();
     gic_garbage();
     psci_abuse();

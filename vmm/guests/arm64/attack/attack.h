@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The attacker's VM (dts/vms/attack-arm64.dts) and its parts (attack.c, attack_virtio.c,
- * attack_pci.c, attack_fwcfg.c). */
+ * attack_pci.c, attack_fwcfg.c, attack_flash.c). */
 #pragma once
 #include "step.h"
 #include "vdrv.h"
@@ -23,6 +23,9 @@
 #define PCI_RNG_SLOT 1
 #define PCI_BLK_SLOT 2
 #define FW_CFG 0x09020000ull /* QEMU's fw_cfg window (0x18 bytes), where QEMU's virt has it */
+/* The cfi-flash node's two banks (attack_flash.c). */
+#define FLASH_A 0x04000000ull /* bank 0: read-only, 256 KiB, the test disk at its start */
+#define FLASH_B 0x04040000ull /* bank 1: writable, 768 KiB, erased */
 #define DISK_SECTORS 128
 #define MAGIC 0x74726976u /* "virt" */
 
@@ -43,3 +46,5 @@ void attack_virtio(void);
 void attack_pci(void);
 /* Every fw_cfg step (signature, items, files, DMA). */
 void attack_fwcfg(void);
+/* Every CFI flash step (commands, read-only and writable banks, mapping). */
+void attack_flash(void);
