@@ -238,6 +238,15 @@ foreach(backend IN ITEMS svm vmx)
                 "with bits it does not have or may not change now: #GP injected"
                 "vmm: attacker: the guest shut down (a triple fault)"
         FAIL "unexpected exception" "guest powered off, status 6" "guest powered off, status 99" EXIT)
+    # vm-reset: a guest resets its VM through port 0xcf9; the VMM restarts it in place (RAM
+    # cleared, the image loaded again, the CMOS RAM kept) and the guest's second boot ends it.
+    keel_add_qemu_test(vm/${pre}-reset-restarts-the-vm BOARD ${board} ARCH x86_64 INITRD_NAME vm-reset
+        ${slow} SMP 1 EXPECT "${found}" "root: started vm1"
+        "vm1| guest: first boot, resetting the system"
+        "vmm: vm1: the guest reset the system: restarting it (reset 1)"
+        "vm1| guest: second boot, after the reset" "vmm: vm1: guest powered off, status 63"
+        "root: all programs done" "KEEL: power off"
+        FAIL "(reset 2)" "stopping the VM" "cannot restart the VM" EXIT)
     keel_add_qemu_test(vm/${pre}-fp-two-guests-one-cpu BOARD ${board} ARCH x86_64 INITRD_NAME vm-fp
         ${slow} SMP 1 EXPECT "${found}" "root: started vmA" "root: started vmB" "root: all programs done"
         "KEEL: power off"

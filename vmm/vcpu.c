@@ -134,7 +134,7 @@ int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
         vcpu_kick(v);
         return 0;
     }
-    v->thread_started = true;
+    __atomic_store_n(&v->thread_started, true, __ATOMIC_RELEASE);
     bool placed;
     int64_t r = vm_thread_start(v->thread, vcpu_thread, &stacks[v->id][STACK_SIZE], v->pcpu, &placed);
     if (r == 0 && !placed) {
@@ -189,11 +189,25 @@ static int reset_vm(struct vcpu *v)
             keel_receive(v->kick, 1000, 0); /* (its kick says it parked) */
         }
     }
-    printf("vmm: %s: the guest reset the system: restarting it (reset %u)\n", vm->name, next);
+    if (next <= 8 || (next & (next - 1)) == 0) { /* (a guest that resets in a loop: fewer) */
+        printf("vmm: %s: the guest reset the system: restarting it (reset %u)\n", vm->name, next);
+    }
+    /* Every vCPU as at power on: the others off, whatever a CPU_ON sent before they parked
+     * asked; each bound again, so that the kernel's part of it (the GIC interface's priorities
+     * and control, FP registers) starts clean too. */
+    int64_t r = 0;
+    for (unsigned i = 0; i < vm->vcpu_count && r >= 0; i++) {
+        struct vcpu *o = &vm->vcpus[i];
+        if (i) {
+            __atomic_store_n(&o->power, VCPU_OFF, __ATOMIC_RELEASE);
+        }
+        r = KOBJ(o->thread, KEEL_THREAD_VCPU, vm->task, (uint64_t)(uintptr_t)o->state);
+    }
     vm_devices_reset(vm);
     uint64_t entry, ctx;
-    if (!arch_vm_reset(vm) || vm->restart(vm, &entry, &ctx) != 0) {
-        printf("vmm: %s: cannot restart the VM here; stopping it\n", vm->name);
+    if (r < 0 || !arch_vm_reset(vm) || vm->restart(vm, &entry, &ctx) != 0) {
+        printf("vmm: %s: cannot restart the VM here%s%s; stopping it\n", vm->name,
+               r < 0 ? ": " : "", r < 0 ? keel_strerror(r) : "");
         vm_stop(vm);
         return VCPU_LOOP_STOP;
     }

@@ -153,6 +153,16 @@ static bool ns16550_access(struct mmio_device *d, uint64_t off, unsigned width, 
     return true;
 }
 
+/* A reset of the VM: every register 0 (no interrupt enabled, DLAB off, FIFOs off), the line
+ * low; what was typed and not read yet stays in the receive FIFO. */
+static void ns16550_reset(struct mmio_device *d)
+{
+    struct ns16550 *u = d->state;
+    u->ier = u->lcr = u->mcr = u->scr = u->dll = u->dlm = u->fcr = 0;
+    u->thr_pending = false;
+    update_irq(u);
+}
+
 int uart_ns16550_create(struct mmio_device *d, struct vm *vm, unsigned irq, unsigned reg_shift)
 {
     if (uart_count == sizeof(uarts) / sizeof(uarts[0]) || reg_shift > 2) {
@@ -170,6 +180,7 @@ int uart_ns16550_create(struct mmio_device *d, struct vm *vm, unsigned irq, unsi
     }
     d->state = u;
     d->access = ns16550_access;
+    d->reset = ns16550_reset;
     return 0;
 }
 

@@ -130,6 +130,17 @@ static bool pl011_access(struct mmio_device *d, uint64_t off, unsigned width, bo
     return true;
 }
 
+/* A reset of the VM: the registers as after reset (TXE, RXE), no interrupt; what was typed and
+ * not read yet stays in the receive FIFO, a partial output line in its buffer. */
+static void pl011_reset(struct mmio_device *d)
+{
+    struct pl011 *u = d->state;
+    memset(u->regs, 0, sizeof(u->regs));
+    u->regs[UARTCR / 4] = 0x300;
+    u->ris = 0;
+    update_irq(u);
+}
+
 int uart_pl011_create(struct mmio_device *d, struct vm *vm, unsigned irq)
 {
     if (uart_count == sizeof(uarts) / sizeof(uarts[0])) {
@@ -147,6 +158,7 @@ int uart_pl011_create(struct mmio_device *d, struct vm *vm, unsigned irq)
     }
     d->state = u;
     d->access = pl011_access;
+    d->reset = pl011_reset;
     return 0;
 }
 

@@ -147,6 +147,10 @@ static void vmcb_load(struct vmcb *v, const struct keel_vcpu_state *k, uint64_t 
     bool window = want & KEEL_X86_WANT_IRQ_WINDOW;
     v->intercept_misc1 = window ? v->intercept_misc1 | SVM_INTERCEPT_VINTR
                                 : v->intercept_misc1 & ~(uint32_t)SVM_INTERCEPT_VINTR;
+    /* While the window is open, the guest's MOV to CR8 exits too (the VMM emulates it): QEMU's
+     * emulated SVM (7.2) aborts on a CR8 write with a virtual interrupt pending (it raises the
+     * interrupt without its lock; OVMF writes CR8). On hardware it costs an exit only then. */
+    v->intercept_cr_write = window ? (1u << 4) | (1u << 8) : 1u << 4;
     v->vintr = SVM_VINTR_MASKING | (k->cr8 & 0xf) |
                (window ? SVM_VINTR_V_IRQ | SVM_VINTR_V_IGN_TPR : 0);
     v->clean = 0;
@@ -257,9 +261,18 @@ static void vmcb_save_sys(const struct vmcb *v, struct keel_vcpu_state *k)
 /* The exits the kernel finishes itself (true: back into the guest). #DB and #AC are intercepted
  * only so that a guest whose delivery of them raises them again (a loop in which the CPU never
  * opens an interrupt window: CVE-2015-5307, -8104) still exits: each is given back to it. */
-static bool finish_here(struct vmcb *v, uint64_t code)
+static bool finish_here(struct vcpu_run *r, struct vmcb *v, uint64_t code)
 {
     switch (code) {
+    case SVM_EXIT_IOIO:
+        /* A 32-bit IN (not INS) from the PM timer's port: answered here. */
+        if (r->pm_timer_port && (v->exit_info1 & 0x5) == 1 && (v->exit_info1 & (1u << 6)) &&
+            (v->exit_info1 >> 16) == r->pm_timer_port) {
+            v->rax = vcpu_x86_pm_timer();
+            v->rip = v->exit_info2;
+            return true;
+        }
+        return false;
     case SVM_EXIT_INTR:
     case SVM_EXIT_NMI:
     case SVM_EXIT_SMI:
@@ -355,7 +368,7 @@ int64_t svm_vcpu_exit(struct vcpu_run *r, uint64_t code)
         v->event_inject = r->injecting; /* not given to the guest: still the VMM's */
         return -KEEL_EINVAL;            /* a state the hardware refuses to run */
     }
-    if (finish_here(v, code)) {
+    if (finish_here(r, v, code)) {
         return VCPU_GO_ON;
     }
     if (code == SVM_EXIT_VINTR) {

@@ -540,6 +540,15 @@ static uint64_t gpr(struct vcpu_run *r, unsigned n)
 static bool finish_here(struct vcpu_run *r, unsigned reason, uint64_t qual)
 {
     switch (reason) {
+    case VMX_EXIT_IO:
+        /* A 32-bit IN (not INS) from the PM timer's port (qualification: size - 1 in 2:0, IN 3,
+         * string 4, port 31:16): answered here. */
+        if (r->pm_timer_port && (qual & 0x1f) == 0xb && (qual >> 16 & 0xffff) == r->pm_timer_port) {
+            r->area->gpr[0] = vcpu_x86_pm_timer();
+            vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
+            return true;
+        }
+        return false;
     case VMX_EXIT_EXT_INTR:
     case VMX_EXIT_PREEMPTION_TIMER:
     case VMX_EXIT_INIT:

@@ -99,6 +99,12 @@ bool vcpu_x86_timer_due(uint64_t deadline, struct percpu *c)
     return false;
 }
 
+uint32_t vcpu_x86_pm_timer(void)
+{
+    return (uint32_t)((unsigned __int128)arch_timer_now() * 3579545u / arch_timer_freq()) &
+           0xffffff;
+}
+
 bool vcpu_x86_redeliver(uint64_t info)
 {
     unsigned type = (info >> 8) & 7, vector = info & 0xff;
@@ -206,6 +212,8 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     r->area = a;
     r->want = a->want;
     r->timer_deadline = a->timer_deadline;
+    uint64_t pm = __atomic_load_n(&a->pm_timer_port, __ATOMIC_RELAXED);
+    r->pm_timer_port = pm <= 0xfffc ? (uint16_t)pm : 0; /* (a dword's port: any other is none) */
     r->self = self;
     r->vm = vm;
     r->p = p;

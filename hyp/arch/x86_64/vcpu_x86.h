@@ -67,6 +67,8 @@ extern bool vmx_present; /* ... VT-x with what the back end needs */
 /* Per CPU at start-up, after svm_init_cpu() and vmx_probe_cpu(): the back end (chosen on the
  * boot CPU), and x87/SSE for FXSAVE. */
 void vcpu_x86_init_cpu(void);
+/* The ACPI PM timer's count now (uapi's pm_timer_port): 24 bits at 3.579545 MHz. */
+uint32_t vcpu_x86_pm_timer(void);
 /* An event whose delivery an exit cut short (the area's exit_int_info format) that the kernel
  * delivers again: not INTn, INT3, INTO (the guest's rip is still at the instruction). */
 bool vcpu_x86_redeliver(uint64_t info);

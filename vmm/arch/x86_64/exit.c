@@ -13,6 +13,7 @@
 #include "lapic.h"
 #include "insn.h"
 #include "string_io.h"
+#include "acpi_pm.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
@@ -268,27 +269,44 @@ static bool cr4_ok(const struct keel_vcpu_state *s, uint64_t value)
     return !(value & CR4_PCIDE) || (s->cr4 & CR4_PCIDE) || (long_mode && !(s->cr3 & 0xfff));
 }
 
-/* MOV to CR4 (0F 22 /r; the kernel intercepts it): checked as the CPU would, then taken into the
- * state, which the kernel loads (and flushes the guest's translations for) at the resume. */
-static int control_register(struct vcpu *v, struct keel_vcpu_state *s)
+/* MOV to CR4 or CR8 (0F 22 /r; the kernel intercepts CR4 always, CR8 while an interrupt window
+ * is open): checked as the CPU would, then taken into the state, which the kernel loads (and, for
+ * CR4, flushes the guest's translations for) at the resume. CR8 is the TPR's top four bits; it
+ * is REX.R with reg 0, or (AMD's, outside 64-bit code) LOCK with CR0. */
+static int control_register(struct vcpu *v, struct keel_vcpu_state *s, unsigned want)
 {
     uint8_t c[INSN_MAX_LEN];
     unsigned n = insn_fetch(v->vm, s, c, sizeof(c)), i = 0, rex = 0;
-    while (i < n && (c[i] == 0x26 || c[i] == 0x2e || c[i] == 0x36 || c[i] == 0x3e ||
-                     c[i] == 0x64 || c[i] == 0x65 || c[i] == 0x66 || c[i] == 0x67)) {
-        i++; /* prefixes MOV CR ignores */
+    bool lock = false;
+    while (i < n && (c[i] == 0x26 || c[i] == 0x2e || c[i] == 0x36 || c[i] == 0x3e || c[i] == 0x64 ||
+                     c[i] == 0x65 || c[i] == 0x66 || c[i] == 0x67 || c[i] == 0xf0)) {
+        lock = lock || c[i] == 0xf0;
+        i++; /* prefixes MOV CR ignores (LOCK: AMD's CR8 alias of CR0) */
     }
     if (i < n && (c[i] & 0xf0) == 0x40 && insn_code_bits(s) == 64) {
         rex = c[i++];
     }
-    if (n < i + 3 || c[i] != 0x0f || c[i + 1] != 0x22 || ((c[i + 2] >> 3) & 7) != 4 || (rex & 4)) {
-        vm_report(v->vm, "CR4 write the VMM cannot decode (rip 0x%lx): #UD injected",
+    unsigned cr = n < i + 3 ? 16 : ((c[i + 2] >> 3) & 7) | ((rex & 4) << 1);
+    if (lock && cr == 0) {
+        cr = 8;
+    }
+    if (n < i + 3 || c[i] != 0x0f || c[i + 1] != 0x22 || cr != want) {
+        vm_report(v->vm, "CR%u write the VMM cannot decode (rip 0x%lx): #UD injected", want,
                   (unsigned long)s->rip);
         inject_exception(s, X86_UD, false, 0);
         return 0;
     }
     unsigned gpr = (c[i + 2] & 7) | ((rex & 1) << 3);
     uint64_t value = insn_code_bits(s) == 64 ? s->gpr[gpr] : (uint32_t)s->gpr[gpr];
+    if (want == 8) {
+        if (value & ~0xfull) {
+            inject_exception(s, X86_GP, true, 0); /* reserved bits (SDM 2.5: #GP) */
+            return 0;
+        }
+        s->cr8 = value;
+        step(s, i + 3);
+        return 0;
+    }
     if (!cr4_ok(s, value)) {
         vm_report(v->vm, "guest set CR4 to 0x%lx, with bits it does not have or may not change "
                   "now: #GP injected", (unsigned long)value);
@@ -545,7 +563,9 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         v->arch.exits_mmio++;
         return mmio(vm, s);
     case KEEL_X86_EXIT_WRITE_CR4:
-        return control_register(v, s);
+        return control_register(v, s, 4);
+    case KEEL_X86_EXIT_WRITE_CR8:
+        return control_register(v, s, 8);
     case KEEL_X86_EXIT_IOIO:
         v->arch.exits_port++;
         return port_io(v, s);
@@ -646,8 +666,12 @@ void arch_vcpu_before_resume(struct vcpu *v)
  * (the IPI's vector << 12), CS = entry >> 4, IP 0. */
 bool arch_vm_reset(struct vm *vm)
 {
-    (void)vm;
-    return false; /* (the local and I/O APICs, timers have no reset yet: the VM stops instead) */
+    ports_reset(vm); /* (the local and I/O APICs are MMIO devices: vm_devices_reset did them) */
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        memset(vm->vcpus[i].arch.dr, 0, sizeof(vm->vcpus[i].arch.dr));
+        vm->vcpus[i].arch.dr7 = 0; /* (as vcpu_create left it) */
+    }
+    return true;
 }
 
 void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
@@ -661,6 +685,10 @@ void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
     s->sys.pat = 0x0007040600070406ull;
     s->timer_deadline = UINT64_MAX;
     s->sys.idtr.limit = 0xffff;
+    s->sys.gdtr.limit = 0xffff;      /* (SDM 3A table 9-1, as IDTR) */
+    if (v->vm->arch.acpi_pm_timer) { /* the kernel answers its reads (the model's count) */
+        s->pm_timer_port = v->vm->arch.acpi_pm_base + ACPI_PM_TMR;
+    }
     s->sys.ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
     if (v->id == 0 && v->vm->firmware) {
         /* The reset vector (SDM 3A 9.1.4): CS 0xf000 with base 0xffff0000, IP 0xfff0. */

@@ -152,6 +152,17 @@ static bool ioapic_access(struct mmio_device *d, uint64_t offset, unsigned width
     return true;
 }
 
+/* A reset: every entry masked, the index 0; the lines stay as the devices drive them. */
+static void ioapic_reset(struct mmio_device *d)
+{
+    struct vioapic *io = d->state;
+    io->select = 0;
+    io->id = 0;
+    for (unsigned i = 0; i < LINES; i++) {
+        io->rte[i] = RTE_MASKED;
+    }
+}
+
 int ioapic_create(struct vm *vm, gpa_t base)
 {
     if (ioapic.vm) {
@@ -168,6 +179,7 @@ int ioapic_create(struct vm *vm, gpa_t base)
         ioapic.rte[i] = RTE_MASKED;
     }
     d->access = ioapic_access;
+    d->reset = ioapic_reset;
     d->state = &ioapic;
     return 0;
 }

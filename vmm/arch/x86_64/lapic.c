@@ -315,16 +315,9 @@ static bool lapic_access(struct mmio_device *d, uint64_t offset, unsigned width,
     return true;
 }
 
-int lapic_create(struct vm *vm, gpa_t base)
+/* Every vCPU's local APIC as after RESET (SDM 3A 11.4.7.1; its id stays the cpu node's). */
+static void lapic_reset_all(struct vm *vm)
 {
-    struct mmio_device *d = vm_device_add(vm, "lapic", base, 0x1000);
-    if (!d) {
-        return -1;
-    }
-    vm->arch.lapic = true;
-    d->lock = &vm->irq_lock; /* with the I/O APIC, the interrupt controller */
-    d->access = lapic_access;
-    d->state = vm;
     for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
         struct vlapic *l = &vm->vcpus[i].arch.lapic;
         memset(l, 0, sizeof(*l));
@@ -337,6 +330,25 @@ int lapic_create(struct vm *vm, gpa_t base)
         }
         l->timer_due = UINT64_MAX;
     }
+}
+
+static void lapic_reset(struct mmio_device *d)
+{
+    lapic_reset_all(d->state);
+}
+
+int lapic_create(struct vm *vm, gpa_t base)
+{
+    struct mmio_device *d = vm_device_add(vm, "lapic", base, 0x1000);
+    if (!d) {
+        return -1;
+    }
+    vm->arch.lapic = true;
+    d->lock = &vm->irq_lock; /* with the I/O APIC, the interrupt controller */
+    d->access = lapic_access;
+    d->reset = lapic_reset;
+    d->state = vm;
+    lapic_reset_all(vm);
     return 0;
 }
 

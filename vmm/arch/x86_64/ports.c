@@ -313,6 +313,22 @@ static int rtc_create(struct vm *vm, const void *fdt, int node, struct mmio_devi
     return 0;
 }
 
+/* A reset of the VM: the 8254 as at power on (no count loaded, gates low), the PM block's enable
+ * and control bits clear; the CMOS clock keeps its time and its RAM (a battery's), as it is
+ * (the guest sets its interrupt enables again); fw_cfg its selector (its own hook). */
+static void pit_reset(struct mmio_device *d)
+{
+    (void)d;
+    pit_init(&pit);
+    __atomic_store_n(&pit_next, UINT64_MAX, __ATOMIC_RELAXED);
+}
+
+static void acpi_pm_reset(struct mmio_device *d)
+{
+    (void)d;
+    acpi_pm.enable = acpi_pm.control = 0;
+}
+
 int ports_create_isa(struct vm *vm, const void *fdt, int isa)
 {
     int node;
@@ -359,6 +375,7 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
             }
             pit_init(&pit);
             d->access = pit_port_access;
+            d->reset = pit_reset;
             d->state = vm;
             pit_dev = d;
             vm->arch.clock_devices = true;
@@ -375,6 +392,7 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
             acpi_pm = (struct acpi_pm){ .timer = size == ACPI_PM_PORTS };
             acpi_pm_created = true;
             d->access = acpi_pm_port_access;
+            d->reset = acpi_pm_reset;
             d->state = vm;
             reset->access = reset_port_access;
             reset->state = vm;
@@ -389,6 +407,19 @@ int ports_create_isa(struct vm *vm, const void *fdt, int isa)
         }
     }
     return 0;
+}
+
+void ports_reset(struct vm *vm)
+{
+    (void)vm;
+    for (unsigned i = 0; i < port_count; i++) {
+        struct mmio_device *d = &ports[i];
+        if (d->reset) {
+            vm_lock(d->lock);
+            d->reset(d);
+            vm_unlock(d->lock);
+        }
+    }
 }
 
 bool ports_access(struct vm *vm, unsigned port, unsigned width, bool write, uint64_t *value)

@@ -7,6 +7,8 @@
 int ports_create_isa(struct vm *vm, const void *fdt, int isa);
 /* An access of width bytes (1, 2, 4) at port: false when no device takes it. */
 bool ports_access(struct vm *vm, unsigned port, unsigned width, bool write, uint64_t *value);
+/* A reset of the VM: each port device's reset hook (as vm_devices_reset for MMIO). */
+void ports_reset(struct vm *vm);
 /* The 8254's and the CMOS clock's interrupts (vCPU 0 calls it before each resume, without the
  * interrupt controller's lock): raises the lines of what is due; returns when the next event is,
  * in kernel timer ticks (UINT64_MAX: none). */

@@ -63,6 +63,12 @@ struct keel_vcpu_state {
      * timer (keel_cycles) reaches it, the run ends with KEEL_VCPU_EXIT_VTIMER and the kernel sets
      * it to UINT64_MAX (none). */
     uint64_t timer_deadline;
+    /* The I/O port of the VM's ACPI PM timer (0: none), which the kernel answers itself: a
+     * 32-bit IN there reads 24 bits counting at 3.579545 MHz from the kernel's clock
+     * (keel_cycles() * 3579545 / the timer frequency, the VMM's model's count), without an exit.
+     * Firmware and OSes read it in tight loops (OVMF's delays, Linux's TSC calibration, which
+     * takes a read that lasts more than 50 000 TSC cycles as disturbed). */
+    uint64_t pm_timer_port;
     /* Exit details (written by the kernel): SVM exit code, EXITINFO1, EXITINFO2, EXITINTINFO
      * (an event whose delivery the exit interrupted: inject it again). */
     uint64_t exit_code, exit_info1, exit_info2, exit_int_info;
@@ -89,6 +95,10 @@ struct keel_vcpu_state {
 #define KEEL_X86_EXIT_WRITE_CR4 (SVM_EXIT_WRITE_CR0 + 4) /* MOV to CR4: the kernel intercepts it (the
                                       * VMM emulates it: a CR4 with PKE is never run,
                                       * KEEL_X86_CR4_REFUSED) */
+#define KEEL_X86_EXIT_WRITE_CR8                                                                    \
+    (SVM_EXIT_WRITE_CR0 + 8) /* MOV to CR8 while an interrupt window
+                                      * is open (SVM only: the kernel intercepts it then; the VMM
+                                      * emulates it into cr8, the TPR) */
 #define KEEL_X86_EXIT_READ_DR0 SVM_EXIT_READ_DR0
 #define KEEL_X86_EXIT_WRITE_DR0 SVM_EXIT_WRITE_DR0
 #define KEEL_X86_EXIT_EXCP0 SVM_EXIT_EXCP(0)

@@ -13,6 +13,7 @@ struct vcpu_private;
 struct vcpu_run {
     struct keel_vcpu_state *area;
     uint64_t want, timer_deadline;
+    uint16_t pm_timer_port; /* the area's, checked (0: none) */
     struct thread *self;
     struct task *vm;
     struct vcpu_private *p;
