@@ -245,30 +245,45 @@ set_tests_properties(vm/arm64-uefi-linux PROPERTIES TIMEOUT 300 LABELS system)
 
 # x86_64 (AMD SVM): Debian's OVMF (no SMM) starts at the reset vector in its read-only flash bank,
 # takes the Q35 identity, fw_cfg and CMOS for its platform, enumerates PCI, finds a FAT disk on
-# virtio-pci and its shell runs startup.nsh (a marker, then the firmware's own power-off).
+# virtio-pci and its shell runs startup.nsh: a marker, a UEFI variable written to the flash store,
+# a reset (0xcf9: the VMM restarts the VM in place), the variable found again, then the images/
+# bzImage through its EFI stub, which finds the VMM's ACPI tables as the firmware installed them
+# (fw_cfg's table loader), to the init's five checks on virtio-pci.
 set(KEEL_OVMF_CODE /usr/share/OVMF/OVMF_CODE_4M.fd)
 set(KEEL_OVMF_VARS /usr/share/OVMF/OVMF_VARS_4M.fd)
 set(uefi_disk_x86 ${KEEL_IMAGES_DIR}/x86_64/uefi/uefi-disk.img)
 add_custom_target(uefi-disk-x86_64 ALL
     COMMAND ${CMAKE_SOURCE_DIR}/images/uefi-disk ${uefi_disk_x86} ${KEEL_IMAGES_DIR}/x86_64
-        ${CMAKE_SOURCE_DIR}/images/uefi/shell-x86_64.nsh
+        ${CMAKE_SOURCE_DIR}/images/uefi/linux-x86_64.nsh
     COMMENT "images: x86_64 UEFI disk (FAT: kernel, initramfs, startup.nsh)")
 add_dependencies(uefi-disk-x86_64 images-x86_64)
-set(vm_uefi_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-uefi-shell.cpio)
-keel_add_vm_modules(vm-uefi-shell-x86_64 x86_64 ${vm_uefi_x86}
-    ${CMAKE_SOURCE_DIR}/dts/systems/vm-uefi-shell-x86_64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/uefi-shell-x86_64.dts ${KEEL_OVMF_CODE} ${KEEL_OVMF_VARS}
+set(vm_uefi_x86 ${KEEL_IMAGES_DIR}/x86_64/vm-uefi-linux.cpio)
+keel_add_vm_modules(vm-uefi-linux-x86_64 x86_64 ${vm_uefi_x86}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-uefi-linux-x86_64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/uefi-linux-x86_64.dts ${KEEL_OVMF_CODE} ${KEEL_OVMF_VARS}
     ${uefi_disk_x86})
-add_dependencies(vm-uefi-shell-x86_64 uefi-disk-x86_64)
-add_test(NAME vm/x86_64-svm-uefi-shell COMMAND ${KEEL_QEMU_RUN} --board q35-x86_64
+add_dependencies(vm-uefi-linux-x86_64 uefi-disk-x86_64)
+add_test(NAME vm/x86_64-svm-uefi-linux COMMAND ${KEEL_QEMU_RUN} --board q35-x86_64
     --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_uefi_x86} --smp 2 --timeout 240
-    --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-svm-uefi-shell.log
+    --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-svm-uefi-linux.log
     --expect "vmm: vm1: 256 MiB RAM at 0x0, 1 vCPU, OVMF_CODE_4M.fd (3653632 bytes) at 0xfffffff0"
     --expect "UEFI Interactive Shell v2.2" --expect "FS0:" --expect "PciRoot(0x0)/Pci(0x1,0x0)"
-    --expect "vm1| KEEL-UEFI-SHELL startup.nsh runs on x86_64"
-    --expect "vmm: vm1: PCI 00:01.0 [1af4:1042]: "
+    --expect "vm1| KEEL-UEFI-SHELL startup.nsh runs on x86_64" --expect "vm1| KEEL-UEFI-VAR written"
+    --expect "vmm: vm1: the guest reset the system: restarting it (reset 1)"
+    --expect "vm1| KEEL-UEFI-SHELL startup.nsh runs on x86_64" --expect "vm1| KEEL-UEFI-VAR found after the reset"
+    --fail "(reset 2)"
+    --expect "vm1| Linux version 6.1" --expect "vm1| efi: EFI v2.70 by EDK II"
+    --expect "vm1| ACPI: XSDT" --expect "vm1| ACPI: MCFG"
+    --expect "vm1| KEEL-INIT CHECK cpus PASS 1 online"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vdb 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT CHECK rtc PASS"
+    --expect "vm1| KEEL-INIT DONE 5 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
+    --fail "CHECK rtc FAIL" --fail "KEEL-UEFI-LINUX-RETURNED"
+    --expect "vm1| reboot: Power down" --expect "vmm: vm1: PCI 00:02.0 [1af4:1042]: "
+    --fail "PCI 00:02.0 [1af4:1042]: 0 MSI-X messages"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
-set_tests_properties(vm/x86_64-svm-uefi-shell PROPERTIES TIMEOUT 300 LABELS system)
+set_tests_properties(vm/x86_64-svm-uefi-linux PROPERTIES TIMEOUT 300 LABELS system)
 
 # The first x86_64 Linux VM (AMD SVM, q35): the images/ bzImage and initramfs through the x86
 # boot protocol (dts/vms/linux-x86_64.dts: two vCPUs, LAPICs, I/O APIC, 16550, 8254, CMOS clock, the ACPI

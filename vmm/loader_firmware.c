@@ -12,14 +12,17 @@
  * fw_cfg and CMOS, not the tree.
  */
 #include "loader_firmware.h"
+#ifndef ARCH_LINUX_BZIMAGE
+#define ARCH_LINUX_BZIMAGE 0 /* (vm_arch.h: 1 on x86_64) */
+#endif
 #include "dev/flash_vm.h"
+#if ARCH_LINUX_BZIMAGE
+#include "arch/x86_64/acpi_vm.h"
+#endif
 #include <keel/rt.h>
 #include <libfdt.h>
 
 #define DT_AREA 0x10000
-#ifndef ARCH_LINUX_BZIMAGE
-#define ARCH_LINUX_BZIMAGE 0
-#endif
 
 int firmware_load(struct vm *vm, const void *vm_dt, const char *firmware, struct linux_boot *out)
 {
@@ -33,6 +36,9 @@ int firmware_load(struct vm *vm, const void *vm_dt, const char *firmware, struct
     }
 #if ARCH_LINUX_BZIMAGE
     (void)vm_dt;
+    if (x86_acpi_to_fw_cfg(vm) != 0) {
+        return -1;
+    }
     if (gpa_val(base) + size != 1ull << 32) {
         printf("vmm: %s: keel,firmware \"%s\": its flash bank must end at 4 GiB, where the reset "
                "vector is\n",

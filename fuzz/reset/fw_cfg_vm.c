@@ -9,5 +9,9 @@ void fuzz_reset_fw_cfg_vm(void)
     memset(cpus_le16, 0, sizeof(cpus_le16));
     memset(ram_le64, 0, sizeof(ram_le64));
     memset(e820, 0, sizeof(e820));
+    memset(kernel_le32, 0, sizeof(kernel_le32));
+    memset(setup_le32, 0, sizeof(setup_le32));
+    memset(initrd_le32, 0, sizeof(initrd_le32));
+    memset(cmdline_le32, 0, sizeof(cmdline_le32));
     made = false;
 }

@@ -21,7 +21,8 @@
  * a file per entry of keel,fw-cfg-files whose contents are the boot module at the same place in
  * keel,fw-cfg-modules (read-only; borrowed: the boot modules stay mapped for the VMM's life), and
  * "bootorder" from keel,fw-cfg-bootorder (QEMU's format: OpenFirmware device paths, one per line;
- * the item is the string with its NUL, as QEMU gives it). FILE_DIR lists the files by name.
+ * the item is the string with its NUL, as QEMU gives it), and the kernel, initrd and command line
+ * items from keel,fw-cfg-kernel, -initrd, -cmdline (add_kernel). FILE_DIR lists the files by name.
  *
  * DMA reaches guest memory only through guest_mem_ptr(). What a bad DMA descriptor gets is the
  * model's answer (the ERROR bit in its control word, or nothing when that word is not RAM), as
@@ -38,11 +39,15 @@
 #define FILES "keel,fw-cfg-files"
 #define MODULES "keel,fw-cfg-modules"
 #define BOOTORDER "keel,fw-cfg-bootorder"
+#define KERNEL "keel,fw-cfg-kernel"
+#define INITRD "keel,fw-cfg-initrd"
+#define CMDLINE "keel,fw-cfg-cmdline"
 
 static struct fw_cfg cfg; /* its items point at those below, at boot modules and the tree */
 static uint8_t cpus_le16[2], ram_le64[8];
-static uint8_t
-    e820[20]; /* x86: etc/e820, the RAM as one entry (le64 base, le64 length, le32 type) */
+/* x86: etc/e820, the RAM as one entry (le64 base, le64 length, le32 type). */
+static uint8_t e820[20];
+static uint8_t kernel_le32[4], setup_le32[4], initrd_le32[4], cmdline_le32[4];
 static bool made;
 
 static void *gpa_ptr(void *ctx, uint64_t gpa, uint64_t size)
@@ -100,6 +105,68 @@ static int add_files(struct vm *vm, const void *fdt, int node, const char *where
     return 0;
 }
 
+static void le32(uint8_t *b, uint64_t v)
+{
+    for (unsigned i = 0; i < 4; i++) {
+        b[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/* What firmware boots without a disk (QEMU's -kernel, -initrd, -append with firmware; EDK2's
+ * QemuKernelLoaderFsDxe): keel,fw-cfg-kernel names the kernel's boot module, which goes whole into
+ * KERNEL_SIZE/DATA, but for an x86 bzImage (its setup header's "HdrS" at 0x202) its setup
+ * sectors ((setup_sects or 4) + 1 times 512 bytes) go into SETUP_SIZE/DATA, as QEMU splits it;
+ * keel,fw-cfg-initrd the initrd's; keel,fw-cfg-cmdline the command line (the item with its NUL). */
+static int add_kernel(struct vm *vm, const void *fdt, int node, const char *where)
+{
+    const char *kname = fdt_getprop(fdt, node, KERNEL, NULL);
+    const char *rdname = fdt_getprop(fdt, node, INITRD, NULL);
+    int clen = 0;
+    const char *cmdline = fdt_getprop(fdt, node, CMDLINE, &clen);
+    if (!kname) {
+        if (rdname || cmdline) {
+            printf("vmm: %s: %s: " INITRD " and " CMDLINE " need " KERNEL "\n", vm->name, where);
+            return -1;
+        }
+        return 0;
+    }
+    uint64_t ksize = 0, rdsize = 0, setup = 0;
+    const uint8_t *k = vm_boot_module(kname, &ksize);
+    const void *rd = rdname ? vm_boot_module(rdname, &rdsize) : NULL;
+    if (!k || (rdname && !rd)) {
+        printf("vmm: %s: %s: no boot module \"%s\"\n", vm->name, where, !k ? kname : rdname);
+        return -1;
+    }
+    if (ksize > 0x206 && memcmp(k + 0x202, "HdrS", 4) == 0) {
+        setup = ((uint64_t)(k[0x1f1] ? k[0x1f1] : 4) + 1) * 512;
+    }
+    if (setup >= ksize || ksize > UINT32_MAX || rdsize > UINT32_MAX ||
+        (cmdline && (clen < 1 || cmdline[clen - 1] != '\0'))) {
+        printf(
+            "vmm: %s: %s: the kernel (setup %lu of %lu bytes) or initrd is too large, or " CMDLINE
+            " is not a string\n",
+            vm->name, where, (unsigned long)setup, (unsigned long)ksize);
+        return -1;
+    }
+    le32(kernel_le32, ksize - setup);
+    le32(setup_le32, setup);
+    le32(initrd_le32, rdsize);
+    le32(cmdline_le32, cmdline ? (uint64_t)clen : 0);
+    bool ok = fw_cfg_add(&cfg, FW_CFG_KERNEL_SIZE, kernel_le32, 4) &&
+              fw_cfg_add(&cfg, FW_CFG_KERNEL_DATA, k + setup, ksize - setup) &&
+              fw_cfg_add(&cfg, FW_CFG_SETUP_SIZE, setup_le32, 4) &&
+              (!setup || fw_cfg_add(&cfg, FW_CFG_SETUP_DATA, k, setup)) &&
+              fw_cfg_add(&cfg, FW_CFG_INITRD_SIZE, initrd_le32, 4) &&
+              (!rd || fw_cfg_add(&cfg, FW_CFG_INITRD_DATA, rd, rdsize)) &&
+              fw_cfg_add(&cfg, FW_CFG_CMDLINE_SIZE, cmdline_le32, 4) &&
+              (!cmdline || fw_cfg_add(&cfg, FW_CFG_CMDLINE_DATA, cmdline, (uint64_t)clen));
+    if (!ok) {
+        printf("vmm: %s: %s: no room for the kernel's items\n", vm->name, where);
+        return -1;
+    }
+    return 0;
+}
+
 /* "bootorder" from keel,fw-cfg-bootorder: one string, its NUL included. */
 static int add_bootorder(struct vm *vm, const void *fdt, int node, const char *where)
 {
@@ -137,10 +204,16 @@ static int items(struct vm *vm, const void *fdt, int node)
     fw_cfg_add(&cfg, FW_CFG_NB_CPUS, cpus_le16, sizeof(cpus_le16));
     fw_cfg_add(&cfg, FW_CFG_MAX_CPUS, cpus_le16, sizeof(cpus_le16));
     fw_cfg_add(&cfg, FW_CFG_RAM_SIZE, ram_le64, sizeof(ram_le64));
-    if (add_files(vm, fdt, node, where) != 0 || add_bootorder(vm, fdt, node, where) != 0) {
+    if (add_files(vm, fdt, node, where) != 0 || add_bootorder(vm, fdt, node, where) != 0 ||
+        add_kernel(vm, fdt, node, where) != 0) {
         return -1;
     }
     return 0;
+}
+
+bool fw_cfg_vm_add_file(const char *name, const void *data, uint64_t size)
+{
+    return made && fw_cfg_add_file(&cfg, name, data, size) != 0;
 }
 
 int fw_cfg_vm_from_dt(struct vm *vm, const void *fdt, int node)

@@ -7,6 +7,9 @@
 #pragma once
 #include "../vm.h"
 
+/* Offers one more file (the VMM's own: the ACPI tables for firmware): false when the VM has no
+ * fw_cfg, the name is taken or the table is full. data stays the caller's, unchanged. */
+bool fw_cfg_vm_add_file(const char *name, const void *data, uint64_t size);
 /* The model of a "qemu,fw-cfg-mmio" node (platform.c's table): 0, or -1 after saying why. */
 int fw_cfg_vm_from_dt(struct vm *vm, const void *fdt, int node);
 /* The model of a "keel,fw-cfg" node under x86's isa node, in the port device d that ports.c made

@@ -1170,6 +1170,119 @@ static void test_rtc_irq(void)
     CHECK_EQ(next, UINT64_MAX);
 }
 
+/* The loader's script run as firmware runs it (QEMU's commands: ALLOCATE, ADD_POINTER,
+ * ADD_CHECKSUM), the blobs placed at two addresses of a fake memory: the tables must come out
+ * byte for byte as acpi_build() writes them at that address, the RSDP with both checksums. */
+static uint64_t le(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    while (n--) {
+        v = v << 8 | p[n];
+    }
+    return v;
+}
+
+static void test_acpi_table_loader(void)
+{
+    static uint8_t area[BZ_ACPI_SIZE], direct[BZ_ACPI_SIZE], script[24 * 128];
+    uint8_t rsdp[36];
+    const uint64_t tables_at = 0x7ff00000, rsdp_at = 0xf5000;
+    for (unsigned pci = 0; pci < 2; pci++) {
+        struct acpi_config c = { .cpus = 2,
+                                 .lapic_base = 0xfee00000,
+                                 .ioapic_base = 0xfec00000,
+                                 .pm_base = 0x600,
+                                 .pm_timer = true,
+                                 .rtc = true,
+                                 .pci = pci,
+                                 .ecam_base = 0xb0000000,
+                                 .mem32_base = 0xc0000000,
+                                 .mem32_size = 0x3c000000 };
+        uint64_t size = 0;
+        unsigned len = acpi_build_for_loader(area, sizeof(area), &size, rsdp, script,
+                                             sizeof(script), &c);
+        CHECK(len > 0 && len % 128 == 0);
+        CHECK(size > 0xc00 && size <= sizeof(area));
+        /* The firmware's side: the two blobs by name, then the commands in order. */
+        struct {
+            const char *name;
+            uint8_t *data;
+            uint64_t at;
+            bool allocated;
+        } blob[2] = { { "etc/acpi/rsdp", rsdp, rsdp_at, false },
+                      { "etc/acpi/tables", area, tables_at, false } };
+        unsigned allocs = 0, pointers = 0, sums = 0;
+        for (unsigned off = 0; off < len; off += 128) {
+            const uint8_t *e = script + off;
+            int a = -1, b = -1;
+            for (int i = 0; i < 2; i++) {
+                if (strncmp((const char *)e + 4, blob[i].name, 56) == 0) {
+                    a = i;
+                }
+                if (strncmp((const char *)e + 60, blob[i].name, 56) == 0) {
+                    b = i;
+                }
+            }
+            switch (le(e, 4)) {
+            case 1: /* ALLOCATE: before any use, once; FSEG for the RSDP */
+                CHECK(a >= 0 && !blob[a].allocated);
+                CHECK_EQ(e[64], a == 0 ? 2 : 1);
+                blob[a].allocated = true;
+                allocs++;
+                break;
+            case 2: { /* ADD_POINTER: dest's value += src's address */
+                CHECK(a >= 0 && b >= 0 && blob[a].allocated && blob[b].allocated);
+                unsigned at = (unsigned)le(e + 116, 4), n = e[120];
+                CHECK(n == 4 || n == 8);
+                uint64_t v = le(blob[a].data + at, n) + blob[b].at;
+                for (unsigned i = 0; i < n; i++) {
+                    blob[a].data[at + i] = (uint8_t)(v >> (8 * i));
+                }
+                pointers++;
+                break;
+            }
+            case 3: { /* ADD_CHECKSUM: the field (0 so far) makes the range sum to 0 */
+                CHECK(a >= 0 && blob[a].allocated);
+                unsigned at = (unsigned)le(e + 60, 4), start = (unsigned)le(e + 64, 4);
+                unsigned n = (unsigned)le(e + 68, 4);
+                CHECK_EQ(blob[a].data[at], 0);
+                uint8_t sum = 0;
+                for (unsigned i = 0; i < n; i++) {
+                    sum = (uint8_t)(sum + blob[a].data[start + i]);
+                }
+                blob[a].data[at] = (uint8_t)-sum;
+                sums++;
+                break;
+            }
+            default:
+                CHECK(!"an unknown command");
+            }
+        }
+        CHECK_EQ(allocs, 2);
+        CHECK_EQ(pointers, 1 + (pci ? 3 : 2) + 4);
+        CHECK_EQ(sums, 2 + 3 + pci + 1);
+        /* What firmware placed is what acpi_build() writes at those addresses. */
+        CHECK_EQ(acpi_build(direct, sizeof(direct), tables_at, &c), tables_at);
+        CHECK(memcmp(area + 0x40, direct + 0x40, size - 0x40) == 0);
+        CHECK_EQ(le(rsdp + 24, 8), tables_at + 0x40);
+        uint8_t s20 = 0, s36 = 0;
+        for (unsigned i = 0; i < 36; i++) {
+            s36 = (uint8_t)(s36 + rsdp[i]);
+            s20 = (uint8_t)(s20 + (i < 20 ? rsdp[i] : 0));
+        }
+        CHECK_EQ(s20, 0);
+        CHECK_EQ(s36, 0);
+        CHECK(memcmp(rsdp, direct, 36) == 0);
+    }
+    /* Too small a script or area: nothing. */
+    uint64_t size = 0;
+    struct acpi_config c = {
+        .cpus = 1, .lapic_base = 0xfee00000, .ioapic_base = 0xfec00000, .pm_base = 0x600
+    };
+    CHECK_EQ(acpi_build_for_loader(area, sizeof(area), &size, rsdp, script, 5 * 128, &c), 0);
+    CHECK_EQ(acpi_build_for_loader(area, 0x400, &size, rsdp, script, sizeof(script), &c), 0);
+}
+
 int main(void)
 {
     test_pit();
@@ -1181,6 +1294,7 @@ int main(void)
     test_acpi_tables();
     test_acpi_tables_pci();
     test_acpi_tables_prt();
+    test_acpi_table_loader();
     test_acpi_pm();
     return unit_done("test_vmm_x86_64_linux");
 }

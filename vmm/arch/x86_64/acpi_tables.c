@@ -549,3 +549,121 @@ uint64_t acpi_build(uint8_t *area, uint64_t size, uint64_t gpa, const struct acp
     r[32] = checksum(r, 36);
     return gpa + RSDP;
 }
+
+/* The loader's commands (QEMU's BiosLinkerLoaderEntry: a le32 command, then its fields). */
+enum { LOADER_ALLOCATE = 1, LOADER_ADD_POINTER = 2, LOADER_ADD_CHECKSUM = 3 };
+#define LOADER_FILE 56
+#define LOADER_ZONE_HIGH 1
+#define LOADER_ZONE_FSEG 2
+
+struct script {
+    uint8_t *p;
+    unsigned len, max;
+    bool full;
+};
+
+static uint8_t *command(struct script *s, uint32_t cmd)
+{
+    if (s->full || s->max - s->len < ACPI_LOADER_ENTRY) {
+        s->full = true;
+        return NULL;
+    }
+    uint8_t *e = s->p + s->len;
+    s->len += ACPI_LOADER_ENTRY;
+    memset(e, 0, ACPI_LOADER_ENTRY);
+    wr(e, 0, 4, cmd);
+    return e;
+}
+
+static void allocate(struct script *s, const char *file, uint32_t align, uint8_t zone)
+{
+    uint8_t *e = command(s, LOADER_ALLOCATE);
+    if (e) {
+        memcpy(e + 4, file, strlen(file)); /* (file names are short constants) */
+        wr(e, 4 + LOADER_FILE, 4, align);
+        e[4 + LOADER_FILE + 4] = zone;
+    }
+}
+
+static void add_pointer(struct script *s, const char *dest, const char *src, uint32_t offset,
+                        uint8_t bytes)
+{
+    uint8_t *e = command(s, LOADER_ADD_POINTER);
+    if (e) {
+        memcpy(e + 4, dest, strlen(dest));
+        memcpy(e + 4 + LOADER_FILE, src, strlen(src));
+        wr(e, 4 + 2 * LOADER_FILE, 4, offset);
+        e[4 + 2 * LOADER_FILE + 4] = bytes;
+    }
+}
+
+static void add_checksum(struct script *s, const char *file, uint32_t at, uint32_t start,
+                         uint32_t length)
+{
+    uint8_t *e = command(s, LOADER_ADD_CHECKSUM);
+    if (e) {
+        memcpy(e + 4, file, strlen(file));
+        wr(e, 4 + LOADER_FILE, 4, at);
+        wr(e, 4 + LOADER_FILE + 4, 4, start);
+        wr(e, 4 + LOADER_FILE + 8, 4, length);
+    }
+}
+
+static uint32_t table_len(const uint8_t *t)
+{
+    return (uint32_t)(t[4] | t[5] << 8 | t[6] << 16 | (uint32_t)t[7] << 24);
+}
+
+/* A table of the tables blob: its checksum zeroed, for the loader to compute. */
+static void table_checksum(struct script *s, uint8_t *area, uint32_t at)
+{
+    area[at + 9] = 0;
+    add_checksum(s, ACPI_LOADER_TABLES_FILE, at + 9, at, table_len(area + at));
+}
+
+unsigned acpi_build_for_loader(uint8_t *area, uint64_t size, uint64_t *tables_size,
+                               uint8_t rsdp[36], uint8_t *script, unsigned script_max,
+                               const struct acpi_config *c)
+{
+    /* Built at address 0, every pointer is an offset into the area: what ADD_POINTER wants. (The
+     * RSDP's address is then 0 too: its signature says whether acpi_build() made the tables.) */
+    if (size < 8) {
+        return 0;
+    }
+    memset(area, 0, 8);
+    acpi_build(area, size, 0, c);
+    if (memcmp(area + RSDP, "RSD PTR ", 8) != 0) {
+        return 0;
+    }
+    const char *tables = ACPI_LOADER_TABLES_FILE, *rsdp_file = ACPI_LOADER_RSDP_FILE;
+    struct script s = { script, 0, script_max, false };
+    memcpy(rsdp, area + RSDP, 36);
+    memset(area + RSDP, 0, 36); /* (in the tables blob it is nothing) */
+    allocate(&s, rsdp_file, 16, LOADER_ZONE_FSEG);
+    allocate(&s, tables, 64, LOADER_ZONE_HIGH); /* (FACS wants 64-byte alignment) */
+    /* The RSDP's XSDT address, its checksums (the first 20 bytes, then all 36). */
+    add_pointer(&s, rsdp_file, tables, 24, 8);
+    rsdp[8] = rsdp[32] = 0;
+    add_checksum(&s, rsdp_file, 8, 0, 20);
+    add_checksum(&s, rsdp_file, 32, 0, 36);
+    uint32_t xsdt_entries = (table_len(area + XSDT) - HEADER) / 8;
+    for (uint32_t i = 0; i < xsdt_entries; i++) {
+        add_pointer(&s, tables, tables, XSDT + HEADER + 8 * i, 8);
+    }
+    table_checksum(&s, area, XSDT);
+    add_pointer(&s, tables, tables, FADT + 36, 4);  /* FIRMWARE_CTRL: the FACS */
+    add_pointer(&s, tables, tables, FADT + 40, 4);  /* DSDT */
+    add_pointer(&s, tables, tables, FADT + 132, 8); /* X_FIRMWARE_CTRL */
+    add_pointer(&s, tables, tables, FADT + 140, 8); /* X_DSDT */
+    table_checksum(&s, area, FADT);
+    table_checksum(&s, area, MADT);
+    if (c->pci) {
+        table_checksum(&s, area, MCFG);
+    }
+    table_checksum(&s, area, DSDT);
+    if (s.full) {
+        return 0;
+    }
+    *tables_size = DSDT + table_len(area + DSDT);
+    return s.len;
+}

@@ -55,3 +55,20 @@ struct acpi_config {
 /* Builds the tables into area (size bytes, guest-physical gpa); returns the RSDP's guest-physical
  * address, or 0 when they do not fit or c describes no valid machine. */
 uint64_t acpi_build(uint8_t *area, uint64_t size, uint64_t gpa, const struct acpi_config *c);
+
+/*
+ * The same tables for firmware that places them itself, QEMU's way (fw_cfg "etc/table-loader",
+ * as QEMU's hw/acpi/bios-linker-loader.c writes it and OVMF's and SeaBIOS's loaders read it):
+ * two blobs, ACPI_LOADER_RSDP_FILE (the RSDP, 36 bytes) and ACPI_LOADER_TABLES_FILE (the other
+ * tables, *tables_size bytes of area), whose pointers hold offsets into the tables blob and whose
+ * checksums are 0, and a script of 128-byte commands: ALLOCATE each blob, ADD_POINTER for every
+ * pointer (RSDP to XSDT, XSDT to each table, FADT to FACS and DSDT), ADD_CHECKSUM for every
+ * checksum. Returns the script's length in bytes (at most script_max), or 0 as acpi_build().
+ */
+#define ACPI_LOADER_RSDP_FILE "etc/acpi/rsdp"
+#define ACPI_LOADER_TABLES_FILE "etc/acpi/tables"
+#define ACPI_LOADER_ENTRY 128
+#define ACPI_LOADER_MAX_ENTRIES 24
+unsigned acpi_build_for_loader(uint8_t *area, uint64_t size, uint64_t *tables_size,
+                               uint8_t rsdp[36], uint8_t *script, unsigned script_max,
+                               const struct acpi_config *c);

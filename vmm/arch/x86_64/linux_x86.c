@@ -8,7 +8,7 @@
 #include "linux_x86.h"
 #include "bzimage.h"
 #include "acpi_tables.h"
-#include "../../dev/pci_bus.h"
+#include "acpi_vm.h"
 #include <keel/rt.h>
 #include <string.h>
 
@@ -88,28 +88,8 @@ int x86_linux_load(struct vm *vm, const void *image, uint64_t size, const void *
         return -1;
     }
     uint8_t ids[VM_MAX_VCPUS];
-    for (unsigned i = 0; i < vm->vcpu_count; i++) {
-        ids[i] = (uint8_t)vm->vcpus[i].arch.lapic.id;
-    }
-    struct acpi_config ac = { .cpus = vm->vcpu_count,
-                              .apic_ids = ids,
-                              .lapic_base = (uint32_t)vm->arch.lapic_base,
-                              .ioapic_base = (uint32_t)vm->arch.ioapic_base,
-                              .pm_base = vm->arch.acpi_pm_base,
-                              .pm_timer = vm->arch.acpi_pm_timer,
-                              .rtc = vm->arch.rtc };
-    struct pci_bus *pci = pci_bus_of(vm);
-    if (pci) { /* MCFG, and the root bridge in the DSDT with its windows */
-        ac.pci = true;
-        ac.ecam_base = pci->ecam_base;
-        ac.mem32_base = pci->host.mem32_base;
-        ac.mem32_size = pci->host.mem32_size;
-        ac.mem64_base = pci->host.mem64_base;
-        ac.mem64_size = pci->host.mem64_size;
-        for (unsigned s = 0; s < PCI_SLOTS; s++) {
-            ac.pci_intx_gsi[s] = (uint8_t)pci->intx[s]; /* _PRT: I/O APIC lines, all < 24 */
-        }
-    }
+    struct acpi_config ac;
+    x86_acpi_config(vm, &ac, ids);
     uint64_t rsdp = acpi_build(acpi, BZ_ACPI_SIZE, BZ_ACPI, &ac);
     uint8_t *legacy = guest_mem_ptr(vm, gpa_init(BZ_RSDP_LEGACY), 36);
     if (!rsdp || !legacy) {
