@@ -243,6 +243,26 @@ add_test(NAME vm/arm64-uefi-linux COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm
     --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/arm64-uefi-linux PROPERTIES TIMEOUT 300 LABELS system)
 
+# The same firmware boots the kernel, initramfs and command line the VMM offers through fw_cfg (as
+# QEMU's -kernel with firmware), without a disk and before any boot option.
+set(vm_uefi_kernel_arm64 ${KEEL_IMAGES_DIR}/arm64/vm-uefi-kernel.cpio)
+keel_add_vm_modules(vm-uefi-kernel-arm64 arm64 ${vm_uefi_kernel_arm64}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-uefi-kernel-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/uefi-kernel-arm64.dts ${KEEL_EDK2_arm64})
+add_test(NAME vm/arm64-uefi-fw-cfg-kernel COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_uefi_kernel_arm64} --smp 2
+    --timeout 180 --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-uefi-fw-cfg-kernel.log
+    --expect "vmm: vm1: 128 MiB RAM at 0x40000000, 2 vCPUs, QEMU_EFI.fd (2097152 bytes) at 0x0"
+    --expect "vm1| EFI stub: Loaded initrd from LINUX_EFI_INITRD_MEDIA_GUID device path"
+    --expect "vm1| Linux version 6.1" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
+    --fail "Interactive Shell" --fail "Synchronous Exception"
+    --expect "vm1| reboot: Power down" --expect "vmm: vm1: guest powered off, status"
+    --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/arm64-uefi-fw-cfg-kernel PROPERTIES TIMEOUT 240 LABELS system)
+
 # x86_64 (AMD SVM): Debian's OVMF (no SMM) starts at the reset vector in its read-only flash bank,
 # takes the Q35 identity, fw_cfg and CMOS for its platform, enumerates PCI, finds a FAT disk on
 # virtio-pci and its shell runs startup.nsh: a marker, a UEFI variable written to the flash store,
