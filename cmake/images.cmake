@@ -286,7 +286,7 @@ add_dependencies(vm-uefi-linux-x86_64 uefi-disk-x86_64)
 add_test(NAME vm/x86_64-svm-uefi-linux COMMAND ${KEEL_QEMU_RUN} --board q35-x86_64
     --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_uefi_x86} --smp 2 --timeout 240
     --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-svm-uefi-linux.log
-    --expect "vmm: vm1: 256 MiB RAM at 0x0, 1 vCPU, OVMF_CODE_4M.fd (3653632 bytes) at 0xfffffff0"
+    --expect "vmm: vm1: 256 MiB RAM at 0x0, 2 vCPUs, OVMF_CODE_4M.fd (3653632 bytes) at 0xfffffff0"
     --expect "UEFI Interactive Shell v2.2" --expect "FS0:" --expect "PciRoot(0x0)/Pci(0x1,0x0)"
     --expect "vm1| KEEL-UEFI-SHELL startup.nsh runs on x86_64" --expect "vm1| KEEL-UEFI-VAR written"
     --expect "vmm: vm1: the guest reset the system: restarting it (reset 1)"
@@ -294,7 +294,7 @@ add_test(NAME vm/x86_64-svm-uefi-linux COMMAND ${KEEL_QEMU_RUN} --board q35-x86_
     --fail "(reset 2)"
     --expect "vm1| Linux version 6.1" --expect "vm1| efi: EFI v2.70 by EDK II"
     --expect "vm1| ACPI: XSDT" --expect "vm1| ACPI: MCFG"
-    --expect "vm1| KEEL-INIT CHECK cpus PASS 1 online"
+    --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
     --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vdb 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
     --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT CHECK rtc PASS"
     --expect "vm1| KEEL-INIT DONE 5 passed, 0 failed"

@@ -45,6 +45,11 @@ int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
     return fuzz_power_on_result;
 }
 
+void vcpu_init_signal(struct vcpu *v)
+{
+    __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
+}
+
 void vm_stop(struct vm *vm)
 {
     __atomic_store_n(&vm->off, true, __ATOMIC_RELEASE);

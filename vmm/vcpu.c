@@ -144,6 +144,12 @@ int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
     return r;
 }
 
+void vcpu_init_signal(struct vcpu *v)
+{
+    __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
+    vcpu_kick(v); /* (the caller itself stops when its exit is handled: before_resume) */
+}
+
 int vcpu_state_sync(struct vcpu *v)
 {
     int64_t r = vcpu_state_fetch(v->thread, v->state);
@@ -236,7 +242,11 @@ static int before_resume(void *arg)
     }
     if (p == VCPU_ON_PENDING) {
         arch_vcpu_reset(v, v->start_pc, v->start_ctx);
-        __atomic_store_n(&v->power, VCPU_ON, __ATOMIC_RELEASE);
+        enum vcpu_power pending = VCPU_ON_PENDING;
+        if (!__atomic_compare_exchange_n(&v->power, &pending, VCPU_ON, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            return VCPU_LOOP_NOT_NOW; /* an INIT meanwhile: off again */
+        }
     }
     arch_vcpu_before_resume(v);
     return VCPU_LOOP_RESUME;

@@ -14,6 +14,8 @@
 int64_t vcpu_create(struct vm *vm, unsigned id, uint64_t mpidr, unsigned pcpu);
 /* Powers v on at pc with ctx (PSCI CPU_ON): starts its thread the first time. 0 or -err. */
 int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx);
+/* x86 INIT: v stops where it is and waits, powered off, for a vcpu_power_on (a STARTUP). */
+void vcpu_init_signal(struct vcpu *v);
 /* Runs vCPU 0 (the calling thread) until the guest powers off (0) or must be stopped (-1). */
 int vcpu_run(struct vcpu *v);
 /* Makes the whole vCPU state current in v's area (its own thread, between resumes: the kernel

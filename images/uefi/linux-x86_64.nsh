@@ -7,7 +7,7 @@ echo KEEL-UEFI-SHELL startup.nsh runs on x86_64
 setvar KeelBoots -guid 4b454554-0000-4000-8000-000000000001
 if %lasterror% == 0 then
   echo KEEL-UEFI-VAR found after the reset
-  \bzImage console=ttyS0 initrd=\initramfs.cpio keel.test=1 keel.cpus=1 keel.blk=@DISK_SHA256@ keel.blkdev=/dev/vdb keel.rng=1 keel.hvc=1 keel.rtc=1
+  \bzImage console=ttyS0 initrd=\initramfs.cpio keel.test=1 keel.cpus=2 keel.blk=@DISK_SHA256@ keel.blkdev=/dev/vdb keel.rng=1 keel.hvc=1 keel.rtc=1
   echo KEEL-UEFI-LINUX-RETURNED
   reset -s
 endif

@@ -67,6 +67,13 @@ void vcpu_kick(struct vcpu *v)
     kicks[v->id]++;
 }
 
+/* As vcpu.c: off, and kicked out of its guest. */
+void vcpu_init_signal(struct vcpu *v)
+{
+    v->power = VCPU_OFF;
+    kicks[v->id]++;
+}
+
 int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
 {
     power_ons++;
@@ -572,6 +579,35 @@ static void test_ipi(void)
     CHECK_EQ(reports, r + 1);
     power_on_result = 0;
     vm.vcpus[2].power = VCPU_ON;
+    /* INIT at a vCPU that runs: it stops (off, kicked), its local APIC as after INIT but for its
+     * id; de-assert changes nothing; the STARTUP pair then restarts it at the new page. */
+    struct vlapic *l2 = &vm.vcpus[2].arch.lapic;
+    l2->tpr = 0x30;
+    l2->svr = 0x1ff;
+    l2->irr[1] = 1;
+    uint32_t id2 = l2->id;
+    unsigned kicked = kicks[2];
+    lwr(ICR_HIGH, id2 << 24);
+    lwr(ICR_LOW, 0x4500); /* INIT, assert */
+    CHECK(vm.vcpus[2].power == VCPU_OFF);
+    CHECK_EQ(kicks[2], kicked + 1);
+    CHECK_EQ(l2->tpr, 0u);
+    CHECK_EQ(l2->svr, 0xffu);
+    CHECK_EQ(l2->irr[1], 0u);
+    CHECK_EQ(l2->id, id2);
+    lwr(ICR_LOW, 0x8500); /* INIT, level de-assert: nothing */
+    CHECK(vm.vcpus[2].power == VCPU_OFF);
+    CHECK_EQ(kicks[2], kicked + 1);
+    lwr(ICR_LOW, 0x4600 | 0x9b);
+    lwr(ICR_LOW, 0x4600 | 0x9b);
+    CHECK_EQ(power_ons, on + 3);
+    CHECK_EQ(vm.vcpus[2].start_pc, 0x9b000u);
+    CHECK(vm.vcpus[2].power == VCPU_ON);
+    /* INIT to all others (firmware's broadcast): vCPU 0, the sender, runs on. */
+    lwr(ICR_LOW, (3u << 18) | 0x4500);
+    CHECK(vm.vcpus[2].power == VCPU_OFF && vm.vcpus[1].power == VCPU_OFF);
+    CHECK(vm.vcpus[0].power != VCPU_OFF);
+    vm.vcpus[1].power = vm.vcpus[2].power = VCPU_ON;
     lwr(ICR_HIGH, 0);
 }
 

@@ -169,10 +169,26 @@ void lapic_msi(struct vm *vm, uint64_t address, uint32_t data)
     }
 }
 
+/* A local APIC as after RESET or INIT (SDM 3A 11.4.7.1 and .3; its id stays). */
+static void lapic_reset_one(struct vlapic *l, uint32_t id)
+{
+    memset(l, 0, sizeof(*l));
+    l->id = id;
+    l->dfr = 0xffffffffu;
+    l->svr = 0xff; /* disabled until the guest sets SVR.8, spurious vector 0xff */
+    for (unsigned j = 0; j < 6; j++) {
+        l->lvt[j] = LVT_MASKED;
+    }
+    l->timer_due = UINT64_MAX;
+}
+
 /* ICR: to vCPUs by destination, to itself, to all, to all others; fixed interrupts,
- * and the INIT / STARTUP pair that starts an application processor: STARTUP powers a vCPU that is
- * off on at the vector's page, in real mode (arch_vcpu_reset); INIT alone does nothing (a vCPU
- * that runs is not reset). */
+ * and the INIT / STARTUP pair that (re)starts an application processor: INIT (level assert) puts
+ * a vCPU in wait-for-STARTUP, whatever it was doing (powered off, its local APIC reset but for
+ * its id: SDM 3A 9.4 and 11.4.7.3); STARTUP powers a vCPU that waits so on at the vector's
+ * page, in real mode (arch_vcpu_reset). Firmware re-INITs its application processors between
+ * its phases, and an OS takes them over from the firmware so. (INIT level de-assert does
+ * nothing, as on processors since the Pentium 4.) */
 enum { ICR_FIXED = 0, ICR_INIT = 5, ICR_STARTUP = 6 };
 
 static void send_ipi(struct vm *vm, struct vcpu *self, uint32_t low, uint32_t high)
@@ -193,6 +209,9 @@ static void send_ipi(struct vm *vm, struct vcpu *self, uint32_t low, uint32_t hi
         }
         if (mode == ICR_FIXED) {
             lapic_raise(t, vector, false);
+        } else if (mode == ICR_INIT && (low & (1u << 14))) {
+            vcpu_init_signal(t); /* (its thread parks at its next resume) */
+            lapic_reset_one(lapic_of(t), lapic_of(t)->id);
         } else if (mode == ICR_STARTUP &&
                    __atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_OFF &&
                    vcpu_power_on(t, (uint64_t)vector << 12, 0) != 0) {
@@ -315,20 +334,12 @@ static bool lapic_access(struct mmio_device *d, uint64_t offset, unsigned width,
     return true;
 }
 
-/* Every vCPU's local APIC as after RESET (SDM 3A 11.4.7.1; its id stays the cpu node's). */
+/* Every vCPU's local APIC as after RESET, its id its cpu node's reg. */
 static void lapic_reset_all(struct vm *vm)
 {
     for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
-        struct vlapic *l = &vm->vcpus[i].arch.lapic;
-        memset(l, 0, sizeof(*l));
-        /* Its cpu node's reg. */
-        l->id = i < vm->vcpu_count ? (uint32_t)vm->vcpus[i].mpidr & 0xff : i;
-        l->dfr = 0xffffffffu;
-        l->svr = 0xff; /* disabled until the guest sets SVR.8, spurious vector 0xff */
-        for (unsigned j = 0; j < 6; j++) {
-            l->lvt[j] = LVT_MASKED;
-        }
-        l->timer_due = UINT64_MAX;
+        lapic_reset_one(&vm->vcpus[i].arch.lapic,
+                        i < vm->vcpu_count ? (uint32_t)vm->vcpus[i].mpidr & 0xff : i);
     }
 }
 
