@@ -94,6 +94,31 @@ pci_blk() { # pci_blk ARCH SMP
 pci_blk arm64 2
 pci_blk riscv64 1
 
+# Through UEFI firmware vs directly, the same VM (dts/vms/uefi-kernel-arm64.dts: Debian's EDK2
+# from flash loads the kernel, initramfs and command line from fw_cfg, no disk, no shell; its twin
+# dts/vms/uefi-direct-arm64.dts: the VMM loads them): from the VMM's first resume to the init's
+# marker, in the guest's counter ticks (16 instructions each under -icount shift=0), and the
+# ratio: what the firmware costs a boot.
+uefi_boot() {
+    local arch=arm64 name log start marker fw="" direct=""
+    for name in uefi-kernel uefi-direct; do
+        log="$root/host/logs/bench/linux-boot-$name-$arch.log"
+        if [ -f "$root/host/images/$arch/vm-$name.cpio" ] &&
+            python3 "$top/ci/qemu_run.py" --board "qemu-virt-$arch" --kernel "$root/$arch/hyp/keel.bin"             --initrd "$root/host/images/$arch/vm-$name.cpio" --smp 2 --timeout 600 --silence 300             --log "$log" --expect "KEEL-INIT START" --expect "KEEL: power off" --expect-exit             -- -icount shift=0,sleep=off -seed 1 >/dev/null; then
+            start=$(sed -n 's/.*first resume at counter \([0-9]*\).*/\1/p' "$log" | head -n 1)
+            marker=$(sed -n 's/.*KEEL-INIT START counter=\([0-9]*\) .*/\1/p' "$log" | head -n 1)
+            if [ "$name" = uefi-kernel ]; then fw=$(( (marker - start) * 16 )); else direct=$(( (marker - start) * 16 )); fi
+        fi
+    done
+    printf '%-40s %16s  %s\n' "linux-boot-uefi-keel-$arch" "${fw:--}" "instructions"
+    printf '%-40s %16s  %s\n' "linux-boot-direct-128mib-keel-$arch" "${direct:--}" "instructions"
+    if [ -n "$fw" ] && [ -n "$direct" ]; then
+        awk -v f="$fw" -v d="$direct" -v n="linux-boot-ratio-uefi-direct-$arch" \
+            'BEGIN { printf "%-40s %16.3f  %s\n", n, f / d, "ratio" }'
+    fi
+}
+uefi_boot
+
 # x86_64 on both back ends, one vCPU (with two, a bare boot under -icount stalls bringing up the
 # second CPU, as riscv64's does), 64 MiB, counted in TSC ticks (one per instruction: under
 # -icount shift=0, and on Bochs with ips 10^9 and sync=none). The bare board is QEMU's microvm

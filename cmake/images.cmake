@@ -262,6 +262,10 @@ add_test(NAME vm/arm64-uefi-fw-cfg-kernel COMMAND ${KEEL_QEMU_RUN} --board qemu-
     --expect "vm1| reboot: Power down" --expect "vmm: vm1: guest powered off, status"
     --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/arm64-uefi-fw-cfg-kernel PROPERTIES TIMEOUT 240 LABELS system)
+# Its directly booted twin, for make bench's firmware-vs-direct boot ratio (bench/linux-boot.sh).
+keel_add_vm_modules(vm-uefi-direct-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/vm-uefi-direct.cpio
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-uefi-direct-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/uefi-direct-arm64.dts)
 
 # x86_64 (AMD SVM): Debian's OVMF (no SMM) starts at the reset vector in its read-only flash bank,
 # takes the Q35 identity, fw_cfg and CMOS for its platform, enumerates PCI, finds a FAT disk on
