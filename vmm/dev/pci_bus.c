@@ -293,6 +293,16 @@ int pci_bus_from_dt(struct vm *vm, const void *fdt, int node)
                fdt_get_name(fdt, node, NULL), Q35_ECAM);
         return -1;
     }
+    uint64_t w64, w64_size;
+    if (q35 && !b->host.mem64_size && arch_pci_mmio64_window(&w64, &w64_size)) {
+        /* (OVMF's window for this CPU: the tree cannot know it; the ACPI _CRS says it too) */
+        if (!window_add(b, "pci-mem64", w64, w64_size, window_access)) {
+            printf("vmm: %s: too many devices\n", vm->name);
+            return -1;
+        }
+        b->host.mem64_base = w64;
+        b->host.mem64_size = w64_size;
+    }
     b->made = true;
     if (!bridge_make(b, q35) || children(b, fdt, node) != 0) {
         return -1; /* (said why; with keel,chipset, slot 31 is the LPC bridge's) */

@@ -30,6 +30,7 @@
 #define MSR_APIC_BASE 0x1b
 #define MSR_TSC_DEADLINE 0x6e0
 #define MSR_UCODE_REV 0x8b
+#define MSR_PLATFORM_ID 0x17
 #define MSR_MISC_ENABLE 0x1a0
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
@@ -318,6 +319,14 @@ static int control_register(struct vcpu *v, struct keel_vcpu_state *s, unsigned 
     return 0;
 }
 
+/* Whether the CPU (whose vendor the guest's CPUID passes on) is Intel's. */
+static bool intel(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+    return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu; /* "GenuineIntel" */
+}
+
 /* CPUID: the host's answer without what the VM does not have (SVM, VMX, SMX, MONITOR, XSAVE,
  * x2APIC, MTRRs, performance counters), with the hypervisor bit, the LAPIC model's TSC-deadline
  * mode and Keel's leaf 0x40000000. */
@@ -464,6 +473,8 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
         value = write ? value : 0x1801;
     } else if (msr == MSR_UCODE_REV) {
         value = 0; /* no microcode revision to report; the write that asks for it is taken */
+    } else if (msr == MSR_PLATFORM_ID && !write && intel()) {
+        value = 0; /* (Intel's only, read-only) platform 0: firmware matches microcode with it */
     } else if (msr == MSR_TSC_DEADLINE && v->vm->arch.lapic) {
         if (write) {
             lapic_tsc_deadline_write(v, value);

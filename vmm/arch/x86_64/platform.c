@@ -65,3 +65,37 @@ bool arch_irq_cells(const fdt32_t *p, int len, unsigned *intid)
     *intid = fdt32_ld(&p[0]);
     return true;
 }
+
+/* OVMF's 64-bit PCI window (PlatformInitLib's PlatformAddressWidthFromCpuid and its dynamic MMIO
+ * window, as Debian's 2022.11 build does it, seen at 0xe000000000 on QEMU with 40 bits): with
+ * CPUID 0x80000008's physical address width PB taken as valid (41 or more, 36 or 39 on Intel, 40
+ * on AMD; at most 46, and 40 without 1 GiB pages), the top eighth of the address space,
+ * [2^PB - 2^(PB-3), 2^PB). The guest's CPUID is the host's here (exit.c passes leaf 0x80000008
+ * through), so this is the window the firmware will program 64-bit BARs into. */
+bool arch_pci_mmio64_window(uint64_t *base, uint64_t *size)
+{
+    uint32_t r[4], v[4], e[4];
+    __asm__ volatile("cpuid" : "=a"(v[0]), "=b"(v[1]), "=c"(v[2]), "=d"(v[3]) : "a"(0), "c"(0));
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(0x80000000u), "c"(0));
+    if (r[0] < 0x80000008u) {
+        return false;
+    }
+    __asm__ volatile("cpuid"
+                     : "=a"(e[0]), "=b"(e[1]), "=c"(e[2]), "=d"(e[3])
+                     : "a"(0x80000001u), "c"(0));
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(0x80000008u), "c"(0));
+    unsigned pb = r[0] & 0xff;
+    bool intel = v[1] == 0x756e6547u, amd = v[1] == 0x68747541u; /* "Genu", "Auth" */
+    if (!(pb >= 41 || (intel && (pb == 36 || pb == 39)) || (amd && pb == 40))) {
+        return false;
+    }
+    unsigned cap = (e[3] & (1u << 26)) ? 46 : 40;
+    pb = pb > cap ? cap : pb;
+    *base = (1ull << pb) - (1ull << (pb - 3));
+    *size = 1ull << (pb - 3);
+    return true;
+}
