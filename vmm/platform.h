@@ -26,8 +26,9 @@ bool arch_device_irq(const void *fdt, int node, unsigned *intid);
 /* The same from an interrupt specifier of len bytes (the interrupt controller's cells). */
 bool arch_irq_cells(const fdt32_t *cells, int len, unsigned *intid);
 /* The 64-bit PCI window firmware of this platform uses when the tree gives none (x86 q35: OVMF's,
- * from the CPU's physical address width): true with it, false when there is none. */
-bool arch_pci_mmio64_window(uint64_t *base, uint64_t *size);
+ * from the CPU's physical address width and, where it does not trust that, the end of RAM at
+ * ram_end): true with it, false when there is none. */
+bool arch_pci_mmio64_window(uint64_t ram_end, uint64_t *base, uint64_t *size);
 /* Sends an MSI (a PCI function's message) to the interrupt controller model; takes
  * vm->irq_lock. An address the model does not decode is reported. */
 void arch_msi_send(struct vm *vm, uint64_t address, uint32_t data);

@@ -294,7 +294,8 @@ int pci_bus_from_dt(struct vm *vm, const void *fdt, int node)
         return -1;
     }
     uint64_t w64, w64_size;
-    if (q35 && !b->host.mem64_size && arch_pci_mmio64_window(&w64, &w64_size)) {
+    if (q35 && !b->host.mem64_size &&
+        arch_pci_mmio64_window(gpa_val(vm->ram_base) + vm->ram_size, &w64, &w64_size)) {
         /* (OVMF's window for this CPU: the tree cannot know it; the ACPI _CRS says it too) */
         if (!window_add(b, "pci-mem64", w64, w64_size, window_access)) {
             printf("vmm: %s: too many devices\n", vm->name);

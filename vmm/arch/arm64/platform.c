@@ -44,8 +44,8 @@ bool arch_irq_cells(const fdt32_t *p, int len, unsigned *intid)
     return true;
 }
 
-bool arch_pci_mmio64_window(uint64_t *base, uint64_t *size)
+bool arch_pci_mmio64_window(uint64_t ram_end, uint64_t *base, uint64_t *size)
 {
-    (void)base, (void)size;
+    (void)ram_end, (void)base, (void)size;
     return false; /* (the tree's ranges say it: firmware here reads them) */
 }

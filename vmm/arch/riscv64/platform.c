@@ -39,8 +39,8 @@ void arch_msi_send(struct vm *vm, uint64_t address, uint32_t data)
               (unsigned long long)address, data);
 }
 
-bool arch_pci_mmio64_window(uint64_t *base, uint64_t *size)
+bool arch_pci_mmio64_window(uint64_t ram_end, uint64_t *base, uint64_t *size)
 {
-    (void)base, (void)size;
+    (void)ram_end, (void)base, (void)size;
     return false; /* (the tree's ranges say it: firmware here reads them) */
 }

@@ -71,9 +71,13 @@ bool arch_irq_cells(const fdt32_t *p, int len, unsigned *intid)
  * CPUID 0x80000008's physical address width PB taken as valid (41 or more, 36 or 39 on Intel, 40
  * on AMD; at most 46, and 40 without 1 GiB pages), the top eighth of the address space,
  * [2^PB - 2^(PB-3), 2^PB). The guest's CPUID is the host's here (exit.c passes leaf 0x80000008
- * through), so this is the window the firmware will program 64-bit BARs into. */
-bool arch_pci_mmio64_window(uint64_t *base, uint64_t *size)
+ * through), so this is the window the firmware will program 64-bit BARs into. With a width it
+ * does not trust (40 bits on Intel, Bochs' case), OVMF falls back to its classic window: 32 GiB
+ * (PcdPciMmio64Size) from the end of RAM above 4 GiB, aligned to its size (0x800000000 for a VM
+ * whose RAM is all below 4 GiB: seen on Bochs). */
+bool arch_pci_mmio64_window(uint64_t ram_end, uint64_t *base, uint64_t *size)
 {
+    const uint64_t classic = 32ull << 30;
     uint32_t r[4], v[4], e[4];
     __asm__ volatile("cpuid" : "=a"(v[0]), "=b"(v[1]), "=c"(v[2]), "=d"(v[3]) : "a"(0), "c"(0));
     __asm__ volatile("cpuid"
@@ -91,7 +95,10 @@ bool arch_pci_mmio64_window(uint64_t *base, uint64_t *size)
     unsigned pb = r[0] & 0xff;
     bool intel = v[1] == 0x756e6547u, amd = v[1] == 0x68747541u; /* "Genu", "Auth" */
     if (!(pb >= 41 || (intel && (pb == 36 || pb == 39)) || (amd && pb == 40))) {
-        return false;
+        uint64_t first = ram_end > (1ull << 32) ? ram_end : 1ull << 32;
+        *base = (first + classic - 1) & ~(classic - 1);
+        *size = classic;
+        return true;
     }
     unsigned cap = (e[3] & (1u << 26)) ? 46 : 40;
     pb = pb > cap ? cap : pb;
