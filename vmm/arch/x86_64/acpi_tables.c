@@ -100,11 +100,16 @@ static void header(uint8_t *t, const char *sig, unsigned len, uint8_t revision)
     wr(t, 32, 4, 1);
 }
 
+/* A table's length (its header's, at 4). */
+static uint32_t table_len(const uint8_t *t)
+{
+    return (uint32_t)(t[4] | t[5] << 8 | t[6] << 16 | (uint32_t)t[7] << 24);
+}
+
 static void seal(uint8_t *t)
 {
-    unsigned len = (unsigned)(t[4] | t[5] << 8 | t[6] << 16 | (unsigned)t[7] << 24);
     t[9] = 0;
-    t[9] = checksum(t, len);
+    t[9] = checksum(t, table_len(t));
 }
 
 /* A generic address structure: I/O port space, width bits, byte access. */
@@ -607,11 +612,6 @@ static void add_checksum(struct script *s, const char *file, uint32_t at, uint32
         wr(e, 4 + LOADER_FILE + 4, 4, start);
         wr(e, 4 + LOADER_FILE + 8, 4, length);
     }
-}
-
-static uint32_t table_len(const uint8_t *t)
-{
-    return (uint32_t)(t[4] | t[5] << 8 | t[6] << 16 | (uint32_t)t[7] << 24);
 }
 
 /* A table of the tables blob: its checksum zeroed, for the loader to compute. */

@@ -208,11 +208,6 @@ static int debug_register(struct vcpu *v, struct keel_vcpu_state *s)
     return 0;
 }
 
-static void host_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
-}
-
 #define CR4_PAE (1ull << 5)
 #define CR4_LA57 (1ull << 12)
 #define CR4_PCIDE (1ull << 17)
@@ -229,10 +224,10 @@ static uint64_t cr4_offered(void)
         return offered;
     }
     uint32_t l1[4], l7[4];
-    host_cpuid(1, 0, l1);
-    host_cpuid(0, 0, l7);
+    x86_cpuid(1, 0, l1);
+    x86_cpuid(0, 0, l7);
     if (l7[0] >= 7) {
-        host_cpuid(7, 0, l7);
+        x86_cpuid(7, 0, l7);
     } else {
         l7[1] = l7[2] = 0;
     }
@@ -319,23 +314,13 @@ static int control_register(struct vcpu *v, struct keel_vcpu_state *s, unsigned 
     return 0;
 }
 
-/* Whether the CPU (whose vendor the guest's CPUID passes on) is Intel's. */
-static bool intel(void)
-{
-    uint32_t a, b, c, d;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-    return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu; /* "GenuineIntel" */
-}
-
 /* CPUID: the host's answer without what the VM does not have (SVM, VMX, SMX, MONITOR, XSAVE,
  * x2APIC, MTRRs, performance counters), with the hypervisor bit, the LAPIC model's TSC-deadline
  * mode and Keel's leaf 0x40000000. */
 static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
 {
     uint32_t leaf = (uint32_t)s->gpr[0], sub = (uint32_t)s->gpr[1], r[4];
-    __asm__ volatile("cpuid"
-                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-                     : "a"(leaf), "c"(sub));
+    x86_cpuid(leaf, sub, r);
     switch (leaf) {
     case 1:
         /* no MONITOR, VMX, SMX, x2APIC, XSAVE, OSXSAVE */
@@ -473,7 +458,7 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
         value = write ? value : 0x1801;
     } else if (msr == MSR_UCODE_REV) {
         value = 0; /* no microcode revision to report; the write that asks for it is taken */
-    } else if (msr == MSR_PLATFORM_ID && !write && intel()) {
+    } else if (msr == MSR_PLATFORM_ID && !write && x86_vendor_is("Genu")) {
         value = 0; /* (Intel's only, read-only) platform 0: firmware matches microcode with it */
     } else if (msr == MSR_TSC_DEADLINE && v->vm->arch.lapic) {
         if (write) {

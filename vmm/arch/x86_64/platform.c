@@ -78,22 +78,15 @@ bool arch_irq_cells(const fdt32_t *p, int len, unsigned *intid)
 bool arch_pci_mmio64_window(uint64_t ram_end, uint64_t *base, uint64_t *size)
 {
     const uint64_t classic = 32ull << 30;
-    uint32_t r[4], v[4], e[4];
-    __asm__ volatile("cpuid" : "=a"(v[0]), "=b"(v[1]), "=c"(v[2]), "=d"(v[3]) : "a"(0), "c"(0));
-    __asm__ volatile("cpuid"
-                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-                     : "a"(0x80000000u), "c"(0));
+    uint32_t r[4], e[4];
+    x86_cpuid(0x80000000u, 0, r);
     if (r[0] < 0x80000008u) {
         return false;
     }
-    __asm__ volatile("cpuid"
-                     : "=a"(e[0]), "=b"(e[1]), "=c"(e[2]), "=d"(e[3])
-                     : "a"(0x80000001u), "c"(0));
-    __asm__ volatile("cpuid"
-                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-                     : "a"(0x80000008u), "c"(0));
+    x86_cpuid(0x80000001u, 0, e);
+    x86_cpuid(0x80000008u, 0, r);
     unsigned pb = r[0] & 0xff;
-    bool intel = v[1] == 0x756e6547u, amd = v[1] == 0x68747541u; /* "Genu", "Auth" */
+    bool intel = x86_vendor_is("Genu"), amd = x86_vendor_is("Auth");
     if (!(pb >= 41 || (intel && (pb == 36 || pb == 39)) || (amd && pb == 40))) {
         uint64_t first = ram_end > (1ull << 32) ? ram_end : 1ull << 32;
         *base = (first + classic - 1) & ~(classic - 1);

@@ -13,6 +13,23 @@
 
 #define VM_MAX_PORT_DEVICES 16 /* I/O-port devices (ports.c) */
 
+/* The CPU's own CPUID (the VMM's: the guests' answers start from it, exit.c). */
+static inline void x86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+    __asm__ volatile("cpuid"
+                     : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                     : "a"(leaf), "c"(sub));
+}
+
+/* Its vendor's string starts with "Genu" (GenuineIntel) or "Auth" (AuthenticAMD). */
+static inline bool x86_vendor_is(const char four[4])
+{
+    uint32_t r[4];
+    x86_cpuid(0, 0, r);
+    return r[1] == ((uint32_t)four[0] | (uint32_t)four[1] << 8 | (uint32_t)four[2] << 16 |
+                    (uint32_t)four[3] << 24);
+}
+
 /* The local APIC model's state of one vCPU (lapic.c). */
 struct vlapic {
     uint32_t id, tpr, ldr, dfr, svr, esr, icr_high;
