@@ -71,8 +71,19 @@ static struct kobj *create(struct factory *f, uint64_t op, struct kobj_msg *m, i
         if (!p) {
             return NULL;
         }
-        struct scheduler *s =
-            scheduler_create(q, container_of(p, struct scheduler, obj), m->mr[3], err);
+        struct scheduler *parent = container_of(p, struct scheduler, obj);
+        struct scheduler_limits l = { .max_prio = m->mr[3], .cpus = parent->cpus };
+        if (kmsg_has(m, 4)) {
+            l.cpus = m->mr[4];
+        }
+        if (kmsg_has(m, 6)) {
+            l.budget_us = m->mr[5];
+            l.period_us = m->mr[6];
+        } else if (kmsg_has(m, 5)) {
+            *err = -KEEL_EINVAL; /* a budget without its period */
+            return NULL;
+        }
+        struct scheduler *s = scheduler_create(q, parent, &l, err);
         return s ? &s->obj : NULL;
     }
     case KEEL_FACTORY_FACTORY: {

@@ -12,6 +12,7 @@
 #include <keel/printk.h>
 #include <keel/console.h>
 #include <keel/vcpu_user.h>
+#include <keel/budget.h>
 
 void sched_init_cpu(struct percpu *c)
 {
@@ -64,8 +65,9 @@ void sched_remove(struct thread *t)
 
 void sched_ready(struct thread *t)
 {
+    bool waking = t->state != TS_READY;
     t->state = TS_READY;
-    if (list_linked(&t->rq_link)) {
+    if (list_linked(&t->rq_link) || (t->budget && !budget_admit(t, waking))) {
         return;
     }
     struct percpu *c = t->cpu;
@@ -198,7 +200,7 @@ void sched_migrate(struct thread *t, struct percpu *to)
     if (from == to) {
         return;
     }
-    bool queued = list_linked(&t->rq_link);
+    bool queued = list_linked(&t->rq_link), held = budget_holds(t) && from->current != t;
     if (queued) {
         rq_del(&from->rq, t);
     }
@@ -222,8 +224,8 @@ void sched_migrate(struct thread *t, struct percpu *to)
         sched_poke(from);
         return;
     }
-    if (queued) {
-        sched_ready(t);
+    if (queued || held) {
+        sched_ready(t); /* (one its budget held there may run here) */
     }
 }
 
@@ -257,6 +259,9 @@ static inline __attribute__((always_inline)) void switch_begin(struct percpu *c,
     next->switches++;
     c->current = next;
     c->slice_end = now + next->quantum;
+    if (prev->budget || next->budget) {
+        budget_switch_slow(c, prev, next, now);
+    }
     arch_thread_switch(prev, next);
 }
 

@@ -11,6 +11,7 @@
 #include <keel/ipc_gate.h>
 #include <keel/vcpu_ext.h>
 #include <keel/vcpu_user.h>
+#include <keel/budget.h>
 #include <keel/arch/context.h>
 #include <keel/arch/irqchip.h>
 #include <keel/percpu.h>
@@ -42,6 +43,11 @@ static void partner_cut(struct kobj_link *l)
     kobj_link_clear(l); /* (ipc_abort's wake cleared it: a waiting thread is the only holder) */
 }
 
+static void ipc_timeout(struct timeout *to)
+{
+    ipc_abort(container_of(to, struct thread, timeout), -KEEL_ETIMEOUT);
+}
+
 struct thread *thread_create(struct quota *q, int *err)
 {
     struct thread *t = quota_alloc(q, sizeof(*t));
@@ -63,6 +69,11 @@ struct thread *thread_create(struct quota *q, int *err)
     t->prio = DEFAULT_PRIO;
     t->quantum = timeout_ticks_from_us(DEFAULT_QUANTUM_US);
     list_init(&t->rq_link);
+    t->timeout.fire = ipc_timeout;
+    struct thread *creator = this_cpu()->current;
+    if (creator) {
+        budget_set(t, creator->budget); /* a program cannot make threads beyond its budget */
+    }
     list_init(&t->task_link);
     list_init(&t->senders);
     list_init(&t->send_link);
@@ -119,11 +130,6 @@ void thread_set_regs(struct thread *t, uint64_t pc, uint64_t sp)
     }
 }
 
-void thread_timeout(struct thread *t)
-{
-    ipc_abort(t, -KEEL_ETIMEOUT);
-}
-
 /* Killed (kobj_kill, once): it leaves its own IPC and the run queue for good. Whatever links to
  * it (gates, Irqs, threads waiting on it) kobj_kill cuts after this. */
 static void thread_teardown(struct kobj *o)
@@ -160,6 +166,7 @@ static void thread_release(struct kobj *o)
         panic("thread %p freed while still linked", (void *)t);
     }
     list_remove(&t->home_link);
+    budget_set(t, NULL);
     vcpu_ext_release(t);
     vcpu_user_release(t);
     if (t->task) {

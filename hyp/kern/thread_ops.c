@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The Thread protocol: control (task, UTCB, pager), ex_regs, statistics.
 #include <keel/thread.h>
+#include <keel/budget.h>
 #include <keel/task.h>
 #include <keel/ipc.h>
 #include <keel/kobj_call.h>
@@ -88,7 +89,9 @@ int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
                 m->mr[3] = 1; /* on a CPU right now (possibly the one it is leaving) */
             }
         }
-        m->out_words = 4;
+        m->mr[4] = t->budget != NULL;
+        m->mr[5] = t->budget && budget_holds(t);
+        m->out_words = 6;
         return 0;
     case KEEL_THREAD_VCPU:
         return rights & KEEL_CAP_W ? vcpu_ext_bind(t, m) : -KEEL_EPERM;

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-// IPC timeouts (see keel/timeout.h).
+// Timeouts (see keel/timeout.h).
 #include <keel/timeout.h>
 #include <keel/percpu.h>
-#include <keel/thread.h>
 #include <keel/arch/timer.h>
 
 void timeout_arm(struct timeout *t, struct percpu *cpu, uint64_t deadline)
@@ -40,7 +39,7 @@ void timeout_expire(struct percpu *cpu, uint64_t now)
             break;
         }
         timeout_disarm(t);
-        thread_timeout(container_of(t, struct thread, timeout));
+        t->fire(t);
     }
 }
 

@@ -49,11 +49,11 @@ void schedule(void);
 /* IPC fast path: whether the current thread, about to block, may hand this CPU straight to the
  * blocked thread next: next is homed here, and no ready thread has a higher priority. By the
  * invariant above that is next being at least at the current thread's priority; when it is
- * below, the general path decides. */
+ * below, or next has a budget (which may hold it: budget_admit), the general path decides. */
 static inline __attribute__((always_inline)) bool sched_can_hand_over(struct thread *next)
 {
     struct percpu *c = this_cpu();
-    return next->cpu == c && !c->need_resched && next->prio >= c->current->prio;
+    return next->cpu == c && !c->need_resched && next->prio >= c->current->prio && !next->budget;
 }
 /* Does it: prev (current, already in a blocked state) leaves the run queue, next becomes ready
  * and runs. Does not return: prev's kernel stack is dropped, and prev will continue by running
@@ -98,11 +98,13 @@ static inline void sched_reap(void)
 /* Re-arms this CPU's timer for its next event (quantum end or timeout). */
 void sched_program_timer(void);
 /* What a thread does first when it runs again after a switch: free what died, re-arm the timer
- * if its new quantum ends first (rarely: the armed event normally comes first). */
+ * if its new quantum or a timeout armed meanwhile (from another CPU, which poked this one) ends
+ * first (rarely: the armed event normally comes first). */
 static inline void sched_switched(void)
 {
     sched_reap();
-    if (this_cpu()->slice_end < this_cpu()->timer_armed) {
+    struct percpu *c = this_cpu();
+    if (c->slice_end < c->timer_armed || timeout_next(c) < c->timer_armed) {
         sched_program_timer();
     }
 }

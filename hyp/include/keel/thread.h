@@ -19,6 +19,7 @@
 
 struct task;
 struct percpu;
+struct scheduler;
 struct keel_vcpu_user;
 
 enum thread_state { TS_INACTIVE, TS_READY, TS_SEND, TS_RECV, TS_DEAD };
@@ -70,6 +71,8 @@ struct thread {
     uint64_t slice_left;        /* ticks of its quantum left when it was preempted (0: none) */
     struct list rq_link;
     uint64_t cpu_ticks, switches, ran_since;
+    struct scheduler *budget; /* the Scheduler whose budget it draws from (reference held;
+                                 * keel/budget.h), or NULL: none */
 
     /* IPC. */
     struct list senders;        /* threads blocked sending to this one */
@@ -115,8 +118,6 @@ static inline struct thread *thread_partner(const struct thread *t)
     struct kobj *o = t->partner.to;
     return o && o->type == KEEL_OBJ_THREAD ? container_of(o, struct thread, obj) : NULL;
 }
-/* Called by the timeout code when t's IPC timeout expires. */
-void thread_timeout(struct thread *t);
 struct kobj_msg;
 /* The Thread protocol (thread_ops.c), the object's invoke. */
 int64_t thread_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m);

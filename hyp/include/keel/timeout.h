@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* IPC timeouts: per-CPU lists sorted by deadline (timer ticks), checked on every timer interrupt. */
+/* Timeouts (a thread's IPC timeout, its budget's events): per-CPU lists sorted by deadline (timer
+ * ticks), checked on every timer interrupt. */
 #pragma once
 #include <stdint.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@ struct timeout {
     struct list link;
     uint64_t deadline;
     struct percpu *cpu; /* NULL when not armed */
+    void (*fire)(struct timeout *t); /* called once it is due (it is disarmed then) */
 };
 
 void timeout_arm(struct timeout *t, struct percpu *cpu, uint64_t deadline);
@@ -23,7 +25,7 @@ static inline void timeout_disarm(struct timeout *t)
 }
 /* The earliest deadline on cpu, or UINT64_MAX. */
 uint64_t timeout_next(struct percpu *cpu);
-/* Fires every timeout on cpu whose deadline is <= now (thread_timeout()). */
+/* Fires every timeout on cpu whose deadline is <= now. */
 void timeout_expire(struct percpu *cpu, uint64_t now);
 /* Converts a relative time in microseconds into timer ticks. */
 uint64_t timeout_ticks_from_us(uint64_t us);

@@ -26,15 +26,19 @@ enum keel_any_op {
 };
 
 enum keel_factory_op {
-    KEEL_FACTORY_TASK = 1,    /* MR1 dest cap, MR2 UTCB area flexpage (memory), MR3 flags
+    KEEL_FACTORY_TASK = 1,      /* MR1 dest cap, MR2 UTCB area flexpage (memory), MR3 flags
                                  (KEEL_TASK_VM; optional) */
-    KEEL_FACTORY_THREAD = 2,  /* MR1 dest cap */
-    KEEL_FACTORY_GATE = 3,    /* MR1 dest cap, MR2 thread cap (or ~0: unbound), MR3 label */
-    KEEL_FACTORY_IRQ = 4,     /* MR1 dest cap */
-    KEEL_FACTORY_FACTORY = 5, /* MR1 dest cap, MR2 quota bytes (taken from this factory's) */
-    KEEL_FACTORY_INFO = 6,    /* -> MR0 limit, MR1 used (bytes) */
+    KEEL_FACTORY_THREAD = 2,    /* MR1 dest cap */
+    KEEL_FACTORY_GATE = 3,      /* MR1 dest cap, MR2 thread cap (or ~0: unbound), MR3 label */
+    KEEL_FACTORY_IRQ = 4,       /* MR1 dest cap */
+    KEEL_FACTORY_FACTORY = 5,   /* MR1 dest cap, MR2 quota bytes (taken from this factory's) */
+    KEEL_FACTORY_INFO = 6,      /* -> MR0 limit, MR1 used (bytes) */
     KEEL_FACTORY_SCHEDULER = 7, /* MR1 dest cap, MR2 Scheduler cap (W), MR3 priority ceiling
-                                   (1..that Scheduler's ceiling) */
+                                   (1..that Scheduler's ceiling); optional: MR4 CPU mask (a
+                                   non-empty subset of that Scheduler's; default: its mask),
+                                   MR5 budget (us), MR6 period (us) of a budget of its own
+                                   (only where that Scheduler has none: else it shares that
+                                   one; 10 <= budget <= period, 100 <= period <= 10 s) */
 };
 
 enum keel_task_op {
@@ -53,7 +57,8 @@ enum keel_thread_op {
     KEEL_THREAD_EX_REGS =
         2,                 /* MR1 pc, MR2 sp, MR3 flags (KEEL_EXREGS_*) -> MR0 old pc, MR1 old sp */
     KEEL_THREAD_STATS = 3, /* -> MR0 CPU time (ns), MR1 context switches in, MR2 cpu,
-                                MR3 1 while it is on a CPU */
+                                MR3 1 while it is on a CPU, MR4 1 if it draws from a budget,
+                                MR5 1 while that budget holds it */
     KEEL_THREAD_STATE = 4, /* -> label: KEEL_THREAD_STATE_* */
     KEEL_THREAD_VCPU = 5,  /* MR1 VM task cap, MR2 state area address (a page of the thread's
                                 task's UTCB area): extended vCPU mode (uapi/keel/vcpu.h) */
@@ -109,11 +114,16 @@ enum keel_icu_op {
 #define KEEL_IRQ_MODE_EDGE_RISING 1u
 
 enum keel_sched_op {
-    KEEL_SCHED_RUN = 1,   /* MR1 thread cap, MR2 cpu, MR3 priority (1..ceiling, the root task's
-                             ceiling is 255), MR4 quantum (us) */
-    KEEL_SCHED_INFO = 2,  /* -> MR0 CPUs present, MR1 online mask, MR2 timer frequency (Hz),
-                             MR3 this Scheduler's priority ceiling */
-    KEEL_SCHED_IDLE = 3,  /* MR1 cpu -> MR0 idle time (ns) */
+    KEEL_SCHED_RUN = 1,    /* MR1 thread cap, MR2 cpu, MR3 priority (1..ceiling, the root task's
+                             ceiling is 255), MR4 quantum (us). A cpu outside this Scheduler's
+                             mask: EPERM. The thread draws from this Scheduler's budget from
+                             then on (the root task's: none) */
+    KEEL_SCHED_INFO = 2,   /* -> MR0 CPUs present, MR1 online mask, MR2 timer frequency (Hz),
+                             MR3 this Scheduler's priority ceiling, MR4 its CPU mask, MR5 budget
+                             (us), MR6 period (us) (0, 0: none) */
+    KEEL_SCHED_IDLE = 3,   /* MR1 cpu -> MR0 idle time (ns) */
+    KEEL_SCHED_BUDGET = 4, /* MR1 cpu -> MR0 times its budget was throttled there, MR1 1 if it
+                              is now (ENOENT: this Scheduler has no budget) */
 };
 
 enum keel_vcon_op {
