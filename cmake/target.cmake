@@ -19,3 +19,5 @@ add_subdirectory(lib)
 add_subdirectory(virtio)
 add_subdirectory(hyp)
 add_subdirectory(user)
+# Guests of the project's own built in C (after user/: they use its keel_add_initrd()).
+add_subdirectory(vmm/guests/rt)

@@ -107,3 +107,7 @@ keel_add_unit_test(test_vmm_pl031 SOURCES vmm/tests/test_vmm_pl031.c fuzz/reset/
              ${CMAKE_SOURCE_DIR}/vmm/tests/host ${CMAKE_SOURCE_DIR}/fuzz/reset
              ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_pl031 PRIVATE KEEL_UAPI_ARM64)
+
+# The real-time guest's statistics on the host (vmm/guests/rt/rt_stats.c): sort and percentiles.
+keel_add_unit_test(test_rt_stats SOURCES vmm/guests/rt/tests/test_rt_stats.c vmm/guests/rt/rt_stats.c
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm/guests/rt)
