@@ -130,6 +130,31 @@ foreach(arch IN ITEMS arm64 riscv64 x86_64)
         FAIL "hello-a: scheduler" "hello-b: scheduler" "hello-c: scheduler" "hello-e: 16384 KiB"
         EXIT)
 endforeach()
+# CPU partitions and budgets (dts/systems/partitions.dts): "alone" holds CPU 1 exclusively, so
+# "other" (no keel,cpus) gets CPU 0 only and "greedy" (CPU 0 and 1) is refused; each tries to move
+# itself to every CPU. "budgeted" spins for 300 ms on CPU 0 at priority 70 with 3 ms of every
+# 10 ms: "low" (priority 40, same CPU) finishes meanwhile, and the spinner ran about 30 %.
+foreach(arch IN ITEMS arm64 riscv64 x86_64)
+    set(board qemu-virt-${arch})
+    if(arch STREQUAL "x86_64")
+        set(board q35-x86_64)
+    endif()
+    keel_add_qemu_test(root/${arch}-partitions-and-budgets BOARD ${board} ARCH ${arch}
+        INITRD_NAME system-partitions TIMEOUT 60 SMP 2
+        EXPECT "root: started alone (hello) on CPU 1, CPUs 0x2"
+               "root: started other (hello) on CPU 0, CPUs 0x1"
+               "root: greedy: CPU 1 is held exclusively by alone (keel,cpus-exclusive)"
+               "root: started budgeted (hello) on CPU 0, CPUs 0x1, budget 3000 us per 10000 us"
+               "root: started low" "root: low exited with status"
+               "budgeted: spun 300 ms, ran" "within its budget of 30 %"
+               "root: all programs done" "KEEL: power off"
+        REQUIRE "alone: cpus: run on CPU 0: permission denied, on CPU 1"
+                "alone: cpus: run on CPU 1: ok, on CPU 1"
+                "other: cpus: run on CPU 0: ok, on CPU 0"
+                "other: cpus: run on CPU 1: permission denied, on CPU 0"
+        FAIL "BEYOND" "greedy: cpus" "cannot start"
+        EXIT)
+endforeach()
 # Links (dts/systems/links.dts): ping and pong, on two CPUs, exchange three messages each way through
 # the shared memory of net0, each waiting on its own Irq and ringing the peer's (which it cannot
 # attach); every byte is checked. A program without the link faults where it would be. Links

@@ -32,14 +32,23 @@ static struct vm vm;
 static uint64_t vm_dt[65536 / 8]; /* libfdt wants 8-byte alignment; the cpio gives 4 */
 
 /* The VM's CPUs from its /cpus node (one, affinity 0, without it), on physical CPUs from the
- * VMM's own on (keel,cpu in a cpu node places it), wrapping around the CPUs there are. */
+ * VMM's own on (keel,cpu in a cpu node places it), wrapping around the CPUs its Scheduler allows
+ * (its partition: the system tree's keel,cpus). */
 static int cpus(const void *fdt, const struct keel_progenv *env)
 {
     int parent = fdt_path_offset(fdt, "/cpus"), node;
-    unsigned n = 0, pcpus = 1;
-    if (KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_PROG_SCHEDULER) == 1) {
-        int64_t r = KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_INFO);
-        pcpus = r >= 0 && keel_utcb()->mr[0] ? (unsigned)keel_utcb()->mr[0] : 1;
+    unsigned n = 0, pcpus = 0, first = 0;
+    unsigned pcpu_of[64];
+    uint64_t mask = 1ull << env->cpu;
+    if (KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, KEEL_PROG_SCHEDULER) == 1 &&
+        KOBJ(KEEL_PROG_SCHEDULER, KEEL_SCHED_INFO) >= 0 && keel_utcb()->mr[4]) {
+        mask = keel_utcb()->mr[4];
+    }
+    for (unsigned i = 0; i < 64; i++) {
+        if (mask & (1ull << i)) {
+            first = i == env->cpu ? pcpus : first;
+            pcpu_of[pcpus++] = i;
+        }
     }
     if (parent >= 0) {
         fdt_for_each_subnode(node, fdt, parent) {
@@ -53,7 +62,11 @@ static int cpus(const void *fdt, const struct keel_progenv *env)
                 return -1;
             }
             if (!fdt_util_u64(fdt, node, "keel,cpu", &pcpu)) {
-                pcpu = (env->cpu + n) % pcpus;
+                pcpu = pcpu_of[(first + n) % pcpus];
+            } else if (pcpu >= 64 || !(mask & (1ull << pcpu))) {
+                printf("vmm: %s: keel,cpu = <%lu> of vCPU %u is not one of its CPUs (mask 0x%lx)\n",
+                       env->name, (unsigned long)pcpu, n, (unsigned long)mask);
+                return -1;
             }
             int64_t r = vcpu_create(&vm, n, mpidr, (unsigned)pcpu);
             if (r < 0) {

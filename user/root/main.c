@@ -7,8 +7,12 @@
  *       hello@0 {
  *           image = "hello";              // ELF file in the initrd
  *           args = "one two";            // for the program (progenv)
- *           cpu = <0>;                   // where its thread runs
+ *           cpu = <0>;                   // where its thread runs (default: its first CPU)
  *           priority = <50>;             // 1..255
+ *           keel,cpus = <0 1>;           // the CPUs it may use; keel,cpus-exclusive: no other
+ *                                        // program may (cpus.h)
+ *           keel,cpu-budget = <3000 10000>; // us of CPU time per period (us), on each CPU,
+ *                                        // for all its threads together (keel/budget.h)
  *           kernel-memory = <0x200000>;  // bytes: the quota of its own factory
  *           memory = <0x100000>;         // bytes of heap, filled on first touch (whole GiBs
  *                                        // and 2 MiB blocks where they fit, one record each in
@@ -17,8 +21,8 @@
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
  *           keel,stop-after-ms = <300>;  // the system stops it this long after it said it is
  *                                        // ready (KEEL_PROTO_READY; tests: a VMM killed)
- *           keel,scheduler;              // give it a Scheduler (ceiling: its priority): it
- *                                        // places its own threads
+ *           keel,scheduler;              // give it its Scheduler (ceiling: its priority, its
+ *                                        // CPUs, its budget): it places its own threads
  *           keel,links = <&net0>;        // shared memory + doorbells with another (links.c)
  *       };
  *   };
@@ -31,6 +35,7 @@
 #include <keel/sys.h>
 #include <keel/progenv.h>
 #include "links.h"
+#include "cpus.h"
 #include <cpio.h>
 #include <elf.h>
 #include <fdt_util.h>
@@ -45,7 +50,7 @@
 struct program {
     char name[32];
     uint64_t task, thread, factory, gate; /* capabilities in the root task */
-    uint64_t sched;                       /* its Scheduler (keel,scheduler), or 0 */
+    uint64_t sched;                       /* its Scheduler (its CPUs, ceiling, budget) */
     uint64_t heap_size, heap_used;
     uint64_t heap_big[HEAP_BLOCKS / 64], heap_small[HEAP_BLOCKS / 64]; /* 2 MiB blocks: how filled */
     uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY */
@@ -143,15 +148,46 @@ static int start(const void *fdt, int node, unsigned index)
         r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
                  keel_fpage_cap(from[caps[i].which], 0, KEEL_CAP_ALL), caps[i].slot);
     }
-    uint64_t cpu = prop_u64(fdt, node, "cpu", 0), prio = prop_u64(fdt, node, "priority", 50);
-    if (r == 0 && fdt_getprop(fdt, node, "keel,scheduler", NULL)) {
-        /* Its own Scheduler (from its budget) whose ceiling is its priority. */
-        p->sched = rt_cap_alloc();
-        r = KOBJ(p->factory, KEEL_FACTORY_SCHEDULER, p->sched, KEEL_ROOT_SCHEDULER, prio);
-        if (r == 0) {
-            r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
-                     keel_fpage_cap(p->sched, 0, KEEL_CAP_R | KEEL_CAP_W), KEEL_PROG_SCHEDULER);
+    uint64_t prio = prop_u64(fdt, node, "priority", 50), mask = cpus_of(fdt, node, p->name);
+    uint64_t lowest = 0;
+    while (lowest < 63 && mask && !(mask & (1ull << lowest))) {
+        lowest++;
+    }
+    uint64_t cpu = prop_u64(fdt, node, "cpu", lowest);
+    if (!mask) {
+        return -1; /* it said why */
+    }
+    if (cpu >= 64 || !(mask & (1ull << cpu))) {
+        printf("root: %s: cpu = <%lu> is not one of its CPUs (mask 0x%lx)\n", p->name,
+               (unsigned long)cpu, (unsigned long)mask);
+        return -1;
+    }
+    uint64_t budget[2] = { 0, 0 };
+    int len;
+    const fdt32_t *b = fdt_getprop(fdt, node, "keel,cpu-budget", &len);
+    if (b && len == 8) {
+        budget[0] = fdt32_to_cpu(b[0]);
+        budget[1] = fdt32_to_cpu(b[1]);
+    } else if (b) {
+        printf("root: %s: keel,cpu-budget wants <budget-us period-us>\n", p->name);
+        return -1;
+    }
+    /* Its Scheduler (from its kernel memory): the main thread is placed through it, so its CPUs
+     * and budget hold from the first instruction; given to it only with keel,scheduler. */
+    p->sched = rt_cap_alloc();
+    if (r == 0) {
+        r = KOBJ(p->factory, KEEL_FACTORY_SCHEDULER, p->sched, KEEL_ROOT_SCHEDULER, prio, mask,
+                 budget[0], budget[1]);
+        if (r == -KEEL_ERANGE && budget[0]) {
+            printf("root: %s: keel,cpu-budget <%lu %lu> out of range (10 us <= budget <= period, "
+                   "100 us <= period <= 10 s)\n",
+                   p->name, (unsigned long)budget[0], (unsigned long)budget[1]);
+            return -1;
         }
+    }
+    if (r == 0 && fdt_getprop(fdt, node, "keel,scheduler", NULL)) {
+        r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                 keel_fpage_cap(p->sched, 0, KEEL_CAP_R | KEEL_CAP_W), KEEL_PROG_SCHEDULER);
     }
     struct keel_progenv *env = rt_page_alloc();
     if (r == 0 && env) {
@@ -185,7 +221,7 @@ static int start(const void *fdt, int node, unsigned index)
                  KEEL_PROG_PARENT);
     }
     if (entry && r == 0) {
-        r = KOBJ(KEEL_ROOT_SCHEDULER, KEEL_SCHED_RUN, p->thread, cpu, prio, 0);
+        r = KOBJ(p->sched, KEEL_SCHED_RUN, p->thread, cpu, prio, 0);
     }
     if (entry && r == 0) {
         r = KOBJ(p->thread, KEEL_THREAD_EX_REGS, entry, 0, 0);
@@ -197,7 +233,14 @@ static int start(const void *fdt, int node, unsigned index)
     p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0); /* armed by its READY */
     p->running = 1;
     running_count++;
-    printf("root: started %s (%s) on CPU %lu\n", p->name, image, (unsigned long)cpu);
+    printf("root: started %s (%s) on CPU %lu", p->name, image, (unsigned long)cpu);
+    if (mask != (1ull << rt_kip()->cpu_count) - 1) {
+        printf(", CPUs 0x%lx", (unsigned long)mask);
+    }
+    if (budget[0]) {
+        printf(", budget %lu us per %lu us", (unsigned long)budget[0], (unsigned long)budget[1]);
+    }
+    printf("\n");
     return 0;
 }
 
@@ -209,9 +252,7 @@ static void end(struct program *p)
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->task);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->factory);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->gate);
-    if (p->sched) {
-        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->sched);
-    }
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->sched);
     p->running = 0;
     running_count--;
     printf("root: %s: its task, thread and factory released in %lu us\n", p->name,
@@ -419,6 +460,7 @@ int main(void)
         return 1;
     }
     links_setup(fdt);
+    cpus_setup(fdt);
     int programs_node = fdt_path_offset(fdt, "/programs");
     int node;
     if (programs_node >= 0) {
