@@ -107,6 +107,24 @@ foreach(arch IN ITEMS arm64 riscv64)
         FAIL "TOO LATE" "rt: unexpected" "cannot start" EXIT)
 endforeach()
 
+# VM lifecycle (dts/systems/vm-restart-<arch>.dts): the system stops "crasher"'s VMM 20 ms after
+# it is ready, and its restart policy (keel,restart = "on-failure") starts a fresh one, 100 times;
+# after every end the root task checks that the program's account (the factory its factory is
+# made from) has nothing given out (a kernel object kept would hold its quota). "rt", the
+# real-time guest, meanwhile runs its three rounds on a CPU of its own and passes (under -icount:
+# without it, this machine's two cores cannot keep a 1 kHz tick while the other CPU works).
+foreach(arch IN ITEMS arm64 riscv64)
+    keel_add_qemu_test(vm/${arch}-vmm-restarted-100-times BOARD qemu-virt-${arch} ARCH ${arch}
+        INITRD_NAME vm-restart TIMEOUT 180 SMP 2 ICOUNT_SKIP_IDLE
+        EXPECT "root: started rt" "root: started crasher" "root: crasher: restart 1 of at most 100"
+               "root: crasher: restart 100 of at most 100"
+               "root: crasher: restarted 100 times (keel,restart-max)"
+               "kernel memory back to its level after every end: yes"
+               "root: all programs done" "KEEL: power off"
+        REQUIRE "rt| rt: done, 3 rounds, OK" "vmm: rt: guest powered off, status 0"
+        FAIL "LEAK" "cannot start" "its restart failed" "TOO LATE" EXIT)
+endforeach()
+
 # The root task starts programs from the initrd as the system device tree describes, serves their
 # page faults, stops the one that overruns its memory and the one whose kernel memory runs out
 # while its heap is mapped (its pager's reply-and-wait fails with ENOMEM), and powers off when all

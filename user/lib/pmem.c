@@ -2,9 +2,10 @@
 /*
  * The root task's physical page allocator: a bump pointer through the KIP's RAM ranges, skipping
  * what the kernel keeps, the initrd and the device tree; freed pages go to a free list.
- * Contiguous runs (rt_pages_alloc) come from the bump pointer only; whole GiBs (rt_gib_alloc)
- * from the top down, so that neither side breaks up what the other needs: the bump pointer
- * passes over the GiBs given out.
+ * Contiguous runs (rt_pages_alloc) come from the bump pointer, and 2 MiB blocks also from the
+ * blocks given back (rt_block_free); whole GiBs (rt_gib_alloc) from the top down, so that neither
+ * side breaks up what the other needs: the bump pointer passes over the GiBs given out, and a
+ * GiB given back stays one for the next rt_gib_alloc.
  */
 #include <keel/rt.h>
 #include <keel/progenv.h>
@@ -19,8 +20,12 @@ static uint64_t free_count;
 static uint64_t cap_next; /* 0: not chosen yet */
 #define GIB (1ull << 30)
 #define MAX_GIBS 64
+#define BLOCK (2ull << 20)
 static uint64_t gibs[MAX_GIBS]; /* given out by rt_gib_alloc */
+static bool gib_back[MAX_GIBS]; /* ... and given back (free for the next one) */
 static unsigned gib_count;
+static void *block_list; /* 2 MiB blocks given back (the link in their first word) */
+static uint64_t block_count;
 
 static uint64_t range_end(const struct keel_kip *k, unsigned r)
 {
@@ -93,6 +98,13 @@ void *rt_pages_alloc_aligned(uint64_t count, uint64_t align)
     if (count > rt_pages_free() || !align || (align & (align - 1))) {
         return NULL;
     }
+    if (block_list && count == BLOCK / KEEL_PAGE_SIZE && BLOCK % align == 0) {
+        void *b = block_list;
+        block_list = *(void **)b;
+        block_count--;
+        memset(b, 0, BLOCK);
+        return b;
+    }
     while (count && range < k->ram_count) {
         uint64_t end = range_end(k, range);
         if (next < k->ram[range].base) {
@@ -137,10 +149,26 @@ void rt_page_free(void *p)
     free_count++;
 }
 
+void rt_block_free(void *b)
+{
+    *(void **)b = block_list;
+    block_list = b;
+    block_count++;
+}
+
+void rt_gib_free(void *g)
+{
+    for (unsigned i = 0; i < gib_count; i++) {
+        if (gibs[i] == (uint64_t)(uintptr_t)g) {
+            gib_back[i] = true;
+        }
+    }
+}
+
 uint64_t rt_pages_free(void)
 {
     const struct keel_kip *k = rt_kip();
-    uint64_t n = free_count;
+    uint64_t n = free_count + block_count * (BLOCK / KEEL_PAGE_SIZE);
     for (unsigned r = range; r < k->ram_count; r++) {
         uint64_t from = r == range && next > k->ram[r].base ? next : k->ram[r].base;
         n += (range_end(k, r) > from ? range_end(k, r) - from : 0) / KEEL_PAGE_SIZE;
@@ -160,6 +188,13 @@ void *rt_gib_alloc(void)
 {
     const struct keel_kip *k = rt_kip();
     const uint64_t gib = GIB;
+    for (unsigned i = 0; i < gib_count; i++) {
+        if (gib_back[i]) {
+            gib_back[i] = false;
+            memset((void *)(uintptr_t)gibs[i], 0, gib);
+            return (void *)(uintptr_t)gibs[i];
+        }
+    }
     for (unsigned r = k->ram_count; gib_count < MAX_GIBS && r-- > range;) {
         uint64_t floor = r == range && next > k->ram[r].base ? next : k->ram[r].base;
         for (uint64_t top = range_end(k, r) & ~(gib - 1); top > gib && top - gib >= floor;

@@ -24,6 +24,11 @@
  *           keel,scheduler;              // give it its Scheduler (ceiling: its priority, its
  *                                        // CPUs, its budget): it places its own threads
  *           keel,links = <&net0>;        // shared memory + doorbells with another (links.c)
+ *           keel,restart = "on-failure"; // start it again, fresh, when it ends: "never" (the
+ *                                        // default), "on-failure" (an exit status other than
+ *                                        // 0, a fault, its kernel memory used up, stopped by the
+ *                                        // system), "always" (also after status 0)
+ *           keel,restart-max = <10>;     // ... at most this many times (default 10)
  *       };
  *   };
  *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
@@ -36,6 +41,7 @@
 #include <keel/progenv.h>
 #include "links.h"
 #include "cpus.h"
+#include "ledger.h"
 #include <cpio.h>
 #include <elf.h>
 #include <fdt_util.h>
@@ -44,6 +50,7 @@
 
 #define MAX_PROGRAMS 16
 
+#define ACCOUNT_SLACK 16384 /* a program's account holds its kernel-memory and its factory */
 #define HEAP_BLOCK (1ull << 21)
 #define HEAP_BLOCKS 1024 /* the first 2 GiB of a heap may be filled in GiBs and 2 MiB blocks */
 
@@ -51,12 +58,20 @@ struct program {
     char name[32];
     uint64_t task, thread, factory, gate; /* capabilities in the root task */
     uint64_t sched;                       /* its Scheduler (its CPUs, ceiling, budget) */
+    uint64_t account;                     /* the factory its factory is made from, kept across
+                                           * restarts: what it has given out is the program's */
     uint64_t heap_size, heap_used;
     uint64_t heap_big[HEAP_BLOCKS / 64], heap_small[HEAP_BLOCKS / 64]; /* 2 MiB blocks: how filled */
     uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY */
     uint64_t stop_at;  /* counter value at which the system stops it, or 0 */
     int running;
     bool heap_in_pages; /* keel,heap-in-pages: no 2 MiB blocks */
+    struct ledger ledger; /* the memory it was given: back when it ends */
+    int node;             /* in the system tree: where a restart reads it again */
+    unsigned restarts, restart_max;
+    enum { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS } restart;
+    uint64_t kmem_free; /* kernel memory free after its first end */
+    bool kmem_leak;     /* its account not empty after an end: said */
 };
 
 static struct program programs[MAX_PROGRAMS];
@@ -88,6 +103,7 @@ static uint64_t load(struct program *p, const void *img, uint64_t size)
             if (!page) {
                 return 0;
             }
+            ledger_add(&p->ledger, page, LEDGER_PAGE);
             uint64_t lo = va > seg.vaddr ? va : seg.vaddr;
             uint64_t hi = seg.vaddr + seg.filesz < va + KEEL_PAGE_SIZE ? seg.vaddr + seg.filesz
                                                                        : va + KEEL_PAGE_SIZE;
@@ -122,12 +138,38 @@ static int start(const void *fdt, int node, unsigned index)
     }
     p->heap_size = prop_u64(fdt, node, "memory", 1 << 20);
     p->heap_in_pages = fdt_getprop(fdt, node, "keel,heap-in-pages", NULL) != NULL;
-    p->factory = rt_cap_alloc();
-    p->task = rt_cap_alloc();
-    p->thread = rt_cap_alloc();
-    p->gate = rt_cap_alloc();
-    int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, p->factory,
-                     prop_u64(fdt, node, "kernel-memory", 1 << 20));
+    p->heap_used = 0;
+    memset(p->heap_big, 0, sizeof(p->heap_big));
+    memset(p->heap_small, 0, sizeof(p->heap_small));
+    p->stop_at = 0;
+    p->node = node;
+    const char *restart = fdt_getprop(fdt, node, "keel,restart", NULL);
+    p->restart = !restart                             ? RESTART_NEVER
+                 : strcmp(restart, "always") == 0     ? RESTART_ALWAYS
+                 : strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE
+                                                      : RESTART_NEVER;
+    if (restart && p->restart == RESTART_NEVER && strcmp(restart, "never") != 0) {
+        printf("root: %s: keel,restart = \"%s\" is not one of never, on-failure, always\n", p->name,
+               restart);
+        return -1;
+    }
+    p->restart_max = (unsigned)prop_u64(fdt, node, "keel,restart-max", 10);
+    if (!p->factory) { /* its capability slots, the same again for a restart */
+        p->factory = rt_cap_alloc();
+        p->task = rt_cap_alloc();
+        p->thread = rt_cap_alloc();
+        p->gate = rt_cap_alloc();
+        p->sched = rt_cap_alloc();
+        p->account = rt_cap_alloc();
+    }
+    uint64_t kmem = prop_u64(fdt, node, "kernel-memory", 1 << 20);
+    int64_t r = 0;
+    if (p->restarts == 0) { /* (room for its factory object too) */
+        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, p->account, kmem + ACCOUNT_SLACK);
+    }
+    if (r == 0) {
+        r = KOBJ(p->account, KEEL_FACTORY_FACTORY, p->factory, kmem);
+    }
     if (r == 0) {
         r = KOBJ(p->factory, KEEL_FACTORY_TASK, p->task,
                  keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, 16, KEEL_FP_RW));
@@ -174,7 +216,6 @@ static int start(const void *fdt, int node, unsigned index)
     }
     /* Its Scheduler (from its kernel memory): the main thread is placed through it, so its CPUs
      * and budget hold from the first instruction; given to it only with keel,scheduler. */
-    p->sched = rt_cap_alloc();
     if (r == 0) {
         r = KOBJ(p->factory, KEEL_FACTORY_SCHEDULER, p->sched, KEEL_ROOT_SCHEDULER, prio, mask,
                  budget[0], budget[1]);
@@ -190,6 +231,9 @@ static int start(const void *fdt, int node, unsigned index)
                  keel_fpage_cap(p->sched, 0, KEEL_CAP_R | KEEL_CAP_W), KEEL_PROG_SCHEDULER);
     }
     struct keel_progenv *env = rt_page_alloc();
+    if (env) {
+        ledger_add(&p->ledger, env, LEDGER_PAGE);
+    }
     if (r == 0 && env) {
         env->magic = KEEL_PROGENV_MAGIC;
         env->heap_size = p->heap_size;
@@ -253,10 +297,68 @@ static void end(struct program *p)
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->factory);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->gate);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->sched);
+    ledger_give_back(&p->ledger); /* nothing maps it any more: its task is gone */
     p->running = 0;
     running_count--;
     printf("root: %s: its task, thread and factory released in %lu us\n", p->name,
            (unsigned long)((keel_cycles() - start) * 1000000 / rt_kip()->timer_freq));
+}
+
+/* The system device tree, copied out of the cpio (only 4-byte aligned there; libfdt needs 8). */
+static uint64_t system_dt[65536 / 8];
+
+static uint64_t kmem_free(void)
+{
+    return KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_KMEM) == 0 ? keel_utcb()->mr[0] : 0;
+}
+
+/* What the program's account has given out: nothing once everything of the program is freed. A
+ * thread that was running on another CPU is freed when that CPU switches away: wait for that a
+ * little (20 ms). */
+static uint64_t account_used(struct program *p)
+{
+    uint64_t used = 0, t0 = keel_cycles(), wait = rt_kip()->timer_freq / 50;
+    while (KOBJ(p->account, KEEL_FACTORY_INFO) == 0 && (used = keel_utcb()->mr[1]) != 0 &&
+           keel_cycles() - t0 < wait) {
+    }
+    return used;
+}
+
+/* A program ended (said already): ends it, checks that the kernel memory it had came back (its
+ * account has nothing given out: a kernel object of the program kept alive would keep its
+ * factory, and its whole quota), and starts it again, fresh, when its keel,restart says so. */
+static void finish(struct program *p, bool failed)
+{
+    end(p);
+    uint64_t used = account_used(p);
+    if (used && !p->kmem_leak) {
+        printf("root: %s: LEAK: %lu bytes of its kernel memory still given out after its end\n",
+               p->name, (unsigned long)used);
+        p->kmem_leak = true;
+    }
+    if (p->restarts == 0) {
+        p->kmem_free = kmem_free();
+    }
+    if (p->restart == RESTART_NEVER || (p->restart == RESTART_ON_FAILURE && !failed)) {
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->account); /* for good */
+        return;
+    }
+    if (p->restarts >= p->restart_max) {
+        printf("root: %s: restarted %u times (keel,restart-max); kernel memory back to its level "
+               "after every end: %s (%lu KiB free after the first end, %lu KiB now)\n",
+               p->name, p->restarts, p->kmem_leak ? "no" : "yes",
+               (unsigned long)(p->kmem_free >> 10), (unsigned long)(kmem_free() >> 10));
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->account);
+        return;
+    }
+    p->restarts++;
+    if (p->restarts <= 3 || p->restarts % 10 == 0) {
+        printf("root: %s: restart %u of at most %u (%lu KiB kernel memory free)\n", p->name,
+               p->restarts, p->restart_max, (unsigned long)(kmem_free() >> 10));
+    }
+    if (start(system_dt, p->node, (unsigned)(p - programs)) != 0) {
+        printf("root: %s: its restart failed\n", p->name);
+    }
 }
 
 static bool bit(const uint64_t *map, uint64_t i)
@@ -279,6 +381,7 @@ static int heap_block(struct program *p, uint64_t block_va, struct keel_utcb *u)
     if (!block) {
         return 0;
     }
+    ledger_add(&p->ledger, block, LEDGER_BLOCK);
     p->heap_used += HEAP_BLOCK;
     p->heap_big[i / 64] |= 1ull << (i % 64);
     u->mr[0] = keel_item_ctl(block_va, 0);
@@ -307,6 +410,7 @@ static int64_t heap_gib(struct program *p, uint64_t addr)
     if (!mem) {
         return 0;
     }
+    ledger_add(&p->ledger, mem, LEDGER_GIB);
     p->heap_used += gib;
     for (uint64_t i = first; i < first + per_gib; i++) {
         p->heap_big[i / 64] |= 1ull << (i % 64);
@@ -349,6 +453,7 @@ static int64_t page_fault(struct program *p, uint64_t addr, uint64_t pc, struct 
                p->name, (unsigned long)addr, (unsigned long)pc, (unsigned long)(p->heap_size >> 10));
         return -KEEL_ENOMEM;
     }
+    ledger_add(&p->ledger, page, LEDGER_PAGE);
     if (i < HEAP_BLOCKS) {
         p->heap_small[i / 64] |= 1ull << (i % 64);
     }
@@ -366,8 +471,8 @@ static void stop_due(void)
     for (unsigned i = 0; i < program_count; i++) {
         struct program *p = &programs[i];
         if (p->running && p->stop_at && p->stop_at <= now) {
-            end(p); /* (said after: its task is gone, its memory freed) */
             printf("root: %s stopped by the system (keel,stop-after-ms)\n", p->name);
+            finish(p, true);
         }
     }
 }
@@ -407,7 +512,7 @@ static void serve(void)
             printf("root: %s: its page fault's mapping failed (%s%s); stopped\n", p->name,
                    keel_strerror(err), err == -KEEL_ENOMEM ? ": its kernel-memory is used up" : "");
             if (p->running) {
-                end(p);
+                finish(p, true);
             }
         }
         have_reply = false;
@@ -420,7 +525,7 @@ static void serve(void)
             int64_t r = page_fault(p, mr0, mr2, u);
             if (r < 0) {
                 keel_reply(keel_tag(r, 0, 0)); /* the kernel stops the thread */
-                end(p);
+                finish(p, true);
                 continue;
             }
             reply = keel_tag(0, 0, (unsigned)r); /* one map item, or none */
@@ -432,7 +537,7 @@ static void serve(void)
             reply = keel_tag(0, 0, 0);
         } else if (keel_tag_label(tag) == KEEL_PROTO_EXIT) {
             printf("root: %s exited with status %ld\n", p->name, (long)mr0);
-            end(p);
+            finish(p, mr0 != 0);
             continue;
         } else {
             reply = keel_tag(-KEEL_EPROTO, 0, 0);
@@ -440,9 +545,6 @@ static void serve(void)
         have_reply = true;
     }
 }
-
-/* The system device tree, copied out of the cpio (only 4-byte aligned there; libfdt needs 8). */
-static uint64_t system_dt[65536 / 8];
 
 int main(void)
 {

@@ -39,7 +39,11 @@ void *rt_pages_alloc_aligned(uint64_t count, uint64_t align);
  * the page allocator gave out (which passes over it later); NULL when no whole free GiB is left
  * (or 64 were given). */
 void *rt_gib_alloc(void);
-/* Free pages left. */
+/* Gives back a 2 MiB block of rt_pages_alloc_aligned (the next 2 MiB-aligned block taken comes
+ * from those given back first), and a GiB of rt_gib_alloc. */
+void rt_block_free(void *b);
+void rt_gib_free(void *g);
+/* Free pages left (the blocks given back included; GiBs given back not). */
 uint64_t rt_pages_free(void);
 /* Capability index allocator for this task (from KEEL_ROOT_FIRST_FREE up in a root task, from
  * KEEL_PROG_FIRST_FREE in a program the root task started). */
