@@ -17,6 +17,7 @@ void budget_init(struct scheduler *s, uint64_t budget_us, uint64_t period_us)
     for (unsigned i = 0; i < KEEL_MAX_CPUS; i++) {
         s->own.cpu[i] = (struct budget_cpu){ .owner = s, .cpu = i };
         s->own.cpu[i].timer.fire = budget_event;
+        list_init(&s->own.cpu[i].members);
     }
 }
 
@@ -57,12 +58,36 @@ static void new_period(struct budget_cpu *b, uint64_t now)
     }
 }
 
+/* None of b's threads ran on its CPU, and one is to: the constant bandwidth server's rule (a new
+ * period now, unless what is left of this one is worth no more than its share). */
+static void start_anew(struct budget_cpu *b, uint64_t now)
+{
+    const struct budget *o = &b->owner->own;
+    uint64_t left = o->budget > b->used ? o->budget - b->used : 0;
+    if (now >= b->period_end || (unsigned __int128)left * o->period >
+                                    (unsigned __int128)(b->period_end - now) * o->budget) {
+        new_period(b, now);
+    }
+}
+
 /* A thread of b's budget runs on b's CPU: its event comes when the budget or the period ends. */
 static void arm_running(struct budget_cpu *b, uint64_t now)
 {
     uint64_t budget = b->owner->own.budget;
     uint64_t end = now + (budget > b->used ? budget - b->used : 0); /* used up: at once */
     arm(b, end < b->period_end ? end : b->period_end);
+}
+
+/* A thread of b's budget starts running on b's CPU at now. */
+static void run_on(struct budget_cpu *b, uint64_t now)
+{
+    if (!b->throttled) {
+        start_anew(b, now);
+    }
+    b->since = now;
+    if (!b->throttled) { /* (throttled: a thread that moved here while running elsewhere) */
+        arm_running(b, now);
+    }
 }
 
 /* Charges what ran on b's CPU up to now. */
@@ -74,6 +99,16 @@ static void charge(struct budget_cpu *b, uint64_t now)
     }
 }
 
+/* A thread of b's budget stops running on b's CPU at now. */
+static void stop_on(struct budget_cpu *b, uint64_t now)
+{
+    charge(b, now);
+    b->since = 0;
+    if (!b->throttled) {
+        timeout_disarm(&b->timer);
+    }
+}
+
 /* b's budget is used up: its threads homed on its CPU leave the run queue until the refill. */
 static void throttle(struct budget_cpu *b)
 {
@@ -81,11 +116,8 @@ static void throttle(struct budget_cpu *b)
     struct list *pos;
     b->throttled = true;
     b->throttles++;
-    list_for_each (pos, &c->homed) {
-        struct thread *t = container_of(pos, struct thread, home_link);
-        if (t->budget == b->owner) {
-            sched_remove(t);
-        }
+    list_for_each (pos, &b->members) {
+        sched_remove(container_of(pos, struct thread, budget_link));
     }
     if (c->current->budget == b->owner) {
         sched_poke(c); /* it switches away (a thread that moved here runs on elsewhere) */
@@ -95,13 +127,15 @@ static void throttle(struct budget_cpu *b)
 
 static void refill(struct budget_cpu *b, uint64_t now)
 {
-    struct percpu *c = &cpus[b->cpu];
     struct list *pos;
     b->throttled = false;
     new_period(b, now);
-    list_for_each (pos, &c->homed) {
-        struct thread *t = container_of(pos, struct thread, home_link);
-        if (t->budget == b->owner && budget_holds(t)) {
+    if (b->since) {
+        arm_running(b, now); /* one of its threads runs here (placed while it was throttled) */
+    }
+    list_for_each (pos, &b->members) {
+        struct thread *t = container_of(pos, struct thread, budget_link);
+        if (budget_holds(t)) {
             sched_ready(t);
         }
     }
@@ -129,65 +163,60 @@ static void budget_event(struct timeout *to)
     }
 }
 
-void budget_set(struct thread *t, struct scheduler *s)
+int budget_set(struct thread *t, struct scheduler *s)
 {
     if (t->budget == s) {
-        return; /* the same budget: nothing fresh from being placed again */
+        return 0; /* the same budget: nothing fresh from being placed again */
     }
-    if (s) {
-        kobj_get(&s->obj);
+    if (s && s->own.threads >= BUDGET_MAX_THREADS) {
+        return -KEEL_EBUSY;
     }
     struct percpu *on = sched_running_on(t);
-    if (on && t->budget) {
-        /* What it ran so far goes to the old budget; its event stops if it was that budget's
-         * only thread running there (a budget has one running thread per CPU at most). */
-        struct budget_cpu *b = share(t, on);
-        uint64_t now = arch_timer_now();
-        charge(b, now);
-        b->since = 0;
-        if (!b->throttled) {
-            timeout_disarm(&b->timer);
-        }
-    }
+    uint64_t now = arch_timer_now();
     if (t->budget) {
+        if (on) {
+            stop_on(share(t, on), now); /* what it ran so far goes to the old budget */
+        }
+        list_remove(&t->budget_link);
+        t->budget->own.threads--;
         kobj_put(&t->budget->obj);
     }
     t->budget = s;
-    if (on && s) {
-        struct budget_cpu *b = share(t, on);
-        uint64_t now = arch_timer_now();
-        if (now >= b->period_end && !b->throttled) {
-            new_period(b, now);
+    if (s) {
+        kobj_get(&s->obj);
+        s->own.threads++;
+        list_push_back(&share(t, t->cpu)->members, &t->budget_link);
+        if (on) {
+            run_on(share(t, on), now);
+            if (share(t, on)->throttled) {
+                sched_poke(on);
+            }
         }
-        b->since = now;
-        if (b->throttled) {
-            sched_poke(on);
-        } else {
-            arm_running(b, now);
-        }
+    }
+    return 0;
+}
+
+void budget_migrate(struct thread *t, struct percpu *to)
+{
+    if (t->budget) {
+        list_remove(&t->budget_link);
+        list_push_back(&share(t, to)->members, &t->budget_link);
     }
 }
 
 bool budget_holds(const struct thread *t)
 {
-    return t->state == TS_READY && !list_linked(&t->rq_link);
+    return t->state == TS_READY && !list_linked(&t->rq_link) && !sched_running_on(t);
 }
 
-bool budget_admit(struct thread *t, bool waking)
+bool budget_admit(struct thread *t)
 {
     struct budget_cpu *b = share(t, t->cpu);
     if (b->throttled) {
         return false;
     }
-    uint64_t now = arch_timer_now();
-    if (waking && !b->since) {
-        /* None of its budget runs here: a new period now, unless the old one is worth less. */
-        const struct budget *o = &t->budget->own;
-        uint64_t left = o->budget > b->used ? o->budget - b->used : 0;
-        if (now >= b->period_end || (unsigned __int128)left * o->period >
-                                        (unsigned __int128)(b->period_end - now) * o->budget) {
-            new_period(b, now);
-        }
+    if (!b->since) {
+        start_anew(b, arch_timer_now()); /* (none of its threads runs there) */
     }
     if (b->used >= t->budget->own.budget) {
         throttle(b);
@@ -202,21 +231,9 @@ void budget_switch_slow(struct percpu *c, struct thread *prev, struct thread *ne
         return; /* the same budget runs on (charged at its event) */
     }
     if (prev->budget) {
-        struct budget_cpu *b = share(prev, c);
-        charge(b, now);
-        b->since = 0;
-        if (!b->throttled) {
-            timeout_disarm(&b->timer);
-        }
+        stop_on(share(prev, c), now);
     }
     if (next->budget) {
-        struct budget_cpu *b = share(next, c);
-        if (now >= b->period_end && !b->throttled) {
-            new_period(b, now);
-        }
-        b->since = now;
-        if (!b->throttled) { /* (a thread that moved here while running elsewhere: see throttle) */
-            arm_running(b, now);
-        }
+        run_on(share(next, c), now);
     }
 }

@@ -63,11 +63,20 @@ void sched_remove(struct thread *t)
     }
 }
 
+/* Whether t, already READY, runs on a CPU other than its home (moved there while it ran): that
+ * CPU queues it at home when it switches away (switch_to), not before. */
+static bool running_away(const struct thread *t)
+{
+    struct percpu *on = sched_running_on(t);
+    return on && on != t->cpu;
+}
+
 void sched_ready(struct thread *t)
 {
     bool waking = t->state != TS_READY;
     t->state = TS_READY;
-    if (list_linked(&t->rq_link) || (t->budget && !budget_admit(t, waking))) {
+    if (list_linked(&t->rq_link) || (!waking && running_away(t)) ||
+        (t->budget && !budget_admit(t))) {
         return;
     }
     struct percpu *c = t->cpu;
@@ -200,11 +209,12 @@ void sched_migrate(struct thread *t, struct percpu *to)
     if (from == to) {
         return;
     }
-    bool queued = list_linked(&t->rq_link), held = budget_holds(t) && from->current != t;
+    bool queued = list_linked(&t->rq_link), held = budget_holds(t);
     if (queued) {
         rq_del(&from->rq, t);
     }
     t->cpu = to;
+    budget_migrate(t, to);
     list_remove(&t->home_link);
     list_push_back(&to->homed, &t->home_link);
     if (t->timeout.cpu) {
@@ -279,9 +289,10 @@ static void switch_to(struct percpu *c, struct thread *prev, struct thread *next
         c->slice_end = now + next->slice_left;
         next->slice_left = 0;
     }
-    if (prev->cpu != c && prev->state == TS_READY) {
-        /* Migrated while running here: queue it on its new CPU once switched away. The
-         * big lock keeps the other CPU off it until this switch has saved its state. */
+    if (prev->state == TS_READY && prev != c->idle && !list_linked(&prev->rq_link)) {
+        /* Migrated while running here (queue it on its new CPU once switched away: the big
+         * lock keeps the other CPU off it until this switch has saved its state), or held by
+         * its budget (which decides again: it may have been placed under another meanwhile). */
         sched_ready(prev);
     }
     if (next->resume) { /* new, or blocked in the IPC fast path: starts afresh on its stack */

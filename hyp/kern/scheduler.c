@@ -31,8 +31,9 @@ static bool budget_allowed(const struct scheduler *parent, uint64_t budget_us, u
 struct scheduler *scheduler_create(struct quota *q, const struct scheduler *parent,
                                    const struct scheduler_limits *l, int *err)
 {
-    if (l->max_prio < 1 || l->max_prio > parent->max_prio || !l->cpus ||
-        (l->cpus & ~parent->cpus) || !budget_allowed(parent, l->budget_us, l->period_us)) {
+    if (l->max_prio < 1 || l->max_prio > parent->max_prio ||
+        !(l->cpus & ((1ull << cpu_count) - 1)) || (l->cpus & ~parent->cpus) ||
+        !budget_allowed(parent, l->budget_us, l->period_us)) {
         *err = -KEEL_ERANGE;
         return NULL;
     }
@@ -87,6 +88,10 @@ static int64_t run_thread(const struct scheduler *s, struct kobj_msg *m)
     /* Out of its run queue while its place changes; then back, unless its (new) budget holds
      * it. A thread its old budget held may be free to run under the new one. */
     bool queued = list_linked(&t->rq_link), held = budget_holds(t);
+    int r = budget_set(t, s->budget);
+    if (r < 0) {
+        return r; /* its new budget has as many threads as it may */
+    }
     if (queued) {
         sched_remove(t);
     }
@@ -94,7 +99,6 @@ static int64_t run_thread(const struct scheduler *s, struct kobj_msg *m)
     if (quantum_us) {
         t->quantum = timeout_ticks_from_us(quantum_us);
     }
-    budget_set(t, s->budget);
     if (queued || held) {
         sched_ready(t);
     }

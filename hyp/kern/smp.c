@@ -111,6 +111,8 @@ int smp_cpu_off(unsigned cpu)
         return 0;
     }
     c->online = false;
+    /* Its threads go to CPU 0 whatever their Scheduler's CPU mask: taking a CPU away is the
+     * root task's (Platform_control), which then places them again where it wants. */
     while (!list_empty(&c->homed)) {
         sched_migrate(container_of(c->homed.next, struct thread, home_link), &cpus[0]);
     }

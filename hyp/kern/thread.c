@@ -64,15 +64,21 @@ struct thread *thread_create(struct quota *q, int *err)
     kobj_init(&t->obj, KEEL_OBJ_THREAD, q);
     t->regs = (struct arch_regs *)((char *)t->kstack + THREAD_KSTACK_SIZE - sizeof(struct arch_regs));
     t->state = TS_INACTIVE;
-    t->cpu = this_cpu()->online ? this_cpu() : &cpus[0];
+    /* Homed where its creator is (in its partition), or on CPU 0 early at boot. */
+    struct thread *creator = this_cpu()->current;
+    t->cpu = creator && creator->cpu ? creator->cpu : this_cpu()->online ? this_cpu() : &cpus[0];
     list_push_back(&t->cpu->homed, &t->home_link);
     t->prio = DEFAULT_PRIO;
     t->quantum = timeout_ticks_from_us(DEFAULT_QUANTUM_US);
     list_init(&t->rq_link);
     t->timeout.fire = ipc_timeout;
-    struct thread *creator = this_cpu()->current;
-    if (creator) {
-        budget_set(t, creator->budget); /* a program cannot make threads beyond its budget */
+    list_init(&t->budget_link);
+    if (creator && budget_set(t, creator->budget) < 0) { /* no threads beyond its budget */
+        list_remove(&t->home_link);
+        quota_free(q, t->kstack, THREAD_KSTACK_SIZE);
+        quota_free(q, t, sizeof(*t));
+        *err = -KEEL_EBUSY;
+        return NULL;
     }
     list_init(&t->task_link);
     list_init(&t->senders);

@@ -7,8 +7,8 @@
 #include <keel/ktest.h>
 #include "ktest_util.h"
 
-#define PERIOD_US 10000
-#define BUDGET_US 3000 /* 30 % */
+#define PERIOD_US 20000
+#define BUDGET_US 6000 /* 30 % (periods long against the emulator's timer jitter) */
 
 static volatile int stop;
 static volatile uint64_t spins[4];
@@ -190,7 +190,7 @@ KTEST(sched_budget_leaves_the_rest_to_a_lower_priority)
     CHECK(permille(h, elapsed) <= 360);
     /* ... and the lower priority the rest but what the root thread took to sleep. */
     CHECK(permille(l, elapsed) >= 600);
-    CHECK(throttles >= 30); /* once in every period of the 500 ms */
+    CHECK(throttles >= 15); /* once in (nearly) every period of the 500 ms */
     kthread_free(&hi);
     kthread_free(&lo);
     cap_free(b);
@@ -203,9 +203,11 @@ static uint64_t idle_ns(unsigned cpu)
 }
 
 /* The budget is per CPU: a thread moved between CPUs every 2 ms draws from each CPU's share of
- * its budget in turn, and neither CPU gives it more than 30 %: each stays idle the rest of the
- * time but what the root thread takes (no spinner below it: two emulated CPUs spinning on this
- * machine's two cores delay the emulator's timers by up to 10 ms, which no budget survives). */
+ * its budget in turn, and neither CPU gives it more than 30 %: CPU 1 stays idle the rest of the
+ * time (no spinner below it: two emulated CPUs spinning on this machine's two cores delay the
+ * emulator's timers by up to 10 ms, which no budget survives). CPU 0's idle time is not checked:
+ * the root thread's share of it grows with the host's load (it is charged while the host does
+ * not run the emulated CPU), the budgeted thread's does not (its budget counts that time too). */
 KTEST(sched_budget_holds_across_migration)
 {
     unsigned n = cpus_online();
@@ -234,7 +236,6 @@ KTEST(sched_budget_holds_across_migration)
     CHECK(permille(h, elapsed) >= 250); /* it ran ... */
     CHECK(permille(h, elapsed) <= 720); /* ... at most 30 % (+ slack) of each of two CPUs */
     CHECK(permille(c, elapsed) >= 620); /* CPU 1 is left its 70 % */
-    CHECK(permille(a, elapsed) >= 550); /* CPU 0 too, less what the root thread takes there */
     kthread_free(&hi);
     cap_free(b);
     cap_free(f);
@@ -353,4 +354,51 @@ KTEST(sched_budget_outlives_its_capability)
     CHECK_EQ(factory_used(f), used);
     sleep_us(200000); /* two refills would have come: nothing fires on freed memory */
     cap_free(f);
+}
+
+/* A thread moved while it runs stays current on its old CPU until that CPU switches away, and is
+ * queued at its new home only then: placing it again meanwhile must not queue it there too (it
+ * would run on two CPUs at once, on one kernel stack). Its stack shows it: a copy of it running
+ * elsewhere overwrites what it wrote while it spins. */
+static volatile uint64_t torn;
+static void spin_and_check_own_stack(uint64_t unused)
+{
+    (void)unused;
+    volatile uint64_t mine[4];
+    while (!stop) {
+        uint64_t v = keel_cycles();
+        for (unsigned i = 0; i < 4; i++) {
+            mine[i] = v;
+        }
+        spin_us(300);
+        for (unsigned i = 0; i < 4; i++) {
+            if (mine[i] != v) {
+                torn++;
+                break;
+            }
+        }
+        sleep_us(700);
+    }
+}
+
+KTEST(sched_thread_moved_while_running_runs_once)
+{
+    unsigned n = cpus_online();
+    if (n < 2) {
+        return;
+    }
+    stop = 0;
+    torn = 0;
+    struct kthread t;
+    REQUIRE_EQ(kthread_start_arg(&t, KEEL_ROOT_TASK, spin_and_check_own_stack, 0, 0, 0), 0);
+    for (unsigned i = 0; i < 400; i++) {
+        REQUIRE_EQ(kthread_place(&t, 1, ROOT_PRIO + 10, 0), 0);
+        spin_us(100 + (i * 37) % 500);
+        REQUIRE_EQ(kthread_place(&t, 0, ROOT_PRIO + 10, 0), 0);
+        REQUIRE_EQ(kthread_place(&t, n > 2 ? 2 : 0, ROOT_PRIO + 10, 0), 0);
+        sleep_us(2000);
+    }
+    stop = 1;
+    CHECK_EQ(torn, 0);
+    kthread_free(&t);
 }

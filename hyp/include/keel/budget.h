@@ -8,11 +8,12 @@
  * run queue, whatever their state, until the period ends. Migration draws from the new CPU's
  * share from then on; IPC passes nothing on (a server runs on its own budget, if any).
  *
- * Periods follow each other while the budget's threads keep a CPU busy. When one wakes while
- * none of them runs there, a new period starts at once if what is left of the budget would be
- * more than its share of what is left of the period (the constant bandwidth server's rule):
- * with hard throttling, a busy stretch of the budget's threads on a CPU lasts at most `budget`,
- * which bounds how long a lower priority there waits for them.
+ * Periods follow each other while the budget's threads keep a CPU busy. When one of them is to
+ * run on a CPU where none of them ran (woken, or switched to after others ran), a new period
+ * starts at once if what is left of the budget would be more than its share of what is left of
+ * the period (the constant bandwidth server's rule): with hard throttling, a busy stretch of the
+ * budget's threads on a CPU lasts at most `budget`, which bounds how long a lower priority there
+ * waits for them (while nothing higher preempts them in the middle).
  *
  * Events (budget_cpu.timer): while a thread of the budget runs on a CPU, the end of the budget
  * or of the period there, whichever is first; while the CPU's share is throttled, its refill.
@@ -26,8 +27,11 @@
 #include <keel/percpu.h>
 
 #define BUDGET_MIN_US 10
-#define BUDGET_MIN_PERIOD_US 100
+#define BUDGET_MIN_PERIOD_US 1000
 #define BUDGET_MAX_PERIOD_US 10000000
+/* Threads that may draw from one budget: throttling and refilling walk a CPU's share of them
+ * under the big lock, which must stay short for the other CPUs. */
+#define BUDGET_MAX_THREADS 256
 
 struct thread;
 struct scheduler;
@@ -40,12 +44,14 @@ struct budget_cpu {
     bool throttled;
     uint64_t throttles;   /* times throttled (Scheduler BUDGET) */
     struct timeout timer; /* see above */
+    struct list members;  /* the budget's threads homed on this CPU (thread.budget_link) */
     struct scheduler *owner;
     unsigned cpu;
 };
 
 struct budget {
     uint64_t budget, period; /* ticks */
+    unsigned threads;        /* drawing from it (at most BUDGET_MAX_THREADS) */
     struct budget_cpu cpu[KEEL_MAX_CPUS];
 };
 
@@ -53,12 +59,16 @@ struct budget {
 void budget_init(struct scheduler *s, uint64_t budget_us, uint64_t period_us);
 /* The Scheduler is freed: no more events. */
 void budget_release(struct scheduler *s);
-/* t draws from s's budget from now on (NULL: none); a new thread, from its creator's. */
-void budget_set(struct thread *t, struct scheduler *s);
-/* sched_ready: whether t (waking if it was not READY) may join its run queue; throttles its
- * budget on its CPU if it is used up. */
-bool budget_admit(struct thread *t, bool waking);
+/* t draws from s's budget from now on (NULL: none); a new thread, from its creator's. EBUSY: s's
+ * budget has BUDGET_MAX_THREADS already (t keeps what it had). */
+int budget_set(struct thread *t, struct scheduler *s);
+/* t's home moves to `to` (sched_migrate): it draws from that CPU's share from now on. */
+void budget_migrate(struct thread *t, struct percpu *to);
+/* sched_ready: whether t may join its run queue; throttles its budget on its CPU if it is used
+ * up. */
+bool budget_admit(struct thread *t);
 /* The switch on CPU c from prev to next at now: charges prev's budget, arms next's event. */
 void budget_switch_slow(struct percpu *c, struct thread *prev, struct thread *next, uint64_t now);
-/* Whether t is held out of its run queue by its budget (READY, yet not queued). */
+/* Whether t is held out of its run queue by its budget: READY, in no queue, and current nowhere
+ * (one moved while it ran is queued by the CPU it ran on when that switches away). */
 bool budget_holds(const struct thread *t);

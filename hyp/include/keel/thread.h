@@ -73,6 +73,7 @@ struct thread {
     uint64_t cpu_ticks, switches, ran_since;
     struct scheduler *budget; /* the Scheduler whose budget it draws from (reference held;
                                  * keel/budget.h), or NULL: none */
+    struct list budget_link;  /* in that budget's share of its home CPU (members) */
 
     /* IPC. */
     struct list senders;        /* threads blocked sending to this one */

@@ -28,17 +28,19 @@ enum keel_any_op {
 enum keel_factory_op {
     KEEL_FACTORY_TASK = 1,      /* MR1 dest cap, MR2 UTCB area flexpage (memory), MR3 flags
                                  (KEEL_TASK_VM; optional) */
-    KEEL_FACTORY_THREAD = 2,    /* MR1 dest cap */
+    KEEL_FACTORY_THREAD = 2,    /* MR1 dest cap. Homed on its creator's CPU, it draws from the
+                                   creator's budget (EBUSY: that has 256 threads already) */
     KEEL_FACTORY_GATE = 3,      /* MR1 dest cap, MR2 thread cap (or ~0: unbound), MR3 label */
     KEEL_FACTORY_IRQ = 4,       /* MR1 dest cap */
     KEEL_FACTORY_FACTORY = 5,   /* MR1 dest cap, MR2 quota bytes (taken from this factory's) */
     KEEL_FACTORY_INFO = 6,      /* -> MR0 limit, MR1 used (bytes) */
     KEEL_FACTORY_SCHEDULER = 7, /* MR1 dest cap, MR2 Scheduler cap (W), MR3 priority ceiling
                                    (1..that Scheduler's ceiling); optional: MR4 CPU mask (a
-                                   non-empty subset of that Scheduler's; default: its mask),
-                                   MR5 budget (us), MR6 period (us) of a budget of its own
-                                   (only where that Scheduler has none: else it shares that
-                                   one; 10 <= budget <= period, 100 <= period <= 10 s) */
+                                   subset of that Scheduler's with a CPU present; default: its
+                                   mask), MR5 budget (us) and MR6 period (us) of a budget of its
+                                   own (10 <= budget <= period, 1 ms <= period <= 10 s; MR5
+                                   without MR6: EINVAL). Made from a Scheduler with a budget, it
+                                   shares that budget and may not have its own (ERANGE) */
 };
 
 enum keel_task_op {
@@ -117,13 +119,15 @@ enum keel_sched_op {
     KEEL_SCHED_RUN = 1,    /* MR1 thread cap, MR2 cpu, MR3 priority (1..ceiling, the root task's
                              ceiling is 255), MR4 quantum (us). A cpu outside this Scheduler's
                              mask: EPERM. The thread draws from this Scheduler's budget from
-                             then on (the root task's: none) */
+                             then on (one without a budget: none; EBUSY: that budget has 256
+                             threads already) */
     KEEL_SCHED_INFO = 2,   /* -> MR0 CPUs present, MR1 online mask, MR2 timer frequency (Hz),
                              MR3 this Scheduler's priority ceiling, MR4 its CPU mask, MR5 budget
                              (us), MR6 period (us) (0, 0: none) */
     KEEL_SCHED_IDLE = 3,   /* MR1 cpu -> MR0 idle time (ns) */
     KEEL_SCHED_BUDGET = 4, /* MR1 cpu -> MR0 times its budget was throttled there, MR1 1 if it
-                              is now (ENOENT: this Scheduler has no budget) */
+                              is now (ENOENT: this Scheduler has no budget; ERANGE: no such
+                              CPU) */
 };
 
 enum keel_vcon_op {
