@@ -68,7 +68,7 @@ set(KEEL_FUZZ_VMM_COMMON vmm/vm.c vmm/platform.c vmm/dev/guest_line.c
     fuzz/vmm_fakes.c fuzz/net_link_fake.c fuzz/reset/uart_ns16550.c fuzz/reset/uart_pl011.c
     fuzz/reset/virtio_devices.c fuzz/reset/pci_bus.c vmm/pci/pci_function.c vmm/pci/pci_msix.c
     vmm/pci/pci_host.c fuzz/reset/fw_cfg_vm.c vmm/dev/fw_cfg.c fuzz/reset/flash_vm.c
-    vmm/dev/cfi_flash.c fuzz/reset/rtc_pl031.c)
+    vmm/dev/cfi_flash.c fuzz/reset/rtc_pl031.c fuzz/reset/sbsa_gwdt.c)
 set(KEEL_FUZZ_VMM_LIBS fuzz_keel_virtio fuzz_keel_fdt fuzz_keel_boot fuzz_keel_c)
 keel_fuzz_library(fuzz_vmm_riscv64 WARNINGS
     SOURCES ${KEEL_FUZZ_VMM_COMMON} vcpu/arch/riscv64/insn.c vmm/arch/riscv64/plic.c

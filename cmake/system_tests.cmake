@@ -125,6 +125,38 @@ foreach(arch IN ITEMS arm64 riscv64)
         FAIL "LEAK" "cannot start" "its restart failed" "TOO LATE" EXIT)
 endforeach()
 
+# The SBSA Generic Watchdog (vmm/dev/sbsa_gwdt.c; the guest vmm/guests/wdt/, dts/vms/wdt-<arch>.dts,
+# dts/systems/vm-wdt-<arch>.dts), under -icount: the guest enables it with a 50 ms offset, feeds it
+# 5 times every 25 ms, takes WS0's interrupt in WFI (not before WCV), then stops feeding and spins
+# with interrupts masked, making no exit: only the VMM's device timer thread (vmm/vm_timer.c) sees
+# WS1 come, prints the expiry line and resets the VM. arm64 restarts it in place: the guest's
+# second boot (told by its PL031's count, which survives the reset) finds the watchdog in its reset
+# state and powers off with status 0. riscv64 cannot reset a VM in place yet: the VM stops there
+# with the watchdog's status, 87, its VMM ends as a failure (3) and the root task starts it again
+# (keel,restart = "on-failure", once: keel,restart-max), which goes the same way.
+set(wdt_first "wdt| wdt: first boot: watchdog W_IIDR 0x1043b"
+    "wdt| wdt: fed 1 of 5" "wdt| wdt: fed 5 of 5" "wdt| wdt: WS0 interrupt "
+    "wdt| wdt: no more feeding: spinning with interrupts masked"
+    "vmm: wdt: watchdog expired (WS1): resetting the VM")
+keel_add_qemu_test(vm/arm64-watchdog-resets-the-vm BOARD qemu-virt-arm64 ARCH arm64
+    INITRD_NAME vm-wdt TIMEOUT 120 SMP 2 ICOUNT_SKIP_IDLE
+    EXPECT "root: started wdt" ${wdt_first}
+           "vmm: wdt: the guest reset the system: restarting it (reset 1)"
+           "wdt| wdt: boot after the watchdog's reset"
+           "wdt| wdt: the watchdog is off after the reset: OK"
+           "vmm: wdt: guest powered off, status 0" "root: all programs done" "KEEL: power off"
+    COUNT "watchdog expired (WS1)" 1
+    FAIL "FAILED" "wdt: unexpected" "cannot start" "(reset 2)" "cannot restart the VM" EXIT)
+keel_add_qemu_test(vm/riscv64-watchdog-restarts-the-vm BOARD qemu-virt-riscv64 ARCH riscv64
+    INITRD_NAME vm-wdt TIMEOUT 120 SMP 2 ICOUNT_SKIP_IDLE
+    EXPECT "root: started wdt" ${wdt_first} "vmm: wdt: cannot restart the VM here"
+           "vmm: wdt: VM stopped for a reset, status 87" "root: wdt exited with status 3"
+           "root: wdt: restart 1 of at most 1" ${wdt_first}
+           "root: wdt: restarted 1 times (keel,restart-max)" "root: all programs done"
+           "KEEL: power off"
+    COUNT "watchdog expired (WS1)" 2
+    FAIL "FAILED" "wdt: unexpected" "cannot start" "boot after the watchdog" "LEAK" EXIT)
+
 # The root task starts programs from the initrd as the system device tree describes, serves their
 # page faults, stops the one that overruns its memory and the one whose kernel memory runs out
 # while its heap is mapped (its pager's reply-and-wait fails with ENOMEM), and powers off when all

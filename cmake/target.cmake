@@ -21,3 +21,4 @@ add_subdirectory(hyp)
 add_subdirectory(user)
 # Guests of the project's own built in C (after user/: they use its keel_add_initrd()).
 add_subdirectory(vmm/guests/rt)
+add_subdirectory(vmm/guests/wdt)

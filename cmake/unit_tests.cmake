@@ -108,6 +108,17 @@ keel_add_unit_test(test_vmm_pl031 SOURCES vmm/tests/test_vmm_pl031.c fuzz/reset/
              ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_pl031 PRIVATE KEEL_UAPI_ARM64)
 
+# The VMM's SBSA Generic Watchdog on the host (vmm/dev/sbsa_gwdt.c): registers, refreshes, the WS0
+# and WS1 timeouts, sizes, reserved offsets, reset, the clock scaling; and the device from its
+# device tree node (both frames, its line, its timer's deadlines, WS1's VM reset), linked in its
+# resettable form (fuzz/reset/sbsa_gwdt.c) with the arm64 VMM's headers.
+keel_add_unit_test(test_vmm_sbsa_gwdt SOURCES vmm/tests/test_vmm_sbsa_gwdt.c fuzz/reset/sbsa_gwdt.c
+    LIBS host_keel_fdt
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/arm64
+             ${CMAKE_SOURCE_DIR}/vmm/tests/host ${CMAKE_SOURCE_DIR}/fuzz/reset
+             ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
+target_compile_definitions(test_vmm_sbsa_gwdt PRIVATE KEEL_UAPI_ARM64)
+
 # The real-time guest's statistics on the host (vmm/guests/rt/rt_stats.c): sort and percentiles.
 keel_add_unit_test(test_rt_stats SOURCES vmm/guests/rt/tests/test_rt_stats.c vmm/guests/rt/rt_stats.c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm/guests/rt)

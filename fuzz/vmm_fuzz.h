@@ -5,7 +5,8 @@
  * vm_report() and its budget); guest RAM is a fuzz_ram. Stand-ins: vcpu_self() is the vCPU the
  * input says is running, a kick is counted (and may run a hook: what the kicked vCPU does
  * before it resumes), vcpu_power_on() moves the power state as vcpu.c does, the timer runs at
- * FUZZ_TIMER_FREQ on host_cycles (sys_arch.h's clock, which the input advances).
+ * FUZZ_TIMER_FREQ on host_cycles (sys_arch.h's clock, which the input advances), a device timer
+ * (vm_timer.h) only keeps its deadline.
  */
 #pragma once
 #include "fuzz.h"

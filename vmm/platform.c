@@ -8,6 +8,7 @@
 #include "dev/fw_cfg_vm.h"
 #include "dev/flash_vm.h"
 #include "dev/rtc_pl031.h"
+#include "dev/sbsa_gwdt.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -77,6 +78,7 @@ static const struct device_model models[] = {
     { "qemu,fw-cfg-mmio", fw_cfg_vm_from_dt },
     { "cfi-flash", flash_vm_from_dt },
     { "arm,pl031", rtc_pl031_from_dt },
+    { "arm,sbsa-gwdt", sbsa_gwdt_from_dt },
     { NULL, NULL },
 };
 

@@ -12,4 +12,5 @@ void fuzz_reset_platform(void)
     fuzz_reset_fw_cfg_vm();
     fuzz_reset_flash_vm();
     fuzz_reset_rtc_pl031();
+    fuzz_reset_sbsa_gwdt();
 }

@@ -12,6 +12,7 @@ void fuzz_reset_platform(void)
     fuzz_reset_fw_cfg_vm();
     fuzz_reset_flash_vm();
     fuzz_reset_rtc_pl031();
+    fuzz_reset_sbsa_gwdt();
     fuzz_reset_ioapic();
     fuzz_reset_ports();
 }

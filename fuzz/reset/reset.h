@@ -17,6 +17,7 @@ void fuzz_reset_pci_bus(void);
 void fuzz_reset_fw_cfg_vm(void);
 void fuzz_reset_flash_vm(void);
 void fuzz_reset_rtc_pl031(void);
+void fuzz_reset_sbsa_gwdt(void);
 void fuzz_reset_links(void);
 /* All of the above that the architecture's VMM has (reset/platform_<arch>.c). */
 void fuzz_reset_platform(void);

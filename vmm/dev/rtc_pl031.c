@@ -55,7 +55,7 @@
  * The device: one per VM, in this file's state, serialised by its own lock (vm_device_access);
  * the count starts at keel,epoch when the VMM makes it, on the kernel's clock (keel_cycles() at
  * rt_timer_freq()). The line follows the level after each access and at a reset (rtc_pl031.h:
- * at accesses only, the arm64 VMM has no timer to poll it with).
+ * at accesses only: it does not use the device timer yet).
  */
 #include "rtc_pl031.h"
 #include "../vm.h"

@@ -13,9 +13,10 @@
  * reached RTCMR is worked out from the ticks when the guest accesses the device and when
  * rtc_pl031_poll() is called, which also says when the line can rise next.
  *
- * The VMM (rtc_pl031_from_dt) sets the line at the guest's accesses only: the arm64 VMM has no
- * timer of its own that would call rtc_pl031_poll() when a match comes due (x86's vCPU 0 keeps
- * such a clock for the CMOS clock and the 8254: ports_clock_events). So a match raises the line
+ * The VMM (rtc_pl031_from_dt) sets the line at the guest's accesses only: it does not (yet) use
+ * the VMM's device timer (vm_timer.h) to call rtc_pl031_poll() when a match comes due, as the
+ * SBSA watchdog does (x86's vCPU 0 keeps a clock for the CMOS clock and the 8254:
+ * ports_clock_events). So a match raises the line
  * at the guest's next access of the RTC after it happened, not at the second it happened:
  * reading the time, setting it, and an alarm the guest polls for work; an alarm the guest only
  * waits for (Linux's wakealarm while idle) comes late. EDK2 uses no alarm (its wakeup-time

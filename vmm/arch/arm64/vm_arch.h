@@ -11,6 +11,11 @@ struct vgic;
 #define ARCH_LINUX_MAGIC 0x644d5241u /* "ARM\x64" */
 #define ARCH_LINUX_NAME "arm64"
 
+/* The system counter of devices that count on it (the SBSA watchdog), in Hz: 0, the kernel's
+ * clock itself (keel_cycles(), rt_timer_freq() a second), which is what the guest reads in
+ * CNTVCT_EL0 (CNTVOFF_EL2 is 0) at CNTFRQ_EL0. */
+#define ARCH_SYSTEM_COUNTER_HZ 0
+
 struct vcpu_arch {
     uint32_t lr_owned;        /* list registers the VMM filled (bit per LR) */
     uint32_t lr_intid[KEEL_VGIC_LRS];

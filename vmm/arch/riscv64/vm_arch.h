@@ -10,6 +10,11 @@ struct vplic;
 #define ARCH_LINUX_MAGIC 0x05435352u /* "RSC\x05" */
 #define ARCH_LINUX_NAME "riscv64"
 
+/* The system counter of devices that count on it (the SBSA watchdog), in Hz: 0, the kernel's
+ * clock itself (keel_cycles(), rt_timer_freq() a second), which is what the guest reads in its
+ * time CSR (htimedelta is 0) at the timebase-frequency. */
+#define ARCH_SYSTEM_COUNTER_HZ 0
+
 struct vcpu_arch {
     uint64_t hvip_set;   /* KEEL_HVIP_VSSIP from other vCPUs (SBI IPI; atomic), taken on resume */
     uint64_t requests;   /* KEEL_VCPU_REQ_* from other vCPUs (SBI RFENCE; atomic), likewise */

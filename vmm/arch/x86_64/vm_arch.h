@@ -11,6 +11,11 @@
 #define ARCH_LINUX_MAGIC 0u
 #define ARCH_LINUX_NAME "x86_64"
 
+/* The system counter of devices that count on it (the SBSA watchdog), in Hz: x86 has no
+ * architected one, so a fixed 62.5 MHz timebase (QEMU's arm64 CNTFRQ), the TSC (keel_cycles())
+ * scaled from its frequency (rt_timer_freq()): a guest programs it without calibrating. */
+#define ARCH_SYSTEM_COUNTER_HZ 62500000u
+
 #define VM_MAX_PORT_DEVICES 16 /* I/O-port devices (ports.c) */
 
 /* The CPU's own CPUID (the VMM's: the guests' answers start from it, exit.c). */
