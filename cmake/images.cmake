@@ -157,6 +157,8 @@ keel_add_vm_modules(vm-linux-bench-pci-riscv64 riscv64 ${KEEL_IMAGES_DIR}/riscv6
 keel_add_vm_modules(vm-linux-bench-x86_64 x86_64 ${KEEL_IMAGES_DIR}/x86_64/vm-linux-bench.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-x86_64.dts
     ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-x86_64.dts)
+# The interference benchmark's (bench/interference.sh): a real-time VM beside a Linux VM's load.
+include(${CMAKE_SOURCE_DIR}/cmake/interference.cmake)
 
 # The demo (make run): one Linux VM with its shell on the console.
 keel_add_vm_modules(demo-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/demo.cpio

@@ -25,6 +25,12 @@
 //   keel.blkread=1                   times reading the whole disk with O_DIRECT (BLKREAD line)
 //   keel.dmesg=1                     after the checks, prints the kernel's log buffer (DMESG lines:
 //                                    a quiet boot's messages, e.g. initcall_debug's timings)
+//   keel.load=1                      after the checks, a CPU and memory load for the benchmarks
+//                                    (bench/interference.sh): one worker process per online CPU
+//                                    copies a 4 MiB buffer back and forth and mixes a little
+//                                    integer work in, for ever; once all run it prints
+//                                        KEEL-INIT LOAD <n> workers
+//                                    and the init stays up (it never powers off by itself)
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -574,6 +580,79 @@ static void print_kernel_log(void)
     fflush(stdout);
 }
 
+// keel.load=1: the noisy neighbour of the interference benchmark. Each worker owns two buffers
+// of LOAD_BYTES (larger than the last-level caches of the boards Keel runs on; QEMU models
+// none), copies one into the other and back, and between copies folds a word of each cache line
+// of one into a checksum (integer work; the result is kept so that the compiler leaves the loop
+// in). Each says it is ready on a pipe once its buffers are written, so that the marker comes
+// with the load already running.
+#define LOAD_BYTES (4u << 20)
+
+static void load_worker(int ready)
+{
+    uint64_t *a = malloc(LOAD_BYTES), *b = malloc(LOAD_BYTES);
+    if (!a || !b) {
+        printf(MARK " LOAD worker %d: no memory for 2 x %u bytes\n", getpid(), LOAD_BYTES);
+        _exit(1);
+    }
+    for (size_t i = 0; i < LOAD_BYTES / sizeof *a; i++)
+        a[i] = i * 0x9e3779b97f4a7c15ull;
+    memset(b, 0, LOAD_BYTES);
+    char c = 1;
+    if (write(ready, &c, 1) != 1)
+        _exit(1);
+    close(ready);
+    volatile uint64_t sink = 0;
+    for (uint64_t x = 1;;) {
+        memcpy(b, a, LOAD_BYTES);
+        memcpy(a, b, LOAD_BYTES);
+        for (size_t i = 0; i < LOAD_BYTES / sizeof *a; i += 8) {
+            x ^= a[i] + (x << 7) + (x >> 3);
+            x *= 0xff51afd7ed558ccdull;
+        }
+        sink = x;
+    }
+    (void)sink;
+}
+
+static void load(void)
+{
+    char want[8];
+    if (!param("keel.load", want, sizeof want) || strcmp(want, "0") == 0)
+        return;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int fds[2];
+    if (cpus < 1)
+        cpus = 1;
+    if (pipe(fds) != 0) {
+        printf(MARK " LOAD cannot make a pipe: %s\n", strerror(errno));
+        return;
+    }
+    fflush(stdout);
+    long started = 0;
+    for (long i = 0; i < cpus; i++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            load_worker(fds[1]);
+        }
+        started += pid > 0;
+    }
+    close(fds[1]);
+    char c;
+    long ready = 0;
+    while (ready < started && read(fds[0], &c, 1) == 1)
+        ready++;
+    close(fds[0]);
+    printf(MARK " LOAD %ld workers\n", ready);
+    fflush(stdout);
+    for (;;) { // PID 1 stays: it reaps what ends and never powers off
+        int status;
+        if (waitpid(-1, &status, 0) < 0)
+            pause();
+    }
+}
+
 static void run_checks(void)
 {
     passed = failed = 0;
@@ -708,9 +787,11 @@ int main(void)
         close(fd);
     }
     char test[8];
-    if (param("keel.test", test, sizeof test) && strcmp(test, "0") != 0)
+    if (param("keel.test", test, sizeof test) && strcmp(test, "0") != 0) {
         run_checks();
-    else
+        load(); // (does not return when requested)
+    } else {
         interactive();
+    }
     power_off();
 }
