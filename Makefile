@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # A thin front over the CMake presets (CMakePresets.json); CMake does the real work.
 #   make run   [ARCH=arm64|riscv64] [CHECK=1]   build and boot the demo
+#              [SYSTEM=consolidation]           ... or another system (docs/consolidation.md)
 #   make test                                   host unit tests and every system test (ctest)
 #   make bench                                  benchmarks, one row per figure
 #   make soak  [ARCH=] [CALLS=10000000] [SMP=4] [SEED=] [ROUND=] [MTTCG=1]
@@ -13,6 +14,7 @@
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGET=n]  libFuzzer campaigns, one target after the other
 ARCH ?= arm64
 CHECK ?=
+SYSTEM ?=
 CALLS ?= 10000000
 SMP ?= 4
 SEED ?= 0
@@ -34,7 +36,7 @@ build: configure
 	@cmake --build --preset default
 
 run: configure
-	@CHECK=$(CHECK) cmake --build --preset default --target run-$(ARCH)
+	@CHECK=$(CHECK) SYSTEM=$(SYSTEM) cmake --build --preset default --target run-$(ARCH)
 
 test: build
 	@ctest --preset default

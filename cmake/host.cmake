@@ -160,12 +160,16 @@ add_test(NAME style/clang-format COMMAND ${CMAKE_SOURCE_DIR}/ci/format-check)
 set_tests_properties(style/clang-format PROPERTIES TIMEOUT 60 LABELS style)
 include(cmake/images.cmake)
 
-# The demo: make run [ARCH=...] [CHECK=1] (CHECK is read from the environment by ci/demo).
+# The demo: make run [ARCH=...] [CHECK=1] [SYSTEM=name] (CHECK and SYSTEM are read from the
+# environment by ci/demo; SYSTEM names boot modules built here, e.g. consolidation).
 foreach(arch IN LISTS KEEL_TARGET_ARCHES)
     add_custom_target(run-${arch}
         COMMAND ${CMAKE_SOURCE_DIR}/ci/demo ${arch} ${KEEL_${arch}_DIR} ${KEEL_IMAGES_DIR}/${arch}
         DEPENDS keel-${arch} USES_TERMINAL)
     if(TARGET demo-${arch})
         add_dependencies(run-${arch} demo-${arch})
+    endif()
+    if(TARGET consolidation-${arch})
+        add_dependencies(run-${arch} consolidation-${arch})
     endif()
 endforeach()

@@ -160,6 +160,20 @@ keel_add_vm_modules(vm-linux-bench-x86_64 x86_64 ${KEEL_IMAGES_DIR}/x86_64/vm-li
 # The interference benchmark's (bench/interference.sh): a real-time VM beside a Linux VM's load.
 include(${CMAKE_SOURCE_DIR}/cmake/interference.cmake)
 
+# The consolidation example (make run SYSTEM=consolidation, docs/consolidation.md): the real-time
+# guest's demo on a CPU of its own beside the demo's Linux VM under a budget.
+# Its test runs it as `make run SYSTEM=consolidation CHECK=1` does.
+foreach(arch IN ITEMS arm64 riscv64)
+    keel_add_vm_modules(consolidation-${arch} ${arch} ${KEEL_IMAGES_DIR}/${arch}/consolidation.cpio
+        ${CMAKE_SOURCE_DIR}/dts/systems/consolidation-${arch}.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/demo-linux-${arch}.dts
+        ${KEEL_BUILD_ROOT}/${arch}/boot/rt-demo.bin ${KEEL_BUILD_ROOT}/${arch}/boot/rt-demo.dtb)
+    add_test(NAME demo/${arch}-consolidation COMMAND ${CMAKE_COMMAND} -E env CHECK=1
+        SYSTEM=consolidation ${CMAKE_SOURCE_DIR}/ci/demo ${arch} ${KEEL_BUILD_ROOT}/${arch}
+        ${KEEL_IMAGES_DIR}/${arch})
+    set_tests_properties(demo/${arch}-consolidation PROPERTIES TIMEOUT 150 LABELS system)
+endforeach()
+
 # The demo (make run): one Linux VM with its shell on the console.
 keel_add_vm_modules(demo-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/demo.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/demo-arm64.dts
