@@ -56,16 +56,28 @@ void cpus_setup(const void *fdt)
             printf("root: %s: keel,cpus-exclusive without keel,cpus: ignored\n", prog);
             continue;
         }
+        unsigned taken = 64;
+        for (unsigned cpu = 0; cpu < 64 && taken == 64; cpu++) {
+            taken = (mask & (1ull << cpu)) && holder[cpu] ? cpu : 64;
+        }
+        if (taken < 64) { /* it claims none of them: it is refused at its start */
+            printf("root: %s: CPU %u is already held exclusively by %s\n", prog, taken,
+                   fdt_get_name(fdt, holder[taken], NULL));
+            continue;
+        }
         for (unsigned cpu = 0; cpu < 64; cpu++) {
-            if (!(mask & (1ull << cpu))) {
-                continue;
-            }
-            if (holder[cpu]) {
-                printf("root: %s: CPU %u is already held exclusively by %s\n", prog, cpu,
-                       fdt_get_name(fdt, holder[cpu], NULL));
-            } else {
+            if (mask & (1ull << cpu)) {
                 holder[cpu] = node;
             }
+        }
+    }
+}
+
+void cpus_release(int node)
+{
+    for (unsigned cpu = 0; cpu < 64; cpu++) {
+        if (holder[cpu] == node) {
+            holder[cpu] = 0;
         }
     }
 }

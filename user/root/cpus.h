@@ -14,6 +14,10 @@
 /* Reads every program's exclusive CPUs and reports overlaps. Once, before any program starts. */
 void cpus_setup(const void *fdt);
 
+/* The program at `node` does not run (it could not start and will not be started again): its
+ * exclusive CPUs are free for the others. */
+void cpus_release(int node);
+
 /* The CPU mask of the program at `node` (named `prog`): 0 after saying why it must not start (a
  * CPU that is not there, one another program holds exclusively, an exclusive claim that overlaps
  * an earlier one). */

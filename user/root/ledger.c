@@ -2,6 +2,7 @@
 // What the root task gave a program of its memory (see ledger.h).
 #include "ledger.h"
 #include <keel/rt.h>
+#include <keel/sys.h>
 
 #define PER_PAGE (KEEL_PAGE_SIZE / sizeof(uint64_t))
 
@@ -28,9 +29,15 @@ void ledger_add(struct ledger *l, const void *mem, enum ledger_kind kind)
 
 void ledger_give_back(struct ledger *l)
 {
+    static const unsigned order[] = { [LEDGER_PAGE] = 12, [LEDGER_BLOCK] = 21, [LEDGER_GIB] = 30 };
     for (uint64_t n = 0; n < l->count; n++) {
         uint64_t e = ((uint64_t *)(uintptr_t)l->dir[n / PER_PAGE])[n % PER_PAGE];
         void *mem = (void *)(uintptr_t)(e & ~3ull);
+        /* Whatever was made of it goes first, wherever it went: the program may have granted
+         * it on to a task of its own that outlives it (the kernel revokes the whole subtree of
+         * the root task's mapping; the root task keeps its own). */
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_UNMAP,
+             keel_fpage_mem((uint64_t)(uintptr_t)mem, order[e & 3], KEEL_FP_RWX), 0);
         switch ((enum ledger_kind)(e & 3)) {
         case LEDGER_PAGE:
             rt_page_free(mem);

@@ -2,8 +2,10 @@
 /*
  * What the root task gave a program of its own memory (ledger.c): the pages of its image and
  * environment, and its heap's pages, 2 MiB blocks and GiBs. All of it comes back when the
- * program ends (after its task is gone, so nothing maps it any more): a program restarted a
- * hundred times takes no more memory than once.
+ * program ends, after its task is gone and after everything mapped or granted from the root
+ * task's own mapping of it is revoked (a program may grant memory on to a task of its own that
+ * outlives it): a program restarted a hundred times takes no more memory than once, and no
+ * page given back is still reachable by anyone but the root task.
  */
 #pragma once
 #include <stdbool.h>

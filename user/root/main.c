@@ -50,6 +50,7 @@
 
 #define MAX_PROGRAMS 16
 
+#define LABEL_GENERATION_SHIFT 8 /* a gate's label: program index | start generation << 8 */
 #define ACCOUNT_SLACK 16384 /* a program's account holds its kernel-memory and its factory */
 #define HEAP_BLOCK (1ull << 21)
 #define HEAP_BLOCKS 1024 /* the first 2 GiB of a heap may be filled in GiBs and 2 MiB blocks */
@@ -70,7 +71,8 @@ struct program {
     int node;             /* in the system tree: where a restart reads it again */
     unsigned restarts, restart_max;
     enum { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS } restart;
-    uint64_t kmem_free; /* kernel memory free after its first end */
+    unsigned generation; /* of its start, in its gate's label (serve drops older messages) */
+    uint64_t kmem_free;  /* kernel memory free after its first end */
     bool kmem_leak;     /* its account not empty after an end: said */
 };
 
@@ -124,6 +126,80 @@ static uint64_t prop_u64(const void *fdt, int node, const char *name, uint64_t d
     return fdt_util_u64(fdt, node, name, &v) ? v : dflt;
 }
 
+/* What the system tree says of a program that start() checks before it makes anything. */
+struct settings {
+    uint64_t prio, mask, cpu, kmem, budget[2];
+};
+
+static bool read_settings(const void *fdt, int node, struct program *p, struct settings *st)
+{
+    const char *restart = fdt_getprop(fdt, node, "keel,restart", NULL);
+    p->restart = !restart                             ? RESTART_NEVER
+                 : strcmp(restart, "always") == 0     ? RESTART_ALWAYS
+                 : strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE
+                                                      : RESTART_NEVER;
+    if (restart && p->restart == RESTART_NEVER && strcmp(restart, "never") != 0) {
+        printf("root: %s: keel,restart = \"%s\" is not one of never, on-failure, always\n", p->name,
+               restart);
+        return false;
+    }
+    uint64_t max = prop_u64(fdt, node, "keel,restart-max", 10);
+    p->restart_max = max > 1000000 ? 1000000 : (unsigned)max;
+    st->prio = prop_u64(fdt, node, "priority", 50);
+    if (st->prio < 1 || st->prio > 255) {
+        printf("root: %s: priority = <%lu> is not 1..255\n", p->name, (unsigned long)st->prio);
+        return false;
+    }
+    st->mask = cpus_of(fdt, node, p->name);
+    if (!st->mask) {
+        return false; /* it said why */
+    }
+    uint64_t lowest = 0;
+    while (lowest < 63 && !(st->mask & (1ull << lowest))) {
+        lowest++;
+    }
+    st->cpu = prop_u64(fdt, node, "cpu", lowest);
+    if (st->cpu >= 64 || !(st->mask & (1ull << st->cpu))) {
+        printf("root: %s: cpu = <%lu> is not one of its CPUs (mask 0x%lx)\n", p->name,
+               (unsigned long)st->cpu, (unsigned long)st->mask);
+        return false;
+    }
+    int len;
+    const fdt32_t *b = fdt_getprop(fdt, node, "keel,cpu-budget", &len);
+    st->budget[0] = st->budget[1] = 0;
+    if (b && len == 8) {
+        st->budget[0] = fdt32_to_cpu(b[0]);
+        st->budget[1] = fdt32_to_cpu(b[1]);
+    }
+    if ((b && len != 8) || (b && (st->budget[0] < 10 || st->budget[0] > st->budget[1] ||
+                                  st->budget[1] < 1000 || st->budget[1] > 10000000))) {
+        printf("root: %s: keel,cpu-budget wants <budget-us period-us>, 10 us <= budget <= period, "
+               "1 ms <= period <= 10 s\n",
+               p->name);
+        return false;
+    }
+    st->kmem = prop_u64(fdt, node, "kernel-memory", 1 << 20);
+    if (st->kmem > (1ull << 40)) {
+        printf("root: %s: kernel-memory = <0x%lx> is more than any board has\n", p->name,
+               (unsigned long)st->kmem);
+        return false;
+    }
+    return true;
+}
+
+/* start() failed after it made something: nothing of it stays (its account only until the
+ * program is not to be started again). */
+static void abandon(struct program *p)
+{
+    uint64_t caps[] = { p->thread, p->task, p->factory, p->gate, p->sched };
+    for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, caps[i]); /* (an empty slot: nothing) */
+    }
+    ledger_give_back(&p->ledger);
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->account);
+    cpus_release(p->node);
+}
+
 static int start(const void *fdt, int node, unsigned index)
 {
     struct program *p = &programs[index];
@@ -136,6 +212,11 @@ static int start(const void *fdt, int node, unsigned index)
         printf("root: %s: no image \"%s\" in the initrd\n", p->name, image ? image : "");
         return -1;
     }
+    struct settings st;
+    if (!read_settings(fdt, node, p, &st)) {
+        cpus_release(node);
+        return -1;
+    }
     p->heap_size = prop_u64(fdt, node, "memory", 1 << 20);
     p->heap_in_pages = fdt_getprop(fdt, node, "keel,heap-in-pages", NULL) != NULL;
     p->heap_used = 0;
@@ -143,17 +224,7 @@ static int start(const void *fdt, int node, unsigned index)
     memset(p->heap_small, 0, sizeof(p->heap_small));
     p->stop_at = 0;
     p->node = node;
-    const char *restart = fdt_getprop(fdt, node, "keel,restart", NULL);
-    p->restart = !restart                             ? RESTART_NEVER
-                 : strcmp(restart, "always") == 0     ? RESTART_ALWAYS
-                 : strcmp(restart, "on-failure") == 0 ? RESTART_ON_FAILURE
-                                                      : RESTART_NEVER;
-    if (restart && p->restart == RESTART_NEVER && strcmp(restart, "never") != 0) {
-        printf("root: %s: keel,restart = \"%s\" is not one of never, on-failure, always\n", p->name,
-               restart);
-        return -1;
-    }
-    p->restart_max = (unsigned)prop_u64(fdt, node, "keel,restart-max", 10);
+    p->generation++;   /* messages of an earlier start are dropped (serve) */
     if (!p->factory) { /* its capability slots, the same again for a restart */
         p->factory = rt_cap_alloc();
         p->task = rt_cap_alloc();
@@ -162,13 +233,13 @@ static int start(const void *fdt, int node, unsigned index)
         p->sched = rt_cap_alloc();
         p->account = rt_cap_alloc();
     }
-    uint64_t kmem = prop_u64(fdt, node, "kernel-memory", 1 << 20);
     int64_t r = 0;
-    if (p->restarts == 0) { /* (room for its factory object too) */
-        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, p->account, kmem + ACCOUNT_SLACK);
+    const char *what = "kernel memory";
+    if (KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, p->account) != 1) { /* (room for its factory) */
+        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, p->account, st.kmem + ACCOUNT_SLACK);
     }
     if (r == 0) {
-        r = KOBJ(p->account, KEEL_FACTORY_FACTORY, p->factory, kmem);
+        r = KOBJ(p->account, KEEL_FACTORY_FACTORY, p->factory, st.kmem);
     }
     if (r == 0) {
         r = KOBJ(p->factory, KEEL_FACTORY_TASK, p->task,
@@ -178,7 +249,8 @@ static int start(const void *fdt, int node, unsigned index)
         r = KOBJ(p->factory, KEEL_FACTORY_THREAD, p->thread);
     }
     if (r == 0) {
-        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_GATE, p->gate, KEEL_ROOT_THREAD, index);
+        r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_GATE, p->gate, KEEL_ROOT_THREAD,
+                 index | (uint64_t)p->generation << LABEL_GENERATION_SHIFT);
     }
     /* Its capabilities: task, thread, factory, Vcon, parent gate (keel/progenv.h). */
     static const struct { uint64_t slot; int which; } caps[] = {
@@ -190,61 +262,36 @@ static int start(const void *fdt, int node, unsigned index)
         r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
                  keel_fpage_cap(from[caps[i].which], 0, KEEL_CAP_ALL), caps[i].slot);
     }
-    uint64_t prio = prop_u64(fdt, node, "priority", 50), mask = cpus_of(fdt, node, p->name);
-    uint64_t lowest = 0;
-    while (lowest < 63 && mask && !(mask & (1ull << lowest))) {
-        lowest++;
-    }
-    uint64_t cpu = prop_u64(fdt, node, "cpu", lowest);
-    if (!mask) {
-        return -1; /* it said why */
-    }
-    if (cpu >= 64 || !(mask & (1ull << cpu))) {
-        printf("root: %s: cpu = <%lu> is not one of its CPUs (mask 0x%lx)\n", p->name,
-               (unsigned long)cpu, (unsigned long)mask);
-        return -1;
-    }
-    uint64_t budget[2] = { 0, 0 };
-    int len;
-    const fdt32_t *b = fdt_getprop(fdt, node, "keel,cpu-budget", &len);
-    if (b && len == 8) {
-        budget[0] = fdt32_to_cpu(b[0]);
-        budget[1] = fdt32_to_cpu(b[1]);
-    } else if (b) {
-        printf("root: %s: keel,cpu-budget wants <budget-us period-us>\n", p->name);
-        return -1;
-    }
     /* Its Scheduler (from its kernel memory): the main thread is placed through it, so its CPUs
      * and budget hold from the first instruction; given to it only with keel,scheduler. */
     if (r == 0) {
-        r = KOBJ(p->factory, KEEL_FACTORY_SCHEDULER, p->sched, KEEL_ROOT_SCHEDULER, prio, mask,
-                 budget[0], budget[1]);
-        if (r == -KEEL_ERANGE && budget[0]) {
-            printf("root: %s: keel,cpu-budget <%lu %lu> out of range (10 us <= budget <= period, "
-                   "100 us <= period <= 10 s)\n",
-                   p->name, (unsigned long)budget[0], (unsigned long)budget[1]);
-            return -1;
-        }
+        what = "its Scheduler";
+        r = KOBJ(p->factory, KEEL_FACTORY_SCHEDULER, p->sched, KEEL_ROOT_SCHEDULER, st.prio,
+                 st.mask, st.budget[0], st.budget[1]);
     }
     if (r == 0 && fdt_getprop(fdt, node, "keel,scheduler", NULL)) {
         r = KOBJ(p->task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
                  keel_fpage_cap(p->sched, 0, KEEL_CAP_R | KEEL_CAP_W), KEEL_PROG_SCHEDULER);
     }
-    struct keel_progenv *env = rt_page_alloc();
-    if (env) {
-        ledger_add(&p->ledger, env, LEDGER_PAGE);
+    struct keel_progenv *env = NULL;
+    if (r == 0) {
+        what = "its environment page";
+        env = rt_page_alloc();
+        r = env ? 0 : -KEEL_ENOMEM;
     }
-    if (r == 0 && env) {
+    if (r == 0) {
+        ledger_add(&p->ledger, env, LEDGER_PAGE);
         env->magic = KEEL_PROGENV_MAGIC;
         env->heap_size = p->heap_size;
-        env->cpu = cpu;
-        env->priority = prio;
+        env->cpu = st.cpu;
+        env->priority = st.prio;
         env->timer_freq = rt_kip()->timer_freq;
         strncpy(env->name, p->name, sizeof(env->name) - 1);
         strncpy(env->args, args ? args : "", sizeof(env->args) - 1);
         r = map_into(p->task, env, KEEL_KIP_ADDR, KEEL_FP_R);
     }
-    if (r == 0 && env && links_give(fdt, node, p->name, p->task, env) != 0) {
+    if (r == 0 && links_give(fdt, node, p->name, p->task, env) != 0) {
+        abandon(p);
         return -1; /* it said why */
     }
     if (r == 0 && fdt_getprop(fdt, node, "keel,boot-modules", NULL)) {
@@ -252,6 +299,7 @@ static int start(const void *fdt, int node, unsigned index)
         const struct keel_kip *k = rt_kip();
         uint64_t first = k->initrd_base & ~(KEEL_PAGE_SIZE - 1);
         uint64_t end = k->initrd_base + k->initrd_size;
+        what = "its boot modules";
         for (uint64_t pa = first; r == 0 && pa < end; pa += KEEL_PAGE_SIZE) {
             (void)*(volatile const char *)(uintptr_t)pa; /* ours by sigma0 once touched */
             r = map_into(p->task, (void *)(uintptr_t)pa, KEEL_PROG_MODULES_BASE + (pa - first), KEEL_FP_R);
@@ -259,30 +307,38 @@ static int start(const void *fdt, int node, unsigned index)
         env->modules_size = end - first;
         env->modules_offset = k->initrd_base - first;
     }
-    uint64_t entry = r == 0 ? load(p, img, size) : 0;
-    if (entry) {
+    uint64_t entry = 0;
+    if (r == 0) {
+        entry = load(p, img, size);
+        what = "bad ELF image, or no memory for it";
+        r = entry ? 0 : -KEEL_EINVAL;
+    }
+    if (r == 0) {
+        what = "its thread";
         r = KOBJ(p->thread, KEEL_THREAD_CONTROL, p->task, KEEL_ROOT_UTCB_ADDR, KEEL_PROG_PARENT,
                  KEEL_PROG_PARENT);
     }
-    if (entry && r == 0) {
-        r = KOBJ(p->sched, KEEL_SCHED_RUN, p->thread, cpu, prio, 0);
+    if (r == 0) {
+        r = KOBJ(p->sched, KEEL_SCHED_RUN, p->thread, st.cpu, st.prio, 0);
     }
-    if (entry && r == 0) {
+    if (r == 0) {
         r = KOBJ(p->thread, KEEL_THREAD_EX_REGS, entry, 0, 0);
     }
-    if (!entry || r < 0) {
-        printf("root: %s: cannot start (%s)\n", p->name, entry ? keel_strerror(r) : "bad ELF image");
+    if (r < 0) {
+        printf("root: %s: cannot start (%s: %s)\n", p->name, what, keel_strerror(r));
+        abandon(p);
         return -1;
     }
     p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0); /* armed by its READY */
     p->running = 1;
     running_count++;
-    printf("root: started %s (%s) on CPU %lu", p->name, image, (unsigned long)cpu);
-    if (mask != (1ull << rt_kip()->cpu_count) - 1) {
-        printf(", CPUs 0x%lx", (unsigned long)mask);
+    printf("root: started %s (%s) on CPU %lu", p->name, image, (unsigned long)st.cpu);
+    if (st.mask != (1ull << rt_kip()->cpu_count) - 1) {
+        printf(", CPUs 0x%lx", (unsigned long)st.mask);
     }
-    if (budget[0]) {
-        printf(", budget %lu us per %lu us", (unsigned long)budget[0], (unsigned long)budget[1]);
+    if (st.budget[0]) {
+        printf(", budget %lu us per %lu us", (unsigned long)st.budget[0],
+               (unsigned long)st.budget[1]);
     }
     printf("\n");
     return 0;
@@ -314,12 +370,16 @@ static uint64_t kmem_free(void)
 
 /* What the program's account has given out: nothing once everything of the program is freed. A
  * thread that was running on another CPU is freed when that CPU switches away: wait for that a
- * little (20 ms). */
+ * little (up to 20 ms, in 1 ms sleeps: a closed receive from its own thread, which never sends,
+ * so the messages of other programs stay queued meanwhile). */
 static uint64_t account_used(struct program *p)
 {
-    uint64_t used = 0, t0 = keel_cycles(), wait = rt_kip()->timer_freq / 50;
-    while (KOBJ(p->account, KEEL_FACTORY_INFO) == 0 && (used = keel_utcb()->mr[1]) != 0 &&
-           keel_cycles() - t0 < wait) {
+    uint64_t used = 0;
+    for (unsigned ms = 0; ms <= 20; ms++) {
+        if (KOBJ(p->account, KEEL_FACTORY_INFO) != 0 || (used = keel_utcb()->mr[1]) == 0) {
+            break;
+        }
+        keel_receive(KEEL_ROOT_THREAD, 1000, 0);
     }
     return used;
 }
@@ -493,6 +553,17 @@ static uint32_t next_timeout(void)
     return us < KEEL_TIMEOUT_NEVER ? (uint32_t)us : KEEL_TIMEOUT_NEVER - 1;
 }
 
+/* The running program a gate label names, from this start of it; or NULL. */
+static struct program *from(uint64_t label)
+{
+    uint64_t i = label & ((1u << LABEL_GENERATION_SHIFT) - 1);
+    if (i >= program_count || !programs[i].running ||
+        label >> LABEL_GENERATION_SHIFT != programs[i].generation) {
+        return NULL;
+    }
+    return &programs[i];
+}
+
 static void serve(void)
 {
     bool have_reply = false;
@@ -507,20 +578,21 @@ static void serve(void)
         if (timeout && have_reply && keel_ipc_error() != -KEEL_ETIMEOUT) {
             /* The reply itself failed (nothing was received): the kernel has halted the thread
              * it was for. Out of kernel memory: its own quota (kernel-memory) is used up. */
-            struct program *p = &programs[replied_to];
+            struct program *p = from(replied_to);
             int err = keel_ipc_error();
-            printf("root: %s: its page fault's mapping failed (%s%s); stopped\n", p->name,
-                   keel_strerror(err), err == -KEEL_ENOMEM ? ": its kernel-memory is used up" : "");
-            if (p->running) {
+            if (p) {
+                printf("root: %s: its page fault's mapping failed (%s%s); stopped\n", p->name,
+                       keel_strerror(err),
+                       err == -KEEL_ENOMEM ? ": its kernel-memory is used up" : "");
                 finish(p, true);
             }
         }
         have_reply = false;
         stop_due();
-        if (timeout || label >= program_count || !programs[label].running) {
-            continue;
+        struct program *p = timeout ? NULL : from(label);
+        if (!p) {
+            continue; /* (a message of a start the system has ended since: dropped) */
         }
-        struct program *p = &programs[label];
         if (keel_tag_label(tag) == KEEL_PROTO_PAGE_FAULT && keel_tag_words(tag) >= 3) {
             int64_t r = page_fault(p, mr0, mr2, u);
             if (r < 0) {

@@ -178,8 +178,12 @@ void arch_vcpu_before_resume(struct vcpu *v)
 
 bool arch_vm_reset(struct vm *vm)
 {
-    (void)vm;
-    return false; /* (the PLIC have no reset yet: the VM stops instead) */
+    plic_reset(vm);
+    for (unsigned i = 0; i < vm->vcpu_count; i++) { /* requests of the old run: gone */
+        __atomic_store_n(&vm->vcpus[i].arch.hvip_set, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&vm->vcpus[i].arch.requests, 0, __ATOMIC_RELEASE);
+    }
+    return true;
 }
 
 void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)

@@ -228,3 +228,20 @@ int plic_create(struct vm *vm, gpa_t base, uint64_t size, unsigned sources)
     vm->arch.plic = p;
     return 0;
 }
+
+void plic_reset(struct vm *vm)
+{
+    struct vplic *p = vm->arch.plic;
+    if (!p) {
+        return; /* (a VM without one) */
+    }
+    vm_lock(&vm->irq_lock);
+    memset(p->priority, 0, sizeof(p->priority));
+    memset(p->in_service, 0, sizeof(p->in_service));
+    memset(p->enable, 0, sizeof(p->enable));
+    memset(p->threshold, 0, sizeof(p->threshold));
+    /* The gateways start afresh: a line still high (its device's reset left it so) is a request
+     * again, as a level line asks; the others are not pending. */
+    memcpy(p->pending, p->line, sizeof(p->pending));
+    vm_unlock(&vm->irq_lock);
+}

@@ -13,3 +13,6 @@
 int plic_create(struct vm *vm, gpa_t base, uint64_t size, unsigned sources);
 /* Whether v's S-mode context has an interrupt to claim (takes the interrupt controller's lock, vm->irq_lock). */
 bool plic_pending(struct vm *vm, struct vcpu *v);
+/* The VM's reset (arch_vm_reset): priorities, enables, thresholds 0, nothing in service; a line
+ * that is still high is pending again. */
+void plic_reset(struct vm *vm);

@@ -13,9 +13,8 @@
  *      through WRR, which lowers the line.
  *   4. It stops feeding and spins with interrupts masked, making no exit at all: WS1 comes two
  *      periods after the last refresh and the VMM resets the VM.
- * After the reset (arm64: the VMM restarts the VM in place; riscv64 stops it instead, and a
- * system that restarts the VMM gives the guest a first boot again, its PL031 new too): the
- * watchdog is in its reset state (WCS, WOR 0); the guest says so and powers off with status 0.
+ * After the reset (the VMM restarts the VM in place; the PL031 keeps counting): the watchdog is
+ * in its reset state (WCS, WOR 0); the guest says so and powers off with status 0.
  * Any check that fails powers off with status 1 (after a line with FAILED).
  */
 #include "wdt.h"
