@@ -6,7 +6,8 @@
  *   timer   RT_TIMER_SAMPLES ticks of a periodic timer (every RT_PERIOD_US): the counter at the
  *           handler's entry minus the deadline the tick was programmed for. Between ticks the
  *           guest waits in WFI, as an idle RTOS does: the VMM sleeps until the deadline, the
- *           kernel injects the interrupt (arm64: list register; riscv64: VSTIP).
+ *           kernel injects the interrupt (arm64: list register; riscv64: VSTIP; x86_64: the
+ *           VMM's LAPIC model, TSC-deadline).
  *   device  RT_DEVICE_SAMPLES transmit interrupts of the UART: from the counter read just before
  *           the write to its data register (an exit to the VMM, whose model raises the line and
  *           whose interrupt-controller model injects it before resuming) to the handler's entry.

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The real-time guest (rt.c): a bare-metal guest that measures how late its interrupts come, in
- * its own counter. What it needs of its architecture (arm64/, riscv64/) is below: the counter, a
- * one-shot timer, the CPU's interrupt mask, the UART (output, and its transmit interrupt as a
- * device interrupt its VMM raises). The architecture's interrupt entry reads the counter first,
+ * its own counter. What it needs of its architecture (arm64/, riscv64/, x86_64/) is below: the
+ * counter, a one-shot timer, the CPU's interrupt mask, the UART (output, and its transmit
+ * interrupt as a device interrupt its VMM raises). The architecture's interrupt entry reads the counter first,
  * acknowledges the interrupt and calls rt_timer_irq() or rt_device_irq() with that time.
  *
  * Interrupts are masked at the CPU except where rt.c opens them; the architecture's start-up
