@@ -159,6 +159,18 @@ keel_add_qemu_test(vm/riscv64-watchdog-resets-the-vm BOARD qemu-virt-riscv64 ARC
            "vmm: wdt: guest powered off, status 0" "root: all programs done" "KEEL: power off"
     COUNT "watchdog expired (WS1)" 1
     FAIL "FAILED" "wdt: unexpected" "cannot start" "(reset 2)" "cannot restart the VM" "LEAK" EXIT)
+# x86_64: the watchdog counts a 62.5 MHz timebase scaled from the TSC; the guest finds the TSC's
+# rate from the ACPI PM timer (the kernel's count of the same TSC) and takes WS0 through the I/O
+# APIC (line 5); the PL031 at the same address as on arm64.
+keel_add_qemu_test(vm/x86_64-watchdog-resets-the-vm BOARD q35-x86_64 ARCH x86_64
+    INITRD_NAME vm-wdt TIMEOUT 120 SMP 2 ICOUNT_SKIP_IDLE
+    EXPECT "root: started wdt" ${wdt_first}
+           "vmm: wdt: the guest reset the system: restarting it (reset 1)"
+           "wdt| wdt: boot after the watchdog's reset"
+           "wdt| wdt: the watchdog is off after the reset: OK"
+           "vmm: wdt: guest powered off, status 0" "root: all programs done" "KEEL: power off"
+    COUNT "watchdog expired (WS1)" 1
+    FAIL "FAILED" "wdt: unexpected" "cannot start" "(reset 2)" "cannot restart the VM" EXIT)
 
 # The root task starts programs from the initrd as the system device tree describes, serves their
 # page faults, stops the one that overruns its memory and the one whose kernel memory runs out

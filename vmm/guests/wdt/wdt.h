@@ -4,8 +4,9 @@
  * Watchdog (vmm/dev/sbsa_gwdt.c). It runs on the real-time guest's start-up and link script
  * (../rt/<arch>/start.S, ../rt/rt.ld: .bss cleared, a stack, the vectors; rt_main() is called and
  * its return value is the status the VM powers off with; interrupts go to the architecture's
- * rt_arm64_irq() / rt_riscv64_trap(), which wdt_<arch>.c defines). Its architecture's part is
- * below; the devices sit at the same addresses on both (dts/vms/wdt-<arch>.dts).
+ * entry (rt_arm64_irq(), rt_riscv64_trap(), x86_64's device vector), which wdt_<arch>.c
+ * defines). Its architecture's part is below; the devices sit at the same addresses on all three
+ * (dts/vms/wdt-<arch>.dts: on x86_64 between its RAM and the APICs).
  */
 #pragma once
 #include <stdint.h>
