@@ -85,7 +85,7 @@ static void run_on(struct budget_cpu *b, uint64_t now)
         start_anew(b, now);
     }
     b->since = now;
-    if (!b->throttled) { /* (throttled: a thread that moved here while running elsewhere) */
+    if (!b->throttled) { /* (throttled: placed under it while running, by RUN: the refill arms) */
         arm_running(b, now);
     }
 }
@@ -128,8 +128,13 @@ static void throttle(struct budget_cpu *b)
 static void refill(struct budget_cpu *b, uint64_t now)
 {
     struct list *pos;
+    uint64_t budget = b->owner->own.budget;
+    /* What ran after the throttle (until its CPU switched away: the big lock may have kept it)
+     * is paid from the new period. */
+    uint64_t over = b->used > budget ? b->used - budget : 0;
     b->throttled = false;
     new_period(b, now);
+    b->used = over < budget ? over : budget;
     if (b->since) {
         arm_running(b, now); /* one of its threads runs here (placed while it was throttled) */
     }

@@ -63,8 +63,8 @@ void sched_remove(struct thread *t)
     }
 }
 
-/* Whether t, already READY, runs on a CPU other than its home (moved there while it ran): that
- * CPU queues it at home when it switches away (switch_to), not before. */
+/* Whether t runs on a CPU other than its home (moved there while it ran): that CPU queues it at
+ * home when it switches away (switch_to), not before. */
 static bool running_away(const struct thread *t)
 {
     struct percpu *on = sched_running_on(t);
@@ -73,10 +73,8 @@ static bool running_away(const struct thread *t)
 
 void sched_ready(struct thread *t)
 {
-    bool waking = t->state != TS_READY;
     t->state = TS_READY;
-    if (list_linked(&t->rq_link) || (!waking && running_away(t)) ||
-        (t->budget && !budget_admit(t))) {
+    if (list_linked(&t->rq_link) || running_away(t) || (t->budget && !budget_admit(t))) {
         return;
     }
     struct percpu *c = t->cpu;

@@ -99,8 +99,8 @@ static int64_t run_thread(const struct scheduler *s, struct kobj_msg *m)
     if (quantum_us) {
         t->quantum = timeout_ticks_from_us(quantum_us);
     }
-    if (queued || held) {
-        sched_ready(t);
+    if ((queued || held) && t->cpu == &cpus[cpu]) {
+        sched_ready(t); /* (moving: sched_migrate readies it at its new home) */
     }
     t->cpu->need_resched = true; /* its place among the ready threads changed */
     sched_migrate(t, &cpus[cpu]);

@@ -402,3 +402,53 @@ KTEST(sched_thread_moved_while_running_runs_once)
     CHECK_EQ(torn, 0);
     kthread_free(&t);
 }
+
+/* At most BUDGET_MAX_THREADS (256) threads draw from one budget: RUN of one more, and a thread of
+ * the budget making one more, are EBUSY, and leave nothing behind. */
+static volatile int64_t make_result;
+static void make_one(uint64_t cap)
+{
+    make_result = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, cap);
+    made = 1;
+}
+
+KTEST(sched_budget_has_at_most_256_threads)
+{
+    uint64_t f = cap_new(), b = cap_new(), extra = cap_new(), made_cap = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, f, 4 << 20), 0);
+    REQUIRE_EQ(scheduler_new(f, b, all_cpus(), BUDGET_US, PERIOD_US), 0);
+    static uint64_t caps[255];
+    for (unsigned i = 0; i < 255; i++) { /* never started: they only draw from it */
+        caps[i] = cap_new();
+        REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_THREAD, caps[i]), 0);
+        REQUIRE_EQ(KOBJ(b, KEEL_SCHED_RUN, caps[i], 0, 10, 0), 0);
+    }
+    made = 0;
+    make_result = 1;
+    struct kthread t; /* the 256th: it tries to make a 257th */
+    kthread_prepare(&t);
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, make_one, made_cap, 0, 0), 0);
+    uint64_t used = factory_used(f);
+    REQUIRE_EQ(KOBJ(b, KEEL_SCHED_RUN, t.cap, 0, ROOT_PRIO + 10, 0), 0);
+    CHECK(wait_flag(&made, 2000));
+    CHECK_EQ(make_result, -KEEL_EBUSY);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, made_cap), 0);
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_THREAD, extra), 0);
+    CHECK_EQ(KOBJ(b, KEEL_SCHED_RUN, extra, 0, 10, 0), -KEEL_EBUSY);
+    CHECK_EQ(stats_word(extra, 4), 0); /* refused: no budget, not moved */
+    cap_free(extra);
+    CHECK_EQ(factory_used(f), used);
+    /* One goes: there is room again. */
+    cap_free(caps[0]);
+    extra = cap_new();
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_THREAD, extra), 0);
+    CHECK_EQ(KOBJ(b, KEEL_SCHED_RUN, extra, 0, 10, 0), 0);
+    cap_free(extra);
+    for (unsigned i = 1; i < 255; i++) {
+        cap_free(caps[i]);
+    }
+    kthread_free(&t);
+    cap_free(made_cap);
+    cap_free(b);
+    cap_free(f);
+}

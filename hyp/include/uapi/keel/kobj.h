@@ -28,7 +28,7 @@ enum keel_any_op {
 enum keel_factory_op {
     KEEL_FACTORY_TASK = 1,      /* MR1 dest cap, MR2 UTCB area flexpage (memory), MR3 flags
                                  (KEEL_TASK_VM; optional) */
-    KEEL_FACTORY_THREAD = 2,    /* MR1 dest cap. Homed on its creator's CPU, it draws from the
+    KEEL_FACTORY_THREAD = 2,    /* MR1 dest cap. Homed on its creator's home CPU, it draws from the
                                    creator's budget (EBUSY: that has 256 threads already) */
     KEEL_FACTORY_GATE = 3,      /* MR1 dest cap, MR2 thread cap (or ~0: unbound), MR3 label */
     KEEL_FACTORY_IRQ = 4,       /* MR1 dest cap */
