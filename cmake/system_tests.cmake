@@ -141,36 +141,25 @@ set(wdt_first "wdt| wdt: first boot: watchdog W_IIDR 0x1043b"
     "wdt| wdt: fed 1 of 5" "wdt| wdt: fed 5 of 5" "wdt| wdt: WS0 interrupt "
     "wdt| wdt: no more feeding: spinning with interrupts masked"
     "vmm: wdt: watchdog expired (WS1): resetting the VM")
-keel_add_qemu_test(vm/arm64-watchdog-resets-the-vm BOARD qemu-virt-arm64 ARCH arm64
-    INITRD_NAME vm-wdt TIMEOUT 120 SMP 2 ICOUNT_SKIP_IDLE
-    EXPECT "root: started wdt" ${wdt_first}
-           "vmm: wdt: the guest reset the system: restarting it (reset 1)"
-           "wdt| wdt: boot after the watchdog's reset"
-           "wdt| wdt: the watchdog is off after the reset: OK"
-           "vmm: wdt: guest powered off, status 0" "root: all programs done" "KEEL: power off"
-    COUNT "watchdog expired (WS1)" 1
-    FAIL "FAILED" "wdt: unexpected" "cannot start" "(reset 2)" "cannot restart the VM" EXIT)
-keel_add_qemu_test(vm/riscv64-watchdog-resets-the-vm BOARD qemu-virt-riscv64 ARCH riscv64
-    INITRD_NAME vm-wdt TIMEOUT 120 SMP 2 ICOUNT_SKIP_IDLE
-    EXPECT "root: started wdt" ${wdt_first}
-           "vmm: wdt: the guest reset the system: restarting it (reset 1)"
-           "wdt| wdt: boot after the watchdog's reset"
-           "wdt| wdt: the watchdog is off after the reset: OK"
-           "vmm: wdt: guest powered off, status 0" "root: all programs done" "KEEL: power off"
-    COUNT "watchdog expired (WS1)" 1
-    FAIL "FAILED" "wdt: unexpected" "cannot start" "(reset 2)" "cannot restart the VM" "LEAK" EXIT)
 # x86_64: the watchdog counts a 62.5 MHz timebase scaled from the TSC; the guest finds the TSC's
 # rate from the ACPI PM timer (the kernel's count of the same TSC) and takes WS0 through the I/O
 # APIC (line 5); the PL031 at the same address as on arm64.
-keel_add_qemu_test(vm/x86_64-watchdog-resets-the-vm BOARD q35-x86_64 ARCH x86_64
-    INITRD_NAME vm-wdt TIMEOUT 120 SMP 2 ICOUNT_SKIP_IDLE
-    EXPECT "root: started wdt" ${wdt_first}
-           "vmm: wdt: the guest reset the system: restarting it (reset 1)"
-           "wdt| wdt: boot after the watchdog's reset"
-           "wdt| wdt: the watchdog is off after the reset: OK"
-           "vmm: wdt: guest powered off, status 0" "root: all programs done" "KEEL: power off"
-    COUNT "watchdog expired (WS1)" 1
-    FAIL "FAILED" "wdt: unexpected" "cannot start" "(reset 2)" "cannot restart the VM" EXIT)
+foreach(arch IN ITEMS arm64 riscv64 x86_64)
+    set(board qemu-virt-${arch})
+    if(arch STREQUAL "x86_64")
+        set(board q35-x86_64)
+    endif()
+    keel_add_qemu_test(vm/${arch}-watchdog-resets-the-vm BOARD ${board} ARCH ${arch}
+        INITRD_NAME vm-wdt TIMEOUT 120 SMP 2 ICOUNT_SKIP_IDLE
+        EXPECT "root: started wdt" ${wdt_first}
+               "vmm: wdt: the guest reset the system: restarting it (reset 1)"
+               "wdt| wdt: boot after the watchdog's reset"
+               "wdt| wdt: the watchdog is off after the reset: OK"
+               "vmm: wdt: guest powered off, status 0" "root: all programs done" "KEEL: power off"
+        COUNT "watchdog expired (WS1)" 1
+        FAIL "FAILED" "wdt: unexpected" "cannot start" "(reset 2)" "cannot restart the VM" "LEAK"
+        EXIT)
+endforeach()
 
 # The root task starts programs from the initrd as the system device tree describes, serves their
 # page faults, stops the one that overruns its memory and the one whose kernel memory runs out
