@@ -4,6 +4,14 @@
  * The kernel keeps: SGI 0 as its reschedule IPI and the EL2 timer PPI; shared peripheral
  * interrupts (32 and up) are for user level through the Icu. A user line is masked when it fires
  * and unmasked by its Irq's UNMASK, so a level-triggered device cannot storm the kernel.
+ *
+ * Split EOI (EOImode 1: ICC_CTLR_EL1 bit 1, GICC_CTLR bit 9): the end of an interrupt is two
+ * writes, EOIR (priority drop: the CPU takes interrupts of its priority again) and DIR
+ * (deactivation: the line may signal again). The kernel does both for everything it handles
+ * itself (never for a spurious INTID, 1020-1023); a line it masks is deactivated only after the
+ * mask has taken effect (GICv3: GICD_CTLR.RWP clear; GICv2: a read completes the write), so the
+ * deactivation cannot let a level line signal once more. Split EOI is what lets a guest
+ * deactivate a physical interrupt itself through a hardware list register entry.
  */
 #include <keel/arch/irqchip.h>
 #include <keel/phys.h>
@@ -24,6 +32,7 @@
 #define FIRST_SPI 32
 
 #define GICD_CTLR 0x0000
+#define GICD_CTLR_RWP (1u << 31) /* register write pending (GICv3: ICENABLER's disables) */
 #define GICD_TYPER 0x0004
 #define GICD_ISENABLER 0x0100
 #define GICD_ICENABLER 0x0180
@@ -38,6 +47,8 @@
 #define GICC_PMR 0x0004
 #define GICC_IAR 0x000c
 #define GICC_EOIR 0x0010
+#define GICC_CTLR_EOIMODE (1u << 9) /* (no security extensions: EOImode; else EOImodeNS) */
+#define GICC_DIR 0x1000
 
 #define GICR_CTLR 0x0000
 #define GICR_CTLR_RWP (1u << 3) /* register write pending (ICENABLER0's disables) */
@@ -186,7 +197,8 @@ void arch_irq_init_cpu(void)
         __asm__ volatile("msr S3_4_C12_C9_5, %0\n isb" : : "r"(0xfull));
         __asm__ volatile("msr S3_0_C4_C6_0, %0" : : "r"(0xffull)); /* ICC_PMR_EL1 */
         __asm__ volatile("msr S3_0_C12_C12_7, %0" : : "r"(1ull));  /* ICC_IGRPEN1_EL1 */
-        __asm__ volatile("msr S3_0_C12_C12_4, %0\n isb" : : "r"(0ull)); /* ICC_CTLR_EL1: EOImode 0 */
+        /* ICC_CTLR_EL1: EOImode 1 (split EOI: priority drop and deactivation apart) */
+        __asm__ volatile("msr S3_0_C12_C12_4, %0\n isb" : : "r"(1ull << 1));
     } else {
         gicv2_cpu_mask[c->id] = (uint8_t)mmio_read32(gicd + GICD_ITARGETSR);
         vtimer_masked[c->id] = false;
@@ -196,7 +208,7 @@ void arch_irq_init_cpu(void)
         }
         mmio_write32(gicd + GICD_ISENABLER, enable);
         mmio_write32(gicc + GICC_PMR, 0xff);
-        mmio_write32(gicc + GICC_CTLR, 1);
+        mmio_write32(gicc + GICC_CTLR, 1u | GICC_CTLR_EOIMODE);
     }
 }
 
@@ -213,6 +225,17 @@ unsigned arch_irq_line_count(void)
 void arch_irq_line_mask(unsigned line)
 {
     mmio_write32(gicd + GICD_ICENABLER + (line / 32) * 4, 1u << (line % 32));
+}
+
+/* Waits until the distributor's disables (arch_irq_line_mask) have taken effect. */
+static void line_mask_wait(void)
+{
+    if (version == 3) {
+        while (mmio_read32(gicd + GICD_CTLR) & GICD_CTLR_RWP) {
+        }
+    } else {
+        (void)mmio_read32(gicd + GICD_CTLR); /* (GICv2: a read completes the write) */
+    }
 }
 
 void arch_irq_line_unmask(unsigned line)
@@ -255,19 +278,38 @@ static unsigned ack(void)
 {
     if (version == 3) {
         uint64_t v;
-        __asm__ volatile("mrs %0, S3_0_C12_C12_0" : "=r"(v)); /* ICC_IAR1_EL1 */
+        /* ICC_IAR1_EL1; the DSB orders the acknowledgement before what the handler does. */
+        __asm__ volatile("mrs %0, S3_0_C12_C12_0\n dsb sy" : "=r"(v));
         return (unsigned)v & 0xffffff;
     }
     return mmio_read32(gicc + GICC_IAR);
 }
 
-static void eoi(unsigned iar)
+/* Priority drop (EOIR) of the acknowledged iar: the interrupt stays active. */
+static void priority_drop(unsigned iar)
 {
     if (version == 3) {
         __asm__ volatile("msr S3_0_C12_C12_1, %0\n isb" : : "r"((uint64_t)iar)); /* ICC_EOIR1_EL1 */
     } else {
         mmio_write32(gicc + GICC_EOIR, iar);
     }
+}
+
+/* Deactivation (DIR) of iar, after its priority drop. */
+static void deactivate(unsigned iar)
+{
+    if (version == 3) {
+        __asm__ volatile("msr S3_0_C12_C11_1, %0\n isb" : : "r"((uint64_t)iar)); /* ICC_DIR_EL1 */
+    } else {
+        mmio_write32(gicc + GICC_DIR, iar);
+    }
+}
+
+/* The whole end of an interrupt the kernel handled. */
+static void eoi(unsigned iar)
+{
+    priority_drop(iar);
+    deactivate(iar);
 }
 
 static void handle(unsigned iar);
@@ -338,7 +380,9 @@ static void handle(unsigned iar)
         eoi(iar); /* a guest's PPI (timer, maintenance) that was late: its vCPU has left */
     } else {
         arch_irq_line_mask(id);
-        eoi(iar);
+        priority_drop(iar);
+        line_mask_wait(); /* masked before deactivated: a level line signals no second time */
+        deactivate(iar);
         irq_line_fired(id);
     }
 }
