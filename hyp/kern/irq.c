@@ -29,6 +29,7 @@ struct irq *irq_create(struct quota *q, int *err)
     kobj_link_init(&irq->attached, attached_cut);
     list_init(&irq->pending_link);
     irq->line = IRQ_NO_LINE;
+    irq_direct_init(irq);
     return irq;
 }
 
@@ -60,6 +61,11 @@ void irq_fire(struct irq *irq)
     }
 }
 
+struct irq *irq_of_line(unsigned line)
+{
+    return line < IRQ_MAX_LINES ? line_owner[line] : NULL;
+}
+
 void irq_line_fired(unsigned line)
 {
     if (line < IRQ_MAX_LINES && line_owner[line]) {
@@ -88,6 +94,7 @@ int irq_bind_line(struct irq *irq, unsigned line, unsigned mode)
 void irq_unbind_line(struct irq *irq)
 {
     if (irq->line != IRQ_NO_LINE) {
+        irq_direct_end(irq); /* (its line: deactivated if the vCPU had it) */
         arch_irq_line_mask(irq->line);
         line_owner[irq->line] = NULL;
         irq->line = IRQ_NO_LINE;
@@ -127,6 +134,11 @@ static int64_t irq_invoke(struct kobj *o, unsigned rights, struct kobj_msg *m)
         }
         arch_irq_line_unmask(irq->line);
         return 0;
+    case KEEL_IRQ_DIRECT:
+        if (!(rights & KEEL_CAP_W)) {
+            return -KEEL_EPERM;
+        }
+        return irq_direct_invoke(irq, m);
     default:
         return -KEEL_EPROTO;
     }
@@ -136,6 +148,7 @@ static void irq_teardown(struct kobj *o)
 {
     struct irq *irq = container_of(o, struct irq, obj);
     irq_unbind_line(irq);
+    irq_direct_end(irq);
     irq_detach(irq);
 }
 

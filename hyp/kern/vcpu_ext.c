@@ -13,6 +13,7 @@
 #include <keel/bkl.h>
 #include <keel/percpu.h>
 #include <keel/sched.h>
+#include <keel/irq.h>
 #include <uapi/keel/fpage.h>
 #include <uapi/keel/vcpu.h>
 #include <string.h>
@@ -47,6 +48,7 @@ int64_t vcpu_ext_bind(struct thread *t, struct kobj_msg *m)
     if (!state) {
         return -KEEL_EINVAL;
     }
+    irq_direct_thread_rebound(t); /* (a direct Irq's line deactivated if active) */
     if (t->vcpu.arch) {
         arch_vcpu_release(t); /* a new binding starts clean: nothing of the last VM's */
     } else if (arch_vcpu_private_size &&
@@ -155,6 +157,7 @@ int64_t vcpu_ext_sync(struct thread *t, struct kobj_msg *m)
 
 void vcpu_ext_release(struct thread *t)
 {
+    irq_direct_thread_rebound(t);
     if (t->vcpu.arch) {
         arch_vcpu_release(t);
         quota_free(t->obj.quota, t->vcpu.arch, arch_vcpu_private_size);

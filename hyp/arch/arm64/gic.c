@@ -36,6 +36,7 @@
 #define GICD_TYPER 0x0004
 #define GICD_ISENABLER 0x0100
 #define GICD_ICENABLER 0x0180
+#define GICD_ICACTIVER 0x0380
 #define GICD_IPRIORITYR 0x0400
 #define GICD_ITARGETSR 0x0800
 #define GICD_ICFGR 0x0c00
@@ -243,22 +244,48 @@ void arch_irq_line_unmask(unsigned line)
     mmio_write32(gicd + GICD_ISENABLER + (line / 32) * 4, 1u << (line % 32));
 }
 
+void arch_irq_line_route(unsigned line, unsigned cpu)
+{
+    if (version == 3) {
+        uint64_t aff = cpus[cpu].hwid & 0xff00ffffffull; /* IROUTER uses MPIDR's layout */
+        mmio_write32(gicd + GICD_IROUTER + line * 8, (uint32_t)aff);
+        mmio_write32(gicd + GICD_IROUTER + line * 8 + 4, (uint32_t)(aff >> 32));
+    } else {
+        volatile uint8_t *t = (volatile uint8_t *)(gicd + GICD_ITARGETSR + line);
+        *t = gicv2_cpu_mask[cpu];
+    }
+}
+
 int arch_irq_line_set_mode(unsigned line, unsigned mode)
 {
     uintptr_t reg = gicd + GICD_ICFGR + (line / 16) * 4;
     unsigned shift = (line % 16) * 2 + 1;
     uint32_t v = mmio_read32(reg) & ~(1u << shift);
     mmio_write32(reg, v | ((mode ? 1u : 0u) << shift));
-    /* Route to the boot CPU. */
-    if (version == 3) {
-        uint64_t aff = cpus[0].hwid & 0xff00ffffffull; /* IROUTER uses MPIDR's layout */
-        mmio_write32(gicd + GICD_IROUTER + line * 8, (uint32_t)aff);
-        mmio_write32(gicd + GICD_IROUTER + line * 8 + 4, (uint32_t)(aff >> 32));
-    } else {
-        volatile uint8_t *t = (volatile uint8_t *)(gicd + GICD_ITARGETSR + line);
-        *t = gicv2_cpu_mask[0];
-    }
+    arch_irq_line_route(line, 0); /* the boot CPU */
     return 0;
+}
+
+void arch_irq_line_mask_sync(unsigned line)
+{
+    arch_irq_line_mask(line);
+    line_mask_wait();
+}
+
+void arch_irq_line_deactivate(unsigned line)
+{
+    mmio_write32(gicd + GICD_ICACTIVER + (line / 32) * 4, 1u << (line % 32));
+}
+
+/* GICv3 only: GICv2 under QEMU before 9.1 keeps an SPI's active state per CPU, so a guest's
+ * deactivation on another CPU than the one that acknowledged would leave it active; and one
+ * list register must be left to the VMM besides the kernel's. */
+int arch_irq_direct_check(unsigned vintid)
+{
+    if (version != 3 || !vgic_direct_available()) {
+        return -KEEL_EPROTO;
+    }
+    return vintid >= FIRST_SPI && vintid < 1020 ? 0 : -KEEL_ERANGE;
 }
 
 void arch_irq_send_ipi(unsigned cpu)
@@ -379,8 +406,11 @@ static void handle(unsigned iar)
     } else if (id < FIRST_SPI) {
         eoi(iar); /* a guest's PPI (timer, maintenance) that was late: its vCPU has left */
     } else {
-        arch_irq_line_mask(id);
         priority_drop(iar);
+        if (irq_direct_fired(id)) {
+            return; /* active until its guest deactivates it (irq_direct.c) */
+        }
+        arch_irq_line_mask(id);
         line_mask_wait(); /* masked before deactivated: a level line signals no second time */
         deactivate(iar);
         irq_line_fired(id);

@@ -15,6 +15,7 @@
 #include <keel/percpu.h>
 #include <keel/sched.h>
 #include <keel/bkl.h>
+#include <keel/irq.h>
 #include <keel/arch/pt.h>
 #include <arch/sysreg.h>
 #include <uapi/keel/vcpu.h>
@@ -166,10 +167,14 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     r->pstate = __atomic_load_n(&a->pstate, __ATOMIC_RELAXED);
     r->pc = __atomic_load_n(&a->pc, __ATOMIC_RELAXED);
     r->vgic_flags = __atomic_load_n(&a->vgic_flags, __ATOMIC_RELAXED);
+    r->vgic_direct = __atomic_load_n(&a->vgic_direct, __ATOMIC_RELAXED);
     if (!pstate_ok(r->pstate) ||
-        (r->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING | KEEL_VGIC_VTIMER_ON))) {
+        (r->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING | KEEL_VGIC_VTIMER_ON)) ||
+        (r->vgic_direct &
+         ~(KEEL_VGIC_DIRECT_ON | KEEL_VGIC_DIRECT_GROUP1 | KEEL_VGIC_DIRECT_PRIORITY(0xff)))) {
         return -KEEL_EINVAL; /* (the list registers are checked as they are loaded) */
     }
+    self->vcpu.direct_on = (r->vgic_direct & KEEL_VGIC_DIRECT_ON) != 0;
     if (dirty & KEEL_VCPU_SYNC_SYS) {
         memcpy(&p->sys, &a->sys, sizeof(p->sys)); /* (any values: the guest's own registers) */
         p->sys_live = false;
@@ -202,6 +207,43 @@ void arch_vcpu_load(struct vcpu_run *r)
     sysreg_write(cntv_ctl_el0, r->cntv_ctl);
 }
 
+/*
+ * Direct delivery (kern/irq_direct.c): the kernel's list register holds the direct Irq's entry
+ * while it is IN_GUEST (a hardware entry: the guest's deactivation deactivates the physical
+ * line; no EOI bit, no maintenance), nothing otherwise (a stale entry, its delivery ended, is
+ * dropped). A pending one goes in when the VMM says the guest may take it, else the ordinary way.
+ */
+static int64_t direct_prepare(struct vcpu_run *r)
+{
+    struct irq *cur = r->self->vcpu.direct;
+    if (!cur || cur->direct != IRQ_DIRECT_IN_GUEST) {
+        r->vgic->direct_lr = 0;
+    }
+    struct irq *due = irq_direct_due(r->self);
+    if (!due) {
+        return 0;
+    }
+    if (r->vgic_direct & KEEL_VGIC_DIRECT_ON) {
+        r->vgic->direct_lr = KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_HW | (uint64_t)due->line << 32 |
+                             (r->vgic_direct & KEEL_VGIC_DIRECT_GROUP1 ? KEEL_VGIC_LR_GROUP1 : 0) |
+                             KEEL_VGIC_LR_PRIORITY(r->vgic_direct) | due->vintid;
+        irq_direct_injected(due);
+        return 0;
+    }
+    return irq_direct_fallback(due, r->self) ? KEEL_VCPU_EXIT_EVENT : 0;
+}
+
+/* After the guest's run: the entry went invalid: the guest deactivated the line. */
+static void direct_saved(struct vcpu_run *r)
+{
+    struct irq *cur = r->self->vcpu.direct;
+    if (cur && cur->direct == IRQ_DIRECT_IN_GUEST &&
+        !(r->vgic->direct_lr & (KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE))) {
+        r->vgic->direct_lr = 0;
+        irq_direct_done(cur);
+    }
+}
+
 int64_t arch_vcpu_prepare(struct vcpu_run *r)
 {
     sysreg_write(hcr_el2, HCR_GUEST);
@@ -210,8 +252,15 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
     sysreg_write(cnthctl_el2, 1); /* the counter, but not the EL1 physical timer: that traps */
     arch_pt_activate(&r->vm->mem.pt);
     arch_gic_vtimer_mask(r->vtimer_held); /* (this CPU's last guest may have held its own) */
-    if (r->vgic && !vgic_load(r->area->vgic_lr, r->vgic_flags & ~KEEL_VGIC_VTIMER_ON)) {
-        return -KEEL_EINVAL; /* a list register with the HW bit */
+    if (r->vgic) {
+        int64_t exit = direct_prepare(r);
+        if (exit != 0) {
+            return exit;
+        }
+        if (!vgic_load(r->area->vgic_lr, r->vgic_flags & ~KEEL_VGIC_VTIMER_ON,
+                       r->vgic->direct_lr)) {
+            return -KEEL_EINVAL; /* a list register with the HW bit */
+        }
     }
     return 0;
 }
@@ -309,8 +358,9 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
     }
     if (r->vgic) {
         uint64_t lrs[VGIC_MAX_LRS] = { 0 };
-        vgic_save(lrs); /* (the area is the VMM's memory: the kernel decides on its own copy) */
-        memcpy(r->area->vgic_lr, lrs, vgic_lr_count() * sizeof(lrs[0]));
+        vgic_save(lrs, &r->vgic->direct_lr); /* (the area is the VMM's memory: the kernel */
+        memcpy(r->area->vgic_lr, lrs, vgic_lr_count() * sizeof(lrs[0])); /* decides on its copy) */
+        direct_saved(r);
         irq = vtimer_taken(r, lrs, irq);
     }
     if (kind != 0) {

@@ -46,7 +46,8 @@ bool vgic_available(void)
 }
 
 /* GICv3 ICH_LR <-> GICv2 GICH_LR: vINTID 10 bits, priority's top 5, state, group, EOI (bit 19
- * when not HW). The HW bit never reaches a list register (the kernel refuses it). */
+ * when not HW). The HW bit never reaches a list register on GICv2: the kernel refuses it from
+ * the VMM, and its own direct delivery is GICv3's only (arch_irq_direct_check). */
 static uint32_t lr_to_v2(uint64_t lr)
 {
     return (uint32_t)((lr & 0x3ff) | ((lr >> 41) & 1) << 19 | ((lr >> 51) & 0x1f) << 23 |
@@ -65,7 +66,7 @@ static uint64_t lr_from_v2(uint32_t v)
 static uint32_t lr_used[KEEL_MAX_CPUS] = { [0 ... KEEL_MAX_CPUS - 1] = ~0u };
 
 /* The number of list registers (ICH_VTR_EL2), read once: it is on every VM exit's path. */
-unsigned vgic_lr_count(void)
+static unsigned lr_hw_count(void)
 {
     static unsigned count;
     if (!count) {
@@ -80,6 +81,19 @@ unsigned vgic_lr_count(void)
         count = n > VGIC_MAX_LRS ? VGIC_MAX_LRS : n;
     }
     return count;
+}
+
+/* The list register the kernel keeps for direct delivery: the last on GICv3 when there are two
+ * or more (direct delivery is GICv3's only: arch_irq_direct_check). The VMM has those before. */
+unsigned vgic_lr_count(void)
+{
+    unsigned n = lr_hw_count();
+    return !v2() && n >= 2 ? n - 1 : n;
+}
+
+bool vgic_direct_available(void)
+{
+    return vgic_available() && vgic_lr_count() < lr_hw_count();
 }
 
 #define LR_ACCESS(n, op)                                                                   \
@@ -128,7 +142,7 @@ static void lr_write(unsigned n, uint64_t v)
     }
 }
 
-bool vgic_load(const uint64_t *lr, uint32_t flags)
+bool vgic_load(const uint64_t *lr, uint32_t flags, uint64_t direct)
 {
     unsigned n = vgic_lr_count();
     uint32_t used = lr_used[this_cpu()->id];
@@ -150,6 +164,12 @@ bool vgic_load(const uint64_t *lr, uint32_t flags)
         }
         used = x ? used | (1u << i) : used & ~(1u << i);
     }
+    if (n < lr_hw_count()) { /* the kernel's own: built by the kernel, never the VMM's */
+        if (direct || (used & (1u << n))) {
+            lr_write(n, direct);
+        }
+        used = direct ? used | (1u << n) : used & ~(1u << n);
+    }
     lr_used[this_cpu()->id] = used;
     if (!ok) {
         return false; /* (En stays off: vgic_save turned it off) */
@@ -164,7 +184,7 @@ bool vgic_load(const uint64_t *lr, uint32_t flags)
     return true;
 }
 
-void vgic_save(uint64_t *lr)
+void vgic_save(uint64_t *lr, uint64_t *direct)
 {
     unsigned n = vgic_lr_count();
     uint32_t *used = &lr_used[this_cpu()->id];
@@ -177,6 +197,7 @@ void vgic_save(uint64_t *lr)
                 1u << i); /* (an invalid entry with its EOI bit is cleared at the next load) */
         }
     }
+    *direct = n < lr_hw_count() && (*used & (1u << n)) ? lr_read(n) : 0;
     if (v2()) {
         mmio_write32(gich + GICH_HCR, 0);
         return;

@@ -13,20 +13,25 @@
 /* What the kernel keeps of a vCPU's interface (the list registers are in the state area). */
 struct vgic_state {
     uint64_t vmcr, ap0r0, ap1r0;
+    uint64_t direct_lr; /* the kernel's list register (direct delivery), loaded at each entry */
 };
 
 unsigned arch_gic_version(void);
 /* Whether the board's GIC has the virtual CPU interface this file drives (GICv3). */
 bool vgic_available(void);
-/* The number of list registers used (at most VGIC_MAX_LRS). */
+/* The number of list registers the VMM's model has (at most VGIC_MAX_LRS): all but the one
+ * the kernel keeps for direct delivery (GICv3 with two or more). */
 unsigned vgic_lr_count(void);
+/* Whether the kernel has a list register of its own for direct delivery. */
+bool vgic_direct_available(void);
 /* Loads a vCPU's list registers (checked: false for one with the HW bit) and enables the
  * interface with the maintenance conditions flags (KEEL_VGIC_UNDERFLOW, KEEL_VGIC_NO_PENDING),
  * before entering the guest. An entry for the virtual timer's INTID gets the EOI bit, so that
  * the kernel learns when the guest has taken it. */
-bool vgic_load(const uint64_t *lr, uint32_t flags);
-/* Saves them and disables the interface (after the guest's run). */
-void vgic_save(uint64_t *lr);
+bool vgic_load(const uint64_t *lr, uint32_t flags, uint64_t direct);
+/* Saves them and disables the interface (after the guest's run). The kernel's own list register
+ * goes in direct (0 where there is none): load and save it with the VMM's (direct delivery). */
+void vgic_save(uint64_t *lr, uint64_t *direct);
 /* The rest of a vCPU's interface state (VMCR, active priorities), which no task uses: into the
  * CPU when the vCPU's EL1 registers go there, out when they leave (vcpu_el2.c). */
 void vgic_state_load(const struct vgic_state *v);

@@ -21,6 +21,7 @@ struct task;
 struct percpu;
 struct scheduler;
 struct keel_vcpu_user;
+struct irq;
 
 enum thread_state { TS_INACTIVE, TS_READY, TS_SEND, TS_RECV, TS_DEAD };
 
@@ -35,6 +36,8 @@ struct thread_vcpu {
     void *arch;                  /* ... the architecture's kernel-only part (FP registers, VMCB) */
     bool running;                /* ... inside VCPU_RESUME (its VM stays bound) */
     bool fresh;                  /* ... bound since its last resume: that takes every group */
+    struct irq *direct;          /* ... the Irq delivered to it directly (irq->vcpu links here) */
+    bool direct_on;              /* ... the VMM's last word: its guest may take that now */
 };
 
 #define THREAD_KSTACK_SIZE 4096

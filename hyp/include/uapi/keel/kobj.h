@@ -98,10 +98,13 @@ enum keel_gate_op {
 };
 
 enum keel_irq_op {
-    KEEL_IRQ_ATTACH = 1,  /* MR1 thread cap, MR2 label */
+    KEEL_IRQ_ATTACH = 1, /* MR1 thread cap, MR2 label */
     KEEL_IRQ_DETACH = 2,
     KEEL_IRQ_TRIGGER = 3, /* raise it by software */
     KEEL_IRQ_UNMASK = 4,  /* done handling: unmask the bound hardware line */
+    KEEL_IRQ_DIRECT = 5,  /* MR1 vCPU thread cap (~0: end), MR2 the guest's INTID for it, MR3
+                             kick Irq cap (~0 or absent: none): deliver the bound line to that
+                             vCPU's guest directly (arm64 GICv3; docs/abi.md) */
 };
 
 enum keel_icu_op {

@@ -36,14 +36,21 @@ struct keel_vcpu_state {
      * timer's level is then looked at again when the vCPU resumes. (Without list registers, a
      * GICv2 without virtualization extensions, only the VMM can end it.) */
     uint32_t vtimer_held;
-    uint32_t reserved0;
+    /* Direct delivery (Irq DIRECT, docs/vcpu.md): written by the VMM before each resume,
+     * KEEL_VGIC_DIRECT_ON when the guest may take the directly delivered interrupt now (its
+     * model has that INTID enabled for this vCPU, and its group), with the group and priority
+     * the list register entry gets. Without ON an interrupt that comes is delivered the ordinary
+     * way: the line masked, the Irq's attached thread told (Irq UNMASK when done). */
+    uint32_t vgic_direct;
     /* Virtual interrupts (GICv3): the list registers, in ICH_LR<n>_EL2 format, are the VMM's
      * interrupt-controller model's. The kernel loads them on resume (the HW bit must be clear:
      * EINVAL; an entry whose state is invalid is loaded as 0) and stores them back on every
      * exit. It may itself make the guest's virtual timer (INTID 27) pending in a free one, and
      * it sets the EOI bit of any entry for INTID 27 (see vtimer_held). */
     uint64_t vgic_lr[KEEL_VGIC_LRS];
-    uint32_t vgic_lr_count; /* written by the kernel: list registers in use here (0: none, GICv2) */
+    uint32_t vgic_lr_count; /* written by the kernel: list registers the VMM may use (0: none,
+                               GICv2 without virtualization extensions); on GICv3 the kernel
+                               keeps the last one for direct delivery (one fewer) */
     uint32_t vgic_flags;    /* KEEL_VGIC_*: when to exit with KEEL_VCPU_EXIT_VGIC */
     struct keel_arm64_sys sys; /* KEEL_VCPU_SYNC_SYS */
 };
@@ -61,3 +68,8 @@ struct keel_vcpu_state {
  * KEEL_VCPU_EXIT_VTIMER instead (the interrupt held) for the model to keep pending. A VMM
  * without an interrupt-controller model sets it always. */
 #define KEEL_VGIC_VTIMER_ON (1u << 16)
+
+/* vgic_direct: priority (bits 7:0), group 1 (else 0), the guest may take it now. */
+#define KEEL_VGIC_DIRECT_PRIORITY(p) (0xffu & (uint32_t)(p))
+#define KEEL_VGIC_DIRECT_GROUP1 (1u << 8)
+#define KEEL_VGIC_DIRECT_ON (1u << 31)

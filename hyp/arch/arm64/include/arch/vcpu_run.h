@@ -15,6 +15,7 @@ struct vcpu_run {
     struct keel_vcpu_state *area;
     uint64_t pc, pstate;          /* checked */
     uint32_t vgic_flags;          /* checked */
+    uint32_t vgic_direct;         /* checked: KEEL_VGIC_DIRECT_* */
     uint64_t cntv_ctl, cntv_cval; /* the guest's virtual timer while it is out of the CPU */
     bool vtimer_held;             /* its interrupt taken, not yet deactivated by the guest */
     struct thread *self;
