@@ -216,7 +216,11 @@ void arch_vcpu_load(struct vcpu_run *r)
 static int64_t direct_prepare(struct vcpu_run *r)
 {
     struct irq *cur = r->self->vcpu.direct;
-    if (!cur || cur->direct != IRQ_DIRECT_IN_GUEST) {
+    if (!cur) {
+        r->vgic->direct_lr = 0; /* (none: the common case, kept short) */
+        return 0;
+    }
+    if (cur->direct != IRQ_DIRECT_IN_GUEST) {
         r->vgic->direct_lr = 0;
     }
     struct irq *due = irq_direct_due(r->self);
@@ -359,7 +363,9 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
     if (r->vgic) {
         uint64_t lrs[VGIC_MAX_LRS] = { 0 };
         vgic_save(lrs, &r->vgic->direct_lr); /* (the area is the VMM's memory: the kernel */
-        memcpy(r->area->vgic_lr, lrs, vgic_lr_count() * sizeof(lrs[0])); /* decides on its copy) */
+        for (unsigned i = 0; i < vgic_lr_count(); i++) { /* decides on its copy) */
+            r->area->vgic_lr[i] = lrs[i];
+        }
         direct_saved(r);
         irq = vtimer_taken(r, lrs, irq);
     }

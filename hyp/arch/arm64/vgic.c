@@ -33,16 +33,41 @@ static inline bool v2(void)
     return is_v2;
 }
 
+/* The list registers: how many the CPU has (ICH_VTR_EL2, GICH_VTR) and how many the VMM's
+ * model has (vgic_lr_count): all but the last on GICv3 with two or more, which the kernel keeps
+ * for direct delivery (direct delivery is GICv3's only: arch_irq_direct_check). Read once: they
+ * are on every VM exit's path. */
+unsigned vgic_lrs;
+static unsigned lrs_hw;
+
+static void count_lrs(void)
+{
+    uint64_t vtr;
+    if (v2()) {
+        vtr = mmio_read32(gich + GICH_VTR) & 0x3f;
+    } else {
+        __asm__ volatile("mrs %0, S3_4_C12_C11_1" : "=r"(vtr)); /* ICH_VTR_EL2 */
+        vtr &= 0x1f;
+    }
+    unsigned n = (unsigned)vtr + 1;
+    lrs_hw = n > VGIC_MAX_LRS ? VGIC_MAX_LRS : n;
+    vgic_lrs = !v2() && lrs_hw >= 2 ? lrs_hw - 1 : lrs_hw;
+}
+
 bool vgic_available(void)
 {
-    if (arch_gic_version() == 3) {
-        return true;
+    if (vgic_lrs) {
+        return true; /* (known) */
     }
-    if (!gich) {
+    if (arch_gic_version() != 3 && !gich) {
         arch_gic_v2_virt(&gich, &gicv);
         is_v2 = true;
     }
-    return gich != 0;
+    if (arch_gic_version() != 3 && !gich) {
+        return false;
+    }
+    count_lrs();
+    return true;
 }
 
 /* GICv3 ICH_LR <-> GICv2 GICH_LR: vINTID 10 bits, priority's top 5, state, group, EOI (bit 19
@@ -65,35 +90,9 @@ static uint64_t lr_from_v2(uint32_t v)
  * at an exit, and cleared when the next vCPU's are loaded. (At reset: any.) */
 static uint32_t lr_used[KEEL_MAX_CPUS] = { [0 ... KEEL_MAX_CPUS - 1] = ~0u };
 
-/* The number of list registers (ICH_VTR_EL2), read once: it is on every VM exit's path. */
-static unsigned lr_hw_count(void)
-{
-    static unsigned count;
-    if (!count) {
-        uint64_t vtr;
-        if (v2()) {
-            vtr = mmio_read32(gich + GICH_VTR) & 0x3f;
-        } else {
-            __asm__ volatile("mrs %0, S3_4_C12_C11_1" : "=r"(vtr)); /* ICH_VTR_EL2 */
-            vtr &= 0x1f;
-        }
-        unsigned n = (unsigned)vtr + 1;
-        count = n > VGIC_MAX_LRS ? VGIC_MAX_LRS : n;
-    }
-    return count;
-}
-
-/* The list register the kernel keeps for direct delivery: the last on GICv3 when there are two
- * or more (direct delivery is GICv3's only: arch_irq_direct_check). The VMM has those before. */
-unsigned vgic_lr_count(void)
-{
-    unsigned n = lr_hw_count();
-    return !v2() && n >= 2 ? n - 1 : n;
-}
-
 bool vgic_direct_available(void)
 {
-    return vgic_available() && vgic_lr_count() < lr_hw_count();
+    return vgic_available() && vgic_lr_count() < lrs_hw;
 }
 
 #define LR_ACCESS(n, op)                                                                   \
@@ -164,7 +163,7 @@ bool vgic_load(const uint64_t *lr, uint32_t flags, uint64_t direct)
         }
         used = x ? used | (1u << i) : used & ~(1u << i);
     }
-    if (n < lr_hw_count()) { /* the kernel's own: built by the kernel, never the VMM's */
+    if (n < lrs_hw) { /* the kernel's own: built by the kernel, never the VMM's */
         if (direct || (used & (1u << n))) {
             lr_write(n, direct);
         }
@@ -197,7 +196,7 @@ void vgic_save(uint64_t *lr, uint64_t *direct)
                 1u << i); /* (an invalid entry with its EOI bit is cleared at the next load) */
         }
     }
-    *direct = n < lr_hw_count() && (*used & (1u << n)) ? lr_read(n) : 0;
+    *direct = n < lrs_hw && (*used & (1u << n)) ? lr_read(n) : 0;
     if (v2()) {
         mmio_write32(gich + GICH_HCR, 0);
         return;

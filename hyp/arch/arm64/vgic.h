@@ -17,11 +17,16 @@ struct vgic_state {
 };
 
 unsigned arch_gic_version(void);
-/* Whether the board's GIC has the virtual CPU interface this file drives (GICv3). */
+/* Whether the board's GIC has the virtual CPU interface this file drives (GICv3). Before
+ * anything else here (vgic_lr_count included). */
 bool vgic_available(void);
 /* The number of list registers the VMM's model has (at most VGIC_MAX_LRS): all but the one
  * the kernel keeps for direct delivery (GICv3 with two or more). */
-unsigned vgic_lr_count(void);
+extern unsigned vgic_lrs; /* (vgic.c: set by the first vgic_available() that says true) */
+static inline unsigned vgic_lr_count(void)
+{
+    return vgic_lrs;
+}
 /* Whether the kernel has a list register of its own for direct delivery. */
 bool vgic_direct_available(void);
 /* Loads a vCPU's list registers (checked: false for one with the HW bit) and enables the
