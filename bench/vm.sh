@@ -20,6 +20,12 @@
 #   virq-delivery-device         the guest's write to the PL011 (riscv64: the 16550's THR) raises
 #                                its interrupt in the VMM's model -> the guest's handler runs (VMM
 #                                fills a list register; riscv64: its PLIC model sets VSEIP)
+#   virq-passthrough-vmm         arm64: the guest's write to the board's PL031 (passed through to
+#                                it) raises the device's physical interrupt -> the guest's handler
+#                                runs, through the VMM (the kernel tells the VMM's vCPU thread, its
+#                                GIC model fills a list register)
+#   virq-passthrough-direct      the same, delivered by the kernel (Irq DIRECT: a hardware list
+#                                register entry; the guest's EOI deactivates the physical line)
 set -euo pipefail
 root=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,6 +54,17 @@ if run vm-irq-bench "$log"; then
     row virq-delivery-device-vmm-arm64 "$(hex virq-device)" 100
 else
     for n in hypercall-kernel-arm64 virq-delivery-vtimer-arm64 virq-delivery-device-vmm-arm64; do
+        failed "$n" "$log"
+    done
+fi
+
+log=$(mktemp)
+if run vm-passthrough "$log"; then
+    hex() { printf '%d' "$(sed -n "s/.*bench: $1 \(0x[0-9a-f]*\).*/\1/p" "$log")"; }
+    row virq-passthrough-vmm-arm64 "$(hex virq-passthrough-vmm)" 100
+    row virq-passthrough-direct-arm64 "$(hex virq-passthrough-direct)" 100
+else
+    for n in virq-passthrough-vmm-arm64 virq-passthrough-direct-arm64; do
         failed "$n" "$log"
     done
 fi

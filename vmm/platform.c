@@ -9,6 +9,7 @@
 #include "dev/flash_vm.h"
 #include "dev/rtc_pl031.h"
 #include "dev/sbsa_gwdt.h"
+#include "dev/passthrough.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -102,7 +103,10 @@ int platform_devices(struct vm *vm, const void *fdt)
         }
     }
     fdt_for_each_subnode(node, fdt, 0) {
-        if (create(models, vm, fdt, node) != 0) {
+        /* A board device passed through (keel,board-device) is that, whatever its compatible. */
+        if (fdt_getprop(fdt, node, "keel,board-device", NULL)
+                ? passthrough_from_dt(vm, fdt, node) != 0
+                : create(models, vm, fdt, node) != 0) {
             return -1;
         }
     }

@@ -4,6 +4,7 @@
 #include "vcpu_loop.h"
 #include "dev/pci_bus.h"
 #include "dev/flash_vm.h"
+#include "dev/passthrough.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
@@ -47,6 +48,7 @@ void vcpu_print_stats(struct vm *vm)
     }
     pci_bus_print_stats(vm);
     flash_vm_print_stats(vm);
+    passthrough_print_stats(vm);
     uint64_t repeated = __atomic_load_n(&vm->reports_repeated, __ATOMIC_RELAXED);
     uint64_t dropped = __atomic_load_n(&vm->reports_dropped, __ATOMIC_RELAXED);
     if (repeated || dropped) {
@@ -248,6 +250,7 @@ static int before_resume(void *arg)
             return VCPU_LOOP_NOT_NOW; /* an INIT meanwhile: off again */
         }
     }
+    passthrough_before_resume(v);
     arch_vcpu_before_resume(v);
     return VCPU_LOOP_RESUME;
 }
@@ -256,6 +259,9 @@ static int on_exit(void *arg, int64_t reason)
 {
     struct vcpu *v = arg;
     struct vm *vm = v->vm;
+    if (reason == KEEL_VCPU_EXIT_EVENT) {
+        passthrough_poll(v); /* (a board device's interrupt, through the VMM) */
+    }
     if (reason < 0) {
         printf("vmm: %s: vCPU %u: resume refused: %s\n", vm->name, v->id, keel_strerror(reason));
     }

@@ -166,3 +166,10 @@ void vcpu_kick(struct vcpu *v);
  * line, a rise is one interrupt. Takes the interrupt controller's lock (vm->irq_lock): a device
  * calls it with its own lock held, the interrupt controller's code never does. */
 void vm_irq_set(struct vm *vm, unsigned intid, bool level);
+/* A passthrough line (dev/passthrough.c): when the guest has finished intid (its deactivation of
+ * the level interrupt), the interrupt controller model lowers the line and calls eoi(ctx) (from a
+ * vCPU thread, under vm->irq_lock). 0, or -1 where the model has no such hook. */
+int arch_vm_irq_passthrough(struct vm *vm, unsigned intid, void (*eoi)(void *ctx), void *ctx);
+/* intid is delivered by the kernel to vCPU 0 (Irq DIRECT): the model tells the kernel before each
+ * of that vCPU's resumes whether the guest may take it (arm64: vgic_direct). */
+void arch_vm_irq_direct(struct vm *vm, unsigned intid);

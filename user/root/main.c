@@ -40,6 +40,7 @@
 #include <keel/sys.h>
 #include <keel/progenv.h>
 #include "links.h"
+#include "devices.h"
 #include "cpus.h"
 #include "ledger.h"
 #include <cpio.h>
@@ -292,6 +293,9 @@ static int start(const void *fdt, int node, unsigned index)
     }
     if (r == 0 && links_give(fdt, node, p->name, p->task, env) != 0) {
         abandon(p);
+        return -1; /* it said why */
+    }
+    if (r == 0 && env && devices_give(fdt, node, p->name, p->task, env) != 0) {
         return -1; /* it said why */
     }
     if (r == 0 && fdt_getprop(fdt, node, "keel,boot-modules", NULL)) {
@@ -634,6 +638,7 @@ int main(void)
         return 1;
     }
     links_setup(fdt);
+    devices_setup(fdt);
     cpus_setup(fdt);
     int programs_node = fdt_path_offset(fdt, "/programs");
     int node;

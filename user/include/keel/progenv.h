@@ -8,7 +8,8 @@
  *   5 with the node property keel,scheduler: a Scheduler (rights R and W: RUN, INFO, IDLE) whose
  *     priority ceiling is the program's priority (env->priority); the slot the root task has its
  *     own in, so rt_thread_run() works in both,
- *   16.. for link i (keel,links): 16 + 2i its own Irq, 17 + 2i the peer's (see below).
+ *   16.. for link i (keel,links): 16 + 2i its own Irq, 17 + 2i the peer's (see below),
+ *   24.. for board device i (keel,devices): 24 + i its Irq, bound to the device's line (R, W).
  * Slots from KEEL_PROG_FIRST_FREE up are the program's own (rt_cap_alloc() starts there).
  * Memory: the ELF image, a heap at KEEL_PROG_HEAP_BASE filled on first touch up to
  * env->heap_size bytes, with the node property keel,boot-modules the initrd (cpio) read-only
@@ -43,6 +44,24 @@
 #define KEEL_PROG_LINK_IRQ(i) (16u + 2u * (i))  /* its own Irq: R, W */
 #define KEEL_PROG_LINK_PEER(i) (17u + 2u * (i)) /* the peer's Irq: R (trigger only) */
 
+/* Board devices (keel,devices; user/root/devices.c): device i's MMIO window at
+ * KEEL_PROG_DEVICE_VA(i) (device memory), its interrupt as an Irq bound to its line at slot
+ * KEEL_PROG_DEVICE_IRQ(i), rights R and W (ATTACH, UNMASK, DIRECT; not attached at start). */
+#define KEEL_PROG_MAX_DEVICES 4
+#define KEEL_PROG_DEVICES_BASE 0x3400000000ull
+#define KEEL_PROG_DEVICE_STRIDE 0x100000ull /* 1 MiB: also the largest window */
+#define KEEL_PROG_DEVICE_VA(i) (KEEL_PROG_DEVICES_BASE + KEEL_PROG_DEVICE_STRIDE * (uint64_t)(i))
+#define KEEL_PROG_DEVICE_IRQ(i) (24u + (i))
+
+struct keel_prog_device {
+    char name[32]; /* the device node's name under /devices */
+    uint64_t va;   /* KEEL_PROG_DEVICE_VA(i) */
+    uint64_t pa;   /* its physical address (the board's) */
+    uint64_t size; /* bytes, whole pages */
+    uint64_t irq;  /* capability slot of its Irq, KEEL_PROG_DEVICE_IRQ(i) */
+    uint64_t line; /* the interrupt controller's line (GIC INTID) */
+};
+
 struct keel_prog_link {
     char name[32];     /* the link node's name under /links */
     uint64_t va;       /* KEEL_PROG_LINK_VA(i) */
@@ -64,4 +83,6 @@ struct keel_progenv {
     uint64_t link_count;     /* entries in links[] (its keel,links, in that order) */
     struct keel_prog_link links[KEEL_PROG_MAX_LINKS];
     uint64_t timer_freq;     /* keel_cycles() per second (the KIP's; programs have no KIP) */
+    uint64_t device_count;   /* entries in devices[] (its keel,devices, in that order) */
+    struct keel_prog_device devices[KEEL_PROG_MAX_DEVICES];
 };

@@ -13,6 +13,7 @@
 #include "../../vcpu.h"
 #include "vgic.h"
 #include "syndrome.h"
+#include "../../dev/passthrough.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
@@ -158,8 +159,15 @@ static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_
     }
     if (us) {
         v->wfi_sleeps++;
-        /* A kick (an interrupt for us from another thread) ends the wait early. */
-        keel_receive(v->kick, us < 1000000 ? (uint32_t)us : 1000000, 0);
+        /* A kick (an interrupt for us from another thread) ends the wait early; so does a
+         * passed-through device's interrupt (its Irq is attached to this thread: an open wait). */
+        uint32_t t = us < 1000000 ? (uint32_t)us : 1000000;
+        uint64_t label;
+        if (!passthrough_on(v)) {
+            keel_receive(v->kick, t, 0);
+        } else if (!keel_tag_is_error(keel_wait(t, &label))) {
+            passthrough_message(v, label);
+        }
     }
     return 0;
 }

@@ -230,6 +230,52 @@ static uint32_t vtimer_flag(struct vgic *g, struct vcpu *v)
     return on ? KEEL_VGIC_VTIMER_ON : 0;
 }
 
+int arch_vm_irq_passthrough(struct vm *vm, unsigned intid, void (*eoi)(void *ctx), void *ctx)
+{
+    struct vgic *g = vm->arch.gic;
+    struct vgic_irq *i = g && intid >= 32 ? vgic_irq_of(g, 0, intid) : NULL;
+    if (!i || (g->eoi && (g->eoi != eoi || g->eoi_ctx != ctx))) {
+        return -1; /* (one passthrough device per VM: one hook) */
+    }
+    vm_lock(&vm->irq_lock);
+    g->eoi = eoi;
+    g->eoi_ctx = ctx;
+    i->passthrough = true;
+    vm_unlock(&vm->irq_lock);
+    return 0;
+}
+
+void arch_vm_irq_direct(struct vm *vm, unsigned intid)
+{
+    if (vm->arch.gic) {
+        __atomic_store_n(&vm->arch.gic->direct_intid, intid, __ATOMIC_RELEASE);
+    }
+}
+
+/* What the kernel may do with the INTID it delivers to v directly (vgic_direct): ON when the
+ * guest may take it now: enabled, its group enabled, routed to v, and not in the model's hands
+ * (in a list register, or pending in the model: it came through the VMM last time). (Read
+ * without the lock: a change comes with an exit of v, whose next resume looks again.) */
+static uint32_t direct_word(struct vgic *g, struct vcpu *v)
+{
+    unsigned intid = __atomic_load_n(&g->direct_intid, __ATOMIC_ACQUIRE);
+    const struct vgic_irq *i = intid ? vgic_irq_of(g, v->id, intid) : NULL;
+    if (!i) {
+        return 0;
+    }
+    bool group1 = __atomic_load_n(&i->group1, __ATOMIC_RELAXED);
+    uint32_t group_on = group1 ? CTLR_ENABLE_G1 : CTLR_ENABLE_G0;
+    bool on = __atomic_load_n(&i->enabled, __ATOMIC_RELAXED) &&
+              (__atomic_load_n(&g->ctlr, __ATOMIC_RELAXED) & group_on) &&
+              __atomic_load_n(&i->target, __ATOMIC_RELAXED) == v->id &&
+              !__atomic_load_n(&i->in_lr, __ATOMIC_RELAXED) &&
+              !__atomic_load_n(&i->line, __ATOMIC_RELAXED) &&
+              !__atomic_load_n(&i->latch, __ATOMIC_RELAXED);
+    return on ? KEEL_VGIC_DIRECT_ON | (group1 ? KEEL_VGIC_DIRECT_GROUP1 : 0) |
+                    KEEL_VGIC_DIRECT_PRIORITY(__atomic_load_n(&i->priority, __ATOMIC_RELAXED))
+              : 0;
+}
+
 /* The kernel holds v's timer interrupt until the guest deactivates it from a list register.
  * When it is in none and the model no longer has it pending (the guest cleared it: GICR
  * ICPENDR0), that will not come: let the kernel look at the timer's level again, as a level
@@ -258,7 +304,8 @@ void vgic_model_reset(struct vm *vm)
     vm_lock(&vm->irq_lock);
     /* The registers as at power on; the lines stay as the devices drive them. */
     for (unsigned i = 0; i < VGIC_SPIS; i++) {
-        g->spi[i] = (struct vgic_irq){ .line = g->spi[i].line };
+        g->spi[i] = (struct vgic_irq){ .line = g->spi[i].line,
+                                       .passthrough = g->spi[i].passthrough };
     }
     for (unsigned c = 0; c < VM_MAX_VCPUS; c++) {
         for (unsigned i = 0; i < 32; i++) {
@@ -329,6 +376,7 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
         return;
     }
     const uint32_t timer = vtimer_flag(g, v);
+    s->vgic_direct = direct_word(g, v);
     if (s->vtimer_held) {
         vtimer_release(g, v);
     }
@@ -350,6 +398,10 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
             }
             v->arch.lr_owned &= ~(1u << l);
             i->in_lr = 0;
+            if (i->passthrough && !taken_over) {
+                i->line = false; /* the device is asked again (Irq UNMASK) */
+                g->eoi(g->eoi_ctx);
+            }
             mark(g, v->id, v->arch.lr_intid[l]);
         } else if (i->latch && !(s->vgic_lr[l] & KEEL_VGIC_LR_PENDING)) {
             s->vgic_lr[l] |= KEEL_VGIC_LR_PENDING; /* an edge while active: pending again */

@@ -99,3 +99,19 @@ bool arch_pci_mmio64_window(uint64_t ram_end, uint64_t *base, uint64_t *size)
     *size = 1ull << (pb - 3);
     return true;
 }
+
+/* No passthrough lines or direct delivery here (dev/passthrough.c): arm64's GIC model only. */
+int arch_vm_irq_passthrough(struct vm *vm, unsigned intid, void (*eoi)(void *ctx), void *ctx)
+{
+    (void)vm;
+    (void)intid;
+    (void)eoi;
+    (void)ctx;
+    return -1;
+}
+
+void arch_vm_irq_direct(struct vm *vm, unsigned intid)
+{
+    (void)vm;
+    (void)intid;
+}
