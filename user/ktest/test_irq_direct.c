@@ -28,7 +28,7 @@
 #define RTC_GPA 0x09010000ull
 
 /* The guest (copied to GUEST_PA; x2 = the RTC's page). At 0: enable the virtual CPU interface,
- * raise the RTC's line, unmask IRQs and spin until the handler ran, then HVC (not the kernel's
+ * raise the RTC's line (unless x3 is 0), unmask IRQs and spin until the handler ran, then HVC (not the kernel's
  * null call: an exit) with x1 = the INTID acknowledged. At 0x100: HVC at once. The handler
  * acknowledges, clears the RTC (RTCICR) and writes EOIR1 (the guest's EOImode 0: priority drop
  * and deactivation, which the hardware entry passes on to the physical line). */
@@ -49,13 +49,14 @@ __asm__(".pushsection .rodata\n"
         "    isb\n"
         "    mov x20, #0\n"
         "    mov x21, #0\n"
+        "    cbz x3, 7f\n"          /* x3 = 0: the interrupt is pending already */
         "6:  ldr w0, [x2]\n"        /* RTCDR */
         "    str w0, [x2, #4]\n"    /* RTCMR = RTCDR: the match is now */
         "    ldr w0, [x2, #0x14]\n" /* RTCRIS (the count moved on meanwhile: again) */
         "    cbz w0, 6b\n"
         "    mov w0, #1\n"
         "    str w0, [x2, #0x10]\n" /* RTCIMSC */
-        "    msr daifclr, #2\n"
+        "7:  msr daifclr, #2\n"
         "1:  cbz x20, 1b\n"
         "    msr daifset, #2\n"
         "    mov x0, #1\n"
@@ -146,7 +147,7 @@ static void rtc_quiet(void)
 }
 
 /* The vCPU: a thread of the root task that runs the guest when told (cmd), result in res. */
-enum { CMD_NONE, CMD_RUN, CMD_HVC_ONLY };
+enum { CMD_NONE, CMD_RUN, CMD_HVC_ONLY, CMD_TAKE };
 static volatile int cmd, bound, ran;
 static volatile uint32_t direct_word;
 static volatile int64_t res;
@@ -171,6 +172,7 @@ static void vcpu_main(uint64_t self)
         s->sys.sctlr_el1 = 0x30d00800;
         s->sync.dirty = KEEL_VCPU_SYNC_SYS;
         s->x[2] = RTC_GPA;
+        s->x[3] = cmd != CMD_TAKE; /* CMD_TAKE: take what is pending, raise nothing */
         s->vgic_flags = KEEL_VGIC_VTIMER_ON;
         s->vgic_direct = direct_word;
         res = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
@@ -322,6 +324,46 @@ KTEST(irq_direct_the_guest_takes_the_device_interrupt_without_an_exit)
     CHECK_EQ(res, KEEL_VCPU_EXIT_TRAP);
     CHECK_EQ(acked, VINTID);
     /* The ordinary way after the delivery ended: the line works. */
+    CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, ~0ull), 0);
+    rtc_raise();
+    CHECK(got(g.irq, L_ORDINARY, 1000000));
+    rtc_quiet();
+    CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_UNMASK), 0);
+    rig_down(&g);
+}
+
+/* The vCPU on another CPU than the one the line was routed to, then on a third: the line follows
+ * it (routed where it enters its guest). One that comes while the vCPU is out of its guest is
+ * pending (the kick says so) and put into the list register at its next entry. */
+KTEST(irq_direct_follows_the_vcpu_and_waits_for_its_next_entry)
+{
+    if (!gicv3()) {
+        return;
+    }
+    struct rig g;
+    REQUIRE_EQ(rig_up(&g), 0);
+    unsigned n = cpus_online(), first = n > 1 ? 1 : 0, second = n > 2 ? 2 : first;
+    REQUIRE_EQ(kthread_place(&g.t, first, 1, 0), 0);
+    REQUIRE_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, g.t.cap, VINTID, g.kick), 0);
+    REQUIRE(run_vcpu(CMD_RUN, DIRECT_ON));
+    CHECK_EQ(res, KEEL_VCPU_EXIT_TRAP);
+    CHECK_EQ(acked, VINTID);
+    /* Out of its guest, the VMM having said "may take it": pending, kicked. */
+    REQUIRE(run_vcpu(CMD_HVC_ONLY, DIRECT_ON));
+    rtc_raise();
+    CHECK(got(g.kick, L_KICK, 1000000));
+    REQUIRE(run_vcpu(CMD_TAKE, DIRECT_ON)); /* the guest raises nothing: it was pending */
+    CHECK_EQ(res, KEEL_VCPU_EXIT_TRAP);
+    CHECK_EQ(acked, VINTID);
+    CHECK(!got(g.irq, L_ORDINARY, 0));
+    /* On a third CPU. */
+    REQUIRE_EQ(kthread_place(&g.t, second, 1, 0), 0);
+    REQUIRE(run_vcpu(CMD_RUN, DIRECT_ON));
+    CHECK_EQ(res, KEEL_VCPU_EXIT_TRAP);
+    CHECK_EQ(acked, VINTID);
+    CHECK(!got(g.irq, L_ORDINARY, 20000));
+    CHECK(!got(g.kick, L_KICK, 0));
+    /* Back to the ordinary way: the line works (its guest deactivated each one). */
     CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, ~0ull), 0);
     rtc_raise();
     CHECK(got(g.irq, L_ORDINARY, 1000000));
