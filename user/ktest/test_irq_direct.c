@@ -288,6 +288,10 @@ KTEST(irq_direct_refusals)
         CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, ~0ull), 0);
         CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, ~0ull), 0);           /* (nothing to end) */
         CHECK_EQ(KOBJ(other, KEEL_IRQ_DIRECT, g.t.cap, VINTID), 0); /* free again; no kick */
+        /* A new Thread VCPU binding (a VMM's reset) ends it too. */
+        CHECK_EQ(KOBJ(g.t.cap, KEEL_THREAD_VCPU, vm, area), 0);
+        CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, g.t.cap, VINTID, g.kick), 0);
+        CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, ~0ull), 0);
         /* Its line unbound: the delivery ends with it. */
         CHECK_EQ(KOBJ(KEEL_ROOT_ICU, KEEL_ICU_UNBIND, other), 0);
         CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, g.t.cap, VINTID, g.kick), 0);
