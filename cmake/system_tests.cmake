@@ -279,14 +279,16 @@ keel_add_qemu_test(vm/arm64-gicv3-virtual-interrupt BOARD qemu-virt-arm64 ARCH a
 # the PL031 to the VMM (keel,devices), which maps it into its raw guest; the guest raises the
 # RTC's interrupt 200 times: the first 100 come through the VMM (EVENT exits), the next 100 the
 # kernel delivers itself (Irq DIRECT: the VMM sees none of them); disabled in the guest's
-# distributor the interrupt waits in the VMM, enabled it comes; then one more directly. The VMM
-# counts 101 through it (100 + the disabled one). Under -icount: the two bench lines are
+# distributor the interrupt waits in the VMM, enabled it comes; then one more directly; after a
+# reset of the VM (which ends the direct delivery in the kernel: the VMM gives it again) one more
+# directly. The VMM counts 101 through it (100 + the disabled one). Under -icount: the two bench lines are
 # make bench's virq-passthrough rows.
 keel_add_qemu_test(vm/arm64-passthrough-direct-interrupt BOARD qemu-virt-arm64 ARCH arm64
     INITRD_NAME vm-passthrough TIMEOUT 90 SMP 1 ICOUNT
     EXPECT "root: device rtc: 0x9010000, 4 KiB, line 34" "board device rtc passed through (interrupt 34, direct)"
     "rtc: direct delivery from now on (after 100 through the VMM)" "vm1| bench: virq-passthrough-vmm 0x"
     "vm1| bench: virq-passthrough-direct 0x" "vm1| guest: disabled, then enabled: status 0x0000000000000000"
+    "the guest reset the system" "vm1| guest: after the reset: status 0x0000000000000000"
     "vmm: vm1: vCPU 0 exits: " "events" "vmm: vm1: rtc: 101 interrupts through the VMM"
     "vmm: vm1: guest powered off, status 0" "KEEL: power off" EXIT)
 # Two guests on one CPU keep their own FP/SIMD registers (lazy load, save at the end of a run).

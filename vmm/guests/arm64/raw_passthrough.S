@@ -9,9 +9,10 @@
 //   bench: virq-passthrough-direct <ticks>  the next 100, delivered by the kernel (a hardware
 //                                           list register entry; no exit to the VMM)
 // Then it disables INTID 34 in the distributor, raises the line and checks that no interrupt
-// comes; enables it: the interrupt comes (through the VMM, which held it); and takes one more
-// (direct again). PSCI SYSTEM_OFF status: 0, or 1 an interrupt came while disabled, 2 an INTID
-// other than 34 was acknowledged.
+// comes; enables it: the interrupt comes (through the VMM, which held it); takes one more
+// (direct again); resets the VM (PSCI SYSTEM_RESET; the RTC's count, set low before, tells the
+// guest that starts again so) and takes one more. PSCI SYSTEM_OFF status: 0, or 1 an interrupt
+// came while disabled, 2 an INTID other than 34 was acknowledged.
 
 #define GICD 0x08000000
 #define GICR 0x080a0000
@@ -49,6 +50,13 @@ _start:
     str     w0, [x25, #0x10]        // RTCIMSC: the match interrupt on
     mov     x28, #0                 // status
     msr     daifclr, #2
+    // After our reset (the RTC's count is what we set it to: small) only the last step.
+    ldr     w0, [x25]               // RTCDR
+    mov     w1, #0x10000000
+    cmp     w0, w1
+    b.lo    after_reset
+    mov     w0, #0x100
+    str     w0, [x25, #0x08]        // RTCLR: the count starts again at 0x100
 
     // 1. and 2.: N_IRQ each; x22 = sum of (handler entry - time before the write)
     adr     x0, s_vmm
@@ -78,7 +86,18 @@ _start:
     mov     x23, #0
     bl      raise
 4:  cbz     x23, 4b
-
+    // 5. A reset of the VM (its vCPU bound again: the kernel ends the direct delivery, the VMM
+    // gives it again), then one more, direct again.
+    msr     daifset, #2
+    ldr     x0, =0x84000009         // PSCI SYSTEM_RESET
+    hvc     #0
+after_reset:
+    mov     x23, #0
+    bl      raise
+13: cbz     x23, 13b
+    adr     x0, s_reset
+    mov     x1, x28
+    bl      report
     msr     daifset, #2
     mov     x1, x28
     ldr     x0, =0x84000008         // PSCI SYSTEM_OFF, status x28
@@ -162,6 +181,7 @@ hang:
 s_vmm:     .asciz "bench: virq-passthrough-vmm "
 s_direct:  .asciz "bench: virq-passthrough-direct "
 s_enabled: .asciz "guest: disabled, then enabled: status "
+s_reset:   .asciz "guest: after the reset: status "
 
     .balign 2048
 vectors:
