@@ -406,7 +406,18 @@ KTEST(irq_direct_ended_while_active_for_the_guest_deactivates_the_line)
     CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_UNMASK), 0);
     CHECK(got(g.irq, L_ORDINARY, 1000000));
     CHECK(!got(g.kick, L_KICK, 0));
+    /* Pending again, then its line unbound (Icu UNBIND): deactivated; bound again, the line
+     * works (the device still asserts it: at once). */
+    CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, g.t.cap, VINTID, g.kick), 0);
+    REQUIRE(run_vcpu(CMD_HVC_ONLY, DIRECT_ON));
+    CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_UNMASK), 0);
+    CHECK(got(g.kick, L_KICK, 1000000));
+    CHECK_EQ(KOBJ(KEEL_ROOT_ICU, KEEL_ICU_UNBIND, g.irq), 0);
+    CHECK(!got(g.irq, L_ORDINARY, 20000));
+    CHECK_EQ(KOBJ(KEEL_ROOT_ICU, KEEL_ICU_BIND, g.irq, rtc_line, KEEL_IRQ_MODE_LEVEL_HIGH), 0);
+    CHECK(got(g.irq, L_ORDINARY, 1000000));
     /* Pending again, then the vCPU thread dies: deactivated with it. */
+    CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, g.t.cap, VINTID, g.kick), 0);
     REQUIRE(run_vcpu(CMD_HVC_ONLY, DIRECT_ON));
     CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_UNMASK), 0);
     CHECK(got(g.kick, L_KICK, 1000000));
