@@ -46,6 +46,16 @@ foreach(t IN ITEMS mmio pci virtq rng blk console net fuzz)
         LIBS host_keel_virtio)
 endforeach()
 
+# The root task's board devices on the host (user/root/devices.c, compiled into the test): which
+# nodes of a board's tree may be given to a program (status, whole pages, ranges, overlaps, the
+# interrupt's parent) and what a program of a system tree gets; tests/host/sys_arch.h records the
+# kernel calls.
+keel_add_unit_test(test_root_devices SOURCES user/root/tests/test_root_devices.c
+    LIBS host_keel_fdt host_keel_c
+    INCLUDES ${CMAKE_SOURCE_DIR}/user/root/tests/host ${CMAKE_SOURCE_DIR}/user/root
+             ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include
+    DTS user/root/tests/board_devices.dts user/root/tests/system_devices.dts)
+
 # The riscv64 VMM's logic on the host (vmm/tests/): instruction decoding and fetching through the
 # guest's page table, the PLIC and NS16550A models, the SBI debug console. host/sys_arch.h stands
 # in for the system call.
