@@ -18,6 +18,7 @@
 #define VM_MAX_DEVICES 48
 #define VM_MAX_ROMS 4 /* read-only memory the guest runs from (guest_code_ptr) */
 #define VM_MAX_VCPUS 8
+#define VM_MAX_PASSTHROUGH 2 /* board devices passed through (dev/passthrough.c, docs/vmm.md) */
 /* Lines a guest's misuse of its platform (bad MMIO, aborts) may make the VMM print, in all. */
 #define VM_REPORT_BUDGET 64
 
@@ -168,7 +169,9 @@ void vcpu_kick(struct vcpu *v);
 void vm_irq_set(struct vm *vm, unsigned intid, bool level);
 /* A passthrough line (dev/passthrough.c): when the guest has finished intid (its deactivation of
  * the level interrupt), the interrupt controller model lowers the line and calls eoi(ctx) (from a
- * vCPU thread, under vm->irq_lock). 0, or -1 where the model has no such hook. */
+ * vCPU thread, under vm->irq_lock). Each line has its own hook, for up to VM_MAX_PASSTHROUGH
+ * lines. 0, or -1 where the model has no such hook, intid is no line of it, is a passthrough line
+ * already, or there are VM_MAX_PASSTHROUGH. */
 int arch_vm_irq_passthrough(struct vm *vm, unsigned intid, void (*eoi)(void *ctx), void *ctx);
 /* intid is delivered by the kernel to vCPU 0 (Irq DIRECT): the model tells the kernel before each
  * of that vCPU's resumes whether the guest may take it (arm64: vgic_direct). */

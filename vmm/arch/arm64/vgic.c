@@ -234,15 +234,27 @@ int arch_vm_irq_passthrough(struct vm *vm, unsigned intid, void (*eoi)(void *ctx
 {
     struct vgic *g = vm->arch.gic;
     struct vgic_irq *i = g && intid >= 32 ? vgic_irq_of(g, 0, intid) : NULL;
-    if (!i || (g->eoi && (g->eoi != eoi || g->eoi_ctx != ctx))) {
-        return -1; /* (one passthrough device per VM: one hook) */
+    if (!i) {
+        return -1;
     }
     vm_lock(&vm->irq_lock);
-    g->eoi = eoi;
-    g->eoi_ctx = ctx;
-    i->passthrough = true;
+    bool room = !i->passthrough && g->passthrough_count < VM_MAX_PASSTHROUGH;
+    if (room) { /* (a line is one device's) */
+        g->passthrough[g->passthrough_count++] = (struct vgic_passthrough){ intid, eoi, ctx };
+        i->passthrough = true;
+    }
     vm_unlock(&vm->irq_lock);
-    return 0;
+    return room ? 0 : -1;
+}
+
+/* The guest has finished passthrough line intid: its device's hook. */
+static void passthrough_end(struct vgic *g, unsigned intid)
+{
+    for (unsigned k = 0; k < g->passthrough_count; k++) {
+        if (g->passthrough[k].intid == intid) {
+            g->passthrough[k].eoi(g->passthrough[k].ctx);
+        }
+    }
 }
 
 void arch_vm_irq_direct(struct vm *vm, unsigned intid)
@@ -400,7 +412,7 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
             i->in_lr = 0;
             if (i->passthrough && !taken_over) {
                 i->line = false; /* the device is asked again (Irq UNMASK) */
-                g->eoi(g->eoi_ctx);
+                passthrough_end(g, v->arch.lr_intid[l]);
             }
             mark(g, v->id, v->arch.lr_intid[l]);
         } else if (i->latch && !(s->vgic_lr[l] & KEEL_VGIC_LR_PENDING)) {

@@ -58,7 +58,7 @@ struct vgic_irq {
     uint8_t target;   /* vCPU index (SPIs; from IROUTER) */
     uint8_t in_lr;    /* vCPU index + 1 while in one of its list registers */
     bool enabled, group1, edge, line, latch;
-    bool passthrough; /* a board device's line: its deactivation calls vgic.eoi */
+    bool passthrough; /* a board device's line: its deactivation calls its vgic.passthrough[] */
     uint64_t router;
 };
 
@@ -73,10 +73,15 @@ struct vgic {
      * fill of its list registers; a clear bit is certainly not deliverable there). */
     uint64_t maybe[VM_MAX_VCPUS][(32 + VGIC_SPIS) / 64];
     bool warned_no_lrs;
-    /* A passthrough line's end (arch_vm_irq_passthrough), and the INTID the kernel delivers to
-     * vCPU 0 directly (arch_vm_irq_direct; 0: none). */
-    void (*eoi)(void *ctx);
-    void *eoi_ctx;
+    /* The passthrough lines and what the guest's deactivation of each calls
+     * (arch_vm_irq_passthrough), and the INTID the kernel delivers to vCPU 0 directly
+     * (arch_vm_irq_direct; 0: none). */
+    struct vgic_passthrough {
+        unsigned intid;
+        void (*eoi)(void *ctx);
+        void *ctx;
+    } passthrough[VM_MAX_PASSTHROUGH];
+    unsigned passthrough_count;
     unsigned direct_intid;
     uint64_t dist_base; /* guest-physical (GICv3: where MSIs to GICD_SETSPI_NSR arrive) */
 };
