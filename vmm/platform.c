@@ -103,10 +103,17 @@ int platform_devices(struct vm *vm, const void *fdt)
         }
     }
     fdt_for_each_subnode(node, fdt, 0) {
-        /* A board device passed through (keel,board-device) is that, whatever its compatible. */
-        if (fdt_getprop(fdt, node, "keel,board-device", NULL)
-                ? passthrough_from_dt(vm, fdt, node) != 0
-                : create(models, vm, fdt, node) != 0) {
+        if (!fdt_getprop(fdt, node, "keel,board-device", NULL) &&
+            create(models, vm, fdt, node) != 0) {
+            return -1;
+        }
+    }
+    /* A board device passed through (keel,board-device) is that, whatever its compatible; made
+     * last, when every emulated device's window is known (it must overlap none). */
+    fdt_for_each_subnode(node, fdt, 0)
+    {
+        if (fdt_getprop(fdt, node, "keel,board-device", NULL) &&
+            passthrough_from_dt(vm, fdt, node) != 0) {
             return -1;
         }
     }

@@ -239,6 +239,7 @@ static int before_resume(void *arg)
     }
     enum vcpu_power p = __atomic_load_n(&v->power, __ATOMIC_ACQUIRE);
     if (p == VCPU_OFF) {
+        passthrough_vcpu_off(v); /* (direct delivery to it ends: given again when it is on) */
         keel_receive(v->kick, KEEL_TIMEOUT_NEVER, 0); /* until PSCI CPU_ON or the VM's end */
         return VCPU_LOOP_NOT_NOW;
     }
