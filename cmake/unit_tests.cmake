@@ -48,11 +48,11 @@ endforeach()
 
 # The root task's board devices on the host (user/root/devices.c, compiled into the test): which
 # nodes of a board's tree may be given to a program (status, whole pages, ranges, overlaps, the
-# interrupt's parent) and what a program of a system tree gets; tests/host/sys_arch.h records the
-# kernel calls.
+# interrupt's parent) and what a program of a system tree gets; tests/unit/host/sys_arch.h records
+# the kernel calls.
 keel_add_unit_test(test_root_devices SOURCES user/root/tests/test_root_devices.c
     LIBS host_keel_fdt host_keel_c
-    INCLUDES ${CMAKE_SOURCE_DIR}/user/root/tests/host ${CMAKE_SOURCE_DIR}/user/root
+    INCLUDES ${CMAKE_SOURCE_DIR}/tests/unit/host ${CMAKE_SOURCE_DIR}/user/root
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include
     DTS user/root/tests/board_devices.dts user/root/tests/system_devices.dts)
 
@@ -128,6 +128,18 @@ keel_add_unit_test(test_vmm_sbsa_gwdt SOURCES vmm/tests/test_vmm_sbsa_gwdt.c fuz
              ${CMAKE_SOURCE_DIR}/vmm/tests/host ${CMAKE_SOURCE_DIR}/fuzz/reset
              ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_sbsa_gwdt PRIVATE KEEL_UAPI_ARM64)
+
+# The VMM's passed-through board devices on the host (vmm/dev/passthrough.c, compiled into the
+# test) with the arm64 VMM's headers: several devices, the windows it refuses, the direct
+# delivery given, ended at a vCPU's CPU_OFF and given again; tests/unit/host/sys_arch.h records
+# the kernel calls.
+keel_add_unit_test(test_vmm_passthrough SOURCES vmm/tests/test_vmm_passthrough.c
+    LIBS host_keel_fdt
+    INCLUDES ${CMAKE_SOURCE_DIR}/tests/unit/host ${CMAKE_SOURCE_DIR}/vmm
+             ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${CMAKE_SOURCE_DIR}/vcpu
+             ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include
+    DTS vmm/tests/passthrough.dts)
+target_compile_definitions(test_vmm_passthrough PRIVATE KEEL_UAPI_ARM64)
 
 # The real-time guest's statistics on the host (vmm/guests/rt/rt_stats.c): sort and percentiles.
 keel_add_unit_test(test_rt_stats SOURCES vmm/guests/rt/tests/test_rt_stats.c vmm/guests/rt/rt_stats.c

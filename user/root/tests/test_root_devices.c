@@ -5,7 +5,7 @@
  * (status, whole pages, translation through ranges, overlaps with RAM, reserved memory, the
  * kernel's console, the interrupt controller and other devices, the interrupt's parent), then
  * what programs of a system tree (system_devices.dts) get. The kernel calls are recorded and
- * succeed (tests/host/sys_arch.h); the root task's mapping of a window (claim_page) is this
+ * succeed (tests/unit/host/sys_arch.h); the root task's mapping of a window (claim_page) is this
  * file's: at another address than the physical one, which the mappings must follow.
  */
 #include "unit.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The system call for the root task's host unit tests (user/root/tests/): no kernel here. Every
- * call is recorded (capability, opcode, first arguments) and answered with host_result (0, or
- * -err for a test of the failure paths). */
+/* The system call for host unit tests of user-level code that calls the kernel (the root task's
+ * devices, the VMM's passthrough): no kernel here. Every call is recorded (capability, opcode,
+ * first arguments) and answered with host_result (0, or -err for a test of the failure paths). */
 #pragma once
 #include <stdint.h>
 #include <uapi/keel/syscall.h>
