@@ -25,9 +25,9 @@
  *    Devicetree Specification says, 2.4) is the board's GIC, the one the kernel drives.
  * Before any program starts, devices_setup() binds the line (Icu BIND) to an Irq of the root
  * task's own, kept across the program's restarts, and has the window mapped into the root task
- * without an access to the device (claim_page()); devices_give() maps the window at
- * KEEL_PROG_DEVICE_VA(i) (device memory: the kernel maps what is not RAM uncached), gives the Irq
- * with rights R and W (ATTACH, UNMASK, DIRECT) at KEEL_PROG_DEVICE_IRQ(i) and fills
+ * without an access to the device where the CPU allows (claim_page()); devices_give() maps the
+ * window at KEEL_PROG_DEVICE_VA(i) (device memory: the kernel maps what is not RAM uncached),
+ * gives the Irq with rights R and W (ATTACH, UNMASK, DIRECT) at KEEL_PROG_DEVICE_IRQ(i) and fills
  * env->devices (keel/progenv.h). The program does not get the Icu: it cannot bind another line.
  * A program that lists a device which could not be set up is not started; the others are.
  */
@@ -52,6 +52,7 @@ struct device {
     int board_node;    /* in the board's tree, once set up */
     uint64_t pa, size; /* the MMIO window (whole pages), 0: not set up */
     uint64_t root_va;  /* where the root task has the window (claim_page) */
+    bool read;         /* ... which it had to read to have it */
     unsigned line;     /* the Icu's line */
     uint64_t irq;      /* the Irq bound to it, in the root task */
     int node;          /* the program that lists it */
@@ -391,32 +392,55 @@ static bool board_check(const struct board *b, int node, uint64_t *pa, uint64_t 
     return window_free(b, *pa, *size) && gic_spi(b, node, line, mode);
 }
 
+/* How the root task came to have a device page (claim_page). */
+enum claim {
+    CLAIM_FAILED,
+    CLAIM_MAPPED, /* without an access to the device */
+    CLAIM_READ,   /* by a read of the page's first word (the fallback: see claim_page) */
+};
+
 #if !__STDC_HOSTED__ && defined(__aarch64__)
-/*
- * Maps the device page at pa into the root task without an access to the device (a read can have
- * side effects: a FIFO popped, a status cleared) and says where: the kernel maps physical memory
- * to the root task at its own address, on its fault there (sigma0); a cache maintenance by
- * address (DC CIVAC, allowed at EL0: SCTLR_EL1.UCI) faults like a store on a hole and does not
- * reach a device (Device memory is never cached). Then the mapping is checked (Task MEM_INFO).
- */
-static bool claim_page(uint64_t pa, uint64_t *va)
+/* Whether the root task has the page at va mapped, read-write. */
+static bool root_has_page(uint64_t va)
 {
-    __asm__ volatile("dc civac, %0" ::"r"(pa) : "memory");
-    *va = pa;
-    return KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO, pa) == 1 &&
+    return KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MEM_INFO, va) == 1 &&
            (keel_utcb()->mr[0] & KEEL_FP_RW) == KEEL_FP_RW;
+}
+
+/*
+ * Maps the device page at pa into the root task, without an access to the device where the CPU
+ * allows (a read can have side effects: a FIFO popped, a status cleared), and says where: the
+ * kernel maps physical memory to the root task at its own address, on its fault there (sigma0);
+ * a cache maintenance by address (DC CIVAC, allowed at EL0: SCTLR_EL1.UCI) takes that fault
+ * like a store on a hole (Linux's user cache maintenance relies on such faults too) and does not
+ * reach a device (Device memory is never cached). The mapping is checked (Task MEM_INFO).
+ *
+ * TODO(kernel): QEMU's TCG makes DC CIVAC a no-op that never faults, so there the page is still
+ * a hole and the fallback reads its first word, as the root task always did. Only the kernel can
+ * map without an access everywhere: e.g. Task MAP from the root task's own space filling its
+ * holes by sigma0 first, or sigma0 on request; then this goes.
+ */
+static enum claim claim_page(uint64_t pa, uint64_t *va)
+{
+    *va = pa;
+    __asm__ volatile("dc civac, %0" ::"r"(pa) : "memory");
+    if (root_has_page(pa)) {
+        return CLAIM_MAPPED;
+    }
+    (void)*(volatile const uint32_t *)(uintptr_t)pa;
+    return root_has_page(pa) ? CLAIM_READ : CLAIM_FAILED;
 }
 #elif !__STDC_HOSTED__
 /* The other architectures have no instruction that faults without an access (and no GIC: no
  * device passes board_check() there). */
-static bool claim_page(uint64_t pa, uint64_t *va)
+static enum claim claim_page(uint64_t pa, uint64_t *va)
 {
     (void)pa, (void)va;
-    return false;
+    return CLAIM_FAILED;
 }
 #else
 /* The host's unit test supplies it (user/root/tests/test_root_devices.c). */
-static bool claim_page(uint64_t pa, uint64_t *va);
+static enum claim claim_page(uint64_t pa, uint64_t *va);
 #endif
 
 /* Why device d (its system-tree node sys) cannot be set up, or NULL when it can. */
@@ -442,11 +466,14 @@ static const char *set_up(struct device *d, const void *fdt, int sys, const stru
         return text;
     }
     uint64_t root_va = 0, va;
+    d->read = false;
     for (uint64_t off = 0; off < size; off += KEEL_PAGE_SIZE) {
-        if (!claim_page(base + off, &va) || (off && va != root_va + off)) {
-            return "the root task cannot map its window without reading it";
+        enum claim c = claim_page(base + off, &va);
+        if (c == CLAIM_FAILED || (off && va != root_va + off)) {
+            return "the root task cannot map its window";
         }
         root_va = off ? root_va : va;
+        d->read |= c == CLAIM_READ;
     }
     d->irq = rt_cap_alloc();
     int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_IRQ, d->irq);
@@ -511,6 +538,11 @@ static void setup(const void *fdt, const struct board *b)
         } else {
             printf("root: device %s: 0x%lx, %lu KiB, line %u\n", d->name, (unsigned long)d->pa,
                    (unsigned long)(d->size >> 10), d->line);
+            if (d->read) {
+                printf("root: device %s: mapped by a read of each page's first word (the CPU "
+                       "took no fault on a cache maintenance by address: an emulator's?)\n",
+                       d->name);
+            }
         }
     }
 }

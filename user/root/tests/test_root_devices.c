@@ -26,11 +26,11 @@ uint64_t rt_cap_alloc(void)
     return next_cap++;
 }
 
-static bool claim_page(uint64_t pa, uint64_t *va)
+static enum claim claim_page(uint64_t pa, uint64_t *va)
 {
     claims++;
     *va = pa + CLAIM_OFFSET;
-    return true;
+    return CLAIM_MAPPED;
 }
 
 static void *load(const char *path)
