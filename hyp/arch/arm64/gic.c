@@ -5,13 +5,15 @@
  * interrupts (32 and up) are for user level through the Icu. A user line is masked when it fires
  * and unmasked by its Irq's UNMASK, so a level-triggered device cannot storm the kernel.
  *
- * Split EOI (EOImode 1: ICC_CTLR_EL1 bit 1, GICC_CTLR bit 9): the end of an interrupt is two
- * writes, EOIR (priority drop: the CPU takes interrupts of its priority again) and DIR
- * (deactivation: the line may signal again). The kernel does both for everything it handles
- * itself (never for a spurious INTID, 1020-1023); a line it masks is deactivated only after the
- * mask has taken effect (GICv3: GICD_CTLR.RWP clear; GICv2: a read completes the write), so the
- * deactivation cannot let a level line signal once more. Split EOI is what lets a guest
- * deactivate a physical interrupt itself through a hardware list register entry.
+ * Split EOI on GICv3 (EOImode 1: ICC_CTLR_EL1 bit 1): the end of an interrupt is two writes,
+ * EOIR (priority drop: the CPU takes interrupts of its priority again) and DIR (deactivation:
+ * the line may signal again). The kernel does both for everything it handles itself (never for
+ * a spurious INTID, 1020-1023); a line it masks is deactivated only after the mask has taken
+ * effect (GICD_CTLR.RWP clear), so the deactivation cannot let a level line signal once more.
+ * Split EOI is what lets a guest deactivate a physical interrupt itself through a hardware list
+ * register entry (direct delivery, GICv3's only). GICv2 keeps EOImode 0 (EOIR does both): it
+ * has no direct delivery to gain from it, and on GIC-400 boards whose 4 KiB GICC pages alias
+ * within 64 KiB, GICC_DIR (offset 0x1000) is not where the spec puts it (Linux checks that).
  */
 #include <keel/arch/irqchip.h>
 #include <keel/phys.h>
@@ -48,8 +50,6 @@
 #define GICC_PMR 0x0004
 #define GICC_IAR 0x000c
 #define GICC_EOIR 0x0010
-#define GICC_CTLR_EOIMODE (1u << 9) /* (no security extensions: EOImode; else EOImodeNS) */
-#define GICC_DIR 0x1000
 
 #define GICR_CTLR 0x0000
 #define GICR_CTLR_RWP (1u << 3) /* register write pending (ICENABLER0's disables) */
@@ -209,7 +209,7 @@ void arch_irq_init_cpu(void)
         }
         mmio_write32(gicd + GICD_ISENABLER, enable);
         mmio_write32(gicc + GICC_PMR, 0xff);
-        mmio_write32(gicc + GICC_CTLR, 1u | GICC_CTLR_EOIMODE);
+        mmio_write32(gicc + GICC_CTLR, 1); /* EOImode 0 */
     }
 }
 
@@ -322,21 +322,19 @@ static void priority_drop(unsigned iar)
     }
 }
 
-/* Deactivation (DIR) of iar, after its priority drop. */
+/* Deactivation (ICC_DIR_EL1) of iar, after its priority drop (GICv3: split EOI). */
 static void deactivate(unsigned iar)
 {
-    if (version == 3) {
-        __asm__ volatile("msr S3_0_C12_C11_1, %0\n isb" : : "r"((uint64_t)iar)); /* ICC_DIR_EL1 */
-    } else {
-        mmio_write32(gicc + GICC_DIR, iar);
-    }
+    __asm__ volatile("msr S3_0_C12_C11_1, %0\n isb" : : "r"((uint64_t)iar)); /* ICC_DIR_EL1 */
 }
 
 /* The whole end of an interrupt the kernel handled. */
 static void eoi(unsigned iar)
 {
     priority_drop(iar);
-    deactivate(iar);
+    if (version == 3) {
+        deactivate(iar); /* (GICv2, EOImode 0: the priority drop deactivated it too) */
+    }
 }
 
 static void handle(unsigned iar);
@@ -406,13 +404,19 @@ static void handle(unsigned iar)
     } else if (id < FIRST_SPI) {
         eoi(iar); /* a guest's PPI (timer, maintenance) that was late: its vCPU has left */
     } else {
-        priority_drop(iar);
-        if (irq_direct_fired(id)) {
-            return; /* active until its guest deactivates it (irq_direct.c) */
+        if (version == 3) {
+            priority_drop(iar);
+            if (irq_direct_fired(id)) {
+                return; /* active until its guest deactivates it (irq_direct.c) */
+            }
         }
         arch_irq_line_mask(id);
         line_mask_wait(); /* masked before deactivated: a level line signals no second time */
-        deactivate(iar);
+        if (version == 3) {
+            deactivate(iar);
+        } else {
+            eoi(iar);
+        }
         irq_line_fired(id);
     }
 }
