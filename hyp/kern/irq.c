@@ -8,8 +8,6 @@
 #include <keel/arch/irqchip.h>
 #include <uapi/keel/fpage.h>
 
-#define IRQ_MAX_LINES 1024
-
 static struct irq *line_owner[IRQ_MAX_LINES];
 
 /* The thread it is attached to dies. */
@@ -94,8 +92,10 @@ int irq_bind_line(struct irq *irq, unsigned line, unsigned mode)
 void irq_unbind_line(struct irq *irq)
 {
     if (irq->line != IRQ_NO_LINE) {
-        irq_direct_end(irq); /* (its line: deactivated if the vCPU had it) */
-        arch_irq_line_mask(irq->line);
+        /* Masked (and the mask in effect) before a line its vCPU had is deactivated: a level
+         * line cannot signal once more on its way to nobody. */
+        arch_irq_line_mask_sync(irq->line);
+        irq_direct_end(irq);
         line_owner[irq->line] = NULL;
         irq->line = IRQ_NO_LINE;
     }

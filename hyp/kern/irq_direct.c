@@ -53,18 +53,42 @@ void irq_direct_init(struct irq *irq)
 void irq_direct_end(struct irq *irq)
 {
     struct thread *t = irq_vcpu(irq);
-    if (irq->direct != IRQ_DIRECT_IDLE && irq->line != IRQ_NO_LINE) {
+    bool active = irq->direct != IRQ_DIRECT_IDLE && irq->line != IRQ_NO_LINE;
+    if (t) {
+        t->vcpu.direct = NULL; /* its next exit drops the kernel's list register entry */
+        struct percpu *on = sched_running_on(t);
+        if (on && on != this_cpu()) {
+            /* Its guest may hold the line in a hardware entry there: out of the guest before
+             * the line is deactivated here, or the guest could deactivate it once more after
+             * it was given to the ordinary way (or to another vCPU). */
+            sched_poke(on);
+            sched_ask(1u << on->id, SCHED_ASK_IN_KERNEL);
+        }
+    }
+    if (active) {
         arch_irq_line_deactivate(irq->line); /* (its priority was dropped at the acknowledge) */
+    }
+    if (irq->routed_cpu != ~0u && irq->line != IRQ_NO_LINE) {
+        arch_irq_line_route(irq->line, 0); /* where the ordinary way wants it: the boot CPU */
     }
     irq->direct = IRQ_DIRECT_IDLE;
     irq->again = false;
-    irq->routed_cpu = ~0u; /* (a new binding of the line routes it to the boot CPU again) */
-    if (t) {
-        t->vcpu.direct = NULL;
-        sched_kick(t); /* its guest leaves the stale entry behind at its next exit */
-    }
+    irq->routed_cpu = ~0u;
     kobj_link_clear(&irq->vcpu);
     kobj_link_clear(&irq->kick);
+}
+
+/* CPU cpu goes off: lines routed to it for their vCPU go to the boot CPU (where its threads
+ * go); the vCPU's next entry routes them to wherever it runs then. */
+void irq_direct_cpu_off(unsigned cpu)
+{
+    for (unsigned line = 0; line < IRQ_MAX_LINES; line++) {
+        struct irq *irq = irq_of_line(line);
+        if (irq && irq->routed_cpu == cpu) {
+            arch_irq_line_route(line, 0);
+            irq->routed_cpu = 0;
+        }
+    }
 }
 
 /* Thread VCPU on t: a new binding starts without a direct Irq. */
@@ -167,7 +191,7 @@ struct irq *irq_direct_due(struct thread *self)
     if (!irq) {
         return NULL;
     }
-    unsigned cpu = this_cpu()->id;
+    unsigned cpu = this_cpu()->online ? this_cpu()->id : 0; /* (going off: irq_direct_cpu_off) */
     if (irq->routed_cpu != cpu) {
         arch_irq_line_route(irq->line, cpu); /* where the vCPU runs: its guest needs no IPI */
         irq->routed_cpu = cpu;

@@ -9,6 +9,7 @@
 #include <keel/kmem.h>
 #include <keel/bkl.h>
 #include <keel/printk.h>
+#include <keel/irq.h>
 #include <keel/arch/cpu.h>
 #include <keel/arch/irqchip.h>
 #include <keel/arch/timer.h>
@@ -111,6 +112,7 @@ int smp_cpu_off(unsigned cpu)
         return 0;
     }
     c->online = false;
+    irq_direct_cpu_off(cpu);
     /* Its threads go to CPU 0 whatever their Scheduler's CPU mask: taking a CPU away is the
      * root task's (Platform_control), which then places them again where it wants. */
     while (!list_empty(&c->homed)) {

@@ -53,13 +53,18 @@ void irq_unbind_line(struct irq *irq);
 /* The Irq bound to line, or NULL. */
 struct irq *irq_of_line(unsigned line);
 
+#define IRQ_MAX_LINES 1024 /* lines an Irq may be bound to: below this and the controller's count */
+
 /* Direct delivery (kern/irq_direct.c). */
 struct kobj_msg;
 void irq_direct_init(struct irq *irq);
 /* Irq DIRECT: MR1 vCPU thread cap (~0: end), MR2 virtual INTID, MR3 kick Irq cap (~0: none). */
 int64_t irq_direct_invoke(struct irq *irq, struct kobj_msg *m);
-/* Ends irq's direct delivery, if any: a line left active for the vCPU is deactivated. */
+/* Ends irq's direct delivery, if any: the vCPU's guest out of its CPU first (waits for it),
+ * then a line left active for the vCPU is deactivated and routed to the boot CPU again. */
 void irq_direct_end(struct irq *irq);
+/* CPU cpu goes off (smp_cpu_off): directly delivered lines routed there go to the boot CPU. */
+void irq_direct_cpu_off(unsigned cpu);
 /* The vCPU thread irq is delivered to directly, or NULL. */
 static inline struct thread *irq_vcpu(const struct irq *irq)
 {
