@@ -151,7 +151,7 @@ enum { CMD_NONE, CMD_RUN, CMD_HVC_ONLY, CMD_TAKE };
 static volatile int cmd, bound, ran;
 static volatile uint32_t direct_word;
 static volatile int64_t res;
-static volatile uint64_t acked;
+static volatile uint64_t acked, vmm_lr0; /* vmm_lr0: the "VMM's" first list register */
 static uint64_t vm, area;
 
 static void vcpu_main(uint64_t self)
@@ -175,6 +175,7 @@ static void vcpu_main(uint64_t self)
         s->x[3] = cmd != CMD_TAKE; /* CMD_TAKE: take what is pending, raise nothing */
         s->vgic_flags = KEEL_VGIC_VTIMER_ON;
         s->vgic_direct = direct_word;
+        s->vgic_lr[0] = vmm_lr0;
         res = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
         acked = s->x[1];
         cmd = CMD_NONE;
@@ -230,6 +231,7 @@ static int rig_up(struct rig *g)
     }
     cmd = CMD_NONE;
     bound = ran = 0;
+    vmm_lr0 = 0;
     kthread_prepare(&g->t);
     if (kthread_run(&g->t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, vcpu_main, g->t.cap, 0, 0) != 0 ||
         !wait_flag(&bound, 2000) || bound != 1) {
@@ -373,6 +375,32 @@ KTEST(irq_direct_follows_the_vcpu_and_waits_for_its_next_entry)
     CHECK(got(g.irq, L_ORDINARY, 1000000));
     rtc_quiet();
     CHECK_EQ(KOBJ(g.irq, KEEL_IRQ_UNMASK), 0);
+    rig_down(&g);
+}
+
+/* A VMM's list register with the vINTID of the kernel's own entry (two entries with one vINTID
+ * are UNPREDICTABLE): the resume is refused; without it the guest takes the direct one. */
+KTEST(irq_direct_vmm_entry_with_the_direct_vintid_refused)
+{
+    if (!gicv3()) {
+        return;
+    }
+    struct rig g;
+    REQUIRE_EQ(rig_up(&g), 0);
+    REQUIRE_EQ(KOBJ(g.irq, KEEL_IRQ_DIRECT, g.t.cap, VINTID, g.kick), 0);
+    REQUIRE(run_vcpu(CMD_HVC_ONLY, DIRECT_ON));
+    CHECK_EQ(res, KEEL_VCPU_EXIT_TRAP);
+    rtc_raise();
+    CHECK(got(g.kick, L_KICK, 1000000)); /* pending for the vCPU: in at its next entry */
+    vmm_lr0 = VINTID | KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_GROUP1 | KEEL_VGIC_LR_PRIORITY(0xa0);
+    REQUIRE(run_vcpu(CMD_TAKE, DIRECT_ON));
+    CHECK_EQ(res, -KEEL_EINVAL);
+    /* The kernel's entry outlived the refusal: the guest takes it at the next resume. */
+    vmm_lr0 = 0;
+    REQUIRE(run_vcpu(CMD_TAKE, DIRECT_ON));
+    CHECK_EQ(res, KEEL_VCPU_EXIT_TRAP);
+    CHECK_EQ(acked, VINTID);
+    CHECK(!got(g.irq, L_ORDINARY, 20000));
     rig_down(&g);
 }
 

@@ -155,6 +155,10 @@ bool vgic_load(const uint64_t *lr, uint32_t flags, uint64_t direct)
             x = 0;
         }
         x = (x & ICH_LR_STATE) ? x : 0;
+        if (x && direct && (uint32_t)x == (uint32_t)direct) {
+            ok = false; /* the kernel's entry has that vINTID: two would be UNPREDICTABLE */
+            x = 0;
+        }
         if (x && (uint32_t)x == VGIC_VTIMER_INTID) {
             x |= KEEL_VGIC_LR_EOI;
         }

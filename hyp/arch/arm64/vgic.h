@@ -29,7 +29,8 @@ static inline unsigned vgic_lr_count(void)
 }
 /* Whether the kernel has a list register of its own for direct delivery. */
 bool vgic_direct_available(void);
-/* Loads a vCPU's list registers (checked: false for one with the HW bit) and enables the
+/* Loads a vCPU's list registers (checked: false for one with the HW bit, or with the vINTID of
+ * the kernel's own entry, direct, when there is one) and enables the
  * interface with the maintenance conditions flags (KEEL_VGIC_UNDERFLOW, KEEL_VGIC_NO_PENDING),
  * before entering the guest. An entry for the virtual timer's INTID gets the EOI bit, so that
  * the kernel learns when the guest has taken it. */
