@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Console selection from the boot device tree, or as the architecture says (see keel/console.h).
 #include <keel/console.h>
+#include <keel/phys.h>
 #include <fdt_util.h>
 #include <libfdt.h>
 #include <string.h>
@@ -48,10 +49,13 @@ static int stdout_node(const void *fdt)
 static bool use(const void *fdt, int node)
 {
     const struct console_driver *drv = node >= 0 ? driver_for(fdt, node) : NULL;
-    uint64_t base;
-    if (!drv || !fdt_util_reg(fdt, node, 0, &base, NULL)) {
+    uint64_t base, size;
+    if (!drv || !fdt_util_reg(fdt, node, 0, &base, &size)) {
         return false;
     }
+    /* The kernel's own: no program may map its pages (the root task cannot hand it out). */
+    uint64_t first = base & ~0xfffull, end = (base + (size ? size : 1) + 0xfff) & ~0xfffull;
+    phys_reserve(pa_init(first), end - first);
     console_use(drv, (uintptr_t)kva_from_pa(pa_init(base)));
     return true;
 }

@@ -2,6 +2,7 @@
 // The physical memory map (see keel/phys.h).
 #include <keel/phys.h>
 #include <keel/memspace.h>
+#include <keel/printk.h>
 
 struct range {
     uint64_t base, end;
@@ -17,11 +18,13 @@ void phys_add_ram(paddr_t base, uint64_t size)
     }
 }
 
+/* (Full: a panic at boot. A range dropped would be one a program could map.) */
 void phys_reserve(paddr_t base, uint64_t size)
 {
-    if (reserved_count < PHYS_MAX_RANGES) {
-        reserved[reserved_count++] = (struct range){ pa_val(base), pa_val(base) + size };
+    if (reserved_count == PHYS_MAX_RANGES) {
+        panic("phys: more than %u reserved ranges", PHYS_MAX_RANGES);
     }
+    reserved[reserved_count++] = (struct range){ pa_val(base), pa_val(base) + size };
 }
 
 void phys_keep_in_pages(paddr_t base, uint64_t size)

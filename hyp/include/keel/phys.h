@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <keel/addr.h>
 
-#define PHYS_MAX_RANGES 16
+#define PHYS_MAX_RANGES 32
 
 void phys_add_ram(paddr_t base, uint64_t size);
 /* Keeps [base, base + size) from user level (RAM or device registers). */

@@ -14,7 +14,7 @@
 #define KEEL_ROOT_UTCB_ADDR 0x3ee0000000ull
 #define KEEL_ROOT_UTCB_ORDER 16 /* 64 KiB: 64 UTCBs */
 #define KEEL_ROOT_IMAGE_ADDR 0x3f00000000ull /* where the root task is linked */
-#define KEEL_KIP_MAX_RANGES 16
+#define KEEL_KIP_MAX_RANGES 32
 
 struct keel_kip_range {
     uint64_t base, size;
