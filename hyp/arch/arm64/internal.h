@@ -27,6 +27,7 @@ void arch_trap_user_sync(struct arch_regs *r);
 void arch_trap_user_irq(struct arch_regs *r);
 void arch_trap_user_serror(struct arch_regs *r);
 void arch_trap_kernel_irq(struct arch_regs *r);
+void arch_trap_kernel_serror(struct arch_regs *r);
 /* The interrupt controller (gic.c). */
 unsigned arch_gic_version(void);
 void arch_gic_v2_virt(uintptr_t *control, uint64_t *cpuif);

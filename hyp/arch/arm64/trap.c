@@ -9,6 +9,7 @@
 #include <keel/kobj.h>
 #include <keel/printk.h>
 #include <arch/sysreg.h>
+#include <hw/arm64_esr.h>
 #include <keel/arch/pt.h>
 #include <uapi/keel/syscall.h>
 #include "internal.h"
@@ -72,7 +73,7 @@ void arch_trap_user_irq(struct arch_regs *r)
 void arch_trap_user_serror(struct arch_regs *r)
 {
     bkl_lock();
-    fault_exception(r, 0x2f, sysreg_read(esr_el2));
+    fault_exception(r, EC_SERROR, sysreg_read(esr_el2));
     exit_to_user();
 }
 
@@ -91,6 +92,19 @@ noreturn void arch_trap_kernel_sync(struct arch_regs *r)
     panic("kernel exception: ESR 0x%lx (EC 0x%lx) at pc 0x%lx, FAR 0x%lx, lr 0x%lx",
           (unsigned long)esr, (unsigned long)ESR_EC(esr), (unsigned long)r->pc,
           (unsigned long)sysreg_read(far_el2), (unsigned long)r->x[30]);
+}
+
+/* An SError at EL2. The kernel touches no device that raises one: it is a guest's, left pending
+ * at its exit and taken on purpose (vcpu_el2.c), or the machine is broken. */
+void arch_trap_kernel_serror(struct arch_regs *r)
+{
+    struct percpu *c = this_cpu();
+    uint64_t esr = sysreg_read(esr_el2);
+    if (!c->arch.serror_expected) {
+        panic("SError in the kernel: ESR 0x%lx at pc 0x%lx", (unsigned long)esr,
+              (unsigned long)r->pc);
+    }
+    c->arch.serror_esr = esr;
 }
 
 noreturn void arch_trap_bad_vector(struct arch_regs *r)

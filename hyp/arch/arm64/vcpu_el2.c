@@ -38,6 +38,7 @@ struct vcpu_private {
     struct vgic_state vgic;
     struct keel_arm64_sys sys;
     bool sys_live;
+    uint64_t serror_esr; /* an SError the guest left pending at an exit: its next exit */
 };
 
 const uint64_t arch_vcpu_state_size = sizeof(struct keel_vcpu_state);
@@ -250,6 +251,13 @@ static void direct_saved(struct vcpu_run *r)
 
 int64_t arch_vcpu_prepare(struct vcpu_run *r)
 {
+    if (r->p->serror_esr) { /* (after the exit it came with was dealt with) */
+        r->area->exit_esr = r->p->serror_esr;
+        r->area->exit_far = 0;
+        r->area->exit_gpa = 0;
+        r->p->serror_esr = 0;
+        return KEEL_VCPU_EXIT_TRAP;
+    }
     sysreg_write(hcr_el2, HCR_GUEST);
     sysreg_write(cptr_el2, r->fp_live ? CPTR_HOST : CPTR_GUEST);
     sysreg_write(mdcr_el2, MDCR_GUEST);
@@ -263,7 +271,7 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
         }
         if (!vgic_load(r->area->vgic_lr, r->vgic_flags & ~KEEL_VGIC_VTIMER_ON,
                        r->vgic->direct_lr)) {
-            return -KEEL_EINVAL; /* a list register with the HW bit */
+            return -KEEL_EINVAL; /* a list register with the HW bit or the direct vINTID */
         }
     }
     return 0;
@@ -351,7 +359,7 @@ static enum guest_irq vtimer_taken(struct vcpu_run *r, const uint64_t *lrs, enum
     return irq;
 }
 
-int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
+static int64_t exit_reason(struct vcpu_run *r, uint64_t kind)
 {
     enum guest_irq irq = kind != 0 ? arch_gic_handle_from_guest() : GUEST_IRQ_KERNEL;
     if (irq == GUEST_IRQ_VTIMER) {
@@ -384,6 +392,59 @@ int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
     r->area->exit_far = far;
     r->area->exit_gpa = ((sysreg_read(hpfar_el2) >> 4) << 12) | (far & 0xfff);
     return KEEL_VCPU_EXIT_TRAP; /* the VMM's */
+}
+
+#define ISR_EL1_A (1ull << 8)   /* an SError is pending */
+#define DISR_EL1_A (1ull << 31) /* an SError was deferred by an ESB */
+
+/* Whether the CPU has the RAS extension (ID_AA64PFR0_EL1.RAS): its ESB synchronizes SErrors. */
+static bool has_ras(void)
+{
+    static int ras = -1;
+    if (ras < 0) {
+        ras = ((sysreg_read(id_aa64pfr0_el1) >> 28) & 0xf) != 0;
+    }
+    return ras;
+}
+
+/* An SError a guest's device access raised may still be pending when it leaves (EL2 runs with
+ * SError masked): it is the guest's, not that of whatever this CPU runs next. With RAS, an ESB
+ * defers it into DISR_EL1 (SError masked at EL2), read and cleared here. Without, the guest's
+ * accesses are completed (DSB) and one pending is taken here, on purpose
+ * (arch_trap_kernel_serror), after the exit's ESR, FAR and ELR were read: taking it overwrites
+ * them. Returns its syndrome as an ESR_EL2 (EC 0x2f), or 0. (KVM's guest exit does the same.) */
+static uint64_t serror_take(void)
+{
+    if (has_ras()) {
+        __asm__ volatile("hint #16\n isb" ::: "memory"); /* ESB */
+        uint64_t disr;
+        __asm__ volatile("mrs %0, S3_0_C12_C1_1" : "=r"(disr)); /* DISR_EL1 */
+        if (!(disr & DISR_EL1_A)) {
+            return 0;
+        }
+        __asm__ volatile("msr S3_0_C12_C1_1, xzr\n isb" ::: "memory");
+        return (uint64_t)EC_SERROR << 26 | 1ull << 25 | (disr & 0x1ffffff); /* (IL; the ISS) */
+    }
+    __asm__ volatile("dsb sy\n isb" ::: "memory"); /* the guest's accesses have completed */
+    if (!(sysreg_read(isr_el1) & ISR_EL1_A)) {
+        return 0;
+    }
+    struct percpu *c = this_cpu();
+    c->arch.serror_esr = 0;
+    c->arch.serror_expected = true;
+    __asm__ volatile("msr daifclr, #4\n isb\n msr daifset, #4\n isb" ::: "memory");
+    c->arch.serror_expected = false;
+    return c->arch.serror_esr;
+}
+
+int64_t arch_vcpu_exit(struct vcpu_run *r, uint64_t kind)
+{
+    int64_t exit = exit_reason(r, kind);
+    uint64_t serror = serror_take();
+    if (serror) {
+        r->p->serror_esr = serror; /* the guest's: a TRAP exit before its next entry */
+    }
+    return exit;
 }
 
 void arch_vcpu_put(struct vcpu_run *r)

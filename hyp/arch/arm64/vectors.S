@@ -45,7 +45,7 @@ arch_vectors:
     vector  kernel_sync         // current EL, SP_ELx: sync
     vector  kernel_irq          //   irq
     vector  bad_vector          //   fiq
-    vector  bad_vector          //   serror
+    vector  kernel_serror       //   serror (a guest's, taken at its exit: vcpu_el2.c)
     vector  user_sync           // lower EL, AArch64: sync
     vector  user_irq            //   irq
     vector  bad_vector          //   fiq
@@ -77,6 +77,12 @@ kernel_irq:
     save_frame
     mov     x0, sp
     bl      arch_trap_kernel_irq
+    b       restore_frame_eret
+
+kernel_serror:
+    save_frame
+    mov     x0, sp
+    bl      arch_trap_kernel_serror // returns only for the SError a guest left pending
     b       restore_frame_eret
 
 // While a guest runs, VBAR_EL2 points here instead: every exception from the guest ends the

@@ -22,4 +22,5 @@
 #define EC_DABT_LOW 0x24 /* data abort from a lower level (stage 2 for a guest) */
 #define EC_DABT_CUR 0x25
 #define EC_SP_ALIGN 0x26
+#define EC_SERROR 0x2f /* SError (asynchronous external abort) */
 #define EC_BRK64 0x3c

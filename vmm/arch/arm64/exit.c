@@ -221,6 +221,11 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
     case EC_SMC64:
         s->pc += 4; /* a trapped SMC returns to itself */
         return psci(v, s);
+    case EC_SERROR: /* (the guest's memory is emulated or RAM: a device passed through) */
+        printf("vmm: %s: SError, ESR 0x%lx: a device the guest was given reported an error; "
+               "stopping the VM\n",
+               v->vm->name, (unsigned long)esr);
+        return -1;
     default:
         printf("vmm: %s: unhandled exit, ESR 0x%lx at pc 0x%lx; stopping the VM\n", v->vm->name,
                (unsigned long)esr, (unsigned long)s->pc);

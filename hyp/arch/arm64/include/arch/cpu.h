@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Inline CPU primitives (arm64): per-CPU pointer in TPIDR_EL2, interrupt masking. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <arch/sysreg.h>
 
@@ -12,6 +13,8 @@ struct arch_percpu {
     uint64_t guest_regs; /* while a guest runs: where its general registers go on exit */
     uint64_t host_sp;    /* and the kernel stack to return to */
     struct arch_pt *active_pt; /* the table in VTTBR_EL2 (a task's or a VM's); NULL: none */
+    bool serror_expected;      /* a guest's pending SError is being taken (vcpu_el2.c) */
+    uint64_t serror_esr;       /* and its ESR_EL2, once taken */
 };
 
 static inline struct percpu *arch_this_cpu(void)
