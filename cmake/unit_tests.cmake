@@ -57,14 +57,25 @@ keel_add_unit_test(test_root_devices SOURCES user/root/tests/test_root_devices.c
     DTS user/root/tests/board_devices.dts user/root/tests/system_devices.dts)
 
 # The riscv64 VMM's logic on the host (vmm/tests/): instruction decoding and fetching through the
-# guest's page table, the PLIC and NS16550A models, the SBI debug console. host/sys_arch.h stands
-# in for the system call.
+# guest's page table, the PLIC and NS16550A models, the SBI debug console, HSM hart_start and the
+# hart it starts (exit.c's reset). host/sys_arch.h stands in for the system call.
 keel_add_unit_test(test_vmm_riscv64 SOURCES vmm/tests/test_vmm_riscv64.c vcpu/arch/riscv64/insn.c
-    vmm/arch/riscv64/plic.c vmm/arch/riscv64/sbi.c vmm/dev/uart_ns16550.c vmm/dev/guest_line.c
+    vmm/arch/riscv64/plic.c vmm/arch/riscv64/sbi.c vmm/arch/riscv64/exit.c vmm/dev/uart_ns16550.c
+    vmm/dev/guest_line.c LIBS host_keel_c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/riscv64 ${CMAKE_SOURCE_DIR}/vmm/tests/host
              ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/vcpu/arch/riscv64
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_riscv64 PRIVATE KEEL_UAPI_RISCV64)
+
+# The arm64 VMM's PSCI on the host (vmm/arch/arm64/exit.c): CPU_ON's entry checked against guest
+# RAM (INVALID_ADDRESS), its context in x0 of the vCPU it starts. The interrupt controller and the
+# VM's other services are the test's fakes.
+keel_add_unit_test(test_vmm_arm64 SOURCES vmm/tests/test_vmm_arm64.c vmm/arch/arm64/exit.c
+    vcpu/arch/arm64/syndrome.c LIBS host_keel_c
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${CMAKE_SOURCE_DIR}/vmm/tests/host
+             ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/vcpu/arch/arm64
+             ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
+target_compile_definitions(test_vmm_arm64 PRIVATE KEEL_UAPI_ARM64)
 
 # Where the VMM places a Linux Image, its initrd and its device tree (vmm/linux_layout.c), once
 # per architecture with its Image header (vm_arch.h).

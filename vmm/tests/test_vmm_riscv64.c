@@ -4,8 +4,10 @@
  * compressed, and as htinst gives them), reading an instruction through the guest's own page
  * table (superpages, a page crossing, tables outside RAM), the PLIC model (claim, complete,
  * thresholds, level and edge lines), the NS16550A (interrupts, FIFO, divisor latch) wired to
- * it, and the SBI debug console (DBCN: bounded writes, ranges outside RAM). Guest RAM is a buffer
- * here; the VM's other services are fakes below; what the VMM prints is caught from stdout.
+ * it, the SBI debug console (DBCN: bounded writes, ranges outside RAM), HSM hart_start (the
+ * start address checked; the new hart's pc, a0 and a1 as exit.c resets it) and SRST. Guest RAM
+ * is a buffer here; the VM's other services are fakes below; what the VMM prints is caught from
+ * stdout.
  */
 #define _POSIX_C_SOURCE 200809L /* dup, dup2, fileno: catching stdout */
 #include "unit.h"
@@ -15,6 +17,7 @@
 #include "plic.h"
 #include "sbi.h"
 #include "dev/uart_ns16550.h"
+#include <keel/rt.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -67,13 +70,30 @@ void vcpu_kick(struct vcpu *v)
 static unsigned power_ons;
 static uint64_t power_on_pc, power_on_ctx;
 
+/* As vcpu.c: the start is noted in the vCPU (before_resume resets it from there). */
 int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
 {
-    (void)v;
     power_ons++;
-    power_on_pc = pc;
-    power_on_ctx = ctx;
+    power_on_pc = v->start_pc = pc;
+    power_on_ctx = v->start_ctx = ctx;
     return 0;
+}
+
+/* What exit.c needs besides: no device at any address here, nothing reported, a clock. */
+struct mmio_device *vm_device_at(struct vm *v, gpa_t gpa)
+{
+    (void)v, (void)gpa;
+    return NULL;
+}
+
+void vm_report(struct vm *v, const char *fmt, ...)
+{
+    (void)v, (void)fmt;
+}
+
+uint64_t rt_timer_freq(void)
+{
+    return 10000000;
 }
 
 void vm_stop(struct vm *v)
@@ -477,6 +497,24 @@ static void test_hart_start(void)
     CHECK_EQ(power_ons, 1);
     CHECK_EQ(power_on_pc, RAM_BASE + 0x100);
     CHECK_EQ(power_on_ctx, 0x1234);
+    /* The hart as it starts (arch_vcpu_reset from what vcpu_power_on noted, as vcpu.c does
+     * before it first runs): at start_addr in VS-mode with translation and interrupts off, a0
+     * its hart id, a1 opaque (SBI 2.0, 9.1). */
+    struct vcpu *t = &vm.vcpus[1];
+    struct keel_vcpu_state ts;
+    memset(&ts, 0xa5, sizeof(ts));
+    t->state = &ts;
+    arch_vcpu_reset(t, t->start_pc, t->start_ctx);
+    CHECK_EQ(ts.pc, RAM_BASE + 0x100);
+    CHECK_EQ(ts.x[10], 1);
+    CHECK_EQ(ts.x[11], 0x1234);
+    for (unsigned i = 1; i < 32; i++) {
+        CHECK(i == 10 || i == 11 || ts.x[i] == 0);
+    }
+    CHECK_EQ(ts.priv, 1);
+    CHECK_EQ(ts.vsatp, 0);
+    CHECK_EQ(ts.sys.vsstatus & 2, 0); /* SIE */
+    t->state = NULL;
 }
 
 /* SRST system_reset (SBI 2.0, 10.1): shutdown stops the VM with the reason as its status, a
