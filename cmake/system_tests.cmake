@@ -403,8 +403,9 @@ keel_add_qemu_test(vm/riscv64-fp-two-guests-one-hart BOARD qemu-virt-riscv64 ARC
 
 # Isolation on riscv64: vm1's VMM is stopped by the system while its guest runs; vm2's guest gives its
 # VMM bad input (no device there, a store too wide, an FP load from MMIO, a jump outside RAM, unknown
-# SBI calls, a buffer outside RAM) and tries hypervisor CSRs and fences (access faults and
-# illegal-instruction traps of its own); it runs to its end.
+# SBI calls, a buffer outside RAM, a hart started outside RAM or at an odd address) and tries
+# hypervisor CSRs and fences (access faults and illegal-instruction traps of its own); it starts its
+# second hart, which finds its hart id in a0 and hart_start's opaque value in a1; it runs to its end.
 keel_add_qemu_test(vm/riscv64-isolation BOARD qemu-virt-riscv64 ARCH riscv64 INITRD_NAME vm-isolation
     TIMEOUT 90 SMP 2
     EXPECT "root: started vm1" "root: started vm2" "vm1| tick" "root: vm1 stopped by the system"
@@ -413,6 +414,7 @@ keel_add_qemu_test(vm/riscv64-isolation BOARD qemu-virt-riscv64 ARCH riscv64 INI
             "vmm: vm2: guest write of 8 bytes at 0x10000000: refused by ns16550a"
             "vmm: vm2: guest access at 0x10000000 by an instruction the VMM cannot decode"
             "vmm: vm2: guest fetch at 0x50000000 outside its RAM: access fault injected"
+            "vm2| attack: hart 1 started with its hart id in a0, opaque in a1"
             "vm2| attack: done"
             "vmm: vm2: guest powered off, status 0"
     FAIL "status 99" EXIT)

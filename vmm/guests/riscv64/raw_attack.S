@@ -2,12 +2,15 @@
 // A bare-metal riscv64 guest that gives its VMM bad input and tries the hypervisor's controls:
 // MMIO where no device is, a store wider than the UART's registers, an FP load from the UART
 // (which the VMM cannot emulate: a load access fault for the guest), a jump outside its RAM (an
-// instruction access fault), an SBI extension, hart and console buffer that do not exist,
-// hypervisor CSRs and fences (each a virtual-instruction exit the VMM turns into an
-// illegal-instruction trap of the guest's own). It prints what it got back and stops through SBI
-// SRST with status 0 when every answer was the expected one, else 99.
+// instruction access fault), an SBI extension, hart and console buffer that do not exist, a hart
+// started outside its RAM and at an odd address, hypervisor CSRs and fences (each a
+// virtual-instruction exit the VMM turns into an illegal-instruction trap of the guest's own).
+// It starts its second hart, which must find its hart id in a0 and the opaque value in a1. It
+// prints what it got back and stops through SBI SRST with status 0 when every answer was the
+// expected one, else 99.
 
     .option arch, +h, +d
+    .equ    OPAQUE, 0x5eed0001beef0002
     .section .text.start, "ax"
     .globl _start
 _start:
@@ -49,7 +52,69 @@ bad1:
     li      t1, -3
     beq     a0, t1, 3f
     addi    s2, s2, 1
-3:  li      a7, 0x4442434e          // DBCN write from outside RAM: INVALID_PARAM (-3)
+    // Hart 1 (SBI 2.0, 9.1): hart_start at an address outside RAM or odd is INVALID_ADDRESS
+    // (-5) and starts nothing; at `secondary` with an opaque value it starts there with its hart
+    // id in a0 and the value in a1, which it stores in secondary_seen.
+3:  li      a0, 1
+    li      a1, 0x40000000
+    call    hart_start
+    li      t1, -5
+    beq     a0, t1, 20f
+    addi    s2, s2, 1
+20: li      a0, 1
+    lla     a1, secondary
+    addi    a1, a1, 1
+    call    hart_start
+    li      t1, -5
+    beq     a0, t1, 21f
+    addi    s2, s2, 1
+21: li      a7, 0x48534d            // hart_get_status of hart 1: STOPPED (1)
+    li      a6, 2
+    li      a0, 1
+    ecall
+    bnez    a0, 22f
+    li      t1, 1
+    beq     a1, t1, 23f
+22: addi    s2, s2, 1
+23: li      a0, 1
+    lla     a1, secondary
+    call    hart_start
+    beqz    a0, 24f
+    addi    s2, s2, 1
+24: li      t0, 1 << 5              // STIE (SIE stays off: WFI wakes, no trap is taken)
+    csrs    sie, t0
+    li      s5, 1000                // at most 1000 waits of 1 ms for hart 1: it runs while
+25: lla     t0, secondary_seen      // this vCPU waits
+    ld      t1, 0(t0)
+    bnez    t1, 26f
+    beqz    s5, 26f
+    addi    s5, s5, -1
+    rdtime  a0
+    li      t1, 10000
+    add     a0, a0, t1
+    li      a7, 0x54494d45
+    li      a6, 0
+    ecall
+    wfi
+    j       25b
+26: li      a0, -1                  // no timer any more
+    li      a7, 0x54494d45
+    li      a6, 0
+    ecall
+    li      t0, 1 << 5
+    csrc    sie, t0
+    lla     t0, secondary_seen
+    ld      t1, 8(t0)               // its a0: its hart id
+    li      t2, 1
+    bne     t1, t2, 27f
+    ld      t1, 16(t0)              // its a1: the opaque value
+    li      t2, OPAQUE
+    bne     t1, t2, 27f
+    lla     a0, hart1_message
+    call    puts
+    j       28f
+27: addi    s2, s2, 1
+28: li      a7, 0x4442434e          // DBCN write from outside RAM: INVALID_PARAM (-3)
     li      a6, 0
     li      a0, 16
     li      a1, 0x40000000
@@ -126,5 +191,43 @@ trap:                               // count it; skip the instruction, or return
     csrw    sepc, t5
     sret
 
+// hart_start(a0 hart, a1 start address, OPAQUE): the SBI's error in a0.
+hart_start:
+    li      a7, 0x48534d
+    li      a6, 0
+    li      a2, OPAQUE
+    ecall
+    ret
+
+// Prints the string at a0 on the 16550.
+puts:
+    li      t1, 0x10000000
+1:  lbu     t2, 0(a0)
+    beqz    t2, 2f
+    sb      t2, 0(t1)
+    addi    a0, a0, 1
+    j       1b
+2:  ret
+
+// Hart 1, from hart_start, translation off: notes its a0 and a1, then stops for good.
+    .balign 4
+secondary:
+    lla     t0, secondary_seen
+    sd      a0, 8(t0)
+    sd      a1, 16(t0)
+    fence   rw, rw
+    li      t1, 1
+    sd      t1, 0(t0)
+    li      a7, 0x48534d            // hart_stop
+    li      a6, 1
+    ecall
+1:  j       1b
+
+    .balign 8
+secondary_seen:                     // set, a0, a1
+    .dword  0, 0, 0
+
 message:
     .asciz  "attack: done\n"
+hart1_message:
+    .asciz  "attack: hart 1 started with its hart id in a0, opaque in a1\n"
