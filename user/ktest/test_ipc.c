@@ -9,6 +9,7 @@
 
 static volatile int server_ready;
 static volatile uint64_t server_seen_label;
+static volatile unsigned server_calls; /* messages the echo server received */
 
 /* Echo server: answers each call with its words plus one, label = words sum. */
 static void echo_server(void)
@@ -18,6 +19,7 @@ static void echo_server(void)
     server_ready = 1;
     for (;;) {
         server_seen_label = label;
+        server_calls++;
         struct keel_utcb *u = keel_utcb();
         unsigned n = keel_tag_words(tag);
         int64_t sum = 0;
@@ -534,6 +536,48 @@ KTEST(ipc_gate_without_r_right_is_eperm)
     CHECK_EQ(KOBJ(wo, KEEL_ANY_TYPE), KEEL_OBJ_IPC_GATE); /* needs no right */
     CHECK_EQ(server_ready, 0);
     cap_free(wo);
+    server_stop(&s);
+}
+
+/* The same refusal on the fast path (ipc_fast.c): the server already waits in its open receive,
+ * on the caller's CPU at the caller's priority, so that a plain call could hand the CPU straight
+ * to it. A call through a capability with every right but R is still EPERM, and the server
+ * receives nothing. (The case above calls before the server ever waited: the general path.) */
+KTEST(ipc_fast_path_gate_without_r_right_is_eperm)
+{
+    struct server s;
+    REQUIRE_EQ(server_start(&s, 1), 0);
+    server_calls = 0;
+    uint64_t cpu = thread_cpu(KEEL_ROOT_THREAD);
+    REQUIRE_EQ(kthread_place(&s.t, (unsigned)cpu, ROOT_PRIO, 0), 0);
+    /* The handshake: one call through the gate itself; the server's reply-and-wait leaves it
+     * waiting in an open receive, on this CPU. */
+    struct keel_utcb *u = keel_utcb();
+    u->mr[0] = 7;
+    REQUIRE_EQ(ipc_err(keel_call(s.gate, keel_tag(0, 1, 0), KEEL_NEVER, 0)), 0);
+    CHECK_EQ(u->mr[0], 8);
+    REQUIRE(wait_state(s.t.cap, 2, 1000));
+    CHECK_EQ(thread_cpu(s.t.cap), cpu);
+    CHECK_EQ(server_calls, 1);
+    uint64_t nor = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                    keel_fpage_cap(s.gate, 0, KEEL_CAP_ALL & ~KEEL_CAP_R), nor),
+               0);
+    for (unsigned i = 0; i < 3; i++) {
+        u->mr[0] = 100 + i;
+        uint64_t tag = keel_call(nor, keel_tag(0, 1, 0), KEEL_NEVER, 0);
+        CHECK(keel_tag_is_error(tag));
+        CHECK_EQ(ipc_err(tag), -KEEL_EPERM);
+        CHECK_EQ(u->mr[0], 100 + i); /* no reply came */
+        CHECK_EQ(server_calls, 1);
+        CHECK_EQ(thread_state(s.t.cap), 2); /* still waiting */
+    }
+    /* The server still answers through the gate. */
+    u->mr[0] = 41;
+    CHECK_EQ(ipc_err(keel_call(s.gate, keel_tag(0, 1, 0), KEEL_NEVER, 0)), 0);
+    CHECK_EQ(u->mr[0], 42);
+    CHECK_EQ(server_calls, 2);
+    cap_free(nor);
     server_stop(&s);
 }
 
