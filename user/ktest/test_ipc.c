@@ -724,6 +724,114 @@ KTEST(ipc_map_capability_item_into_window)
     child_free(&c);
 }
 
+/* What a receiver found in its message registers, message by message. */
+#define MR_SEEN 8
+static volatile struct {
+    int done;
+    uint64_t tag, label, items, mr[MR_SEEN];
+} mr_seen[2];
+
+/* In a child task: both windows (item_br0, item_br1), then two open waits, each message's tag,
+ * label, items received and first MR_SEEN message registers noted in mr_seen[]. */
+static void mr_receiver(uint64_t arg)
+{
+    (void)arg;
+    struct keel_utcb *u = keel_utcb();
+    u->br[KEEL_BR_MEM] = item_br0;
+    u->br[KEEL_BR_CAP] = item_br1;
+    for (unsigned m = 0; m < 2; m++) {
+        for (unsigned i = 0; i < MR_SEEN; i++) {
+            u->mr[i] = 0xdead0000 + i; /* what the kernel does not write stays so */
+        }
+        uint64_t label;
+        uint64_t tag = keel_wait(KEEL_TIMEOUT_NEVER, &label);
+        mr_seen[m].tag = tag;
+        mr_seen[m].label = label;
+        mr_seen[m].items = u->tcr[KEEL_TCR_ITEMS_RCVD];
+        for (unsigned i = 0; i < MR_SEEN; i++) {
+            mr_seen[m].mr[i] = u->mr[i];
+        }
+        mr_seen[m].done = 1;
+    }
+}
+
+/* The receiver's message registers hold the words, then each typed item's two words (control
+ * word, flexpage) as the sender wrote them (docs/abi.md, UTCB). Items never take the fast path:
+ * the first message finds the receiver waiting, the second (sent before the receiver has run
+ * again, when both are on one CPU) waits in its queue until the receiver takes it. */
+KTEST(ipc_item_words_reach_the_receiver_after_the_words)
+{
+    for (unsigned m = 0; m < 2; m++) {
+        mr_seen[m].done = 0;
+    }
+    uint64_t *page = rt_page_alloc(), *page2 = rt_page_alloc();
+    REQUIRE(page && page2);
+    page[0] = 0x1001;
+    page2[0] = 0x2002;
+    item_br0 = keel_fpage_mem(WIN, 16, KEEL_FP_RW);
+    item_br1 = keel_fpage_cap(64, 4, KEEL_CAP_ALL);
+    struct child c;
+    REQUIRE_EQ(ktask_create(KEEL_ROOT_FACTORY, &c.task), 0);
+    REQUIRE_EQ(kthread_start_arg(&c.t, c.task, mr_receiver, 0, 0, 0), 0);
+    c.gate = kgate_create(KEEL_ROOT_FACTORY, c.t.cap, 0x77);
+    REQUIRE(c.gate);
+    uint64_t g = kgate_create(KEEL_ROOT_FACTORY, ~0ull, 0);
+    REQUIRE(g);
+    REQUIRE(wait_state(c.t.cap, 2, 1000));
+    /* Three words, then a memory item and a capability item. */
+    const uint64_t first[7] = {
+        0x1111,
+        0x2222,
+        0x3333,
+        keel_item_ctl(0x3000, 0),
+        keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RW),
+        keel_item_ctl(5ull << KEEL_ITEM_HOTSPOT_SHIFT, 0),
+        keel_fpage_cap(g, 0, KEEL_CAP_R | KEEL_CAP_S),
+    };
+    /* One word, then a capability item and a memory item. */
+    const uint64_t second[5] = {
+        0x4444,
+        keel_item_ctl(6ull << KEEL_ITEM_HOTSPOT_SHIFT, 0),
+        keel_fpage_cap(g, 0, KEEL_CAP_R | KEEL_CAP_S),
+        keel_item_ctl(0x5000, 0),
+        keel_fpage_mem((uint64_t)(uintptr_t)page2, 12, KEEL_FP_R),
+    };
+    struct keel_utcb *u = keel_utcb();
+    for (unsigned i = 0; i < 7; i++) {
+        u->mr[i] = first[i];
+    }
+    CHECK_EQ(ipc_err(keel_send(c.gate, keel_tag(0x31, 3, 2), KEEL_TIMEOUT_NEVER)), 0);
+    for (unsigned i = 0; i < 5; i++) {
+        u->mr[i] = second[i];
+    }
+    CHECK_EQ(ipc_err(keel_send(c.gate, keel_tag(0x32, 1, 2), KEEL_TIMEOUT_NEVER)), 0);
+    REQUIRE(wait_flag(&mr_seen[1].done, 1000));
+    const uint64_t *want[2] = { first, second };
+    const unsigned words[2] = { 3, 1 }, len[2] = { 7, 5 };
+    for (unsigned m = 0; m < 2; m++) {
+        CHECK_EQ(mr_seen[m].done, 1);
+        CHECK_EQ(keel_tag_is_error(mr_seen[m].tag), 0);
+        CHECK_EQ(keel_tag_label(mr_seen[m].tag), 0x31 + m);
+        CHECK_EQ(keel_tag_words(mr_seen[m].tag), words[m]);
+        CHECK_EQ(keel_tag_items(mr_seen[m].tag), 2);
+        CHECK_EQ(mr_seen[m].label, 0x77);
+        CHECK_EQ(mr_seen[m].items, 2);
+        for (unsigned i = 0; i < MR_SEEN; i++) {
+            uint64_t expect = i < len[m] ? want[m][i] : 0xdead0000 + i;
+            CHECK_EQ(mr_seen[m].mr[i], expect);
+        }
+    }
+    /* And the items were carried out. */
+    CHECK_EQ(ktask_mem_rights(c.task, WIN + 0x3000), KEEL_FP_RW);
+    CHECK_EQ(ktask_mem_rights(c.task, WIN + 0x5000), KEEL_FP_R);
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 69), 1);
+    CHECK_EQ(KOBJ(c.task, KEEL_TASK_CAP_VALID, 70), 1);
+    cap_free(g);
+    child_free(&c);
+    rt_page_free(page);
+    rt_page_free(page2);
+}
+
 KTEST(ipc_items_map_at_most_2_mib_and_512_slots)
 {
     /* An IPC has no preemption point: its items together may cover at most
