@@ -126,6 +126,12 @@ static void vcpu_thread(void)
 int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
 {
     enum vcpu_power off = VCPU_OFF;
+    /* A vCPU on (or on its way) keeps its start: a refused second CPU_ON / hart_start must not
+     * move it. (Two vCPUs starting one at the same moment can still race here: the loser's
+     * start may win; that guest's own doing, and harmless to anyone else.) */
+    if (__atomic_load_n(&v->power, __ATOMIC_ACQUIRE) != VCPU_OFF) {
+        return -KEEL_EBUSY;
+    }
     v->start_pc = pc;
     v->start_ctx = ctx;
     if (!__atomic_compare_exchange_n(&v->power, &off, VCPU_ON_PENDING, false, __ATOMIC_ACQ_REL,

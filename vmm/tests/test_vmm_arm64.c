@@ -100,15 +100,15 @@ uint64_t rt_timer_freq(void)
 
 static unsigned power_ons;
 
-/* As vcpu.c: the start is noted, the vCPU goes from off to ON_PENDING (else EBUSY). */
+/* As vcpu.c: an off vCPU notes its start and goes to ON_PENDING (else EBUSY, its start kept). */
 int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
 {
     power_ons++;
-    v->start_pc = pc;
-    v->start_ctx = ctx;
     if (v->power != VCPU_OFF) {
         return -KEEL_EBUSY;
     }
+    v->start_pc = pc;
+    v->start_ctx = ctx;
     v->power = VCPU_ON_PENDING;
     return 0;
 }
