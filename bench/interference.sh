@@ -35,12 +35,12 @@
 # deadline, CPU 0 first (docs/kernel.md, docs/vmm.md): with a busy CPU 0 ("beside-linux") every
 # interrupt of CPU 1 waits for CPU 0's turn to end, so that scenario's figures, and its ratio,
 # are the emulator's, not Keel's. beside-linux-rt-cpu0 puts the busy CPU second: the idle RT
-# CPU's timer deadline ends the busy one's turn, and p99 stays at alone-cpu0's. But a deadline that
-# falls while the RT CPU itself is busy (the few microseconds of a tick, or anywhere in the
-# busy-polled device samples) ends its turn, and it then stands still until the busy CPU reaches
-# the next deadline (Linux's tick: up to 4 ms): in some rounds one sample takes 2-4 ms, and when
-# the round taken is one of them, that max and the cpu0 ratio are the emulator's too
-# (docs/vmm.md). The shared scenarios leave CPU 0 idle and are not affected.
+# CPU's timer deadline ends the busy one's turn, and p99 is at or below alone-cpu0's. But a
+# deadline that falls while the RT CPU itself is busy (the few microseconds of a tick, or
+# anywhere in the busy-polled device samples) ends its turn, and it then stands still until the
+# busy CPU reaches the next deadline (Linux's tick: up to 4 ms): in some rounds one sample takes
+# 2-4 ms, and when the round taken is one of them, that max and the cpu0 ratio are the
+# emulator's too (docs/vmm.md). The shared scenarios leave CPU 0 idle and are not affected.
 set -euo pipefail
 root=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
