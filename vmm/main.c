@@ -20,6 +20,7 @@
 #include "platform.h"
 #include "console_input.h"
 #include "loader_linux.h"
+#include "guest_tree.h"
 #include "loader_firmware.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
@@ -164,6 +165,11 @@ int main(void)
     if (loaded != FDT_UTIL_LOAD_OK) {
         printf("vmm: VM device tree \"%s\" (%lu bytes, at most %lu): %s\n", env->args,
                (unsigned long)size, (unsigned long)sizeof(vm_dt), fdt_util_load_strerror(loaded));
+        return 1;
+    }
+    /* What the guest will not have (virtio without a backend, what Keel does not model) goes
+     * first: the devices and the guest's tree are made from what stays. */
+    if (guest_tree_trim(vm_dt, env->name) < 0) {
         return 1;
     }
     const void *fdt = vm_dt;
