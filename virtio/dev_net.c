@@ -8,6 +8,7 @@
  * Receive: one frame per chain (no MRG_RXBUF), behind a zeroed header with num_buffers = 1 as
  * §5.1.6.4 asks; a chain too small for it is given back empty (Linux counts a length error).
  * A chain in the wrong direction, or a transmit chain shorter than the header, breaks its queue.
+ * A device without a backend tx (a NIC cabled to nothing) has no carrier and drops what is sent.
  */
 #include <virtio/net.h>
 #include <string.h>
@@ -28,8 +29,8 @@ static void net_transmit(struct virtio_net *d, struct virtq *q)
             virtio_env_log(&d->dev.env, "transmit frame of %llu bytes dropped",
                            (unsigned long long)len);
             d->tx_dropped++;
-        } else if (len == 0) {
-            d->tx_dropped++; /* a header alone: nothing to send */
+        } else if (len == 0 || !d->backend.tx) {
+            d->tx_dropped++; /* a header alone, or no link: nothing to send, nowhere to */
         } else {
             virtq_chain_read(&c, VIRTIO_NET_HDR_SIZE, d->frame, len);
             d->backend.tx(d->backend.ctx, d->frame, len);
@@ -110,7 +111,7 @@ void virtio_net_init(struct virtio_net *d, const struct virtio_host *host,
     d->dev.device_features |= 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS;
     memset(&d->config, 0, sizeof(d->config));
     memcpy(d->config.mac, backend->mac, sizeof(d->config.mac));
-    d->config.status = VIRTIO_NET_S_LINK_UP;
+    d->config.status = backend->tx ? VIRTIO_NET_S_LINK_UP : 0; /* no link: no carrier */
     d->config.max_virtqueue_pairs = 1;
     d->dev.config = (uint8_t *)&d->config;
     d->dev.config_size = sizeof(d->config);

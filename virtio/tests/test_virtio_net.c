@@ -3,7 +3,8 @@
  * virtio-net: configuration (MAC, link status), transmit with the header stripped (one buffer or
  * several), oversized and empty frames dropped, receive behind a fresh header (num_buffers = 1),
  * no buffer / too small a buffer / oversized frame dropped and counted, wrong directions and
- * short transmit chains breaking their queue, link changes. Over each transport.
+ * short transmit chains breaking their queue, link changes; a NIC cabled to nothing (no backend
+ * tx): no carrier in its status, its transmitted frames used and dropped. Over each transport.
  */
 #include "driver.h"
 #include "unit.h"
@@ -223,6 +224,44 @@ static void test_receive(void)
     CHECK(guest_fini(&t.g));
 }
 
+/* A NIC cabled to nothing: the driver finds no carrier; what it sends anyway is taken (the
+ * buffers come back) and dropped. */
+static void test_no_link(void)
+{
+    static const struct virtio_net_backend none = { .mac = { 0x02, 0, 0, 0, 0, 9 } };
+    struct t t;
+    uint32_t id, len;
+    guest_init(&t.g);
+    virtio_net_init(&t.net, &t.g.host, &none);
+    drv_attach(&t.d, &t.g, &t.net.dev, transport);
+    drv_start(&t.d, F_NET, 2, 16);
+    t.buf = drv_alloc(&t.d, 8192, 16);
+    uint32_t f = drv_device_features(&t.d, 0);
+    CHECK(f & 1u << VIRTIO_NET_F_STATUS);
+    uint64_t v;
+    CHECK(drv_config(&t.d, 6, 2, false, &v));
+    CHECK_EQ(v & VIRTIO_NET_S_LINK_UP, 0);
+    CHECK(drv_config(&t.d, 5, 1, false, &v));
+    CHECK_EQ(v, 9);
+    uint8_t *p = gptr(&t.g, t.buf);
+    memset(p, 0, VIRTIO_NET_HDR_SIZE);
+    frame(p + VIRTIO_NET_HDR_SIZE, 60, 1);
+    struct drv_buf one[] = { { t.buf, VIRTIO_NET_HDR_SIZE + 60, false } };
+    uint16_t head = drv_add(&t.d, TX, one, 1);
+    drv_kick(&t.d, TX);
+    CHECK(drv_used(&t.d, TX, &id, &len));
+    CHECK_EQ(id, head);
+    CHECK_EQ(t.net.tx_frames, 0);
+    CHECK_EQ(t.net.tx_dropped, 1);
+    CHECK(!(drv_status(&t.d) & VIRTIO_CONFIG_S_NEEDS_RESET));
+    /* Nothing comes in either: its receive buffers stay the guest's. */
+    struct drv_buf rx[] = { { t.buf + 4096, 2048, true } };
+    drv_add(&t.d, RX, rx, 1);
+    drv_kick(&t.d, RX);
+    CHECK(!drv_used(&t.d, RX, &id, &len));
+    CHECK(guest_fini(&t.g));
+}
+
 int main(void)
 {
     for (transport = DRV_MMIO; transport < DRV_TRANSPORTS; transport++) {
@@ -232,6 +271,7 @@ int main(void)
         test_transmit();
         test_transmit_broken();
         test_receive();
+        test_no_link();
         CHECK_EQ(drv_failures, 0);
     }
     return unit_done("test_virtio_net");

@@ -6,7 +6,8 @@
  *   keel,device = "blk" | "rng" | "console" | "net";
  *   blk:  keel,disk = "<boot module>"; keel,writable (the guest's writes go to a private copy;
  *         without it the disk is read-only);
- *   net:  keel,link = "<link of the system tree>"; local-mac-address = [02 00 00 00 00 01];
+ *   net:  keel,link = "<link of the system tree>" (without it: a NIC with no carrier, what the
+ *         guest sends is dropped); local-mac-address = [02 00 00 00 00 01];
  * virtio-mmio: the interrupt is an edge (interrupts = <0 n 1> on the GIC), one per notification.
  * virtio-pci: the structures in BAR 4 (64-bit), MSI-X (a vector per queue and one for
  * configuration changes) in BAR 1, INTx through the bridge's interrupt-map when MSI-X is off.
@@ -191,8 +192,13 @@ static int create_net(struct vdev *d, const void *fdt, int node)
     struct virtio_net_backend b = { .ctx = d, .tx = net_tx, .rx_ready = net_rx_ready };
     memcpy(b.mac, mac && len == 6 ? mac : default_mac, 6);
     if (!link) {
-        printf("vmm: %s: virtio-net needs keel,link\n", d->vm->name);
-        return -1;
+        /* A NIC cabled to nothing: the guest sees it with no carrier; what it sends is dropped. */
+        printf("vmm: %s: %s: virtio-net without keel,link: a NIC with no carrier\n", d->vm->name,
+               d->name);
+        b.tx = NULL;
+        b.rx_ready = NULL;
+        virtio_net_init(&d->u.net, &d->host, &b);
+        return 0;
     }
     /* The link's thread may deliver a frame at once: not before the device (and its transport,
      * attached by the caller under the same lock) is made. */

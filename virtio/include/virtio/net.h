@@ -14,7 +14,11 @@
 struct virtio_net_backend {
     void *ctx;
     uint8_t mac[6];   /* the guest's MAC address (VIRTIO_NET_F_MAC) */
-    /* A frame from the guest, header stripped. */
+    /*
+     * A frame from the guest, header stripped. NULL for a NIC cabled to nothing: the device
+     * starts with no carrier (status without VIRTIO_NET_S_LINK_UP) and drops (counts in
+     * tx_dropped) what the guest sends anyway.
+     */
     void (*tx)(void *ctx, const void *frame, size_t len);
     /*
      * The guest gave new receive buffers (it notified the receiveq). May be NULL. Called inside
