@@ -21,6 +21,8 @@
 //                                    (RTC_UIE_ON: Linux sets the clock's alarm for the next second)
 //   net   keel.ping=A.B.C.D keel.ip=A.B.C.D/LEN [keel.netdev=eth0]
 //                                    configures the interface, pings the address (raw ICMP socket)
+//   carrier keel.nocarrier=IFNAME    the interface, brought up, has no carrier (a NIC cabled to
+//                                    nothing: virtio-net's status without LINK_UP)
 //   keel.hold=SECONDS                after the checks, stay up that long before powering off
 //   keel.blkread=1                   times reading the whole disk with O_DIRECT (BLKREAD line)
 //   keel.dmesg=1                     after the checks, prints the kernel's log buffer (DMESG lines:
@@ -533,6 +535,36 @@ static void check_net(void)
     result("net", r == 0, "%s %s: %s", ifname, ip, msg);
 }
 
+static void check_carrier(void)
+{
+    char ifname[IFNAMSIZ], path[64], carrier[16];
+    if (!param("keel.nocarrier", ifname, sizeof ifname)) {
+        skip("carrier", "not requested (keel.nocarrier=IFNAME)");
+        return;
+    }
+    // The carrier reads only on an interface that is up.
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    int up = s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+    ifr.ifr_flags |= IFF_UP;
+    up = up && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+    int e = errno;
+    if (s >= 0)
+        close(s);
+    if (!up) {
+        result("carrier", 0, "%s: cannot bring it up: %s", ifname, strerror(e));
+        return;
+    }
+    snprintf(path, sizeof path, "/sys/class/net/%s/carrier", ifname);
+    if (read_text(path, carrier, sizeof carrier) != 0) {
+        result("carrier", 0, "%s: %s", path, strerror(errno));
+        return;
+    }
+    result("carrier", strcmp(carrier, "0") == 0, "%s up, carrier %s", ifname, carrier);
+}
+
 // keel.blkread=1: the time to read the whole disk with O_DIRECT (no page cache, no hashing), for
 // the benchmarks (under -icount shift=0 a nanosecond is an instruction).
 static void blk_read_timing(void)
@@ -663,6 +695,7 @@ static void run_checks(void)
     check_hvc();
     check_rtc();
     check_net();
+    check_carrier();
     printf(MARK " DONE %u passed, %u failed\n", passed, failed);
     fflush(stdout);
     print_kernel_log();
