@@ -217,12 +217,32 @@ add_test(NAME vm/arm64-qemu-virt-tree COMMAND ${KEEL_QEMU_RUN} --board qemu-virt
     --expect "vm1| Linux version 6.1"
     --expect "vm1| Run /init as init process" --expect "vm1| KEEL-INIT CHECK cpus PASS 1 online"
     --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
-    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT CHECK carrier PASS eth0 up, carrier 0"
-    --expect "vm1| KEEL-INIT DONE 5 passed, 0 failed"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT CHECK virtio PASS 4 devices"
+    --expect "vm1| KEEL-INIT CHECK carrier PASS eth0 up, carrier 0"
+    --expect "vm1| KEEL-INIT DONE 6 passed, 0 failed"
     --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL"
-    --fail "CHECK carrier FAIL"
+    --fail "CHECK carrier FAIL" --fail "CHECK virtio FAIL"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/arm64-qemu-virt-tree PROPERTIES TIMEOUT 150 LABELS system)
+# The same tree with a backend on each of its 32 virtio-mmio transports: the most a VM tree may
+# describe; the guest finds all 32.
+set(vm_qemu_virt_32 ${KEEL_IMAGES_DIR}/arm64/vm-qemu-virt-32.cpio)
+keel_add_vm_modules(vm-qemu-virt-32-arm64 arm64 ${vm_qemu_virt_32}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-qemu-virt-32-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/qemu-virt-32-arm64.dts)
+add_test(NAME vm/arm64-qemu-virt-32-transports COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_qemu_virt_32} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-qemu-virt-32-transports.log --expect "root: started vm1"
+    --expect "vmm: vm1: /pmu: a PMU (not modelled), left out of the guest's tree"
+    --expect "vm1| Run /init as init process"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
+    --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT CHECK virtio PASS 32 devices"
+    --expect "vm1| KEEL-INIT CHECK carrier PASS eth0 up, carrier 0"
+    --expect "vm1| KEEL-INIT DONE 6 passed, 0 failed"
+    --fail "no backend (keel,device)" --fail "too many" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL"
+    --fail "CHECK hvc FAIL" --fail "CHECK carrier FAIL" --fail "CHECK virtio FAIL"
+    --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
+set_tests_properties(vm/arm64-qemu-virt-32-transports PROPERTIES TIMEOUT 150 LABELS system)
 
 # The same guest with its devices on PCI (dts/vms/linux-pci-arm64.dts): the VMM's generic ECAM
 # host bridge, virtio-pci block, rng and console, MSI-X to the GICv3's message-based SPIs.

@@ -21,6 +21,7 @@
 //                                    (RTC_UIE_ON: Linux sets the clock's alarm for the next second)
 //   net   keel.ping=A.B.C.D keel.ip=A.B.C.D/LEN [keel.netdev=eth0]
 //                                    configures the interface, pings the address (raw ICMP socket)
+//   virtio keel.virtio=N             N virtio devices on the virtio bus (/sys/bus/virtio/devices)
 //   carrier keel.nocarrier=IFNAME    the interface, brought up, has no carrier (a NIC cabled to
 //                                    nothing: virtio-net's status without LINK_UP)
 //   keel.hold=SECONDS                after the checks, stay up that long before powering off
@@ -535,6 +536,25 @@ static void check_net(void)
     result("net", r == 0, "%s %s: %s", ifname, ip, msg);
 }
 
+static void check_virtio(void)
+{
+    char want[16];
+    if (!param("keel.virtio", want, sizeof want)) {
+        skip("virtio", "not requested (keel.virtio=N)");
+        return;
+    }
+    DIR *d = opendir("/sys/bus/virtio/devices");
+    if (!d) {
+        result("virtio", 0, "/sys/bus/virtio/devices: %s", strerror(errno));
+        return;
+    }
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    result("virtio", n == atoi(want), "%d devices, expected %s", n, want);
+}
+
 static void check_carrier(void)
 {
     char ifname[IFNAMSIZ], path[64], carrier[16];
@@ -695,6 +715,7 @@ static void run_checks(void)
     check_hvc();
     check_rtc();
     check_net();
+    check_virtio();
     check_carrier();
     printf(MARK " DONE %u passed, %u failed\n", passed, failed);
     fflush(stdout);
