@@ -4,13 +4,16 @@
  * into a platform (vmm/platform.c, the architecture's platform.c: interrupt controllers and
  * interrupt specifiers, the UARTs, virtio devices by keel,device; on x86_64 the ISA bus of
  * ports.c), over lib/fdt/fdt_util.c and libfdt. The input is the device tree blob itself; it is
- * taken as the VMM takes its tree (fdt_util_check() on the file), for a VM of two vCPUs.
+ * taken as the VMM takes its tree (fdt_util_check() on the file, then what the guest does not get
+ * left out: vmm/guest_tree.c), for a VM of two vCPUs.
  *
- * Checked besides the sanitizers: a platform made without error has at most VM_MAX_DEVICES
- * devices, each with its access function and a window that does not wrap around.
+ * Checked besides the sanitizers: the trimmed tree still checks and has no virtio,mmio node
+ * without keel,device (unless passed through); a platform made without error has at most
+ * VM_MAX_DEVICES devices, each with its access function and a window that does not wrap around.
  */
 #include "vmm_fuzz.h"
 #include "platform.h"
+#include "guest_tree.h"
 #include "reset/reset.h"
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -32,6 +35,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fdt_util_check(fdt, size) != 0) {
         free(fdt);
         return 0;
+    }
+    if (guest_tree_trim(fdt, "fuzz") < 0) {
+        free(fdt);
+        return 0;
+    }
+    FUZZ_CHECK(fdt_check_header(fdt) == 0);
+    int depth = 0;
+    for (int n = fdt_next_node(fdt, 0, &depth); n >= 0 && depth > 0;
+         n = fdt_next_node(fdt, n, &depth)) {
+        FUZZ_CHECK(fdt_node_check_compatible(fdt, n, "virtio,mmio") != 0 ||
+                   fdt_getprop(fdt, n, "keel,device", NULL) ||
+                   fdt_getprop(fdt, n, "keel,board-device", NULL));
     }
     fuzz_vm_init(&vm, &ram, 2, ids, states);
     fuzz_reset_platform();

@@ -469,7 +469,7 @@ SMALL_VMS = {
 
 VM_TREES = {
     "arm64": ["dts/vms/linux-arm64.dts", "dts/vms/linux-gicv2-arm64.dts", "dts/vms/net1-arm64.dts",
-              "dts/vms/wdt-arm64.dts"],
+              "dts/vms/wdt-arm64.dts", "dts/vms/qemu-virt-arm64.dts"],
     "riscv64": ["dts/vms/linux-riscv64.dts", "dts/vms/net1-riscv64.dts", "dts/vms/wdt-riscv64.dts"],
     "x86_64": ["dts/vms/raw-irq-x86_64.dts", "dts/vms/raw-hello-x86_64.dts"],
 }
