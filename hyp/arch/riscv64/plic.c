@@ -150,27 +150,3 @@ void arch_irq_handle(unsigned cause)
         }
     }
 }
-
-/* Direct delivery of a line to a guest (kern/irq_direct.c) is arm64 GICv3's only: refused here,
- * so the other hooks are never reached. */
-int arch_irq_direct_check(unsigned vintid)
-{
-    (void)vintid;
-    return -KEEL_EPROTO;
-}
-
-void arch_irq_line_mask_sync(unsigned line)
-{
-    arch_irq_line_mask(line);
-}
-
-void arch_irq_line_deactivate(unsigned line)
-{
-    (void)line;
-}
-
-void arch_irq_line_route(unsigned line, unsigned cpu)
-{
-    (void)line;
-    (void)cpu;
-}

@@ -7,4 +7,5 @@ set(KEEL_HYP_ARCH_SOURCES ${arch_dir}/multiboot.S ${arch_dir}/entry.S ${arch_dir
     ${arch_dir}/ioapic.c ${arch_dir}/pit.c ${arch_dir}/timer.c ${arch_dir}/platform.c
     ${arch_dir}/context.c ${arch_dir}/pt.c ${arch_dir}/pt_format.c ${arch_dir}/pt_format_ept.c ${arch_dir}/vcpu_x86.c ${arch_dir}/vcpu_svm.c ${arch_dir}/svm_enter.S ${arch_dir}/vcpu_vmx.c ${arch_dir}/vmx_enter.S
     ${arch_dir}/vmx.c
+    ${CMAKE_CURRENT_SOURCE_DIR}/kern/irq_direct_none.c # (direct delivery: arm64 GICv3's only)
     ${CMAKE_CURRENT_SOURCE_DIR}/drivers/uart_ns16550_pio.c) # the console: COM1
