@@ -21,6 +21,8 @@
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
  *           keel,stop-after-ms = <300>;  // the system stops it this long after it said it is
  *                                        // ready (KEEL_PROTO_READY; tests: a VMM killed)
+ *           keel,stop-clock = "running"; // ... counted from when it said its work shows
+ *                                        // (KEEL_PROTO_RUNNING: a guest's first line) instead
  *           keel,scheduler;              // give it its Scheduler (ceiling: its priority, its
  *                                        // CPUs, its budget): it places its own threads
  *           keel,links = <&net0>;        // shared memory + doorbells with another (links.c)
@@ -64,7 +66,8 @@ struct program {
                                            * restarts: what it has given out is the program's */
     uint64_t heap_size, heap_used;
     uint64_t heap_big[HEAP_BLOCKS / 64], heap_small[HEAP_BLOCKS / 64]; /* 2 MiB blocks: how filled */
-    uint64_t stop_ms;  /* keel,stop-after-ms: counted from its KEEL_PROTO_READY */
+    uint64_t stop_ms;       /* keel,stop-after-ms: counted from its KEEL_PROTO_READY, */
+    bool stop_from_running; /* ... or with keel,stop-clock = "running" its KEEL_PROTO_RUNNING */
     uint64_t stop_at;  /* counter value at which the system stops it, or 0 */
     int running;
     bool heap_in_pages; /* keel,heap-in-pages: no 2 MiB blocks */
@@ -142,6 +145,12 @@ static bool read_settings(const void *fdt, int node, struct program *p, struct s
     if (restart && p->restart == RESTART_NEVER && strcmp(restart, "never") != 0) {
         printf("root: %s: keel,restart = \"%s\" is not one of never, on-failure, always\n", p->name,
                restart);
+        return false;
+    }
+    const char *clock = fdt_getprop(fdt, node, "keel,stop-clock", NULL);
+    p->stop_from_running = clock && strcmp(clock, "running") == 0;
+    if (clock && !p->stop_from_running && strcmp(clock, "ready") != 0) {
+        printf("root: %s: keel,stop-clock = \"%s\" is not one of ready, running\n", p->name, clock);
         return false;
     }
     uint64_t max = prop_u64(fdt, node, "keel,restart-max", 10);
@@ -333,7 +342,7 @@ static int start(const void *fdt, int node, unsigned index)
         abandon(p);
         return -1;
     }
-    p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0); /* armed by its READY */
+    p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0); /* armed by READY or RUNNING */
     p->running = 1;
     running_count++;
     printf("root: started %s (%s) on CPU %lu", p->name, image, (unsigned long)st.cpu);
@@ -606,8 +615,12 @@ static void serve(void)
             }
             reply = keel_tag(0, 0, (unsigned)r); /* one map item, or none */
             replied_to = label;
-        } else if (keel_tag_label(tag) == KEEL_PROTO_READY) {
-            if (p->stop_ms) { /* its set-up does not count against it */
+        } else if (keel_tag_label(tag) == KEEL_PROTO_READY ||
+                   keel_tag_label(tag) == KEEL_PROTO_RUNNING) {
+            /* Its set-up does not count against it; with keel,stop-clock = "running" nor does the
+             * time until its work shows (a busy host can take seconds to get a guest going). */
+            bool running = keel_tag_label(tag) == KEEL_PROTO_RUNNING;
+            if (p->stop_ms && !p->stop_at && running == p->stop_from_running) {
                 p->stop_at = keel_cycles() + p->stop_ms * (rt_kip()->timer_freq / 1000);
             }
             reply = keel_tag(0, 0, 0);

@@ -10,6 +10,7 @@
  */
 #include "rx_fifo.h"
 #include "uart_pl011.h"
+#include "guest_line.h"
 #include <keel/rt.h>
 #include <string.h>
 
@@ -55,6 +56,7 @@ static void flush(struct pl011 *u)
     u->line[u->used] = '\0';
     printf("%s| %s\n", u->vm->name, u->line);
     u->used = 0;
+    guest_line_printed();
 }
 
 static void transmit(struct pl011 *u, char c)

@@ -14,6 +14,7 @@
  */
 #include "virtio_devices.h"
 #include "pci_bus.h"
+#include "guest_line.h"
 #include "../net_link.h"
 #include "../platform.h"
 #include <virtio/blk.h>
@@ -126,7 +127,9 @@ static void console_write(void *ctx, const char *buf, size_t n)
             d->line[d->used] = '\0';
             printf("%s:hvc| %s\n", d->vm->name, d->line);
             d->used = 0;
-        } else if (buf[i] != '\r') {
+            guest_line_printed();
+        }
+        if (buf[i] != '\n' && buf[i] != '\r') { /* (a full line's next byte starts the next) */
             d->line[d->used++] = buf[i];
         }
     }

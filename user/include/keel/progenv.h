@@ -4,7 +4,8 @@
  * system device tree's properties are in docs/system.md): a read-only environment page at
  * KEEL_KIP_ADDR (where the root task itself finds the KIP) and these capabilities:
  *   1 its Task, 2 its Thread, 3 its own Factory (its kernel-memory budget), 6 the Vcon,
- *   8 the parent gate: page faults (it is the thread's pager), KEEL_PROTO_READY, KEEL_PROTO_EXIT,
+ *   8 the parent gate: page faults (it is the thread's pager), KEEL_PROTO_READY,
+ *     KEEL_PROTO_RUNNING, KEEL_PROTO_EXIT,
  *   5 with the node property keel,scheduler: a Scheduler (rights R and W: RUN, INFO, IDLE) whose
  *     priority ceiling is the program's priority (env->priority); the slot the root task has its
  *     own in, so rt_thread_run() works in both,
@@ -34,6 +35,9 @@
 #define KEEL_PROG_HEAP_BASE 0x2000000000ull
 #define KEEL_PROTO_EXIT 0x45584954  /* MR0: exit status */
 #define KEEL_PROTO_READY 0x52454459 /* set up: timers the system keeps for it start now */
+/* Its work has visibly begun (a VMM: its guest's first console line), sent at most once; what
+ * keel,stop-clock = "running" counts from. Programs that never send it are never stopped so. */
+#define KEEL_PROTO_RUNNING 0x52554e4e
 
 #define KEEL_PROG_MODULES_BASE 0x3000000000ull /* the initrd, read-only, with keel,boot-modules */
 
