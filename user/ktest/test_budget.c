@@ -381,7 +381,7 @@ static void spin_and_check_own_stack(uint64_t unused)
     }
 }
 
-KTEST(sched_thread_moved_while_running_runs_once)
+KTEST_DEADLINE(sched_thread_moved_while_running_runs_once, 120)
 {
     unsigned n = cpus_online();
     if (n < 2) {

@@ -138,7 +138,7 @@ static void rf_handler(uint64_t arg)
  * reaches freed memory (ipc_reply -> transfer -> wake -> sched_ready) and the dead thread runs
  * again. Racy: the victim must trap while the kill's system call holds the lock (a revoke of
  * 2^13 copies of its capability makes that last), so it is tried several times. */
-KTEST(lifetime_thread_killed_while_its_exception_waits_for_the_lock_stays_dead)
+KTEST_DEADLINE(lifetime_thread_killed_while_its_exception_waits_for_the_lock_stays_dead, 120)
 {
     if (cpus_online() < 2) {
         return;

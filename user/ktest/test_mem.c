@@ -367,7 +367,7 @@ static void many_worker(uint64_t i)
     keel_wait(KEEL_TIMEOUT_NEVER, 0);
 }
 
-KTEST(mem_more_tasks_than_tlb_tags_each_sees_its_own_page)
+KTEST_DEADLINE(mem_more_tasks_than_tlb_tags_each_sees_its_own_page, 120)
 {
     static struct kthread t[MANY_TASKS];
     static uint64_t task[MANY_TASKS];

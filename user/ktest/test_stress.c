@@ -77,7 +77,7 @@ static void stress_client(uint64_t id)
     r->done = 1;
 }
 
-KTEST(smp_stress_ipc_and_map_returns_kernel_memory)
+KTEST_DEADLINE(smp_stress_ipc_and_map_returns_kernel_memory, 120)
 {
     unsigned ncpu = cpus_online();
     /* Everything the root task needs, before measuring. */

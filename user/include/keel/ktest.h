@@ -11,12 +11,16 @@
 struct ktest {
     const char *name;
     void (*fn)(void);
+    unsigned deadline_s; /* the watchdog fails it after this long (0: the suite's default) */
 };
 
-#define KTEST(name)                                                                          \
-    static void ktest_fn_##name(void);                                                       \
-    static const struct ktest ktest_##name __attribute__((section("ktests"), used, aligned(8))) = { \
-        #name, ktest_fn_##name };                                                            \
+#define KTEST(name) KTEST_DEADLINE(name, 0)
+/* A case that takes seconds by design (stress, many rounds): its own watchdog deadline. */
+#define KTEST_DEADLINE(name, seconds)                                                              \
+    static void ktest_fn_##name(void);                                                             \
+    static const struct ktest ktest_##name                                                         \
+        __attribute__((section("ktests"), used, aligned(8))) = { #name, ktest_fn_##name,           \
+                                                                 seconds };                        \
     static void ktest_fn_##name(void)
 
 void ktest_fail(const char *file, int line, const char *what, int64_t a, int64_t b);
