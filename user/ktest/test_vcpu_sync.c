@@ -9,6 +9,7 @@
  * brings it back at the exit.
  */
 #include "ktest_util.h"
+#include "vcpu_guest.h"
 #include <uapi/keel/vcpu.h>
 #include <stdbool.h>
 #include <string.h>
@@ -20,7 +21,6 @@
 #define FP_PC (GUEST_PA + 0x100) /* fp_code, in the same page as guest_code */
 
 #if defined(__aarch64__)
-#define GUEST_PA 0x80000000ull
 /* msr tpidr_el1, x1; hvc #0; mrs x2, tpidr_el1; hvc #0; mrs x3, ..; hvc #0; mrs x4, ..; hvc #0;
  * b . */
 static const uint32_t guest_code[] = { 0xd518d081, 0xd4000002, 0xd538d082, 0xd4000002, 0xd538d083,
@@ -28,10 +28,7 @@ static const uint32_t guest_code[] = { 0xd518d081, 0xd4000002, 0xd538d082, 0xd40
 
 static void start(struct keel_vcpu_state *s)
 {
-    s->pc = GUEST_PA;
-    s->pstate = 0x3c5;             /* EL1h, DAIF masked */
-    s->sys.sctlr_el1 = 0x30d00800; /* MMU off */
-    s->x[0] = 1;                   /* not the kernel's own hypercall: each HVC is the VMM's */
+    vcpu_guest_start(s, GUEST_PA);
 }
 static void set_value(struct keel_vcpu_state *s, uint64_t v)
 {
@@ -71,7 +68,6 @@ static void step(struct keel_vcpu_state *s)
     (void)s; /* ELR is past the HVC */
 }
 #elif defined(__riscv)
-#define GUEST_PA 0x80000000ull
 /* csrw sscratch, a1; ecall; csrr a2, sscratch; ecall; csrr a3, ..; ecall; csrr a4, ..; ecall;
  * c.j .; c.j . */
 static const uint32_t guest_code[] = { 0x14059073, 0x00000073, 0x14002673, 0x00000073, 0x140026f3,
@@ -79,10 +75,7 @@ static const uint32_t guest_code[] = { 0x14059073, 0x00000073, 0x14002673, 0x000
 
 static void start(struct keel_vcpu_state *s)
 {
-    s->pc = GUEST_PA;
-    s->priv = 1; /* VS-mode, translation off */
-    s->vstimecmp = UINT64_MAX;
-    s->x[17] = 0x0a4b4cffu; /* an SBI extension the kernel does not answer: the VMM's */
+    vcpu_guest_start(s, GUEST_PA);
 }
 static void set_value(struct keel_vcpu_state *s, uint64_t v)
 {
@@ -122,7 +115,6 @@ static void step(struct keel_vcpu_state *s)
     s->pc += 4;
 }
 #elif defined(__x86_64__)
-#define GUEST_PA 0x1000ull
 /* (32-bit) mov %eax, %cr2; hlt; mov %cr2, %ebx; hlt; mov %cr2, %ecx; hlt; mov %cr2, %edx; hlt;
  * jmp . */
 static const uint8_t guest_code[] = { 0x0f, 0x22, 0xd0, 0xf4, 0x0f, 0x20, 0xd3, 0xf4, 0x0f,
@@ -130,20 +122,7 @@ static const uint8_t guest_code[] = { 0x0f, 0x22, 0xd0, 0xf4, 0x0f, 0x20, 0xd3, 
 
 static void start(struct keel_vcpu_state *s)
 {
-    const struct keel_x86_segment code = { 0x10, 0xc9b, 0xffffffffu, 0 };
-    const struct keel_x86_segment data = { 0x18, 0xc93, 0xffffffffu, 0 };
-    s->rip = GUEST_PA;
-    s->rflags = 2;
-    s->cr0 = 0x11; /* PE, ET */
-    s->timer_deadline = UINT64_MAX;
-    s->cs = code;
-    s->sys.ds = s->sys.es = s->sys.ss = s->sys.fs = s->sys.gs = data;
-    s->sys.dr6 = 0xffff0ff0;
-    s->sys.dr7 = 0x400;
-    s->sys.pat = 0x0007040600070406ull;
-    s->sys.gdtr.limit = s->sys.idtr.limit = 0xffff;
-    s->sys.ldtr = (struct keel_x86_segment){ 0, 0x82, 0xffff, 0 };
-    s->sys.tr = (struct keel_x86_segment){ 0, 0x8b, 0xffff, 0 };
+    vcpu_guest_start(s, GUEST_PA);
 }
 static void set_value(struct keel_vcpu_state *s, uint64_t v)
 {
