@@ -36,6 +36,7 @@ enum {
     HYPERCALL,
     CR4_WRITE,
     OUTSIDE,
+    BREAKPOINTS,
     RESULTS
 };
 static volatile int64_t result[RESULTS];
@@ -105,6 +106,11 @@ static void vcpu_thread(uint64_t self)
     run(s, self, OUTSIDE);
     info1 = s->exit_info1;
     info2 = s->exit_info2;
+    /* Its code at 0 too, with every breakpoint of DR7 on (execution, at DR0-3: the CPU's own
+     * registers, 0 as nothing here sets them): they are not its, so the MOV and the HLT run. */
+    reset(s, 0);
+    s->sys.dr7 = 0x400 | 0xff;
+    run(s, self, BREAKPOINTS);
     done = 1;
     reset(s, SPIN_PC); /* spins until the thread is killed */
     KOBJ(self, KEEL_THREAD_VCPU_RESUME);
@@ -130,6 +136,9 @@ KTEST(vcpu_x86_runs_a_guest_and_refuses_what_it_must_not_run)
     REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vx_vm, 0, KEEL_TASK_VM), 0);
     REQUIRE_EQ(KOBJ(vx_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
                     keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), GUEST_PA), 0);
+    REQUIRE_EQ(KOBJ(vx_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                    keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), 0),
+               0);
     vx_area = root_utcb_page_alloc();
     REQUIRE(vx_area);
     done = 0;
@@ -166,6 +175,10 @@ KTEST(vcpu_x86_runs_a_guest_and_refuses_what_it_must_not_run)
         CHECK_EQ(exit_code[OUTSIDE], KEEL_X86_EXIT_NPF);
         CHECK_EQ(info2, 0x200000);
         CHECK((info1 & (1u << 4)) != 0); /* an instruction fetch */
+        CHECK_EQ(result[BREAKPOINTS], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(exit_code[BREAKPOINTS], KEEL_X86_EXIT_HLT); /* not a #DB (a triple fault) */
+        CHECK_EQ(rax[BREAKPOINTS], 42);
+        CHECK_EQ(rip[BREAKPOINTS], 5);
         /* In its guest now, spinning: it keeps its VM (no rebinding) and is killed from there. */
         sleep_us(20000);
         CHECK_EQ(KOBJ(t.cap, KEEL_THREAD_VCPU, vx_vm, vx_area), -KEEL_EBUSY);
