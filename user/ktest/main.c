@@ -19,26 +19,34 @@ static const char *current;
  * seconds costs it one tick, not a false alarm; a case that keeps every CPU from it (CPU 0, at a
  * priority above the tests') is left to the runner's silence limit. */
 #define WATCHDOG_PRIO 250
-static volatile unsigned case_number; /* changes when a case ends */
+static volatile unsigned case_number; /* changes when a case ends ... */
+static volatile unsigned progress;    /* ... or says it gets on (ktest_progress) */
 static volatile unsigned passed, failed, case_deadline_s;
 static unsigned deadline_s = 30; /* a case of the default: under 3 s on an idle host */
 static struct kthread watchdog;
 
 static void watchdog_loop(void)
 {
-    unsigned seen = case_number, ticks = 0;
+    unsigned seen = case_number, seen_progress = progress, ticks = 0;
     for (;;) {
         keel_receive(watchdog.cap, 1000000, 0); /* nobody sends: the timeout ends it */
-        unsigned now = case_number;
-        ticks = now == seen ? ticks + 1 : 0;
+        unsigned now = case_number, now_progress = progress;
+        ticks = now == seen && now_progress == seen_progress ? ticks + 1 : 0;
         seen = now;
+        seen_progress = now_progress;
         if (ticks >= case_deadline_s && current) {
-            printf("FAIL: %s: no end after %u s (the ktest watchdog: hung?)\n", current, ticks);
+            printf("FAIL: %s: no end and no progress for %u s (the ktest watchdog: hung?)\n",
+                   current, ticks);
             printf("KTEST DONE: %u passed, %u failed\n", passed, failed + 1);
             rt_flush();
             KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_POWER_OFF);
         }
     }
+}
+
+void ktest_progress(void)
+{
+    progress++;
 }
 
 static void watchdog_start(void)

@@ -397,6 +397,10 @@ KTEST_DEADLINE(sched_thread_moved_while_running_runs_once, 120)
         REQUIRE_EQ(kthread_place(&t, 0, ROOT_PRIO + 10, 0), 0);
         REQUIRE_EQ(kthread_place(&t, n > 2 ? 2 : 0, ROOT_PRIO + 10, 0), 0);
         sleep_us(2000);
+        if (i % 100 == 99) { /* 8 s idle, a minute on a loaded host: not silent meanwhile */
+            printf("ktest: %u of 400 moves\n", i + 1);
+            ktest_progress();
+        }
     }
     stop = 1;
     CHECK_EQ(torn, 0);

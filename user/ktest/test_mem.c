@@ -391,6 +391,7 @@ KTEST_DEADLINE(mem_more_tasks_than_tlb_tags_each_sees_its_own_page, 120)
         REQUIRE_EQ(kthread_place(&t[i], i % ncpu, 50, 0), 0);
         if (i % 50 == 49) {
             printf("ktest: %u tasks started\n", i + 1); /* (a loaded host: seconds each) */
+            ktest_progress();
         }
     }
     /* Three rounds each: every round through the tasks runs out of tags at least once. */
@@ -409,6 +410,7 @@ KTEST_DEADLINE(mem_more_tasks_than_tlb_tags_each_sees_its_own_page, 120)
              * (the system tests fail a run that says nothing for 30 s). */
             printf("ktest: task %u of %u is the first still to have its three turns\n", i,
                    MANY_TASKS);
+            ktest_progress();
         }
         sleep_us(1000);
     }
