@@ -5,7 +5,8 @@
  * table (superpages, a page crossing, tables outside RAM), the PLIC model (claim, complete,
  * thresholds, level and edge lines), the NS16550A (interrupts, FIFO, divisor latch) wired to
  * it, the SBI debug console (DBCN: bounded writes, ranges outside RAM), HSM hart_start (the
- * start address checked; the new hart's pc, a0 and a1 as exit.c resets it) and SRST. Guest RAM
+ * start address checked; the new hart's pc, a0 and a1 as exit.c resets it), hart_get_status,
+ * hart_suspend (not supported), the BASE extension's version and probe, and SRST. Guest RAM
  * is a buffer here; the VM's other services are fakes below; what the VMM prints is caught from
  * stdout.
  */
@@ -517,6 +518,79 @@ static void test_hart_start(void)
     t->state = NULL;
 }
 
+/* One SBI call (extension eid, function fid, a0..a2) from vCPU 0: a0 (the error) after it, *value
+ * a1. The pc moves past the ECALL. */
+static int64_t sbi(uint64_t eid, uint64_t fid, uint64_t a0, uint64_t a1, uint64_t a2,
+                   uint64_t *value)
+{
+    struct keel_vcpu_state s = { .pc = 0x80001000 };
+    s.x[17] = eid, s.x[16] = fid, s.x[10] = a0, s.x[11] = a1, s.x[12] = a2;
+    s.x[13] = 0x5a5a; /* not an argument: must not matter */
+    CHECK(sbi_call(&vm.vcpus[0], &s) == 0);
+    CHECK_EQ(s.pc, 0x80001004);
+    CHECK_EQ(s.x[13], 0x5a5a);
+    *value = s.x[11];
+    return (int64_t)s.x[10];
+}
+
+/* HSM's other functions (SBI 2.0, 9.2-9.4): hart_get_status of a0's hart, numbered as the spec
+ * does (STARTED 0, STOPPED 1, START_PENDING 2); hart_suspend is not supported: NOT_SUPPORTED for
+ * the types the spec defines (whatever a0 would be as a hart id), INVALID_PARAM for reserved and
+ * platform-specific ones; no function 4. BASE says HSM is there, and SBI 2.0. */
+static void test_hsm_status_suspend(void)
+{
+    enum { HSM = 0x48534d, BASE = 0x10, NOT_SUPPORTED = -2, INVALID_PARAM = -3 };
+    uint64_t value = 99;
+    vm.vcpus[0].power = VCPU_ON;
+    vm.vcpus[1].power = VCPU_OFF;
+    CHECK_EQ(sbi(HSM, 2, 1, 0, 0, &value), 0);
+    CHECK_EQ(value, 1);
+    vm.vcpus[1].power = VCPU_ON_PENDING;
+    CHECK_EQ(sbi(HSM, 2, 1, 0, 0, &value), 0);
+    CHECK_EQ(value, 2);
+    vm.vcpus[1].power = VCPU_ON;
+    CHECK_EQ(sbi(HSM, 2, 1, 0, 0, &value), 0);
+    CHECK_EQ(value, 0);
+    vm.vcpus[1].power = VCPU_OFF;
+    CHECK_EQ(sbi(HSM, 2, 0, 1, 1, &value), 0); /* hart 0: a0, not a1 */
+    CHECK_EQ(value, 0);
+    CHECK_EQ(sbi(HSM, 2, 2, 0, 0, &value), INVALID_PARAM);
+    static const uint64_t defined[] = { 0, 0x80000000, 0xffffffff00000000ull };
+    for (unsigned i = 0; i < 3; i++) {
+        CHECK_EQ(sbi(HSM, 3, defined[i], RAM_BASE, 0, &value), NOT_SUPPORTED);
+        CHECK_EQ(sbi(HSM, 3, defined[i], 0, 0, &value), NOT_SUPPORTED);
+    }
+    static const uint64_t undefined[] = { 1,          2,          0x0fffffff,
+                                          0x10000000, 0x7fffffff, 0x80000001,
+                                          0x8fffffff, 0x90000000, 0xffffffff };
+    for (unsigned i = 0; i < sizeof(undefined) / sizeof(undefined[0]); i++) {
+        CHECK_EQ(sbi(HSM, 3, undefined[i], RAM_BASE, 0, &value), INVALID_PARAM);
+    }
+    CHECK_EQ(sbi(HSM, 4, 1, 0, 0, &value), NOT_SUPPORTED);
+    CHECK_EQ(sbi(HSM, 4, 7, 0, 0, &value), NOT_SUPPORTED);
+    CHECK_EQ(power_ons, 1); /* (test_hart_start's) */
+    CHECK_EQ(vm.vcpus[0].power, VCPU_ON);
+    CHECK_EQ(sbi(BASE, 0, 0, 0, 0, &value), 0);
+    CHECK_EQ(value, 2u << 24); /* 2.0 */
+    static const uint64_t offered[] = { 0x10, 0x54494d45, 0x735049,  0x52464e43,
+                                        HSM,  0x53525354, 0x4442434e };
+    for (unsigned i = 0; i < sizeof(offered) / sizeof(offered[0]); i++) {
+        CHECK_EQ(sbi(BASE, 3, offered[i], 0, 0, &value), 0);
+        CHECK(value != 0);
+    }
+    static const uint64_t absent[] = { 0x504d55 /* PMU */,
+                                       0x53555350 /* SUSP */,
+                                       0x43505043 /* CPPC */,
+                                       0x535441 /* STA */,
+                                       0x3,
+                                       0x8 };
+    for (unsigned i = 0; i < sizeof(absent) / sizeof(absent[0]); i++) {
+        CHECK_EQ(sbi(BASE, 3, absent[i], 0, 0, &value), 0);
+        CHECK_EQ(value, 0);
+        CHECK_EQ(sbi(absent[i], 0, 0, 0, 0, &value), NOT_SUPPORTED);
+    }
+}
+
 /* SRST system_reset (SBI 2.0, 10.1): shutdown stops the VM with the reason as its status, a
  * cold or warm reboot resets it, another type is INVALID_PARAM and does nothing. */
 static void test_srst(void)
@@ -555,6 +629,7 @@ int main(void)
     vm.vcpus[1].id = 1;
     vm.vcpus[1].mpidr = 1; /* hart 1 */
     test_hart_start();
+    test_hsm_status_suspend();
     test_srst();
     return unit_done("test_vmm_riscv64");
 }

@@ -7,7 +7,8 @@
  *   TIME       set_timer: the guest's vstimecmp (the hardware's with Sstc; else the VMM's)
  *   IPI        send_ipi: VSSIP on the target vCPUs
  *   RFENCE     remote fence.i / sfence.vma: fences the kernel does before the targets run again
- *   HSM        hart_start / hart_stop / hart_get_status (SMP guests)
+ *   HSM        hart_start / hart_stop / hart_get_status (SMP guests); hart_suspend: not
+ *              supported (NOT_SUPPORTED for the spec's types, INVALID_PARAM for the others)
  *   SRST       system_reset: the VM stops; the reset reason is its exit status
  *   DBCN       debug console write (at most DBCN_WRITE_MAX bytes a call) / write_byte (read:
  *              nothing typed)
@@ -184,8 +185,25 @@ static struct sbi_ret rfence(struct vcpu *v, struct keel_vcpu_state *s, uint64_t
     return (struct sbi_ret){ for_harts(v, s->x[10], s->x[11], fence_one, req), 0 };
 }
 
+/* hart_suspend(suspend_type, resume_addr, opaque): the types the spec defines (default
+ * retentive 0, default non-retentive 0x80000000) are NOT_SUPPORTED here (SBI 2.0, 9.4: not
+ * reserved, but not supported by the platform); reserved and platform-specific ones, none of
+ * which is implemented, are INVALID_PARAM. A guest idles with WFI. */
+static struct sbi_ret hart_suspend(uint32_t type)
+{
+    bool defined = type == 0 || type == 0x80000000u;
+    return (struct sbi_ret){ defined ? SBI_ERR_NOT_SUPPORTED : SBI_ERR_INVALID_PARAM, 0 };
+}
+
 static struct sbi_ret hsm(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fid)
 {
+    if (fid == 3) {
+        return hart_suspend((uint32_t)s->x[10]); /* (a0 is a type, not a hart) */
+    }
+    if (fid > 3) {
+        return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
+    }
+    /* hart_start and hart_get_status name a hart in a0; hart_stop is the caller's */
     struct vcpu *t = fid == 1 ? v : sbi_vcpu_by_hartid(v->vm, s->x[10]);
     if (!t) {
         return (struct sbi_ret){ SBI_ERR_INVALID_PARAM, 0 };
@@ -208,15 +226,13 @@ static struct sbi_ret hsm(struct vcpu *v, struct keel_vcpu_state *s, uint64_t fi
     case 1: /* hart_stop: does not return to the guest (until a hart_start) */
         __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
         return (struct sbi_ret){ SBI_SUCCESS, 0 };
-    case 2: { /* hart_get_status(hartid) */
+    default: { /* 2: hart_get_status(hartid) */
         static const uint64_t status[] = { [VCPU_OFF] = SBI_HSM_STOPPED,
                                            [VCPU_ON_PENDING] = SBI_HSM_START_PENDING,
                                            [VCPU_ON] = SBI_HSM_STARTED };
         enum vcpu_power p = __atomic_load_n(&t->power, __ATOMIC_ACQUIRE);
         return (struct sbi_ret){ SBI_SUCCESS, status[p] };
     }
-    default: /* hart_suspend: not offered */
-        return (struct sbi_ret){ SBI_ERR_NOT_SUPPORTED, 0 };
     }
 }
 
