@@ -77,6 +77,15 @@ keel_add_unit_test(test_vmm_arm64 SOURCES vmm/tests/test_vmm_arm64.c vmm/arch/ar
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_arm64 PRIVATE KEEL_UAPI_ARM64)
 
+# The guests' console lines (vmm/dev/guest_line.c) and the PL011 that prints through them
+# (vmm/dev/uart_pl011.c): long lines lose nothing.
+keel_add_unit_test(test_vmm_console SOURCES vmm/tests/test_vmm_console.c vmm/dev/uart_pl011.c
+    vmm/dev/guest_line.c LIBS host_keel_c
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${CMAKE_SOURCE_DIR}/vmm/tests/host
+             ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/vcpu/arch/arm64
+             ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
+target_compile_definitions(test_vmm_console PRIVATE KEEL_UAPI_ARM64)
+
 # Where the VMM places a Linux Image, its initrd and its device tree (vmm/linux_layout.c), once
 # per architecture with its Image header (vm_arch.h).
 foreach(arch IN ITEMS arm64 riscv64)

@@ -6,10 +6,10 @@
 struct guest_line {
     char buf[128];
     unsigned used;
+    const char *tag; /* which of the VM's consoles, or NULL: "<vm name>:<tag>| <line>" */
 };
 
-/* Adds c to the line; a newline (or a full line) prints it as "<vm name>| <line>". */
+/* Adds c to the line; a newline prints it as "<vm name>| <line>". A line longer than the buffer
+ * is printed in pieces of sizeof(buf) - 1 characters: none is lost. Carriage returns are dropped. */
 void guest_line_put(struct vm *vm, struct guest_line *l, char c);
 
-/* A whole guest line went out: the first tells the system the guest runs (KEEL_PROTO_RUNNING). */
-void guest_line_printed(void);

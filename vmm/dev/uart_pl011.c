@@ -8,9 +8,9 @@
  *   pl011@9000000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x0 0x9000000 0x0 0x1000>;
  *                   interrupts = <0 1 4>; clocks = <&clk>, <&clk>; clock-names = "uartclk", "apb_pclk"; };
  */
+#include "guest_line.h"
 #include "rx_fifo.h"
 #include "uart_pl011.h"
-#include "guest_line.h"
 #include <keel/rt.h>
 #include <string.h>
 
@@ -31,8 +31,7 @@ _Static_assert(RX_FIFO <= RX_FIFO_MAX, "rx_fifo.h");
 struct pl011 {
     struct vm *vm;
     unsigned irq;
-    char line[128];
-    unsigned used;
+    struct guest_line line;
     uint32_t regs[UARTDMACR / 4 + 1]; /* the plain read/write registers */
     uint32_t ris;
     bool irq_level; /* the level its interrupt line has (told only when it changes) */
@@ -51,21 +50,9 @@ static void update_irq(struct pl011 *u)
     }
 }
 
-static void flush(struct pl011 *u)
-{
-    u->line[u->used] = '\0';
-    printf("%s| %s\n", u->vm->name, u->line);
-    u->used = 0;
-    guest_line_printed();
-}
-
 static void transmit(struct pl011 *u, char c)
 {
-    if (c == '\n' || u->used == sizeof(u->line) - 1) {
-        flush(u);
-    } else if (c != '\r') {
-        u->line[u->used++] = c;
-    }
+    guest_line_put(u->vm, &u->line, c);
     u->ris |= INT_TX;
 }
 

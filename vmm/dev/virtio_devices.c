@@ -54,8 +54,7 @@ struct vdev {
     struct virtio_pci pci;
     struct pci_function fn;
     struct net_link *link;
-    char line[128]; /* console output, a line at a time */
-    unsigned used;
+    struct guest_line line; /* console output, a line at a time */
     uint64_t rng_state;
 };
 
@@ -123,15 +122,7 @@ static void console_write(void *ctx, const char *buf, size_t n)
 {
     struct vdev *d = ctx;
     for (size_t i = 0; i < n; i++) {
-        if (buf[i] == '\n' || d->used == sizeof(d->line) - 1) {
-            d->line[d->used] = '\0';
-            printf("%s:hvc| %s\n", d->vm->name, d->line);
-            d->used = 0;
-            guest_line_printed();
-        }
-        if (buf[i] != '\n' && buf[i] != '\r') { /* (a full line's next byte starts the next) */
-            d->line[d->used++] = buf[i];
-        }
+        guest_line_put(d->vm, &d->line, buf[i]);
     }
 }
 
@@ -242,6 +233,7 @@ static struct vdev *model_create(struct vm *vm, const void *fdt, int node, struc
         virtio_rng_init(&d->u.rng, &d->host, &b);
     } else if (strcmp(kind, "console") == 0) {
         struct virtio_console_backend b = { .ctx = d, .write = console_write };
+        d->line.tag = "hvc";
         virtio_console_init(&d->u.console, &d->host, &b);
     } else if (strcmp(kind, "net") == 0) {
         r = create_net(d, fdt, node);
