@@ -189,6 +189,8 @@ add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-ar
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-guest.log
     --expect "root: started vm1" --expect "vm1| Booting Linux on physical CPU"
     --expect "vm1| Linux version 6.1" --expect "vm1| Unpacking initramfs"
+    --require "vm1| psci: PSCIv1.1 detected in firmware." --require "vm1| psci: SMC Calling Convention v1.1"
+    --require "vm1| psci: Trusted OS migration not required"
     --expect "vm1| Run /init as init process" --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
     --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
     --expect "vm1:hvc| KEEL-INIT HVC hello from the aarch64 guest" --expect "vm1| KEEL-INIT CHECK hvc PASS"

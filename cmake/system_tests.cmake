@@ -428,7 +428,8 @@ keel_add_qemu_test(ktest/x86_64-smp4 BOARD q35-x86_64 ARCH x86_64 INITRD TIMEOUT
 # Isolation (dts/systems/vm-isolation-arm64.dts): vm1's VMM is stopped by the system while its
 # guest runs. vm2's guest (vmm/guests/arm64/attack/attack.c) attacks its VMM as a malicious driver:
 # bad MMIO (read-only and write-only registers, wrong widths, unaligned, no device, beyond RAM, no
-# syndrome, code outside RAM, a flood), GIC garbage, bad PSCI calls, and broken virtio setups,
+# syndrome, code outside RAM, a flood), GIC garbage, bad PSCI calls (and PSCI/SMCCC 1.1 discovery,
+# CPU_SUSPEND, the SMC32 forms), and broken virtio setups,
 # descriptors, chains, indirect tables, block requests and frames; it checks every answer itself
 # (FAIL: lines) and ends with a good read of sector 0. First (attack_pci.c) it attacks its PCI
 # host bridge and two virtio-pci functions (rng in slot 1, the disk in slot 2): absent functions,
@@ -461,7 +462,7 @@ keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NA
            "vm2| attack: final read of sector 0: ok" "vm3| worker: the attacker is done"
            "vm3| worker: done" "all correct"
            "vmm: vm3: guest powered off, status 0" "root: all programs done" "KEEL: power off"
-    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 156 steps passed"
+    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 157 steps passed"
             "vmm: vm2: guest powered off, status 0" "root: vm2 exited with status 0"
             "root: vm3 exited with status 0"
             "vmm: vm2: guest write of 4 bytes at 0xa000000: refused by blk"

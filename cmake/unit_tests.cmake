@@ -67,9 +67,10 @@ keel_add_unit_test(test_vmm_riscv64 SOURCES vmm/tests/test_vmm_riscv64.c vcpu/ar
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_riscv64 PRIVATE KEEL_UAPI_RISCV64)
 
-# The arm64 VMM's PSCI on the host (vmm/arch/arm64/exit.c): CPU_ON's entry checked against guest
-# RAM (INVALID_ADDRESS), its context in x0 of the vCPU it starts. The interrupt controller and the
-# VM's other services are the test's fakes.
+# The arm64 VMM's PSCI and SMCCC on the host (vmm/arch/arm64/exit.c): versions, features, the
+# SMC32 forms, CPU_SUSPEND, CPU_ON's entry checked against guest RAM (INVALID_ADDRESS), its context
+# in x0 of the vCPU it starts. The interrupt controller and the VM's other services are the test's
+# fakes.
 keel_add_unit_test(test_vmm_arm64 SOURCES vmm/tests/test_vmm_arm64.c vmm/arch/arm64/exit.c
     vcpu/arch/arm64/syndrome.c LIBS host_keel_c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${CMAKE_SOURCE_DIR}/vmm/tests/host

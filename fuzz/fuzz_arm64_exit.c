@@ -80,9 +80,9 @@ static void field(struct fuzz_in *in)
 
 static bool psci_answer(int64_t r)
 {
-    return r == 0x10000 || (r >= -6 && r <= 2) || r == -9; /* version 1.0, SUCCESS ..
-                                         INTERNAL_FAILURE, AFFINITY_INFO's ON, OFF, ON_PENDING, and
-                                         CPU_ON's INVALID_ADDRESS */
+    /* PSCI and SMCCC version 1.1, SUCCESS .. INTERNAL_FAILURE, AFFINITY_INFO's ON, OFF,
+     * ON_PENDING (and MIGRATE_INFO_TYPE's 2), CPU_ON's and CPU_SUSPEND's INVALID_ADDRESS */
+    return r == 0x10001 || (r >= -6 && r <= 2) || r == -9;
 }
 
 static void exit_once(struct fuzz_in *in)

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host tests of the arm64 VMM's PSCI (vmm/arch/arm64/exit.c), through HVC and SMC exits as the
- * guest makes them: CPU_ON with an entry point outside guest RAM or misaligned is INVALID_ADDRESS
- * (PSCI 1.0, DEN0022, 5.6) and starts nothing; CPU_ON of a CPU that does not exist is
+ * Host tests of the arm64 VMM's PSCI and SMCCC (vmm/arch/arm64/exit.c), through HVC and SMC exits
+ * as the guest makes them: version 1.1 of both, PSCI_FEATURES of every function and of
+ * SMCCC_VERSION, NOT_SUPPORTED for the rest and for an HVC whose immediate is not 0, the SMC32
+ * forms with their arguments' upper halves ignored, CPU_SUSPEND as a standby, AFFINITY_INFO's
+ * answers as the spec numbers them (ON 0, OFF 1, ON_PENDING 2); CPU_ON with an entry point
+ * outside guest RAM or misaligned is INVALID_ADDRESS (PSCI 1.0, DEN0022, 5.6) and starts nothing; CPU_ON of a CPU that does not exist is
  * INVALID_PARAMETERS; in RAM, the vCPU is started with the entry and the context, and once it is
  * reset for that start (arch_vcpu_reset, as vcpu.c does before it first runs) its pc is the entry
  * and x0 the context (5.6: the context ID is in X0 of the core as it starts), at EL1h with its
@@ -123,19 +126,24 @@ void vm_reset(struct vm *v, int64_t status)
     (void)v, (void)status;
 }
 
-/* One PSCI call from vCPU 0 (HVC, or a trapped SMC), x0..x3 the function and its arguments;
+/* One call from vCPU 0 (HVC or a trapped SMC, #imm), x0..x3 the function and its arguments;
  * returns x0 after it. The pc moves past an SMC (an HVC's return address is past it already). */
-static int64_t psci(bool smc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
+static int64_t smccc(bool smc, uint16_t imm, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
 {
     struct keel_vcpu_state *s = vm.vcpus[0].state;
     s->pc = RAM_BASE + 0x800;
-    s->exit_esr = (uint64_t)(smc ? EC_SMC64 : EC_HVC64) << 26 | 1u << 25;
+    s->exit_esr = (uint64_t)(smc ? EC_SMC64 : EC_HVC64) << 26 | 1u << 25 | imm;
     s->x[0] = fn, s->x[1] = a1, s->x[2] = a2, s->x[3] = a3;
     s->x[4] = 0x5a5a; /* not an argument: must not matter */
     CHECK_EQ(arch_vcpu_exit(&vm.vcpus[0], KEEL_VCPU_EXIT_TRAP), 0);
     CHECK_EQ(s->pc, RAM_BASE + 0x800 + (smc ? 4 : 0));
     CHECK_EQ(s->x[4], 0x5a5a);
     return (int64_t)s->x[0];
+}
+
+static int64_t psci(bool smc, uint64_t fn, uint64_t a1, uint64_t a2, uint64_t a3)
+{
+    return smccc(smc, 0, fn, a1, a2, a3);
 }
 
 static void test_cpu_on_bad_entries(void)
@@ -194,6 +202,131 @@ static void test_cpu_on_context(void)
     CHECK_EQ(psci(false, PSCI_CPU_ON, 1, entry, context), PSCI_ALREADY_ON);
 }
 
+/* Versions and discovery (PSCI 1.1, DEN 0022; SMCCC 1.1, DEN 0028), over HVC and SMC alike. */
+static void test_versions_and_features(void)
+{
+    static const uint32_t answered[] = { 0x84000000 /* PSCI_VERSION */,
+                                         0xc4000001,
+                                         0x84000001,
+                                         0x84000002 /* CPU_OFF */,
+                                         0xc4000003,
+                                         0x84000003,
+                                         0xc4000004,
+                                         0x84000004 /* AFFINITY_INFO */,
+                                         0x84000006 /* MIGRATE_INFO_TYPE */,
+                                         0x84000008,
+                                         0x84000009 /* SYSTEM_OFF, _RESET */,
+                                         0x8400000a /* PSCI_FEATURES */,
+                                         0x80000000 /* SMCCC_VERSION */ };
+    static const uint32_t not_answered[] = { 0xc4000005,
+                                             0x84000005 /* MIGRATE */,
+                                             0xc4000007,
+                                             0x84000007 /* MIGRATE_INFO_UP_CPU */,
+                                             0x8400000b /* CPU_FREEZE */,
+                                             0xc400000e /* SYSTEM_SUSPEND */,
+                                             0x84000012 /* SYSTEM_RESET2 */,
+                                             0x84000050 /* TRNG_VERSION */,
+                                             0xc4000000,
+                                             0x8400000c,
+                                             0x840000ff,
+                                             0x86000000 /* a hypervisor service */,
+                                             0x80000001 /* SMCCC_ARCH_FEATURES: not PSCI's */,
+                                             0xdeadbeef,
+                                             0x0,
+                                             0x12345678 };
+    for (unsigned smc = 0; smc < 2; smc++) {
+        CHECK_EQ(psci(smc, 0x84000000, 0, 0, 0), 0x10001); /* PSCI 1.1 */
+        CHECK_EQ(psci(smc, 0x80000000, 0, 0, 0), 0x10001); /* SMCCC 1.1 */
+        for (unsigned i = 0; i < sizeof(answered) / sizeof(answered[0]); i++) {
+            CHECK_EQ(psci(smc, PSCI_FEATURES, answered[i], 0, 0), 0);
+            /* (its upper half ignored: PSCI_FEATURES is an SMC32 function) */
+            CHECK_EQ(psci(smc, PSCI_FEATURES, answered[i] | 0xffffffff00000000ull, 0, 0), 0);
+        }
+        for (unsigned i = 0; i < sizeof(not_answered) / sizeof(not_answered[0]); i++) {
+            CHECK_EQ(psci(smc, PSCI_FEATURES, not_answered[i], 0, 0), -1);
+            if (not_answered[i] != 0x80000001) {
+                CHECK_EQ(psci(smc, not_answered[i], 0, 0, 0), -1); /* NOT_SUPPORTED */
+            }
+        }
+        /* The function ID is W0: the upper half of x0 does not matter. */
+        CHECK_EQ(psci(smc, 0xffffffff84000000ull, 0, 0, 0), 0x10001);
+        CHECK_EQ(psci(smc, 0x84000006, 0, 0, 0), 2); /* MIGRATE_INFO_TYPE: no Trusted OS */
+        /* SMCCC_ARCH_FEATURES: no errata workarounds; its own functions are there. */
+        CHECK_EQ(psci(smc, 0x80000001, 0x80008000, 0, 0), -1);
+        CHECK_EQ(psci(smc, 0x80000001, 0x80007fff, 0, 0), -1);
+        CHECK_EQ(psci(smc, 0x80000001, 0x80003fff, 0, 0), -1);
+        CHECK_EQ(psci(smc, 0x80000001, 0x80000000, 0, 0), 0);
+        CHECK_EQ(psci(smc, 0x80000001, 0x80000001, 0, 0), 0);
+        CHECK_EQ(psci(smc, 0x80000001, 0x84000000, 0, 0), -1);
+        /* An immediate other than 0 is not an SMCCC call: NOT_SUPPORTED, nothing done. */
+        CHECK_EQ(smccc(smc, 1, 0x84000000, 0, 0, 0), -1);
+        CHECK_EQ(smccc(smc, 0xffff, 0x84000008, 0, 0, 0), -1);
+        CHECK(!vm.off);
+    }
+}
+
+/* The SMC32 forms of CPU_ON, AFFINITY_INFO and CPU_SUSPEND take 32-bit arguments: what the
+ * upper halves of x1..x3 hold does not matter (SMCCC, DEN 0028). In the SMC64 forms it does. */
+static void test_smc32_arguments(void)
+{
+    const uint64_t junk = 0xa5a5a5a500000000ull, entry = RAM_BASE + 0x3000;
+    struct vcpu *v = &vm.vcpus[1];
+    v->power = VCPU_OFF;
+    power_ons = 0;
+    CHECK_EQ(psci(false, 0xc4000004, 1 | junk, 0, 0), PSCI_INVALID_PARAMETERS);
+    CHECK_EQ(psci(false, 0xc4000003, 1 | junk, entry, 0), PSCI_INVALID_PARAMETERS);
+    CHECK_EQ(psci(false, 0xc4000003, 1, entry | junk, 0), PSCI_INVALID_ADDRESS);
+    CHECK_EQ(power_ons, 0);
+    CHECK_EQ(psci(true, 0x84000004, 1 | junk, junk, 0), 1); /* OFF */
+    CHECK_EQ(psci(true, 0x84000003, 1 | junk, entry | junk, 0xc0ffee | junk), PSCI_SUCCESS);
+    CHECK_EQ(power_ons, 1);
+    CHECK_EQ(v->start_pc, entry);
+    CHECK_EQ(v->start_ctx, 0xc0ffee);
+    CHECK_EQ(psci(false, 0x84000004, 1 | junk, 0, 0), 2); /* ON_PENDING */
+    CHECK_EQ(psci(false, 0x84000003, 1 | junk, entry, 0), PSCI_ON_PENDING);
+    v->power = VCPU_ON;
+    CHECK_EQ(psci(false, 0x84000004, 1 | junk, junk, 0), 0); /* ON */
+    CHECK_EQ(psci(false, 0xc4000004, 1, 0, 0), 0);
+    CHECK_EQ(psci(false, 0x84000003, 1 | junk, entry, 0), PSCI_ALREADY_ON);
+    /* An MPIDR with bits outside its affinity fields, a level above 0: no such CPU here. */
+    CHECK_EQ(psci(false, 0xc4000004, 1 | 1ull << 31, 0, 0), PSCI_INVALID_PARAMETERS);
+    CHECK_EQ(psci(false, 0xc4000004, 1 | 1ull << 24, 0, 0), PSCI_INVALID_PARAMETERS);
+    CHECK_EQ(psci(false, 0xc4000004, 1 | 1ull << 40, 0, 0), PSCI_INVALID_PARAMETERS);
+    CHECK_EQ(psci(false, 0xc4000004, 1, 1, 0), PSCI_INVALID_PARAMETERS);
+    CHECK_EQ(psci(false, 0xc4000003, 1ull << 32, entry, 0), PSCI_INVALID_PARAMETERS);
+    power_ons = 0;
+}
+
+/* CPU_SUSPEND (5.4.2): any state is a standby, the vCPU waits as in WFI and the call returns
+ * SUCCESS (a power-down state demoted to standby, its entry point checked); the reserved bits
+ * of power_state make it INVALID_PARAMETERS, a bad entry of a power down INVALID_ADDRESS. */
+static void test_cpu_suspend(void)
+{
+    struct vcpu *v = &vm.vcpus[0];
+    const uint32_t fns[] = { 0xc4000001, 0x84000001 };
+    for (unsigned i = 0; i < 2; i++) {
+        for (unsigned smc = 0; smc < 2; smc++) {
+            unsigned sleeps = v->wfi_sleeps;
+            CHECK_EQ(psci(smc, fns[i], 0, 0, 0), PSCI_SUCCESS); /* standby, state 0 */
+            CHECK_EQ(v->wfi_sleeps, sleeps + 1);
+            CHECK_EQ(psci(smc, fns[i], 0x01000003, 0, 0), PSCI_SUCCESS); /* level 1 standby */
+            CHECK_EQ(psci(smc, fns[i], 0x10000, RAM_BASE + 0x100, 7), PSCI_SUCCESS);
+            CHECK_EQ(v->wfi_sleeps, sleeps + 3);
+            CHECK_EQ(psci(smc, fns[i], 0x10000, RAM_BASE + RAM_SIZE, 7), PSCI_INVALID_ADDRESS);
+            CHECK_EQ(psci(smc, fns[i], 0x10000, RAM_BASE + 2, 7), PSCI_INVALID_ADDRESS);
+            CHECK_EQ(psci(smc, fns[i], 1u << 17, 0, 0), PSCI_INVALID_PARAMETERS);
+            CHECK_EQ(psci(smc, fns[i], 1u << 26, 0, 0), PSCI_INVALID_PARAMETERS);
+            CHECK_EQ(psci(smc, fns[i], 1u << 31, 0, 0), PSCI_INVALID_PARAMETERS);
+            CHECK_EQ(v->wfi_sleeps, sleeps + 3);
+            CHECK_EQ(v->power, VCPU_ON);
+        }
+    }
+    /* The SMC32 form ignores the upper halves: a power down whose entry is in RAM below them. */
+    CHECK_EQ(psci(false, 0x84000001, 0xffff000000010000ull, RAM_BASE | 0xff00000000ull, 0),
+             PSCI_SUCCESS);
+    CHECK_EQ(psci(false, 0xc4000001, 0x10000, RAM_BASE | 0xff00000000ull, 0), PSCI_INVALID_ADDRESS);
+}
+
 int main(void)
 {
     vm.name = "t";
@@ -207,6 +340,9 @@ int main(void)
     }
     test_cpu_on_bad_entries();
     test_cpu_on_context();
+    test_versions_and_features();
+    test_smc32_arguments();
+    test_cpu_suspend();
     CHECK(!vm.off);
     return unit_done("test_vmm_arm64");
 }

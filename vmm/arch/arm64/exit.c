@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * VM exits on arm64, dispatched by the exception class of ESR_EL2: data aborts on MMIO (decoded
- * from the syndrome: register, width, direction, sign extension), HVC and SMC calls for PSCI,
+ * from the syndrome: register, width, direction, sign extension), HVC and SMC calls (SMCCC 1.1,
+ * PSCI 1.1),
  * WFI, trapped system registers (SGI generation, debug). Guest mistakes are reported (a bounded
  * number of lines, vm_report()) and the guest goes on: an access no device takes reads as zero
  * and writes nothing; an access the VMM cannot decode (no syndrome, e.g. a load pair) and an
@@ -63,93 +64,17 @@ static int data_abort(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
     return 0;
 }
 
-static struct vcpu *vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
+/* Until the guest has an interrupt to take, or may have: as WFI does (wait_for_interrupt). The
+ * one source it can have today is its virtual timer: sleep until it is due (a receive that times
+ * out); the kernel injects the timer's interrupt as soon as the guest runs. While the kernel
+ * holds the timer's interrupt (the guest has not deactivated the last one yet) the timer cannot
+ * wake the guest: look again in a millisecond, as with no timer armed. The counter's frequency
+ * is the kernel's (CNTFRQ_EL0, passed on in our environment page). */
+static void wait_for_wakeup(struct vcpu *v, struct keel_vcpu_state *s)
 {
-    for (unsigned i = 0; i < vm->vcpu_count; i++) {
-        if (vm->vcpus[i].mpidr == (mpidr & 0xff00ffffffull)) {
-            return &vm->vcpus[i];
-        }
-    }
-    return NULL;
-}
-
-static int64_t psci_cpu_on(struct vm *vm, uint64_t target, uint64_t pc, uint64_t ctx)
-{
-    struct vcpu *t = vcpu_by_mpidr(vm, target);
-    if (!t) {
-        return PSCI_INVALID_PARAMETERS;
-    }
-    if ((pc & 3) || !guest_mem_ptr(vm, gpa_init(pc), 4)) {
-        return PSCI_INVALID_ADDRESS; /* (PSCI 1.0, 5.6: an entry point known to be invalid) */
-    }
-    int64_t r = vcpu_power_on(t, pc, ctx);
-    if (r == -KEEL_EBUSY) {
-        return __atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_ON ? PSCI_ALREADY_ON : PSCI_ON_PENDING;
-    }
-    if (r < 0) {
-        printf("vmm: %s: cannot start vCPU %u: %s\n", vm->name, t->id, keel_strerror(r));
-        return PSCI_INTERNAL_FAILURE;
-    }
-    return PSCI_SUCCESS;
-}
-
-static int psci(struct vcpu *v, struct keel_vcpu_state *s)
-{
-    struct vm *vm = v->vm;
-    int64_t r = PSCI_NOT_SUPPORTED;
-    struct vcpu *t;
-    switch ((uint32_t)s->x[0]) {
-    case PSCI_VERSION:
-        r = 0x10000; /* 1.0 */
-        break;
-    case PSCI_FEATURES:
-        switch ((uint32_t)s->x[1]) {
-        case PSCI_VERSION: case PSCI_CPU_OFF: case PSCI_CPU_ON: case PSCI_AFFINITY_INFO:
-        case PSCI_SYSTEM_OFF: case PSCI_SYSTEM_RESET: case PSCI_FEATURES:
-            r = PSCI_SUCCESS;
-        }
-        break;
-    case PSCI_CPU_ON:
-        r = psci_cpu_on(vm, s->x[1], s->x[2], s->x[3]);
-        break;
-    case PSCI_CPU_OFF:
-        __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
-        return 0; /* does not return to the guest (until a CPU_ON) */
-    case PSCI_AFFINITY_INFO: { /* lowest affinity level only */
-        static const int64_t state[] = { [VCPU_OFF] = PSCI_AFFINITY_OFF,
-                                         [VCPU_ON_PENDING] = PSCI_AFFINITY_ON_PENDING,
-                                         [VCPU_ON] = PSCI_AFFINITY_ON };
-        t = s->x[2] == 0 ? vcpu_by_mpidr(vm, s->x[1]) : NULL;
-        r = t ? state[__atomic_load_n(&t->power, __ATOMIC_ACQUIRE)] : PSCI_INVALID_PARAMETERS;
-        break;
-    }
-    case PSCI_SYSTEM_OFF:
-        vm->exit_status = (int64_t)s->x[1];
-        vm_stop(vm);
-        return 0;
-    case PSCI_SYSTEM_RESET:
-        vm_reset(vm, (int64_t)s->x[1]); /* (x1: the status, should the VM stop instead) */
-        return 0;
-    }
-    s->x[0] = (uint64_t)r;
-    return 0;
-}
-
-/* WFI: the guest has nothing to do until an interrupt. The one source it can have today is its
- * virtual timer: sleep until it is due (a receive that times out), then resume; the kernel
- * injects the timer's interrupt as soon as the guest runs. While the kernel holds the timer's
- * interrupt (the guest has not deactivated the last one yet) the timer cannot wake the guest:
- * look again in a millisecond, as with no timer armed. WFE goes on at once. The counter's
- * frequency is the kernel's (CNTFRQ_EL0, passed on in our environment page). */
-static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
-{
-    s->pc += 4;
-    if (esr & 1) {
-        return 0; /* WFE */
-    }
     vgic_flush(v->vm, v);
     if (vgic_has_pending(v->vm, v)) {
-        return 0;
+        return;
     }
     uint64_t ctl = s->cntv_ctl_el0, freq = rt_timer_freq();
     uint64_t us = 1000; /* no timer armed: look again in a millisecond */
@@ -169,6 +94,178 @@ static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_
             passthrough_message(v, label);
         }
     }
+}
+
+/* WFI: the guest has nothing to do until an interrupt. WFE goes on at once. */
+static int wait_for_interrupt(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
+{
+    s->pc += 4;
+    if (!(esr & 1)) {
+        wait_for_wakeup(v, s);
+    }
+    return 0;
+}
+
+/* The vCPU whose MPIDR is mpidr (its affinity fields: Aff3 [39:32], Aff2..0 [23:0]; PSCI asks
+ * the other bits to be zero), or NULL. */
+static struct vcpu *vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
+{
+    if (mpidr & ~0xff00ffffffull) {
+        return NULL;
+    }
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        if (vm->vcpus[i].mpidr == mpidr) {
+            return &vm->vcpus[i];
+        }
+    }
+    return NULL;
+}
+
+/* Whether pc can be where a CPU starts: aligned, in guest RAM. */
+static bool entry_ok(struct vm *vm, uint64_t pc)
+{
+    return !(pc & 3) && guest_mem_ptr(vm, gpa_init(pc), 4);
+}
+
+static int64_t psci_cpu_on(struct vm *vm, uint64_t target, uint64_t pc, uint64_t ctx)
+{
+    struct vcpu *t = vcpu_by_mpidr(vm, target);
+    if (!t) {
+        return PSCI_INVALID_PARAMETERS;
+    }
+    if (!entry_ok(vm, pc)) {
+        return PSCI_INVALID_ADDRESS; /* (PSCI 1.0, 5.6: an entry point known to be invalid) */
+    }
+    int64_t r = vcpu_power_on(t, pc, ctx);
+    if (r == -KEEL_EBUSY) {
+        return __atomic_load_n(&t->power, __ATOMIC_ACQUIRE) == VCPU_ON ? PSCI_ALREADY_ON : PSCI_ON_PENDING;
+    }
+    if (r < 0) {
+        printf("vmm: %s: cannot start vCPU %u: %s\n", vm->name, t->id, keel_strerror(r));
+        return PSCI_INTERNAL_FAILURE;
+    }
+    return PSCI_SUCCESS;
+}
+
+/* PSCI_FEATURES: SUCCESS for every function answered here (for CPU_SUSPEND its flags, 0: the
+ * original power_state format, platform-coordinated mode only), NOT_SUPPORTED for the rest.
+ * SMCCC_VERSION is there as SMCCC 1.1 asks, for callers to find it (DEN 0028). */
+static int64_t psci_features(uint32_t fn)
+{
+    switch (fn) {
+    case PSCI_VERSION:
+    case PSCI_CPU_SUSPEND:
+    case PSCI_CPU_SUSPEND32:
+    case PSCI_CPU_OFF:
+    case PSCI_CPU_ON:
+    case PSCI_CPU_ON32:
+    case PSCI_AFFINITY_INFO:
+    case PSCI_AFFINITY_INFO32:
+    case PSCI_MIGRATE_INFO_TYPE:
+    case PSCI_SYSTEM_OFF:
+    case PSCI_SYSTEM_RESET:
+    case PSCI_FEATURES:
+    case SMCCC_VERSION:
+        return PSCI_SUCCESS;
+    default:
+        return PSCI_NOT_SUPPORTED;
+    }
+}
+
+static int64_t psci_affinity_info(struct vm *vm, uint64_t target, uint64_t lowest_level)
+{
+    static const int64_t state[] = { [VCPU_OFF] = PSCI_AFFINITY_OFF,
+                                     [VCPU_ON_PENDING] = PSCI_AFFINITY_ON_PENDING,
+                                     [VCPU_ON] = PSCI_AFFINITY_ON };
+    /* Level 0 only (above it is optional from PSCI 1.0 on: INVALID_PARAMETERS, 5.7). */
+    struct vcpu *t = (uint32_t)lowest_level == 0 ? vcpu_by_mpidr(vm, target) : NULL;
+    return t ? state[__atomic_load_n(&t->power, __ATOMIC_ACQUIRE)] : PSCI_INVALID_PARAMETERS;
+}
+
+/* CPU_SUSPEND: every state is a standby, entered as WFI and left at the next wake-up event with
+ * SUCCESS; a power-down request is met that way too, as the spec lets an implementation do
+ * (5.4: a power down may end as a standby, the call then returning SUCCESS; KVM does the same),
+ * so its entry point is only checked. Nothing of the guest's context is lost. */
+static int64_t psci_cpu_suspend(struct vcpu *v, struct keel_vcpu_state *s, uint64_t power_state,
+                                uint64_t pc)
+{
+    if ((uint32_t)power_state & PSCI_POWER_STATE_RESERVED) { /* (a 32-bit parameter) */
+        return PSCI_INVALID_PARAMETERS;
+    }
+    if ((power_state & PSCI_POWER_STATE_POWERDOWN) && !entry_ok(v->vm, pc)) {
+        return PSCI_INVALID_ADDRESS;
+    }
+    wait_for_wakeup(v, s);
+    return PSCI_SUCCESS;
+}
+
+/* SMCCC_ARCH_FEATURES: the calling convention's own functions are there; the errata workarounds
+ * are not (nothing here does them: claiming one would tell the guest it is protected). */
+static int64_t smccc_arch_features(uint32_t fn)
+{
+    return fn == SMCCC_VERSION || fn == SMCCC_ARCH_FEATURES ? PSCI_SUCCESS : SMCCC_NOT_SUPPORTED;
+}
+
+/*
+ * An HVC or trapped SMC (the same conduit either way: the guest's tree may say "hvc" or "smc").
+ * SMC Calling Convention 1.1 (DEN 0028): the function ID is W0; an SMC32/HVC32 call (bit 30
+ * clear) has 32-bit arguments, so the upper halves of x1..x3 are ignored; x0 gets the result,
+ * x1..x17 stay as they were; an unknown function, and a call whose immediate is not 0 (not an
+ * SMCCC call), get NOT_SUPPORTED (-1). PSCI 1.1 on top: the functions psci_features() lists.
+ */
+static int psci(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
+{
+    struct vm *vm = v->vm;
+    uint32_t fn = (uint32_t)s->x[0];
+    uint64_t a1 = s->x[1], a2 = s->x[2], a3 = s->x[3];
+    if (!(fn & PSCI_SMC64)) {
+        a1 = (uint32_t)a1, a2 = (uint32_t)a2, a3 = (uint32_t)a3;
+    }
+    int64_t r = PSCI_NOT_SUPPORTED;
+    if (esr & 0xffff) {
+        s->x[0] = (uint64_t)SMCCC_NOT_SUPPORTED; /* HVC/SMC #imm, imm not 0: not SMCCC */
+        return 0;
+    }
+    switch (fn) {
+    case SMCCC_VERSION:
+        r = SMCCC_VERSION_1_1;
+        break;
+    case SMCCC_ARCH_FEATURES:
+        r = smccc_arch_features((uint32_t)a1);
+        break;
+    case PSCI_VERSION:
+        r = 0x10001; /* 1.1 */
+        break;
+    case PSCI_FEATURES:
+        r = psci_features((uint32_t)a1);
+        break;
+    case PSCI_CPU_SUSPEND:
+    case PSCI_CPU_SUSPEND32:
+        r = psci_cpu_suspend(v, s, a1, a2);
+        break;
+    case PSCI_CPU_ON:
+    case PSCI_CPU_ON32:
+        r = psci_cpu_on(vm, a1, a2, a3);
+        break;
+    case PSCI_CPU_OFF:
+        __atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
+        return 0; /* does not return to the guest (until a CPU_ON) */
+    case PSCI_AFFINITY_INFO:
+    case PSCI_AFFINITY_INFO32:
+        r = psci_affinity_info(vm, a1, a2);
+        break;
+    case PSCI_MIGRATE_INFO_TYPE:
+        r = PSCI_TOS_NOT_PRESENT_MP; /* no Trusted OS: MIGRATE and MIGRATE_INFO_UP_CPU are not */
+        break;
+    case PSCI_SYSTEM_OFF:
+        vm->exit_status = (int64_t)s->x[1];
+        vm_stop(vm);
+        return 0;
+    case PSCI_SYSTEM_RESET:
+        vm_reset(vm, (int64_t)s->x[1]); /* (x1: the status, should the VM stop instead) */
+        return 0;
+    }
+    s->x[0] = (uint64_t)r;
     return 0;
 }
 
@@ -217,10 +314,10 @@ static int trap(struct vcpu *v, struct keel_vcpu_state *s)
         arm64_inject_abort(s, true, false);
         return 0;
     case EC_HVC64:
-        return psci(v, s); /* the return address is already past the HVC */
+        return psci(v, s, esr); /* the return address is already past the HVC */
     case EC_SMC64:
-        s->pc += 4; /* a trapped SMC returns to itself */
-        return psci(v, s);
+        s->pc += 4; /* a trapped SMC (HCR_EL2.TSC) returns to itself */
+        return psci(v, s, esr);
     case EC_SERROR: /* (the guest's memory is emulated or RAM: a device passed through) */
         printf("vmm: %s: SError, ESR 0x%lx: a device the guest was given reported an error; "
                "stopping the VM\n",

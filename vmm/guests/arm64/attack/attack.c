@@ -207,6 +207,31 @@ static void psci_abuse(void)
               not_supported);
     step_end();
 
+    /* PSCI 1.1 and SMCCC 1.1 as a real board's firmware answers them (DEN 0022, DEN 0028). */
+    step_begin("psci-smccc-1.1");
+    const uint64_t junk = 0xa5a5a5a500000000ull;
+    step_want("PSCI_VERSION (SMC)", (uint64_t)psci_smc(PSCI_VERSION, 0, 0, 0), 0x10001);
+    step_want("SMCCC_VERSION", (uint64_t)psci_hvc(SMCCC_VERSION, 0, 0, 0), 0x10001);
+    step_want("FEATURES of SMCCC_VERSION", (uint64_t)psci_hvc(PSCI_FEATURES, SMCCC_VERSION, 0, 0),
+              0);
+    step_want("FEATURES of CPU_SUSPEND", (uint64_t)psci_smc(PSCI_FEATURES, PSCI_CPU_SUSPEND, 0, 0),
+              0);
+    step_want("FEATURES of SYSTEM_SUSPEND", (uint64_t)psci_hvc(PSCI_FEATURES, 0xc400000e, 0, 0),
+              not_supported);
+    step_want("ARCH_FEATURES of WORKAROUND_1",
+              (uint64_t)psci_hvc(SMCCC_ARCH_FEATURES, SMCCC_ARCH_WORKAROUND_1, 0, 0),
+              (uint64_t)SMCCC_NOT_SUPPORTED);
+    step_want("MIGRATE_INFO_TYPE", (uint64_t)psci_hvc(PSCI_MIGRATE_INFO_TYPE, 0, 0, 0), 2);
+    step_want("CPU_SUSPEND to standby", (uint64_t)psci_smc(PSCI_CPU_SUSPEND, 0, 0, 0), 0);
+    step_want("CPU_SUSPEND with reserved bits",
+              (uint64_t)psci_hvc(PSCI_CPU_SUSPEND32, 1u << 31, 0, 0), invalid);
+    step_want("SMC32 CPU_ON of itself, upper halves set",
+              (uint64_t)psci_hvc(PSCI_CPU_ON32, junk, FREE_AREA | junk, junk),
+              (uint64_t)PSCI_ALREADY_ON);
+    step_want("SMC32 AFFINITY_INFO of itself, upper halves set",
+              (uint64_t)psci_smc(PSCI_AFFINITY_INFO32, junk, junk, 0), 0);
+    step_end();
+
     step_begin("psci-bad-cpus");
     step_want("CPU_ON of a CPU that does not exist",
               (uint64_t)psci_hvc(PSCI_CPU_ON, 0x12345, RAM_END, 0), invalid);

@@ -20,7 +20,17 @@
 #define PSCI_CPU_ON 0xc4000003u
 #define PSCI_AFFINITY_INFO 0xc4000004u
 #define PSCI_FEATURES 0x8400000au
+#define PSCI_CPU_SUSPEND 0xc4000001u
+#define PSCI_CPU_SUSPEND32 0x84000001u
+#define PSCI_CPU_ON32 0x84000003u
+#define PSCI_AFFINITY_INFO32 0x84000004u
+#define PSCI_MIGRATE_INFO_TYPE 0x84000006u
 #define PSCI_NOT_SUPPORTED (-1)
+/* SMCCC (Arm DEN 0028): its version, feature discovery, the first errata workaround. */
+#define SMCCC_VERSION 0x80000000u
+#define SMCCC_ARCH_FEATURES 0x80000001u
+#define SMCCC_ARCH_WORKAROUND_1 0x80008000u
+#define SMCCC_NOT_SUPPORTED (-1)
 /* start.S: a secondary's entry, and where it leaves its context argument. */
 void secondary_entry(void);
 extern uint64_t secondary_context;
