@@ -164,8 +164,10 @@ target_compile_definitions(test_vmm_passthrough PRIVATE KEEL_UAPI_ARM64)
 
 # What the VMM leaves out of its guest's tree (vmm/guest_tree.c) on the host, with QEMU's own arm64
 # virt tree (vmm/tests/qemu_virt.dts, its origin in the file): virtio nodes without a backend and
-# nodes Keel does not model go, one line each; the 32 transports with backends stay.
+# nodes Keel does not model go, one line each; the 32 transports with backends stay. The seeds the
+# VMM writes into /chosen (kaslr-seed, rng-seed; vmm/entropy.c): fresh at each boot and per VM.
 keel_add_unit_test(test_vmm_guest_tree SOURCES vmm/tests/test_vmm_guest_tree.c vmm/guest_tree.c
+    vmm/entropy.c
     LIBS host_keel_fdt
     INCLUDES ${CMAKE_SOURCE_DIR}/tests/unit/host ${CMAKE_SOURCE_DIR}/vmm
              ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${CMAKE_SOURCE_DIR}/vcpu

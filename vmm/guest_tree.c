@@ -142,3 +142,28 @@ int guest_tree_trim(void *fdt, const char *vm_name)
     }
     return drop_dangling_msi(fdt, vm_name) == 0 ? removed : -1;
 }
+
+int guest_tree_seed(void *fdt, struct entropy *e, const char *vm_name)
+{
+    uint64_t kaslr = 0;
+    uint8_t rng[GUEST_TREE_RNG_SEED];
+    while (kaslr == 0) {
+        entropy_fill(e, &kaslr, sizeof(kaslr));
+    }
+    entropy_fill(e, rng, sizeof(rng));
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    if (chosen == -FDT_ERR_NOTFOUND) {
+        chosen = fdt_add_subnode(fdt, 0, "chosen");
+    }
+    int r = chosen < 0 ? chosen : fdt_setprop_u64(fdt, chosen, "kaslr-seed", kaslr);
+    if (r == 0) {
+        r = fdt_setprop(fdt, chosen, "rng-seed", rng, sizeof(rng));
+    }
+    memset(rng, 0, sizeof(rng));
+    if (r != 0) {
+        printf("vmm: %s: cannot write /chosen kaslr-seed and rng-seed: %s\n", vm_name,
+               fdt_strerror(r));
+        return -1;
+    }
+    return 0;
+}

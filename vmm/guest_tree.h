@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* What of the VM device tree the guest does not get (vmm/guest_tree.c, docs/vmm.md). */
+/* What of the VM device tree the guest does not get, and what it gets besides (vmm/guest_tree.c,
+ * docs/vmm.md). */
 #pragma once
+#include "entropy.h"
 
 /*
  * Removes from the VM device tree fdt (in place, before any device is made), each with one line
@@ -12,3 +14,14 @@
  * number of nodes removed, or -1 when the tree cannot be edited (one line says why).
  */
 int guest_tree_trim(void *fdt, const char *vm_name);
+
+#define GUEST_TREE_RNG_SEED 64 /* bytes of /chosen rng-seed */
+
+/*
+ * Writes fresh seeds from e into the guest's copy fdt of the tree (each boot: the guest's, made
+ * again at every reset): /chosen kaslr-seed (a u64, never 0: Linux takes 0 for none) and
+ * rng-seed (GUEST_TREE_RNG_SEED bytes), as QEMU does; /chosen is made if missing. Seeds the VM
+ * tree has already are replaced: one in a file is the same at every boot, and known. Returns 0,
+ * or -1 when there is no room in fdt (one line says so).
+ */
+int guest_tree_seed(void *fdt, struct entropy *e, const char *vm_name);

@@ -16,6 +16,7 @@
 #define ARCH_LINUX_BZIMAGE 0 /* (vm_arch.h: 1 on x86_64) */
 #endif
 #include "dev/flash_vm.h"
+#include "guest_tree.h"
 #if ARCH_LINUX_BZIMAGE
 #include "arch/x86_64/acpi_vm.h"
 #endif
@@ -53,6 +54,9 @@ int firmware_load(struct vm *vm, const void *vm_dt, const char *firmware, struct
     if (!dt || fdt_open_into(vm_dt, dt, DT_AREA) != 0) {
         printf("vmm: %s: the device tree does not fit the first 64 KiB of RAM\n", vm->name);
         return -1;
+    }
+    if (guest_tree_seed(dt, &vm->entropy, vm->name) != 0) {
+        return -1; /* (for the firmware to pass on, as QEMU's tree has them) */
     }
     fdt_pack(dt);
     out->entry = gpa_val(base);

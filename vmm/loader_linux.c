@@ -4,10 +4,12 @@
  * (Documentation/riscv/boot-image-header.rst), with its initrd and device tree, where
  * linux_layout_plan() placed them (the kernel above a 2 MiB-aligned base of RAM, the initrd and
  * the device tree near the top of RAM; each inside RAM, none over another). The device tree the
- * guest sees is the VM's, with /chosen linux,initrd-start/end added.
+ * guest sees is the VM's, with /chosen linux,initrd-start/end and fresh kaslr-seed and rng-seed
+ * (guest_tree_seed) added.
  */
 #include "loader_linux.h"
 #include "linux_layout.h"
+#include "guest_tree.h"
 #include <keel/rt.h>
 #include <fdt_util.h>
 #include <libfdt.h>
@@ -50,6 +52,9 @@ int linux_load(struct vm *vm, const void *image, uint64_t size, const void *init
     if (rdst && (chosen < 0 || fdt_setprop_u64(ddst, chosen, "linux,initrd-start", l.initrd) != 0 ||
                  fdt_setprop_u64(ddst, chosen, "linux,initrd-end", initrd_end) != 0)) {
         printf("vmm: %s: cannot note the initrd in the device tree's /chosen\n", vm->name);
+        return -1;
+    }
+    if (guest_tree_seed(ddst, &vm->entropy, vm->name) != 0) {
         return -1;
     }
     fdt_pack(ddst);

@@ -194,6 +194,7 @@ int main(void)
         return 1;
     }
     vm.name = env->name;
+    entropy_init(&vm.entropy, vm.name);
     vm.task = rt_cap_alloc();
     int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vm.task, 0, KEEL_TASK_VM);
     if (r == 0) {

@@ -12,6 +12,7 @@
 #include <uapi/keel/addr.h>
 #include <uapi/keel/vcpu.h>
 #include "lock.h"
+#include "entropy.h"
 #include "guest_mem.h" /* vcpu/ */
 #include <vm_arch.h> /* vmm/arch/<arch>/: struct vcpu_arch, struct vm_arch */
 
@@ -100,6 +101,7 @@ struct vm {
     struct vm_lock *console_lock;
     uint64_t vtimer_exits;
     int64_t exit_status;
+    struct entropy entropy; /* the seeds in the guest's /chosen (loaders; vCPU 0's thread) */
     unsigned reports; /* distinct vm_report() lines so far (atomic; under report_lock) */
     struct vm_lock report_lock; /* innermost: held for the hash table only, nothing called */
     uint32_t report_seen[VM_REPORT_BUDGET]; /* their hashes */

@@ -15,6 +15,7 @@
 #include "virtio_devices.h"
 #include "pci_bus.h"
 #include "guest_line.h"
+#include "../entropy.h"
 #include "../net_link.h"
 #include "../platform.h"
 #include <virtio/blk.h>
@@ -55,7 +56,7 @@ struct vdev {
     struct pci_function fn;
     struct net_link *link;
     struct guest_line line; /* console output, a line at a time */
-    uint64_t rng_state;
+    struct entropy rng;
 };
 
 static struct vdev vdevs[MAX_VIRTIO];
@@ -103,19 +104,10 @@ static bool access(struct mmio_device *m, uint64_t off, unsigned width, bool wri
     return virtio_mmio_access(&((struct vdev *)m->state)->mmio, off, width, write, v);
 }
 
-/* rng: xoshiro-style mixing of the counter, reseeded from it on every request. Keel has no
- * entropy source of its own yet (docs/vmm.md): good enough to seed a test guest, not keys. */
+/* rng: the VMM's generator (entropy.c: no hardware source behind it yet, docs/vmm.md). */
 static void rng_fill(void *ctx, void *buf, size_t n)
 {
-    struct vdev *d = ctx;
-    uint8_t *p = buf;
-    d->rng_state ^= keel_cycles();
-    for (size_t i = 0; i < n; i++) {
-        uint64_t z = (d->rng_state += 0x9e3779b97f4a7c15ull);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        p[i] = (uint8_t)(z ^ (z >> 31));
-    }
+    entropy_fill(&((struct vdev *)ctx)->rng, buf, n);
 }
 
 static void console_write(void *ctx, const char *buf, size_t n)
@@ -229,7 +221,7 @@ static struct vdev *model_create(struct vm *vm, const void *fdt, int node, struc
         r = create_blk(d, fdt, node);
     } else if (strcmp(kind, "rng") == 0) {
         struct virtio_rng_backend b = { .ctx = d, .fill = rng_fill };
-        d->rng_state = keel_cycles() ^ (uint64_t)(uintptr_t)vm->name[0] << 56;
+        entropy_init(&d->rng, vm->name);
         virtio_rng_init(&d->u.rng, &d->host, &b);
     } else if (strcmp(kind, "console") == 0) {
         struct virtio_console_backend b = { .ctx = d, .write = console_write };

@@ -7,7 +7,9 @@
  * unmodelled nodes go and the modelled ones (fw-cfg, flash, PL031, PL011, PCI, GIC, timer) stay;
  * the PCI bridge's msi-map, which names the ITS, goes; one line says so for each; a node passed
  * through (keel,board-device) stays whatever its kind, and the gpio-keys on it; a second pass
- * removes nothing.
+ * removes nothing. The seeds in /chosen (guest_tree_seed): kaslr-seed 8 bytes, rng-seed 64, in
+ * place of QEMU's (a seed in a file is known), new at each boot, different for another VM; a
+ * tree without /chosen gets one; a tree without room says so.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "unit.h"
@@ -180,6 +182,89 @@ static void test_board_device_stays(void)
     CHECK(strstr(out, "gpio-keys") == NULL);
 }
 
+/* /chosen's kaslr-seed (8 bytes, *kaslr) and rng-seed (GUEST_TREE_RNG_SEED bytes, into rng). */
+static void seeds(const void *fdt, uint64_t *kaslr, uint8_t *rng)
+{
+    int chosen = fdt_path_offset(fdt, "/chosen");
+    CHECK(chosen >= 0);
+    int len = 0;
+    const void *k = fdt_getprop(fdt, chosen, "kaslr-seed", &len);
+    CHECK(k != NULL && len == 8);
+    *kaslr = k ? fdt64_ld(k) : 0;
+    const void *r = fdt_getprop(fdt, chosen, "rng-seed", &len);
+    CHECK(r != NULL && len == GUEST_TREE_RNG_SEED);
+    if (r) {
+        memcpy(rng, r, GUEST_TREE_RNG_SEED);
+    }
+}
+
+static void test_seeds(void)
+{
+    struct entropy e1, e2;
+    entropy_init(&e1, "vm1");
+    entropy_init(&e2, "vm2");
+    uint64_t k[4];
+    uint8_t r[4][GUEST_TREE_RNG_SEED];
+    void *fdt = fresh();
+    /* QEMU's tree has its own (dumped with it; rng-seed of 32 bytes): replaced. */
+    int chosen = fdt_path_offset(fdt, "/chosen"), len;
+    const void *qemu_kaslr = fdt_getprop(fdt, chosen, "kaslr-seed", &len);
+    CHECK(qemu_kaslr != NULL && len == 8 && fdt64_ld(qemu_kaslr) == 0xe9b36657f50209f1ull);
+    CHECK(fdt_getprop(fdt, chosen, "rng-seed", &len) != NULL && len == 32);
+    CHECK_EQ(guest_tree_seed(fdt, &e1, "vm1"), 0);
+    seeds(fdt, &k[0], r[0]);
+    CHECK(k[0] != 0xe9b36657f50209f1ull);
+    /* The same VM booting again (a reset: the tree copied anew), and another VM. */
+    fdt = fresh();
+    CHECK_EQ(guest_tree_seed(fdt, &e1, "vm1"), 0);
+    seeds(fdt, &k[1], r[1]);
+    fdt = fresh();
+    CHECK_EQ(guest_tree_seed(fdt, &e2, "vm2"), 0);
+    seeds(fdt, &k[2], r[2]);
+    /* A tree without /chosen (nor room to spare at first: fdt_open_into gives it). */
+    fdt = fresh();
+    CHECK_EQ(fdt_del_node(fdt, fdt_path_offset(fdt, "/chosen")), 0);
+    CHECK_EQ(guest_tree_seed(fdt, &e1, "vm1"), 0);
+    seeds(fdt, &k[3], r[3]);
+    CHECK_EQ(fdt_check_header(fdt), 0);
+    for (unsigned i = 0; i < 4; i++) {
+        CHECK(k[i] != 0);
+        unsigned zeros = 0;
+        for (unsigned b = 0; b < GUEST_TREE_RNG_SEED; b++) {
+            zeros += r[i][b] == 0;
+        }
+        CHECK(zeros < 8); /* (64 random bytes: some 0.25 expected) */
+        for (unsigned j = 0; j < i; j++) {
+            CHECK(k[i] != k[j]);
+            CHECK(memcmp(r[i], r[j], GUEST_TREE_RNG_SEED) != 0);
+        }
+        CHECK(memcmp(&k[i], r[i], 8) != 0);
+    }
+    /* No room for them: -1 and one line, the tree still whole. */
+    static char small[128]; /* a tree of a root node alone, 128 bytes in all */
+    CHECK_EQ(fdt_create(small, sizeof(small)), 0);
+    CHECK_EQ(fdt_finish_reservemap(small), 0);
+    CHECK_EQ(fdt_begin_node(small, ""), 0);
+    CHECK_EQ(fdt_end_node(small), 0);
+    CHECK_EQ(fdt_finish(small), 0);
+    CHECK_EQ(fdt_open_into(small, small, sizeof(small)), 0);
+    fflush(stdout);
+    FILE *f = tmpfile();
+    int saved = dup(1);
+    dup2(fileno(f), 1);
+    int r_small = guest_tree_seed(small, &e1, "vm1");
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    rewind(f);
+    size_t n = fread(out, 1, sizeof(out) - 1, f);
+    out[n] = '\0';
+    fclose(f);
+    CHECK_EQ(r_small, -1);
+    CHECK(strstr(out, "vmm: vm1: cannot write /chosen kaslr-seed and rng-seed") != NULL);
+    CHECK_EQ(fdt_check_header(small), 0);
+}
+
 int main(void)
 {
     FILE *f = fopen("qemu_virt.dtb", "rb");
@@ -194,5 +279,6 @@ int main(void)
     test_qemu_tree();
     test_32_transports();
     test_board_device_stays();
+    test_seeds();
     return unit_done("test_vmm_guest_tree");
 }
