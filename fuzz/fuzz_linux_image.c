@@ -13,7 +13,8 @@
  * Checked besides the sanitizers, for a loaded kernel: the kernel at text_offset above a 2 MiB
  * aligned base in RAM, the kernel, the initrd and the device tree inside RAM and apart from
  * each other, the tree one libfdt accepts with the initrd's start and end in /chosen (made when
- * the VM's tree has none; an empty initrd is none, and leaves nothing there).
+ * the VM's tree has none; an empty initrd is none, and leaves nothing there), and a kaslr-seed
+ * (8 bytes, not 0) and an rng-seed (64 bytes) there, whichever tree.
  */
 #include "vmm_fuzz.h"
 #include "loader_linux.h"
@@ -103,6 +104,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const void *fdt = guest_mem_ptr(&vm, gpa_init(boot.dtb), DT_SPACE);
     FUZZ_CHECK(fdt_check_header(fdt) == 0 && fdt_totalsize(fdt) <= DT_SPACE);
     int chosen = fdt_path_offset(fdt, "/chosen");
+    int len = 0;
+    const void *kaslr = chosen >= 0 ? fdt_getprop(fdt, chosen, "kaslr-seed", &len) : NULL;
+    FUZZ_CHECK(kaslr && len == 8 && fdt64_ld(kaslr) != 0);
+    FUZZ_CHECK(fdt_getprop(fdt, chosen, "rng-seed", &len) && len == 64);
     if (!with_initrd || initrd_size == 0) {
         /* No initrd (an empty one is none): nothing about one in the tree. */
         FUZZ_CHECK(chosen < 0 || !fdt_getprop(fdt, chosen, "linux,initrd-start", NULL));
