@@ -87,6 +87,22 @@ static void read_initrd(struct boot_info *bi, const void *fdt)
     }
 }
 
+static bool within(struct mem_range r, uint64_t base, uint64_t end)
+{
+    const uint64_t page = 4096; /* (a loader may round what it reserves to whole pages) */
+    base &= ~(page - 1);
+    end = (end + page - 1) & ~(page - 1);
+    return pa_val(r.base) >= base && pa_val(r.base) < end && r.size <= end - pa_val(r.base);
+}
+
+bool boot_info_is_boot_data(const struct boot_info *bi, struct mem_range r, paddr_t fdt_pa,
+                            uint64_t fdt_size)
+{
+    return (pa_val(bi->initrd_start) &&
+            within(r, pa_val(bi->initrd_start), pa_val(bi->initrd_end))) ||
+           (fdt_size && within(r, pa_val(fdt_pa), pa_val(fdt_pa) + fdt_size));
+}
+
 bool boot_info_from_dt(struct boot_info *bi, const void *fdt)
 {
     memset(bi, 0, sizeof(*bi));

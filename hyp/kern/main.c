@@ -170,8 +170,12 @@ static void kmem_setup(const struct boot_info *bi)
     kmem_add(kva_from_pa(pa_init(base)), want);
     phys_reserve(pa_init(base), want);
     phys_reserve(pa_from_kva(_head_start), (uint64_t)(_image_end - _head_start));
+    paddr_t fdt_pa = bi->fdt ? pa_from_kva(bi->fdt) : pa_init(0);
+    uint64_t fdt_size = bi->fdt ? fdt_totalsize(bi->fdt) : 0;
     for (unsigned i = 0; i < bi->reserved_count; i++) {
-        phys_reserve(bi->reserved[i].base, bi->reserved[i].size);
+        if (!boot_info_is_boot_data(bi, bi->reserved[i], fdt_pa, fdt_size)) {
+            phys_reserve(bi->reserved[i].base, bi->reserved[i].size);
+        }
     }
     if (pa_val(bi->initrd_start)) {
         phys_keep_in_pages(bi->initrd_start, pa_val(bi->initrd_end) - pa_val(bi->initrd_start));

@@ -45,6 +45,20 @@ int main(void)
     CHECK_EQ(pa_val(bi.initrd_start), 0x48000000);
     CHECK_EQ(pa_val(bi.initrd_end), 0x48001000);
 
+    /* What a boot loader reserves of the boot data (U-Boot: the initrd, rounded to pages, and
+     * the tree it passes) is boot data; a range that only overlaps it, or holds more, is not. */
+    paddr_t fdt_pa = pa_init(0x4f000000);
+    struct mem_range initrd = { pa_init(0x48000000), 0x1000 }, tree = { fdt_pa, 0x2000 };
+    struct mem_range more = { pa_init(0x48000000), 0x3000 },
+                     before = { pa_init(0x47fff000), 0x2000 };
+    struct mem_range other = { pa_init(0x50000000), 0x1000 };
+    CHECK(boot_info_is_boot_data(&bi, initrd, fdt_pa, 0x1234));
+    CHECK(boot_info_is_boot_data(&bi, tree, fdt_pa, 0x1234));
+    CHECK(!boot_info_is_boot_data(&bi, more, fdt_pa, 0x1234));
+    CHECK(!boot_info_is_boot_data(&bi, before, fdt_pa, 0x1234));
+    CHECK(!boot_info_is_boot_data(&bi, other, fdt_pa, 0x1234));
+    CHECK(!boot_info_is_boot_data(&bi, tree, fdt_pa, 0)); /* no tree */
+
     /* A corrupted header is refused with a reason. */
     char saved = blob[0];
     blob[0] ^= 0x55;

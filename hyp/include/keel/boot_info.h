@@ -24,3 +24,10 @@ struct boot_info {
 
 /* Reads memory, CPUs and the initrd from fdt; returns false (and says why) on a bad tree. */
 bool boot_info_from_dt(struct boot_info *bi, const void *fdt);
+
+/* Whether reserved range r lies within the boot data the root task reads: the initrd or the
+ * device tree (fdt_pa, fdt_size). A boot loader reserves those too (U-Boot puts the initrd and
+ * the tree it passes into /memreserve/): they are kept from every allocator as boot data
+ * already, and must stay readable. */
+bool boot_info_is_boot_data(const struct boot_info *bi, struct mem_range r, paddr_t fdt_pa,
+                            uint64_t fdt_size);
