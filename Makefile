@@ -1,7 +1,13 @@
 # SPDX-License-Identifier: MIT
 # A thin front over the CMake presets (CMakePresets.json); CMake does the real work.
-#   make run   [ARCH=arm64|riscv64] [CHECK=1]   build and boot the demo
+#   make run   [ARCH=arm64|riscv64|x86_64] [CHECK=1]
+#                                               build and boot the demo
 #              [SYSTEM=consolidation]           ... or another system (docs/consolidation.md)
+#              [SYSTEM=path/to/system.dts]      ... or your own: a system device tree and the VM
+#                                               trees and files it names (docs/getting-started.md)
+#   make image SYSTEM=path/to/system.dts [ARCH=] [OUT=dir]
+#                                               only its boot image: modules.cpio, keel.bin and
+#                                               (arm64, riscv64) a U-Boot FIT (ci/system-image)
 #   make test                                   host unit tests and every system test (ctest)
 #   make bench                                  benchmarks, one row per figure
 #   make soak  [ARCH=] [CALLS=10000000] [SMP=4] [SEED=] [ROUND=] [MTTCG=1]
@@ -22,8 +28,11 @@ ROUND ?= 0
 MTTCG ?=
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET ?=
+OUT ?=
+# A SYSTEM with a '/' or ending in .dts is a path (made absolute: CMake runs in build/host).
+SYSTEM_ARG = $(if $(or $(findstring /,$(SYSTEM)),$(filter %.dts,$(SYSTEM))),$(abspath $(SYSTEM)),$(SYSTEM))
 
-.PHONY: all setup configure build run test bench soak fuzz clean
+.PHONY: all setup configure build run image test bench soak fuzz clean
 all: build
 
 setup:
@@ -36,7 +45,11 @@ build: configure
 	@cmake --build --preset default
 
 run: configure
-	@CHECK=$(CHECK) SYSTEM=$(SYSTEM) cmake --build --preset default --target run-$(ARCH)
+	@CHECK=$(CHECK) SYSTEM=$(SYSTEM_ARG) cmake --build --preset default --target run-$(ARCH)
+
+image: configure
+	@test -n "$(SYSTEM)" || { echo "make image: SYSTEM=path/to/system.dts, please" >&2; false; }
+	@SYSTEM=$(SYSTEM_ARG) OUT=$(if $(OUT),$(abspath $(OUT))) cmake --build --preset default --target image-$(ARCH)
 
 test: build
 	@ctest --preset default

@@ -164,8 +164,16 @@ set_tests_properties(style/clang-format PROPERTIES TIMEOUT 60 LABELS style)
 include(cmake/images.cmake)
 
 # The demo: make run [ARCH=...] [CHECK=1] [SYSTEM=name] (CHECK and SYSTEM are read from the
-# environment by ci/demo; SYSTEM names boot modules built here, e.g. consolidation).
+# environment by ci/demo; SYSTEM names boot modules built here, e.g. consolidation, or is the path
+# of a system device tree), and make image SYSTEM=path [OUT=dir] (ci/system-image: the boot image
+# of a user's system, from the programs and guest files built here and the files its trees name).
 foreach(arch IN LISTS KEEL_TARGET_ARCHES)
+    add_custom_target(image-${arch}
+        COMMAND ${CMAKE_SOURCE_DIR}/ci/system-image ${arch} ${KEEL_BUILD_ROOT}
+        DEPENDS keel-${arch} USES_TERMINAL)
+    if(TARGET images-${arch})
+        add_dependencies(image-${arch} images-${arch})
+    endif()
     add_custom_target(run-${arch}
         COMMAND ${CMAKE_SOURCE_DIR}/ci/demo ${arch} ${KEEL_${arch}_DIR} ${KEEL_IMAGES_DIR}/${arch}
         DEPENDS keel-${arch} USES_TERMINAL)

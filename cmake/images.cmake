@@ -174,6 +174,20 @@ foreach(arch IN ITEMS arm64 riscv64)
     set_tests_properties(demo/${arch}-consolidation PROPERTIES TIMEOUT 150 LABELS system)
 endforeach()
 
+# A user's own system from paths, as `make run SYSTEM=examples/linux-vm/system.dts CHECK=1` boots
+# it (ci/demo, tools/keel-image; docs/getting-started.md): the build's Linux kernel and initramfs
+# found on the search path, a disk beside the VM tree, whose SHA-256 the guest's init checks; the
+# VMM must exit with status 0 and the system power off. The two-VM example's boot modules are
+# built (not booted: vm/arm64-linux-two-vms-ping boots the same VMs).
+add_test(NAME demo/arm64-example-linux-vm COMMAND ${CMAKE_COMMAND} -E env CHECK=1
+    SYSTEM=${CMAKE_SOURCE_DIR}/examples/linux-vm/system.dts
+    DEMO_LOG=${CMAKE_BINARY_DIR}/logs/demo/arm64-example-linux-vm.log
+    ${CMAKE_SOURCE_DIR}/ci/demo arm64 ${KEEL_BUILD_ROOT}/arm64 ${KEEL_IMAGES_DIR}/arm64)
+set_tests_properties(demo/arm64-example-linux-vm PROPERTIES TIMEOUT 150 LABELS system)
+add_test(NAME demo/arm64-example-two-vms-image COMMAND ${CMAKE_SOURCE_DIR}/tools/keel-image --arch arm64
+    --build-root ${KEEL_BUILD_ROOT} ${CMAKE_SOURCE_DIR}/examples/two-vms/system.dts)
+set_tests_properties(demo/arm64-example-two-vms-image PROPERTIES TIMEOUT 60 LABELS system)
+
 # The demo (make run): one Linux VM with its shell on the console.
 keel_add_vm_modules(demo-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/demo.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/demo-arm64.dts

@@ -178,3 +178,8 @@ target_compile_definitions(test_vmm_guest_tree PRIVATE KEEL_UAPI_ARM64)
 # The real-time guest's statistics on the host (vmm/guests/rt/rt_stats.c): sort and percentiles.
 keel_add_unit_test(test_rt_stats SOURCES vmm/guests/rt/tests/test_rt_stats.c vmm/guests/rt/rt_stats.c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm/guests/rt)
+
+# tools/keel-image, the boot modules of a user's system from paths (docs/getting-started.md): on
+# small trees in a temporary folder, the cpio of a system and each error it names.
+add_test(NAME unit/keel-image COMMAND python3 ${CMAKE_SOURCE_DIR}/tools/tests/test_keel_image.py)
+set_tests_properties(unit/keel-image PROPERTIES TIMEOUT 120 LABELS unit)

@@ -3,10 +3,10 @@
 """Packs Keel, its boot modules and the board's device tree into a U-Boot FIT image, and puts
 that image with a U-Boot boot script on a boot disk that U-Boot's distro boot finds by itself.
 
-  images/bootimage.py --arch ARCH --build-root BUILD --out DIR [--smp N]
+  images/bootimage.py --arch ARCH --build-root BUILD --out DIR [--smp N] [--initrd CPIO]
 
-Inputs: BUILD/<arch>/hyp/keel.bin; BUILD/<arch>/boot/initrd.cpio if the build made one, else a
-placeholder cpio made here; the board's device tree dumped by QEMU (-machine ...,dumpdtb) with the
+Inputs: BUILD/<arch>/hyp/keel.bin; the boot modules: CPIO (a system's, ci/system-image), else
+BUILD/<arch>/boot/initrd.cpio if the build made one, else a placeholder cpio made here; the board's device tree dumped by QEMU (-machine ...,dumpdtb) with the
 board's machine options, memory and N CPUs, without its random /chosen seeds.
 Outputs in DIR: board.dtb, keel.its, keel.fit, boot.scr, and bootdisk.img (an MBR with one bootable
 ext2 partition at 1 MiB holding /boot.scr and /keel.fit). Nothing is redone when no input changed.
@@ -113,12 +113,15 @@ def main():
     ap.add_argument("--build-root", required=True, help="the folder holding <arch>/hyp/keel.bin")
     ap.add_argument("--out", required=True)
     ap.add_argument("--smp", type=int, default=2, help="CPUs in the board device tree")
+    ap.add_argument("--initrd", help="the boot modules (default: BUILD/<arch>/boot/initrd.cpio)")
     args = ap.parse_args()
 
     arch, out = args.arch, pathlib.Path(args.out)
     board = read_board(BOARDS[arch])
     keel = pathlib.Path(args.build_root) / arch / "hyp" / "keel.bin"
-    initrd = pathlib.Path(args.build_root) / arch / "boot" / "initrd.cpio"
+    initrd = pathlib.Path(args.initrd or pathlib.Path(args.build_root) / arch / "boot" / "initrd.cpio")
+    if args.initrd and not initrd.is_file():
+        sys.exit(f"bootimage: no {initrd}")
     if not keel.is_file():
         sys.exit(f"bootimage: no {keel}: build Keel first")
     out.mkdir(parents=True, exist_ok=True)
