@@ -117,7 +117,8 @@ static int64_t factory_invoke(struct kobj *o, unsigned rights, struct kobj_msg *
     if (op == KEEL_FACTORY_INFO) {
         m->mr[0] = f->quota.limit;
         m->mr[1] = f->quota.used;
-        m->out_words = 2;
+        m->mr[2] = f->quota.peak;
+        m->out_words = 3;
         return 0;
     }
     if (!(rights & KEEL_CAP_W)) {

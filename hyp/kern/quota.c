@@ -10,6 +10,9 @@ int quota_charge(struct quota *q, uint64_t bytes)
         return -KEEL_ENOMEM;
     }
     q->used += bytes;
+    if (q->used > q->peak) {
+        q->peak = q->used;
+    }
     return 0;
 }
 

@@ -68,6 +68,29 @@ KTEST(nested_factory_cannot_exceed_parent)
     cap_free(f);
 }
 
+/* INFO MR2: the most used at once, kept after what made it is freed (the root task reports a
+ * program's need from it). */
+KTEST(factory_info_reports_the_peak)
+{
+    uint64_t f = cap_new(), g = cap_new(), t = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, f, 1ull << 20), 0);
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_INFO), 0);
+    CHECK_EQ(keel_utcb()->mr[2], 0);
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_FACTORY, g, 65536), 0);
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_TASK, t, keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, 16, KEEL_FP_RW)),
+               0);
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_INFO), 0);
+    uint64_t used = keel_utcb()->mr[1];
+    CHECK(used > 65536);
+    CHECK_EQ(keel_utcb()->mr[2], used);
+    cap_free(t);
+    cap_free(g);
+    REQUIRE_EQ(KOBJ(f, KEEL_FACTORY_INFO), 0);
+    CHECK(keel_utcb()->mr[1] < used);
+    CHECK_EQ(keel_utcb()->mr[2], used);
+    cap_free(f);
+}
+
 KTEST(factory_needs_write_right)
 {
     uint64_t ro = cap_new(), c = cap_new();

@@ -12,6 +12,7 @@
 struct quota {
     uint64_t limit;
     uint64_t used;
+    uint64_t peak; /* the most used at once: what a program needed (Factory INFO) */
 };
 
 /* Zeroed memory of `size` bytes charged to q, or NULL when the quota or the pool is exhausted. */

@@ -33,7 +33,8 @@ enum keel_factory_op {
     KEEL_FACTORY_GATE = 3,      /* MR1 dest cap, MR2 thread cap (or ~0: unbound), MR3 label */
     KEEL_FACTORY_IRQ = 4,       /* MR1 dest cap */
     KEEL_FACTORY_FACTORY = 5,   /* MR1 dest cap, MR2 quota bytes (taken from this factory's) */
-    KEEL_FACTORY_INFO = 6,      /* -> MR0 limit, MR1 used (bytes) */
+    KEEL_FACTORY_INFO = 6,      /* -> MR0 limit, MR1 used, MR2 the most used
+                                   at once (bytes) */
     KEEL_FACTORY_SCHEDULER = 7, /* MR1 dest cap, MR2 Scheduler cap (W), MR3 priority ceiling
                                    (1..that Scheduler's ceiling); optional: MR4 CPU mask (a
                                    subset of that Scheduler's with a CPU present; default: its
