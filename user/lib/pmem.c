@@ -165,21 +165,66 @@ void rt_gib_free(void *g)
     }
 }
 
+/* Bytes of [from, to) that are busy (what the kernel keeps, the initrd, the device tree, the GiBs
+ * given out): the intervals clipped and merged, so that overlapping ones count once. */
+static uint64_t busy_bytes(const struct keel_kip *k, uint64_t from, uint64_t to)
+{
+    uint64_t lo[MAX_GIBS + 64], hi[MAX_GIBS + 64];
+    unsigned n = 0;
+    for (uint64_t i = 0; i < k->reserved_count && n < 64; i++, n++) {
+        lo[n] = k->reserved[i].base;
+        hi[n] = k->reserved[i].base + k->reserved[i].size;
+    }
+    lo[n] = k->initrd_base & ~4095ull;
+    hi[n++] = k->initrd_base + k->initrd_size;
+    lo[n] = k->fdt_base & ~4095ull;
+    hi[n++] = k->fdt_base + k->fdt_size;
+    for (unsigned i = 0; i < gib_count; i++, n++) {
+        lo[n] = gibs[i];
+        hi[n] = gibs[i] + GIB;
+    }
+    uint64_t bytes = 0, done = from; /* [from, done) counted */
+    for (;;) {                       /* the lowest interval reaching above done, each time */
+        unsigned best = n;
+        for (unsigned i = 0; i < n; i++) {
+            if (hi[i] > done && lo[i] < to && hi[i] > lo[i] && (best == n || lo[i] < lo[best])) {
+                best = i;
+            }
+        }
+        if (best == n) {
+            return bytes;
+        }
+        uint64_t a = lo[best] > done ? lo[best] : done, b = hi[best] < to ? hi[best] : to;
+        /* whole pages: the allocator skips a page that any busy byte touches */
+        a &= ~4095ull;
+        b = (b + 4095) & ~4095ull;
+        a = a > done ? a : done;
+        b = b < to ? b : to;
+        bytes += b > a ? b - a : 0;
+        done = b > done ? b : done;
+        hi[best] = 0; /* taken */
+    }
+}
+
 uint64_t rt_pages_free(void)
 {
     const struct keel_kip *k = rt_kip();
     uint64_t n = free_count + block_count * (BLOCK / KEEL_PAGE_SIZE);
     for (unsigned r = range; r < k->ram_count; r++) {
         uint64_t from = r == range && next > k->ram[r].base ? next : k->ram[r].base;
-        n += (range_end(k, r) > from ? range_end(k, r) - from : 0) / KEEL_PAGE_SIZE;
-    }
-    for (unsigned i = 0; i < gib_count; i++) { /* given out, still above the bump pointer */
-        bool above = false;
-        for (unsigned r = range; r < k->ram_count; r++) {
-            uint64_t from = r == range && next > k->ram[r].base ? next : k->ram[r].base;
-            above |= gibs[i] >= from && gibs[i] < range_end(k, r);
+        uint64_t to = range_end(k, r);
+        if (to > from) {
+            n += (to - from - busy_bytes(k, from, to)) / KEEL_PAGE_SIZE;
         }
-        n -= above ? GIB / KEEL_PAGE_SIZE : 0;
+    }
+    return n;
+}
+
+uint64_t rt_mem_free(void)
+{
+    uint64_t n = rt_pages_free() * KEEL_PAGE_SIZE;
+    for (unsigned i = 0; i < gib_count; i++) {
+        n += gib_back[i] ? GIB : 0;
     }
     return n;
 }

@@ -45,6 +45,8 @@ void rt_block_free(void *b);
 void rt_gib_free(void *g);
 /* Free pages left (the blocks given back included; GiBs given back not). */
 uint64_t rt_pages_free(void);
+/* Free bytes: the free pages and the GiBs given back (which only rt_gib_alloc gives out again). */
+uint64_t rt_mem_free(void);
 /* Capability index allocator for this task (from KEEL_ROOT_FIRST_FREE up in a root task, from
  * KEEL_PROG_FIRST_FREE in a program the root task started). */
 uint64_t rt_cap_alloc(void);
