@@ -125,9 +125,33 @@ foreach(arch IN ITEMS arm64 riscv64)
                "root: crasher: restart 100 of at most 100"
                "root: crasher: restarted 100 times (keel,restart-max)"
                "kernel memory back to its level after every end: yes"
+               "memory back after every end: yes"
                "root: all programs done" "KEEL: power off"
         REQUIRE "rt| rt: done, 3 rounds, OK" "vmm: rt: guest powered off, status 0"
         FAIL "LEAK" "cannot start" "its restart failed" "TOO LATE" EXIT)
+endforeach()
+# Budgets (dts/systems/vm-budgets-<arch>.dts, docs/system.md "Budgets"): a VMM's kernel-memory
+# below what its VM needs and a memory below its VM's RAM are refused at start with the numbers;
+# a VMM whose memory does not fit beside what the one started before was promised is refused by
+# name; one without either runs with what its VM needs, three times more, and after every end its
+# memory and kernel memory are back.
+foreach(arch IN ITEMS arm64 riscv64)
+    keel_add_qemu_test(vm/${arch}-budgets BOARD qemu-virt-${arch} ARCH ${arch} INITRD_NAME vm-budgets
+        TIMEOUT 60 SMP 1
+        EXPECT "root: short: kernel-memory 0x40000 is below the 0x"
+               " its VM needs (16 MiB RAM, 1 vCPU, "
+               "root: small: memory 0x800000 (8 MiB) is below the RAM of its VM (16 MiB, raw-hello.dtb); not started"
+               "root: started hoarder (vmm) on CPU 0, memory 768 MiB, kernel memory "
+               "root: late: memory 0xa000000 (160 MiB) and its image do not fit in the board's memory left ("
+               "MiB of it promised to the programs started before); not started"
+               "root: started derived (vmm) on CPU 0, memory 16 MiB, kernel memory "
+               "root: derived: restart 3 of at most 3"
+               "root: derived: restarted 3 times (keel,restart-max); kernel memory back to its level after every end: yes"
+               "memory back after every end: yes"
+               "root: all programs done" "KEEL: power off"
+        REQUIRE "vmm: hoarder: guest powered off, status 43"
+        FAIL "LEAK" "root: started short" "root: started small" "root: started late" "its restart failed"
+        EXIT)
 endforeach()
 
 # The SBSA Generic Watchdog (vmm/dev/sbsa_gwdt.c; the guest vmm/guests/wdt/, dts/vms/wdt-<arch>.dts,

@@ -56,6 +56,14 @@ keel_add_unit_test(test_root_devices SOURCES user/root/tests/test_root_devices.c
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include
     DTS user/root/tests/board_devices.dts user/root/tests/system_devices.dts)
 
+# What a VMM needs (user/root/budget.c, compiled into the test): what the root task reads of a VM
+# tree, the trees it refuses, and the derived kernel memory against the peaks measured.
+keel_add_unit_test(test_root_budget SOURCES user/root/tests/test_root_budget.c
+    LIBS host_keel_fdt host_keel_c
+    INCLUDES ${CMAKE_SOURCE_DIR}/user/root
+    DTS user/root/tests/vm_budget_full.dts user/root/tests/vm_budget_nomem.dts
+        user/root/tests/vm_budget_bad.dts)
+
 # The riscv64 VMM's logic on the host (vmm/tests/): instruction decoding and fetching through the
 # guest's page table, the PLIC and NS16550A models, the SBI debug console, HSM hart_start and the
 # hart it starts (exit.c's reset). host/sys_arch.h stands in for the system call.

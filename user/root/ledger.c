@@ -11,9 +11,11 @@ void ledger_add(struct ledger *l, const void *mem, enum ledger_kind kind)
     uint64_t i = l->count / PER_PAGE, j = l->count % PER_PAGE;
     if (!l->dir) {
         l->dir = rt_page_alloc();
+        l->bytes += l->dir ? KEEL_PAGE_SIZE : 0;
     }
     if (l->dir && i < PER_PAGE && !l->dir[i]) {
         l->dir[i] = (uint64_t)(uintptr_t)rt_page_alloc();
+        l->bytes += l->dir[i] ? KEEL_PAGE_SIZE : 0;
     }
     if (!l->dir || i >= PER_PAGE || !l->dir[i]) {
         if (!l->full_said) {
@@ -25,6 +27,9 @@ void ledger_add(struct ledger *l, const void *mem, enum ledger_kind kind)
     }
     ((uint64_t *)(uintptr_t)l->dir[i])[j] = (uint64_t)(uintptr_t)mem | kind;
     l->count++;
+    l->bytes += kind == LEDGER_GIB     ? 1ull << 30
+                : kind == LEDGER_BLOCK ? 1ull << 21
+                                       : KEEL_PAGE_SIZE;
 }
 
 void ledger_give_back(struct ledger *l)

@@ -16,6 +16,7 @@ enum ledger_kind { LEDGER_PAGE, LEDGER_BLOCK, LEDGER_GIB };
 struct ledger {
     uint64_t *dir; /* a page of pointers to pages of entries (address | kind) */
     uint64_t count;
+    uint64_t bytes; /* of the root task's memory it holds, its own pages included */
     bool full_said; /* more than it can hold: said once (those are not given back) */
 };
 

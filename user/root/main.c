@@ -13,10 +13,13 @@
  *                                        // program may (cpus.h)
  *           keel,cpu-budget = <3000 10000>; // us of CPU time per period (us), on each CPU,
  *                                        // for all its threads together (keel/budget.h)
- *           kernel-memory = <0x200000>;  // bytes: the quota of its own factory
+ *           kernel-memory = <0x200000>;  // bytes: the quota of its own factory (a VMM's:
+ *                                        // what its VM needs unless set, never less: budget.c)
  *           memory = <0x100000>;         // bytes of heap, filled on first touch (whole GiBs
  *                                        // and 2 MiB blocks where they fit, one record each in
- *                                        // the kernel)
+ *                                        // the kernel; a VMM's: its VM's RAM and what it keeps
+ *                                        // beside it unless set, never less); promised to it
+ *                                        // at its start: one that does not fit is not started
  *           keel,heap-in-pages;          // ... page by page instead (a record per 4 KiB)
  *           keel,boot-modules;           // map the initrd read-only (a VMM loads guests from it)
  *           keel,stop-after-ms = <300>;  // the system stops it this long after it said it is
@@ -45,6 +48,7 @@
 #include "devices.h"
 #include "cpus.h"
 #include "ledger.h"
+#include "budget.h"
 #include <cpio.h>
 #include <elf.h>
 #include <fdt_util.h>
@@ -78,6 +82,9 @@ struct program {
     unsigned generation; /* of its start, in its gate's label (serve drops older messages) */
     uint64_t kmem_free;  /* kernel memory free after its first end */
     bool kmem_leak;     /* its account not empty after an end: said */
+    uint64_t mem_level; /* memory free and held by the others after its first end */
+    bool mem_leak;      /* less than that after a later end: said */
+    bool account_made;  /* its factory made at its last start */
 };
 
 static struct program programs[MAX_PROGRAMS];
@@ -96,17 +103,36 @@ static int64_t map_into(uint64_t task, void *page, uint64_t va, unsigned rights)
                 keel_fpage_mem((uint64_t)(uintptr_t)page, 12, rights), va);
 }
 
-/* Copies the ELF's segments into fresh pages mapped into the program's task. */
-static uint64_t load(struct program *p, const void *img, uint64_t size)
+/* Bytes of memory the ELF's segments take (whole pages), or 0 for a bad image. */
+static uint64_t image_bytes(const void *img, uint64_t size)
+{
+    struct elf_segment seg;
+    uint64_t bytes = 0;
+    int r = 1;
+    for (unsigned i = 0;
+         elf_check(img, size, RT_ELF_MACHINE) && (r = elf_segment(img, size, i, &seg)) == 0; i++) {
+        uint64_t first = seg.vaddr & ~(KEEL_PAGE_SIZE - 1);
+        bytes += (seg.vaddr + seg.memsz - first + KEEL_PAGE_SIZE - 1) & ~(KEEL_PAGE_SIZE - 1);
+    }
+    return r == 1 ? bytes : 0;
+}
+
+/* Copies the ELF's segments into fresh pages mapped into the program's task. Its entry, or 0
+ * with *err: EINVAL (a bad image), ENOMEM with *board (no page left), or what the mapping said
+ * (ENOMEM: its kernel memory is used up). */
+static uint64_t load(struct program *p, const void *img, uint64_t size, int64_t *err, bool *board)
 {
     uint64_t entry = elf_check(img, size, RT_ELF_MACHINE);
     struct elf_segment seg;
     int r = 1;
+    *err = -KEEL_EINVAL;
     for (unsigned i = 0; entry && (r = elf_segment(img, size, i, &seg)) == 0; i++) {
         for (uint64_t va = seg.vaddr & ~(KEEL_PAGE_SIZE - 1); va < seg.vaddr + seg.memsz;
              va += KEEL_PAGE_SIZE) {
             char *page = rt_page_alloc();
             if (!page) {
+                *err = -KEEL_ENOMEM;
+                *board = true;
                 return 0;
             }
             ledger_add(&p->ledger, page, LEDGER_PAGE);
@@ -116,7 +142,9 @@ static uint64_t load(struct program *p, const void *img, uint64_t size)
             if (lo < hi) {
                 memcpy(page + (lo - va), (const char *)seg.data + (lo - seg.vaddr), hi - lo);
             }
-            if (map_into(p->task, page, va, seg.rights) < 0) {
+            int64_t m = map_into(p->task, page, va, seg.rights);
+            if (m < 0) {
+                *err = m;
                 return 0;
             }
         }
@@ -133,6 +161,7 @@ static uint64_t prop_u64(const void *fdt, int node, const char *name, uint64_t d
 /* What the system tree says of a program that start() checks before it makes anything. */
 struct settings {
     uint64_t prio, mask, cpu, kmem, budget[2];
+    bool vm; /* a VMM: kmem and its memory from its VM device tree unless set */
 };
 
 static bool read_settings(const void *fdt, int node, struct program *p, struct settings *st)
@@ -188,12 +217,117 @@ static bool read_settings(const void *fdt, int node, struct program *p, struct s
                p->name);
         return false;
     }
-    st->kmem = prop_u64(fdt, node, "kernel-memory", 1 << 20);
-    if (st->kmem > (1ull << 40)) {
-        printf("root: %s: kernel-memory = <0x%lx> is more than any board has\n", p->name,
-               (unsigned long)st->kmem);
+    return true;
+}
+
+/* The VM device tree of a VMM, copied out of the cpio (libfdt needs it 8-byte aligned). */
+static uint64_t vm_dt[65536 / 8];
+
+static uint64_t module_size(const char *name)
+{
+    uint64_t size;
+    return initrd_file(name, &size) ? size : 0;
+}
+
+/* The VM device tree a program is a VMM for: its args name a device tree among the boot modules
+ * it gets (vmm/main.c reads that one). NULL for any other program. */
+static const void *vm_tree_of(const void *fdt, int node, uint64_t *size)
+{
+    const char *args = fdt_getprop(fdt, node, "args", NULL);
+    const unsigned char *f = NULL;
+    if (args && fdt_getprop(fdt, node, "keel,boot-modules", NULL)) {
+        f = initrd_file(args, size);
+    }
+    /* (The magic byte by byte: the file is only 4-byte aligned.) */
+    return f && *size >= 4 && f[0] == 0xd0 && f[1] == 0x0d && f[2] == 0xfe && f[3] == 0xed ? f
+                                                                                           : NULL;
+}
+
+/* What a program's memory ("memory") and kernel memory ("kernel-memory") are: for a VMM what
+ * its VM needs (budget.c) unless the system tree sets more, and never less; 1 MiB each for the
+ * others unless set. Then whether the memory fits what the board has left besides what the
+ * programs started before may still fill (their memory not filled yet: each program's memory is
+ * promised to it when it starts, so a running program's heap never finds the board empty).
+ * false after saying why it is not started. */
+static bool budgets(const void *fdt, int node, struct program *p, struct settings *st,
+                    const void *img, uint64_t img_size)
+{
+    uint64_t heap, kmem;
+    bool heap_set = fdt_util_u64(fdt, node, "memory", &heap);
+    bool kmem_set = fdt_util_u64(fdt, node, "kernel-memory", &kmem);
+    p->heap_in_pages = fdt_getprop(fdt, node, "keel,heap-in-pages", NULL) != NULL;
+    if ((heap_set && heap > (1ull << 40)) || (kmem_set && kmem > (1ull << 40))) {
+        printf("root: %s: %s = <0x%lx> is more than any board has\n", p->name,
+               heap_set && heap > (1ull << 40) ? "memory" : "kernel-memory",
+               (unsigned long)(heap_set && heap > (1ull << 40) ? heap : kmem));
         return false;
     }
+    uint64_t vm_size;
+    const void *vm_file = vm_tree_of(fdt, node, &vm_size);
+    if (!vm_file) {
+        heap = heap_set ? heap : 1 << 20;
+        kmem = kmem_set ? kmem : 1 << 20;
+    } else {
+        const char *tree = fdt_getprop(fdt, node, "args", NULL);
+        struct vm_shape vm;
+        enum fdt_util_load_result loaded = fdt_util_load(vm_dt, sizeof(vm_dt), vm_file, vm_size);
+        const char *why = loaded != FDT_UTIL_LOAD_OK ? fdt_util_load_strerror(loaded)
+                                                     : vm_shape_read(vm_dt, module_size, &vm);
+        if (why) {
+            printf("root: %s: its VM device tree %s: %s; not started\n", p->name, tree, why);
+            return false;
+        }
+        uint64_t need = (budget_vm_memory(&vm) + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+        if (heap_set && heap < vm.ram) {
+            printf("root: %s: memory 0x%lx (%lu MiB) is below the RAM of its VM (%lu MiB, %s); "
+                   "not started\n",
+                   p->name, (unsigned long)heap, (unsigned long)(heap >> 20),
+                   (unsigned long)(vm.ram >> 20), tree);
+            return false;
+        }
+        if (heap_set && heap < need) {
+            printf("root: %s: memory 0x%lx (%lu MiB) is below the %lu MiB its VM needs (%lu MiB "
+                   "RAM, %lu KiB flash banks and writable disks, %s); not started\n",
+                   p->name, (unsigned long)heap, (unsigned long)(heap >> 20),
+                   (unsigned long)(need >> 20), (unsigned long)(vm.ram >> 20),
+                   (unsigned long)(vm.heap_more >> 10), tree);
+            return false;
+        }
+        heap = heap_set ? heap : need;
+        const struct keel_kip *k = rt_kip();
+        uint64_t kneed = budget_vm_kmem(&vm, k->initrd_size + KEEL_PAGE_SIZE, heap,
+                                        p->heap_in_pages);
+        if (kmem_set && kmem < kneed) {
+            printf("root: %s: kernel-memory 0x%lx is below the 0x%lx its VM needs (%lu MiB RAM, "
+                   "%u vCPU%s, %u device%s, %lu MiB memory, %lu KiB boot modules); not started\n",
+                   p->name, (unsigned long)kmem, (unsigned long)kneed,
+                   (unsigned long)(vm.ram >> 20), vm.cpus, vm.cpus == 1 ? "" : "s", vm.devices,
+                   vm.devices == 1 ? "" : "s", (unsigned long)(heap >> 20),
+                   (unsigned long)(k->initrd_size >> 10));
+            return false;
+        }
+        kmem = kmem_set ? kmem : kneed;
+    }
+    /* Its memory, its image, its environment and ledger pages, against what is left. */
+    uint64_t promised = 0, free = rt_mem_free();
+    for (unsigned i = 0; i < program_count; i++) {
+        const struct program *q = &programs[i];
+        promised += q != p && q->running && q->heap_size > q->heap_used
+                        ? q->heap_size - q->heap_used
+                        : 0;
+    }
+    uint64_t want = heap + image_bytes(img, img_size) + 4 * KEEL_PAGE_SIZE;
+    if (want > free || want > free - promised) {
+        printf("root: %s: memory 0x%lx (%lu MiB) and its image do not fit in the board's memory "
+               "left (%lu MiB free, %lu MiB of it promised to the programs started before); not "
+               "started\n",
+               p->name, (unsigned long)heap, (unsigned long)(heap >> 20),
+               (unsigned long)(free >> 20), (unsigned long)(promised >> 20));
+        return false;
+    }
+    p->heap_size = heap;
+    st->kmem = kmem;
+    st->vm = vm_file != NULL;
     return true;
 }
 
@@ -223,12 +357,10 @@ static int start(const void *fdt, int node, unsigned index)
         return -1;
     }
     struct settings st;
-    if (!read_settings(fdt, node, p, &st)) {
+    if (!read_settings(fdt, node, p, &st) || !budgets(fdt, node, p, &st, img, size)) {
         cpus_release(node);
         return -1;
     }
-    p->heap_size = prop_u64(fdt, node, "memory", 1 << 20);
-    p->heap_in_pages = fdt_getprop(fdt, node, "keel,heap-in-pages", NULL) != NULL;
     p->heap_used = 0;
     memset(p->heap_big, 0, sizeof(p->heap_big));
     memset(p->heap_small, 0, sizeof(p->heap_small));
@@ -245,12 +377,14 @@ static int start(const void *fdt, int node, unsigned index)
     }
     int64_t r = 0;
     const char *what = "kernel memory";
+    bool board = false; /* ENOMEM: the board's memory used up, not its kernel-memory */
     if (KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, p->account) != 1) { /* (room for its factory) */
         r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, p->account, st.kmem + ACCOUNT_SLACK);
     }
     if (r == 0) {
         r = KOBJ(p->account, KEEL_FACTORY_FACTORY, p->factory, st.kmem);
     }
+    p->account_made = r == 0; /* an ENOMEM from here on is its own quota's */
     if (r == 0) {
         r = KOBJ(p->factory, KEEL_FACTORY_TASK, p->task,
                  keel_fpage_mem(KEEL_ROOT_UTCB_ADDR, 16, KEEL_FP_RW));
@@ -288,6 +422,7 @@ static int start(const void *fdt, int node, unsigned index)
         what = "its environment page";
         env = rt_page_alloc();
         r = env ? 0 : -KEEL_ENOMEM;
+        board = !env;
     }
     if (r == 0) {
         ledger_add(&p->ledger, env, LEDGER_PAGE);
@@ -322,9 +457,9 @@ static int start(const void *fdt, int node, unsigned index)
     }
     uint64_t entry = 0;
     if (r == 0) {
-        entry = load(p, img, size);
-        what = "bad ELF image, or no memory for it";
-        r = entry ? 0 : -KEEL_EINVAL;
+        entry = load(p, img, size, &r, &board);
+        what = "its image";
+        r = entry ? 0 : r;
     }
     if (r == 0) {
         what = "its thread";
@@ -338,7 +473,11 @@ static int start(const void *fdt, int node, unsigned index)
         r = KOBJ(p->thread, KEEL_THREAD_EX_REGS, entry, 0, 0);
     }
     if (r < 0) {
-        printf("root: %s: cannot start (%s: %s)\n", p->name, what, keel_strerror(r));
+        printf("root: %s: cannot start (%s: %s%s)\n", p->name, what, keel_strerror(r),
+               r != -KEEL_ENOMEM ? ""
+               : board           ? ": the board's memory is used up"
+               : p->account_made ? ": its kernel-memory is used up"
+                                 : ": the system's kernel memory is used up");
         abandon(p);
         return -1;
     }
@@ -353,6 +492,10 @@ static int start(const void *fdt, int node, unsigned index)
         printf(", budget %lu us per %lu us", (unsigned long)st.budget[0],
                (unsigned long)st.budget[1]);
     }
+    if (st.vm) {
+        printf(", memory %lu MiB, kernel memory %lu KiB", (unsigned long)(p->heap_size >> 20),
+               (unsigned long)(st.kmem >> 10));
+    }
     printf("\n");
     return 0;
 }
@@ -361,6 +504,12 @@ static int start(const void *fdt, int node, unsigned index)
 static void end(struct program *p)
 {
     uint64_t start = keel_cycles();
+    uint64_t peak = 0,
+             limit = 0; /* what its kernel memory came to at most: the measure of a need */
+    if (KOBJ(p->factory, KEEL_FACTORY_INFO) == 0) {
+        limit = keel_utcb()->mr[0];
+        peak = keel_utcb()->mr[2];
+    }
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->thread);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->task);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->factory);
@@ -369,8 +518,10 @@ static void end(struct program *p)
     ledger_give_back(&p->ledger); /* nothing maps it any more: its task is gone */
     p->running = 0;
     running_count--;
-    printf("root: %s: its task, thread and factory released in %lu us\n", p->name,
-           (unsigned long)((keel_cycles() - start) * 1000000 / rt_kip()->timer_freq));
+    printf("root: %s: its task, thread and factory released in %lu us (kernel memory: at most %lu "
+           "of %lu KiB used)\n",
+           p->name, (unsigned long)((keel_cycles() - start) * 1000000 / rt_kip()->timer_freq),
+           (unsigned long)(peak >> 10), (unsigned long)(limit >> 10));
 }
 
 /* The system device tree, copied out of the cpio (only 4-byte aligned there; libfdt needs 8). */
@@ -379,6 +530,17 @@ static uint64_t system_dt[65536 / 8];
 static uint64_t kmem_free(void)
 {
     return KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_KMEM) == 0 ? keel_utcb()->mr[0] : 0;
+}
+
+/* The root task's memory free and held by the running programs: the same after every end of a
+ * program that gives everything back, whatever the others fill meanwhile. */
+static uint64_t mem_level(void)
+{
+    uint64_t level = rt_mem_free();
+    for (unsigned i = 0; i < program_count; i++) {
+        level += programs[i].running ? programs[i].ledger.bytes : 0;
+    }
+    return level;
 }
 
 /* What the program's account has given out: nothing once everything of the program is freed. A
@@ -411,6 +573,13 @@ static void finish(struct program *p, bool failed)
     }
     if (p->restarts == 0) {
         p->kmem_free = kmem_free();
+        p->mem_level = mem_level();
+    } else if (mem_level() != p->mem_level && !p->mem_leak) {
+        printf(
+            "root: %s: LEAK: memory not back after its end (%lu KiB free and held by the others, "
+            "%lu KiB after its first end)\n",
+            p->name, (unsigned long)(mem_level() >> 10), (unsigned long)(p->mem_level >> 10));
+        p->mem_leak = true;
     }
     if (p->restart == RESTART_NEVER || (p->restart == RESTART_ON_FAILURE && !failed)) {
         KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->account); /* for good */
@@ -418,16 +587,20 @@ static void finish(struct program *p, bool failed)
     }
     if (p->restarts >= p->restart_max) {
         printf("root: %s: restarted %u times (keel,restart-max); kernel memory back to its level "
-               "after every end: %s (%lu KiB free after the first end, %lu KiB now)\n",
+               "after every end: %s (%lu KiB free after the first end, %lu KiB now); memory back "
+               "after every end: %s (%lu KiB free)\n",
                p->name, p->restarts, p->kmem_leak ? "no" : "yes",
-               (unsigned long)(p->kmem_free >> 10), (unsigned long)(kmem_free() >> 10));
+               (unsigned long)(p->kmem_free >> 10), (unsigned long)(kmem_free() >> 10),
+               p->mem_leak ? "no" : "yes", (unsigned long)(rt_mem_free() >> 10));
         KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->account);
         return;
     }
     p->restarts++;
     if (p->restarts <= 3 || p->restarts % 10 == 0) {
-        printf("root: %s: restart %u of at most %u (%lu KiB kernel memory free)\n", p->name,
-               p->restarts, p->restart_max, (unsigned long)(kmem_free() >> 10));
+        printf("root: %s: restart %u of at most %u (%lu KiB kernel memory free, %lu KiB memory "
+               "free)\n",
+               p->name, p->restarts, p->restart_max, (unsigned long)(kmem_free() >> 10),
+               (unsigned long)(rt_mem_free() >> 10));
     }
     if (start(system_dt, p->node, (unsigned)(p - programs)) != 0) {
         printf("root: %s: its restart failed\n", p->name);
@@ -520,10 +693,19 @@ static int64_t page_fault(struct program *p, uint64_t addr, uint64_t pc, struct 
     if (heap_block(p, block_va, u)) {
         return 1;
     }
-    void *page = p->heap_used + KEEL_PAGE_SIZE <= p->heap_size ? rt_page_alloc() : NULL;
-    if (!page) {
+    if (p->heap_used + KEEL_PAGE_SIZE > p->heap_size) {
         printf("root: %s: page fault at 0x%lx (pc 0x%lx): its memory (%lu KiB) is used up; stopped\n",
                p->name, (unsigned long)addr, (unsigned long)pc, (unsigned long)(p->heap_size >> 10));
+        return -KEEL_ENOMEM;
+    }
+    void *page = rt_page_alloc();
+    if (!page) {
+        /* (Its memory was promised to it at its start: only what is not a heap, or a GiB given
+         * back that pages cannot come from, can leave none.) */
+        printf("root: %s: page fault at 0x%lx (pc 0x%lx): the board's memory is used up (%lu of "
+               "its %lu KiB filled); stopped\n",
+               p->name, (unsigned long)addr, (unsigned long)pc, (unsigned long)(p->heap_used >> 10),
+               (unsigned long)(p->heap_size >> 10));
         return -KEEL_ENOMEM;
     }
     ledger_add(&p->ledger, page, LEDGER_PAGE);
