@@ -69,9 +69,16 @@ static int cpus(const void *fdt, const struct keel_progenv *env)
                        env->name, (unsigned long)pcpu, n, (unsigned long)mask);
                 return -1;
             }
+            if (n == VM_MAX_VCPUS) {
+                printf("vmm: %s: more than %u cpu nodes: a VM has at most %u vCPUs "
+                       "(VM_MAX_VCPUS)\n",
+                       env->name, VM_MAX_VCPUS, VM_MAX_VCPUS);
+                return -1;
+            }
             int64_t r = vcpu_create(&vm, n, mpidr, (unsigned)pcpu);
             if (r < 0) {
-                printf("vmm: %s: cannot create vCPU %u: %s\n", env->name, n, keel_strerror(r));
+                printf("vmm: %s: cannot create vCPU %u: %s%s\n", env->name, n, keel_strerror(r),
+                       vm_kmem_note(r));
                 return -1;
             }
             n++;
@@ -195,13 +202,20 @@ int main(void)
     }
     vm.name = env->name;
     entropy_init(&vm.entropy, vm.name);
+    if (ram_size > env->heap_size) { /* (the root task refuses such a VMM before it starts) */
+        printf("vmm: %s: its RAM (%lu MiB) is more than its memory (%lu MiB, the system tree's "
+               "memory)\n",
+               env->name, (unsigned long)(ram_size >> 20), (unsigned long)(env->heap_size >> 20));
+        return 1;
+    }
     vm.task = rt_cap_alloc();
     int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, vm.task, 0, KEEL_TASK_VM);
     if (r == 0) {
         r = vm_ram_create(&vm, gpa_init(ram_base), ram_size);
     }
     if (r < 0) {
-        printf("vmm: %s: cannot create the VM (%s)\n", env->name, keel_strerror(r));
+        printf("vmm: %s: cannot create the VM (%s%s)\n", env->name, keel_strerror(r),
+               vm_kmem_note(r));
         return 1;
     }
     /* What the guest's RAM costs in kernel memory (records and tables, in the VMM's space and

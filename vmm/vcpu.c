@@ -149,6 +149,12 @@ int64_t vcpu_power_on(struct vcpu *v, uint64_t pc, uint64_t ctx)
         printf("vmm: %s: no Scheduler (keel,scheduler): vCPU %u runs when vCPU 0 waits\n",
                v->vm->name, v->id);
     }
+    if (r == -KEEL_ENOMEM) { /* the VM cannot go on as the guest asked: it ends, and says why */
+        printf("vmm: %s: vCPU %u cannot start%s; stopping the VM\n", v->vm->name, v->id,
+               vm_kmem_note(r));
+        v->vm->broken = true;
+        vm_stop(v->vm);
+    }
     return r;
 }
 
@@ -270,7 +276,8 @@ static int on_exit(void *arg, int64_t reason)
         passthrough_poll(v); /* (a board device's interrupt, through the VMM) */
     }
     if (reason < 0) {
-        printf("vmm: %s: vCPU %u: resume refused: %s\n", vm->name, v->id, keel_strerror(reason));
+        printf("vmm: %s: vCPU %u: resume refused: %s%s\n", vm->name, v->id, keel_strerror(reason),
+               vm_kmem_note(reason));
     }
     if (reason < 0 || arch_vcpu_exit(v, reason) != 0) {
         vm->broken = true;

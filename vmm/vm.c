@@ -220,6 +220,11 @@ const void *vm_boot_module(const char *name, uint64_t *size)
     return cpio_find(base, base + env->modules_size - env->modules_offset, name, size);
 }
 
+const char *vm_kmem_note(int64_t err)
+{
+    return err == -KEEL_ENOMEM ? ": its kernel-memory is used up" : "";
+}
+
 int64_t vm_thread_create(uint64_t cap, uint64_t utcb)
 {
     int64_t r = KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_THREAD, cap);

@@ -138,6 +138,9 @@ const void *vm_boot_module(const char *name, uint64_t *size);
 /* A thread of this VMM (I/O or vCPU) at capability cap with its UTCB at utcb; its page faults go
  * to our pager like the first thread's. 0 or -err. */
 int64_t vm_thread_create(uint64_t cap, uint64_t utcb);
+/* What to add to a kernel call's error in a message: for ENOMEM, that the VMM's own quota (the
+ * system tree's kernel-memory) is used up; else nothing. */
+const char *vm_kmem_note(int64_t err);
 /* Starts it at fn on stack_top, placed on physical CPU cpu at our priority when the system gave
  * us a Scheduler (keel,scheduler; *placed says whether); else it stays where threads start. */
 int64_t vm_thread_start(uint64_t cap, void (*fn)(void), void *stack_top, unsigned cpu, bool *placed);

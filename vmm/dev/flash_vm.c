@@ -67,8 +67,10 @@ static void map(struct bank *b, bool on)
     if (r < 0) {
         /* (The VMM's or the kernel's trouble, not the guest's: said outside the report budget.
          * A bank that stays mapped would read as its array in a command mode.) */
-        printf("vmm: %s: flash at 0x%lx: cannot %s it: %s\n", b->vm->name,
-               (unsigned long)gpa_val(b->base), on ? "map" : "unmap", keel_strerror(r));
+        printf("vmm: %s: flash at 0x%lx: cannot %s it: %s%s\n", b->vm->name,
+               (unsigned long)gpa_val(b->base), on ? "map" : "unmap", keel_strerror(r),
+               r == -KEEL_ENOMEM ? ": its kernel-memory is used up (the bank works through exits)"
+                                 : "");
         return;
     }
     b->mapped = on;
