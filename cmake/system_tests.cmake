@@ -132,7 +132,7 @@ foreach(arch IN ITEMS arm64 riscv64)
 endforeach()
 # Budgets (dts/systems/vm-budgets-<arch>.dts, docs/system.md "Budgets"): a VMM's kernel-memory
 # below what its VM needs and a memory below its VM's RAM are refused at start with the numbers;
-# a VMM whose memory does not fit beside what the one started before was promised is refused by
+# a VMM whose memory does not fit beside what the one running was promised is refused by
 # name; one without either runs with what its VM needs, three times more, and after every end its
 # memory and kernel memory are back.
 foreach(arch IN ITEMS arm64 riscv64)
@@ -143,7 +143,7 @@ foreach(arch IN ITEMS arm64 riscv64)
                "root: small: memory 0x800000 (8 MiB) is below the RAM of its VM (16 MiB, raw-hello.dtb); not started"
                "root: started hoarder (vmm) on CPU 0, memory 768 MiB, kernel memory "
                "root: late: memory 0xa000000 (160 MiB) and its image do not fit in the board's memory left ("
-               "MiB of it promised to the programs started before); not started"
+               "MiB of it promised to the programs running); not started"
                "root: started derived (vmm) on CPU 0, memory 16 MiB, kernel memory "
                "root: derived: restart 3 of at most 3"
                "root: derived: restarted 3 times (keel,restart-max); kernel memory back to its level after every end: yes"

@@ -76,11 +76,18 @@ const char *vm_shape_read(const void *fdt, budget_module_size_fn module_size, st
     }
     s->cpus = s->cpus ? s->cpus : 1;
     /* Every node with a compatible is counted, wherever it is (a PCI device under its host
-     * bridge too): more than the VMM models is a need on the safe side. */
-    for (node = fdt_next_node(fdt, 0, NULL); node >= 0; node = fdt_next_node(fdt, node, NULL)) {
-        if (!fdt_getprop(fdt, node, "compatible", NULL) || node == mem ||
-            name_is(fdt, node, "cpus") || name_is(fdt, node, "chosen") ||
-            fdt_parent_offset(fdt, node) == cpus) {
+     * bridge too) but in /cpus (a hart's interrupt controller is its vCPU's): more than the VMM
+     * models is a need on the safe side. */
+    int depth = 0, cpus_depth = -1;
+    for (node = fdt_next_node(fdt, 0, &depth); node >= 0; node = fdt_next_node(fdt, node, &depth)) {
+        if (cpus_depth >= 0 && depth <= cpus_depth) {
+            cpus_depth = -1; /* out of /cpus again */
+        }
+        if (node == cpus) {
+            cpus_depth = depth;
+        }
+        if (cpus_depth >= 0 || !fdt_getprop(fdt, node, "compatible", NULL) || node == mem ||
+            name_is(fdt, node, "chosen")) {
             continue;
         }
         s->devices++;

@@ -246,7 +246,7 @@ static const void *vm_tree_of(const void *fdt, int node, uint64_t *size)
 /* What a program's memory ("memory") and kernel memory ("kernel-memory") are: for a VMM what
  * its VM needs (budget.c) unless the system tree sets more, and never less; 1 MiB each for the
  * others unless set. Then whether the memory fits what the board has left besides what the
- * programs started before may still fill (their memory not filled yet: each program's memory is
+ * programs running may still fill (their memory not filled yet: each program's memory is
  * promised to it when it starts, so a running program's heap never finds the board empty).
  * false after saying why it is not started. */
 static bool budgets(const void *fdt, int node, struct program *p, struct settings *st,
@@ -317,9 +317,9 @@ static bool budgets(const void *fdt, int node, struct program *p, struct setting
                         : 0;
     }
     uint64_t want = heap + image_bytes(img, img_size) + 4 * KEEL_PAGE_SIZE;
-    if (want > free || want > free - promised) {
+    if (promised > free || want > free - promised) {
         printf("root: %s: memory 0x%lx (%lu MiB) and its image do not fit in the board's memory "
-               "left (%lu MiB free, %lu MiB of it promised to the programs started before); not "
+               "left (%lu MiB free, %lu MiB of it promised to the programs running); not "
                "started\n",
                p->name, (unsigned long)heap, (unsigned long)(heap >> 20),
                (unsigned long)(free >> 20), (unsigned long)(promised >> 20));
@@ -504,8 +504,8 @@ static int start(const void *fdt, int node, unsigned index)
 static void end(struct program *p)
 {
     uint64_t start = keel_cycles();
-    uint64_t peak = 0,
-             limit = 0; /* what its kernel memory came to at most: the measure of a need */
+    /* What its kernel memory came to at most: the measure of what it needs. */
+    uint64_t peak = 0, limit = 0;
     if (KOBJ(p->factory, KEEL_FACTORY_INFO) == 0) {
         limit = keel_utcb()->mr[0];
         peak = keel_utcb()->mr[2];

@@ -100,6 +100,7 @@ static void test_measured(void)
         { "arm64 raw, 4 vCPUs", 16, 16, 4, 2, 9590784, 375 },
         { "arm64 raw, 256 MiB", 256, 256, 1, 2, 9590784, 371 },
         { "arm64 Linux (vm/arm64-linux-guest)", 64, 64, 2, 8, 14046720, 449 },
+        { "riscv64 Linux (vm/riscv64-linux-guest)", 64, 64, 2, 5, 10539520, 406 },
     };
     for (unsigned i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
         struct vm_shape s = { .ram = runs[i].ram_mib << 20,
