@@ -59,3 +59,17 @@ linux_source() {
     fi
     echo "$src"
 }
+
+# gen_init_cpio, built from the same linux-source (a host tool, cached per source version); prints
+# its path.
+gen_init_cpio() {
+    local src tools
+    tools="$cache_root/tools-$(linux_version)"
+    if [ ! -x "$tools/gen_init_cpio" ]; then
+        src=$(with_lock src linux_source)
+        mkdir -p "$tools"
+        cc -O2 -o "$tools/gen_init_cpio.tmp.$$" "$src/usr/gen_init_cpio.c"
+        mv "$tools/gen_init_cpio.tmp.$$" "$tools/gen_init_cpio"
+    fi
+    echo "$tools/gen_init_cpio"
+}

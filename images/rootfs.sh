@@ -35,7 +35,7 @@ out="$cache_root/rootfs-$arch-$k"
 
 build() {
     [ -f "$out/.done" ] && return 0
-    local src tools t0=$SECONDS
+    local t0=$SECONDS
     rm -rf "$out.tmp" && mkdir -p "$out.tmp"
     say "rootfs $arch: init ($cc, static)${busybox:+ + busybox from $bbpkg}"
     "$cc" "${cflags[@]}" -o "$out.tmp/init" "$images_dir"/init/*.c
@@ -43,14 +43,6 @@ build() {
         die "rootfs $arch: $busybox is not a static binary"
     fi
 
-    # gen_init_cpio, built from the same linux-source (a host tool, cached per source version).
-    src=$(with_lock src linux_source)
-    tools="$cache_root/tools-$(linux_version)"
-    if [ ! -x "$tools/gen_init_cpio" ]; then
-        mkdir -p "$tools"
-        cc -O2 -o "$tools/gen_init_cpio.tmp" "$src/usr/gen_init_cpio.c"
-        mv "$tools/gen_init_cpio.tmp" "$tools/gen_init_cpio"
-    fi
     {
         echo "dir /dev 0755 0 0"
         echo "nod /dev/console 0600 0 0 c 5 1"
@@ -66,7 +58,7 @@ build() {
             echo "slink /bin/sh busybox 0777 0 0"
         fi
     } >"$out.tmp/initramfs.list"
-    "$tools/gen_init_cpio" -t 0 "$out.tmp/initramfs.list" >"$out.tmp/initramfs.cpio"
+    "$(gen_init_cpio)" -t 0 "$out.tmp/initramfs.list" >"$out.tmp/initramfs.cpio"
     sed -i "s|$out.tmp/|$out/|" "$out.tmp/initramfs.list"
     rm -rf "$out" && mv "$out.tmp" "$out" && touch "$out/.done"
     say "rootfs $arch: done in $((SECONDS - t0)) s ($(stat -c %s "$out/initramfs.cpio") bytes) -> $out"

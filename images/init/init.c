@@ -9,6 +9,10 @@
 //    check and a summary, and powers off:
 //        KEEL-INIT CHECK <name> PASS|FAIL|SKIP <detail>
 //        KEEL-INIT DONE <passed> passed, <failed> failed
+//  - first, when the image has /etc/keel-modules (a distribution kernel's image, images/
+//    debian-kernel.sh: its virtio drivers are modules), loads the modules it lists, one path a line,
+//    dependencies first, and says how that went:
+//        KEEL-INIT MODULES <loaded> loaded, <failed> failed
 //  - otherwise starts an interactive shell (busybox sh where the image has busybox, else a tiny
 //    built-in command loop) and powers off when it exits.
 //
@@ -54,6 +58,7 @@
 #include <sys/reboot.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -228,6 +233,38 @@ static void power_off(void)
     printf(MARK " WARN power-off failed: %s\n", strerror(errno));
     for (;;)
         pause();
+}
+
+// Loads the kernel modules /etc/keel-modules lists (one path a line, in load order) with
+// finit_module; one line per module that fails, then a summary. A module already there counts as
+// loaded. Nothing is printed when the image has no such list (the project's kernels have no modules).
+static void load_modules(void)
+{
+    FILE *list = fopen("/etc/keel-modules", "re");
+    if (!list)
+        return;
+    unsigned loaded = 0, bad = 0;
+    char path[512];
+    while (fgets(path, sizeof path, list)) {
+        path[strcspn(path, "\r\n")] = '\0';
+        if (!path[0] || path[0] == '#')
+            continue;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        long r = fd < 0 ? -1 : syscall(SYS_finit_module, fd, "", 0);
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        if (r == 0 || (fd >= 0 && e == EEXIST)) {
+            loaded++;
+        } else {
+            bad++;
+            printf(MARK " MODULE %s FAIL %s: %s\n", path, fd < 0 ? "open" : "finit_module",
+                   strerror(e));
+        }
+    }
+    fclose(list);
+    printf(MARK " MODULES %u loaded, %u failed\n", loaded, bad);
+    fflush(stdout);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -840,6 +877,7 @@ int main(void)
         cmdline[n > 0 ? n : 0] = '\0';
         close(fd);
     }
+    load_modules();
     char test[8];
     if (param("keel.test", test, sizeof test) && strcmp(test, "0") != 0) {
         run_checks();
