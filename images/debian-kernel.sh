@@ -76,7 +76,7 @@ build() {
         say "debian $arch: fetching $pkg $version (apt-get download)"
         mkdir -p "$work/dl" "${deb%/*}"
         (cd "$work/dl" && apt-get download -q "$pkg=$version" >download.log 2>&1) ||
-            { cat "$work/dl/download.log" >&2; die "debian $arch: apt-get download $pkg=$version failed (apt lists stale? run ci/setup)"; }
+            { cat "$work/dl/download.log" >&2; die "debian $arch: apt-get download $pkg=$version failed (no network, or apt's lists name a version the archive dropped: apt-get update as root)"; }
         mv "$(ls "$work"/dl/*.deb)" "$deb"
         say "debian $arch: $(basename "$deb") ($(stat -c %s "$deb") bytes) fetched in $((SECONDS - t0)) s"
     fi
