@@ -297,7 +297,8 @@ add_test(NAME vm/arm64-debian-kernel COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-
     --require "vm1:hvc| KEEL-INIT HVC hello from the aarch64 guest" ${debian_checks})
 set_tests_properties(vm/arm64-debian-kernel PROPERTIES TIMEOUT 300 LABELS system)
 # x86_64 (AMD SVM): virtio-pci, 11 modules; 40 s at load 11 with both vCPUs on CPU 0. The guest
-# needs mce=off (docs/images.md: the VMM offers MCE/MCA in CPUID without the machine-check MSRs).
+# reads the machine-check MSRs its CPUID offers (it panicked on a #GP there before the VMM had
+# them).
 # -DKEEL_TEST_DEBIAN_AMD64=OFF leaves it out (and its 70 MB package).
 option(KEEL_TEST_DEBIAN_AMD64 "Debian's amd64 kernel as an x86_64 guest (fetches 70 MB)" ON)
 if(KEEL_TEST_DEBIAN_AMD64)

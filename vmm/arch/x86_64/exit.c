@@ -32,6 +32,8 @@
 #define MSR_UCODE_REV 0x8b
 #define MSR_PLATFORM_ID 0x17
 #define MSR_MISC_ENABLE 0x1a0
+#define MSR_MCG_CAP 0x179    /* machine-check architecture: CPUID offers MCE and MCA ... */
+#define MSR_MCG_STATUS 0x17a /* ... so these exist (Intel SDM 15.3.1, AMD APM 9.3) */
 #define MSR_SYSENTER_CS 0x174
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
@@ -456,6 +458,10 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
         /* Fast strings on, no branch trace or PEBS; writes are taken and change nothing (Linux's
          * early code clears XD-disable with a plain WRMSR on Intel CPUs). */
         value = write ? value : 0x1801;
+    } else if (msr == MSR_MCG_CAP && !write) {
+        value = 0; /* no error-reporting banks, no MCG_CTL: nothing ever reports a machine check */
+    } else if (msr == MSR_MCG_STATUS && (!write || value == 0)) {
+        value = 0; /* no machine check in progress (writing 0 clears it; others are #GP) */
     } else if (msr == MSR_UCODE_REV) {
         value = 0; /* no microcode revision to report; the write that asks for it is taken */
     } else if (msr == MSR_PLATFORM_ID && !write && x86_vendor_is("Genu")) {
