@@ -88,7 +88,8 @@ keel_fuzz_library(fuzz_vmm_x86_64 WARNINGS
     DEFINES KEEL_UAPI_X86_64 LIBS ${KEEL_FUZZ_VMM_LIBS})
 keel_fuzz_library(fuzz_vmm_arm64 WARNINGS
     SOURCES ${KEEL_FUZZ_VMM_COMMON} vmm/arch/arm64/vgic.c vmm/arch/arm64/vgic_v2.c
-            vmm/arch/arm64/vgic_v3.c vmm/arch/arm64/exit.c vcpu/arch/arm64/syndrome.c
+            vmm/arch/arm64/vgic_v3.c vmm/arch/arm64/exit.c vmm/arch/arm64/ptimer.c
+            vcpu/arch/arm64/syndrome.c
             vmm/arch/arm64/platform.c
             vmm/loader_linux.c vmm/linux_layout.c fuzz/reset/platform_arm64.c
     INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/arm64

@@ -486,7 +486,7 @@ keel_add_qemu_test(vm/arm64-isolation BOARD qemu-virt-arm64 ARCH arm64 INITRD_NA
            "vm2| attack: final read of sector 0: ok" "vm3| worker: the attacker is done"
            "vm3| worker: done" "all correct"
            "vmm: vm3: guest powered off, status 0" "root: all programs done" "KEEL: power off"
-    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 157 steps passed"
+    REQUIRE "vm1| tick" "root: vm1 stopped by the system" "vm2| attack: all 163 steps passed"
             "vmm: vm2: guest powered off, status 0" "root: vm2 exited with status 0"
             "root: vm3 exited with status 0"
             "vmm: vm2: guest write of 4 bytes at 0xa000000: refused by blk"

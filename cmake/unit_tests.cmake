@@ -80,7 +80,7 @@ target_compile_definitions(test_vmm_riscv64 PRIVATE KEEL_UAPI_RISCV64)
 # in x0 of the vCPU it starts. The interrupt controller and the VM's other services are the test's
 # fakes.
 keel_add_unit_test(test_vmm_arm64 SOURCES vmm/tests/test_vmm_arm64.c vmm/arch/arm64/exit.c
-    vcpu/arch/arm64/syndrome.c LIBS host_keel_c
+    vmm/arch/arm64/ptimer.c vcpu/arch/arm64/syndrome.c LIBS host_keel_c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${CMAKE_SOURCE_DIR}/vmm/tests/host
              ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/vcpu/arch/arm64
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
@@ -94,6 +94,15 @@ keel_add_unit_test(test_vmm_console SOURCES vmm/tests/test_vmm_console.c vmm/dev
              ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/vcpu/arch/arm64
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
 target_compile_definitions(test_vmm_console PRIVATE KEEL_UAPI_ARM64)
+# The arm64 GIC model's view of the timers on the host (vmm/arch/arm64/vgic.c, vgic_v3.c): the
+# virtual timer's injection flags, INTID 27 pending and active as the guest reads them, PPI 30
+# from the emulated physical timer (ptimer.c, whose register arithmetic is checked too).
+keel_add_unit_test(test_vmm_arm64_gic SOURCES vmm/tests/test_vmm_arm64_gic.c
+    vmm/arch/arm64/vgic.c vmm/arch/arm64/vgic_v3.c vmm/arch/arm64/ptimer.c LIBS host_keel_c host_keel_fdt
+    INCLUDES ${CMAKE_SOURCE_DIR}/vmm ${CMAKE_SOURCE_DIR}/vmm/arch/arm64 ${CMAKE_SOURCE_DIR}/vmm/tests/host
+             ${CMAKE_SOURCE_DIR}/vcpu ${CMAKE_SOURCE_DIR}/vcpu/arch/arm64
+             ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
+target_compile_definitions(test_vmm_arm64_gic PRIVATE KEEL_UAPI_ARM64)
 
 # Where the VMM places a Linux Image, its initrd and its device tree (vmm/linux_layout.c), once
 # per architecture with its Image header (vm_arch.h).

@@ -16,6 +16,7 @@
 #include "vcpu.h"
 #include "vgic.h"
 #include "dev/passthrough.h"
+#include "vm_timer.h"
 #include <keel/rt.h>
 #include <hw/arm64_esr.h>
 #include <hw/psci.h>
@@ -76,6 +77,37 @@ void vgic_sgi(struct vm *v, struct vcpu *from, uint64_t sgi1r)
 void vgic_vtimer(struct vm *v, struct vcpu *c)
 {
     (void)v, (void)c;
+}
+
+/* The physical timer's line as the model was last told (-1: never), and its kick deadline. */
+static int ptimer_line = -1;
+static uint64_t ptimer_kick_due = UINT64_MAX;
+static unsigned kicks;
+
+void vgic_ppi_level(struct vm *v, struct vcpu *c, unsigned intid, bool level)
+{
+    (void)v, (void)c;
+    CHECK_EQ(intid, 30);
+    ptimer_line = level;
+}
+
+int64_t vm_timer_add(struct vm *v, struct vm_timer *t)
+{
+    (void)v;
+    t->due = UINT64_MAX;
+    return 0;
+}
+
+void vm_timer_set(struct vm_timer *t, uint64_t due)
+{
+    t->due = due;
+    ptimer_kick_due = due;
+}
+
+void vcpu_kick(struct vcpu *c)
+{
+    (void)c;
+    kicks++;
 }
 
 void vgic_model_reset(struct vm *v)
@@ -327,6 +359,76 @@ static void test_cpu_suspend(void)
     CHECK_EQ(psci(false, 0xc4000001, 0x10000, RAM_BASE | 0xff00000000ull, 0), PSCI_INVALID_ADDRESS);
 }
 
+/* A trapped MSR (read false) or MRS of the register with ISS bits iss (Rt, direction clear)
+ * from vCPU 0 at EL1h, register x5; returns x5 after it. */
+static uint64_t sysreg(uint32_t iss, bool read, uint64_t value)
+{
+    struct keel_vcpu_state *s = vm.vcpus[0].state;
+    s->pc = RAM_BASE + 0x900;
+    s->pstate = 0x3c5;
+    s->sys.vbar_el1 = RAM_BASE + 0x4000;
+    s->exit_esr = (uint64_t)EC_SYS64 << 26 | 1u << 25 | iss | 5u << 5 | (read ? 1 : 0);
+    s->x[5] = value;
+    CHECK_EQ(arch_vcpu_exit(&vm.vcpus[0], KEEL_VCPU_EXIT_TRAP), 0);
+    return s->x[5];
+}
+
+#define ISS_CNTP_TVAL 0x30f804u
+#define ISS_CNTP_CTL 0x32f804u
+#define ISS_CNTP_CVAL 0x34f804u
+#define ISS_PMCR 0x30e418u
+#define ISS_PMCCNTR 0x30e41au
+#define ISS_DBGBVR0 0x280008u /* op0 2, CRm 0, op2 4 */
+
+static void test_physical_timer(void)
+{
+    struct keel_vcpu_state *s = vm.vcpus[0].state;
+    host_cycles = 1000;
+    CHECK_EQ(sysreg(ISS_CNTP_CTL, true, 0xdead), 0);
+    sysreg(ISS_CNTP_CVAL, false, 3000);
+    CHECK_EQ(s->pc, RAM_BASE + 0x904);
+    CHECK_EQ(sysreg(ISS_CNTP_CVAL, true, 0), 3000);
+    CHECK_EQ(sysreg(ISS_CNTP_TVAL, true, 0), 2000);
+    CHECK_EQ(ptimer_kick_due, UINT64_MAX); /* not enabled: nothing to wake */
+    sysreg(ISS_CNTP_CTL, false, 1);
+    CHECK_EQ(ptimer_kick_due, 3000); /* the vCPU is kicked when it comes due */
+    arch_vcpu_before_resume(&vm.vcpus[0]);
+    CHECK_EQ(ptimer_line, 0);
+    host_cycles = 3000;
+    CHECK_EQ(sysreg(ISS_CNTP_CTL, true, 0), 5); /* ENABLE, ISTATUS */
+    arch_vcpu_before_resume(&vm.vcpus[0]);
+    CHECK_EQ(ptimer_line, 1); /* PPI 30 asserted */
+    sysreg(ISS_CNTP_TVAL, false, 500);
+    CHECK_EQ(sysreg(ISS_CNTP_CVAL, true, 0), 3500);
+    CHECK_EQ(ptimer_kick_due, 3500);
+    arch_vcpu_before_resume(&vm.vcpus[0]);
+    CHECK_EQ(ptimer_line, 0);
+    sysreg(ISS_CNTP_CTL, false, 3); /* masked: never asserted, no kick */
+    CHECK_EQ(ptimer_kick_due, UINT64_MAX);
+    host_cycles = 4000;
+    arch_vcpu_before_resume(&vm.vcpus[0]);
+    CHECK_EQ(ptimer_line, 0);
+    sysreg(ISS_CNTP_CTL, false, 0);
+}
+
+static void test_no_pmu(void)
+{
+    struct keel_vcpu_state *s = vm.vcpus[0].state;
+    const uint32_t pmu[] = { ISS_PMCR, ISS_PMCCNTR };
+    for (unsigned i = 0; i < 2; i++) {
+        for (unsigned read = 0; read < 2; read++) {
+            sysreg(pmu[i], read, 7);
+            CHECK_EQ(s->pc, RAM_BASE + 0x4000 + 0x200); /* the current EL's (SPx) vector */
+            CHECK_EQ(s->sys.elr_el1, RAM_BASE + 0x900); /* at the access */
+            CHECK_EQ(s->sys.esr_el1 >> 26, 0);          /* UNDEFINED */
+            CHECK_EQ(s->pstate, 0x3c5);
+        }
+    }
+    /* Debug registers stay read-as-zero. */
+    CHECK_EQ(sysreg(ISS_DBGBVR0, true, 7), 0);
+    CHECK_EQ(s->pc, RAM_BASE + 0x904);
+}
+
 int main(void)
 {
     vm.name = "t";
@@ -343,6 +445,8 @@ int main(void)
     test_versions_and_features();
     test_smc32_arguments();
     test_cpu_suspend();
+    test_physical_timer();
+    test_no_pmu();
     CHECK(!vm.off);
     return unit_done("test_vmm_arm64");
 }

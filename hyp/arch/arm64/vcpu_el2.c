@@ -50,10 +50,13 @@ void arch_vcpu_release(struct thread *t)
 }
 
 /* Guest: stage 2 on, physical interrupts and aborts to EL2, traps of SMC, WFI, set/way cache
- * maintenance, implementation-defined and auxiliary control registers. */
-#define HCR_GUEST (HCR_VM | HCR_SWIO | (1ull << 2) /* PTW */ | HCR_FMO | HCR_IMO | HCR_AMO |    \
-                   (1ull << 9) /* FB */ | (1ull << 10) /* BSU inner */ | HCR_TWI | HCR_TSC |      \
-                   (1ull << 20) /* TIDCP */ | (1ull << 21) /* TACR */ | HCR_TSW | HCR_RW)
+ * maintenance, implementation-defined and auxiliary control registers, and reads of the ID
+ * registers of group 3 (TID3: answered here, id_register). */
+#define HCR_GUEST                                                                                  \
+    (HCR_VM | HCR_SWIO | (1ull << 2) /* PTW */ | HCR_FMO | HCR_IMO | HCR_AMO |                     \
+     (1ull << 9) /* FB */ | (1ull << 10) /* BSU inner */ | HCR_TWI | HCR_TSC |                     \
+     (1ull << 18) /* TID3 */ | (1ull << 20) /* TIDCP */ | (1ull << 21) /* TACR */ | HCR_TSW |      \
+     HCR_RW)
 #define CPTR_HOST 0x33ffull
 #define CPTR_GUEST (CPTR_HOST | (1ull << 10)) /* TFP: FP/SIMD traps until this run loads it */
 #define MDCR_GUEST ((1ull << 5) | (1ull << 6) | (1ull << 9) | (1ull << 10) | (1ull << 11))
@@ -170,7 +173,7 @@ int64_t arch_vcpu_begin(struct vcpu_run *r, struct thread *self, struct task *vm
     r->vgic_flags = __atomic_load_n(&a->vgic_flags, __ATOMIC_RELAXED);
     r->vgic_direct = __atomic_load_n(&a->vgic_direct, __ATOMIC_RELAXED);
     if (!pstate_ok(r->pstate) ||
-        (r->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING | KEEL_VGIC_VTIMER_ON)) ||
+        (r->vgic_flags & ~(KEEL_VGIC_UNDERFLOW | KEEL_VGIC_NO_PENDING | KEEL_VGIC_VTIMER_BITS)) ||
         (r->vgic_direct &
          ~(KEEL_VGIC_DIRECT_ON | KEEL_VGIC_DIRECT_GROUP1 | KEEL_VGIC_DIRECT_PRIORITY(0xff)))) {
         return -KEEL_EINVAL; /* (the list registers are checked as they are loaded) */
@@ -269,7 +272,7 @@ int64_t arch_vcpu_prepare(struct vcpu_run *r)
         if (exit != 0) {
             return exit;
         }
-        if (!vgic_load(r->area->vgic_lr, r->vgic_flags & ~KEEL_VGIC_VTIMER_ON,
+        if (!vgic_load(r->area->vgic_lr, r->vgic_flags & ~KEEL_VGIC_VTIMER_BITS,
                        r->vgic->direct_lr)) {
             return -KEEL_EINVAL; /* a list register with the HW bit or the direct vINTID */
         }
@@ -312,6 +315,59 @@ static int64_t hvc(struct vcpu_run *r)
     return VCPU_GO_ON;
 }
 
+/*
+ * The ID registers of group 3 (op0 3, op1 0, CRn 0, CRm 1-7: ID_AA64*, ID_PFR*, MVFR*, ...), as
+ * the CPU has them but without its PMU: guests get no PMU (MDCR_EL2 traps its registers, the
+ * VMM makes them UNDEFINED, docs/vcpu.md), so ID_AA64DFR0_EL1.PMUVer and ID_DFR0_EL1.PerfMon say
+ * "not implemented". Answered here, without an exit: guests read them often at boot.
+ */
+// clang-format off
+#define ID_READ(m, o)                                                                              \
+    case (m) * 8 + (o):                                                                            \
+        __asm__ volatile("mrs %0, S3_0_C0_C" #m "_" #o : "=r"(v));                                 \
+        break;
+#define ID_ROW(m)                                                                                  \
+    ID_READ(m, 0) ID_READ(m, 1) ID_READ(m, 2) ID_READ(m, 3)                                        \
+    ID_READ(m, 4) ID_READ(m, 5) ID_READ(m, 6) ID_READ(m, 7)
+// clang-format on
+#define ID_DFR0 (1 * 8 + 2)     /* ID_DFR0_EL1 */
+#define ID_AA64DFR0 (5 * 8 + 0) /* ID_AA64DFR0_EL1 */
+#define ID_DFR0_PERFMON (0xfull << 24)
+#define ID_AA64DFR0_PMUVER (0xfull << 8)
+
+static uint64_t id_register_value(unsigned crm, unsigned op2)
+{
+    uint64_t v = 0;
+    switch (crm * 8 + op2) {
+        // clang-format off
+    ID_ROW(1) ID_ROW(2) ID_ROW(3) ID_ROW(4) ID_ROW(5) ID_ROW(6) ID_ROW(7)
+    default:
+        break;
+        // clang-format on
+    }
+    if (crm * 8 + op2 == ID_DFR0) {
+        v &= ~ID_DFR0_PERFMON;
+    } else if (crm * 8 + op2 == ID_AA64DFR0) {
+        v &= ~ID_AA64DFR0_PMUVER;
+    }
+    return v;
+}
+
+static int64_t id_register(struct vcpu_run *r)
+{
+    uint64_t iss = sysreg_read(esr_el2) & 0x1ffffff;
+    unsigned op0 = (iss >> 20) & 3, op1 = (iss >> 14) & 7, crn = (iss >> 10) & 15;
+    unsigned crm = (iss >> 1) & 15, op2 = (iss >> 17) & 7, rt = (iss >> 5) & 31;
+    if (op0 != 3 || op1 != 0 || crn != 0 || crm < 1 || crm > 7 || !(iss & 1)) {
+        return KEEL_VCPU_EXIT_TRAP; /* any other register the VMM's */
+    }
+    if (rt != 31) { /* (31: XZR) */
+        r->area->x[rt] = id_register_value(crm, op2);
+    }
+    r->pc += 4;
+    return VCPU_GO_ON;
+}
+
 /* A stage-2 fault the table can fix itself (it had no VMID yet: it has one now). */
 static int64_t stage2_fault(struct vcpu_run *r)
 {
@@ -321,10 +377,13 @@ static int64_t stage2_fault(struct vcpu_run *r)
 
 /* The synchronous exits the kernel may finish itself, by exception class (ESR_EL2.EC). */
 static int64_t (*const trap_here[64])(struct vcpu_run *) = {
+    // clang-format off
     [EC_FP_ASIMD] = fp_first_use,
     [EC_HVC64] = hvc,
+    [EC_SYS64] = id_register,
     [EC_IABT_LOW] = stage2_fault,
     [EC_DABT_LOW] = stage2_fault,
+    // clang-format on
 };
 
 /*
@@ -353,7 +412,7 @@ static enum guest_irq vtimer_taken(struct vcpu_run *r, const uint64_t *lrs, enum
         r->vtimer_held = false;
     }
     if (irq == GUEST_IRQ_MAINTENANCE && timer_done && !others_done &&
-        !(r->vgic_flags & ~KEEL_VGIC_VTIMER_ON)) {
+        !(r->vgic_flags & ~KEEL_VGIC_VTIMER_BITS)) {
         return GUEST_IRQ_KERNEL;
     }
     return irq;
@@ -364,7 +423,9 @@ static int64_t exit_reason(struct vcpu_run *r, uint64_t kind)
     enum guest_irq irq = kind != 0 ? arch_gic_handle_from_guest() : GUEST_IRQ_KERNEL;
     if (irq == GUEST_IRQ_VTIMER) {
         r->vtimer_held = true;
-        if (r->vgic && (r->vgic_flags & KEEL_VGIC_VTIMER_ON) && vgic_inject_live(VTIMER_INTID)) {
+        if (r->vgic && (r->vgic_flags & KEEL_VGIC_VTIMER_ON) &&
+            vgic_inject_live(VTIMER_INTID, r->vgic_flags & KEEL_VGIC_VTIMER_GROUP1,
+                             KEEL_VGIC_VTIMER_PRIORITY_OF(r->vgic_flags))) {
             irq = GUEST_IRQ_KERNEL; /* delivered without the VMM */
         }
     }

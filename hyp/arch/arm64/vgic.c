@@ -232,7 +232,7 @@ void vgic_state_save(struct vgic_state *v)
     __asm__ volatile("mrs %0, S3_4_C12_C9_0" : "=r"(v->ap1r0));
 }
 
-bool vgic_inject_live(unsigned intid)
+bool vgic_inject_live(unsigned intid, bool group1, uint8_t priority)
 {
     uint32_t *used = &lr_used[this_cpu()->id];
     unsigned n = vgic_lr_count(), free = n;
@@ -253,9 +253,8 @@ bool vgic_inject_live(unsigned intid)
     if (free == n) {
         return false;
     }
-    /* Group 1 on GICv3, group 0 on GICv2: where Linux puts its interrupts on each. */
-    lr_write(free, KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_EOI | (v2() ? 0 : KEEL_VGIC_LR_GROUP1) |
-                       KEEL_VGIC_LR_PRIORITY(0xa0) | intid);
+    lr_write(free, KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_EOI | (group1 ? KEEL_VGIC_LR_GROUP1 : 0) |
+                       KEEL_VGIC_LR_PRIORITY(priority) | intid);
     *used |= 1u << free;
     return true;
 }

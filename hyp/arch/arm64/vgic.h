@@ -42,9 +42,10 @@ void vgic_save(uint64_t *lr, uint64_t *direct);
  * CPU when the vCPU's EL1 registers go there, out when they leave (vcpu_el2.c). */
 void vgic_state_load(const struct vgic_state *v);
 void vgic_state_save(struct vgic_state *v);
-/* Makes intid pending in a free list register of the loaded vCPU, with the EOI bit (its
- * deactivation raises maintenance); false when none is free. */
-bool vgic_inject_live(unsigned intid);
+/* Makes intid pending in a free list register of the loaded vCPU, in that group and with that
+ * priority (the guest's, as the VMM's model has them), with the EOI bit (its deactivation raises
+ * maintenance); false when none is free. */
+bool vgic_inject_live(unsigned intid, bool group1, uint8_t priority);
 
 /* Disables (or enables) the guests' virtual timer interrupt at this CPU's GIC (gic.c). */
 void arch_gic_vtimer_mask(bool masked);

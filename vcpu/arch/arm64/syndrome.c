@@ -38,17 +38,28 @@ void arm64_mmio_complete(struct keel_vcpu_state *s, const struct arm64_mmio *a, 
     s->pc += 4;
 }
 
-void arm64_inject_abort(struct keel_vcpu_state *s, bool instruction, bool write)
+/* A synchronous exception to the guest's EL1 with syndrome esr, taken at its pc. */
+static void inject_sync(struct keel_vcpu_state *s, uint64_t esr)
 {
     unsigned mode = s->pstate & 0xf; /* EL0t 0, EL1t 4, EL1h 5 (the kernel accepts no other) */
     uint64_t vector = mode == 0 ? 0x400 : mode == 5 ? 0x200 : 0x000;
-    uint64_t ec = (instruction ? 0x20 : 0x24) | (mode == 0 ? 0 : 1); /* lower / same EL */
-    s->sys.esr_el1 = ec << 26 | 1u << 25 /* IL */ | (write ? 1u << 6 : 0) |
-                     0x10 /* external abort */;
-    s->sys.far_el1 = s->exit_far;
+    s->sys.esr_el1 = esr;
     s->sys.elr_el1 = s->pc;
     s->sys.spsr_el1 = s->pstate;
     s->pstate = 0x3c5;
     s->pc = s->sys.vbar_el1 + vector;
     s->sync.dirty |= KEEL_VCPU_SYNC_SYS;
+}
+
+void arm64_inject_abort(struct keel_vcpu_state *s, bool instruction, bool write)
+{
+    unsigned mode = s->pstate & 0xf;
+    uint64_t ec = (instruction ? 0x20 : 0x24) | (mode == 0 ? 0 : 1); /* lower / same EL */
+    s->sys.far_el1 = s->exit_far;
+    inject_sync(s, ec << 26 | 1u << 25 /* IL */ | (write ? 1u << 6 : 0) | 0x10 /* external */);
+}
+
+void arm64_inject_undefined(struct keel_vcpu_state *s)
+{
+    inject_sync(s, 1u << 25); /* EC 0, "unknown reason": what an UNDEFINED instruction gives */
 }

@@ -32,3 +32,6 @@ void arm64_mmio_complete(struct keel_vcpu_state *s, const struct arm64_mmio *a, 
  * and stack pointer (EL0t: lower EL; EL1t: current EL with SP0; EL1h: current EL with SPx).
  * Needs the EL1 registers in s (KEEL_VCPU_SYNC_SYS valid), and marks them dirty. */
 void arm64_inject_abort(struct keel_vcpu_state *s, bool instruction, bool write);
+/* Makes the guest take an Undefined Instruction exception (EC 0) at its pc, as above: an
+ * instruction the platform does not have (the PMU's registers, a guest without a PMU). */
+void arm64_inject_undefined(struct keel_vcpu_state *s);

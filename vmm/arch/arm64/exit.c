@@ -14,6 +14,9 @@
 #include "../../vcpu.h"
 #include "vgic.h"
 #include "syndrome.h"
+#include "ptimer.h"
+#include "../../vm_timer.h"
+#include "../../lock.h"
 #include "../../dev/passthrough.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
@@ -64,23 +67,98 @@ static int data_abort(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
     return 0;
 }
 
-/* Until the guest has an interrupt to take, or may have: as WFI does (wait_for_interrupt). The
- * one source it can have today is its virtual timer: sleep until it is due (a receive that times
- * out); the kernel injects the timer's interrupt as soon as the guest runs. While the kernel
- * holds the timer's interrupt (the guest has not deactivated the last one yet) the timer cannot
+/*
+ * The EL1 physical timer (ptimer.h): its registers per vCPU here, its level drives PPI 30 of the
+ * vCPU's redistributor (looked at before each resume and wait: ptimer_sync), and one device
+ * timer (vm_timer.h, added at the first arming: most guests never use this timer) kicks a vCPU
+ * whose timer comes due while its guest runs, so that it exits and the line rises. Each vCPU's
+ * kick deadline (ptimer_due) and the device timer's are changed under ptimer_lock only, so the
+ * device timer always has the earliest; a vCPU is kicked once per arming (its due then none).
+ */
+static struct vm_lock ptimer_lock;
+static struct vm_timer ptimer_timer;
+static struct vm *ptimer_vm; /* (one VM per VMM) */
+static bool ptimer_timer_added;
+
+/* The earliest kick deadline of the VM's vCPUs to the device timer. With ptimer_lock. */
+static void ptimer_timer_update(struct vm *vm)
+{
+    uint64_t next = UINT64_MAX;
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        uint64_t due = vm->vcpus[i].arch.ptimer_due;
+        next = due < next ? due : next;
+    }
+    if (ptimer_timer_added) {
+        vm_timer_set(&ptimer_timer, next);
+    }
+}
+
+static void ptimer_expired(struct vm_timer *t, uint64_t now)
+{
+    (void)t;
+    struct vm *vm = ptimer_vm;
+    vm_lock(&ptimer_lock);
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *v = &vm->vcpus[i];
+        if (v->arch.ptimer_due <= now) {
+            v->arch.ptimer_due = UINT64_MAX;
+            vcpu_kick(v); /* its exit raises the line (ptimer_sync) */
+        }
+    }
+    ptimer_timer_update(vm);
+    vm_unlock(&ptimer_lock);
+}
+
+/* After a write to v's timer at now: when to kick it. */
+static void ptimer_rearm(struct vcpu *v, uint64_t now)
+{
+    struct vm *vm = v->vm;
+    uint64_t due = ptimer_deadline(&v->arch.ptimer);
+    vm_lock(&ptimer_lock);
+    v->arch.ptimer_due = due > now ? due : UINT64_MAX; /* (due already: ptimer_sync raises it) */
+    if (due != UINT64_MAX && !ptimer_timer_added && !ptimer_vm) {
+        ptimer_vm = vm;
+        ptimer_timer.expired = ptimer_expired;
+        /* (A thread and two slots at run time: nothing else takes slots then, and other vCPUs
+         * wait for ptimer_lock. If it fails, WFI still wakes for the timer.) */
+        ptimer_timer_added = vm_timer_add(vm, &ptimer_timer) == 0;
+    }
+    ptimer_timer_update(vm);
+    vm_unlock(&ptimer_lock);
+}
+
+/* PPI 30 of v's redistributor as v's physical timer says at now. */
+static void ptimer_sync(struct vcpu *v, uint64_t now)
+{
+    vgic_ppi_level(v->vm, v, PTIMER_INTID, ptimer_level(&v->arch.ptimer, now));
+}
+
+/* Until the guest has an interrupt to take, or may have: as WFI does (wait_for_interrupt). Its
+ * timers are its sources besides the devices: sleep until the earlier is due (a receive that
+ * times out); the kernel injects the virtual timer's interrupt as soon as the guest runs, the
+ * physical timer's line is raised before it does (ptimer_sync). While the kernel holds the
+ * virtual timer's interrupt (the guest has not deactivated the last one yet) that timer cannot
  * wake the guest: look again in a millisecond, as with no timer armed. The counter's frequency
  * is the kernel's (CNTFRQ_EL0, passed on in our environment page). */
 static void wait_for_wakeup(struct vcpu *v, struct keel_vcpu_state *s)
 {
+    uint64_t now = keel_cycles();
+    ptimer_sync(v, now);
     vgic_flush(v->vm, v);
     if (vgic_has_pending(v->vm, v)) {
         return;
     }
     uint64_t ctl = s->cntv_ctl_el0, freq = rt_timer_freq();
-    uint64_t us = 1000; /* no timer armed: look again in a millisecond */
+    uint64_t wake = UINT64_MAX, pdue = ptimer_deadline(&v->arch.ptimer);
     if ((ctl & 1) && !(ctl & 2) && !s->vtimer_held) {
-        uint64_t now = keel_cycles();
-        us = s->cntv_cval_el0 > now ? (s->cntv_cval_el0 - now) * 1000000 / freq + 1 : 0;
+        wake = s->cntv_cval_el0;
+    }
+    if (pdue > now && pdue < wake) { /* (due already and not taken: it cannot wake it) */
+        wake = pdue;
+    }
+    uint64_t us = 1000; /* no timer armed: look again in a millisecond */
+    if (wake != UINT64_MAX) {
+        us = wake > now ? (wake - now) * 1000000 / freq + 1 : 0;
     }
     if (us) {
         v->wfi_sleeps++;
@@ -269,17 +347,48 @@ static int psci(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
     return 0;
 }
 
-/* A trapped system-register access: SGI generation goes to the interrupt controller model;
- * debug and performance-monitor registers (which the kernel keeps from guests) and
- * implementation-defined ones read as zero and ignore writes. */
+/* Whether a trapped MSR/MRS names a PMU register: op0 3 and CRn 9 with CRm 12-14 (PMCR_EL0 ..
+ * PMUSERENR_EL0, PMINTEN*_EL1, PMMIR_EL1), or op1 3, CRn 14 and CRm 8-15 (the event counters
+ * and their types, PMCCFILTR_EL0). */
+static bool pmu_register(uint64_t esr)
+{
+    unsigned op0 = (esr >> 20) & 3, op1 = (esr >> 14) & 7, crn = (esr >> 10) & 15;
+    unsigned crm = (esr >> 1) & 15;
+    return op0 == 3 &&
+           ((crn == 9 && crm >= 12 && crm <= 14) || (op1 == 3 && crn == 14 && crm >= 8));
+}
+
+/* A trapped system-register access: SGI generation goes to the interrupt controller model, the
+ * EL1 physical timer to its emulation; the PMU's registers are UNDEFINED (the guest has no
+ * PMU: the kernel's ID registers say so, docs/vcpu.md); debug and implementation-defined ones
+ * read as zero and ignore writes. */
 static int system_register(struct vcpu *v, struct keel_vcpu_state *s, uint64_t esr)
 {
     unsigned rt = (esr >> 5) & 31;
     bool read = esr & 1;
     uint64_t zero;
+    enum ptimer_reg timer_reg;
     if (!read && (esr & 0x3ffc1e) == ICC_SGI1R_EL1) {
         vgic_sgi(v->vm, v, *reg(s, rt, &zero));
         s->pc += 4;
+        return 0;
+    }
+    if (ptimer_reg_of(esr, &timer_reg)) {
+        uint64_t now = keel_cycles();
+        if (read) {
+            *reg(s, rt, &zero) = ptimer_read(&v->arch.ptimer, timer_reg, now);
+        } else {
+            ptimer_write(&v->arch.ptimer, timer_reg, *reg(s, rt, &zero), now);
+            ptimer_rearm(v, now);
+        }
+        s->pc += 4;
+        return 0;
+    }
+    if (pmu_register(esr)) {
+        if (vcpu_state_sync(v) != 0) {
+            return -1;
+        }
+        arm64_inject_undefined(s);
         return 0;
     }
     if (read) {
@@ -348,6 +457,7 @@ int arch_vcpu_exit(struct vcpu *v, int64_t reason)
 
 void arch_vcpu_before_resume(struct vcpu *v)
 {
+    ptimer_sync(v, keel_cycles());
     vgic_flush(v->vm, v);
 }
 
@@ -369,4 +479,8 @@ void arch_vcpu_reset(struct vcpu *v, uint64_t entry, uint64_t ctx)
     s->pc = entry;
     s->pstate = 0x3c5; /* EL1h, interrupts masked: as the Linux boot protocol asks */
     s->sys.sctlr_el1 = 0x30d00800; /* MMU and caches off */
+    v->arch.ptimer = (struct ptimer){ 0 }; /* off */
+    vm_lock(&ptimer_lock);
+    v->arch.ptimer_due = UINT64_MAX;
+    vm_unlock(&ptimer_lock);
 }

@@ -11,6 +11,7 @@
  */
 #include "vgic_model.h"
 #include <keel/rt.h>
+#include <keel/sys.h>
 #include <string.h>
 
 static struct vgic the_vgic; /* one VM per VMM */
@@ -68,6 +69,63 @@ void vm_irq_set(struct vm *vm, unsigned intid, bool level)
     vm_unlock(&vm->irq_lock);
 }
 
+void vgic_ppi_level(struct vm *vm, struct vcpu *v, unsigned intid, bool level)
+{
+    struct vgic *g = vm->arch.gic;
+    struct vgic_irq *i = g && intid >= 16 && intid < 32 ? &g->priv[v->id][intid] : NULL;
+    if (!i || __atomic_load_n(&i->line, __ATOMIC_RELAXED) == level) {
+        return; /* (the common case: no change, no lock) */
+    }
+    vm_lock(&vm->irq_lock);
+    i->line = level;
+    if (level) {
+        i->latch |= i->edge; /* (a guest may have made it edge: GICR_ICFGR1) */
+        mark(g, v->id, intid);
+    }
+    vm_unlock(&vm->irq_lock);
+}
+
+/* Whether v's virtual timer asserts its interrupt at count now (ENABLE, not IMASK, due), from
+ * what the area had at v's last exit. */
+static bool vtimer_level(const struct keel_vcpu_state *s, uint64_t now)
+{
+    return (s->cntv_ctl_el0 & 3) == 1 && now >= s->cntv_cval_el0;
+}
+
+/* The state bits (pending, active) of intid in cpu's list registers: the model's entries and the
+ * kernel's own for the virtual timer. (cpu's area as at its last exit: current when cpu is the
+ * vCPU asking, as a guest reading its own redistributor is.) */
+static uint64_t lr_state_of(struct vgic *g, unsigned cpu, unsigned intid)
+{
+    uint64_t st = 0;
+    if (cpu < g->vm->vcpu_count) {
+        const struct keel_vcpu_state *s = g->vm->vcpus[cpu].state;
+        for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
+            uint64_t lr = __atomic_load_n(&s->vgic_lr[l], __ATOMIC_RELAXED);
+            st |= (uint32_t)lr == intid ? lr & LR_STATE : 0;
+        }
+    }
+    return st;
+}
+
+/* What ISPENDR / ISACTIVER show of intid (on cpu's redistributor for SGIs and PPIs): the model's
+ * pending state and the list register's. The virtual timer's is its level (a level interrupt is
+ * pending while asserted, whether the kernel has taken it yet or not); the latch the kernel's
+ * hold left (vgic_vtimer) counts only while the timer still asserts it (vtimer_release drops it
+ * at the next resume), one the guest set (ISPENDR0) always. */
+static uint64_t shown_state(struct vgic *g, unsigned cpu, unsigned intid, const struct vgic_irq *i)
+{
+    unsigned where = intid < 32 ? cpu : i->in_lr ? i->in_lr - 1u : VM_MAX_VCPUS;
+    uint64_t st = lr_state_of(g, where, intid);
+    bool shown = pending(i);
+    if (intid == VTIMER_INTID && cpu < g->vm->vcpu_count) {
+        const struct keel_vcpu_state *s = g->vm->vcpus[cpu].state;
+        bool level = vtimer_level(s, keel_cycles());
+        shown = level || (shown && !__atomic_load_n(&s->vtimer_held, __ATOMIC_RELAXED));
+    }
+    return shown ? st | KEEL_VGIC_LR_PENDING : st;
+}
+
 /* ---- registers with one bit, two bits or one byte per INTID ---- */
 
 enum bit_reg { R_GROUP, R_SET_ENABLE, R_CLEAR_ENABLE, R_SET_PEND, R_CLEAR_PEND, R_ACTIVE, R_GRPMOD };
@@ -84,8 +142,16 @@ static uint32_t bits_read(struct vgic *g, unsigned cpu, unsigned first, enum bit
         switch (r) {
         case R_GROUP: on = i->group1; break;
         case R_SET_ENABLE: case R_CLEAR_ENABLE: on = i->enabled; break;
-        case R_SET_PEND: case R_CLEAR_PEND: on = pending(i); break;
-        case R_ACTIVE: case R_GRPMOD: on = false; break;
+        case R_SET_PEND:
+        case R_CLEAR_PEND:
+            on = shown_state(g, cpu, first + b, i) & KEEL_VGIC_LR_PENDING;
+            break;
+        case R_ACTIVE:
+            on = shown_state(g, cpu, first + b, i) & KEEL_VGIC_LR_ACTIVE;
+            break;
+        case R_GRPMOD:
+            on = false;
+            break;
         }
         v |= (uint32_t)on << b;
     }
@@ -218,16 +284,19 @@ struct vgic *vgic_model_create(struct vm *vm, unsigned version)
 }
 
 /* Whether the kernel may inject v's timer interrupt itself: INTID 27 enabled at v's
- * redistributor and its group enabled at the distributor. (Read without the lock: a change comes
- * with an exit of v, whose next resume looks again.) */
+ * redistributor and its group enabled at the distributor; with the group and priority the guest
+ * gave it. (Read without the lock: a change comes with an exit of v, whose next resume looks
+ * again.) */
 static uint32_t vtimer_flag(struct vgic *g, struct vcpu *v)
 {
     const struct vgic_irq *t = &g->priv[v->id][VTIMER_INTID];
-    uint32_t group_on = __atomic_load_n(&t->group1, __ATOMIC_RELAXED) ? CTLR_ENABLE_G1
-                                                                      : CTLR_ENABLE_G0;
+    bool group1 = __atomic_load_n(&t->group1, __ATOMIC_RELAXED);
+    uint32_t group_on = group1 ? CTLR_ENABLE_G1 : CTLR_ENABLE_G0;
     bool on = __atomic_load_n(&t->enabled, __ATOMIC_RELAXED) &&
               (__atomic_load_n(&g->ctlr, __ATOMIC_RELAXED) & group_on);
-    return on ? KEEL_VGIC_VTIMER_ON : 0;
+    return on ? KEEL_VGIC_VTIMER_ON | (group1 ? KEEL_VGIC_VTIMER_GROUP1 : 0) |
+                    KEEL_VGIC_VTIMER_PRIORITY(__atomic_load_n(&t->priority, __ATOMIC_RELAXED))
+              : 0;
 }
 
 int arch_vm_irq_passthrough(struct vm *vm, unsigned intid, void (*eoi)(void *ctx), void *ctx)
@@ -290,18 +359,21 @@ static uint32_t direct_word(struct vgic *g, struct vcpu *v)
 
 /* The kernel holds v's timer interrupt until the guest deactivates it from a list register.
  * When it is in none and the model no longer has it pending (the guest cleared it: GICR
- * ICPENDR0), that will not come: let the kernel look at the timer's level again, as a level
- * interrupt's pending state follows its line on hardware. */
+ * ICPENDR0; or the timer no longer asserts it: the guest disabled, masked or re-armed it while
+ * INTID 27 was disabled), that will not come: let the kernel look at the timer's level again,
+ * as a level interrupt's pending state follows its line on hardware. */
 static void vtimer_release(struct vgic *g, struct vcpu *v)
 {
     struct keel_vcpu_state *s = v->state;
-    for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
-        if ((uint32_t)s->vgic_lr[l] == VTIMER_INTID && (s->vgic_lr[l] & LR_STATE)) {
-            return;
-        }
+    if (lr_state_of(g, v->id, VTIMER_INTID)) {
+        return;
     }
     vm_lock(&g->vm->irq_lock);
-    if (!g->priv[v->id][VTIMER_INTID].latch) {
+    struct vgic_irq *t = &g->priv[v->id][VTIMER_INTID];
+    if (t->latch && !vtimer_level(s, keel_cycles())) {
+        t->latch = false; /* (what the kernel took it for has gone) */
+    }
+    if (!t->latch) {
         s->vtimer_held = 0;
     }
     vm_unlock(&g->vm->irq_lock);
@@ -384,7 +456,7 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
     struct vgic *g = vm->arch.gic;
     struct keel_vcpu_state *s = v->state;
     if (!g) {
-        s->vgic_flags = KEEL_VGIC_VTIMER_ON; /* no model: the guest's own GIC interface */
+        s->vgic_flags = KEEL_VGIC_VTIMER_DEFAULT; /* no model: the guest's own GIC interface */
         return;
     }
     const uint32_t timer = vtimer_flag(g, v);

@@ -22,6 +22,9 @@ void vgic_flush(struct vm *vm, struct vcpu *v);
 bool vgic_has_pending(struct vm *vm, struct vcpu *v);
 /* The guest wrote ICC_SGI1R_EL1 (a trapped system register write). */
 void vgic_sgi(struct vm *vm, struct vcpu *from, uint64_t sgi1r);
+/* The level of v's private interrupt intid (16-31) as its device (the emulated physical timer)
+ * drives it; a rise makes it pending (takes vm->irq_lock on a change only). */
+void vgic_ppi_level(struct vm *vm, struct vcpu *v, unsigned intid, bool level);
 /* The kernel had no free list register for v's virtual timer: deliver it through the model. */
 void vgic_vtimer(struct vm *vm, struct vcpu *v);
 /* A reset of the VM: the distributor, redistributors and every vCPU's list registers as at

@@ -3,6 +3,7 @@
 #pragma once
 #include <stdint.h>
 #include <uapi/keel/vcpu.h>
+#include "ptimer.h"
 
 struct vgic;
 
@@ -19,6 +20,8 @@ struct vgic;
 struct vcpu_arch {
     uint32_t lr_owned;        /* list registers the VMM filled (bit per LR) */
     uint32_t lr_intid[KEEL_VGIC_LRS];
+    struct ptimer ptimer; /* its EL1 physical timer (emulated: exit.c) */
+    uint64_t ptimer_due;  /* when the timer thread kicks it for that timer (UINT64_MAX: not) */
 };
 
 struct vm_arch {

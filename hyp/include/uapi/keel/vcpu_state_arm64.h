@@ -64,10 +64,18 @@ struct keel_vcpu_state {
 #define KEEL_VGIC_UNDERFLOW (1u << 1)       /* exit when at most one list register is in use */
 #define KEEL_VGIC_NO_PENDING (1u << 3)      /* exit when no list register is pending */
 /* The guest may take its timer's interrupt now (the VMM's model has INTID 27 enabled for this
- * vCPU, and its group): the kernel injects it itself. Without it the kernel ends the run with
- * KEEL_VCPU_EXIT_VTIMER instead (the interrupt held) for the model to keep pending. A VMM
- * without an interrupt-controller model sets it always. */
+ * vCPU, and its group): the kernel injects it itself, with the group and priority given beside
+ * it (the guest's GICR_IGROUPR0 / GICR_IPRIORITYR6 for INTID 27, as the model has them). Without
+ * it the kernel ends the run with KEEL_VCPU_EXIT_VTIMER instead (the interrupt held) for the
+ * model to keep pending. A VMM without an interrupt-controller model sets KEEL_VGIC_VTIMER_DEFAULT
+ * always. */
 #define KEEL_VGIC_VTIMER_ON (1u << 16)
+#define KEEL_VGIC_VTIMER_GROUP1 (1u << 17)
+#define KEEL_VGIC_VTIMER_PRIORITY(p) ((0xffu & (uint32_t)(p)) << 24)
+#define KEEL_VGIC_VTIMER_PRIORITY_OF(flags) ((uint8_t)((flags) >> 24))
+#define KEEL_VGIC_VTIMER_DEFAULT                                                                   \
+    (KEEL_VGIC_VTIMER_ON | KEEL_VGIC_VTIMER_GROUP1 | KEEL_VGIC_VTIMER_PRIORITY(0xa0))
+#define KEEL_VGIC_VTIMER_BITS (KEEL_VGIC_VTIMER_DEFAULT | KEEL_VGIC_VTIMER_PRIORITY(0xff))
 
 /* vgic_direct: priority (bits 7:0), group 1 (else 0), the guest may take it now. */
 #define KEEL_VGIC_DIRECT_PRIORITY(p) (0xffu & (uint32_t)(p))

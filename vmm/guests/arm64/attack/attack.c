@@ -268,8 +268,6 @@ static void psci_abuse(void)
 
     step_begin("sysreg-trapped");
     uint64_t v;
-    __asm__ volatile("msr pmcr_el0, %1; mrs %0, pmcr_el0" : "=r"(v) : "r"(~0ull));
-    step_want("PMCR_EL0 (read as zero)", v, 0);
     __asm__ volatile("msr dbgbvr0_el1, %1; mrs %0, dbgbvr0_el1" : "=r"(v) : "r"(~0ull));
     step_want("DBGBVR0_EL1 (read as zero)", v, 0);
     step_end();
@@ -290,6 +288,7 @@ int main(void)
     mmio_flood();
     gic_garbage();
     psci_abuse();
+    attack_timers();
     attack_virtio();
     if (!attack_virtio_signal("done")) {
         say("FAIL: attack: cannot tell the neighbour that the attack is done\n");

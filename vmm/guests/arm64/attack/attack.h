@@ -48,3 +48,5 @@ void attack_pci(void);
 void attack_fwcfg(void);
 /* Every CFI flash step (commands, read-only and writable banks, mapping). */
 void attack_flash(void);
+/* The timers and the PMU as the guest sees them (attack_timers.c). */
+void attack_timers(void);
