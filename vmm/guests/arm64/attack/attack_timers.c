@@ -88,41 +88,44 @@ static void ptimer_steps(void)
     step_begin("ptimer-registers");
     uint64_t v, start = pcount();
     SYSREG_W("cntp_ctl_el0", 0);
-    SYSREG_W("cntp_cval_el0", start + ms(100));
+    SYSREG_W("cntp_cval_el0", start + ms(2000)); /* (far: exits may be slow; TVAL is 32 bits) */
     SYSREG_R("cntp_cval_el0", v);
-    step_want("CNTP_CVAL_EL0 read back", v, start + ms(100));
+    step_want("CNTP_CVAL_EL0 read back", v, start + ms(2000));
     SYSREG_W("cntp_ctl_el0", 3); /* enabled, masked: not due, no ISTATUS */
     SYSREG_R("cntp_ctl_el0", v);
     step_want("CNTP_CTL_EL0 (ENABLE, IMASK)", v, 3);
     SYSREG_R("cntp_tval_el0", v);
     int32_t tval = (int32_t)v;
-    if (tval <= 0 || (uint64_t)tval > ms(100)) {
-        step_fail("CNTP_TVAL_EL0 %d: not within the 100 ms armed", (int)tval);
+    if (tval <= 0 || (uint64_t)tval > ms(2000)) {
+        step_fail("CNTP_TVAL_EL0 %d: not within the 2 s armed", (int)tval);
     }
-    SYSREG_W("cntp_tval_el0", (uint32_t) - (int32_t)ms(1)); /* 1 ms ago */
+    uint64_t before = pcount();
+    SYSREG_W("cntp_tval_el0", 0u - (uint32_t)ms(1)); /* 1 ms ago */
+    uint64_t after = pcount();
     SYSREG_R("cntp_ctl_el0", v);
     step_want("CNTP_CTL_EL0 after a negative TVAL (ISTATUS)", v, 7);
     SYSREG_R("cntp_cval_el0", v);
-    if (v > pcount() - ms(1) || v + ms(50) < pcount()) {
-        step_fail("CNTP_CVAL_EL0 0x%lx not 1 ms before the count", (unsigned long)v);
+    if (v < before - ms(1) || v > after - ms(1)) {
+        step_fail("CNTP_CVAL_EL0 0x%lx not 1 ms before the count at the write", (unsigned long)v);
     }
     SYSREG_W("cntp_ctl_el0", 0);
     step_end();
 
-    /* The virtual timer armed for later too: the WFI must wake for the earlier of the two. */
+    /* The virtual timer armed for much later too: the WFI must end for the earlier of the two
+     * (within 3 s, whatever the host's load), not at the virtual timer's 10 s. */
     step_begin("ptimer-interrupt-in-wfi");
     gic_for_timers();
     mmio_w32(GICR_ISENABLER0, 1u << PTIMER);
-    SYSREG_W("cntv_cval_el0", counter() + ms(1000));
+    SYSREG_W("cntv_cval_el0", counter() + ms(10000));
     SYSREG_W("cntv_ctl_el0", 1);
     start = pcount();
     SYSREG_W("cntp_cval_el0", start + ms(1));
     SYSREG_W("cntp_ctl_el0", 1);
-    uint32_t got = take(ms(2000));
-    uint64_t after = pcount();
+    uint32_t got = take(ms(5000));
+    after = pcount();
     step_want("the interrupt taken (PPI 30)", got, PTIMER);
     if (got == PTIMER) {
-        if (after - start < ms(1) || after - start > ms(300)) {
+        if (after - start < ms(1) || after - start > ms(3000)) {
             step_fail("taken %lu us after arming for 1 ms",
                       (unsigned long)((after - start) / (counter_freq() / 1000000)));
         }
