@@ -173,7 +173,7 @@ static void vcpu_main(uint64_t self)
         s->sync.dirty = KEEL_VCPU_SYNC_SYS;
         s->x[2] = RTC_GPA;
         s->x[3] = cmd != CMD_TAKE; /* CMD_TAKE: take what is pending, raise nothing */
-        s->vgic_flags = KEEL_VGIC_VTIMER_ON;
+        s->vgic_flags = KEEL_VGIC_VTIMER_DEFAULT;
         s->vgic_direct = direct_word;
         s->vgic_lr[0] = vmm_lr0;
         res = KOBJ(self, KEEL_THREAD_VCPU_RESUME);

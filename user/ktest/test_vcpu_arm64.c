@@ -67,7 +67,7 @@ static bool gicv3(void)
 }
 
 static volatile int bound, done;
-static volatile uint64_t pc, flags, out_esr, out_x[4];
+static volatile uint64_t pc, flags, out_esr, out_x[4], extra_pstate;
 static volatile int64_t res;
 static uint64_t vm, area;
 
@@ -81,7 +81,7 @@ static void vcpu_main(uint64_t self)
     }
     memset(s, 0, sizeof(*s));
     s->pc = pc;
-    s->pstate = 0x3c5; /* EL1h, DAIF masked */
+    s->pstate = 0x3c5 | extra_pstate; /* EL1h, DAIF masked */
     s->sys.sctlr_el1 = 0x30d00800;
     s->sync.dirty = KEEL_VCPU_SYNC_SYS;
     s->x[0] = 1;        /* not the kernel's own hypercall: the HVC is ours */
@@ -137,6 +137,24 @@ KTEST(vcpu_arm64_id_registers_answered_without_an_exit_and_without_a_pmu)
     CHECK((out_x[1] & 0xf) >= 6);        /* DebugVer: the CPU's own (v8: 6 or more) */
     CHECK_EQ((out_x[3] >> 24) & 0xf, 0); /* ID_DFR0_EL1.PerfMon */
     CHECK((out_x[2] & 0xf) != 0);        /* ID_AA64PFR0_EL1.EL0: the CPU's own (AArch64) */
+}
+
+/* What an exit of a v8.1+ guest saves in PSTATE comes back: Linux runs its kernel with PAN set
+ * (the kernel refused such a resume: EINVAL at the first exit the VMM handled); SSBS, UAO and
+ * DIT too. IL (an illegal return) and AArch32 are still refused. */
+KTEST(vcpu_arm64_pstate_of_later_architecture_versions_resumes)
+{
+    extra_pstate = (1ull << 22) | (1ull << 23) | (1ull << 24) | (1ull << 12); /* PAN UAO DIT SSBS */
+    REQUIRE(run_guest(ID_PC, 0));
+    CHECK_EQ(res, KEEL_VCPU_EXIT_TRAP);
+    CHECK_EQ(out_esr >> 26, EC_HVC64);
+    extra_pstate = 1ull << 20; /* IL */
+    REQUIRE(run_guest(ID_PC, 0));
+    CHECK_EQ(res, -KEEL_EINVAL);
+    extra_pstate = 0x10; /* M[4]: AArch32 */
+    REQUIRE(run_guest(ID_PC, 0));
+    CHECK_EQ(res, -KEEL_EINVAL);
+    extra_pstate = 0;
 }
 
 KTEST(vcpu_arm64_vtimer_injected_at_the_priority_the_vmm_says)

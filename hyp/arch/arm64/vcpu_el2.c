@@ -62,11 +62,17 @@ void arch_vcpu_release(struct thread *t)
 #define MDCR_GUEST ((1ull << 5) | (1ull << 6) | (1ull << 9) | (1ull << 10) | (1ull << 11))
 #define SCTLR_EL1_HOST (0x30d00800ull | (1u << 14) | (1u << 15) | (1u << 26))
 
-/* PSTATE a guest may have: NZCV, DAIF, and AArch64 EL0t, EL1t or EL1h. */
+/* PSTATE a guest may have: NZCV, DAIF, AArch64 EL0t, EL1t or EL1h, and what later
+ * architecture versions add that only concerns its own EL1 and EL0: PAN (v8.1), UAO (v8.2), DIT
+ * (v8.4), TCO, SSBS and BTYPE (v8.5), and SS (software step). What an exit saved must come back:
+ * Linux runs its kernel with PAN set on any v8.1 CPU. */
+#define PSTATE_GUEST                                                                               \
+    (0xf0000000ull | (0xfull << 22) /* PAN UAO DIT TCO */ | (1ull << 21) /* SS */ |                \
+     (1ull << 12) /* SSBS */ | (3ull << 10) /* BTYPE */ | 0x3c0 /* DAIF */ | 0xf /* M */)
 static bool pstate_ok(uint64_t p)
 {
     unsigned m = p & 0x1f;
-    return (p & ~0xf00003dfull) == 0 && (m == 0x0 || m == 0x4 || m == 0x5);
+    return (p & ~PSTATE_GUEST) == 0 && (m == 0x0 || m == 0x4 || m == 0x5);
 }
 
 /* The EL1 registers no task uses: they can stay in the CPU while the VMM handles an exit. */
@@ -365,6 +371,7 @@ static int64_t id_register(struct vcpu_run *r)
         r->area->x[rt] = id_register_value(crm, op2);
     }
     r->pc += 4;
+    r->pstate &= ~((3ull << 10) | (1ull << 21)); /* done: no branch target, the step taken */
     return VCPU_GO_ON;
 }
 
