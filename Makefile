@@ -18,6 +18,11 @@
 #                                               ROUND: start at that round (to replay a failure);
 #                                               MTTCG=1: a host thread per CPU (slow on a busy host)
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGET=n]  libFuzzer campaigns, one target after the other
+#   make mutate [MUTATE_ONLY=id]                the mutation harness (ci/mutate, ci/mutations.txt,
+#                                               docs/testing.md): each plausible bug in a scratch
+#                                               copy of HEAD (build/mutate, kept for the next run),
+#                                               its tests; prints the score and the survivors.
+#                                               Not part of test (about an hour).
 ARCH ?= arm64
 CHECK ?=
 SYSTEM ?=
@@ -29,10 +34,11 @@ MTTCG ?=
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET ?=
 OUT ?=
+MUTATE_ONLY ?=
 # A SYSTEM with a '/' or ending in .dts is a path (made absolute: CMake runs in build/host).
 SYSTEM_ARG = $(if $(or $(findstring /,$(SYSTEM)),$(filter %.dts,$(SYSTEM))),$(abspath $(SYSTEM)),$(SYSTEM))
 
-.PHONY: all setup configure build run image test bench soak fuzz clean
+.PHONY: all setup configure build run image test bench soak fuzz mutate clean
 all: build
 
 setup:
@@ -63,6 +69,8 @@ soak: setup
 fuzz: configure
 	@cmake --build --preset default --target keel-fuzz
 	@ci/fuzz run --build build/fuzz --seconds $(FUZZ_SECONDS) $(if $(FUZZ_TARGET),--target $(FUZZ_TARGET))
+mutate: setup
+	@ci/mutate --keep $(if $(MUTATE_ONLY),--only $(MUTATE_ONLY))
 
 clean:
 	rm -rf build

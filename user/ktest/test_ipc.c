@@ -1192,7 +1192,7 @@ static void cap_granter(uint64_t unused)
     (void)unused;
     struct keel_utcb *u = keel_utcb();
     u->mr[0] = keel_item_ctl(2ull << KEEL_ITEM_HOTSPOT_SHIFT, 1);
-    u->mr[1] = keel_fpage_cap(30, 0, KEEL_CAP_ALL);
+    u->mr[1] = keel_fpage_cap(30, 0, KEEL_CAP_R); /* it has R|S: it goes with R alone */
     note(&res[2], keel_send(20, keel_tag(0, 0, 1), KEEL_TIMEOUT_NEVER), 0);
 }
 
@@ -1219,6 +1219,12 @@ KTEST(ipc_grant_capability_item_moves_it)
     CHECK_EQ(res[0].items, 1);
     CHECK_EQ(KOBJ(a, KEEL_TASK_CAP_VALID, 30), 0);     /* gone from the granter */
     CHECK_EQ(KOBJ(b.task, KEEL_TASK_CAP_VALID, 66), 1); /* at the hotspot in the window */
+    /* With the rights the flexpage gave (R), not those it had (R|S): without S it is not passed
+     * on, so mapping it back from the receiver brings nothing. */
+    uint64_t back = cap_new();
+    KOBJ(KEEL_ROOT_TASK, KEEL_TASK_MAP, b.task, keel_fpage_cap(66, 0, KEEL_CAP_ALL), back);
+    CHECK_EQ(KOBJ(KEEL_ROOT_TASK, KEEL_TASK_CAP_VALID, back), 0);
+    cap_free(back);
     /* It kept its place below our gate: deleting that takes it. */
     cap_free(g);
     CHECK_EQ(KOBJ(b.task, KEEL_TASK_CAP_VALID, 66), 0);

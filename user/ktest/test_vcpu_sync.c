@@ -6,7 +6,9 @@
  * carry it unless asked; Thread VCPU_SYNC gives it, also after the vCPU thread left its CPU (the
  * register saved on the way out, and another VM's vCPU run on that CPU meanwhile); a value the VMM writes without marking the group dirty is not
  * taken, whether the register was still in the CPU or not; marked dirty it is, and sync.want
- * brings it back at the exit.
+ * brings it back at the exit. On arm64 the guest's SP_EL1 (an EL1 register of the guest's alone,
+ * like TPIDR_EL1) must come back from the neighbour's run too, and a resume into EL2h is refused
+ * (ci/mutations.txt: both once went unnoticed).
  */
 #include "ktest_util.h"
 #include "vcpu_guest.h"
@@ -21,10 +23,11 @@
 #define FP_PC (GUEST_PA + 0x100) /* fp_code, in the same page as guest_code */
 
 #if defined(__aarch64__)
-/* msr tpidr_el1, x1; hvc #0; mrs x2, tpidr_el1; hvc #0; mrs x3, ..; hvc #0; mrs x4, ..; hvc #0;
- * b . */
-static const uint32_t guest_code[] = { 0xd518d081, 0xd4000002, 0xd538d082, 0xd4000002, 0xd538d083,
-                                       0xd4000002, 0xd538d084, 0xd4000002, 0x14000000 };
+/* msr tpidr_el1, x1; mov sp, x1; hvc #0; mrs x2, tpidr_el1; mov x5, sp; hvc #0; mrs x3, ..;
+ * hvc #0; mrs x4, ..; hvc #0; b . (SP is SP_EL1 at EL1h: a register of the guest's alone too) */
+static const uint32_t guest_code[] = { 0xd518d081, 0x9100003f, 0xd4000002, 0xd538d082,
+                                       0x910003e5, 0xd4000002, 0xd538d083, 0xd4000002,
+                                       0xd538d084, 0xd4000002, 0x14000000 };
 
 static void start(struct keel_vcpu_state *s)
 {
@@ -36,7 +39,7 @@ static void set_value(struct keel_vcpu_state *s, uint64_t v)
 }
 static void spin(struct keel_vcpu_state *s)
 {
-    s->pc = GUEST_PA + 32; /* the b . */
+    s->pc = GUEST_PA + 40; /* the b . */
 }
 /* At FP_PC: fmov d0, x1; hvc #0; fmov x2, d0; hvc #0; b . */
 static const uint32_t fp_code[] = { 0x9e670020, 0xd4000002, 0x9e660002, 0xd4000002, 0x14000000 };
@@ -66,6 +69,18 @@ static uint64_t read_back(const struct keel_vcpu_state *s, unsigned i)
 static void step(struct keel_vcpu_state *s)
 {
     (void)s; /* ELR is past the HVC */
+}
+/* The second exit's SP_EL1, which the guest set at its first (x5). */
+static uint64_t second_stack(const struct keel_vcpu_state *s)
+{
+    return s->x[5];
+}
+/* The states the resume must refuse: EL2h (the guest's PSTATE may only name EL0 or EL1). */
+static bool refused_start(struct keel_vcpu_state *s, unsigned i)
+{
+    start(s);
+    s->pstate = 0x3c9;
+    return i < 1;
 }
 #elif defined(__riscv)
 /* csrw sscratch, a1; ecall; csrr a2, sscratch; ecall; csrr a3, ..; ecall; csrr a4, ..; ecall;
@@ -113,6 +128,17 @@ static uint64_t read_back(const struct keel_vcpu_state *s, unsigned i)
 static void step(struct keel_vcpu_state *s)
 {
     s->pc += 4;
+}
+static uint64_t second_stack(const struct keel_vcpu_state *s)
+{
+    (void)s;
+    return VAL_A; /* (the case's second register is arm64's) */
+}
+static bool refused_start(struct keel_vcpu_state *s, unsigned i)
+{
+    (void)s;
+    (void)i;
+    return false;
 }
 #elif defined(__x86_64__)
 /* (32-bit) mov %eax, %cr2; hlt; mov %cr2, %ebx; hlt; mov %cr2, %ecx; hlt; mov %cr2, %edx; hlt;
@@ -163,6 +189,17 @@ static void step(struct keel_vcpu_state *s)
 {
     s->rip += 1; /* over the HLT */
 }
+static uint64_t second_stack(const struct keel_vcpu_state *s)
+{
+    (void)s;
+    return VAL_A; /* (the case's second register is arm64's) */
+}
+static bool refused_start(struct keel_vcpu_state *s, unsigned i)
+{
+    (void)s;
+    (void)i;
+    return false;
+}
 #endif
 
 #if defined(GUEST_PA)
@@ -173,9 +210,11 @@ static void step(struct keel_vcpu_state *s)
 #endif
 
 enum { R_FIRST, R_SYNC, R_SECOND, R_THIRD, R_FOURTH, RESULTS };
+#define REFUSED 1 /* the most refused_start() has */
+static volatile int64_t refused[REFUSED];
 static volatile int64_t res[RESULTS];
 static volatile uint64_t valid_first, valid_synced, valid_last, dirty_last;
-static volatile uint64_t synced, second, third, fourth, kept_last;
+static volatile uint64_t synced, second, second_sp, third, fourth, kept_last;
 /* A VM task with page (the guests' code) at GUEST_PA; 0 (with the failure printed) if not. */
 static uint64_t vs_vm, vs_area, nb_vm, nb_area;
 static uint64_t vm_with(uint8_t *page);
@@ -252,6 +291,10 @@ static void vcpu_thread(uint64_t self)
         done = -1;
         kthread_exit();
     }
+    for (unsigned i = 0; i < REFUSED; i++) {
+        memset(s, 0, sizeof(*s));
+        refused[i] = refused_start(s, i) ? KOBJ(self, KEEL_THREAD_VCPU_RESUME) : -KEEL_EINVAL;
+    }
     memset(s, 0, sizeof(*s));
     start(s); /* (the first resume after binding takes every group) */
     set_value(s, VAL_A);
@@ -272,6 +315,7 @@ static void vcpu_thread(uint64_t self)
     step(s);
     res[R_SECOND] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
     second = read_back(s, 0);
+    second_sp = second_stack(s);
     set_kept(s, VAL_B); /* again, now that it is still in the CPU */
     step(s);
     res[R_THIRD] = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
@@ -320,6 +364,8 @@ KTEST(vcpu_state_the_kernel_keeps_moves_only_when_asked_or_marked)
         CHECK_EQ(synced, WORD(VAL_A));
         CHECK_EQ(res[R_SECOND], KEEL_VCPU_EXIT_TRAP);
         CHECK_EQ(second, WORD(VAL_A));
+        CHECK_EQ(second_sp, VAL_A); /* (arm64: SP_EL1 saved when the neighbour ran) */
+        CHECK_EQ(refused[0], -KEEL_EINVAL);
         CHECK_EQ(res[R_THIRD], KEEL_VCPU_EXIT_TRAP);
         CHECK_EQ(third, WORD(VAL_A));
         CHECK_EQ(res[R_FOURTH], KEEL_VCPU_EXIT_TRAP);

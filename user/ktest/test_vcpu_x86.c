@@ -4,7 +4,8 @@
  * interface: a thread binds itself to a VM task and runs a guest of a few instructions in 32-bit
  * protected mode. The kernel refuses an event it must not inject and a state the hardware
  * refuses, runs a good one to its HLT (an exit with the area's exit code, the guest's registers
- * back in the area), answers its own hypercall (VMMCALL on AMD, VMCALL on Intel) without an exit,
+ * back in the area; DR7 without its breakpoint enables, and none of them fires: DR0-3 are the
+ * host's), answers its own hypercall (VMMCALL on AMD, VMCALL on Intel) without an exit,
  * and turns a fetch outside the VM's memory into a nested page fault for the VMM; a thread inside
  * its resume cannot be bound elsewhere, and is killed out of its guest. Where the CPU has neither
  * back end, resuming is EPROTO.
@@ -33,6 +34,7 @@ enum {
     BAD_STATE,
     BAD_CR4,
     HALTED,
+    DR7_ENABLES,
     HYPERCALL,
     CR4_WRITE,
     OUTSIDE,
@@ -40,7 +42,8 @@ enum {
     RESULTS
 };
 static volatile int64_t result[RESULTS];
-static volatile uint64_t exit_code[RESULTS], rax[RESULTS], rip[RESULTS], info1, info2, features;
+static volatile uint64_t exit_code[RESULTS], rax[RESULTS], rip[RESULTS], info1, info2, features,
+    dr7;
 static volatile int done;
 static uint64_t vx_vm, vx_area;
 
@@ -98,6 +101,12 @@ static void vcpu_thread(uint64_t self)
     reset(s, GUEST_PA);
     run(s, self, HALTED);
     features = s->features;
+    reset(s, GUEST_PA);
+    s->sys.dr7 = 0x400 |
+                 0xff; /* L0-3 and G0-3: DR0-3 hold the host's addresses, never the guest's */
+    s->sync.want = KEEL_VCPU_SYNC_SYS;
+    run(s, self, DR7_ENABLES);
+    dr7 = s->sys.dr7;
     reset(s, GUEST_PA + 6);
     run(s, self, HYPERCALL);
     reset(s, CR4_PC);
@@ -168,6 +177,8 @@ KTEST(vcpu_x86_runs_a_guest_and_refuses_what_it_must_not_run)
         CHECK_EQ(exit_code[HALTED], KEEL_X86_EXIT_HLT);
         CHECK_EQ(rax[HALTED], 42);
         CHECK_EQ(rip[HALTED], GUEST_PA + 5); /* at the HLT: the VMM steps over it */
+        CHECK_EQ(result[DR7_ENABLES], KEEL_VCPU_EXIT_TRAP);
+        CHECK_EQ(dr7 & 0xff, 0); /* the guest ran without the breakpoint enables */
         CHECK_EQ(result[HYPERCALL], KEEL_VCPU_EXIT_TRAP);
         CHECK_EQ(exit_code[HYPERCALL], KEEL_X86_EXIT_HLT); /* the VMMCALL did not exit */
         CHECK_EQ(rax[HYPERCALL], 0);

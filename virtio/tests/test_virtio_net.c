@@ -209,6 +209,13 @@ static void test_receive(void)
     CHECK_EQ(len, 0);
     CHECK(guest_logged(&t.g, "too small"));
     CHECK_EQ(t.net.rx_dropped, 3);
+    /* Room for the frame but not for the header before it: given back empty too. */
+    struct drv_buf no_header[] = { { t.buf, 100, true } };
+    drv_add(&t.d, RX, no_header, 1);
+    CHECK(!virtio_net_rx(&t.net, f, 100));
+    CHECK(drv_used(&t.d, RX, &id, &len));
+    CHECK_EQ(len, 0);
+    CHECK_EQ(t.net.rx_dropped, 4);
     CHECK_EQ(drv_status(&t.d) & VIRTIO_CONFIG_S_NEEDS_RESET, 0);
     CHECK(guest_fini(&t.g));
 

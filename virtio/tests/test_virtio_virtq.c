@@ -2,10 +2,11 @@
 /*
  * Split rings under a driver that breaks the rules: descriptors outside RAM, loops, indexes
  * beyond the table, an available index that jumps, readable after writable buffers, indirect
- * tables (not negotiated, nested, badly sized or placed). Each must give one log line,
- * DEVICE_NEEDS_RESET with a configuration interrupt, no used entry, and no access outside the
- * fake RAM. Also the good paths: zero-length and indirect descriptors, EVENT_IDX and
- * NO_INTERRUPT. virtio-rng (all buffers device-writable) is the device, behind each transport.
+ * tables (not negotiated, nested, badly sized or placed), one buffer more than a chain may have.
+ * Each must give one log line, DEVICE_NEEDS_RESET with a configuration interrupt, no used entry,
+ * and no access outside the fake RAM. A used length is never more than the chain could hold.
+ * Also the good paths: zero-length and indirect descriptors, EVENT_IDX and NO_INTERRUPT.
+ * virtio-rng (all buffers device-writable) is the device, behind each transport.
  */
 #include "driver.h"
 #include "unit.h"
@@ -260,6 +261,52 @@ static void test_indirect(void)
 }
 
 /* EVENT_IDX: an interrupt when the used index passes used_event; avail_event asks for kicks. */
+/* One buffer more than a chain may have (VIRTQ_MAX_SEGS): a descriptor, then an indirect table
+ * full of them. Refused before anything is written past the chain's segments. */
+static void test_too_many_buffers(void)
+{
+    struct t t;
+    start(&t, F_V1 | F_INDIRECT, 8);
+    uint64_t table = drv_alloc(&t.d, 16 * VIRTQ_MAX_SEGS, 16);
+    struct vring_desc *d = gptr(&t.g, table);
+    for (unsigned i = 0; i < VIRTQ_MAX_SEGS; i++) {
+        d[i] = (struct vring_desc){
+            .addr = t.buf, .len = 1, .flags = W | (i + 1 < VIRTQ_MAX_SEGS ? N : 0), .next = i + 1
+        };
+    }
+    set_desc(&t, 0, t.buf, 1, W | N, 1);
+    set_desc(&t, 1, table, 16 * VIRTQ_MAX_SEGS, I, 0);
+    publish(&t, 0);
+    EXPECT_BROKEN(&t, "more than");
+}
+
+/* The used length never exceeds what the chain let the device write, whatever a device model
+ * says it wrote (the driver reads that many bytes). The device model here is the test: the chain
+ * is made available without a notification, so virtio-rng never sees it. */
+static void test_used_length_bounded(void)
+{
+    struct t t;
+    start(&t, F_V1, 8);
+    set_desc(&t, 0, t.buf, 16, W, 0);
+    struct drv_queue *dq = &t.d.q[0];
+    struct vring_avail *avail = drv_avail(&t.d, 0);
+    avail->ring[dq->avail_idx % dq->num] = 0;
+    avail->idx = ++dq->avail_idx;
+    struct virtq *q = virtio_queue(&t.rng.dev, 0);
+    struct virtq_chain c;
+    bool popped = q && virtq_pop(q, &c);
+    CHECK(popped);
+    if (!popped) {
+        return;
+    }
+    virtq_push(q, &c, 1000);
+    uint32_t id, len;
+    CHECK(drv_used(&t.d, 0, &id, &len));
+    CHECK_EQ(id, 0);
+    CHECK_EQ(len, 16);
+    CHECK(guest_fini(&t.g));
+}
+
 static void test_event_idx(void)
 {
     struct t t;
@@ -343,6 +390,8 @@ int main(void)
         test_outside_ram();
         test_loops_and_indexes();
         test_indirect();
+        test_too_many_buffers();
+        test_used_length_bounded();
         test_event_idx();
         test_no_interrupt_flag();
         test_wrap();

@@ -308,6 +308,7 @@ static void test_uart(struct mmio_device *p, struct mmio_device *u)
     CHECK_EQ(urd(u, 2), 0x04);
     CHECK(plic_pending(&vm, v));
     CHECK_EQ(urd(u, 0), 'a');
+    CHECK_EQ(urd(u, 5), 0x61); /* the last byte waiting: still DR */
     CHECK_EQ(urd(u, 0), 'b');
     CHECK_EQ(urd(u, 5), 0x60);
     CHECK_EQ(rd(p, CLAIM), 10);
