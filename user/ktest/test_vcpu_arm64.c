@@ -8,13 +8,13 @@
  */
 #if defined(__aarch64__)
 #include "ktest_util.h"
+#include "vcpu_guest.h"
 #include <keel/ktest.h>
 #include <fdt_util.h>
 #include <libfdt.h>
 #include <uapi/keel/vcpu.h>
 #include <string.h>
 
-#define GUEST_PA 0x80000000ull
 #define ID_PC GUEST_PA
 #define TIMER_PC (GUEST_PA + 0x100)
 #define EC_HVC64 0x16
@@ -80,11 +80,9 @@ static void vcpu_main(uint64_t self)
         kthread_exit();
     }
     memset(s, 0, sizeof(*s));
-    s->pc = pc;
-    s->pstate = 0x3c5 | extra_pstate; /* EL1h, DAIF masked */
-    s->sys.sctlr_el1 = 0x30d00800;
+    vcpu_guest_start(s, pc);
+    s->pstate |= extra_pstate;
     s->sync.dirty = KEEL_VCPU_SYNC_SYS;
-    s->x[0] = 1;        /* not the kernel's own hypercall: the HVC is ours */
     s->x[9] = 20000000; /* polls of the CPU interface */
     s->vgic_flags = (uint32_t)flags;
     res = KOBJ(self, KEEL_THREAD_VCPU_RESUME);

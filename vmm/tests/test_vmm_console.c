@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* dup, dup2, fileno: catching stdout */
 #include "unit.h"
+#include "capture.h"
 #include "vm.h"
 #include "dev/guest_line.h"
 #include "dev/uart_pl011.h"
@@ -24,33 +25,6 @@ static struct vm vm;
 void vm_irq_set(struct vm *v, unsigned intid, bool level)
 {
     (void)v, (void)intid, (void)level;
-}
-
-/* What the VMM prints between capture_start() and capture_end() (stdout into a temporary file). */
-static int saved_stdout = -1;
-static FILE *captured;
-
-static void capture_start(void)
-{
-    fflush(stdout);
-    captured = tmpfile();
-    saved_stdout = dup(1);
-    if (!captured || saved_stdout < 0 || dup2(fileno(captured), 1) < 0) {
-        exit(2);
-    }
-}
-
-/* Ends the capture; what was printed is in out (NUL-terminated, at most max - 1 bytes). */
-static size_t capture_end(char *out, size_t max)
-{
-    fflush(stdout);
-    dup2(saved_stdout, 1);
-    close(saved_stdout);
-    rewind(captured);
-    size_t n = fread(out, 1, max - 1, captured);
-    out[n] = '\0';
-    fclose(captured);
-    return n;
 }
 
 /* A 200-character line through the PL011's data register: printed as a line of 127 and one of

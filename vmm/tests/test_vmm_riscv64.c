@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* dup, dup2, fileno: catching stdout */
 #include "unit.h"
+#include "capture.h"
 #include "vm.h"
 #include "vcpu.h"
 #include "insn.h"
@@ -330,33 +331,6 @@ static void test_uart(struct mmio_device *p, struct mmio_device *u)
     uint64_t x = 0;
     CHECK(!u->access(u, 8, 1, false, &x)); /* beyond the registers */
     CHECK(!u->access(u, 0, 8, false, &x));
-}
-
-/* What the VMM prints between capture_start() and capture_end() (stdout into a temporary file). */
-static int saved_stdout = -1;
-static FILE *captured;
-
-static void capture_start(void)
-{
-    fflush(stdout);
-    captured = tmpfile();
-    saved_stdout = dup(1);
-    if (!captured || saved_stdout < 0 || dup2(fileno(captured), 1) < 0) {
-        exit(2);
-    }
-}
-
-/* Ends the capture; what was printed is in out (NUL-terminated, at most max - 1 bytes). */
-static size_t capture_end(char *out, size_t max)
-{
-    fflush(stdout);
-    dup2(saved_stdout, 1);
-    close(saved_stdout);
-    rewind(captured);
-    size_t n = fread(out, 1, max - 1, captured);
-    out[n] = '\0';
-    fclose(captured);
-    return n;
 }
 
 enum {

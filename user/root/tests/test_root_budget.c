@@ -7,29 +7,11 @@
  * far above it.
  */
 #include "unit.h"
+#include "dtb.h"
 #include "../budget.c"
 #include <stdlib.h>
 
 #define KIB 1024ull
-
-static void *load(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    static char buf[3][65536];
-    static unsigned used;
-    char *b = buf[used++ % 3];
-    size_t n = fread(b, 1, sizeof(buf[0]), f);
-    fclose(f);
-    if (fdt_util_check(b, n) != 0) {
-        fprintf(stderr, "%s: not a device tree\n", path);
-        exit(1);
-    }
-    return b;
-}
 
 static uint64_t module_size(const char *name)
 {
@@ -39,7 +21,7 @@ static uint64_t module_size(const char *name)
 static void test_shape(void)
 {
     struct vm_shape s;
-    CHECK(vm_shape_read(load("vm_budget_full.dtb"), module_size, &s) == NULL);
+    CHECK(vm_shape_read(unit_load_dtb("vm_budget_full.dtb"), module_size, &s) == NULL);
     CHECK_EQ(s.ram, 64ull << 20);
     CHECK_EQ(s.cpus, 2);
     CHECK_EQ(s.devices, 5); /* psci, pl011, flash, two virtio; not the cpus, memory, chosen */
@@ -47,16 +29,16 @@ static void test_shape(void)
     CHECK_EQ(s.heap_more, (1ull << 20) + 69632);
     CHECK_EQ(budget_vm_memory(&s), (65ull << 20) + 69632);
     /* Without the boot modules' sizes the disk is not known: nothing for it. */
-    CHECK(vm_shape_read(load("vm_budget_full.dtb"), NULL, &s) == NULL);
+    CHECK(vm_shape_read(unit_load_dtb("vm_budget_full.dtb"), NULL, &s) == NULL);
     CHECK_EQ(s.heap_more, 1ull << 20);
 }
 
 static void test_refused(void)
 {
     struct vm_shape s;
-    const char *why = vm_shape_read(load("vm_budget_nomem.dtb"), module_size, &s);
+    const char *why = vm_shape_read(unit_load_dtb("vm_budget_nomem.dtb"), module_size, &s);
     CHECK(why && strstr(why, "no memory node"));
-    why = vm_shape_read(load("vm_budget_bad.dtb"), module_size, &s);
+    why = vm_shape_read(unit_load_dtb("vm_budget_bad.dtb"), module_size, &s);
     CHECK(why && strstr(why, "2 MiB"));
 }
 

@@ -9,6 +9,7 @@
  * file's: at another address than the physical one, which the mappings must follow.
  */
 #include "unit.h"
+#include "dtb.h"
 #include "../devices.c"
 #include <stdlib.h>
 
@@ -31,25 +32,6 @@ static enum claim claim_page(uint64_t pa, uint64_t *va)
     claims++;
     *va = pa + CLAIM_OFFSET;
     return CLAIM_MAPPED;
-}
-
-static void *load(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    static char buf[2][65536];
-    static unsigned used;
-    char *b = buf[used++ % 2];
-    size_t n = fread(b, 1, sizeof(buf[0]), f);
-    fclose(f);
-    if (fdt_util_check(b, n) != 0) {
-        fprintf(stderr, "%s: not a device tree\n", path);
-        exit(1);
-    }
-    return b;
 }
 
 static struct keel_kip kip = {
@@ -243,10 +225,10 @@ static void test_bind_fails(const void *sys)
 
 int main(void)
 {
-    board.fdt = load("board_devices.dtb");
+    board.fdt = unit_load_dtb("board_devices.dtb");
     board.kip = &kip;
     board.gic = primary_gic(board.fdt);
-    const void *sys = load("system_devices.dtb");
+    const void *sys = unit_load_dtb("system_devices.dtb");
     CHECK(board.gic >= 0);
     test_accepted();
     test_refused();
