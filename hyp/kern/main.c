@@ -18,6 +18,7 @@
 #include <keel/factory.h>
 #include <keel/root_task.h>
 #include <keel/smp.h>
+#include <keel/timeout.h>
 #include <keel/arch/boot.h>
 #include <keel/arch/cpu.h>
 #include <keel/arch/platform.h>
@@ -35,10 +36,57 @@ struct percpu cpus[KEEL_MAX_CPUS];
 unsigned cpu_count;
 struct ticket_lock bkl;
 
+uint32_t bkl_sleepers;
+
+/* Wakes the sleeper whose turn it is: the others sleep on until theirs (or their bound). */
+void bkl_wake_sleepers(uint32_t owner)
+{
+    uint32_t s = __atomic_load_n(&bkl_sleepers, __ATOMIC_RELAXED);
+    for (unsigned i = 0; s; i++, s >>= 1) {
+        if ((s & 1) && __atomic_load_n(&cpus[i].bkl_ticket, __ATOMIC_RELAXED) == owner) {
+            arch_irq_send_ipi(i); /* (taken in its sleep; late, as a needless reschedule) */
+        }
+    }
+}
+
+/* After BKL_SPIN_US of waiting, the holder is likely not running: under an emulator (QEMU's
+ * CPUs are host threads) the host preempted it, and a waiter that spins on keeps the host CPU
+ * from it for the rest of its time slice (a Linux guest with two vCPUs on two CPUs booted in 58 s
+ * instead of 1 s, QEMU on one host CPU). So the waiter sleeps until bkl_unlock's IPI (or
+ * sched_ask's), or for BKL_SLEEP_MAX_US at most: a lost wake-up costs that, never a hang. Its
+ * timer is set to that bound (a deadline already due would end every sleep at once: it is put
+ * back when the lock is ours, and then taken as usual). */
+#define BKL_SPIN_US 20
+#define BKL_SLEEP_MAX_US 1000
+
+static void bkl_sleep(struct percpu *c, uint32_t me)
+{
+    uint32_t bit = 1u << c->id;
+    arch_cpu_sleep_prepare();
+    /* Publish, fence, look again (as bkl_unlock stores, fences, looks): or the unlock could
+     * pass unseen between our look and our sleep. */
+    __atomic_store_n(&c->bkl_ticket, me, __ATOMIC_RELAXED);
+    __atomic_fetch_or(&bkl_sleepers, bit, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&bkl.owner, __ATOMIC_RELAXED) != me &&
+        !__atomic_load_n(&c->asked, __ATOMIC_RELAXED)) {
+        uint64_t now = arch_timer_now(), wake = now + timeout_ticks_from_us(BKL_SLEEP_MAX_US);
+        if (c->timer_armed > now && c->timer_armed < wake) {
+            wake = c->timer_armed; /* (a tick due within the bound: it ends the sleep) */
+        }
+        arch_timer_set_deadline(wake); /* (the timer is this CPU's own: no lock needed) */
+        arch_cpu_sleep();
+    }
+    __atomic_fetch_and(&bkl_sleepers, ~bit, __ATOMIC_RELAXED);
+}
+
 __attribute__((noinline)) void bkl_wait(uint32_t me)
 {
+    struct percpu *c = this_cpu();
+    /* online: its interrupt controller and timer are set up (a CPU coming up or going off spins) */
+    bool may_sleep = c->online && arch_cpu_sleep_works(), slept = false;
+    uint64_t sleep_at = may_sleep ? arch_timer_now() + timeout_ticks_from_us(BKL_SPIN_US) : 0;
     while (__atomic_load_n(&bkl.owner, __ATOMIC_ACQUIRE) != me) {
-        struct percpu *c = this_cpu();
         unsigned asked = __atomic_load_n(&c->asked, __ATOMIC_ACQUIRE);
         if (asked) { /* the holder waits for it (sched_ask) */
             if (asked & SCHED_ASK_TLB_FLUSH) {
@@ -46,7 +94,15 @@ __attribute__((noinline)) void bkl_wait(uint32_t me)
             }
             __atomic_fetch_and(&c->asked, ~asked, __ATOMIC_RELEASE);
         }
+        if (may_sleep && arch_timer_now() >= sleep_at) {
+            bkl_sleep(c, me);
+            slept = true;
+            continue;
+        }
         arch_cpu_relax();
+    }
+    if (slept) {
+        arch_timer_set_deadline(c->timer_armed); /* (one due comes at once, taken as usual) */
     }
 }
 static struct thread idle_threads[KEEL_MAX_CPUS];

@@ -16,6 +16,7 @@
  * within 64 KiB, GICC_DIR (offset 0x1000) is not where the spec puts it (Linux checks that).
  */
 #include <keel/arch/irqchip.h>
+#include <keel/arch/cpu.h>
 #include <keel/phys.h>
 #include <keel/percpu.h>
 #include <keel/printk.h>
@@ -31,6 +32,11 @@
 #include "internal.h"
 
 #define IPI_RESCHED 0
+/* What may end arch_cpu_sleep: the IPI, then the timer, above every other interrupt (0x80, 0xa0);
+ * the IPI strictly first, so that the acknowledgement there returns it and nothing else. */
+#define PRIO_IPI 0x40
+#define PRIO_TIMER 0x50
+#define PMR_WAKE 0x60 /* a priority mask that lets those two alone through */
 #define FIRST_SPI 32
 
 #define GICD_CTLR 0x0000
@@ -193,6 +199,8 @@ void arch_irq_init_cpu(void)
         for (unsigned i = 0; i < 32; i += 4) {
             mmio_write32(sgi + GICD_IPRIORITYR + i, 0x80808080);
         }
+        mmio_write8(sgi + GICD_IPRIORITYR + IPI_RESCHED, PRIO_IPI);
+        mmio_write8(sgi + GICD_IPRIORITYR + timer_ppi, PRIO_TIMER);
         mmio_write32(sgi + GICD_ISENABLER, enable);
         /* ICC_SRE_EL2: system register interface, and allow it for EL1 (guests). */
         __asm__ volatile("msr S3_4_C12_C9_5, %0\n isb" : : "r"(0xfull));
@@ -418,5 +426,39 @@ static void handle(unsigned iar)
             eoi(iar);
         }
         irq_line_fired(id);
+    }
+}
+
+/* GICv3 only: GICv2's priority mask is an MMIO register of the CPU interface, and no board we
+ * run needs it yet (those CPUs spin). */
+bool arch_cpu_sleep_works(void)
+{
+    return version == 3;
+}
+
+void arch_cpu_sleep_prepare(void)
+{
+}
+
+void arch_cpu_sleep(void)
+{
+    /* Only the IPI and the timer may end the WFI: another pending interrupt (a device's, a
+     * guest's) would keep it from sleeping until this CPU unmasks them, after the lock. (Under
+     * QEMU a guest's list registers, still loaded after an exit, end it too: it then spins.) */
+    __asm__ volatile("msr S3_0_C4_C6_0, %0\n isb\n dsb sy\n wfi\n msr S3_0_C4_C6_0, %1\n isb"
+                     :
+                     : "r"((uint64_t)PMR_WAKE), "r"(0xffull)
+                     : "memory"); /* ICC_PMR_EL1 */
+    uint64_t v;
+    __asm__ volatile("mrs %0, S3_0_C12_C12_2" : "=r"(v)); /* ICC_HPPIR1_EL1 */
+    if ((v & 0xffffff) == IPI_RESCHED) {
+        /* Taken here, or it would end every later sleep at once. (The timer's is left pending:
+         * bkl_sleep's next deadline clears it, bkl_wait's last puts back the one due.) */
+        unsigned iar = ack(); /* (the IPI: it outranks everything, and only this CPU takes it) */
+        if (iar == IPI_RESCHED) {
+            eoi(iar); /* (its sender wrote down why first: need_resched, asked, the lock) */
+        } else if (iar < 1020) {
+            panic("gic: acknowledged %u in place of the pending IPI", iar); /* (see PRIO_IPI) */
+        }
     }
 }

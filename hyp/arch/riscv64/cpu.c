@@ -53,6 +53,37 @@ void arch_cpu_init_local(void)
     hext_init_cpu();
 }
 
+bool arch_cpu_sleep_works(void)
+{
+    return true;
+}
+
+/* arch_cpu_relax made the software interrupt pending to end its WFI at once: cleared before the
+ * waiter looks at the lock a last time, so an IPI sent after that look still wakes it. A real
+ * IPI cleared with it loses nothing: its sender wrote down why first (need_resched, asked, the
+ * lock). */
+void arch_cpu_sleep_prepare(void)
+{
+    csr_clear(sip, SIE_SSIE);
+}
+
+void arch_cpu_sleep(void)
+{
+    /* The IPI and the timer alone: device interrupts (SEIE) stay pending, and so do a guest's
+     * (hie's VS bits, still the guest's after an exit), which would end the WFI at once. */
+    uint64_t hie = hext_present ? csr_read(hie) : 0;
+    if (hie) {
+        csr_write(hie, 0);
+    }
+    csr_write(sie, SIE_SSIE | SIE_STIE);
+    __asm__ volatile("wfi" ::: "memory");
+    csr_write(sie, SIE_SSIE | SIE_STIE | SIE_SEIE); /* (arch_cpu_init_local's) */
+    if (hie) {
+        csr_write(hie, hie);
+    }
+    csr_clear(sip, SIE_SSIE); /* the IPI, taken here (its sender wrote down why) */
+}
+
 uint64_t arch_cpu_hwid(void)
 {
     return boot_hartid;

@@ -5,6 +5,7 @@
 #include <keel/boot_info.h>
 #include <keel/percpu.h>
 #include <keel/printk.h>
+#include <keel/arch/timer.h>
 #include <arch/mmu.h>
 #include <arch/msr.h>
 #include <arch/x86.h>
@@ -65,6 +66,28 @@ void arch_cpu_init_local(void)
     svm_init_cpu();
     vmx_probe_cpu();
     vcpu_x86_init_cpu();
+}
+
+bool arch_cpu_sleep_works(void)
+{
+    return true;
+}
+void arch_cpu_sleep_prepare(void)
+{
+}
+
+/* HLT wakes only with interrupts enabled: the task priority (CR8, by class of 16 vectors; 0 in
+ * the kernel otherwise) lets in class 15 alone, the IPIs and the timer, which arch_trap_kernel
+ * hands to sleep_interrupt() (trap.c) instead of the handlers that want the lock. */
+void arch_cpu_sleep(void)
+{
+    struct percpu *c = this_cpu();
+    c->arch.sleeping = true;
+    __asm__ volatile("mov %0, %%cr8\n sti\n hlt\n cli\n mov %1, %%cr8"
+                     :
+                     : "r"(14ul), "r"(0ul)
+                     : "memory");
+    c->arch.sleeping = false;
 }
 
 uint64_t arch_cpu_hwid(void)

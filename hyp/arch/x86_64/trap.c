@@ -70,12 +70,10 @@ static const exception_fn user_exceptions[32] = {
 static void interrupt(unsigned vector)
 {
     switch (vector) {
-    case VECTOR_TIMER:
-        lapic_eoi();
+    case VECTOR_TIMER: /* (ended before the lock: eoi_before_lock) */
         sched_timer_tick();
         break;
     case VECTOR_RESCHED:
-        lapic_eoi();
         this_cpu()->need_resched = true;
         break;
     case VECTOR_SPURIOUS:
@@ -86,6 +84,16 @@ static void interrupt(unsigned vector)
     }
 }
 
+/* The IPI and the timer are ended before the lock is taken: one still in service would keep its
+ * whole class (15) out, and with it what ends arch_cpu_sleep, should this CPU sleep for the lock:
+ * it would never wake. (Both are edge-triggered; a device line stays masked by the I/O APIC.) */
+static void eoi_before_lock(unsigned vector)
+{
+    if (vector == VECTOR_RESCHED || vector == VECTOR_TIMER) {
+        lapic_eoi();
+    }
+}
+
 void arch_trap_user(struct arch_regs *r)
 {
     if (r->vector == VECTOR_TLB) {
@@ -93,6 +101,7 @@ void arch_trap_user(struct arch_regs *r)
         arch_tlb_flush_local();
         return;
     }
+    eoi_before_lock((unsigned)r->vector);
     bkl_lock();
     if (r->vector < 32) {
         user_exceptions[r->vector](r);
@@ -100,6 +109,18 @@ void arch_trap_user(struct arch_regs *r)
         interrupt((unsigned)r->vector);
     }
     exit_to_user();
+}
+
+/* An interrupt that ended arch_cpu_sleep (only class 15 gets in there; VECTOR_TLB is taken
+ * before), without the lock: the IPI's sender wrote down why (need_resched, asked, the lock), and
+ * the timer is bkl_sleep's bound (bkl_wait puts the kernel's deadline back once it has the lock). */
+static void sleep_interrupt(unsigned vector)
+{
+    if (vector == VECTOR_RESCHED || vector == VECTOR_TIMER) {
+        lapic_eoi();
+    } else if (vector != VECTOR_SPURIOUS) { /* (no EOI for that one) */
+        panic("vector %u got past the task priority in arch_cpu_sleep", vector);
+    }
 }
 
 void arch_trap_kernel(struct arch_regs *r)
@@ -118,6 +139,11 @@ void arch_trap_kernel(struct arch_regs *r)
         arch_tlb_flush_local();
         return;
     }
+    if (this_cpu()->arch.sleeping) {
+        sleep_interrupt((unsigned)r->vector); /* (the lock is someone else's) */
+        return;
+    }
+    eoi_before_lock((unsigned)r->vector);
     bkl_lock();
     interrupt((unsigned)r->vector);
     bkl_unlock();

@@ -33,6 +33,7 @@ struct percpu {
     uint64_t timer_armed;    /* deadline the timer is programmed for (UINT64_MAX: none) */
     bool need_resched;       /* a better thread may be ready: schedule before leaving */
     uint32_t asked;          /* SCHED_ASK_* the lock holder waits for (sched_ask, bkl_wait) */
+    uint32_t bkl_ticket;     /* the big lock's ticket it sleeps for (in bkl_sleepers: bkl_sleep) */
     uint64_t poked_at;       /* timer ticks: IPI sent, not acted on yet (0: none; sched_poke) */
     uint64_t ipis_resent;
     uint64_t idle_ticks;

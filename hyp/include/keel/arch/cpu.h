@@ -5,6 +5,7 @@
  */
 #pragma once
 #include <stdnoreturn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <arch/cpu.h>
 
@@ -27,3 +28,12 @@ uint64_t arch_cpu_hwid(void);
 noreturn void arch_cpu_stop(void);
 /* Starts CPU `c` at the kernel's secondary entry with the given stack; returns 0 or -err. */
 int arch_cpu_start(struct percpu *c, void *stack_top);
+
+/* Sleeping instead of spinning for the big lock (bkl_wait), with interrupts masked:
+ * arch_cpu_sleep_works() says whether this CPU can (else it spins); arch_cpu_sleep_prepare()
+ * comes before the waiter publishes itself and looks at the lock a last time; arch_cpu_sleep()
+ * then waits until the reschedule IPI (arch_irq_send_ipi) or the kernel timer: it takes the IPI
+ * (need_resched) and leaves every other interrupt pending. It may return early. */
+bool arch_cpu_sleep_works(void);
+void arch_cpu_sleep_prepare(void);
+void arch_cpu_sleep(void);

@@ -20,6 +20,7 @@ struct arch_percpu {
                              * (on VT-x vCPUs that share VPID 1), so one vCPU's translations are
                              * not another's, even in the same VM */
     bool guest_tlb_stale;   /* guests' TLB entries may be stale: flush on the next VMRUN */
+    bool sleeping;          /* in arch_cpu_sleep: an interrupt there must not take the lock */
     struct tss *tss;
 };
 
