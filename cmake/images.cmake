@@ -232,6 +232,15 @@ add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-ar
     --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/arm64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
+# The same guest with QEMU on one host CPU: its two emulated CPUs (host threads) take turns, so
+# a CPU that spun for the big lock while the host ran the other kept the holder off for a whole
+# host time slice (the guest's boot took 60 s instead of 1 s: bkl_wait sleeps now).
+add_test(NAME vm/arm64-linux-guest-one-host-cpu COMMAND taskset -c 0 ${KEEL_QEMU_RUN}
+    --board qemu-virt-arm64 --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_linux}
+    --smp 2 --timeout 30 --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-guest-one-host-cpu.log
+    --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online" --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed"
+    --expect "KEEL: power off" --expect-exit --fail "CHECK cpus FAIL")
+set_tests_properties(vm/arm64-linux-guest-one-host-cpu PROPERTIES TIMEOUT 60 LABELS system)
 
 # The same guest on QEMU's own virt device tree (dts/vms/qemu-virt-arm64.dts: a dump with keel,*
 # properties added): what Keel does not model and the transports without a backend are left out
