@@ -23,6 +23,11 @@
 #                                               copy of HEAD (build/mutate, kept for the next run),
 #                                               its tests; prints the score and the survivors.
 #                                               Not part of test (about an hour).
+#   make coverage [COVERAGE_TESTS=regex]        line and branch coverage of hyp/, vmm/, virtio/,
+#                                               vcpu/ (ci/coverage, docs/testing.md): the system
+#                                               tests under QEMU with -d in_asm (or those matching
+#                                               the regex), the unit tests with gcov; prints a
+#                                               table per folder. Not part of test.
 ARCH ?= arm64
 CHECK ?=
 SYSTEM ?=
@@ -35,10 +40,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGET ?=
 OUT ?=
 MUTATE_ONLY ?=
+COVERAGE_TESTS ?=
 # A SYSTEM with a '/' or ending in .dts is a path (made absolute: CMake runs in build/host).
 SYSTEM_ARG = $(if $(or $(findstring /,$(SYSTEM)),$(filter %.dts,$(SYSTEM))),$(abspath $(SYSTEM)),$(SYSTEM))
 
-.PHONY: all setup configure build run image test bench soak fuzz mutate clean
+.PHONY: all setup configure build run image test bench soak fuzz mutate coverage clean
 all: build
 
 setup:
@@ -71,6 +77,8 @@ fuzz: configure
 	@ci/fuzz run --build build/fuzz --seconds $(FUZZ_SECONDS) $(if $(FUZZ_TARGET),--target $(FUZZ_TARGET))
 mutate: setup
 	@ci/mutate --keep $(if $(MUTATE_ONLY),--only $(MUTATE_ONLY))
+coverage: build
+	@ci/coverage $(if $(COVERAGE_TESTS),--tests '$(COVERAGE_TESTS)')
 
 clean:
 	rm -rf build

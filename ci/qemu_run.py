@@ -67,8 +67,26 @@ def qemu_command(board, args):
         cmd += ["-icount", "shift=0,sleep=off"]
     elif args.icount:
         cmd += ["-icount", "shift=0"]
+    cmd += coverage_options(board, args)
     cmd += args.extra
     return cmd
+
+
+def coverage_options(board, args):
+    """With KEEL_COVERAGE_DIR set (ci/coverage), QEMU logs each translation block's instructions
+    once, when it translates it, to <dir>/<test>.<arch>.in_asm, restricted to the address ranges in
+    <dir>/<arch>.dfilter (the kernel's and the user programs' code). Unset: nothing is added."""
+    out = os.environ.get("KEEL_COVERAGE_DIR")
+    if not out or args.interactive:
+        return []
+    stem = pathlib.Path(args.log).name.removesuffix(".log") if args.log else f"run-{os.getpid()}"
+    if args.log and "/logs/" in args.log:  # build/host/logs/<suite>/<name>.log: keep the suite
+        stem = args.log.split("/logs/", 1)[1].removesuffix(".log").replace("/", "-")
+    opts = ["-d", "in_asm", "-D", str(pathlib.Path(out) / f"{stem}.{board['ARCH']}.in_asm")]
+    dfilter = pathlib.Path(out) / f"{board['ARCH']}.dfilter"
+    if dfilter.is_file():
+        opts += ["-dfilter", dfilter.read_text().strip()]
+    return opts
 
 
 def main():

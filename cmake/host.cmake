@@ -5,6 +5,13 @@ include(ExternalProject)
 enable_testing()
 
 set(KEEL_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+# ci/coverage configures build/coverage-host with this: the unit tests and what they compile of
+# hyp/, vmm/, virtio/ carry gcov's counters (--coverage, -O0 so lines stay lines) instead of the
+# sanitizers. The normal build never sets it.
+option(KEEL_COVERAGE "host unit tests instrumented for gcov (ci/coverage), not sanitized" OFF)
+if(KEEL_COVERAGE)
+    set(KEEL_SANITIZE --coverage -O0)
+endif()
 # A system test whose console says nothing for this long has hung: it fails then, naming the last
 # line (ktest prints RUN: before each case), instead of at its timeout (300 s for the kernel test
 # suite). The longest silence of the whole suite, measured here (each log ends with it): 7.4 s
@@ -47,6 +54,7 @@ function(keel_add_unit_test name)
     endforeach()
     file(MAKE_DIRECTORY ${dir})
     add_test(NAME unit/${name} COMMAND ${name} WORKING_DIRECTORY ${dir})
+    set_property(GLOBAL APPEND PROPERTY KEEL_UNIT_TEST_TARGETS ${name})
     set_tests_properties(unit/${name} PROPERTIES TIMEOUT 60 LABELS unit)
 endfunction()
 
@@ -184,3 +192,8 @@ foreach(arch IN LISTS KEEL_TARGET_ARCHES)
         add_dependencies(run-${arch} consolidation-${arch})
     endif()
 endforeach()
+
+# The unit test programs alone (ci/coverage builds this target, not the cross builds).
+get_property(keel_unit_test_targets GLOBAL PROPERTY KEEL_UNIT_TEST_TARGETS)
+add_custom_target(unit-tests)
+add_dependencies(unit-tests ${keel_unit_test_targets})
