@@ -200,3 +200,9 @@ keel_add_unit_test(test_rt_stats SOURCES vmm/guests/rt/tests/test_rt_stats.c vmm
 # small trees in a temporary folder, the cpio of a system and each error it names.
 add_test(NAME unit/keel-image COMMAND python3 ${CMAKE_SOURCE_DIR}/tools/tests/test_keel_image.py)
 set_tests_properties(unit/keel-image PROPERTIES TIMEOUT 120 LABELS unit)
+
+# ci/coverage (make coverage, docs/testing.md): QEMU's in_asm logs of each architecture read into
+# blocks, a block counted for an ELF only with its addresses and bytes, the table's rows, and
+# ci/qemu_run.py adding nothing to QEMU's command line without KEEL_COVERAGE_DIR.
+add_test(NAME unit/coverage-tool COMMAND python3 ${CMAKE_SOURCE_DIR}/ci/tests/test_coverage.py)
+set_tests_properties(unit/coverage-tool PROPERTIES TIMEOUT 60 LABELS unit)
