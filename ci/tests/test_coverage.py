@@ -83,6 +83,17 @@ class Coverage(unittest.TestCase):
         self.assertEqual(cov.rows_of("hyp/arch/x86_64/vcpu_svm.c"), ("hyp/arch/x86_64", cov.NO_VMX_ROW))
         self.assertEqual(cov.rows_of("hyp/arch/x86_64/vmx.c"), ("hyp/arch/x86_64",))
 
+    def test_union_counts_the_targets_lines(self):
+        qemu, host = cov.Coverage("QEMU arm64"), cov.Coverage("host unit tests (gcov)")
+        qemu.add_line("hyp/kern/ipc.c", 10, True)
+        qemu.add_line("hyp/kern/ipc.c", 12, False)
+        host.add_line("hyp/kern/ipc.c", 11, False)  # no code at -O2: not a line of the union
+        host.add_line("hyp/kern/ipc.c", 12, True)
+        host.add_line("vmm/tests_only.c", 3, False)  # a file the target does not build: kept
+        total = cov.union([qemu, host])
+        self.assertEqual(total.lines, {("hyp/kern/ipc.c", 10): True, ("hyp/kern/ipc.c", 12): True,
+                                       ("vmm/tests_only.c", 3): False})
+
     def test_qemu_run_adds_nothing_without_the_variable(self):
         args = types.SimpleNamespace(interactive=False, log="/b/host/logs/ktest/arm64-smp1.log")
         board = {"ARCH": "arm64"}
