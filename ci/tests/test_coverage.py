@@ -80,7 +80,8 @@ class Coverage(unittest.TestCase):
         self.assertIsNone(cov.folder_of("vmm/tests/test_vmm_pl011.c"))
         self.assertIsNone(cov.folder_of("hyp/arch/fake/pt.c"))
         self.assertIsNone(cov.folder_of("lib/c/src/format.c"))
-        self.assertEqual(cov.rows_of("hyp/arch/x86_64/vcpu_svm.c"), ("hyp/arch/x86_64", cov.NO_VMX_ROW))
+        self.assertEqual(cov.rows_of("hyp/arch/x86_64/vcpu_svm.c"),
+                         ("hyp/arch/x86_64", cov.NO_VMX_ROW))
         self.assertEqual(cov.rows_of("hyp/arch/x86_64/vmx.c"), ("hyp/arch/x86_64",))
 
     def test_union_counts_the_targets_lines(self):
