@@ -48,6 +48,22 @@ keel_add_qemu_test(ktest/riscv64-smp1 BOARD qemu-virt-riscv64 ARCH riscv64 INITR
 keel_add_qemu_test(ktest/riscv64-smp4 BOARD qemu-virt-riscv64 ARCH riscv64 INITRD TIMEOUT 300
     SMP 4 MEMORY 2G EXPECT "KTEST DONE: " " 0 failed" "KEEL: power off" EXIT
     REQUIRE "ktest: a GiB mapped on twice")
+# The cases that measure a budget's share of a CPU (sched_budget_share_*), left out of the runs
+# above: on 4 CPUs with the clocks counting instructions (-icount), so that a busy host cannot
+# stretch them (a few seconds each; user/CMakeLists.txt, ktest-shares).
+foreach(arch IN ITEMS arm64 riscv64 x86_64)
+    set(board qemu-virt-${arch})
+    if(arch STREQUAL "x86_64")
+        set(board q35-x86_64)
+    endif()
+    keel_add_qemu_test(ktest/${arch}-budget-shares-icount BOARD ${board} ARCH ${arch}
+        INITRD_NAME ktest-shares TIMEOUT 120 SMP 4 ICOUNT
+        EXPECT "ktest: only the cases whose names start with sched_budget_share"
+               "KTEST DONE: 3 passed" " 0 failed" "KEEL: power off" EXIT
+        REQUIRE "PASS: sched_budget_share_leaves_the_rest_to_a_lower_priority"
+                "PASS: sched_budget_share_holds_across_migration"
+                "PASS: sched_budget_share_holds_across_ipc")
+endforeach()
 
 # Bounded kernel work (docs/kernel.md): the benchmark program's scenario, one CPU under -icount
 # (virtual time counts instructions, so the host's load does not matter): a thread sleeping 1 ms

@@ -163,7 +163,7 @@ static uint64_t permille(uint64_t share, uint64_t whole)
     return whole ? share * 1000 / whole : 0;
 }
 
-KTEST(sched_budget_leaves_the_rest_to_a_lower_priority)
+KTEST(sched_budget_share_leaves_the_rest_to_a_lower_priority)
 {
     uint64_t f = cap_new(), b = cap_new();
     REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, f, 65536), 0);
@@ -208,7 +208,7 @@ static uint64_t idle_ns(unsigned cpu)
  * emulator's timers by up to 10 ms, which no budget survives). CPU 0's idle time is not checked:
  * the root thread's share of it grows with the host's load (it is charged while the host does
  * not run the emulated CPU), the budgeted thread's does not (its budget counts that time too). */
-KTEST(sched_budget_holds_across_migration)
+KTEST(sched_budget_share_holds_across_migration)
 {
     unsigned n = cpus_online();
     if (n < 2) {
@@ -260,7 +260,7 @@ static void call_forever(uint64_t gate)
     }
 }
 
-KTEST(sched_budget_holds_across_ipc)
+KTEST(sched_budget_share_holds_across_ipc)
 {
     uint64_t f = cap_new(), b = cap_new();
     REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_FACTORY, f, 65536), 0);
