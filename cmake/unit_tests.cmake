@@ -54,7 +54,8 @@ keel_add_unit_test(test_root_devices SOURCES user/root/tests/test_root_devices.c
     LIBS host_keel_fdt host_keel_c
     INCLUDES ${CMAKE_SOURCE_DIR}/tests/unit/host ${CMAKE_SOURCE_DIR}/user/root
              ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include
-    DTS user/root/tests/board_devices.dts user/root/tests/system_devices.dts)
+    DTS user/root/tests/board_devices.dts user/root/tests/board_plic.dts
+        user/root/tests/system_devices.dts)
 
 # What a VMM needs (user/root/budget.c, compiled into the test): what the root task reads of a VM
 # tree, the trees it refuses, and the derived kernel memory against the peaks measured.

@@ -5,28 +5,36 @@
  *
  *   devices {
  *       rtc: rtc { keel,board-compatible = "arm,pl031"; };   // the board tree's first such node
- *   };
- *   programs {
+ *       blk: blk { keel,board-reg = <0x0 0x0a003e00>; };      // the node whose first window
+ *   };                                                        // starts there (and, with both,
+ *   programs {                                                // the first such of that compatible)
  *       vm1 { ...; keel,devices = <&rtc>; };
+ *       drv { ...; keel,devices = <&blk>; keel,dma = <0x10000>; };   // DMA memory: dma.c
  *   };
  *
  * Only devices the system tree names are given, each to one program at most; the board's device
  * tree (the KIP's) says where the device is: its first reg, translated through the ranges of the
- * buses above it, and its first interrupt (a GIC SPI; level-high or edge-rising from its flags).
- * A device is refused, with its reason, unless (board_check()):
+ * buses above it, and its first interrupt (a GIC SPI on arm64, level-high or edge-rising from its
+ * flags; a PLIC source on riscv64). A device is refused, with its reason, unless (board_check()):
  *  - its status (and its buses') is "okay" or "ok" (absent: okay);
- *  - its window is whole pages (base and size; a window rounded up would share a page with its
- *    neighbour), at most KEEL_PROG_DEVICE_STRIDE, and translatable to a CPU address (every bus
- *    above it has ranges: empty, or an entry that holds the window);
- *  - the window overlaps nothing else: RAM (the KIP's and the board's memory nodes), what the
- *    kernel keeps (the KIP's reserved ranges), /memreserve/ and /reserved-memory, the kernel's
- *    console (/chosen stdout-path), the interrupt controller, or another device's window;
+ *  - the pages its window touches (its page range: a window of less than a page, such as QEMU
+ *    virt's virtio-mmio transports 0x200 apart, maps the whole page) are at most
+ *    KEEL_PROG_DEVICE_STRIDE and its window is translatable to a CPU address (every bus above
+ *    it has ranges: empty, or an entry that holds the window);
+ *  - its page range overlaps nothing else: RAM (the KIP's and the board's memory nodes), what
+ *    the kernel keeps (the KIP's reserved ranges), /memreserve/ and /reserved-memory, the
+ *    kernel's console (/chosen stdout-path), the interrupt controller;
  *  - its interrupt's parent (interrupts-extended, else interrupt-parent up the tree as the
- *    Devicetree Specification says, 2.4) is the board's GIC, the one the kernel drives.
+ *    Devicetree Specification says, 2.4) is the interrupt controller the kernel drives (the GIC
+ *    on arm64, the PLIC on riscv64; x86_64 has no board devices yet: its devices sit behind PCI,
+ *    which nothing enumerates yet);
+ * and (set_up()) its window overlaps no other device's, and its page range no other device's
+ * given to another program: a page goes to one program. Every other board node with a window in
+ * those pages is reserved with it (the root task names them): another program cannot get it.
  * Before any program starts, devices_setup() binds the line (Icu BIND) to an Irq of the root
- * task's own, kept across the program's restarts, and has the window mapped into the root task
+ * task's own, kept across the program's restarts, and has the pages mapped into the root task
  * without an access to the device where the CPU allows (claim_page()); devices_give() maps the
- * window at KEEL_PROG_DEVICE_VA(i) (device memory: the kernel maps what is not RAM uncached),
+ * pages at KEEL_PROG_DEVICE_VA(i) (device memory: the kernel maps what is not RAM uncached),
  * gives the Irq with rights R and W (ATTACH, UNMASK, DIRECT) at KEEL_PROG_DEVICE_IRQ(i) and fills
  * env->devices (keel/progenv.h). The program does not get the Icu: it cannot bind another line.
  * A program that lists a device which could not be set up is not started; the others are.
@@ -42,21 +50,30 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define MAX_DEVICES 8
+#define MAX_DEVICES 16
 #define MAX_WALK 32     /* interrupt parents followed at most (a loop in the tree ends there) */
 #define GIC_SPI_MAX 987 /* SPI numbers 0..987: INTIDs 32..1019 */
+#define PAGE_MASK (KEEL_PAGE_SIZE - 1)
 
 struct device {
     const char *name;
     uint32_t phandle;
-    int board_node;    /* in the board's tree, once set up */
-    uint64_t pa, size; /* the MMIO window (whole pages), 0: not set up */
-    uint64_t root_va;  /* where the root task has the window (claim_page) */
-    bool read;         /* ... which it had to read to have it */
+    int board_node;              /* in the board's tree, once set up */
+    uint64_t pa, size;           /* the MMIO window, size 0: not set up */
+    uint64_t page_pa, page_size; /* the pages it touches: what is mapped */
+    uint64_t root_va;            /* where the root task has those pages (claim_page) */
+    bool read;                   /* ... which it had to read to have them */
     unsigned line;     /* the Icu's line */
     uint64_t irq;      /* the Irq bound to it, in the root task */
     int node;          /* the program that lists it */
     unsigned users;
+};
+
+/* The interrupt controller the kernel drives, by architecture. */
+enum ic_kind {
+    IC_NONE, /* x86_64: no board devices yet (PCI) */
+    IC_GIC,  /* arm64 (hyp/arch/arm64/gic.c) */
+    IC_PLIC, /* riscv64 (hyp/arch/riscv64/plic.c) */
 };
 
 /* What a device is checked against: the board's tree and what the kernel says of memory. */
@@ -64,6 +81,7 @@ struct board {
     const void *fdt;            /* the board's device tree (the KIP's), or NULL */
     const struct keel_kip *kip; /* RAM and what the kernel keeps */
     int gic;                    /* the interrupt controller the kernel drives, or < 0 */
+    enum ic_kind kind;          /* ... and which kind it is */
 };
 
 static struct device devices[MAX_DEVICES];
@@ -112,12 +130,15 @@ static uint64_t cells(const fdt32_t *p, int n)
     return v;
 }
 
-/* The interrupt controller the kernel drives (hyp/arch/arm64/gic.c picks it the same way), or
- * -1: there is none on boards without a GIC, and no device passes the checks there. */
-static int primary_gic(const void *fdt)
+/* The interrupt controller of that kind the kernel drives (hyp/arch/arm64/gic.c and
+ * hyp/arch/riscv64/plic.c pick it the same way), or -1: there is none (IC_NONE, or a board
+ * without one), and no device passes the checks there. */
+static int primary_ic(const void *fdt, enum ic_kind kind)
 {
-    static const char *const compatible[] = { "arm,gic-v3", "arm,cortex-a15-gic", "arm,gic-400" };
-    for (unsigned i = 0; fdt && i < sizeof(compatible) / sizeof(compatible[0]); i++) {
+    static const char *const gic[] = { "arm,gic-v3", "arm,cortex-a15-gic", "arm,gic-400", NULL };
+    static const char *const plic[] = { "riscv,plic0", "sifive,plic-1.0.0", NULL };
+    const char *const *compatible = kind == IC_GIC ? gic : kind == IC_PLIC ? plic : NULL;
+    for (unsigned i = 0; fdt && compatible && compatible[i]; i++) {
         int node = fdt_node_offset_by_compatible(fdt, -1, compatible[i]);
         if (node >= 0) {
             return node;
@@ -277,13 +298,6 @@ static bool window_free(const struct board *b, uint64_t pa, uint64_t size)
     if (b->gic >= 0 && !clear_of_node(fdt, b->gic, pa, size, "the interrupt controller")) {
         return false;
     }
-    for (unsigned i = 0; i < device_count; i++) {
-        const struct device *o = &devices[i];
-        if (o->size && overlap(pa, size, o->pa, o->size)) {
-            return refuse("it overlaps device %s's window (0x%lx, %lu bytes)", o->name,
-                          (unsigned long)o->pa, (unsigned long)o->size);
-        }
-    }
     return true;
 }
 
@@ -306,8 +320,14 @@ static int interrupt_parent(const void *fdt, int node)
     return -1;
 }
 
-/* The device's first interrupt as a GIC SPI: its line and trigger mode. false with why set. */
-static bool gic_spi(const struct board *b, int node, unsigned *line, unsigned *mode)
+static const char *ic_name(enum ic_kind kind)
+{
+    return kind == IC_GIC ? "GIC" : kind == IC_PLIC ? "PLIC" : "interrupt controller";
+}
+
+/* The device's first interrupt as a line of the board's interrupt controller (a GIC SPI, a PLIC
+ * source): its line and trigger mode. false with why set. */
+static bool board_line(const struct board *b, int node, unsigned *line, unsigned *mode)
 {
     const void *fdt = b->fdt;
     int len, parent;
@@ -327,12 +347,30 @@ static bool gic_spi(const struct board *b, int node, unsigned *line, unsigned *m
         return refuse("its interrupt parent is not in the tree");
     }
     if (parent != b->gic) {
-        return refuse("its interrupt parent %s is not the board's GIC%s%s", name_of(fdt, parent),
-                      b->gic >= 0 ? " " : "", b->gic >= 0 ? name_of(fdt, b->gic) : "");
+        return refuse("its interrupt parent %s is not the board's %s%s%s", name_of(fdt, parent),
+                      ic_name(b->kind), b->gic >= 0 ? " " : "",
+                      b->gic >= 0 ? name_of(fdt, b->gic) : "");
     }
     int clen;
     const fdt32_t *ncells = fdt_getprop(fdt, parent, "#interrupt-cells", &clen);
     unsigned n = ncells && clen == 4 ? fdt32_ld(ncells) : 0;
+    if (b->kind == IC_PLIC) {
+        /* A source number, then (with 2 cells) flags as a GIC's: 1 edge rising. The PLIC's
+         * gateway takes either kind (hyp/arch/riscv64/plic.c); the mode is said all the same. */
+        const fdt32_t *ndev = fdt_getprop(fdt, parent, "riscv,ndev", &clen);
+        uint32_t sources = ndev && clen == 4 ? fdt32_ld(ndev) : 0;
+        if (n < 1 || n > 2 || len < 0 || (unsigned)len / 4 < n) {
+            return refuse("its interrupt is not a PLIC interrupt (source[, flags])");
+        }
+        if (fdt32_ld(&spec[0]) < 1 || fdt32_ld(&spec[0]) > sources) {
+            return refuse("its interrupt %u is not a PLIC source (1..%u, riscv,ndev)",
+                          fdt32_ld(&spec[0]), sources);
+        }
+        *line = fdt32_ld(&spec[0]);
+        *mode = n == 2 && (fdt32_ld(&spec[1]) & 0xf) == 1 ? KEEL_IRQ_MODE_EDGE_RISING
+                                                          : KEEL_IRQ_MODE_LEVEL_HIGH;
+        return true;
+    }
     if (n < 3 || len < 0 || (unsigned)len / 4 < n) {
         return refuse("its interrupt is not a GIC interrupt (type, number, flags)");
     }
@@ -361,8 +399,16 @@ static bool status_okay(const void *fdt, int node)
     return true;
 }
 
+/* The pages [*page_pa, *page_pa + *page_size) that the window [pa, pa + size) touches. */
+static void page_range(uint64_t pa, uint64_t size, uint64_t *page_pa, uint64_t *page_size)
+{
+    *page_pa = pa & ~PAGE_MASK;
+    *page_size = ((pa + size + PAGE_MASK) & ~PAGE_MASK) - *page_pa;
+}
+
 /* Whether the board's node may be given to a program as a device: its window (CPU physical
- * address, whole pages) and its line. false with why set. */
+ * address: the pages it touches are what is mapped, and what is checked) and its line. false
+ * with why set. */
 static bool board_check(const struct board *b, int node, uint64_t *pa, uint64_t *size,
                         unsigned *line, unsigned *mode)
 {
@@ -375,21 +421,32 @@ static bool board_check(const struct board *b, int node, uint64_t *pa, uint64_t 
     if (!status_okay(fdt, node) || !window(fdt, node, 0, pa, size, NULL)) {
         return false;
     }
-    if ((*pa | *size) & (KEEL_PAGE_SIZE - 1) || *size == 0) {
-        return refuse("its window (0x%lx, %lu bytes) is not whole pages: a page of it would be "
-                      "another device's too",
-                      (unsigned long)*pa, (unsigned long)*size);
+    if (*size == 0 || *pa + *size < *pa || *pa + *size > UINT64_MAX - PAGE_MASK) {
+        return refuse("its window (0x%lx, %lu bytes) is empty or wraps", (unsigned long)*pa,
+                      (unsigned long)*size);
     }
-    if (*size > KEEL_PROG_DEVICE_STRIDE) {
-        return refuse("its window (%lu KiB) is larger than %lu KiB", (unsigned long)(*size >> 10),
+    uint64_t page_pa, page_size;
+    page_range(*pa, *size, &page_pa, &page_size);
+    if (page_size > KEEL_PROG_DEVICE_STRIDE) {
+        return refuse("its window's pages (%lu KiB) are more than %lu KiB",
+                      (unsigned long)(page_size >> 10),
                       (unsigned long)(KEEL_PROG_DEVICE_STRIDE >> 10));
     }
-    if (*pa >= va_end || *size > va_end - *pa) {
+    if (page_pa >= va_end || page_size > va_end - page_pa) {
         return refuse("its window (0x%lx) is not below 0x%lx, where the root task has physical "
                       "addresses",
                       (unsigned long)*pa, (unsigned long)va_end);
     }
-    return window_free(b, *pa, *size) && gic_spi(b, node, line, mode);
+    /* The whole pages are mapped: what else lies in them counts as the window's. */
+    if (!window_free(b, page_pa, page_size)) {
+        if (page_pa != *pa || page_size != *size) {
+            char cause[sizeof(why)];
+            memcpy(cause, why, sizeof(cause));
+            return refuse("its page 0x%lx (mapped whole): %s", (unsigned long)page_pa, cause);
+        }
+        return false;
+    }
+    return board_line(b, node, line, mode);
 }
 
 /* How the root task came to have a device page (claim_page). */
@@ -399,7 +456,7 @@ enum claim {
     CLAIM_READ,   /* by a read of the page's first word (the fallback: see claim_page) */
 };
 
-#if !__STDC_HOSTED__ && defined(__aarch64__)
+#if !__STDC_HOSTED__
 /* Whether the root task has the page at va mapped, read-write. */
 static bool root_has_page(uint64_t va)
 {
@@ -411,64 +468,132 @@ static bool root_has_page(uint64_t va)
  * Maps the device page at pa into the root task, without an access to the device where the CPU
  * allows (a read can have side effects: a FIFO popped, a status cleared), and says where: the
  * kernel maps physical memory to the root task at its own address, on its fault there (sigma0);
- * a cache maintenance by address (DC CIVAC, allowed at EL0: SCTLR_EL1.UCI) takes that fault
- * like a store on a hole (Linux's user cache maintenance relies on such faults too) and does not
- * reach a device (Device memory is never cached). The mapping is checked (Task MEM_INFO).
+ * on arm64 a cache maintenance by address (DC CIVAC, allowed at EL0: SCTLR_EL1.UCI) takes that
+ * fault like a store on a hole (Linux's user cache maintenance relies on such faults too) and
+ * does not reach a device (Device memory is never cached). The mapping is checked (Task
+ * MEM_INFO). A page it has already (another device of the same program in it) is not touched.
  *
- * TODO(kernel): QEMU's TCG makes DC CIVAC a no-op that never faults, so there the page is still
- * a hole and the fallback reads its first word, as the root task always did. Only the kernel can
- * map without an access everywhere: e.g. Task MAP from the root task's own space filling its
- * holes by sigma0 first, or sigma0 on request; then this goes.
+ * TODO(kernel): QEMU's TCG makes DC CIVAC a no-op that never faults, and riscv64 has no such
+ * instruction at U-mode without the kernel's leave (Zicbom: senvcfg.CBCFE), so there the page is
+ * still a hole and the fallback reads its first word, as the root task always did. Only the
+ * kernel can map without an access everywhere: e.g. Task MAP from the root task's own space
+ * filling its holes by sigma0 first, or sigma0 on request; then this goes.
  */
 static enum claim claim_page(uint64_t pa, uint64_t *va)
 {
     *va = pa;
+    if (root_has_page(pa)) {
+        return CLAIM_MAPPED;
+    }
+#if defined(__aarch64__)
     __asm__ volatile("dc civac, %0" ::"r"(pa) : "memory");
     if (root_has_page(pa)) {
         return CLAIM_MAPPED;
     }
+#endif
     (void)*(volatile const uint32_t *)(uintptr_t)pa;
     return root_has_page(pa) ? CLAIM_READ : CLAIM_FAILED;
-}
-#elif !__STDC_HOSTED__
-/* The other architectures have no instruction that faults without an access (and no GIC: no
- * device passes board_check() there). */
-static enum claim claim_page(uint64_t pa, uint64_t *va)
-{
-    (void)pa, (void)va;
-    return CLAIM_FAILED;
 }
 #else
 /* The host's unit test supplies it (user/root/tests/test_root_devices.c). */
 static enum claim claim_page(uint64_t pa, uint64_t *va);
 #endif
 
+/* The board node a device of the system tree names (its system-tree node sys): the first with
+ * its keel,board-compatible whose first window starts at its keel,board-reg, either alone
+ * selecting. -1 with *reason set when there is none. */
+static int board_node(const void *fdt, int sys, const struct board *b, const char **reason)
+{
+    static char text[96];
+    int len;
+    const char *compat = fdt_getprop(fdt, sys, "keel,board-compatible", NULL);
+    const fdt32_t *reg = fdt_getprop(fdt, sys, "keel,board-reg", &len);
+    if (!compat && !reg) {
+        *reason = "neither keel,board-compatible nor keel,board-reg";
+        return -1;
+    }
+    if (reg && len != 4 && len != 8) {
+        *reason = "keel,board-reg is not an address of one or two cells";
+        return -1;
+    }
+    uint64_t want = reg ? cells(reg, len / 4) : 0;
+    *reason = "not on this board";
+    int node = -1;
+    while (b->fdt) {
+        node = compat ? fdt_node_offset_by_compatible(b->fdt, node, compat)
+                      : fdt_next_node(b->fdt, node, NULL);
+        uint64_t pa, size;
+        if (node < 0) {
+            break;
+        }
+        if (!reg || (fdt_getprop(b->fdt, node, "reg", NULL) &&
+                     window(b->fdt, node, 0, &pa, &size, NULL) && pa == want)) {
+            return node;
+        }
+    }
+    if (reg) {
+        snformat(text, sizeof(text), "no board node%s%s has its first window at 0x%lx",
+                 compat ? " compatible with " : "", compat ? compat : "", (unsigned long)want);
+        *reason = text;
+    }
+    return -1;
+}
+
+/* Whether device d's window (at pa, size; its pages page_pa, page_size) is clear of the devices
+ * set up (before it): no window shared, and no page shared with one of another program (or of
+ * none). false with why set. */
+static bool devices_clear(const void *fdt, const struct device *d, uint64_t pa, uint64_t size,
+                          uint64_t page_pa, uint64_t page_size)
+{
+    for (unsigned i = 0; i < device_count; i++) {
+        const struct device *o = &devices[i];
+        if (o == d) {
+            continue;
+        }
+        if (o->size && overlap(pa, size, o->pa, o->size)) {
+            return refuse("it overlaps device %s's window (0x%lx, %lu bytes)", o->name,
+                          (unsigned long)o->pa, (unsigned long)o->size);
+        }
+        if (o->size && overlap(page_pa, page_size, o->page_pa, o->page_size) &&
+            (o->node < 0 || o->node != d->node)) {
+            return refuse("its page 0x%lx is device %s's (given to %s): a page goes to one "
+                          "program",
+                          (unsigned long)(page_pa > o->page_pa ? page_pa : o->page_pa), o->name,
+                          o->node >= 0 ? name_of(fdt, o->node) : "no program");
+        }
+    }
+    return true;
+}
+
 /* Why device d (its system-tree node sys) cannot be set up, or NULL when it can. */
 static const char *set_up(struct device *d, const void *fdt, int sys, const struct board *b)
 {
-    const char *compat = fdt_getprop(fdt, sys, "keel,board-compatible", NULL);
-    if (!compat) {
-        return "no keel,board-compatible";
+    if (b->kind == IC_NONE) {
+        return "no board devices on this architecture yet: x86_64's sit behind PCI, which the "
+               "root task does not enumerate yet";
     }
     if (d->users > 1) {
         return "listed more than once in the programs' keel,devices: a device is given to one "
                "program";
     }
-    int node = b->fdt ? fdt_node_offset_by_compatible(b->fdt, -1, compat) : -1;
+    const char *reason;
+    int node = board_node(fdt, sys, b, &reason);
     if (node < 0) {
-        return "not on this board";
+        return reason;
     }
-    uint64_t base = 0, size = 0;
+    uint64_t base = 0, size = 0, page_pa, page_size;
     unsigned line = 0, mode = 0;
-    if (!board_check(b, node, &base, &size, &line, &mode)) {
+    bool ok = board_check(b, node, &base, &size, &line, &mode);
+    page_range(base, size, &page_pa, &page_size);
+    if (!ok || !devices_clear(fdt, d, base, size, page_pa, page_size)) {
         static char text[sizeof(why) + 48];
         snformat(text, sizeof(text), "board node %s: %s", name_of(b->fdt, node), why);
         return text;
     }
     uint64_t root_va = 0, va;
     d->read = false;
-    for (uint64_t off = 0; off < size; off += KEEL_PAGE_SIZE) {
-        enum claim c = claim_page(base + off, &va);
+    for (uint64_t off = 0; off < page_size; off += KEEL_PAGE_SIZE) {
+        enum claim c = claim_page(page_pa + off, &va);
         if (c == CLAIM_FAILED || (off && va != root_va + off)) {
             return "the root task cannot map its window";
         }
@@ -488,7 +613,42 @@ static const char *set_up(struct device *d, const void *fdt, int sys, const stru
     d->root_va = root_va;
     d->pa = base;
     d->size = size;
+    d->page_pa = page_pa;
+    d->page_size = page_size;
     return NULL;
+}
+
+/* Says which other board nodes have a window in device d's pages: they go with it (set_up()
+ * refuses them to another program). */
+static void say_page_mates(const struct device *d, const struct board *b)
+{
+    char list[128];
+    size_t used = 0;
+    unsigned mates = 0;
+    bool cut = false;
+    list[0] = '\0';
+    for (int n = fdt_next_node(b->fdt, -1, NULL); n >= 0; n = fdt_next_node(b->fdt, n, NULL)) {
+        uint64_t pa, size;
+        if (n == d->board_node || !fdt_getprop(b->fdt, n, "reg", NULL) ||
+            !window(b->fdt, n, 0, &pa, &size, NULL) ||
+            !overlap(pa, size, d->page_pa, d->page_size)) {
+            continue;
+        }
+        const char *name = name_of(b->fdt, n);
+        if (used + strlen(name) + 7 < sizeof(list)) { /* (room for ", ..." after it) */
+            used += (size_t)snformat(list + used, sizeof(list) - used, "%s%s", mates ? ", " : "",
+                                     name);
+        } else if (!cut) {
+            used += (size_t)snformat(list + used, sizeof(list) - used, ", ...");
+            cut = true;
+        }
+        mates++;
+    }
+    if (mates) {
+        printf("root: device %s: %u other board node%s in its page%s (%s): reserved with it\n",
+               d->name, mates, mates == 1 ? "" : "s", d->page_size > KEEL_PAGE_SIZE ? "s" : "",
+               list);
+    }
 }
 
 /* devices_setup() against board b (a host test gives its own). */
@@ -536,8 +696,16 @@ static void setup(const void *fdt, const struct board *b)
         if (reason) {
             printf("root: device %s: not set up (%s)\n", d->name, reason);
         } else {
-            printf("root: device %s: 0x%lx, %lu KiB, line %u\n", d->name, (unsigned long)d->pa,
-                   (unsigned long)(d->size >> 10), d->line);
+            if ((d->pa | d->size) & PAGE_MASK) {
+                printf("root: device %s: 0x%lx, %lu bytes (in the page%s from 0x%lx), line %u\n",
+                       d->name, (unsigned long)d->pa, (unsigned long)d->size,
+                       d->page_size > KEEL_PAGE_SIZE ? "s" : "", (unsigned long)d->page_pa,
+                       d->line);
+            } else {
+                printf("root: device %s: 0x%lx, %lu KiB, line %u\n", d->name, (unsigned long)d->pa,
+                       (unsigned long)(d->size >> 10), d->line);
+            }
+            say_page_mates(d, b);
             if (d->read) {
                 printf("root: device %s: mapped by a read of each page's first word (the CPU "
                        "took no fault on a cache maintenance by address: an emulator's?)\n",
@@ -554,7 +722,14 @@ void devices_setup(const void *fdt)
     if (!kip->fdt_base || fdt_check_header(board) != 0) {
         board = NULL;
     }
-    const struct board b = { board, kip, board ? primary_gic(board) : -1 };
+#if defined(__aarch64__)
+    const enum ic_kind kind = IC_GIC;
+#elif defined(__riscv)
+    const enum ic_kind kind = IC_PLIC;
+#else
+    const enum ic_kind kind = IC_NONE;
+#endif
+    const struct board b = { board, kip, primary_ic(board, kind), kind };
     setup(fdt, &b);
 }
 
@@ -581,15 +756,17 @@ int devices_give(const void *fdt, int node, const char *prog, uint64_t task,
         }
         struct keel_prog_device *pd = &env->devices[i];
         strncpy(pd->name, d->name, sizeof(pd->name) - 1);
-        pd->va = KEEL_PROG_DEVICE_VA(i);
+        pd->va = KEEL_PROG_DEVICE_VA(i) + (d->pa - d->page_pa);
         pd->pa = d->pa;
         pd->size = d->size;
+        pd->map_size = d->page_size;
         pd->irq = KEEL_PROG_DEVICE_IRQ(i);
         pd->line = d->line;
         int64_t r = 0;
-        for (uint64_t off = 0; r == 0 && off < d->size; off += KEEL_PAGE_SIZE) {
+        for (uint64_t off = 0; r == 0 && off < d->page_size; off += KEEL_PAGE_SIZE) {
             r = KOBJ(task, KEEL_TASK_MAP, KEEL_ROOT_TASK,
-                     keel_fpage_mem(d->root_va + off, 12, KEEL_FP_RW), pd->va + off);
+                     keel_fpage_mem(d->root_va + off, 12, KEEL_FP_RW),
+                     KEEL_PROG_DEVICE_VA(i) + off);
         }
         if (r == 0) {
             r = KOBJ(task, KEEL_TASK_MAP, KEEL_ROOT_TASK,

@@ -29,6 +29,9 @@
  *           keel,scheduler;              // give it its Scheduler (ceiling: its priority, its
  *                                        // CPUs, its budget): it places its own threads
  *           keel,links = <&net0>;        // shared memory + doorbells with another (links.c)
+ *           keel,devices = <&blk>;       // board devices: MMIO window, Irq (devices.c)
+ *           keel,dma = <0x10000>;        // of its memory: contiguous RAM with its physical
+ *                                        // address, for a device's DMA (dma.c)
  *           keel,restart = "on-failure"; // start it again, fresh, when it ends: "never" (the
  *                                        // default), "on-failure" (an exit status other than
  *                                        // 0, a fault, its kernel memory used up, stopped by the
@@ -46,6 +49,7 @@
 #include <keel/progenv.h>
 #include "links.h"
 #include "devices.h"
+#include "dma.h"
 #include "cpus.h"
 #include "ledger.h"
 #include "budget.h"
@@ -161,6 +165,7 @@ static uint64_t prop_u64(const void *fdt, int node, const char *name, uint64_t d
 /* What the system tree says of a program that start() checks before it makes anything. */
 struct settings {
     uint64_t prio, mask, cpu, kmem, budget[2];
+    uint64_t dma; /* keel,dma: bytes of its memory given as DMA memory (dma.c) */
     bool vm; /* a VMM: kmem and its memory from its VM device tree unless set */
 };
 
@@ -262,11 +267,21 @@ static bool budgets(const void *fdt, int node, struct program *p, struct setting
                (unsigned long)(heap_set && heap > (1ull << 40) ? heap : kmem));
         return false;
     }
+    if (!dma_size(fdt, node, p->name, &st->dma)) {
+        return false;
+    }
     uint64_t vm_size;
     const void *vm_file = vm_tree_of(fdt, node, &vm_size);
     if (!vm_file) {
-        heap = heap_set ? heap : 1 << 20;
+        /* (keel,dma comes out of its memory: the default leaves it 1 MiB besides) */
+        heap = heap_set ? heap : (1 << 20) + st->dma;
         kmem = kmem_set ? kmem : 1 << 20;
+        if (heap < st->dma) {
+            printf("root: %s: keel,dma (%lu KiB) is more than its memory (%lu KiB); not "
+                   "started\n",
+                   p->name, (unsigned long)(st->dma >> 10), (unsigned long)(heap >> 10));
+            return false;
+        }
     } else {
         const char *tree = fdt_getprop(fdt, node, "args", NULL);
         struct vm_shape vm;
@@ -277,7 +292,7 @@ static bool budgets(const void *fdt, int node, struct program *p, struct setting
             printf("root: %s: its VM device tree %s: %s; not started\n", p->name, tree, why);
             return false;
         }
-        uint64_t need = (budget_vm_memory(&vm) + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+        uint64_t need = (budget_vm_memory(&vm) + st->dma + (2ull << 20) - 1) & ~((2ull << 20) - 1);
         if (heap_set && heap < vm.ram) {
             printf("root: %s: memory 0x%lx (%lu MiB) is below the RAM of its VM (%lu MiB, %s); "
                    "not started\n",
@@ -287,10 +302,10 @@ static bool budgets(const void *fdt, int node, struct program *p, struct setting
         }
         if (heap_set && heap < need) {
             printf("root: %s: memory 0x%lx (%lu MiB) is below the %lu MiB its VM needs (%lu MiB "
-                   "RAM, %lu KiB flash banks and writable disks, %s); not started\n",
+                   "RAM, %lu KiB flash banks and writable disks, %s%s); not started\n",
                    p->name, (unsigned long)heap, (unsigned long)(heap >> 20),
                    (unsigned long)(need >> 20), (unsigned long)(vm.ram >> 20),
-                   (unsigned long)(vm.heap_more >> 10), tree);
+                   (unsigned long)(vm.heap_more >> 10), tree, st->dma ? ", keel,dma" : "");
             return false;
         }
         heap = heap_set ? heap : need;
@@ -361,7 +376,7 @@ static int start(const void *fdt, int node, unsigned index)
         cpus_release(node);
         return -1;
     }
-    p->heap_used = 0;
+    p->heap_used = st.dma; /* (given at once, below: the heap fills the rest) */
     memset(p->heap_big, 0, sizeof(p->heap_big));
     memset(p->heap_small, 0, sizeof(p->heap_small));
     p->stop_at = 0;
@@ -427,7 +442,7 @@ static int start(const void *fdt, int node, unsigned index)
     if (r == 0) {
         ledger_add(&p->ledger, env, LEDGER_PAGE);
         env->magic = KEEL_PROGENV_MAGIC;
-        env->heap_size = p->heap_size;
+        env->heap_size = p->heap_size - st.dma;
         env->cpu = st.cpu;
         env->priority = st.prio;
         env->timer_freq = rt_kip()->timer_freq;
@@ -439,7 +454,10 @@ static int start(const void *fdt, int node, unsigned index)
         abandon(p);
         return -1; /* it said why */
     }
-    if (r == 0 && env && devices_give(fdt, node, p->name, p->task, env) != 0) {
+    if (r == 0 && env &&
+        (devices_give(fdt, node, p->name, p->task, env) != 0 ||
+         (st.dma && dma_give(p->name, p->task, st.dma, &p->ledger, env) != 0))) {
+        abandon(p);
         return -1; /* it said why */
     }
     if (r == 0 && fdt_getprop(fdt, node, "keel,boot-modules", NULL)) {

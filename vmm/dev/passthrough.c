@@ -149,6 +149,14 @@ int passthrough_from_dt(struct vm *vm, const void *fdt, int node)
                node_name, want ? want : "");
         return -1;
     }
+    if ((pd->pa | pd->size) & (KEEL_PAGE_SIZE - 1)) {
+        /* Its page holds other board nodes' registers too (user/root/devices.c): the guest
+         * would reach them. */
+        printf("vmm: %s: %s: board device \"%s\" is less than whole pages (0x%lx, %lu bytes): "
+               "not passed through\n",
+               vm->name, node_name, want, (unsigned long)pd->pa, (unsigned long)pd->size);
+        return -1;
+    }
     if (dev_count == VM_MAX_PASSTHROUGH) {
         printf("vmm: %s: %s: more than %u devices passed through\n", vm->name, node_name,
                VM_MAX_PASSTHROUGH);

@@ -14,7 +14,8 @@
  * Slots from KEEL_PROG_FIRST_FREE up are the program's own (rt_cap_alloc() starts there).
  * Memory: the ELF image, a heap at KEEL_PROG_HEAP_BASE filled on first touch up to
  * env->heap_size bytes, with the node property keel,boot-modules the initrd (cpio) read-only
- * at KEEL_PROG_MODULES_BASE, and the memory of its links.
+ * at KEEL_PROG_MODULES_BASE, the memory of its links, its board devices' pages (keel,devices)
+ * and its DMA memory (keel,dma).
  *
  * Links: shared memory between exactly two programs, with a doorbell each way. Link i of a
  * program (the i-th phandle of its keel,links) is mapped read-write, zeroed, at
@@ -57,13 +58,21 @@
 #define KEEL_PROG_DEVICE_VA(i) (KEEL_PROG_DEVICES_BASE + KEEL_PROG_DEVICE_STRIDE * (uint64_t)(i))
 #define KEEL_PROG_DEVICE_IRQ(i) (24u + (i))
 
+/* DMA memory (keel,dma; user/root/dma.c): physically contiguous RAM, zeroed at each start,
+ * mapped read-write (cacheable) at KEEL_PROG_DMA_VA; env->dma_pa is its physical address. */
+#define KEEL_PROG_DMA_VA 0x3600000000ull
+#define KEEL_PROG_DMA_MAX 0x10000000ull /* 256 MiB */
+
 struct keel_prog_device {
-    char name[32]; /* the device node's name under /devices */
-    uint64_t va;   /* KEEL_PROG_DEVICE_VA(i) */
-    uint64_t pa;   /* its physical address (the board's) */
-    uint64_t size; /* bytes, whole pages */
-    uint64_t irq;  /* capability slot of its Irq, KEEL_PROG_DEVICE_IRQ(i) */
-    uint64_t line; /* the interrupt controller's line (GIC INTID) */
+    char name[32];     /* the device node's name under /devices */
+    uint64_t va;       /* its registers: KEEL_PROG_DEVICE_VA(i) + the window's offset in its
+                        * first page (0 for a window of whole pages) */
+    uint64_t pa;       /* its physical address (the board's) */
+    uint64_t size;     /* bytes of its window (the board's reg) */
+    uint64_t irq;      /* capability slot of its Irq, KEEL_PROG_DEVICE_IRQ(i) */
+    uint64_t line;     /* the interrupt controller's line (GIC INTID, PLIC source) */
+    uint64_t map_size; /* bytes mapped at KEEL_PROG_DEVICE_VA(i): the whole pages the window
+                        * touches (other board nodes in them come with it) */
 };
 
 struct keel_prog_link {
@@ -89,4 +98,7 @@ struct keel_progenv {
     uint64_t timer_freq;     /* keel_cycles() per second (the KIP's; programs have no KIP) */
     uint64_t device_count;   /* entries in devices[] (its keel,devices, in that order) */
     struct keel_prog_device devices[KEEL_PROG_MAX_DEVICES];
+    uint64_t dma_va;   /* KEEL_PROG_DMA_VA with keel,dma, else 0 */
+    uint64_t dma_pa;   /* its physical address: what a device is given */
+    uint64_t dma_size; /* bytes, whole pages */
 };
