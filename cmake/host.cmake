@@ -104,7 +104,8 @@ include(cmake/fuzz_targets.cmake)
 #                    skipped, not slept on the host (deterministic; for figures in guest time).
 function(keel_add_qemu_test name)
     cmake_parse_arguments(T "EXIT;INITRD;ICOUNT;ICOUNT_SKIP_IDLE"
-        "BOARD;ARCH;SMP;CPU;MEMORY;MACHINE_OPTS;TIMEOUT;INITRD_NAME;SILENCE" "EXPECT;FAIL;REQUIRE;COUNT"
+        "BOARD;ARCH;SMP;CPU;MEMORY;MACHINE_OPTS;TIMEOUT;INITRD_NAME;SILENCE"
+        "EXPECT;FAIL;REQUIRE;COUNT;QEMU_ARGS"
         ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 60)
@@ -153,6 +154,9 @@ function(keel_add_qemu_test name)
         list(APPEND cmd --icount-skip-idle)
     elseif(T_ICOUNT)
         list(APPEND cmd --icount)
+    endif()
+    if(T_QEMU_ARGS) # (the emulator's own arguments, last: after --)
+        list(APPEND cmd -- ${T_QEMU_ARGS})
     endif()
     add_test(NAME ${name} COMMAND ${cmd})
     math(EXPR ctest_timeout "${T_TIMEOUT} + 30")

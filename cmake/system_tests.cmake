@@ -284,6 +284,52 @@ foreach(arch IN ITEMS arm64 riscv64 x86_64)
         FAIL "intruder exited" "root: started loner" "root: started trio"
         EXIT)
 endforeach()
+# Board devices and DMA memory (dts/systems/devtest-<arch>.dts, user/devtest): QEMU puts a
+# virtio-blk (virtio 1.0: force-legacy=false) whose disk starts with a known sector on one
+# transport; dev, given that transport (selected by address), its interrupt and DMA memory,
+# reads the transport's magic, version and device ID, reads sector 0 by DMA into its DMA memory
+# and waits for the interrupt, holds exactly its documented capabilities (no Icu: a BIND fails),
+# twice (restarted once: device, line and fresh DMA memory again, all memory back after each
+# end). A device (arm64: a page) for two programs is refused; a program reading a device's
+# registers it was not given is stopped, the system goes on. A few seconds each.
+set(devtest_disk ${CMAKE_BINARY_DIR}/devtest-disk.img)
+string(REPEAT "." 484 devtest_pad)
+string(REPEAT "-" 3584 devtest_rest)
+file(WRITE ${devtest_disk} "KEEL devtest disk, sector 0\n${devtest_pad}${devtest_rest}")
+foreach(arch IN ITEMS arm64 riscv64)
+    if(arch STREQUAL "arm64")
+        set(transport 31)
+        set(line 79)
+        set(refused "root: device next: not set up (board node virtio_mmio@a003c00: its page 0xa003000 is device blk's (given to dev): a page goes to one program)")
+        set(thief "root: thief: keel,devices names next, which is not set up for it; not started")
+        set(where "root: device blk: 0xa003e00, 512 bytes (in the page from 0xa003000), line 79"
+            "root: device blk: 7 other board nodes in its page (virtio_mmio@a003000,")
+        set(pa 0xa003e00)
+    else()
+        set(transport 7)
+        set(line 8)
+        set(refused "root: device other: not set up (listed more than once in the programs' keel,devices: a device is given to one program)")
+        set(thief "root: thief: keel,devices names other, which is not set up for it; not started")
+        set(where "root: device blk: 0x10008000, 4 KiB, line 8")
+        set(pa 0x10008000)
+    endif()
+    keel_add_qemu_test(root/${arch}-board-device-dma BOARD qemu-virt-${arch} ARCH ${arch}
+        INITRD_NAME system-devtest TIMEOUT 60 SMP 1
+        EXPECT ${where} ${refused} "root: started dev"
+               "dev: magic 0x74726976, version 2, device ID 2"
+               "dev: sector 0 read by DMA, interrupt ${line}: \"KEEL devtest disk, sector 0\""
+               "dev: capabilities: 1 2 3 6 8 24" "dev: Icu BIND of line" ": no capability"
+               "dev: done" "root: dev exited with status 0" "root: started dev"
+               "dev: sector 0 read by DMA, interrupt ${line}" "root: dev exited with status 0"
+               "memory back after every end: yes" "root: all programs done" "KEEL: power off"
+        REQUIRE "root: intruder: page fault at ${pa}" ${thief}
+        COUNT "dev: done" 2
+        FAIL "intruder exited" "root: started thief"
+        EXIT
+        QEMU_ARGS -global virtio-mmio.force-legacy=false
+            -drive file=${devtest_disk},if=none,format=raw,id=d0,readonly=on
+            -device virtio-blk-device,drive=d0,bus=virtio-mmio-bus.${transport})
+endforeach()
 # x86_64 measures its timer against the PIT: under -icount (TSC at 1 GHz of instructions) the
 # quanta, timeouts and the CPU start still work.
 # With 6 GiB, q35 puts 4 GiB above the 4 GiB line: the direct map grows over it at boot, and the
