@@ -290,8 +290,9 @@ endforeach()
 # reads the transport's magic, version and device ID, reads sector 0 by DMA into its DMA memory
 # and waits for the interrupt, holds exactly its documented capabilities (no Icu: a BIND fails),
 # twice (restarted once: device, line and fresh DMA memory again, all memory back after each
-# end). A device (arm64: a page) for two programs is refused; a program reading a device's
-# registers it was not given is stopped, the system goes on. A few seconds each.
+# end). A device (arm64: a page) for two programs is refused, and DMA memory beyond a program's
+# memory; a program reading a device's registers it was not given is stopped, the system goes
+# on. A few seconds each.
 set(devtest_disk ${CMAKE_BINARY_DIR}/devtest-disk.img)
 string(REPEAT "." 484 devtest_pad)
 string(REPEAT "-" 3584 devtest_rest)
@@ -323,8 +324,9 @@ foreach(arch IN ITEMS arm64 riscv64)
                "dev: sector 0 read by DMA, interrupt ${line}" "root: dev exited with status 0"
                "memory back after every end: yes" "root: all programs done" "KEEL: power off"
         REQUIRE "root: intruder: page fault at ${pa}" ${thief}
+                "root: greedy: keel,dma (128 KiB) is more than its memory (64 KiB); not started"
         COUNT "dev: done" 2
-        FAIL "intruder exited" "root: started thief"
+        FAIL "intruder exited" "root: started thief" "root: started greedy"
         EXIT
         QEMU_ARGS -global virtio-mmio.force-legacy=false
             -drive file=${devtest_disk},if=none,format=raw,id=d0,readonly=on
