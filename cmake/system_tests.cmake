@@ -288,7 +288,8 @@ endforeach()
 # virtio-blk (virtio 1.0: force-legacy=false) whose disk starts with a known sector on one
 # transport; dev, given that transport (selected by address), its interrupt and DMA memory,
 # reads the transport's magic, version and device ID, reads sector 0 by DMA into its DMA memory
-# and waits for the interrupt, holds exactly its documented capabilities (no Icu: a BIND fails),
+# and waits for the interrupt, then again into its link's memory (at the physical address only a
+# program with devices is told), holds exactly its documented capabilities (no Icu: a BIND fails),
 # twice (restarted once: device, line and fresh DMA memory again, all memory back after each
 # end). A device (arm64: a page) for two programs is refused, and DMA memory beyond a program's
 # memory; a program reading a device's registers it was not given is stopped, the system goes
@@ -318,13 +319,17 @@ foreach(arch IN ITEMS arm64 riscv64)
         INITRD_NAME system-devtest TIMEOUT 60 SMP 1
         EXPECT ${where} ${refused} "root: started dev"
                "dev: magic 0x74726976, version 2, device ID 2"
-               "dev: sector 0 read by DMA, interrupt ${line}: \"KEEL devtest disk, sector 0\""
-               "dev: capabilities: 1 2 3 6 8 24" "dev: Icu BIND of line" ": no capability"
+               "dev: sector 0 read by DMA into its DMA memory, interrupt ${line}: \"KEEL devtest disk, sector 0\""
+               "dev: sector 0 read by DMA into its link, interrupt ${line}: \"KEEL devtest disk, sector 0\""
+               "dev: capabilities: 1 2 3 6 8 16 17 24" "dev: Icu BIND of line" ": no capability"
                "dev: done" "root: dev exited with status 0" "root: started dev"
-               "dev: sector 0 read by DMA, interrupt ${line}" "root: dev exited with status 0"
+               "dev: sector 0 read by DMA into its DMA memory, interrupt ${line}"
+               "dev: sector 0 read by DMA into its link" "root: dev exited with status 0"
                "memory back after every end: yes" "root: all programs done" "KEEL: power off"
         REQUIRE "root: intruder: page fault at ${pa}" ${thief}
                 "root: greedy: keel,dma (128 KiB) is more than its memory (64 KiB); not started"
+                "peer: link disk0: physical address not given (no keel,devices)"
+                "root: peer exited with status 0"
         COUNT "dev: done" 2
         FAIL "intruder exited" "root: started thief" "root: started greedy"
         EXIT

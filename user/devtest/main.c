@@ -8,9 +8,14 @@
  * the transport's magic, version and device ID through its window, sets the device up with one
  * queue in its DMA memory (the device is given the physical addresses env->dma_pa says), reads
  * sector 0 into the DMA memory and waits for the device's interrupt on its Irq: the sector
- * arriving proves the window, the physical address and the interrupt together. Then it looks at
- * what it holds: exactly the capabilities keel/progenv.h lists, no Icu (an Icu BIND through the
- * root task's slot fails), so it cannot bind another line.
+ * arriving proves the window, the physical address and the interrupt together. With a link, it
+ * reads the sector again straight into the link's memory at the physical address its
+ * environment gives (a driver's one copy, docs/devices.md). Then it looks at what it holds:
+ * exactly the capabilities keel/progenv.h lists, no Icu (an Icu BIND through the root task's
+ * slot fails), so it cannot bind another line.
+ *
+ * "peer": the other end of that link, without devices: it is not told the link's physical
+ * address.
  *
  * "intruder <address>": reads the physical address (another device's registers, not given) as
  * its own address and must be stopped by the root task.
@@ -36,6 +41,7 @@ enum { DMA_DESC, DMA_AVAIL, DMA_USED, DMA_REQ, DMA_PAGES };
 
 static const char *name;
 static uintptr_t regs;
+static uint16_t posted; /* requests made available so far */
 
 static int fail(const char *what, uint64_t got, uint64_t want)
 {
@@ -95,8 +101,9 @@ static int intruder(const char *address)
 }
 
 /* Its capability slots below KEEL_PROG_FIRST_FREE: exactly those keel/progenv.h gives it (task,
- * thread, factory, Vcon, parent, device 0's Irq), no Icu among them. */
-static int check_capabilities(const struct keel_prog_device *d)
+ * thread, factory, Vcon, parent, link 0's two Irqs with a link, device 0's Irq), no Icu among
+ * them. */
+static int check_capabilities(const struct keel_progenv *env, const struct keel_prog_device *d)
 {
     char list[96] = "";
     size_t used = 0;
@@ -110,6 +117,9 @@ static int check_capabilities(const struct keel_prog_device *d)
     printf("%s: capabilities:%s\n", name, list);
     uint64_t want = 1ull << KEEL_ROOT_TASK | 1ull << KEEL_ROOT_THREAD | 1ull << KEEL_ROOT_FACTORY |
                     1ull << KEEL_ROOT_VCON | 1ull << KEEL_PROG_PARENT | 1ull << d->irq;
+    if (env->link_count) {
+        want |= 1ull << KEEL_PROG_LINK_IRQ(0) | 1ull << KEEL_PROG_LINK_PEER(0);
+    }
     if (held != want) {
         return fail("capability slots held", held, want);
     }
@@ -161,8 +171,10 @@ static int blk_init(const struct keel_progenv *env)
     return 0;
 }
 
-/* Reads sector 0 into the DMA memory and waits for the interrupt that says it is there. */
-static int blk_read_sector0(const struct keel_progenv *env, const struct keel_prog_device *d)
+/* Reads sector 0 into data (at physical address data_pa) and waits for the interrupt that says
+ * it is there; the request's header and status are in the DMA memory. */
+static int blk_read_sector0(const struct keel_progenv *env, const struct keel_prog_device *d,
+                            uint8_t *data, uint64_t data_pa, const char *where)
 {
     uint8_t *va = (uint8_t *)(uintptr_t)env->dma_va;
     uint64_t pa = env->dma_pa;
@@ -172,25 +184,16 @@ static int blk_read_sector0(const struct keel_progenv *env, const struct keel_pr
     uint8_t *req = va + DMA_REQ * KEEL_PAGE_SIZE;
     uint64_t req_pa = pa + DMA_REQ * KEEL_PAGE_SIZE;
     struct virtio_blk_outhdr *hdr = (struct virtio_blk_outhdr *)req;
+    memset(data, 0, 512); /* (what is there after comes from the device) */
     hdr->type = VIRTIO_BLK_T_IN;
     hdr->sector = 0;
     req[REQ_STATUS] = 0xff;
     desc[0] = (struct vring_desc){ req_pa, sizeof(*hdr), VRING_DESC_F_NEXT, 1 };
-    desc[1] = (struct vring_desc){ req_pa + REQ_DATA, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE,
-                                   2 };
+    desc[1] = (struct vring_desc){ data_pa, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
     desc[2] = (struct vring_desc){ req_pa + REQ_STATUS, 1, VRING_DESC_F_WRITE, 0 };
-    avail->ring[0] = 0;
+    avail->ring[posted % QUEUE_SIZE] = 0;
     io_barrier();
-    avail->idx = 1;
-
-    int64_t r = KOBJ(d->irq, KEEL_IRQ_ATTACH, KEEL_ROOT_THREAD, IRQ_LABEL);
-    if (r == 0) {
-        r = KOBJ(d->irq, KEEL_IRQ_UNMASK); /* (a run before this one may have left it masked) */
-    }
-    if (r != 0) {
-        printf("%s: FAIL: its Irq: %s\n", name, keel_strerror(r));
-        return 1;
-    }
+    avail->idx = ++posted;
     io_barrier();
     wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     uint64_t label = 0;
@@ -207,21 +210,33 @@ static int blk_read_sector0(const struct keel_progenv *env, const struct keel_pr
     if (!(isr & VIRTIO_MMIO_INT_VRING)) {
         return fail("interrupt status (used buffer)", isr, VIRTIO_MMIO_INT_VRING);
     }
-    if (used->idx != 1 || used->ring[0].id != 0) {
-        return fail("used ring index", used->idx, 1);
+    if (used->idx != posted || used->ring[(posted - 1) % QUEUE_SIZE].id != 0) {
+        return fail("used ring index", used->idx, posted);
     }
     if (req[REQ_STATUS] != VIRTIO_BLK_S_OK) {
         return fail("request status", req[REQ_STATUS], VIRTIO_BLK_S_OK);
     }
     char text[sizeof(DISK_TEXT)];
-    memcpy(text, req + REQ_DATA, sizeof(text) - 1);
+    memcpy(text, data, sizeof(text) - 1);
     text[sizeof(text) - 1] = '\0';
     if (strcmp(text, DISK_TEXT) != 0) {
         printf("%s: FAIL: sector 0 starts \"%s\", not \"%s\"\n", name, text, DISK_TEXT);
         return 1;
     }
-    printf("%s: sector 0 read by DMA, interrupt %lu: \"%s\"\n", name, (unsigned long)d->line, text);
+    printf("%s: sector 0 read by DMA into %s, interrupt %lu: \"%s\"\n", name, where,
+           (unsigned long)d->line, text);
     return 0;
+}
+
+/* The other end of dev's link: it has no devices, so no physical address of the link. */
+static int peer(const struct keel_progenv *env)
+{
+    if (env->link_count != 1) {
+        return fail("links", env->link_count, 1);
+    }
+    printf("%s: link %s: physical address %s\n", name, env->links[0].name,
+           env->links[0].pa ? "given" : "not given (no keel,devices)");
+    return env->links[0].pa ? 1 : 0;
 }
 
 int main(void)
@@ -233,6 +248,9 @@ int main(void)
     name = env->name;
     if (strncmp(env->args, "intruder ", 9) == 0) {
         return intruder(env->args + 9);
+    }
+    if (strcmp(env->args, "peer") == 0) {
+        return peer(env);
     }
     if (env->device_count != 1) {
         return fail("devices", env->device_count, 1);
@@ -255,7 +273,32 @@ int main(void)
     if (magic != 0x74726976 || version != 2 || id != VIRTIO_ID_BLOCK) {
         return fail("virtio-mmio transport of a block device, version 2", id, VIRTIO_ID_BLOCK);
     }
-    if (blk_init(env) != 0 || blk_read_sector0(env, d) != 0 || check_capabilities(d) != 0) {
+    int64_t r = KOBJ(d->irq, KEEL_IRQ_ATTACH, KEEL_ROOT_THREAD, IRQ_LABEL);
+    if (r == 0) {
+        r = KOBJ(d->irq, KEEL_IRQ_UNMASK); /* (a run before this one may have left it masked) */
+    }
+    if (r != 0) {
+        printf("%s: FAIL: its Irq: %s\n", name, keel_strerror(r));
+        return 1;
+    }
+    uint8_t *dma = (uint8_t *)(uintptr_t)env->dma_va;
+    if (blk_init(env) != 0 ||
+        blk_read_sector0(env, d, dma + DMA_REQ * KEEL_PAGE_SIZE + REQ_DATA,
+                         env->dma_pa + DMA_REQ * KEEL_PAGE_SIZE + REQ_DATA, "its DMA memory")) {
+        return 1;
+    }
+    if (env->link_count) {
+        const struct keel_prog_link *l = &env->links[0];
+        if (!l->pa || l->size < 2 * KEEL_PAGE_SIZE) {
+            return fail("link's physical address", l->pa, 1);
+        }
+        /* (the second page: the first is the link's header in a real protocol) */
+        if (blk_read_sector0(env, d, (uint8_t *)(uintptr_t)l->va + KEEL_PAGE_SIZE,
+                             l->pa + KEEL_PAGE_SIZE, "its link") != 0) {
+            return 1;
+        }
+    }
+    if (check_capabilities(env, d) != 0) {
         return 1;
     }
     wr(VIRTIO_MMIO_STATUS, 0); /* the device quiet again */

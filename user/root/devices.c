@@ -707,9 +707,11 @@ static void setup(const void *fdt, const struct board *b)
             }
             say_page_mates(d, b);
             if (d->read) {
-                printf("root: device %s: mapped by a read of each page's first word (the CPU "
-                       "took no fault on a cache maintenance by address: an emulator's?)\n",
-                       d->name);
+                printf("root: device %s: mapped by a read of each page's first word (%s)\n",
+                       d->name,
+                       b->kind == IC_GIC ? "the CPU took no fault on a cache maintenance by "
+                                           "address: an emulator's?"
+                                         : "no instruction faults without an access here");
             }
         }
     }

@@ -13,7 +13,8 @@
  * Before any program starts, links_setup() checks each link (exactly two programs, a size that
  * fits), takes its memory (contiguous, zeroed, the root task keeps it) and makes its two Irqs from
  * the root factory. links_give() then maps a program's links at KEEL_PROG_LINK_VA(i), gives it its
- * own end's Irq (R, W) and the peer's (R: trigger only), and fills env->links (keel/progenv.h).
+ * own end's Irq (R, W) and the peer's (R: trigger only), and fills env->links (keel/progenv.h;
+ * the link's physical address only for a program with keel,devices).
  * A program that lists a link which could not be set up is not started; the others are.
  */
 #include "links.h"
@@ -159,6 +160,9 @@ int links_give(const void *fdt, int node, const char *prog, uint64_t task,
         pl->irq = KEEL_PROG_LINK_IRQ(i);
         pl->peer_irq = KEEL_PROG_LINK_PEER(i);
         pl->end = end;
+        /* A driver gives its device the physical address (one copy: docs/devices.md); it could
+         * DMA anywhere anyway, the others have no use for it. */
+        pl->pa = fdt_getprop(fdt, node, "keel,devices", NULL) ? l->mem : 0;
         int64_t r = map_range(task, l->mem, pl->va, l->size);
         if (r == 0) {
             r = KOBJ(task, KEEL_TASK_MAP, KEEL_ROOT_TASK,

@@ -82,6 +82,8 @@ struct keel_prog_link {
     uint64_t irq;      /* capability slot of its own Irq, KEEL_PROG_LINK_IRQ(i) */
     uint64_t peer_irq; /* capability slot of the peer's Irq, KEEL_PROG_LINK_PEER(i) */
     uint64_t end;      /* 0 or 1 */
+    uint64_t pa;       /* its physical address (contiguous), for a program with keel,devices:
+                        * its device may DMA there (docs/devices.md); 0 for the others */
 };
 
 struct keel_progenv {
