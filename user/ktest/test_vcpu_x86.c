@@ -7,8 +7,9 @@
  * back in the area; DR7 without its breakpoint enables, and none of them fires: DR0-3 are the
  * host's), answers its own hypercall (VMMCALL on AMD, VMCALL on Intel) without an exit,
  * and turns a fetch outside the VM's memory into a nested page fault for the VMM; a thread inside
- * its resume cannot be bound elsewhere, and is killed out of its guest. Where the CPU has neither
- * back end, resuming is EPROTO.
+ * its resume cannot be bound elsewhere, and is killed out of its guest. A page of the VM replaced
+ * while its guest runs on another CPU is seen there at once. Where the CPU has neither back end,
+ * resuming is EPROTO.
  */
 #if defined(__x86_64__)
 #include "ktest_util.h"
@@ -198,5 +199,103 @@ KTEST(vcpu_x86_runs_a_guest_and_refuses_what_it_must_not_run)
     root_utcb_page_free(vx_area);
     cap_free(vx_vm);
     rt_page_free(page);
+}
+
+/* A guest page replaced while a guest of the VM runs on another CPU: that CPU must drop its
+ * translation at once (the TLB IPI ends its run; it flushes before it enters again), not at its
+ * guest's next exit. The guest copies the word at SD_DATA to the mailbox at SD_BOX, again and
+ * again; its vCPU thread has CPU 1 to itself with a 10 s quantum, so no timer tick takes it out
+ * of its guest meanwhile. (The shootdown once skipped CPUs that ran a guest of the changed table
+ * rather than a task of it, and no test noticed: ci/mutations.txt.) */
+#define SD_CODE 0x1000
+#define SD_DATA 0x2000
+#define SD_BOX 0x3000
+/* loop: mov SD_DATA, %eax; mov %eax, SD_BOX; jmp loop (32-bit) */
+static const uint8_t shoot_code[] = { 0xa1, 0x00, 0x20, 0x00, 0x00, 0xa3,
+                                      0x00, 0x30, 0x00, 0x00, 0xeb, 0xf4 };
+static uint64_t sd_vm, sd_area;
+static volatile int64_t sd_res;
+static volatile int sd_state; /* 1: about to enter its guest; 2: its resume failed; -1: not bound */
+
+static void shoot_thread(uint64_t self)
+{
+    struct keel_vcpu_state *s = (struct keel_vcpu_state *)(uintptr_t)sd_area;
+    if (KOBJ(self, KEEL_THREAD_VCPU, sd_vm, sd_area) != 0) {
+        sd_state = -1;
+        kthread_exit();
+    }
+    reset(s, SD_CODE);
+    sd_state = 1;
+    /* Until it is killed. An exit (a nested page fault: the guest may touch SD_DATA between the
+     * unmap and the map of the replacement) is answered as a VMM would: on again, at the same
+     * instruction. */
+    do {
+        sd_res = KOBJ(self, KEEL_THREAD_VCPU_RESUME);
+    } while (sd_res == KEEL_VCPU_EXIT_TRAP);
+    sd_state = 2;
+    kthread_exit();
+}
+
+static int64_t sd_map(void *page, uint64_t gpa)
+{
+    return KOBJ(sd_vm, KEEL_TASK_MAP, KEEL_ROOT_TASK,
+                keel_fpage_mem((uint64_t)(uintptr_t)page, 12, KEEL_FP_RWX), gpa);
+}
+
+/* Waits up to 3 s for the mailbox to say v. */
+static bool box_says(volatile uint32_t *box, uint32_t v)
+{
+    for (unsigned i = 0; i < 3000; i++) {
+        if (*box == v) {
+            return true;
+        }
+        sleep_us(1000);
+    }
+    return false;
+}
+
+KTEST(vcpu_x86_guest_page_replaced_is_seen_at_once_on_the_cpu_running_the_guest)
+{
+    if (cpus_online() < 2) {
+        printf("ktest: one CPU: no other CPU to shoot down\n");
+        return;
+    }
+    uint8_t *code = rt_page_alloc(), *a = rt_page_alloc(), *b = rt_page_alloc();
+    uint8_t *box = rt_page_alloc();
+    REQUIRE(code && a && b && box);
+    memcpy(code, shoot_code, sizeof(shoot_code));
+    volatile uint32_t *mail = (volatile uint32_t *)box;
+    *(volatile uint32_t *)a = 0x1111;
+    *(volatile uint32_t *)b = 0x2222;
+    *mail = 0;
+    sd_vm = cap_new();
+    REQUIRE_EQ(KOBJ(KEEL_ROOT_FACTORY, KEEL_FACTORY_TASK, sd_vm, 0, KEEL_TASK_VM), 0);
+    REQUIRE_EQ(sd_map(code, SD_CODE), 0);
+    REQUIRE_EQ(sd_map(a, SD_DATA), 0);
+    REQUIRE_EQ(sd_map(box, SD_BOX), 0);
+    sd_area = root_utcb_page_alloc();
+    REQUIRE(sd_area);
+    sd_state = 0;
+    sd_res = 0;
+    struct kthread t;
+    kthread_prepare(&t);
+    REQUIRE_EQ(kthread_run(&t, KEEL_ROOT_FACTORY, KEEL_ROOT_TASK, shoot_thread, t.cap, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&t, 1, ROOT_PRIO - 1, 10000000), 0); /* (the most) */
+    bool running = box_says(mail, 0x1111);
+    if (!running && sd_res == -KEEL_EPROTO) {
+        printf("ktest: no SVM or VT-x here: skipped\n");
+    } else {
+        REQUIRE(running);
+        REQUIRE_EQ(sd_map(b, SD_DATA), 0); /* replaces a: the old translation goes */
+        CHECK(box_says(mail, 0x2222));
+        CHECK_EQ(sd_state, 1); /* (its resumes did not fail) */
+    }
+    kthread_free(&t);
+    root_utcb_page_free(sd_area);
+    cap_free(sd_vm);
+    rt_page_free(code);
+    rt_page_free(a);
+    rt_page_free(b);
+    rt_page_free(box);
 }
 #endif
