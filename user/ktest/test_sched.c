@@ -183,6 +183,26 @@ KTEST(sched_equal_priorities_round_robin)
     kthread_free(&b);
 }
 
+/* A thread woken while one of its own priority runs waits for that one's quantum to end: only a
+ * higher priority preempts. The root sleeps 1 ms while a spinner of its priority with a 100 ms
+ * quantum has the CPU: the sleep ends when the quantum does. (Waking preempted equals once,
+ * and no test noticed: ci/mutations.txt.) */
+KTEST(sched_woken_thread_does_not_preempt_an_equal)
+{
+    clear();
+    struct kthread a;
+    REQUIRE_EQ(kthread_start_arg(&a, KEEL_ROOT_TASK, spinner, 0, 0, 0), 0);
+    REQUIRE_EQ(kthread_place(&a, 0, ROOT_PRIO, 100000), 0);
+    sleep_us(1000); /* its first turn: what it had left of a quantum from before it was placed */
+    uint64_t t0 = now_us();
+    sleep_us(1000); /* a whole quantum of its own now */
+    uint64_t slept = now_us() - t0;
+    flag[0] = 1;
+    kthread_free(&a);
+    printf("ktest: slept %lu us\n", (unsigned long)slept);
+    CHECK(slept >= 50000);
+}
+
 /* A higher-priority thread that wakes more often than the quantum (the root, here, every 1 ms
  * against 10 ms quanta) must not keep two equal threads from taking turns: a preempted thread
  * goes on with the rest of its quantum, not a fresh one. */

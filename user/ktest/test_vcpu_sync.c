@@ -7,8 +7,8 @@
  * register saved on the way out, and another VM's vCPU run on that CPU meanwhile); a value the VMM writes without marking the group dirty is not
  * taken, whether the register was still in the CPU or not; marked dirty it is, and sync.want
  * brings it back at the exit. On arm64 the guest's SP_EL1 (an EL1 register of the guest's alone,
- * like TPIDR_EL1) must come back from the neighbour's run too, and a resume into EL2h is refused
- * (ci/mutations.txt: both once went unnoticed).
+ * like TPIDR_EL1) must come back from the neighbour's run too, and a resume into EL2h or with a
+ * list register's HW bit is refused (ci/mutations.txt: each of these once went unnoticed).
  */
 #include "ktest_util.h"
 #include "vcpu_guest.h"
@@ -75,12 +75,17 @@ static uint64_t second_stack(const struct keel_vcpu_state *s)
 {
     return s->x[5];
 }
-/* The states the resume must refuse: EL2h (the guest's PSTATE may only name EL0 or EL1). */
+/* The states the resume must refuse: EL2h (the guest's PSTATE may only name EL0 or EL1); a
+ * list register with the HW bit (the guest would deactivate a physical interrupt). */
 static bool refused_start(struct keel_vcpu_state *s, unsigned i)
 {
     start(s);
-    s->pstate = 0x3c9;
-    return i < 1;
+    if (i == 0) {
+        s->pstate = 0x3c9;
+    } else {
+        s->vgic_lr[0] = KEEL_VGIC_LR_HW | KEEL_VGIC_LR_PENDING | 40;
+    }
+    return i < 2;
 }
 #elif defined(__riscv)
 /* csrw sscratch, a1; ecall; csrr a2, sscratch; ecall; csrr a3, ..; ecall; csrr a4, ..; ecall;
@@ -210,7 +215,7 @@ static bool refused_start(struct keel_vcpu_state *s, unsigned i)
 #endif
 
 enum { R_FIRST, R_SYNC, R_SECOND, R_THIRD, R_FOURTH, RESULTS };
-#define REFUSED 1 /* the most refused_start() has */
+#define REFUSED 2 /* the most refused_start() has */
 static volatile int64_t refused[REFUSED];
 static volatile int64_t res[RESULTS];
 static volatile uint64_t valid_first, valid_synced, valid_last, dirty_last;
@@ -366,6 +371,7 @@ KTEST(vcpu_state_the_kernel_keeps_moves_only_when_asked_or_marked)
         CHECK_EQ(second, WORD(VAL_A));
         CHECK_EQ(second_sp, VAL_A); /* (arm64: SP_EL1 saved when the neighbour ran) */
         CHECK_EQ(refused[0], -KEEL_EINVAL);
+        CHECK_EQ(refused[1], -KEEL_EINVAL);
         CHECK_EQ(res[R_THIRD], KEEL_VCPU_EXIT_TRAP);
         CHECK_EQ(third, WORD(VAL_A));
         CHECK_EQ(res[R_FOURTH], KEEL_VCPU_EXIT_TRAP);
