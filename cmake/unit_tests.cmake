@@ -31,6 +31,14 @@ keel_add_unit_test(test_pt_walk SOURCES hyp/tests/test_pt_walk.c ${KEEL_KERN_MEM
 keel_add_unit_test(test_memspace SOURCES hyp/tests/test_memspace.c ${KEEL_KERN_MEM_SOURCES}
     hyp/kern/memspace.c hyp/kern/mapdb.c hyp/kern/phys.c LIBS host_keel_fake_arch
     INCLUDES ${KEEL_KERN_TEST_INCLUDES})
+# riscv64's page tables and G-stage (hyp/arch/riscv64/pt.c, gstage.c) on the host, with its
+# fences, CSRs and per-CPU pointer from hyp/tests/riscv64/arch (before riscv64's own include
+# directory): which fences a map, unmap or destroy makes on which hart, logged.
+keel_add_unit_test(test_riscv64_fences SOURCES hyp/tests/test_riscv64_fences.c
+    hyp/arch/riscv64/pt.c hyp/arch/riscv64/gstage.c hyp/arch/riscv64/pt_format.c hyp/kern/pt_walk.c
+    hyp/kern/asid.c hyp/arch/fake/printk.c ${KEEL_KERN_MEM_SOURCES}
+    INCLUDES ${CMAKE_SOURCE_DIR}/hyp/tests/riscv64 ${CMAKE_SOURCE_DIR}/hyp/arch/riscv64/include
+             ${CMAKE_SOURCE_DIR}/hyp/include)
 
 # The virtio library (virtio/) on the host: the same sources as the target's keel_virtio; each test
 # drives a device with a fake guest (virtio/tests/driver.c) through its virtio-mmio window and its

@@ -14,6 +14,7 @@
 #include <keel/percpu.h>
 #include <arch/csr.h>
 #include <arch/sbi.h>
+#include <arch/fence.h>
 #include <uapi/keel/err.h>
 #include <string.h>
 
@@ -95,9 +96,8 @@ void gstage_load(const struct arch_pt *pt)
     if (fenced[cpu][slot] != generation[slot] || (vmid_shared && last_root[cpu] != pt->root)) {
         /* A VM that had this VMID before (or, shared, any other VM) ran here: its G-stage and
          * VS-stage translations go. hfence.vvma works on the VMID hgatp now holds. */
-        __asm__ volatile(".option push\n.option arch, +h\n"
-                         "hfence.gvma zero, %0\nhfence.vvma zero, zero\n.option pop"
-                         : : "r"(vmid_of(pt)) : "memory");
+        hfence_gvma_vmid(vmid_of(pt));
+        hfence_vvma_all();
         fenced[cpu][slot] = generation[slot];
         last_root[cpu] = pt->root;
     }
@@ -107,25 +107,20 @@ void gstage_forget(void)
 {
     unsigned cpu = this_cpu()->id;
     if (holds[cpu]) {
-        __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, zero\n.option pop"
-                         ::: "memory");
+        hfence_gvma_all();
         holds[cpu] = false;
     }
 }
 
 void gstage_fence_local(const struct arch_pt *pt, uint64_t gpa)
 {
-    /* hfence.gvma takes the guest-physical address shifted right by 2. */
-    __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma %0, %1\n.option pop"
-                     : : "r"(gpa >> 2), "r"(vmid_of(pt)) : "memory");
+    hfence_gvma_page(gpa, vmid_of(pt));
 }
 
 void gstage_flush(const struct arch_pt *pt, uint64_t gpa, bool all)
 {
-    uint64_t vmid = vmid_of(pt);
     if (all) {
-        __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, %0\n.option pop"
-                         : : "r"(vmid) : "memory");
+        hfence_gvma_vmid(vmid_of(pt));
     } else {
         gstage_fence_local(pt, gpa);
     }

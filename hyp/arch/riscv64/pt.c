@@ -16,6 +16,7 @@
 #include <keel/percpu.h>
 #include <arch/csr.h>
 #include <arch/sbi.h>
+#include <arch/fence.h>
 #include <uapi/keel/err.h>
 #include <uapi/keel/fpage.h>
 #include "pt_format.h"
@@ -46,10 +47,9 @@ static struct pt_table table_of(const struct arch_pt *pt)
 
 void arch_tlb_flush_all_local(void)
 {
-    __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+    sfence_vma_all();
     if (hext_present) {
-        __asm__ volatile(".option push\n.option arch, +h\nhfence.gvma zero, zero\n.option pop"
-                         ::: "memory");
+        hfence_gvma_all();
     }
 }
 
@@ -108,8 +108,7 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
         if (pt->guest) {
             gstage_fence_local(pt, va_val(va));
         } else {
-            __asm__ volatile("sfence.vma %0, %1"
-                             : : "r"(va_val(va)), "r"((uint64_t)pt->asid.id) : "memory");
+            sfence_vma_page(va_val(va), pt->asid.id);
         }
         return;
     }
@@ -118,9 +117,9 @@ static void flush(struct arch_pt *pt, vaddr_t va, bool all)
         return;
     }
     if (all) {
-        __asm__ volatile("sfence.vma zero, %0" : : "r"((uint64_t)pt->asid.id) : "memory");
+        sfence_vma_asid(pt->asid.id);
     } else {
-        __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid.id) : "memory");
+        sfence_vma_page(va_val(va), pt->asid.id);
     }
     uint32_t others = 0;
     for (unsigned i = 0; i < cpu_count; i++) {
@@ -163,7 +162,7 @@ static void fence_local(struct arch_pt *pt, vaddr_t va)
     if (pt->guest) {
         gstage_fence_local(pt, va_val(va));
     } else {
-        __asm__ volatile("sfence.vma %0, %1" : : "r"(va_val(va)), "r"((uint64_t)pt->asid.id) : "memory");
+        sfence_vma_page(va_val(va), pt->asid.id);
     }
 }
 
@@ -186,12 +185,12 @@ int arch_pt_map(struct arch_pt *pt, struct quota *q, vaddr_t va, paddr_t pa, uns
         *e = 0;
         flush(pt, va, true);
         if (!pt->guest) {
-            __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+            sfence_vma_all();
         }
         pt_free_table(fmt, old, level, q);
         old = 0;
     }
-    __asm__ volatile("fence rw, rw" ::: "memory");
+    fence_rw_rw();
     *e = fmt->leaf(pa, level, rights, device);
     if (fmt->valid(old)) {
         flush(pt, va, false);
@@ -212,7 +211,7 @@ int arch_pt_split(struct arch_pt *pt, struct quota *q, vaddr_t va, unsigned leve
     if (!table) {
         return -KEEL_ENOMEM;
     }
-    __asm__ volatile("fence rw, rw" ::: "memory");
+    fence_rw_rw();
     *e = fmt->table(pa_from_kva(table)); /* the same translations: the old block may stay cached */
     flush(pt, va, false);
     return 0;
@@ -274,7 +273,7 @@ bool arch_pt_fault_fixup(void)
                 t->satp = satp_of(boot_pt, 0);
             }
         }
-        __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+        sfence_vma_all();
         if (others) {
             sched_ask(others, SCHED_ASK_TLB_FLUSH);
         }
@@ -291,7 +290,7 @@ void arch_pt_activate(struct arch_pt *pt)
     this_cpu()->arch.active_pt = pt;
     csr_write(satp, satp);
     if (!pt) {
-        __asm__ volatile("sfence.vma zero, zero" ::: "memory");
+        sfence_vma_all();
         gstage_forget(); /* and the guests' (G-stage) */
     }
 }

@@ -22,6 +22,7 @@
 #include <keel/arch/timer.h>
 #include <arch/csr.h>
 #include <arch/sbi.h>
+#include <arch/fence.h>
 #include <uapi/keel/vcpu.h>
 #include <uapi/keel/err.h>
 #include <string.h>
@@ -114,8 +115,7 @@ static void do_requests(uint64_t r)
         __asm__ volatile("fence.i" ::: "memory");
     }
     if (r & KEEL_VCPU_REQ_FENCE_VMA) {
-        __asm__ volatile(".option push\n.option arch, +h\nhfence.vvma zero, zero\n.option pop"
-                         ::: "memory");
+        hfence_vvma_all();
     }
 }
 

@@ -7,6 +7,7 @@
 #include <keel/asid.h>
 #include <keel/list.h>
 #include <arch/asm.h>
+#include <arch/fence.h>
 
 static inline void *kva_from_pa(paddr_t pa) { return (void *)(uintptr_t)(pa_val(pa) + KERNEL_OFFSET); }
 static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uintptr_t)p - KERNEL_OFFSET); }
@@ -15,7 +16,7 @@ static inline paddr_t pa_from_kva(const void *p) { return pa_init((uint64_t)(uin
  * without the hart's ordering). */
 static inline void arch_pt_publish(void)
 {
-    __asm__ volatile("fence w, w" ::: "memory");
+    fence_w_w();
 }
 
 /* Highest user virtual address + 1 (Sv39 lower half). */
