@@ -89,6 +89,47 @@ def coverage_options(board, args):
     return opts
 
 
+class Starvation:
+    """How much of the wall-clock time since the last sample the emulator could not use because it
+    waited for a host CPU: the largest growth of run_delay (/proc/<tid>/schedstat, the time a
+    runnable thread waited in a run queue) over the emulator's threads (every process of its
+    session: Bochs runs under ci/bochs_boot.py), as a fraction of the time that passed. A
+    silence is then counted only for what the emulator could have run: on a host whose other
+    jobs keep it from running, a guest that says nothing for 30 s may have run for 3; a guest
+    that hangs (spinning, or idle with nothing left to wake it) gets every second counted."""
+
+    def __init__(self, session):
+        self.session = session
+        self.delays, self.at = self.read(), time.monotonic()
+
+    def read(self):
+        delays = {}
+        try:
+            pids = [p for p in os.listdir("/proc") if p.isdigit()]
+        except OSError:
+            return delays
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                if int(fields[3]) != self.session:  # (field 6 of stat: the session id)
+                    continue
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                        delays[tid] = int(f.read().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # (gone meanwhile, or no schedstat: counted as never starved)
+        return delays
+
+    def sample(self):
+        """The fraction (0..1) of the time since the last sample that the emulator was starved."""
+        now, delays = time.monotonic(), self.read()
+        span = now - self.at
+        waited = max((d - self.delays.get(t, d) for t, d in delays.items()), default=0) / 1e9
+        self.delays, self.at = delays, now
+        return min(1.0, waited / span) if span > 0 else 0.0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--board", required=True)
@@ -115,6 +156,11 @@ def main():
     ap.add_argument("--silence", type=float, default=0,
                     help="fail when the console says nothing for this many seconds (0: never), "
                          "naming the last line: a hung test fails in seconds, not at its timeout")
+    ap.add_argument("--stall", type=float, default=0,
+                    help="fail when the console says nothing for this many seconds of the time the "
+                         "emulator was not kept from running by the host's other jobs (0: never; see "
+                         "Starvation): a hung test fails in seconds on an idle host, and a loaded host "
+                         "does not make a slow one fail")
     ap.add_argument("--log", help="console log file (default: a temporary file)")
     ap.add_argument("--interactive", action="store_true", help="console on the terminal, no judging")
     ap.add_argument("--icount", action="store_true", help="-icount shift=0: the clock counts instructions")
@@ -146,15 +192,31 @@ def main():
         text, pending, verdict, cursor = "", list(args.expect), None, 0
         deadline = time.monotonic() + args.timeout
         last_output = time.monotonic()
-        longest_silence = 0.0
+        longest_silence = longest_stall = stalled = 0.0  # stalled: unstarved seconds since the last output
+        starvation = Starvation(proc.pid) if args.stall else None
+        sampled = time.monotonic()
+
+        def waiting_for():
+            last = next((l for l in reversed(text.splitlines()) if l.strip()), "")
+            return (f", after '{last[:120]}'" + (f", waiting for '{pending[0]}'" if pending else
+                                                 " (waiting for power-off)"))
+
         try:
             failing = False
             while verdict is None or (failing and time.monotonic() < deadline):
                 left = deadline - time.monotonic()
                 quiet = time.monotonic() - last_output
+                if starvation and time.monotonic() - sampled >= 0.5:
+                    now = time.monotonic()
+                    stalled += (now - sampled) * (1.0 - starvation.sample())
+                    sampled = now
+                    longest_stall = max(longest_stall, stalled)
                 if args.silence and quiet > args.silence and not failing and verdict is None:
-                    last = next((l for l in reversed(text.splitlines()) if l.strip()), "")
-                    verdict = f"no console output for {args.silence:.0f} s, after '{last[:120]}'"
+                    verdict = f"no console output for {args.silence:.0f} s{waiting_for()}"
+                    break
+                if starvation and stalled > args.stall and not failing and verdict is None:
+                    verdict = (f"no console output for {stalled:.0f} s of the emulator's own time "
+                               f"({quiet:.0f} s of the host's){waiting_for()}")
                     break
                 if left <= 0:
                     if failing:
@@ -178,6 +240,7 @@ def main():
                     now = time.monotonic()
                     longest_silence = max(longest_silence, now - last_output)
                     last_output = now
+                    sampled, stalled = now, 0.0  # (the next sample's fraction covers its own span)
                     s = chunk.decode(errors="replace").replace("\r", "")
                     log.write(s)
                     log.flush()
@@ -203,7 +266,8 @@ def main():
                         continue
         finally:
             longest_silence = max(longest_silence, time.monotonic() - last_output)
-            log.write(f"\n# qemu_run: longest silence {longest_silence:.1f} s\n")
+            log.write(f"\n# qemu_run: longest silence {longest_silence:.1f} s"
+                      + (f" ({longest_stall:.1f} s unstarved)" if starvation else "") + "\n")
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 try:

@@ -567,7 +567,7 @@ keel_add_vm_modules(vm-linux-quiet-x86_64 x86_64 ${vm_linux_x86_quiet}
     ${CMAKE_SOURCE_DIR}/dts/vms/linux-quiet-x86_64.dts)
 add_test(NAME vm/x86_64-vmx-linux-guest COMMAND ${KEEL_QEMU_RUN} --board bochs-x86_64
     --kernel ${KEEL_BUILD_ROOT}/x86_64/hyp/keel.bin --initrd ${vm_linux_x86_quiet} --smp 2
-    --memory 1G --timeout 200 --silence 90 --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-vmx-linux-guest.log
+    --memory 1G --timeout 200 --silence 90 --stall 90 --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-vmx-linux-guest.log
     --expect "x86: VT-x (VMCS revision" --expect "root: started vm1"
     --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| KEEL-INIT CLOCK realtime=17672"
     --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
