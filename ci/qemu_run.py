@@ -103,11 +103,12 @@ class Starvation:
         self.delays, self.at = self.read(), time.monotonic()
 
     def read(self):
+        """Each thread's run-queue delay (ns) by thread id; None when none could be read."""
         delays = {}
         try:
             pids = [p for p in os.listdir("/proc") if p.isdigit()]
         except OSError:
-            return delays
+            return None
         for pid in pids:
             try:
                 with open(f"/proc/{pid}/stat") as f:
@@ -118,16 +119,20 @@ class Starvation:
                     with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
                         delays[tid] = int(f.read().split()[1])
             except (OSError, IndexError, ValueError):
-                continue  # (gone meanwhile, or no schedstat: counted as never starved)
-        return delays
+                continue  # (gone meanwhile)
+        return delays or None
 
     def sample(self):
-        """The fraction (0..1) of the time since the last sample that the emulator was starved."""
-        now, delays = time.monotonic(), self.read()
+        """The fraction (0..1) of the time since the last sample that the emulator was starved;
+        1 when that cannot be known (a kernel without schedstat): nothing counts then, and the
+        wall-clock --silence alone judges."""
+        now, delays, before = time.monotonic(), self.read(), self.delays
         span = now - self.at
-        waited = max((d - self.delays.get(t, d) for t, d in delays.items()), default=0) / 1e9
         self.delays, self.at = delays, now
-        return min(1.0, waited / span) if span > 0 else 0.0
+        if delays is None or before is None or span <= 0:
+            return 1.0
+        waited = max((d - before.get(t, d) for t, d in delays.items()), default=0) / 1e9
+        return min(1.0, waited / span)
 
 
 def main():

@@ -215,3 +215,7 @@ set_tests_properties(unit/keel-image PROPERTIES TIMEOUT 120 LABELS unit)
 # ci/qemu_run.py adding nothing to QEMU's command line without KEEL_COVERAGE_DIR.
 add_test(NAME unit/coverage-tool COMMAND python3 ${CMAKE_SOURCE_DIR}/ci/tests/test_coverage.py)
 set_tests_properties(unit/coverage-tool PROPERTIES TIMEOUT 60 LABELS unit)
+# ci/qemu_run.py's verdicts on a silent run (--silence, --stall), a small Python program in the
+# emulator's place: a hung guest, idle or spinning, fails and names the marker it waited for.
+add_test(NAME unit/qemu-run COMMAND python3 ${CMAKE_SOURCE_DIR}/ci/tests/test_qemu_run.py)
+set_tests_properties(unit/qemu-run PROPERTIES TIMEOUT 120 LABELS unit)
