@@ -260,6 +260,164 @@ static void test_malformed(void)
     }
 }
 
+/* The asynchronous backend (virtio/blk.h): what the model hands it, and its answers. */
+static struct {
+    unsigned started;
+    struct virtio_blk_async_req last;
+    uint8_t out[4096]; /* OUT data as start() saw it */
+    bool refuse;       /* start() fails (a link down) */
+} be;
+
+static bool fake_start(void *ctx, const struct virtio_blk_async_req *r)
+{
+    (void)ctx;
+    be.started++;
+    be.last = *r;
+    be.last.out = NULL;
+    if (r->type == VIRTIO_BLK_T_OUT) {
+        CHECK_EQ(virtq_chain_read(r->out, 16, be.out, r->len), r->len);
+    }
+    return !be.refuse;
+}
+
+static void start_async(struct t *t, bool read_only, bool flush, unsigned slots)
+{
+    memset(&be, 0, sizeof(be));
+    guest_init(&t->g);
+    t->disk = NULL;
+    struct virtio_blk_backend b = { .size = SECTORS * 512,
+                                    .read_only = read_only,
+                                    .flush = flush,
+                                    .start = fake_start,
+                                    .slots = slots };
+    virtio_blk_init(&t->blk, &t->g.host, &b);
+    drv_attach(&t->d, &t->g, &t->blk.dev, transport);
+    /* (32 descriptors: room for a chain longer than SEG_MAX allows) */
+    drv_start(&t->d, F_V1 | (flush ? 1ull << VIRTIO_BLK_F_FLUSH : 0) | 1ull << VIRTIO_BLK_F_SEG_MAX,
+              1, 32);
+    t->hdr = drv_alloc(&t->d, 16, 16);
+    t->data = drv_alloc(&t->d, 4096, 16);
+    t->status = drv_alloc(&t->d, 1, 1);
+    *(uint8_t *)gptr(&t->g, t->status) = 0xee;
+}
+
+static void test_async(void)
+{
+    struct t t;
+    uint32_t id, len;
+    start_async(&t, false, true, 2);
+    uint64_t v;
+    CHECK(drv_config(&t.d, 12, 4, false, &v));
+    CHECK_EQ(v, VIRTIO_BLK_ASYNC_SEGS - 1);
+    CHECK(drv_device_features(&t.d, 0) & 1u << VIRTIO_BLK_F_FLUSH);
+    /* IN: handed over, answered later with the data (clipped to the buffers). */
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_IN, 3, 1024), ~0u);
+    CHECK_EQ(be.started, 1);
+    CHECK_EQ(be.last.type, VIRTIO_BLK_T_IN);
+    CHECK_EQ(be.last.sector, 3);
+    CHECK_EQ(be.last.len, 1024);
+    unsigned slot = be.last.slot;
+    CHECK(slot < 2);
+    static uint8_t answer[2048];
+    for (unsigned i = 0; i < sizeof(answer); i++) {
+        answer[i] = (uint8_t)(i * 3);
+    }
+    memset(gptr(&t.g, t.data), 0, 4096);
+    CHECK(virtio_blk_complete(&t.blk, slot, VIRTIO_BLK_S_OK, answer, 2048));
+    CHECK(drv_used(&t.d, 0, &id, &len));
+    CHECK_EQ(len, 1025);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_OK);
+    CHECK(memcmp(gptr(&t.g, t.data), answer, 1024) == 0);
+    CHECK_EQ(((uint8_t *)gptr(&t.g, t.data))[1024], 0); /* nothing past its buffer */
+    CHECK_EQ(t.blk.reads, 1);
+    /* A second answer for the same slot, or one for a slot never used: ignored. */
+    CHECK(!virtio_blk_complete(&t.blk, slot, VIRTIO_BLK_S_OK, answer, 512));
+    CHECK(!virtio_blk_complete(&t.blk, 2, VIRTIO_BLK_S_OK, answer, 512));
+    CHECK(!virtio_blk_complete(&t.blk, 1000, VIRTIO_BLK_S_OK, answer, 512));
+    CHECK(!drv_used(&t.d, 0, &id, &len));
+
+    /* OUT: the data is given to start(). */
+    memset(gptr(&t.g, t.data), 0x5a, 512);
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_OUT, 7, 512), ~0u);
+    CHECK_EQ(be.last.type, VIRTIO_BLK_T_OUT);
+    CHECK_EQ(be.out[0], 0x5a);
+    CHECK_EQ(be.out[511], 0x5a);
+    CHECK(virtio_blk_complete(&t.blk, be.last.slot, VIRTIO_BLK_S_OK, NULL, 0));
+    CHECK(drv_used(&t.d, 0, &id, &len));
+    CHECK_EQ(len, 1);
+    CHECK_EQ(t.blk.writes, 1);
+
+    /* Checked before they are handed over: outside the disk, not whole sectors, unknown. */
+    unsigned before = be.started;
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_IN, SECTORS, 512), 1);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_OUT, SECTORS - 1, 1024), 1);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_IN, 0, 100), 1);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(simple(&t, 99, 0, 512), 1);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_UNSUPP);
+    CHECK_EQ(be.started, before);
+
+    /* Two slots: a third request waits in the ring until one is answered. */
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_IN, 1, 512), ~0u);
+    unsigned first = be.last.slot;
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_IN, 2, 512), ~0u);
+    CHECK(be.last.slot != first);
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_FLUSH, 0, 0), ~0u);
+    CHECK_EQ(be.started, before + 2);
+    CHECK(virtio_blk_complete(&t.blk, first, VIRTIO_BLK_S_IOERR, answer, 512));
+    CHECK_EQ(be.started, before + 3); /* the waiting one, in the freed slot */
+    CHECK_EQ(be.last.type, VIRTIO_BLK_T_FLUSH);
+    CHECK_EQ(be.last.slot, first);
+    CHECK(drv_used(&t.d, 0, &id, &len));
+    CHECK_EQ(len, 1); /* an error moves no data */
+
+    /* A reset (drv_start() begins with one) forgets what is in flight: its answers only free
+     * the slots. */
+    drv_start(&t.d, F_V1 | 1ull << VIRTIO_BLK_F_FLUSH, 1, 32);
+    for (unsigned i = 0; i < 2; i++) {
+        CHECK(virtio_blk_complete(&t.blk, i, VIRTIO_BLK_S_OK, answer, 512));
+    }
+    CHECK(!drv_used(&t.d, 0, &id, &len));
+    CHECK_EQ(t.blk.busy, 0);
+    t.hdr = drv_alloc(&t.d, 16, 16);
+    t.data = drv_alloc(&t.d, 4096, 16);
+    t.status = drv_alloc(&t.d, 1, 1);
+
+    /* start() refusing (its link down): IOERR at once, the slot free again. */
+    be.refuse = true;
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_IN, 0, 512), 1);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(t.blk.busy, 0);
+    be.refuse = false;
+
+    /* More writable buffers than SEG_MAX said: IOERR, not handed over. */
+    set_hdr(&t, VIRTIO_BLK_T_IN, 0);
+    struct drv_buf many[VIRTIO_BLK_ASYNC_SEGS + 2];
+    many[0] = (struct drv_buf){ t.hdr, 16, false };
+    for (unsigned i = 1; i <= VIRTIO_BLK_ASYNC_SEGS; i++) {
+        many[i] = (struct drv_buf){ t.data + (i - 1) * 32, 32, true };
+    }
+    many[VIRTIO_BLK_ASYNC_SEGS + 1] = (struct drv_buf){ t.status, 1, true };
+    before = be.started;
+    CHECK_EQ(submit(&t, many, VIRTIO_BLK_ASYNC_SEGS + 2), 1);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(be.started, before);
+    finish(&t);
+
+    /* Read-only, no flush: OUT and FLUSH answered at once; FLUSH not offered. */
+    start_async(&t, true, false, 4);
+    CHECK(!(drv_device_features(&t.d, 0) & 1u << VIRTIO_BLK_F_FLUSH));
+    CHECK(drv_device_features(&t.d, 0) & 1u << VIRTIO_BLK_F_RO);
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_OUT, 0, 512), 1);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_FLUSH, 0, 0), 1);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_UNSUPP);
+    CHECK_EQ(be.started, 0);
+    finish(&t);
+}
+
 int main(void)
 {
     for (transport = DRV_MMIO; transport < DRV_TRANSPORTS; transport++) {
@@ -270,6 +428,7 @@ int main(void)
         test_flush_id_unsupported();
         test_errors();
         test_malformed();
+        test_async();
         CHECK_EQ(drv_failures, 0);
     }
     return unit_done("test_virtio_blk");
