@@ -62,11 +62,11 @@ keel_fuzz_library(fuzz_keel_virtio SOURCES ${KEEL_VIRTIO_SOURCES}
 target_include_directories(fuzz_keel_virtio SYSTEM PUBLIC ${KEEL_VIRTIO_SYSTEM_INCLUDES})
 
 # The VMM of each architecture, as it builds for the host: its own code (vm.c included), the
-# stand-ins for its surroundings (fuzz/vmm_fakes.c, fuzz/net_link_fake.c) and the modules that keep
-# file-scope state in their resettable form (fuzz/reset/).
+# stand-ins for its surroundings (fuzz/vmm_fakes.c, fuzz/net_link_fake.c, fuzz/blk_link_fake.c)
+# and the modules that keep file-scope state in their resettable form (fuzz/reset/).
 set(KEEL_FUZZ_VMM_COMMON vmm/vm.c vmm/platform.c vmm/guest_tree.c vmm/entropy.c vmm/dev/guest_line.c
-    fuzz/vmm_fakes.c fuzz/net_link_fake.c fuzz/reset/uart_ns16550.c fuzz/reset/uart_pl011.c
-    fuzz/reset/virtio_devices.c fuzz/reset/pci_bus.c vmm/pci/pci_function.c vmm/pci/pci_msix.c
+    fuzz/vmm_fakes.c fuzz/net_link_fake.c fuzz/blk_link_fake.c fuzz/reset/uart_ns16550.c
+    fuzz/reset/uart_pl011.c fuzz/reset/virtio_devices.c fuzz/reset/pci_bus.c vmm/pci/pci_function.c vmm/pci/pci_msix.c
     vmm/pci/pci_host.c fuzz/reset/fw_cfg_vm.c vmm/dev/fw_cfg.c fuzz/reset/flash_vm.c
     vmm/dev/cfi_flash.c fuzz/reset/rtc_pl031.c fuzz/reset/sbsa_gwdt.c)
 set(KEEL_FUZZ_VMM_LIBS fuzz_keel_virtio fuzz_keel_fdt fuzz_keel_boot fuzz_keel_c)

@@ -5,7 +5,8 @@
  * backend with keel-specific properties:
  *   keel,device = "blk" | "rng" | "console" | "net";
  *   blk:  keel,disk = "<boot module>"; keel,writable (the guest's writes go to a private copy;
- *         without it the disk is read-only);
+ *         without it the disk is read-only); or keel,link = "<link of the system tree>": a slice
+ *         of the board's disk served by the block driver program (blk_link.c, docs/devices.md);
  *   net:  keel,link = "<link of the system tree>" (without it: a NIC with no carrier, what the
  *         guest sends is dropped); local-mac-address = [02 00 00 00 00 01];
  * virtio-mmio: the interrupt is an edge (interrupts = <0 n 1> on the GIC), one per notification.
@@ -16,6 +17,7 @@
 #include "pci_bus.h"
 #include "guest_line.h"
 #include "../entropy.h"
+#include "../blk_link.h"
 #include "../net_link.h"
 #include "../platform.h"
 #include <virtio/blk.h>
@@ -143,6 +145,17 @@ static bool net_deliver(void *ctx, const void *frame, size_t len)
 
 static int create_blk(struct vdev *d, const void *fdt, int node)
 {
+    const char *link = fdt_getprop(fdt, node, "keel,link", NULL);
+    if (link) {
+        /* The link's thread answers requests under d->lock, which the caller holds until the
+         * device (and its transport) is made. */
+        struct virtio_blk_backend b;
+        if (!blk_link_open(d->vm, link, &d->u.blk, d->lock, &b)) {
+            return -1;
+        }
+        virtio_blk_init(&d->u.blk, &d->host, &b);
+        return 0;
+    }
     const char *disk = fdt_getprop(fdt, node, "keel,disk", NULL);
     uint64_t size = 0;
     const void *data = disk ? vm_boot_module(disk, &size) : NULL;

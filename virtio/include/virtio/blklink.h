@@ -76,6 +76,8 @@ struct blklink_ring_index {
 };
 
 #define BLKLINK_REQ_RING 64u /* (sizeof(struct blklink_header)) */
+/* The max_slots both sides give blklink_layout(): the layout depends on nothing else. */
+#define BLKLINK_MAX_SLOTS 16u
 
 /* Where the parts of a link of a given size are. */
 struct blklink_layout {

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The block driver program (docs/devices.md): drives the board's virtio-blk (virtio 1.x over
+ * virtio-mmio, its device 0: window, Irq, DMA memory) and serves a slice of its disk to each of
+ * its links (keel,links), the other end of which is a VMM's virtio-blk back end
+ * (vmm/blk_link.c).
+ *
+ *   links[i] ── request ring ──> check (blklink_req_check) ──> the device: one request at a time,
+ *            <── done ring ──────  answer                  <──  DMA straight into the link's
+ *                                                                data area (env->links[i].pa)
+ *
+ * The slices come from the system tree among its boot modules (system.dtb, /links/<name>:
+ * keel,blk-slice, keel,blk-read-only), checked against the disk's capacity and one another
+ * (blk_slice_parse, blk_slices_conflict); a link whose slice is refused is never served (its
+ * header stays without magic: the VMM's disk has no medium). Everything the VMM writes is read
+ * once and checked; a link whose indices make no sense is no longer served (said once), the
+ * others go on. Links are served round robin, at most a ring's worth of requests each turn.
+ *
+ * One request at a time on the device: a FLUSH is sent after every earlier write completed, so
+ * it covers them (virtio 1.2 §5.2.6.2). The device's interrupt and the links' doorbells all go
+ * to the one thread; it sleeps in an open wait when no link has work.
+ */
+#include <keel/rt.h>
+#include <keel/sys.h>
+#include <keel/progenv.h>
+#include <virtio/blklink.h>
+#include <virtio/uapi.h>
+#include <cpio.h>
+#include <libfdt.h>
+#include <string.h>
+
+#define QUEUE_SIZE 8
+#define DEV_LABEL 0x100
+#define WAIT_US 5000000 /* a device that does not answer in this long is broken */
+
+/* DMA memory: the queue's three parts, then the request header and status (one page each). */
+enum { DMA_DESC, DMA_AVAIL, DMA_USED, DMA_REQ, DMA_PAGES };
+#define REQ_STATUS 64
+
+struct link {
+    const struct keel_prog_link *env;
+    struct blk_slice slice;
+    struct blklink_layout layout;
+    volatile struct blklink_header *hdr;
+    struct blklink_ring_index *req_idx, *done_idx;
+    struct blklink_req *req;
+    struct blklink_done *done;
+    bool served; /* slice accepted, header written */
+    bool broken; /* the VMM broke the protocol: not served any more */
+    uint64_t requests, errors;
+};
+
+static const char *name;
+static uintptr_t regs;
+static uint64_t dev_irq;
+static uint16_t posted; /* requests made available to the device so far */
+static bool dev_flush;  /* the device offers VIRTIO_BLK_F_FLUSH */
+static struct link links[KEEL_PROG_MAX_LINKS];
+static unsigned link_count;
+
+static void io_barrier(void)
+{
+#if defined(__aarch64__)
+    __asm__ volatile("dsb sy" ::: "memory");
+#elif defined(__riscv)
+    __asm__ volatile("fence iorw, iorw" ::: "memory");
+#else
+    __asm__ volatile("mfence" ::: "memory");
+#endif
+}
+
+static uint32_t rd(uint32_t off)
+{
+    return *(volatile uint32_t *)(regs + off);
+}
+
+static void wr(uint32_t off, uint32_t v)
+{
+    *(volatile uint32_t *)(regs + off) = v;
+}
+
+/* Sets the device up (virtio 1.2 §3.1.1, §4.2.3): VERSION_1, FLUSH if offered, queue 0 in the
+ * DMA memory. NULL, or what went wrong. */
+static const char *dev_init(const struct keel_progenv *env)
+{
+    wr(VIRTIO_MMIO_STATUS, 0); /* reset: DMA a previous run started stops here */
+    if (rd(VIRTIO_MMIO_MAGIC_VALUE) != 0x74726976 || rd(VIRTIO_MMIO_VERSION) != 2 ||
+        rd(VIRTIO_MMIO_DEVICE_ID) != VIRTIO_ID_BLOCK) {
+        return "not a virtio-mmio (version 2) block device";
+    }
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+    wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    dev_flush = (rd(VIRTIO_MMIO_DEVICE_FEATURES) >> VIRTIO_BLK_F_FLUSH) & 1;
+    wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+    if (!(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << (VIRTIO_F_VERSION_1 - 32)))) {
+        return "VIRTIO_F_VERSION_1 not offered";
+    }
+    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr(VIRTIO_MMIO_DRIVER_FEATURES, dev_flush ? 1u << VIRTIO_BLK_F_FLUSH : 0);
+    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u << (VIRTIO_F_VERSION_1 - 32));
+    uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
+    wr(VIRTIO_MMIO_STATUS, s);
+    if (!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK)) {
+        return "FEATURES_OK not kept";
+    }
+    wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+    if (rd(VIRTIO_MMIO_QUEUE_NUM_MAX) < QUEUE_SIZE) {
+        return "queue 0 too small";
+    }
+    wr(VIRTIO_MMIO_QUEUE_NUM, QUEUE_SIZE);
+    uint64_t desc = env->dma_pa + DMA_DESC * KEEL_PAGE_SIZE,
+             avail = env->dma_pa + DMA_AVAIL * KEEL_PAGE_SIZE,
+             used = env->dma_pa + DMA_USED * KEEL_PAGE_SIZE;
+    wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+    wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+    wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
+    wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (uint32_t)(avail >> 32));
+    wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
+    wr(VIRTIO_MMIO_QUEUE_USED_HIGH, (uint32_t)(used >> 32));
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
+    wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_DRIVER_OK);
+    return NULL;
+}
+
+/* The device's interrupt came: acknowledged at the device, the line unmasked again. */
+static void dev_irq_taken(void)
+{
+    wr(VIRTIO_MMIO_INTERRUPT_ACK, rd(VIRTIO_MMIO_INTERRUPT_STATUS));
+    KOBJ(dev_irq, KEEL_IRQ_UNMASK);
+    io_barrier();
+}
+
+/* One request on the device, waited for: type at disk sector, len bytes at physical address
+ * data_pa (none for 0). The device's status, or IOERR when it broke or did not answer. */
+static uint8_t dev_request(const struct keel_progenv *env, uint32_t type, uint64_t sector,
+                           uint64_t data_pa, uint32_t len)
+{
+    uint8_t *va = (uint8_t *)(uintptr_t)env->dma_va;
+    uint64_t pa = env->dma_pa;
+    struct vring_desc *desc = (struct vring_desc *)(va + DMA_DESC * KEEL_PAGE_SIZE);
+    struct vring_avail *avail = (struct vring_avail *)(va + DMA_AVAIL * KEEL_PAGE_SIZE);
+    volatile struct vring_used *used = (struct vring_used *)(va + DMA_USED * KEEL_PAGE_SIZE);
+    uint8_t *req = va + DMA_REQ * KEEL_PAGE_SIZE;
+    uint64_t req_pa = pa + DMA_REQ * KEEL_PAGE_SIZE;
+    struct virtio_blk_outhdr *h = (struct virtio_blk_outhdr *)req;
+    volatile uint8_t *status = req + REQ_STATUS;
+    *h = (struct virtio_blk_outhdr){ .type = type, .ioprio = 0, .sector = sector };
+    *status = 0xff;
+    uint16_t data_flags = type == VIRTIO_BLK_T_OUT ? 0 : VRING_DESC_F_WRITE;
+    desc[0] = (struct vring_desc){ req_pa, sizeof(*h), VRING_DESC_F_NEXT, len ? 1 : 2 };
+    desc[1] = (struct vring_desc){ data_pa, len, (uint16_t)(data_flags | VRING_DESC_F_NEXT), 2 };
+    desc[2] = (struct vring_desc){ req_pa + REQ_STATUS, 1, VRING_DESC_F_WRITE, 0 };
+    avail->ring[posted % QUEUE_SIZE] = 0;
+    io_barrier();
+    avail->idx = ++posted;
+    io_barrier();
+    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    /* The device may be done before its interrupt is taken: that one then comes to a later
+     * wait (here, or the open wait of main(), which unmasks it too). */
+    while (used->idx != posted) {
+        uint64_t label = 0;
+        uint64_t tag = keel_receive(dev_irq, WAIT_US, &label);
+        if (keel_tag_is_error(tag)) {
+            printf("%s: the device did not answer: %s\n", name, keel_strerror(keel_ipc_error()));
+            return VIRTIO_BLK_S_IOERR;
+        }
+        dev_irq_taken();
+    }
+    wr(VIRTIO_MMIO_INTERRUPT_ACK, rd(VIRTIO_MMIO_INTERRUPT_STATUS));
+    return *status;
+}
+
+/* The system tree among the boot modules. */
+static const void *system_tree(const struct keel_progenv *env)
+{
+    if (!env->modules_size) {
+        return NULL;
+    }
+    const char *base = (const char *)(uintptr_t)KEEL_PROG_MODULES_BASE + env->modules_offset;
+    uint64_t size = 0;
+    const void *fdt = cpio_find(base, base + env->modules_size - env->modules_offset, "system.dtb",
+                                &size);
+    /* (the root task read the same tree: a header check suffices) */
+    return fdt && size >= sizeof(struct fdt_header) && fdt_check_header(fdt) == 0 &&
+                   fdt_totalsize(fdt) <= size
+               ? fdt
+               : NULL;
+}
+
+/* Reads and checks every link's slice; the links that pass are set up and served. */
+static void links_init(const struct keel_progenv *env, const void *fdt, uint64_t disk_sectors)
+{
+    int links_node = fdt ? fdt_path_offset(fdt, "/links") : -1;
+    for (unsigned i = 0; i < link_count; i++) {
+        struct link *l = &links[i];
+        int node = links_node < 0 ? -1 : fdt_subnode_offset(fdt, links_node, l->env->name);
+        int len = 0;
+        const void *prop = node < 0 ? NULL : fdt_getprop(fdt, node, "keel,blk-slice", &len);
+        bool ro = node >= 0 && fdt_getprop(fdt, node, "keel,blk-read-only", NULL) != NULL;
+        const char *why = blk_slice_parse(prop, len, ro, disk_sectors, &l->slice);
+        if (!why && !blklink_layout(l->env->size, BLKLINK_MAX_SLOTS, &l->layout)) {
+            why = "the link is too small for the rings and a 64 KiB request";
+        }
+        if (why) {
+            printf("%s: link %s: %s: not served\n", name, l->env->name, why);
+            continue;
+        }
+        l->served = true;
+    }
+    for (unsigned i = 0; i < link_count; i++) {
+        for (unsigned j = i + 1; j < link_count; j++) {
+            if (links[i].served && links[j].served &&
+                blk_slices_conflict(&links[i].slice, &links[j].slice)) {
+                printf("%s: links %s and %s: their slices share sectors and one is writable: "
+                       "neither is served\n",
+                       name, links[i].env->name, links[j].env->name);
+                links[i].served = links[j].served = false;
+            }
+        }
+    }
+    for (unsigned i = 0; i < link_count; i++) {
+        struct link *l = &links[i];
+        uint8_t *base = (uint8_t *)(uintptr_t)l->env->va;
+        l->hdr = (volatile struct blklink_header *)base;
+        __atomic_store_n(&l->hdr->magic, 0, __ATOMIC_RELEASE); /* (a previous run's: gone) */
+        if (!l->served) {
+            continue;
+        }
+        l->req_idx = (struct blklink_ring_index *)(base + l->layout.req_ring);
+        l->done_idx = (struct blklink_ring_index *)(base + l->layout.done_ring);
+        l->req = (struct blklink_req *)(l->req_idx + 1);
+        l->done = (struct blklink_done *)(l->done_idx + 1);
+        /* Requests posted to a previous run are not served (the VMM fails them when it sees the
+         * new generation); both indices at the VMM's prod: in step again (vmm/blk_link.c). */
+        l->req_idx->cons = __atomic_load_n(&l->req_idx->prod, __ATOMIC_ACQUIRE);
+        l->done_idx->prod = l->req_idx->cons;
+        l->hdr->version = 1;
+        l->hdr->generation++;
+        l->hdr->capacity = l->slice.sectors;
+        l->hdr->flags = (l->slice.read_only ? BLKLINK_F_RO : 0) | (dev_flush ? BLKLINK_F_FLUSH : 0);
+        l->hdr->ring_size = l->layout.ring_size;
+        l->hdr->driver_idle = 0;
+        __atomic_store_n(&l->hdr->magic, BLKLINK_MAGIC, __ATOMIC_RELEASE);
+        printf("%s: link %s: sectors %lu..%lu of the disk%s, %u slots, %lu KiB of data\n", name,
+               l->env->name, (unsigned long)l->slice.first,
+               (unsigned long)(l->slice.first + l->slice.sectors - 1),
+               l->slice.read_only ? ", read-only" : "", l->layout.ring_size,
+               (unsigned long)(l->layout.data_size >> 10));
+        if (KOBJ(l->env->irq, KEEL_IRQ_ATTACH, KEEL_ROOT_THREAD, i) != 0) {
+            printf("%s: link %s: its doorbell cannot be attached: not served\n", name,
+                   l->env->name);
+            l->served = false;
+        }
+    }
+}
+
+/* The link's protocol is broken by its VMM: it is no longer served. */
+static void link_broken(struct link *l, const char *why)
+{
+    printf("%s: link %s: %s: no longer served\n", name, l->env->name, why);
+    l->broken = true;
+}
+
+/* Serves one request (a copy, checked): the status, and the bytes written for IN and GET_ID. */
+static enum blklink_status serve(const struct keel_progenv *env, struct link *l,
+                                 const struct blklink_req *r, uint32_t *written)
+{
+    uint64_t sector;
+    *written = 0;
+    enum blklink_status s = blklink_req_check(r, &l->slice, &l->layout, &sector);
+    if (s != BLKLINK_S_OK) {
+        return s;
+    }
+    uint64_t data_off = l->layout.data + r->data_off;
+    switch (r->type) {
+    case BLKLINK_GET_ID: {
+        char *id = (char *)(uintptr_t)(l->env->va + data_off);
+        memset(id, 0, BLKLINK_ID_BYTES);
+        strncpy(id, l->env->name, BLKLINK_ID_BYTES);
+        *written = BLKLINK_ID_BYTES;
+        return BLKLINK_S_OK;
+    }
+    case BLKLINK_FLUSH:
+        if (!dev_flush) {
+            return BLKLINK_S_UNSUPP;
+        }
+        return dev_request(env, VIRTIO_BLK_T_FLUSH, 0, 0, 0) == VIRTIO_BLK_S_OK ? BLKLINK_S_OK
+                                                                                : BLKLINK_S_IOERR;
+    default: {
+        /* The device reads or writes the link's data area itself: the one copy is the VMM's. */
+        uint8_t st = dev_request(env, r->type, sector, l->env->pa + data_off, r->len);
+        if (st != VIRTIO_BLK_S_OK) {
+            return BLKLINK_S_IOERR;
+        }
+        *written = r->type == BLKLINK_IN ? r->len : 0;
+        return BLKLINK_S_OK;
+    }
+    }
+}
+
+/* Serves at most a ring's worth of the link's requests; whether it did any. */
+static bool link_serve(const struct keel_progenv *env, struct link *l)
+{
+    uint32_t prod = __atomic_load_n(&l->req_idx->prod, __ATOMIC_ACQUIRE), n;
+    uint32_t cons = l->req_idx->cons; /* (written by this side only) */
+    if (!blklink_pending(prod, cons, l->layout.ring_size, &n)) {
+        link_broken(l, "its request index runs more than a ring ahead");
+        return false;
+    }
+    uint32_t dprod = l->done_idx->prod,
+             dcons = __atomic_load_n(&l->done_idx->cons, __ATOMIC_ACQUIRE);
+    uint32_t unread;
+    if (!blklink_pending(dprod, dcons, l->layout.ring_size, &unread)) {
+        link_broken(l, "its completion index is more than a ring behind");
+        return false;
+    }
+    uint32_t room = l->layout.ring_size - unread;
+    n = n < room ? n : room; /* (a VMM that does not take its completions waits) */
+    for (uint32_t k = 0; k < n; k++) {
+        struct blklink_req r = l->req[cons % l->layout.ring_size]; /* read once */
+        uint32_t written;
+        enum blklink_status s = serve(env, l, &r, &written);
+        l->requests++;
+        l->errors += s != BLKLINK_S_OK;
+        l->done[dprod % l->layout.ring_size] =
+            (struct blklink_done){ .tag = r.tag, .status = s, .len = written };
+        cons++;
+        dprod++;
+        __atomic_store_n(&l->req_idx->cons, cons, __ATOMIC_RELEASE);
+        __atomic_store_n(&l->done_idx->prod, dprod, __ATOMIC_RELEASE);
+    }
+    if (n) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST); /* prod before the VMM's idle flag */
+        if (__atomic_load_n(&l->hdr->vmm_idle, __ATOMIC_RELAXED)) {
+            KOBJ(l->env->peer_irq, KEEL_IRQ_TRIGGER);
+        }
+    }
+    return n != 0;
+}
+
+int main(void)
+{
+    const struct keel_progenv *env = rt_progenv();
+    if (!env) {
+        return 1;
+    }
+    name = env->name;
+    if (env->device_count != 1 || env->dma_size < DMA_PAGES * KEEL_PAGE_SIZE) {
+        printf("%s: needs one board device (keel,devices) and %u KiB of DMA memory (keel,dma)\n",
+               name, DMA_PAGES * 4);
+        return 1;
+    }
+    const struct keel_prog_device *d = &env->devices[0];
+    regs = (uintptr_t)d->va;
+    dev_irq = d->irq;
+    int64_t r = KOBJ(dev_irq, KEEL_IRQ_ATTACH, KEEL_ROOT_THREAD, DEV_LABEL);
+    if (r == 0) {
+        r = KOBJ(dev_irq, KEEL_IRQ_UNMASK);
+    }
+    const char *why = r != 0 ? keel_strerror(r) : dev_init(env);
+    if (why) {
+        printf("%s: device %s: %s\n", name, d->name, why);
+        return 1;
+    }
+    uint64_t disk_sectors = (uint64_t)rd(VIRTIO_MMIO_CONFIG) | (uint64_t)rd(VIRTIO_MMIO_CONFIG + 4)
+                                                                   << 32;
+    printf("%s: device %s: %lu sectors (%lu KiB)%s\n", name, d->name, (unsigned long)disk_sectors,
+           (unsigned long)(disk_sectors / 2), dev_flush ? ", flush" : ", no flush");
+    const void *fdt = system_tree(env);
+    if (!fdt) {
+        printf("%s: no system.dtb among its boot modules (keel,boot-modules): no slices\n", name);
+    }
+    link_count = (unsigned)(env->link_count < KEEL_PROG_MAX_LINKS ? env->link_count
+                                                                  : KEEL_PROG_MAX_LINKS);
+    for (unsigned i = 0; i < link_count; i++) {
+        links[i].env = &env->links[i];
+    }
+    links_init(env, fdt, disk_sectors);
+    for (;;) {
+        bool work = false;
+        for (unsigned i = 0; i < link_count; i++) {
+            if (links[i].served && !links[i].broken) {
+                work |= link_serve(env, &links[i]);
+            }
+        }
+        if (work) {
+            continue;
+        }
+        /* Idle: say so, then look once more (a VMM posts, then reads the flag). */
+        bool pending = false;
+        for (unsigned i = 0; i < link_count; i++) {
+            struct link *l = &links[i];
+            if (l->served && !l->broken) {
+                __atomic_store_n(&l->hdr->driver_idle, 1, __ATOMIC_RELAXED);
+                __atomic_thread_fence(__ATOMIC_SEQ_CST);
+                pending |= __atomic_load_n(&l->req_idx->prod, __ATOMIC_ACQUIRE) != l->req_idx->cons;
+            }
+        }
+        if (!pending) {
+            uint64_t label = 0; /* a doorbell (any link's), or a late device interrupt */
+            if (!keel_tag_is_error(keel_wait(KEEL_TIMEOUT_NEVER, &label)) && label == DEV_LABEL) {
+                dev_irq_taken();
+            }
+        }
+        for (unsigned i = 0; i < link_count; i++) {
+            if (links[i].served && !links[i].broken) {
+                __atomic_store_n(&links[i].hdr->driver_idle, 0, __ATOMIC_RELAXED);
+            }
+        }
+    }
+}
