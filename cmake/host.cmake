@@ -107,7 +107,8 @@ include(cmake/fuzz_targets.cmake)
 
 # keel_add_qemu_test(name BOARD b ARCH a [SMP n] [CPU c] [MEMORY m] [MACHINE_OPTS o] [TIMEOUT s]
 #                    [INITRD | INITRD_NAME n (boot/<n>.cpio)] [ICOUNT | ICOUNT_SKIP_IDLE]
-#                    [SILENCE s] [STALL s] EXPECT m... [REQUIRE m...] [FAIL m...] [COUNT m n...] [EXIT]): boots
+#                    [SILENCE s] [STALL s] EXPECT m... [REQUIRE m...] [FAIL m...] [COUNT m n...]
+#                    [EXIT] [WRAP command...] [QEMU_ARGS a...]): boots
 #                    build/<arch> and checks the console: EXPECT markers in order, REQUIRE markers
 #                    anywhere, each COUNT marker m exactly n times. SILENCE: fails when the console
 #                    says nothing for s seconds (default KEEL_TEST_SILENCE), naming the last line.
@@ -117,10 +118,12 @@ include(cmake/fuzz_targets.cmake)
 #                    ICOUNT: -icount shift=0, the machine's clocks count instructions.
 #                    ICOUNT_SKIP_IDLE: sleep=off as well: time spent with every CPU waiting is
 #                    skipped, not slept on the host (deterministic; for figures in guest time).
+#                    WRAP: the test runs `command... -- <the run>` (ci/blk_disk.py: a fresh disk
+#                    image before, its bytes checked after).
 function(keel_add_qemu_test name)
     cmake_parse_arguments(T "EXIT;INITRD;ICOUNT;ICOUNT_SKIP_IDLE"
         "BOARD;ARCH;SMP;CPU;MEMORY;MACHINE_OPTS;TIMEOUT;INITRD_NAME;SILENCE;STALL"
-        "EXPECT;FAIL;REQUIRE;COUNT;QEMU_ARGS"
+        "EXPECT;FAIL;REQUIRE;COUNT;QEMU_ARGS;WRAP"
         ${ARGN})
     if(NOT T_TIMEOUT)
         set(T_TIMEOUT 60)
@@ -178,6 +181,9 @@ function(keel_add_qemu_test name)
     endif()
     if(T_QEMU_ARGS) # (the emulator's own arguments, last: after --)
         list(APPEND cmd -- ${T_QEMU_ARGS})
+    endif()
+    if(T_WRAP) # a command that runs the test's command (e.g. prepares and checks a disk image)
+        set(cmd ${T_WRAP} -- ${cmd})
     endif()
     add_test(NAME ${name} COMMAND ${cmd})
     math(EXPR ctest_timeout "${T_TIMEOUT} + 30")

@@ -337,6 +337,31 @@ foreach(arch IN ITEMS arm64 riscv64)
             -drive file=${devtest_disk},if=none,format=raw,id=d0,readonly=on
             -device virtio-blk-device,drive=d0,bus=virtio-mmio-bus.${transport})
 endforeach()
+# The block driver (docs/devices.md; dts/systems/vm-blk-arm64.dts): blkdrv drives QEMU's
+# virtio-blk (a 1 MiB image file ci/blk_disk.py writes afresh) and serves two slices over links;
+# vm1's guest writes its read-write slice's first 8 sectors and its last, flushes and reads them
+# back, and its write past the end fails; vm2's guest reads its read-only slice (the board's
+# sector 128) and its write fails. ci/blk_disk.py then checks the image byte for byte: vm1's
+# sectors written, every other sector (vm2's slice among them) unchanged. A few seconds.
+set(blk_disk ${CMAKE_BINARY_DIR}/blk-disk.img)
+keel_add_qemu_test(vm/arm64-blk-driver BOARD qemu-virt-arm64 ARCH arm64 INITRD_NAME vm-blk
+    TIMEOUT 60 SMP 2
+    EXPECT "blkdrv: device disk: 2048 sectors (1024 KiB), flush"
+           "blkdrv: link vm1-disk: sectors 0..127 of the disk,"
+           "blkdrv: link vm2-disk: sectors 128..255 of the disk, read-only,"
+           "guest powered off, status 0" "guest powered off, status 0" # (both VMs, either first)
+    REQUIRE "vm1| blkuser: disk of 128 sectors, flush, id \"vm1-disk\" (status 0)"
+            "vm1| blkuser: wrote sectors 0-7 and 127, flushed, read back: all correct"
+            "vm1| blkuser: write of sector 128, past its disk: status 1"
+            "vm1| blkuser: done" "vmm: vm1: guest powered off, status 0"
+            "vm2| blkuser: disk of 128 sectors, read-only, flush, id \"vm2-disk\" (status 0)"
+            "vm2| blkuser: sector 0 (status 0): \"KEEL disk sector 128\""
+            "vm2| blkuser: write of sector 0 on a read-only disk: status 1"
+            "vm2| blkuser: done" "vmm: vm2: guest powered off, status 0"
+    WRAP ${CMAKE_SOURCE_DIR}/ci/blk_disk.py --image ${blk_disk}
+    QEMU_ARGS -global virtio-mmio.force-legacy=false
+        -drive file=${blk_disk},if=none,format=raw,id=d0
+        -device virtio-blk-device,drive=d0,bus=virtio-mmio-bus.31)
 # x86_64 measures its timer against the PIT: under -icount (TSC at 1 GHz of instructions) the
 # quanta, timeouts and the CPU start still work.
 # With 6 GiB, q35 puts 4 GiB above the 4 GiB line: the direct map grows over it at boot, and the
