@@ -16,6 +16,10 @@
  * once and checked; a link whose indices make no sense is no longer served (said once), the
  * others go on. Links are served round robin, at most a ring's worth of requests each turn.
  *
+ * args "exit-after <n>" (a test of restarts, vm/arm64-blk-driver-restart): in its first run
+ * (generation 1) it takes the n-th request and exits (status 2) without answering it, as a
+ * driver that crashed.
+ *
  * One request at a time on the device: a FLUSH is sent after every earlier write completed, so
  * it covers them (virtio 1.2 §5.2.6.2). The device's interrupt and the links' doorbells all go
  * to the one thread; it sleeps in an open wait when no link has work.
@@ -57,6 +61,9 @@ static uint16_t posted; /* requests made available to the device so far */
 static bool dev_flush;  /* the device offers VIRTIO_BLK_F_FLUSH */
 static struct link links[KEEL_PROG_MAX_LINKS];
 static unsigned link_count;
+static uint64_t exit_after; /* 0: never */
+static uint64_t taken;      /* requests taken in this run */
+static bool crashed;        /* exit-after reached: main() returns 2 */
 
 static void io_barrier(void)
 {
@@ -243,11 +250,12 @@ static void links_init(const struct keel_progenv *env, const void *fdt, uint64_t
         l->hdr->ring_size = l->layout.ring_size;
         l->hdr->driver_idle = 0;
         __atomic_store_n(&l->hdr->magic, BLKLINK_MAGIC, __ATOMIC_RELEASE);
-        printf("%s: link %s: sectors %lu..%lu of the disk%s, %u slots, %lu KiB of data\n", name,
-               l->env->name, (unsigned long)l->slice.first,
+        printf("%s: link %s: sectors %lu..%lu of the disk%s, %u slots, %lu KiB of data, "
+               "generation %u\n",
+               name, l->env->name, (unsigned long)l->slice.first,
                (unsigned long)(l->slice.first + l->slice.sectors - 1),
                l->slice.read_only ? ", read-only" : "", l->layout.ring_size,
-               (unsigned long)(l->layout.data_size >> 10));
+               (unsigned long)(l->layout.data_size >> 10), l->hdr->generation);
         if (KOBJ(l->env->irq, KEEL_IRQ_ATTACH, KEEL_ROOT_THREAD, i) != 0) {
             printf("%s: link %s: its doorbell cannot be attached: not served\n", name,
                    l->env->name);
@@ -320,6 +328,12 @@ static bool link_serve(const struct keel_progenv *env, struct link *l)
     n = n < room ? n : room; /* (a VMM that does not take its completions waits) */
     for (uint32_t k = 0; k < n; k++) {
         struct blklink_req r = l->req[cons % l->layout.ring_size]; /* read once */
+        if (exit_after && ++taken == exit_after) {
+            printf("%s: request %lu taken: exiting without an answer (exit-after)\n", name,
+                   (unsigned long)taken);
+            crashed = true;
+            return false;
+        }
         uint32_t written;
         enum blklink_status s = serve(env, l, &r, &written);
         l->requests++;
@@ -347,6 +361,11 @@ int main(void)
         return 1;
     }
     name = env->name;
+    if (strncmp(env->args, "exit-after ", 11) == 0) {
+        for (const char *p = env->args + 11; *p >= '0' && *p <= '9'; p++) {
+            exit_after = exit_after * 10 + (uint64_t)(*p - '0');
+        }
+    }
     if (env->device_count != 1 || env->dma_size < DMA_PAGES * KEEL_PAGE_SIZE) {
         printf("%s: needs one board device (keel,devices) and %u KiB of DMA memory (keel,dma)\n",
                name, DMA_PAGES * 4);
@@ -378,11 +397,17 @@ int main(void)
         links[i].env = &env->links[i];
     }
     links_init(env, fdt, disk_sectors);
+    if (link_count && links[0].served && links[0].hdr->generation != 1) {
+        exit_after = 0; /* (a restarted run serves on) */
+    }
     for (;;) {
         bool work = false;
         for (unsigned i = 0; i < link_count; i++) {
             if (links[i].served && !links[i].broken) {
                 work |= link_serve(env, &links[i]);
+            }
+            if (crashed) {
+                return 2;
             }
         }
         if (work) {

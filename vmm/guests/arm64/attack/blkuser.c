@@ -11,6 +11,9 @@
  * "KEEL disk sector <n>" with n the board's sector), a write must fail. Both read the ID. The
  * host checks the board's disk image after the run (ci/blk_disk.py). Powers off with status 0
  * if all was right.
+ *
+ * A request that must succeed and fails with IOERR is tried again (every 20 ms, RETRIES times):
+ * what a guest sees while the driver restarts (vm/arm64-blk-driver-restart); the count is said.
  */
 #include "vdrv.h"
 #include <string.h>
@@ -19,6 +22,7 @@
 #define REQ_WAIT_MS 3000
 #define SECTOR 512
 #define RUN 8 /* sectors written at once */
+#define RETRIES 100
 
 static uint8_t ring_mem[VDEV_MEM] __attribute__((aligned(4096)));
 static uint8_t buf[RUN * SECTOR] __attribute__((aligned(4096)));
@@ -56,29 +60,43 @@ static int request(uint32_t type, uint64_t sector, void *data, uint32_t len)
     return *status;
 }
 
+static unsigned retried;
+
+/* request(), tried again while it fails with IOERR. */
+static int request_ok(uint32_t type, uint64_t sector, void *data, uint32_t len)
+{
+    int s = request(type, sector, data, len);
+    for (unsigned n = 0; s == VIRTIO_BLK_S_IOERR && n < RETRIES; n++) {
+        retried++;
+        guest_sleep(counter_freq() / 50);
+        s = request(type, sector, data, len);
+    }
+    return s;
+}
+
 static int read_write(uint64_t capacity)
 {
     for (unsigned i = 0; i < sizeof(buf); i++) {
         buf[i] = pattern(i / SECTOR, i % SECTOR);
     }
-    int s0 = request(VIRTIO_BLK_T_OUT, 0, buf, sizeof(buf));
+    int s0 = request_ok(VIRTIO_BLK_T_OUT, 0, buf, sizeof(buf));
     for (unsigned i = 0; i < SECTOR; i++) {
         buf[i] = pattern(capacity - 1, i);
     }
-    int s1 = request(VIRTIO_BLK_T_OUT, capacity - 1, buf, SECTOR);
-    int s2 = request(VIRTIO_BLK_T_FLUSH, 0, buf, 0);
+    int s1 = request_ok(VIRTIO_BLK_T_OUT, capacity - 1, buf, SECTOR);
+    int s2 = request_ok(VIRTIO_BLK_T_FLUSH, 0, buf, 0);
     if (s0 != VIRTIO_BLK_S_OK || s1 != VIRTIO_BLK_S_OK || s2 != VIRTIO_BLK_S_OK) {
         say("FAIL: blkuser: writes and flush: status %d, %d, %d\n", s0, s1, s2);
         return 1;
     }
     memset(buf, 0, sizeof(buf));
-    int r0 = request(VIRTIO_BLK_T_IN, 0, buf, sizeof(buf));
+    int r0 = request_ok(VIRTIO_BLK_T_IN, 0, buf, sizeof(buf));
     unsigned wrong = 0;
     for (unsigned i = 0; i < sizeof(buf); i++) {
         wrong += buf[i] != pattern(i / SECTOR, i % SECTOR);
     }
     memset(buf, 0, SECTOR);
-    int r1 = request(VIRTIO_BLK_T_IN, capacity - 1, buf, SECTOR);
+    int r1 = request_ok(VIRTIO_BLK_T_IN, capacity - 1, buf, SECTOR);
     for (unsigned i = 0; i < SECTOR; i++) {
         wrong += buf[i] != pattern(capacity - 1, i);
     }
@@ -97,7 +115,7 @@ static int read_write(uint64_t capacity)
 static int read_only(void)
 {
     memset(buf, 0, SECTOR);
-    int r = request(VIRTIO_BLK_T_IN, 0, buf, SECTOR);
+    int r = request_ok(VIRTIO_BLK_T_IN, 0, buf, SECTOR);
     char text[32];
     memcpy(text, buf, sizeof(text) - 1);
     text[sizeof(text) - 1] = '\0';
@@ -125,7 +143,7 @@ int main(void)
     uint64_t capacity = vd_read(&blk, 0x100) | (uint64_t)vd_read(&blk, 0x104) << 32;
     char id[VIRTIO_BLK_ID_BYTES + 1] = { 0 };
     static uint8_t idbuf[SECTOR] __attribute__((aligned(64)));
-    int s = request(VIRTIO_BLK_T_GET_ID, 0, idbuf, VIRTIO_BLK_ID_BYTES);
+    int s = request_ok(VIRTIO_BLK_T_GET_ID, 0, idbuf, VIRTIO_BLK_ID_BYTES);
     memcpy(id, idbuf, VIRTIO_BLK_ID_BYTES);
     say("blkuser: disk of %lu sectors%s%s, id \"%s\" (status %d)\n", (unsigned long)capacity,
         ro ? ", read-only" : "", flush ? ", flush" : "", id, s);
@@ -134,6 +152,9 @@ int main(void)
         return 1;
     }
     int r = ro ? read_only() : read_write(capacity);
+    if (retried) {
+        say("blkuser: %u requests failed (I/O error) and were tried again\n", retried);
+    }
     if (r == 0) {
         say("blkuser: done\n");
     }
