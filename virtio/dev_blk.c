@@ -18,6 +18,8 @@
 #include <virtio/blk.h>
 #include <string.h>
 
+#define VIRTIO_BLK_SIZE_MAX 4096u /* size_max said with an asynchronous backend's max_len */
+
 /* Whether [sector, + len bytes) is whole sectors inside the disk (no overflow on any input). */
 static bool in_disk(const struct virtio_blk *d, uint64_t sector, uint64_t len)
 {
@@ -98,8 +100,8 @@ static uint8_t async_start(struct virtio_blk *d, const struct virtq_chain *c, ui
     default:
         return VIRTIO_BLK_S_UNSUPP;
     }
-    if (c->nw > VIRTIO_BLK_ASYNC_SEGS) {
-        return VIRTIO_BLK_S_IOERR; /* more buffers than SEG_MAX said */
+    if (c->nw > VIRTIO_BLK_ASYNC_SEGS || (d->backend.max_len && len > d->backend.max_len)) {
+        return VIRTIO_BLK_S_IOERR; /* more buffers or bytes than SEG_MAX and SIZE_MAX said */
     }
     unsigned slot = 0;
     while (slot < d->backend.slots && d->inflight[slot].busy) {
@@ -253,6 +255,12 @@ void virtio_blk_init(struct virtio_blk *d, const struct virtio_host *host,
     d->config.capacity = backend->size / VIRTIO_BLK_SECTOR;
     /* (a chain also holds the header and the status) */
     d->config.seg_max = async ? VIRTIO_BLK_ASYNC_SEGS - 1 : VIRTQ_MAX_SEGS - 2;
+    if (async && backend->max_len) {
+        uint32_t segs = backend->max_len / VIRTIO_BLK_SIZE_MAX;
+        d->config.seg_max = segs == 0 ? 1 : segs < d->config.seg_max ? segs : d->config.seg_max;
+        d->config.size_max = VIRTIO_BLK_SIZE_MAX;
+        d->dev.device_features |= 1ull << VIRTIO_BLK_F_SIZE_MAX;
+    }
     d->dev.config = (uint8_t *)&d->config;
     d->dev.config_size = sizeof(d->config);
 }

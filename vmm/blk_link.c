@@ -240,7 +240,8 @@ struct blk_link *blk_link_open(struct vm *vm, const char *name, struct virtio_bl
                                       .id = pl->name,
                                       .start = blk_start,
                                       .ctx = l,
-                                      .slots = slots };
+                                      .slots = slots,
+                                      .max_len = (uint32_t)l->part };
     printf("vmm: %s: disk link %s: %s%lu sectors%s%s, %u requests of up to %lu KiB in flight\n",
            vm->name, name, up ? "" : "no driver: ", (unsigned long)(b->size / BLKLINK_SECTOR),
            b->read_only ? ", read-only" : "", b->flush ? ", flush" : "", slots,

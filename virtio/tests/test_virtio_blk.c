@@ -280,7 +280,8 @@ static bool fake_start(void *ctx, const struct virtio_blk_async_req *r)
     return !be.refuse;
 }
 
-static void start_async(struct t *t, bool read_only, bool flush, unsigned slots)
+static void start_async_len(struct t *t, bool read_only, bool flush, unsigned slots,
+                            uint32_t max_len)
 {
     memset(&be, 0, sizeof(be));
     guest_init(&t->g);
@@ -289,7 +290,8 @@ static void start_async(struct t *t, bool read_only, bool flush, unsigned slots)
                                     .read_only = read_only,
                                     .flush = flush,
                                     .start = fake_start,
-                                    .slots = slots };
+                                    .slots = slots,
+                                    .max_len = max_len };
     virtio_blk_init(&t->blk, &t->g.host, &b);
     drv_attach(&t->d, &t->g, &t->blk.dev, transport);
     /* (32 descriptors: room for a chain longer than SEG_MAX allows) */
@@ -299,6 +301,11 @@ static void start_async(struct t *t, bool read_only, bool flush, unsigned slots)
     t->data = drv_alloc(&t->d, 4096, 16);
     t->status = drv_alloc(&t->d, 1, 1);
     *(uint8_t *)gptr(&t->g, t->status) = 0xee;
+}
+
+static void start_async(struct t *t, bool read_only, bool flush, unsigned slots)
+{
+    start_async_len(t, read_only, flush, slots, 0);
 }
 
 static void test_async(void)
@@ -404,6 +411,27 @@ static void test_async(void)
     CHECK_EQ(submit(&t, many, VIRTIO_BLK_ASYNC_SEGS + 2), 1);
     CHECK_EQ(status(&t), VIRTIO_BLK_S_IOERR);
     CHECK_EQ(be.started, before);
+    finish(&t);
+
+    /* A backend with max_len: SIZE_MAX 4 KiB and SEG_MAX max_len / 4 KiB said; longer fails. */
+    start_async_len(&t, false, true, 2, 12 * 1024);
+    CHECK(drv_device_features(&t.d, 0) & 1u << VIRTIO_BLK_F_SIZE_MAX);
+    CHECK(drv_config(&t.d, 8, 4, false, &v));
+    CHECK_EQ(v, 4096);
+    CHECK(drv_config(&t.d, 12, 4, false, &v));
+    CHECK_EQ(v, 3);
+    CHECK_EQ(simple(&t, VIRTIO_BLK_T_IN, 0, 4096), ~0u); /* (within: handed over) */
+    CHECK_EQ(be.started, 1);
+    CHECK(virtio_blk_complete(&t.blk, be.last.slot, VIRTIO_BLK_S_OK, answer, sizeof(answer)));
+    CHECK(drv_used(&t.d, 0, &id, &len));
+    uint64_t big = drv_alloc(&t.d, 16 * 1024, 16);
+    set_hdr(&t, VIRTIO_BLK_T_IN, 0);
+    struct drv_buf too_long[] = { { t.hdr, 16, false },
+                                  { big, 12 * 1024 + 512, true },
+                                  { t.status, 1, true } };
+    CHECK_EQ(submit(&t, too_long, 3), 1);
+    CHECK_EQ(status(&t), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(be.started, 1);
     finish(&t);
 
     /* Read-only, no flush: OUT and FLUSH answered at once; FLUSH not offered. */

@@ -2,7 +2,7 @@
 /*
  * virtio-blk (virtio 1.2 §5.2) backed by a memory buffer: IN, OUT, FLUSH and GET_ID requests on
  * one queue, served synchronously when the driver notifies it. Features: VERSION_1, SEG_MAX,
- * FLUSH, RO for a read-only disk (plus the transport's EVENT_IDX and INDIRECT_DESC).
+ * FLUSH, RO for a read-only disk, SIZE_MAX for a backend with max_len (plus the transport's EVENT_IDX and INDIRECT_DESC).
  *
  * Or served elsewhere (backend.start set: the block link to the driver program, vmm/blk_link.c):
  * each request that passed the model's checks takes one of backend.slots in-flight slots and
@@ -41,6 +41,11 @@ struct virtio_blk_backend {
     bool (*start)(void *ctx, const struct virtio_blk_async_req *r);
     void *ctx;
     unsigned slots; /* requests in flight at most: 1..VIRTIO_BLK_ASYNC_SLOTS */
+    /* Bytes of data one request may carry at most (0: no limit). Said to the driver as
+     * VIRTIO_BLK_F_SIZE_MAX with size_max 4 KiB and seg_max max_len / 4 KiB (at most
+     * VIRTIO_BLK_ASYNC_SEGS - 1): a driver keeping to both never sends more; a longer request
+     * fails with IOERR. */
+    uint32_t max_len;
 };
 
 struct virtio_blk_inflight {
