@@ -601,6 +601,27 @@ add_test(NAME vm/riscv64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-
     --expect "vm1| reboot: Power down"
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/riscv64-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
+# The same guest with its disk on the board (docs/devices.md): QEMU's virtio-blk with the test
+# disk on transport 7, driven by user/blkdrv, which serves all of it read-only over a link to the
+# VMM (dts/systems/vm-linux-blk-riscv64.dts); the guest's init reads the whole disk through it and
+# checks its hash. blkdrv runs on: the run ends with the VM.
+set(vm_linux_blk_rv ${KEEL_IMAGES_DIR}/riscv64/vm-linux-blk.cpio)
+keel_add_vm_modules(vm-linux-blk-riscv64 riscv64 ${vm_linux_blk_rv}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-blk-riscv64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-blk-riscv64.dts ${KEEL_BUILD_ROOT}/riscv64/user/blkdrv)
+add_test(NAME vm/riscv64-linux-blk-driver COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
+    --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_linux_blk_rv} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-blk-driver.log
+    --expect "blkdrv: device disk: 8192 sectors (4096 KiB)"
+    --expect "blkdrv: link vm1-disk: sectors 0..8191 of the disk, read-only, 16 slots"
+    --expect "vmm: vm1: disk link vm1-disk: 8192 sectors, read-only"
+    --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vda 4194304 bytes"
+    --expect "vm1| KEEL-INIT DONE 4 passed, 0 failed" --fail "CHECK blk FAIL"
+    --expect "vmm: vm1: guest powered off, status 0"
+    -- -global virtio-mmio.force-legacy=false
+       -drive file=${KEEL_IMAGES_DIR}/riscv64/disk.img,if=none,format=raw,id=d0,readonly=on
+       -device virtio-blk-device,drive=d0,bus=virtio-mmio-bus.7)
+set_tests_properties(vm/riscv64-linux-blk-driver PROPERTIES TIMEOUT 150 LABELS system)
 # The same guest with its devices on PCI (dts/vms/linux-pci-riscv64.dts): the VMM's generic ECAM
 # host bridge, virtio-pci block, rng and console, INTx through the PLIC (riscv64 has no MSI here).
 set(vm_linux_pci_rv ${KEEL_IMAGES_DIR}/riscv64/vm-linux-pci.cpio)
