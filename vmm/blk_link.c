@@ -154,8 +154,11 @@ static void complete(struct blk_link *l)
         l->bad++;
         return; /* a broken driver: nothing it says is taken */
     }
-    for (; n; n--, cons++) {
+    for (; n; n--) {
         struct blklink_done d = l->done[cons % l->layout.ring_size]; /* read once */
+        /* Taken before it is answered: a request the answer lets the guest post (in
+         * virtio_blk_complete) then always finds the driver room for its completion. */
+        __atomic_store_n(&l->done_idx->cons, ++cons, __ATOMIC_RELEASE);
         unsigned slot = (unsigned)(d.tag & 0xff);
         if (slot >= VIRTIO_BLK_ASYNC_SLOTS || l->tags[slot] != d.tag || d.tag == 0) {
             l->bad++;
@@ -166,7 +169,6 @@ static void complete(struct blk_link *l)
         uint8_t status = d.status <= BLKLINK_S_UNSUPP ? (uint8_t)d.status : VIRTIO_BLK_S_IOERR;
         virtio_blk_complete(l->dev, slot, status, l->data + slot * l->part, len);
     }
-    __atomic_store_n(&l->done_idx->cons, cons, __ATOMIC_RELEASE);
 }
 
 static void link_thread(void)

@@ -420,7 +420,13 @@ int main(void)
             if (l->served && !l->broken) {
                 __atomic_store_n(&l->hdr->driver_idle, 1, __ATOMIC_RELAXED);
                 __atomic_thread_fence(__ATOMIC_SEQ_CST);
-                pending |= __atomic_load_n(&l->req_idx->prod, __ATOMIC_ACQUIRE) != l->req_idx->cons;
+                /* (requests it has no room to answer do not keep it awake: a VMM that takes
+                 * no completions must not make it spin) */
+                uint32_t unread = l->done_idx->prod -
+                                  __atomic_load_n(&l->done_idx->cons, __ATOMIC_ACQUIRE);
+                pending |= __atomic_load_n(&l->req_idx->prod, __ATOMIC_ACQUIRE) !=
+                               l->req_idx->cons &&
+                           unread < l->layout.ring_size;
             }
         }
         if (!pending) {
