@@ -8,6 +8,10 @@
  *   and not once the guest turned the timer off; the kernel's hold then ends and enabling the
  *   interrupt delivers nothing; GICR_ISACTIVER0 shows what is active in a list register;
  * - PPI 30's level (vgic_ppi_level) makes it pending and delivered once, as a level interrupt;
+ * - more interrupts in flight than list registers (seven SGIs, PPIs and SPIs over six priorities,
+ *   four LRs): every LR used, the highest priorities first, the rest waiting with an exit asked
+ *   for, refilled as the guest finishes, each delivered once; an edge while active is active and
+ *   pending in its one LR; a level line still high is delivered again;
  * - CNTP_CTL/CVAL/TVAL arithmetic: ISTATUS, TVAL's 32-bit signed view, the deadline.
  * The vCPUs' areas are plain memory; the counter is host_cycles.
  */
@@ -196,6 +200,225 @@ static void test_ptimer_line(void)
     CHECK(!pending_bit(PTIMER_INTID));
 }
 
+/* ---- more interrupts in flight than list registers ---- */
+
+enum {
+    SGI_LOW = 1,
+    SGI_HIGH = 2,
+    PPI_LEVEL = 23,
+    SPI_EDGE = 33,
+    SPI_LEVEL = 34,
+    SPI_LOW = 35,
+    SPI_TOP = 40,
+    SPI_LATE = 41
+};
+static const unsigned in_flight[] = { SGI_LOW,   SGI_HIGH, PPI_LEVEL, SPI_EDGE,
+                                      SPI_LEVEL, SPI_LOW,  SPI_TOP,   SPI_LATE };
+static unsigned delivered[64];
+
+static unsigned lr_priority(uint64_t lr)
+{
+    return (unsigned)(lr >> 48) & 0xff;
+}
+
+/* Whether intid shows pending to the guest (GICR_ISPENDR0 / GICD_ISPENDR1). */
+static bool shown_pending(unsigned intid)
+{
+    return intid < 32 ? pending_bit(intid) : (rd(0, GICD_ISPENDR + 4, 4) >> (intid - 32)) & 1;
+}
+
+static unsigned priority_of(unsigned intid)
+{
+    return (unsigned)rd(intid < 32 ? REDIST : 0,
+                        (intid < 32 ? GICR_IPRIORITYR : GICD_IPRIORITYR) + intid, 1);
+}
+
+/* After a fill of vCPU 0's list registers: only the ones the kernel lets the VMM use, each INTID
+ * in one; while an interrupt waits outside them, all of them in use, none pending at a lower
+ * priority than it (GIC: a lower value is a higher priority), and an exit asked for when they
+ * drain (KEEL_VGIC_UNDERFLOW, ICH_HCR_EL2.UIE). Returns how many wait. */
+static unsigned check_lrs(void)
+{
+    const struct keel_vcpu_state *s = &states[0];
+    unsigned used = 0, lowest_in_lr = 0, waiting = 0;
+    for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
+        uint64_t lr = s->vgic_lr[l];
+        if (lr & LR_STATE) {
+            CHECK(l < s->vgic_lr_count);
+            CHECK_EQ(lrs_with((uint32_t)lr), 1);
+            used++;
+            if ((lr & LR_STATE) == KEEL_VGIC_LR_PENDING && lr_priority(lr) > lowest_in_lr) {
+                lowest_in_lr = lr_priority(lr);
+            }
+        }
+    }
+    for (unsigned k = 0; k < sizeof(in_flight) / sizeof(in_flight[0]); k++) {
+        unsigned n = in_flight[k];
+        if (shown_pending(n) && lrs_with(n) == 0) {
+            waiting++;
+            CHECK(priority_of(n) >= lowest_in_lr);
+        }
+    }
+    if (waiting) {
+        CHECK_EQ(used, s->vgic_lr_count);
+    }
+    CHECK_EQ(!!(s->vgic_flags & KEEL_VGIC_UNDERFLOW), waiting != 0);
+    return waiting;
+}
+
+/* The guest takes the interrupt the virtual CPU interface signals (the pending-only list
+ * register of highest priority) and finishes it: acknowledge, EOI, deactivate. Returns its
+ * INTID, or 0 when nothing is pending. */
+static unsigned guest_take(void)
+{
+    struct keel_vcpu_state *s = &states[0];
+    int best = -1;
+    for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
+        if ((s->vgic_lr[l] & LR_STATE) == KEEL_VGIC_LR_PENDING &&
+            (best < 0 || lr_priority(s->vgic_lr[l]) < lr_priority(s->vgic_lr[best]))) {
+            best = (int)l;
+        }
+    }
+    if (best < 0) {
+        return 0;
+    }
+    unsigned intid = (uint32_t)s->vgic_lr[best];
+    s->vgic_lr[best] &= ~LR_STATE;
+    delivered[intid]++;
+    return intid;
+}
+
+static void test_more_than_lrs(void)
+{
+    struct vcpu *v = &vm.vcpus[0];
+    struct keel_vcpu_state *s = &states[0];
+    static const struct {
+        unsigned intid, priority;
+    } prio[] = {
+        { SGI_LOW, 0x80 },   { SGI_HIGH, 0x20 }, { PPI_LEVEL, 0x60 }, { SPI_EDGE, 0x40 },
+        { SPI_LEVEL, 0x40 }, { SPI_LOW, 0xa0 },  { SPI_TOP, 0x10 },   { SPI_LATE, 0x00 },
+    };
+    CHECK_EQ(s->vgic_lr_count, 4); /* QEMU's GICv3 */
+    wr(0, GICD_CTLR, 4, CTLR_ENABLE_G0 | CTLR_ENABLE_G1);
+    for (unsigned k = 0; k < sizeof(prio) / sizeof(prio[0]); k++) {
+        unsigned n = prio[k].intid;
+        wr(n < 32 ? REDIST : 0, (n < 32 ? GICR_IPRIORITYR : GICD_IPRIORITYR) + n, 1,
+           prio[k].priority);
+    }
+    wr(REDIST, GICR_IGROUPR0, 4,
+       rd(REDIST, GICR_IGROUPR0, 4) | 1u << SGI_LOW | 1u << SGI_HIGH | 1u << PPI_LEVEL);
+    wr(REDIST, GICR_ISENABLER0, 4, 1u << PPI_LEVEL);
+    uint32_t spis = 1u << (SPI_EDGE - 32) | 1u << (SPI_LEVEL - 32) | 1u << (SPI_LOW - 32) |
+                    1u << (SPI_TOP - 32) | 1u << (SPI_LATE - 32);
+    wr(0, GICD_IGROUPR + 4, 4, spis);
+    wr(0, GICD_ISENABLER + 4, 4, spis);
+    wr(0, GICD_ICFGR + 8, 4,
+       2u << 2 * (SPI_EDGE - 32) | 2u << 2 * (SPI_LOW - 32) |
+           2u << 2 * (SPI_LATE - 32)); /* edge; the others level */
+    vgic_flush(&vm, v);
+    CHECK_EQ(v->arch.lr_owned, 0);
+
+    /* Seven pending at once, over six priorities, two at 0x40: the four of highest priority go
+     * into the four list registers, with their priority, group and (level ones) EOI. */
+    vgic_send_sgi(vm.arch.gic, SGI_LOW, 1);
+    wr(REDIST, GICR_ISPENDR0, 4, 1u << SGI_HIGH);
+    vgic_ppi_level(&vm, v, PPI_LEVEL, true);
+    vm_irq_set(&vm, SPI_LOW, true);
+    vm_irq_set(&vm, SPI_LOW, false);
+    vm_irq_set(&vm, SPI_EDGE, true);
+    vm_irq_set(&vm, SPI_EDGE, false);
+    vm_irq_set(&vm, SPI_LEVEL, true);
+    vm_irq_set(&vm, SPI_TOP, true);
+    vgic_flush(&vm, v);
+    CHECK_EQ(check_lrs(), 3);
+    static const unsigned first[] = { SPI_TOP, SGI_HIGH, SPI_EDGE, SPI_LEVEL };
+    for (unsigned k = 0; k < 4; k++) {
+        CHECK_EQ(lrs_with(first[k]), 1);
+        for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
+            if ((uint32_t)s->vgic_lr[l] == first[k] && (s->vgic_lr[l] & LR_STATE)) {
+                CHECK_EQ(lr_priority(s->vgic_lr[l]), priority_of(first[k]));
+                CHECK(s->vgic_lr[l] & KEEL_VGIC_LR_GROUP1);
+                CHECK_EQ(!!(s->vgic_lr[l] & KEEL_VGIC_LR_EOI),
+                         first[k] == SPI_TOP || first[k] == SPI_LEVEL);
+            }
+        }
+    }
+    /* A fill with nothing finished changes nothing. */
+    uint64_t before[KEEL_VGIC_LRS];
+    memcpy(before, s->vgic_lr, sizeof(before));
+    vgic_flush(&vm, v);
+    CHECK(memcmp(before, s->vgic_lr, sizeof(before)) == 0);
+    CHECK_EQ(check_lrs(), 3);
+
+    /* The guest finishes two; each freed list register takes the next one waiting. */
+    CHECK_EQ(guest_take(), SPI_TOP);
+    vm_irq_set(&vm, SPI_TOP, false); /* (its device was served) */
+    vgic_flush(&vm, v);
+    CHECK_EQ(check_lrs(), 2);
+    CHECK_EQ(lrs_with(PPI_LEVEL), 1);
+    CHECK_EQ(guest_take(), SGI_HIGH);
+    vgic_flush(&vm, v);
+    CHECK_EQ(check_lrs(), 1);
+    CHECK_EQ(lrs_with(SGI_LOW), 1);
+    CHECK_EQ(lrs_with(SPI_LOW), 0);
+
+    /* An edge while the guest has SPI_EDGE active: active and pending in its one list register
+     * (GIC: an edge interrupt may be both), not a second one; its deactivation leaves it
+     * pending, and it is taken again. */
+    unsigned edge_lr = KEEL_VGIC_LRS;
+    for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
+        if ((uint32_t)s->vgic_lr[l] == SPI_EDGE && (s->vgic_lr[l] & LR_STATE)) {
+            edge_lr = l;
+        }
+    }
+    CHECK(edge_lr < KEEL_VGIC_LRS);
+    if (edge_lr == KEEL_VGIC_LRS) {
+        return;
+    }
+    s->vgic_lr[edge_lr] ^= KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE; /* acknowledged */
+    delivered[SPI_EDGE]++;
+    vm_irq_set(&vm, SPI_EDGE, true);
+    vm_irq_set(&vm, SPI_EDGE, false);
+    vgic_flush(&vm, v);
+    CHECK_EQ(s->vgic_lr[edge_lr] & LR_STATE, LR_STATE);
+    CHECK_EQ(lrs_with(SPI_EDGE), 1);
+    CHECK_EQ(check_lrs(), 1);
+    s->vgic_lr[edge_lr] &= ~KEEL_VGIC_LR_ACTIVE; /* deactivated: the pending part stays */
+    vgic_flush(&vm, v);
+    CHECK_EQ(s->vgic_lr[edge_lr] & LR_STATE, KEEL_VGIC_LR_PENDING);
+    CHECK_EQ(check_lrs(), 1);
+
+    /* The rest, one at a time as the guest takes them: never a lower priority before a higher
+     * one; SPI_LEVEL, still asserted when first finished, once more. */
+    unsigned last = 0, taken = 0, n;
+    while ((n = guest_take()) != 0) {
+        CHECK(priority_of(n) >= last);
+        last = priority_of(n);
+        if (n == SPI_LEVEL && delivered[n] == 2) {
+            vm_irq_set(&vm, SPI_LEVEL, false);
+        }
+        if (n == PPI_LEVEL) {
+            vgic_ppi_level(&vm, v, PPI_LEVEL, false);
+        }
+        vgic_flush(&vm, v);
+        check_lrs();
+        CHECK(++taken <= 8);
+    }
+    CHECK_EQ(taken, 6); /* SPI_EDGE, SPI_LEVEL twice, PPI_LEVEL, SGI_LOW, SPI_LOW */
+    static const struct {
+        unsigned intid, times;
+    } once[] = {
+        { SGI_LOW, 1 },   { SGI_HIGH, 1 }, { PPI_LEVEL, 1 }, { SPI_EDGE, 2 },
+        { SPI_LEVEL, 2 }, { SPI_LOW, 1 },  { SPI_TOP, 1 },   { SPI_LATE, 0 },
+    };
+    for (unsigned k = 0; k < sizeof(once) / sizeof(once[0]); k++) {
+        CHECK_EQ(delivered[once[k].intid], once[k].times);
+        CHECK(!shown_pending(once[k].intid));
+    }
+    CHECK_EQ(v->arch.lr_owned, 0);
+    CHECK_EQ(s->vgic_flags & KEEL_VGIC_UNDERFLOW, 0);
+}
+
 static void test_ptimer_registers(void)
 {
     struct ptimer t = { 0 };
@@ -243,6 +466,7 @@ int main(void)
     test_vtimer_flags();
     test_vtimer_pending();
     test_ptimer_line();
+    test_more_than_lrs();
     test_ptimer_registers();
     return unit_done("test_vmm_arm64_gic");
 }
