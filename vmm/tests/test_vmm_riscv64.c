@@ -3,7 +3,7 @@
  * Host tests of the riscv64 VMM's logic: decoding the loads and stores behind MMIO exits (raw,
  * compressed, and as htinst gives them), reading an instruction through the guest's own page
  * table (superpages, a page crossing, tables outside RAM), the PLIC model (claim, complete,
- * thresholds, level and edge lines), the NS16550A (interrupts, FIFO, divisor latch) wired to
+ * thresholds, level and edge lines; more pending sources than priority levels), the NS16550A (interrupts, FIFO, divisor latch) wired to
  * it, the SBI debug console (DBCN: bounded writes, ranges outside RAM), HSM hart_start (the
  * start address checked; the new hart's pc, a0 and a1 as exit.c resets it), hart_get_status,
  * hart_suspend (not supported), the BASE extension's version and probe, and SRST. Guest RAM
@@ -247,6 +247,94 @@ static void test_plic(struct mmio_device *p)
     /* Beyond the sources and contexts there is nothing. */
     CHECK(!p->access(p, 4 * 40, 4, false, &bad));
     CHECK(!p->access(p, 0x200000 + 0x1000 * 2, 4, false, &bad));
+}
+
+/* More pending sources than priority levels (ten over 1..7, with ties, and one at priority 0):
+ * claims go highest priority first, ties to the lowest source ID (RISC-V PLIC: "ties broken by
+ * ID"); each claimed once until completed, even if its line rises again meanwhile; a level line
+ * still high at completion pends again; the threshold hides priorities at or below it; priority
+ * 0 never interrupts. */
+static void test_plic_many(struct mmio_device *p)
+{
+    struct vcpu *v = &vm.vcpus[0];
+    static const struct {
+        unsigned source, priority;
+        bool level;
+    } src[] = {
+        { 2, 3, false },  { 4, 7, false },  { 6, 1, false },  { 7, 5, true },
+        { 9, 7, false },  { 12, 3, true },  { 17, 5, false }, { 20, 2, false },
+        { 25, 6, false }, { 31, 3, false }, { 8, 0, true },
+    };
+    enum { N = sizeof(src) / sizeof(src[0]) };
+    static const unsigned order[] = { 4, 9, 25, 7, 17, 2, 12, 31, 20, 6 };
+    uint32_t all = 0;
+    for (unsigned k = 0; k < N; k++) {
+        wr(p, 4 * src[k].source, src[k].priority);
+        all |= 1u << src[k].source;
+    }
+    wr(p, 0x2000 + 0x80 * CTX_S0, all);
+    wr(p, THRESHOLD, 0);
+    CHECK(!plic_pending(&vm, v));
+    /* Raised in an order unlike either the IDs' or the priorities'. */
+    for (unsigned k = N; k-- > 0;) {
+        vm_irq_set(&vm, src[k].source, true);
+        if (!src[k].level) {
+            vm_irq_set(&vm, src[k].source, false);
+        }
+    }
+    CHECK_EQ(rd(p, 0x1000), all); /* priority 0 is pending too: it only never interrupts */
+    /* A threshold of 4 leaves 4, 9 (7), 25 (6), 7, 17 (5); 5 leaves 4, 9, 25. */
+    wr(p, THRESHOLD, 5);
+    CHECK_EQ(rd(p, CLAIM), 4);
+    CHECK_EQ(rd(p, CLAIM), 9);
+    CHECK_EQ(rd(p, CLAIM), 25);
+    CHECK_EQ(rd(p, CLAIM), 0);
+    CHECK(!plic_pending(&vm, v));
+    wr(p, THRESHOLD, 4);
+    CHECK_EQ(rd(p, CLAIM), 7);
+    CHECK_EQ(rd(p, CLAIM), 17);
+    CHECK_EQ(rd(p, CLAIM), 0);
+    wr(p, THRESHOLD, 0);
+    for (unsigned k = 5; k < 10; k++) {
+        CHECK_EQ(rd(p, CLAIM), order[k]);
+    }
+    CHECK_EQ(rd(p, CLAIM), 0); /* all in service; source 8 (priority 0) never */
+    CHECK(!plic_pending(&vm, v));
+    CHECK_EQ(rd(p, 0x1000), 1u << 8); /* a claimed level line asks again only when completed */
+    /* Edges again while in service: kept, not claimed until completed. */
+    vm_irq_set(&vm, 4, true);
+    vm_irq_set(&vm, 4, false);
+    vm_irq_set(&vm, 20, true);
+    vm_irq_set(&vm, 20, false);
+    CHECK_EQ(rd(p, CLAIM), 0);
+    /* Completed in another order: the two level lines still high pend again (7 before 12), the
+     * two edges once more (4 first, 20 after 12), then nothing. */
+    for (unsigned k = 10; k-- > 0;) {
+        wr(p, CLAIM, order[k]);
+    }
+    CHECK_EQ(rd(p, CLAIM), 4);
+    CHECK_EQ(rd(p, CLAIM), 7);
+    vm_irq_set(&vm, 7, false);
+    wr(p, CLAIM, 7);
+    CHECK_EQ(rd(p, CLAIM), 12);
+    CHECK_EQ(rd(p, CLAIM), 20);
+    CHECK_EQ(rd(p, CLAIM), 0);
+    vm_irq_set(&vm, 12, false);
+    wr(p, CLAIM, 4);
+    wr(p, CLAIM, 12);
+    wr(p, CLAIM, 20);
+    CHECK_EQ(rd(p, CLAIM), 0); /* each once: 7 low at completion, 12 too */
+    CHECK_EQ(rd(p, 0x1000), 1u << 8);
+    /* Source 8 at a priority: claimed; back to 0 with its line low for what follows. */
+    wr(p, 4 * 8, 1);
+    CHECK_EQ(rd(p, CLAIM), 8);
+    vm_irq_set(&vm, 8, false);
+    wr(p, CLAIM, 8);
+    CHECK(!plic_pending(&vm, v));
+    for (unsigned k = 0; k < N; k++) {
+        wr(p, 4 * src[k].source, 0);
+    }
+    wr(p, 0x2000 + 0x80 * CTX_S0, 0);
 }
 
 static uint64_t urd(struct mmio_device *u, uint64_t off)
@@ -594,6 +682,7 @@ int main(void)
     CHECK(plic_create(&vm, gpa_init(0xc000000), 0x600000, 31) == 0);
     struct mmio_device *p = &vm.devices[0];
     test_plic(p);
+    test_plic_many(p);
     struct mmio_device *u = vm_device_add(&vm, "ns16550a", gpa_init(0x10000000), 0x100);
     CHECK(uart_ns16550_create(u, &vm, 10, 0) == 0);
     test_uart(p, u);
