@@ -11,7 +11,8 @@
  * - more interrupts in flight than list registers (seven SGIs, PPIs and SPIs over six priorities,
  *   four LRs): every LR used, the highest priorities first, the rest waiting with an exit asked
  *   for, refilled as the guest finishes, each delivered once; an edge while active is active and
- *   pending in its one LR; a level line still high is delivered again;
+ *   pending in its one LR; a level line still high is delivered again; a higher priority that
+ *   comes while all are in use (one active) takes the place of the lowest pending one;
  * - CNTP_CTL/CVAL/TVAL arithmetic: ISTATUS, TVAL's 32-bit signed view, the deadline.
  * The vCPUs' areas are plain memory; the counter is host_cycles.
  */
@@ -419,6 +420,68 @@ static void test_more_than_lrs(void)
     CHECK_EQ(s->vgic_flags & KEEL_VGIC_UNDERFLOW, 0);
 }
 
+/* A higher priority arriving while all list registers are in use, one active: it takes the place
+ * of the lowest pending one, which waits in the model (still pending) and comes after it. */
+static void test_late_higher(void)
+{
+    struct vcpu *v = &vm.vcpus[0];
+    struct keel_vcpu_state *s = &states[0];
+    memset(delivered, 0, sizeof(delivered));
+    vm_irq_set(&vm, SPI_LOW, true);
+    vm_irq_set(&vm, SPI_LOW, false);
+    vgic_send_sgi(vm.arch.gic, SGI_LOW, 1);
+    wr(REDIST, GICR_ISPENDR0, 4, 1u << SGI_HIGH);
+    vm_irq_set(&vm, SPI_LEVEL, true);
+    vm_irq_set(&vm, SPI_EDGE, true);
+    vm_irq_set(&vm, SPI_EDGE, false);
+    vgic_flush(&vm, v);
+    CHECK_EQ(check_lrs(), 1);
+    CHECK_EQ(lrs_with(SPI_LOW), 0);
+    /* The guest is in SGI_LOW's handler (active, the lowest priority there) with interrupts
+     * masked; SPI_LATE at 0x00 rises. */
+    unsigned active_lr = KEEL_VGIC_LRS;
+    for (unsigned l = 0; l < KEEL_VGIC_LRS; l++) {
+        if ((uint32_t)s->vgic_lr[l] == SGI_LOW && (s->vgic_lr[l] & LR_STATE)) {
+            active_lr = l;
+        }
+    }
+    CHECK(active_lr < KEEL_VGIC_LRS);
+    if (active_lr == KEEL_VGIC_LRS) {
+        return;
+    }
+    s->vgic_lr[active_lr] ^= KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_ACTIVE;
+    delivered[SGI_LOW]++;
+    vm_irq_set(&vm, SPI_LATE, true);
+    vm_irq_set(&vm, SPI_LATE, false);
+    vgic_flush(&vm, v);
+    CHECK_EQ(lrs_with(SPI_LATE), 1);
+    CHECK_EQ(lrs_with(SPI_EDGE), 0); /* the lowest pending one (an edge; first of two) gave way */
+    CHECK(shown_pending(SPI_EDGE));
+    CHECK_EQ(s->vgic_lr[active_lr] & LR_STATE, KEEL_VGIC_LR_ACTIVE); /* the active one kept */
+    CHECK_EQ(check_lrs(), 2);
+    CHECK_EQ(guest_take(), SPI_LATE);   /* (once the guest unmasks) */
+    s->vgic_lr[active_lr] &= ~LR_STATE; /* SGI_LOW finished */
+    vgic_flush(&vm, v);
+    check_lrs();
+    unsigned last = 0, taken = 0, n;
+    while ((n = guest_take()) != 0) {
+        CHECK(priority_of(n) >= last);
+        last = priority_of(n);
+        if (n == SPI_LEVEL) {
+            vm_irq_set(&vm, SPI_LEVEL, false);
+        }
+        vgic_flush(&vm, v);
+        check_lrs();
+        CHECK(++taken <= 8);
+    }
+    CHECK_EQ(taken, 4); /* SGI_HIGH, SPI_EDGE, SPI_LEVEL, SPI_LOW */
+    for (unsigned k = 0; k < sizeof(in_flight) / sizeof(in_flight[0]); k++) {
+        CHECK_EQ(delivered[in_flight[k]], in_flight[k] != PPI_LEVEL && in_flight[k] != SPI_TOP);
+        CHECK(!shown_pending(in_flight[k]));
+    }
+    CHECK_EQ(v->arch.lr_owned, 0);
+}
+
 static void test_ptimer_registers(void)
 {
     struct ptimer t = { 0 };
@@ -467,6 +530,7 @@ int main(void)
     test_vtimer_pending();
     test_ptimer_line();
     test_more_than_lrs();
+    test_late_higher();
     test_ptimer_registers();
     return unit_done("test_vmm_arm64_gic");
 }

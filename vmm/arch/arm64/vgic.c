@@ -2,7 +2,9 @@
 /*
  * The interrupt controller model of a VM (see vgic_model.h): per INTID enable, group, priority,
  * edge or level, the device's line level and, for edges and software-set pending, a latch. An
- * interrupt goes into one list register of its target vCPU at a time; level ones carry the EOI
+ * interrupt goes into one list register of its target vCPU at a time, the highest priorities
+ * first; with all in use, one of higher priority takes the place of the lowest only pending
+ * there, else the run ends when they drain (UNDERFLOW); level ones carry the EOI
  * bit, so their deactivation ends the run and the line is looked at again. The kernel's own
  * injection of the virtual timer (INTID 27) uses list registers the model does not own; they are
  * left alone. The model tells the kernel when it may inject it (KEEL_VGIC_VTIMER_ON: INTID 27
@@ -451,6 +453,35 @@ static bool candidates(struct vgic *g, unsigned cpu)
     return any != 0;
 }
 
+/* With all of v's list registers in use: the one only pending there, of lower priority than
+ * priority and the lowest such, is given back to the model, its pending state with it (an edge's
+ * or software's in the latch; a level line's is its line). Returns the freed LR, or -1. (The
+ * guest is to see the highest priority pending first, as on a GIC; and pending LRs the guest
+ * masks, by PMR or a running priority, never drain: they must not keep a higher one out.) */
+static int give_back_lower(struct vgic *g, struct vcpu *v, unsigned count, uint8_t priority)
+{
+    struct keel_vcpu_state *s = v->state;
+    int victim = -1;
+    for (unsigned l = 0; l < count; l++) {
+        uint64_t lr = s->vgic_lr[l];
+        unsigned p = (unsigned)(lr >> 48) & 0xff;
+        if ((v->arch.lr_owned >> l & 1) && (lr & LR_STATE) == KEEL_VGIC_LR_PENDING &&
+            p > priority && (victim < 0 || p > ((s->vgic_lr[victim] >> 48) & 0xff))) {
+            victim = (int)l;
+        }
+    }
+    if (victim >= 0) {
+        unsigned intid = v->arch.lr_intid[victim];
+        struct vgic_irq *i = vgic_irq_of(g, v->id, intid);
+        i->in_lr = 0;
+        i->latch |= i->edge || !i->line;
+        s->vgic_lr[victim] = 0;
+        v->arch.lr_owned &= ~(1u << victim);
+        mark(g, v->id, intid);
+    }
+    return victim;
+}
+
 void vgic_flush(struct vm *vm, struct vcpu *v)
 {
     struct vgic *g = vm->arch.gic;
@@ -507,8 +538,12 @@ void vgic_flush(struct vm *vm, struct vcpu *v)
             l++; /* (the ones before are taken: the search goes on from here) */
         }
         if (l == count) {
-            more = true; /* all in use: exit when they drain */
-            break;
+            int freed = give_back_lower(g, v, count, i->priority);
+            if (freed < 0) {
+                more = true; /* all in use: exit when they drain */
+                break;
+            }
+            l = (unsigned)freed;
         }
         s->vgic_lr[l] = KEEL_VGIC_LR_PENDING | KEEL_VGIC_LR_PRIORITY(i->priority) | intid |
                         (i->group1 ? KEEL_VGIC_LR_GROUP1 : 0) | (i->edge ? 0 : KEEL_VGIC_LR_EOI);
