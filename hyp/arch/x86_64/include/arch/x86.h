@@ -40,6 +40,10 @@ void vmx_probe_cpu(void);
 void x86_syscall_msrs(void);
 /* pit.c: busy-waits for `us` microseconds (at most 50 ms) on PIT channel 2. */
 void pit_wait_us(unsigned us);
+/* The same in parts: start counting us down; whether the count is done; wait until it is. */
+void pit_start_us(unsigned us);
+bool pit_done(void);
+void pit_finish(void);
 
 /* ioapic.c: device lines. */
 void ioapic_handle(unsigned vector);
