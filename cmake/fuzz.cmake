@@ -81,7 +81,7 @@ keel_fuzz_library(fuzz_vmm_x86_64 WARNINGS
     SOURCES ${KEEL_FUZZ_VMM_COMMON} vcpu/arch/x86_64/insn.c vcpu/arch/x86_64/string_io.c
             vmm/arch/x86_64/lapic.c vmm/arch/x86_64/exit.c vmm/arch/x86_64/platform.c fuzz/reset/ioapic.c
             fuzz/reset/ports.c fuzz/reset/platform_x86_64.c vmm/arch/x86_64/pit.c
-            vmm/arch/x86_64/acpi_pm.c
+            vmm/arch/x86_64/acpi_pm.c vmm/arch/x86_64/kvmclock.c
             vmm/arch/x86_64/rtc.c
     INCLUDES ${KEEL_FUZZ_VMM_INCLUDES} ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64
              ${CMAKE_SOURCE_DIR}/vcpu/arch/x86_64 ${KEEL_FUZZ_DIR}

@@ -457,6 +457,8 @@ add_test(NAME vm/x86_64-svm-uefi-linux COMMAND ${KEEL_QEMU_RUN} --board q35-x86_
     --fail "(reset 2)"
     --expect "vm1| Linux version 6.1" --expect "vm1| efi: EFI v2.70 by EDK II"
     --expect "vm1| ACPI: XSDT" --expect "vm1| ACPI: MCFG"
+    --require "vm1| kvm-clock: Using msrs 4b564d01 and 4b564d00" --require "vm1| tsc: Detected"
+    --require "vm1| clocksource: Switched to clocksource kvm-clock"
     --expect "vm1| KEEL-INIT CHECK cpus PASS 2 online"
     --expect "vm1| KEEL-INIT CHECK blk PASS /dev/vdb 4194304 bytes" --expect "vm1| KEEL-INIT CHECK rng PASS"
     --expect "vm1| KEEL-INIT CHECK hvc PASS" --expect "vm1| KEEL-INIT CHECK rtc PASS"
@@ -481,6 +483,8 @@ add_test(NAME vm/x86_64-svm-linux-guest COMMAND ${KEEL_QEMU_RUN} --board q35-x86
     --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-svm-linux-guest.log
     --expect "x86: SVM with nested paging" --expect "root: started vm1"
     --expect "vmm: vm1: bzImage protocol 2.15" --expect "vm1| Linux version 6.1"
+    --expect "vm1| kvm-clock: Using msrs 4b564d01 and 4b564d00"
+    --require "vm1| clocksource: Switched to clocksource kvm-clock"
     --expect "vm1| ACPI: PM-Timer IO Port: 0x608" --expect "vm1| smpboot: Allowing 2 CPUs"
     --expect "vm1| virtio-mmio: Registering device virtio-mmio.0 at 0xfeb00000-0xfeb001ff, IRQ 5."
     --expect "vm1| Run /init as init process"

@@ -127,7 +127,7 @@ endforeach()
 # The x86_64 VMM's Linux boot protocol (bzImage layout, zero page) and ACPI tables.
 keel_add_unit_test(test_vmm_x86_64_linux SOURCES vmm/tests/test_vmm_x86_64_linux.c
     vmm/arch/x86_64/bzimage.c vmm/arch/x86_64/acpi_tables.c vmm/arch/x86_64/acpi_pm.c
-    vmm/arch/x86_64/pit.c vmm/arch/x86_64/rtc.c
+    vmm/arch/x86_64/pit.c vmm/arch/x86_64/rtc.c vmm/arch/x86_64/kvmclock.c
     INCLUDES ${CMAKE_SOURCE_DIR}/vmm/arch/x86_64)
 target_compile_definitions(test_vmm_x86_64_linux PRIVATE _GNU_SOURCE)
 

@@ -14,6 +14,7 @@
 #include "acpi_tables.h"
 #include "pit.h"
 #include "rtc.h"
+#include "kvmclock.h"
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -1283,6 +1284,80 @@ static void test_acpi_table_loader(void)
     CHECK_EQ(acpi_build_for_loader(area, 0x400, &size, rsdp, script, sizeof(script), &c), 0);
 }
 
+/* The guest's side of kvm-clock, as Linux computes it (pvclock.h): nanoseconds from a TSC value,
+ * and the TSC's rate in kHz from the multiplier and shift (pvclock_tsc_khz). */
+static uint64_t guest_ns(const struct pvclock_vcpu_time_info *t, uint64_t tsc)
+{
+    uint64_t delta = tsc - t->tsc_timestamp;
+    delta = t->tsc_shift < 0 ? delta >> -t->tsc_shift : delta << t->tsc_shift;
+    return t->system_time + (uint64_t)(((unsigned __int128)delta * t->tsc_to_system_mul) >> 32);
+}
+
+static uint64_t guest_khz(uint32_t mul, int8_t shift)
+{
+    uint64_t khz = (1000000ull << 32) / mul;
+    return shift < 0 ? khz << -shift : khz >> shift;
+}
+
+/* kvm-clock: KVM's leaves beside Keel's, the conversion exact to the guest's rounding on TSC rates
+ * from 1 Hz to 2^40 Hz, the structures filled as the ABI says (versions even, odd while written,
+ * the clock stable, 0 at the VM's start on every vCPU). */
+static void test_kvmclock(void)
+{
+    uint32_t r[4] = { 1, 2, 3, 4 };
+    CHECK(kvmclock_cpuid(KVM_CPUID_SIGNATURE, r));
+    CHECK_EQ(r[0], KVM_CPUID_FEATURES);
+    CHECK(memcmp(&r[1], "KVMKVMKVM\0\0\0", 12) == 0);
+    CHECK(kvmclock_cpuid(KVM_CPUID_FEATURES, r));
+    CHECK_EQ(r[0], (1u << 3) | (1u << 24)); /* CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT: no more */
+    CHECK_EQ(r[3], 0);                      /* no hints */
+    CHECK(!kvmclock_cpuid(0x40000000, r));
+    CHECK(!kvmclock_cpuid(0x40000102, r));
+
+    uint32_t mul;
+    int8_t shift;
+    CHECK(!kvmclock_scale(0, &mul, &shift));
+    const uint64_t rates[] = { 1,           1000,       3579545,    100000000,     999999999,
+                               1000000000,  1000000001, 2113612000, 3000000000ull, 4294967296ull,
+                               (1ull << 40) };
+    for (unsigned i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+        uint64_t hz = rates[i];
+        CHECK(kvmclock_scale(hz, &mul, &shift));
+        CHECK(mul >= 1u << 31); /* the most precise multiplier */
+        struct pvclock_vcpu_time_info t = { .tsc_to_system_mul = mul, .tsc_shift = shift };
+        /* one second of cycles is one second, to the multiplier's rounding (under 1 ppm) */
+        uint64_t ns = guest_ns(&t, hz);
+        CHECK(ns <= 1000000000u && ns >= 1000000000u - 1000000000u / (1u << 20) - 1);
+        uint64_t khz = guest_khz(mul, shift), want = hz / 1000;
+        CHECK(khz + want / (1u << 20) + 1 >= want && khz <= want + want / (1u << 20) + 1);
+    }
+
+    struct pvclock_vcpu_time_info t;
+    memset(&t, 0xa5, sizeof(t));
+    uint32_t version = 0;
+    kvmclock_write_time(&t, &version, 5000, 2113612000ull);
+    CHECK_EQ(version, 2);
+    CHECK_EQ(t.version, 2);
+    CHECK_EQ(t.tsc_timestamp, 5000);
+    CHECK_EQ(t.system_time, 0);
+    CHECK_EQ(t.flags, 1); /* PVCLOCK_TSC_STABLE_BIT, not GUEST_STOPPED */
+    CHECK_EQ(t.pad0, 0);
+    CHECK_EQ(guest_ns(&t, 5000), 0);
+    uint64_t ten_s = guest_ns(&t, 5000 + 10 * 2113612000ull);
+    CHECK(ten_s <= 10000000000ull && ten_s > 10000000000ull - 10000);
+    kvmclock_write_time(&t, &version, 5000, 2113612000ull);
+    CHECK_EQ(t.version, 4);
+    CHECK_EQ(sizeof(t), 32); /* the ABI's sizes */
+
+    struct pvclock_wall_clock w = { 7, 7, 7 };
+    CHECK_EQ(sizeof(w), 12);
+    version = 0;
+    kvmclock_write_wall(&w, &version, 1767225600, 123);
+    CHECK_EQ(w.version, 2);
+    CHECK_EQ(w.sec, 1767225600u);
+    CHECK_EQ(w.nsec, 123);
+}
+
 int main(void)
 {
     test_pit();
@@ -1296,5 +1371,6 @@ int main(void)
     test_acpi_tables_prt();
     test_acpi_table_loader();
     test_acpi_pm();
+    test_kvmclock();
     return unit_done("test_vmm_x86_64_linux");
 }

@@ -14,6 +14,7 @@
 #include "insn.h"
 #include "string_io.h"
 #include "acpi_pm.h"
+#include "kvmclock.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <uapi/keel/vcpu.h>
@@ -318,7 +319,7 @@ static int control_register(struct vcpu *v, struct keel_vcpu_state *s, unsigned 
 
 /* CPUID: the host's answer without what the VM does not have (SVM, VMX, SMX, MONITOR, XSAVE,
  * x2APIC, MTRRs, performance counters), with the hypervisor bit, the LAPIC model's TSC-deadline
- * mode and Keel's leaf 0x40000000. */
+ * mode, Keel's leaf 0x40000000 and kvm-clock's at 0x40000100. */
 static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
 {
     uint32_t leaf = (uint32_t)s->gpr[0], sub = (uint32_t)s->gpr[1], r[4];
@@ -353,6 +354,10 @@ static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
     case 0x40000000:
         r[0] = 0x40000000;
         memcpy(&r[1], "KeelKeelKeel", 12);
+        break;
+    case KVM_CPUID_SIGNATURE:
+    case KVM_CPUID_FEATURES:
+        kvmclock_cpuid(leaf, r); /* kvm-clock (kvmclock.h) */
         break;
     case 0x80000001:
         r[2] &= ~(1u << 2); /* no SVM */
@@ -421,6 +426,40 @@ static uint64_t *msr_slot(struct keel_vcpu_state *s, uint32_t msr)
     }
 }
 
+/* kvm-clock's MSRs (kvmclock.h): bit 0 of MSR_KVM_SYSTEM_TIME_NEW enables, the rest of each is
+ * the guest-physical address of its structure (4-byte aligned, in RAM), filled at the write. An
+ * address elsewhere is taken and reported, and nothing written (as KVM: no #GP). */
+static void kvmclock_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+    struct vm *vm = v->vm;
+    uint64_t zero = 0, hz = rt_timer_freq();
+    __atomic_compare_exchange_n(&vm->arch.kvmclock_tsc0, &zero, keel_cycles(), false,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    uint64_t tsc0 = __atomic_load_n(&vm->arch.kvmclock_tsc0, __ATOMIC_RELAXED);
+    bool time = msr == MSR_KVM_SYSTEM_TIME_NEW;
+    *(time ? &v->arch.kvmclock_msr : &vm->arch.kvmclock_wall_msr) = value;
+    if (time && !(value & 1)) {
+        return; /* disabled: nothing more is written */
+    }
+    uint64_t gpa = value & ~1ull, size = time ? sizeof(struct pvclock_vcpu_time_info)
+                                              : sizeof(struct pvclock_wall_clock);
+    void *p = gpa & 3 ? NULL : guest_mem_ptr(vm, gpa_init(gpa), size);
+    if (!p) {
+        vm_report(vm,
+                  "guest put its kvm-clock %s at 0x%lx: not 4-byte aligned guest RAM, not "
+                  "written",
+                  time ? "time" : "wall clock", (unsigned long)gpa);
+    } else if (time) {
+        kvmclock_write_time(p, &v->arch.kvmclock_version, tsc0, hz);
+    } else {
+        uint32_t nsec;
+        uint64_t sec = ports_wall_clock(tsc0, &nsec);
+        vm_lock(&vm->irq_lock); /* (any vCPU may write it: one writer at a time) */
+        kvmclock_write_wall(p, &vm->arch.kvmclock_wall_version, sec, nsec);
+        vm_unlock(&vm->irq_lock);
+    }
+}
+
 static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
 {
     struct vm *vm = v->vm;
@@ -471,6 +510,13 @@ static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)
             lapic_tsc_deadline_write(v, value);
         } else {
             value = lapic_tsc_deadline_read(v);
+        }
+    } else if (msr == MSR_KVM_SYSTEM_TIME_NEW || msr == MSR_KVM_WALL_CLOCK_NEW) {
+        if (write) {
+            kvmclock_msr_write(v, msr, value);
+        } else {
+            value = msr == MSR_KVM_SYSTEM_TIME_NEW ? v->arch.kvmclock_msr
+                                                   : vm->arch.kvmclock_wall_msr;
         }
     } else if (msr == MSR_APIC_BASE && !write) {
         value = 0xfee00000u | (1u << 11) | (v->id == 0 ? 1u << 8 : 0); /* the xAPIC, enabled, BSP */
@@ -672,7 +718,9 @@ bool arch_vm_reset(struct vm *vm)
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
         memset(vm->vcpus[i].arch.dr, 0, sizeof(vm->vcpus[i].arch.dr));
         vm->vcpus[i].arch.dr7 = 0; /* (as vcpu_create left it) */
+        vm->vcpus[i].arch.kvmclock_msr = 0; /* the guest names its structures again */
     }
+    vm->arch.kvmclock_wall_msr = 0; /* (kvm-clock's 0 stays: the clock runs on, as KVM's) */
     return true;
 }
 

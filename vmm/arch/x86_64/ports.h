@@ -13,3 +13,7 @@ void ports_reset(struct vm *vm);
  * interrupt controller's lock): raises the lines of what is due; returns when the next event is,
  * in kernel timer ticks (UINT64_MAX: none). */
 uint64_t ports_clock_events(struct vm *vm);
+/* The time of day at kernel clock cycles (keel_cycles()): the CMOS clock's when the VM has one
+ * (what the guest set it to, else keel,epoch at its creation), else 2000-01-01 at the VM's
+ * start. Seconds since 1970; *nsec the fraction. */
+uint64_t ports_wall_clock(uint64_t cycles, uint32_t *nsec);

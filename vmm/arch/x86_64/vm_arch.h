@@ -53,6 +53,8 @@ struct vcpu_arch {
     uint64_t dr7;
     /* Exits to the VMM by kind (statistics, printed when the VM ends). */
     uint64_t exits_port, exits_mmio, exits_msr, exits_cpuid, exits_hlt;
+    uint64_t kvmclock_msr;     /* MSR_KVM_SYSTEM_TIME_NEW as written (kvmclock.h) */
+    uint32_t kvmclock_version; /* of its structure, even */
 };
 
 /* The VMM prints each vCPU's exits by kind at the end (vcpu_print_stats). */
@@ -69,4 +71,7 @@ struct vm_arch {
     bool rtc;                         /* a CMOS clock at ports 0x70-0x71 (the FADT says so) */
     bool clock_devices;               /* an 8254 or a CMOS clock: ports_clock_events */
     unsigned irq_reports; /* lines raised with no interrupt controller to take them */
+    uint64_t kvmclock_tsc0; /* the TSC at kvm-clock's 0 (the first vCPU to ask sets it) */
+    uint64_t kvmclock_wall_msr;
+    uint32_t kvmclock_wall_version;
 };
