@@ -1305,14 +1305,16 @@ static uint64_t guest_khz(uint32_t mul, int8_t shift)
 static void test_kvmclock(void)
 {
     uint32_t r[4] = { 1, 2, 3, 4 };
-    CHECK(kvmclock_cpuid(KVM_CPUID_SIGNATURE, r));
+    CHECK(kvmclock_cpuid(KVM_CPUID_SIGNATURE, true, r));
     CHECK_EQ(r[0], KVM_CPUID_FEATURES);
     CHECK(memcmp(&r[1], "KVMKVMKVM\0\0\0", 12) == 0);
-    CHECK(kvmclock_cpuid(KVM_CPUID_FEATURES, r));
+    CHECK(kvmclock_cpuid(KVM_CPUID_FEATURES, true, r));
     CHECK_EQ(r[0], (1u << 3) | (1u << 24)); /* CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT: no more */
     CHECK_EQ(r[3], 0);                      /* no hints */
-    CHECK(!kvmclock_cpuid(0x40000000, r));
-    CHECK(!kvmclock_cpuid(0x40000102, r));
+    CHECK(kvmclock_cpuid(KVM_CPUID_FEATURES, false, r));
+    CHECK_EQ(r[0], 1u << 3); /* a TSC that is not invariant: not stable */
+    CHECK(!kvmclock_cpuid(0x40000000, true, r));
+    CHECK(!kvmclock_cpuid(0x40000102, true, r));
 
     uint32_t mul;
     int8_t shift;
@@ -1335,7 +1337,7 @@ static void test_kvmclock(void)
     struct pvclock_vcpu_time_info t;
     memset(&t, 0xa5, sizeof(t));
     uint32_t version = 0;
-    kvmclock_write_time(&t, &version, 5000, 2113612000ull);
+    kvmclock_write_time(&t, &version, 5000, 2113612000ull, true);
     CHECK_EQ(version, 2);
     CHECK_EQ(t.version, 2);
     CHECK_EQ(t.tsc_timestamp, 5000);
@@ -1345,8 +1347,9 @@ static void test_kvmclock(void)
     CHECK_EQ(guest_ns(&t, 5000), 0);
     uint64_t ten_s = guest_ns(&t, 5000 + 10 * 2113612000ull);
     CHECK(ten_s <= 10000000000ull && ten_s > 10000000000ull - 10000);
-    kvmclock_write_time(&t, &version, 5000, 2113612000ull);
+    kvmclock_write_time(&t, &version, 5000, 2113612000ull, false);
     CHECK_EQ(t.version, 4);
+    CHECK_EQ(t.flags, 0);
     CHECK_EQ(sizeof(t), 32); /* the ABI's sizes */
 
     struct pvclock_wall_clock w = { 7, 7, 7 };

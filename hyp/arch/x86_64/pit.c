@@ -5,15 +5,18 @@
 #include <arch/pio.h>
 #include <arch/x86.h>
 
-#define PIT_HZ 1193182u
-
-void pit_start_us(unsigned us)
+uint32_t pit_arm_us(unsigned us)
 {
     uint32_t count = (uint32_t)((uint64_t)PIT_HZ * us / 1000000);
     count = count < 1 ? 1 : count > 0xffff ? 0xffff : count;
     outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate on, speaker off */
     outb(0x43, 0xb0);                                  /* channel 2, lo/hi byte, mode 0 */
     outb(0x42, (uint8_t)count);
+    return count;
+}
+
+void pit_go(uint32_t count)
+{
     outb(0x42, (uint8_t)(count >> 8)); /* counting starts with the high byte */
 }
 
@@ -31,6 +34,6 @@ void pit_finish(void)
 
 void pit_wait_us(unsigned us)
 {
-    pit_start_us(us);
+    pit_go(pit_arm_us(us));
     pit_finish();
 }

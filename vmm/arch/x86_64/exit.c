@@ -317,6 +317,19 @@ static int control_register(struct vcpu *v, struct keel_vcpu_state *s, unsigned 
     return 0;
 }
 
+/* The host's TSC runs at one rate in every power state (AMD's and Intel's CPUID 0x80000007 EDX
+ * bit 8): with the kernel's one rate for all CPUs, the vCPUs' clocks then agree (kvmclock.h). */
+static bool tsc_invariant(void)
+{
+    uint32_t r[4];
+    x86_cpuid(0x80000000, 0, r);
+    if (r[0] < 0x80000007) {
+        return false;
+    }
+    x86_cpuid(0x80000007, 0, r);
+    return r[3] & (1u << 8);
+}
+
 /* CPUID: the host's answer without what the VM does not have (SVM, VMX, SMX, MONITOR, XSAVE,
  * x2APIC, MTRRs, performance counters), with the hypervisor bit, the LAPIC model's TSC-deadline
  * mode, Keel's leaf 0x40000000 and kvm-clock's at 0x40000100. */
@@ -356,8 +369,10 @@ static void cpuid_exit(struct vcpu *v, struct keel_vcpu_state *s)
         memcpy(&r[1], "KeelKeelKeel", 12);
         break;
     case KVM_CPUID_SIGNATURE:
-    case KVM_CPUID_FEATURES:
-        kvmclock_cpuid(leaf, r); /* kvm-clock (kvmclock.h) */
+    case KVM_CPUID_FEATURES: /* kvm-clock (kvmclock.h), when there is a rate to tell */
+        if (rt_timer_freq() == 0 || !kvmclock_cpuid(leaf, tsc_invariant(), r)) {
+            r[0] = r[1] = r[2] = r[3] = 0;
+        }
         break;
     case 0x80000001:
         r[2] &= ~(1u << 2); /* no SVM */
@@ -426,38 +441,42 @@ static uint64_t *msr_slot(struct keel_vcpu_state *s, uint32_t msr)
     }
 }
 
-/* kvm-clock's MSRs (kvmclock.h): bit 0 of MSR_KVM_SYSTEM_TIME_NEW enables, the rest of each is
- * the guest-physical address of its structure (4-byte aligned, in RAM), filled at the write. An
- * address elsewhere is taken and reported, and nothing written (as KVM: no #GP). */
+/* kvm-clock's MSRs (kvmclock.h): the guest-physical address of a structure (4-byte aligned, in
+ * RAM), filled at the write; bit 0 of MSR_KVM_SYSTEM_TIME_NEW enables it (the wall clock's has no
+ * enable bit). An address elsewhere is taken and reported, and nothing written (as KVM: no #GP).
+ * One lock for the VM's structures: writes are rare (a vCPU's start, a wall clock read). */
 static void kvmclock_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
+    static struct vm_lock lock;
     struct vm *vm = v->vm;
     uint64_t zero = 0, hz = rt_timer_freq();
+    bool time = msr == MSR_KVM_SYSTEM_TIME_NEW;
+    if (hz == 0) {
+        return; /* (never offered: kvm-clock's leaves are then zero) */
+    }
     __atomic_compare_exchange_n(&vm->arch.kvmclock_tsc0, &zero, keel_cycles(), false,
                                 __ATOMIC_RELAXED, __ATOMIC_RELAXED);
     uint64_t tsc0 = __atomic_load_n(&vm->arch.kvmclock_tsc0, __ATOMIC_RELAXED);
-    bool time = msr == MSR_KVM_SYSTEM_TIME_NEW;
+    uint64_t gpa = time ? value & ~1ull : value, size = time ? sizeof(struct pvclock_vcpu_time_info)
+                                                             : sizeof(struct pvclock_wall_clock);
+    void *p = gpa & 3 ? NULL : guest_mem_ptr(vm, gpa_init(gpa), size);
+    uint32_t nsec = 0;
+    uint64_t sec = time ? 0 : ports_wall_clock(tsc0, &nsec);
+    vm_lock(&lock);
     *(time ? &v->arch.kvmclock_msr : &vm->arch.kvmclock_wall_msr) = value;
     if (time && !(value & 1)) {
-        return; /* disabled: nothing more is written */
-    }
-    uint64_t gpa = value & ~1ull, size = time ? sizeof(struct pvclock_vcpu_time_info)
-                                              : sizeof(struct pvclock_wall_clock);
-    void *p = gpa & 3 ? NULL : guest_mem_ptr(vm, gpa_init(gpa), size);
-    if (!p) {
+        /* disabled: nothing more is written */
+    } else if (!p) {
         vm_report(vm,
                   "guest put its kvm-clock %s at 0x%lx: not 4-byte aligned guest RAM, not "
                   "written",
                   time ? "time" : "wall clock", (unsigned long)gpa);
     } else if (time) {
-        kvmclock_write_time(p, &v->arch.kvmclock_version, tsc0, hz);
+        kvmclock_write_time(p, &v->arch.kvmclock_version, tsc0, hz, tsc_invariant());
     } else {
-        uint32_t nsec;
-        uint64_t sec = ports_wall_clock(tsc0, &nsec);
-        vm_lock(&vm->irq_lock); /* (any vCPU may write it: one writer at a time) */
         kvmclock_write_wall(p, &vm->arch.kvmclock_wall_version, sec, nsec);
-        vm_unlock(&vm->irq_lock);
     }
+    vm_unlock(&lock);
 }
 
 static int msr_exit(struct vcpu *v, struct keel_vcpu_state *s)

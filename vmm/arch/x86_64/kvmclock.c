@@ -5,13 +5,14 @@
  *
  * One fixed conversion for the VM's life: the TSC runs at the kernel's clock rate on every CPU
  * (the guest's TSC is the host's: no offset, no scaling), so the structure is written once, when
- * the guest names it, and never needs an update; PVCLOCK_TSC_STABLE_BIT tells the guest that
- * the vCPUs' clocks agree, so it needs no cross-CPU monotonicity fix-up.
+ * the guest names it, and never needs an update. PVCLOCK_TSC_STABLE_BIT tells the guest that
+ * the vCPUs' clocks agree, so it needs no cross-CPU monotonicity fix-up: offered only when the
+ * CPU says its TSC is invariant (QEMU's emulated CPUs do not: their guests keep the fix-up).
  */
 #include "kvmclock.h"
 #include <string.h>
 
-bool kvmclock_cpuid(uint32_t leaf, uint32_t r[4])
+bool kvmclock_cpuid(uint32_t leaf, bool stable, uint32_t r[4])
 {
     switch (leaf) {
     case KVM_CPUID_SIGNATURE:
@@ -21,7 +22,7 @@ bool kvmclock_cpuid(uint32_t leaf, uint32_t r[4])
     case KVM_CPUID_FEATURES:
         /* the clock at the new MSRs, and stable; nothing else (no PV EOI, steal time, async
          * page faults, PV IPIs or spinlocks: a guest then uses none of them) */
-        r[0] = KVM_FEATURE_CLOCKSOURCE2 | KVM_FEATURE_CLOCKSOURCE_STABLE_BIT;
+        r[0] = KVM_FEATURE_CLOCKSOURCE2 | (stable ? KVM_FEATURE_CLOCKSOURCE_STABLE_BIT : 0);
         r[1] = r[2] = r[3] = 0; /* edx: no hints (not KVM_HINTS_REALTIME) */
         return true;
     default:
@@ -49,7 +50,7 @@ bool kvmclock_scale(uint64_t hz, uint32_t *mul, int8_t *shift)
 }
 
 void kvmclock_write_time(volatile struct pvclock_vcpu_time_info *t, uint32_t *version,
-                         uint64_t tsc0, uint64_t hz)
+                         uint64_t tsc0, uint64_t hz, bool stable)
 {
     uint32_t mul = 0;
     int8_t shift = 0;
@@ -61,7 +62,7 @@ void kvmclock_write_time(volatile struct pvclock_vcpu_time_info *t, uint32_t *ve
     t->system_time = 0;
     t->tsc_to_system_mul = mul;
     t->tsc_shift = shift;
-    t->flags = PVCLOCK_TSC_STABLE_BIT;
+    t->flags = stable ? PVCLOCK_TSC_STABLE_BIT : 0;
     t->pad[0] = t->pad[1] = 0;
     __atomic_thread_fence(__ATOMIC_RELEASE);
     *version += 2;

@@ -35,8 +35,9 @@ struct pvclock_wall_clock {
     uint32_t version, sec, nsec;
 } __attribute__((packed));
 
-/* KVM's two leaves: r = eax, ebx, ecx, edx. False for any other leaf. */
-bool kvmclock_cpuid(uint32_t leaf, uint32_t r[4]);
+/* KVM's two leaves: r = eax, ebx, ecx, edx; stable: the TSC is invariant (CPUID 0x80000007 EDX
+ * bit 8), so the stable bit may be offered. False for any other leaf. */
+bool kvmclock_cpuid(uint32_t leaf, bool stable, uint32_t r[4]);
 
 /* The multiplier and shift with which nanoseconds = ((tsc << shift), or >> -shift when it is
  * negative, * mul) >> 32, for a TSC of hz cycles a second: the most precise (mul >= 2^31).
@@ -44,9 +45,10 @@ bool kvmclock_cpuid(uint32_t leaf, uint32_t r[4]);
 bool kvmclock_scale(uint64_t hz, uint32_t *mul, int8_t *shift);
 
 /* Fill a vCPU's structure in guest RAM (version odd while it is written, then *version + 2,
- * kept even): system time 0 at TSC tsc0, the VM's start, the same on every vCPU. */
+ * kept even): system time 0 at TSC tsc0, the VM's start, the same on every vCPU; the stable flag
+ * as kvmclock_cpuid's. hz is not 0 (kvmclock_scale). */
 void kvmclock_write_time(volatile struct pvclock_vcpu_time_info *t, uint32_t *version,
-                         uint64_t tsc0, uint64_t hz);
+                         uint64_t tsc0, uint64_t hz, bool stable);
 
 /* Fill the wall clock structure: the time of day at system time 0, seconds since 1970. */
 void kvmclock_write_wall(volatile struct pvclock_wall_clock *w, uint32_t *version, uint64_t sec,

@@ -156,26 +156,6 @@ static uint64_t rtc_now(void)
     return (uint64_t)((unsigned __int128)keel_cycles() * RTC_HZ / rt_timer_freq());
 }
 
-uint64_t ports_wall_clock(uint64_t cycles, uint32_t *nsec)
-{
-    uint64_t f = rt_timer_freq();
-    if (f == 0) {
-        *nsec = 0;
-        return 946684800;
-    }
-    *nsec = (uint32_t)((unsigned __int128)(cycles % f) * 1000000000u / f);
-    if (!rtc_created) {
-        static uint64_t start; /* the first call's: the VM's start, near enough */
-        uint64_t zero = 0;
-        __atomic_compare_exchange_n(&start, &zero, cycles / f, false, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED);
-        uint64_t first = __atomic_load_n(&start, __ATOMIC_RELAXED);
-        return 946684800 + (cycles / f > first ? cycles / f - first : 0);
-    }
-    /* the clock's seconds are the ticks' seconds plus its offset (rtc.c) */
-    return (uint64_t)((int64_t)(cycles / f) + __atomic_load_n(&rtc.offset, __ATOMIC_RELAXED));
-}
-
 /* The clock events of the 8254 (IRQ 0: the I/O APIC's line 2, as the MADT's override says) and
  * the CMOS clock (IRQ 8), when the VM has an I/O APIC. vCPU 0 raises what is due and sleeps or
  * runs no longer than to the next (ports_clock_events, at each of its resumes: its timer deadline
@@ -304,6 +284,29 @@ static bool rtc_port_access(struct mmio_device *d, uint64_t offset, unsigned wid
         clock_moved(vm);
     }
     return ok;
+}
+
+uint64_t ports_wall_clock(uint64_t cycles, uint32_t *nsec)
+{
+    uint64_t f = rt_timer_freq();
+    if (f == 0) {
+        *nsec = 0;
+        return 946684800;
+    }
+    *nsec = (uint32_t)((unsigned __int128)(cycles % f) * 1000000000u / f);
+    if (!rtc_created) {
+        static uint64_t start; /* the first call's: the VM's start, near enough */
+        uint64_t zero = 0;
+        __atomic_compare_exchange_n(&start, &zero, cycles / f, false, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED);
+        uint64_t first = __atomic_load_n(&start, __ATOMIC_RELAXED);
+        return 946684800 + (cycles / f > first ? cycles / f - first : 0);
+    }
+    /* the clock's seconds are the ticks' seconds plus its offset (rtc.c) */
+    vm_lock(rtc_dev->lock);
+    int64_t offset = rtc.offset;
+    vm_unlock(rtc_dev->lock);
+    return (uint64_t)((int64_t)(cycles / f) + offset);
 }
 
 static int rtc_create(struct vm *vm, const void *fdt, int node, struct mmio_device *d)

@@ -40,8 +40,11 @@ void vmx_probe_cpu(void);
 void x86_syscall_msrs(void);
 /* pit.c: busy-waits for `us` microseconds (at most 50 ms) on PIT channel 2. */
 void pit_wait_us(unsigned us);
-/* The same in parts: start counting us down; whether the count is done; wait until it is. */
-void pit_start_us(unsigned us);
+/* The same in parts: set up a count of us (returns it in PIT ticks, 1193182 Hz), start it
+ * (one port write), whether it is done, wait until it is. */
+#define PIT_HZ 1193182u
+uint32_t pit_arm_us(unsigned us);
+void pit_go(uint32_t count);
 bool pit_done(void);
 void pit_finish(void);
 
