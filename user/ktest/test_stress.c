@@ -24,6 +24,20 @@ struct worker_result {
 };
 
 static struct worker_result wres[WORKERS];
+
+/* A line now and then while it runs: on Bochs (15 s of the host's time per guest second, more on a
+ * busy host) the case lasts minutes, and the harness takes a console silent that long for a hang
+ * (qemu_run --silence); these lines stop when the work stops. */
+#define REPORT_MS 500
+static void progress(uint64_t root_ops)
+{
+    uint64_t calls = 0;
+    for (unsigned i = 0; i < WORKERS; i++) {
+        calls += wres[i].calls;
+    }
+    printf("stress: so far %lu calls by workers, %lu rounds by the root\n", (unsigned long)calls,
+           (unsigned long)root_ops);
+}
 static volatile uint64_t stress_end;   /* cycle counter value when workers stop */
 static uint64_t page_addr[PAGES];       /* the shared pages, at the same address in the source */
 
@@ -124,9 +138,14 @@ KTEST_DEADLINE(smp_stress_ipc_and_map_returns_kernel_memory, 120)
         REQUIRE_EQ(kthread_place(&server[i], (i + 1) % ncpu, 60, 1000), 0);
     }
     /* The root meanwhile: maps and unmaps the same pages elsewhere, and calls the servers. */
-    uint64_t root_ops = 0, root_errors = 0;
+    uint64_t root_ops = 0, root_errors = 0, report = rt_kip()->timer_freq / 1000 * REPORT_MS;
+    uint64_t next_report = keel_cycles() + report;
     struct keel_utcb *u = keel_utcb();
     while (root_ops < STRESS_MIN_ROUNDS || keel_cycles() < stress_end) {
+        if (keel_cycles() >= next_report) {
+            progress(root_ops);
+            next_report = keel_cycles() + report;
+        }
         unsigned p = (unsigned)(root_ops % PAGES);
         if (KOBJ(other, KEEL_TASK_MAP, source, keel_fpage_mem(page_addr[p], 12, KEEL_FP_RW), WX) != 0 ||
             KOBJ(other, KEEL_TASK_UNMAP, keel_fpage_mem(WX, 12, 0), KEEL_UNMAP_SELF) != 0) {
@@ -146,6 +165,9 @@ KTEST_DEADLINE(smp_stress_ipc_and_map_returns_kernel_memory, 120)
     for (unsigned i = 0; i < WORKERS; i++) {
         for (unsigned ms = 0; ms < 20000 && !wres[i].done; ms++) {
             sleep_us(1000);
+            if (ms % REPORT_MS == REPORT_MS - 1) {
+                progress(root_ops);
+            }
         }
         CHECK_EQ(wres[i].done, 1);
         CHECK_EQ(wres[i].errors, 0);
