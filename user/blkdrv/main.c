@@ -30,6 +30,7 @@
 #include <virtio/blklink.h>
 #include <virtio/uapi.h>
 #include <cpio.h>
+#include <fdt_util.h>
 #include <libfdt.h>
 #include <string.h>
 
@@ -179,21 +180,19 @@ static uint8_t dev_request(const struct keel_progenv *env, uint32_t type, uint64
     return *status;
 }
 
-/* The system tree among the boot modules. */
+/* The system tree among the boot modules, copied: a file in the cpio is only 4-byte aligned,
+ * libfdt wants 8. */
 static const void *system_tree(const struct keel_progenv *env)
 {
+    static uint64_t tree[64 * 1024 / 8];
     if (!env->modules_size) {
         return NULL;
     }
     const char *base = (const char *)(uintptr_t)KEEL_PROG_MODULES_BASE + env->modules_offset;
     uint64_t size = 0;
-    const void *fdt = cpio_find(base, base + env->modules_size - env->modules_offset, "system.dtb",
-                                &size);
-    /* (the root task read the same tree: a header check suffices) */
-    return fdt && size >= sizeof(struct fdt_header) && fdt_check_header(fdt) == 0 &&
-                   fdt_totalsize(fdt) <= size
-               ? fdt
-               : NULL;
+    const void *file = cpio_find(base, base + env->modules_size - env->modules_offset, "system.dtb",
+                                 &size);
+    return file && fdt_util_load(tree, sizeof(tree), file, size) == FDT_UTIL_LOAD_OK ? tree : NULL;
 }
 
 /* Reads and checks every link's slice; the links that pass are set up and served. */
@@ -389,7 +388,8 @@ int main(void)
            (unsigned long)(disk_sectors / 2), dev_flush ? ", flush" : ", no flush");
     const void *fdt = system_tree(env);
     if (!fdt) {
-        printf("%s: no system.dtb among its boot modules (keel,boot-modules): no slices\n", name);
+        printf("%s: no usable system.dtb among its boot modules (keel,boot-modules): no slices\n",
+               name);
     }
     link_count = (unsigned)(env->link_count < KEEL_PROG_MAX_LINKS ? env->link_count
                                                                   : KEEL_PROG_MAX_LINKS);
