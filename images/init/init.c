@@ -29,7 +29,17 @@
 //   carrier keel.nocarrier=IFNAME    the interface, brought up, has no carrier (a NIC cabled to
 //                                    nothing: virtio-net's status without LINK_UP)
 //   keel.hold=SECONDS                after the checks, stay up that long before powering off
+//   keel.data=DEV                    (any mode, before the checks or the shell) mounts DEV, an
+//                                    ext2 file system, on /data with every write synchronous, and
+//                                    counts this boot in /data/boots (the demo's disk that
+//                                    persists, docs/getting-started.md):
+//                                        KEEL-INIT DATA <dev> on /data: boot <n> of this disk
 //   keel.blkread=1                   times reading the whole disk with O_DIRECT (BLKREAD line)
+//   keel.blkbench=DEV[,DEV...]       times reading, then writing and fsyncing each whole disk
+//                                    with O_DIRECT (BLKBENCH lines; the disks' data is lost)
+//   persist keel.persist=BYTES [keel.blkdev=/dev/vda]
+//                                    durability across boots (docs/devices.md): checks what the
+//                                    last boot wrote and flushed, writes the next generation
 //   keel.dmesg=1                     after the checks, prints the kernel's log buffer (DMESG lines:
 //                                    a quiet boot's messages, e.g. initcall_debug's timings)
 //   keel.load=1                      after the checks, a CPU and memory load for the benchmarks
@@ -51,6 +61,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <linux/rtc.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -229,6 +240,7 @@ static void power_off(void)
 {
     fflush(stdout);
     sync();
+    umount("/data"); // (keel.data's, when there: its last writes done; EINVAL otherwise)
     reboot(RB_POWER_OFF);
     printf(MARK " WARN power-off failed: %s\n", strerror(errno));
     for (;;)
@@ -646,6 +658,161 @@ static void blk_read_timing(void)
            n < 0 ? " (read error)" : "");
 }
 
+// keel.blkbench=DEV[,DEV...]: for each disk, the time to read all of it, then to write all of it
+// and fsync it (a FLUSH), with O_DIRECT in 64 KiB requests, for the benchmarks (bench/blk.sh):
+//     KEEL-INIT BLKBENCH <dev> read|write <bytes> bytes <ns> ns
+// What the disks held is lost.
+static void blk_bench_one(const char *dev, int write_it)
+{
+    static uint8_t buf[65536] __attribute__((aligned(4096)));
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)(i * 7 + 1);
+    int fd = open(dev, (write_it ? O_WRONLY : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+    uint64_t size = 0;
+    if (fd < 0 || ioctl(fd, BLKGETSIZE64, &size) != 0) {
+        printf(MARK " BLKBENCH %s cannot open it: %s\n", dev, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    uint64_t total = 0, t0 = monotonic_ns();
+    ssize_t n = 0;
+    while (total < size) {
+        size_t len = size - total < sizeof buf ? (size_t)(size - total) : sizeof buf;
+        n = write_it ? pwrite(fd, buf, len, (off_t)total) : pread(fd, buf, len, (off_t)total);
+        if (n <= 0)
+            break;
+        total += (uint64_t)n;
+    }
+    int synced = write_it ? fsync(fd) : 0;
+    uint64_t ns = monotonic_ns() - t0;
+    close(fd);
+    printf(MARK " BLKBENCH %s %s %llu bytes %llu ns%s\n", dev, write_it ? "write" : "read",
+           (unsigned long long)total, (unsigned long long)ns,
+           n < 0 || synced != 0 ? " (I/O error)" : "");
+}
+
+static void blk_bench(void)
+{
+    char list[256];
+    if (!param("keel.blkbench", list, sizeof list))
+        return;
+    for (char *save = NULL, *dev = strtok_r(list, ",", &save); dev;
+         dev = strtok_r(NULL, ",", &save)) {
+        blk_bench_one(dev, 0);
+        blk_bench_one(dev, 1);
+    }
+    fflush(stdout);
+}
+
+// keel.persist=BYTES: durability across boots. The disk holds a text header in its first sector,
+//     KEEL-PERSIST 1 generation=<g> bytes=<n> sha256=<hex of the data>
+// and two data areas of BYTES each after the first 4 KiB; generation g lives in area g % 2. First
+// the generation the header names, if any, is read back and checked against its hash (the last
+// boot wrote and flushed it: it must be there, whatever ended that boot); then generation g + 1
+// is written into the other area and fsync'ed (Linux sends the device a FLUSH), then the header
+// naming it, fsync'ed again, and only then
+//     KEEL-INIT PERSIST WROTE generation <g+1> <n> bytes sha256 <hex> synced
+// is printed. A kill at any point leaves a header whose area was flushed before it was named.
+// (sync(2) would not do on a raw device: Linux flushes a disk's write cache on fsync of the
+// device, or through a file system's sync; sync(2) of a device no file system is on writes its
+// dirty pages but sends no FLUSH.) ci/blk_durability.py checks the same on the host.
+#define PERSIST_AREA 4096u
+
+static void persist_fill(uint8_t *p, size_t n, uint64_t generation)
+{
+    uint64_t x = generation * 0x9e3779b97f4a7c15ull + 0x4b45454c; // "KEEL"
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p[i] = (uint8_t)(x >> 24);
+    }
+}
+
+static int persist_io(int fd, int write_it, void *p, size_t n, uint64_t off)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t r = write_it ? pwrite(fd, (uint8_t *)p + done, n - done, (off_t)(off + done))
+                             : pread(fd, (uint8_t *)p + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static void check_persist(void)
+{
+    char want[24], dev[64] = "/dev/vda", got[65], header[512];
+    if (!param("keel.persist", want, sizeof want)) {
+        skip("persist", "not requested (keel.persist=BYTES)");
+        return;
+    }
+    param("keel.blkdev", dev, sizeof dev);
+    uint64_t bytes = strtoull(want, NULL, 0), size = 0;
+    int fd = open(dev, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || ioctl(fd, BLKGETSIZE64, &size) != 0 || bytes == 0 ||
+        PERSIST_AREA + 2 * bytes > size) {
+        result("persist", 0, "%s (%llu bytes): cannot hold 2 areas of %s bytes: %s", dev,
+               (unsigned long long)size, want, fd < 0 ? strerror(errno) : "too small");
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    uint8_t *data = malloc(bytes);
+    uint8_t digest[32];
+    struct sha256 s;
+    unsigned long long gen = 0, had = 0;
+    if (!data || persist_io(fd, 0, header, sizeof header, 0) != 0) {
+        result("persist", 0, "%s: cannot read its header: %s", dev, strerror(errno));
+        goto out;
+    }
+    header[sizeof header - 1] = '\0';
+    char hash[65] = "";
+    if (sscanf(header, "KEEL-PERSIST 1 generation=%llu bytes=%llu sha256=%64s", &gen, &had, hash) ==
+        3) {
+        if (had != bytes || persist_io(fd, 0, data, bytes, PERSIST_AREA + (gen % 2) * bytes) != 0) {
+            result("persist", 0, "generation %llu: %llu bytes (want %llu) or a read error: %s", gen,
+                   had, (unsigned long long)bytes, strerror(errno));
+            goto out;
+        }
+        sha256_init(&s);
+        sha256_update(&s, data, bytes);
+        sha256_final(&s, digest);
+        hex_string(digest, sizeof digest, got);
+        result("persist", strcmp(got, hash) == 0,
+               "generation %llu read back: %llu bytes sha256 %s%s%s", gen, had, got,
+               strcmp(got, hash) == 0 ? "" : ", the header says ",
+               strcmp(got, hash) == 0 ? "" : hash);
+    } else {
+        gen = 0;
+        printf(MARK " PERSIST %s holds no generation yet\n", dev);
+    }
+    gen++;
+    persist_fill(data, bytes, gen);
+    sha256_init(&s);
+    sha256_update(&s, data, bytes);
+    sha256_final(&s, digest);
+    hex_string(digest, sizeof digest, got);
+    memset(header, 0, sizeof header);
+    snprintf(header, sizeof header, "KEEL-PERSIST 1 generation=%llu bytes=%llu sha256=%s\n", gen,
+             (unsigned long long)bytes, got);
+    if (persist_io(fd, 1, data, bytes, PERSIST_AREA + (gen % 2) * bytes) != 0 || fsync(fd) != 0 ||
+        persist_io(fd, 1, header, sizeof header, 0) != 0 || fsync(fd) != 0) {
+        result("persist", 0, "generation %llu: write or fsync: %s", gen, strerror(errno));
+        goto out;
+    }
+    printf(MARK " PERSIST WROTE generation %llu %llu bytes sha256 %s synced\n", gen,
+           (unsigned long long)bytes, got);
+    fflush(stdout);
+out:
+    free(data);
+    close(fd);
+}
+
 // keel.dmesg=1: the kernel's log as it holds it, each line prefixed, after the checks (a boot
 // with `quiet` kept its messages out of the console, whose output costs time in a VM).
 static void print_kernel_log(void)
@@ -748,6 +915,8 @@ static void run_checks(void)
     check_cpus();
     check_blk();
     blk_read_timing();
+    blk_bench();
+    check_persist();
     check_rng();
     check_hvc();
     check_rtc();
@@ -850,6 +1019,35 @@ static void interactive(void)
     }
 }
 
+// keel.data=DEV: a disk that outlives the run (make run's, on the board's disk through the block
+// driver): mounted on /data with MS_SYNCHRONOUS | MS_DIRSYNC, so that what a program wrote there
+// is on the disk when its write returns (ext2 has no journal; a run ended with Ctrl-A X then
+// loses nothing written), and this boot counted in /data/boots (fsync'ed).
+static void data_disk(void)
+{
+    char dev[64], text[32] = "";
+    if (!param("keel.data", dev, sizeof dev))
+        return;
+    mkdir("/data", 0755);
+    if (mount(dev, "/data", "ext2", MS_SYNCHRONOUS | MS_DIRSYNC | MS_NOATIME, NULL) != 0) {
+        printf(MARK " DATA %s: cannot mount it (ext2) on /data: %s\n", dev, strerror(errno));
+        return;
+    }
+    unsigned long boots = 0;
+    if (read_text("/data/boots", text, sizeof text) == 0)
+        boots = strtoul(text, NULL, 10);
+    int fd = open("/data/boots", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int len = snprintf(text, sizeof text, "%lu\n", boots + 1);
+    if (fd < 0 || write(fd, text, (size_t)len) != len || fsync(fd) != 0) {
+        printf(MARK " DATA %s: cannot write /data/boots: %s\n", dev, strerror(errno));
+    } else {
+        printf(MARK " DATA %s on /data: boot %lu of this disk\n", dev, boots + 1);
+    }
+    if (fd >= 0)
+        close(fd);
+    fflush(stdout);
+}
+
 int main(void)
 {
     // The boot marker comes first: the counter is read before anything else happens.
@@ -878,6 +1076,7 @@ int main(void)
         close(fd);
     }
     load_modules();
+    data_disk();
     char test[8];
     if (param("keel.test", test, sizeof test) && strcmp(test, "0") != 0) {
         run_checks();
