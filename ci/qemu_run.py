@@ -6,9 +6,11 @@ The board comes from platforms/<board>/board.conf. The console is streamed to a 
 terminal with --interactive). The run passes when every --expect marker has appeared in order, with
 --expect-exit the emulator powered off by itself, every --require marker appeared somewhere and each
 --count marker as often as it says; it fails on a --fail marker, a timeout or an early exit. The
-emulator is killed in every case, and a failing run shows the tail of the console.
+emulator is killed in every case, and a failing run shows the tail of the console. With
+--kill-after it is killed as a power cut would stop it: SIGKILL, no orderly exit (QEMU then writes
+back nothing it still holds), at a random moment after the last --expect marker.
 """
-import argparse, os, pathlib, re, selectors, signal, subprocess, sys, time
+import argparse, os, pathlib, random, re, selectors, signal, subprocess, sys, time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_FAIL = ["KEEL PANIC", "FAIL:"]
@@ -173,9 +175,20 @@ def main():
                     help="-icount shift=0,sleep=off: also, while every CPU waits, the clock jumps to the "
                          "next timer instead of following the host's (guest time then owes nothing to "
                          "the host's load)")
+    ap.add_argument("--kill-after", type=float, metavar="SECONDS",
+                    help="once every --expect marker has appeared, go on reading the console for a "
+                         "random time up to SECONDS (KEEL_KILL_SEED in the environment: the seed), "
+                         "then SIGKILL the emulator (a power cut); --fail markers meanwhile still fail")
     ap.add_argument("--report", help="regular expression whose matches are printed after the run")
     ap.add_argument("extra", nargs="*", help="further emulator arguments (after --)")
     args = ap.parse_args()
+    if args.kill_after is not None and args.expect_exit:
+        sys.exit("qemu_run: --kill-after and --expect-exit exclude each other")
+    kill_delay = None
+    if args.kill_after is not None:
+        seed = int(os.environ.get("KEEL_KILL_SEED") or int.from_bytes(os.urandom(4), "little"))
+        kill_delay = random.Random(seed).uniform(0, args.kill_after)
+        print(f"qemu_run: SIGKILL {kill_delay:.3f} s after the last marker (KEEL_KILL_SEED={seed})")
 
     board = read_board(args.board)
     cmd = qemu_command(board, args)
@@ -200,6 +213,7 @@ def main():
         longest_silence = longest_stall = stalled = 0.0  # stalled: unstarved seconds since the last output
         starvation = Starvation(proc.pid) if args.stall else None
         sampled = time.monotonic()
+        kill_at = None  # (--kill-after: when)
 
         def waiting_for():
             last = next((l for l in reversed(text.splitlines()) if l.strip()), "")
@@ -209,7 +223,15 @@ def main():
         try:
             failing = False
             while verdict is None or (failing and time.monotonic() < deadline):
+                if kill_at is not None and verdict is None and time.monotonic() >= kill_at:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    log.write(f"\n# qemu_run: SIGKILL {kill_delay:.3f} s after the last marker\n")
+                    verdict = "ok"
+                    break
                 left = deadline - time.monotonic()
+                if kill_at is not None:
+                    left = min(left, max(0.0, kill_at - time.monotonic()) + 0.001)
                 quiet = time.monotonic() - last_output
                 if starvation and time.monotonic() - sampled >= 0.5:
                     now = time.monotonic()
@@ -239,6 +261,8 @@ def main():
                             verdict = f"emulator exited ({proc.returncode}) before '{pending[0]}'"
                         elif args.expect_exit and proc.returncode != 0:
                             verdict = f"emulator exited with status {proc.returncode}"
+                        elif kill_delay is not None:  # (an orderly exit writes back what a cut loses)
+                            verdict = f"emulator exited ({proc.returncode}) before its SIGKILL"
                         else:
                             verdict = "ok"
                         break
@@ -266,7 +290,11 @@ def main():
                         cursor = pos + len(pending[0])
                         pending.pop(0)
                     if not pending and not args.expect_exit and verdict is None:
-                        verdict = "ok"
+                        if kill_delay is None:
+                            verdict = "ok"
+                        elif kill_at is None:
+                            kill_at = time.monotonic() + kill_delay
+                            deadline = max(deadline, kill_at + 1.0)
                     if failing:
                         continue
         finally:

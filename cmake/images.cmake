@@ -626,6 +626,37 @@ add_test(NAME vm/riscv64-linux-blk-driver COMMAND ${KEEL_QEMU_RUN} --board qemu-
        -drive file=${KEEL_IMAGES_DIR}/riscv64/disk.img,if=none,format=raw,id=d0,readonly=on
        -device virtio-blk-device,drive=d0,bus=virtio-mmio-bus.7)
 set_tests_properties(vm/riscv64-linux-blk-driver PROPERTIES TIMEOUT 150 LABELS system)
+# Durability (docs/devices.md, ci/blk_durability.py): the same guest on a read-write slice (the
+# middle 4 MiB of an 8 MiB qcow2 image on the host) writes a generation of data, flushes it
+# (fsync: FLUSH through the VMM, the link and blkdrv to QEMU) and says so; QEMU is then killed
+# (SIGKILL) at a random moment up to 2 s later, the host checks the image, and the next boot on
+# the same image reads the generation back (twice). qcow2 in writeback mode loses unflushed
+# cluster allocations with QEMU: a FLUSH dropped on the way fails the test.
+set(vm_linux_blk_rw_rv ${KEEL_IMAGES_DIR}/riscv64/vm-linux-blk-rw.cpio)
+keel_add_vm_modules(vm-linux-blk-rw-riscv64 riscv64 ${vm_linux_blk_rw_rv}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-blk-rw-riscv64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-blk-rw-riscv64.dts ${KEEL_BUILD_ROOT}/riscv64/user/blkdrv)
+set(vm_linux_blk_rw_arm64 ${KEEL_IMAGES_DIR}/arm64/vm-linux-blk-rw.cpio)
+keel_add_vm_modules(vm-linux-blk-rw-arm64 arm64 ${vm_linux_blk_rw_arm64}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-blk-rw-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/linux-blk-rw-arm64.dts ${KEEL_BUILD_ROOT}/arm64/user/blkdrv)
+foreach(spec IN ITEMS riscv64:7:${vm_linux_blk_rw_rv} arm64:31:${vm_linux_blk_rw_arm64})
+    string(REPLACE ":" ";" spec ${spec})
+    list(GET spec 0 arch)
+    list(GET spec 1 bus)
+    list(GET spec 2 cpio)
+    set(name vm/${arch}-linux-blk-durability)
+    add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/ci/blk_durability.py
+        --image ${CMAKE_BINARY_DIR}/blk-durability-${arch}.qcow2 --disk-bytes 8388608
+        --slice 2097152 4194304 --persist 524288 --bus virtio-mmio-bus.${bus} --boots 2
+        --kill-after 2 --log-prefix ${CMAKE_BINARY_DIR}/logs/${name}
+        -- ${KEEL_QEMU_RUN} --board qemu-virt-${arch} --kernel ${KEEL_BUILD_ROOT}/${arch}/hyp/keel.bin
+        --initrd ${cpio} --smp 2 --timeout 120
+        --expect "blkdrv: device disk: 16384 sectors (8192 KiB), flush"
+        --expect "blkdrv: link vm1-disk: sectors 4096..12287 of the disk, 16 slots"
+        --expect "vmm: vm1: disk link vm1-disk: 8192 sectors, flush")
+    set_tests_properties(${name} PROPERTIES TIMEOUT 300 LABELS system)
+endforeach()
 # The same guest with its devices on PCI (dts/vms/linux-pci-riscv64.dts): the VMM's generic ECAM
 # host bridge, virtio-pci block, rng and console, INTx through the PLIC (riscv64 has no MSI here).
 set(vm_linux_pci_rv ${KEEL_IMAGES_DIR}/riscv64/vm-linux-pci.cpio)
