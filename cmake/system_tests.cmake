@@ -384,6 +384,27 @@ keel_add_qemu_test(vm/arm64-blk-driver-restart BOARD qemu-virt-arm64 ARCH arm64
     QEMU_ARGS -global virtio-mmio.force-legacy=false
         -drive file=${blk_disk_restart},if=none,format=raw,id=d0
         -device virtio-blk-device,drive=d0,bus=virtio-mmio-bus.31)
+# A restarted VMM taking over its link (dts/systems/vm-blk-vmm-restart-arm64.dts): vm1's VMM
+# stops its VM right after posting the guest's 2nd request (sectors 0-7) in its first run and
+# takes no completion any more; the root task starts it again; the new VMM drops the completion
+# the dead one left, waits until nothing of it is in flight (vmm/blk_link.c, take_over()), and its
+# guest does all again; vm2 and the image end as above.
+set(blk_disk_vmm_restart ${CMAKE_BINARY_DIR}/blk-disk-vmm-restart.img)
+keel_add_qemu_test(vm/arm64-blk-vmm-restart BOARD qemu-virt-arm64 ARCH arm64
+    INITRD_NAME vm-blk-vmm-restart TIMEOUT 60 SMP 2
+    EXPECT "vmm: vm1: disk link vm1-disk: request 2 posted: stopping the VM"
+           "vmm: vm1: VM stopped" "root: vm1: restart 1 of at most 1"
+           "vmm: vm1: disk link vm1-disk: taken over at request 2, 1 completions of the previous run dropped"
+           "vm1| blkuser: wrote sectors 0-7 and 127, flushed, read back: all correct"
+           "vm1| blkuser: done" "vmm: vm1: guest powered off, status 0"
+    REQUIRE "vm2| blkuser: sector 0 (status 0): \"KEEL disk sector 128\""
+            "vm2| blkuser: write of sector 0 on a read-only disk: status 1" "vm2| blkuser: done"
+            "vmm: vm2: guest powered off, status 0"
+    FAIL "requests failed (I/O error)"
+    WRAP ${CMAKE_SOURCE_DIR}/ci/blk_disk.py --image ${blk_disk_vmm_restart}
+    QEMU_ARGS -global virtio-mmio.force-legacy=false
+        -drive file=${blk_disk_vmm_restart},if=none,format=raw,id=d0
+        -device virtio-blk-device,drive=d0,bus=virtio-mmio-bus.31)
 # x86_64 measures its timer against the PIT: under -icount (TSC at 1 GHz of instructions) the
 # quanta, timeouts and the CPU start still work.
 # With 6 GiB, q35 puts 4 GiB above the 4 GiB line: the direct map grows over it at boot, and the

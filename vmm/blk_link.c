@@ -13,9 +13,11 @@
  * Tags: slot | sequence << 8, the sequence counting the VMM's posts, so an answer to a request
  * of a previous run (of either side) names no request in flight and is dropped. The driver
  * restarted (generation changed, or magic cleared) fails everything in flight with IOERR, and
- * new requests are refused (IOERR) until its magic is back.
+ * new requests are refused (IOERR) until its magic is back. A restarted VMM drops the
+ * completions the previous run left and waits for what it had in flight (take_over()).
  */
 #include "blk_link.h"
+#include "vcpu.h"
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
@@ -48,6 +50,10 @@ struct blk_link {
     uint32_t lens[VIRTIO_BLK_ASYNC_SLOTS];
     uint64_t irq, peer_irq, thread;
     uint64_t bad; /* answers dropped: unknown tag, or a broken index */
+    uint32_t dropped;    /* completions of a previous run dropped by take_over() */
+    uint32_t exit_after; /* (blk_link_test_exit_after: 0, never) */
+    uint32_t posted;
+    bool exiting; /* (... reached: no completion is taken any more) */
     uint8_t stack[8192] __attribute__((aligned(16)));
 };
 
@@ -95,6 +101,14 @@ static bool blk_start(void *ctx, const struct virtio_blk_async_req *r)
     if (__atomic_load_n(&l->hdr->driver_idle, __ATOMIC_RELAXED)) {
         KOBJ(l->peer_irq, KEEL_IRQ_TRIGGER);
     }
+    if (l->exit_after && ++l->posted == l->exit_after) {
+        printf("vmm: %s: disk link %s: request %u posted: stopping the VM "
+               "(keel,test-exit-after-requests)\n",
+               l->vm->name, l->name, l->posted);
+        l->exiting = true;
+        l->vm->broken = true;
+        vm_stop(l->vm);
+    }
     return true;
 }
 
@@ -122,6 +136,7 @@ static bool take_over(struct blk_link *l)
     }
     uint32_t cons = __atomic_load_n(&l->req_idx->cons, __ATOMIC_ACQUIRE);
     uint32_t dprod = __atomic_load_n(&l->done_idx->prod, __ATOMIC_ACQUIRE);
+    l->dropped += dprod - l->done_idx->cons;
     __atomic_store_n(&l->done_idx->cons, dprod, __ATOMIC_RELEASE);
     if (dprod != cons) {
         return false;
@@ -135,6 +150,9 @@ static bool take_over(struct blk_link *l)
 /* Answers the completions the driver posted (the device's lock held). */
 static void complete(struct blk_link *l)
 {
+    if (l->exiting) {
+        return;
+    }
     if (l->up && !driver_up(l)) {
         printf("vmm: %s: disk link %s: the driver restarted: requests in flight fail\n",
                l->vm->name, l->name);
@@ -248,6 +266,11 @@ struct blk_link *blk_link_open(struct vm *vm, const char *name, struct virtio_bl
            vm->name, name, up ? "" : "no driver: ", (unsigned long)(b->size / BLKLINK_SECTOR),
            b->read_only ? ", read-only" : "", b->flush ? ", flush" : "", slots,
            (unsigned long)(l->part >> 10));
+    if (up && l->req_idx->prod) { /* (a previous run of this VMM posted) */
+        printf("vmm: %s: disk link %s: taken over at request %u, %u completions of the previous "
+               "run dropped\n",
+               vm->name, name, l->req_idx->prod, l->dropped);
+    }
     l->thread = rt_cap_alloc();
     unsigned index = blk_link_count++;
     int64_t r = vm_thread_create(l->thread, BLK_LINK_UTCB(index));
@@ -265,4 +288,9 @@ struct blk_link *blk_link_open(struct vm *vm, const char *name, struct virtio_bl
         return NULL;
     }
     return l;
+}
+
+void blk_link_test_exit_after(struct blk_link *l, uint32_t n)
+{
+    l->exit_after = l->up && l->req_idx->prod == 0 ? n : 0; /* (a fresh link: the first run) */
 }

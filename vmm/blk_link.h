@@ -18,3 +18,11 @@ struct blk_link;
  */
 struct blk_link *blk_link_open(struct vm *vm, const char *name, struct virtio_blk *dev,
                                struct vm_lock *lock, struct virtio_blk_backend *b);
+
+/*
+ * A test of VMM restarts (vm/arm64-blk-vmm-restart; keel,test-exit-after-requests on the blk
+ * node): on a link no VMM posted to before (a fresh one: the first run), the VM is stopped as
+ * broken (the VMM ends with status 2) right after its n-th request is posted, and this VMM takes
+ * no completion any more, so that the next run takes the link over with a request in flight.
+ */
+void blk_link_test_exit_after(struct blk_link *l, uint32_t n);

@@ -7,6 +7,7 @@
  *   blk:  keel,disk = "<boot module>"; keel,writable (the guest's writes go to a private copy;
  *         without it the disk is read-only); or keel,link = "<link of the system tree>": a slice
  *         of the board's disk served by the block driver program (blk_link.c, docs/devices.md);
+ *         keel,test-exit-after-requests = <n> (tests only: blk_link_test_exit_after());
  *   net:  keel,link = "<link of the system tree>" (without it: a NIC with no carrier, what the
  *         guest sends is dropped); local-mac-address = [02 00 00 00 00 01];
  * virtio-mmio: the interrupt is an edge (interrupts = <0 n 1> on the GIC), one per notification.
@@ -150,8 +151,13 @@ static int create_blk(struct vdev *d, const void *fdt, int node)
         /* The link's thread answers requests under d->lock, which the caller holds until the
          * device (and its transport) is made. */
         struct virtio_blk_backend b;
-        if (!blk_link_open(d->vm, link, &d->u.blk, d->lock, &b)) {
+        struct blk_link *l = blk_link_open(d->vm, link, &d->u.blk, d->lock, &b);
+        if (!l) {
             return -1;
+        }
+        const fdt32_t *n = fdt_getprop(fdt, node, "keel,test-exit-after-requests", NULL);
+        if (n) {
+            blk_link_test_exit_after(l, fdt32_to_cpu(*n));
         }
         virtio_blk_init(&d->u.blk, &d->host, &b);
         return 0;
