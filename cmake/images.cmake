@@ -207,16 +207,23 @@ add_test(NAME demo/arm64-example-two-vms-image COMMAND ${CMAKE_SOURCE_DIR}/tools
     --build-root ${KEEL_BUILD_ROOT} ${CMAKE_SOURCE_DIR}/examples/two-vms/system.dts)
 set_tests_properties(demo/arm64-example-two-vms-image PROPERTIES TIMEOUT 60 LABELS system)
 
-# The demo (make run): one Linux VM with its shell on the console.
+# The demo (make run): one Linux VM with its shell on the console; arm64 and riscv64 with a disk
+# on the board that outlives the run (ci/demo), served by blkdrv.
 keel_add_vm_modules(demo-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/demo.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/demo-arm64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/demo-linux-arm64.dts)
+    ${CMAKE_SOURCE_DIR}/dts/vms/demo-disk-linux-arm64.dts ${KEEL_BUILD_ROOT}/arm64/user/blkdrv)
 keel_add_vm_modules(demo-riscv64 riscv64 ${KEEL_IMAGES_DIR}/riscv64/demo.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/demo-riscv64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/demo-linux-riscv64.dts)
+    ${CMAKE_SOURCE_DIR}/dts/vms/demo-disk-linux-riscv64.dts ${KEEL_BUILD_ROOT}/riscv64/user/blkdrv)
 keel_add_vm_modules(demo-x86_64 x86_64 ${KEEL_IMAGES_DIR}/x86_64/demo.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/demo-x86_64.dts
     ${CMAKE_SOURCE_DIR}/dts/vms/demo-linux-x86_64.dts)
+# The demo's disk persists (make run CHECK=1 twice on a fresh disk file, as two `make run`s): the
+# guest counts its boots on the board's disk, /data/boots (ci/demo, keel.data in the init).
+add_test(NAME demo/arm64-disk-persists COMMAND ${CMAKE_SOURCE_DIR}/ci/demo-disk-persists arm64
+    ${KEEL_BUILD_ROOT}/arm64 ${KEEL_IMAGES_DIR}/arm64 ${CMAKE_BINARY_DIR}/demo-disk-test-arm64.img
+    ${CMAKE_BINARY_DIR}/logs/demo/arm64-disk-persists)
+set_tests_properties(demo/arm64-disk-persists PROPERTIES TIMEOUT 300 LABELS system)
 add_test(NAME vm/arm64-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
     --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_linux} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-guest.log

@@ -37,6 +37,8 @@
  *                                        // 0, a fault, its kernel memory used up, stopped by the
  *                                        // system), "always" (also after status 0)
  *           keel,restart-max = <10>;     // ... at most this many times (default 10)
+ *           keel,service;                // it serves the others (a driver): stopped by the
+ *                                        // system once only services run
  *       };
  *   };
  *   and at the root: keel,power-off-when-done;  (stop the system when every program exited)
@@ -89,6 +91,7 @@ struct program {
     uint64_t mem_level; /* memory free and held by the others after its first end */
     bool mem_leak;      /* less than that after a later end: said */
     bool account_made;  /* its factory made at its last start */
+    bool service;       /* keel,service: does not keep the system up (stop_services()) */
 };
 
 static struct program programs[MAX_PROGRAMS];
@@ -500,6 +503,7 @@ static int start(const void *fdt, int node, unsigned index)
         return -1;
     }
     p->stop_ms = prop_u64(fdt, node, "keel,stop-after-ms", 0); /* armed by READY or RUNNING */
+    p->service = fdt_getprop(fdt, node, "keel,service", NULL) != NULL;
     p->running = 1;
     running_count++;
     printf("root: started %s (%s) on CPU %lu", p->name, image, (unsigned long)st.cpu);
@@ -777,11 +781,38 @@ static struct program *from(uint64_t label)
     return &programs[i];
 }
 
+/* Once only services (keel,service: a driver serving the others) run, the system stops them:
+ * nobody is left to use them, and the system can end (keel,power-off-when-done). They are not
+ * restarted. */
+static void stop_services(void)
+{
+    for (unsigned i = 0; i < program_count; i++) {
+        if (programs[i].running && !programs[i].service) {
+            return;
+        }
+    }
+    for (unsigned i = 0; i < program_count; i++) {
+        struct program *p = &programs[i];
+        if (p->running) {
+            printf("root: %s stopped by the system: only services are left (keel,service)\n",
+                   p->name);
+            p->restart = RESTART_NEVER;
+            finish(p, false);
+        }
+    }
+}
+
 static void serve(void)
 {
     bool have_reply = false;
     uint64_t reply = 0, replied_to = 0;
     while (running_count) {
+        if (!have_reply) {
+            stop_services(); /* (when a program has just ended; a reply is owed to a running one) */
+            if (!running_count) {
+                break;
+            }
+        }
         uint64_t label;
         uint64_t tag = have_reply ? keel_reply_wait(reply, next_timeout(), &label)
                                   : keel_wait(next_timeout(), &label);
