@@ -157,6 +157,13 @@ keel_add_vm_modules(vm-linux-bench-pci-riscv64 riscv64 ${KEEL_IMAGES_DIR}/riscv6
 keel_add_vm_modules(vm-linux-bench-x86_64 x86_64 ${KEEL_IMAGES_DIR}/x86_64/vm-linux-bench.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-x86_64.dts
     ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-x86_64.dts)
+# The block throughput benchmark's (bench/blk.sh): the in-RAM disk and the board's disk through
+# blkdrv in one VM.
+foreach(arch IN ITEMS arm64 riscv64)
+    keel_add_vm_modules(vm-blk-bench-${arch} ${arch} ${KEEL_IMAGES_DIR}/${arch}/vm-blk-bench.cpio
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-blk-bench-${arch}.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/bench-blk-linux-${arch}.dts ${KEEL_BUILD_ROOT}/${arch}/user/blkdrv)
+endforeach()
 # The interference benchmark's (bench/interference.sh): a real-time VM beside a Linux VM's load.
 include(${CMAKE_SOURCE_DIR}/cmake/interference.cmake)
 

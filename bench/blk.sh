@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Block throughput in a Linux guest (issue 18 item 7), MiB per guest second under QEMU -icount
+# shift=0,sleep=off (a guest nanosecond is an instruction; while every CPU waits, the clock jumps to
+# the next timer): one VM (dts/systems/vm-blk-bench-<arch>.dts) whose init reads, then writes, each
+# of its two 4 MiB disks whole with O_DIRECT in 64 KiB requests, one at a time (pread/pwrite: queue
+# depth 1), then fsyncs it (one FLUSH) (keel.blkbench):
+#   /dev/vda  the in-RAM disk: the VMM's writable copy of the test disk (virtio/dev_blk.c answers
+#             at once, in the vCPU's exit)
+#   /dev/vdb  a slice of the board's disk (QEMU's virtio-blk on a raw file) through the link and
+#             blkdrv, which has one request at a time on the device (docs/devices.md)
+# and the ratio driver / RAM of each. The board's requests complete in QEMU's I/O threads, whose
+# time -icount does not count while a CPU still runs; but once every CPU waits, the clock jumps to
+# the next timer. Reads and writes (the host's page cache) complete before that happens (the
+# figures repeat within 0.2% from run to run); the board's FLUSH (QEMU's fdatasync() of the file, real
+# milliseconds) does not, so blk-flush-driver is the distance to the guest's next timer, an
+# artefact of -icount, not a latency (blk-flush-ram: the in-RAM disk's FLUSH, answered at once).
+# Under -icount the device's own time costs nothing, so blkdrv's one request at a time on the
+# device costs only its instructions here; at queue depth 1 it could not overlap anyway.
+set -euo pipefail
+root=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$root/host/logs/bench"
+for spec in arm64:2:31 riscv64:1:7; do
+    IFS=: read -r arch smp bus <<<"$spec"
+    cpio="$root/host/images/$arch/vm-blk-bench.cpio"
+    log="$root/host/logs/bench/blk-$arch.log"
+    disk="$root/host/blk-bench-$arch.img"
+    rm -f "$disk" && truncate -s 4M "$disk"
+    if [ -f "$cpio" ] && python3 "$top/ci/qemu_run.py" --board "qemu-virt-$arch" \
+        --kernel "$root/$arch/hyp/keel.bin" --initrd "$cpio" --smp "$smp" --timeout 300 --log "$log" \
+        --expect "BLKBENCH /dev/vdb write" --expect "KEEL: power off" --expect-exit --fail "I/O error" \
+        -- -icount shift=0,sleep=off -seed 1 -global virtio-mmio.force-legacy=false \
+        -drive "file=$disk,if=none,format=raw,id=d0" \
+        -device "virtio-blk-device,drive=d0,bus=virtio-mmio-bus.$bus" >/dev/null; then
+        declare -A mibs=()
+        for dev in vda:ram vdb:driver; do
+            for op in read write; do
+                v=$(sed -n "s|.*KEEL-INIT BLKBENCH /dev/${dev%%:*} $op \([0-9]*\) bytes \([0-9]*\) ns\$|\1 \2|p" "$log" |
+                    head -n 1 | awk '$2 > 0 { printf "%.2f", $1 / 1048576 / ($2 / 1e9) }')
+                mibs[${dev#*:}-$op]=$v
+                printf '%-40s %16s  %s\n' "blk-$op-${dev#*:}-$arch" "${v:--}" "MiB/guest-s"
+            done
+        done
+        for dev in vda:ram vdb:driver; do
+            v=$(sed -n "s|.*KEEL-INIT BLKBENCH /dev/${dev%%:*} fsync \([0-9]*\) ns\$|\1|p" "$log" | head -n 1 |
+                awk '{ printf "%.3f", $1 / 1e6 }')
+            printf '%-40s %16s  %s\n' "blk-flush-${dev#*:}-$arch" "${v:--}" "guest-ms"
+        done
+        for op in read write; do
+            awk -v d="${mibs[driver-$op]}" -v r="${mibs[ram-$op]}" -v n="blk-$op-ratio-driver-ram-$arch" \
+                'BEGIN { if (d > 0 && r > 0) printf "%-40s %16.3f  %s\n", n, d / r, "ratio" }'
+        done
+    else
+        printf '%-40s %16s  %s\n' "blk-read-driver-$arch" "-" "(failed: $log)"
+    fi
+done
