@@ -12,9 +12,10 @@
 # and the ratio driver / RAM of each. The board's requests complete in QEMU's I/O threads, whose
 # time -icount does not count while a CPU still runs; but once every CPU waits, the clock jumps to
 # the next timer. Reads and writes (the host's page cache) complete before that happens (the
-# figures repeat within 0.2% from run to run); the board's FLUSH (QEMU's fdatasync() of the file, real
-# milliseconds) does not, so blk-flush-driver is the distance to the guest's next timer, an
-# artefact of -icount, not a latency (blk-flush-ram: the in-RAM disk's FLUSH, answered at once).
+# figures repeat within 0.2% from run to run); the board's FLUSH (QEMU's fdatasync() of the
+# file, real milliseconds) does not, so blk-flush-driver is the distance to the guest's next
+# timer, an artefact of -icount, not a latency (blk-flush-ram: the in-RAM disk's FLUSH, answered
+# at once).
 # Under -icount the device's own time costs nothing, so blkdrv's one request at a time on the
 # device costs only its instructions here; at queue depth 1 it could not overlap anyway.
 set -euo pipefail
