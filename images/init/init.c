@@ -749,6 +749,26 @@ static int persist_io(int fd, int write_it, void *p, size_t n, uint64_t off)
     return 0;
 }
 
+// A read, or a write and fsync, tried again (up to 50 times, 100 ms apart) while it fails with
+// EIO: a disk whose driver restarts answers IOERR meanwhile, and Linux does not try again
+// itself; after a failed fsync the pages it could not write are no longer dirty, so the write is
+// made again, not only the fsync. Each try is said:
+//     KEEL-INIT PERSIST I/O error (<what> at byte <n>): <error>; trying again
+static int persist_step(int fd, int write_it, void *p, size_t n, uint64_t off)
+{
+    for (unsigned tries = 0;; tries++) {
+        int r = persist_io(fd, write_it, p, n, off);
+        if (r == 0 && write_it)
+            r = fsync(fd);
+        if (r == 0 || errno != EIO || tries == 50)
+            return r;
+        printf(MARK " PERSIST I/O error (%s at byte %llu): %s; trying again\n",
+               write_it ? "write and fsync" : "read", (unsigned long long)off, strerror(errno));
+        fflush(stdout);
+        usleep(100000);
+    }
+}
+
 static void check_persist(void)
 {
     char want[24], dev[64] = "/dev/vda", got[65], header[512];
@@ -771,7 +791,7 @@ static void check_persist(void)
     uint8_t digest[32];
     struct sha256 s;
     unsigned long long gen = 0, had = 0;
-    if (!data || persist_io(fd, 0, header, sizeof header, 0) != 0) {
+    if (!data || persist_step(fd, 0, header, sizeof header, 0) != 0) {
         result("persist", 0, "%s: cannot read its header: %s", dev, strerror(errno));
         goto out;
     }
@@ -779,7 +799,8 @@ static void check_persist(void)
     char hash[65] = "";
     if (sscanf(header, "KEEL-PERSIST 1 generation=%llu bytes=%llu sha256=%64s", &gen, &had, hash) ==
         3) {
-        if (had != bytes || persist_io(fd, 0, data, bytes, PERSIST_AREA + (gen % 2) * bytes) != 0) {
+        if (had != bytes ||
+            persist_step(fd, 0, data, bytes, PERSIST_AREA + (gen % 2) * bytes) != 0) {
             result("persist", 0, "generation %llu: %llu bytes (want %llu) or a read error: %s", gen,
                    had, (unsigned long long)bytes, strerror(errno));
             goto out;
@@ -805,8 +826,8 @@ static void check_persist(void)
     memset(header, 0, sizeof header);
     snprintf(header, sizeof header, "KEEL-PERSIST 1 generation=%llu bytes=%llu sha256=%s\n", gen,
              (unsigned long long)bytes, got);
-    if (persist_io(fd, 1, data, bytes, PERSIST_AREA + (gen % 2) * bytes) != 0 || fsync(fd) != 0 ||
-        persist_io(fd, 1, header, sizeof header, 0) != 0 || fsync(fd) != 0) {
+    if (persist_step(fd, 1, data, bytes, PERSIST_AREA + (gen % 2) * bytes) != 0 ||
+        persist_step(fd, 1, header, sizeof header, 0) != 0) {
         result("persist", 0, "generation %llu: write or fsync: %s", gen, strerror(errno));
         goto out;
     }

@@ -155,8 +155,9 @@ static int create_blk(struct vdev *d, const void *fdt, int node)
         if (!l) {
             return -1;
         }
-        const fdt32_t *n = fdt_getprop(fdt, node, "keel,test-exit-after-requests", NULL);
-        if (n) {
+        int len = 0;
+        const fdt32_t *n = fdt_getprop(fdt, node, "keel,test-exit-after-requests", &len);
+        if (n && len == (int)sizeof(*n)) {
             blk_link_test_exit_after(l, fdt32_to_cpu(*n));
         }
         virtio_blk_init(&d->u.blk, &d->host, &b);
