@@ -691,8 +691,8 @@ static void blk_bench_one(const char *dev, int write_it)
     if (write_it) {
         t0 = monotonic_ns();
         int synced = fsync(fd);
-        printf(MARK " BLKBENCH %s fsync %llu ns%s\n", dev, (unsigned long long)(monotonic_ns() - t0),
-               synced != 0 ? " (I/O error)" : "");
+        printf(MARK " BLKBENCH %s fsync %llu ns%s\n", dev,
+               (unsigned long long)(monotonic_ns() - t0), synced != 0 ? " (I/O error)" : "");
     }
     close(fd);
 }
