@@ -11,48 +11,58 @@
 #             blkdrv, which has one request at a time on the device (docs/devices.md)
 # and the ratio driver / RAM of each. The board's requests complete in QEMU's I/O threads, whose
 # time -icount does not count while a CPU still runs; but once every CPU waits, the clock jumps to
-# the next timer. Reads and writes (the host's page cache) complete before that happens (the
-# figures repeat within 0.2% from run to run); the board's FLUSH (QEMU's fdatasync() of the
-# file, real milliseconds) does not, so blk-flush-driver is the distance to the guest's next
-# timer, an artefact of -icount, not a latency (blk-flush-ram: the in-RAM disk's FLUSH, answered
-# at once).
+# the next timer (the VMM's link thread looks every 100 ms). On an idle host reads and writes
+# (the host's page cache) complete before that happens and the figures repeat within 2%; on a
+# loaded host some completions come late and a run's driver figures fall, down to 1 MiB/s when
+# every request waits for a jump. So each figure is the best of 3 runs (logs blk-<arch>-<n>.log),
+# and the in-RAM disk's, which QEMU's threads never touch, is the yardstick. The board's FLUSH
+# (QEMU's fdatasync() of the file, real milliseconds) always comes late: blk-flush-driver (the
+# least of the runs) is the distance to the next timer, an artefact of -icount, not a latency
+# (blk-flush-ram: the in-RAM disk's FLUSH, answered at once).
 # Under -icount the device's own time costs nothing, so blkdrv's one request at a time on the
 # device costs only its instructions here; at queue depth 1 it could not overlap anyway.
 set -euo pipefail
 root=$1
 top=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$root/host/logs/bench"
+runs=3
 for spec in arm64:2:31 riscv64:1:7; do
     IFS=: read -r arch smp bus <<<"$spec"
     cpio="$root/host/images/$arch/vm-blk-bench.cpio"
-    log="$root/host/logs/bench/blk-$arch.log"
     disk="$root/host/blk-bench-$arch.img"
-    rm -f "$disk" && truncate -s 4M "$disk"
-    if [ -f "$cpio" ] && python3 "$top/ci/qemu_run.py" --board "qemu-virt-$arch" \
-        --kernel "$root/$arch/hyp/keel.bin" --initrd "$cpio" --smp "$smp" --timeout 300 --log "$log" \
-        --expect "BLKBENCH /dev/vdb write" --expect "KEEL: power off" --expect-exit --fail "I/O error" \
-        -- -icount shift=0,sleep=off -seed 1 -global virtio-mmio.force-legacy=false \
-        -drive "file=$disk,if=none,format=raw,id=d0" \
-        -device "virtio-blk-device,drive=d0,bus=virtio-mmio-bus.$bus" >/dev/null; then
-        declare -A mibs=()
-        for dev in vda:ram vdb:driver; do
-            for op in read write; do
-                v=$(sed -n "s|.*KEEL-INIT BLKBENCH /dev/${dev%%:*} $op \([0-9]*\) bytes \([0-9]*\) ns\$|\1 \2|p" "$log" |
-                    head -n 1 | awk '$2 > 0 { printf "%.2f", $1 / 1048576 / ($2 / 1e9) }')
-                mibs[${dev#*:}-$op]=$v
-                printf '%-40s %16s  %s\n' "blk-$op-${dev#*:}-$arch" "${v:--}" "MiB/guest-s"
-            done
-        done
-        for dev in vda:ram vdb:driver; do
-            v=$(sed -n "s|.*KEEL-INIT BLKBENCH /dev/${dev%%:*} fsync \([0-9]*\) ns\$|\1|p" "$log" | head -n 1 |
-                awk '{ printf "%.3f", $1 / 1e6 }')
-            printf '%-40s %16s  %s\n' "blk-flush-${dev#*:}-$arch" "${v:--}" "guest-ms"
-        done
-        for op in read write; do
-            awk -v d="${mibs[driver-$op]}" -v r="${mibs[ram-$op]}" -v n="blk-$op-ratio-driver-ram-$arch" \
-                'BEGIN { if (d > 0 && r > 0) printf "%-40s %16.3f  %s\n", n, d / r, "ratio" }'
-        done
-    else
-        printf '%-40s %16s  %s\n' "blk-read-driver-$arch" "-" "(failed: $log)"
+    logs=()
+    for run in $(seq 1 $runs); do
+        log="$root/host/logs/bench/blk-$arch-$run.log"
+        rm -f "$disk" && truncate -s 4M "$disk"
+        [ -f "$cpio" ] && python3 "$top/ci/qemu_run.py" --board "qemu-virt-$arch" \
+            --kernel "$root/$arch/hyp/keel.bin" --initrd "$cpio" --smp "$smp" --timeout 300 --log "$log" \
+            --expect "BLKBENCH /dev/vdb fsync" --expect "KEEL: power off" --expect-exit --fail "I/O error" \
+            -- -icount shift=0,sleep=off -seed 1 -global virtio-mmio.force-legacy=false \
+            -drive "file=$disk,if=none,format=raw,id=d0" \
+            -device "virtio-blk-device,drive=d0,bus=virtio-mmio-bus.$bus" >/dev/null && logs+=("$log")
+    done
+    if [ ${#logs[@]} -eq 0 ]; then
+        printf '%-40s %16s  %s\n' "blk-read-driver-$arch" "-" "(failed: $root/host/logs/bench/blk-$arch-*.log)"
+        continue
     fi
+    # The best of the runs: the one that lost the least to the clock's jumps (above).
+    declare -A mibs=()
+    for dev in vda:ram vdb:driver; do
+        for op in read write; do
+            v=$(sed -n "s|.*KEEL-INIT BLKBENCH /dev/${dev%%:*} $op \([0-9]*\) bytes \([0-9]*\) ns\$|\1 \2|p" \
+                "${logs[@]}" | awk '$2 > 0 { m = $1 / 1048576 / ($2 / 1e9); if (m > best) best = m }
+                                    END { if (best > 0) printf "%.2f", best }')
+            mibs[${dev#*:}-$op]=$v
+            printf '%-40s %16s  %s\n' "blk-$op-${dev#*:}-$arch" "${v:--}" "MiB/guest-s"
+        done
+    done
+    for dev in vda:ram vdb:driver; do
+        v=$(sed -n "s|.*KEEL-INIT BLKBENCH /dev/${dev%%:*} fsync \([0-9]*\) ns\$|\1|p" "${logs[@]}" |
+            sort -n | head -n 1 | awk '{ printf "%.3f", $1 / 1e6 }')
+        printf '%-40s %16s  %s\n' "blk-flush-${dev#*:}-$arch" "${v:--}" "guest-ms"
+    done
+    for op in read write; do
+        awk -v d="${mibs[driver-$op]}" -v r="${mibs[ram-$op]}" -v n="blk-$op-ratio-driver-ram-$arch" \
+            'BEGIN { if (d > 0 && r > 0) printf "%-40s %16.3f  %s\n", n, d / r, "ratio" }'
+    done
 done
