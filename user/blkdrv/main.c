@@ -27,6 +27,7 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
+#include <keel/virtio_mmio_drv.h>
 #include <virtio/blklink.h>
 #include <virtio/uapi.h>
 #include <cpio.h>
@@ -38,8 +39,8 @@
 #define DEV_LABEL 0x100
 #define WAIT_US 5000000 /* a device that does not answer in this long is broken */
 
-/* DMA memory: the queue's three parts, then the request header and status (one page each). */
-enum { DMA_DESC, DMA_AVAIL, DMA_USED, DMA_REQ, DMA_PAGES };
+/* DMA memory: the queue (VMMIO_QUEUE_PAGES), then the request header and status (a page). */
+enum { DMA_REQ = VMMIO_QUEUE_PAGES, DMA_PAGES };
 #define REQ_STATUS 64
 
 struct link {
@@ -56,88 +57,33 @@ struct link {
 };
 
 static const char *name;
-static uintptr_t regs;
-static uint64_t dev_irq;
-static uint16_t posted; /* requests made available to the device so far */
-static bool dev_flush;  /* the device offers VIRTIO_BLK_F_FLUSH */
+static struct vmmio_dev dev;
+static struct vmmio_queue queue;
+static bool dev_flush; /* the device offers VIRTIO_BLK_F_FLUSH */
 static struct link links[KEEL_PROG_MAX_LINKS];
 static unsigned link_count;
 static uint64_t exit_after; /* 0: never */
 static uint64_t taken;      /* requests taken in this run */
 static bool crashed;        /* exit-after reached: main() returns 2 */
 
-static void io_barrier(void)
-{
-#if defined(__aarch64__)
-    __asm__ volatile("dsb sy" ::: "memory");
-#elif defined(__riscv)
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
-#else
-    __asm__ volatile("mfence" ::: "memory");
-#endif
-}
-
-static uint32_t rd(uint32_t off)
-{
-    return *(volatile uint32_t *)(regs + off);
-}
-
-static void wr(uint32_t off, uint32_t v)
-{
-    *(volatile uint32_t *)(regs + off) = v;
-}
-
-/* Sets the device up (virtio 1.2 §3.1.1, §4.2.3): VERSION_1, FLUSH if offered, queue 0 in the
- * DMA memory. NULL, or what went wrong. */
+/* Sets the device up: VERSION_1, FLUSH if offered, queue 0 in the DMA memory. NULL, or what went
+ * wrong. */
 static const char *dev_init(const struct keel_progenv *env)
 {
-    wr(VIRTIO_MMIO_STATUS, 0); /* reset: DMA a previous run started stops here */
-    if (rd(VIRTIO_MMIO_MAGIC_VALUE) != 0x74726976 || rd(VIRTIO_MMIO_VERSION) != 2 ||
-        rd(VIRTIO_MMIO_DEVICE_ID) != VIRTIO_ID_BLOCK) {
-        return "not a virtio-mmio (version 2) block device";
+    uint32_t got;
+    const char *why = vmmio_reset(&dev, VIRTIO_ID_BLOCK);
+    if (!why) {
+        why = vmmio_negotiate(&dev, 1u << VIRTIO_BLK_F_FLUSH, &got);
     }
-    wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-    wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-    wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    dev_flush = (rd(VIRTIO_MMIO_DEVICE_FEATURES) >> VIRTIO_BLK_F_FLUSH) & 1;
-    wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    if (!(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << (VIRTIO_F_VERSION_1 - 32)))) {
-        return "VIRTIO_F_VERSION_1 not offered";
+    if (!why) {
+        dev_flush = got != 0;
+        why = vmmio_queue_setup(&dev, &queue, 0, QUEUE_SIZE, (void *)(uintptr_t)env->dma_va,
+                                env->dma_pa);
     }
-    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES, dev_flush ? 1u << VIRTIO_BLK_F_FLUSH : 0);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u << (VIRTIO_F_VERSION_1 - 32));
-    uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
-    wr(VIRTIO_MMIO_STATUS, s);
-    if (!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK)) {
-        return "FEATURES_OK not kept";
+    if (!why) {
+        vmmio_driver_ok(&dev);
     }
-    wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-    if (rd(VIRTIO_MMIO_QUEUE_NUM_MAX) < QUEUE_SIZE) {
-        return "queue 0 too small";
-    }
-    wr(VIRTIO_MMIO_QUEUE_NUM, QUEUE_SIZE);
-    uint64_t desc = env->dma_pa + DMA_DESC * KEEL_PAGE_SIZE,
-             avail = env->dma_pa + DMA_AVAIL * KEEL_PAGE_SIZE,
-             used = env->dma_pa + DMA_USED * KEEL_PAGE_SIZE;
-    wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-    wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-    wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
-    wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (uint32_t)(avail >> 32));
-    wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
-    wr(VIRTIO_MMIO_QUEUE_USED_HIGH, (uint32_t)(used >> 32));
-    wr(VIRTIO_MMIO_QUEUE_READY, 1);
-    wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_DRIVER_OK);
-    return NULL;
-}
-
-/* The device's interrupt came: acknowledged at the device, the line unmasked again. */
-static void dev_irq_taken(void)
-{
-    wr(VIRTIO_MMIO_INTERRUPT_ACK, rd(VIRTIO_MMIO_INTERRUPT_STATUS));
-    KOBJ(dev_irq, KEEL_IRQ_UNMASK);
-    io_barrier();
+    return why;
 }
 
 /* One request on the device, waited for: type at disk sector, len bytes at physical address
@@ -145,38 +91,24 @@ static void dev_irq_taken(void)
 static uint8_t dev_request(const struct keel_progenv *env, uint32_t type, uint64_t sector,
                            uint64_t data_pa, uint32_t len)
 {
-    uint8_t *va = (uint8_t *)(uintptr_t)env->dma_va;
-    uint64_t pa = env->dma_pa;
-    struct vring_desc *desc = (struct vring_desc *)(va + DMA_DESC * KEEL_PAGE_SIZE);
-    struct vring_avail *avail = (struct vring_avail *)(va + DMA_AVAIL * KEEL_PAGE_SIZE);
-    volatile struct vring_used *used = (struct vring_used *)(va + DMA_USED * KEEL_PAGE_SIZE);
-    uint8_t *req = va + DMA_REQ * KEEL_PAGE_SIZE;
-    uint64_t req_pa = pa + DMA_REQ * KEEL_PAGE_SIZE;
+    uint8_t *req = (uint8_t *)(uintptr_t)env->dma_va + DMA_REQ * KEEL_PAGE_SIZE;
+    uint64_t req_pa = env->dma_pa + DMA_REQ * KEEL_PAGE_SIZE;
     struct virtio_blk_outhdr *h = (struct virtio_blk_outhdr *)req;
     volatile uint8_t *status = req + REQ_STATUS;
+    struct vring_desc *desc = queue.desc;
     *h = (struct virtio_blk_outhdr){ .type = type, .ioprio = 0, .sector = sector };
     *status = 0xff;
     uint16_t data_flags = type == VIRTIO_BLK_T_OUT ? 0 : VRING_DESC_F_WRITE;
     desc[0] = (struct vring_desc){ req_pa, sizeof(*h), VRING_DESC_F_NEXT, len ? 1 : 2 };
     desc[1] = (struct vring_desc){ data_pa, len, (uint16_t)(data_flags | VRING_DESC_F_NEXT), 2 };
     desc[2] = (struct vring_desc){ req_pa + REQ_STATUS, 1, VRING_DESC_F_WRITE, 0 };
-    avail->ring[posted % QUEUE_SIZE] = 0;
-    io_barrier();
-    avail->idx = ++posted;
-    io_barrier();
-    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
-    /* The device may be done before its interrupt is taken: that one then comes to a later
-     * wait (here, or the open wait of main(), which unmasks it too). */
-    while (used->idx != posted) {
-        uint64_t label = 0;
-        uint64_t tag = keel_receive(dev_irq, WAIT_US, &label);
-        if (keel_tag_is_error(tag)) {
-            printf("%s: the device did not answer: %s\n", name, keel_strerror(keel_ipc_error()));
-            return VIRTIO_BLK_S_IOERR;
-        }
-        dev_irq_taken();
+    vmmio_post(&queue, 0);
+    vmmio_notify(&dev, &queue);
+    if (!vmmio_wait_used(&dev, &queue, WAIT_US)) {
+        printf("%s: the device did not answer: %s\n", name, keel_strerror(keel_ipc_error()));
+        return VIRTIO_BLK_S_IOERR;
     }
-    wr(VIRTIO_MMIO_INTERRUPT_ACK, rd(VIRTIO_MMIO_INTERRUPT_STATUS));
+    queue.used_idx = queue.avail_idx; /* (one request at a time: the one just used) */
     return *status;
 }
 
@@ -371,19 +303,18 @@ int main(void)
         return 1;
     }
     const struct keel_prog_device *d = &env->devices[0];
-    regs = (uintptr_t)d->va;
-    dev_irq = d->irq;
-    int64_t r = KOBJ(dev_irq, KEEL_IRQ_ATTACH, KEEL_ROOT_THREAD, DEV_LABEL);
+    dev = (struct vmmio_dev){ .regs = (uintptr_t)d->va, .irq = d->irq };
+    int64_t r = KOBJ(dev.irq, KEEL_IRQ_ATTACH, KEEL_ROOT_THREAD, DEV_LABEL);
     if (r == 0) {
-        r = KOBJ(dev_irq, KEEL_IRQ_UNMASK);
+        r = KOBJ(dev.irq, KEEL_IRQ_UNMASK);
     }
     const char *why = r != 0 ? keel_strerror(r) : dev_init(env);
     if (why) {
         printf("%s: device %s: %s\n", name, d->name, why);
         return 1;
     }
-    uint64_t disk_sectors = (uint64_t)rd(VIRTIO_MMIO_CONFIG) | (uint64_t)rd(VIRTIO_MMIO_CONFIG + 4)
-                                                                   << 32;
+    uint64_t disk_sectors = (uint64_t)vmmio_rd(&dev, VIRTIO_MMIO_CONFIG) |
+                            (uint64_t)vmmio_rd(&dev, VIRTIO_MMIO_CONFIG + 4) << 32;
     printf("%s: device %s: %lu sectors (%lu KiB)%s\n", name, d->name, (unsigned long)disk_sectors,
            (unsigned long)(disk_sectors / 2), dev_flush ? ", flush" : ", no flush");
     const void *fdt = system_tree(env);
@@ -432,7 +363,7 @@ int main(void)
         if (!pending) {
             uint64_t label = 0; /* a doorbell (any link's), or a late device interrupt */
             if (!keel_tag_is_error(keel_wait(KEEL_TIMEOUT_NEVER, &label)) && label == DEV_LABEL) {
-                dev_irq_taken();
+                vmmio_irq_taken(&dev);
             }
         }
         for (unsigned i = 0; i < link_count; i++) {

@@ -25,6 +25,7 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
+#include <keel/virtio_mmio_drv.h>
 #include <virtio/uapi.h>
 #include <format.h>
 #include <string.h>
@@ -34,43 +35,20 @@
 #define IRQ_LABEL 0x44
 #define WAIT_US 3000000
 
-/* The DMA memory's layout (one page each): the queue's three parts, then the request. */
-enum { DMA_DESC, DMA_AVAIL, DMA_USED, DMA_REQ, DMA_PAGES };
+/* The DMA memory's layout: the queue (VMMIO_QUEUE_PAGES), then the request (a page). */
+enum { DMA_REQ = VMMIO_QUEUE_PAGES, DMA_PAGES };
 #define REQ_DATA 64    /* the sector's 512 bytes, after the header */
 #define REQ_STATUS 600 /* the status byte */
 
 static const char *name;
-static uintptr_t regs;
-static uint16_t posted; /* requests made available so far */
+static struct vmmio_dev dev;
+static struct vmmio_queue queue;
 
 static int fail(const char *what, uint64_t got, uint64_t want)
 {
     printf("%s: FAIL: %s: 0x%lx, expected 0x%lx\n", name, what, (unsigned long)got,
            (unsigned long)want);
     return 1;
-}
-
-/* Orders the CPU's writes to memory (the rings) before its next access to the device, and the
- * device's answer before what the CPU reads after. */
-static void io_barrier(void)
-{
-#if defined(__aarch64__)
-    __asm__ volatile("dsb sy" ::: "memory");
-#elif defined(__riscv)
-    __asm__ volatile("fence iorw, iorw" ::: "memory");
-#else
-    __asm__ volatile("mfence" ::: "memory");
-#endif
-}
-
-static uint32_t rd(uint32_t off)
-{
-    return *(volatile uint32_t *)(regs + off);
-}
-
-static void wr(uint32_t off, uint32_t v)
-{
-    *(volatile uint32_t *)(regs + off) = v;
 }
 
 static uint64_t parse_hex(const char *s)
@@ -130,44 +108,23 @@ static int check_capabilities(const struct keel_progenv *env, const struct keel_
     return r == 0 ? fail("Icu BIND", 0, (uint64_t)-KEEL_ENOCAP) : 0;
 }
 
-/* Sets the virtio-blk up (virtio 1.2, 3.1.1 and 4.2.3) with queue 0 in the DMA memory. */
+/* Sets the virtio-blk up with queue 0 in the DMA memory (keel/virtio_mmio_drv.h). */
 static int blk_init(const struct keel_progenv *env)
 {
-    wr(VIRTIO_MMIO_STATUS, 0); /* reset: whatever a run before this one left */
-    if (rd(VIRTIO_MMIO_STATUS) != 0) {
-        return fail("status after reset", rd(VIRTIO_MMIO_STATUS), 0);
+    uint32_t got;
+    const char *why = vmmio_reset(&dev, VIRTIO_ID_BLOCK);
+    if (!why) {
+        why = vmmio_negotiate(&dev, 0, &got);
     }
-    wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
-    wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-    wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    if (!(rd(VIRTIO_MMIO_DEVICE_FEATURES) & (1u << (VIRTIO_F_VERSION_1 - 32)))) {
-        return fail("VIRTIO_F_VERSION_1 offered", 0, 1);
+    if (!why) {
+        why = vmmio_queue_setup(&dev, &queue, 0, QUEUE_SIZE, (void *)(uintptr_t)env->dma_va,
+                                env->dma_pa);
     }
-    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES, 0);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    wr(VIRTIO_MMIO_DRIVER_FEATURES, 1u << (VIRTIO_F_VERSION_1 - 32));
-    uint32_t s = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK;
-    wr(VIRTIO_MMIO_STATUS, s);
-    if (!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK)) {
-        return fail("FEATURES_OK kept", rd(VIRTIO_MMIO_STATUS), s);
+    if (why) {
+        printf("%s: FAIL: setting the device up: %s\n", name, why);
+        return 1;
     }
-    wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-    if (rd(VIRTIO_MMIO_QUEUE_NUM_MAX) < QUEUE_SIZE) {
-        return fail("queue size", rd(VIRTIO_MMIO_QUEUE_NUM_MAX), QUEUE_SIZE);
-    }
-    wr(VIRTIO_MMIO_QUEUE_NUM, QUEUE_SIZE);
-    uint64_t pa = env->dma_pa;
-    uint64_t desc = pa + DMA_DESC * KEEL_PAGE_SIZE, avail = pa + DMA_AVAIL * KEEL_PAGE_SIZE,
-             used = pa + DMA_USED * KEEL_PAGE_SIZE;
-    wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-    wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-    wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, (uint32_t)avail);
-    wr(VIRTIO_MMIO_QUEUE_AVAIL_HIGH, (uint32_t)(avail >> 32));
-    wr(VIRTIO_MMIO_QUEUE_USED_LOW, (uint32_t)used);
-    wr(VIRTIO_MMIO_QUEUE_USED_HIGH, (uint32_t)(used >> 32));
-    wr(VIRTIO_MMIO_QUEUE_READY, 1);
-    wr(VIRTIO_MMIO_STATUS, s | VIRTIO_CONFIG_S_DRIVER_OK);
+    vmmio_driver_ok(&dev);
     return 0;
 }
 
@@ -176,13 +133,9 @@ static int blk_init(const struct keel_progenv *env)
 static int blk_read_sector0(const struct keel_progenv *env, const struct keel_prog_device *d,
                             uint8_t *data, uint64_t data_pa, const char *where)
 {
-    uint8_t *va = (uint8_t *)(uintptr_t)env->dma_va;
-    uint64_t pa = env->dma_pa;
-    struct vring_desc *desc = (struct vring_desc *)(va + DMA_DESC * KEEL_PAGE_SIZE);
-    struct vring_avail *avail = (struct vring_avail *)(va + DMA_AVAIL * KEEL_PAGE_SIZE);
-    volatile struct vring_used *used = (struct vring_used *)(va + DMA_USED * KEEL_PAGE_SIZE);
-    uint8_t *req = va + DMA_REQ * KEEL_PAGE_SIZE;
-    uint64_t req_pa = pa + DMA_REQ * KEEL_PAGE_SIZE;
+    uint8_t *req = (uint8_t *)(uintptr_t)env->dma_va + DMA_REQ * KEEL_PAGE_SIZE;
+    uint64_t req_pa = env->dma_pa + DMA_REQ * KEEL_PAGE_SIZE;
+    struct vring_desc *desc = queue.desc;
     struct virtio_blk_outhdr *hdr = (struct virtio_blk_outhdr *)req;
     memset(data, 0, 512); /* (what is there after comes from the device) */
     hdr->type = VIRTIO_BLK_T_IN;
@@ -191,11 +144,8 @@ static int blk_read_sector0(const struct keel_progenv *env, const struct keel_pr
     desc[0] = (struct vring_desc){ req_pa, sizeof(*hdr), VRING_DESC_F_NEXT, 1 };
     desc[1] = (struct vring_desc){ data_pa, 512, VRING_DESC_F_NEXT | VRING_DESC_F_WRITE, 2 };
     desc[2] = (struct vring_desc){ req_pa + REQ_STATUS, 1, VRING_DESC_F_WRITE, 0 };
-    avail->ring[posted % QUEUE_SIZE] = 0;
-    io_barrier();
-    avail->idx = ++posted;
-    io_barrier();
-    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+    vmmio_post(&queue, 0);
+    vmmio_notify(&dev, &queue);
     uint64_t label = 0;
     uint64_t tag = keel_receive(d->irq, WAIT_US, &label);
     if (keel_tag_is_error(tag) || label != IRQ_LABEL) {
@@ -203,15 +153,14 @@ static int blk_read_sector0(const struct keel_progenv *env, const struct keel_pr
                keel_strerror(keel_tag_is_error(tag) ? keel_ipc_error() : 0));
         return 1;
     }
-    uint32_t isr = rd(VIRTIO_MMIO_INTERRUPT_STATUS);
-    wr(VIRTIO_MMIO_INTERRUPT_ACK, isr);
-    KOBJ(d->irq, KEEL_IRQ_UNMASK);
-    io_barrier();
+    uint32_t isr = vmmio_rd(&dev, VIRTIO_MMIO_INTERRUPT_STATUS);
+    vmmio_irq_taken(&dev);
     if (!(isr & VIRTIO_MMIO_INT_VRING)) {
         return fail("interrupt status (used buffer)", isr, VIRTIO_MMIO_INT_VRING);
     }
-    if (used->idx != posted || used->ring[(posted - 1) % QUEUE_SIZE].id != 0) {
-        return fail("used ring index", used->idx, posted);
+    uint32_t id, len;
+    if (!vmmio_used_next(&queue, &id, &len) || id != 0 || queue.used_idx != queue.avail_idx) {
+        return fail("used ring index", queue.used->idx, queue.avail_idx);
     }
     if (req[REQ_STATUS] != VIRTIO_BLK_S_OK) {
         return fail("request status", req[REQ_STATUS], VIRTIO_BLK_S_OK);
@@ -256,7 +205,7 @@ int main(void)
         return fail("devices", env->device_count, 1);
     }
     const struct keel_prog_device *d = &env->devices[0];
-    regs = (uintptr_t)d->va;
+    dev = (struct vmmio_dev){ .regs = (uintptr_t)d->va, .irq = d->irq };
     printf("%s: device %s: 0x%lx (%lu bytes, %lu KiB mapped), line %lu\n", name, d->name,
            (unsigned long)d->pa, (unsigned long)d->size, (unsigned long)(d->map_size >> 10),
            (unsigned long)d->line);
@@ -267,8 +216,9 @@ int main(void)
     printf("%s: DMA memory: %lu KiB at 0x%lx (physical 0x%lx)\n", name,
            (unsigned long)(env->dma_size >> 10), (unsigned long)env->dma_va,
            (unsigned long)env->dma_pa);
-    uint32_t magic = rd(VIRTIO_MMIO_MAGIC_VALUE), version = rd(VIRTIO_MMIO_VERSION),
-             id = rd(VIRTIO_MMIO_DEVICE_ID);
+    uint32_t magic = vmmio_rd(&dev, VIRTIO_MMIO_MAGIC_VALUE),
+             version = vmmio_rd(&dev, VIRTIO_MMIO_VERSION),
+             id = vmmio_rd(&dev, VIRTIO_MMIO_DEVICE_ID);
     printf("%s: magic 0x%x, version %u, device ID %u\n", name, magic, version, id);
     if (magic != 0x74726976 || version != 2 || id != VIRTIO_ID_BLOCK) {
         return fail("virtio-mmio transport of a block device, version 2", id, VIRTIO_ID_BLOCK);
@@ -301,7 +251,7 @@ int main(void)
     if (check_capabilities(env, d) != 0) {
         return 1;
     }
-    wr(VIRTIO_MMIO_STATUS, 0); /* the device quiet again */
+    vmmio_wr(&dev, VIRTIO_MMIO_STATUS, 0); /* the device quiet again */
     printf("%s: done\n", name);
     return 0;
 }
