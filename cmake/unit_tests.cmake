@@ -49,7 +49,7 @@ target_include_directories(host_keel_virtio PUBLIC ${KEEL_VIRTIO_INCLUDES})
 target_include_directories(host_keel_virtio SYSTEM PUBLIC ${KEEL_VIRTIO_SYSTEM_INCLUDES})
 target_compile_options(host_keel_virtio PRIVATE ${KEEL_WARNINGS} ${KEEL_SANITIZE} -g)
 target_link_libraries(host_keel_virtio PUBLIC host_keel_c)
-foreach(t IN ITEMS mmio pci virtq rng blk console net fuzz blklink)
+foreach(t IN ITEMS mmio pci virtq rng blk console net fuzz blklink netlink)
     keel_add_unit_test(test_virtio_${t} SOURCES virtio/tests/test_virtio_${t}.c virtio/tests/driver.c
         LIBS host_keel_virtio)
 endforeach()

@@ -15,7 +15,8 @@ set(KEEL_VIRTIO_SOURCES
     ${KEEL_VIRTIO_DIR}/dev_blk.c
     ${KEEL_VIRTIO_DIR}/dev_console.c
     ${KEEL_VIRTIO_DIR}/dev_net.c
-    ${KEEL_VIRTIO_DIR}/blklink.c)
+    ${KEEL_VIRTIO_DIR}/blklink.c
+    ${KEEL_VIRTIO_DIR}/netlink.c)
 set(KEEL_VIRTIO_INCLUDES ${KEEL_VIRTIO_DIR}/include ${KEEL_VIRTIO_DIR}/include/shim)
 # Third-party headers: included as system headers (searched after Keel's, before the compiler's
 # own, and exempt from Keel's warnings).
