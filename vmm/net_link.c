@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * A network cable over a shared-memory link (see net_link.h). The link's memory is split in two
- * halves, one ring per direction; end 0 sends in the first half. A ring is a single-producer,
- * single-consumer array of 2 KiB slots (length + frame) with free-running head and tail indexes.
- * The sender writes the frame, publishes the head (release), and rings the peer's doorbell (its
- * Irq). Each end has a thread that waits on its own Irq, then moves frames from its receive ring
- * into the guest until the ring is empty or the guest has no buffer.
+ * A network cable over a shared-memory link (see net_link.h; the layout is
+ * virtio/include/virtio/netlink.h). A cable to another VMM: the link's memory is split in two
+ * halves, one ring per direction; end 0 sends in the first half. A link to the switch
+ * (keel,net-switch, user/netsw): the switch's header first (the guest's MAC address), then the
+ * VMM's sending and receiving rings. A ring is a single-producer, single-consumer array of 2 KiB
+ * slots (length + frame) with free-running head and tail indexes. The sender writes the frame,
+ * publishes the head (release), and rings the peer's doorbell (its Irq). Each end has a thread
+ * that waits on its own Irq, then moves frames from its receive ring into the guest until the
+ * ring is empty or the guest has no buffer.
  *
  * The peer is as untrusted as a guest: lengths and indexes read from the ring are checked.
  */
@@ -13,18 +16,17 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
+#include <virtio/netlink.h>
 #include <string.h>
 
-#define SLOT_SIZE 2048u
-#define FRAME_MAX (SLOT_SIZE - 8)
+#define SLOT_SIZE NETLINK_SLOT
+#define FRAME_MAX (SLOT_SIZE - NETLINK_SLOT_HDR)
 #define MAX_LINKS 2
 #define LINK_UTCB(i) (KEEL_ROOT_UTCB_ADDR + (11 + (i)) * KEEL_PAGE_SIZE) /* after console_input */
+#define SWITCH_WAIT_US 10000000u /* for the switch's header, at start */
+#define SWITCH_POLL_US 10000u
 
-struct ring {
-    uint32_t head, tail; /* written by the producer, the consumer */
-    uint8_t pad[56];
-    uint8_t slots[];     /* count * SLOT_SIZE: { uint32_t len; uint8_t frame[]; } */
-};
+#define ring netlink_ring
 
 struct net_link {
     struct vm *vm;
@@ -116,7 +118,24 @@ static void link_thread(void)
     }
 }
 
-struct net_link *net_link_open(struct vm *vm, const char *name,
+/* The switch's header: its magic, then the guest's address. false when it is not up in time. */
+static bool switch_mac(const struct keel_prog_link *pl, uint8_t mac[6])
+{
+    volatile struct netlink_header *h = (volatile struct netlink_header *)(uintptr_t)pl->va;
+    for (uint32_t waited = 0; waited < SWITCH_WAIT_US; waited += SWITCH_POLL_US) {
+        if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == NETLINK_MAGIC) {
+            uint8_t m[6];
+            memcpy(m, (const void *)h->mac, 6); /* read once; the switch checked it */
+            if (netlink_mac_parse(m, 6, mac) == NULL) {
+                return true;
+            }
+        }
+        keel_wait(SWITCH_POLL_US, 0); /* (nobody sends to this thread yet: a sleep) */
+    }
+    return false;
+}
+
+struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, uint8_t mac[6],
                                bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx,
                                struct vm_lock *lock)
 {
@@ -127,20 +146,30 @@ struct net_link *net_link_open(struct vm *vm, const char *name,
             pl = &env->links[i];
         }
     }
-    uint64_t half = pl ? pl->size / 2 : 0;
-    if (!pl || half < sizeof(struct ring) + SLOT_SIZE || link_count == MAX_LINKS) {
+    struct netlink_layout layout;
+    if (!pl || !netlink_layout(pl->size, to_switch, (unsigned)pl->end, &layout) ||
+        link_count == MAX_LINKS) {
         printf("vmm: %s: no usable link \"%s\" (keel,links of this program in the system tree)\n",
                vm->name, name);
         return NULL;
+    }
+    if (to_switch) {
+        if (!switch_mac(pl, mac)) {
+            printf("vmm: %s: link \"%s\": no switch header (magic and a unicast address) in %u s\n",
+                   vm->name, name, SWITCH_WAIT_US / 1000000);
+            return NULL;
+        }
+        printf("vmm: %s: link %s: on the switch as %02x:%02x:%02x:%02x:%02x:%02x\n", vm->name, name,
+               mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
     }
     struct net_link *l = &links[link_count];
     memset(l, 0, sizeof(*l));
     l->vm = vm;
     l->lock = lock;
     char *base = (char *)(uintptr_t)pl->va;
-    l->tx = (struct ring *)(base + (pl->end ? half : 0));
-    l->rx = (struct ring *)(base + (pl->end ? 0 : half));
-    l->slots = (uint32_t)((half - sizeof(struct ring)) / SLOT_SIZE);
+    l->tx = (struct ring *)(base + layout.tx);
+    l->rx = (struct ring *)(base + layout.rx);
+    l->slots = layout.slots;
     l->irq = pl->irq;
     l->peer_irq = pl->peer_irq;
     l->deliver = deliver;

@@ -11,8 +11,10 @@ struct net_link;
 
 /* Opens the link named name for the VM; deliver(ctx, frame, len) is called (with lock, the
  * receiving device's, held) with each frame the peer sent, and returns false to leave it queued
- * (no guest buffer yet). NULL (with a message) when there is no such link. */
-struct net_link *net_link_open(struct vm *vm, const char *name,
+ * (no guest buffer yet). to_switch: the other end is the switch (user/netsw), which says the
+ * guest's MAC address in the link's header: it waits for it (10 s at most) and puts it in mac.
+ * NULL (with a message) when there is no such link, or no switch on it. */
+struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, uint8_t mac[6],
                                bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx,
                                struct vm_lock *lock);
 /* Sends a frame to the peer; false when its ring is full (the frame is dropped). */

@@ -9,7 +9,9 @@
  *         of the board's disk served by the block driver program (blk_link.c, docs/devices.md);
  *         keel,test-exit-after-requests = <n> (tests only: blk_link_test_exit_after());
  *   net:  keel,link = "<link of the system tree>" (without it: a NIC with no carrier, what the
- *         guest sends is dropped); local-mac-address = [02 00 00 00 00 01];
+ *         guest sends is dropped); local-mac-address = [02 00 00 00 00 01]; keel,net-switch: the
+ *         link goes to the switch (user/netsw), whose header gives the MAC address (any
+ *         local-mac-address must be the same);
  * virtio-mmio: the interrupt is an edge (interrupts = <0 n 1> on the GIC), one per notification.
  * virtio-pci: the structures in BAR 4 (64-bit), MSI-X (a vector per queue and one for
  * configuration changes) in BAR 1, INTx through the bridge's interrupt-map when MSI-X is off.
@@ -208,7 +210,17 @@ static int create_net(struct vdev *d, const void *fdt, int node)
     }
     /* The link's thread may deliver a frame at once: not before the device (and its transport,
      * attached by the caller under the same lock) is made. */
-    d->link = net_link_open(d->vm, link, net_deliver, d, d->lock);
+    bool to_switch = fdt_getprop(fdt, node, "keel,net-switch", NULL) != NULL;
+    uint8_t from_switch[6];
+    d->link = net_link_open(d->vm, link, to_switch, from_switch, net_deliver, d, d->lock);
+    if (d->link && to_switch) {
+        /* The switch forwards only frames from the address it gave: the VMM does not choose. */
+        if (mac && len == 6 && memcmp(mac, from_switch, 6) != 0) {
+            printf("vmm: %s: %s: local-mac-address is not the switch's: the switch's is used\n",
+                   d->vm->name, d->name);
+        }
+        memcpy(b.mac, from_switch, 6);
+    }
     if (d->link) {
         virtio_net_init(&d->u.net, &d->host, &b);
     }
