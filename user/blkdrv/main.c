@@ -27,11 +27,10 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
+#include <keel/system_tree.h>
 #include <keel/virtio_mmio_drv.h>
 #include <virtio/blklink.h>
 #include <virtio/uapi.h>
-#include <cpio.h>
-#include <fdt_util.h>
 #include <libfdt.h>
 #include <string.h>
 
@@ -110,21 +109,6 @@ static uint8_t dev_request(const struct keel_progenv *env, uint32_t type, uint64
     }
     queue.used_idx = queue.avail_idx; /* (one request at a time: the one just used) */
     return *status;
-}
-
-/* The system tree among the boot modules, copied: a file in the cpio is only 4-byte aligned,
- * libfdt wants 8. */
-static const void *system_tree(const struct keel_progenv *env)
-{
-    static uint64_t tree[64 * 1024 / 8];
-    if (!env->modules_size) {
-        return NULL;
-    }
-    const char *base = (const char *)(uintptr_t)KEEL_PROG_MODULES_BASE + env->modules_offset;
-    uint64_t size = 0;
-    const void *file = cpio_find(base, base + env->modules_size - env->modules_offset, "system.dtb",
-                                 &size);
-    return file && fdt_util_load(tree, sizeof(tree), file, size) == FDT_UTIL_LOAD_OK ? tree : NULL;
 }
 
 /* Reads and checks every link's slice; the links that pass are set up and served. */
@@ -317,7 +301,7 @@ int main(void)
                             (uint64_t)vmmio_rd(&dev, VIRTIO_MMIO_CONFIG + 4) << 32;
     printf("%s: device %s: %lu sectors (%lu KiB)%s\n", name, d->name, (unsigned long)disk_sectors,
            (unsigned long)(disk_sectors / 2), dev_flush ? ", flush" : ", no flush");
-    const void *fdt = system_tree(env);
+    const void *fdt = keel_system_tree(env);
     if (!fdt) {
         printf("%s: no usable system.dtb among its boot modules (keel,boot-modules): no slices\n",
                name);

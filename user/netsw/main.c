@@ -26,10 +26,10 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
+#include <keel/system_tree.h>
 #include <keel/virtio_mmio_drv.h>
 #include <virtio/netlink.h>
 #include <virtio/uapi.h>
-#include <cpio.h>
 #include <libfdt.h>
 #include <string.h>
 
@@ -66,22 +66,6 @@ static uint64_t dma_pa;
 static uint16_t tx_free[NIC_QUEUE]; /* transmit buffers not in the device's hands */
 static unsigned tx_free_count;
 static bool tx_notify;
-
-/* The system tree among the boot modules (as user/blkdrv reads it). */
-static const void *system_tree(const struct keel_progenv *env)
-{
-    if (!env->modules_size) {
-        return NULL;
-    }
-    const char *base = (const char *)(uintptr_t)KEEL_PROG_MODULES_BASE + env->modules_offset;
-    uint64_t size = 0;
-    const void *fdt = cpio_find(base, base + env->modules_size - env->modules_offset, "system.dtb",
-                                &size);
-    return fdt && size >= sizeof(struct fdt_header) && fdt_check_header(fdt) == 0 &&
-                   fdt_totalsize(fdt) <= size
-               ? fdt
-               : NULL;
-}
 
 static void port_broken(struct port *p, const char *why)
 {
@@ -309,7 +293,7 @@ int main(void)
         return 1;
     }
     name = env->name;
-    const void *fdt = system_tree(env);
+    const void *fdt = keel_system_tree(env);
     if (!fdt) {
         printf("%s: no system.dtb among its boot modules (keel,boot-modules): no addresses\n",
                name);
