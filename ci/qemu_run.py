@@ -10,7 +10,7 @@ emulator is killed in every case, and a failing run shows the tail of the consol
 --kill-after it is killed as a power cut would stop it: SIGKILL, no orderly exit (QEMU then writes
 back nothing it still holds), at a random moment after the last --expect marker.
 """
-import argparse, os, pathlib, random, re, selectors, signal, subprocess, sys, time
+import argparse, os, pathlib, random, re, selectors, signal, socket, subprocess, sys, threading, time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DEFAULT_FAIL = ["KEEL PANIC", "FAIL:"]
@@ -70,8 +70,55 @@ def qemu_command(board, args):
     elif args.icount:
         cmd += ["-icount", "shift=0"]
     cmd += coverage_options(board, args)
+    if args.user_net:
+        # QEMU's user networking, never reaching beyond this machine: restrict=on (the guest
+        # reaches nothing outside QEMU), and the one forward bound to 127.0.0.1 only.
+        addr, _, port = args.user_net.rpartition(":")
+        cmd += ["-netdev", f"user,id=usernet,restrict=on,"
+                f"hostfwd=tcp:127.0.0.1:{args.host_port}-{addr}:{port}"]
     cmd += args.extra
     return cmd
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class EchoCheck(threading.Thread):
+    """Once the console has said its marker: connects to the forwarded port, sends bytes, and
+    checks that the same bytes come back. result: None while running, else (ok, what)."""
+
+    PAYLOAD = bytes((i * 7 + 3) % 251 for i in range(3000))
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port, self.result = port, None
+
+    def run(self):
+        t0 = time.monotonic()
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=15) as s:
+                s.sendall(self.PAYLOAD)
+                s.shutdown(socket.SHUT_WR)
+                got = b""
+                while len(got) < len(self.PAYLOAD):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+        except OSError as e:
+            self.result = (False, f"echo through 127.0.0.1:{self.port}: {e}")
+            return
+        ms = (time.monotonic() - t0) * 1000
+        if got != self.PAYLOAD:
+            self.result = (False, f"echo through 127.0.0.1:{self.port}: {len(got)} bytes back of "
+                                  f"{len(self.PAYLOAD)}" + (", not the same" if got else ""))
+        else:
+            self.result = (True, f"echo through 127.0.0.1:{self.port}: {len(got)} bytes back "
+                                 f"in {ms:.0f} ms")
 
 
 def coverage_options(board, args):
@@ -180,6 +227,13 @@ def main():
                          "random time up to SECONDS (KEEL_KILL_SEED in the environment: the seed), "
                          "then SIGKILL the emulator (a power cut); --fail markers meanwhile still fail")
     ap.add_argument("--report", help="regular expression whose matches are printed after the run")
+    ap.add_argument("--user-net", metavar="GUEST_IP:PORT",
+                    help="a QEMU user network (-netdev id=usernet, restrict=on) whose one forward "
+                         "goes from a free port of 127.0.0.1, chosen now, to GUEST_IP:PORT; the "
+                         "test adds the device (e.g. -device virtio-net-device,netdev=usernet)")
+    ap.add_argument("--echo-check", metavar="MARKER",
+                    help="with --user-net: once MARKER has appeared, connect to the forward, send "
+                         "3000 bytes and fail the run unless the same bytes come back")
     ap.add_argument("extra", nargs="*", help="further emulator arguments (after --)")
     args = ap.parse_args()
     if args.kill_after is not None and args.expect_exit:
@@ -191,6 +245,10 @@ def main():
         print(f"qemu_run: SIGKILL {kill_delay:.3f} s after the last marker (KEEL_KILL_SEED={seed})")
 
     board = read_board(args.board)
+    if args.echo_check and not args.user_net:
+        sys.exit("qemu_run: --echo-check needs --user-net")
+    args.host_port = free_port() if args.user_net else None
+    echo = EchoCheck(args.host_port) if args.echo_check else None
     cmd = qemu_command(board, args)
     if args.interactive:
         print("qemu_run:", " ".join(cmd), file=sys.stderr)
@@ -214,6 +272,10 @@ def main():
         starvation = Starvation(proc.pid) if args.stall else None
         sampled = time.monotonic()
         kill_at = None  # (--kill-after: when)
+
+        def echo_done():
+            """No echo check, or it has ended (the emulator stays until then)."""
+            return echo is None or echo.result is not None
 
         def waiting_for():
             last = next((l for l in reversed(text.splitlines()) if l.strip()), "")
@@ -280,6 +342,9 @@ def main():
                             verdict = f"failure marker '{m}'"
                             failing = True  # read on briefly: the rest of the line and more
                             deadline = min(deadline, time.monotonic() + 1.0)
+                    if echo and not echo.is_alive() and echo.result is None and \
+                            args.echo_check in text:
+                        echo.start()
                     while sends and sends[0][0] in text:
                         proc.stdin.write(sends.pop(0)[1].encode())
                         proc.stdin.flush()
@@ -289,7 +354,7 @@ def main():
                             break
                         cursor = pos + len(pending[0])
                         pending.pop(0)
-                    if not pending and not args.expect_exit and verdict is None:
+                    if not pending and not args.expect_exit and verdict is None and echo_done():
                         if kill_delay is None:
                             verdict = "ok"
                         elif kill_at is None:
@@ -297,6 +362,8 @@ def main():
                             deadline = max(deadline, kill_at + 1.0)
                     if failing:
                         continue
+                elif not pending and not args.expect_exit and verdict is None and echo_done():
+                    verdict = "ok"  # (the echo check ended after the last marker)
         finally:
             longest_silence = max(longest_silence, time.monotonic() - last_output)
             log.write(f"\n# qemu_run: longest silence {longest_silence:.1f} s"
@@ -308,6 +375,16 @@ def main():
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+    if echo and verdict == "ok":
+        if echo.is_alive() or echo.result is not None:
+            echo.join(20)
+        if echo.result is None:
+            verdict = (f"the echo check did not end" if echo.is_alive() else
+                       f"'{args.echo_check}' never appeared: no echo check")
+        else:
+            print(f"qemu_run: {echo.result[1]}")
+            if not echo.result[0]:
+                verdict = echo.result[1]
     for path, marker in args.expect_file if verdict == "ok" else []:
         try:
             content = pathlib.Path(path).read_text(errors="replace")

@@ -109,10 +109,40 @@ add_test(NAME vm/arm64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-
     --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_net} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-two-vms-ping.log
     --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
+    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
     --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
     --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
     --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
 set_tests_properties(vm/arm64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
+
+# Two arm64 Linux VMs behind the network switch (user/netsw, docs/devices.md): they ping each other
+# through it; VM 2 sends a frame as VM 1 (its MAC address as the source), which the switch drops
+# and says so; the switch drives the board's virtio-net (transport 30), QEMU's user network with
+# restrict=on and one forward from 127.0.0.1 (a free port) to VM 1's TCP echo service, which the
+# host reaches and checks (ci/qemu_run.py --user-net, --echo-check).
+set(vm_switch_arm64 ${KEEL_IMAGES_DIR}/arm64/vm-switch.cpio)
+keel_add_vm_modules(vm-switch-arm64 arm64 ${vm_switch_arm64}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/sw1-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-arm64.dts
+    ${KEEL_BUILD_ROOT}/arm64/user/netsw)
+add_test(NAME vm/arm64-linux-switch COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_switch_arm64} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-switch.log
+    --user-net 10.0.2.15:7 --echo-check "vm1| KEEL-INIT ECHO listening on tcp port 7"
+    --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, " --expect "netsw: port vm2-net: 02:4b:45:45:4c:02, "
+    --expect "netsw: device nic: the uplink (port 2)"
+    --require "vmm: vm1: link vm1-net: on the switch as 02:4b:45:45:4c:01"
+    --require "vmm: vm2: link vm2-net: on the switch as 02:4b:45:45:4c:02"
+    --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.2.15/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.2.16/24"
+    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
+    --require "vm2| KEEL-INIT SPOOF sent a frame from 02:4b:45:45:4c:01 on eth0"
+    --require "netsw: port vm2-net: a frame from 02:4b:45:45:4c:01: source address not its own: dropped"
+    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
+    --expect "vm1| KEEL-INIT ECHO listening on tcp port 7" --expect "vm1| KEEL-INIT ECHO served 3000 bytes to 10.0.2.2"
+    --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
+    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served"
+    -- -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=usernet,bus=virtio-mmio-bus.30)
+set_tests_properties(vm/arm64-linux-switch PROPERTIES TIMEOUT 150 LABELS system)
 
 # The VMM of one Linux VM is stopped mid-boot; the other runs on and passes its checks.
 foreach(arch arm64 riscv64 x86_64)
@@ -714,7 +744,37 @@ add_test(NAME vm/riscv64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qem
     --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_net_rv} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-two-vms-ping.log
     --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
+    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
     --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
     --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
     --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
 set_tests_properties(vm/riscv64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
+
+# Two riscv64 Linux VMs behind the network switch (user/netsw, docs/devices.md): they ping each other
+# through it; VM 2 sends a frame as VM 1 (its MAC address as the source), which the switch drops
+# and says so; the switch drives the board's virtio-net (transport 6), QEMU's user network with
+# restrict=on and one forward from 127.0.0.1 (a free port) to VM 1's TCP echo service, which the
+# host reaches and checks (ci/qemu_run.py --user-net, --echo-check).
+set(vm_switch_riscv64 ${KEEL_IMAGES_DIR}/riscv64/vm-switch.cpio)
+keel_add_vm_modules(vm-switch-riscv64 riscv64 ${vm_switch_riscv64}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-riscv64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/sw1-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-riscv64.dts
+    ${KEEL_BUILD_ROOT}/riscv64/user/netsw)
+add_test(NAME vm/riscv64-linux-switch COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
+    --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_switch_riscv64} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-switch.log
+    --user-net 10.0.2.15:7 --echo-check "vm1| KEEL-INIT ECHO listening on tcp port 7"
+    --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, " --expect "netsw: port vm2-net: 02:4b:45:45:4c:02, "
+    --expect "netsw: device nic: the uplink (port 2)"
+    --require "vmm: vm1: link vm1-net: on the switch as 02:4b:45:45:4c:01"
+    --require "vmm: vm2: link vm2-net: on the switch as 02:4b:45:45:4c:02"
+    --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.2.15/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.2.16/24"
+    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
+    --require "vm2| KEEL-INIT SPOOF sent a frame from 02:4b:45:45:4c:01 on eth0"
+    --require "netsw: port vm2-net: a frame from 02:4b:45:45:4c:01: source address not its own: dropped"
+    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
+    --expect "vm1| KEEL-INIT ECHO listening on tcp port 7" --expect "vm1| KEEL-INIT ECHO served 3000 bytes to 10.0.2.2"
+    --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
+    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served"
+    -- -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=usernet,bus=virtio-mmio-bus.6)
+set_tests_properties(vm/riscv64-linux-switch PROPERTIES TIMEOUT 150 LABELS system)

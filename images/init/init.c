@@ -34,6 +34,14 @@
 //                                    counts this boot in /data/boots (the demo's disk that
 //                                    persists, docs/getting-started.md):
 //                                        KEEL-INIT DATA <dev> on /data: boot <n> of this disk
+//   keel.echo=PORT                   while it holds, a TCP echo service on PORT (all addresses):
+//                                        KEEL-INIT ECHO listening on tcp port <PORT>
+//                                        KEEL-INIT ECHO served <n> bytes to <address>   (each)
+//   keel.rtt=N                       after the net check passed, N more pings, timed:
+//                                        KEEL-INIT RTT <got> of <N> answered: min, avg, max (us)
+//   keel.spoof=MAC                   after the net check, sends one broadcast Ethernet frame with
+//                                    MAC as its source address (a switch must drop it):
+//                                        KEEL-INIT SPOOF sent a frame from <MAC> on <ifname>
 //   keel.blkread=1                   times reading the whole disk with O_DIRECT (BLKREAD line)
 //   keel.blkbench=DEV[,DEV...]       times reading, then writing and fsyncing each whole disk
 //                                    with O_DIRECT (BLKBENCH lines; the disks' data is lost)
@@ -55,6 +63,8 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <net/ethernet.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -458,7 +468,7 @@ fail:
 }
 
 // Sends ICMP echo requests to DST until one is answered or the tries run out.
-static int ping(uint32_t dst_be, char *msg, size_t msglen)
+static int ping(uint32_t dst_be, char *msg, size_t msglen, uint64_t *rtt_us)
 {
     int s = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
     if (s < 0) {
@@ -508,8 +518,9 @@ static int ping(uint32_t dst_be, char *msg, size_t msglen)
             }
             char a[INET_ADDRSTRLEN];
             inet_ntop(AF_INET, &from.sin_addr, a, sizeof a);
+            *rtt_us = (monotonic_ns() - t0) / 1000;
             snprintf(msg, msglen, "echo reply from %s seq=%u ttl=%u %zd bytes in %llu us", a, seq,
-                     in[8], n - (ssize_t)ihl, (unsigned long long)((monotonic_ns() - t0) / 1000));
+                     in[8], n - (ssize_t)ihl, (unsigned long long)*rtt_us);
             close(s);
             return 0;
         }
@@ -581,8 +592,102 @@ static void check_net(void)
         result("net", 0, "%s", msg);
         return;
     }
-    int r = ping(dst_be, msg, sizeof msg);
+    uint64_t us = 0, min = UINT64_MAX, max = 0, sum = 0;
+    int r = ping(dst_be, msg, sizeof msg, &us);
     result("net", r == 0, "%s %s: %s", ifname, ip, msg);
+    // keel.rtt=N: N more pings once the address is resolved, their round trips (guest clock).
+    char count[16];
+    int n = param("keel.rtt", count, sizeof count) && r == 0 ? atoi(count) : 0, got = 0;
+    for (int i = 0; i < n; i++) {
+        if (ping(dst_be, msg, sizeof msg, &us) == 0) {
+            got++;
+            sum += us;
+            min = us < min ? us : min;
+            max = us > max ? us : max;
+        }
+    }
+    if (n > 0)
+        printf(MARK " RTT %d of %d answered: min %llu us, avg %llu us, max %llu us\n", got, n,
+               (unsigned long long)(got ? min : 0), (unsigned long long)(got ? sum / got : 0),
+               (unsigned long long)max);
+}
+
+// keel.spoof=MAC: one broadcast frame whose source address is MAC (a packet socket writes the
+// Ethernet header as given), ethertype 0x88b5 (IEEE local experimental).
+static void spoof(void)
+{
+    char mac_s[32], ifname[IFNAMSIZ] = "eth0";
+    unsigned m[6];
+    if (!param("keel.spoof", mac_s, sizeof mac_s))
+        return;
+    param("keel.netdev", ifname, sizeof ifname);
+    if (sscanf(mac_s, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6) {
+        printf(MARK " SPOOF bad keel.spoof=%s\n", mac_s);
+        return;
+    }
+    uint8_t f[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    for (int i = 0; i < 6; i++)
+        f[6 + i] = (uint8_t)m[i];
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    memcpy(f + 14, "keel spoofed frame", 18);
+    int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    struct sockaddr_ll to = { .sll_family = AF_PACKET,
+                              .sll_ifindex = (int)if_nametoindex(ifname),
+                              .sll_halen = 6 };
+    memcpy(to.sll_addr, f, 6);
+    ssize_t n = s < 0 ? -1 : sendto(s, f, sizeof f, 0, (struct sockaddr *)&to, sizeof to);
+    printf(MARK " SPOOF %s a frame from %s on %s%s%s\n",
+           n == (ssize_t)sizeof f ? "sent" : "could not send", mac_s, ifname,
+           n == (ssize_t)sizeof f ? "" : ": ", n == (ssize_t)sizeof f ? "" : strerror(errno));
+    if (s >= 0)
+        close(s);
+}
+
+// keel.echo=PORT: a TCP echo service for SECONDS (keel.hold), one connection at a time: what a
+// test on the host reaches through the board's NIC (QEMU's user networking, a host forward).
+static void echo_serve(const char *port, unsigned seconds)
+{
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+    int one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 4) != 0) {
+        printf(MARK " ECHO cannot listen on tcp port %s: %s\n", port, strerror(errno));
+        fflush(stdout);
+        sleep(seconds);
+        return;
+    }
+    printf(MARK " ECHO listening on tcp port %s\n", port);
+    fflush(stdout);
+    uint64_t end = monotonic_ns() + (uint64_t)seconds * 1000000000ull;
+    for (uint64_t now; (now = monotonic_ns()) < end;) {
+        struct pollfd p = { .fd = l, .events = POLLIN };
+        if (poll(&p, 1, (int)((end - now) / 1000000) + 1) <= 0)
+            continue;
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        int c = accept4(l, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC);
+        if (c < 0)
+            continue;
+        size_t total = 0;
+        char buf[4096];
+        for (;;) {
+            struct pollfd q = { .fd = c, .events = POLLIN };
+            if (poll(&q, 1, 5000) <= 0)
+                break; // (a peer that says nothing for 5 s: done with it)
+            ssize_t n = read(c, buf, sizeof buf);
+            if (n <= 0 || write(c, buf, (size_t)n) != n)
+                break;
+            total += (size_t)n;
+        }
+        close(c);
+        char who[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &from.sin_addr, who, sizeof who);
+        printf(MARK " ECHO served %zu bytes to %s\n", total, who);
+        fflush(stdout);
+    }
+    close(l);
 }
 
 static void check_virtio(void)
@@ -947,14 +1052,18 @@ static void run_checks(void)
     check_hvc();
     check_rtc();
     check_net();
+    spoof();
     check_virtio();
     check_carrier();
     printf(MARK " DONE %u passed, %u failed\n", passed, failed);
     fflush(stdout);
     print_kernel_log();
-    char hold[16];
+    char hold[16], port[16];
     if (param("keel.hold", hold, sizeof hold)) {
-        sleep((unsigned)atoi(hold)); // peers may still be talking to us (two VMs pinging)
+        if (param("keel.echo", port, sizeof port))
+            echo_serve(port, (unsigned)atoi(hold));
+        else
+            sleep((unsigned)atoi(hold)); // peers may still be talking to us (two VMs pinging)
     }
 }
 
