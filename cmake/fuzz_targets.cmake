@@ -11,6 +11,8 @@ foreach(device IN ITEMS blk net console rng)
         DEFINES FUZZ_DEVICE=FUZZ_${upper} LIBS fuzz_keel_virtio)
 endforeach()
 keel_fuzz_target(virtq SOURCES fuzz/fuzz_virtq.c LIBS fuzz_keel_virtio)
+# The network switch's forwarding and the link checks (virtio/netlink.c).
+keel_fuzz_target(netsw SOURCES fuzz/fuzz_netsw.c LIBS fuzz_keel_virtio)
 
 # The riscv64 VMM: instruction decoding and the guest page walk; the PLIC with a 16550; whole exits
 # (SBI, MMIO, WFI).

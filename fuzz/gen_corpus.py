@@ -190,6 +190,27 @@ RV_LOADS_STORES = [0x0002a283, 0x00728023, 0x0035c503, 0x00813483, 0x00f73823, 0
 RV_COMPRESSED = [0x4188, 0xc188, 0x6188, 0xe188, 0x4792, 0xc03e, 0x2188]
 
 
+def netsw_seeds():
+    """fuzz_netsw.c: two VMs and the uplink, frames each way, a spoofed one, layouts."""
+    mac1, mac2, out = bytes([2, 0x4b, 0x45, 0x45, 0x4c, 1]), bytes([2, 0x4b, 0x45, 0x45, 0x4c, 2]), \
+        bytes([0x52, 0x55, 10, 0, 2, 2])
+    ports = u8(2) + u8(2) + mac1 + u8(1) + mac2 + u8(1) + bytes(6) + u8(1)
+
+    def frame(src, dst, frm, n=60):
+        body = (dst + frm + b"\x08\x00" + bytes(max(n - 14, 0)))[:n]
+        return u8(0) + u8(src) + u16(n) + body
+
+    s = ports + frame(0, mac2, mac1) + frame(1, mac1, mac2) + frame(0, out, mac1) + \
+        frame(2, mac1, out) + frame(1, b"\xff" * 6, mac2, 42) + frame(2, b"\xff" * 6, out, 42)
+    seed("netsw", "forward", s)
+    seed("netsw", "spoof", ports + frame(1, mac1, mac1) + frame(2, mac2, mac1) +
+         frame(0, mac2, bytes([2, 0, 0, 0, 0, 9])) +
+         frame(0, mac2, mac1, 13) + frame(0, mac2, mac1, 1519))
+    seed("netsw", "links", ports + u8(1) + u64(0x40000) + u8(0) + u8(1) + u64(0x1000) + u8(1) +
+         u8(2) + u32(5) + u32(3) + u32(62) + u8(2) + u32(2) + u32(0xfffffffe) + u32(8) +
+         u8(3) + mac1 + u8(3) + b"\xff" * 6)
+
+
 def rv_seeds():
     s = b"".join(u8(0) + u32(i) + u8(0) for i in RV_LOADS_STORES + RV_COMPRESSED)
     s += u8(0) + u32(0x00002283) + u8(1) + u8(0) + u32(0x00a02021) + u8(1)
@@ -542,6 +563,7 @@ def boot_seeds():
 
 def main():
     virtio_seeds()
+    netsw_seeds()
     rv_seeds()
     x86_seeds()
     arm64_seeds()
