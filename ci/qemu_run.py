@@ -76,6 +76,10 @@ def qemu_command(board, args):
         addr, _, port = args.user_net.rpartition(":")
         cmd += ["-netdev", f"user,id=usernet,restrict=on,"
                 f"hostfwd=tcp:127.0.0.1:{args.host_port}-{addr}:{port}"]
+    for opt, value in zip(args.extra, args.extra[1:]):
+        if opt in ("-netdev", "-nic") and value.startswith("user") and "restrict=on" not in value:
+            sys.exit(f"qemu_run: {opt} {value}: a user network without restrict=on would let the "
+                     "guest reach beyond this machine (use --user-net)")
     cmd += args.extra
     return cmd
 

@@ -3,7 +3,9 @@
 """ci/qemu_run.py's verdicts on a hung run, with a small Python program in the emulator's place:
 --stall fails a guest that says nothing, idle or spinning, after that many seconds of its own time
 and names the marker it waited for; a run that keeps talking, or ends, passes; the run-queue delay
-of the emulator's threads is read (Starvation), and where it cannot be, --stall counts nothing."""
+of the emulator's threads is read (Starvation), and where it cannot be, --stall counts nothing.
+--user-net and --echo-check: the forward is restrict=on and bound to 127.0.0.1, a user network
+without restrict=on is refused, and the echo check passes only when the same bytes come back."""
 import contextlib, importlib.util, io, os, pathlib, sys, tempfile, time, unittest
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -60,6 +62,68 @@ class FakeEmulator(unittest.TestCase):
             "--timeout", "60", "--silence", "1", "--expect", "DONE")
         self.assertEqual(status, 1)
         self.assertIn("no console output for 1 s, after 'booted', waiting for 'DONE'", err)
+
+
+class EchoCheck(unittest.TestCase):
+    """--echo-check against a fake emulator that serves the forwarded port itself."""
+
+    SERVER = ("import socket, sys, time\n"
+              "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+              "s.bind(('127.0.0.1', PORT)); s.listen(1); print('LISTENING', flush=True)\n"
+              "c, _ = s.accept(); data = b''\n"
+              "while True:\n"
+              "    b = c.recv(65536)\n"
+              "    if not b: break\n"
+              "    data += b\n"
+              "c.sendall(REPLY); c.close(); print('SERVED', flush=True); time.sleep(1)\n")
+
+    def run_echo(self, reply, listen=True):
+        port = qemu_run.free_port()
+        program = (self.SERVER.replace("PORT", str(port)).replace("REPLY", reply) if listen else
+                   "import time; print('LISTENING', flush=True); time.sleep(1); print('SERVED')")
+        saved = qemu_run.free_port
+        qemu_run.free_port = lambda: port
+        try:
+            return FakeEmulator.run_with(self, program, "--timeout", "30", "--user-net",
+                                         "10.0.2.15:7", "--echo-check", "LISTENING",
+                                         "--expect", "LISTENING", "--expect", "SERVED")
+        finally:
+            qemu_run.free_port = saved
+
+    def test_echo_back_passes(self):
+        status, err, _, _ = self.run_echo("data")
+        self.assertEqual(status, 0, err)
+
+    def test_other_bytes_fail(self):
+        status, err, _, _ = self.run_echo("data[::-1]")
+        self.assertEqual(status, 1)
+        self.assertIn("not the same", err)
+
+    def test_short_answer_fails(self):
+        status, err, _, _ = self.run_echo("data[:100]")
+        self.assertEqual(status, 1)
+        self.assertIn("100 bytes back of 3000", err)
+
+    def test_nothing_listening_fails(self):
+        status, err, _, _ = self.run_echo("", listen=False)
+        self.assertEqual(status, 1)
+        self.assertIn("echo through 127.0.0.1:", err)
+
+    def test_forward_is_restricted_and_local(self):
+        args = qemu_run.argparse.Namespace(
+            machine_opts=None, cpu=None, memory=None, smp=None, kernel=None, interactive=False,
+            bios=None, initrd=None, append=None, icount=False, icount_skip_idle=False, log=None,
+            user_net="10.0.2.15:7", host_port=4242, extra=[])
+        board = {"MACHINE": "virt", "CPU": "max", "MEMORY": "1G", "SMP": "1", "QEMU": "qemu", "ARCH": "arm64"}
+        cmd = qemu_run.qemu_command(board, args)
+        netdev = cmd[cmd.index("-netdev") + 1]
+        self.assertIn("restrict=on", netdev)
+        self.assertIn("hostfwd=tcp:127.0.0.1:4242-10.0.2.15:7", netdev)
+        args.user_net, args.extra = None, ["-netdev", "user,id=n0,hostfwd=tcp::5555-:22"]
+        with self.assertRaises(SystemExit):
+            qemu_run.qemu_command(board, args)
+        args.extra = ["-netdev", "user,id=n0,restrict=on"]
+        self.assertIn("user,id=n0,restrict=on", qemu_run.qemu_command(board, args))
 
 
 class StarvationTest(unittest.TestCase):
