@@ -26,11 +26,9 @@
 #define SWITCH_WAIT_US 10000000u /* for the switch's header, at start */
 #define SWITCH_POLL_US 10000u
 
-#define ring netlink_ring
-
 struct net_link {
     struct vm *vm;
-    struct ring *tx, *rx;
+    struct netlink_ring *tx, *rx;
     uint32_t slots;      /* per ring */
     uint64_t irq, peer_irq, thread;
     bool (*deliver)(void *ctx, const void *frame, size_t len);
@@ -167,8 +165,8 @@ struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, 
     l->vm = vm;
     l->lock = lock;
     char *base = (char *)(uintptr_t)pl->va;
-    l->tx = (struct ring *)(base + layout.tx);
-    l->rx = (struct ring *)(base + layout.rx);
+    l->tx = (struct netlink_ring *)(base + layout.tx);
+    l->rx = (struct netlink_ring *)(base + layout.rx);
     l->slots = layout.slots;
     l->irq = pl->irq;
     l->peer_irq = pl->peer_irq;
