@@ -125,6 +125,35 @@ class EchoCheck(threading.Thread):
                                  f"in {ms:.0f} ms")
 
 
+class SendCheck(threading.Thread):
+    """Once the console has said its marker: connects to the forwarded port, sends count bytes as
+    fast as it can, closes its side, and waits for the guest to close its own (a sink that has
+    read every byte): the host's wall-clock time of the transfer (bench/net.sh).
+    result: None while running, else (ok, what)."""
+
+    def __init__(self, port, count):
+        super().__init__(daemon=True)
+        self.port, self.count, self.result = port, count, None
+
+    def run(self):
+        chunk = bytes((i * 7 + 3) % 251 for i in range(65536))
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=60) as s:
+                t0 = time.monotonic()
+                left = self.count
+                while left > 0:
+                    left -= s.send(chunk[:min(left, len(chunk))])
+                s.shutdown(socket.SHUT_WR)
+                while s.recv(65536):
+                    pass
+                seconds = time.monotonic() - t0
+        except OSError as e:
+            self.result = (False, f"send through 127.0.0.1:{self.port}: {e}")
+            return
+        self.result = (True, f"send through 127.0.0.1:{self.port}: {self.count} bytes in "
+                             f"{seconds * 1e9:.0f} ns (host wall clock)")
+
+
 def coverage_options(board, args):
     """With KEEL_COVERAGE_DIR set (ci/coverage), QEMU logs each translation block's instructions
     once, when it translates it, to <dir>/<test>.<arch>.in_asm, restricted to the address ranges in
@@ -238,6 +267,12 @@ def main():
     ap.add_argument("--echo-check", metavar="MARKER",
                     help="with --user-net: once MARKER has appeared, connect to the forward, send "
                          "3000 bytes and fail the run unless the same bytes come back")
+    ap.add_argument("--send-check", metavar="MARKER",
+                    help="with --user-net: once MARKER has appeared, connect to the forward, send "
+                         "--send-bytes bytes as fast as the host can, and wait for the guest to "
+                         "close; prints the host's wall-clock time of it (fails if it cannot)")
+    ap.add_argument("--send-bytes", type=int, default=8 << 20, metavar="N",
+                    help="how many bytes --send-check sends (default 8 MiB)")
     ap.add_argument("extra", nargs="*", help="further emulator arguments (after --)")
     args = ap.parse_args()
     if args.kill_after is not None and args.expect_exit:
@@ -249,10 +284,15 @@ def main():
         print(f"qemu_run: SIGKILL {kill_delay:.3f} s after the last marker (KEEL_KILL_SEED={seed})")
 
     board = read_board(args.board)
-    if args.echo_check and not args.user_net:
-        sys.exit("qemu_run: --echo-check needs --user-net")
+    if (args.echo_check or args.send_check) and not args.user_net:
+        sys.exit("qemu_run: --echo-check and --send-check need --user-net")
+    if args.echo_check and args.send_check:
+        sys.exit("qemu_run: --echo-check and --send-check exclude each other")
     args.host_port = free_port() if args.user_net else None
     echo = EchoCheck(args.host_port) if args.echo_check else None
+    if args.send_check:
+        echo = SendCheck(args.host_port, args.send_bytes)
+    echo_marker = args.echo_check or args.send_check
     cmd = qemu_command(board, args)
     if args.interactive:
         print("qemu_run:", " ".join(cmd), file=sys.stderr)
@@ -347,7 +387,7 @@ def main():
                             failing = True  # read on briefly: the rest of the line and more
                             deadline = min(deadline, time.monotonic() + 1.0)
                     if echo and not echo.is_alive() and echo.result is None and \
-                            args.echo_check in text:
+                            echo_marker in text:
                         echo.start()
                     while sends and sends[0][0] in text:
                         proc.stdin.write(sends.pop(0)[1].encode())
@@ -384,7 +424,7 @@ def main():
             echo.join(20)
         if echo.result is None:
             verdict = (f"the echo check did not end" if echo.is_alive() else
-                       f"'{args.echo_check}' never appeared: no echo check")
+                       f"'{echo_marker}' never appeared: no echo check")
         else:
             print(f"qemu_run: {echo.result[1]}")
             if not echo.result[0]:

@@ -5,7 +5,8 @@
 and names the marker it waited for; a run that keeps talking, or ends, passes; the run-queue delay
 of the emulator's threads is read (Starvation), and where it cannot be, --stall counts nothing.
 --user-net and --echo-check: the forward is restrict=on and bound to 127.0.0.1, a user network
-without restrict=on is refused, and the echo check passes only when the same bytes come back."""
+without restrict=on is refused, and the echo check passes only when the same bytes come back;
+--send-check (bench/net.sh) delivers all its bytes and fails when nothing listens."""
 import contextlib, importlib.util, io, os, pathlib, sys, tempfile, time, unittest
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -75,9 +76,9 @@ class EchoCheck(unittest.TestCase):
               "    b = c.recv(65536)\n"
               "    if not b: break\n"
               "    data += b\n"
-              "c.sendall(REPLY); c.close(); print('SERVED', flush=True); time.sleep(1)\n")
+              "c.sendall(REPLY); c.close(); print('SERVED', len(data), flush=True); time.sleep(1)\n")
 
-    def run_echo(self, reply, listen=True):
+    def run_echo(self, reply, listen=True, check=("--echo-check", "LISTENING")):
         port = qemu_run.free_port()
         program = (self.SERVER.replace("PORT", str(port)).replace("REPLY", reply) if listen else
                    "import time; print('LISTENING', flush=True); time.sleep(1); print('SERVED')")
@@ -85,7 +86,7 @@ class EchoCheck(unittest.TestCase):
         qemu_run.free_port = lambda: port
         try:
             return FakeEmulator.run_with(self, program, "--timeout", "30", "--user-net",
-                                         "10.0.2.15:7", "--echo-check", "LISTENING",
+                                         "10.0.2.15:7", *check,
                                          "--expect", "LISTENING", "--expect", "SERVED")
         finally:
             qemu_run.free_port = saved
@@ -108,6 +109,18 @@ class EchoCheck(unittest.TestCase):
         status, err, _, _ = self.run_echo("", listen=False)
         self.assertEqual(status, 1)
         self.assertIn("echo through 127.0.0.1:", err)
+
+    def test_send_check_sends_every_byte_and_waits(self):
+        # (the fake sink reads to the end, then closes: it prints how many bytes it had)
+        status, err, _, log = self.run_echo("b''", check=("--send-check", "LISTENING",
+                                                          "--send-bytes", "1000000"))
+        self.assertEqual(status, 0, err)
+        self.assertIn("SERVED 1000000", log)
+
+    def test_send_check_nothing_listening_fails(self):
+        status, err, _, _ = self.run_echo("", listen=False, check=("--send-check", "LISTENING"))
+        self.assertEqual(status, 1)
+        self.assertIn("send through 127.0.0.1:", err)
 
     def test_forward_is_restricted_and_local(self):
         args = qemu_run.argparse.Namespace(
