@@ -37,6 +37,16 @@
 //   keel.echo=PORT                   while it holds, a TCP echo service on PORT (all addresses):
 //                                        KEEL-INIT ECHO listening on tcp port <PORT>
 //                                        KEEL-INIT ECHO served <n> bytes to <address>   (each)
+//   keel.sink=PORT[,COUNT]           while it holds (keel.hold), a TCP sink on PORT: reads each
+//                                    connection to its end, one at a time, and says how long
+//                                    that took from its first byte (the guest's clock), then
+//                                    closes it; after COUNT connections the hold ends (bench/net.sh):
+//                                        KEEL-INIT SINK listening on tcp port <PORT>
+//                                        KEEL-INIT SINK received <n> bytes in <ns> ns from <address>
+//   keel.source=A.B.C.D:PORT:BYTES   after the net check passed, sends BYTES to a sink there as
+//                                    fast as it can (connecting again for up to 20 s while none
+//                                    listens) and waits for the sink to close:
+//                                        KEEL-INIT SOURCE sent <n> bytes in <ns> ns to <address>
 //   keel.rtt=N                       after the net check passed, N more pings, timed:
 //                                        KEEL-INIT RTT <got> of <N> answered: min, avg, max (us)
 //   keel.spoof=MAC                   after the net check, sends one broadcast Ethernet frame with
@@ -690,6 +700,106 @@ static void echo_serve(const char *port, unsigned seconds)
     close(l);
 }
 
+// keel.sink=PORT[,COUNT]: reads connections to their end, one at a time, for the benchmarks
+// (bench/net.sh); the time runs from a connection's first byte to its end, so a connection that
+// waited in the backlog is not charged for it, nor the handshake.
+static void sink_serve(const char *spec, unsigned seconds)
+{
+    unsigned port = 0, count = 0;
+    sscanf(spec, "%u,%u", &port, &count);
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    int one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 4) != 0) {
+        printf(MARK " SINK cannot listen on tcp port %u: %s\n", port, strerror(errno));
+        fflush(stdout);
+        return;
+    }
+    printf(MARK " SINK listening on tcp port %u\n", port);
+    fflush(stdout);
+    static char buf[65536];
+    uint64_t end = monotonic_ns() + (uint64_t)seconds * 1000000000ull;
+    unsigned served = 0;
+    for (uint64_t now; (now = monotonic_ns()) < end && (count == 0 || served < count);) {
+        struct pollfd p = { .fd = l, .events = POLLIN };
+        if (poll(&p, 1, (int)((end - now) / 1000000) + 1) <= 0)
+            continue;
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        int c = accept4(l, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC);
+        if (c < 0)
+            continue;
+        uint64_t total = 0, t0 = 0;
+        ssize_t n;
+        while ((n = read(c, buf, sizeof buf)) > 0) {
+            if (total == 0)
+                t0 = monotonic_ns();
+            total += (uint64_t)n;
+        }
+        uint64_t ns = total ? monotonic_ns() - t0 : 0;
+        close(c);
+        served++;
+        char who[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &from.sin_addr, who, sizeof who);
+        printf(MARK " SINK received %llu bytes in %llu ns from %s%s\n", (unsigned long long)total,
+               (unsigned long long)ns, who, n < 0 ? " (read error)" : "");
+        fflush(stdout);
+    }
+    close(l);
+}
+
+// keel.source=A.B.C.D:PORT:BYTES: sends BYTES to a sink (the other VM's keel.sink), timed from
+// the connection to the sink's close, which comes once it has read every byte.
+static void source_send(void)
+{
+    char spec[64], addr_s[32];
+    unsigned port;
+    unsigned long long bytes;
+    if (!param("keel.source", spec, sizeof spec))
+        return;
+    struct sockaddr_in to = { .sin_family = AF_INET };
+    if (sscanf(spec, "%31[0-9.]:%u:%llu", addr_s, &port, &bytes) != 3 ||
+        inet_pton(AF_INET, addr_s, &to.sin_addr) != 1) {
+        printf(MARK " SOURCE bad keel.source=%s\n", spec);
+        return;
+    }
+    to.sin_port = htons((uint16_t)port);
+    int s = -1;
+    for (int tries = 0; tries < 200; tries++) { // (the sink's VM may still be booting)
+        s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s >= 0 && connect(s, (struct sockaddr *)&to, sizeof to) == 0)
+            break;
+        if (s >= 0)
+            close(s);
+        s = -1;
+        usleep(100000);
+    }
+    if (s < 0) {
+        printf(MARK " SOURCE cannot connect to %s: %s\n", spec, strerror(errno));
+        fflush(stdout);
+        return;
+    }
+    static char buf[65536];
+    memset(buf, 0x5a, sizeof buf);
+    uint64_t sent = 0, t0 = monotonic_ns();
+    while (sent < bytes) {
+        size_t len = bytes - sent < sizeof buf ? (size_t)(bytes - sent) : sizeof buf;
+        ssize_t n = write(s, buf, len);
+        if (n <= 0)
+            break;
+        sent += (uint64_t)n;
+    }
+    shutdown(s, SHUT_WR);
+    while (read(s, buf, sizeof buf) > 0)
+        ;
+    uint64_t ns = monotonic_ns() - t0;
+    close(s);
+    printf(MARK " SOURCE sent %llu bytes in %llu ns to %s%s\n", (unsigned long long)sent,
+           (unsigned long long)ns, addr_s, sent < bytes ? " (short)" : "");
+    fflush(stdout);
+}
+
 static void check_virtio(void)
 {
     char want[16];
@@ -1053,6 +1163,7 @@ static void run_checks(void)
     check_rtc();
     check_net();
     spoof();
+    source_send();
     check_virtio();
     check_carrier();
     printf(MARK " DONE %u passed, %u failed\n", passed, failed);
@@ -1060,7 +1171,9 @@ static void run_checks(void)
     print_kernel_log();
     char hold[16], port[16];
     if (param("keel.hold", hold, sizeof hold)) {
-        if (param("keel.echo", port, sizeof port))
+        if (param("keel.sink", port, sizeof port))
+            sink_serve(port, (unsigned)atoi(hold));
+        else if (param("keel.echo", port, sizeof port))
             echo_serve(port, (unsigned)atoi(hold));
         else
             sleep((unsigned)atoi(hold)); // peers may still be talking to us (two VMs pinging)
