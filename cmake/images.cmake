@@ -194,6 +194,17 @@ foreach(arch IN ITEMS arm64 riscv64)
         ${CMAKE_SOURCE_DIR}/dts/systems/vm-blk-bench-${arch}.dts
         ${CMAKE_SOURCE_DIR}/dts/vms/bench-blk-linux-${arch}.dts ${KEEL_BUILD_ROOT}/${arch}/user/blkdrv)
 endforeach()
+# The network throughput benchmark's (bench/net.sh): two VMs through the switch (which also drives
+# the board's NIC), and two VMs over the direct cable.
+foreach(arch IN ITEMS arm64 riscv64)
+    keel_add_vm_modules(vm-switch-bench-${arch} ${arch} ${KEEL_IMAGES_DIR}/${arch}/vm-switch-bench.cpio
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-bench-${arch}.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/bench-sw1-${arch}.dts ${CMAKE_SOURCE_DIR}/dts/vms/bench-sw2-${arch}.dts
+        ${KEEL_BUILD_ROOT}/${arch}/user/netsw)
+    keel_add_vm_modules(vm-net-bench-${arch} ${arch} ${KEEL_IMAGES_DIR}/${arch}/vm-net-bench.cpio
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-bench-${arch}.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/bench-net1-${arch}.dts ${CMAKE_SOURCE_DIR}/dts/vms/bench-net2-${arch}.dts)
+endforeach()
 # The interference benchmark's (bench/interference.sh): a real-time VM beside a Linux VM's load.
 include(${CMAKE_SOURCE_DIR}/cmake/interference.cmake)
 
