@@ -9,15 +9,15 @@
 #             at once, in the vCPU's exit)
 #   /dev/vdb  a slice of the board's disk (QEMU's virtio-blk on a raw file) through the link and
 #             blkdrv, which has one request at a time on the device (docs/devices.md)
-# and the ratio driver / RAM of each. The board's requests complete in QEMU's I/O threads, whose
-# time -icount does not count while a CPU still runs; but once every CPU waits, the clock jumps to
-# the next timer (the VMM's link thread looks every 100 ms). On an idle host reads and writes
-# (the host's page cache) complete before that happens and the figures repeat within 2%; on a
-# loaded host some completions come late and a run's driver figures fall, down to 1 MiB/s when
-# every request waits for a jump. So each figure is the best of 3 runs (logs blk-<arch>-<n>.log),
-# and the in-RAM disk's, which QEMU's threads never touch, is the yardstick. No flush row: the
-# board's FLUSH (QEMU's fdatasync() of the file, real milliseconds) always waits for such a jump,
-# so its guest time (12 to 1972 ms seen) is the distance to the next timer, not a latency.
+# and the ratio driver / RAM of each. -icount shift=0 with sleep on (QEMU's default): while a CPU
+# runs, the clock counts its instructions; while every CPU waits (blkdrv and the guest both
+# sleeping on a request the board's device serves in QEMU's I/O threads) it runs in real time.
+# With sleep=off it jumped to the next timer instead, which was blkdrv's 5 s limit on a request:
+# on a loaded host a request "did not answer" and the guest saw an I/O error (2 MiB/s rows, seen).
+# The device's real time thus counts (a host's page cache: microseconds), and on a loaded host a
+# run can lose some: each figure is the best of 3 runs (logs blk-<arch>-<n>.log), and the in-RAM
+# disk's, which QEMU's threads never touch, is the yardstick. No flush row: the board's FLUSH is
+# the host's fdatasync() of the file (2 to 8 ms seen), the host's disk, not Keel.
 # Under -icount the device's own time costs nothing, so blkdrv's one request at a time on the
 # device costs only its instructions here; at queue depth 1 it could not overlap anyway.
 set -euo pipefail
@@ -36,7 +36,7 @@ for spec in arm64:2:31 riscv64:1:7; do
         [ -f "$cpio" ] && python3 "$top/ci/qemu_run.py" --board "qemu-virt-$arch" \
             --kernel "$root/$arch/hyp/keel.bin" --initrd "$cpio" --smp "$smp" --timeout 300 --log "$log" \
             --expect "BLKBENCH /dev/vdb fsync" --expect "KEEL: power off" --expect-exit --fail "I/O error" \
-            -- -icount shift=0,sleep=off -seed 1 -global virtio-mmio.force-legacy=false \
+            -- -icount shift=0 -seed 1 -global virtio-mmio.force-legacy=false \
             -drive "file=$disk,if=none,format=raw,id=d0" \
             -device "virtio-blk-device,drive=d0,bus=virtio-mmio-bus.$bus" >/dev/null && logs+=("$log")
     done
