@@ -144,6 +144,32 @@ add_test(NAME vm/arm64-linux-switch COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-a
     -- -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=usernet,bus=virtio-mmio-bus.30)
 set_tests_properties(vm/arm64-linux-switch PROPERTIES TIMEOUT 150 LABELS system)
 
+# The same two VMs with the switch crashing (dts/systems/vm-switch-restart-arm64.dts): its first
+# run exits after the 24th frame, in VM 1's timed pings; the root task starts it again. The VMMs
+# take their guests' links down, then up once generation 2 is there, and the pings go on: VM 1's
+# 20 timed pings are all answered (the one the crash lost is sent again), no VM crashes.
+set(vm_switch_restart_arm64 ${KEEL_IMAGES_DIR}/arm64/vm-switch-restart.cpio)
+keel_add_vm_modules(vm-switch-restart-arm64 arm64 ${vm_switch_restart_arm64}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-restart-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/sw1-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-arm64.dts
+    ${KEEL_BUILD_ROOT}/arm64/user/netsw)
+add_test(NAME vm/arm64-linux-switch-restart COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_switch_restart_arm64} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-switch-restart.log
+    --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 1"
+    --require "netsw: frame 24 taken: exiting (exit-after)"
+    --require "root: netsw exited with status 2" --require "root: netsw: restart 1 of at most 1"
+    --require "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 2"
+    --require "netsw: port vm2-net: 02:4b:45:45:4c:02, 62 slots each way, generation 2"
+    --require "vmm: vm1: link vm1-net: the switch restarts: link down"
+    --require "vmm: vm1: link vm1-net: the switch is back (generation 2): link up"
+    --require "vmm: vm2: link vm2-net: the switch is back (generation 2): link up"
+    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
+    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
+    --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
+    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served")
+set_tests_properties(vm/arm64-linux-switch-restart PROPERTIES TIMEOUT 150 LABELS system)
+
 # The VMM of one Linux VM is stopped mid-boot; the other runs on and passes its checks.
 foreach(arch arm64 riscv64 x86_64)
     set(board qemu-virt-${arch})

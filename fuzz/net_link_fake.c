@@ -13,9 +13,11 @@ struct net_link {
 static struct net_link the_link;
 
 struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, uint8_t mac[6],
-                               bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx,
+                               bool (*deliver)(void *ctx, const void *frame, size_t len),
+                               void (*link_state)(void *ctx, bool up), void *ctx,
                                struct vm_lock *lock)
 {
+    (void)link_state;
     static const uint8_t switch_mac[6] = { 0x02, 0x4b, 0x45, 0x45, 0x4c, 0x7f };
     if (to_switch) {
         memcpy(mac, switch_mac, 6); /* (what a switch would say) */

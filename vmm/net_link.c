@@ -11,6 +11,13 @@
  * ring is empty or the guest has no buffer.
  *
  * The peer is as untrusted as a guest: lengths and indexes read from the ring are checked.
+ *
+ * Restarts of the switch (docs/devices.md, "Restarts"): the link's thread also looks at the
+ * switch's header every SWITCH_POLL_US. The magic cleared or the generation changed: the switch
+ * is restarting, the guest's link goes down (VIRTIO_NET_S_LINK_UP clear, a configuration-change
+ * interrupt) and what it sends is dropped; the magic back: the link goes up again. The rings go
+ * on where they were (the restarted switch drops what was waiting for it). A restarted VMM
+ * finds the header as the switch left it and goes on from the rings' indices as they are.
  */
 #include "net_link.h"
 #include <keel/rt.h>
@@ -25,6 +32,7 @@
 #define LINK_UTCB(i) (KEEL_ROOT_UTCB_ADDR + (11 + (i)) * KEEL_PAGE_SIZE) /* after console_input */
 #define SWITCH_WAIT_US 10000000u /* for the switch's header, at start */
 #define SWITCH_POLL_US 10000u
+#define SWITCH_WATCH_US 100000u /* a running link looks for a restarted switch this often */
 
 struct net_link {
     struct vm *vm;
@@ -32,8 +40,13 @@ struct net_link {
     uint32_t slots;      /* per ring */
     uint64_t irq, peer_irq, thread;
     bool (*deliver)(void *ctx, const void *frame, size_t len);
+    void (*link_state)(void *ctx, bool up);
     void *ctx;
+    volatile struct netlink_header *hdr; /* the switch's; NULL on a cable */
+    uint32_t generation;                 /* the switch's, while up */
+    bool up;                             /* (read by senders: atomic) */
     struct vm_lock *lock; /* held around deliver: the receiving device's */
+    const char *name;
     uint64_t sent, dropped, received, bad;
     uint8_t stack[8192] __attribute__((aligned(16)));
 };
@@ -55,7 +68,7 @@ static struct net_link *self_link(void)
 bool net_link_send(struct net_link *l, const void *frame, size_t len)
 {
     uint32_t head = l->tx->head, tail = __atomic_load_n(&l->tx->tail, __ATOMIC_ACQUIRE);
-    if (len > FRAME_MAX || head - tail >= l->slots) {
+    if (!__atomic_load_n(&l->up, __ATOMIC_ACQUIRE) || len > FRAME_MAX || head - tail >= l->slots) {
         l->dropped++;
         return false;
     }
@@ -107,23 +120,52 @@ static void receive(struct net_link *l)
     }
 }
 
+static void set_link(struct net_link *l, bool up)
+{
+    __atomic_store_n(&l->up, up, __ATOMIC_RELEASE);
+    vm_lock(l->lock);
+    l->link_state(l->ctx, up);
+    vm_unlock(l->lock);
+}
+
+/* The switch's header as it is now: down while it restarts, up again once it is back. */
+static void watch_switch(struct net_link *l, const char *name)
+{
+    bool magic = __atomic_load_n(&l->hdr->magic, __ATOMIC_ACQUIRE) == NETLINK_MAGIC;
+    uint32_t generation = l->hdr->generation;
+    if (l->up && (!magic || generation != l->generation)) {
+        printf("vmm: %s: link %s: the switch restarts: link down\n", l->vm->name, name);
+        set_link(l, false);
+    }
+    if (!l->up && magic) {
+        l->generation = generation;
+        printf("vmm: %s: link %s: the switch is back (generation %u): link up\n", l->vm->name, name,
+               generation);
+        set_link(l, true);
+    }
+}
+
 static void link_thread(void)
 {
     struct net_link *l = self_link();
     for (;;) {
-        keel_receive(l->irq, KEEL_TIMEOUT_NEVER, 0);
+        keel_receive(l->irq, l->hdr ? SWITCH_WATCH_US : KEEL_TIMEOUT_NEVER, 0);
+        if (l->hdr) {
+            watch_switch(l, l->name);
+        }
         receive(l);
     }
 }
 
 /* The switch's header: its magic, then the guest's address. false when it is not up in time. */
-static bool switch_mac(const struct keel_prog_link *pl, uint8_t mac[6])
+static bool switch_mac(const struct keel_prog_link *pl, uint8_t mac[6], uint32_t *generation)
 {
     volatile struct netlink_header *h = (volatile struct netlink_header *)(uintptr_t)pl->va;
     for (uint32_t waited = 0; waited < SWITCH_WAIT_US; waited += SWITCH_POLL_US) {
         if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == NETLINK_MAGIC) {
             uint8_t m[6];
             memcpy(m, (const void *)h->mac, 6); /* read once; the switch checked it */
+            *generation = h->generation;
             if (netlink_mac_parse(m, 6, mac) == NULL) {
                 return true;
             }
@@ -134,7 +176,8 @@ static bool switch_mac(const struct keel_prog_link *pl, uint8_t mac[6])
 }
 
 struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, uint8_t mac[6],
-                               bool (*deliver)(void *ctx, const void *frame, size_t len), void *ctx,
+                               bool (*deliver)(void *ctx, const void *frame, size_t len),
+                               void (*link_state)(void *ctx, bool up), void *ctx,
                                struct vm_lock *lock)
 {
     const struct keel_progenv *env = rt_progenv();
@@ -151,8 +194,9 @@ struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, 
                vm->name, name);
         return NULL;
     }
+    uint32_t generation = 0;
     if (to_switch) {
-        if (!switch_mac(pl, mac)) {
+        if (!switch_mac(pl, mac, &generation)) {
             printf("vmm: %s: link \"%s\": no switch header (magic and a unicast address) in %u s\n",
                    vm->name, name, SWITCH_WAIT_US / 1000000);
             return NULL;
@@ -171,7 +215,12 @@ struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, 
     l->irq = pl->irq;
     l->peer_irq = pl->peer_irq;
     l->deliver = deliver;
+    l->link_state = link_state;
     l->ctx = ctx;
+    l->name = pl->name;
+    l->hdr = to_switch ? (volatile struct netlink_header *)base : NULL;
+    l->generation = generation;
+    l->up = true;
     l->thread = rt_cap_alloc();
     bool placed;
     int64_t r = vm_thread_create(l->thread, LINK_UTCB(link_count));

@@ -22,6 +22,12 @@
  * frame for a full ring is dropped (counted), never waited for.
  *
  * One thread: the links' doorbells and the device's interrupt all come to its open wait.
+ *
+ * Restarts (docs/devices.md, "Restarts"): a started switch clears each header's magic, bumps its
+ * generation and sets the magic again once the port is ready; the VMMs take the link down
+ * meanwhile and up again (vmm/net_link.c). Frames waiting for the switch are dropped. args
+ * "exit-after <n>" (a test of restarts, vm/arm64-linux-switch-restart): in its first run
+ * (generation 1), the switch exits (status 2) after taking the n-th frame from the VMs.
  */
 #include <keel/rt.h>
 #include <keel/sys.h>
@@ -66,6 +72,7 @@ static uint64_t dma_pa;
 static uint16_t tx_free[NIC_QUEUE]; /* transmit buffers not in the device's hands */
 static unsigned tx_free_count;
 static bool tx_notify;
+static uint64_t exit_after, taken; /* (exit_after 0: never) */
 
 static void port_broken(struct port *p, const char *why)
 {
@@ -173,6 +180,10 @@ static bool serve_vm(unsigned i)
         if (netlink_len_ok(len)) {
             memcpy(frame, slot + NETLINK_SLOT_HDR, len); /* looked at only in this copy */
             forward(i, frame, len);
+            if (exit_after && ++taken == exit_after) {
+                printf("%s: frame %lu taken: exiting (exit-after)\n", name, (unsigned long)taken);
+                return true;
+            }
         } else {
             p->rx++;
             p->dropped++;
@@ -281,8 +292,9 @@ static bool vm_port_init(struct port *p, unsigned i, const void *fdt)
         return false;
     }
     __atomic_store_n(&p->hdr->magic, NETLINK_MAGIC, __ATOMIC_RELEASE);
-    printf("%s: port %s: %02x:%02x:%02x:%02x:%02x:%02x, %u slots each way\n", name, p->env->name,
-           sp->mac[0], sp->mac[1], sp->mac[2], sp->mac[3], sp->mac[4], sp->mac[5], l.slots);
+    printf("%s: port %s: %02x:%02x:%02x:%02x:%02x:%02x, %u slots each way, generation %u\n", name,
+           p->env->name, sp->mac[0], sp->mac[1], sp->mac[2], sp->mac[3], sp->mac[4], sp->mac[5],
+           l.slots, p->hdr->generation);
     return true;
 }
 
@@ -293,6 +305,11 @@ int main(void)
         return 1;
     }
     name = env->name;
+    if (strncmp(env->args, "exit-after ", 11) == 0) {
+        for (const char *p = env->args + 11; *p >= '0' && *p <= '9'; p++) {
+            exit_after = exit_after * 10 + (uint64_t)(*p - '0');
+        }
+    }
     const void *fdt = keel_system_tree(env);
     if (!fdt) {
         printf("%s: no system.dtb among its boot modules (keel,boot-modules): no addresses\n",
@@ -322,6 +339,9 @@ int main(void)
             printf("%s: device %s: the uplink (port %d)\n", name, d->name, sw.uplink);
         }
     }
+    if (links && ports[0].hdr && ports[0].hdr->generation != 1) {
+        exit_after = 0; /* (a restarted run serves on) */
+    }
     for (;;) {
         bool work = false;
         for (unsigned i = 0; i < sw.count; i++) { /* round robin, BATCH each */
@@ -329,6 +349,9 @@ int main(void)
                 continue;
             }
             work |= (int)i == sw.uplink ? serve_nic(i) : serve_vm(i);
+            if (exit_after && taken == exit_after) {
+                return 2;
+            }
         }
         for (unsigned i = 0; i < sw.count; i++) {
             if (ports[i].ring_peer) {

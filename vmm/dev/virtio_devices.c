@@ -134,6 +134,12 @@ static void net_rx_ready(void *ctx)
     net_link_poke(((struct vdev *)ctx)->link);
 }
 
+/* The switch restarts (down) or is back (up): the guest's carrier (VIRTIO_NET_S_LINK_UP). */
+static void net_link_state(void *ctx, bool up)
+{
+    virtio_net_set_link(&((struct vdev *)ctx)->u.net, up);
+}
+
 /* A frame from the peer; false keeps it queued until the guest gives buffers. One the guest could
  * never take (too long) is dropped, or it would block the link for good. */
 static bool net_deliver(void *ctx, const void *frame, size_t len)
@@ -212,7 +218,8 @@ static int create_net(struct vdev *d, const void *fdt, int node)
      * attached by the caller under the same lock) is made. */
     bool to_switch = fdt_getprop(fdt, node, "keel,net-switch", NULL) != NULL;
     uint8_t from_switch[6];
-    d->link = net_link_open(d->vm, link, to_switch, from_switch, net_deliver, d, d->lock);
+    d->link = net_link_open(d->vm, link, to_switch, from_switch, net_deliver, net_link_state, d,
+                            d->lock);
     if (d->link && to_switch) {
         /* The switch forwards only frames from the address it gave: the VMM does not choose. */
         if (mac && len == 6 && memcmp(mac, from_switch, 6) != 0) {
