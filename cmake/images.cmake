@@ -170,6 +170,20 @@ add_test(NAME vm/arm64-linux-switch-restart COMMAND ${KEEL_QEMU_RUN} --board qem
     --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served")
 set_tests_properties(vm/arm64-linux-switch-restart PROPERTIES TIMEOUT 150 LABELS system)
 
+# The flood benchmark's boot modules (bench/net-flood.sh; no test boots them): three VMs on the
+# switch, VM 3 flooding it (vm-flood) or quiet (vm-flood-quiet) while VMs 1 and 2 ping.
+foreach(variant IN ITEMS flood flood-quiet)
+    if(variant STREQUAL "flood")
+        set(vm3 ${CMAKE_SOURCE_DIR}/dts/vms/flood3-arm64.dts)
+    else()
+        set(vm3 ${CMAKE_SOURCE_DIR}/dts/vms/quiet3-arm64.dts)
+    endif()
+    keel_add_vm_modules(vm-${variant}-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/vm-${variant}.cpio
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-${variant}-arm64.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/flood1-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/flood2-arm64.dts ${vm3}
+        ${KEEL_BUILD_ROOT}/arm64/user/netsw)
+endforeach()
+
 # The VMM of one Linux VM is stopped mid-boot; the other runs on and passes its checks.
 foreach(arch arm64 riscv64 x86_64)
     set(board qemu-virt-${arch})
@@ -815,3 +829,26 @@ add_test(NAME vm/riscv64-linux-switch COMMAND ${KEEL_QEMU_RUN} --board qemu-virt
     --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served"
     -- -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=usernet,bus=virtio-mmio-bus.6)
 set_tests_properties(vm/riscv64-linux-switch PROPERTIES TIMEOUT 150 LABELS system)
+
+# The switch restart test on riscv64 (as vm/arm64-linux-switch-restart).
+set(vm_switch_restart_riscv64 ${KEEL_IMAGES_DIR}/riscv64/vm-switch-restart.cpio)
+keel_add_vm_modules(vm-switch-restart-riscv64 riscv64 ${vm_switch_restart_riscv64}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-restart-riscv64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/sw1-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-riscv64.dts
+    ${KEEL_BUILD_ROOT}/riscv64/user/netsw)
+add_test(NAME vm/riscv64-linux-switch-restart COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
+    --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_switch_restart_riscv64} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-switch-restart.log
+    --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 1"
+    --require "netsw: frame 24 taken: exiting (exit-after)"
+    --require "root: netsw exited with status 2" --require "root: netsw: restart 1 of at most 1"
+    --require "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 2"
+    --require "netsw: port vm2-net: 02:4b:45:45:4c:02, 62 slots each way, generation 2"
+    --require "vmm: vm1: link vm1-net: the switch restarts: link down"
+    --require "vmm: vm1: link vm1-net: the switch is back (generation 2): link up"
+    --require "vmm: vm2: link vm2-net: the switch is back (generation 2): link up"
+    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
+    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
+    --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
+    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served")
+set_tests_properties(vm/riscv64-linux-switch-restart PROPERTIES TIMEOUT 150 LABELS system)

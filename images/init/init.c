@@ -49,6 +49,12 @@
 //                                        KEEL-INIT SOURCE sent <n> bytes in <ns> ns to <address>
 //   keel.rtt=N                       after the net check passed, N more pings, timed:
 //                                        KEEL-INIT RTT <got> of <N> answered: min, avg, max (us)
+//   keel.rtt-wait=SECONDS            sleep that long before the timed pings (keel.rtt)
+//   keel.flood=SECONDS               after the net check, sends 1000-byte Ethernet frames to an
+//                                    address no VM has (02:4b:45:45:4c:99, ethertype 0x88b5) as
+//                                    fast as it can for SECONDS (bench/net-flood.sh):
+//                                        KEEL-INIT FLOOD started on <ifname>
+//                                        KEEL-INIT FLOOD sent <n> frames in <ms> ms, <e> refused
 //   keel.spoof=MAC                   after the net check, sends one broadcast Ethernet frame with
 //                                    MAC as its source address (a switch must drop it):
 //                                        KEEL-INIT SPOOF sent a frame from <MAC> on <ifname>
@@ -608,6 +614,8 @@ static void check_net(void)
     // keel.rtt=N: N more pings once the address is resolved, their round trips (guest clock).
     char count[16];
     int n = param("keel.rtt", count, sizeof count) && r == 0 ? atoi(count) : 0, got = 0;
+    if (n > 0 && param("keel.rtt-wait", count, sizeof count))
+        sleep((unsigned)atoi(count));
     for (int i = 0; i < n; i++) {
         if (ping(dst_be, msg, sizeof msg, &us) == 0) {
             got++;
@@ -652,6 +660,46 @@ static void spoof(void)
            n == (ssize_t)sizeof f ? "" : ": ", n == (ssize_t)sizeof f ? "" : strerror(errno));
     if (s >= 0)
         close(s);
+}
+
+// keel.flood=SECONDS: frames as fast as the interface takes them, to a unicast address no VM
+// has (the switch takes each and drops it: its work, nobody's ring), from the interface's own.
+static void flood(void)
+{
+    char secs[16], ifname[IFNAMSIZ] = "eth0";
+    if (!param("keel.flood", secs, sizeof secs))
+        return;
+    param("keel.netdev", ifname, sizeof ifname);
+    int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    struct ifreq ifr = { 0 };
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+    if (s < 0 || ioctl(s, SIOCGIFHWADDR, &ifr) != 0) {
+        printf(MARK " FLOOD cannot: %s\n", strerror(errno));
+        if (s >= 0)
+            close(s);
+        return;
+    }
+    uint8_t f[1000] = { 0x02, 0x4b, 0x45, 0x45, 0x4c, 0x99 };
+    memcpy(f + 6, ifr.ifr_hwaddr.sa_data, 6);
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    struct sockaddr_ll to = { .sll_family = AF_PACKET,
+                              .sll_ifindex = (int)if_nametoindex(ifname),
+                              .sll_halen = 6 };
+    memcpy(to.sll_addr, f, 6);
+    printf(MARK " FLOOD started on %s\n", ifname);
+    fflush(stdout);
+    uint64_t t0 = monotonic_ns(), end = t0 + (uint64_t)atoi(secs) * 1000000000ull, sent = 0,
+             refused = 0;
+    while (monotonic_ns() < end) {
+        if (sendto(s, f, sizeof f, 0, (struct sockaddr *)&to, sizeof to) == (ssize_t)sizeof f)
+            sent++;
+        else
+            refused++;
+    }
+    printf(MARK " FLOOD sent %llu frames in %llu ms, %llu refused\n", (unsigned long long)sent,
+           (unsigned long long)((monotonic_ns() - t0) / 1000000), (unsigned long long)refused);
+    close(s);
 }
 
 // keel.echo=PORT: a TCP echo service for SECONDS (keel.hold), one connection at a time: what a
@@ -1164,6 +1212,7 @@ static void run_checks(void)
     check_net();
     spoof();
     source_send();
+    flood();
     check_virtio();
     check_carrier();
     printf(MARK " DONE %u passed, %u failed\n", passed, failed);
