@@ -26,6 +26,14 @@ _head:
 primary_entry:
     csrw    sie, zero
     csrw    sip, zero
+    // One hart boots. Firmware should send only one here (the others wait in SBI HSM until
+    // hart_start sends them to arch_secondary_entry), but a second one arrived once (a gate run,
+    // session 20: two boot banners, the BSS zeroed under the first, a panic): a later one goes
+    // back to the firmware, stopped, for hart_start to send where it belongs.
+    la      t0, boot_lottery
+    li      t1, 1
+    amoadd.w t1, t1, (t0)
+    bnez    t1, lost_lottery
     mv      s0, a0                  // hart id
     mv      s1, a1                  // device tree (physical)
     la      t0, __bss_start         // (physical addresses while paging is off)
@@ -44,6 +52,13 @@ primary_entry:
     call    kern_main_riscv
 3:  wfi
     j       3b
+
+lost_lottery:
+    li      a7, 0x48534d            // SBI HSM
+    li      a6, 1                   // hart_stop: does not return when it succeeds
+    ecall
+7:  wfi
+    j       7b
 
 // Turns on Sv39 with boot_pt and continues at the linked address of the caller (ra + offset).
 enable_paging:
@@ -97,6 +112,11 @@ arch_secondary_entry:
     call    kern_secondary_riscv
 6:  wfi
     j       6b
+
+    .section .data
+    .balign 4
+boot_lottery:                       // (not in the BSS: the winner zeroes that)
+    .word   0
 
     .section .bss.stack, "aw", @nobits
     .balign 16
