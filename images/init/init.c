@@ -48,7 +48,8 @@
 //                                    listens) and waits for the sink to close:
 //                                        KEEL-INIT SOURCE sent <n> bytes in <ns> ns to <address>
 //   keel.rtt=N                       after the net check passed, N more pings, timed:
-//                                        KEEL-INIT RTT <got> of <N> answered: min, avg, max (us)
+//                                        KEEL-INIT RTT <got> of <N> answered: min, avg, max (us),
+//                                        carrier lost <n> times (meanwhile: the link went down)
 //   keel.rtt-wait=SECONDS            sleep that long before the timed pings (keel.rtt)
 //   keel.flood=SECONDS               after the net check, sends 1000-byte Ethernet frames to an
 //                                    address no VM has (02:4b:45:45:4c:99, ethertype 0x88b5) as
@@ -483,6 +484,14 @@ fail:
     return -1;
 }
 
+// How often IFNAME's carrier went down since boot (sysfs carrier_down_count), or -1.
+static long carrier_downs(const char *ifname)
+{
+    char path[96], text[24];
+    snprintf(path, sizeof path, "/sys/class/net/%s/carrier_down_count", ifname);
+    return read_text(path, text, sizeof text) == 0 ? atol(text) : -1;
+}
+
 // Sends ICMP echo requests to DST until one is answered or the tries run out.
 static int ping(uint32_t dst_be, char *msg, size_t msglen, uint64_t *rtt_us)
 {
@@ -614,6 +623,7 @@ static void check_net(void)
     // keel.rtt=N: N more pings once the address is resolved, their round trips (guest clock).
     char count[16];
     int n = param("keel.rtt", count, sizeof count) && r == 0 ? atoi(count) : 0, got = 0;
+    long downs_before = carrier_downs(ifname); // (the count since boot: Linux adds its own)
     if (n > 0 && param("keel.rtt-wait", count, sizeof count))
         sleep((unsigned)atoi(count));
     for (int i = 0; i < n; i++) {
@@ -624,10 +634,12 @@ static void check_net(void)
             max = us > max ? us : max;
         }
     }
+    long lost = downs_before >= 0 ? carrier_downs(ifname) - downs_before : -1;
     if (n > 0)
-        printf(MARK " RTT %d of %d answered: min %llu us, avg %llu us, max %llu us\n", got, n,
-               (unsigned long long)(got ? min : 0), (unsigned long long)(got ? sum / got : 0),
-               (unsigned long long)max);
+        printf(MARK " RTT %d of %d answered: min %llu us, avg %llu us, max %llu us, carrier lost "
+                    "%ld times\n",
+               got, n, (unsigned long long)(got ? min : 0),
+               (unsigned long long)(got ? sum / got : 0), (unsigned long long)max, lost);
 }
 
 // keel.spoof=MAC: one broadcast frame whose source address is MAC (a packet socket writes the
@@ -702,32 +714,54 @@ static void flood(void)
     close(s);
 }
 
-// keel.echo=PORT: a TCP echo service for SECONDS (keel.hold), one connection at a time: what a
-// test on the host reaches through the board's NIC (QEMU's user networking, a host forward).
-static void echo_serve(const char *port, unsigned seconds)
+// A TCP socket listening on PORT (any address), or -1 after saying why; WHAT names the service in
+// what it says (ECHO, SINK).
+static int tcp_listen(unsigned port, const char *what)
 {
     int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)) };
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
     int one = 1;
-    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 4) != 0) {
-        printf(MARK " ECHO cannot listen on tcp port %s: %s\n", port, strerror(errno));
+    if (l < 0 || setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 4) != 0) {
+        printf(MARK " %s cannot listen on tcp port %u: %s\n", what, port, strerror(errno));
         fflush(stdout);
-        sleep(seconds);
-        return;
+        if (l >= 0)
+            close(l);
+        return -1;
     }
-    printf(MARK " ECHO listening on tcp port %s\n", port);
+    printf(MARK " %s listening on tcp port %u\n", what, port);
     fflush(stdout);
-    uint64_t end = monotonic_ns() + (uint64_t)seconds * 1000000000ull;
+    return l;
+}
+
+// The next connection to L before END (monotonic ns), with its address in FROM; -1 after END.
+static int tcp_accept_before(int l, uint64_t end, struct sockaddr_in *from)
+{
     for (uint64_t now; (now = monotonic_ns()) < end;) {
         struct pollfd p = { .fd = l, .events = POLLIN };
         if (poll(&p, 1, (int)((end - now) / 1000000) + 1) <= 0)
             continue;
-        struct sockaddr_in from;
-        socklen_t fl = sizeof from;
-        int c = accept4(l, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC);
-        if (c < 0)
-            continue;
+        socklen_t fl = sizeof *from;
+        int c = accept4(l, (struct sockaddr *)from, &fl, SOCK_CLOEXEC);
+        if (c >= 0)
+            return c;
+    }
+    return -1;
+}
+
+// keel.echo=PORT: a TCP echo service for SECONDS (keel.hold), one connection at a time: what a
+// test on the host reaches through the board's NIC (QEMU's user networking, a host forward).
+static void echo_serve(const char *port, unsigned seconds)
+{
+    int l = tcp_listen((unsigned)atoi(port), "ECHO");
+    if (l < 0) {
+        sleep(seconds);
+        return;
+    }
+    uint64_t end = monotonic_ns() + (uint64_t)seconds * 1000000000ull;
+    struct sockaddr_in from;
+    int c;
+    while ((c = tcp_accept_before(l, end, &from)) >= 0) {
         size_t total = 0;
         char buf[4096];
         for (;;) {
@@ -755,29 +789,15 @@ static void sink_serve(const char *spec, unsigned seconds)
 {
     unsigned port = 0, count = 0;
     sscanf(spec, "%u,%u", &port, &count);
-    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    int one = 1;
-    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof a) != 0 || listen(l, 4) != 0) {
-        printf(MARK " SINK cannot listen on tcp port %u: %s\n", port, strerror(errno));
-        fflush(stdout);
+    int l = tcp_listen(port, "SINK");
+    if (l < 0)
         return;
-    }
-    printf(MARK " SINK listening on tcp port %u\n", port);
-    fflush(stdout);
     static char buf[65536];
     uint64_t end = monotonic_ns() + (uint64_t)seconds * 1000000000ull;
     unsigned served = 0;
-    for (uint64_t now; (now = monotonic_ns()) < end && (count == 0 || served < count);) {
-        struct pollfd p = { .fd = l, .events = POLLIN };
-        if (poll(&p, 1, (int)((end - now) / 1000000) + 1) <= 0)
-            continue;
-        struct sockaddr_in from;
-        socklen_t fl = sizeof from;
-        int c = accept4(l, (struct sockaddr *)&from, &fl, SOCK_CLOEXEC);
-        if (c < 0)
-            continue;
+    struct sockaddr_in from;
+    int c;
+    while ((count == 0 || served < count) && (c = tcp_accept_before(l, end, &from)) >= 0) {
         uint64_t total = 0, t0 = 0;
         ssize_t n;
         while ((n = read(c, buf, sizeof buf)) > 0) {
