@@ -145,9 +145,11 @@ add_test(NAME vm/arm64-linux-switch COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-a
 set_tests_properties(vm/arm64-linux-switch PROPERTIES TIMEOUT 150 LABELS system)
 
 # The same two VMs with the switch crashing (dts/systems/vm-switch-restart-arm64.dts): its first
-# run exits after the 24th frame, in VM 1's timed pings; the root task starts it again. The VMMs
-# take their guests' links down, then up once generation 2 is there, and the pings go on: VM 1's
-# 20 timed pings are all answered (the one the crash lost is sent again), no VM crashes.
+# run exits after the 24th frame, in VM 1's timed pings; the root task starts it again a second
+# later. The VMMs take their guests' links down when it ends (before its restart: the root task
+# tells them), then up once generation 2 is there, and the pings go on: VM 1's 20 timed pings are
+# all answered (the ones the outage lost are sent again), its guest saw its carrier go once, no VM
+# crashes.
 set(vm_switch_restart_arm64 ${KEEL_IMAGES_DIR}/arm64/vm-switch-restart.cpio)
 keel_add_vm_modules(vm-switch-restart-arm64 arm64 ${vm_switch_restart_arm64}
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-restart-arm64.dts
@@ -157,14 +159,16 @@ add_test(NAME vm/arm64-linux-switch-restart COMMAND ${KEEL_QEMU_RUN} --board qem
     --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_switch_restart_arm64} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-switch-restart.log
     --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 1"
-    --require "netsw: frame 24 taken: exiting (exit-after)"
-    --require "root: netsw exited with status 2" --require "root: netsw: restart 1 of at most 1"
+    --expect "netsw: frame 24 taken: exiting (exit-after)"
+    --expect "root: netsw exited with status 2" --require "root: netsw: restart in 1000 ms"
+    --expect "vmm: vm1: link vm1-net: the switch ended: link down"
+    --require "vmm: vm2: link vm2-net: the switch ended: link down"
+    --expect "root: netsw: restart 1 of at most 1"
     --require "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 2"
     --require "netsw: port vm2-net: 02:4b:45:45:4c:02, 62 slots each way, generation 2"
-    --require "vmm: vm1: link vm1-net: the switch restarts: link down"
-    --require "vmm: vm1: link vm1-net: the switch is back (generation 2): link up"
+    --expect "vmm: vm1: link vm1-net: the switch is back (generation 2): link up"
     --require "vmm: vm2: link vm2-net: the switch is back (generation 2): link up"
-    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
+    --require "vm1| KEEL-INIT RTT 20 of 20 answered" --require "us, carrier lost 1 times"
     --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
     --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
     --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served")
@@ -727,8 +731,9 @@ set_tests_properties(vm/riscv64-linux-blk-driver PROPERTIES TIMEOUT 150 LABELS s
 # (SIGKILL) at a random moment up to 2 s later, the host checks the image, and the next boot on
 # the same image reads the generation back (twice). qcow2 in writeback mode loses unflushed
 # cluster allocations with QEMU: a FLUSH dropped on the way fails the test. On riscv64 blkdrv also
-# crashes once a boot (at its 12th request) and is restarted: Linux sees I/O errors, its init
-# tries again, and the generation it then says is written must be there all the same.
+# crashes once a boot (at its 12th request) and is restarted a second later: Linux sees I/O
+# errors from its end on, its init tries again, and the generation it then says is written must be
+# there all the same.
 set(vm_linux_blk_rw_rv ${KEEL_IMAGES_DIR}/riscv64/vm-linux-blk-rw.cpio)
 keel_add_vm_modules(vm-linux-blk-rw-riscv64 riscv64 ${vm_linux_blk_rw_rv}
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-blk-rw-riscv64.dts
@@ -747,7 +752,8 @@ foreach(spec IN ITEMS riscv64:7:${vm_linux_blk_rw_rv} arm64:31:${vm_linux_blk_rw
     if(arch STREQUAL "riscv64") # (its blkdrv crashes once a boot: vm-linux-blk-rw-riscv64.dts)
         set(fault --require "blkdrv: request 12 taken: exiting without an answer"
             --require "root: blkdrv: restart 1 of at most 1"
-            --require "vmm: vm1: disk link vm1-disk: the driver restarted: requests in flight fail"
+            --require "root: blkdrv: restart in 1000 ms (keel,restart-delay-ms)"
+            --require "vmm: vm1: disk link vm1-disk: the driver ended: requests in flight fail"
             --require "vm1| KEEL-INIT PERSIST I/O error (")
     endif()
     add_test(NAME ${name} COMMAND ${CMAKE_SOURCE_DIR}/ci/blk_durability.py
@@ -840,14 +846,16 @@ add_test(NAME vm/riscv64-linux-switch-restart COMMAND ${KEEL_QEMU_RUN} --board q
     --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_switch_restart_riscv64} --smp 2 --timeout 120
     --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-switch-restart.log
     --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 1"
-    --require "netsw: frame 24 taken: exiting (exit-after)"
-    --require "root: netsw exited with status 2" --require "root: netsw: restart 1 of at most 1"
+    --expect "netsw: frame 24 taken: exiting (exit-after)"
+    --expect "root: netsw exited with status 2" --require "root: netsw: restart in 1000 ms"
+    --expect "vmm: vm1: link vm1-net: the switch ended: link down"
+    --require "vmm: vm2: link vm2-net: the switch ended: link down"
+    --expect "root: netsw: restart 1 of at most 1"
     --require "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 2"
     --require "netsw: port vm2-net: 02:4b:45:45:4c:02, 62 slots each way, generation 2"
-    --require "vmm: vm1: link vm1-net: the switch restarts: link down"
-    --require "vmm: vm1: link vm1-net: the switch is back (generation 2): link up"
+    --expect "vmm: vm1: link vm1-net: the switch is back (generation 2): link up"
     --require "vmm: vm2: link vm2-net: the switch is back (generation 2): link up"
-    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
+    --require "vm1| KEEL-INIT RTT 20 of 20 answered" --require "us, carrier lost 1 times"
     --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
     --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
     --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served")

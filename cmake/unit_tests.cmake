@@ -65,6 +65,18 @@ keel_add_unit_test(test_root_devices SOURCES user/root/tests/test_root_devices.c
     DTS user/root/tests/board_devices.dts user/root/tests/board_plic.dts
         user/root/tests/system_devices.dts)
 
+# The programs' runtime (user/lib/args.c, compiled into the test): their arguments.
+keel_add_unit_test(test_rt_args SOURCES user/lib/tests/test_rt_args.c
+    INCLUDES ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include)
+
+# The root task's links (user/root/links.c, compiled into the test): what a program's environment
+# says of its links, and the ends told of each other's starts and ends (peer_epoch, doorbells).
+keel_add_unit_test(test_root_links SOURCES user/root/tests/test_root_links.c
+    LIBS host_keel_fdt host_keel_c
+    INCLUDES ${CMAKE_SOURCE_DIR}/tests/unit/host ${CMAKE_SOURCE_DIR}/user/root
+             ${CMAKE_SOURCE_DIR}/user/include ${CMAKE_SOURCE_DIR}/hyp/include
+    DTS user/root/tests/system_links.dts)
+
 # What a VMM needs (user/root/budget.c, compiled into the test): what the root task reads of a VM
 # tree, the trees it refuses, and the derived kernel memory against the peaks measured.
 keel_add_unit_test(test_root_budget SOURCES user/root/tests/test_root_budget.c

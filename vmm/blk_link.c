@@ -11,10 +11,13 @@
  * the VMM never copies more than the slot's part of the data area into the guest.
  *
  * Tags: slot | sequence << 8, the sequence counting the VMM's posts, so an answer to a request
- * of a previous run (of either side) names no request in flight and is dropped. The driver
- * restarted (generation changed, or magic cleared) fails everything in flight with IOERR, and
- * new requests are refused (IOERR) until its magic is back. A restarted VMM drops the
- * completions the previous run left and waits for what it had in flight (take_over()).
+ * of a previous run (of either side) names no request in flight and is dropped. The driver is
+ * up while its header has the magic and the epoch of the run of the driver that runs now
+ * (keel_peer_wrote(); the root task rings the doorbell when the driver ends and starts): when it
+ * ends or restarts, everything in flight fails with IOERR, and new requests are refused (IOERR)
+ * until a new run has set its header up; a dead run's header is never taken. A restarted VMM
+ * drops the completions the previous run left and waits for what it had in flight
+ * (take_over()).
  */
 #include "blk_link.h"
 #include "vcpu.h"
@@ -43,7 +46,9 @@ struct blk_link {
     uint8_t *data;
     struct blklink_layout layout;
     uint64_t part;       /* bytes of the data area per slot */
-    uint32_t generation; /* the driver's, when this side started using it */
+    const uint64_t *peer_epoch; /* the root task's word: the driver's runs */
+    uint64_t epoch;             /* the run of the driver this side took over */
+    uint32_t generation;        /* ... its generation (said in messages) */
     bool up;
     uint32_t seq;
     uint64_t tags[VIRTIO_BLK_ASYNC_SLOTS]; /* of the request in flight in each slot, 0: none */
@@ -71,10 +76,26 @@ static struct blk_link *self_link(void)
     return NULL;
 }
 
+static uint64_t peer_epoch(struct blk_link *l)
+{
+    return __atomic_load_n(l->peer_epoch, __ATOMIC_ACQUIRE);
+}
+
+/* Whether the driver's header is set up by the run of the driver that runs now (that run's epoch
+ * in *epoch). */
+static bool driver_live(struct blk_link *l, uint64_t *epoch)
+{
+    bool magic = __atomic_load_n(&l->hdr->magic, __ATOMIC_ACQUIRE) == BLKLINK_MAGIC;
+    *epoch = l->hdr->epoch;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the header, then the root task's word on it */
+    return magic && keel_peer_wrote(*epoch, peer_epoch(l));
+}
+
+/* The run of the driver this side took over still runs, and is set up. */
 static bool driver_up(struct blk_link *l)
 {
-    return __atomic_load_n(&l->hdr->magic, __ATOMIC_ACQUIRE) == BLKLINK_MAGIC &&
-           l->hdr->generation == l->generation;
+    uint64_t epoch;
+    return driver_live(l, &epoch) && epoch == l->epoch;
 }
 
 /* dev_blk's backend.start (the device's lock held): posts the request of slot r->slot. */
@@ -131,8 +152,10 @@ static void fail_all(struct blk_link *l)
  * leaves the driver room to post the rest. */
 static bool take_over(struct blk_link *l)
 {
-    if (__atomic_load_n(&l->hdr->magic, __ATOMIC_ACQUIRE) != BLKLINK_MAGIC) {
-        return false;
+    uint64_t epoch;
+    if (!driver_live(l, &epoch)) {
+        return false; /* no driver runs, or it is not set up yet (a dead run's header is not
+                       * taken: its indices are the new run's to set) */
     }
     uint32_t cons = __atomic_load_n(&l->req_idx->cons, __ATOMIC_ACQUIRE);
     uint32_t dprod = __atomic_load_n(&l->done_idx->prod, __ATOMIC_ACQUIRE);
@@ -143,6 +166,7 @@ static bool take_over(struct blk_link *l)
     }
     l->req_idx->prod = cons;
     l->generation = l->hdr->generation;
+    l->epoch = epoch;
     l->up = true;
     return true;
 }
@@ -154,8 +178,8 @@ static void complete(struct blk_link *l)
         return;
     }
     if (l->up && !driver_up(l)) {
-        printf("vmm: %s: disk link %s: the driver restarted: requests in flight fail\n",
-               l->vm->name, l->name);
+        printf("vmm: %s: disk link %s: the driver %s: requests in flight fail\n", l->vm->name,
+               l->name, peer_epoch(l) & 1 ? "restarted" : "ended");
         l->up = false;
         fail_all(l);
     }
@@ -211,13 +235,7 @@ static void link_thread(void)
 struct blk_link *blk_link_open(struct vm *vm, const char *name, struct virtio_blk *dev,
                                struct vm_lock *lock, struct virtio_blk_backend *b)
 {
-    const struct keel_progenv *env = rt_progenv();
-    const struct keel_prog_link *pl = NULL;
-    for (unsigned i = 0; env && i < env->link_count && i < KEEL_PROG_MAX_LINKS; i++) {
-        if (strcmp(env->links[i].name, name) == 0) {
-            pl = &env->links[i];
-        }
-    }
+    const struct keel_prog_link *pl = rt_prog_link(name);
     struct blklink_layout layout;
     if (!pl || !blklink_layout(pl->size, BLKLINK_MAX_SLOTS, &layout) ||
         blk_link_count == MAX_BLK_LINKS) {
@@ -243,7 +261,8 @@ struct blk_link *blk_link_open(struct vm *vm, const char *name, struct virtio_bl
                             .data = base + layout.data,
                             .layout = layout,
                             .irq = pl->irq,
-                            .peer_irq = pl->peer_irq };
+                            .peer_irq = pl->peer_irq,
+                            .peer_epoch = &pl->peer_epoch };
     unsigned slots = layout.ring_size < VIRTIO_BLK_ASYNC_SLOTS ? layout.ring_size
                                                                : VIRTIO_BLK_ASYNC_SLOTS;
     l->part = layout.data_size / slots / BLKLINK_SECTOR * BLKLINK_SECTOR;
@@ -253,35 +272,33 @@ struct blk_link *blk_link_open(struct vm *vm, const char *name, struct virtio_bl
         keel_wait(POLL_US, 0); /* nobody sends to this thread yet: a sleep */
         waited += POLL_US;
     }
-    bool up = l->up;
-    *b = (struct virtio_blk_backend){ .size = up ? l->hdr->capacity * BLKLINK_SECTOR : 0,
-                                      .read_only = up && (l->hdr->flags & BLKLINK_F_RO),
-                                      .flush = up && (l->hdr->flags & BLKLINK_F_FLUSH),
+    /* The slice is the system tree's: a dead run's header says it as well as a live one's (the
+     * disk then answers IOERR until a run of the driver is up). */
+    bool known = __atomic_load_n(&l->hdr->magic, __ATOMIC_ACQUIRE) == BLKLINK_MAGIC;
+    *b = (struct virtio_blk_backend){ .size = known ? l->hdr->capacity * BLKLINK_SECTOR : 0,
+                                      .read_only = known && (l->hdr->flags & BLKLINK_F_RO),
+                                      .flush = known && (l->hdr->flags & BLKLINK_F_FLUSH),
                                       .id = pl->name,
                                       .start = blk_start,
                                       .ctx = l,
                                       .slots = slots,
                                       .max_len = (uint32_t)l->part };
     printf("vmm: %s: disk link %s: %s%lu sectors%s%s, %u requests of up to %lu KiB in flight\n",
-           vm->name, name, up ? "" : "no driver: ", (unsigned long)(b->size / BLKLINK_SECTOR),
-           b->read_only ? ", read-only" : "", b->flush ? ", flush" : "", slots,
-           (unsigned long)(l->part >> 10));
-    if (up && l->req_idx->prod) { /* (a previous run of this VMM posted) */
+           vm->name, name,
+           l->up   ? ""
+           : known ? "the driver does not run (its last run's slice): "
+                   : "no driver: ",
+           (unsigned long)(b->size / BLKLINK_SECTOR), b->read_only ? ", read-only" : "",
+           b->flush ? ", flush" : "", slots, (unsigned long)(l->part >> 10));
+    if (l->up && l->req_idx->prod) { /* (a previous run of this VMM posted) */
         printf("vmm: %s: disk link %s: taken over at request %u, %u completions of the previous "
                "run dropped\n",
                vm->name, name, l->req_idx->prod, l->dropped);
     }
     l->thread = rt_cap_alloc();
-    unsigned index = blk_link_count++;
-    int64_t r = vm_thread_create(l->thread, BLK_LINK_UTCB(index));
-    if (r == 0) {
-        r = KOBJ(l->irq, KEEL_IRQ_ATTACH, l->thread, 0);
-    }
-    bool placed;
-    if (r == 0) {
-        r = vm_thread_start(l->thread, link_thread, &l->stack[sizeof(l->stack)], (unsigned)env->cpu,
-                            &placed);
-    }
+    unsigned index = blk_link_count++; /* (before it runs: it finds itself by its UTCB) */
+    int64_t r = vm_irq_thread_start(l->thread, BLK_LINK_UTCB(index), l->irq, link_thread,
+                                    &l->stack[sizeof(l->stack)]);
     if (r < 0) {
         printf("vmm: %s: disk link \"%s\": %s\n", vm->name, name, keel_strerror(r));
         blk_link_count--;

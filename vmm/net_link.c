@@ -12,12 +12,16 @@
  *
  * The peer is as untrusted as a guest: lengths and indexes read from the ring are checked.
  *
- * Restarts of the switch (docs/devices.md, "Restarts"): the link's thread also looks at the
- * switch's header every SWITCH_POLL_US. The magic cleared or the generation changed: the switch
- * is restarting, the guest's link goes down (VIRTIO_NET_S_LINK_UP clear, a configuration-change
- * interrupt) and what it sends is dropped; the magic back: the link goes up again. The rings go
- * on where they were (the restarted switch drops what was waiting for it). A restarted VMM
- * finds the header as the switch left it and goes on from the rings' indices as they are.
+ * Restarts of the switch (docs/devices.md, "Restarts"): the root task rings the link's doorbell
+ * when the switch ends and when it starts again (peer_epoch in the program's environment: odd
+ * while the switch runs), and the link's thread also looks at the switch's header every
+ * SWITCH_WATCH_US. The link is up while the header has its magic and the epoch of the run of the
+ * switch that runs now (keel_peer_wrote()): when the switch ends or restarts, the guest's link
+ * goes down (VIRTIO_NET_S_LINK_UP clear, a configuration-change interrupt) and what it sends is
+ * dropped; once a new run has set its header up, the link goes up again. A dead run's header is
+ * never taken. The rings go on where they were (the restarted switch drops what was waiting
+ * for it). A restarted VMM finds the header as the switch left it and goes on from the rings'
+ * indices as they are.
  */
 #include "net_link.h"
 #include <keel/rt.h>
@@ -43,7 +47,8 @@ struct net_link {
     void (*link_state)(void *ctx, bool up);
     void *ctx;
     volatile struct netlink_header *hdr; /* the switch's; NULL on a cable */
-    uint32_t generation;                 /* the switch's, while up */
+    const uint64_t *peer_epoch;          /* the root task's word: the switch's runs */
+    uint64_t epoch;                      /* the run of the switch the link is up with */
     bool up;                             /* (read by senders: atomic) */
     struct vm_lock *lock; /* held around deliver: the receiving device's */
     const char *name;
@@ -80,6 +85,11 @@ bool net_link_send(struct net_link *l, const void *frame, size_t len)
     l->sent++;
     KOBJ(l->peer_irq, KEEL_IRQ_TRIGGER);
     return true;
+}
+
+bool net_link_up(struct net_link *l)
+{
+    return __atomic_load_n(&l->up, __ATOMIC_ACQUIRE);
 }
 
 void net_link_poke(struct net_link *l)
@@ -128,19 +138,33 @@ static void set_link(struct net_link *l, bool up)
     vm_unlock(l->lock);
 }
 
-/* The switch's header as it is now: down while it restarts, up again once it is back. */
-static void watch_switch(struct net_link *l, const char *name)
+/* Whether the switch's header is set up by the run of the switch that runs now (that run's epoch
+ * and generation in *epoch, *generation). */
+static bool switch_live(struct net_link *l, uint64_t *epoch, uint32_t *generation)
 {
     bool magic = __atomic_load_n(&l->hdr->magic, __ATOMIC_ACQUIRE) == NETLINK_MAGIC;
-    uint32_t generation = l->hdr->generation;
-    if (l->up && (!magic || generation != l->generation)) {
-        printf("vmm: %s: link %s: the switch restarts: link down\n", l->vm->name, name);
+    *epoch = l->hdr->epoch;
+    *generation = l->hdr->generation;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the header, then the root task's word on it */
+    return magic && keel_peer_wrote(*epoch, __atomic_load_n(l->peer_epoch, __ATOMIC_ACQUIRE));
+}
+
+/* The switch as it is now: down while it is dead or restarting, up again once it is back. */
+static void watch_switch(struct net_link *l)
+{
+    uint64_t epoch;
+    uint32_t generation;
+    bool live = switch_live(l, &epoch, &generation);
+    if (l->up && !(live && epoch == l->epoch)) {
+        bool ended = !(__atomic_load_n(l->peer_epoch, __ATOMIC_ACQUIRE) & 1);
+        printf("vmm: %s: link %s: the switch %s: link down\n", l->vm->name, l->name,
+               ended ? "ended" : "restarts");
         set_link(l, false);
     }
-    if (!l->up && magic) {
-        l->generation = generation;
-        printf("vmm: %s: link %s: the switch is back (generation %u): link up\n", l->vm->name, name,
-               generation);
+    if (!l->up && live) {
+        l->epoch = epoch;
+        printf("vmm: %s: link %s: the switch is back (generation %u): link up\n", l->vm->name,
+               l->name, generation);
         set_link(l, true);
     }
 }
@@ -151,21 +175,21 @@ static void link_thread(void)
     for (;;) {
         keel_receive(l->irq, l->hdr ? SWITCH_WATCH_US : KEEL_TIMEOUT_NEVER, 0);
         if (l->hdr) {
-            watch_switch(l, l->name);
+            watch_switch(l);
         }
         receive(l);
     }
 }
 
-/* The switch's header: its magic, then the guest's address. false when it is not up in time. */
-static bool switch_mac(const struct keel_prog_link *pl, uint8_t mac[6], uint32_t *generation)
+/* The switch's header: its magic, then the guest's address (the system tree's, so a dead run's
+ * header says it as well as a live one's). false when there is none in time. */
+static bool switch_mac(const struct keel_prog_link *pl, uint8_t mac[6])
 {
     volatile struct netlink_header *h = (volatile struct netlink_header *)(uintptr_t)pl->va;
     for (uint32_t waited = 0; waited < SWITCH_WAIT_US; waited += SWITCH_POLL_US) {
         if (__atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) == NETLINK_MAGIC) {
             uint8_t m[6];
             memcpy(m, (const void *)h->mac, 6); /* read once; the switch checked it */
-            *generation = h->generation;
             if (netlink_mac_parse(m, 6, mac) == NULL) {
                 return true;
             }
@@ -180,13 +204,7 @@ struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, 
                                void (*link_state)(void *ctx, bool up), void *ctx,
                                struct vm_lock *lock)
 {
-    const struct keel_progenv *env = rt_progenv();
-    const struct keel_prog_link *pl = NULL;
-    for (unsigned i = 0; env && i < env->link_count && i < KEEL_PROG_MAX_LINKS; i++) {
-        if (strcmp(env->links[i].name, name) == 0) {
-            pl = &env->links[i];
-        }
-    }
+    const struct keel_prog_link *pl = rt_prog_link(name);
     struct netlink_layout layout;
     if (!pl || !netlink_layout(pl->size, to_switch, (unsigned)pl->end, &layout) ||
         link_count == MAX_LINKS) {
@@ -194,9 +212,8 @@ struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, 
                vm->name, name);
         return NULL;
     }
-    uint32_t generation = 0;
     if (to_switch) {
-        if (!switch_mac(pl, mac, &generation)) {
+        if (!switch_mac(pl, mac)) {
             printf("vmm: %s: link \"%s\": no switch header (magic and a unicast address) in %u s\n",
                    vm->name, name, SWITCH_WAIT_US / 1000000);
             return NULL;
@@ -219,19 +236,16 @@ struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, 
     l->ctx = ctx;
     l->name = pl->name;
     l->hdr = to_switch ? (volatile struct netlink_header *)base : NULL;
-    l->generation = generation;
-    l->up = true;
+    l->peer_epoch = &pl->peer_epoch;
+    uint32_t generation;
+    l->up = !to_switch || switch_live(l, &l->epoch, &generation);
+    if (!l->up) { /* (a dead run's header: down until a new run's is there) */
+        printf("vmm: %s: link %s: the switch does not run: link down\n", vm->name, name);
+    }
     l->thread = rt_cap_alloc();
-    bool placed;
-    int64_t r = vm_thread_create(l->thread, LINK_UTCB(link_count));
-    if (r == 0) {
-        r = KOBJ(l->irq, KEEL_IRQ_ATTACH, l->thread, 0);
-    }
-    link_count++;
-    if (r == 0) {
-        r = vm_thread_start(l->thread, link_thread, &l->stack[sizeof(l->stack)], (unsigned)env->cpu,
-                            &placed);
-    }
+    link_count++; /* (before it runs: it finds itself by its UTCB) */
+    int64_t r = vm_irq_thread_start(l->thread, LINK_UTCB(link_count - 1), l->irq, link_thread,
+                                    &l->stack[sizeof(l->stack)]);
     if (r < 0) {
         printf("vmm: %s: link \"%s\": %s\n", vm->name, name, keel_strerror(r));
         link_count--;

@@ -241,3 +241,17 @@ int64_t vm_thread_start(uint64_t cap, void (*fn)(void), void *stack_top, unsigne
     }
     return r;
 }
+
+int64_t vm_irq_thread_start(uint64_t cap, uint64_t utcb, uint64_t irq, void (*fn)(void),
+                            void *stack_top)
+{
+    bool placed;
+    int64_t r = vm_thread_create(cap, utcb);
+    if (r == 0) {
+        r = KOBJ(irq, KEEL_IRQ_ATTACH, cap, 0);
+    }
+    if (r == 0) {
+        r = vm_thread_start(cap, fn, stack_top, (unsigned)rt_progenv()->cpu, &placed);
+    }
+    return r;
+}

@@ -144,6 +144,10 @@ const char *vm_kmem_note(int64_t err);
 /* Starts it at fn on stack_top, placed on physical CPU cpu at our priority when the system gave
  * us a Scheduler (keel,scheduler; *placed says whether); else it stays where threads start. */
 int64_t vm_thread_start(uint64_t cap, void (*fn)(void), void *stack_top, unsigned cpu, bool *placed);
+/* An I/O thread that waits on irq (attached with label 0, before it starts: a link's doorbell):
+ * created, attached and started at fn on the VMM's first CPU. 0 or -err. */
+int64_t vm_irq_thread_start(uint64_t cap, uint64_t utcb, uint64_t irq, void (*fn)(void),
+                            void *stack_top);
 /* The device at gpa, or NULL. */
 struct mmio_device *vm_device_at(struct vm *vm, gpa_t gpa);
 /* One access at off in d's window under d's lock: false for no device, an access past the end of

@@ -164,6 +164,7 @@ static void links_init(const struct keel_progenv *env, const void *fdt, uint64_t
         l->hdr->flags = (l->slice.read_only ? BLKLINK_F_RO : 0) | (dev_flush ? BLKLINK_F_FLUSH : 0);
         l->hdr->ring_size = l->layout.ring_size;
         l->hdr->driver_idle = 0;
+        l->hdr->epoch = l->env->own_epoch;
         __atomic_store_n(&l->hdr->magic, BLKLINK_MAGIC, __ATOMIC_RELEASE);
         printf("%s: link %s: sectors %lu..%lu of the disk%s, %u slots, %lu KiB of data, "
                "generation %u\n",
@@ -276,10 +277,8 @@ int main(void)
         return 1;
     }
     name = env->name;
-    if (strncmp(env->args, "exit-after ", 11) == 0) {
-        for (const char *p = env->args + 11; *p >= '0' && *p <= '9'; p++) {
-            exit_after = exit_after * 10 + (uint64_t)(*p - '0');
-        }
+    if (!rt_arg_u64(env->args, "exit-after", &exit_after)) {
+        exit_after = 0;
     }
     if (env->device_count != 1 || env->dma_size < DMA_PAGES * KEEL_PAGE_SIZE) {
         printf("%s: needs one board device (keel,devices) and %u KiB of DMA memory (keel,dma)\n",

@@ -4,6 +4,7 @@
 #include <keel/rt.h>
 #include <keel/sys.h>
 #include <keel/progenv.h>
+#include <string.h>
 
 void keel_start(void)
 {
@@ -24,6 +25,17 @@ const struct keel_progenv *rt_progenv(void)
 {
     const struct keel_progenv *env = (const struct keel_progenv *)(uintptr_t)KEEL_KIP_ADDR;
     return env->magic == KEEL_PROGENV_MAGIC ? env : NULL;
+}
+
+const struct keel_prog_link *rt_prog_link(const char *name)
+{
+    const struct keel_progenv *env = rt_progenv();
+    for (unsigned i = 0; env && i < env->link_count && i < KEEL_PROG_MAX_LINKS; i++) {
+        if (strcmp(env->links[i].name, name) == 0) {
+            return &env->links[i];
+        }
+    }
+    return NULL;
 }
 
 uint64_t rt_timer_freq(void)

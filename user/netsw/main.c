@@ -287,6 +287,7 @@ static bool vm_port_init(struct port *p, unsigned i, const void *fdt)
     p->hdr->generation++;
     memcpy((void *)p->hdr->mac, sp->mac, 6);
     p->hdr->slots = l.slots;
+    p->hdr->epoch = p->env->own_epoch;
     if (KOBJ(p->env->irq, KEEL_IRQ_ATTACH, KEEL_ROOT_THREAD, i) != 0) {
         printf("%s: port %s: its doorbell cannot be attached: not served\n", name, p->env->name);
         return false;
@@ -305,10 +306,8 @@ int main(void)
         return 1;
     }
     name = env->name;
-    if (strncmp(env->args, "exit-after ", 11) == 0) {
-        for (const char *p = env->args + 11; *p >= '0' && *p <= '9'; p++) {
-            exit_after = exit_after * 10 + (uint64_t)(*p - '0');
-        }
+    if (!rt_arg_u64(env->args, "exit-after", &exit_after)) {
+        exit_after = 0;
     }
     const void *fdt = keel_system_tree(env);
     if (!fdt) {

@@ -16,6 +16,9 @@
  * own end's Irq (R, W) and the peer's (R: trigger only), and fills env->links (keel/progenv.h;
  * the link's physical address only for a program with keel,devices).
  * A program that lists a link which could not be set up is not started; the others are.
+ * links_started() and links_ended() tell each end when the other starts and ends (peer_epoch in
+ * its environment, then its doorbell): its peer's death is seen at once, whatever state the
+ * peer left in the link's memory.
  */
 #include "links.h"
 #include <keel/rt.h>
@@ -35,6 +38,12 @@ struct link {
     uint64_t irq[2];  /* the two ends' Irqs, in the root task */
     int node[2];      /* the programs at the two ends */
     unsigned ends;    /* programs that list it */
+    /* Each end's program as it runs: its environment page (the root task's, NULL once it ended:
+     * the page goes back with the program), the link's index in it, and its epoch (its starts
+     * and ends counted: odd while it runs), which the other end's page shows as peer_epoch. */
+    struct keel_progenv *env[2];
+    unsigned slot[2];
+    uint64_t epoch[2];
 };
 
 static struct link links[MAX_LINKS];
@@ -160,6 +169,10 @@ int links_give(const void *fdt, int node, const char *prog, uint64_t task,
         pl->irq = KEEL_PROG_LINK_IRQ(i);
         pl->peer_irq = KEEL_PROG_LINK_PEER(i);
         pl->end = end;
+        pl->peer_epoch = l->epoch[1 - end];
+        pl->own_epoch = l->epoch[end] + 1; /* (even now: odd once it runs) */
+        l->env[end] = env;
+        l->slot[end] = i;
         /* A driver gives its device the physical address (one copy: docs/devices.md); it could
          * DMA anywhere anyway, the others have no use for it. */
         pl->pa = fdt_getprop(fdt, node, "keel,devices", NULL) ? l->mem : 0;
@@ -180,4 +193,43 @@ int links_give(const void *fdt, int node, const char *prog, uint64_t task,
         env->link_count = i + 1;
     }
     return 0;
+}
+
+/* Shows end e's epoch to the other end, if that one runs, and rings its doorbell. */
+static void tell_peer(struct link *l, unsigned e)
+{
+    struct keel_progenv *peer = l->env[1 - e];
+    if (peer) {
+        __atomic_store_n(&peer->links[l->slot[1 - e]].peer_epoch, l->epoch[e], __ATOMIC_RELEASE);
+        KOBJ(l->irq[1 - e], KEEL_IRQ_TRIGGER);
+    }
+}
+
+void links_started(int node)
+{
+    for (unsigned i = 0; i < link_count; i++) {
+        for (unsigned e = 0; e < 2; e++) {
+            struct link *l = &links[i];
+            if (l->mem && l->node[e] == node && l->env[e] && !(l->epoch[e] & 1)) {
+                l->epoch[e]++;
+                tell_peer(l, e);
+            }
+        }
+    }
+}
+
+void links_ended(int node)
+{
+    for (unsigned i = 0; i < link_count; i++) {
+        for (unsigned e = 0; e < 2; e++) {
+            struct link *l = &links[i];
+            if (l->mem && l->node[e] == node) {
+                l->env[e] = NULL;
+                if (l->epoch[e] & 1) {
+                    l->epoch[e]++;
+                    tell_peer(l, e);
+                }
+            }
+        }
+    }
 }

@@ -37,6 +37,8 @@
  *                                        // 0, a fault, its kernel memory used up, stopped by the
  *                                        // system), "always" (also after status 0)
  *           keel,restart-max = <10>;     // ... at most this many times (default 10)
+ *           keel,restart-delay-ms = <500>; // ... this long after it ended (default 0: at once);
+ *                                        // its links' peers see it gone meanwhile (links.c)
  *           keel,service;                // it serves the others (a driver): stopped by the
  *                                        // system once only services run
  *       };
@@ -84,6 +86,8 @@ struct program {
     struct ledger ledger; /* the memory it was given: back when it ends */
     int node;             /* in the system tree: where a restart reads it again */
     unsigned restarts, restart_max;
+    uint64_t restart_delay_ms;
+    uint64_t restart_at; /* counter value at which it is started again, or 0 */
     enum { RESTART_NEVER, RESTART_ON_FAILURE, RESTART_ALWAYS } restart;
     unsigned generation; /* of its start, in its gate's label (serve drops older messages) */
     uint64_t kmem_free;  /* kernel memory free after its first end */
@@ -96,6 +100,7 @@ struct program {
 
 static struct program programs[MAX_PROGRAMS];
 static unsigned program_count, running_count;
+static unsigned restart_count; /* programs waiting for their restart_at */
 
 static const void *initrd_file(const char *name, uint64_t *size)
 {
@@ -192,6 +197,8 @@ static bool read_settings(const void *fdt, int node, struct program *p, struct s
     }
     uint64_t max = prop_u64(fdt, node, "keel,restart-max", 10);
     p->restart_max = max > 1000000 ? 1000000 : (unsigned)max;
+    uint64_t delay = prop_u64(fdt, node, "keel,restart-delay-ms", 0);
+    p->restart_delay_ms = delay > 3600000 ? 3600000 : delay; /* (at most an hour) */
     st->prio = prop_u64(fdt, node, "priority", 50);
     if (st->prio < 1 || st->prio > 255) {
         printf("root: %s: priority = <%lu> is not 1..255\n", p->name, (unsigned long)st->prio);
@@ -357,6 +364,7 @@ static void abandon(struct program *p)
     for (unsigned i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
         KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, caps[i]); /* (an empty slot: nothing) */
     }
+    links_ended(p->node); /* before its environment page goes back */
     ledger_give_back(&p->ledger);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->account);
     cpus_release(p->node);
@@ -506,6 +514,7 @@ static int start(const void *fdt, int node, unsigned index)
     p->service = fdt_getprop(fdt, node, "keel,service", NULL) != NULL;
     p->running = 1;
     running_count++;
+    links_started(node);
     printf("root: started %s (%s) on CPU %lu", p->name, image, (unsigned long)st.cpu);
     if (st.mask != (1ull << rt_kip()->cpu_count) - 1) {
         printf(", CPUs 0x%lx", (unsigned long)st.mask);
@@ -537,6 +546,7 @@ static void end(struct program *p)
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->factory);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->gate);
     KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->sched);
+    links_ended(p->node);         /* its peers see it gone now, not at its restart */
     ledger_give_back(&p->ledger); /* nothing maps it any more: its task is gone */
     p->running = 0;
     running_count--;
@@ -581,6 +591,20 @@ static uint64_t account_used(struct program *p)
     return used;
 }
 
+/* Starts a program again (finish() decided so, now or at its restart_at). */
+static void restart(struct program *p)
+{
+    if (p->restarts <= 3 || p->restarts % 10 == 0) {
+        printf("root: %s: restart %u of at most %u (%lu KiB kernel memory free, %lu KiB memory "
+               "free)\n",
+               p->name, p->restarts, p->restart_max, (unsigned long)(kmem_free() >> 10),
+               (unsigned long)(rt_mem_free() >> 10));
+    }
+    if (start(system_dt, p->node, (unsigned)(p - programs)) != 0) {
+        printf("root: %s: its restart failed\n", p->name);
+    }
+}
+
 /* A program ended (said already): ends it, checks that the kernel memory it had came back (its
  * account has nothing given out: a kernel object of the program kept alive would keep its
  * factory, and its whole quota), and starts it again, fresh, when its keel,restart says so. */
@@ -618,15 +642,16 @@ static void finish(struct program *p, bool failed)
         return;
     }
     p->restarts++;
-    if (p->restarts <= 3 || p->restarts % 10 == 0) {
-        printf("root: %s: restart %u of at most %u (%lu KiB kernel memory free, %lu KiB memory "
-               "free)\n",
-               p->name, p->restarts, p->restart_max, (unsigned long)(kmem_free() >> 10),
-               (unsigned long)(rt_mem_free() >> 10));
+    if (p->restart_delay_ms) {
+        if (p->restarts <= 3 || p->restarts % 10 == 0) { /* (as restart() says its line) */
+            printf("root: %s: restart in %lu ms (keel,restart-delay-ms)\n", p->name,
+                   (unsigned long)p->restart_delay_ms);
+        }
+        p->restart_at = keel_cycles() + p->restart_delay_ms * (rt_kip()->timer_freq / 1000);
+        restart_count++;
+        return;
     }
-    if (start(system_dt, p->node, (unsigned)(p - programs)) != 0) {
-        printf("root: %s: its restart failed\n", p->name);
-    }
+    restart(p);
 }
 
 static bool bit(const uint64_t *map, uint64_t i)
@@ -754,13 +779,31 @@ static void stop_due(void)
     }
 }
 
-/* The receive timeout until the next stop (us), without touching the message registers. */
+/* Starts the programs whose restart delay is over. */
+static void restart_due(void)
+{
+    uint64_t now = keel_cycles();
+    for (unsigned i = 0; restart_count && i < program_count; i++) {
+        struct program *p = &programs[i];
+        if (p->restart_at && p->restart_at <= now) {
+            p->restart_at = 0;
+            restart_count--;
+            restart(p);
+        }
+    }
+}
+
+/* The receive timeout until the next stop or restart (us), without touching the message
+ * registers. */
 static uint32_t next_timeout(void)
 {
     uint64_t now = keel_cycles(), next = UINT64_MAX;
     for (unsigned i = 0; i < program_count; i++) {
         if (programs[i].running && programs[i].stop_at && programs[i].stop_at < next) {
             next = programs[i].stop_at;
+        }
+        if (programs[i].restart_at && programs[i].restart_at < next) {
+            next = programs[i].restart_at;
         }
     }
     if (next == UINT64_MAX) {
@@ -787,12 +830,18 @@ static struct program *from(uint64_t label)
 static void stop_services(void)
 {
     for (unsigned i = 0; i < program_count; i++) {
-        if (programs[i].running && !programs[i].service) {
+        if ((programs[i].running || programs[i].restart_at) && !programs[i].service) {
             return;
         }
     }
     for (unsigned i = 0; i < program_count; i++) {
         struct program *p = &programs[i];
+        if (p->restart_at) { /* a service waiting for its restart: it stays ended */
+            printf("root: %s not restarted: only services are left (keel,service)\n", p->name);
+            p->restart_at = 0;
+            restart_count--;
+            KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->account);
+        }
         if (p->running) {
             printf("root: %s stopped by the system: only services are left (keel,service)\n",
                    p->name);
@@ -806,10 +855,10 @@ static void serve(void)
 {
     bool have_reply = false;
     uint64_t reply = 0, replied_to = 0;
-    while (running_count) {
+    while (running_count || restart_count) {
         if (!have_reply) {
             stop_services(); /* (when a program has just ended; a reply is owed to a running one) */
-            if (!running_count) {
+            if (!running_count && !restart_count) {
                 break;
             }
         }
@@ -833,6 +882,7 @@ static void serve(void)
         }
         have_reply = false;
         stop_due();
+        restart_due();
         struct program *p = timeout ? NULL : from(label);
         if (!p) {
             continue; /* (a message of a start the system has ended since: dropped) */
@@ -895,7 +945,7 @@ int main(void)
             start(fdt, node, program_count++);
         }
     }
-    if (running_count) {
+    if (running_count || restart_count) {
         serve();
     }
     KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_KMEM);

@@ -230,6 +230,9 @@ static int create_net(struct vdev *d, const void *fdt, int node)
     }
     if (d->link) {
         virtio_net_init(&d->u.net, &d->host, &b);
+        if (!net_link_up(d->link)) {
+            virtio_net_set_link(&d->u.net, false); /* (the switch does not run yet) */
+        }
     }
     return d->link ? 0 : -1;
 }

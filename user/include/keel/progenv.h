@@ -25,6 +25,8 @@
  * attaching), the peer's with R alone (Irq TRIGGER rings the peer; it can neither attach nor
  * wait for it). env->links[i].end (0 or 1; 0 is the program that comes first under /programs)
  * lets both sides split the memory the same way without talking, e.g. end e sends in half e.
+ * env->links[i].peer_epoch says whether the peer runs now and which of its runs it is: a side
+ * learns that its peer died (and came back) without trusting anything the peer wrote.
  */
 #pragma once
 #include <stdint.h>
@@ -84,7 +86,21 @@ struct keel_prog_link {
     uint64_t end;      /* 0 or 1 */
     uint64_t pa;       /* its physical address (contiguous), for a program with keel,devices:
                         * its device may DMA there (docs/devices.md); 0 for the others */
+    uint64_t peer_epoch; /* the peer's runs: the root task adds 1 when the program at the other
+                          * end starts and 1 when it ends, then rings this end's doorbell; odd:
+                          * it runs. Changes while this program runs: read it atomically. */
+    uint64_t own_epoch;  /* this run's epoch as the peer sees it (odd): a side that publishes a
+                          * header in the link's memory puts it there, so that the peer can tell
+                          * it from a header a dead run left (keel_peer_wrote()) */
 };
+
+/* Whether what the peer published with its own_epoch `header_epoch` is from the run that runs now
+ * (peer_epoch, read after the header): a dead run's header, or a run's that has ended since, is
+ * not. */
+static inline int keel_peer_wrote(uint64_t header_epoch, uint64_t peer_epoch)
+{
+    return (peer_epoch & 1) && header_epoch == peer_epoch;
+}
 
 struct keel_progenv {
     uint64_t magic;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The user runtime: console output, the root task's physical page allocator, small helpers. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <uapi/keel/kip.h>
@@ -22,6 +23,9 @@ static inline const struct keel_kip *rt_kip(void)
 /* The environment page of a program started by the root task, or NULL (in the root task). */
 struct keel_progenv;
 const struct keel_progenv *rt_progenv(void);
+/* The link called name (its node under /links) of this program's keel,links, or NULL. */
+struct keel_prog_link;
+const struct keel_prog_link *rt_prog_link(const char *name);
 /* keel_cycles() per second, in the root task (its KIP) and in the programs it starts (their
  * environment page, which lies where the root task has its KIP). */
 uint64_t rt_timer_freq(void);
@@ -50,6 +54,10 @@ uint64_t rt_mem_free(void);
 /* Capability index allocator for this task (from KEEL_ROOT_FIRST_FREE up in a root task, from
  * KEEL_PROG_FIRST_FREE in a program the root task started). */
 uint64_t rt_cap_alloc(void);
+
+/* The number after the word `name` in args (space-separated words, e.g. env->args
+ * "exit-after 12"): true with *value set when it is there, whole and decimal; false otherwise. */
+bool rt_arg_u64(const char *args, const char *name, uint64_t *value);
 
 /* Program entry after crt0: sets up the runtime and calls main(). */
 int main(void);

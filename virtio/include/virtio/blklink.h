@@ -52,7 +52,9 @@ struct blklink_header {
     uint32_t ring_size;   /* slots in each ring (what blklink_layout() gave the driver) */
     uint32_t driver_idle; /* 1: the driver sleeps on its doorbell (ring it after posting) */
     uint32_t vmm_idle;    /* 1: the VMM sleeps on its doorbell (ring it after completing) */
-    uint64_t reserved[3];
+    uint64_t epoch;       /* the driver's run (its own_epoch, keel/progenv.h), written before
+                           * magic: the VMM takes the header only while its peer_epoch is this */
+    uint64_t reserved[2];
 };
 
 struct blklink_req {

@@ -45,7 +45,10 @@ struct netlink_header {
     uint8_t mac[6];      /* the VM's address: the only source the switch forwards from it */
     uint8_t reserved0[2];
     uint32_t slots; /* per ring (what netlink_layout() gave the switch; the VMM derives its own) */
-    uint32_t reserved[9];
+    uint32_t reserved1;
+    uint64_t epoch; /* the switch's run (its own_epoch, keel/progenv.h), written before magic: the
+                     * VMM takes the header only while its peer_epoch is this */
+    uint32_t reserved[6];
 };
 
 struct netlink_ring {
