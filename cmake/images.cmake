@@ -100,79 +100,88 @@ add_test(NAME vm/arm64-gicv2-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-v
     --fail "CHECK cpus FAIL" --fail "CHECK blk FAIL" --fail "CHECK rng FAIL" --fail "CHECK hvc FAIL")
 set_tests_properties(vm/arm64-gicv2-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
 
-# Two Linux VMs that ping each other over virtio-net and a shared-memory link.
-set(vm_net ${KEEL_IMAGES_DIR}/arm64/vm-net.cpio)
-keel_add_vm_modules(vm-net-arm64 arm64 ${vm_net}
-    ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-arm64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/net1-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/net2-arm64.dts)
-add_test(NAME vm/arm64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
-    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_net} --smp 2 --timeout 120
-    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-two-vms-ping.log
-    --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
-    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
-    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
-    --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
-    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
-set_tests_properties(vm/arm64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
+# Two Linux VMs on each of arm64 and riscv64 (the board's virtio-net on transport <bus>):
+# - vm/<arch>-linux-two-vms-ping: they ping each other over virtio-net and a shared-memory link.
+# - vm/<arch>-linux-switch: behind the network switch (user/netsw, docs/devices.md) they ping each
+#   other through it; VM 2 sends a frame as VM 1 (its MAC address as the source), which the switch
+#   drops and says so; the switch drives the board's virtio-net, QEMU's user network with
+#   restrict=on and one forward from 127.0.0.1 (a free port) to VM 1's TCP echo service, which the
+#   host reaches and checks (ci/qemu_run.py --user-net, --echo-check).
+# - vm/<arch>-linux-switch-restart: the same two VMs with the switch crashing
+#   (dts/systems/vm-switch-restart-<arch>.dts): its first run exits after the 24th frame, in VM 1's
+#   timed pings; the root task starts it again a second later. The VMMs take their guests' links
+#   down when it ends (before its restart: the root task tells them), then up once generation 2
+#   is there, and the pings go on: VM 1's 20 timed pings are all answered (the ones the outage
+#   lost are sent again), its guest saw its carrier go once, no VM crashes.
+foreach(spec IN ITEMS arm64:30 riscv64:6)
+    string(REPLACE ":" ";" spec ${spec})
+    list(GET spec 0 arch)
+    list(GET spec 1 bus)
+    set(run ${KEEL_QEMU_RUN} --board qemu-virt-${arch} --kernel ${KEEL_BUILD_ROOT}/${arch}/hyp/keel.bin
+        --smp 2 --timeout 120)
+    set(both_done --require "vm1| KEEL-INIT DONE 2 passed, 0 failed"
+        --require "vm2| KEEL-INIT DONE 2 passed, 0 failed")
 
-# Two arm64 Linux VMs behind the network switch (user/netsw, docs/devices.md): they ping each other
-# through it; VM 2 sends a frame as VM 1 (its MAC address as the source), which the switch drops
-# and says so; the switch drives the board's virtio-net (transport 30), QEMU's user network with
-# restrict=on and one forward from 127.0.0.1 (a free port) to VM 1's TCP echo service, which the
-# host reaches and checks (ci/qemu_run.py --user-net, --echo-check).
-set(vm_switch_arm64 ${KEEL_IMAGES_DIR}/arm64/vm-switch.cpio)
-keel_add_vm_modules(vm-switch-arm64 arm64 ${vm_switch_arm64}
-    ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-arm64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/sw1-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-arm64.dts
-    ${KEEL_BUILD_ROOT}/arm64/user/netsw)
-add_test(NAME vm/arm64-linux-switch COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
-    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_switch_arm64} --smp 2 --timeout 120
-    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-switch.log
-    --user-net 10.0.2.15:7 --echo-check "vm1| KEEL-INIT ECHO listening on tcp port 7"
-    --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, " --expect "netsw: port vm2-net: 02:4b:45:45:4c:02, "
-    --expect "netsw: device nic: the uplink (port 2)"
-    --require "vmm: vm1: link vm1-net: on the switch as 02:4b:45:45:4c:01"
-    --require "vmm: vm2: link vm2-net: on the switch as 02:4b:45:45:4c:02"
-    --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.2.15/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.2.16/24"
-    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
-    --require "vm2| KEEL-INIT SPOOF sent a frame from 02:4b:45:45:4c:01 on eth0"
-    --require "netsw: port vm2-net: a frame from 02:4b:45:45:4c:01: source address not its own: dropped"
-    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
-    --expect "vm1| KEEL-INIT ECHO listening on tcp port 7" --expect "vm1| KEEL-INIT ECHO served 3000 bytes to 10.0.2.2"
-    --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
-    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served"
-    -- -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=usernet,bus=virtio-mmio-bus.30)
-set_tests_properties(vm/arm64-linux-switch PROPERTIES TIMEOUT 150 LABELS system)
+    set(cpio ${KEEL_IMAGES_DIR}/${arch}/vm-net.cpio)
+    keel_add_vm_modules(vm-net-${arch} ${arch} ${cpio}
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-${arch}.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/net1-${arch}.dts ${CMAKE_SOURCE_DIR}/dts/vms/net2-${arch}.dts)
+    set(name vm/${arch}-linux-two-vms-ping)
+    add_test(NAME ${name} COMMAND ${run} --initrd ${cpio} --log ${CMAKE_BINARY_DIR}/logs/${name}.log
+        --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24"
+        --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
+        --require "vm1| KEEL-INIT RTT 20 of 20 answered" ${both_done}
+        --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
+        --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
+    set_tests_properties(${name} PROPERTIES TIMEOUT 150 LABELS system)
 
-# The same two VMs with the switch crashing (dts/systems/vm-switch-restart-arm64.dts): its first
-# run exits after the 24th frame, in VM 1's timed pings; the root task starts it again a second
-# later. The VMMs take their guests' links down when it ends (before its restart: the root task
-# tells them), then up once generation 2 is there, and the pings go on: VM 1's 20 timed pings are
-# all answered (the ones the outage lost are sent again), its guest saw its carrier go once, no VM
-# crashes.
-set(vm_switch_restart_arm64 ${KEEL_IMAGES_DIR}/arm64/vm-switch-restart.cpio)
-keel_add_vm_modules(vm-switch-restart-arm64 arm64 ${vm_switch_restart_arm64}
-    ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-restart-arm64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/sw1-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-arm64.dts
-    ${KEEL_BUILD_ROOT}/arm64/user/netsw)
-add_test(NAME vm/arm64-linux-switch-restart COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
-    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${vm_switch_restart_arm64} --smp 2 --timeout 120
-    --log ${CMAKE_BINARY_DIR}/logs/vm/arm64-linux-switch-restart.log
-    --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 1"
-    --expect "netsw: frame 24 taken: exiting (exit-after)"
-    --expect "root: netsw exited with status 2" --require "root: netsw: restart in 1000 ms"
-    --expect "vmm: vm1: link vm1-net: the switch ended: link down"
-    --require "vmm: vm2: link vm2-net: the switch ended: link down"
-    --expect "root: netsw: restart 1 of at most 1"
-    --require "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 2"
-    --require "netsw: port vm2-net: 02:4b:45:45:4c:02, 62 slots each way, generation 2"
-    --expect "vmm: vm1: link vm1-net: the switch is back (generation 2): link up"
-    --require "vmm: vm2: link vm2-net: the switch is back (generation 2): link up"
-    --require "vm1| KEEL-INIT RTT 20 of 20 answered" --require "us, carrier lost 1 times"
-    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
-    --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
-    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served")
-set_tests_properties(vm/arm64-linux-switch-restart PROPERTIES TIMEOUT 150 LABELS system)
+    set(switch_vms ${CMAKE_SOURCE_DIR}/dts/vms/sw1-${arch}.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-${arch}.dts
+        ${KEEL_BUILD_ROOT}/${arch}/user/netsw)
+    set(cpio ${KEEL_IMAGES_DIR}/${arch}/vm-switch.cpio)
+    keel_add_vm_modules(vm-switch-${arch} ${arch} ${cpio}
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-${arch}.dts ${switch_vms})
+    set(name vm/${arch}-linux-switch)
+    add_test(NAME ${name} COMMAND ${run} --initrd ${cpio} --log ${CMAKE_BINARY_DIR}/logs/${name}.log
+        --user-net 10.0.2.15:7 --echo-check "vm1| KEEL-INIT ECHO listening on tcp port 7"
+        --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, " --expect "netsw: port vm2-net: 02:4b:45:45:4c:02, "
+        --expect "netsw: device nic: the uplink (port 2)"
+        --require "vmm: vm1: link vm1-net: on the switch as 02:4b:45:45:4c:01"
+        --require "vmm: vm2: link vm2-net: on the switch as 02:4b:45:45:4c:02"
+        --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.2.15/24"
+        --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.2.16/24"
+        --require "vm1| KEEL-INIT RTT 20 of 20 answered"
+        --require "vm2| KEEL-INIT SPOOF sent a frame from 02:4b:45:45:4c:01 on eth0"
+        --require "netsw: port vm2-net: a frame from 02:4b:45:45:4c:01: source address not its own: dropped"
+        ${both_done}
+        --expect "vm1| KEEL-INIT ECHO listening on tcp port 7"
+        --expect "vm1| KEEL-INIT ECHO served 3000 bytes to 10.0.2.2"
+        --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
+        --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served"
+        -- -global virtio-mmio.force-legacy=false
+        -device virtio-net-device,netdev=usernet,bus=virtio-mmio-bus.${bus})
+    set_tests_properties(${name} PROPERTIES TIMEOUT 150 LABELS system)
+
+    set(cpio ${KEEL_IMAGES_DIR}/${arch}/vm-switch-restart.cpio)
+    keel_add_vm_modules(vm-switch-restart-${arch} ${arch} ${cpio}
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-restart-${arch}.dts ${switch_vms})
+    set(name vm/${arch}-linux-switch-restart)
+    add_test(NAME ${name} COMMAND ${run} --initrd ${cpio} --log ${CMAKE_BINARY_DIR}/logs/${name}.log
+        --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 1"
+        --expect "netsw: frame 24 taken: exiting (exit-after)"
+        --expect "root: netsw exited with status 2" --require "root: netsw: restart in 1000 ms"
+        --expect "vmm: vm1: link vm1-net: the switch ended: link down"
+        --require "vmm: vm2: link vm2-net: the switch ended: link down"
+        --expect "root: netsw: restart 1 of at most 1"
+        --require "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 2"
+        --require "netsw: port vm2-net: 02:4b:45:45:4c:02, 62 slots each way, generation 2"
+        --expect "vmm: vm1: link vm1-net: the switch is back (generation 2): link up"
+        --require "vmm: vm2: link vm2-net: the switch is back (generation 2): link up"
+        --require "vm1| KEEL-INIT RTT 20 of 20 answered" --require "us, carrier lost 1 times"
+        ${both_done}
+        --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
+        --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served")
+    set_tests_properties(${name} PROPERTIES TIMEOUT 150 LABELS system)
+endforeach()
 
 # The flood benchmark's boot modules (bench/net-flood.sh; no test boots them): three VMs on the
 # switch, VM 3 flooding it (vm-flood) or quiet (vm-flood-quiet) while VMs 1 and 2 ping.
@@ -792,71 +801,3 @@ add_test(NAME vm/riscv64-linux-pci COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-ri
     --expect "vmm: vm1: guest powered off, status 0" --expect "KEEL: power off" --expect-exit)
 set_tests_properties(vm/riscv64-linux-pci PROPERTIES TIMEOUT 150 LABELS system)
 
-# Two riscv64 Linux VMs that ping each other over virtio-net and a shared-memory link.
-set(vm_net_rv ${KEEL_IMAGES_DIR}/riscv64/vm-net.cpio)
-keel_add_vm_modules(vm-net-riscv64 riscv64 ${vm_net_rv}
-    ${CMAKE_SOURCE_DIR}/dts/systems/vm-net-riscv64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/net1-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/net2-riscv64.dts)
-add_test(NAME vm/riscv64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
-    --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_net_rv} --smp 2 --timeout 120
-    --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-two-vms-ping.log
-    --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
-    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
-    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
-    --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
-    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
-set_tests_properties(vm/riscv64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)
-
-# Two riscv64 Linux VMs behind the network switch (user/netsw, docs/devices.md): they ping each other
-# through it; VM 2 sends a frame as VM 1 (its MAC address as the source), which the switch drops
-# and says so; the switch drives the board's virtio-net (transport 6), QEMU's user network with
-# restrict=on and one forward from 127.0.0.1 (a free port) to VM 1's TCP echo service, which the
-# host reaches and checks (ci/qemu_run.py --user-net, --echo-check).
-set(vm_switch_riscv64 ${KEEL_IMAGES_DIR}/riscv64/vm-switch.cpio)
-keel_add_vm_modules(vm-switch-riscv64 riscv64 ${vm_switch_riscv64}
-    ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-riscv64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/sw1-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-riscv64.dts
-    ${KEEL_BUILD_ROOT}/riscv64/user/netsw)
-add_test(NAME vm/riscv64-linux-switch COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
-    --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_switch_riscv64} --smp 2 --timeout 120
-    --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-switch.log
-    --user-net 10.0.2.15:7 --echo-check "vm1| KEEL-INIT ECHO listening on tcp port 7"
-    --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, " --expect "netsw: port vm2-net: 02:4b:45:45:4c:02, "
-    --expect "netsw: device nic: the uplink (port 2)"
-    --require "vmm: vm1: link vm1-net: on the switch as 02:4b:45:45:4c:01"
-    --require "vmm: vm2: link vm2-net: on the switch as 02:4b:45:45:4c:02"
-    --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.2.15/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.2.16/24"
-    --require "vm1| KEEL-INIT RTT 20 of 20 answered"
-    --require "vm2| KEEL-INIT SPOOF sent a frame from 02:4b:45:45:4c:01 on eth0"
-    --require "netsw: port vm2-net: a frame from 02:4b:45:45:4c:01: source address not its own: dropped"
-    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
-    --expect "vm1| KEEL-INIT ECHO listening on tcp port 7" --expect "vm1| KEEL-INIT ECHO served 3000 bytes to 10.0.2.2"
-    --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
-    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served"
-    -- -global virtio-mmio.force-legacy=false -device virtio-net-device,netdev=usernet,bus=virtio-mmio-bus.6)
-set_tests_properties(vm/riscv64-linux-switch PROPERTIES TIMEOUT 150 LABELS system)
-
-# The switch restart test on riscv64 (as vm/arm64-linux-switch-restart).
-set(vm_switch_restart_riscv64 ${KEEL_IMAGES_DIR}/riscv64/vm-switch-restart.cpio)
-keel_add_vm_modules(vm-switch-restart-riscv64 riscv64 ${vm_switch_restart_riscv64}
-    ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-restart-riscv64.dts
-    ${CMAKE_SOURCE_DIR}/dts/vms/sw1-riscv64.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-riscv64.dts
-    ${KEEL_BUILD_ROOT}/riscv64/user/netsw)
-add_test(NAME vm/riscv64-linux-switch-restart COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-riscv64
-    --kernel ${KEEL_BUILD_ROOT}/riscv64/hyp/keel.bin --initrd ${vm_switch_restart_riscv64} --smp 2 --timeout 120
-    --log ${CMAKE_BINARY_DIR}/logs/vm/riscv64-linux-switch-restart.log
-    --expect "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 1"
-    --expect "netsw: frame 24 taken: exiting (exit-after)"
-    --expect "root: netsw exited with status 2" --require "root: netsw: restart in 1000 ms"
-    --expect "vmm: vm1: link vm1-net: the switch ended: link down"
-    --require "vmm: vm2: link vm2-net: the switch ended: link down"
-    --expect "root: netsw: restart 1 of at most 1"
-    --require "netsw: port vm1-net: 02:4b:45:45:4c:01, 62 slots each way, generation 2"
-    --require "netsw: port vm2-net: 02:4b:45:45:4c:02, 62 slots each way, generation 2"
-    --expect "vmm: vm1: link vm1-net: the switch is back (generation 2): link up"
-    --require "vmm: vm2: link vm2-net: the switch is back (generation 2): link up"
-    --require "vm1| KEEL-INIT RTT 20 of 20 answered" --require "us, carrier lost 1 times"
-    --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
-    --expect "vmm: vm1: guest powered off, status 0" --require "vmm: vm2: guest powered off, status 0"
-    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served")
-set_tests_properties(vm/riscv64-linux-switch-restart PROPERTIES TIMEOUT 150 LABELS system)
