@@ -183,6 +183,30 @@ foreach(spec IN ITEMS arm64:30 riscv64:6)
     set_tests_properties(${name} PROPERTIES TIMEOUT 150 LABELS system)
 endforeach()
 
+# A VMM restarted on a switch link (dts/systems/vm-switch-vmm-restart-arm64.dts): VM 2's guest
+# pings VM 1 through the switch and powers off; the root task starts its VMM again at once; the
+# new VMM takes the link over as the dead one left it (the switch's header, the rings' indices),
+# and its new guest pings VM 1 again, while the switch and VM 1 run on.
+set(cpio ${KEEL_IMAGES_DIR}/arm64/vm-switch-vmm-restart.cpio)
+keel_add_vm_modules(vm-switch-vmm-restart-arm64 arm64 ${cpio}
+    ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-vmm-restart-arm64.dts
+    ${CMAKE_SOURCE_DIR}/dts/vms/swr1-arm64.dts ${CMAKE_SOURCE_DIR}/dts/vms/sw2-arm64.dts
+    ${KEEL_BUILD_ROOT}/arm64/user/netsw)
+set(name vm/arm64-linux-switch-vmm-restart)
+add_test(NAME ${name} COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
+    --kernel ${KEEL_BUILD_ROOT}/arm64/hyp/keel.bin --initrd ${cpio} --smp 2 --timeout 120
+    --log ${CMAKE_BINARY_DIR}/logs/${name}.log
+    --require "vm1| KEEL-INIT CHECK net SKIP eth0 10.0.2.15/24 is up"
+    --expect "vmm: vm2: link vm2-net: on the switch as 02:4b:45:45:4c:02"
+    --expect "vm2| KEEL-INIT CHECK net PASS eth0 10.0.2.16/24"
+    --expect "vm2| KEEL-INIT DONE 2 passed, 0 failed" --expect "root: vm2 exited with status 0"
+    --expect "root: vm2: restart 1 of at most 1"
+    --expect "vmm: vm2: link vm2-net: on the switch as 02:4b:45:45:4c:02"
+    --expect "vm2| KEEL-INIT CHECK net PASS eth0 10.0.2.16/24"
+    --expect "vm2| KEEL-INIT DONE 2 passed, 0 failed" --expect "root: vm2 exited with status 0"
+    --fail "CHECK net FAIL" --fail "CHECK cpus FAIL" --fail "not served" --fail "vmm: vm1: guest powered off")
+set_tests_properties(${name} PROPERTIES TIMEOUT 150 LABELS system)
+
 # The flood benchmark's boot modules (bench/net-flood.sh; no test boots them): three VMs on the
 # switch, VM 3 flooding it (vm-flood) or quiet (vm-flood-quiet) while VMs 1 and 2 ping.
 foreach(variant IN ITEMS flood flood-quiet)

@@ -24,7 +24,8 @@
 //   rtc   keel.rtc=1                 /dev/rtc0 reads a date, and its update interrupt comes
 //                                    (RTC_UIE_ON: Linux sets the clock's alarm for the next second)
 //   net   keel.ping=A.B.C.D keel.ip=A.B.C.D/LEN [keel.netdev=eth0]
-//                                    configures the interface, pings the address (raw ICMP socket)
+//                                    configures the interface, pings the address (raw ICMP socket);
+//                                    keel.ip alone: configures it, says SKIP (others ping it)
 //   virtio keel.virtio=N             N virtio devices on the virtio bus (/sys/bus/virtio/devices)
 //   carrier keel.nocarrier=IFNAME    the interface, brought up, has no carrier (a NIC cabled to
 //                                    nothing: virtio-net's status without LINK_UP)
@@ -598,13 +599,14 @@ static void check_rtc(void)
 static void check_net(void)
 {
     char dst[32], ip[32], ifname[IFNAMSIZ] = "eth0", msg[256];
-    if (!param("keel.ping", dst, sizeof dst)) {
+    int ping_it = param("keel.ping", dst, sizeof dst);
+    if (!ping_it && !param("keel.ip", ip, sizeof ip)) {
         skip("net", "not requested (keel.ping=ADDR keel.ip=ADDR/LEN)");
         return;
     }
-    uint32_t dst_be, addr_be;
+    uint32_t dst_be = 0, addr_be;
     unsigned prefix, dummy;
-    if (parse_ipv4_cidr(dst, &dst_be, &dummy) != 0) {
+    if (ping_it && parse_ipv4_cidr(dst, &dst_be, &dummy) != 0) {
         result("net", 0, "bad keel.ping=%s", dst);
         return;
     }
@@ -615,6 +617,11 @@ static void check_net(void)
     param("keel.netdev", ifname, sizeof ifname);
     if (if_setup(ifname, addr_be, prefix, msg, sizeof msg) != 0) {
         result("net", 0, "%s", msg);
+        return;
+    }
+    if (!ping_it) { // (keel.ip alone: the address is there for others to ping)
+        snprintf(msg, sizeof msg, "%s %s is up; nothing to ping (keel.ping)", ifname, ip);
+        skip("net", msg);
         return;
     }
     uint64_t us = 0, min = UINT64_MAX, max = 0, sum = 0;
