@@ -101,7 +101,8 @@ add_test(NAME vm/arm64-gicv2-linux-guest COMMAND ${KEEL_QEMU_RUN} --board qemu-v
 set_tests_properties(vm/arm64-gicv2-linux-guest PROPERTIES TIMEOUT 150 LABELS system)
 
 # Two Linux VMs on each of arm64 and riscv64 (the board's virtio-net on transport <bus>):
-# - vm/<arch>-linux-two-vms-ping: they ping each other over virtio-net and a shared-memory link.
+# - vm/<arch>-linux-two-vms-ping: they ping each other over virtio-net and a shared-memory link;
+#   VM 2 ends first, and VM 1's VMM takes its guest's link down (the cable's other end ended).
 # - vm/<arch>-linux-switch: behind the network switch (user/netsw, docs/devices.md) they ping each
 #   other through it; VM 2 sends a frame as VM 1 (its MAC address as the source), which the switch
 #   drops and says so; the switch drives the board's virtio-net, QEMU's user network with
@@ -131,6 +132,7 @@ foreach(spec IN ITEMS arm64:30 riscv64:6)
         --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24"
         --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
         --require "vm1| KEEL-INIT RTT 20 of 20 answered" ${both_done}
+        --require "vmm: vm1: link net0: the other end ended: link down" # (VM 2 ends 2 s before)
         --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
         --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
     set_tests_properties(${name} PROPERTIES TIMEOUT 150 LABELS system)
@@ -691,6 +693,7 @@ add_test(NAME vm/x86_64-linux-two-vms-ping COMMAND ${KEEL_QEMU_RUN} --board q35-
     --log ${CMAKE_BINARY_DIR}/logs/vm/x86_64-linux-two-vms-ping.log
     --require "vm1| KEEL-INIT CHECK net PASS eth0 10.0.0.1/24" --require "vm2| KEEL-INIT CHECK net PASS eth0 10.0.0.2/24"
     --require "vm1| KEEL-INIT DONE 2 passed, 0 failed" --require "vm2| KEEL-INIT DONE 2 passed, 0 failed"
+    --require "vmm: vm1: link net0: the other end ended: link down" # (VM 2 ends 2 s before)
     --expect "root: all programs done" --expect "KEEL: power off" --expect-exit
     --fail "CHECK net FAIL" --fail "CHECK cpus FAIL")
 set_tests_properties(vm/x86_64-linux-two-vms-ping PROPERTIES TIMEOUT 150 LABELS system)

@@ -12,6 +12,9 @@
  *
  * The peer is as untrusted as a guest: lengths and indexes read from the ring are checked.
  *
+ * A cable is up while the VMM at the other end runs: the root task rings the link's doorbell when
+ * that one ends or starts (peer_epoch, keel/progenv.h), and the guest's carrier follows.
+ *
  * Restarts of the switch (docs/devices.md, "Restarts"): the root task rings the link's doorbell
  * when the switch ends and when it starts again (peer_epoch in the program's environment: odd
  * while the switch runs), and the link's thread also looks at the switch's header every
@@ -169,15 +172,28 @@ static void watch_switch(struct net_link *l)
     }
 }
 
+/* A cable: up while the VMM at the other end runs (the root task rings when it ends or starts). */
+static void watch_cable(struct net_link *l)
+{
+    bool runs = __atomic_load_n(l->peer_epoch, __ATOMIC_ACQUIRE) & 1;
+    if (l->up != runs) {
+        printf("vmm: %s: link %s: the other end %s\n", l->vm->name, l->name,
+               runs ? "runs: link up" : "ended: link down");
+        set_link(l, runs);
+    }
+}
+
 static void link_thread(void)
 {
     struct net_link *l = self_link();
-    for (;;) {
-        keel_receive(l->irq, l->hdr ? SWITCH_WATCH_US : KEEL_TIMEOUT_NEVER, 0);
+    for (;;) { /* (a look before the first wait: a ring before the doorbell was attached is lost) */
         if (l->hdr) {
             watch_switch(l);
+        } else {
+            watch_cable(l);
         }
         receive(l);
+        keel_receive(l->irq, l->hdr ? SWITCH_WATCH_US : KEEL_TIMEOUT_NEVER, 0);
     }
 }
 
@@ -238,8 +254,9 @@ struct net_link *net_link_open(struct vm *vm, const char *name, bool to_switch, 
     l->hdr = to_switch ? (volatile struct netlink_header *)base : NULL;
     l->peer_epoch = &pl->peer_epoch;
     uint32_t generation;
-    l->up = !to_switch || switch_live(l, &l->epoch, &generation);
-    if (!l->up) { /* (a dead run's header: down until a new run's is there) */
+    l->up = to_switch ? switch_live(l, &l->epoch, &generation)
+                      : __atomic_load_n(l->peer_epoch, __ATOMIC_ACQUIRE) & 1;
+    if (!l->up && to_switch) { /* (a dead run's header: down until a new run's is there) */
         printf("vmm: %s: link %s: the switch does not run: link down\n", vm->name, name);
     }
     l->thread = rt_cap_alloc();
