@@ -602,6 +602,9 @@ static void restart(struct program *p)
     }
     if (start(system_dt, p->node, (unsigned)(p - programs)) != 0) {
         printf("root: %s: its restart failed\n", p->name);
+        /* Its account too (start() gives it back on most failures, not on those before any
+         * kernel object is made: the board's memory used up by then); an empty slot: nothing. */
+        KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->account);
     }
 }
 
