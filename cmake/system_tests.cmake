@@ -372,8 +372,10 @@ keel_add_qemu_test(vm/arm64-blk-driver-restart BOARD qemu-virt-arm64 ARCH arm64
     INITRD_NAME vm-blk-restart TIMEOUT 60 SMP 2
     EXPECT "blkdrv: link vm1-disk: sectors 0..127 of the disk, 16 slots, 252 KiB of data, generation 1"
            "root: blkdrv exited with status 2" ": the driver ended: requests in flight fail"
-           "root: blkdrv: restart 1 of at most 1" "vmm: vm1: guest powered off, status 0"
-    REQUIRE "vmm: vm2: guest powered off, status 0" # (read-only: it may finish during the outage)
+           "root: blkdrv: restart 1 of at most 1" "root: all programs done"
+    EXIT # (both VMs done, the system stops blkdrv and powers off: every REQUIRE is in by then)
+    REQUIRE "vmm: vm1: guest powered off, status 0"
+            "vmm: vm2: guest powered off, status 0" # (read-only: it may finish during the outage)
             "blkdrv: request 4 taken: exiting without an answer (exit-after)"
             "root: blkdrv: restart in 1000 ms (keel,restart-delay-ms)"
             "blkdrv: link vm1-disk: sectors 0..127 of the disk, 16 slots, 252 KiB of data, generation 2"
