@@ -257,6 +257,12 @@ keel_add_vm_modules(vm-linux-bench-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/vm-linux
 keel_add_vm_modules(vm-linux-bench-riscv64 riscv64 ${KEEL_IMAGES_DIR}/riscv64/vm-linux-bench.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-riscv64.dts
     ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-riscv64.dts)
+foreach(arch IN ITEMS arm64 riscv64) # (bench/linux-boot-wall.sh: the console on hvc0)
+    keel_add_vm_modules(vm-linux-bench-hvc-${arch} ${arch}
+        ${KEEL_IMAGES_DIR}/${arch}/vm-linux-bench-hvc.cpio
+        ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-hvc-${arch}.dts
+        ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-hvc-${arch}.dts)
+endforeach()
 keel_add_vm_modules(vm-linux-bench-pci-arm64 arm64 ${KEEL_IMAGES_DIR}/arm64/vm-linux-bench-pci.cpio
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-linux-bench-pci-arm64.dts
     ${CMAKE_SOURCE_DIR}/dts/vms/bench-linux-pci-arm64.dts)
