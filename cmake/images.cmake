@@ -188,7 +188,8 @@ endforeach()
 # A VMM restarted on a switch link (dts/systems/vm-switch-vmm-restart-arm64.dts): VM 2's guest
 # pings VM 1 through the switch and powers off; the root task starts its VMM again at once; the
 # new VMM takes the link over as the dead one left it (the switch's header, the rings' indices),
-# and its new guest pings VM 1 again, while the switch and VM 1 run on.
+# and its new guest pings VM 1 again, while the switch and VM 1 run on. The switch stops
+# forwarding to VM 2's port while its VMM does not run, and starts again when it does.
 set(cpio ${KEEL_IMAGES_DIR}/arm64/vm-switch-vmm-restart.cpio)
 keel_add_vm_modules(vm-switch-vmm-restart-arm64 arm64 ${cpio}
     ${CMAKE_SOURCE_DIR}/dts/systems/vm-switch-vmm-restart-arm64.dts
@@ -203,6 +204,7 @@ add_test(NAME ${name} COMMAND ${KEEL_QEMU_RUN} --board qemu-virt-arm64
     --expect "vm2| KEEL-INIT CHECK net PASS eth0 10.0.2.16/24"
     --expect "vm2| KEEL-INIT DONE 2 passed, 0 failed" --expect "root: vm2 exited with status 0"
     --expect "root: vm2: restart 1 of at most 1"
+    --require "netsw: port vm2-net: its VMM runs again: forwarded to"
     --expect "vmm: vm2: link vm2-net: on the switch as 02:4b:45:45:4c:02"
     --expect "vm2| KEEL-INIT CHECK net PASS eth0 10.0.2.16/24"
     --expect "vm2| KEEL-INIT DONE 2 passed, 0 failed" --expect "root: vm2 exited with status 0"

@@ -58,6 +58,8 @@ struct port {
     struct netlink_ring *in, *out; /* VMM -> switch, switch -> VMM */
     uint32_t slots;
     bool broken;                       /* its VMM broke the protocol: not served any more */
+    bool served;                       /* set up and not broken (sw.port[].up: and its VMM runs) */
+    uint64_t vmm_epoch;                /* its VMM's peer_epoch when last looked at */
     bool ring_peer;                    /* frames went to it this turn: ring its doorbell */
     uint64_t rx, tx, spoofed, dropped; /* frames taken, given, refused as spoofed, lost */
 };
@@ -78,7 +80,29 @@ static void port_broken(struct port *p, const char *why)
 {
     printf("%s: port %s: %s: no longer served\n", name, p->env->name, why);
     p->broken = true;
+    p->served = false;
     sw.port[p - ports].up = false;
+}
+
+/* A VM port whose VMM does not run (the root task's peer_epoch; it rings this side's doorbell
+ * when the VMM ends or starts) is neither forwarded to nor read: its ring would fill for nobody.
+ * Frames queued before the VMM's end stay for its next run (docs/devices.md, "Restarts"). An end
+ * and a new start both before this looks are said as the new run. */
+static void watch_vmms(void)
+{
+    for (unsigned i = 0; i < sw.count; i++) {
+        struct port *p = &ports[i];
+        if (!p->env || !p->served) {
+            continue;
+        }
+        uint64_t epoch = __atomic_load_n(&p->env->peer_epoch, __ATOMIC_ACQUIRE);
+        if (p->vmm_epoch && epoch != p->vmm_epoch) { /* (its first start is not said) */
+            printf("%s: port %s: its VMM %s\n", name, p->env->name,
+                   epoch & 1 ? "runs again: forwarded to" : "ended: not forwarded to");
+        }
+        p->vmm_epoch = epoch;
+        sw.port[i].up = epoch & 1;
+    }
 }
 
 /* Gives a frame to a VM's port: false (counted) when its ring is full. */
@@ -320,7 +344,7 @@ int main(void)
     for (unsigned i = 0; i < links; i++) {
         ports[i].env = &env->links[i];
         sw.count++;
-        sw.port[i].up = vm_port_init(&ports[i], i, fdt);
+        ports[i].served = vm_port_init(&ports[i], i, fdt);
     }
     if (env->device_count >= 1) {
         const struct keel_prog_device *d = &env->devices[0];
@@ -343,6 +367,7 @@ int main(void)
     }
     for (;;) {
         bool work = false;
+        watch_vmms();
         for (unsigned i = 0; i < sw.count; i++) { /* round robin, BATCH each */
             if (!sw.port[i].up) {
                 continue;
