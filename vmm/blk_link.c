@@ -85,10 +85,8 @@ static uint64_t peer_epoch(struct blk_link *l)
  * in *epoch). */
 static bool driver_live(struct blk_link *l, uint64_t *epoch)
 {
-    bool magic = __atomic_load_n(&l->hdr->magic, __ATOMIC_ACQUIRE) == BLKLINK_MAGIC;
-    *epoch = l->hdr->epoch;
-    __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the header, then the root task's word on it */
-    return magic && keel_peer_wrote(*epoch, peer_epoch(l));
+    return keel_peer_header_live(&l->hdr->magic, BLKLINK_MAGIC, &l->hdr->epoch, l->peer_epoch,
+                                 epoch);
 }
 
 /* The run of the driver this side took over still runs, and is set up. */

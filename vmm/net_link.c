@@ -145,11 +145,9 @@ static void set_link(struct net_link *l, bool up)
  * and generation in *epoch, *generation). */
 static bool switch_live(struct net_link *l, uint64_t *epoch, uint32_t *generation)
 {
-    bool magic = __atomic_load_n(&l->hdr->magic, __ATOMIC_ACQUIRE) == NETLINK_MAGIC;
-    *epoch = l->hdr->epoch;
-    *generation = l->hdr->generation;
-    __atomic_thread_fence(__ATOMIC_ACQUIRE); /* the header, then the root task's word on it */
-    return magic && keel_peer_wrote(*epoch, __atomic_load_n(l->peer_epoch, __ATOMIC_ACQUIRE));
+    *generation = l->hdr->generation; /* (said in messages) */
+    return keel_peer_header_live(&l->hdr->magic, NETLINK_MAGIC, &l->hdr->epoch, l->peer_epoch,
+                                 epoch);
 }
 
 /* The switch as it is now: down while it is dead or restarting, up again once it is back. */

@@ -277,9 +277,7 @@ int main(void)
         return 1;
     }
     name = env->name;
-    if (!rt_arg_u64(env->args, "exit-after", &exit_after)) {
-        exit_after = 0;
-    }
+    rt_arg_u64(env->args, "exit-after", &exit_after); /* (left 0 without it) */
     if (env->device_count != 1 || env->dma_size < DMA_PAGES * KEEL_PAGE_SIZE) {
         printf("%s: needs one board device (keel,devices) and %u KiB of DMA memory (keel,dma)\n",
                name, DMA_PAGES * 4);

@@ -330,9 +330,7 @@ int main(void)
         return 1;
     }
     name = env->name;
-    if (!rt_arg_u64(env->args, "exit-after", &exit_after)) {
-        exit_after = 0;
-    }
+    rt_arg_u64(env->args, "exit-after", &exit_after); /* (left 0 without it) */
     const void *fdt = keel_system_tree(env);
     if (!fdt) {
         printf("%s: no system.dtb among its boot modules (keel,boot-modules): no addresses\n",

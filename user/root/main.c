@@ -100,7 +100,6 @@ struct program {
 
 static struct program programs[MAX_PROGRAMS];
 static unsigned program_count, running_count;
-static unsigned restart_count; /* programs waiting for their restart_at */
 
 static const void *initrd_file(const char *name, uint64_t *size)
 {
@@ -651,7 +650,6 @@ static void finish(struct program *p, bool failed)
                    (unsigned long)p->restart_delay_ms);
         }
         p->restart_at = keel_cycles() + p->restart_delay_ms * (rt_kip()->timer_freq / 1000);
-        restart_count++;
         return;
     }
     restart(p);
@@ -782,15 +780,25 @@ static void stop_due(void)
     }
 }
 
+/* Whether a program waits for its restart (keel,restart-delay-ms): it keeps the system up. */
+static bool restart_pending(void)
+{
+    for (unsigned i = 0; i < program_count; i++) {
+        if (programs[i].restart_at) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Starts the programs whose restart delay is over. */
 static void restart_due(void)
 {
     uint64_t now = keel_cycles();
-    for (unsigned i = 0; restart_count && i < program_count; i++) {
+    for (unsigned i = 0; i < program_count; i++) {
         struct program *p = &programs[i];
         if (p->restart_at && p->restart_at <= now) {
             p->restart_at = 0;
-            restart_count--;
             restart(p);
         }
     }
@@ -842,7 +850,6 @@ static void stop_services(void)
         if (p->restart_at) { /* a service waiting for its restart: it stays ended */
             printf("root: %s not restarted: only services are left (keel,service)\n", p->name);
             p->restart_at = 0;
-            restart_count--;
             KOBJ(KEEL_ROOT_TASK, KEEL_TASK_RELEASE, p->account);
         }
         if (p->running) {
@@ -858,10 +865,10 @@ static void serve(void)
 {
     bool have_reply = false;
     uint64_t reply = 0, replied_to = 0;
-    while (running_count || restart_count) {
+    while (running_count || restart_pending()) {
         if (!have_reply) {
             stop_services(); /* (when a program has just ended; a reply is owed to a running one) */
-            if (!running_count && !restart_count) {
+            if (!running_count && !restart_pending()) {
                 break;
             }
         }
@@ -948,7 +955,7 @@ int main(void)
             start(fdt, node, program_count++);
         }
     }
-    if (running_count || restart_count) {
+    if (running_count || restart_pending()) {
         serve();
     }
     KOBJ(KEEL_ROOT_PLATFORM, KEEL_PLATFORM_KMEM);

@@ -102,6 +102,20 @@ static inline int keel_peer_wrote(uint64_t header_epoch, uint64_t peer_epoch)
     return (peer_epoch & 1) && header_epoch == peer_epoch;
 }
 
+/* Whether a header the peer published is live: its magic word (at hdr_magic) is `magic` and it
+ * carries (at hdr_epoch, put there before the magic) the epoch of the peer's run that runs now;
+ * the header's epoch in *epoch. The header is read before the root task's word: a run that
+ * started since then has written a newer epoch. */
+static inline int keel_peer_header_live(const volatile uint64_t *hdr_magic, uint64_t magic,
+                                        const volatile uint64_t *hdr_epoch,
+                                        const uint64_t *peer_epoch, uint64_t *epoch)
+{
+    int ok = __atomic_load_n(hdr_magic, __ATOMIC_ACQUIRE) == magic;
+    *epoch = *hdr_epoch;
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return ok && keel_peer_wrote(*epoch, __atomic_load_n(peer_epoch, __ATOMIC_ACQUIRE));
+}
+
 struct keel_progenv {
     uint64_t magic;
     uint64_t heap_size;
